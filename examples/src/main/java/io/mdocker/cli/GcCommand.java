@@ -1,0 +1,29 @@
+package io.mdocker.cli;
+
+import io.mdocker.ContainerRuntime;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code mdocker gc}: removes what containers of dead JVMs left behind. */
+@Command(name = "gc", mixinStandardHelpOptions = true,
+        description = "Remove what containers of dead mdocker processes left behind (processes, directories, records).")
+final class GcCommand implements Callable<Integer> {
+    @Option(names = "--state-root", paramLabel = "DIR",
+            description = "Use DIR/lib and DIR/run instead of /var/lib/mdocker and /run/mdocker.")
+    Path stateRoot;
+
+    @Override
+    public Integer call() {
+        ContainerRuntime rt = RunCommand.runtime(stateRoot);
+        List<String> removed = rt.gc();
+        for (String id : removed) {
+            System.out.println(id.length() > 12 ? id.substring(0, 12) : id);
+        }
+        System.err.println("mdocker: removed " + removed.size() + " leftover container(s) from " + rt.runRoot());
+        return 0;
+    }
+}

@@ -1,0 +1,123 @@
+package io.mdocker.cli;
+
+import io.mdocker.BindMount;
+import io.mdocker.BusyboxRootfs;
+import io.mdocker.Container;
+import io.mdocker.ContainerException;
+import io.mdocker.ContainerRuntime;
+import io.mdocker.ExecFailedException;
+import io.mdocker.RunningContainer;
+import io.mdocker.Signal;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code mdocker run}: one container in the foreground, its stdio on this terminal. */
+@Command(name = "run", sortOptions = false,
+        description = "Run a command in a new container.")
+final class RunCommand implements Callable<Integer> {
+    @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Option(names = "--rootfs", paramLabel = "DIR", defaultValue = "rootfs",
+            description = "Root filesystem directory (default: ./rootfs; assembled from the host's busybox-static when missing).")
+    Path rootfs;
+
+    @Option(names = {"-h", "--hostname"}, paramLabel = "NAME", description = "Container hostname (default: its short id).")
+    String hostname;
+
+    @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Set an environment variable.")
+    List<String> env = new ArrayList<>();
+
+    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory inside the container.")
+    String workdir;
+
+    @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CTR[:ro]", description = "Bind-mount a host path.")
+    List<String> volumes = new ArrayList<>();
+
+    @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]", description = "Numeric user and group to run as.")
+    String user;
+
+    @Option(names = "--no-init", description = "Run the command as pid 1 instead of under mdocker-init.")
+    boolean noInit;
+
+    @Option(names = "--state-root", paramLabel = "DIR",
+            description = "Use DIR/lib and DIR/run instead of /var/lib/mdocker and /run/mdocker.")
+    Path stateRoot;
+
+    @Parameters(index = "0..*", arity = "1..*", paramLabel = "CMD", description = "Command and arguments.")
+    List<String> command = new ArrayList<>();
+
+    RunCommand() {}
+
+    static ContainerRuntime runtime(Path stateRoot) {
+        return stateRoot == null ? ContainerRuntime.defaults()
+                : ContainerRuntime.at(stateRoot.resolve("lib"), stateRoot.resolve("run"));
+    }
+
+    @Override
+    public Integer call() {
+        // Every value is checked before anything is created.
+        Container.Builder b = Container.builder().inheritIO().runtime(runtime(stateRoot)).init(!noInit);
+        if (hostname != null) {
+            b.hostname(hostname);
+        }
+        for (String e : env) {
+            b.env(e);
+        }
+        if (workdir != null) {
+            b.workdir(workdir);
+        }
+        for (String v : volumes) {
+            b.bind(BindMount.parse(v));
+        }
+        if (user != null) {
+            b.user(user);
+        }
+        b.command(command.toArray(String[]::new));
+        ContainerRuntime.requireRoot();
+        if (!Files.exists(rootfs) && rootfs.equals(Path.of("rootfs"))) {
+            if (BusyboxRootfs.ensure(rootfs)) {
+                System.err.println("mdocker: ./rootfs was missing; assembled a busybox rootfs there from "
+                        + BusyboxRootfs.findStaticBusybox().orElseThrow());
+            }
+        }
+        b.rootfs(rootfs);
+        Container spec = b.build();
+
+        try (RunningContainer c = spec.start()) {
+            forwardSignals(c);
+            return c.waitFor();
+        } catch (ExecFailedException e) {
+            System.err.println("mdocker: " + Main.oneLine(e));
+            return e.exitCode();
+        } catch (ContainerException e) {
+            System.err.println("mdocker: " + Main.oneLine(e));
+            return Main.RUNTIME_ERROR;
+        }
+    }
+
+    /**
+     * Like Docker's sig-proxy: TERM and HUP sent to this process go to the container instead of
+     * ending the JVM. INT from a terminal already reaches the container (it shares the
+     * terminal's foreground process group), so the JVM only ignores it there; from elsewhere it
+     * is forwarded too.
+     */
+    @SuppressWarnings("removal")
+    private static void forwardSignals(RunningContainer c) {
+        boolean terminal = System.console() != null && System.console().isTerminal();
+        for (Signal s : List.of(Signal.TERM, Signal.HUP, Signal.INT)) {
+            sun.misc.Signal.handle(new sun.misc.Signal(s.name()), sig -> {
+                if (!(s == Signal.INT && terminal)) {
+                    c.kill(s);
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package io.mdocker.examples;
+
+import io.mdocker.BusyboxRootfs;
+import io.mdocker.Container;
+import io.mdocker.ContainerRuntime;
+import io.mdocker.ExecResult;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Start-to-exit latency of {@code /bin/true} in a container: mdocker in-process, and in the same
+ * run {@code runc run} and {@code bwrap --unshare-all} on the same busybox rootfs, printed as
+ * median, p99 and ratios. Not a test: figures from a shared 2-core machine are noisy, which is why
+ * every figure is set against the others measured in the same run.
+ *
+ * <pre>sudo ./scripts/bench [--runs N]</pre>
+ */
+public final class Benchmark {
+    private Benchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int runs = 200;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--runs") && i + 1 < args.length) {
+                runs = Integer.parseInt(args[++i]);
+            } else {
+                System.err.println("usage: Benchmark [--runs N]");
+                System.exit(2);
+            }
+        }
+        Path work = Path.of("target", "bench").toAbsolutePath();
+        Path rootfs = work.resolve("rootfs");
+        BusyboxRootfs.ensure(rootfs);
+        ContainerRuntime rt = ContainerRuntime.at(work.resolve("state/lib"), work.resolve("state/run"));
+        Container spec = Container.builder().rootfs(rootfs).runtime(rt).build();
+
+        System.out.printf(Locale.ROOT, "start-to-exit of /bin/true, %d runs each after 20 warm-up runs%n", runs);
+        System.out.printf(Locale.ROOT, "kernel %s, %d cpus%n", System.getProperty("os.version"),
+                Runtime.getRuntime().availableProcessors());
+
+        long[] mdocker = measure(runs, () -> {
+            ExecResult r = spec.run("/bin/true");
+            if (r.exitCode() != 0) {
+                throw new IllegalStateException("mdocker run failed: " + r);
+            }
+        });
+        Stats m = Stats.of("mdocker run (in-process)", mdocker);
+
+        List<Stats> others = new ArrayList<>();
+        if (onPath("runc")) {
+            Path bundle = runcBundle(work, rootfs);
+            Path state = work.resolve("runc-state");
+            int[] n = {0};
+            others.add(Stats.of("runc run", measure(runs, () -> exec(List.of("runc", "--root", state.toString(), "run",
+                    "--bundle", bundle.toString(), "mdocker-bench-" + ProcessHandle.current().pid() + "-" + n[0]++)))));
+        } else {
+            System.out.println("runc: not installed (apt-get install runc), skipped");
+        }
+        if (onPath("bwrap")) {
+            others.add(Stats.of("bwrap --unshare-all", measure(runs, () -> exec(List.of("bwrap", "--unshare-all",
+                    "--ro-bind", rootfs.toString(), "/", "--proc", "/proc", "--dev", "/dev", "/bin/true")))));
+        } else {
+            System.out.println("bwrap: not installed (apt-get install bubblewrap), skipped");
+        }
+
+        System.out.println();
+        System.out.printf(Locale.ROOT, "| %-26s | %9s | %9s | %13s |%n", "runtime", "median ms", "p99 ms", "mdocker/this");
+        System.out.printf(Locale.ROOT, "|%s|%s|%s|%s|%n", "-".repeat(28), "-".repeat(11), "-".repeat(11), "-".repeat(15));
+        m.print(m);
+        for (Stats s : others) {
+            s.print(m);
+        }
+    }
+
+    private interface Work {
+        void run() throws Exception;
+    }
+
+    private static long[] measure(int runs, Work w) throws Exception {
+        for (int i = 0; i < 20; i++) {
+            w.run();
+        }
+        long[] ns = new long[runs];
+        for (int i = 0; i < runs; i++) {
+            long t0 = System.nanoTime();
+            w.run();
+            ns[i] = System.nanoTime() - t0;
+        }
+        return ns;
+    }
+
+    private record Stats(String name, double medianMs, double p99Ms) {
+        static Stats of(String name, long[] ns) {
+            long[] s = ns.clone();
+            Arrays.sort(s);
+            return new Stats(name, s[s.length / 2] / 1e6, s[(int) Math.min(s.length - 1, Math.ceil(s.length * 0.99) - 1)] / 1e6);
+        }
+
+        void print(Stats mdocker) {
+            System.out.printf(Locale.ROOT, "| %-26s | %9.2f | %9.2f | %13.2f |%n", name, medianMs, p99Ms,
+                    mdocker.medianMs / medianMs);
+        }
+    }
+
+    private static boolean onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (Files.isExecutable(Path.of(dir, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void exec(List<String> cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException(cmd + " failed: " + new String(out, StandardCharsets.UTF_8));
+        }
+    }
+
+    /** An OCI bundle from `runc spec`: /bin/true, no terminal, the shared rootfs read-only. */
+    private static Path runcBundle(Path work, Path rootfs) throws IOException, InterruptedException {
+        Path bundle = work.resolve("runc-bundle");
+        Files.createDirectories(bundle);
+        Files.deleteIfExists(bundle.resolve("config.json"));
+        Process p = new ProcessBuilder("runc", "spec").directory(bundle.toFile()).inheritIO().start();
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("runc spec failed");
+        }
+        String config = Files.readString(bundle.resolve("config.json"))
+                .replace("\"terminal\": true", "\"terminal\": false")
+                .replace("\"sh\"", "\"/bin/true\"")
+                .replace("\"path\": \"rootfs\"", "\"path\": \"" + rootfs + "\"");
+        Files.writeString(bundle.resolve("config.json"), config);
+        return bundle;
+    }
+}

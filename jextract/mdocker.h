@@ -1,0 +1,31 @@
+/*
+ * mdocker.h: the one header jextract reads to generate io.mdocker.bindings.
+ *
+ * It only gathers the system headers; what ends up in the bindings is chosen by
+ * includes.txt. Regenerate with ./regenerate; AbiProbeTest compiles this same file
+ * with gcc and checks every constant, struct size and field offset against the
+ * committed Java code.
+ */
+#ifndef MDOCKER_JEXTRACT_H
+#define MDOCKER_JEXTRACT_H
+
+/* memfd_create, pipe2, POSIX_SPAWN_SETSID, addclosefrom_np, F_ADD_SEALS, strerror*_np */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <spawn.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/mman.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <string.h>
+#include <errno.h>
+#include <sched.h>
+
+#endif /* MDOCKER_JEXTRACT_H */

@@ -1,0 +1,1234 @@
+/*
+ * mdocker-init: the monitor and the pid 1 of one mdocker container, in one static binary.
+ *
+ * The JVM posix_spawns this program with the container's stdio on fds 0-2 and its end of a
+ * SOCK_SEQPACKET socketpair on fd 3 (MDK_SYNC_FD; wire format in protocol.h). Two processes
+ * come out of it:
+ *
+ *   monitor  the spawned process, in the host namespaces. It parses CONFIG, clones pid 1,
+ *            relays GO, SIGNAL and STARTED/ERROR, and reports EXIT once it has reaped pid 1.
+ *   pid 1    the clone, in new namespaces. It waits for GO, mounts the overlay and the
+ *            system filesystems, user binds, pivots into the rootfs, sets hostname, cwd and
+ *            ids, then forks the command and stays as a minimal init (INIT=1, the default,
+ *            like `docker run --init`) or execs the command itself (INIT=0).
+ *
+ * Sync points (io.mdocker.internal.process uses the same numbers):
+ *   sync 1  JVM -> monitor            CONFIG
+ *   sync 2  monitor -> JVM            PID of pid 1 (or ERROR PROTOCOL/CLONE and exit 125)
+ *   sync 3  JVM -> monitor -> pid 1   GO: host-side setup (cgroups, network) is complete
+ *   sync 4  pid 1 -> monitor -> JVM   STARTED, or ERROR(step, errno, text) then EXIT.
+ *           INIT=0: pid 1 sends STARTED just before exec; the monitor holds it until exec
+ *           closes pid 1's CLOEXEC socket (EOF) and drops it if ERROR comes instead.
+ *   sync 5  monitor -> JVM            EXIT(code, signal) after waitpid(pid 1); monitor exits 0
+ * Outside the sequence: SIGNAL at any time after sync 2 is kill(pid 1, sig); EOF on fd 3 at
+ * any time means the JVM is gone: the monitor SIGKILLs pid 1 (ending the PID namespace),
+ * reaps it and exits.
+ *
+ * Requires Linux 5.11 (clone3, openat2, close_range CLOSE_RANGE_CLOEXEC), as root.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+
+#include "protocol.h"
+
+_Static_assert(sizeof(struct mdk_header) == 12, "protocol header is 12 bytes");
+
+#define NS_ALLOWED (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET \
+                    | CLONE_NEWCGROUP)
+#define NS_REQUIRED (CLONE_NEWNS | CLONE_NEWPID)
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define MOUNT_DATA_MAX 4095 /* mount(2) copies one page of options */
+#define EXIT_SETUP 125      /* the container could not be set up (Docker's code for it) */
+
+/* ---------------------------------------------------------------------------------------- */
+/* Errors: every failing step fills this and returns -1; the caller sends it as ERROR.       */
+
+static struct {
+    int step;
+    int err;
+    char text[PATH_MAX + 256]; /* "call(object)"; errno travels separately */
+} last_error;
+
+static int fail(int step, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(int step, int err, const char *fmt, ...)
+{
+    va_list ap;
+
+    last_error.step = step;
+    last_error.err = err;
+    va_start(ap, fmt);
+    vsnprintf(last_error.text, sizeof last_error.text, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Messages                                                                                  */
+
+static unsigned char msgbuf[MDK_MAX_MESSAGE]; /* the monitor's receive buffer */
+
+static int send_msg(int fd, uint16_t type, const void *payload, size_t len)
+{
+    struct mdk_header h = { MDK_MAGIC, MDK_VERSION, type, (uint32_t) len };
+    struct iovec iov[2] = { { &h, sizeof h }, { (void *) payload, len } };
+    struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+    ssize_t n;
+
+    do
+        n = sendmsg(fd, &m, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
+static void send_pair(int fd, uint16_t type, int32_t a, int32_t b)
+{
+    int32_t v[2] = { a, b };
+
+    send_msg(fd, type, v, sizeof v);
+}
+
+static void send_error(int fd)
+{
+    unsigned char buf[8 + sizeof last_error.text];
+    int32_t v[2] = { last_error.step, last_error.err };
+    size_t n = strnlen(last_error.text, sizeof last_error.text);
+
+    memcpy(buf, v, sizeof v);
+    memcpy(buf + sizeof v, last_error.text, n);
+    send_msg(fd, MDK_MSG_ERROR, buf, sizeof v + n);
+}
+
+/* One datagram into buf. Returns its size, 0 at EOF, -1 on error; EMSGSIZE if it was cut. */
+static ssize_t recv_datagram(int fd, void *buf, size_t cap, int flags)
+{
+    struct iovec iov = { buf, cap };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+    ssize_t n;
+
+    do
+        n = recvmsg(fd, &m, flags);
+    while (n < 0 && errno == EINTR);
+    if (n > 0 && (m.msg_flags & MSG_TRUNC)) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    return n;
+}
+
+static int parse_header(const unsigned char *buf, size_t n, struct mdk_header *h)
+{
+    if (n < sizeof *h)
+        return fail(MDK_STEP_PROTOCOL, EPROTO, "message of %zu bytes, header is 12", n);
+    memcpy(h, buf, sizeof *h);
+    if (h->magic != MDK_MAGIC)
+        return fail(MDK_STEP_PROTOCOL, EPROTO, "bad magic %#x", h->magic);
+    if (h->version != MDK_VERSION)
+        return fail(MDK_STEP_PROTOCOL, EPROTO, "protocol version %u, expected %u", h->version,
+                    MDK_VERSION);
+    if (h->length != n - sizeof *h)
+        return fail(MDK_STEP_PROTOCOL, EPROTO, "message type %u: length %u but %zu bytes follow",
+                    h->type, h->length, n - sizeof *h);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* CONFIG: records parsed twice over the same bytes, once to count and check, once to copy.  */
+
+struct bind {
+    uint32_t flags;
+    char *source; /* host path */
+    char *target; /* path inside the container */
+};
+
+struct config {
+    char **argv, **envp, **lower; /* argv and envp are NULL-terminated */
+    size_t argc, envc, nlower, nbinds;
+    struct bind *binds;
+    char *upper, *work, *merged, *hostname, *cwd;
+    char *overlay_data; /* "lowerdir=...,upperdir=...,workdir=..." */
+    uint32_t uid, gid;
+    uint64_t nsflags;
+    bool init;
+};
+
+struct record {
+    uint16_t tag;
+    uint32_t len;
+    const unsigned char *value;
+};
+
+static int next_record(const unsigned char **pos, const unsigned char *end, struct record *r)
+{
+    size_t left = (size_t) (end - *pos);
+    uint16_t tag, reserved;
+    uint32_t len;
+
+    if (left < 8)
+        return fail(MDK_STEP_PROTOCOL, EPROTO, "CONFIG: truncated record header");
+    memcpy(&tag, *pos, 2);
+    memcpy(&reserved, *pos + 2, 2);
+    memcpy(&len, *pos + 4, 4);
+    if (reserved != 0)
+        return fail(MDK_STEP_PROTOCOL, EPROTO, "CONFIG: tag %u: reserved is %u", tag, reserved);
+    if (len > left - 8)
+        return fail(MDK_STEP_PROTOCOL, EPROTO, "CONFIG: tag %u: length %u overruns the payload",
+                    tag, len);
+    r->tag = tag;
+    r->len = len;
+    r->value = *pos + 8;
+    *pos += 8 + len;
+    return 0;
+}
+
+static int count_records(const unsigned char *p, const unsigned char *end, struct config *c)
+{
+    uint32_t seen = 0;
+    struct record r;
+
+    while (p < end) {
+        if (next_record(&p, end, &r) < 0)
+            return -1;
+        switch (r.tag) {
+        case MDK_T_ARG: c->argc++; break;
+        case MDK_T_ENV: c->envc++; break;
+        case MDK_T_LOWER: c->nlower++; break;
+        case MDK_T_BIND: c->nbinds++; break;
+        case MDK_T_UPPER: case MDK_T_WORK: case MDK_T_MERGED: case MDK_T_HOSTNAME:
+        case MDK_T_CWD: case MDK_T_UID: case MDK_T_GID: case MDK_T_NSFLAGS: case MDK_T_INIT:
+            if (seen & (1u << r.tag))
+                return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: tag %u given twice", r.tag);
+            seen |= 1u << r.tag;
+            break;
+        default:
+            return fail(MDK_STEP_PROTOCOL, EPROTO, "CONFIG: unknown tag %u", r.tag);
+        }
+    }
+    return 0;
+}
+
+/* Copies n bytes to the arena as a C string; the bytes may not contain NUL. */
+static char *copy_string(const unsigned char *v, size_t n, char **arena, uint16_t tag)
+{
+    char *s = *arena;
+
+    if (memchr(v, 0, n) != NULL) {
+        fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: tag %u: string contains NUL", tag);
+        return NULL;
+    }
+    memcpy(s, v, n);
+    s[n] = '\0';
+    *arena += n + 1;
+    return s;
+}
+
+static int copy_fixed(const struct record *r, void *out, size_t n)
+{
+    if (r->len != n)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: tag %u: %u bytes, expected %zu", r->tag,
+                    r->len, n);
+    memcpy(out, r->value, n);
+    return 0;
+}
+
+static int copy_bind(const struct record *r, struct bind *b, char **arena)
+{
+    const unsigned char *sep;
+
+    if (r->len < 4 + 3)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: BIND record of %u bytes", r->len);
+    memcpy(&b->flags, r->value, 4);
+    sep = memchr(r->value + 4, 0, r->len - 4);
+    if (sep == NULL)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: BIND without source\\0target");
+    b->source = copy_string(r->value + 4, (size_t) (sep - r->value) - 4, arena, r->tag);
+    if (b->source == NULL)
+        return -1;
+    b->target = copy_string(sep + 1, (size_t) (r->value + r->len - sep) - 1, arena, r->tag);
+    return b->target == NULL ? -1 : 0;
+}
+
+static int copy_record(const struct record *r, struct config *c, char **arena)
+{
+    char **str = NULL;
+    uint32_t init = 1;
+
+    switch (r->tag) {
+    case MDK_T_ARG: str = &c->argv[c->argc++]; break;
+    case MDK_T_ENV: str = &c->envp[c->envc++]; break;
+    case MDK_T_LOWER: str = &c->lower[c->nlower++]; break;
+    case MDK_T_UPPER: str = &c->upper; break;
+    case MDK_T_WORK: str = &c->work; break;
+    case MDK_T_MERGED: str = &c->merged; break;
+    case MDK_T_HOSTNAME: str = &c->hostname; break;
+    case MDK_T_CWD: str = &c->cwd; break;
+    case MDK_T_UID: return copy_fixed(r, &c->uid, 4);
+    case MDK_T_GID: return copy_fixed(r, &c->gid, 4);
+    case MDK_T_NSFLAGS: return copy_fixed(r, &c->nsflags, 8);
+    case MDK_T_BIND: return copy_bind(r, &c->binds[c->nbinds++], arena);
+    case MDK_T_INIT:
+        if (copy_fixed(r, &init, 4) < 0)
+            return -1;
+        if (init > 1)
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: INIT is %u, expected 0 or 1", init);
+        c->init = init;
+        return 0;
+    default:
+        return fail(MDK_STEP_PROTOCOL, EPROTO, "CONFIG: unknown tag %u", r->tag);
+    }
+    *str = copy_string(r->value, r->len, arena, r->tag);
+    return *str == NULL ? -1 : 0;
+}
+
+/* overlay options are split on ',' and lowerdir on ':', '\\' escapes: such paths are refused */
+static int check_overlay_path(const char *what, const char *path)
+{
+    if (path[0] != '/')
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: %s %s is not absolute", what, path);
+    if (strpbrk(path, ":,\\") != NULL)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: %s %s contains ':', ',' or '\\'", what,
+                    path);
+    return 0;
+}
+
+static int build_overlay_data(struct config *c)
+{
+    size_t i, n = sizeof "lowerdir=,upperdir=,workdir=" + strlen(c->upper) + strlen(c->work);
+    char *p;
+
+    if (check_overlay_path("UPPER", c->upper) < 0 || check_overlay_path("WORK", c->work) < 0)
+        return -1;
+    for (i = 0; i < c->nlower; i++) {
+        if (check_overlay_path("LOWER", c->lower[i]) < 0)
+            return -1;
+        n += strlen(c->lower[i]) + 1;
+    }
+    if (n > MOUNT_DATA_MAX + 1)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: overlay options are %zu bytes, "
+                    "mount(2) takes at most %d", n - 1, MOUNT_DATA_MAX);
+    p = c->overlay_data = malloc(n);
+    if (p == NULL)
+        return fail(MDK_STEP_PROTOCOL, ENOMEM, "CONFIG: overlay options");
+    p = stpcpy(p, "lowerdir=");
+    for (i = 0; i < c->nlower; i++)
+        p += sprintf(p, "%s%s", i ? ":" : "", c->lower[i]);
+    sprintf(p, ",upperdir=%s,workdir=%s", c->upper, c->work);
+    return 0;
+}
+
+static int validate_config(struct config *c)
+{
+    size_t i;
+
+    if (c->argc == 0)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: no ARG");
+    if (c->merged == NULL || c->upper == NULL || c->work == NULL || c->nlower == 0)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: missing %s",
+                    c->merged == NULL ? "MERGED" : c->upper == NULL ? "UPPER"
+                    : c->work == NULL ? "WORK" : "LOWER");
+    if (c->nsflags & ~(uint64_t) NS_ALLOWED)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: NSFLAGS %#llx outside %#x",
+                    (unsigned long long) c->nsflags, NS_ALLOWED);
+    if ((c->nsflags & NS_REQUIRED) != NS_REQUIRED)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: NSFLAGS lacks CLONE_NEWNS|CLONE_NEWPID");
+    if (c->hostname != NULL && !(c->nsflags & CLONE_NEWUTS))
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: HOSTNAME without CLONE_NEWUTS");
+    if (c->hostname != NULL && (c->hostname[0] == '\0' || strlen(c->hostname) > HOST_NAME_MAX))
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: HOSTNAME '%s'", c->hostname);
+    if (c->merged[0] != '/')
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: MERGED %s is not absolute", c->merged);
+    if (c->cwd != NULL && c->cwd[0] != '/')
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: CWD %s is not absolute", c->cwd);
+    for (i = 0; i < c->nbinds; i++) {
+        struct bind *b = &c->binds[i];
+
+        if (b->source[0] != '/' || b->target[0] != '/')
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: BIND %s -> %s is not absolute",
+                        b->source, b->target);
+        if (b->flags & ~MDK_BIND_READONLY)
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: BIND flags %#x", b->flags);
+    }
+    return build_overlay_data(c);
+}
+
+/* The config lives as long as the process (and is copied into pid 1 by clone): never freed. */
+static int parse_config(const unsigned char *p, size_t len, struct config *c)
+{
+    const unsigned char *end = p + len, *pos;
+    struct record r;
+    char *arena;
+
+    c->nsflags = NS_ALLOWED;
+    c->init = true;
+    if (count_records(p, end, c) < 0)
+        return -1;
+    c->argv = calloc(c->argc + 1, sizeof *c->argv);
+    c->envp = calloc(c->envc + 1, sizeof *c->envp);
+    c->lower = calloc(c->nlower + 1, sizeof *c->lower);
+    c->binds = calloc(c->nbinds + 1, sizeof *c->binds);
+    arena = malloc(len + 1); /* each string needs len + 1 <= its record's 8 + len bytes */
+    if (!c->argv || !c->envp || !c->lower || !c->binds || !arena)
+        return fail(MDK_STEP_PROTOCOL, ENOMEM, "CONFIG of %zu bytes", len);
+    c->argc = c->envc = c->nlower = c->nbinds = 0;
+    for (pos = p; pos < end;)
+        if (next_record(&pos, end, &r) < 0 || copy_record(&r, c, &arena) < 0)
+            return -1;
+    return validate_config(c);
+}
+
+/* sync 1 (monitor side): one CONFIG datagram. Returns 0, -1 with last_error, -2 at EOF. */
+static int receive_config(struct config *c)
+{
+    struct mdk_header h;
+    ssize_t n = recv_datagram(MDK_SYNC_FD, msgbuf, sizeof msgbuf, 0);
+
+    if (n == 0 || (n < 0 && errno != EMSGSIZE))
+        return -2;
+    if (n < 0)
+        return fail(MDK_STEP_PROTOCOL, EPROTO, "CONFIG larger than %d bytes", MDK_MAX_MESSAGE);
+    if (parse_header(msgbuf, (size_t) n, &h) < 0)
+        return -1;
+    if (h.type != MDK_MSG_CONFIG)
+        return fail(MDK_STEP_PROTOCOL, EPROTO, "expected CONFIG, got message type %u", h.type);
+    return parse_config(msgbuf + sizeof h, h.length, c);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Container pid 1: filesystem                                                               */
+
+/* O_PATH open of path inside root; symlinks and ".." resolve as if root were "/". */
+static int open_beneath(int root, const char *path)
+{
+    struct open_how how = {
+        .flags = O_PATH | O_CLOEXEC,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+
+    return (int) syscall(SYS_openat2, root, path, &how, sizeof how);
+}
+
+static int create_entry(int dirfd, const char *name, bool file)
+{
+    int fd;
+
+    if (!file)
+        return mkdirat(dirfd, name, 0755);
+    fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0)
+        close(fd);
+    return fd < 0 ? -1 : 0;
+}
+
+#define MAX_DANGLING 16 /* dangling symlinks followed while creating one path */
+
+static int open_in_root_depth(int root, const char *path, bool file, int depth);
+
+/*
+ * `name` in parent, found ENOENT after an EEXIST create: a symlink to a missing target
+ * (an image's /var/run -> /run without /run). Creates its target inside root instead.
+ */
+static int follow_dangling(int root, int parent, const char *prefix, size_t start,
+                           bool file, int depth)
+{
+    char target[PATH_MAX];
+    ssize_t n;
+
+    if (depth >= MAX_DANGLING) {
+        errno = ELOOP;
+        return -1;
+    }
+    if (start >= sizeof target) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(target, prefix, start); /* the parent's path, with its trailing '/' */
+    n = readlinkat(parent, prefix + start, target + start, sizeof target - start - 1);
+    if (n < 0) {
+        errno = errno == EINVAL ? ENOENT : errno; /* not a symlink: it vanished */
+        return -1;
+    }
+    target[start + (size_t) n] = '\0';
+    if (target[start] == '/')
+        return open_in_root_depth(root, target + start, file, depth + 1);
+    return open_in_root_depth(root, target, file, depth + 1);
+}
+
+/*
+ * Opens path inside root (O_PATH), creating what is missing component by component: each
+ * directory, and for the last component an empty file when `file` is set. Every lookup goes
+ * through openat2(RESOLVE_IN_ROOT), so a symlink in the image can never lead to a host path,
+ * and each entry is created by name in an already resolved parent.
+ */
+static int open_in_root_depth(int root, const char *path, bool file, int depth)
+{
+    char prefix[PATH_MAX];
+    size_t i = 0, start, len = strlen(path);
+    int fd, parent, saved;
+    bool last;
+
+    fd = open_beneath(root, path);
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+    if (len >= sizeof prefix) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    parent = open_beneath(root, "/");
+    if (parent < 0)
+        return -1;
+    for (;;) {
+        while (path[i] == '/')
+            i++;
+        if (path[i] == '\0')
+            return parent;
+        start = i;
+        while (path[i] != '\0' && path[i] != '/')
+            i++;
+        memcpy(prefix, path, i);
+        prefix[i] = '\0';
+        last = path[i + strspn(path + i, "/")] == '\0';
+        fd = open_beneath(root, prefix);
+        if (fd < 0 && errno == ENOENT) {
+            if (create_entry(parent, prefix + start, last && file) < 0 && errno != EEXIST)
+                break;
+            fd = open_beneath(root, prefix);
+            if (fd < 0 && errno == ENOENT)
+                fd = follow_dangling(root, parent, prefix, start, last && file, depth);
+        }
+        if (fd < 0)
+            break;
+        close(parent);
+        parent = fd;
+    }
+    saved = errno;
+    close(parent);
+    errno = saved;
+    return -1;
+}
+
+static int open_in_root(int root, const char *path, bool file)
+{
+    return open_in_root_depth(root, path, file, 0);
+}
+
+static void fd_path(char *buf, size_t n, int fd)
+{
+    snprintf(buf, n, "/proc/self/fd/%d", fd);
+}
+
+/* mount(source, <target inside root>, ...) through the fd of the safely resolved target. */
+static int mount_in_root(int root, const char *source, const char *target, bool file,
+                         const char *fstype, unsigned long flags, const char *data)
+{
+    char path[32];
+    int fd, ret, err;
+
+    fd = open_in_root(root, target, file);
+    if (fd < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mkdir(%s in rootfs)", target);
+    fd_path(path, sizeof path, fd);
+    ret = mount(source, path, fstype, flags, data);
+    err = errno;
+    close(fd);
+    if (ret < 0)
+        return fail(MDK_STEP_MOUNT, err, "mount(%s -> %s)", source, target);
+    return 0;
+}
+
+static int make_mounts_private(void)
+{
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mount(/, MS_REC|MS_PRIVATE)");
+    return 0;
+}
+
+/* In this mount namespace only: it vanishes with the container, so a dead JVM cannot leak it. */
+static int mount_overlay(const struct config *c)
+{
+    if (mount("overlay", c->merged, "overlay", 0, c->overlay_data) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mount(overlay -> %s)", c->merged);
+    return 0;
+}
+
+static const struct {
+    const char *target, *source, *fstype;
+    unsigned long flags;
+    const char *data;
+} system_mounts[] = {
+    { "/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL },
+    { "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL },
+    { "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k" },
+    { "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+      "newinstance,ptmxmode=0666,mode=0620,gid=5" },
+    { "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k" },
+    { "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+};
+
+static const struct {
+    const char *name;
+    unsigned major, minor;
+} devices[] = {
+    { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+    { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+static const struct {
+    const char *name, *target;
+} dev_links[] = {
+    { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+    { "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },
+};
+
+/* The safe device set in the fresh /dev tmpfs (no host device is reachable otherwise). */
+static int populate_dev(int root)
+{
+    size_t i;
+    int dev = open_beneath(root, "/dev");
+
+    if (dev < 0)
+        return fail(MDK_STEP_MOUNT, errno, "open(/dev in rootfs)");
+    for (i = 0; i < sizeof devices / sizeof devices[0]; i++)
+        if (mknodat(dev, devices[i].name, S_IFCHR | 0666,
+                    makedev(devices[i].major, devices[i].minor)) < 0) {
+            fail(MDK_STEP_MOUNT, errno, "mknod(/dev/%s)", devices[i].name);
+            goto out;
+        }
+    for (i = 0; i < sizeof dev_links / sizeof dev_links[0]; i++)
+        if (symlinkat(dev_links[i].target, dev, dev_links[i].name) < 0) {
+            fail(MDK_STEP_MOUNT, errno, "symlink(/dev/%s -> %s)", dev_links[i].name,
+                 dev_links[i].target);
+            goto out;
+        }
+    close(dev);
+    return 0;
+out:
+    close(dev);
+    return -1;
+}
+
+static int mount_system(int root)
+{
+    size_t i;
+    int ret;
+
+    for (i = 0; i < sizeof system_mounts / sizeof system_mounts[0]; i++) {
+        ret = mount_in_root(root, system_mounts[i].source, system_mounts[i].target, false,
+                            system_mounts[i].fstype, system_mounts[i].flags,
+                            system_mounts[i].data);
+        if (ret < 0)
+            return ret;
+    }
+    return populate_dev(root);
+}
+
+/* The per-mount flags of a read-only remount must keep the source's nosuid/nodev/noexec. */
+static unsigned long kept_mount_flags(const struct statvfs *sv)
+{
+    static const struct { unsigned long st, ms; } map[] = {
+        { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
+        { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME },
+        { ST_RELATIME, MS_RELATIME },
+    };
+    unsigned long flags = 0;
+    size_t i;
+
+    for (i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (sv->f_flag & map[i].st)
+            flags |= map[i].ms;
+    return flags;
+}
+
+static int mount_bind(int root, const struct bind *b)
+{
+    struct statvfs sv;
+    struct stat st;
+    char path[32];
+    int fd, ret, err;
+
+    if (stat(b->source, &st) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "bind source %s", b->source);
+    ret = mount_in_root(root, b->source, b->target, !S_ISDIR(st.st_mode), NULL,
+                        MS_BIND | MS_REC, NULL);
+    if (ret < 0 || !(b->flags & MDK_BIND_READONLY))
+        return ret;
+    if (statvfs(b->source, &sv) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "statvfs(%s)", b->source);
+    fd = open_beneath(root, b->target); /* again: now it resolves to the new bind mount */
+    if (fd < 0)
+        return fail(MDK_STEP_MOUNT, errno, "open(%s in rootfs)", b->target);
+    fd_path(path, sizeof path, fd);
+    ret = mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_mount_flags(&sv),
+                NULL);
+    err = errno;
+    close(fd);
+    if (ret < 0)
+        return fail(MDK_STEP_MOUNT, err, "mount(%s, MS_REMOUNT|MS_RDONLY)", b->target);
+    return 0;
+}
+
+static int mount_binds(int root, const struct config *c)
+{
+    size_t i;
+    int ret;
+
+    for (i = 0; i < c->nbinds; i++) {
+        ret = mount_bind(root, &c->binds[i]);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static int pivot_into(int root, const struct config *c)
+{
+    if (fchdir(root) < 0)
+        return fail(MDK_STEP_PIVOT_ROOT, errno, "chdir(%s)", c->merged);
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return fail(MDK_STEP_PIVOT_ROOT, errno, "pivot_root(%s)", c->merged);
+    if (umount2(".", MNT_DETACH) < 0)
+        return fail(MDK_STEP_PIVOT_ROOT, errno, "umount2(old root, MNT_DETACH)");
+    if (chdir("/") < 0)
+        return fail(MDK_STEP_PIVOT_ROOT, errno, "chdir(/)");
+    return 0;
+}
+
+/* Everything mounted under merged and the pivot into it: steps b-f. */
+static int setup_rootfs(const struct config *c)
+{
+    int root, ret;
+
+    ret = make_mounts_private();
+    if (ret < 0)
+        return ret;
+    ret = mount_overlay(c);
+    if (ret < 0)
+        return ret;
+    root = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return fail(MDK_STEP_MOUNT, errno, "open(%s)", c->merged);
+    ret = mount_system(root);
+    if (ret == 0)
+        ret = mount_binds(root, c);
+    if (ret == 0)
+        ret = pivot_into(root, c);
+    close(root);
+    return ret;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Container pid 1: identity                                                                 */
+
+static int unshare_cgroup(const struct config *c)
+{
+    if ((c->nsflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+        return fail(MDK_STEP_NAMESPACE, errno, "unshare(CLONE_NEWCGROUP)");
+    return 0;
+}
+
+static int set_hostname(const struct config *c)
+{
+    if (c->hostname != NULL && sethostname(c->hostname, strlen(c->hostname)) < 0)
+        return fail(MDK_STEP_HOSTNAME, errno, "sethostname(%s)", c->hostname);
+    return 0;
+}
+
+/* After pivot_root: symlinks resolve inside the container. */
+static int mkdir_p(const char *path)
+{
+    char buf[PATH_MAX];
+    size_t i, n = strlen(path);
+
+    if (n >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, path, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        buf[i] = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return -1;
+        buf[i] = path[i];
+    }
+    return 0;
+}
+
+/* Like Docker: a missing working directory is created. */
+static int enter_cwd(const struct config *c)
+{
+    if (c->cwd == NULL || chdir(c->cwd) == 0)
+        return 0;
+    if (errno != ENOENT)
+        return fail(MDK_STEP_CWD, errno, "chdir(%s)", c->cwd);
+    if (mkdir_p(c->cwd) < 0)
+        return fail(MDK_STEP_CWD, errno, "mkdir(%s)", c->cwd);
+    if (chdir(c->cwd) < 0)
+        return fail(MDK_STEP_CWD, errno, "chdir(%s)", c->cwd);
+    return 0;
+}
+
+/* Die with the monitor. Armed again after setuid, which clears it. */
+static void arm_parent_death(int sock)
+{
+    struct pollfd p = { sock, POLLIN, 0 };
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (poll(&p, 1, 0) > 0 && (p.revents & POLLHUP)) /* the monitor died before prctl */
+        _exit(1);
+}
+
+static int set_user(const struct config *c, int sock)
+{
+    if (setgroups(0, NULL) < 0)
+        return fail(MDK_STEP_USER, errno, "setgroups(0)");
+    if (setgid(c->gid) < 0)
+        return fail(MDK_STEP_USER, errno, "setgid(%u)", c->gid);
+    if (setuid(c->uid) < 0)
+        return fail(MDK_STEP_USER, errno, "setuid(%u)", c->uid);
+    arm_parent_death(sock);
+    return 0;
+}
+
+/* Steps a-i, in the order the kernel needs them. */
+static int setup_container(const struct config *c, int sock)
+{
+    int ret;
+
+    umask(0); /* modes below are exact; the command gets Docker's 022 */
+    ret = unshare_cgroup(c);
+    if (ret < 0)
+        return ret;
+    ret = setup_rootfs(c);
+    if (ret < 0)
+        return ret;
+    ret = set_hostname(c);
+    if (ret < 0)
+        return ret;
+    ret = enter_cwd(c);
+    if (ret < 0)
+        return ret;
+    ret = set_user(c, sock);
+    if (ret < 0)
+        return ret;
+    umask(022);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Container pid 1: exec and init                                                           */
+
+static const int forwarded_signals[] = {
+    SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
+};
+
+static void reset_signals(void)
+{
+    struct sigaction sa = { .sa_handler = SIG_DFL };
+    sigset_t none;
+    int sig;
+
+    for (sig = 1; sig < _NSIG; sig++)
+        sigaction(sig, &sa, NULL); /* SIGKILL, SIGSTOP and glibc's own fail: fine */
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static const char *env_path(char *const envp[])
+{
+    for (; *envp != NULL; envp++)
+        if (strncmp(*envp, "PATH=", 5) == 0)
+            return *envp + 5;
+    return DEFAULT_PATH;
+}
+
+/* execvp with the container's PATH and environment; returns the errno that counts. */
+static int exec_search(char *const argv[], char *const envp[])
+{
+    const char *file = argv[0], *dir, *end;
+    bool eacces = false;
+    char buf[PATH_MAX];
+    int n;
+
+    if (strchr(file, '/') != NULL) {
+        execve(file, argv, envp);
+        return errno;
+    }
+    if (file[0] == '\0')
+        return ENOENT;
+    for (dir = env_path(envp);; dir = end + 1) {
+        end = strchrnul(dir, ':');
+        n = snprintf(buf, sizeof buf, "%.*s%s%s", (int) (end - dir), dir,
+                     end == dir ? "" : "/", file);
+        if (n > 0 && (size_t) n < sizeof buf) {
+            execve(buf, argv, envp);
+            switch (errno) {
+            case EACCES:
+                eacces = true;
+                break;
+            case ENOENT: case ENOTDIR: case ESTALE: case ENODEV: case ETIMEDOUT:
+                break;
+            default:
+                return errno;
+            }
+        }
+        if (*end == '\0')
+            return eacces ? EACCES : ENOENT;
+    }
+}
+
+/*
+ * Leaves only fds 0-2 open across exec (CLOSE_RANGE_CLOEXEC: the exec status pipe and the
+ * sync socket stay usable until exec succeeds; a leaked host fd is the CVE-2024-21626 shape).
+ * Returns the exec errno.
+ */
+static int exec_command(const struct config *c)
+{
+    reset_signals();
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        return errno;
+    return exec_search(c->argv, c->envp);
+}
+
+static int exec_exit_code(int err)
+{
+    return err == ENOENT ? 127 : 126;
+}
+
+/* INIT=0: the command becomes pid 1. */
+static void __attribute__((noreturn)) exec_as_pid1(const struct config *c, int sock)
+{
+    int err;
+
+    /*
+     * sync 4 (pid 1 side): STARTED here only says "exec comes next"; the monitor holds it
+     * until a successful exec closes sock (CLOEXEC), and drops it if ERROR follows instead.
+     */
+    send_msg(sock, MDK_MSG_STARTED, NULL, 0);
+    err = exec_command(c);
+    fail(MDK_STEP_EXEC, err, "%s", c->argv[0]);
+    send_error(sock);
+    _exit(exec_exit_code(err));
+}
+
+/* pid 1 of a PID namespace: forward signals, reap everything, exit like the command. */
+static void __attribute__((noreturn)) reap_loop(pid_t command, const sigset_t *set)
+{
+    siginfo_t si;
+    pid_t pid;
+    int sig, status;
+
+    for (;;) {
+        sig = sigwaitinfo(set, &si);
+        if (sig < 0)
+            continue;
+        if (sig != SIGCHLD) {
+            kill(command, sig);
+            continue;
+        }
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+            if (pid == command)
+                _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+}
+
+/* INIT=1: fork the command, report its exec over a CLOEXEC pipe, then stay as init. */
+static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
+{
+    int pipefd[2], err = 0;
+    sigset_t set;
+    ssize_t n;
+    pid_t command;
+    size_t i;
+
+    /* pid 1 ignores unhandled signals from outside: block them and take them synchronously */
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    for (i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
+        sigaddset(&set, forwarded_signals[i]);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        fail(MDK_STEP_FORK, errno, "pipe2(exec status)");
+        send_error(sock);
+        _exit(EXIT_SETUP);
+    }
+    command = fork();
+    if (command < 0) {
+        fail(MDK_STEP_FORK, errno, "fork(%s)", c->argv[0]);
+        send_error(sock);
+        _exit(EXIT_SETUP);
+    }
+    if (command == 0) {
+        close(pipefd[0]);
+        err = exec_command(c);
+        if (write(pipefd[1], &err, sizeof err) < 0)
+            _exit(EXIT_SETUP); /* pid 1 is gone */
+        _exit(exec_exit_code(err));
+    }
+    close(pipefd[1]);
+    do
+        n = read(pipefd[0], &err, sizeof err);
+    while (n < 0 && errno == EINTR);
+    close(pipefd[0]);
+
+    /* sync 4 (pid 1 side): STARTED, or ERROR(EXEC); then pid 1 leaves the protocol */
+    if (n == (ssize_t) sizeof err) {
+        fail(MDK_STEP_EXEC, err, "%s", c->argv[0]);
+        send_error(sock);
+    } else {
+        send_msg(sock, MDK_MSG_STARTED, NULL, 0);
+    }
+    close(sock);
+    reap_loop(command, &set);
+}
+
+/* sync 3 (pid 1 side): nothing happens in the container before GO. */
+static void wait_for_go(int sock)
+{
+    unsigned char buf[64];
+    struct mdk_header h;
+    ssize_t n = recv_datagram(sock, buf, sizeof buf, 0);
+
+    if (n <= 0 || parse_header(buf, (size_t) n, &h) < 0 || h.type != MDK_MSG_GO)
+        _exit(1); /* the monitor is gone, or is not ours */
+}
+
+static void __attribute__((noreturn)) container_main(const struct config *c, int sock)
+{
+    /* keep 0-2 (container stdio) and sock; drop fd 3 and the monitor's end */
+    if (sock > 3)
+        close_range(3, (unsigned) sock - 1, 0);
+    close_range((unsigned) sock + 1, ~0U, 0);
+    arm_parent_death(sock);
+    setsid(); /* out of the JVM's session: its terminal's job control must not reach here */
+
+    wait_for_go(sock);
+    if (setup_container(c, sock) < 0) {
+        /* sync 4 (pid 1 side): setup failed */
+        send_error(sock);
+        _exit(EXIT_SETUP);
+    }
+    if (c->init)
+        run_init(c, sock);
+    exec_as_pid1(c, sock);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Monitor                                                                                   */
+
+struct monitor {
+    pid_t pid;  /* host pid of container pid 1: never reaped before sync 5, so kill() is safe */
+    int pidfd;
+    int sock;   /* our end of the socketpair with pid 1; -1 after EOF */
+    bool init;
+    bool go_sent, exec_next, error_seen, started_sent;
+};
+
+/* clone3 into the new namespaces (CLONE_NEWCGROUP waits for GO); fork-like, no new stack. */
+static pid_t clone_container(uint64_t nsflags, int *pidfd)
+{
+    uint64_t flags = nsflags & ~(uint64_t) CLONE_NEWCGROUP;
+    struct clone_args args;
+    pid_t pid;
+    int err;
+
+    memset(&args, 0, sizeof args);
+    args.flags = flags | CLONE_PIDFD;
+    args.pidfd = (uint64_t) (uintptr_t) pidfd;
+    args.exit_signal = SIGCHLD;
+    pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0 && errno == ENOSYS) { /* clone3 filtered (seccomp) or a pre-5.3 kernel */
+        pid = (pid_t) syscall(SYS_clone, (unsigned long) flags | SIGCHLD, 0, 0, 0, 0);
+        if (pid > 0) {
+            *pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+            if (*pidfd < 0) {
+                err = errno;
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                return fail(MDK_STEP_CLONE, err, "pidfd_open(%d)", pid);
+            }
+        }
+    }
+    if (pid < 0)
+        return fail(MDK_STEP_CLONE, errno, "clone3(flags=%#llx)", (unsigned long long) flags);
+    return pid;
+}
+
+/* Relays one message of pid 1 to the JVM: 1 relayed, 0 EOF, -1 nothing pending. */
+static int relay_from_container(struct monitor *m, int flags)
+{
+    struct mdk_header h;
+    ssize_t n = recv_datagram(m->sock, msgbuf, sizeof msgbuf, flags);
+
+    if (n < 0 && errno == EAGAIN)
+        return -1;
+    if (n <= 0) {
+        close(m->sock);
+        m->sock = -1;
+        /* sync 4 (INIT=0): exec closed pid 1's end after "exec comes next" and no ERROR */
+        if (m->exec_next && !m->error_seen && !m->started_sent) {
+            m->started_sent = true;
+            send_msg(MDK_SYNC_FD, MDK_MSG_STARTED, NULL, 0);
+        }
+        return 0;
+    }
+    if (parse_header(msgbuf, (size_t) n, &h) < 0
+        || (h.type != MDK_MSG_ERROR && h.type != MDK_MSG_STARTED))
+        return 1; /* not ours to relay */
+    if (h.type == MDK_MSG_STARTED && !m->init) {
+        m->exec_next = true; /* INIT=0: wait for EOF (exec) or ERROR */
+        return 1;
+    }
+    if (h.type == MDK_MSG_ERROR)
+        m->error_seen = true;
+    else
+        m->started_sent = true;
+    /* sync 4 (monitor side): relayed verbatim */
+    send(MDK_SYNC_FD, msgbuf, (size_t) n, MSG_NOSIGNAL);
+    return 1;
+}
+
+/* A message from the JVM. Returns -1 when the JVM is gone (EOF or error on fd 3). */
+static int handle_jvm_message(struct monitor *m)
+{
+    struct mdk_header h;
+    int32_t sig;
+    ssize_t n = recv_datagram(MDK_SYNC_FD, msgbuf, sizeof msgbuf, 0);
+
+    if (n == 0 || (n < 0 && errno != EMSGSIZE))
+        return -1;
+    if (n < 0)
+        fail(MDK_STEP_PROTOCOL, EPROTO, "message larger than %d bytes", MDK_MAX_MESSAGE);
+    else if (parse_header(msgbuf, (size_t) n, &h) == 0) {
+        if (h.type == MDK_MSG_GO && h.length == 0 && !m->go_sent) {
+            /* sync 3 (monitor side): relay GO to pid 1 */
+            m->go_sent = true;
+            if (m->sock >= 0)
+                send_msg(m->sock, MDK_MSG_GO, NULL, 0);
+            return 0;
+        }
+        if (h.type == MDK_MSG_SIGNAL && h.length == sizeof sig) {
+            memcpy(&sig, msgbuf + sizeof h, sizeof sig);
+            if (sig > 0 && sig < _NSIG) {
+                kill(m->pid, sig);
+                return 0;
+            }
+            fail(MDK_STEP_PROTOCOL, EINVAL, "SIGNAL %d", sig);
+        } else {
+            fail(MDK_STEP_PROTOCOL, EPROTO, "unexpected message type %u, length %u%s", h.type,
+                 h.length, h.type == MDK_MSG_GO && m->go_sent ? " (GO again)" : "");
+        }
+    }
+    /* a broken peer: report and end the container; EXIT follows through the pidfd */
+    send_error(MDK_SYNC_FD);
+    kill(m->pid, SIGKILL);
+    return 0;
+}
+
+/* sync 5 (monitor side): what pid 1 still had to say, then how it ended. */
+static int report_exit(struct monitor *m)
+{
+    int status = 0;
+
+    while (m->sock >= 0 && relay_from_container(m, MSG_DONTWAIT) > 0)
+        ;
+    while (waitpid(m->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFSIGNALED(status))
+        send_pair(MDK_SYNC_FD, MDK_MSG_EXIT, 128 + WTERMSIG(status), WTERMSIG(status));
+    else
+        send_pair(MDK_SYNC_FD, MDK_MSG_EXIT, WEXITSTATUS(status), 0);
+    return 0;
+}
+
+static int monitor_loop(struct monitor *m)
+{
+    struct pollfd fds[3] = {
+        { MDK_SYNC_FD, POLLIN, 0 }, { m->sock, POLLIN, 0 }, { m->pidfd, POLLIN, 0 },
+    };
+
+    for (;;) {
+        if (poll(fds, 3, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        /* pid 1's messages first, so that STARTED/ERROR always precede EXIT */
+        if (fds[1].revents && relay_from_container(m, MSG_DONTWAIT) == 0)
+            fds[1].fd = -1;
+        if (fds[2].revents)
+            return report_exit(m);
+        if (fds[0].revents && handle_jvm_message(m) < 0)
+            break;
+    }
+    /* the JVM is gone: nobody wants this container any more */
+    kill(m->pid, SIGKILL);
+    waitpid(m->pid, NULL, 0);
+    return 1;
+}
+
+int main(void)
+{
+    static struct config cfg;
+    struct monitor m = { 0 };
+    int socks[2], ret, fd;
+
+    close_range(MDK_SYNC_FD + 1, ~0U, 0); /* nothing else from the JVM */
+    for (fd = 0; fd < MDK_SYNC_FD; fd++)   /* no socket of ours may land on a stdio number */
+        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
+            return EXIT_SETUP;
+    signal(SIGPIPE, SIG_IGN);
+    prctl(PR_SET_NAME, "mdocker-init");
+
+    /* sync 1 (monitor side): CONFIG */
+    ret = receive_config(&cfg);
+    if (ret == -2)
+        return EXIT_SETUP; /* the JVM went away before sending anything */
+    if (ret < 0) {
+        send_error(MDK_SYNC_FD);
+        return EXIT_SETUP;
+    }
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0) {
+        fail(MDK_STEP_CLONE, errno, "socketpair(AF_UNIX, SOCK_SEQPACKET)");
+        send_error(MDK_SYNC_FD);
+        return EXIT_SETUP;
+    }
+    m.pid = clone_container(cfg.nsflags, &m.pidfd);
+    if (m.pid < 0) {
+        send_error(MDK_SYNC_FD);
+        return EXIT_SETUP;
+    }
+    if (m.pid == 0)
+        container_main(&cfg, socks[1]);
+    close(socks[1]);
+    m.sock = socks[0];
+    m.init = cfg.init;
+
+    /* sync 2 (monitor side): PID */
+    send_msg(MDK_SYNC_FD, MDK_MSG_PID, &(int32_t) { m.pid }, sizeof(int32_t));
+    return monitor_loop(&m);
+}

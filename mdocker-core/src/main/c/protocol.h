@@ -1,0 +1,91 @@
+/*
+ * The protocol between the JVM (io.mdocker.internal.process.Protocol) and mdocker-init.
+ *
+ * Channel design
+ * --------------
+ * The JVM starts mdocker-init (the "monitor") with posix_spawn and hands it one end of an
+ * AF_UNIX SOCK_SEQPACKET socketpair as fd 3 (MDK_SYNC_FD). Every message is one datagram:
+ * a fixed 12-byte header followed by `length` payload bytes. All integers are little-endian
+ * (host order on x86_64/aarch64), no padding anywhere.
+ *
+ *   JVM                      monitor (host namespaces)            container pid 1 (new namespaces)
+ *   CONFIG  ------------->   parse, clone3 ----------------------> waits on its own socketpair
+ *           <-------------   PID(host pid of pid 1)
+ *   (host-side setup: cgroups, network)
+ *   GO      ------------->   relay GO ---------------------------> mounts, pivot_root, hostname,
+ *                                                                   cwd, uid/gid, fork + exec cmd
+ *           <-------------   relay STARTED or ERROR <------------- (exec result via CLOEXEC pipe)
+ *   SIGNAL  ------------->   kill(pid 1, sig)                       forwards to the command
+ *           <-------------   EXIT(code, signal) after waitpid(pid 1); then the monitor exits
+ *
+ * EOF on fd 3 means the JVM is gone (or gave the container up): the monitor SIGKILLs pid 1
+ * (which ends the whole PID namespace), reaps it and exits. pid 1 has PR_SET_PDEATHSIG=SIGKILL
+ * against the monitor, so killing the monitor ends the container too.
+ *
+ * Versioning: the header carries MDK_VERSION; a side that receives another version answers
+ * with ERROR(MDK_STEP_PROTOCOL, EPROTO) and exits. Bump the version on any incompatible change.
+ */
+#ifndef MDOCKER_PROTOCOL_H
+#define MDOCKER_PROTOCOL_H
+
+#include <stdint.h>
+
+#define MDK_SYNC_FD 3
+#define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
+#define MDK_VERSION 1
+#define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
+
+struct mdk_header {
+    uint32_t magic;
+    uint16_t version;
+    uint16_t type;
+    uint32_t length; /* payload bytes that follow the header */
+};
+
+/* JVM -> monitor */
+#define MDK_MSG_CONFIG 1 /* payload: records, see below */
+#define MDK_MSG_GO 2     /* payload: empty */
+#define MDK_MSG_SIGNAL 3 /* payload: int32 signo, delivered to pid 1 */
+
+/* monitor -> JVM */
+#define MDK_MSG_PID 101     /* payload: int32 host pid of container pid 1 */
+#define MDK_MSG_ERROR 102   /* payload: int32 step, int32 errno, then UTF-8 text (the object) */
+#define MDK_MSG_STARTED 103 /* payload: empty; the user's command has been exec'd */
+#define MDK_MSG_EXIT 104    /* payload: int32 exit code (128+n when killed), int32 signal or 0 */
+
+/*
+ * CONFIG payload: a sequence of records, each
+ *   uint16 tag; uint16 reserved (0); uint32 len; uint8 value[len]
+ * Strings are not NUL-terminated (len says how long). Unknown tags are an error.
+ */
+#define MDK_T_ARG 1      /* string, repeated: argv in order (at least one) */
+#define MDK_T_ENV 2      /* string "KEY=VALUE", repeated: the complete environment */
+#define MDK_T_LOWER 3    /* string, repeated: overlay lower dirs, top-most first */
+#define MDK_T_UPPER 4    /* string: overlay upper dir (host path) */
+#define MDK_T_WORK 5     /* string: overlay work dir (host path) */
+#define MDK_T_MERGED 6   /* string: overlay mount point (host path) */
+#define MDK_T_HOSTNAME 7 /* string */
+#define MDK_T_CWD 8      /* string: absolute path inside the container; created if missing */
+#define MDK_T_UID 9      /* uint32 */
+#define MDK_T_GID 10     /* uint32 */
+#define MDK_T_BIND 11    /* uint32 flags (MDK_BIND_*), then "source\0target" (no trailing NUL) */
+#define MDK_T_NSFLAGS 12 /* uint64 CLONE_NEW* flags for the container (CLONE_NEWCGROUP is
+                            applied by pid 1 with unshare after GO, once its cgroup is final) */
+#define MDK_T_INIT 13    /* uint32: 1 = pid 1 is mdocker-init, which forks the command (default);
+                            0 = the command is exec'd as pid 1 */
+
+#define MDK_BIND_READONLY 1u
+
+/* ERROR steps: where in the start sequence the failure happened. */
+#define MDK_STEP_PROTOCOL 1   /* bad message, version mismatch, truncated config */
+#define MDK_STEP_CLONE 2      /* clone3 of the container */
+#define MDK_STEP_MOUNT 3      /* any mount/mkdir/mknod of the container's filesystem */
+#define MDK_STEP_PIVOT_ROOT 4
+#define MDK_STEP_HOSTNAME 5
+#define MDK_STEP_CWD 6        /* chdir to the working directory */
+#define MDK_STEP_USER 7       /* setgroups/setgid/setuid */
+#define MDK_STEP_EXEC 8       /* execve of the command; text = the command as given */
+#define MDK_STEP_NAMESPACE 9  /* unshare(CLONE_NEWCGROUP) etc. */
+#define MDK_STEP_FORK 10      /* pid 1 could not fork the command */
+
+#endif

@@ -1,0 +1,440 @@
+package io.mdocker;
+
+import io.mdocker.bindings.Linux;
+import io.mdocker.internal.fs.ContainerDirs;
+import io.mdocker.internal.process.InitProcess;
+import io.mdocker.internal.process.InitProcess.Redirect;
+import io.mdocker.internal.process.Protocol;
+import io.mdocker.internal.state.StateStore;
+import io.mdocker.internal.sys.Errno;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A started container. It owns everything made for it: the mdocker-init monitor and the
+ * container's processes, the sync socket and stdio pipes, the writable layer and the state
+ * record. {@link #close()} kills what still runs, reaps it, and removes all of it; a JVM
+ * shutdown hook closes handles that were never closed, as a backstop.
+ *
+ * <p>Thread-safe: any thread may wait, signal or close.
+ */
+public final class RunningContainer implements AutoCloseable {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Set<RunningContainer> LIVE = ConcurrentHashMap.newKeySet();
+    private static final Duration KILL_GRACE = Duration.ofSeconds(5);
+
+    static {
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("mdocker-shutdown").unstarted(() -> {
+            for (RunningContainer c : LIVE) {
+                c.close();
+            }
+        }));
+    }
+
+    private final String id;
+    private final List<String> command;
+    private final StateStore.Entry entry;
+    private final InitProcess init;
+    private final long startNanos;
+    private final ByteArrayOutputStream capturedOut;
+    private final ByteArrayOutputStream capturedErr;
+    private volatile int pid = -1;
+    private volatile long exitNanos;
+    private final java.util.concurrent.CompletableFuture<Void> done;
+    private Integer exitCode; // guarded by this
+    private boolean closed; // guarded by this
+
+    private RunningContainer(String id, List<String> command, StateStore.Entry entry, InitProcess init,
+                             long startNanos, ByteArrayOutputStream out, ByteArrayOutputStream err) {
+        this.id = id;
+        this.command = command;
+        this.entry = entry;
+        this.init = init;
+        this.startNanos = startNanos;
+        this.capturedOut = out;
+        this.capturedErr = err;
+        // Waiters wait on this dependent, so the exit time is set before any of them returns.
+        this.done = init.finished().whenComplete((v, e) -> exitNanos = System.nanoTime());
+    }
+
+    static ExecResult run(Container spec, List<String> command) {
+        try (RunningContainer c = start(spec, command, true)) {
+            int code = c.waitFor();
+            return new ExecResult(code, bytes(c.capturedOut), bytes(c.capturedErr),
+                    Duration.ofNanos(c.exitNanos - c.startNanos));
+        }
+    }
+
+    private static byte[] bytes(ByteArrayOutputStream b) {
+        return b == null ? new byte[0] : b.toByteArray();
+    }
+
+    /**
+     * The start sequence (numbers match the sync points in init.c):
+     * validate; record state and create dirs; spawn mdocker-init; 1. CONFIG -> PID;
+     * 2. host-side setup; 3. GO -> STARTED or ERROR.
+     */
+    static RunningContainer start(Container spec, List<String> command, boolean forRun) {
+        long t0 = System.nanoTime();
+        spec.checkHost();
+        ContainerRuntime.requireRoot();
+        String id = HexFormat.of().formatHex(randomBytes());
+        Map<String, String> info = new LinkedHashMap<>();
+        info.put("command", String.join(" ", command));
+        info.put("rootfs", spec.layers().toString());
+        StateStore.Entry entry;
+        try {
+            entry = spec.runtime().store().create(id, info);
+        } catch (UncheckedIOException e) {
+            throw new ContainerException(e.getMessage(), e);
+        }
+        ByteArrayOutputStream out = forRun && spec.stdout().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
+        ByteArrayOutputStream err = forRun && spec.stderr().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
+        InitProcess init;
+        try {
+            init = InitProcess.spawn(new InitProcess.StdioPlan(
+                    stdinRedirect(spec.stdin(), forRun),
+                    redirect(spec.stdout(), out), sink(spec.stdout(), out),
+                    redirect(spec.stderr(), err), sink(spec.stderr(), err)));
+        } catch (RuntimeException e) {
+            entry.close();
+            throw wrap("starting mdocker-init", e);
+        }
+        RunningContainer c = new RunningContainer(id, command, entry, init, t0, out, err);
+        LIVE.add(c);
+        try {
+            entry.recordMonitor(init.pid());
+            c.handshake(spec);
+            return c;
+        } catch (RuntimeException | Error e) {
+            c.close();
+            if (e instanceof ContainerException || e instanceof IllegalArgumentException) {
+                throw e;
+            }
+            throw wrap("starting container " + c.shortId(), e);
+        }
+    }
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[32];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    private static Redirect stdinRedirect(Stdio s, boolean forRun) {
+        return switch (s.kind()) {
+            case PIPE -> forRun ? Redirect.DISCARD : Redirect.PIPE;
+            case INHERIT -> Redirect.INHERIT;
+            case DISCARD, SINK -> Redirect.DISCARD;
+        };
+    }
+
+    private static Redirect redirect(Stdio s, ByteArrayOutputStream capture) {
+        return switch (s.kind()) {
+            case PIPE -> capture != null ? Redirect.CAPTURE : Redirect.PIPE;
+            case INHERIT -> Redirect.INHERIT;
+            case DISCARD -> Redirect.DISCARD;
+            case SINK -> Redirect.CAPTURE;
+        };
+    }
+
+    private static OutputStream sink(Stdio s, ByteArrayOutputStream capture) {
+        return s.kind() == Stdio.Kind.SINK ? s.sink() : capture;
+    }
+
+    private void handshake(Container spec) {
+        long timeout = spec.startTimeout().toMillis();
+        ContainerDirs dirs = entry.dirs();
+        Protocol.ConfigWriter config = new Protocol.ConfigWriter();
+        for (String arg : command) {
+            config.string(Protocol.T_ARG, arg);
+        }
+        for (Map.Entry<String, String> e : environment(spec).entrySet()) {
+            config.string(Protocol.T_ENV, e.getKey() + "=" + e.getValue());
+        }
+        for (Path layer : spec.layers()) {
+            config.string(Protocol.T_LOWER, layer.toString());
+        }
+        config.string(Protocol.T_UPPER, dirs.upper().toString())
+                .string(Protocol.T_WORK, dirs.work().toString())
+                .string(Protocol.T_MERGED, dirs.merged().toString())
+                .string(Protocol.T_HOSTNAME, hostname(spec))
+                .string(Protocol.T_CWD, spec.workdir())
+                .u32(Protocol.T_UID, spec.uid())
+                .u32(Protocol.T_GID, spec.gid())
+                .u64(Protocol.T_NSFLAGS, Linux.CLONE_NEWNS() | Linux.CLONE_NEWUTS() | Linux.CLONE_NEWIPC()
+                        | Linux.CLONE_NEWPID() | Linux.CLONE_NEWNET() | Linux.CLONE_NEWCGROUP())
+                .u32(Protocol.T_INIT, spec.init() ? 1 : 0);
+        for (BindMount b : spec.binds()) {
+            config.bind(b.source().toString(), b.target(), b.readOnly());
+        }
+
+        // sync 1: CONFIG -> PID
+        send(config.message());
+        Protocol.Message m = expect(timeout, Protocol.MSG_PID);
+        pid = m.int32(0);
+
+        // sync 2: host-side setup of the container's pid goes here (cgroups, network).
+
+        // sync 3: GO -> STARTED (the command runs) or ERROR (which step failed, errno)
+        send(Protocol.go());
+        expect(timeout, Protocol.MSG_STARTED);
+    }
+
+    private void send(java.nio.ByteBuffer message) {
+        if (!init.send(message)) {
+            throw new ContainerException("mdocker-init of container " + shortId() + " exited during setup"
+                    + monitorExitText());
+        }
+    }
+
+    private Protocol.Message expect(long timeoutMillis, int type) {
+        Protocol.Message m;
+        try {
+            m = init.receive(timeoutMillis);
+        } catch (InitProcess.ProtocolTimeoutException e) {
+            throw new ContainerException("container " + shortId() + " did not finish its setup within "
+                    + timeoutMillis + " ms");
+        }
+        if (m == null) {
+            throw new ContainerException("mdocker-init of container " + shortId() + " exited during setup"
+                    + monitorExitText());
+        }
+        if (m.type() == Protocol.MSG_ERROR) {
+            throw setupError(m.int32(0), m.int32(1), m.text(2));
+        }
+        if (m.type() != type) {
+            throw new ContainerException("mdocker-init sent message " + m.type() + " where " + type + " was expected");
+        }
+        return m;
+    }
+
+    private String monitorExitText() {
+        try {
+            int status = init.monitorStatus().get(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            return " (" + describeStatus(status) + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        } catch (ExecutionException | TimeoutException e) {
+            return "";
+        }
+    }
+
+    private static String describeStatus(int status) {
+        int sig = status & 0x7f;
+        return sig == 0 ? "exit status " + ((status >> 8) & 0xff) : "killed by signal " + sig;
+    }
+
+    private static ContainerException setupError(int step, int errno, String object) {
+        if (step == Protocol.STEP_EXEC) {
+            if (errno == Linux.ENOENT()) {
+                return new ExecFailedException(object.contains("/")
+                        ? "executable file not found in rootfs: " + object
+                        : "executable file not found in $PATH: " + object, 127);
+            }
+            if (errno == Linux.EACCES()) {
+                return new ExecFailedException("permission denied executing " + object, 126);
+            }
+            return new ExecFailedException("cannot execute " + object + ": " + Errno.describe(errno), 126);
+        }
+        return new ContainerException(object + ": " + Errno.describe(errno));
+    }
+
+    private Map<String, String> environment(Container spec) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PATH", Container.DEFAULT_PATH);
+        env.put("HOSTNAME", hostname(spec));
+        env.put("HOME", spec.uid() == 0 ? "/root" : "/");
+        env.putAll(spec.env());
+        return env;
+    }
+
+    private String hostname(Container spec) {
+        return spec.hostname() != null ? spec.hostname() : shortId();
+    }
+
+    private static ContainerException wrap(String what, Throwable e) {
+        if (e instanceof ContainerException ce) {
+            return ce;
+        }
+        return new ContainerException(what + ": " + e.getMessage(), e);
+    }
+
+    /** The container's id: 64 hex digits. */
+    public String id() {
+        return id;
+    }
+
+    /** The first 12 hex digits of the id, as Docker shows it; also the default hostname. */
+    public String shortId() {
+        return id.substring(0, 12);
+    }
+
+    /** The host pid of the container's pid 1. */
+    public int pid() {
+        return pid;
+    }
+
+    /** The command as started. */
+    public List<String> command() {
+        return command;
+    }
+
+    /** The container's stdin when it is piped ({@link Stdio#pipe()}, the default for start). */
+    public OutputStream stdin() {
+        return stream(init.stdin(), "stdin");
+    }
+
+    /** The container's stdout when it is piped; read it, or the container blocks once the pipe is full. */
+    public InputStream stdout() {
+        return stream(init.stdout(), "stdout");
+    }
+
+    /** The container's stderr when it is piped. */
+    public InputStream stderr() {
+        return stream(init.stderr(), "stderr");
+    }
+
+    private static <T> T stream(T s, String name) {
+        if (s == null) {
+            throw new IllegalStateException("the container's " + name + " is not piped to Java");
+        }
+        return s;
+    }
+
+    /** Whether the container still runs. */
+    public boolean isRunning() {
+        return !done.isDone();
+    }
+
+    /** Waits for the container to exit and returns its exit code (128+n when signal n killed it). */
+    public int waitFor() {
+        try {
+            done.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ContainerException("interrupted while waiting for container " + shortId(), e);
+        } catch (ExecutionException e) {
+            throw new ContainerException("waiting for container " + shortId() + ": " + e.getCause(), e.getCause());
+        }
+        return exitCode();
+    }
+
+    /** Waits at most {@code timeout}; true when the container has exited. */
+    public boolean waitFor(Duration timeout) {
+        try {
+            done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ContainerException("interrupted while waiting for container " + shortId(), e);
+        } catch (ExecutionException e) {
+            throw new ContainerException("waiting for container " + shortId() + ": " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** The exit code of a container that has exited. */
+    public synchronized int exitCode() {
+        if (exitCode != null) {
+            return exitCode;
+        }
+        if (!done.isDone()) {
+            throw new IllegalStateException("container " + shortId() + " is still running");
+        }
+        int code = -1;
+        // The monitor has exited: everything it sent is buffered and ends with EOF.
+        Protocol.Message m;
+        while (!closed && (m = init.receive(0)) != null) {
+            if (m.type() == Protocol.MSG_EXIT) {
+                code = m.int32(0);
+            }
+        }
+        if (code < 0) {
+            int status = init.monitorStatus().join();
+            int sig = status & 0x7f;
+            code = sig == 0 ? (status >> 8) & 0xff : 128 + sig;
+        }
+        exitCode = code;
+        return code;
+    }
+
+    /** Sends {@code signal} to the container's pid 1 (with the init, it reaches the command). */
+    public void kill(Signal signal) {
+        if (done.isDone()) {
+            return;
+        }
+        init.send(Protocol.signal(signal.number()));
+    }
+
+    /**
+     * Sends SIGTERM, waits up to {@code grace} for the container to exit, then SIGKILL; returns
+     * the exit code.
+     */
+    public int stop(Duration grace) {
+        kill(Signal.TERM);
+        if (!waitFor(grace)) {
+            kill(Signal.KILL);
+        }
+        return waitFor();
+    }
+
+    /**
+     * Kills the container if it still runs, reaps it, and removes everything made for it: its
+     * writable layer and directories, its state record, its descriptors. Idempotent.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+        }
+        try {
+            if (!done.isDone()) {
+                kill(Signal.KILL);
+                if (!waitFor(KILL_GRACE)) {
+                    init.killMonitor();
+                }
+                done.join();
+            }
+            if (pid > 0) {
+                exitCode();
+            }
+        } catch (RuntimeException e) {
+            // keep cleaning up
+        } finally {
+            synchronized (this) {
+                closed = true;
+            }
+            init.close();
+            try {
+                entry.close();
+            } finally {
+                LIVE.remove(this);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RunningContainer[" + shortId() + " " + String.join(" ", command) + "]";
+    }
+}

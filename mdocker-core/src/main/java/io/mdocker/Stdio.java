@@ -1,0 +1,62 @@
+package io.mdocker;
+
+import java.io.OutputStream;
+import java.util.Objects;
+
+/**
+ * Where one of a container's standard streams goes. Immutable.
+ *
+ * <ul>
+ *   <li>{@link #pipe()} (the default): connected to Java. {@code run()} returns stdout and stderr
+ *       in its {@link ExecResult}; {@code start()} exposes the streams on the
+ *       {@link RunningContainer}. For {@code run()} a piped stdin is empty.</li>
+ *   <li>{@link #inherit()}: this JVM's own descriptor, e.g. the terminal of a CLI.</li>
+ *   <li>{@link #discard()}: /dev/null.</li>
+ *   <li>{@link #to(OutputStream)}: stdout or stderr written into a sink as it arrives, from
+ *       mdocker's reaper thread; the sink must not block.</li>
+ * </ul>
+ */
+public final class Stdio {
+    enum Kind { PIPE, INHERIT, DISCARD, SINK }
+
+    private static final Stdio PIPE = new Stdio(Kind.PIPE, null);
+    private static final Stdio INHERIT = new Stdio(Kind.INHERIT, null);
+    private static final Stdio DISCARD = new Stdio(Kind.DISCARD, null);
+
+    private final Kind kind;
+    private final OutputStream sink;
+
+    private Stdio(Kind kind, OutputStream sink) {
+        this.kind = kind;
+        this.sink = sink;
+    }
+
+    public static Stdio pipe() {
+        return PIPE;
+    }
+
+    public static Stdio inherit() {
+        return INHERIT;
+    }
+
+    public static Stdio discard() {
+        return DISCARD;
+    }
+
+    public static Stdio to(OutputStream sink) {
+        return new Stdio(Kind.SINK, Objects.requireNonNull(sink, "sink"));
+    }
+
+    Kind kind() {
+        return kind;
+    }
+
+    OutputStream sink() {
+        return sink;
+    }
+
+    @Override
+    public String toString() {
+        return kind.name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,93 @@
+package io.mdocker.internal.fs;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * A container's writable filesystem state under {@code <lib root>/containers/<id>}: the overlay's
+ * {@code upper} and {@code work} directories and the {@code merged} mount point. The overlay
+ * itself is mounted by mdocker-init inside the container's own mount namespace, so it vanishes
+ * with the container; these directories are all that remains to remove.
+ */
+public record ContainerDirs(Path root) {
+    public Path upper() {
+        return root.resolve("upper");
+    }
+
+    public Path work() {
+        return root.resolve("work");
+    }
+
+    public Path merged() {
+        return root.resolve("merged");
+    }
+
+    /** Creates the three directories (mode 0700 for the container's root, as Docker does). */
+    public static ContainerDirs create(Path containersDir, String id) {
+        ContainerDirs dirs = new ContainerDirs(containersDir.resolve(id));
+        try {
+            Files.createDirectories(containersDir);
+            Files.createDirectory(dirs.root(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectory(dirs.upper());
+            Files.createDirectory(dirs.work());
+            Files.createDirectory(dirs.merged());
+            return dirs;
+        } catch (IOException e) {
+            try {
+                deleteTree(dirs.root());
+            } catch (UncheckedIOException ignored) {
+                // reported through the original failure
+            }
+            throw new UncheckedIOException("creating container directories " + dirs.root() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes the directory tree, also the parts the overlay made (work/work has mode 000). */
+    public void delete() {
+        deleteTree(root);
+    }
+
+    /**
+     * Deletes {@code dir} and everything below it without following symbolic links; a missing
+     * tree is not an error.
+     */
+    public static void deleteTree(Path dir) {
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
+                    if (exc instanceof NoSuchFileException) {
+                        return FileVisitResult.CONTINUE;
+                    }
+                    throw exc;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+                    if (exc != null && !(exc instanceof NoSuchFileException)) {
+                        throw exc;
+                    }
+                    Files.deleteIfExists(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (NoSuchFileException e) {
+            // already gone
+        } catch (IOException e) {
+            throw new UncheckedIOException("removing " + dir + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package io.mdocker.internal.process;
+
+import io.mdocker.bindings.Linux;
+import io.mdocker.bindings.pollfd;
+import io.mdocker.internal.sys.Posix;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The one thread that waits for every container of this JVM: it polls the monitors' pidfds (to
+ * reap them the moment they exit) and the captured stdout/stderr pipes (to drain them, so a
+ * container never blocks on a full pipe). Threads do not grow with the number of containers.
+ *
+ * <p>Handlers run on the loop thread and must not block. Registration is thread-safe; an
+ * eventfd wakes the loop when the set of descriptors changes.
+ */
+final class EventLoop {
+    /**
+     * A watched descriptor's owner while it is watched. Both methods run on the loop thread.
+     */
+    interface Handler {
+        /** {@code fd} is ready; returns false to stop watching it. */
+        boolean ready(int fd, short revents, MemorySegment scratch);
+
+        /**
+         * Called once after the loop stopped watching {@code fd}, so that a descriptor number the
+         * handler closes here can be reused and watched again at once.
+         */
+        void finished(int fd);
+    }
+
+    private static final int SCRATCH_SIZE = 64 * 1024;
+    private static final EventLoop INSTANCE = new EventLoop();
+
+    private final Map<Integer, Handler> handlers = new ConcurrentHashMap<>();
+    private final int wakeFd;
+    private final MemorySegment wakeValue = Arena.global().allocate(ValueLayout.JAVA_LONG);
+
+    private EventLoop() {
+        wakeFd = Posix.eventfd(0, Linux.EFD_CLOEXEC() | Linux.EFD_NONBLOCK());
+        Thread thread = Thread.ofPlatform().daemon().name("mdocker-reaper").unstarted(this::loop);
+        thread.start();
+    }
+
+    static EventLoop get() {
+        return INSTANCE;
+    }
+
+    /** Watches {@code fd} for readability (and hang-up) until the handler returns false. */
+    void watch(int fd, Handler handler) {
+        if (handlers.putIfAbsent(fd, handler) != null) {
+            throw new IllegalStateException("descriptor " + fd + " is already watched");
+        }
+        wake();
+    }
+
+    /** Number of descriptors watched now, for leak checks. */
+    int watched() {
+        return handlers.size();
+    }
+
+    private void wake() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
+            one.set(ValueLayout.JAVA_LONG, 0, 1L);
+            Posix.write(wakeFd, one, 8, "eventfd");
+        }
+    }
+
+    private void loop() {
+        Arena arena = Arena.ofConfined();
+        MemorySegment scratch = arena.allocate(SCRATCH_SIZE);
+        int capacity = 64;
+        MemorySegment fds = arena.allocate(pollfd.layout(), capacity);
+        List<Integer> order = new ArrayList<>();
+        while (true) {
+            order.clear();
+            order.addAll(handlers.keySet());
+            if (order.size() + 1 > capacity) {
+                capacity = Math.max(capacity * 2, order.size() + 1);
+                fds = arena.allocate(pollfd.layout(), capacity);
+            }
+            set(fds, 0, wakeFd);
+            for (int i = 0; i < order.size(); i++) {
+                set(fds, i + 1, order.get(i));
+            }
+            int ready = Posix.poll(fds, order.size() + 1, -1);
+            if (ready <= 0) {
+                continue;
+            }
+            if (revents(fds, 0) != 0) {
+                Posix.read(wakeFd, wakeValue, 8, "eventfd");
+            }
+            for (int i = 0; i < order.size(); i++) {
+                short revents = revents(fds, i + 1);
+                if (revents == 0) {
+                    continue;
+                }
+                int fd = order.get(i);
+                Handler handler = handlers.get(fd);
+                boolean keep;
+                try {
+                    keep = handler.ready(fd, revents, scratch);
+                } catch (RuntimeException | Error e) {
+                    // A failing handler must not take the reaper down with it.
+                    System.getLogger(EventLoop.class.getName())
+                            .log(System.Logger.Level.ERROR, "mdocker reaper handler failed for fd " + fd, e);
+                    keep = false;
+                }
+                if (!keep && handlers.remove(fd, handler)) {
+                    try {
+                        handler.finished(fd);
+                    } catch (RuntimeException | Error e) {
+                        System.getLogger(EventLoop.class.getName())
+                                .log(System.Logger.Level.ERROR, "mdocker reaper cleanup failed for fd " + fd, e);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void set(MemorySegment fds, int index, int fd) {
+        MemorySegment entry = fds.asSlice(index * pollfd.sizeof(), pollfd.sizeof());
+        pollfd.fd(entry, fd);
+        pollfd.events(entry, (short) Linux.POLLIN());
+        pollfd.revents(entry, (short) 0);
+    }
+
+    private static short revents(MemorySegment fds, int index) {
+        return pollfd.revents(fds.asSlice(index * pollfd.sizeof(), pollfd.sizeof()));
+    }
+}

@@ -1,0 +1,307 @@
+package io.mdocker.internal.process;
+
+import io.mdocker.bindings.Linux;
+import io.mdocker.bindings.pollfd;
+import io.mdocker.internal.sys.ErrnoException;
+import io.mdocker.internal.sys.Posix;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One running mdocker-init monitor: its pid, the JVM's end of the sync socket, and the JVM's
+ * ends of the container's stdio pipes. The {@link EventLoop} reaps the monitor and drains the
+ * captured pipes; {@link #finished()} completes when both are done.
+ *
+ * <p>The sync socket is read only through {@link #receive}, which is synchronized; sending is
+ * thread-safe. {@link #close()} releases every descriptor this object still holds.
+ */
+public final class InitProcess implements AutoCloseable {
+    /** How one of the container's standard streams is connected. */
+    public enum Redirect {
+        /** The JVM's own descriptor (a terminal, for the CLI). */
+        INHERIT,
+        /** /dev/null. */
+        DISCARD,
+        /** A pipe drained by the reaper thread into a sink (stdout and stderr only). */
+        CAPTURE,
+        /** A pipe whose JVM end the caller reads or writes as a stream. */
+        PIPE
+    }
+
+    /** The three streams: redirect for each, and the sinks for CAPTURE. */
+    public record StdioPlan(Redirect in, Redirect out, OutputStream outSink, Redirect err, OutputStream errSink) {
+        public StdioPlan {
+            if (in == Redirect.CAPTURE) {
+                throw new IllegalArgumentException("stdin cannot be captured");
+            }
+            if ((out == Redirect.CAPTURE) != (outSink != null) || (err == Redirect.CAPTURE) != (errSink != null)) {
+                throw new IllegalArgumentException("a sink goes with CAPTURE and only with it");
+            }
+        }
+    }
+
+    private final int pid;
+    private final int syncFd;
+    private final CompletableFuture<Integer> monitorStatus = new CompletableFuture<>();
+    private final CompletableFuture<Void> finished;
+    private final InputStream stdout;
+    private final InputStream stderr;
+    private final OutputStream stdin;
+    private int pidfd;
+    private boolean closed;
+
+    private InitProcess(int pid, int syncFd, int pidfd, List<CompletableFuture<Void>> drains,
+                        OutputStream stdin, InputStream stdout, InputStream stderr) {
+        this.pid = pid;
+        this.syncFd = syncFd;
+        this.pidfd = pidfd;
+        this.stdin = stdin;
+        this.stdout = stdout;
+        this.stderr = stderr;
+        List<CompletableFuture<?>> all = new ArrayList<>(drains);
+        all.add(monitorStatus);
+        this.finished = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * Spawns a monitor with the given stdio. On failure nothing is left: every descriptor made
+     * here is closed and a spawned monitor is killed and reaped.
+     */
+    public static InitProcess spawn(StdioPlan plan) {
+        List<Integer> childEnds = new ArrayList<>();
+        List<Integer> parentEnds = new ArrayList<>();
+        int[] stdio = new int[3];
+        int[] parentFd = {-1, -1, -1};
+        int pid = -1;
+        try {
+            Redirect[] redirects = {plan.in(), plan.out(), plan.err()};
+            for (int i = 0; i < 3; i++) {
+                switch (redirects[i]) {
+                    case INHERIT -> stdio[i] = Spawner.INHERIT;
+                    case DISCARD -> stdio[i] = Spawner.DEV_NULL;
+                    case CAPTURE, PIPE -> {
+                        int[] p = Posix.pipe2(Linux.O_CLOEXEC());
+                        int child = i == 0 ? p[0] : p[1];
+                        int parent = i == 0 ? p[1] : p[0];
+                        childEnds.add(child);
+                        parentEnds.add(parent);
+                        stdio[i] = child;
+                        parentFd[i] = parent;
+                    }
+                }
+            }
+            int[] sync = Posix.socketpair(Linux.AF_UNIX(), Linux.SOCK_SEQPACKET() | Linux.SOCK_CLOEXEC());
+            parentEnds.add(sync[0]);
+            childEnds.add(sync[1]);
+            pid = Spawner.spawn(stdio, sync[1]);
+            for (int fd : childEnds) {
+                Posix.closeQuietly(fd);
+            }
+            childEnds.clear();
+            int pidfd = Posix.pidfdOpen(pid);
+
+            List<CompletableFuture<Void>> drains = new ArrayList<>();
+            if (plan.out() == Redirect.CAPTURE) {
+                drains.add(drain(parentFd[1], plan.outSink()));
+            }
+            if (plan.err() == Redirect.CAPTURE) {
+                drains.add(drain(parentFd[2], plan.errSink()));
+            }
+            OutputStream in = plan.in() == Redirect.PIPE ? FdStreams.output(parentFd[0], "container stdin") : null;
+            InputStream out = plan.out() == Redirect.PIPE ? FdStreams.input(parentFd[1], "container stdout") : null;
+            InputStream err = plan.err() == Redirect.PIPE ? FdStreams.input(parentFd[2], "container stderr") : null;
+            InitProcess process = new InitProcess(pid, sync[0], pidfd, drains, in, out, err);
+            EventLoop.get().watch(pidfd, process.new MonitorWatch());
+            return process;
+        } catch (RuntimeException | Error e) {
+            for (int fd : childEnds) {
+                Posix.closeQuietly(fd);
+            }
+            for (int fd : parentEnds) {
+                Posix.closeQuietly(fd);
+            }
+            if (pid > 0) {
+                Posix.kill(pid, Linux.SIGKILL());
+                Posix.waitpid(pid, 0);
+            }
+            throw e;
+        }
+    }
+
+    private static CompletableFuture<Void> drain(int fd, OutputStream sink) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        EventLoop.get().watch(fd, new EventLoop.Handler() {
+            @Override
+            public boolean ready(int fd, short revents, MemorySegment scratch) {
+                int n;
+                try {
+                    n = Posix.read(fd, scratch, scratch.byteSize(), "container output");
+                } catch (ErrnoException e) {
+                    return false;
+                }
+                if (n == 0) {
+                    return false;
+                }
+                try {
+                    sink.write(scratch.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE));
+                } catch (IOException e) {
+                    // The sink refused: keep draining so the container never blocks, drop the bytes.
+                }
+                return true;
+            }
+
+            @Override
+            public void finished(int fd) {
+                Posix.closeQuietly(fd);
+                done.complete(null);
+            }
+        });
+        return done;
+    }
+
+    /** Reaps the monitor the moment its pidfd turns readable. */
+    private final class MonitorWatch implements EventLoop.Handler {
+        @Override
+        public boolean ready(int fd, short revents, MemorySegment scratch) {
+            int status = Posix.waitpid(pid, 0);
+            synchronized (InitProcess.this) {
+                Posix.closeQuietly(pidfd);
+                pidfd = -1;
+            }
+            monitorStatus.complete(status);
+            return false;
+        }
+
+        @Override
+        public void finished(int fd) {
+            // closed in ready(), under the lock that signal() takes
+        }
+    }
+
+    /** The monitor's host pid. */
+    public int pid() {
+        return pid;
+    }
+
+    /** Completes when the monitor has been reaped and every captured stream has reached its end. */
+    public CompletableFuture<Void> finished() {
+        return finished;
+    }
+
+    /** The monitor's raw wait status, once it has been reaped. */
+    public CompletableFuture<Integer> monitorStatus() {
+        return monitorStatus;
+    }
+
+    /** The stream for a PIPE stdin, or null. */
+    public OutputStream stdin() {
+        return stdin;
+    }
+
+    /** The stream for a PIPE stdout, or null. */
+    public InputStream stdout() {
+        return stdout;
+    }
+
+    /** The stream for a PIPE stderr, or null. */
+    public InputStream stderr() {
+        return stderr;
+    }
+
+    /** Sends one message; false when the monitor is gone. */
+    public boolean send(ByteBuffer message) {
+        synchronized (this) {
+            if (closed) {
+                return false;
+            }
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(message.remaining());
+            buf.copyFrom(MemorySegment.ofBuffer(message));
+            Posix.write(syncFd, buf, buf.byteSize(), "sync socket");
+            return true;
+        } catch (ErrnoException e) {
+            if (e.errno() == Linux.EPIPE()) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Receives the next message, waiting at most {@code timeoutMillis} (-1: forever). Returns
+     * null at end of stream (the monitor has exited and everything it sent has been read).
+     *
+     * @throws ProtocolTimeoutException when nothing arrived in time
+     */
+    public synchronized Protocol.Message receive(long timeoutMillis) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pfd = arena.allocate(pollfd.layout());
+            pollfd.fd(pfd, syncFd);
+            pollfd.events(pfd, (short) Linux.POLLIN());
+            long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000;
+            while (true) {
+                long left = timeoutMillis < 0 ? -1 : Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
+                int ready = Posix.poll(pfd, 1, (int) Math.min(left, Integer.MAX_VALUE));
+                if (ready > 0) {
+                    break;
+                }
+                if (timeoutMillis >= 0 && System.nanoTime() >= deadline) {
+                    throw new ProtocolTimeoutException(timeoutMillis);
+                }
+            }
+            MemorySegment buf = arena.allocate(Protocol.MAX_MESSAGE);
+            int n = Posix.read(syncFd, buf, buf.byteSize(), "sync socket");
+            if (n == 0) {
+                return null;
+            }
+            return Protocol.parse(ByteBuffer.wrap(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE)));
+        }
+    }
+
+    /** SIGKILLs the monitor itself (which takes the container with it), if it is still running. */
+    public synchronized void killMonitor() {
+        if (pidfd >= 0) {
+            Posix.pidfdSendSignal(pidfd, Linux.SIGKILL());
+        }
+    }
+
+    /** Closes every descriptor still held: the sync socket and any stream not yet closed. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        Posix.closeQuietly(syncFd);
+        for (AutoCloseable stream : new AutoCloseable[] {stdin, stdout, stderr}) {
+            if (stream != null) {
+                try {
+                    stream.close();
+                } catch (Exception ignored) {
+                    // FdStreams close quietly
+                }
+            }
+        }
+    }
+
+    /** Nothing arrived from mdocker-init within the deadline. */
+    public static final class ProtocolTimeoutException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ProtocolTimeoutException(long millis) {
+            super("mdocker-init did not answer within " + millis + " ms");
+        }
+    }
+}

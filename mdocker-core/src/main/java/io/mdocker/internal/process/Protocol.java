@@ -1,0 +1,159 @@
+package io.mdocker.internal.process;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The JVM side of the protocol with mdocker-init; the contract is
+ * {@code src/main/c/protocol.h}, whose constants are mirrored here one for one. Every message
+ * is one SOCK_SEQPACKET datagram: a 12-byte little-endian header (magic, version, type, length)
+ * and the payload.
+ */
+public final class Protocol {
+    private Protocol() {}
+
+    public static final int MAGIC = 0x314b444d; // "MDK1"
+    public static final short VERSION = 1;
+    public static final int HEADER_SIZE = 12;
+    public static final int MAX_MESSAGE = 256 * 1024;
+
+    // JVM -> monitor
+    public static final int MSG_CONFIG = 1;
+    public static final int MSG_GO = 2;
+    public static final int MSG_SIGNAL = 3;
+    // monitor -> JVM
+    public static final int MSG_PID = 101;
+    public static final int MSG_ERROR = 102;
+    public static final int MSG_STARTED = 103;
+    public static final int MSG_EXIT = 104;
+
+    // CONFIG record tags
+    public static final int T_ARG = 1;
+    public static final int T_ENV = 2;
+    public static final int T_LOWER = 3;
+    public static final int T_UPPER = 4;
+    public static final int T_WORK = 5;
+    public static final int T_MERGED = 6;
+    public static final int T_HOSTNAME = 7;
+    public static final int T_CWD = 8;
+    public static final int T_UID = 9;
+    public static final int T_GID = 10;
+    public static final int T_BIND = 11;
+    public static final int T_NSFLAGS = 12;
+    public static final int T_INIT = 13;
+
+    public static final int BIND_READONLY = 1;
+
+    // ERROR steps
+    public static final int STEP_PROTOCOL = 1;
+    public static final int STEP_CLONE = 2;
+    public static final int STEP_MOUNT = 3;
+    public static final int STEP_PIVOT_ROOT = 4;
+    public static final int STEP_HOSTNAME = 5;
+    public static final int STEP_CWD = 6;
+    public static final int STEP_USER = 7;
+    public static final int STEP_EXEC = 8;
+    public static final int STEP_NAMESPACE = 9;
+    public static final int STEP_FORK = 10;
+
+    /** A message received from the monitor. */
+    public record Message(int type, ByteBuffer payload) {
+        public int int32(int index) {
+            return payload.getInt(index * 4);
+        }
+
+        /** The UTF-8 text that follows {@code ints} leading int32 fields. */
+        public String text(int ints) {
+            ByteBuffer b = payload.duplicate().position(ints * 4);
+            byte[] bytes = new byte[b.remaining()];
+            b.get(bytes);
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+    }
+
+    static ByteBuffer header(int type, int length) {
+        ByteBuffer b = ByteBuffer.allocate(HEADER_SIZE + length).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(MAGIC).putShort(VERSION).putShort((short) type).putInt(length);
+        return b;
+    }
+
+    public static ByteBuffer go() {
+        return header(MSG_GO, 0).flip();
+    }
+
+    public static ByteBuffer signal(int signo) {
+        return header(MSG_SIGNAL, 4).putInt(signo).flip();
+    }
+
+    /** Parses one received datagram; throws if it is not a well-formed message of this version. */
+    static Message parse(ByteBuffer datagram) {
+        ByteBuffer b = datagram.order(ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() < HEADER_SIZE) {
+            throw new IllegalStateException("short message from mdocker-init: " + b.remaining() + " bytes");
+        }
+        int magic = b.getInt();
+        int version = b.getShort();
+        int type = b.getShort() & 0xffff;
+        int length = b.getInt();
+        if (magic != MAGIC || version != VERSION) {
+            throw new IllegalStateException(String.format(
+                    "mdocker-init speaks another protocol: magic 0x%08x version %d, expected 0x%08x version %d",
+                    magic, version, MAGIC, VERSION));
+        }
+        if (length != b.remaining()) {
+            throw new IllegalStateException("mdocker-init message " + type + " says " + length
+                    + " payload bytes but carries " + b.remaining());
+        }
+        return new Message(type, b.slice().order(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    /** Builds the CONFIG payload record by record. */
+    public static final class ConfigWriter {
+        private ByteBuffer records = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
+
+        private ByteBuffer room(int bytes) {
+            if (records.remaining() < bytes) {
+                int size = Math.max(records.capacity() * 2, records.position() + bytes);
+                records = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN).put(records.flip());
+            }
+            return records;
+        }
+
+        private ConfigWriter record(int tag, byte[] value) {
+            room(8 + value.length).putShort((short) tag).putShort((short) 0).putInt(value.length).put(value);
+            return this;
+        }
+
+        public ConfigWriter string(int tag, String value) {
+            return record(tag, value.getBytes(StandardCharsets.UTF_8));
+        }
+
+        public ConfigWriter u32(int tag, int value) {
+            return record(tag, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(value).array());
+        }
+
+        public ConfigWriter u64(int tag, long value) {
+            return record(tag, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array());
+        }
+
+        public ConfigWriter bind(String source, String target, boolean readOnly) {
+            byte[] s = source.getBytes(StandardCharsets.UTF_8);
+            byte[] t = target.getBytes(StandardCharsets.UTF_8);
+            ByteBuffer v = ByteBuffer.allocate(4 + s.length + 1 + t.length).order(ByteOrder.LITTLE_ENDIAN);
+            v.putInt(readOnly ? BIND_READONLY : 0).put(s).put((byte) 0).put(t);
+            return record(T_BIND, v.array());
+        }
+
+        /** The whole CONFIG message, header included. */
+        public ByteBuffer message() {
+            ByteBuffer body = records.duplicate().flip();
+            if (HEADER_SIZE + body.remaining() > MAX_MESSAGE) {
+                throw new IllegalArgumentException("container configuration is " + body.remaining()
+                        + " bytes (command, environment and mounts); at most " + (MAX_MESSAGE - HEADER_SIZE)
+                        + " are supported");
+            }
+            return header(MSG_CONFIG, body.remaining()).put(body).flip();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package io.mdocker.internal.process;
+
+import io.mdocker.bindings.Linux;
+import io.mdocker.bindings.posix_spawn_file_actions_t;
+import io.mdocker.bindings.posix_spawnattr_t;
+import io.mdocker.bindings.sigset_t;
+import io.mdocker.internal.sys.ErrnoException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static io.mdocker.bindings.Linux.C_POINTER;
+
+/**
+ * Starts mdocker-init with posix_spawn, the one way a JVM may start a process without forking
+ * itself (glibc uses CLONE_VM|CLONE_VFORK). The child gets exactly: stdio on 0, 1, 2, the sync
+ * socket on 3, an empty signal mask, default dispositions and an empty environment; every other
+ * descriptor is closed ({@code posix_spawn_file_actions_addclosefrom_np(5)}; fd 4 carries the
+ * executable through execve and mdocker-init closes it at once).
+ */
+final class Spawner {
+    private Spawner() {}
+
+    /** In a stdio slot: leave the JVM's own descriptor in place. */
+    static final int INHERIT = -1;
+    /** In a stdio slot: open /dev/null. */
+    static final int DEV_NULL = -2;
+    /** Where the child finds the init's memfd while it execs it. */
+    private static final int EXEC_FD = 4;
+
+    /**
+     * Spawns mdocker-init.
+     *
+     * @param stdio three descriptors (or INHERIT / DEV_NULL) for the child's 0, 1 and 2
+     * @param syncFd the child's end of the sync socket, which becomes its fd 3
+     * @return the child's pid
+     */
+    static int spawn(int[] stdio, int syncFd) {
+        // The memfd must survive the file actions until execve; it is duplicated onto fd 4 (which
+        // mdocker-init closes first thing) because closefrom would close its original number.
+        String path = "/proc/self/fd/" + EXEC_FD;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment actions = posix_spawn_file_actions_t.allocate(arena);
+            MemorySegment attr = posix_spawnattr_t.allocate(arena);
+            check("posix_spawn_file_actions_init", Linux.posix_spawn_file_actions_init(actions));
+            try {
+                check("posix_spawnattr_init", Linux.posix_spawnattr_init(attr));
+                try {
+                    MemorySegment devNull = arena.allocateFrom("/dev/null");
+                    for (int target = 0; target < 3; target++) {
+                        int fd = stdio[target];
+                        if (fd == DEV_NULL) {
+                            int flags = target == 0 ? Linux.O_RDONLY() : Linux.O_WRONLY();
+                            check("posix_spawn_file_actions_addopen(/dev/null)",
+                                    Linux.posix_spawn_file_actions_addopen(actions, target, devNull, flags, 0));
+                        } else if (fd != INHERIT) {
+                            check("posix_spawn_file_actions_adddup2(" + fd + ", " + target + ")",
+                                    Linux.posix_spawn_file_actions_adddup2(actions, fd, target));
+                        }
+                    }
+                    check("posix_spawn_file_actions_adddup2(" + syncFd + ", 3)",
+                            Linux.posix_spawn_file_actions_adddup2(actions, syncFd, 3));
+                    check("posix_spawn_file_actions_adddup2(mdocker-init memfd, " + EXEC_FD + ")",
+                            Linux.posix_spawn_file_actions_adddup2(actions, InitBinary.fd(), EXEC_FD));
+                    check("posix_spawn_file_actions_addclosefrom_np(" + (EXEC_FD + 1) + ")",
+                            Linux.posix_spawn_file_actions_addclosefrom_np(actions, EXEC_FD + 1));
+
+                    MemorySegment empty = sigset_t.allocate(arena);
+                    MemorySegment all = sigset_t.allocate(arena);
+                    Linux.sigemptyset(empty);
+                    Linux.sigfillset(all);
+                    check("posix_spawnattr_setsigmask", Linux.posix_spawnattr_setsigmask(attr, empty));
+                    check("posix_spawnattr_setsigdefault", Linux.posix_spawnattr_setsigdefault(attr, all));
+                    check("posix_spawnattr_setflags", Linux.posix_spawnattr_setflags(attr,
+                            (short) (Linux.POSIX_SPAWN_SETSIGMASK() | Linux.POSIX_SPAWN_SETSIGDEF())));
+
+                    MemorySegment argv = arena.allocate(C_POINTER, 2);
+                    argv.setAtIndex(C_POINTER, 0, arena.allocateFrom(InitBinary.RESOURCE));
+                    argv.setAtIndex(C_POINTER, 1, MemorySegment.NULL);
+                    MemorySegment envp = arena.allocate(C_POINTER, 1);
+                    envp.setAtIndex(C_POINTER, 0, MemorySegment.NULL);
+                    MemorySegment pid = arena.allocate(Linux.C_INT);
+                    check("posix_spawn(" + path + ")",
+                            Linux.posix_spawn(pid, arena.allocateFrom(path), actions, attr, argv, envp));
+                    return pid.get(Linux.C_INT, 0);
+                } finally {
+                    Linux.posix_spawnattr_destroy(attr);
+                }
+            } finally {
+                Linux.posix_spawn_file_actions_destroy(actions);
+            }
+        }
+    }
+
+    /** The posix_spawn family returns an error number instead of setting errno. */
+    private static void check(String call, int result) {
+        if (result != 0) {
+            throw new ErrnoException(call, result);
+        }
+    }
+}

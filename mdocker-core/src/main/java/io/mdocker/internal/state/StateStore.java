@@ -1,0 +1,285 @@
+package io.mdocker.internal.state;
+
+import io.mdocker.bindings.Linux;
+import io.mdocker.internal.fs.ContainerDirs;
+import io.mdocker.internal.sys.ErrnoException;
+import io.mdocker.internal.sys.Posix;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * Where containers record themselves so that nothing outlives a JVM killed with SIGKILL.
+ *
+ * <pre>
+ * &lt;run root&gt;/containers/&lt;id&gt;/lock    held (fcntl lock) by the owning JVM while the container lives
+ * &lt;run root&gt;/containers/&lt;id&gt;/state   what was made: id, owner pid, lib dir, command
+ * &lt;run root&gt;/containers/&lt;id&gt;/monitor "pid starttime" of mdocker-init, once spawned
+ * &lt;lib root&gt;/containers/&lt;id&gt;/        upper, work, merged ({@link ContainerDirs})
+ * </pre>
+ *
+ * An entry is made under a temporary name and renamed into place with its lock held, so another
+ * runtime never sees an entry without its lock. A lock that can be taken means the owner is dead:
+ * {@link #recover()} kills its monitor (if that very process still runs) and removes the entry
+ * and its directories. Entries are created before and removed after their lib directories, so a
+ * lib directory without an entry is garbage (a dead owner mid-cleanup, or a reboot that emptied
+ * the run root).
+ */
+public final class StateStore {
+    private static final String TMP_PREFIX = ".new-";
+    private static final Duration TMP_GRACE = Duration.ofMinutes(1);
+
+    private final Path runContainers;
+    private final Path libContainers;
+
+    public StateStore(Path libRoot, Path runRoot) {
+        this.libContainers = libRoot.resolve("containers");
+        this.runContainers = runRoot.resolve("containers");
+    }
+
+    public Path libContainers() {
+        return libContainers;
+    }
+
+    public Path runContainers() {
+        return runContainers;
+    }
+
+    /** Records a new container and creates its directories; the entry holds the lock until closed. */
+    public Entry create(String id, Map<String, String> info) {
+        Path tmp = runContainers.resolve(TMP_PREFIX + id);
+        Path dir = runContainers.resolve(id);
+        FileChannel lockChannel = null;
+        try {
+            Files.createDirectories(runContainers);
+            Files.createDirectory(tmp);
+            lockChannel = FileChannel.open(tmp.resolve("lock"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            FileLock lock = lockChannel.lock();
+            Properties p = new Properties();
+            p.putAll(info);
+            p.setProperty("id", id);
+            p.setProperty("ownerPid", Long.toString(ProcessHandle.current().pid()));
+            p.setProperty("created", Instant.now().toString());
+            p.setProperty("libDir", libContainers.resolve(id).toString());
+            try (var out = Files.newBufferedWriter(tmp.resolve("state"), StandardCharsets.UTF_8)) {
+                p.store(out, "mdocker container state");
+            }
+            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            Entry entry = new Entry(id, dir, lockChannel, lock);
+            try {
+                entry.dirs = ContainerDirs.create(libContainers, id);
+            } catch (RuntimeException e) {
+                entry.close();
+                throw e;
+            }
+            return entry;
+        } catch (IOException e) {
+            closeQuietly(lockChannel);
+            ContainerDirs.deleteTree(tmp);
+            throw new UncheckedIOException("creating container state in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** One container's record, owned by this JVM. */
+    public final class Entry implements AutoCloseable {
+        private final String id;
+        private final Path dir;
+        private final FileChannel lockChannel;
+        private final FileLock lock;
+        private ContainerDirs dirs;
+        private boolean closed;
+
+        private Entry(String id, Path dir, FileChannel lockChannel, FileLock lock) {
+            this.id = id;
+            this.dir = dir;
+            this.lockChannel = lockChannel;
+            this.lock = lock;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        public ContainerDirs dirs() {
+            return dirs;
+        }
+
+        /** Records the monitor so a later runtime can kill exactly that process. */
+        public void recordMonitor(int pid) {
+            String line = pid + " " + ProcStat.startTime(pid) + "\n";
+            try {
+                Files.writeString(dir.resolve("monitor"), line, StandardCharsets.US_ASCII);
+            } catch (IOException e) {
+                throw new UncheckedIOException("writing " + dir.resolve("monitor") + ": " + e.getMessage(), e);
+            }
+        }
+
+        /** Removes the directories, then the entry, then releases the lock. */
+        @Override
+        public synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                if (dirs != null) {
+                    dirs.delete();
+                }
+                ContainerDirs.deleteTree(dir);
+            } finally {
+                try {
+                    lock.release();
+                } catch (IOException ignored) {
+                    // closing the channel releases it too
+                }
+                closeQuietly(lockChannel);
+            }
+        }
+    }
+
+    /** What {@link #recover()} removed. */
+    public record Recovered(List<String> entries, List<String> libDirs, List<Integer> killed) {
+        public boolean isEmpty() {
+            return entries.isEmpty() && libDirs.isEmpty() && killed.isEmpty();
+        }
+    }
+
+    /**
+     * Removes what dead owners left: entries whose lock can be taken (their monitor is killed if
+     * it still runs), stale temporary entries, and lib directories that have no entry.
+     */
+    public Recovered recover() {
+        List<String> entries = new ArrayList<>();
+        List<String> libDirs = new ArrayList<>();
+        List<Integer> killed = new ArrayList<>();
+        // Lib dirs first: one listed here whose entry is absent below was orphaned before we looked.
+        List<Path> libs = list(libContainers);
+        Set<String> known = new HashSet<>();
+        for (Path entry : list(runContainers)) {
+            String name = entry.getFileName().toString();
+            if (name.startsWith(TMP_PREFIX)) {
+                if (olderThan(entry, TMP_GRACE) && tryRemoveDead(entry, name.substring(TMP_PREFIX.length()), killed)) {
+                    entries.add(name);
+                }
+                continue;
+            }
+            known.add(name);
+            if (tryRemoveDead(entry, name, killed)) {
+                entries.add(name);
+            }
+        }
+        for (Path lib : libs) {
+            String name = lib.getFileName().toString();
+            if (!known.contains(name) && !Files.exists(runContainers.resolve(name))
+                    && !Files.exists(runContainers.resolve(TMP_PREFIX + name))) {
+                ContainerDirs.deleteTree(lib);
+                libDirs.add(name);
+            }
+        }
+        return new Recovered(entries, libDirs, killed);
+    }
+
+    private boolean tryRemoveDead(Path entry, String id, List<Integer> killed) {
+        Path lockFile = entry.resolve("lock");
+        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
+            FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                return false; // this JVM owns it
+            }
+            if (lock == null) {
+                return false; // a live JVM owns it
+            }
+            killMonitor(entry.resolve("monitor"), killed);
+            ContainerDirs.deleteTree(libContainers.resolve(id));
+            ContainerDirs.deleteTree(entry);
+            return true;
+        } catch (NoSuchFileException e) {
+            // no lock file: an entry removed concurrently, or a temporary one that died early
+            if (olderThan(entry, TMP_GRACE)) {
+                ContainerDirs.deleteTree(libContainers.resolve(id));
+                ContainerDirs.deleteTree(entry);
+                return true;
+            }
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("recovering " + entry + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void killMonitor(Path monitorFile, List<Integer> killed) throws IOException {
+        if (!Files.exists(monitorFile)) {
+            return;
+        }
+        String[] f = Files.readString(monitorFile, StandardCharsets.US_ASCII).trim().split(" ");
+        if (f.length != 2) {
+            return;
+        }
+        int pid = Integer.parseInt(f[0]);
+        long start = Long.parseLong(f[1]);
+        int pidfd;
+        try {
+            pidfd = Posix.pidfdOpen(pid);
+        } catch (ErrnoException e) {
+            return; // gone
+        }
+        try {
+            // The pidfd pins the process: if its start time matches now, it is the one recorded.
+            if (ProcStat.startTimeOrMinus1(pid) == start && Posix.pidfdSendSignal(pidfd, Linux.SIGKILL())) {
+                killed.add(pid);
+            }
+        } finally {
+            Posix.closeQuietly(pidfd);
+        }
+    }
+
+    private static List<Path> list(Path dir) {
+        List<Path> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            ds.forEach(out::add);
+        } catch (NoSuchFileException e) {
+            // nothing there yet
+        } catch (IOException e) {
+            throw new UncheckedIOException("listing " + dir + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    private static boolean olderThan(Path p, Duration age) {
+        try {
+            return Files.getLastModifiedTime(p).toInstant().isBefore(Instant.now().minus(age));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // nothing to do
+            }
+        }
+    }
+
+}

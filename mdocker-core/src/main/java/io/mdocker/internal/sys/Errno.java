@@ -1,0 +1,32 @@
+package io.mdocker.internal.sys;
+
+import io.mdocker.bindings.Linux;
+
+import java.lang.foreign.MemorySegment;
+
+/** errno values as text: {@code EBUSY (Device or resource busy)}. */
+public final class Errno {
+    private Errno() {}
+
+    public static String describe(int errno) {
+        String name = cString(Linux.strerrorname_np(errno));
+        String text = cString(Linux.strerrordesc_np(errno));
+        if (name == null) {
+            return "errno " + errno + (text == null ? "" : " (" + text + ")");
+        }
+        return text == null ? name : name + " (" + text + ")";
+    }
+
+    /** The symbolic name alone, {@code EBUSY}, or {@code errno N} when glibc knows none. */
+    public static String name(int errno) {
+        String name = cString(Linux.strerrorname_np(errno));
+        return name == null ? "errno " + errno : name;
+    }
+
+    private static String cString(MemorySegment s) {
+        if (s.equals(MemorySegment.NULL)) {
+            return null;
+        }
+        return s.reinterpret(256).getString(0);
+    }
+}

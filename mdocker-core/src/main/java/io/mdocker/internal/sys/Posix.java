@@ -1,0 +1,218 @@
+package io.mdocker.internal.sys;
+
+import io.mdocker.bindings.Linux;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+import static io.mdocker.bindings.Linux.C_INT;
+
+/**
+ * The hand-written facade over the generated {@link Linux} bindings for every call that reports
+ * failure through errno. jextract cannot add {@code Linker.Option.captureCallState} (its guide,
+ * "Limitations"), so each handle here is linked again from the generated symbol address and
+ * descriptor with errno capture; the capture segment is allocated per call, never shared.
+ * Failures become {@link ErrnoException}s naming the call and its object. EINTR is retried.
+ *
+ * <p>Thread-safe: stateless apart from the method handles.
+ */
+public final class Posix {
+    private Posix() {}
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO =
+            CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+
+    private static MethodHandle link(MemorySegment address, FunctionDescriptor descriptor, Linker.Option... more) {
+        Linker.Option[] options = new Linker.Option[more.length + 1];
+        options[0] = CAPTURE_ERRNO;
+        System.arraycopy(more, 0, options, 1, more.length);
+        return LINKER.downcallHandle(address, descriptor, options);
+    }
+
+    private static final MethodHandle MEMFD_CREATE = link(Linux.memfd_create$address(), Linux.memfd_create$descriptor());
+    private static final MethodHandle FCNTL_INT = link(Linux.fcntl.address(),
+            FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle READ = link(Linux.read$address(), Linux.read$descriptor());
+    private static final MethodHandle WRITE = link(Linux.write$address(), Linux.write$descriptor());
+    private static final MethodHandle CLOSE = link(Linux.close$address(), Linux.close$descriptor());
+    private static final MethodHandle SOCKETPAIR = link(Linux.socketpair$address(), Linux.socketpair$descriptor());
+    private static final MethodHandle PIPE2 = link(Linux.pipe2$address(), Linux.pipe2$descriptor());
+    private static final MethodHandle POLL = link(Linux.poll$address(), Linux.poll$descriptor());
+    private static final MethodHandle EVENTFD = link(Linux.eventfd$address(), Linux.eventfd$descriptor());
+    private static final MethodHandle PIDFD_OPEN = link(Linux.pidfd_open$address(), Linux.pidfd_open$descriptor());
+    private static final MethodHandle PIDFD_SEND_SIGNAL =
+            link(Linux.pidfd_send_signal$address(), Linux.pidfd_send_signal$descriptor());
+    private static final MethodHandle WAITPID = link(Linux.waitpid$address(), Linux.waitpid$descriptor());
+    private static final MethodHandle KILL = link(Linux.kill$address(), Linux.kill$descriptor());
+
+    private static int errno(MemorySegment capture) {
+        return (int) ERRNO.get(capture, 0L);
+    }
+
+    /** One downcall: gets the per-call capture segment, returns the C result. */
+    @FunctionalInterface
+    private interface Call {
+        long invoke(MemorySegment capture) throws Throwable;
+    }
+
+    /**
+     * Runs {@code call} with a fresh errno capture segment, retrying on EINTR; a negative result
+     * becomes an ErrnoException naming {@code what}.
+     */
+    private static long check(String what, Call call) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = arena.allocate(CAPTURE);
+            while (true) {
+                long r = call.invoke(capture);
+                if (r >= 0) {
+                    return r;
+                }
+                int e = errno(capture);
+                if (e != Linux.EINTR()) {
+                    throw new ErrnoException(what, e);
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("downcall failed: " + what, t);
+        }
+    }
+
+    /** memfd_create(name, flags): a new anonymous file. */
+    public static int memfdCreate(String name, int flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cname = arena.allocateFrom(name);
+            return (int) check("memfd_create(" + name + ")",
+                    st -> (int) MEMFD_CREATE.invokeExact(st, cname, flags));
+        }
+    }
+
+    /** fcntl(fd, cmd, arg) for the commands that take an int. */
+    public static int fcntl(int fd, int cmd, int arg, String what) {
+        return (int) check("fcntl(" + what + ", " + cmd + ")", st -> (int) FCNTL_INT.invokeExact(st, fd, cmd, arg));
+    }
+
+    /** read(2) into buf; 0 at end of file. */
+    public static int read(int fd, MemorySegment buf, long count, String what) {
+        return (int) check("read(" + what + ")", st -> (long) READ.invokeExact(st, fd, buf, count));
+    }
+
+    /** write(2) once; returns how many bytes were written. */
+    public static int write(int fd, MemorySegment buf, long count, String what) {
+        return (int) check("write(" + what + ")", st -> (long) WRITE.invokeExact(st, fd, buf, count));
+    }
+
+    /** Writes all of buf, looping over short writes. */
+    public static void writeFully(int fd, MemorySegment buf, String what) {
+        long done = 0;
+        while (done < buf.byteSize()) {
+            done += write(fd, buf.asSlice(done), buf.byteSize() - done, what);
+        }
+    }
+
+    /** close(2). EINTR is not retried: on Linux the descriptor is gone either way. */
+    public static void close(int fd) {
+        check("close(" + fd + ")", st -> {
+            int r = (int) CLOSE.invokeExact(st, fd);
+            return r < 0 && errno(st) == Linux.EINTR() ? 0 : r;
+        });
+    }
+
+    /** close(2) for cleanup paths: ignores errors and negative descriptors. */
+    public static void closeQuietly(int fd) {
+        if (fd >= 0) {
+            try {
+                close(fd);
+            } catch (ErrnoException ignored) {
+                // cleanup path: the descriptor is released either way
+            }
+        }
+    }
+
+    /** socketpair(domain, type, 0): two connected descriptors. */
+    public static int[] socketpair(int domain, int type) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(C_INT, 2);
+            check("socketpair(AF_UNIX)", st -> (int) SOCKETPAIR.invokeExact(st, domain, type, 0, fds));
+            return new int[] {fds.getAtIndex(C_INT, 0), fds.getAtIndex(C_INT, 1)};
+        }
+    }
+
+    /** pipe2(flags): {read end, write end}. */
+    public static int[] pipe2(int flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(C_INT, 2);
+            check("pipe2", st -> (int) PIPE2.invokeExact(st, fds, flags));
+            return new int[] {fds.getAtIndex(C_INT, 0), fds.getAtIndex(C_INT, 1)};
+        }
+    }
+
+    /**
+     * poll(2) over {@code count} pollfd structs; returns the number ready, 0 on timeout. EINTR is
+     * reported as 0 ready so the caller re-evaluates its deadline.
+     */
+    public static int poll(MemorySegment pollfds, int count, int timeoutMillis) {
+        return (int) check("poll(" + count + " fds)", st -> {
+            int r = (int) POLL.invokeExact(st, pollfds, (long) count, timeoutMillis);
+            return r < 0 && errno(st) == Linux.EINTR() ? 0 : r;
+        });
+    }
+
+    /** eventfd(initval, flags). */
+    public static int eventfd(int initval, int flags) {
+        return (int) check("eventfd", st -> (int) EVENTFD.invokeExact(st, initval, flags));
+    }
+
+    /** pidfd_open(pid, 0). */
+    public static int pidfdOpen(int pid) {
+        return (int) check("pidfd_open(" + pid + ")", st -> (int) PIDFD_OPEN.invokeExact(st, pid, 0));
+    }
+
+    /** pidfd_send_signal(pidfd, sig, NULL, 0); false when the process has already exited. */
+    public static boolean pidfdSendSignal(int pidfd, int sig) {
+        return check("pidfd_send_signal(" + pidfd + ", " + sig + ")", st -> {
+            int r = (int) PIDFD_SEND_SIGNAL.invokeExact(st, pidfd, sig, MemorySegment.NULL, 0);
+            return r < 0 && errno(st) == Linux.ESRCH() ? 0 : r + 1;
+        }) > 0;
+    }
+
+    /** kill(pid, sig); false when there is no such process. */
+    public static boolean kill(int pid, int sig) {
+        return check("kill(" + pid + ", " + sig + ")", st -> {
+            int r = (int) KILL.invokeExact(st, pid, sig);
+            return r < 0 && errno(st) == Linux.ESRCH() ? 0 : r + 1;
+        }) > 0;
+    }
+
+    /**
+     * waitpid(pid, &status, options): the raw wait status, or -1 when WNOHANG found the child still
+     * running.
+     */
+    public static int waitpid(int pid, int options) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment status = arena.allocate(C_INT);
+            int r = (int) check("waitpid(" + pid + ")", st -> (int) WAITPID.invokeExact(st, pid, status, options));
+            return r == 0 ? -1 : status.get(C_INT, 0);
+        }
+    }
+
+    /** The effective uid of this process. */
+    public static int geteuid() {
+        return Linux.geteuid();
+    }
+
+    /** The pid of this process. */
+    public static int getpid() {
+        return Linux.getpid();
+    }
+}

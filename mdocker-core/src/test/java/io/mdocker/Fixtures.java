@@ -1,0 +1,74 @@
+package io.mdocker;
+
+import io.mdocker.internal.sys.Posix;
+import org.junit.jupiter.api.Assumptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * What the tests share: a busybox rootfs built from the host's busybox-static, and a runtime on
+ * state roots of their own under target/, so leak checks see only the tests' containers.
+ * Under CI=true a missing prerequisite fails the test; elsewhere it aborts it with the reason.
+ */
+final class Fixtures {
+    private Fixtures() {}
+
+    static final Path TARGET = Path.of("target").toAbsolutePath();
+    static final Path ROOTFS = TARGET.resolve("test-rootfs");
+    static final ContainerRuntime RUNTIME = ContainerRuntime.at(TARGET.resolve("test-state/lib"), TARGET.resolve("test-state/run"));
+
+    /** Root, and a static busybox to build the rootfs from; returns the rootfs. */
+    static Path rootfs() {
+        prerequisite(Posix.geteuid() == 0, "these tests start real containers and need root (euid is " + Posix.geteuid() + ")");
+        prerequisite(BusyboxRootfs.findStaticBusybox().isPresent(),
+                "a statically linked busybox is needed (apt-get install busybox-static)");
+        BusyboxRootfs.ensure(ROOTFS);
+        return ROOTFS;
+    }
+
+    /** A builder on the test rootfs and the test runtime. */
+    static Container.Builder container() {
+        return Container.builder().rootfs(rootfs()).runtime(RUNTIME);
+    }
+
+    static void prerequisite(boolean met, String what) {
+        if (met) {
+            return;
+        }
+        if ("true".equals(System.getenv("CI"))) {
+            fail("missing prerequisite under CI=true: " + what);
+        }
+        Assumptions.abort(what);
+    }
+
+    /** Entries under a directory (empty when it does not exist). */
+    static List<Path> list(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String mountinfo() {
+        try {
+            return Files.readString(Path.of("/proc/self/mountinfo"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static int openFds() {
+        return list(Path.of("/proc/self/fd")).size();
+    }
+}

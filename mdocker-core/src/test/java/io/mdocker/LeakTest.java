@@ -1,0 +1,51 @@
+package io.mdocker;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** After many containers nothing is left: mounts, descriptors, threads, state directories. */
+class LeakTest {
+
+    @Test
+    void twoHundredRunsLeaveNothingBehind() {
+        // Warm up: the reaper thread, the init memfd and the class loading happen once per JVM.
+        Fixtures.container().run("/bin/true");
+        try {
+            Fixtures.container().run("/missing");
+        } catch (ExecFailedException expected) {
+            // loads the error path's classes too
+        }
+        String mountsBefore = Fixtures.mountinfo();
+        int fdsBefore = Fixtures.openFds();
+        int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
+
+        for (int i = 0; i < 200; i++) {
+            switch (i % 4) {
+                case 0 -> assertThat(Fixtures.container().run("/bin/true").exitCode()).isZero();
+                case 1 -> assertThat(Fixtures.container().run("/bin/sh", "-c", "echo out; echo err >&2; exit 3").exitCode())
+                        .isEqualTo(3);
+                case 2 -> {
+                    try {
+                        Fixtures.container().run("/missing");
+                    } catch (ExecFailedException expected) {
+                        // exec failure path
+                    }
+                }
+                default -> {
+                    try (RunningContainer c = Fixtures.container().start("/bin/sleep", "60")) {
+                        assertThat(c.isRunning()).isTrue();
+                    } // close() kills
+                }
+            }
+        }
+
+        assertThat(Fixtures.mountinfo()).isEqualTo(mountsBefore);
+        assertThat(Fixtures.openFds()).isEqualTo(fdsBefore);
+        assertThat(ManagementFactory.getThreadMXBean().getThreadCount()).isLessThanOrEqualTo(threadsBefore);
+        assertThat(Fixtures.list(Fixtures.RUNTIME.libRoot().resolve("containers"))).isEmpty();
+        assertThat(Fixtures.list(Fixtures.RUNTIME.runRoot().resolve("containers"))).isEmpty();
+    }
+}

@@ -1,0 +1,75 @@
+package io.mdocker;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A JVM killed with SIGKILL takes its containers with it; the next runtime removes the rest. */
+class RecoveryTest {
+
+    @Test
+    void containersDieWithTheirJvmAndTheNextRuntimeRemovesWhatIsLeft() throws Exception {
+        Path rootfs = Fixtures.rootfs();
+        Path lib = Fixtures.TARGET.resolve("recovery/lib");
+        Path run = Fixtures.TARGET.resolve("recovery/run");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), RecoveryChild.class.getName(),
+                rootfs.toString(), lib.toString(), run.toString(), "10")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        List<String> ids = new ArrayList<>();
+        List<Integer> pids = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            for (int i = 0; i < 10; i++) {
+                String line = r.readLine();
+                assertThat(line).as("child JVM output").isNotNull().startsWith("started ");
+                String[] f = line.split(" ");
+                ids.add(f[1]);
+                pids.add(Integer.parseInt(f[2]));
+            }
+            for (int pid : pids) {
+                assertThat(Path.of("/proc", Integer.toString(pid))).exists();
+            }
+            child.destroyForcibly(); // SIGKILL: no shutdown hook runs
+            child.waitFor();
+        }
+
+        // Each monitor sees its socket close and kills its container.
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        for (int pid : pids) {
+            while (Files.exists(Path.of("/proc", Integer.toString(pid))) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(Path.of("/proc", Integer.toString(pid))).as("container pid 1 " + pid).doesNotExist();
+        }
+        // Their directories and records are still there: nobody was left to remove them.
+        for (String id : ids) {
+            assertThat(lib.resolve("containers").resolve(id)).exists();
+            assertThat(run.resolve("containers").resolve(id)).exists();
+        }
+
+        // A new runtime on the same roots removes them before its first container.
+        ContainerRuntime next = ContainerRuntime.at(lib, run);
+        ExecResult r = Container.builder().rootfs(rootfs).runtime(next).run("/bin/true");
+        assertThat(r.exitCode()).isZero();
+        assertThat(Fixtures.list(lib.resolve("containers"))).isEmpty();
+        assertThat(Fixtures.list(run.resolve("containers"))).isEmpty();
+    }
+
+    @Test
+    void gcLeavesLiveContainersAlone() {
+        try (RunningContainer c = Fixtures.container().start("/bin/sleep", "60")) {
+            assertThat(Fixtures.RUNTIME.gc()).doesNotContain(c.id());
+            assertThat(c.isRunning()).isTrue();
+            assertThat(Fixtures.RUNTIME.runRoot().resolve("containers").resolve(c.id())).exists();
+        }
+    }
+}
