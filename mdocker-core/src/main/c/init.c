@@ -934,7 +934,12 @@ static void __attribute__((noreturn)) exec_as_pid1(const struct config *c, int s
     _exit(exec_exit_code(err));
 }
 
-/* pid 1 of a PID namespace: forward signals, reap everything, exit like the command. */
+/*
+ * pid 1 of a PID namespace: forward signals, reap everything, exit like the command.
+ * SIGINT and SIGQUIT go to the command's whole process group, as a terminal sends Ctrl-C and
+ * Ctrl-\ to its foreground group (so `sleep` under a shell stops too); the rest go to the
+ * command alone, as tini and `docker run --init` do.
+ */
 static void __attribute__((noreturn)) reap_loop(pid_t command, const sigset_t *set)
 {
     siginfo_t si;
@@ -946,7 +951,7 @@ static void __attribute__((noreturn)) reap_loop(pid_t command, const sigset_t *s
         if (sig < 0)
             continue;
         if (sig != SIGCHLD) {
-            kill(command, sig);
+            kill(sig == SIGINT || sig == SIGQUIT ? -command : command, sig);
             continue;
         }
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
@@ -984,11 +989,13 @@ static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
     }
     if (command == 0) {
         close(pipefd[0]);
+        setpgid(0, 0); /* the command leads a process group of its own: see reap_loop */
         err = exec_command(c);
         if (write(pipefd[1], &err, sizeof err) < 0)
             _exit(EXIT_SETUP); /* pid 1 is gone */
         _exit(exec_exit_code(err));
     }
+    setpgid(command, command); /* also here, so no signal can find the group missing */
     close(pipefd[1]);
     do
         n = read(pipefd[0], &err, sizeof err);

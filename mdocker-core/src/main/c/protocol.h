@@ -18,6 +18,12 @@
  *   SIGNAL  ------------->   kill(pid 1, sig)                       forwards to the command
  *           <-------------   EXIT(code, signal) after waitpid(pid 1); then the monitor exits
  *
+ * A protocol error after PID (bad GO, unknown SIGNAL) is answered with ERROR(MDK_STEP_PROTOCOL);
+ * the monitor then kills pid 1 and EXIT follows as usual. EXIT's signal field is non-zero only
+ * when pid 1 itself was killed by a signal; with the init as pid 1, a command killed by SIGTERM
+ * gives EXIT(143, 0). The JVM keeps CONFIG below 128 KiB (Protocol.MAX_CONFIG): one datagram is
+ * bounded by the sender's SO_SNDBUF (212992 bytes by default).
+ *
  * EOF on fd 3 means the JVM is gone (or gave the container up): the monitor SIGKILLs pid 1
  * (which ends the whole PID namespace), reaps it and exits. pid 1 has PR_SET_PDEATHSIG=SIGKILL
  * against the monitor, so killing the monitor ends the container too.

@@ -85,9 +85,9 @@ public final class RunningContainer implements AutoCloseable {
     }
 
     /**
-     * The start sequence (numbers match the sync points in init.c):
-     * validate; record state and create dirs; spawn mdocker-init; 1. CONFIG -> PID;
-     * 2. host-side setup; 3. GO -> STARTED or ERROR.
+     * The start sequence (sync numbers as in init.c): validate; record state and create dirs;
+     * spawn mdocker-init; sync 1 CONFIG; sync 2 PID; host-side setup; sync 3 GO; sync 4 STARTED
+     * or ERROR. Sync 5, EXIT, is read in {@link #exitCode()}.
      */
     static RunningContainer start(Container spec, List<String> command, boolean forRun) {
         long t0 = System.nanoTime();
@@ -184,16 +184,15 @@ public final class RunningContainer implements AutoCloseable {
             config.bind(b.source().toString(), b.target(), b.readOnly());
         }
 
-        // sync 1: CONFIG -> PID
-        send(config.message());
-        Protocol.Message m = expect(timeout, Protocol.MSG_PID);
+        send(config.message()); // sync 1
+        Protocol.Message m = expect(timeout, Protocol.MSG_PID); // sync 2
         pid = m.int32(0);
 
-        // sync 2: host-side setup of the container's pid goes here (cgroups, network).
+        // Host-side setup of the container's pid goes here (cgroups, network): nothing the user
+        // asked for runs before GO.
 
-        // sync 3: GO -> STARTED (the command runs) or ERROR (which step failed, errno)
-        send(Protocol.go());
-        expect(timeout, Protocol.MSG_STARTED);
+        send(Protocol.go()); // sync 3
+        expect(timeout, Protocol.MSG_STARTED); // sync 4: the command runs, or ERROR(step, errno)
     }
 
     private void send(java.nio.ByteBuffer message) {
@@ -360,7 +359,7 @@ public final class RunningContainer implements AutoCloseable {
             throw new IllegalStateException("container " + shortId() + " is still running");
         }
         int code = -1;
-        // The monitor has exited: everything it sent is buffered and ends with EOF.
+        // sync 5: the monitor has exited; everything it sent is buffered and ends with EOF.
         Protocol.Message m;
         while (!closed && (m = init.receive(0)) != null) {
             if (m.type() == Protocol.MSG_EXIT) {

@@ -104,20 +104,13 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /**
-     * Like Docker's sig-proxy: TERM and HUP sent to this process go to the container instead of
-     * ending the JVM. INT from a terminal already reaches the container (it shares the
-     * terminal's foreground process group), so the JVM only ignores it there; from elsewhere it
-     * is forwarded too.
+     * Like Docker's sig-proxy: INT, TERM and HUP sent to this process (a terminal's Ctrl-C
+     * included: the container runs in a session of its own) go to the container instead of
+     * ending the JVM; the container's exit then ends the CLI.
      */
-    @SuppressWarnings("removal")
     private static void forwardSignals(RunningContainer c) {
-        boolean terminal = System.console() != null && System.console().isTerminal();
-        for (Signal s : List.of(Signal.TERM, Signal.HUP, Signal.INT)) {
-            sun.misc.Signal.handle(new sun.misc.Signal(s.name()), sig -> {
-                if (!(s == Signal.INT && terminal)) {
-                    c.kill(s);
-                }
-            });
+        for (Signal s : List.of(Signal.INT, Signal.TERM, Signal.HUP)) {
+            sun.misc.Signal.handle(new sun.misc.Signal(s.name()), sig -> c.kill(s));
         }
     }
 }

@@ -17,6 +17,11 @@ public final class Protocol {
     public static final short VERSION = 1;
     public static final int HEADER_SIZE = 12;
     public static final int MAX_MESSAGE = 256 * 1024;
+    /**
+     * The largest CONFIG the JVM sends: below the default socket send buffer (net.core.wmem_default,
+     * 212992 bytes on most hosts), which bounds one SEQPACKET datagram.
+     */
+    public static final int MAX_CONFIG = 128 * 1024;
 
     // JVM -> monitor
     public static final int MSG_CONFIG = 1;
@@ -148,9 +153,9 @@ public final class Protocol {
         /** The whole CONFIG message, header included. */
         public ByteBuffer message() {
             ByteBuffer body = records.duplicate().flip();
-            if (HEADER_SIZE + body.remaining() > MAX_MESSAGE) {
+            if (HEADER_SIZE + body.remaining() > MAX_CONFIG) {
                 throw new IllegalArgumentException("container configuration is " + body.remaining()
-                        + " bytes (command, environment and mounts); at most " + (MAX_MESSAGE - HEADER_SIZE)
+                        + " bytes (command, environment and mounts); at most " + (MAX_CONFIG - HEADER_SIZE)
                         + " are supported");
             }
             return header(MSG_CONFIG, body.remaining()).put(body).flip();

@@ -14,7 +14,8 @@ import static io.mdocker.bindings.Linux.C_POINTER;
 /**
  * Starts mdocker-init with posix_spawn, the one way a JVM may start a process without forking
  * itself (glibc uses CLONE_VM|CLONE_VFORK). The child gets exactly: stdio on 0, 1, 2, the sync
- * socket on 3, an empty signal mask, default dispositions and an empty environment; every other
+ * socket on 3, an empty signal mask, default dispositions, a process group of its own (so a
+ * terminal's Ctrl-C reaches the JVM, which decides, and not the monitor) and an empty environment; every other
  * descriptor is closed ({@code posix_spawn_file_actions_addclosefrom_np(5)}; fd 4 carries the
  * executable through execve and mdocker-init closes it at once).
  */
@@ -72,7 +73,8 @@ final class Spawner {
                     check("posix_spawnattr_setsigmask", Linux.posix_spawnattr_setsigmask(attr, empty));
                     check("posix_spawnattr_setsigdefault", Linux.posix_spawnattr_setsigdefault(attr, all));
                     check("posix_spawnattr_setflags", Linux.posix_spawnattr_setflags(attr,
-                            (short) (Linux.POSIX_SPAWN_SETSIGMASK() | Linux.POSIX_SPAWN_SETSIGDEF())));
+                            (short) (Linux.POSIX_SPAWN_SETSIGMASK() | Linux.POSIX_SPAWN_SETSIGDEF()
+                                    | Linux.POSIX_SPAWN_SETPGROUP())));
 
                     MemorySegment argv = arena.allocate(C_POINTER, 2);
                     argv.setAtIndex(C_POINTER, 0, arena.allocateFrom(InitBinary.RESOURCE));

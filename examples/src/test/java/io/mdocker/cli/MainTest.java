@@ -1,0 +1,101 @@
+package io.mdocker.cli;
+
+import io.mdocker.BusyboxRootfs;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+/** The CLI's exit statuses and one-line errors, with real containers, and the ./mdocker launcher. */
+class MainTest {
+    static final Path TARGET = Path.of("target").toAbsolutePath();
+    static final Path ROOTFS = TARGET.resolve("cli-rootfs");
+    static final Path STATE = TARGET.resolve("cli-state");
+
+    @BeforeAll
+    static void prerequisites() {
+        long euid = new com.sun.security.auth.module.UnixSystem().getUid();
+        if (euid != 0 || BusyboxRootfs.findStaticBusybox().isEmpty()) {
+            String what = "the CLI tests need root and busybox-static (uid " + euid + ")";
+            if ("true".equals(System.getenv("CI"))) {
+                fail(what);
+            }
+            org.junit.jupiter.api.Assumptions.abort(what);
+        }
+        BusyboxRootfs.ensure(ROOTFS);
+    }
+
+    private static int run(String... args) {
+        List<String> all = new ArrayList<>(List.of("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString()));
+        all.addAll(List.of(args));
+        return Main.execute(all.toArray(String[]::new));
+    }
+
+    /** Runs the CLI with System.err captured; returns what it printed there. */
+    private static String stderrOf(int expectedStatus, String... args) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(Main.execute(args)).isEqualTo(expectedStatus);
+        } finally {
+            System.setErr(old);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void exitStatusIsTheCommands() {
+        assertThat(run("/bin/true")).isZero();
+        assertThat(run("sh", "-c", "exit 7")).isEqualTo(7);
+        assertThat(run("sh", "-c", "kill -9 $$")).isEqualTo(137);
+        assertThat(run("-e", "A=1", "-w", "/tmp", "-h", "cli-box", "--", "sh", "-c",
+                "test \"$A$(pwd)$(hostname)\" = 1/tmpcli-box")).isZero();
+    }
+
+    @Test
+    void notFoundIs127AndNotExecutableIs126() {
+        String root = ROOTFS.toString();
+        String state = STATE.toString();
+        assertThat(stderrOf(127, "run", "--rootfs", root, "--state-root", state, "/bin/bash"))
+                .isEqualTo("mdocker: executable file not found in rootfs: /bin/bash\n");
+        assertThat(stderrOf(126, "run", "--rootfs", root, "--state-root", state, "/etc/passwd"))
+                .isEqualTo("mdocker: permission denied executing /etc/passwd\n");
+    }
+
+    @Test
+    void badInputIs125WithOneLineAndLeavesNothing() throws Exception {
+        String root = ROOTFS.toString();
+        String state = STATE.toString();
+        assertThat(stderrOf(125, "run", "--bogus", "x")).isEqualTo("mdocker: Unknown option: '--bogus' (see 'mdocker run --help')\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root)).startsWith("mdocker: Missing required parameter: 'CMD'");
+        assertThat(stderrOf(125, "run", "--rootfs", "/no/such", "true"))
+                .isEqualTo("mdocker: rootfs /no/such does not exist: expected a directory holding the container's root filesystem\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "-e", "BAD", "true"))
+                .isEqualTo("mdocker: invalid environment variable 'BAD': expected KEY=VALUE\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "-v", "/no/such:/x", "true"))
+                .isEqualTo("mdocker: bind source /no/such does not exist\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "-v", "justone", "true"))
+                .isEqualTo("mdocker: invalid volume 'justone': expected HOST:CONTAINER[:ro|:rw]\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "-h", "bad_name", "true"))
+                .startsWith("mdocker: invalid hostname 'bad_name'").hasLineCount(1);
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--state-root", state, "-u", "root", "true"))
+                .isEqualTo("mdocker: invalid user 'root': expected UID[:GID] with numeric ids\n");
+        try (Stream<Path> s = Files.list(STATE.resolve("run/containers"))) {
+            assertThat(s.toList()).isEmpty();
+        }
+        try (Stream<Path> s = Files.list(STATE.resolve("lib/containers"))) {
+            assertThat(s.toList()).isEmpty();
+        }
+    }
+}
