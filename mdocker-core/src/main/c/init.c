@@ -901,8 +901,8 @@ static int exec_search(char *const argv[], char *const envp[])
 }
 
 /*
- * Leaves only fds 0-2 open across exec (CLOSE_RANGE_CLOEXEC: the exec status pipe and the
- * sync socket stay usable until exec succeeds; a leaked host fd is the CVE-2024-21626 shape).
+ * Leaves only fds 0-2 open across exec (CLOSE_RANGE_CLOEXEC: the sync socket stays usable
+ * until exec succeeds; a leaked host fd is the CVE-2024-21626 shape).
  * Returns the exec errno.
  */
 static int exec_command(const struct config *c)
@@ -960,12 +960,18 @@ static void __attribute__((noreturn)) reap_loop(pid_t command, const sigset_t *s
     }
 }
 
-/* INIT=1: fork the command, report its exec over a CLOEXEC pipe, then stay as init. */
+/*
+ * INIT=1: start the command with vfork, so pid 1 does not pay for copying its page tables
+ * (a fork is the dearest step here), then stay as init. vfork suspends pid 1 until the child
+ * has exec'd or exited, and the child shares its memory: it leaves the exec errno in
+ * exec_errno, which pid 1 reads once vfork returns. The child only makes async-signal-safe
+ * calls that touch nothing but its own stack and that variable.
+ */
+static volatile int exec_errno;
+
 static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
 {
-    int pipefd[2], err = 0;
     sigset_t set;
-    ssize_t n;
     pid_t command;
     size_t i;
 
@@ -976,35 +982,22 @@ static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
         sigaddset(&set, forwarded_signals[i]);
     sigprocmask(SIG_BLOCK, &set, NULL);
 
-    if (pipe2(pipefd, O_CLOEXEC) < 0) {
-        fail(MDK_STEP_FORK, errno, "pipe2(exec status)");
-        send_error(sock);
-        _exit(EXIT_SETUP);
-    }
-    command = fork();
+    exec_errno = 0;
+    command = vfork();
     if (command < 0) {
-        fail(MDK_STEP_FORK, errno, "fork(%s)", c->argv[0]);
+        fail(MDK_STEP_FORK, errno, "vfork(%s)", c->argv[0]);
         send_error(sock);
         _exit(EXIT_SETUP);
     }
     if (command == 0) {
-        close(pipefd[0]);
         setpgid(0, 0); /* the command leads a process group of its own: see reap_loop */
-        err = exec_command(c);
-        if (write(pipefd[1], &err, sizeof err) < 0)
-            _exit(EXIT_SETUP); /* pid 1 is gone */
-        _exit(exec_exit_code(err));
+        exec_errno = exec_command(c);
+        _exit(exec_exit_code(exec_errno));
     }
-    setpgid(command, command); /* also here, so no signal can find the group missing */
-    close(pipefd[1]);
-    do
-        n = read(pipefd[0], &err, sizeof err);
-    while (n < 0 && errno == EINTR);
-    close(pipefd[0]);
 
     /* sync 4 (pid 1 side): STARTED, or ERROR(EXEC); then pid 1 leaves the protocol */
-    if (n == (ssize_t) sizeof err) {
-        fail(MDK_STEP_EXEC, err, "%s", c->argv[0]);
+    if (exec_errno != 0) {
+        fail(MDK_STEP_EXEC, exec_errno, "%s", c->argv[0]);
         send_error(sock);
     } else {
         send_msg(sock, MDK_MSG_STARTED, NULL, 0);

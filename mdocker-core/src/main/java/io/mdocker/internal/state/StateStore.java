@@ -143,7 +143,7 @@ public final class StateStore {
                 if (dirs != null) {
                     dirs.delete();
                 }
-                ContainerDirs.deleteTree(dir);
+                deleteEntry(dir);
             } finally {
                 try {
                     lock.release();
@@ -152,6 +152,18 @@ public final class StateStore {
                 }
                 closeQuietly(lockChannel);
             }
+        }
+    }
+
+    /** Removes an entry's files by name (the usual case), or walks it when it holds others. */
+    private static void deleteEntry(Path dir) {
+        try {
+            Files.deleteIfExists(dir.resolve("monitor"));
+            Files.deleteIfExists(dir.resolve("state"));
+            Files.deleteIfExists(dir.resolve("lock"));
+            Files.delete(dir);
+        } catch (IOException e) {
+            ContainerDirs.deleteTree(dir);
         }
     }
 
