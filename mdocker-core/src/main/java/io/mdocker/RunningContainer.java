@@ -1,6 +1,7 @@
 package io.mdocker;
 
 import io.mdocker.bindings.Linux;
+import io.mdocker.internal.HostResource;
 import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.InitProcess.Redirect;
@@ -15,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,6 +51,7 @@ public final class RunningContainer implements AutoCloseable {
     private final String id;
     private final List<String> command;
     private final StateStore.Entry entry;
+    private final List<HostResource> resources;
     private final InitProcess init;
     private final long startNanos;
     private final ByteArrayOutputStream capturedOut;
@@ -59,11 +62,12 @@ public final class RunningContainer implements AutoCloseable {
     private Integer exitCode; // guarded by this
     private boolean closed; // guarded by this
 
-    private RunningContainer(String id, List<String> command, StateStore.Entry entry, InitProcess init,
-                             long startNanos, ByteArrayOutputStream out, ByteArrayOutputStream err) {
+    private RunningContainer(String id, List<String> command, StateStore.Entry entry, List<HostResource> resources,
+                             InitProcess init, long startNanos, ByteArrayOutputStream out, ByteArrayOutputStream err) {
         this.id = id;
         this.command = command;
         this.entry = entry;
+        this.resources = resources;
         this.init = init;
         this.startNanos = startNanos;
         this.capturedOut = out;
@@ -103,6 +107,8 @@ public final class RunningContainer implements AutoCloseable {
         } catch (UncheckedIOException e) {
             throw new ContainerException(e.getMessage(), e);
         }
+        // Host-side resources, made before anything runs and closed in reverse order.
+        List<HostResource> resources = new ArrayList<>();
         ByteArrayOutputStream out = forRun && spec.stdout().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
         ByteArrayOutputStream err = forRun && spec.stderr().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
         InitProcess init;
@@ -112,10 +118,11 @@ public final class RunningContainer implements AutoCloseable {
                     redirect(spec.stdout(), out), sink(spec.stdout(), out),
                     redirect(spec.stderr(), err), sink(spec.stderr(), err)));
         } catch (RuntimeException e) {
+            closeAll(resources);
             entry.close();
             throw wrap("starting mdocker-init", e);
         }
-        RunningContainer c = new RunningContainer(id, command, entry, init, t0, out, err);
+        RunningContainer c = new RunningContainer(id, command, entry, resources, init, t0, out, err);
         LIVE.add(c);
         try {
             entry.recordMonitor(init.pid());
@@ -188,8 +195,10 @@ public final class RunningContainer implements AutoCloseable {
         Protocol.Message m = expect(timeout, Protocol.MSG_PID); // sync 2
         pid = m.int32(0);
 
-        // Host-side setup of the container's pid goes here (cgroups, network): nothing the user
-        // asked for runs before GO.
+        // Host-side setup: nothing the user asked for runs before GO.
+        for (HostResource r : resources) {
+            r.attach(pid);
+        }
 
         send(Protocol.go()); // sync 3
         expect(timeout, Protocol.MSG_STARTED); // sync 4: the command runs, or ERROR(step, errno)
@@ -425,10 +434,33 @@ public final class RunningContainer implements AutoCloseable {
             }
             init.close();
             try {
-                entry.close();
+                closeAll(resources);
             } finally {
-                LIVE.remove(this);
+                try {
+                    entry.close();
+                } finally {
+                    LIVE.remove(this);
+                }
             }
+        }
+    }
+
+    /** Closes resources in reverse order; the first failure is thrown after all were tried. */
+    private static void closeAll(List<HostResource> resources) {
+        RuntimeException first = null;
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 
