@@ -1057,13 +1057,38 @@ static int drop_bounding(const struct config *c)
     return 0;
 }
 
+/*
+ * The runtime's own permitted set, read before the user changes (a non-root user's would be
+ * empty): "privileged" (a bounding set of all ones) means every capability mdocker holds; an
+ * explicit set asking for one mdocker lacks is an error that names it.
+ */
+static uint64_t runtime_caps;
+
+static void find_runtime_caps(void)
+{
+    struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct d[2];
+
+    memset(d, 0, sizeof d);
+    if (syscall(SYS_capget, &h, d) == 0)
+        runtime_caps = d[0].permitted | (uint64_t) d[1].permitted << 32;
+}
+
 static int set_capabilities(const struct config *c)
 {
     struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
     struct __user_cap_data_struct d[2];
-    uint64_t e = valid_caps(c->caps[CAPS_EFFECTIVE]), p = valid_caps(c->caps[CAPS_PERMITTED]);
-    uint64_t i = valid_caps(c->caps[CAPS_INHERITABLE]), a = valid_caps(c->caps[CAPS_AMBIENT]);
+    bool all = c->caps[CAPS_BOUNDING] == UINT64_MAX;
+    uint64_t held = all ? runtime_caps : UINT64_MAX;
+    uint64_t e = valid_caps(c->caps[CAPS_EFFECTIVE]) & held, p = valid_caps(c->caps[CAPS_PERMITTED]) & held;
+    uint64_t i = valid_caps(c->caps[CAPS_INHERITABLE]) & held, a = valid_caps(c->caps[CAPS_AMBIENT]) & held;
+    uint64_t missing = (e | p | i) & ~runtime_caps;
     int cap;
+
+    if (missing != 0)
+        return fail(MDK_STEP_CAPABILITIES, EPERM, "capabilities %#llx asked for, but mdocker itself "
+                    "runs without them (its permitted set is %#llx)", (unsigned long long) missing,
+                    (unsigned long long) runtime_caps);
 
     d[0].effective = (uint32_t) e;
     d[1].effective = (uint32_t) (e >> 32);
@@ -1170,6 +1195,7 @@ static int setup_container(const struct config *c)
     if (ret < 0)
         return ret;
     find_last_cap();
+    find_runtime_caps();
     umask(022);
     return 0; /* user, capabilities, no_new_privs, seccomp: enter_identity, before exec */
 }
