@@ -17,7 +17,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,9 +34,28 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SeccompCompiler {
     private SeccompCompiler() {}
 
-    private record Key(SeccompProfile profile, Set<Capability> caps) { }
+    /** caps: the capability bits, which decide which rules apply. */
+    private record Key(SeccompProfile profile, long caps) { }
 
-    private static final Map<Key, byte[]> CACHE = new ConcurrentHashMap<>();
+    /** The same, compared by the profile's identity: no deep hash of hundreds of rules per start. */
+    private record IdentityKey(SeccompProfile profile, long caps) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof IdentityKey k && k.profile == profile && k.caps == caps;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(profile) * 31 + Long.hashCode(caps);
+        }
+    }
+
+    private static final byte[] NO_FILTER = new byte[0];
+    /** Programs by profile value: each profile and capability set is compiled once per JVM. */
+    private static final Map<Key, byte[]> BY_VALUE = new ConcurrentHashMap<>();
+    /** The fast path in front of it; bounded, as callers may make new equal profiles at will. */
+    private static final Map<IdentityKey, byte[]> BY_IDENTITY = new ConcurrentHashMap<>();
+    private static final int IDENTITY_ENTRIES = 64;
 
     /** Kernel version as "major.minor" numbers, for minKernel. */
     private static final int[] KERNEL = kernelVersion();
@@ -47,16 +65,18 @@ public final class SeccompCompiler {
      * is unconfined (no filter). The array is shared: callers must not modify it.
      */
     public static byte[] compile(SeccompProfile profile, Set<Capability> caps) {
-        if (profile.isUnconfined()) {
-            return new byte[0];
+        long mask = SecurityPlan.mask(caps);
+        IdentityKey fast = new IdentityKey(profile, mask);
+        byte[] program = BY_IDENTITY.get(fast);
+        if (program != null) {
+            return program;
         }
-        Key key = new Key(profile, caps.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(caps)));
-        byte[] cached = CACHE.get(key);
-        if (cached != null) {
-            return cached;
+        program = profile.isUnconfined() ? NO_FILTER
+                : BY_VALUE.computeIfAbsent(new Key(profile, mask), k -> compileNow(profile, caps));
+        if (BY_IDENTITY.size() >= IDENTITY_ENTRIES) {
+            BY_IDENTITY.clear();
         }
-        byte[] program = compileNow(profile, caps);
-        CACHE.putIfAbsent(key, program);
+        BY_IDENTITY.put(fast, program);
         return program;
     }
 
