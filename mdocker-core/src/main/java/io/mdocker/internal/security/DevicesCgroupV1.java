@@ -22,9 +22,12 @@ import java.util.Optional;
  *
  * <p>The cgroup is {@code <devices mount>/mdocker/<id>}: made when the container is prepared,
  * joined by pid 1 at {@link #attach} (before GO, so before anything of the user's runs), removed
- * at {@link #close} (with the {@code mdocker} parent when it is empty). This is the security
- * side of the devices controller only; the cgroup manager (issue 3) may take it over, it needs
- * nothing but {@link #RULES} and the order deny-all, allow each.
+ * at {@link #close}. The rules are written once, on the {@code mdocker} parent, which the kernel
+ * copies into each child at mkdir; each child's list is checked all the same (a parent made
+ * concurrently by another JVM may not have them yet), and written on the child where it differs.
+ * The parent goes when the JVM exits, or with {@code gc}. This is the security side of the
+ * devices controller only; the cgroup manager (issue 3) may take it over, it needs nothing but
+ * {@link #RULES} and the order deny-all, allow each.
  *
  * <p>On a cgroup v2-only host there is no devices controller: there the kernel wants a
  * BPF_PROG_TYPE_CGROUP_DEVICE program on the container's v2 cgroup, which mdocker does not load
@@ -40,6 +43,8 @@ public final class DevicesCgroupV1 implements HostResource {
             "c 10:200 rwm");                                                   // /dev/net/tun
 
     private static final Optional<Path> MOUNT = findMount();
+    private static final Object PARENT_LOCK = new Object();
+    private static boolean parentReady; // guarded by PARENT_LOCK
 
     private final Path dir;
     private boolean attached;
@@ -61,14 +66,18 @@ public final class DevicesCgroupV1 implements HostResource {
         if (MOUNT.isEmpty()) {
             return Optional.empty();
         }
-        Path dir = MOUNT.get().resolve("mdocker").resolve(containerId);
+        Path parent = MOUNT.get().resolve("mdocker");
+        Path dir = parent.resolve(containerId);
         for (int attempt = 0; ; attempt++) {
             try {
-                Files.createDirectories(dir.getParent());
+                prepareParent(parent);
                 Files.createDirectory(dir);
                 break;
             } catch (NoSuchFileException e) {
-                if (attempt >= 3) { // the parent keeps being removed by a closing container
+                synchronized (PARENT_LOCK) {
+                    parentReady = false; // removed by gc or another JVM's exit: make it again
+                }
+                if (attempt >= 3) {
                     throw new ContainerException("mkdir " + dir + ": " + e.getMessage(), e);
                 }
             } catch (IOException e) {
@@ -77,14 +86,57 @@ public final class DevicesCgroupV1 implements HostResource {
         }
         DevicesCgroupV1 cg = new DevicesCgroupV1(dir);
         try {
-            cg.write("devices.deny", "a");
-            for (String rule : RULES) {
-                cg.write("devices.allow", rule);
+            if (!cg.hasRules()) {
+                cg.writeRules();
             }
             return Optional.of(cg);
         } catch (RuntimeException e) {
             cg.close();
             throw e;
+        }
+    }
+
+    /** Once per JVM: the parent, with the rules its children inherit (best effort: children are checked). */
+    private static void prepareParent(Path parent) throws IOException {
+        synchronized (PARENT_LOCK) {
+            if (parentReady) {
+                return;
+            }
+            boolean made = false;
+            try {
+                Files.createDirectory(parent);
+                made = true;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // another JVM's, or ours from before
+            }
+            DevicesCgroupV1 p = new DevicesCgroupV1(parent);
+            if (made || !p.hasRules()) {
+                try {
+                    p.writeRules();
+                } catch (ContainerException e) {
+                    // children exist (the kernel refuses a new default then): each child gets its own rules
+                }
+            }
+            if (made) {
+                Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("mdocker-devices-cgroup")
+                        .unstarted(() -> removeQuietly(parent)));
+            }
+            parentReady = true;
+        }
+    }
+
+    private boolean hasRules() {
+        try {
+            return new java.util.HashSet<>(Files.readAllLines(dir.resolve("devices.list"))).equals(new java.util.HashSet<>(RULES));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void writeRules() {
+        write("devices.deny", "a");
+        for (String rule : RULES) {
+            write("devices.allow", rule);
         }
     }
 
@@ -109,8 +161,7 @@ public final class DevicesCgroupV1 implements HostResource {
 
     @Override
     public void close() {
-        removeQuietly(dir);
-        removeQuietly(dir.getParent()); // fails while other containers use it: fine
+        removeQuietly(dir); // the parent stays for the JVM's next containers
     }
 
     private static void removeQuietly(Path p) {
