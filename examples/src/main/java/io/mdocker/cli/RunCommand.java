@@ -55,7 +55,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--cap-drop", paramLabel = "CAP", split = ",", description = "Drop a capability (or ALL).")
     List<String> capDrop = new ArrayList<>();
 
-    @Option(names = "--privileged", description = "All capabilities, no seccomp, no masked paths, all devices.")
+    @Option(names = "--privileged", description = "Every capability, no seccomp, no masked or read-only paths, no device rules.")
     boolean privileged;
 
     @Option(names = "--security-opt", paramLabel = "OPT",
