@@ -331,6 +331,45 @@ class EscapeTest {
         }
     }
 
+    /** What the issue (and Docker's profile) blocks; x86_64 names. */
+    private static final List<String> BLOCKED = List.of("mount", "umount2", "pivot_root", "unshare", "setns", "reboot",
+            "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "bpf", "perf_event_open",
+            "userfaultfd", "open_by_handle_at", "keyctl", "add_key", "request_key", "clock_settime", "settimeofday",
+            "swapon", "swapoff", "acct", "iopl", "ioperm", "lookup_dcookie", "quotactl", "syslog", "vhangup", "uselib",
+            "ustat", "sysfs", "nfsservctl", "get_kernel_syms", "create_module", "query_module", "move_pages", "mbind",
+            "set_mempolicy", "get_mempolicy", "fanotify_init", "sethostname", "setdomainname", "fsopen", "fsmount",
+            "open_tree", "move_mount", "kcmp", "process_madvise", "pidfd_getfd");
+
+    @Test
+    @DisplayName("Docker's blocked set: every call answered by the filter itself, not the kernel")
+    void dockersBlockedSet() throws IOException {
+        // The default profile with another errno (ENOTBLK), so that an answer from the filter
+        // cannot be mistaken for the kernel's own EPERM.
+        SeccompProfile marked = SeccompProfile.dockerDefault().toBuilder()
+                .defaultAction(SeccompProfile.Action.errno(15)).build();
+        List<String> args = new ArrayList<>(List.of("syscalls"));
+        List<String> expected = new ArrayList<>();
+        for (String name : BLOCKED) {
+            int nr = syscallNumber(name);
+            if (nr >= 0) {
+                args.add(Integer.toString(nr));
+                expected.add("syscall(" + nr + "): ENOTBLK (Block device required)");
+            }
+        }
+        assertThat(expected).as("blocked calls this libseccomp knows").hasSizeGreaterThan(40);
+        String out = probe(Fixtures.probeContainer().seccomp(marked), args.toArray(String[]::new));
+        assertThat(out.lines().toList()).as(BLOCKED.toString()).isEqualTo(expected);
+        // and an allowed call gets through the same filter
+        assertThat(probe(Fixtures.probeContainer().seccomp(marked), "syscalls", Integer.toString(syscallNumber("getppid"))))
+                .isEqualTo("syscall(" + syscallNumber("getppid") + "): ok\n");
+    }
+
+    private static int syscallNumber(String name) {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            return io.mdocker.bindings.seccomp.Seccomp.seccomp_syscall_resolve_name(arena.allocateFrom(name));
+        }
+    }
+
     @Test
     @DisplayName("the default capability, no_new_privs and seccomp state of the command and of pid 1")
     void processSecurityState() throws IOException {
