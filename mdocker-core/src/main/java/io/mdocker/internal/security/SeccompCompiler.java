@@ -94,6 +94,13 @@ public final class SeccompCompiler {
                     + "does not know: " + profile.defaultAction() + ")");
         }
         try (Arena arena = Arena.ofConfined()) {
+            // A binary tree over syscall numbers instead of a linear chain: fewer instructions per
+            // call, and far less work for the kernel, which at install emulates the filter for
+            // every syscall number to build its allow cache (seccomp_cache_prepare).
+            int rc0 = Seccomp.seccomp_attr_set(ctx, Seccomp.SCMP_FLTATR_CTL_OPTIMIZE(), 2);
+            if (rc0 < 0) {
+                throw new ContainerException(what + ": seccomp_attr_set(SCMP_FLTATR_CTL_OPTIMIZE, 2): " + Errno.describe(-rc0));
+            }
             for (String arch : profile.architectures()) {
                 int rc = Seccomp.seccomp_arch_add(ctx, archToken(arch, what));
                 if (rc < 0 && -rc != Linux.EEXIST()) { // EEXIST: the native one, always there
