@@ -899,13 +899,19 @@ static int setup_rootfs(const struct config *c)
  */
 static int mask_path(const char *path)
 {
-    if (mount("/dev/null", path, NULL, MS_BIND, NULL) == 0 || errno == ENOENT)
-        return 0;
-    if (errno == ENOTDIR
-        && (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0
-            || errno == ENOENT))
-        return 0;
-    return fail(MDK_STEP_MOUNT, errno, "mount(mask over %s)", path);
+    struct stat st;
+    int ret;
+
+    /* stat first: a failed bind of a file over a directory costs more than the lookup */
+    if (stat(path, &st) < 0)
+        return errno == ENOENT ? 0 : fail(MDK_STEP_MOUNT, errno, "stat(%s)", path);
+    if (S_ISDIR(st.st_mode))
+        ret = mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    else
+        ret = mount("/dev/null", path, NULL, MS_BIND, NULL);
+    if (ret < 0 && errno != ENOENT) /* ENOENT: gone since the stat (a process's /proc entry) */
+        return fail(MDK_STEP_MOUNT, errno, "mount(mask over %s)", path);
+    return 0;
 }
 
 /* Docker's read-only paths: bound onto themselves, then remounted read-only. */
