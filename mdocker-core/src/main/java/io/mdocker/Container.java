@@ -1,5 +1,7 @@
 package io.mdocker;
 
+import io.mdocker.internal.security.SecurityPlan;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -188,15 +190,16 @@ public final class Container {
 
     /**
      * The capabilities the command gets (bounding, permitted and effective sets; a non-root user
-     * keeps none across exec, as with Docker): all of them when privileged, else Docker's
+     * keeps none across exec, as with Docker): all that mdocker itself holds when privileged
+     * (ALL means the same), else Docker's
      * defaults with {@code capAdd} added and {@code capDrop} removed (Docker's order: a drop of
      * ALL empties the set before the adds).
      */
     public Set<Capability> capabilities() {
         if (privileged) {
-            return Collections.unmodifiableSet(EnumSet.allOf(Capability.class));
+            return SecurityPlan.held();
         }
-        EnumSet<Capability> caps = capAddAll ? EnumSet.allOf(Capability.class)
+        EnumSet<Capability> caps = capAddAll ? EnumSet.copyOf(SecurityPlan.held())
                 : capDropAll ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(Capability.dockerDefaults());
         caps.removeAll(capDrop);
         caps.addAll(capAdd);

@@ -68,6 +68,31 @@ public final class SecurityPlan {
         }
     }
 
+    private static final Set<Capability> HELD = readHeld();
+
+    /**
+     * The capabilities this process (and so mdocker-init) holds in its permitted set: what
+     * "privileged" and {@code capAdd("ALL")} can give. Less than all in some sandboxes.
+     */
+    public static Set<Capability> held() {
+        return HELD;
+    }
+
+    private static Set<Capability> readHeld() {
+        java.util.EnumSet<Capability> held = java.util.EnumSet.allOf(Capability.class);
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("CapPrm:")) {
+                    long bits = Long.parseUnsignedLong(line.substring(7).trim(), 16);
+                    held.removeIf(c -> (bits & (1L << c.number())) == 0);
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            // no /proc: assume all, and let the init name what is missing
+        }
+        return java.util.Collections.unmodifiableSet(held);
+    }
+
     /** The capability bits of {@code caps}. */
     public static long mask(Set<Capability> caps) {
         long m = 0;
