@@ -27,5 +27,7 @@
 #include <string.h>
 #include <errno.h>
 #include <sched.h>
+#include <sys/resource.h>
+#include <linux/capability.h>
 
 #endif /* MDOCKER_JEXTRACT_H */

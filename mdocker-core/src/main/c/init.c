@@ -42,6 +42,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -49,8 +50,11 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 
 #include "protocol.h"
 
@@ -164,16 +168,41 @@ struct bind {
     char *target; /* path inside the container */
 };
 
+struct rlimit_rec {
+    uint32_t resource;
+    struct rlimit limit;
+};
+
+struct tmpfs_mount {
+    unsigned long flags; /* MS_* */
+    char *target, *data;
+};
+
 struct config {
     char **argv, **envp, **lower; /* argv and envp are NULL-terminated */
     size_t argc, envc, nlower, nbinds;
     struct bind *binds;
+    /* security (issue 5) */
+    bool has_caps;
+    uint64_t caps[5]; /* CAPS_BOUNDING .. CAPS_AMBIENT */
+    uint32_t security; /* MDK_SEC_* */
+    struct sock_fprog seccomp; /* len 0: no filter */
+    struct rlimit_rec *rlimits;
+    size_t nrlimits;
+    gid_t *groups;
+    size_t ngroups;
+    char **masked, **readonly;
+    size_t nmasked, nreadonly;
+    struct tmpfs_mount *tmpfs;
+    size_t ntmpfs;
     char *upper, *work, *merged, *hostname, *cwd;
     char *overlay_data; /* "lowerdir=...,upperdir=...,workdir=..." */
     uint32_t uid, gid;
     uint64_t nsflags;
     bool init;
 };
+
+enum { CAPS_BOUNDING, CAPS_EFFECTIVE, CAPS_PERMITTED, CAPS_INHERITABLE, CAPS_AMBIENT };
 
 struct record {
     uint16_t tag;
@@ -217,8 +246,13 @@ static int count_records(const unsigned char *p, const unsigned char *end, struc
         case MDK_T_ENV: c->envc++; break;
         case MDK_T_LOWER: c->nlower++; break;
         case MDK_T_BIND: c->nbinds++; break;
+        case MDK_T_RLIMIT: c->nrlimits++; break;
+        case MDK_T_MASK: c->nmasked++; break;
+        case MDK_T_READONLY: c->nreadonly++; break;
+        case MDK_T_TMPFS: c->ntmpfs++; break;
         case MDK_T_UPPER: case MDK_T_WORK: case MDK_T_MERGED: case MDK_T_HOSTNAME:
         case MDK_T_CWD: case MDK_T_UID: case MDK_T_GID: case MDK_T_NSFLAGS: case MDK_T_INIT:
+        case MDK_T_CAPS: case MDK_T_SECURITY: case MDK_T_SECCOMP: case MDK_T_GROUPS:
             if (seen & (1u << r.tag))
                 return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: tag %u given twice", r.tag);
             seen |= 1u << r.tag;
@@ -271,8 +305,67 @@ static int copy_bind(const struct record *r, struct bind *b, char **arena)
     return b->target == NULL ? -1 : 0;
 }
 
+static int copy_tmpfs(const struct record *r, struct tmpfs_mount *t, char **arena)
+{
+    const unsigned char *sep;
+    uint32_t flags;
+
+    if (r->len < 4 + 2)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: TMPFS record of %u bytes", r->len);
+    memcpy(&flags, r->value, 4);
+    t->flags = flags;
+    sep = memchr(r->value + 4, 0, r->len - 4);
+    if (sep == NULL)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: TMPFS without target\\0data");
+    t->target = copy_string(r->value + 4, (size_t) (sep - r->value) - 4, arena, r->tag);
+    if (t->target == NULL)
+        return -1;
+    t->data = copy_string(sep + 1, (size_t) (r->value + r->len - sep) - 1, arena, r->tag);
+    return t->data == NULL ? -1 : 0;
+}
+
+static int copy_rlimit(const struct record *r, struct rlimit_rec *l)
+{
+    uint64_t soft, hard;
+    uint32_t zero;
+
+    if (r->len != 24)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: RLIMIT record of %u bytes, expected 24",
+                    r->len);
+    memcpy(&l->resource, r->value, 4);
+    memcpy(&zero, r->value + 4, 4);
+    memcpy(&soft, r->value + 8, 8);
+    memcpy(&hard, r->value + 16, 8);
+    if (zero != 0 || l->resource >= RLIMIT_NLIMITS)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: RLIMIT resource %u", l->resource);
+    l->limit.rlim_cur = soft == UINT64_MAX ? RLIM_INFINITY : soft;
+    l->limit.rlim_max = hard == UINT64_MAX ? RLIM_INFINITY : hard;
+    return 0;
+}
+
+/* A copy of len bytes that a multiple of `unit` must fill, in memory of its own (aligned). */
+static void *copy_array(const struct record *r, size_t unit, size_t *count)
+{
+    void *p;
+
+    if (r->len == 0 || r->len % unit != 0) {
+        fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: tag %u: %u bytes, not a multiple of %zu", r->tag,
+             r->len, unit);
+        return NULL;
+    }
+    p = malloc(r->len);
+    if (p == NULL) {
+        fail(MDK_STEP_PROTOCOL, ENOMEM, "CONFIG: tag %u of %u bytes", r->tag, r->len);
+        return NULL;
+    }
+    memcpy(p, r->value, r->len);
+    *count = r->len / unit;
+    return p;
+}
+
 static int copy_record(const struct record *r, struct config *c, char **arena)
 {
+    size_t n;
     char **str = NULL;
     uint32_t init = 1;
 
@@ -289,6 +382,26 @@ static int copy_record(const struct record *r, struct config *c, char **arena)
     case MDK_T_GID: return copy_fixed(r, &c->gid, 4);
     case MDK_T_NSFLAGS: return copy_fixed(r, &c->nsflags, 8);
     case MDK_T_BIND: return copy_bind(r, &c->binds[c->nbinds++], arena);
+    case MDK_T_MASK: str = &c->masked[c->nmasked++]; break;
+    case MDK_T_READONLY: str = &c->readonly[c->nreadonly++]; break;
+    case MDK_T_TMPFS: return copy_tmpfs(r, &c->tmpfs[c->ntmpfs++], arena);
+    case MDK_T_RLIMIT: return copy_rlimit(r, &c->rlimits[c->nrlimits++]);
+    case MDK_T_SECURITY: return copy_fixed(r, &c->security, 4);
+    case MDK_T_CAPS:
+        c->has_caps = true;
+        return copy_fixed(r, c->caps, sizeof c->caps);
+    case MDK_T_GROUPS:
+        c->groups = copy_array(r, sizeof(gid_t), &c->ngroups);
+        return c->groups == NULL ? -1 : 0;
+    case MDK_T_SECCOMP:
+        c->seccomp.filter = copy_array(r, sizeof(struct sock_filter), &n);
+        if (c->seccomp.filter == NULL)
+            return -1;
+        if (n > BPF_MAXINSNS)
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: SECCOMP program of %zu instructions, "
+                        "the kernel takes at most %d", n, BPF_MAXINSNS);
+        c->seccomp.len = (unsigned short) n;
+        return 0;
     case MDK_T_INIT:
         if (copy_fixed(r, &init, 4) < 0)
             return -1;
@@ -371,6 +484,19 @@ static int validate_config(struct config *c)
         if (b->flags & ~MDK_BIND_READONLY)
             return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: BIND flags %#x", b->flags);
     }
+    for (i = 0; i < c->ntmpfs; i++)
+        if (c->tmpfs[i].target[0] != '/')
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: TMPFS %s is not absolute",
+                        c->tmpfs[i].target);
+    for (i = 0; i < c->nmasked + c->nreadonly; i++) {
+        const char *path = i < c->nmasked ? c->masked[i] : c->readonly[i - c->nmasked];
+
+        if (path[0] != '/')
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: %s %s is not absolute",
+                        i < c->nmasked ? "MASK" : "READONLY", path);
+    }
+    if (c->security & ~(MDK_SEC_NO_NEW_PRIVS | MDK_SEC_READONLY_ROOTFS | MDK_SEC_SYSFS_RW))
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: SECURITY flags %#x", c->security);
     return build_overlay_data(c);
 }
 
@@ -389,10 +515,16 @@ static int parse_config(const unsigned char *p, size_t len, struct config *c)
     c->envp = calloc(c->envc + 1, sizeof *c->envp);
     c->lower = calloc(c->nlower + 1, sizeof *c->lower);
     c->binds = calloc(c->nbinds + 1, sizeof *c->binds);
+    c->rlimits = calloc(c->nrlimits + 1, sizeof *c->rlimits);
+    c->masked = calloc(c->nmasked + 1, sizeof *c->masked);
+    c->readonly = calloc(c->nreadonly + 1, sizeof *c->readonly);
+    c->tmpfs = calloc(c->ntmpfs + 1, sizeof *c->tmpfs);
     arena = malloc(len + 1); /* each string needs len + 1 <= its record's 8 + len bytes */
-    if (!c->argv || !c->envp || !c->lower || !c->binds || !arena)
+    if (!c->argv || !c->envp || !c->lower || !c->binds || !c->rlimits || !c->masked
+        || !c->readonly || !c->tmpfs || !arena)
         return fail(MDK_STEP_PROTOCOL, ENOMEM, "CONFIG of %zu bytes", len);
     c->argc = c->envc = c->nlower = c->nbinds = 0;
+    c->nrlimits = c->nmasked = c->nreadonly = c->ntmpfs = 0;
     for (pos = p; pos < end;)
         if (next_record(&pos, end, &r) < 0 || copy_record(&r, c, &arena) < 0)
             return -1;
@@ -629,15 +761,18 @@ out:
     return -1;
 }
 
-static int mount_system(int root)
+static int mount_system(int root, const struct config *c)
 {
+    unsigned long flags;
     size_t i;
     int ret;
 
     for (i = 0; i < sizeof system_mounts / sizeof system_mounts[0]; i++) {
+        flags = system_mounts[i].flags;
+        if ((c->security & MDK_SEC_SYSFS_RW) && strcmp(system_mounts[i].target, "/sys") == 0)
+            flags &= ~(unsigned long) MS_RDONLY; /* privileged */
         ret = mount_in_root(root, system_mounts[i].source, system_mounts[i].target, false,
-                            system_mounts[i].fstype, system_mounts[i].flags,
-                            system_mounts[i].data);
+                            system_mounts[i].fstype, flags, system_mounts[i].data);
         if (ret < 0)
             return ret;
     }
@@ -702,6 +837,23 @@ static int mount_binds(int root, const struct config *c)
     return 0;
 }
 
+/* --tmpfs: inside the rootfs, resolved like the binds, before pivot_root. */
+static int mount_tmpfs(int root, const struct config *c)
+{
+    size_t i;
+    int ret;
+
+    for (i = 0; i < c->ntmpfs; i++) {
+        const struct tmpfs_mount *t = &c->tmpfs[i];
+
+        ret = mount_in_root(root, "tmpfs", t->target, false, "tmpfs", t->flags,
+                            t->data[0] != '\0' ? t->data : NULL);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
 static int pivot_into(int root, const struct config *c)
 {
     if (fchdir(root) < 0)
@@ -729,13 +881,91 @@ static int setup_rootfs(const struct config *c)
     root = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
         return fail(MDK_STEP_MOUNT, errno, "open(%s)", c->merged);
-    ret = mount_system(root);
+    ret = mount_system(root, c);
     if (ret == 0)
         ret = mount_binds(root, c);
+    if (ret == 0)
+        ret = mount_tmpfs(root, c);
     if (ret == 0)
         ret = pivot_into(root, c);
     close(root);
     return ret;
+}
+
+/*
+ * After pivot_root, in the container's own /proc and /sys (fresh mounts the image cannot
+ * shape): Docker's masked paths. A file is hidden under /dev/null, a directory under an empty
+ * read-only tmpfs; a path this kernel lacks is skipped.
+ */
+static int mask_path(const char *path)
+{
+    struct stat st;
+    int ret;
+
+    /* stat first: a failed bind of a file over a directory costs more than the lookup */
+    if (stat(path, &st) < 0)
+        return errno == ENOENT ? 0 : fail(MDK_STEP_MOUNT, errno, "stat(%s)", path);
+    if (S_ISDIR(st.st_mode))
+        ret = mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    else
+        ret = mount("/dev/null", path, NULL, MS_BIND, NULL);
+    if (ret < 0 && errno != ENOENT) /* ENOENT: gone since the stat (a process's /proc entry) */
+        return fail(MDK_STEP_MOUNT, errno, "mount(mask over %s)", path);
+    return 0;
+}
+
+/* Docker's read-only paths: bound onto themselves, then remounted read-only. */
+static int readonly_path(const char *path)
+{
+    struct statvfs sv;
+
+    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return errno == ENOENT ? 0 : fail(MDK_STEP_MOUNT, errno, "mount(%s, MS_BIND)", path);
+    if (statvfs(path, &sv) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "statvfs(%s)", path);
+    if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_mount_flags(&sv), NULL) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mount(%s, MS_REMOUNT|MS_RDONLY)", path);
+    return 0;
+}
+
+static int protect_paths(const struct config *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->nmasked; i++)
+        if (mask_path(c->masked[i]) < 0)
+            return -1;
+    for (i = 0; i < c->nreadonly; i++)
+        if (readonly_path(c->readonly[i]) < 0)
+            return -1;
+    return 0;
+}
+
+/* --read-only: after everything that writes the rootfs (mount points, the working directory). */
+static int readonly_rootfs(const struct config *c)
+{
+    struct statvfs sv;
+
+    if (!(c->security & MDK_SEC_READONLY_ROOTFS))
+        return 0;
+    if (statvfs("/", &sv) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "statvfs(/)");
+    if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_mount_flags(&sv), NULL) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mount(/, MS_REMOUNT|MS_RDONLY)");
+    return 0;
+}
+
+/* While pid 1 still has CAP_SYS_RESOURCE, so a hard limit above the runtime's own is possible. */
+static int set_rlimits(const struct config *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->nrlimits; i++)
+        if (setrlimit((__rlimit_resource_t) c->rlimits[i].resource, &c->rlimits[i].limit) < 0)
+            return fail(MDK_STEP_RLIMIT, errno, "setrlimit(%u, %llu:%llu)", c->rlimits[i].resource,
+                        (unsigned long long) c->rlimits[i].limit.rlim_cur,
+                        (unsigned long long) c->rlimits[i].limit.rlim_max);
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -801,20 +1031,150 @@ static void arm_parent_death(int sock)
         _exit(1);
 }
 
+/*
+ * The highest capability this kernel knows (PR_CAPBSET_READ fails past it). Found by pid 1
+ * before the command's process is made, so that process only reads it.
+ */
+static int last_cap = -1;
+
+static void find_last_cap(void)
+{
+    int cap;
+
+    for (cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+        ;
+    last_cap = cap - 1;
+}
+
+static uint64_t valid_caps(uint64_t set)
+{
+    return last_cap >= 63 ? set : set & ((UINT64_C(1) << (last_cap + 1)) - 1);
+}
+
+/* Bounding set first: dropping needs CAP_SETPCAP, which the root we still are has. */
+static int drop_bounding(const struct config *c)
+{
+    int cap;
+
+    for (cap = 0; cap <= last_cap; cap++)
+        if (!(c->caps[CAPS_BOUNDING] & (UINT64_C(1) << cap))
+            && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+            return fail(MDK_STEP_CAPABILITIES, errno, "prctl(PR_CAPBSET_DROP, %d)", cap);
+    return 0;
+}
+
+/*
+ * The runtime's own permitted set, read before the user changes (a non-root user's would be
+ * empty): "privileged" (a bounding set of all ones) means every capability mdocker holds; an
+ * explicit set asking for one mdocker lacks is an error that names it.
+ */
+static uint64_t runtime_caps;
+
+static void find_runtime_caps(void)
+{
+    struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct d[2];
+
+    memset(d, 0, sizeof d);
+    if (syscall(SYS_capget, &h, d) == 0)
+        runtime_caps = d[0].permitted | (uint64_t) d[1].permitted << 32;
+}
+
+static int set_capabilities(const struct config *c)
+{
+    struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct d[2];
+    bool all = c->caps[CAPS_BOUNDING] == UINT64_MAX;
+    uint64_t held = all ? runtime_caps : UINT64_MAX;
+    uint64_t e = valid_caps(c->caps[CAPS_EFFECTIVE]) & held, p = valid_caps(c->caps[CAPS_PERMITTED]) & held;
+    uint64_t i = valid_caps(c->caps[CAPS_INHERITABLE]) & held, a = valid_caps(c->caps[CAPS_AMBIENT]) & held;
+    uint64_t missing = (e | p | i) & ~runtime_caps;
+    int cap;
+
+    if (missing != 0)
+        return fail(MDK_STEP_CAPABILITIES, EPERM, "capabilities %#llx asked for, but mdocker itself "
+                    "runs without them (its permitted set is %#llx)", (unsigned long long) missing,
+                    (unsigned long long) runtime_caps);
+
+    d[0].effective = (uint32_t) e;
+    d[1].effective = (uint32_t) (e >> 32);
+    d[0].permitted = (uint32_t) p;
+    d[1].permitted = (uint32_t) (p >> 32);
+    d[0].inheritable = (uint32_t) i;
+    d[1].inheritable = (uint32_t) (i >> 32);
+    if (syscall(SYS_capset, &h, d) < 0)
+        return fail(MDK_STEP_CAPABILITIES, errno, "capset(effective=%#llx, permitted=%#llx)",
+                    (unsigned long long) e, (unsigned long long) p);
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && a != 0)
+        return fail(MDK_STEP_CAPABILITIES, errno, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+    for (cap = 0; cap <= last_cap; cap++)
+        if ((a & (UINT64_C(1) << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+            return fail(MDK_STEP_CAPABILITIES, errno, "prctl(PR_CAP_AMBIENT_RAISE, %d)", cap);
+    return 0;
+}
+
+/*
+ * Supplementary groups, gid, uid. A non-root user keeps the permitted set across setuid with
+ * PR_SET_KEEPCAPS, so that capset can then set exactly the sets asked for (exec itself clears a
+ * non-root process's permitted set, as it does under Docker: only ambient ones would survive).
+ */
 static int set_user(const struct config *c, int sock)
 {
-    if (setgroups(0, NULL) < 0)
-        return fail(MDK_STEP_USER, errno, "setgroups(0)");
+    bool keep = c->has_caps && c->uid != 0;
+
+    if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        return fail(MDK_STEP_USER, errno, "prctl(PR_SET_KEEPCAPS)");
+    if (setgroups(c->ngroups, c->groups) < 0)
+        return fail(MDK_STEP_USER, errno, "setgroups(%zu groups)", c->ngroups);
     if (setgid(c->gid) < 0)
         return fail(MDK_STEP_USER, errno, "setgid(%u)", c->gid);
     if (setuid(c->uid) < 0)
         return fail(MDK_STEP_USER, errno, "setuid(%u)", c->uid);
-    arm_parent_death(sock);
+    if (keep && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+        return fail(MDK_STEP_USER, errno, "prctl(PR_SET_KEEPCAPS, 0)");
+    if (sock >= 0)
+        arm_parent_death(sock); /* setuid cleared it */
+    return 0;
+}
+
+static int install_seccomp(const struct config *c)
+{
+    if (c->seccomp.len == 0)
+        return 0;
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &c->seccomp) < 0)
+        return fail(MDK_STEP_SECCOMP, errno, "seccomp(SECCOMP_SET_MODE_FILTER, %u instructions)",
+                    c->seccomp.len);
+    return 0;
+}
+
+/*
+ * The command's identity and confinement, in the process that execs it, right before execve:
+ * bounding set, user and groups, capabilities, no_new_privs, seccomp. Without no_new_privs the
+ * kernel accepts a filter only from a CAP_SYS_ADMIN holder, so then the filter goes first, while
+ * this process is still the runtime's root (the profile must allow the calls that follow, as
+ * Docker's does). sock >= 0: pid 1 is this process (INIT=0) and re-arms its parent-death signal.
+ */
+static int enter_identity(const struct config *c, int sock)
+{
+    bool nnp = c->security & MDK_SEC_NO_NEW_PRIVS;
+
+    if (!nnp && install_seccomp(c) < 0)
+        return -1;
+    if (c->has_caps && drop_bounding(c) < 0)
+        return -1;
+    if (set_user(c, sock) < 0)
+        return -1;
+    if (c->has_caps && set_capabilities(c) < 0)
+        return -1;
+    if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return fail(MDK_STEP_NO_NEW_PRIVS, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+    if (nnp && install_seccomp(c) < 0)
+        return -1;
     return 0;
 }
 
 /* Steps a-i, in the order the kernel needs them. */
-static int setup_container(const struct config *c, int sock)
+static int setup_container(const struct config *c)
 {
     int ret;
 
@@ -825,17 +1185,25 @@ static int setup_container(const struct config *c, int sock)
     ret = setup_rootfs(c);
     if (ret < 0)
         return ret;
+    ret = protect_paths(c);
+    if (ret < 0)
+        return ret;
     ret = set_hostname(c);
     if (ret < 0)
         return ret;
     ret = enter_cwd(c);
     if (ret < 0)
         return ret;
-    ret = set_user(c, sock);
+    ret = readonly_rootfs(c);
     if (ret < 0)
         return ret;
+    ret = set_rlimits(c);
+    if (ret < 0)
+        return ret;
+    find_last_cap();
+    find_runtime_caps();
     umask(022);
-    return 0;
+    return 0; /* user, capabilities, no_new_privs, seccomp: enter_identity, before exec */
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -902,36 +1270,38 @@ static int exec_search(char *const argv[], char *const envp[])
 
 /*
  * Leaves only fds 0-2 open across exec (CLOSE_RANGE_CLOEXEC: the sync socket stays usable
- * until exec succeeds; a leaked host fd is the CVE-2024-21626 shape).
- * Returns the exec errno.
+ * until exec succeeds; a leaked host fd is the CVE-2024-21626 shape), takes on the command's
+ * identity and confinement, and execs. Returns only on failure, with last_error set.
  */
-static int exec_command(const struct config *c)
+static int exec_command(const struct config *c, int sock)
 {
     reset_signals();
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-        return errno;
-    return exec_search(c->argv, c->envp);
+        return fail(MDK_STEP_EXEC, errno, "close_range(3.., CLOSE_RANGE_CLOEXEC)");
+    if (enter_identity(c, sock) < 0)
+        return -1;
+    return fail(MDK_STEP_EXEC, exec_search(c->argv, c->envp), "%s", c->argv[0]);
 }
 
-static int exec_exit_code(int err)
+/* Docker's exit codes: 127 not found, 126 cannot execute, 125 the container could not start. */
+static int failure_exit_code(void)
 {
-    return err == ENOENT ? 127 : 126;
+    if (last_error.step != MDK_STEP_EXEC)
+        return EXIT_SETUP;
+    return last_error.err == ENOENT ? 127 : 126;
 }
 
 /* INIT=0: the command becomes pid 1. */
 static void __attribute__((noreturn)) exec_as_pid1(const struct config *c, int sock)
 {
-    int err;
-
     /*
      * sync 4 (pid 1 side): STARTED here only says "exec comes next"; the monitor holds it
      * until a successful exec closes sock (CLOEXEC), and drops it if ERROR follows instead.
      */
     send_msg(sock, MDK_MSG_STARTED, NULL, 0);
-    err = exec_command(c);
-    fail(MDK_STEP_EXEC, err, "%s", c->argv[0]);
+    exec_command(c, sock);
     send_error(sock);
-    _exit(exec_exit_code(err));
+    _exit(failure_exit_code());
 }
 
 /*
@@ -963,11 +1333,29 @@ static void __attribute__((noreturn)) reap_loop(pid_t command, const sigset_t *s
 /*
  * INIT=1: start the command with vfork, so pid 1 does not pay for copying its page tables
  * (a fork is the dearest step here), then stay as init. vfork suspends pid 1 until the child
- * has exec'd or exited, and the child shares its memory: it leaves the exec errno in
- * exec_errno, which pid 1 reads once vfork returns. The child only makes async-signal-safe
- * calls that touch nothing but its own stack and that variable.
+ * has exec'd or exited, and the child shares its memory: on failure it leaves last_error and
+ * sets child_failed, which pid 1 reads once vfork returns. The child's credentials, seccomp
+ * filter, signal dispositions and descriptor table are its own (vfork shares none of them).
  */
-static volatile int exec_errno;
+static volatile bool child_failed;
+
+/*
+ * pid 1 once the command runs: it only waits, reaps and forwards signals. It keeps CAP_KILL
+ * (the command may run as another user) and nothing else, and takes no_new_privs. It is not
+ * dumpable (set before the vfork), so the container cannot ptrace it or open its /proc files.
+ */
+static void reduce_pid1(const struct config *c)
+{
+    struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct d[2];
+
+    if (!c->has_caps)
+        return;
+    memset(d, 0, sizeof d);
+    d[0].effective = d[0].permitted = UINT32_C(1) << CAP_KILL;
+    syscall(SYS_capset, &h, d); /* a failure leaves pid 1 as privileged as before, no worse */
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
 
 static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
 {
@@ -982,7 +1370,8 @@ static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
         sigaddset(&set, forwarded_signals[i]);
     sigprocmask(SIG_BLOCK, &set, NULL);
 
-    exec_errno = 0;
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    child_failed = false;
     command = vfork();
     if (command < 0) {
         fail(MDK_STEP_FORK, errno, "vfork(%s)", c->argv[0]);
@@ -991,18 +1380,18 @@ static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
     }
     if (command == 0) {
         setpgid(0, 0); /* the command leads a process group of its own: see reap_loop */
-        exec_errno = exec_command(c);
-        _exit(exec_exit_code(exec_errno));
+        exec_command(c, -1);
+        child_failed = true;
+        _exit(failure_exit_code());
     }
 
-    /* sync 4 (pid 1 side): STARTED, or ERROR(EXEC); then pid 1 leaves the protocol */
-    if (exec_errno != 0) {
-        fail(MDK_STEP_EXEC, exec_errno, "%s", c->argv[0]);
+    /* sync 4 (pid 1 side): STARTED, or ERROR(step); then pid 1 leaves the protocol */
+    if (child_failed)
         send_error(sock);
-    } else {
+    else
         send_msg(sock, MDK_MSG_STARTED, NULL, 0);
-    }
     close(sock);
+    reduce_pid1(c);
     reap_loop(command, &set);
 }
 
@@ -1027,7 +1416,7 @@ static void __attribute__((noreturn)) container_main(const struct config *c, int
     setsid(); /* out of the JVM's session: its terminal's job control must not reach here */
 
     wait_for_go(sock);
-    if (setup_container(c, sock) < 0) {
+    if (setup_container(c) < 0) {
         /* sync 4 (pid 1 side): setup failed */
         send_error(sock);
         _exit(EXIT_SETUP);

@@ -38,7 +38,7 @@
 
 #define MDK_SYNC_FD 3
 #define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
-#define MDK_VERSION 1
+#define MDK_VERSION 2 /* 2: security records (issue 5) */
 #define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
 
 struct mdk_header {
@@ -80,6 +80,37 @@ struct mdk_header {
 #define MDK_T_INIT 13    /* uint32: 1 = pid 1 is mdocker-init, which forks the command (default);
                             0 = the command is exec'd as pid 1 */
 
+
+/*
+ * Security records (all optional; Java always sends CAPS and SECURITY). pid 1 applies them in
+ * this order, each step as late as the steps after it allow (crun's and runc's order):
+ *   mounts: tmpfs mounts with the binds, before pivot_root; after pivot_root the masked paths,
+ *     the read-only paths, then (after the working directory exists) the read-only rootfs;
+ *   rlimits (before dropping CAP_SYS_RESOURCE, so hard limits may be raised);
+ *   then in the process that execs the command (pid 1's vforked child with INIT=1, pid 1 itself
+ *   with INIT=0): bounding set, setgroups/setgid/setuid with PR_SET_KEEPCAPS, capset, ambient,
+ *   no_new_privs, and the seccomp filter as the very last step before execve (first instead,
+ *   while CAP_SYS_ADMIN is still held, when no_new_privs is off: the kernel wants one or the other).
+ * With INIT=1, pid 1 never runs under the filter (it must wait, reap and signal whatever the
+ * profile says) and after the command's exec keeps only CAP_KILL, with no_new_privs.
+ */
+#define MDK_T_CAPS 14     /* 5 x uint64: bounding, effective, permitted, inheritable, ambient
+                             (bit n = capability n; bits the kernel lacks are ignored) */
+#define MDK_T_SECURITY 15 /* uint32 MDK_SEC_* flags */
+#define MDK_T_SECCOMP 16  /* struct sock_filter[len / 8]: the BPF program (seccomp_export_bpf) */
+#define MDK_T_RLIMIT 17   /* uint32 resource, uint32 0, uint64 soft, uint64 hard (all-ones: infinity);
+                             repeated */
+#define MDK_T_GROUPS 18   /* uint32[len / 4]: supplementary groups (default: none) */
+#define MDK_T_MASK 19     /* string, repeated: container path hidden under /dev/null (a file) or an
+                             empty read-only tmpfs (a directory); missing paths are skipped */
+#define MDK_T_READONLY 20 /* string, repeated: container path bind-remounted read-only; missing
+                             paths are skipped */
+#define MDK_T_TMPFS 21    /* uint32 MS_* flags, then "target\0data" (no trailing NUL) */
+
+#define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
+#define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */
+#define MDK_SEC_SYSFS_RW 4u        /* /sys is mounted read-write (privileged) */
+
 #define MDK_BIND_READONLY 1u
 
 /* ERROR steps: where in the start sequence the failure happened. */
@@ -93,5 +124,9 @@ struct mdk_header {
 #define MDK_STEP_EXEC 8       /* execve of the command; text = the command as given */
 #define MDK_STEP_NAMESPACE 9  /* unshare(CLONE_NEWCGROUP) etc. */
 #define MDK_STEP_FORK 10      /* pid 1 could not fork the command */
+#define MDK_STEP_CAPABILITIES 11 /* bounding set, capset, ambient set */
+#define MDK_STEP_NO_NEW_PRIVS 12
+#define MDK_STEP_SECCOMP 13   /* installing the filter */
+#define MDK_STEP_RLIMIT 14
 
 #endif

@@ -1,14 +1,18 @@
 package io.mdocker;
 
+import io.mdocker.internal.security.SecurityPlan;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -25,6 +29,13 @@ import java.util.regex.Pattern;
  *
  * Every value is checked when the definition is built; the host paths are checked again when a
  * container starts, before anything is created.
+ *
+ * <p>Security defaults are Docker's (see the README's table): the 14 capabilities of
+ * {@link Capability#dockerDefaults()}, no_new_privs on (Docker's is off), Docker's seccomp profile,
+ * masked and read-only /proc and /sys paths, the safe device set, no host descriptor. Each can be
+ * changed: {@link Builder#capAdd}, {@link Builder#capDrop}, {@link Builder#privileged},
+ * {@link Builder#noNewPrivileges}, {@link Builder#seccomp}, {@link Builder#readOnlyRootfs},
+ * {@link Builder#tmpfs}, {@link Builder#ulimit}, {@link Builder#groupAdd}.
  */
 public final class Container {
     /** Docker's default PATH. */
@@ -47,6 +58,18 @@ public final class Container {
     private final List<String> command;
     private final Duration startTimeout;
     private final ContainerRuntime runtime;
+    // security (issue 5)
+    private final Set<Capability> capAdd;
+    private final Set<Capability> capDrop;
+    private final boolean capAddAll;
+    private final boolean capDropAll;
+    private final boolean privileged;
+    private final boolean noNewPrivileges;
+    private final SeccompProfile seccomp;
+    private final List<Integer> groups;
+    private final boolean readOnlyRootfs;
+    private final Map<String, String> tmpfs;
+    private final List<Ulimit> ulimits;
 
     private Container(Builder b) {
         this.layers = List.copyOf(b.layers);
@@ -63,6 +86,17 @@ public final class Container {
         this.command = b.command == null ? null : List.copyOf(b.command);
         this.startTimeout = b.startTimeout;
         this.runtime = b.runtime;
+        this.capAdd = Set.copyOf(b.capAdd);
+        this.capDrop = Set.copyOf(b.capDrop);
+        this.capAddAll = b.capAddAll;
+        this.capDropAll = b.capDropAll;
+        this.privileged = b.privileged;
+        this.noNewPrivileges = b.noNewPrivileges;
+        this.seccomp = b.seccomp;
+        this.groups = List.copyOf(b.groups);
+        this.readOnlyRootfs = b.readOnlyRootfs;
+        this.tmpfs = Collections.unmodifiableMap(new LinkedHashMap<>(b.tmpfs));
+        this.ulimits = List.copyOf(b.ulimits.values());
     }
 
     public static Builder builder() {
@@ -154,6 +188,59 @@ public final class Container {
         return runtime;
     }
 
+    /**
+     * The capabilities the command gets (bounding, permitted and effective sets; a non-root user
+     * keeps none across exec, as with Docker): all that mdocker itself holds when privileged
+     * (ALL means the same), else Docker's
+     * defaults with {@code capAdd} added and {@code capDrop} removed (Docker's order: a drop of
+     * ALL empties the set before the adds).
+     */
+    public Set<Capability> capabilities() {
+        if (privileged) {
+            return SecurityPlan.held();
+        }
+        EnumSet<Capability> caps = capAddAll ? EnumSet.copyOf(SecurityPlan.held())
+                : capDropAll ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(Capability.dockerDefaults());
+        caps.removeAll(capDrop);
+        caps.addAll(capAdd);
+        return Collections.unmodifiableSet(caps);
+    }
+
+    /** Docker's --privileged: all capabilities, no seccomp, no masked or read-only paths, /sys writable, all devices. */
+    public boolean privileged() {
+        return privileged;
+    }
+
+    /** Whether no_new_privs is set: exec of a setuid or file-capability binary grants nothing. Default true. */
+    public boolean noNewPrivileges() {
+        return noNewPrivileges;
+    }
+
+    /** The seccomp profile the command runs under (unconfined when privileged). */
+    public SeccompProfile seccomp() {
+        return privileged ? SeccompProfile.unconfined() : seccomp;
+    }
+
+    /** Supplementary group ids of the command (besides its gid). */
+    public List<Integer> groups() {
+        return groups;
+    }
+
+    /** Whether the container's root filesystem is mounted read-only. */
+    public boolean readOnlyRootfs() {
+        return readOnlyRootfs;
+    }
+
+    /** tmpfs mounts: container path -> mount options (on top of noexec,nosuid,nodev). */
+    public Map<String, String> tmpfs() {
+        return tmpfs;
+    }
+
+    /** Resource limits set before the command starts, one per resource. */
+    public List<Ulimit> ulimits() {
+        return ulimits;
+    }
+
     /** Checks the host side again: the rootfs layers and bind sources must exist. */
     void checkHost() {
         for (Path layer : layers) {
@@ -206,6 +293,17 @@ public final class Container {
         private List<String> command;
         private Duration startTimeout = Duration.ofSeconds(30);
         private ContainerRuntime runtime = ContainerRuntime.defaults();
+        private final Set<Capability> capAdd = EnumSet.noneOf(Capability.class);
+        private final Set<Capability> capDrop = EnumSet.noneOf(Capability.class);
+        private boolean capAddAll;
+        private boolean capDropAll;
+        private boolean privileged;
+        private boolean noNewPrivileges = true;
+        private SeccompProfile seccomp = SeccompProfile.dockerDefault();
+        private final List<Integer> groups = new ArrayList<>();
+        private boolean readOnlyRootfs;
+        private final Map<String, String> tmpfs = new LinkedHashMap<>();
+        private final Map<String, Ulimit> ulimits = new LinkedHashMap<>();
 
         private Builder() {}
 
@@ -224,6 +322,17 @@ public final class Container {
             command = c.command;
             startTimeout = c.startTimeout;
             runtime = c.runtime;
+            capAdd.addAll(c.capAdd);
+            capDrop.addAll(c.capDrop);
+            capAddAll = c.capAddAll;
+            capDropAll = c.capDropAll;
+            privileged = c.privileged;
+            noNewPrivileges = c.noNewPrivileges;
+            seccomp = c.seccomp;
+            groups.addAll(c.groups);
+            readOnlyRootfs = c.readOnlyRootfs;
+            tmpfs.putAll(c.tmpfs);
+            c.ulimits.forEach(u -> ulimits.put(u.name(), u));
         }
 
         /** The root filesystem: one directory, the overlay's only lower layer. It is never written. */
@@ -396,6 +505,122 @@ public final class Container {
             }
             startTimeout = timeout;
             return this;
+        }
+
+        /** Adds capabilities to Docker's default set (a later {@link #capDrop} of one removes it again). */
+        public Builder capAdd(Capability... caps) {
+            for (Capability c : caps) {
+                capAdd.add(Objects.requireNonNull(c, "capability"));
+                capDrop.remove(c);
+            }
+            return this;
+        }
+
+        /** Adds capabilities by name ({@code NET_ADMIN}, {@code CAP_SYS_TIME}, or {@code ALL}), as --cap-add. */
+        public Builder capAdd(String... names) {
+            for (String n : names) {
+                if (n.trim().equalsIgnoreCase("ALL")) {
+                    capAddAll = true;
+                } else {
+                    capAdd(Capability.parse(n));
+                }
+            }
+            return this;
+        }
+
+        /** Removes capabilities from the set (a later {@link #capAdd} of one adds it again). */
+        public Builder capDrop(Capability... caps) {
+            for (Capability c : caps) {
+                capDrop.add(Objects.requireNonNull(c, "capability"));
+                capAdd.remove(c);
+            }
+            return this;
+        }
+
+        /** Removes capabilities by name, or {@code ALL}, as --cap-drop. */
+        public Builder capDrop(String... names) {
+            for (String n : names) {
+                if (n.trim().equalsIgnoreCase("ALL")) {
+                    capDropAll = true;
+                } else {
+                    capDrop(Capability.parse(n));
+                }
+            }
+            return this;
+        }
+
+        /**
+         * Docker's --privileged: every capability, no seccomp filter, no masked or read-only
+         * /proc paths, a writable /sys, no device restriction. For containers that must manage the
+         * host; never for code you do not trust.
+         */
+        public Builder privileged(boolean enabled) {
+            privileged = enabled;
+            return this;
+        }
+
+        /** Sets no_new_privs (default true; Docker's default is false, --security-opt no-new-privileges). */
+        public Builder noNewPrivileges(boolean enabled) {
+            noNewPrivileges = enabled;
+            return this;
+        }
+
+        /** The seccomp profile (default {@link SeccompProfile#dockerDefault()}; {@link SeccompProfile#unconfined()} for none). */
+        public Builder seccomp(SeccompProfile profile) {
+            seccomp = Objects.requireNonNull(profile, "seccomp profile");
+            return this;
+        }
+
+        /** Adds supplementary groups for the command (Docker's --group-add, numeric). */
+        public Builder groupAdd(int... gids) {
+            for (int g : gids) {
+                if (g < 0) {
+                    throw new IllegalArgumentException("invalid supplementary group " + g + ": expected a non-negative id");
+                }
+                if (!groups.contains(g)) {
+                    groups.add(g);
+                }
+            }
+            if (groups.size() > 65536) {
+                throw new IllegalArgumentException(groups.size() + " supplementary groups: at most 65536 (NGROUPS_MAX)");
+            }
+            return this;
+        }
+
+        /** Mounts the root filesystem read-only (Docker's --read-only); pair with {@link #tmpfs} for scratch space. */
+        public Builder readOnlyRootfs(boolean enabled) {
+            readOnlyRootfs = enabled;
+            return this;
+        }
+
+        /** A tmpfs at {@code target} with Docker's default options (noexec, nosuid, nodev). */
+        public Builder tmpfs(String target) {
+            return tmpfs(target, "");
+        }
+
+        /** A tmpfs at {@code target} with mount options, as {@code --tmpfs /run:rw,size=64m,exec}. */
+        public Builder tmpfs(String target, String options) {
+            Objects.requireNonNull(target, "tmpfs target");
+            Objects.requireNonNull(options, "tmpfs options");
+            if (!target.startsWith("/") || target.replace("/", "").isEmpty()) {
+                throw new IllegalArgumentException("invalid tmpfs target '" + target + "': expected an absolute path below /");
+            }
+            noNul("tmpfs target", target);
+            noNul("tmpfs options", options);
+            io.mdocker.internal.security.MountOptions.tmpfs(target, options); // checks every word now
+            tmpfs.put(target, options);
+            return this;
+        }
+
+        /** Sets a resource limit, replacing an earlier one for the same resource. */
+        public Builder ulimit(Ulimit limit) {
+            ulimits.put(limit.name(), limit);
+            return this;
+        }
+
+        /** Parses {@code name=soft[:hard]}, as --ulimit nofile=1024:2048. */
+        public Builder ulimit(String spec) {
+            return ulimit(Ulimit.parse(spec));
         }
 
         /** The state roots to use (default {@link ContainerRuntime#defaults()}). */

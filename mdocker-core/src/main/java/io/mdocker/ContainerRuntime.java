@@ -1,5 +1,6 @@
 package io.mdocker;
 
+import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.state.StateStore;
 
 import java.nio.file.Path;
@@ -65,12 +66,13 @@ public final class ContainerRuntime {
     public List<String> gc() {
         recovered.set(true);
         StateStore.Recovered r = store.recover();
+        r.entries().forEach(DevicesCgroupV1::removeLeftover);
         return r.entries();
     }
 
     StateStore store() {
         if (!recovered.get() && recovered.compareAndSet(false, true)) {
-            store.recover();
+            store.recover().entries().forEach(DevicesCgroupV1::removeLeftover);
         }
         return store;
     }

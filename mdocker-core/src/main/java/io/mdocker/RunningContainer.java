@@ -7,6 +7,8 @@ import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.InitProcess.Redirect;
 import io.mdocker.internal.process.MonitorPool;
 import io.mdocker.internal.process.Protocol;
+import io.mdocker.internal.security.DevicesCgroupV1;
+import io.mdocker.internal.security.SecurityPlan;
 import io.mdocker.internal.state.StateStore;
 import io.mdocker.internal.sys.Errno;
 
@@ -129,6 +131,10 @@ public final class RunningContainer implements AutoCloseable {
         RunningContainer c = new RunningContainer(id, command, entry, resources, init, t0, out, err);
         LIVE.add(c);
         try {
+            // Security resources (issue 5): the devices cgroup, joined by pid 1 before GO.
+            if (!spec.privileged()) {
+                DevicesCgroupV1.create(id).ifPresent(resources::add);
+            }
             c.handshake(spec);
             return c;
         } catch (RuntimeException | Error e) {
@@ -193,6 +199,7 @@ public final class RunningContainer implements AutoCloseable {
         for (BindMount b : spec.binds()) {
             config.bind(b.source().toString(), b.target(), b.readOnly());
         }
+        SecurityPlan.write(spec, config); // capabilities, no_new_privs, seccomp, masks, rlimits, ...
 
         send(config.message()); // sync 1
         Protocol.Message m = expect(timeout, Protocol.MSG_PID); // sync 2

@@ -43,6 +43,40 @@ class BadInputTest {
     }
 
     @Test
+    void badSecuritySettings() {
+        assertThatThrownBy(() -> fresh().capAdd("SYS_WIZARD")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("unknown capability 'SYS_WIZARD': expected a name from capabilities(7) such as NET_ADMIN or CAP_SYS_TIME");
+        assertThatThrownBy(() -> fresh().ulimit("nofile=2048:1024"))
+                .hasMessage("invalid ulimit nofile=2048:1024: the soft limit is above the hard limit");
+        assertThatThrownBy(() -> fresh().ulimit("files=1")).hasMessageStartingWith("unknown ulimit 'files': expected one of [");
+        assertThatThrownBy(() -> fresh().ulimit("nofile")).hasMessageContaining("expected name=soft[:hard]");
+        assertThatThrownBy(() -> fresh().tmpfs("tmp")).hasMessage("invalid tmpfs target 'tmp': expected an absolute path below /");
+        assertThatThrownBy(() -> fresh().tmpfs("/tmp", "noexec,bogus")).hasMessageStartingWith("invalid tmpfs option 'bogus' for /tmp");
+        assertThatThrownBy(() -> fresh().groupAdd(-1)).hasMessage("invalid supplementary group -1: expected a non-negative id");
+        assertThatThrownBy(() -> SeccompProfile.Action.errno(70000)).hasMessageContaining("expected 0..65535");
+        assertThatThrownBy(() -> SeccompProfile.Rule.of(SeccompProfile.Action.allow(), "Mount!"))
+                .hasMessage("invalid syscall name 'Mount!' in a seccomp rule");
+        assertNothingCreated();
+    }
+
+    @Test
+    void capabilitySetsFollowDockersOrder() {
+        assertThat(fresh().build().capabilities()).isEqualTo(Capability.dockerDefaults());
+        assertThat(fresh().capDrop("ALL").capAdd("chown").build().capabilities()).containsExactly(Capability.CHOWN);
+        assertThat(fresh().capAdd("ALL").capDrop("CAP_SYS_ADMIN").build().capabilities())
+                .as("ALL: what mdocker holds").hasSize(io.mdocker.internal.security.SecurityPlan.held().size() - 1)
+                .doesNotContain(Capability.SYS_ADMIN);
+        assertThat(fresh().capAdd(Capability.NET_ADMIN).capDrop(Capability.NET_ADMIN).build().capabilities())
+                .isEqualTo(Capability.dockerDefaults());
+        assertThat(fresh().privileged(true).capDrop("ALL").build().capabilities())
+                .isEqualTo(io.mdocker.internal.security.SecurityPlan.held());
+        assertThat(fresh().privileged(true).build().seccomp().isUnconfined()).isTrue();
+        Container c = fresh().capAdd("NET_ADMIN").ulimit("nofile=10:20").tmpfs("/run", "size=1m").groupAdd(5)
+                .readOnlyRootfs(true).noNewPrivileges(false).build();
+        assertThat(c.toBuilder().build()).usingRecursiveComparison().isEqualTo(c);
+    }
+
+    @Test
     void emptyCommand() {
         assertThatThrownBy(() -> fresh().run()).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("empty command: give the program to run in the container");

@@ -33,6 +33,36 @@ final class Fixtures {
         return ROOTFS;
     }
 
+    /** The group that alone may run the setuid test helper (see mdk-suid-id.c). */
+    static final int SUID_GROUP = 4711;
+
+    /**
+     * The escape suite's layer (target/test-layer, built by Maven from src/test/c): mdk-probe and
+     * mdk-suid-id in /usr/local/bin, the latter made setuid root here (mode 04710, group
+     * {@link #SUID_GROUP}, so no host user can run it).
+     */
+    static Path testLayer() {
+        rootfs();
+        Path layer = TARGET.resolve("test-layer");
+        Path probe = layer.resolve("usr/local/bin/mdk-probe");
+        Path suid = layer.resolve("usr/local/bin/mdk-suid-id");
+        prerequisite(Files.isExecutable(probe) && Files.isRegularFile(suid),
+                "the test helpers are built by Maven (process-test-resources) into " + layer + "; run the tests through Maven");
+        try {
+            Files.setAttribute(suid, "unix:uid", 0);
+            Files.setAttribute(suid, "unix:gid", SUID_GROUP);
+            Files.setAttribute(suid, "unix:mode", 04710);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return layer;
+    }
+
+    /** A builder on the test layer over the test rootfs, with the test runtime. */
+    static Container.Builder probeContainer() {
+        return Container.builder().layers(List.of(testLayer(), rootfs())).runtime(RUNTIME);
+    }
+
     /** A builder on the test rootfs and the test runtime. */
     static Container.Builder container() {
         return Container.builder().rootfs(rootfs()).runtime(RUNTIME);

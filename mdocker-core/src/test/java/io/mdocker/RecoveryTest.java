@@ -1,5 +1,6 @@
 package io.mdocker;
 
+import io.mdocker.internal.security.DevicesCgroupV1;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -51,9 +52,13 @@ class RecoveryTest {
             assertThat(Path.of("/proc", Integer.toString(pid))).as("container pid 1 " + pid).doesNotExist();
         }
         // Their directories and records are still there: nobody was left to remove them.
+        Path devices = DevicesCgroupV1.mountPoint().map(m -> m.resolve("mdocker")).orElse(null);
         for (String id : ids) {
             assertThat(lib.resolve("containers").resolve(id)).exists();
             assertThat(run.resolve("containers").resolve(id)).exists();
+            if (devices != null) {
+                assertThat(devices.resolve(id)).as("the devices cgroup of " + id).exists();
+            }
         }
 
         // A new runtime on the same roots removes them before its first container.
@@ -62,6 +67,11 @@ class RecoveryTest {
         assertThat(r.exitCode()).isZero();
         assertThat(Fixtures.list(lib.resolve("containers"))).isEmpty();
         assertThat(Fixtures.list(run.resolve("containers"))).isEmpty();
+        if (devices != null) {
+            for (String id : ids) {
+                assertThat(devices.resolve(id)).as("the devices cgroup of " + id).doesNotExist();
+            }
+        }
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.mdocker.ContainerException;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.ExecFailedException;
 import io.mdocker.RunningContainer;
+import io.mdocker.SeccompProfile;
 import io.mdocker.Signal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,6 +48,32 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--no-init", description = "Run the command as pid 1 instead of under mdocker-init.")
     boolean noInit;
 
+    // security (issue 5): Docker's flags, Docker's defaults except no-new-privileges (on)
+    @Option(names = "--cap-add", paramLabel = "CAP", split = ",", description = "Add a capability (NET_ADMIN, CAP_SYS_TIME, ALL).")
+    List<String> capAdd = new ArrayList<>();
+
+    @Option(names = "--cap-drop", paramLabel = "CAP", split = ",", description = "Drop a capability (or ALL).")
+    List<String> capDrop = new ArrayList<>();
+
+    @Option(names = "--privileged", description = "Every capability, no seccomp, no masked or read-only paths, no device rules.")
+    boolean privileged;
+
+    @Option(names = "--security-opt", paramLabel = "OPT",
+            description = "no-new-privileges[=true|false] (default true), seccomp=FILE (Docker's JSON format) or seccomp=unconfined.")
+    List<String> securityOpts = new ArrayList<>();
+
+    @Option(names = "--group-add", paramLabel = "GID", description = "Add a supplementary group (numeric).")
+    List<Integer> groupAdd = new ArrayList<>();
+
+    @Option(names = "--read-only", description = "Mount the container's root filesystem read-only.")
+    boolean readOnly;
+
+    @Option(names = "--tmpfs", paramLabel = "PATH[:OPTS]", description = "Mount a tmpfs (default options noexec,nosuid,nodev).")
+    List<String> tmpfs = new ArrayList<>();
+
+    @Option(names = "--ulimit", paramLabel = "NAME=SOFT[:HARD]", description = "Set a resource limit (nofile=1024:2048).")
+    List<String> ulimits = new ArrayList<>();
+
     @Option(names = "--state-root", paramLabel = "DIR",
             description = "Use DIR/lib and DIR/run instead of /var/lib/mdocker and /run/mdocker.")
     Path stateRoot;
@@ -80,6 +107,7 @@ final class RunCommand implements Callable<Integer> {
         if (user != null) {
             b.user(user);
         }
+        applySecurity(b);
         b.command(command.toArray(String[]::new));
         ContainerRuntime.requireRoot();
         if (!Files.exists(rootfs) && rootfs.equals(Path.of("rootfs"))) {
@@ -100,6 +128,48 @@ final class RunCommand implements Callable<Integer> {
         } catch (ContainerException e) {
             System.err.println("mdocker: " + Main.oneLine(e));
             return Main.RUNTIME_ERROR;
+        }
+    }
+
+    /** The security flags, each checked before anything is created. */
+    private void applySecurity(Container.Builder b) {
+        b.capAdd(capAdd.toArray(String[]::new)).capDrop(capDrop.toArray(String[]::new)).privileged(privileged)
+                .readOnlyRootfs(readOnly);
+        for (int g : groupAdd) {
+            b.groupAdd(g);
+        }
+        for (String t : tmpfs) {
+            int colon = t.indexOf(':');
+            if (colon < 0) {
+                b.tmpfs(t);
+            } else {
+                b.tmpfs(t.substring(0, colon), t.substring(colon + 1));
+            }
+        }
+        for (String u : ulimits) {
+            b.ulimit(u);
+        }
+        for (String opt : securityOpts) {
+            // Docker accepts both KEY=VALUE and the older KEY:VALUE
+            int sep = opt.indexOf('=') >= 0 ? opt.indexOf('=') : opt.indexOf(':');
+            String key = sep < 0 ? opt : opt.substring(0, sep);
+            String value = sep < 0 ? null : opt.substring(sep + 1);
+            switch (key) {
+                case "no-new-privileges" -> {
+                    if (value != null && !value.equals("true") && !value.equals("false")) {
+                        throw new IllegalArgumentException("invalid --security-opt " + opt + ": expected no-new-privileges[=true|false]");
+                    }
+                    b.noNewPrivileges(value == null || value.equals("true"));
+                }
+                case "seccomp" -> {
+                    if (value == null || value.isEmpty()) {
+                        throw new IllegalArgumentException("invalid --security-opt " + opt + ": expected seccomp=FILE or seccomp=unconfined");
+                    }
+                    b.seccomp(value.equals("unconfined") ? SeccompProfile.unconfined() : SeccompJson.load(Path.of(value)));
+                }
+                default -> throw new IllegalArgumentException("unsupported --security-opt " + opt
+                        + ": mdocker knows no-new-privileges and seccomp (no AppArmor or SELinux)");
+            }
         }
     }
 

@@ -2547,4 +2547,544 @@ public class Linux {
     public static int CLONE_NEWNET() {
         return CLONE_NEWNET;
     }
+    private static final int CAP_CHOWN = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_CHOWN 0
+     * }
+     */
+    public static int CAP_CHOWN() {
+        return CAP_CHOWN;
+    }
+    private static final int CAP_DAC_OVERRIDE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_DAC_OVERRIDE 1
+     * }
+     */
+    public static int CAP_DAC_OVERRIDE() {
+        return CAP_DAC_OVERRIDE;
+    }
+    private static final int CAP_DAC_READ_SEARCH = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_DAC_READ_SEARCH 2
+     * }
+     */
+    public static int CAP_DAC_READ_SEARCH() {
+        return CAP_DAC_READ_SEARCH;
+    }
+    private static final int CAP_FOWNER = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_FOWNER 3
+     * }
+     */
+    public static int CAP_FOWNER() {
+        return CAP_FOWNER;
+    }
+    private static final int CAP_FSETID = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_FSETID 4
+     * }
+     */
+    public static int CAP_FSETID() {
+        return CAP_FSETID;
+    }
+    private static final int CAP_KILL = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_KILL 5
+     * }
+     */
+    public static int CAP_KILL() {
+        return CAP_KILL;
+    }
+    private static final int CAP_SETGID = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SETGID 6
+     * }
+     */
+    public static int CAP_SETGID() {
+        return CAP_SETGID;
+    }
+    private static final int CAP_SETUID = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SETUID 7
+     * }
+     */
+    public static int CAP_SETUID() {
+        return CAP_SETUID;
+    }
+    private static final int CAP_SETPCAP = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SETPCAP 8
+     * }
+     */
+    public static int CAP_SETPCAP() {
+        return CAP_SETPCAP;
+    }
+    private static final int CAP_LINUX_IMMUTABLE = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_LINUX_IMMUTABLE 9
+     * }
+     */
+    public static int CAP_LINUX_IMMUTABLE() {
+        return CAP_LINUX_IMMUTABLE;
+    }
+    private static final int CAP_NET_BIND_SERVICE = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_NET_BIND_SERVICE 10
+     * }
+     */
+    public static int CAP_NET_BIND_SERVICE() {
+        return CAP_NET_BIND_SERVICE;
+    }
+    private static final int CAP_NET_BROADCAST = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_NET_BROADCAST 11
+     * }
+     */
+    public static int CAP_NET_BROADCAST() {
+        return CAP_NET_BROADCAST;
+    }
+    private static final int CAP_NET_ADMIN = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_NET_ADMIN 12
+     * }
+     */
+    public static int CAP_NET_ADMIN() {
+        return CAP_NET_ADMIN;
+    }
+    private static final int CAP_NET_RAW = (int)13L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_NET_RAW 13
+     * }
+     */
+    public static int CAP_NET_RAW() {
+        return CAP_NET_RAW;
+    }
+    private static final int CAP_IPC_LOCK = (int)14L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_IPC_LOCK 14
+     * }
+     */
+    public static int CAP_IPC_LOCK() {
+        return CAP_IPC_LOCK;
+    }
+    private static final int CAP_IPC_OWNER = (int)15L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_IPC_OWNER 15
+     * }
+     */
+    public static int CAP_IPC_OWNER() {
+        return CAP_IPC_OWNER;
+    }
+    private static final int CAP_SYS_MODULE = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SYS_MODULE 16
+     * }
+     */
+    public static int CAP_SYS_MODULE() {
+        return CAP_SYS_MODULE;
+    }
+    private static final int CAP_SYS_RAWIO = (int)17L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SYS_RAWIO 17
+     * }
+     */
+    public static int CAP_SYS_RAWIO() {
+        return CAP_SYS_RAWIO;
+    }
+    private static final int CAP_SYS_CHROOT = (int)18L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SYS_CHROOT 18
+     * }
+     */
+    public static int CAP_SYS_CHROOT() {
+        return CAP_SYS_CHROOT;
+    }
+    private static final int CAP_SYS_PTRACE = (int)19L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SYS_PTRACE 19
+     * }
+     */
+    public static int CAP_SYS_PTRACE() {
+        return CAP_SYS_PTRACE;
+    }
+    private static final int CAP_SYS_PACCT = (int)20L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SYS_PACCT 20
+     * }
+     */
+    public static int CAP_SYS_PACCT() {
+        return CAP_SYS_PACCT;
+    }
+    private static final int CAP_SYS_ADMIN = (int)21L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SYS_ADMIN 21
+     * }
+     */
+    public static int CAP_SYS_ADMIN() {
+        return CAP_SYS_ADMIN;
+    }
+    private static final int CAP_SYS_BOOT = (int)22L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SYS_BOOT 22
+     * }
+     */
+    public static int CAP_SYS_BOOT() {
+        return CAP_SYS_BOOT;
+    }
+    private static final int CAP_SYS_NICE = (int)23L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SYS_NICE 23
+     * }
+     */
+    public static int CAP_SYS_NICE() {
+        return CAP_SYS_NICE;
+    }
+    private static final int CAP_SYS_RESOURCE = (int)24L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SYS_RESOURCE 24
+     * }
+     */
+    public static int CAP_SYS_RESOURCE() {
+        return CAP_SYS_RESOURCE;
+    }
+    private static final int CAP_SYS_TIME = (int)25L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SYS_TIME 25
+     * }
+     */
+    public static int CAP_SYS_TIME() {
+        return CAP_SYS_TIME;
+    }
+    private static final int CAP_SYS_TTY_CONFIG = (int)26L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SYS_TTY_CONFIG 26
+     * }
+     */
+    public static int CAP_SYS_TTY_CONFIG() {
+        return CAP_SYS_TTY_CONFIG;
+    }
+    private static final int CAP_MKNOD = (int)27L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_MKNOD 27
+     * }
+     */
+    public static int CAP_MKNOD() {
+        return CAP_MKNOD;
+    }
+    private static final int CAP_LEASE = (int)28L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_LEASE 28
+     * }
+     */
+    public static int CAP_LEASE() {
+        return CAP_LEASE;
+    }
+    private static final int CAP_AUDIT_WRITE = (int)29L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_AUDIT_WRITE 29
+     * }
+     */
+    public static int CAP_AUDIT_WRITE() {
+        return CAP_AUDIT_WRITE;
+    }
+    private static final int CAP_AUDIT_CONTROL = (int)30L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_AUDIT_CONTROL 30
+     * }
+     */
+    public static int CAP_AUDIT_CONTROL() {
+        return CAP_AUDIT_CONTROL;
+    }
+    private static final int CAP_SETFCAP = (int)31L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SETFCAP 31
+     * }
+     */
+    public static int CAP_SETFCAP() {
+        return CAP_SETFCAP;
+    }
+    private static final int CAP_MAC_OVERRIDE = (int)32L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_MAC_OVERRIDE 32
+     * }
+     */
+    public static int CAP_MAC_OVERRIDE() {
+        return CAP_MAC_OVERRIDE;
+    }
+    private static final int CAP_MAC_ADMIN = (int)33L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_MAC_ADMIN 33
+     * }
+     */
+    public static int CAP_MAC_ADMIN() {
+        return CAP_MAC_ADMIN;
+    }
+    private static final int CAP_SYSLOG = (int)34L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_SYSLOG 34
+     * }
+     */
+    public static int CAP_SYSLOG() {
+        return CAP_SYSLOG;
+    }
+    private static final int CAP_WAKE_ALARM = (int)35L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_WAKE_ALARM 35
+     * }
+     */
+    public static int CAP_WAKE_ALARM() {
+        return CAP_WAKE_ALARM;
+    }
+    private static final int CAP_BLOCK_SUSPEND = (int)36L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_BLOCK_SUSPEND 36
+     * }
+     */
+    public static int CAP_BLOCK_SUSPEND() {
+        return CAP_BLOCK_SUSPEND;
+    }
+    private static final int CAP_AUDIT_READ = (int)37L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_AUDIT_READ 37
+     * }
+     */
+    public static int CAP_AUDIT_READ() {
+        return CAP_AUDIT_READ;
+    }
+    private static final int CAP_PERFMON = (int)38L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_PERFMON 38
+     * }
+     */
+    public static int CAP_PERFMON() {
+        return CAP_PERFMON;
+    }
+    private static final int CAP_BPF = (int)39L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_BPF 39
+     * }
+     */
+    public static int CAP_BPF() {
+        return CAP_BPF;
+    }
+    private static final int CAP_CHECKPOINT_RESTORE = (int)40L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_CHECKPOINT_RESTORE 40
+     * }
+     */
+    public static int CAP_CHECKPOINT_RESTORE() {
+        return CAP_CHECKPOINT_RESTORE;
+    }
+    private static final int CAP_LAST_CAP = (int)40L;
+    /**
+     * {@snippet lang=c :
+     * #define CAP_LAST_CAP CAP_CHECKPOINT_RESTORE
+     * }
+     */
+    public static int CAP_LAST_CAP() {
+        return CAP_LAST_CAP;
+    }
+    private static final int RLIMIT_CPU = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_CPU 0
+     * }
+     */
+    public static int RLIMIT_CPU() {
+        return RLIMIT_CPU;
+    }
+    private static final int RLIMIT_FSIZE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_FSIZE 1
+     * }
+     */
+    public static int RLIMIT_FSIZE() {
+        return RLIMIT_FSIZE;
+    }
+    private static final int RLIMIT_DATA = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_DATA 2
+     * }
+     */
+    public static int RLIMIT_DATA() {
+        return RLIMIT_DATA;
+    }
+    private static final int RLIMIT_STACK = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_STACK 3
+     * }
+     */
+    public static int RLIMIT_STACK() {
+        return RLIMIT_STACK;
+    }
+    private static final int RLIMIT_CORE = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_CORE 4
+     * }
+     */
+    public static int RLIMIT_CORE() {
+        return RLIMIT_CORE;
+    }
+    private static final int RLIMIT_RSS = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_RSS 5
+     * }
+     */
+    public static int RLIMIT_RSS() {
+        return RLIMIT_RSS;
+    }
+    private static final int RLIMIT_NPROC = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_NPROC 6
+     * }
+     */
+    public static int RLIMIT_NPROC() {
+        return RLIMIT_NPROC;
+    }
+    private static final int RLIMIT_NOFILE = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_NOFILE 7
+     * }
+     */
+    public static int RLIMIT_NOFILE() {
+        return RLIMIT_NOFILE;
+    }
+    private static final int RLIMIT_MEMLOCK = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_MEMLOCK 8
+     * }
+     */
+    public static int RLIMIT_MEMLOCK() {
+        return RLIMIT_MEMLOCK;
+    }
+    private static final int RLIMIT_AS = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_AS 9
+     * }
+     */
+    public static int RLIMIT_AS() {
+        return RLIMIT_AS;
+    }
+    private static final int RLIMIT_LOCKS = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_LOCKS 10
+     * }
+     */
+    public static int RLIMIT_LOCKS() {
+        return RLIMIT_LOCKS;
+    }
+    private static final int RLIMIT_SIGPENDING = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_SIGPENDING 11
+     * }
+     */
+    public static int RLIMIT_SIGPENDING() {
+        return RLIMIT_SIGPENDING;
+    }
+    private static final int RLIMIT_MSGQUEUE = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_MSGQUEUE 12
+     * }
+     */
+    public static int RLIMIT_MSGQUEUE() {
+        return RLIMIT_MSGQUEUE;
+    }
+    private static final int RLIMIT_NICE = (int)13L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_NICE 13
+     * }
+     */
+    public static int RLIMIT_NICE() {
+        return RLIMIT_NICE;
+    }
+    private static final int RLIMIT_RTPRIO = (int)14L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_RTPRIO 14
+     * }
+     */
+    public static int RLIMIT_RTPRIO() {
+        return RLIMIT_RTPRIO;
+    }
+    private static final int RLIMIT_RTTIME = (int)15L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_RTTIME 15
+     * }
+     */
+    public static int RLIMIT_RTTIME() {
+        return RLIMIT_RTTIME;
+    }
+    private static final int RLIMIT_NLIMITS = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIMIT_NLIMITS 16
+     * }
+     */
+    public static int RLIMIT_NLIMITS() {
+        return RLIMIT_NLIMITS;
+    }
+    private static final long RLIM_INFINITY = -1L;
+    /**
+     * {@snippet lang=c :
+     * #define RLIM_INFINITY -1
+     * }
+     */
+    public static long RLIM_INFINITY() {
+        return RLIM_INFINITY;
+    }
 }

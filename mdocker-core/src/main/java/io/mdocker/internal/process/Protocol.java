@@ -14,7 +14,7 @@ public final class Protocol {
     private Protocol() {}
 
     public static final int MAGIC = 0x314b444d; // "MDK1"
-    public static final short VERSION = 1;
+    public static final short VERSION = 2;
     public static final int HEADER_SIZE = 12;
     public static final int MAX_MESSAGE = 256 * 1024;
     /**
@@ -47,6 +47,19 @@ public final class Protocol {
     public static final int T_BIND = 11;
     public static final int T_NSFLAGS = 12;
     public static final int T_INIT = 13;
+    // security records (issue 5); applied in the order protocol.h describes
+    public static final int T_CAPS = 14;
+    public static final int T_SECURITY = 15;
+    public static final int T_SECCOMP = 16;
+    public static final int T_RLIMIT = 17;
+    public static final int T_GROUPS = 18;
+    public static final int T_MASK = 19;
+    public static final int T_READONLY = 20;
+    public static final int T_TMPFS = 21;
+
+    public static final int SEC_NO_NEW_PRIVS = 1;
+    public static final int SEC_READONLY_ROOTFS = 2;
+    public static final int SEC_SYSFS_RW = 4;
 
     public static final int BIND_READONLY = 1;
 
@@ -61,6 +74,10 @@ public final class Protocol {
     public static final int STEP_EXEC = 8;
     public static final int STEP_NAMESPACE = 9;
     public static final int STEP_FORK = 10;
+    public static final int STEP_CAPABILITIES = 11;
+    public static final int STEP_NO_NEW_PRIVS = 12;
+    public static final int STEP_SECCOMP = 13;
+    public static final int STEP_RLIMIT = 14;
 
     /** A message received from the monitor. */
     public record Message(int type, ByteBuffer payload) {
@@ -148,6 +165,41 @@ public final class Protocol {
             ByteBuffer v = ByteBuffer.allocate(4 + s.length + 1 + t.length).order(ByteOrder.LITTLE_ENDIAN);
             v.putInt(readOnly ? BIND_READONLY : 0).put(s).put((byte) 0).put(t);
             return record(T_BIND, v.array());
+        }
+
+        /** Raw bytes (the seccomp BPF program). */
+        public ConfigWriter bytes(int tag, byte[] value) {
+            return record(tag, value.clone());
+        }
+
+        /** An array of uint32 (supplementary groups). */
+        public ConfigWriter u32s(int tag, java.util.List<Integer> values) {
+            ByteBuffer v = ByteBuffer.allocate(4 * values.size()).order(ByteOrder.LITTLE_ENDIAN);
+            values.forEach(v::putInt);
+            return record(tag, v.array());
+        }
+
+        /** CAPS: bounding, effective, permitted, inheritable, ambient (bit n = capability n). */
+        public ConfigWriter caps(long bounding, long effective, long permitted, long inheritable, long ambient) {
+            ByteBuffer v = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN);
+            v.putLong(bounding).putLong(effective).putLong(permitted).putLong(inheritable).putLong(ambient);
+            return record(T_CAPS, v.array());
+        }
+
+        /** RLIMIT: resource, soft, hard (-1: RLIM_INFINITY). */
+        public ConfigWriter rlimit(int resource, long soft, long hard) {
+            ByteBuffer v = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+            v.putInt(resource).putInt(0).putLong(soft).putLong(hard);
+            return record(T_RLIMIT, v.array());
+        }
+
+        /** TMPFS: mount flags, then "target\0data". */
+        public ConfigWriter tmpfs(String target, long flags, String data) {
+            byte[] t = target.getBytes(StandardCharsets.UTF_8);
+            byte[] d = data.getBytes(StandardCharsets.UTF_8);
+            ByteBuffer v = ByteBuffer.allocate(4 + t.length + 1 + d.length).order(ByteOrder.LITTLE_ENDIAN);
+            v.putInt((int) flags).put(t).put((byte) 0).put(d);
+            return record(T_TMPFS, v.array());
         }
 
         /** The whole CONFIG message, header included. */

@@ -1,0 +1,106 @@
+package io.mdocker.cli;
+
+import io.mdocker.BusyboxRootfs;
+import io.mdocker.Capability;
+import io.mdocker.SeccompProfile;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+
+/** The CLI's security flags and its reader of Docker's seccomp JSON, with real containers. */
+class SecurityOptionsTest {
+    static final Path TARGET = Path.of("target").toAbsolutePath();
+    static final Path ROOTFS = TARGET.resolve("cli-rootfs");
+    static final Path STATE = TARGET.resolve("cli-state");
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void prerequisites() {
+        long euid = new com.sun.security.auth.module.UnixSystem().getUid();
+        if (euid != 0 || BusyboxRootfs.findStaticBusybox().isEmpty()) {
+            String what = "the CLI tests need root and busybox-static (uid " + euid + ")";
+            if ("true".equals(System.getenv("CI"))) {
+                fail(what);
+            }
+            org.junit.jupiter.api.Assumptions.abort(what);
+        }
+        BusyboxRootfs.ensure(ROOTFS);
+    }
+
+    private static int run(String... args) {
+        List<String> all = new ArrayList<>(List.of("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString()));
+        all.addAll(List.of(args));
+        return Main.execute(all.toArray(String[]::new));
+    }
+
+    @Test
+    void capabilityFlagsChangeTheSet() {
+        // CAP_SYS_ADMIN is what sethostname needs; 1 = the command failed, as under Docker
+        assertThat(run("hostname", "x")).isEqualTo(1);
+        assertThat(run("--cap-add", "SYS_ADMIN", "hostname", "x")).isZero();
+        assertThat(run("--cap-drop", "ALL", "--cap-add", "cap_chown", "sh", "-c",
+                "grep -q '^CapEff:.0000000000000001$' /proc/self/status")).isZero();
+        assertThat(run("--privileged", "sh", "-c", "grep -q '^Seccomp:.0$' /proc/self/status")).isZero();
+        assertThat(run("--cap-add", "NO_SUCH_CAP", "true")).isEqualTo(Main.RUNTIME_ERROR);
+    }
+
+    @Test
+    void securityOptions() {
+        assertThat(run("sh", "-c", "grep -q '^NoNewPrivs:.1$' /proc/self/status")).isZero();
+        assertThat(run("--security-opt", "no-new-privileges=false", "sh", "-c",
+                "grep -q '^NoNewPrivs:.0$' /proc/self/status")).isZero();
+        assertThat(run("--security-opt", "seccomp=unconfined", "sh", "-c", "grep -q '^Seccomp:.0$' /proc/self/status")).isZero();
+        assertThat(run("--security-opt", "apparmor=x", "true")).isEqualTo(Main.RUNTIME_ERROR);
+    }
+
+    @Test
+    void readOnlyRootfsTmpfsAndUlimit() {
+        assertThat(run("--read-only", "touch", "/x")).isEqualTo(1);
+        assertThat(run("--read-only", "--tmpfs", "/scratch:size=1m", "sh", "-c",
+                "touch /scratch/x && grep ' /scratch ' /proc/self/mountinfo | grep -q 'nosuid,nodev,noexec'")).isZero();
+        assertThat(run("--ulimit", "nofile=100:200", "sh", "-c", "test $(ulimit -n) = 100 && test $(ulimit -Hn) = 200")).isZero();
+        assertThat(run("--group-add", "4242", "sh", "-c", "id -G | grep -qw 4242")).isZero();
+        assertThat(run("--ulimit", "nofile=300:200", "true")).isEqualTo(Main.RUNTIME_ERROR);
+        assertThat(run("--tmpfs", "/t:bogus", "true")).isEqualTo(Main.RUNTIME_ERROR);
+    }
+
+    @Test
+    void dockerJsonProfileIsLoadedAndEnforced() throws IOException {
+        Path profile = tmp.resolve("no-chmod.json");
+        Files.writeString(profile, """
+                {
+                  "defaultAction": "SCMP_ACT_ALLOW",
+                  "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]}],
+                  "syscalls": [
+                    {"names": ["chmod", "fchmodat", "fchmodat2"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+                    {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 511, "op": "SCMP_CMP_EQ"}]},
+                    {"names": ["reboot"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_BOOT"], "minKernel": "4.8"}}
+                  ]
+                }
+                """);
+        SeccompProfile p = SeccompJson.load(profile);
+        assertThat(p.defaultAction()).isEqualTo(SeccompProfile.Action.allow());
+        assertThat(p.architectures()).containsExactly("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32");
+        assertThat(p.rules().get(0).action()).isEqualTo(SeccompProfile.Action.errno(13));
+        assertThat(p.rules().get(1).action()).isEqualTo(SeccompProfile.Action.errno(1));
+        assertThat(p.rules().get(2).includesCaps()).containsExactly(Capability.SYS_BOOT);
+        // chmod fails with EACCES (13), as the profile says; busybox's chmod exits 1
+        assertThat(run("--security-opt", "seccomp=" + profile, "chmod", "600", "/etc/passwd")).isEqualTo(1);
+        assertThat(run("--security-opt", "seccomp=" + profile, "touch", "/etc/passwd")).isZero();
+        Path bad = tmp.resolve("bad.json");
+        Files.writeString(bad, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"x\"], \"action\": \"SCMP_ACT_ERRNO\", \"bogus\": 1}]}");
+        assertThatThrownBy(() -> SeccompJson.load(bad)).hasMessageContaining("unknown field 'bogus'");
+    }
+}

@@ -1,0 +1,211 @@
+package io.mdocker.internal.security;
+
+import io.mdocker.ContainerException;
+import io.mdocker.internal.HostResource;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The container's cgroup in the cgroup v1 {@code devices} hierarchy: everything denied, then
+ * Docker's default allow-list (creating any node, using the safe character devices, the
+ * container's ptys and /dev/net/tun), so a block device made with mknod, or any host device that
+ * reaches the container, cannot be opened.
+ *
+ * <p>The cgroup is {@code <devices mount>/mdocker/<id>}: made when the container is prepared,
+ * joined by pid 1 at {@link #attach} (before GO, so before anything of the user's runs), removed
+ * at {@link #close}. The rules are written once, on the {@code mdocker} parent, which the kernel
+ * copies into each child at mkdir; each child's list is checked all the same (a parent made
+ * concurrently by another JVM may not have them yet), and written on the child where it differs.
+ * The parent goes when the JVM exits, or with {@code gc}. This is the security side of the
+ * devices controller only; the cgroup manager (issue 3) may take it over, it needs nothing but
+ * {@link #RULES} and the order deny-all, allow each.
+ *
+ * <p>On a cgroup v2-only host there is no devices controller: there the kernel wants a
+ * BPF_PROG_TYPE_CGROUP_DEVICE program on the container's v2 cgroup, which mdocker does not load
+ * yet ({@link #mountPoint()} is empty, and the README says so).
+ */
+public final class DevicesCgroupV1 implements HostResource {
+    /** Docker's (runc's) default device rules: type major:minor access. */
+    public static final List<String> RULES = List.of(
+            "c *:* m", "b *:* m",          // mknod of anything (CAP_MKNOD decides), opening none of it
+            "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", // null zero full random urandom
+            "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm",                            // tty console ptmx
+            "c 136:* rwm",                                                     // the container's /dev/pts/*
+            "c 10:200 rwm");                                                   // /dev/net/tun
+
+    private static final Optional<Path> MOUNT = findMount();
+    private static final Object PARENT_LOCK = new Object();
+    private static boolean parentReady; // guarded by PARENT_LOCK
+
+    private final Path dir;
+    private boolean attached;
+
+    private DevicesCgroupV1(Path dir) {
+        this.dir = dir;
+    }
+
+    /** Where the v1 devices hierarchy is mounted, if it is. */
+    public static Optional<Path> mountPoint() {
+        return MOUNT;
+    }
+
+    /**
+     * Creates the container's devices cgroup with the default rules, or returns empty where the
+     * host has no v1 devices hierarchy.
+     */
+    public static Optional<DevicesCgroupV1> create(String containerId) {
+        if (MOUNT.isEmpty()) {
+            return Optional.empty();
+        }
+        Path parent = MOUNT.get().resolve("mdocker");
+        Path dir = parent.resolve(containerId);
+        for (int attempt = 0; ; attempt++) {
+            try {
+                prepareParent(parent);
+                Files.createDirectory(dir);
+                break;
+            } catch (NoSuchFileException e) {
+                synchronized (PARENT_LOCK) {
+                    parentReady = false; // removed by gc or another JVM's exit: make it again
+                }
+                if (attempt >= 3) {
+                    throw new ContainerException("mkdir " + dir + ": " + e.getMessage(), e);
+                }
+            } catch (IOException e) {
+                throw new ContainerException("mkdir " + dir + " (the container's devices cgroup): " + describe(e), e);
+            }
+        }
+        DevicesCgroupV1 cg = new DevicesCgroupV1(dir);
+        try {
+            if (!cg.hasRules()) {
+                cg.writeRules();
+            }
+            return Optional.of(cg);
+        } catch (RuntimeException e) {
+            cg.close();
+            throw e;
+        }
+    }
+
+    /** Once per JVM: the parent, with the rules its children inherit (best effort: children are checked). */
+    private static void prepareParent(Path parent) throws IOException {
+        synchronized (PARENT_LOCK) {
+            if (parentReady) {
+                return;
+            }
+            boolean made = false;
+            try {
+                Files.createDirectory(parent);
+                made = true;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // another JVM's, or ours from before
+            }
+            DevicesCgroupV1 p = new DevicesCgroupV1(parent);
+            if (made || !p.hasRules()) {
+                try {
+                    p.writeRules();
+                } catch (ContainerException e) {
+                    // children exist (the kernel refuses a new default then): each child gets its own rules
+                }
+            }
+            if (made) {
+                Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("mdocker-devices-cgroup")
+                        .unstarted(() -> removeQuietly(parent)));
+            }
+            parentReady = true;
+        }
+    }
+
+    private boolean hasRules() {
+        try {
+            return new java.util.HashSet<>(Files.readAllLines(dir.resolve("devices.list"))).equals(new java.util.HashSet<>(RULES));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void writeRules() {
+        write("devices.deny", "a");
+        for (String rule : RULES) {
+            write("devices.allow", rule);
+        }
+    }
+
+    /** Removes the devices cgroup a container of a dead JVM left (its processes are gone). */
+    public static void removeLeftover(String containerId) {
+        MOUNT.ifPresent(m -> {
+            removeQuietly(m.resolve("mdocker").resolve(containerId));
+            removeQuietly(m.resolve("mdocker"));
+        });
+    }
+
+    /** The cgroup's directory. */
+    public Path path() {
+        return dir;
+    }
+
+    @Override
+    public void attach(int pid) {
+        write("cgroup.procs", Integer.toString(pid));
+        attached = true;
+    }
+
+    @Override
+    public void close() {
+        removeQuietly(dir); // the parent stays for the JVM's next containers
+    }
+
+    private static void removeQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (DirectoryNotEmptyException e) {
+            // the parent of other containers' cgroups, or the kernel still counts a dying task
+        } catch (IOException e) {
+            // EBUSY: a process is still inside; the runtime's gc removes it later
+        }
+    }
+
+    private void write(String file, String value) {
+        Path p = dir.resolve(file);
+        try {
+            Files.write(p, value.getBytes(StandardCharsets.US_ASCII), StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new ContainerException("write '" + value + "' to " + p + ": " + describe(e)
+                    + (attached ? "" : " (the container's device rules)"), e);
+        }
+    }
+
+    private static String describe(IOException e) {
+        return e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : e.toString();
+    }
+
+    private static Optional<Path> findMount() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                // id parent major:minor root mountpoint options ... - fstype source superoptions
+                String[] halves = line.split(" - ", 2);
+                if (halves.length < 2) {
+                    continue;
+                }
+                String[] after = halves[1].split(" ");
+                String[] before = halves[0].split(" ");
+                if (after[0].equals("cgroup") && after.length > 2
+                        && List.of(after[2].split(",")).contains("devices") && before[3].equals("/")) {
+                    return Optional.of(Path.of(before[4].replace("\\040", " ")));
+                }
+            }
+        } catch (IOException e) {
+            // no /proc: no devices hierarchy we could use
+        }
+        return Optional.empty();
+    }
+}
