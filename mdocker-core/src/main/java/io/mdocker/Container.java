@@ -47,6 +47,7 @@ public final class Container {
     private final List<String> command;
     private final Duration startTimeout;
     private final ContainerRuntime runtime;
+    private final Resources resources;
 
     private Container(Builder b) {
         this.layers = List.copyOf(b.layers);
@@ -63,6 +64,7 @@ public final class Container {
         this.command = b.command == null ? null : List.copyOf(b.command);
         this.startTimeout = b.startTimeout;
         this.runtime = b.runtime;
+        this.resources = b.resources;
     }
 
     public static Builder builder() {
@@ -154,6 +156,11 @@ public final class Container {
         return runtime;
     }
 
+    /** The resource limits (cgroups); {@link Resources#NONE} when none were set. */
+    public Resources resources() {
+        return resources;
+    }
+
     /** Checks the host side again: the rootfs layers and bind sources must exist. */
     void checkHost() {
         for (Path layer : layers) {
@@ -206,6 +213,7 @@ public final class Container {
         private List<String> command;
         private Duration startTimeout = Duration.ofSeconds(30);
         private ContainerRuntime runtime = ContainerRuntime.defaults();
+        private Resources resources = Resources.NONE;
 
         private Builder() {}
 
@@ -224,6 +232,7 @@ public final class Container {
             command = c.command;
             startTimeout = c.startTimeout;
             runtime = c.runtime;
+            resources = c.resources;
         }
 
         /** The root filesystem: one directory, the overlay's only lower layer. It is never written. */
@@ -404,10 +413,83 @@ public final class Container {
             return this;
         }
 
+        /** The memory limit, at least 6 MiB; swap is limited so that it holds (see {@link #memorySwap}). */
+        public Builder memory(DataSize limit) {
+            return memory(limit.bytes());
+        }
+
+        /** The memory limit in bytes, at least 6 MiB. */
+        public Builder memory(long bytes) {
+            resources = resources.withMemory(bytes);
+            return this;
+        }
+
+        /**
+         * Memory plus swap, at least the memory limit (Docker's --memory-swap). Default: equal to
+         * the memory limit, so the container gets no swap and its memory limit really holds.
+         */
+        public Builder memorySwap(DataSize limit) {
+            return memorySwap(limit.bytes());
+        }
+
+        /** Memory plus swap in bytes; -1 for unlimited swap. */
+        public Builder memorySwap(long bytes) {
+            resources = resources.withMemorySwap(bytes);
+            return this;
+        }
+
+        /** CPU time as a number of cores, 0.01 up to this host's CPU count (0.5: half of one core). */
+        public Builder cpus(double cores) {
+            resources = resources.withCpus(cores);
+            return this;
+        }
+
+        /** Relative CPU weight on cgroup v1's scale, 2..262144 (default 1024); converted on v2. */
+        public Builder cpuShares(long shares) {
+            resources = resources.withCpuShares(shares);
+            return this;
+        }
+
+        /** Relative CPU weight on cgroup v2's scale, 1..10000 (default 100); converted on v1. */
+        public Builder cpuWeight(long weight) {
+            resources = resources.withCpuWeight(weight);
+            return this;
+        }
+
+        /** The CPUs the container may run on, such as "0" or "0-2,4". */
+        public Builder cpusetCpus(String cpus) {
+            resources = resources.withCpusetCpus(cpus);
+            return this;
+        }
+
+        /** The most processes (threads included) the container may have, its init among them. */
+        public Builder pidsLimit(long max) {
+            resources = resources.withPidsLimit(max);
+            return this;
+        }
+
+        /**
+         * Where the container's cgroup is made: an absolute path ("/batch") from each hierarchy's
+         * root, a relative one ("batch") below the JVM's own cgroup. Created when missing and
+         * never removed. Default: {@code mdocker} below the JVM's cgroup on v1, {@code /mdocker}
+         * on v2.
+         */
+        public Builder cgroupParent(String parent) {
+            resources = resources.withCgroupParent(parent);
+            return this;
+        }
+
+        /** All resource limits at once, replacing those set so far. */
+        public Builder resources(Resources r) {
+            resources = Objects.requireNonNull(r, "resources");
+            return this;
+        }
+
         public Container build() {
             if (layers.isEmpty()) {
                 throw new IllegalArgumentException("no rootfs: call rootfs(dir) with the container's root filesystem");
             }
+            resources.checkCombination();
             return new Container(this);
         }
 

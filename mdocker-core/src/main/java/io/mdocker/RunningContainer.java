@@ -2,6 +2,10 @@ package io.mdocker;
 
 import io.mdocker.bindings.Linux;
 import io.mdocker.internal.HostResource;
+import io.mdocker.internal.cgroup.CgroupFs;
+import io.mdocker.internal.cgroup.CgroupLayout;
+import io.mdocker.internal.cgroup.CgroupStats;
+import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.InitProcess.Redirect;
@@ -80,7 +84,7 @@ public final class RunningContainer implements AutoCloseable {
         try (RunningContainer c = start(spec, command, true)) {
             int code = c.waitFor();
             return new ExecResult(code, bytes(c.capturedOut), bytes(c.capturedErr),
-                    Duration.ofNanos(c.exitNanos - c.startNanos));
+                    Duration.ofNanos(c.exitNanos - c.startNanos), c.oomKilled());
         }
     }
 
@@ -101,6 +105,14 @@ public final class RunningContainer implements AutoCloseable {
         Map<String, String> info = new LinkedHashMap<>();
         info.put("command", String.join(" ", command));
         info.put("rootfs", spec.layers().toString());
+        // Checked against the host's cgroup layout and recorded before anything exists.
+        ContainerCgroups cgroups;
+        try {
+            cgroups = ContainerCgroups.plan(CgroupLayout.host(), spec.resources().toSpec(), id, CgroupFs.REAL);
+        } catch (UncheckedIOException e) {
+            throw new ContainerException("detecting the cgroup layout: " + e.getMessage(), e);
+        }
+        info.putAll(cgroups.stateInfo());
         StateStore.Entry entry;
         try {
             entry = spec.runtime().store().create(id, info);
@@ -109,6 +121,13 @@ public final class RunningContainer implements AutoCloseable {
         }
         // Host-side resources, made before anything runs and closed in reverse order.
         List<HostResource> resources = new ArrayList<>();
+        try {
+            cgroups.create();
+        } catch (RuntimeException e) {
+            entry.close();
+            throw wrap("creating the cgroups of container " + id.substring(0, 12), e);
+        }
+        resources.add(cgroups);
         ByteArrayOutputStream out = forRun && spec.stdout().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
         ByteArrayOutputStream err = forRun && spec.stderr().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
         InitProcess init;
@@ -382,6 +401,55 @@ public final class RunningContainer implements AutoCloseable {
         }
         exitCode = code;
         return code;
+    }
+
+    /**
+     * What the container's cgroup has counted: memory now and at its peak, CPU time, processes,
+     * OOM kills. After {@link #close()}, the figures read last (the OOM kill count at close).
+     */
+    public ResourceStats stats() {
+        ContainerCgroups cg = cgroups();
+        if (cg == null) {
+            return new ResourceStats(-1, -1, -1, -1, -1);
+        }
+        CgroupStats s;
+        try {
+            s = cg.stats();
+        } catch (RuntimeException e) {
+            throw wrap("reading the stats of container " + shortId(), e);
+        }
+        return new ResourceStats(s.memoryCurrent(), s.memoryPeak(), s.cpuUsageNanos(), s.pidsCurrent(), s.oomKills());
+    }
+
+    /**
+     * Whether the container ended because it ran out of memory: the kernel's OOM killer killed a
+     * process in its cgroup and it ended by SIGKILL (exit code 137). Throws while it still runs.
+     */
+    public boolean oomKilled() {
+        if (exitCode() != 128 + Signal.KILL.number()) {
+            return false;
+        }
+        ContainerCgroups cg = cgroups();
+        try {
+            return cg != null && cg.oomKills() > 0;
+        } catch (RuntimeException e) {
+            return false; // the cgroup could not be read: no evidence of an OOM kill
+        }
+    }
+
+    /** The container's cgroup directories, one per hierarchy (for tests and diagnostics). */
+    List<Path> cgroupDirs() {
+        ContainerCgroups cg = cgroups();
+        return cg == null ? List.of() : cg.dirs();
+    }
+
+    private ContainerCgroups cgroups() {
+        for (HostResource r : resources) {
+            if (r instanceof ContainerCgroups cg) {
+                return cg;
+            }
+        }
+        return null;
     }
 
     /** Sends {@code signal} to the container's pid 1 (with the init, it reaches the command). */
