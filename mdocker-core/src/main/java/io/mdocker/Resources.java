@@ -188,7 +188,7 @@ public final class Resources {
             }
         }
         if (!ok) {
-            throw new IllegalArgumentException("invalid cgroup parent '" + parent.replace("\0", "\\0")
+            throw new IllegalArgumentException("invalid cgroup parent '" + printable(parent)
                     + "': expected a cgroup path such as /batch or batch/jobs, without empty, '.' or '..' names");
         }
         return new Resources(memory, memorySwap, cpus, cpuShares, cpuWeight, cpusetCpus, pidsLimit, p);
@@ -211,6 +211,21 @@ public final class Resources {
         long quota = cpus == 0 ? CgroupSpec.UNSET : Math.max(1000, Math.round(cpus * CgroupSpec.DEFAULT_PERIOD_MICROS));
         return new CgroupSpec(memory, memorySwap, quota, cpus == 0 ? CgroupSpec.UNSET : CgroupSpec.DEFAULT_PERIOD_MICROS,
                 cpuShares, cpuWeight, cpusetCpus, pidsLimit, cgroupParent);
+    }
+
+    /** Control characters escaped, so that a message stays one line. */
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (char c : s.toCharArray()) {
+            if (c == '\n') {
+                b.append("\\n");
+            } else if (c < 0x20 || c == 0x7f) {
+                b.append(String.format(Locale.ROOT, "\\x%02x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
     }
 
     private static String describeBytes(long bytes) {

@@ -11,9 +11,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -45,7 +48,9 @@ public final class CgroupFs {
     public void write(Path file, String value) {
         try {
             byte[] bytes = value.getBytes(StandardCharsets.US_ASCII);
-            if (fake) {
+            if (fake && file.getFileName().toString().equals("cgroup.subtree_control")) {
+                Files.writeString(file, fakeSubtreeControl(Files.readString(file), value));
+            } else if (fake) {
                 Files.write(file, bytes);
             } else {
                 Files.write(file, bytes, StandardOpenOption.WRITE);
@@ -53,6 +58,20 @@ public final class CgroupFs {
         } catch (IOException e) {
             throw new CgroupException("writing \"" + value + "\" to " + file + ": " + reason(e), e);
         }
+    }
+
+    /** The fake kernel's subtree_control: "+c" enables c, "-c" disables it. */
+    private static String fakeSubtreeControl(String current, String change) {
+        Set<String> on = new LinkedHashSet<>(Arrays.asList(current.trim().split("\\s+")));
+        on.remove("");
+        for (String w : change.trim().split("\\s+")) {
+            if (w.startsWith("+")) {
+                on.add(w.substring(1));
+            } else if (w.startsWith("-")) {
+                on.remove(w.substring(1));
+            }
+        }
+        return String.join(" ", on) + "\n";
     }
 
     /** The file's content without the trailing newline. */
@@ -116,6 +135,25 @@ public final class CgroupFs {
         return pids;
     }
 
+    /**
+     * The fake kernel: a new cgroup gets its parent's interface files, empty (as v1 cpuset's
+     * cpus and mems are), and on v2 a cgroup.controllers listing what the parent enabled.
+     */
+    private static void populate(Path dir) throws IOException {
+        Path parent = dir.getParent();
+        try (Stream<Path> files = Files.list(parent)) {
+            for (Path f : files.toList()) {
+                if (Files.isRegularFile(f)) {
+                    Files.createFile(dir.resolve(f.getFileName()));
+                }
+            }
+        }
+        Path subtree = parent.resolve("cgroup.subtree_control");
+        if (Files.exists(subtree)) {
+            Files.writeString(dir.resolve("cgroup.controllers"), Files.readString(subtree));
+        }
+    }
+
     public boolean exists(Path p) {
         return Files.exists(p);
     }
@@ -124,6 +162,9 @@ public final class CgroupFs {
     public boolean mkdir(Path dir) throws NoSuchFileException {
         try {
             Files.createDirectory(dir);
+            if (fake) {
+                populate(dir);
+            }
             return true;
         } catch (FileAlreadyExistsException e) {
             return false;
@@ -140,6 +181,9 @@ public final class CgroupFs {
      */
     public boolean rmdir(Path dir) {
         try {
+            if (fake && Files.isRegularFile(dir)) {
+                throw new CgroupException("removing cgroup " + dir + ": Not a directory");
+            }
             if (fake && Files.isDirectory(dir)) {
                 try (Stream<Path> files = Files.list(dir)) {
                     for (Path f : files.toList()) {

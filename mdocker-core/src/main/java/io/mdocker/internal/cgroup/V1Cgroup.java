@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A container's cgroup on cgroup v1: one directory in the hierarchy of each managed controller
@@ -22,6 +23,7 @@ final class V1Cgroup implements CgroupManager {
 
     private final CgroupFs fs;
     private final List<Slot> slots;
+    private final List<Path> made = new CopyOnWriteArrayList<>();
 
     private V1Cgroup(CgroupFs fs, List<Slot> slots) {
         this.fs = fs;
@@ -119,6 +121,7 @@ final class V1Cgroup implements CgroupManager {
                 if (!fs.mkdir(s.dir())) {
                     throw new CgroupException("creating cgroup " + s.dir() + ": it already exists");
                 }
+                made.add(s.dir());
                 return;
             } catch (NoSuchFileException e) {
                 if (attempt >= RACE_RETRIES) {
@@ -174,7 +177,7 @@ final class V1Cgroup implements CgroupManager {
                 freezer = s.dir();
             }
         }
-        removeDirs(fs, dirs(), freezer, removableParents());
+        removeDirs(fs, List.copyOf(made), freezer, removableParents());
     }
 
     /**
@@ -184,17 +187,25 @@ final class V1Cgroup implements CgroupManager {
      */
     private static void removeDirs(CgroupFs fs, List<Path> dirs, Path freezer, List<Path> parents) {
         List<Path> busy = new ArrayList<>();
+        CgroupException failure = null;
         for (Path d : dirs) {
-            if (!fs.rmdirIfUnused(d) && fs.exists(d)) {
-                busy.add(d);
+            try {
+                if (!fs.rmdirIfUnused(d) && fs.exists(d)) {
+                    busy.add(d);
+                }
+            } catch (CgroupException e) {
+                failure = e;
             }
         }
-        CgroupException failure = null;
         if (!busy.isEmpty()) {
             try {
                 Stragglers.kill(fs, busy, busy.contains(freezer) ? freezer : null, null);
             } catch (CgroupException e) {
-                failure = e;
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
             }
             for (Path d : busy) {
                 try {

@@ -23,6 +23,7 @@ final class V2Cgroup implements CgroupManager {
     private final Set<String> controllers;
     private final Path dir;
     private final Path removableParent;
+    private volatile boolean made;
 
     private V2Cgroup(CgroupFs fs, CgroupLayout.Hierarchy hierarchy, Set<String> controllers, Path dir, Path removableParent) {
         this.fs = fs;
@@ -91,6 +92,7 @@ final class V2Cgroup implements CgroupManager {
                 if (!fs.mkdir(dir)) {
                     throw new CgroupException("creating cgroup " + dir + ": it already exists");
                 }
+                made = true;
                 break;
             } catch (NoSuchFileException e) {
                 if (attempt >= RACE_RETRIES) {
@@ -102,7 +104,7 @@ final class V2Cgroup implements CgroupManager {
                 }
             }
         }
-        Set<String> here = fs.isFake() ? controllers : words(fs.read(dir.resolve("cgroup.controllers")));
+        Set<String> here = words(fs.read(dir.resolve("cgroup.controllers")));
         for (String c : spec.required().keySet()) {
             if (!here.contains(c)) {
                 throw new CgroupException("cgroup " + dir + " has no " + c + " controller (its cgroup.controllers: "
@@ -129,7 +131,7 @@ final class V2Cgroup implements CgroupManager {
             return;
         }
         Path file = cg.resolve("cgroup.subtree_control");
-        Set<String> on = fs.isFake() && !fs.exists(file) ? Set.of() : words(fs.read(file));
+        Set<String> on = words(fs.read(file));
         List<String> add = new ArrayList<>();
         for (String c : controllers) {
             if (!on.contains(c)) {
@@ -180,7 +182,13 @@ final class V2Cgroup implements CgroupManager {
 
     @Override
     public void destroy() {
-        removeDir(fs, dir, removableParents());
+        if (made) {
+            removeDir(fs, dir, removableParents());
+        } else {
+            for (Path p : removableParents()) {
+                fs.rmdirIfUnused(p);
+            }
+        }
     }
 
     private static void removeDir(CgroupFs fs, Path dir, List<Path> parents) {
