@@ -49,6 +49,7 @@ public final class RunningContainer implements AutoCloseable {
             for (RunningContainer c : LIVE) {
                 c.close();
             }
+            ContainerCgroups.removeUnusedParents(); // the shared mdocker cgroups, where empty
         }));
     }
 
@@ -65,6 +66,7 @@ public final class RunningContainer implements AutoCloseable {
     private final java.util.concurrent.CompletableFuture<Void> done;
     private Integer exitCode; // guarded by this
     private boolean closed; // guarded by this
+    private Boolean oomKilled; // guarded by this
 
     private RunningContainer(String id, List<String> command, StateStore.Entry entry, List<HostResource> resources,
                              InitProcess init, long startNanos, ByteArrayOutputStream out, ByteArrayOutputStream err) {
@@ -429,11 +431,16 @@ public final class RunningContainer implements AutoCloseable {
         if (exitCode() != 128 + Signal.KILL.number()) {
             return false;
         }
-        ContainerCgroups cg = cgroups();
-        try {
-            return cg != null && cg.oomKills() > 0;
-        } catch (RuntimeException e) {
-            return false; // the cgroup could not be read: no evidence of an OOM kill
+        synchronized (this) {
+            if (oomKilled == null) { // read once, before close removes the cgroup
+                ContainerCgroups cg = cgroups();
+                try {
+                    oomKilled = cg != null && cg.oomKills() > 0;
+                } catch (RuntimeException e) {
+                    oomKilled = false; // the cgroup could not be read: no evidence of an OOM kill
+                }
+            }
+            return oomKilled;
         }
     }
 
@@ -493,6 +500,7 @@ public final class RunningContainer implements AutoCloseable {
             }
             if (pid > 0) {
                 exitCode();
+                oomKilled(); // reads the cgroup while it exists (only when the exit was a SIGKILL)
             }
         } catch (RuntimeException e) {
             // keep cleaning up

@@ -137,7 +137,8 @@ public final class CgroupFs {
 
     /**
      * The fake kernel: a new cgroup gets its parent's interface files, empty (as v1 cpuset's
-     * cpus and mems are), and on v2 a cgroup.controllers listing what the parent enabled.
+     * cpus and mems are, unless the parent's cgroup.clone_children is 1), and on v2 a
+     * cgroup.controllers listing what the parent enabled.
      */
     private static void populate(Path dir) throws IOException {
         Path parent = dir.getParent();
@@ -145,6 +146,14 @@ public final class CgroupFs {
             for (Path f : files.toList()) {
                 if (Files.isRegularFile(f)) {
                     Files.createFile(dir.resolve(f.getFileName()));
+                }
+            }
+        }
+        Path clone = parent.resolve("cgroup.clone_children");
+        if (Files.exists(clone) && Files.readString(clone).strip().equals("1")) {
+            for (String f : new String[] {"cpuset.cpus", "cpuset.mems"}) {
+                if (Files.exists(parent.resolve(f))) {
+                    Files.writeString(dir.resolve(f), Files.readString(parent.resolve(f)));
                 }
             }
         }

@@ -12,7 +12,11 @@ interface CgroupManager {
     /** The container's cgroup directories, one per hierarchy. */
     List<Path> dirs();
 
-    /** The shared parents mdocker owns and removes when they are empty (its default {@code mdocker}). */
+    /**
+     * The shared parents mdocker owns (its default {@code mdocker}): kept while the JVM lives, so
+     * that the next container need not make them again, and removed when empty at its exit
+     * ({@link ContainerCgroups#removeUnusedParents()}) or by recovery.
+     */
     List<Path> removableParents();
 
     /** Makes the directories (and missing parents) and writes the limits. */
@@ -26,6 +30,6 @@ interface CgroupManager {
     /** How many processes the OOM killer has killed in the cgroup; 0 when it cannot tell. */
     long oomKills();
 
-    /** Kills what is still inside, removes the directories and, when empty, the removable parents. */
+    /** Kills what is still inside and removes the directories. */
     void destroy();
 }

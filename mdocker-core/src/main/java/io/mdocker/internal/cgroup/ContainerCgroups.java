@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One container's cgroups: planned (and checked against the host's layout) before anything
@@ -25,14 +27,20 @@ public final class ContainerCgroups implements HostResource {
 
     private static final String KEY = "cgroup.";
     private static final String PARENT_KEY = "cgroupParent.";
+    /** The default parents this JVM has used, removed when empty at its exit. */
+    private static final Set<Parent> PARENTS = ConcurrentHashMap.newKeySet();
 
+    private record Parent(CgroupFs fs, Path dir) {}
+
+    private final CgroupFs fs;
     private final CgroupSpec spec;
     private final List<CgroupManager> managers;
     private boolean created; // guarded by this
     private boolean closed; // guarded by this
     private CgroupStats last = CgroupStats.UNKNOWN; // guarded by this
 
-    private ContainerCgroups(CgroupSpec spec, List<CgroupManager> managers) {
+    private ContainerCgroups(CgroupFs fs, CgroupSpec spec, List<CgroupManager> managers) {
+        this.fs = fs;
         this.spec = spec;
         this.managers = List.copyOf(managers);
     }
@@ -64,7 +72,7 @@ public final class ContainerCgroups implements HostResource {
         if (v2 != null) {
             managers.add(v2);
         }
-        return new ContainerCgroups(spec, managers);
+        return new ContainerCgroups(fs, spec, managers);
     }
 
     /** The container's cgroup directories. */
@@ -101,6 +109,11 @@ public final class ContainerCgroups implements HostResource {
         synchronized (this) {
             created = true;
         }
+        for (CgroupManager m : managers) {
+            for (Path p : m.removableParents()) {
+                PARENTS.add(new Parent(fs, p));
+            }
+        }
         try {
             for (CgroupManager m : managers) {
                 m.create(spec);
@@ -123,7 +136,7 @@ public final class ContainerCgroups implements HostResource {
         }
     }
 
-    /** The figures now, or the last ones read before close. */
+    /** The figures now; after close, the last ones read while open. */
     public synchronized CgroupStats stats() {
         if (closed) {
             return last;
@@ -136,7 +149,7 @@ public final class ContainerCgroups implements HostResource {
         return st;
     }
 
-    /** OOM kills so far (or at close). */
+    /** OOM kills so far (after close: as last read). */
     public synchronized long oomKills() {
         if (closed) {
             return Math.max(0, last.oomKills());
@@ -155,13 +168,6 @@ public final class ContainerCgroups implements HostResource {
             if (closed) {
                 return;
             }
-            if (created) {
-                try {
-                    stats(); // the last figures, kept for after close
-                } catch (RuntimeException e) {
-                    // a directory that was never made or is gone already
-                }
-            }
             closed = true;
         }
         RuntimeException first = null;
@@ -178,6 +184,21 @@ public final class ContainerCgroups implements HostResource {
         }
         if (first != null) {
             throw first;
+        }
+    }
+
+    /**
+     * Removes the default parents this JVM used where they are empty: at the JVM's exit, once its
+     * containers are closed. Parents other JVMs still use stay.
+     */
+    public static void removeUnusedParents() {
+        for (Parent p : PARENTS) {
+            try {
+                p.fs().rmdirIfUnused(p.dir());
+            } catch (RuntimeException e) {
+                // best effort at exit
+            }
+            PARENTS.remove(p);
         }
     }
 

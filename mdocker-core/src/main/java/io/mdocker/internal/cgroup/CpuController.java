@@ -30,7 +30,9 @@ final class CpuController {
 
     static void applyV1(CgroupFs fs, Path dir, CgroupSpec s) {
         if (s.cpuQuotaMicros() != CgroupSpec.UNSET) {
-            fs.write(dir.resolve("cpu.cfs_period_us"), Long.toString(s.cpuPeriodMicros()));
+            if (s.cpuPeriodMicros() != CgroupSpec.DEFAULT_PERIOD_MICROS) { // a new cgroup starts with the default
+                fs.write(dir.resolve("cpu.cfs_period_us"), Long.toString(s.cpuPeriodMicros()));
+            }
             fs.write(dir.resolve("cpu.cfs_quota_us"), Long.toString(s.cpuQuotaMicros()));
         }
         long shares = s.cpuShares() != CgroupSpec.UNSET ? s.cpuShares()

@@ -1,6 +1,8 @@
 package io.mdocker.internal.cgroup;
 
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * memory: the limit, and swap set so that the limit holds (memory+swap equal to memory unless
@@ -20,6 +22,13 @@ final class MemoryController {
 
     static final String V1_SWAP_FILE = "memory.memsw.limit_in_bytes";
     static final String V2_SWAP_FILE = "memory.swap.max";
+    /** Whether cgroups below a parent have the swap file: the same for all siblings, looked up once. */
+    private static final Map<Path, Boolean> SWAP_FILE = new ConcurrentHashMap<>();
+
+    private static boolean hasSwapFile(CgroupFs fs, Path dir, String file) {
+        return fs.isFake() ? fs.exists(dir.resolve(file))
+                : SWAP_FILE.computeIfAbsent(dir.getParent().resolve(file), k -> fs.exists(dir.resolve(file)));
+    }
 
     static void applyV1(CgroupFs fs, Path dir, CgroupSpec s) {
         if (s.memory() == CgroupSpec.UNSET) {
@@ -28,7 +37,7 @@ final class MemoryController {
         // A fresh cgroup is unlimited in both: the limit first, then memsw (which must be >= it).
         fs.write(dir.resolve("memory.limit_in_bytes"), Long.toString(s.memory()));
         Path memsw = dir.resolve(V1_SWAP_FILE);
-        if (fs.exists(memsw)) {
+        if (hasSwapFile(fs, dir, V1_SWAP_FILE)) {
             long total = s.effectiveMemorySwap();
             fs.write(memsw, total == CgroupSpec.UNLIMITED ? "-1" : Long.toString(total));
         }
@@ -40,7 +49,7 @@ final class MemoryController {
         }
         fs.write(dir.resolve("memory.max"), Long.toString(s.memory()));
         Path swap = dir.resolve(V2_SWAP_FILE);
-        if (fs.exists(swap)) {
+        if (hasSwapFile(fs, dir, V2_SWAP_FILE)) {
             long total = s.effectiveMemorySwap();
             fs.write(swap, total == CgroupSpec.UNLIMITED ? "max" : Long.toString(total - s.memory()));
         }

@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -20,10 +21,13 @@ final class V1Cgroup implements CgroupManager {
     record Slot(CgroupLayout.Hierarchy hierarchy, Set<String> controllers, Path base, Path dir, Path removableParent) {}
 
     private static final int RACE_RETRIES = 5;
+    /** mdocker's own cpuset parents known to have cgroup.clone_children set. */
+    private static final Set<Path> CLONING = ConcurrentHashMap.newKeySet();
 
     private final CgroupFs fs;
     private final List<Slot> slots;
     private final List<Path> made = new CopyOnWriteArrayList<>();
+    private CgroupSpec spec = CgroupSpec.NONE;
 
     private V1Cgroup(CgroupFs fs, List<Slot> slots) {
         this.fs = fs;
@@ -85,13 +89,23 @@ final class V1Cgroup implements CgroupManager {
 
     @Override
     public void create(CgroupSpec spec) {
+        this.spec = spec;
         for (Slot s : slots) {
+            boolean cloned = false;
+            if (s.controllers().contains("cpuset") && s.removableParent() != null
+                    && !CLONING.contains(s.removableParent()) && fs.exists(s.removableParent())) {
+                CpusetController.cloneChildrenV1(fs, s.removableParent());
+                CLONING.add(s.removableParent());
+            }
             makeDir(s);
+            if (s.controllers().contains("cpuset")) {
+                cloned = s.removableParent() != null && CLONING.contains(s.removableParent());
+            }
             for (String c : s.controllers()) {
                 switch (c) {
                     case "memory" -> MemoryController.applyV1(fs, s.dir(), spec);
                     case "cpu" -> CpuController.applyV1(fs, s.dir(), spec);
-                    case "cpuset" -> CpusetController.applyV1(fs, s.dir(), spec);
+                    case "cpuset" -> CpusetController.applyV1(fs, s.dir(), spec, cloned);
                     case "pids" -> PidsController.apply(fs, s.dir(), spec);
                     default -> { } // cpuacct and freezer: accounting and teardown only
                 }
@@ -100,24 +114,12 @@ final class V1Cgroup implements CgroupManager {
     }
 
     /**
-     * Makes the parents that are missing and the container's directory. Another JVM may remove
-     * an empty shared parent meanwhile: then the whole chain is made again.
+     * Makes the container's directory, and its parents when they are missing (the first time,
+     * or after another JVM removed an empty shared parent meanwhile).
      */
     private void makeDir(Slot s) {
-        boolean cpuset = s.controllers().contains("cpuset");
         for (int attempt = 0; ; attempt++) {
             try {
-                Path p = s.base();
-                for (Path name : s.base().relativize(s.dir().getParent())) {
-                    if (name.toString().isEmpty()) {
-                        continue;
-                    }
-                    p = p.resolve(name);
-                    fs.mkdir(p);
-                    if (cpuset) {
-                        CpusetController.inheritV1(fs, p);
-                    }
-                }
                 if (!fs.mkdir(s.dir())) {
                     throw new CgroupException("creating cgroup " + s.dir() + ": it already exists");
                 }
@@ -127,10 +129,33 @@ final class V1Cgroup implements CgroupManager {
                 if (attempt >= RACE_RETRIES) {
                     throw new CgroupException("creating cgroup " + s.dir() + ": a parent kept disappearing", e);
                 }
-            } catch (CgroupException e) {
-                if (!(e.getCause() instanceof NoSuchFileException) || attempt >= RACE_RETRIES) {
-                    throw e;
+                makeParents(s);
+            }
+        }
+    }
+
+    private void makeParents(Slot s) {
+        try {
+            Path p = s.base();
+            for (Path name : s.base().relativize(s.dir().getParent())) {
+                if (name.toString().isEmpty()) {
+                    continue;
                 }
+                p = p.resolve(name);
+                fs.mkdir(p);
+                if (s.controllers().contains("cpuset")) {
+                    CpusetController.inheritV1(fs, p);
+                    if (p.equals(s.removableParent())) {
+                        CpusetController.cloneChildrenV1(fs, p);
+                        CLONING.add(p);
+                    }
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // removed again meanwhile: makeDir tries once more
+        } catch (CgroupException e) {
+            if (!(e.getCause() instanceof NoSuchFileException)) {
+                throw e;
             }
         }
     }
@@ -138,7 +163,17 @@ final class V1Cgroup implements CgroupManager {
     @Override
     public void join(int pid) {
         for (Slot s : slots) {
-            fs.write(s.dir().resolve("cgroup.procs"), Integer.toString(pid));
+            try {
+                fs.write(s.dir().resolve("cgroup.procs"), Integer.toString(pid));
+            } catch (CgroupException e) {
+                // ENOSPC: a cpuset left empty, as when another JVM had just made the parent
+                // and not yet filled it when the kernel cloned it into ours
+                if (!s.controllers().contains("cpuset") || !e.getMessage().endsWith("No space left on device")) {
+                    throw e;
+                }
+                CpusetController.fill(fs, s.dir(), spec);
+                fs.write(s.dir().resolve("cgroup.procs"), Integer.toString(pid));
+            }
         }
     }
 
@@ -177,7 +212,7 @@ final class V1Cgroup implements CgroupManager {
                 freezer = s.dir();
             }
         }
-        removeDirs(fs, List.copyOf(made), freezer, removableParents());
+        removeDirs(fs, List.copyOf(made), freezer, List.of());
     }
 
     /**

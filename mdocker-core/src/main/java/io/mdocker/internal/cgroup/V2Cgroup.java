@@ -79,16 +79,6 @@ final class V2Cgroup implements CgroupManager {
     public void create(CgroupSpec spec) {
         for (int attempt = 0; ; attempt++) {
             try {
-                Path p = hierarchy.mount();
-                enable(p);
-                for (Path name : hierarchy.mount().relativize(dir.getParent())) {
-                    if (name.toString().isEmpty()) {
-                        continue;
-                    }
-                    p = p.resolve(name);
-                    fs.mkdir(p);
-                    enable(p);
-                }
                 if (!fs.mkdir(dir)) {
                     throw new CgroupException("creating cgroup " + dir + ": it already exists");
                 }
@@ -98,13 +88,14 @@ final class V2Cgroup implements CgroupManager {
                 if (attempt >= RACE_RETRIES) {
                     throw new CgroupException("creating cgroup " + dir + ": a parent kept disappearing", e);
                 }
-            } catch (CgroupException e) {
-                if (!(e.getCause() instanceof NoSuchFileException) || attempt >= RACE_RETRIES) {
-                    throw e;
-                }
+                makeParents();
             }
         }
         Set<String> here = words(fs.read(dir.resolve("cgroup.controllers")));
+        if (!here.containsAll(controllers)) { // a parent made without them: enable them from the root down
+            makeParents();
+            here = words(fs.read(dir.resolve("cgroup.controllers")));
+        }
         for (String c : spec.required().keySet()) {
             if (!here.contains(c)) {
                 throw new CgroupException("cgroup " + dir + " has no " + c + " controller (its cgroup.controllers: "
@@ -122,6 +113,28 @@ final class V2Cgroup implements CgroupManager {
         }
         if (here.contains("pids")) {
             PidsController.apply(fs, dir, spec);
+        }
+    }
+
+    /** Makes the missing parents, enabling the managed controllers from the root down. */
+    private void makeParents() {
+        try {
+            Path p = hierarchy.mount();
+            enable(p);
+            for (Path name : hierarchy.mount().relativize(dir.getParent())) {
+                if (name.toString().isEmpty()) {
+                    continue;
+                }
+                p = p.resolve(name);
+                fs.mkdir(p);
+                enable(p);
+            }
+        } catch (NoSuchFileException e) {
+            // removed again meanwhile: create tries once more
+        } catch (CgroupException e) {
+            if (!(e.getCause() instanceof NoSuchFileException)) {
+                throw e;
+            }
         }
     }
 
@@ -183,11 +196,7 @@ final class V2Cgroup implements CgroupManager {
     @Override
     public void destroy() {
         if (made) {
-            removeDir(fs, dir, removableParents());
-        } else {
-            for (Path p : removableParents()) {
-                fs.rmdirIfUnused(p);
-            }
+            removeDir(fs, dir, List.of());
         }
     }
 

@@ -61,6 +61,7 @@ class FakeCgroupfsTest {
         Files.writeString(fs.resolve("cpuset/cpuset.cpus"), "0-1\n");
         Files.writeString(fs.resolve("cpuset/cpuset.mems"), "0\n");
         touch(fs.resolve("cpuset"), "cgroup.procs");
+        Files.writeString(fs.resolve("cpuset/cgroup.clone_children"), "0\n");
         touch(fs.resolve("cpu"), "cpu.cfs_period_us", "cpu.cfs_quota_us", "cpu.shares");
         return CgroupLayout.detect(HYBRID_MOUNTINFO, HYBRID_CGROUP, root);
     }
@@ -115,11 +116,13 @@ class FakeCgroupfsTest {
         assertThat(Files.readString(mem.resolve("memory.limit_in_bytes"))).isEqualTo("33554432");
         assertThat(Files.readString(mem.resolve("memory.memsw.limit_in_bytes"))).as("no swap: the limit holds").isEqualTo("33554432");
         Path cpu = fs.resolve("cpu/mdocker/" + ID);
-        assertThat(Files.readString(cpu.resolve("cpu.cfs_period_us"))).isEqualTo("100000");
+        assertThat(Files.readString(cpu.resolve("cpu.cfs_period_us"))).as("the kernel's default, not written").isEmpty();
         assertThat(Files.readString(cpu.resolve("cpu.cfs_quota_us"))).isEqualTo("50000");
         assertThat(Files.readString(cpu.resolve("cpu.shares"))).isEqualTo("512");
         assertThat(Files.readString(fs.resolve("cpuset/mdocker/cpuset.cpus"))).as("the new parent, from its parent").isEqualTo("0-1");
         assertThat(Files.readString(fs.resolve("cpuset/mdocker/cpuset.mems"))).isEqualTo("0");
+        assertThat(Files.readString(fs.resolve("cpuset/mdocker/cgroup.clone_children"))).as("mdocker's own parent clones").isEqualTo("1");
+        assertThat(Files.readString(fs.resolve("cpuset/cgroup.clone_children"))).as("the root is not ours").isEqualTo("0\n");
         assertThat(Files.readString(fs.resolve("cpuset/mdocker/" + ID + "/cpuset.cpus"))).isEqualTo("0");
         assertThat(Files.readString(fs.resolve("cpuset/mdocker/" + ID + "/cpuset.mems"))).isEqualTo("0");
         assertThat(Files.readString(fs.resolve("pids/mdocker/" + ID + "/pids.max"))).isEqualTo("64");
@@ -130,7 +133,9 @@ class FakeCgroupfsTest {
         }
         cg.close();
         assertThat(cg.dirs()).allSatisfy(d -> assertThat(d).doesNotExist());
-        assertThat(fs.resolve("memory/process_api/abc/mdocker")).as("the empty default parent goes too").doesNotExist();
+        assertThat(fs.resolve("memory/process_api/abc/mdocker")).as("the default parent, kept for the next container").isDirectory();
+        ContainerCgroups.removeUnusedParents(); // at the JVM's exit
+        assertThat(fs.resolve("memory/process_api/abc/mdocker")).as("the empty default parent goes then").doesNotExist();
         assertThat(fs.resolve("memory/process_api/abc")).as("the JVM's own cgroup stays").exists();
     }
 
@@ -172,6 +177,8 @@ class FakeCgroupfsTest {
         assertThat(Files.readString(d.resolve("cpuset.cpus"))).isEqualTo("0");
         assertThat(Files.readString(d.resolve("pids.max"))).isEqualTo("64");
         cg.close();
+        assertThat(d).doesNotExist();
+        ContainerCgroups.removeUnusedParents();
         assertThat(fs.resolve("mdocker")).doesNotExist();
     }
 
@@ -196,6 +203,8 @@ class FakeCgroupfsTest {
         assertThat(a.dirs()).contains(fs.resolve("memory/batch/jobs/" + ID), fs.resolve("cpu/batch/jobs/" + ID));
         assertThat(a.stateInfo()).noneSatisfy((k, v) -> assertThat(k).startsWith("cgroupParent."));
         a.create();
+        assertThat(Files.readString(fs.resolve("cpuset/batch/jobs/" + ID + "/cpuset.cpus"))).as("filled by hand").isEqualTo("0-1");
+        assertThat(Files.readString(fs.resolve("cpuset/batch/jobs/cgroup.clone_children"))).as("not ours to change").isEmpty();
         a.close();
         assertThat(fs.resolve("memory/batch/jobs")).as("a parent the user named is not ours to remove").exists();
 
@@ -277,6 +286,6 @@ class FakeCgroupfsTest {
         ContainerCgroups cg = ContainerCgroups.plan(l, LIMITS, ID, CgroupFs.fake());
         assertThatThrownBy(cg::create).isInstanceOf(CgroupException.class).hasMessageContaining("already exists");
         assertThat(root.resolve("sys/fs/cgroup/memory/process_api/abc/mdocker/" + ID)).doesNotExist();
-        assertThat(root.resolve("sys/fs/cgroup/cpu/mdocker")).doesNotExist();
+        assertThat(root.resolve("sys/fs/cgroup/cpu/mdocker/" + ID)).doesNotExist();
     }
 }
