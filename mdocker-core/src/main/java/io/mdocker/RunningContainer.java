@@ -407,7 +407,8 @@ public final class RunningContainer implements AutoCloseable {
 
     /**
      * What the container's cgroup has counted: memory now and at its peak, CPU time, processes,
-     * OOM kills. After {@link #close()}, the figures read last (the OOM kill count at close).
+     * OOM kills. After {@link #close()} the cgroup is gone: the figures of the last call before
+     * it (all -1 when there was none).
      */
     public ResourceStats stats() {
         ContainerCgroups cg = cgroups();

@@ -73,10 +73,6 @@ final class V1Cgroup implements CgroupManager {
         removeDirs(fs, dirs, freezer, parents);
     }
 
-    List<Slot> slots() {
-        return slots;
-    }
-
     @Override
     public List<Path> dirs() {
         return slots.stream().map(Slot::dir).toList();

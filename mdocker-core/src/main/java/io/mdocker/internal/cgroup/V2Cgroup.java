@@ -61,10 +61,6 @@ final class V2Cgroup implements CgroupManager {
         removeDir(fs, dir, parents);
     }
 
-    Set<String> controllers() {
-        return controllers;
-    }
-
     @Override
     public List<Path> dirs() {
         return List.of(dir);
@@ -97,7 +93,7 @@ final class V2Cgroup implements CgroupManager {
             here = words(fs.read(dir.resolve("cgroup.controllers")));
         }
         for (String c : spec.required().keySet()) {
-            if (!here.contains(c)) {
+            if (controllers.contains(c) && !here.contains(c)) { // (on a hybrid host others are on v1)
                 throw new CgroupException("cgroup " + dir + " has no " + c + " controller (its cgroup.controllers: "
                         + (here.isEmpty() ? "none" : String.join(" ", here)) + ")");
             }

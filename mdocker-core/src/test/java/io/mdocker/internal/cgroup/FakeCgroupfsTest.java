@@ -239,6 +239,34 @@ class FakeCgroupfsTest {
     }
 
     @Test
+    void aHybridHostWithAControllerOnV2GetsACgroupOnEachVersion() throws IOException {
+        // pids is not mounted on v1 here but offered by the unified hierarchy
+        Path fs = root.resolve("sys/fs/cgroup");
+        Files.createDirectories(fs.resolve("memory"));
+        Files.createDirectories(fs.resolve("unified"));
+        Files.writeString(fs.resolve("unified/cgroup.controllers"), "pids\n");
+        Files.writeString(fs.resolve("unified/cgroup.subtree_control"), "");
+        touch(fs.resolve("unified"), "cgroup.procs", "pids.max");
+        touch(fs.resolve("memory"), "cgroup.procs", "memory.limit_in_bytes");
+        CgroupLayout l = CgroupLayout.detect("34 30 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+                + "40 30 0:37 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n", "4:memory:/\n0::/\n", root);
+        assertThat(l.describe()).isEqualTo("hybrid (v1: memory; v2: pids)");
+        CgroupSpec spec = new CgroupSpec(32L << 20, CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET,
+                CgroupSpec.UNSET, CgroupSpec.UNSET, null, 16, null);
+        ContainerCgroups cg = ContainerCgroups.plan(l, spec, ID, CgroupFs.fake());
+        assertThat(cg.dirs()).containsExactly(fs.resolve("memory/mdocker/" + ID), fs.resolve("unified/mdocker/" + ID));
+        assertThat(cg.stateInfo()).containsEntry("cgroup.2", "v2 " + fs.resolve("unified/mdocker/" + ID));
+        cg.create();
+        assertThat(Files.readString(fs.resolve("unified/cgroup.subtree_control"))).isEqualTo("pids\n");
+        assertThat(Files.readString(fs.resolve("unified/mdocker/" + ID + "/pids.max"))).isEqualTo("16");
+        assertThat(Files.readString(fs.resolve("memory/mdocker/" + ID + "/memory.limit_in_bytes"))).isEqualTo("33554432");
+        cg.attach(7);
+        assertThat(Files.readString(fs.resolve("unified/mdocker/" + ID + "/cgroup.procs"))).isEqualTo("7");
+        cg.close();
+        assertThat(cg.dirs()).allSatisfy(d -> assertThat(d).doesNotExist());
+    }
+
+    @Test
     void mountinfoEscapesAreDecoded() {
         assertThat(CgroupLayout.unescape("/a\\040b\\134c")).isEqualTo("/a b\\c");
     }
