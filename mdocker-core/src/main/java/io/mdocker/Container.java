@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
 
 /**
  * An immutable container definition: the root filesystem layers, hostname, environment, working
- * directory, user, bind mounts, stdio and, optionally, a default command. Build one with
+ * directory, user, bind mounts, stdio, resource limits ({@link Resources}) and, optionally, a
+ * default command. Build one with
  * {@link #builder()}, derive variants with {@link #toBuilder()}, and run it as often as you like,
  * from any number of threads:
  *

@@ -33,8 +33,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A started container. It owns everything made for it: the mdocker-init monitor and the
- * container's processes, the sync socket and stdio pipes, the writable layer and the state
- * record. {@link #close()} kills what still runs, reaps it, and removes all of it; a JVM
+ * container's processes, the sync socket and stdio pipes, its cgroups, the writable layer and
+ * the state record. {@link #close()} kills what still runs, reaps it, and removes all of it; a JVM
  * shutdown hook closes handles that were never closed, as a backstop.
  *
  * <p>Thread-safe: any thread may wait, signal or close.

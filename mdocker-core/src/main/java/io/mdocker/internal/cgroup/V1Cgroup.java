@@ -87,16 +87,14 @@ final class V1Cgroup implements CgroupManager {
     public void create(CgroupSpec spec) {
         this.spec = spec;
         for (Slot s : slots) {
-            boolean cloned = false;
-            if (s.controllers().contains("cpuset") && s.removableParent() != null
-                    && !CLONING.contains(s.removableParent()) && fs.exists(s.removableParent())) {
+            // below mdocker's own parent the kernel fills a new cpuset (clone_children)
+            boolean ownCpusetParent = s.controllers().contains("cpuset") && s.removableParent() != null;
+            if (ownCpusetParent && !CLONING.contains(s.removableParent()) && fs.exists(s.removableParent())) {
                 CpusetController.cloneChildrenV1(fs, s.removableParent());
                 CLONING.add(s.removableParent());
             }
-            makeDir(s);
-            if (s.controllers().contains("cpuset")) {
-                cloned = s.removableParent() != null && CLONING.contains(s.removableParent());
-            }
+            makeDir(s); // sets clone_children on a parent it makes
+            boolean cloned = ownCpusetParent && CLONING.contains(s.removableParent());
             for (String c : s.controllers()) {
                 switch (c) {
                     case "memory" -> MemoryController.applyV1(fs, s.dir(), spec);
