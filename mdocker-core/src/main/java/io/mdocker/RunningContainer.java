@@ -9,6 +9,7 @@ import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.InitProcess.Redirect;
+import io.mdocker.internal.process.MonitorPool;
 import io.mdocker.internal.process.Protocol;
 import io.mdocker.internal.state.StateStore;
 import io.mdocker.internal.sys.Errno;
@@ -95,8 +96,8 @@ public final class RunningContainer implements AutoCloseable {
     }
 
     /**
-     * The start sequence (sync numbers as in init.c): validate; record state and create dirs;
-     * spawn mdocker-init; sync 1 CONFIG; sync 2 PID; host-side setup; sync 3 GO; sync 4 STARTED
+     * The start sequence (sync numbers as in init.c): validate; take a monitor (mdocker-init);
+     * record state and create dirs; sync 1 CONFIG; sync 2 PID; host-side setup; sync 3 GO; sync 4 STARTED
      * or ERROR. Sync 5, EXIT, is read in {@link #exitCode()}.
      */
     static RunningContainer start(Container spec, List<String> command, boolean forRun) {
@@ -104,49 +105,51 @@ public final class RunningContainer implements AutoCloseable {
         spec.checkHost();
         ContainerRuntime.requireRoot();
         String id = HexFormat.of().formatHex(randomBytes());
-        Map<String, String> info = new LinkedHashMap<>();
-        info.put("command", String.join(" ", command));
-        info.put("rootfs", spec.layers().toString());
-        // Checked against the host's cgroup layout and recorded before anything exists.
+        // Checked against the host's cgroup layout before anything exists; recorded with the state.
         ContainerCgroups cgroups;
         try {
             cgroups = ContainerCgroups.plan(CgroupLayout.host(), spec.resources().toSpec(), id, CgroupFs.REAL);
         } catch (UncheckedIOException e) {
             throw new ContainerException("detecting the cgroup layout: " + e.getMessage(), e);
         }
-        info.putAll(cgroups.stateInfo());
-        StateStore.Entry entry;
-        try {
-            entry = spec.runtime().store().create(id, info);
-        } catch (UncheckedIOException e) {
-            throw new ContainerException(e.getMessage(), e);
-        }
         // Host-side resources, made before anything runs and closed in reverse order.
         List<HostResource> resources = new ArrayList<>();
-        try {
-            cgroups.create();
-        } catch (RuntimeException e) {
-            entry.close();
-            throw wrap("creating the cgroups of container " + id.substring(0, 12), e);
-        }
-        resources.add(cgroups);
         ByteArrayOutputStream out = forRun && spec.stdout().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
         ByteArrayOutputStream err = forRun && spec.stderr().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
+        // The monitor comes first (usually ready-made, from the pool) so that the state record
+        // names it in one write. It has made nothing yet, and exits by itself should this JVM die
+        // before the record exists.
         InitProcess init;
         try {
-            init = InitProcess.spawn(new InitProcess.StdioPlan(
+            init = MonitorPool.take(new InitProcess.StdioPlan(
                     stdinRedirect(spec.stdin(), forRun),
                     redirect(spec.stdout(), out), sink(spec.stdout(), out),
                     redirect(spec.stderr(), err), sink(spec.stderr(), err)));
         } catch (RuntimeException e) {
-            closeAll(resources);
-            entry.close();
             throw wrap("starting mdocker-init", e);
+        }
+        StateStore.Entry entry;
+        try {
+            Map<String, String> info = new LinkedHashMap<>();
+            info.put("command", String.join(" ", command));
+            info.put("rootfs", spec.layers().toString());
+            info.putAll(cgroups.stateInfo());
+            entry = spec.runtime().store().create(id, info, init.pid());
+        } catch (RuntimeException e) {
+            init.killMonitor();
+            init.monitorStatus().join();
+            init.close();
+            throw wrap("recording container " + id.substring(0, 12), e);
         }
         RunningContainer c = new RunningContainer(id, command, entry, resources, init, t0, out, err);
         LIVE.add(c);
         try {
-            entry.recordMonitor(init.pid());
+            try {
+                cgroups.create(); // removes what it made when it fails
+            } catch (RuntimeException e) {
+                throw wrap("creating the cgroups of container " + c.shortId(), e);
+            }
+            resources.add(cgroups);
             c.handshake(spec);
             return c;
         } catch (RuntimeException | Error e) {

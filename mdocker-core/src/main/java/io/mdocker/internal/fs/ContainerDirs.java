@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
@@ -29,12 +30,20 @@ public record ContainerDirs(Path root) {
         return root.resolve("merged");
     }
 
-    /** Creates the three directories (mode 0700 for the container's root, as Docker does). */
+    /**
+     * Creates the three directories (mode 0700 for the container's root, as Docker does) in
+     * {@code containersDir}.
+     */
     public static ContainerDirs create(Path containersDir, String id) {
         ContainerDirs dirs = new ContainerDirs(containersDir.resolve(id));
         try {
-            Files.createDirectories(containersDir);
-            Files.createDirectory(dirs.root(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            FileAttribute<?> mode = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+            try {
+                Files.createDirectory(dirs.root(), mode);
+            } catch (NoSuchFileException e) { // the first container on this root
+                Files.createDirectories(containersDir);
+                Files.createDirectory(dirs.root(), mode);
+            }
             Files.createDirectory(dirs.upper());
             Files.createDirectory(dirs.work());
             Files.createDirectory(dirs.merged());

@@ -21,7 +21,7 @@ import java.util.concurrent.CompletableFuture;
  * ends of the container's stdio pipes. The {@link EventLoop} reaps the monitor and drains the
  * captured pipes; {@link #finished()} completes when both are done.
  *
- * <p>The sync socket is read only through {@link #receive}, which is synchronized; sending is
+ * <p>The sync socket is read only through {@link #receive}, one reader at a time; sending is
  * thread-safe. {@link #close()} releases every descriptor this object still holds.
  */
 public final class InitProcess implements AutoCloseable {
@@ -51,25 +51,23 @@ public final class InitProcess implements AutoCloseable {
 
     private final int pid;
     private final int syncFd;
+    private final Redirect[] spawnedWith;
+    private final int[] parentFd; // the JVM's pipe ends, -1 where the stream is not a pipe
     private final CompletableFuture<Integer> monitorStatus = new CompletableFuture<>();
-    private final CompletableFuture<Void> finished;
-    private final InputStream stdout;
-    private final InputStream stderr;
-    private final OutputStream stdin;
+    private final Object receiveLock = new Object();
+    private volatile CompletableFuture<Void> finished;
+    private volatile InputStream stdout;
+    private volatile InputStream stderr;
+    private volatile OutputStream stdin;
     private int pidfd;
-    private boolean closed;
+    private volatile boolean closed;
 
-    private InitProcess(int pid, int syncFd, int pidfd, List<CompletableFuture<Void>> drains,
-                        OutputStream stdin, InputStream stdout, InputStream stderr) {
+    private InitProcess(int pid, int syncFd, int pidfd, Redirect[] spawnedWith, int[] parentFd) {
         this.pid = pid;
         this.syncFd = syncFd;
         this.pidfd = pidfd;
-        this.stdin = stdin;
-        this.stdout = stdout;
-        this.stderr = stderr;
-        List<CompletableFuture<?>> all = new ArrayList<>(drains);
-        all.add(monitorStatus);
-        this.finished = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+        this.spawnedWith = spawnedWith;
+        this.parentFd = parentFd;
     }
 
     /**
@@ -77,18 +75,32 @@ public final class InitProcess implements AutoCloseable {
      * here is closed and a spawned monitor is killed and reaped.
      */
     public static InitProcess spawn(StdioPlan plan) {
+        InitProcess p = spawnRaw(new Redirect[] {raw(plan.in()), raw(plan.out()), raw(plan.err())});
+        p.bind(plan);
+        return p;
+    }
+
+    private static Redirect raw(Redirect r) {
+        return r == Redirect.CAPTURE ? Redirect.PIPE : r;
+    }
+
+    /**
+     * Spawns a monitor whose streams are INHERIT, DISCARD or PIPE; {@link #bind} decides later
+     * what the JVM does with the pipes. This is what lets {@link MonitorPool} spawn monitors
+     * before their containers are asked for.
+     */
+    static InitProcess spawnRaw(Redirect[] redirects) {
         List<Integer> childEnds = new ArrayList<>();
         List<Integer> parentEnds = new ArrayList<>();
         int[] stdio = new int[3];
         int[] parentFd = {-1, -1, -1};
         int pid = -1;
         try {
-            Redirect[] redirects = {plan.in(), plan.out(), plan.err()};
             for (int i = 0; i < 3; i++) {
                 switch (redirects[i]) {
                     case INHERIT -> stdio[i] = Spawner.INHERIT;
                     case DISCARD -> stdio[i] = Spawner.DEV_NULL;
-                    case CAPTURE, PIPE -> {
+                    case PIPE -> {
                         int[] p = Posix.pipe2(Linux.O_CLOEXEC());
                         int child = i == 0 ? p[0] : p[1];
                         int parent = i == 0 ? p[1] : p[0];
@@ -97,6 +109,7 @@ public final class InitProcess implements AutoCloseable {
                         stdio[i] = child;
                         parentFd[i] = parent;
                     }
+                    case CAPTURE -> throw new IllegalArgumentException("spawnRaw takes PIPE for captured streams");
                 }
             }
             int[] sync = Posix.socketpair(Linux.AF_UNIX(), Linux.SOCK_SEQPACKET() | Linux.SOCK_CLOEXEC());
@@ -108,18 +121,7 @@ public final class InitProcess implements AutoCloseable {
             }
             childEnds.clear();
             int pidfd = Posix.pidfdOpen(pid);
-
-            List<CompletableFuture<Void>> drains = new ArrayList<>();
-            if (plan.out() == Redirect.CAPTURE) {
-                drains.add(drain(parentFd[1], plan.outSink()));
-            }
-            if (plan.err() == Redirect.CAPTURE) {
-                drains.add(drain(parentFd[2], plan.errSink()));
-            }
-            OutputStream in = plan.in() == Redirect.PIPE ? FdStreams.output(parentFd[0], "container stdin") : null;
-            InputStream out = plan.out() == Redirect.PIPE ? FdStreams.input(parentFd[1], "container stdout") : null;
-            InputStream err = plan.err() == Redirect.PIPE ? FdStreams.input(parentFd[2], "container stderr") : null;
-            InitProcess process = new InitProcess(pid, sync[0], pidfd, drains, in, out, err);
+            InitProcess process = new InitProcess(pid, sync[0], pidfd, redirects.clone(), parentFd);
             EventLoop.get().watch(pidfd, process.new MonitorWatch());
             return process;
         } catch (RuntimeException | Error e) {
@@ -135,6 +137,58 @@ public final class InitProcess implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** Whether a monitor spawned with {@code spawnedWith} streams can serve {@code plan}. */
+    static boolean canServe(Redirect[] spawnedWith, StdioPlan plan) {
+        Redirect[] wanted = {plan.in(), plan.out(), plan.err()};
+        for (int i = 0; i < 3; i++) {
+            boolean ok = spawnedWith[i] == Redirect.PIPE ? wanted[i] != Redirect.INHERIT : spawnedWith[i] == wanted[i];
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Connects the JVM's pipe ends as the plan says: CAPTURE and DISCARD outputs are drained by
+     * the reaper (into the sink, or dropped), PIPE streams are handed to the caller, a DISCARD
+     * stdin pipe is closed so the container reads end-of-file at once.
+     */
+    synchronized void bind(StdioPlan plan) {
+        if (!canServe(spawnedWith, plan)) {
+            throw new IllegalStateException("a monitor spawned with " + List.of(spawnedWith) + " cannot serve " + plan);
+        }
+        List<CompletableFuture<?>> all = new ArrayList<>();
+        all.add(monitorStatus);
+        if (parentFd[0] >= 0) {
+            if (plan.in() == Redirect.PIPE) {
+                stdin = FdStreams.output(parentFd[0], "container stdin");
+            } else {
+                Posix.closeQuietly(parentFd[0]);
+            }
+        }
+        Redirect[] outs = {null, plan.out(), plan.err()};
+        OutputStream[] sinks = {null, plan.outSink(), plan.errSink()};
+        for (int i = 1; i < 3; i++) {
+            if (parentFd[i] < 0) {
+                continue;
+            }
+            switch (outs[i]) {
+                case PIPE -> {
+                    InputStream in = FdStreams.input(parentFd[i], i == 1 ? "container stdout" : "container stderr");
+                    if (i == 1) {
+                        stdout = in;
+                    } else {
+                        stderr = in;
+                    }
+                }
+                case CAPTURE -> all.add(drain(parentFd[i], sinks[i]));
+                default -> all.add(drain(parentFd[i], OutputStream.nullOutputStream()));
+            }
+        }
+        finished = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
     }
 
     private static CompletableFuture<Void> drain(int fd, OutputStream sink) {
@@ -192,9 +246,14 @@ public final class InitProcess implements AutoCloseable {
         return pid;
     }
 
-    /** Completes when the monitor has been reaped and every captured stream has reached its end. */
+    /** Completes when the monitor has been reaped and every drained stream has reached its end. */
     public CompletableFuture<Void> finished() {
         return finished;
+    }
+
+    /** Whether the monitor has exited (an idle pooled one can be killed from outside). */
+    boolean exited() {
+        return monitorStatus.isDone();
     }
 
     /** The monitor's raw wait status, once it has been reaped. */
@@ -243,7 +302,16 @@ public final class InitProcess implements AutoCloseable {
      *
      * @throws ProtocolTimeoutException when nothing arrived in time
      */
-    public synchronized Protocol.Message receive(long timeoutMillis) {
+    public Protocol.Message receive(long timeoutMillis) {
+        synchronized (receiveLock) {
+            return receiveLocked(timeoutMillis);
+        }
+    }
+
+    private Protocol.Message receiveLocked(long timeoutMillis) {
+        if (closed) {
+            return null;
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pfd = arena.allocate(pollfd.layout());
             pollfd.fd(pfd, syncFd);
@@ -284,8 +352,17 @@ public final class InitProcess implements AutoCloseable {
             }
             closed = true;
         }
-        Posix.closeQuietly(syncFd);
-        for (AutoCloseable stream : new AutoCloseable[] {stdin, stdout, stderr}) {
+        synchronized (receiveLock) { // a receive in progress finishes first
+            Posix.closeQuietly(syncFd);
+        }
+        synchronized (this) {
+            if (finished == null) { // never bound: the pipe ends are still ours
+                for (int fd : parentFd) {
+                    Posix.closeQuietly(fd);
+                }
+            }
+        }
+        for (AutoCloseable stream : new AutoCloseable[] {stdin(), stdout(), stderr()}) {
             if (stream != null) {
                 try {
                     stream.close();

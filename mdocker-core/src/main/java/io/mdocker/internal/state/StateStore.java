@@ -35,8 +35,8 @@ import java.util.Set;
  *
  * <pre>
  * &lt;run root&gt;/containers/&lt;id&gt;/lock    held (fcntl lock) by the owning JVM while the container lives
- * &lt;run root&gt;/containers/&lt;id&gt;/state   what was made: id, owner pid, lib dir, command
- * &lt;run root&gt;/containers/&lt;id&gt;/monitor "pid starttime" of mdocker-init, once spawned
+ * &lt;run root&gt;/containers/&lt;id&gt;/state   id, owner pid, lib dir, command, and the pid and start
+ *                                       time of its mdocker-init
  * &lt;lib root&gt;/containers/&lt;id&gt;/        upper, work, merged ({@link ContainerDirs})
  * </pre>
  *
@@ -67,14 +67,21 @@ public final class StateStore {
         return runContainers;
     }
 
-    /** Records a new container and creates its directories; the entry holds the lock until closed. */
-    public Entry create(String id, Map<String, String> info) {
+    /**
+     * Records a new container, served by the mdocker-init with pid {@code monitorPid}, and
+     * creates its directories; the entry holds the lock until closed.
+     */
+    public Entry create(String id, Map<String, String> info, int monitorPid) {
         Path tmp = runContainers.resolve(TMP_PREFIX + id);
         Path dir = runContainers.resolve(id);
         FileChannel lockChannel = null;
         try {
-            Files.createDirectories(runContainers);
-            Files.createDirectory(tmp);
+            try {
+                Files.createDirectory(tmp);
+            } catch (NoSuchFileException e) { // the first container on these roots
+                Files.createDirectories(runContainers);
+                Files.createDirectory(tmp);
+            }
             lockChannel = FileChannel.open(tmp.resolve("lock"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             FileLock lock = lockChannel.lock();
             Properties p = new Properties();
@@ -83,6 +90,8 @@ public final class StateStore {
             p.setProperty("ownerPid", Long.toString(ProcessHandle.current().pid()));
             p.setProperty("created", Instant.now().toString());
             p.setProperty("libDir", libContainers.resolve(id).toString());
+            p.setProperty("monitorPid", Integer.toString(monitorPid));
+            p.setProperty("monitorStartTime", Long.toString(ProcStat.startTime(monitorPid)));
             try (var out = Files.newBufferedWriter(tmp.resolve("state"), StandardCharsets.UTF_8)) {
                 p.store(out, "mdocker container state");
             }
@@ -126,16 +135,6 @@ public final class StateStore {
             return dirs;
         }
 
-        /** Records the monitor so a later runtime can kill exactly that process. */
-        public void recordMonitor(int pid) {
-            String line = pid + " " + ProcStat.startTime(pid) + "\n";
-            try {
-                Files.writeString(dir.resolve("monitor"), line, StandardCharsets.US_ASCII);
-            } catch (IOException e) {
-                throw new UncheckedIOException("writing " + dir.resolve("monitor") + ": " + e.getMessage(), e);
-            }
-        }
-
         /** Removes the directories, then the entry, then releases the lock. */
         @Override
         public synchronized void close() {
@@ -162,7 +161,6 @@ public final class StateStore {
     /** Removes an entry's files by name (the usual case), or walks it when it holds others. */
     private static void deleteEntry(Path dir) {
         try {
-            Files.deleteIfExists(dir.resolve("monitor"));
             Files.deleteIfExists(dir.resolve("state"));
             Files.deleteIfExists(dir.resolve("lock"));
             Files.delete(dir);
@@ -225,7 +223,7 @@ public final class StateStore {
             if (lock == null) {
                 return false; // a live JVM owns it
             }
-            killMonitor(entry.resolve("monitor"), killed);
+            killMonitor(entry.resolve("state"), killed);
             if (!removeCgroups(entry)) {
                 return false; // kept for a later attempt
             }
@@ -270,16 +268,20 @@ public final class StateStore {
         }
     }
 
-    private static void killMonitor(Path monitorFile, List<Integer> killed) throws IOException {
-        if (!Files.exists(monitorFile)) {
+    private static void killMonitor(Path stateFile, List<Integer> killed) throws IOException {
+        Properties p = new Properties();
+        try (var in = Files.newBufferedReader(stateFile, StandardCharsets.UTF_8)) {
+            p.load(in);
+        } catch (NoSuchFileException e) {
             return;
         }
-        String[] f = Files.readString(monitorFile, StandardCharsets.US_ASCII).trim().split(" ");
-        if (f.length != 2) {
+        String pidText = p.getProperty("monitorPid");
+        String startText = p.getProperty("monitorStartTime");
+        if (pidText == null || startText == null) {
             return;
         }
-        int pid = Integer.parseInt(f[0]);
-        long start = Long.parseLong(f[1]);
+        int pid = Integer.parseInt(pidText);
+        long start = Long.parseLong(startText);
         int pidfd;
         try {
             pidfd = Posix.pidfdOpen(pid);

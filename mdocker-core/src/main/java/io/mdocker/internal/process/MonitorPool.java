@@ -1,0 +1,70 @@
+package io.mdocker.internal.process;
+
+import io.mdocker.internal.process.InitProcess.Redirect;
+import io.mdocker.internal.process.InitProcess.StdioPlan;
+
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Monitors spawned ahead of need. Spawning mdocker-init (posix_spawn, exec of a static binary,
+ * its start-up) is a fixed cost of every container; a monitor spawned in advance waits for its
+ * CONFIG with all three streams on pipes, and {@link InitProcess#bind} decides what they become
+ * when a container takes it. After each take one replacement is spawned on the
+ * {@code mdocker-spawner} thread, off the caller's path.
+ *
+ * <p>An idle monitor has made nothing: when this JVM dies its socket closes and it exits. Streams
+ * inherited from the JVM (a CLI's terminal) cannot be served from the pool and are spawned
+ * directly. {@code -Dmdocker.monitorPool=N} sets the number kept ready (default 1, 0 turns the
+ * pool off).
+ */
+public final class MonitorPool {
+    private MonitorPool() {}
+
+    private static final Redirect[] ALL_PIPES = {Redirect.PIPE, Redirect.PIPE, Redirect.PIPE};
+    private static final int SIZE = Math.max(0, Integer.getInteger("mdocker.monitorPool", 1));
+    private static final ConcurrentLinkedQueue<InitProcess> IDLE = new ConcurrentLinkedQueue<>();
+    private static final AtomicInteger PENDING = new AtomicInteger();
+    private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(r ->
+            Thread.ofPlatform().daemon().name("mdocker-spawner").unstarted(r));
+
+    /** A monitor for {@code plan}: a ready one when it can serve the plan, else a new one. */
+    public static InitProcess take(StdioPlan plan) {
+        if (SIZE > 0 && InitProcess.canServe(ALL_PIPES, plan)) {
+            InitProcess p;
+            while ((p = IDLE.poll()) != null) {
+                refill();
+                if (!p.exited()) {
+                    p.bind(plan);
+                    return p;
+                }
+                p.close(); // killed while idle
+            }
+            refill();
+        }
+        return InitProcess.spawn(plan);
+    }
+
+    /** The pids of the monitors waiting now (for tests). */
+    static java.util.List<Integer> idlePids() {
+        return IDLE.stream().map(InitProcess::pid).toList();
+    }
+
+    private static void refill() {
+        if (IDLE.size() + PENDING.get() >= SIZE) {
+            return;
+        }
+        PENDING.incrementAndGet();
+        SPAWNER.execute(() -> {
+            try {
+                IDLE.add(InitProcess.spawnRaw(ALL_PIPES.clone()));
+            } catch (RuntimeException e) {
+                // The next take spawns directly and reports the failure to its caller.
+            } finally {
+                PENDING.decrementAndGet();
+            }
+        });
+    }
+}
