@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
 
 /**
  * An immutable container definition: the root filesystem layers, hostname, environment, working
- * directory, user, bind mounts, stdio and, optionally, a default command. Build one with
+ * directory, user, bind mounts, stdio, resource limits ({@link Resources}) and, optionally, a
+ * default command. Build one with
  * {@link #builder()}, derive variants with {@link #toBuilder()}, and run it as often as you like,
  * from any number of threads:
  *
@@ -70,6 +71,7 @@ public final class Container {
     private final boolean readOnlyRootfs;
     private final Map<String, String> tmpfs;
     private final List<Ulimit> ulimits;
+    private final Resources resources;
 
     private Container(Builder b) {
         this.layers = List.copyOf(b.layers);
@@ -97,6 +99,7 @@ public final class Container {
         this.readOnlyRootfs = b.readOnlyRootfs;
         this.tmpfs = Collections.unmodifiableMap(new LinkedHashMap<>(b.tmpfs));
         this.ulimits = List.copyOf(b.ulimits.values());
+        this.resources = b.resources;
     }
 
     public static Builder builder() {
@@ -241,6 +244,11 @@ public final class Container {
         return ulimits;
     }
 
+    /** The resource limits (cgroups); {@link Resources#NONE} when none were set. */
+    public Resources resources() {
+        return resources;
+    }
+
     /** Checks the host side again: the rootfs layers and bind sources must exist. */
     void checkHost() {
         for (Path layer : layers) {
@@ -304,6 +312,7 @@ public final class Container {
         private boolean readOnlyRootfs;
         private final Map<String, String> tmpfs = new LinkedHashMap<>();
         private final Map<String, Ulimit> ulimits = new LinkedHashMap<>();
+        private Resources resources = Resources.NONE;
 
         private Builder() {}
 
@@ -333,6 +342,7 @@ public final class Container {
             readOnlyRootfs = c.readOnlyRootfs;
             tmpfs.putAll(c.tmpfs);
             c.ulimits.forEach(u -> ulimits.put(u.name(), u));
+            resources = c.resources;
         }
 
         /** The root filesystem: one directory, the overlay's only lower layer. It is never written. */
@@ -629,10 +639,83 @@ public final class Container {
             return this;
         }
 
+        /** The memory limit, at least 6 MiB; swap is limited so that it holds (see {@link #memorySwap}). */
+        public Builder memory(DataSize limit) {
+            return memory(limit.bytes());
+        }
+
+        /** The memory limit in bytes, at least 6 MiB. */
+        public Builder memory(long bytes) {
+            resources = resources.withMemory(bytes);
+            return this;
+        }
+
+        /**
+         * Memory plus swap, at least the memory limit (Docker's --memory-swap). Default: equal to
+         * the memory limit, so the container gets no swap and its memory limit really holds.
+         */
+        public Builder memorySwap(DataSize limit) {
+            return memorySwap(limit.bytes());
+        }
+
+        /** Memory plus swap in bytes; -1 for unlimited swap. */
+        public Builder memorySwap(long bytes) {
+            resources = resources.withMemorySwap(bytes);
+            return this;
+        }
+
+        /** CPU time as a number of cores, 0.01 up to this host's CPU count (0.5: half of one core). */
+        public Builder cpus(double cores) {
+            resources = resources.withCpus(cores);
+            return this;
+        }
+
+        /** Relative CPU weight on cgroup v1's scale, 2..262144 (default 1024); converted on v2. */
+        public Builder cpuShares(long shares) {
+            resources = resources.withCpuShares(shares);
+            return this;
+        }
+
+        /** Relative CPU weight on cgroup v2's scale, 1..10000 (default 100); converted on v1. */
+        public Builder cpuWeight(long weight) {
+            resources = resources.withCpuWeight(weight);
+            return this;
+        }
+
+        /** The CPUs the container may run on, such as "0" or "0-2,4". */
+        public Builder cpusetCpus(String cpus) {
+            resources = resources.withCpusetCpus(cpus);
+            return this;
+        }
+
+        /** The most processes (threads included) the container may have, its init among them. */
+        public Builder pidsLimit(long max) {
+            resources = resources.withPidsLimit(max);
+            return this;
+        }
+
+        /**
+         * Where the container's cgroup is made: an absolute path ("/batch") from each hierarchy's
+         * root, a relative one ("batch") below the JVM's own cgroup. Created when missing and
+         * never removed. Default: {@code mdocker} below the JVM's cgroup on v1, {@code /mdocker}
+         * on v2.
+         */
+        public Builder cgroupParent(String parent) {
+            resources = resources.withCgroupParent(parent);
+            return this;
+        }
+
+        /** All resource limits at once, replacing those set so far. */
+        public Builder resources(Resources r) {
+            resources = Objects.requireNonNull(r, "resources");
+            return this;
+        }
+
         public Container build() {
             if (layers.isEmpty()) {
                 throw new IllegalArgumentException("no rootfs: call rootfs(dir) with the container's root filesystem");
             }
+            resources.checkCombination();
             return new Container(this);
         }
 

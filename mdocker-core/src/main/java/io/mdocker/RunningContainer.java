@@ -2,6 +2,10 @@ package io.mdocker;
 
 import io.mdocker.bindings.Linux;
 import io.mdocker.internal.HostResource;
+import io.mdocker.internal.cgroup.CgroupFs;
+import io.mdocker.internal.cgroup.CgroupLayout;
+import io.mdocker.internal.cgroup.CgroupStats;
+import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.InitProcess.Redirect;
@@ -15,6 +19,7 @@ import io.mdocker.internal.sys.Errno;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -31,8 +36,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A started container. It owns everything made for it: the mdocker-init monitor and the
- * container's processes, the sync socket and stdio pipes, the writable layer and the state
- * record. {@link #close()} kills what still runs, reaps it, and removes all of it; a JVM
+ * container's processes, the sync socket and stdio pipes, its cgroups, the writable layer and
+ * the state record. {@link #close()} kills what still runs, reaps it, and removes all of it; a JVM
  * shutdown hook closes handles that were never closed, as a backstop.
  *
  * <p>Thread-safe: any thread may wait, signal or close.
@@ -47,6 +52,7 @@ public final class RunningContainer implements AutoCloseable {
             for (RunningContainer c : LIVE) {
                 c.close();
             }
+            ContainerCgroups.removeUnusedParents(); // the shared mdocker cgroups, where empty
         }));
     }
 
@@ -63,6 +69,7 @@ public final class RunningContainer implements AutoCloseable {
     private final java.util.concurrent.CompletableFuture<Void> done;
     private Integer exitCode; // guarded by this
     private boolean closed; // guarded by this
+    private Boolean oomKilled; // guarded by this
 
     private RunningContainer(String id, List<String> command, StateStore.Entry entry, List<HostResource> resources,
                              InitProcess init, long startNanos, ByteArrayOutputStream out, ByteArrayOutputStream err) {
@@ -82,7 +89,7 @@ public final class RunningContainer implements AutoCloseable {
         try (RunningContainer c = start(spec, command, true)) {
             int code = c.waitFor();
             return new ExecResult(code, bytes(c.capturedOut), bytes(c.capturedErr),
-                    Duration.ofNanos(c.exitNanos - c.startNanos));
+                    Duration.ofNanos(c.exitNanos - c.startNanos), c.oomKilled());
         }
     }
 
@@ -100,6 +107,13 @@ public final class RunningContainer implements AutoCloseable {
         spec.checkHost();
         ContainerRuntime.requireRoot();
         String id = HexFormat.of().formatHex(randomBytes());
+        // Checked against the host's cgroup layout before anything exists; recorded with the state.
+        ContainerCgroups cgroups;
+        try {
+            cgroups = ContainerCgroups.plan(CgroupLayout.host(), spec.resources().toSpec(), id, CgroupFs.REAL);
+        } catch (UncheckedIOException e) {
+            throw new ContainerException("detecting the cgroup layout: " + e.getMessage(), e);
+        }
         // Host-side resources, made before anything runs and closed in reverse order.
         List<HostResource> resources = new ArrayList<>();
         ByteArrayOutputStream out = forRun && spec.stdout().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
@@ -121,6 +135,7 @@ public final class RunningContainer implements AutoCloseable {
             Map<String, String> info = new LinkedHashMap<>();
             info.put("command", String.join(" ", command));
             info.put("rootfs", spec.layers().toString());
+            info.putAll(cgroups.stateInfo());
             entry = spec.runtime().store().create(id, info, init.pid());
         } catch (RuntimeException e) {
             init.killMonitor();
@@ -131,6 +146,12 @@ public final class RunningContainer implements AutoCloseable {
         RunningContainer c = new RunningContainer(id, command, entry, resources, init, t0, out, err);
         LIVE.add(c);
         try {
+            try {
+                cgroups.create(); // removes what it made when it fails
+            } catch (RuntimeException e) {
+                throw wrap("creating the cgroups of container " + c.shortId(), e);
+            }
+            resources.add(cgroups);
             // Security resources (issue 5): the devices cgroup, joined by pid 1 before GO.
             if (!spec.privileged()) {
                 DevicesCgroupV1.create(id).ifPresent(resources::add);
@@ -394,6 +415,61 @@ public final class RunningContainer implements AutoCloseable {
         return code;
     }
 
+    /**
+     * What the container's cgroup has counted: memory now and at its peak, CPU time, processes,
+     * OOM kills. After {@link #close()} the cgroup is gone: the figures of the last call before
+     * it (all -1 when there was none).
+     */
+    public ResourceStats stats() {
+        ContainerCgroups cg = cgroups();
+        if (cg == null) {
+            return new ResourceStats(-1, -1, -1, -1, -1);
+        }
+        CgroupStats s;
+        try {
+            s = cg.stats();
+        } catch (RuntimeException e) {
+            throw wrap("reading the stats of container " + shortId(), e);
+        }
+        return new ResourceStats(s.memoryCurrent(), s.memoryPeak(), s.cpuUsageNanos(), s.pidsCurrent(), s.oomKills());
+    }
+
+    /**
+     * Whether the container ended because it ran out of memory: the kernel's OOM killer killed a
+     * process in its cgroup and it ended by SIGKILL (exit code 137). Throws while it still runs.
+     */
+    public boolean oomKilled() {
+        if (exitCode() != 128 + Signal.KILL.number()) {
+            return false;
+        }
+        synchronized (this) {
+            if (oomKilled == null) { // read once, before close removes the cgroup
+                ContainerCgroups cg = cgroups();
+                try {
+                    oomKilled = cg != null && cg.oomKills() > 0;
+                } catch (RuntimeException e) {
+                    oomKilled = false; // the cgroup could not be read: no evidence of an OOM kill
+                }
+            }
+            return oomKilled;
+        }
+    }
+
+    /** The container's cgroup directories, one per hierarchy (for tests and diagnostics). */
+    List<Path> cgroupDirs() {
+        ContainerCgroups cg = cgroups();
+        return cg == null ? List.of() : cg.dirs();
+    }
+
+    private ContainerCgroups cgroups() {
+        for (HostResource r : resources) {
+            if (r instanceof ContainerCgroups cg) {
+                return cg;
+            }
+        }
+        return null;
+    }
+
     /** Sends {@code signal} to the container's pid 1 (with the init, it reaches the command). */
     public void kill(Signal signal) {
         if (done.isDone()) {
@@ -435,6 +511,7 @@ public final class RunningContainer implements AutoCloseable {
             }
             if (pid > 0) {
                 exitCode();
+                oomKilled(); // reads the cgroup while it exists (only when the exit was a SIGKILL)
             }
         } catch (RuntimeException e) {
             // keep cleaning up

@@ -1,5 +1,6 @@
 package io.mdocker;
 
+import io.mdocker.internal.cgroup.CgroupLayout;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -133,8 +134,79 @@ class BadInputTest {
         assertNothingCreated();
     }
 
+    @Test
+    void resourceLimitsOutOfRange() {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        assertThatThrownBy(() -> fresh().memory(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("invalid memory limit 0 bytes: expected at least 6 MiB");
+        assertThatThrownBy(() -> fresh().memory(-1)).hasMessage("invalid memory limit -1 bytes: expected at least 6 MiB");
+        assertThatThrownBy(() -> fresh().memory(DataSize.ofMiB(5)))
+                .hasMessage("invalid memory limit 5242880 bytes (5 MiB): expected at least 6 MiB");
+        assertThatThrownBy(() -> fresh().memory(DataSize.ofMiB(64)).memorySwap(DataSize.ofMiB(32)).build())
+                .hasMessage("invalid memory+swap limit 33554432 bytes (32 MiB): expected at least the memory limit"
+                        + " 67108864 bytes (64 MiB), or -1 for unlimited swap");
+        assertThatThrownBy(() -> fresh().memorySwap(DataSize.ofMiB(64)).build())
+                .hasMessage("memory+swap limit 67108864 bytes (64 MiB) needs a memory limit: set memory too");
+        assertThatThrownBy(() -> fresh().memorySwap(-2)).hasMessageStartingWith("invalid memory+swap limit -2 bytes");
+        assertThatThrownBy(() -> fresh().cpus(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("invalid cpus 0.0: expected a number of CPUs from 0.01 to " + cpus + " (this host has " + cpus + " CPUs)");
+        assertThatThrownBy(() -> fresh().cpus(-0.5)).hasMessageStartingWith("invalid cpus -0.5: expected");
+        assertThatThrownBy(() -> fresh().cpus(Double.NaN)).hasMessageStartingWith("invalid cpus NaN: expected");
+        assertThatThrownBy(() -> fresh().cpus(cpus + 1)).hasMessageStartingWith("invalid cpus " + (cpus + 1) + ".0: expected");
+        assertThatThrownBy(() -> fresh().cpuShares(1)).hasMessage("invalid cpu shares 1: expected 2 to 262144 (default 1024)");
+        assertThatThrownBy(() -> fresh().cpuWeight(10_001)).hasMessage("invalid cpu weight 10001: expected 1 to 10000 (default 100)");
+        assertThatThrownBy(() -> fresh().cpusetCpus("64")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("invalid cpuset '64': CPU 64 does not exist (this host has CPUs 0-" + (cpus - 1) + ")");
+        for (String bad : List.of("", "0-", "a", "1-0", "0,,1", "-1")) {
+            assertThatThrownBy(() -> fresh().cpusetCpus(bad))
+                    .hasMessage("invalid cpuset '" + bad + "': expected a list of CPU numbers and ranges such as 0-2,4");
+        }
+        assertThatThrownBy(() -> fresh().pidsLimit(0)).hasMessage("invalid pids limit 0: expected a positive number of processes");
+        assertThatThrownBy(() -> fresh().pidsLimit(-5)).hasMessage("invalid pids limit -5: expected a positive number of processes");
+        for (String bad : List.of("", "../x", "a//b", "/a/./b", "a\nb")) {
+            assertThatThrownBy(() -> fresh().cgroupParent(bad)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("invalid cgroup parent '").hasMessageEndingWith(
+                            "': expected a cgroup path such as /batch or batch/jobs, without empty, '.' or '..' names");
+        }
+        assertThatThrownBy(() -> DataSize.parse("64x")).hasMessage("invalid size '64x': expected a number with an optional unit b, k, m or g, such as 64m");
+        assertThat(DataSize.parse("64m")).isEqualTo(DataSize.ofMiB(64));
+        assertThat(DataSize.parse("1.5G").bytes()).isEqualTo(3L << 29);
+        assertThat(DataSize.parse("512MiB")).isEqualTo(DataSize.ofMiB(512));
+        assertThat(DataSize.parse("100")).isEqualTo(DataSize.ofBytes(100));
+        assertThat(DataSize.ofMiB(64)).hasToString("64 MiB");
+        assertNothingCreated();
+    }
+
+    @Test
+    void validLimitsAreKeptAndDerivedCopiesKeepThem() {
+        Container c = fresh().memory(DataSize.ofMiB(64)).memorySwap(-1).cpus(0.5).cpuWeight(200).cpusetCpus("0")
+                .pidsLimit(64).cgroupParent("/batch/").build();
+        Resources r = c.resources();
+        assertThat(r.memory()).hasValue(64L << 20);
+        assertThat(r.memorySwap()).hasValue(Long.MAX_VALUE);
+        assertThat(r.cpus()).hasValue(0.5);
+        assertThat(r.cpuWeight()).hasValue(200);
+        assertThat(r.cpuShares()).isEmpty();
+        assertThat(r.cpusetCpus()).hasValue("0");
+        assertThat(r.pidsLimit()).hasValue(64);
+        assertThat(r.cgroupParent()).hasValue("/batch");
+        assertThat(c.toBuilder().build().resources()).isSameAs(r);
+        assertThat(fresh().build().resources().isUnlimited()).isTrue();
+    }
+
     private static void assertNothingCreated() {
         assertThat(Fixtures.list(FRESH.libRoot().resolve("containers"))).isEmpty();
         assertThat(Fixtures.list(FRESH.runRoot().resolve("containers"))).isEmpty();
+        // no cgroup either: the default parent (kept while the JVM lives) holds no container's
+        CgroupLayout layout = CgroupLayout.host();
+        for (String controller : CgroupLayout.MANAGED) {
+            CgroupLayout.Hierarchy h = layout.v1(controller);
+            if (h != null) {
+                assertThat(Fixtures.list(h.resolve("mdocker"))).as(controller).noneMatch(Files::isDirectory);
+            }
+        }
+        if (layout.unified() != null) {
+            assertThat(Fixtures.list(layout.unified().resolve("/mdocker"))).noneMatch(Files::isDirectory);
+        }
     }
 }

@@ -16,13 +16,19 @@ import static org.junit.jupiter.api.Assertions.fail;
  * What the tests share: a busybox rootfs built from the host's busybox-static, and a runtime on
  * state roots of their own under target/, so leak checks see only the tests' containers.
  * Under CI=true a missing prerequisite fails the test; elsewhere it aborts it with the reason.
+ * MDOCKER_TEST_STATE moves the state roots (the cgroup v2 VM needs them on a tmpfs, which
+ * OverlayFS upper directories need there).
  */
 final class Fixtures {
     private Fixtures() {}
 
     static final Path TARGET = Path.of("target").toAbsolutePath();
     static final Path ROOTFS = TARGET.resolve("test-rootfs");
-    static final ContainerRuntime RUNTIME = ContainerRuntime.at(TARGET.resolve("test-state/lib"), TARGET.resolve("test-state/run"));
+    static final Path STATE = System.getenv("MDOCKER_TEST_STATE") != null
+            ? Path.of(System.getenv("MDOCKER_TEST_STATE")) : TARGET.resolve("test-state");
+    static final ContainerRuntime RUNTIME = ContainerRuntime.at(STATE.resolve("lib"), STATE.resolve("run"));
+    /** An overlay layer holding /usr/local/bin/testbox (src/test/c/testbox.c), built by Maven. */
+    static final Path TESTBOX_LAYER = TARGET.resolve("testbox-layer");
 
     /** Root, and a static busybox to build the rootfs from; returns the rootfs. */
     static Path rootfs() {
@@ -61,6 +67,14 @@ final class Fixtures {
     /** A builder on the test layer over the test rootfs, with the test runtime. */
     static Container.Builder probeContainer() {
         return Container.builder().layers(List.of(testLayer(), rootfs())).runtime(RUNTIME);
+    }
+
+    /** A builder on the testbox layer over the test rootfs, and the test runtime. */
+    static Container.Builder withTestbox() {
+        Path rootfs = rootfs();
+        prerequisite(Files.isExecutable(TESTBOX_LAYER.resolve("usr/local/bin/testbox")),
+                "the testbox workload binary is built by Maven (process-test-resources) into " + TESTBOX_LAYER);
+        return Container.builder().layers(List.of(TESTBOX_LAYER, rootfs)).runtime(RUNTIME);
     }
 
     /** A builder on the test rootfs and the test runtime. */

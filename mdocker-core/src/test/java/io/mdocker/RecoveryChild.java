@@ -5,8 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Run in a child JVM by {@link RecoveryTest}: starts containers on the given state roots, prints
- * one line per container ("started ID PID"), then waits to be killed.
+ * Run in a child JVM by {@link RecoveryTest} and {@link CgroupRecoveryTest}: starts containers
+ * (with limits when the fifth argument is "limits") on the given state roots, prints one line per
+ * container ("started ID PID"), then waits to be killed.
  */
 public final class RecoveryChild {
     private RecoveryChild() {}
@@ -15,10 +16,14 @@ public final class RecoveryChild {
         Path rootfs = Path.of(args[0]);
         ContainerRuntime rt = ContainerRuntime.at(Path.of(args[1]), Path.of(args[2]));
         int count = Integer.parseInt(args[3]);
+        boolean limits = args.length > 4 && args[4].equals("limits");
         List<RunningContainer> keep = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            RunningContainer c = Container.builder().rootfs(rootfs).runtime(rt).stdout(Stdio.discard())
-                    .start("/bin/sleep", "600");
+            Container.Builder b = Container.builder().rootfs(rootfs).runtime(rt).stdout(Stdio.discard());
+            if (limits) {
+                b.memory(DataSize.ofMiB(64)).cpus(0.5).pidsLimit(64);
+            }
+            RunningContainer c = b.start("/bin/sleep", "600");
             keep.add(c);
             System.out.println("started " + c.id() + " " + c.pid());
         }

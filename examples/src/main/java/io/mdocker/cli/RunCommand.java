@@ -5,6 +5,7 @@ import io.mdocker.BusyboxRootfs;
 import io.mdocker.Container;
 import io.mdocker.ContainerException;
 import io.mdocker.ContainerRuntime;
+import io.mdocker.DataSize;
 import io.mdocker.ExecFailedException;
 import io.mdocker.RunningContainer;
 import io.mdocker.SeccompProfile;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 
 /** {@code mdocker run}: one container in the foreground, its stdio on this terminal. */
@@ -74,6 +76,31 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--ulimit", paramLabel = "NAME=SOFT[:HARD]", description = "Set a resource limit (nofile=1024:2048).")
     List<String> ulimits = new ArrayList<>();
 
+    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE",
+            description = "Memory limit, such as 64m (b, k, m, g; at least 6m). Swap is limited so that it holds.")
+    String memory;
+
+    @Option(names = "--memory-swap", paramLabel = "SIZE",
+            description = "Memory plus swap, at least --memory; -1 for unlimited swap (default: equal to --memory, no swap).")
+    String memorySwap;
+
+    @Option(names = "--cpus", paramLabel = "N", description = "CPU time as a number of cores, such as 0.5.")
+    Double cpus;
+
+    @Option(names = "--cpu-shares", paramLabel = "N", description = "Relative CPU weight, 2 to 262144 (default 1024).")
+    Long cpuShares;
+
+    @Option(names = "--cpuset-cpus", paramLabel = "LIST", description = "CPUs the container may run on, such as 0 or 0-2,4.")
+    String cpusetCpus;
+
+    @Option(names = "--pids-limit", paramLabel = "N", description = "Most processes the container may have (its init counts).")
+    Long pidsLimit;
+
+    @Option(names = "--cgroup-parent", paramLabel = "PATH",
+            description = "Cgroup to make the container's cgroup in: /abs from each hierarchy's root, rel below the CLI's own "
+                    + "cgroup (default: mdocker below the CLI's cgroup on v1, /mdocker on v2).")
+    String cgroupParent;
+
     @Option(names = "--state-root", paramLabel = "DIR",
             description = "Use DIR/lib and DIR/run instead of /var/lib/mdocker and /run/mdocker.")
     Path stateRoot;
@@ -108,6 +135,7 @@ final class RunCommand implements Callable<Integer> {
             b.user(user);
         }
         applySecurity(b);
+        limits(b);
         b.command(command.toArray(String[]::new));
         ContainerRuntime.requireRoot();
         if (!Files.exists(rootfs) && rootfs.equals(Path.of("rootfs"))) {
@@ -121,7 +149,13 @@ final class RunCommand implements Callable<Integer> {
 
         try (RunningContainer c = spec.start()) {
             forwardSignals(c);
-            return c.waitFor();
+            int code = c.waitFor();
+            if (c.oomKilled()) {
+                OptionalLong limit = spec.resources().memory();
+                System.err.println("mdocker: container " + c.shortId() + " was OOM-killed: " + (limit.isPresent()
+                        ? "it hit its memory limit (" + DataSize.ofBytes(limit.getAsLong()) + ")" : "it ran out of memory"));
+            }
+            return code;
         } catch (ExecFailedException e) {
             System.err.println("mdocker: " + Main.oneLine(e));
             return e.exitCode();
@@ -170,6 +204,30 @@ final class RunCommand implements Callable<Integer> {
                 default -> throw new IllegalArgumentException("unsupported --security-opt " + opt
                         + ": mdocker knows no-new-privileges and seccomp (no AppArmor or SELinux)");
             }
+        }
+    }
+
+    private void limits(Container.Builder b) {
+        if (memory != null) {
+            b.memory(DataSize.parse(memory));
+        }
+        if (memorySwap != null) {
+            b.memorySwap(memorySwap.strip().equals("-1") ? -1 : DataSize.parse(memorySwap).bytes());
+        }
+        if (cpus != null) {
+            b.cpus(cpus);
+        }
+        if (cpuShares != null) {
+            b.cpuShares(cpuShares);
+        }
+        if (cpusetCpus != null) {
+            b.cpusetCpus(cpusetCpus);
+        }
+        if (pidsLimit != null) {
+            b.pidsLimit(pidsLimit);
+        }
+        if (cgroupParent != null) {
+            b.cgroupParent(cgroupParent);
         }
     }
 

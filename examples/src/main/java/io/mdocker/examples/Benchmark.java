@@ -3,6 +3,7 @@ package io.mdocker.examples;
 import io.mdocker.BusyboxRootfs;
 import io.mdocker.Container;
 import io.mdocker.ContainerRuntime;
+import io.mdocker.DataSize;
 import io.mdocker.ExecResult;
 
 import java.io.IOException;
@@ -16,9 +17,9 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Start-to-exit latency of {@code /bin/true} in a container: mdocker in-process, and in the same
- * run {@code runc run} and {@code bwrap --unshare-all} on the same busybox rootfs, printed as
- * median, p99 and ratios. Not a test: figures from a shared 2-core machine are noisy, which is why
+ * Start-to-exit latency of {@code /bin/true} in a container: mdocker in-process, plain and with a
+ * memory, CPU and pids limit (the two alternate), and in the same run {@code runc run} and
+ * {@code bwrap --unshare-all} on the same busybox rootfs, printed as median, p99 and ratios. Not a test: figures from a shared 2-core machine are noisy, which is why
  * every figure is set against the others measured in the same run.
  *
  * <pre>sudo ./scripts/bench [--runs N]</pre>
@@ -49,10 +50,15 @@ public final class Benchmark {
         System.out.printf(Locale.ROOT, "kernel %s, %d cpus%n", System.getProperty("os.version"),
                 Runtime.getRuntime().availableProcessors());
 
-        // The two mdocker variants alternate, so that both see the same machine.
-        long[][] both = measureAlternating(runs, () -> check(plain.run("/bin/true")), () -> check(spec.run("/bin/true")));
-        Stats p = Stats.of("mdocker, no hardening", both[0]);
-        Stats m = Stats.of("mdocker, hardened defaults", both[1]);
+        // The mdocker variants take turns, so that all of them see the same machine.
+        Container limited = spec.toBuilder().memory(DataSize.ofMiB(64)).cpus(1).pidsLimit(64).build();
+        long[][] mdocker = measureInterleaved(runs,
+                () -> check(spec.run("/bin/true")),
+                () -> check(plain.run("/bin/true")),
+                () -> check(limited.run("/bin/true")));
+        Stats m = Stats.of("mdocker, hardened defaults", mdocker[0]);
+        Stats p = Stats.of("  no hardening", mdocker[1]);
+        Stats ml = Stats.of("  with memory+cpu+pids", mdocker[2]);
 
         List<Stats> others = new ArrayList<>();
         if (onPath("runc")) {
@@ -76,11 +82,13 @@ public final class Benchmark {
         System.out.printf(Locale.ROOT, "|%s|%s|%s|%s|%n", "-".repeat(28), "-".repeat(11), "-".repeat(11), "-".repeat(15));
         m.print(m);
         p.print(m);
+        ml.print(m);
         for (Stats s : others) {
             s.print(m);
         }
         System.out.printf(Locale.ROOT, "%nhardening (capabilities, no_new_privs, seccomp, masked paths, devices cgroup): "
                 + "%+.2f ms median per container, %.2fx the plain run%n", m.medianMs - p.medianMs, m.medianMs / p.medianMs);
+        System.out.printf(Locale.ROOT, "memory+cpu+pids limits: %+.2f ms median per container%n", ml.medianMs - m.medianMs);
     }
 
     private static void check(ExecResult r) {
@@ -89,19 +97,20 @@ public final class Benchmark {
         }
     }
 
-    private static long[][] measureAlternating(int runs, Work a, Work b) throws Exception {
+    /** Runs the variants in turn, 20 warm-up rounds and then {@code runs} timed rounds. */
+    private static long[][] measureInterleaved(int runs, Work... variants) throws Exception {
         for (int i = 0; i < 20; i++) {
-            a.run();
-            b.run();
+            for (Work w : variants) {
+                w.run();
+            }
         }
-        long[][] ns = new long[2][runs];
+        long[][] ns = new long[variants.length][runs];
         for (int i = 0; i < runs; i++) {
-            long t0 = System.nanoTime();
-            a.run();
-            long t1 = System.nanoTime();
-            b.run();
-            ns[0][i] = t1 - t0;
-            ns[1][i] = System.nanoTime() - t1;
+            for (int v = 0; v < variants.length; v++) {
+                long t0 = System.nanoTime();
+                variants[v].run();
+                ns[v][i] = System.nanoTime() - t0;
+            }
         }
         return ns;
     }

@@ -1,6 +1,7 @@
 package io.mdocker.cli;
 
 import io.mdocker.BusyboxRootfs;
+import io.mdocker.internal.cgroup.CgroupLayout;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -71,6 +72,47 @@ class MainTest {
                 .isEqualTo("mdocker: executable file not found in rootfs: /bin/bash\n");
         assertThat(stderrOf(126, "run", "--rootfs", root, "--state-root", state, "/etc/passwd"))
                 .isEqualTo("mdocker: permission denied executing /etc/passwd\n");
+    }
+
+    @Test
+    void anOomKilledContainerExits137WithOneLineSayingSo() {
+        String root = ROOTFS.toString();
+        String state = STATE.toString();
+        // busybox dd fills a 64 MiB buffer: more than the limit allows
+        String err = stderrOf(137, "run", "--rootfs", root, "--state-root", state, "--memory", "32m",
+                "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1");
+        assertThat(err).matches("mdocker: container [0-9a-f]{12} was OOM-killed: it hit its memory limit \\(32 MiB\\)\n");
+    }
+
+    @Test
+    void limitFlags() throws Exception {
+        try {
+            assertThat(run("--memory", "64m", "--memory-swap", "-1", "--cpus", "0.5", "--cpu-shares", "512",
+                    "--cpuset-cpus", "0", "--pids-limit", "64", "--cgroup-parent", "mdocker-cli-test", "/bin/true")).isZero();
+        } finally {
+            // a cgroup parent the user names is kept, as Docker keeps it: this test removes its own
+            CgroupLayout layout = CgroupLayout.host();
+            for (String c : CgroupLayout.MANAGED) {
+                if (layout.v1(c) != null) {
+                    Files.deleteIfExists(layout.v1(c).resolve("mdocker-cli-test"));
+                }
+            }
+            if (layout.unified() != null) {
+                Files.deleteIfExists(layout.unified().resolve("mdocker-cli-test"));
+            }
+        }
+        assertThat(run("-m", "64m", "--memory-swap", "128m", "sh", "-c", "kill -9 $$")).isEqualTo(137);
+        String root = ROOTFS.toString();
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--memory", "1m", "true"))
+                .isEqualTo("mdocker: invalid memory limit 1048576 bytes (1 MiB): expected at least 6 MiB\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--memory", "lots", "true"))
+                .isEqualTo("mdocker: invalid size 'lots': expected a number with an optional unit b, k, m or g, such as 64m\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--cpus", "99", "true"))
+                .startsWith("mdocker: invalid cpus 99.0: expected a number of CPUs from 0.01 to").hasLineCount(1);
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--pids-limit", "0", "true"))
+                .isEqualTo("mdocker: invalid pids limit 0: expected a positive number of processes\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--cpuset-cpus", "99", "true"))
+                .startsWith("mdocker: invalid cpuset '99': CPU 99 does not exist").hasLineCount(1);
     }
 
     @Test

@@ -1,6 +1,9 @@
 package io.mdocker.internal.state;
 
 import io.mdocker.bindings.Linux;
+import io.mdocker.internal.cgroup.CgroupException;
+import io.mdocker.internal.cgroup.CgroupFs;
+import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Posix;
@@ -20,6 +23,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -220,12 +224,15 @@ public final class StateStore {
                 return false; // a live JVM owns it
             }
             killMonitor(entry.resolve("state"), killed);
+            if (!removeCgroups(entry)) {
+                return false; // kept for a later attempt
+            }
             ContainerDirs.deleteTree(libContainers.resolve(id));
             ContainerDirs.deleteTree(entry);
             return true;
         } catch (NoSuchFileException e) {
             // no lock file: an entry removed concurrently, or a temporary one that died early
-            if (olderThan(entry, TMP_GRACE)) {
+            if (olderThan(entry, TMP_GRACE) && removeCgroups(entry)) {
                 ContainerDirs.deleteTree(libContainers.resolve(id));
                 ContainerDirs.deleteTree(entry);
                 return true;
@@ -233,6 +240,31 @@ public final class StateStore {
             return false;
         } catch (IOException e) {
             throw new UncheckedIOException("recovering " + entry + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Kills what is left in the cgroups the entry's state names and removes them; false when
+     * that failed, so the entry stays for a later attempt rather than forgetting them.
+     */
+    private static boolean removeCgroups(Path entry) {
+        Properties p = new Properties();
+        try (var in = Files.newBufferedReader(entry.resolve("state"), StandardCharsets.UTF_8)) {
+            p.load(in);
+        } catch (NoSuchFileException e) {
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + entry.resolve("state") + ": " + e.getMessage(), e);
+        }
+        Map<String, String> state = new HashMap<>();
+        p.stringPropertyNames().forEach(k -> state.put(k, p.getProperty(k)));
+        try {
+            ContainerCgroups.removeRecorded(state, CgroupFs.REAL);
+            return true;
+        } catch (CgroupException e) {
+            System.getLogger(StateStore.class.getName()).log(System.Logger.Level.WARNING,
+                    "recovering container " + entry.getFileName() + ": " + e.getMessage());
+            return false;
         }
     }
 

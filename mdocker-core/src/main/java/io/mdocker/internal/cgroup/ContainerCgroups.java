@@ -1,0 +1,255 @@
+package io.mdocker.internal.cgroup;
+
+import io.mdocker.internal.HostResource;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One container's cgroups: planned (and checked against the host's layout) before anything
+ * exists, recorded in the container's state, created with their limits before the container is
+ * spawned, joined by its pid 1 before GO, read for stats, and removed after it has exited —
+ * stragglers killed first. Holds a {@link V1Cgroup}, a {@link V2Cgroup} or, on a hybrid host
+ * whose managed controllers are split, both.
+ *
+ * <p>Thread-safe: stats may be read while another thread closes; after close they are the
+ * last figures read before the directories went.
+ */
+public final class ContainerCgroups implements HostResource {
+    /** The default parent: {@code <own cgroup>/mdocker} on v1, {@code /mdocker} on v2. */
+    public static final String DEFAULT_PARENT = "mdocker";
+
+    private static final String KEY = "cgroup.";
+    private static final String PARENT_KEY = "cgroupParent.";
+    /** The default parents this JVM has used, removed when empty at its exit. */
+    private static final Set<Parent> PARENTS = ConcurrentHashMap.newKeySet();
+
+    private record Parent(CgroupFs fs, Path dir) {}
+
+    private final CgroupFs fs;
+    private final CgroupSpec spec;
+    private final List<CgroupManager> managers;
+    private boolean created; // guarded by this
+    private boolean closed; // guarded by this
+    private CgroupStats last = CgroupStats.UNKNOWN; // guarded by this
+
+    private ContainerCgroups(CgroupFs fs, CgroupSpec spec, List<CgroupManager> managers) {
+        this.fs = fs;
+        this.spec = spec;
+        this.managers = List.copyOf(managers);
+    }
+
+    /**
+     * Plans the cgroups of container {@code id}. Throws IllegalArgumentException when a limit
+     * needs a controller this host does not have (naming it and the layout found), before
+     * anything is created.
+     */
+    public static ContainerCgroups plan(CgroupLayout layout, CgroupSpec spec, String id, CgroupFs fs) {
+        for (Map.Entry<String, String> need : spec.required().entrySet()) {
+            if (!layout.has(need.getKey())) {
+                throw new IllegalArgumentException("the " + need.getValue() + " needs the " + need.getKey()
+                        + " cgroup controller, which this host does not have: cgroup layout " + layout.describe());
+            }
+        }
+        CgroupLayout.Hierarchy memory = layout.v1("memory");
+        if (memory != null && spec.memorySwap() != CgroupSpec.UNSET && spec.memorySwap() != spec.memory()
+                && !fs.exists(memory.own().resolve(MemoryController.V1_SWAP_FILE))) {
+            throw new IllegalArgumentException("a memory+swap limit needs swap accounting, which this host's memory cgroup"
+                    + " lacks (no " + MemoryController.V1_SWAP_FILE + "; the kernel needs swapaccount=1)");
+        }
+        List<CgroupManager> managers = new ArrayList<>();
+        V1Cgroup v1 = V1Cgroup.plan(fs, layout, spec.parent(), id);
+        if (v1 != null) {
+            managers.add(v1);
+        }
+        V2Cgroup v2 = V2Cgroup.plan(fs, layout, spec.parent(), id);
+        if (v2 != null) {
+            managers.add(v2);
+        }
+        return new ContainerCgroups(fs, spec, managers);
+    }
+
+    /** The container's cgroup directories. */
+    public List<Path> dirs() {
+        List<Path> d = new ArrayList<>();
+        for (CgroupManager m : managers) {
+            d.addAll(m.dirs());
+        }
+        return d;
+    }
+
+    /**
+     * What the state record keeps so that a later runtime can remove these cgroups when this JVM
+     * dies: {@code cgroup.N=v1|v2 <dir>} and {@code cgroupParent.N=v1|v2 <dir>}.
+     */
+    public Map<String, String> stateInfo() {
+        Map<String, String> info = new LinkedHashMap<>();
+        int n = 0;
+        int np = 0;
+        for (CgroupManager m : managers) {
+            String v = m instanceof V1Cgroup ? "v1 " : "v2 ";
+            for (Path d : m.dirs()) {
+                info.put(KEY + (++n), v + d);
+            }
+            for (Path p : m.removableParents()) {
+                info.put(PARENT_KEY + (++np), v + p);
+            }
+        }
+        return info;
+    }
+
+    /** Makes the directories and writes the limits; on failure removes what it made and throws. */
+    public void create() {
+        synchronized (this) {
+            created = true;
+        }
+        for (CgroupManager m : managers) {
+            for (Path p : m.removableParents()) {
+                PARENTS.add(new Parent(fs, p));
+            }
+        }
+        try {
+            for (CgroupManager m : managers) {
+                m.create(spec);
+            }
+        } catch (RuntimeException e) {
+            try {
+                close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** Puts the container's pid 1 into its cgroups: called between sync 2 (PID) and sync 3 (GO). */
+    @Override
+    public void attach(int pid) {
+        for (CgroupManager m : managers) {
+            m.join(pid);
+        }
+    }
+
+    /** The figures now; after close, the last ones read while open. */
+    public synchronized CgroupStats stats() {
+        if (closed) {
+            return last;
+        }
+        CgroupStats st = CgroupStats.UNKNOWN;
+        for (CgroupManager m : managers) {
+            st = st.or(m.stats());
+        }
+        last = st;
+        return st;
+    }
+
+    /** OOM kills so far (after close: as last read). */
+    public synchronized long oomKills() {
+        if (closed) {
+            return Math.max(0, last.oomKills());
+        }
+        long n = 0;
+        for (CgroupManager m : managers) {
+            n += m.oomKills();
+        }
+        return n;
+    }
+
+    /** Kills stragglers and removes the directories; idempotent. The first failure is thrown after all were tried. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        RuntimeException first = null;
+        for (int i = managers.size() - 1; i >= 0; i--) {
+            try {
+                managers.get(i).destroy();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /**
+     * Removes the default parents this JVM used where they are empty: at the JVM's exit, once its
+     * containers are closed. Parents other JVMs still use stay.
+     */
+    public static void removeUnusedParents() {
+        for (Parent p : PARENTS) {
+            try {
+                p.fs().rmdirIfUnused(p.dir());
+            } catch (RuntimeException e) {
+                // best effort at exit
+            }
+            PARENTS.remove(p);
+        }
+    }
+
+    /**
+     * Recovery: removes the cgroups a state record names (see {@link #stateInfo()}), killing
+     * what is still inside. Returns the directories removed.
+     */
+    public static List<Path> removeRecorded(Map<String, String> state, CgroupFs fs) {
+        Map<Integer, String> dirs = new TreeMap<>();
+        Map<Integer, String> parents = new TreeMap<>();
+        for (Map.Entry<String, String> e : state.entrySet()) {
+            try {
+                if (e.getKey().startsWith(KEY)) {
+                    dirs.put(Integer.parseInt(e.getKey().substring(KEY.length())), e.getValue());
+                } else if (e.getKey().startsWith(PARENT_KEY)) {
+                    parents.put(Integer.parseInt(e.getKey().substring(PARENT_KEY.length())), e.getValue());
+                }
+            } catch (NumberFormatException ignored) {
+                // not one of ours
+            }
+        }
+        List<Path> v1 = new ArrayList<>();
+        List<Path> v2 = new ArrayList<>();
+        List<Path> v1Parents = new ArrayList<>();
+        List<Path> v2Parents = new ArrayList<>();
+        for (String s : dirs.values()) {
+            (s.startsWith("v1 ") ? v1 : v2).add(Path.of(s.substring(3)));
+        }
+        for (String s : parents.values()) {
+            (s.startsWith("v1 ") ? v1Parents : v2Parents).add(Path.of(s.substring(3)));
+        }
+        List<Path> removed = new ArrayList<>();
+        for (Path d : v1) {
+            if (fs.exists(d)) {
+                removed.add(d);
+            }
+        }
+        for (Path d : v2) {
+            if (fs.exists(d)) {
+                removed.add(d);
+            }
+        }
+        V1Cgroup.remove(fs, v1.stream().filter(fs::exists).toList(), v1Parents);
+        for (Path d : v2) {
+            V2Cgroup.remove(fs, d, v2Parents);
+        }
+        return removed;
+    }
+
+    @Override
+    public String toString() {
+        return "ContainerCgroups" + dirs();
+    }
+}

@@ -1,0 +1,319 @@
+package io.mdocker.internal.cgroup;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The decision logic on fake cgroup trees in a temporary directory: layout detection from
+ * mountinfo and /proc/self/cgroup texts, placement, which files get which values on v1 and v2,
+ * controller enabling, missing controllers, removal and recovery. In addition to the real runs
+ * of ResourceLimitsTest, never instead of them.
+ */
+class FakeCgroupfsTest {
+    private static final String ID = "c0ffee";
+    private static final CgroupSpec LIMITS = new CgroupSpec(32L << 20, CgroupSpec.UNSET, 50_000, 100_000,
+            512, CgroupSpec.UNSET, "0", 64, null);
+
+    @TempDir
+    Path root;
+
+    /** This machine's layout: v1 controllers, the JVM in a memory cgroup, a controller-less v2 beside. */
+    private static final String HYBRID_MOUNTINFO = """
+            30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+            31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+            32 30 0:29 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
+            33 30 0:30 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset
+            34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+            36 30 0:33 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer
+            38 30 0:35 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+            39 30 0:36 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+            40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+            """;
+    private static final String HYBRID_CGROUP = """
+            9:name=systemd:/
+            8:pids:/
+            6:freezer:/
+            4:memory:/process_api/abc
+            3:cpuset:/
+            2:cpuacct:/
+            1:cpu:/
+            0::/
+            """;
+    private static final String V2_MOUNTINFO = "25 1 0:22 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate\n";
+
+    private CgroupLayout hybrid() throws IOException {
+        Path fs = root.resolve("sys/fs/cgroup");
+        for (String c : List.of("cpu", "cpuacct", "cpuset", "memory", "freezer", "pids", "systemd", "unified")) {
+            Files.createDirectories(fs.resolve(c));
+        }
+        Files.writeString(fs.resolve("unified/cgroup.controllers"), "hugetlb\n");
+        Path mem = Files.createDirectories(fs.resolve("memory/process_api/abc"));
+        touch(mem, "cgroup.procs", "memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.oom_control");
+        Files.writeString(fs.resolve("cpuset/cpuset.cpus"), "0-1\n");
+        Files.writeString(fs.resolve("cpuset/cpuset.mems"), "0\n");
+        touch(fs.resolve("cpuset"), "cgroup.procs");
+        Files.writeString(fs.resolve("cpuset/cgroup.clone_children"), "0\n");
+        touch(fs.resolve("cpu"), "cpu.cfs_period_us", "cpu.cfs_quota_us", "cpu.shares");
+        return CgroupLayout.detect(HYBRID_MOUNTINFO, HYBRID_CGROUP, root);
+    }
+
+    private CgroupLayout unified(String subtreeControl) throws IOException {
+        Path fs = Files.createDirectories(root.resolve("sys/fs/cgroup"));
+        Files.writeString(fs.resolve("cgroup.controllers"), "cpuset cpu io memory hugetlb pids rdma misc\n");
+        Files.writeString(fs.resolve("cgroup.subtree_control"), subtreeControl);
+        touch(fs, "cgroup.procs", "memory.max", "memory.swap.max", "cpu.max", "cpu.weight", "cpuset.cpus", "pids.max");
+        return CgroupLayout.detect(V2_MOUNTINFO, "0::/\n", root);
+    }
+
+    private static void touch(Path dir, String... files) throws IOException {
+        for (String f : files) {
+            Files.writeString(dir.resolve(f), "");
+        }
+    }
+
+    @Test
+    void hybridLayoutIsDetectedControllerByController() throws IOException {
+        CgroupLayout l = hybrid();
+        assertThat(l.kind()).isEqualTo(CgroupLayout.Kind.HYBRID);
+        assertThat(l.v1("memory").own()).isEqualTo(root.resolve("sys/fs/cgroup/memory/process_api/abc"));
+        assertThat(l.v1("cpu").own()).isEqualTo(root.resolve("sys/fs/cgroup/cpu"));
+        assertThat(l.v1("systemd")).isNull();
+        assertThat(l.onUnified("hugetlb")).isTrue();
+        assertThat(l.has("memory")).isTrue();
+        assertThat(l.has("io")).isFalse();
+        assertThat(l.describe()).isEqualTo("hybrid (v1: cpu, cpuacct, cpuset, freezer, memory, pids; v2: hugetlb)");
+    }
+
+    @Test
+    void v1PlacesTheContainerBelowTheJvmsOwnCgroupInEachHierarchy() throws IOException {
+        ContainerCgroups cg = ContainerCgroups.plan(hybrid(), LIMITS, ID, CgroupFs.fake());
+        Path fs = root.resolve("sys/fs/cgroup");
+        assertThat(cg.dirs()).containsExactly(
+                fs.resolve("memory/process_api/abc/mdocker/" + ID), fs.resolve("cpu/mdocker/" + ID),
+                fs.resolve("cpuacct/mdocker/" + ID), fs.resolve("cpuset/mdocker/" + ID),
+                fs.resolve("pids/mdocker/" + ID), fs.resolve("freezer/mdocker/" + ID));
+        // no v2 cgroup: the unified hierarchy holds none of the managed controllers
+        assertThat(cg.stateInfo()).containsEntry("cgroup.1", "v1 " + fs.resolve("memory/process_api/abc/mdocker/" + ID))
+                .containsEntry("cgroupParent.1", "v1 " + fs.resolve("memory/process_api/abc/mdocker"))
+                .doesNotContainKey("cgroup.7");
+    }
+
+    @Test
+    void v1LimitsGoToTheirFilesAndCpusetIsFilledFromTheParent() throws IOException {
+        ContainerCgroups cg = ContainerCgroups.plan(hybrid(), LIMITS, ID, CgroupFs.fake());
+        cg.create();
+        Path fs = root.resolve("sys/fs/cgroup");
+        Path mem = fs.resolve("memory/process_api/abc/mdocker/" + ID);
+        assertThat(Files.readString(mem.resolve("memory.limit_in_bytes"))).isEqualTo("33554432");
+        assertThat(Files.readString(mem.resolve("memory.memsw.limit_in_bytes"))).as("no swap: the limit holds").isEqualTo("33554432");
+        Path cpu = fs.resolve("cpu/mdocker/" + ID);
+        assertThat(Files.readString(cpu.resolve("cpu.cfs_period_us"))).as("the kernel's default, not written").isEmpty();
+        assertThat(Files.readString(cpu.resolve("cpu.cfs_quota_us"))).isEqualTo("50000");
+        assertThat(Files.readString(cpu.resolve("cpu.shares"))).isEqualTo("512");
+        assertThat(Files.readString(fs.resolve("cpuset/mdocker/cpuset.cpus"))).as("the new parent, from its parent").isEqualTo("0-1");
+        assertThat(Files.readString(fs.resolve("cpuset/mdocker/cpuset.mems"))).isEqualTo("0");
+        assertThat(Files.readString(fs.resolve("cpuset/mdocker/cgroup.clone_children"))).as("mdocker's own parent clones").isEqualTo("1");
+        assertThat(Files.readString(fs.resolve("cpuset/cgroup.clone_children"))).as("the root is not ours").isEqualTo("0\n");
+        assertThat(Files.readString(fs.resolve("cpuset/mdocker/" + ID + "/cpuset.cpus"))).isEqualTo("0");
+        assertThat(Files.readString(fs.resolve("cpuset/mdocker/" + ID + "/cpuset.mems"))).isEqualTo("0");
+        assertThat(Files.readString(fs.resolve("pids/mdocker/" + ID + "/pids.max"))).isEqualTo("64");
+
+        cg.attach(4242);
+        for (Path d : cg.dirs()) {
+            assertThat(Files.readString(d.resolve("cgroup.procs"))).isEqualTo("4242");
+        }
+        cg.close();
+        assertThat(cg.dirs()).allSatisfy(d -> assertThat(d).doesNotExist());
+        assertThat(fs.resolve("memory/process_api/abc/mdocker")).as("the default parent, kept for the next container").isDirectory();
+        ContainerCgroups.removeUnusedParents(); // at the JVM's exit
+        assertThat(fs.resolve("memory/process_api/abc/mdocker")).as("the empty default parent goes then").doesNotExist();
+        assertThat(fs.resolve("memory/process_api/abc")).as("the JVM's own cgroup stays").exists();
+    }
+
+    @Test
+    void unlimitedSwapAndWeightsConvert() throws IOException {
+        CgroupSpec spec = new CgroupSpec(64L << 20, CgroupSpec.UNLIMITED, CgroupSpec.UNSET, CgroupSpec.UNSET,
+                CgroupSpec.UNSET, 100, null, CgroupSpec.UNSET, null);
+        ContainerCgroups cg = ContainerCgroups.plan(hybrid(), spec, ID, CgroupFs.fake());
+        cg.create();
+        Path fs = root.resolve("sys/fs/cgroup");
+        assertThat(Files.readString(fs.resolve("memory/process_api/abc/mdocker/" + ID + "/memory.memsw.limit_in_bytes"))).isEqualTo("-1");
+        assertThat(Files.readString(fs.resolve("cpu/mdocker/" + ID + "/cpu.shares"))).isEqualTo(Long.toString(CpuController.weightToShares(100)));
+        assertThat(Files.readString(fs.resolve("cpuset/mdocker/" + ID + "/cpuset.cpus"))).as("all of the parent's").isEqualTo("0-1");
+        cg.close();
+
+        assertThat(CpuController.sharesToWeight(2)).isEqualTo(1);
+        assertThat(CpuController.sharesToWeight(262_144)).isEqualTo(10_000);
+        for (long w = 1; w <= 10_000; w++) {
+            assertThat(CpuController.sharesToWeight(CpuController.weightToShares(w))).isEqualTo(w);
+        }
+    }
+
+    @Test
+    void v2PlacesAtTheRootAndEnablesOnlyMissingControllers() throws IOException {
+        CgroupLayout l = unified("");
+        assertThat(l.kind()).isEqualTo(CgroupLayout.Kind.UNIFIED);
+        assertThat(l.describe()).isEqualTo("cgroup v2 (unified) (v2: cpu, cpuset, hugetlb, io, memory, misc, pids, rdma)");
+        ContainerCgroups cg = ContainerCgroups.plan(l, LIMITS, ID, CgroupFs.fake());
+        Path fs = root.resolve("sys/fs/cgroup");
+        assertThat(cg.dirs()).containsExactly(fs.resolve("mdocker/" + ID));
+        cg.create();
+        assertThat(Files.readString(fs.resolve("cgroup.subtree_control"))).isEqualTo("memory cpu cpuset pids\n");
+        assertThat(Files.readString(fs.resolve("mdocker/cgroup.subtree_control"))).isEqualTo("memory cpu cpuset pids\n");
+        Path d = fs.resolve("mdocker/" + ID);
+        assertThat(Files.readString(d.resolve("memory.max"))).isEqualTo("33554432");
+        assertThat(Files.readString(d.resolve("memory.swap.max"))).as("memory+swap = memory: no swap").isEqualTo("0");
+        assertThat(Files.readString(d.resolve("cpu.max"))).isEqualTo("50000 100000");
+        assertThat(Files.readString(d.resolve("cpu.weight"))).isEqualTo(Long.toString(CpuController.sharesToWeight(512)));
+        assertThat(Files.readString(d.resolve("cpuset.cpus"))).isEqualTo("0");
+        assertThat(Files.readString(d.resolve("pids.max"))).isEqualTo("64");
+        cg.close();
+        assertThat(d).doesNotExist();
+        ContainerCgroups.removeUnusedParents();
+        assertThat(fs.resolve("mdocker")).doesNotExist();
+    }
+
+    @Test
+    void v2LeavesAnEnabledRootAlone() throws IOException {
+        CgroupLayout l = unified("cpuset cpu io memory pids\n");
+        ContainerCgroups cg = ContainerCgroups.plan(l, CgroupSpec.NONE, ID, CgroupFs.fake());
+        cg.create();
+        Path fs = root.resolve("sys/fs/cgroup");
+        assertThat(Files.readString(fs.resolve("cgroup.subtree_control"))).isEqualTo("cpuset cpu io memory pids\n");
+        assertThat(Files.readString(fs.resolve("mdocker/" + ID + "/memory.max"))).as("no limit: nothing written").isEmpty();
+        cg.close();
+    }
+
+    @Test
+    void customParentsAbsoluteFromTheRootRelativeFromTheJvmsCgroupAndKept() throws IOException {
+        CgroupLayout l = hybrid();
+        Path fs = root.resolve("sys/fs/cgroup");
+        CgroupSpec abs = new CgroupSpec(CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET,
+                CgroupSpec.UNSET, CgroupSpec.UNSET, null, CgroupSpec.UNSET, "/batch/jobs");
+        ContainerCgroups a = ContainerCgroups.plan(l, abs, ID, CgroupFs.fake());
+        assertThat(a.dirs()).contains(fs.resolve("memory/batch/jobs/" + ID), fs.resolve("cpu/batch/jobs/" + ID));
+        assertThat(a.stateInfo()).noneSatisfy((k, v) -> assertThat(k).startsWith("cgroupParent."));
+        a.create();
+        assertThat(Files.readString(fs.resolve("cpuset/batch/jobs/" + ID + "/cpuset.cpus"))).as("filled by hand").isEqualTo("0-1");
+        assertThat(Files.readString(fs.resolve("cpuset/batch/jobs/cgroup.clone_children"))).as("not ours to change").isEmpty();
+        a.close();
+        assertThat(fs.resolve("memory/batch/jobs")).as("a parent the user named is not ours to remove").exists();
+
+        CgroupSpec rel = new CgroupSpec(CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET,
+                CgroupSpec.UNSET, CgroupSpec.UNSET, null, CgroupSpec.UNSET, "jobs");
+        assertThat(ContainerCgroups.plan(l, rel, ID, CgroupFs.fake()).dirs())
+                .contains(fs.resolve("memory/process_api/abc/jobs/" + ID), fs.resolve("pids/jobs/" + ID));
+    }
+
+    @Test
+    void aNamespacedMountRootIsStrippedFromTheOwnPath() throws IOException {
+        // a container's view: its cgroup is the mount's root
+        Files.createDirectories(root.resolve("sys/fs/cgroup/memory"));
+        CgroupLayout l = CgroupLayout.detect(
+                "34 30 0:31 /docker/abc /sys/fs/cgroup/memory ro,nosuid - cgroup cgroup rw,memory\n",
+                "4:memory:/docker/abc\n", root);
+        assertThat(l.kind()).isEqualTo(CgroupLayout.Kind.LEGACY);
+        assertThat(l.v1("memory").own()).isEqualTo(root.resolve("sys/fs/cgroup/memory"));
+        Path d = l.v1("memory").own().resolve("mdocker/x");
+        assertThat(l.v1("memory").procPathOf(d)).isEqualTo("/docker/abc/mdocker/x");
+    }
+
+    @Test
+    void coMountedCpuAndCpuacctShareOneDirectory() throws IOException {
+        Files.createDirectories(root.resolve("sys/fs/cgroup/cpu,cpuacct"));
+        CgroupLayout l = CgroupLayout.detect(
+                "31 30 0:28 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n",
+                "1:cpu,cpuacct:/user.slice\n", root);
+        assertThat(l.v1("cpu")).isSameAs(l.v1("cpuacct"));
+        ContainerCgroups cg = ContainerCgroups.plan(l, CgroupSpec.NONE, ID, CgroupFs.fake());
+        assertThat(cg.dirs()).containsExactly(root.resolve("sys/fs/cgroup/cpu,cpuacct/user.slice/mdocker/" + ID));
+    }
+
+    @Test
+    void aHybridHostWithAControllerOnV2GetsACgroupOnEachVersion() throws IOException {
+        // pids is not mounted on v1 here but offered by the unified hierarchy
+        Path fs = root.resolve("sys/fs/cgroup");
+        Files.createDirectories(fs.resolve("memory"));
+        Files.createDirectories(fs.resolve("unified"));
+        Files.writeString(fs.resolve("unified/cgroup.controllers"), "pids\n");
+        Files.writeString(fs.resolve("unified/cgroup.subtree_control"), "");
+        touch(fs.resolve("unified"), "cgroup.procs", "pids.max");
+        touch(fs.resolve("memory"), "cgroup.procs", "memory.limit_in_bytes");
+        CgroupLayout l = CgroupLayout.detect("34 30 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+                + "40 30 0:37 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n", "4:memory:/\n0::/\n", root);
+        assertThat(l.describe()).isEqualTo("hybrid (v1: memory; v2: pids)");
+        CgroupSpec spec = new CgroupSpec(32L << 20, CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET,
+                CgroupSpec.UNSET, CgroupSpec.UNSET, null, 16, null);
+        ContainerCgroups cg = ContainerCgroups.plan(l, spec, ID, CgroupFs.fake());
+        assertThat(cg.dirs()).containsExactly(fs.resolve("memory/mdocker/" + ID), fs.resolve("unified/mdocker/" + ID));
+        assertThat(cg.stateInfo()).containsEntry("cgroup.2", "v2 " + fs.resolve("unified/mdocker/" + ID));
+        cg.create();
+        assertThat(Files.readString(fs.resolve("unified/cgroup.subtree_control"))).isEqualTo("pids\n");
+        assertThat(Files.readString(fs.resolve("unified/mdocker/" + ID + "/pids.max"))).isEqualTo("16");
+        assertThat(Files.readString(fs.resolve("memory/mdocker/" + ID + "/memory.limit_in_bytes"))).isEqualTo("33554432");
+        cg.attach(7);
+        assertThat(Files.readString(fs.resolve("unified/mdocker/" + ID + "/cgroup.procs"))).isEqualTo("7");
+        cg.close();
+        assertThat(cg.dirs()).allSatisfy(d -> assertThat(d).doesNotExist());
+    }
+
+    @Test
+    void mountinfoEscapesAreDecoded() {
+        assertThat(CgroupLayout.unescape("/a\\040b\\134c")).isEqualTo("/a b\\c");
+    }
+
+    @Test
+    void aMissingControllerIsNamedWithTheLayoutBeforeAnythingExists() throws IOException {
+        Files.createDirectories(root.resolve("sys/fs/cgroup/memory"));
+        CgroupLayout l = CgroupLayout.detect("34 30 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n",
+                "4:memory:/\n", root);
+        assertThatThrownBy(() -> ContainerCgroups.plan(l, LIMITS, ID, CgroupFs.fake()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the cpus limit needs the cpu cgroup controller, which this host does not have:"
+                        + " cgroup layout cgroup v1 (legacy) (v1: memory)");
+        assertThat(root.resolve("sys/fs/cgroup/memory/mdocker")).doesNotExist();
+    }
+
+    @Test
+    void explicitSwapNeedsSwapAccounting() throws IOException {
+        CgroupLayout l = hybrid();
+        Files.delete(root.resolve("sys/fs/cgroup/memory/process_api/abc/memory.memsw.limit_in_bytes"));
+        CgroupSpec swap = new CgroupSpec(32L << 20, 64L << 20, CgroupSpec.UNSET, CgroupSpec.UNSET,
+                CgroupSpec.UNSET, CgroupSpec.UNSET, null, CgroupSpec.UNSET, null);
+        assertThatThrownBy(() -> ContainerCgroups.plan(l, swap, ID, CgroupFs.fake()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("swap accounting");
+    }
+
+    @Test
+    void recoveryRemovesWhatTheStateRecordNames() throws IOException {
+        ContainerCgroups cg = ContainerCgroups.plan(hybrid(), LIMITS, ID, CgroupFs.fake());
+        Map<String, String> state = cg.stateInfo();
+        cg.create();
+        assertThat(cg.dirs()).allSatisfy(d -> assertThat(d).exists());
+        List<Path> removed = ContainerCgroups.removeRecorded(state, CgroupFs.fake());
+        assertThat(removed).containsExactlyInAnyOrderElementsOf(cg.dirs());
+        assertThat(cg.dirs()).allSatisfy(d -> assertThat(d).doesNotExist());
+        assertThat(root.resolve("sys/fs/cgroup/cpu/mdocker")).doesNotExist();
+    }
+
+    @Test
+    void aFailedCreateRemovesWhatItMade() throws IOException {
+        CgroupLayout l = hybrid();
+        // pids.max cannot be written: pids' directory is a file where the cgroup should go
+        Files.createDirectories(root.resolve("sys/fs/cgroup/pids/mdocker"));
+        Files.writeString(root.resolve("sys/fs/cgroup/pids/mdocker/" + ID), "in the way");
+        ContainerCgroups cg = ContainerCgroups.plan(l, LIMITS, ID, CgroupFs.fake());
+        assertThatThrownBy(cg::create).isInstanceOf(CgroupException.class).hasMessageContaining("already exists");
+        assertThat(root.resolve("sys/fs/cgroup/memory/process_api/abc/mdocker/" + ID)).doesNotExist();
+        assertThat(root.resolve("sys/fs/cgroup/cpu/mdocker/" + ID)).doesNotExist();
+    }
+}
