@@ -3,6 +3,8 @@ package io.mdocker;
 import io.mdocker.bindings.Linux;
 import io.mdocker.internal.HostResource;
 import io.mdocker.internal.fs.ContainerDirs;
+import io.mdocker.internal.net.ContainerNetwork;
+import io.mdocker.internal.net.PortProxy;
 import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.InitProcess.Redirect;
 import io.mdocker.internal.process.Protocol;
@@ -21,6 +23,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -52,6 +55,7 @@ public final class RunningContainer implements AutoCloseable {
     private final List<String> command;
     private final StateStore.Entry entry;
     private final List<HostResource> resources;
+    private final ContainerNetwork network;
     private final InitProcess init;
     private final long startNanos;
     private final ByteArrayOutputStream capturedOut;
@@ -63,11 +67,13 @@ public final class RunningContainer implements AutoCloseable {
     private boolean closed; // guarded by this
 
     private RunningContainer(String id, List<String> command, StateStore.Entry entry, List<HostResource> resources,
-                             InitProcess init, long startNanos, ByteArrayOutputStream out, ByteArrayOutputStream err) {
+                             ContainerNetwork network, InitProcess init, long startNanos, ByteArrayOutputStream out,
+                             ByteArrayOutputStream err) {
         this.id = id;
         this.command = command;
         this.entry = entry;
         this.resources = resources;
+        this.network = network;
         this.init = init;
         this.startNanos = startNanos;
         this.capturedOut = out;
@@ -97,6 +103,8 @@ public final class RunningContainer implements AutoCloseable {
         long t0 = System.nanoTime();
         spec.checkHost();
         ContainerRuntime.requireRoot();
+        // Checks the network plan against the host and binds published ports: before anything exists.
+        ContainerNetwork network = NetworkPlans.prepare(spec);
         String id = HexFormat.of().formatHex(randomBytes());
         Map<String, String> info = new LinkedHashMap<>();
         info.put("command", String.join(" ", command));
@@ -105,10 +113,22 @@ public final class RunningContainer implements AutoCloseable {
         try {
             entry = spec.runtime().store().create(id, info);
         } catch (UncheckedIOException e) {
+            network.close();
             throw new ContainerException(e.getMessage(), e);
+        } catch (RuntimeException e) {
+            network.close();
+            throw e;
         }
         // Host-side resources, made before anything runs and closed in reverse order.
         List<HostResource> resources = new ArrayList<>();
+        resources.add(network);
+        try {
+            network.create(id, entry.dir(), spec.hostname() != null ? spec.hostname() : id.substring(0, 12));
+        } catch (RuntimeException e) {
+            closeAll(resources);
+            entry.close();
+            throw wrap("setting up the network of container " + id.substring(0, 12), e);
+        }
         ByteArrayOutputStream out = forRun && spec.stdout().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
         ByteArrayOutputStream err = forRun && spec.stderr().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
         InitProcess init;
@@ -122,7 +142,7 @@ public final class RunningContainer implements AutoCloseable {
             entry.close();
             throw wrap("starting mdocker-init", e);
         }
-        RunningContainer c = new RunningContainer(id, command, entry, resources, init, t0, out, err);
+        RunningContainer c = new RunningContainer(id, command, entry, resources, network, init, t0, out, err);
         LIVE.add(c);
         try {
             entry.recordMonitor(init.pid());
@@ -185,8 +205,12 @@ public final class RunningContainer implements AutoCloseable {
                 .u32(Protocol.T_UID, spec.uid())
                 .u32(Protocol.T_GID, spec.gid())
                 .u64(Protocol.T_NSFLAGS, Linux.CLONE_NEWNS() | Linux.CLONE_NEWUTS() | Linux.CLONE_NEWIPC()
-                        | Linux.CLONE_NEWPID() | Linux.CLONE_NEWNET() | Linux.CLONE_NEWCGROUP())
+                        | Linux.CLONE_NEWPID() | (network.ownNamespace() ? Linux.CLONE_NEWNET() : 0)
+                        | Linux.CLONE_NEWCGROUP())
                 .u32(Protocol.T_INIT, spec.init() ? 1 : 0);
+        for (ContainerNetwork.Bind b : network.binds()) { // /etc/hosts etc.: the user's binds may cover them
+            config.bind(b.source().toString(), b.target(), true);
+        }
         for (BindMount b : spec.binds()) {
             config.bind(b.source().toString(), b.target(), b.readOnly());
         }
@@ -297,6 +321,27 @@ public final class RunningContainer implements AutoCloseable {
     /** The host pid of the container's pid 1. */
     public int pid() {
         return pid;
+    }
+
+    /** The container's IPv4 address (bridge and veth networks); empty with none and host. */
+    public Optional<String> ipAddress() {
+        return Optional.ofNullable(network.ipAddress());
+    }
+
+    /** The published ports with the host ports actually bound (a 0 asked for is replaced by the free port found). */
+    public List<PortMapping> ports() {
+        return network.ports().stream().map(p -> new PortMapping(p.hostIp(), p.hostPort(), p.containerPort())).toList();
+    }
+
+    /** The host port that forwards to {@code containerPort}. */
+    public int mappedPort(int containerPort) {
+        for (PortProxy.Bound p : network.ports()) {
+            if (p.containerPort() == containerPort) {
+                return p.hostPort();
+            }
+        }
+        throw new IllegalArgumentException("container port " + containerPort + " is not published: the published ports are "
+                + ports());
     }
 
     /** The command as started. */

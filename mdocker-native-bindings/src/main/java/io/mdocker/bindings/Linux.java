@@ -2022,6 +2022,66 @@ public class Linux {
         }
     }
 
+    private static class bind {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_POINTER,
+            Linux.C_INT
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("bind");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
+     * }
+     */
+    public static FunctionDescriptor bind$descriptor() {
+        return bind.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
+     * }
+     */
+    public static MethodHandle bind$handle() {
+        return bind.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
+     * }
+     */
+    public static MemorySegment bind$address() {
+        return bind.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
+     * }
+     */
+    public static int bind(int __fd, MemorySegment __addr, int __len) {
+        var mh$ = bind.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bind", __fd, __addr, __len);
+            }
+            return (int)mh$.invokeExact(__fd, __addr, __len);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class sendto {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Linux.C_LONG,
@@ -3401,5 +3461,23 @@ public class Linux {
      */
     public static int VETH_INFO_PEER() {
         return VETH_INFO_PEER;
+    }
+    private static final int ENOBUFS = (int)105L;
+    /**
+     * {@snippet lang=c :
+     * #define ENOBUFS 105
+     * }
+     */
+    public static int ENOBUFS() {
+        return ENOBUFS;
+    }
+    private static final int RTMGRP_LINK = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define RTMGRP_LINK 1
+     * }
+     */
+    public static int RTMGRP_LINK() {
+        return RTMGRP_LINK;
     }
 }

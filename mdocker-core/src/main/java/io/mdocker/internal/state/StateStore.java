@@ -2,6 +2,7 @@ package io.mdocker.internal.state;
 
 import io.mdocker.bindings.Linux;
 import io.mdocker.internal.fs.ContainerDirs;
+import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Posix;
 
@@ -122,6 +123,11 @@ public final class StateStore {
             return dirs;
         }
 
+        /** The entry's directory under the run root (small files of the container's own go here). */
+        public Path dir() {
+            return dir;
+        }
+
         /** Records the monitor so a later runtime can kill exactly that process. */
         public void recordMonitor(int pid) {
             String line = pid + " " + ProcStat.startTime(pid) + "\n";
@@ -222,6 +228,7 @@ public final class StateStore {
                 return false; // a live JVM owns it
             }
             killMonitor(entry.resolve("monitor"), killed);
+            ContainerNetwork.removeLeftovers(entry); // veth pair and address lease
             ContainerDirs.deleteTree(libContainers.resolve(id));
             ContainerDirs.deleteTree(entry);
             return true;
