@@ -47,6 +47,12 @@ import java.util.Set;
 public final class StateStore {
     private static final String TMP_PREFIX = ".new-";
     private static final Duration TMP_GRACE = Duration.ofMinutes(1);
+    /**
+     * Entries this JVM holds. Recovery must not even open their lock files: fcntl locks belong to
+     * the process, and closing any descriptor of a file drops all of them, so probing our own
+     * entry would silently unlock it for every other JVM.
+     */
+    private static final Set<Path> OWNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final Path runContainers;
     private final Path libContainers;
@@ -83,6 +89,7 @@ public final class StateStore {
             try (var out = Files.newBufferedWriter(tmp.resolve("state"), StandardCharsets.UTF_8)) {
                 p.store(out, "mdocker container state");
             }
+            OWNED.add(dir);
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             Entry entry = new Entry(id, dir, lockChannel, lock);
             try {
@@ -93,6 +100,7 @@ public final class StateStore {
             }
             return entry;
         } catch (IOException e) {
+            OWNED.remove(dir);
             closeQuietly(lockChannel);
             ContainerDirs.deleteTree(tmp);
             throw new UncheckedIOException("creating container state in " + dir + ": " + e.getMessage(), e);
@@ -157,6 +165,7 @@ public final class StateStore {
                     // closing the channel releases it too
                 }
                 closeQuietly(lockChannel);
+                OWNED.remove(dir);
             }
         }
     }
@@ -216,6 +225,9 @@ public final class StateStore {
     }
 
     private boolean tryRemoveDead(Path entry, String id, List<Integer> killed) {
+        if (OWNED.contains(runContainers.resolve(id))) {
+            return false; // this JVM's: alive, and its lock file must not be opened (see OWNED)
+        }
         Path lockFile = entry.resolve("lock");
         try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
             FileLock lock;
