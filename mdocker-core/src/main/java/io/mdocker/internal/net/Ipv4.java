@@ -19,6 +19,7 @@ public record Ipv4(int address, int prefix) {
         }
         int slash = text.indexOf('/');
         String addr = slash < 0 ? text : text.substring(0, slash);
+        int address = parseAddress(addr, text, what);
         int prefix = defaultPrefix;
         if (slash >= 0) {
             String p = text.substring(slash + 1);
@@ -28,7 +29,7 @@ public record Ipv4(int address, int prefix) {
             }
             prefix = Integer.parseInt(p);
         }
-        return new Ipv4(parseAddress(addr, text, what), prefix);
+        return new Ipv4(address, prefix);
     }
 
     /** A plain address ({@code a.b.c.d}) as an int, network byte order in the int's bits. */
