@@ -6,6 +6,8 @@ import io.mdocker.Container;
 import io.mdocker.ContainerException;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.ExecFailedException;
+import io.mdocker.Network;
+import io.mdocker.PortMapping;
 import io.mdocker.RunningContainer;
 import io.mdocker.Signal;
 import picocli.CommandLine.Command;
@@ -47,6 +49,25 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--no-init", description = "Run the command as pid 1 instead of under mdocker-init.")
     boolean noInit;
 
+    @Option(names = "--network", paramLabel = "MODE", defaultValue = "bridge",
+            description = "none (loopback only), host (the host's network) or bridge (default: a veth on the bridge, NAT outbound).")
+    String network;
+
+    @Option(names = {"-p", "--publish"}, paramLabel = "[IP:][HOSTPORT:]PORT",
+            description = "Publish a container TCP port on the host (bridge): 8080:80, 127.0.0.1:0:80 (0: a free port, printed).")
+    List<String> publish = new ArrayList<>();
+
+    @Option(names = "--bridge", paramLabel = "NAME",
+            description = "The bridge to attach to, created when missing (default: " + Network.DEFAULT_BRIDGE + ").")
+    String bridge;
+
+    @Option(names = "--bip", paramLabel = "CIDR",
+            description = "The bridge's address and subnet (default: " + Network.DEFAULT_BRIDGE_ADDRESS + ").")
+    String bridgeAddress;
+
+    @Option(names = "--ip", paramLabel = "ADDRESS", description = "A fixed container address in the bridge's subnet.")
+    String ip;
+
     @Option(names = "--state-root", paramLabel = "DIR",
             description = "Use DIR/lib and DIR/run instead of /var/lib/mdocker and /run/mdocker.")
     Path stateRoot;
@@ -80,6 +101,10 @@ final class RunCommand implements Callable<Integer> {
         if (user != null) {
             b.user(user);
         }
+        b.network(network());
+        for (String p : publish) {
+            b.publish(PortMapping.parse(p));
+        }
         b.command(command.toArray(String[]::new));
         ContainerRuntime.requireRoot();
         if (!Files.exists(rootfs) && rootfs.equals(Path.of("rootfs"))) {
@@ -92,6 +117,13 @@ final class RunCommand implements Callable<Integer> {
         Container spec = b.build();
 
         try (RunningContainer c = spec.start()) {
+            for (PortMapping asked : spec.ports()) {
+                if (asked.hostPort() == 0) { // the user cannot know it otherwise
+                    c.ports().stream().filter(p -> p.containerPort() == asked.containerPort()
+                            && java.util.Objects.equals(p.hostIp(), asked.hostIp()))
+                            .forEach(p -> System.err.println("mdocker: published " + p));
+                }
+            }
             forwardSignals(c);
             return c.waitFor();
         } catch (ExecFailedException e) {
@@ -101,6 +133,21 @@ final class RunCommand implements Callable<Integer> {
             System.err.println("mdocker: " + Main.oneLine(e));
             return Main.RUNTIME_ERROR;
         }
+    }
+
+    private Network network() {
+        Network n = Network.parse(network);
+        if (n.mode() != Network.Mode.BRIDGE) {
+            if (bridge != null || bridgeAddress != null || ip != null) {
+                throw new IllegalArgumentException("--bridge, --bip and --ip need --network bridge, not " + network);
+            }
+            return n;
+        }
+        if (bridge != null || bridgeAddress != null) {
+            n = Network.bridge(bridge != null ? bridge : Network.DEFAULT_BRIDGE,
+                    bridgeAddress != null ? bridgeAddress : Network.DEFAULT_BRIDGE_ADDRESS);
+        }
+        return ip == null ? n : n.withAddress(ip);
     }
 
     /**

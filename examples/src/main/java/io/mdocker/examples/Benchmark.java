@@ -4,6 +4,7 @@ import io.mdocker.BusyboxRootfs;
 import io.mdocker.Container;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.ExecResult;
+import io.mdocker.Network;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,23 +17,32 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Start-to-exit latency of {@code /bin/true} in a container: mdocker in-process, and in the same
- * run {@code runc run} and {@code bwrap --unshare-all} on the same busybox rootfs, printed as
- * median, p99 and ratios. Not a test: figures from a shared 2-core machine are noisy, which is why
- * every figure is set against the others measured in the same run.
+ * Start-to-exit latency of {@code /bin/true} in a container: mdocker in-process with
+ * {@code --network none} and with {@code --network bridge} (runs of the two interleaved, so both
+ * see the same machine), and in the same run {@code runc run} and {@code bwrap --unshare-all} on
+ * the same busybox rootfs, printed as median, p99 and ratios. Not a test: figures from a shared
+ * 2-core machine are noisy, which is why every figure is set against the others measured in the
+ * same run. The bridge is {@code mdocker0} (created if missing, and kept, as Docker keeps
+ * docker0) unless {@code --bridge NAME --bip CIDR} names another.
  *
- * <pre>sudo ./scripts/bench [--runs N]</pre>
+ * <pre>sudo ./scripts/bench [--runs N] [--bridge NAME --bip CIDR]</pre>
  */
 public final class Benchmark {
     private Benchmark() {}
 
     public static void main(String[] args) throws Exception {
         int runs = 200;
+        String bridge = Network.DEFAULT_BRIDGE;
+        String bip = Network.DEFAULT_BRIDGE_ADDRESS;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--runs") && i + 1 < args.length) {
                 runs = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--bridge") && i + 1 < args.length) {
+                bridge = args[++i];
+            } else if (args[i].equals("--bip") && i + 1 < args.length) {
+                bip = args[++i];
             } else {
-                System.err.println("usage: Benchmark [--runs N]");
+                System.err.println("usage: Benchmark [--runs N] [--bridge NAME --bip CIDR]");
                 System.exit(2);
             }
         }
@@ -41,18 +51,15 @@ public final class Benchmark {
         BusyboxRootfs.ensure(rootfs);
         ContainerRuntime rt = ContainerRuntime.at(work.resolve("state/lib"), work.resolve("state/run"));
         Container spec = Container.builder().rootfs(rootfs).runtime(rt).build();
+        Container onBridge = spec.toBuilder().network(Network.bridge(bridge, bip)).build();
 
         System.out.printf(Locale.ROOT, "start-to-exit of /bin/true, %d runs each after 20 warm-up runs%n", runs);
         System.out.printf(Locale.ROOT, "kernel %s, %d cpus%n", System.getProperty("os.version"),
                 Runtime.getRuntime().availableProcessors());
 
-        long[] mdocker = measure(runs, () -> {
-            ExecResult r = spec.run("/bin/true");
-            if (r.exitCode() != 0) {
-                throw new IllegalStateException("mdocker run failed: " + r);
-            }
-        });
-        Stats m = Stats.of("mdocker run (in-process)", mdocker);
+        long[][] mdocker = measureInterleaved(runs, () -> runTrue(spec), () -> runTrue(onBridge));
+        Stats m = Stats.of("mdocker run (in-process)", mdocker[0]);
+        Stats b = Stats.of("mdocker run, bridge network", mdocker[1]);
 
         List<Stats> others = new ArrayList<>();
         if (onPath("runc")) {
@@ -75,9 +82,38 @@ public final class Benchmark {
         System.out.printf(Locale.ROOT, "| %-26s | %9s | %9s | %13s |%n", "runtime", "median ms", "p99 ms", "mdocker/this");
         System.out.printf(Locale.ROOT, "|%s|%s|%s|%s|%n", "-".repeat(28), "-".repeat(11), "-".repeat(11), "-".repeat(15));
         m.print(m);
+        b.print(m);
         for (Stats s : others) {
             s.print(m);
         }
+        System.out.println();
+        System.out.printf(Locale.ROOT, "bridge networking (%s %s) adds %.2f ms to the median (none %.2f ms, bridge %.2f ms)%n",
+                bridge, bip, b.medianMs() - m.medianMs(), m.medianMs(), b.medianMs());
+    }
+
+    private static void runTrue(Container c) {
+        ExecResult r = c.run("/bin/true");
+        if (r.exitCode() != 0) {
+            throw new IllegalStateException("mdocker run failed: " + r);
+        }
+    }
+
+    /** Runs each piece of work once per round, {@code runs} rounds after 20 warm-up rounds. */
+    private static long[][] measureInterleaved(int runs, Work... works) throws Exception {
+        for (int i = 0; i < 20; i++) {
+            for (Work w : works) {
+                w.run();
+            }
+        }
+        long[][] ns = new long[works.length][runs];
+        for (int i = 0; i < runs; i++) {
+            for (int k = 0; k < works.length; k++) {
+                long t0 = System.nanoTime();
+                works[k].run();
+                ns[k][i] = System.nanoTime() - t0;
+            }
+        }
+        return ns;
     }
 
     private interface Work {

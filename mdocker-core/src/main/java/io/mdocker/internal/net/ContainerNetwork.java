@@ -41,11 +41,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link #removeLeftovers} does the same from the record.
  */
 public final class ContainerNetwork implements HostResource {
-    static final boolean T = System.getenv("MDOCKER_T") != null;
-    static final ThreadLocal<long[]> TT = ThreadLocal.withInitial(() -> new long[] {System.nanoTime()});
-    public static final java.util.Map<String, java.util.List<Long>> TIMES = new java.util.concurrent.ConcurrentHashMap<>();
-    static void t(String what) { if (T) { long n = System.nanoTime(); TIMES.computeIfAbsent(what, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(n - TT.get()[0]); TT.get()[0] = n; } }
-    public static void t0() { if (T) TT.get()[0] = System.nanoTime(); }
     /** The modes, as the public Network has them. */
     public enum Kind { NONE, HOST, BRIDGE, VETH }
 
@@ -95,7 +90,6 @@ public final class ContainerNetwork implements HostResource {
      * {@code net/}).
      */
     public static ContainerNetwork prepare(Plan plan, Path runRoot) {
-        t0();
         Rtnl.Link bridge = null;
         switch (plan.kind()) {
             case BRIDGE -> {
@@ -120,7 +114,6 @@ public final class ContainerNetwork implements HostResource {
             default -> { }
         }
         PortProxy proxy = plan.ports().isEmpty() ? null : PortProxy.bind(plan.ports());
-        t("prepare");
         ContainerNetwork n = new ContainerNetwork(plan, runRoot.resolve("net"), proxy);
         n.bridgeLink = bridge;
         return n;
@@ -191,17 +184,12 @@ public final class ContainerNetwork implements HostResource {
             }
             case BRIDGE -> {
                 vethName = "mdk" + id.substring(0, 12);
-                t("create start");
                 Ipam leases = ensureBridge();
-                t("ensureBridge");
                 Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), netRoot.resolve("iptables.lock"));
-                t("nat");
                 address = leases.allocate(entryDir, vethName, plan.fixedAddress());
-                t("allocate");
                 ipam = leases;
                 writeRecord(leases, address);
                 writeEtc(hostname, address);
-                t("files");
             }
             case VETH -> {
                 vethName = "mdk" + id.substring(0, 12);
@@ -281,12 +269,10 @@ public final class ContainerNetwork implements HostResource {
             }
             case HOST -> { }
             case BRIDGE -> {
-                t0();
                 // The container's socket is opened by the netns thread while this one makes the veth pair.
                 CompletableFuture<Integer> inside = NetnsSockets.request(pid);
                 try (NetlinkSocket host = NetlinkSocket.open("host")) {
                     host.execute(Rtnl.createVeth(vethName, bridgeIndex, "eth0", mac(address), pid));
-                    t("veth created");
                 } catch (RuntimeException e) {
                     NetnsSockets.discard(inside);
                     throw e;
@@ -316,7 +302,6 @@ public final class ContainerNetwork implements HostResource {
 
     private static void configureContainer(CompletableFuture<Integer> socket, int pid, Ipv4 local, int peer, int gateway) {
         try (NetlinkSocket c = NetlinkSocket.adopt(NetnsSockets.await(socket), "container pid " + pid)) {
-            t("container socket");
             Rtnl.Link eth0 = Rtnl.findLink(c, "eth0");
             if (eth0 == null) {
                 throw new IllegalStateException("eth0 is missing in the network namespace of pid " + pid
@@ -325,7 +310,6 @@ public final class ContainerNetwork implements HostResource {
             c.execute(List.of(Rtnl.setUp(1, "lo"), Rtnl.setUp(eth0.index(), "eth0"),
                     Rtnl.addAddress(eth0.index(), "eth0", local, peer),
                     Rtnl.addDefaultRoute(eth0.index(), "eth0", gateway)));
-            t("configured");
         }
     }
 

@@ -182,7 +182,6 @@ final class NetlinkSocket implements AutoCloseable {
     }
 
     private void send(long len, NlRequest first) {
-        if (System.getenv("MDOCKER_NLDEBUG") != null) { System.err.println("NL " + first.description() + ": " + java.util.HexFormat.of().formatHex(tx.asSlice(0, len).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE))); }
         long sent = Posix.sendto(fd, tx, len, kernel, "netlink " + where + ": " + first.description());
         if (sent != len) {
             throw new ErrnoException("sendto(netlink " + where + ": " + first.description() + ") sent " + sent
