@@ -451,7 +451,9 @@ public final class RunningContainer implements AutoCloseable {
 
     /**
      * Kills the container if it still runs, reaps it, and removes everything made for it: its
-     * writable layer and directories, its state record, its descriptors. Idempotent.
+     * writable layer and directories, its state record, its descriptors, its published ports.
+     * Its veth pair goes with its network namespace (the kernel removes it, milliseconds later);
+     * its address is leased again only once the pair is gone. Idempotent.
      */
     @Override
     public void close() {
