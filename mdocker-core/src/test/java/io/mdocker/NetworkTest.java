@@ -43,7 +43,8 @@ class NetworkTest {
     static void cleanUp() {
         NetFixtures.cleanUp(ipForwardBefore);
         assertThat(NetFixtures.host("ip", "-o", "link", "show", BRIDGE)).as("test bridge removed").doesNotContain(BRIDGE + ":");
-        assertThat(NetFixtures.iptablesRules()).as("test rules removed").noneMatch(r -> r.contains("10.201."));
+        assertThat(NetFixtures.iptablesRules()).as("test rules removed").noneMatch(r -> r.contains(NetFixtures.SUBNET)
+                || r.contains(NetFixtures.VETH_CONTAINER + "/32") || r.contains(NetFixtures.VETH_SUBNET));
     }
 
     private static Container.Builder onBridge() {
