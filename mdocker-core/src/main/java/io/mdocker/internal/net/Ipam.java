@@ -51,27 +51,57 @@ final class Ipam {
      */
     int allocate(Path owner, String veth, int wanted) {
         return HostLock.with(dir.resolve("lock"), () -> {
-            Set<String> taken = leased();
-            int first = subnet.address() + 1;
-            int last = subnet.broadcast() - 1;
+            // Lease files are only named here; their contents are read (and stale ones reclaimed)
+            // only when the wanted address is taken or no address is free.
+            Set<String> taken = names();
             if (wanted != 0) {
-                if (taken.contains(Ipv4.format(wanted))) {
+                if (taken.contains(Ipv4.format(wanted)) && held().contains(Ipv4.format(wanted))) {
                     throw new IllegalStateException("address " + Ipv4.format(wanted) + " is already leased to another container on "
                             + subnet + " (" + holder(wanted) + ")");
                 }
                 write(wanted, owner, veth);
                 return wanted;
             }
-            for (long a = first & 0xffffffffL; a <= (last & 0xffffffffL); a++) {
-                int address = (int) a;
-                if (address != gateway && !taken.contains(Ipv4.format(address))) {
-                    write(address, owner, veth);
-                    return address;
-                }
+            int free = lowestFree(taken);
+            if (free == 0) {
+                taken = held();
+                free = lowestFree(taken);
             }
-            throw new IllegalStateException("no free address left in " + subnet + ": " + taken.size()
-                    + " are leased (leases in " + dir + "; 'mdocker gc' removes those of dead containers)");
+            if (free == 0) {
+                throw new IllegalStateException("no free address left in " + subnet + ": " + taken.size()
+                        + " are leased (leases in " + dir + "; 'mdocker gc' removes those of dead containers)");
+            }
+            write(free, owner, veth);
+            return free;
         });
+    }
+
+    private int lowestFree(Set<String> taken) {
+        long first = (subnet.address() + 1) & 0xffffffffL;
+        long last = (subnet.broadcast() - 1) & 0xffffffffL;
+        for (long a = first; a <= last; a++) {
+            int address = (int) a;
+            if (address != gateway && !taken.contains(Ipv4.format(address))) {
+                return address;
+            }
+        }
+        return 0;
+    }
+
+    /** The names of the lease files. */
+    private Set<String> names() {
+        Set<String> names = new HashSet<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path lease : ds) {
+                names.add(lease.getFileName().toString());
+            }
+        } catch (NoSuchFileException e) {
+            return names;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading address leases in " + dir + ": " + e.getMessage(), e);
+        }
+        names.remove("lock");
+        return names;
     }
 
     /** Gives the lease back if {@code owner} still holds it. */
@@ -96,7 +126,7 @@ final class Ipam {
     }
 
     /** Addresses held: by a container whose entry exists, or whose veth still exists; the other leases are deleted. */
-    private Set<String> leased() {
+    private Set<String> held() {
         Set<String> taken = new HashSet<>();
         NetlinkSocket links = null;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
