@@ -185,7 +185,8 @@ public final class ContainerNetwork implements HostResource {
             case BRIDGE -> {
                 vethName = "mdk" + id.substring(0, 12);
                 Ipam leases = ensureBridge();
-                Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), netRoot.resolve("iptables.lock"));
+                // under the bridge's lease lock: the one lock every runtime using this bridge shares
+                Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), leases.dir().resolve("lock"));
                 address = leases.allocate(entryDir, vethName, plan.fixedAddress());
                 ipam = leases;
                 writeRecord(leases, address);
