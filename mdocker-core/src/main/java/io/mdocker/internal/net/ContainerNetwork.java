@@ -36,9 +36,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *       the default route; then the port proxy starts.
  * </ol>
  *
- * {@code close()} stops the proxy, deletes the veth pair, gives the lease back and deletes the
- * files; the bridge and the NAT rules stay, as Docker's do. After a killed JVM,
- * {@link #removeLeftovers} does the same from the record.
+ * {@code close()} stops the proxy and deletes the files; the veth pair goes with the container's
+ * namespace and the lease comes back once it has gone ({@link LinkReaper}). The bridge and the
+ * NAT rules stay, as Docker's do. After a killed JVM, {@link #removeLeftovers} deletes the pair
+ * and gives the lease back, from the record.
  */
 public final class ContainerNetwork implements HostResource {
     /** The modes, as the public Network has them. */
