@@ -23,7 +23,7 @@ final class NetworkPlans {
         ContainerNetwork.Plan plan = new ContainerNetwork.Plan(kind, n.bridgeName(), n.gatewayIpv4(),
                 n.fixedAddressValue(), n.hostIpv4(), n.containerIpv4(), ports);
         try {
-            return ContainerNetwork.prepare(plan, spec.runtime().runRoot());
+            return ContainerNetwork.prepare(plan, spec.runtime().runRoot(), spec.runtime().libRoot());
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (RuntimeException e) {

@@ -123,7 +123,7 @@ public final class RunningContainer implements AutoCloseable {
         List<HostResource> resources = new ArrayList<>();
         resources.add(network);
         try {
-            network.create(id, entry.dir(), spec.hostname() != null ? spec.hostname() : id.substring(0, 12));
+            network.create(id, entry.dir(), spec.hostname() != null ? spec.hostname() : id.substring(0, 12), spec.layers());
         } catch (RuntimeException e) {
             closeAll(resources);
             entry.close();
@@ -193,6 +193,9 @@ public final class RunningContainer implements AutoCloseable {
         }
         for (Map.Entry<String, String> e : environment(spec).entrySet()) {
             config.string(Protocol.T_ENV, e.getKey() + "=" + e.getValue());
+        }
+        for (Path layer : network.layers()) { // the binds' mount points, above the image
+            config.string(Protocol.T_LOWER, layer.toString());
         }
         for (Path layer : spec.layers()) {
             config.string(Protocol.T_LOWER, layer.toString());

@@ -89,6 +89,8 @@ class NetworkTest {
                 "ip -o -4 addr show eth0; ip route; cat /sys/class/net/eth0/address /etc/hosts /etc/resolv.conf; "
                         + "cat /etc/hostname")) {
             assertThat(c.waitFor()).isZero();
+            // the mount points come from the shared init layer: nothing was written into the container's own layer
+            assertThat(Fixtures.RUNTIME.libRoot().resolve("containers").resolve(c.id()).resolve("upper/etc")).doesNotExist();
             String ip = c.ipAddress().orElseThrow();
             assertThat(ip).startsWith("10.201.0.").isNotEqualTo("10.201.0.1");
             String out = new String(readAll(c), StandardCharsets.UTF_8);
@@ -103,6 +105,20 @@ class NetworkTest {
                     Integer.parseInt(octets[1]), Integer.parseInt(octets[2]), Integer.parseInt(octets[3])));
         }
         assertThat(NetFixtures.host("ip", "-o", "link", "show", BRIDGE)).contains("UP").contains("alias mdocker leases");
+    }
+
+    @Test
+    void anImageWhoseEtcIsASymbolicLinkKeepsIt() throws IOException {
+        Path top = Fixtures.TARGET.resolve("etc-symlink-layer");
+        if (!Files.exists(top)) {
+            Files.createDirectories(top.resolve("conf"));
+            Files.writeString(top.resolve("conf/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
+            Files.createSymbolicLink(top.resolve("etc"), Path.of("conf"));
+        }
+        ExecResult r = Fixtures.container().layers(List.of(top, Fixtures.rootfs())).network(NetFixtures.bridge()).hostname("linked")
+                .run("/bin/sh", "-c", "readlink /etc; cat /etc/passwd; grep linked /etc/hosts");
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        assertThat(r.stdout()).startsWith("conf\nroot:x:0:0:root:/root:/bin/sh\n").contains("\tlinked");
     }
 
     private static byte[] readAll(RunningContainer c) {

@@ -75,6 +75,8 @@ public final class ContainerNetwork implements HostResource {
     private int address;
     private int bridgeIndex;
     private Rtnl.Link bridgeLink; // from prepare: the bridge, when it exists, is checked and up
+    private Path libNet; // <lib root>/net: the init layer
+    private Path initLayer; // the top-most lower layer, or null
     private final List<Bind> binds = new ArrayList<>();
     private final List<Path> files = new ArrayList<>();
     private boolean closed;
@@ -90,7 +92,7 @@ public final class ContainerNetwork implements HostResource {
      * created. {@code runRoot} is the runtime's run root (leases and locks go under its
      * {@code net/}).
      */
-    public static ContainerNetwork prepare(Plan plan, Path runRoot) {
+    public static ContainerNetwork prepare(Plan plan, Path runRoot, Path libRoot) {
         Rtnl.Link bridge = null;
         switch (plan.kind()) {
             case BRIDGE -> {
@@ -117,6 +119,7 @@ public final class ContainerNetwork implements HostResource {
         PortProxy proxy = plan.ports().isEmpty() ? null : PortProxy.bind(plan.ports());
         ContainerNetwork n = new ContainerNetwork(plan, runRoot.resolve("net"), proxy);
         n.bridgeLink = bridge;
+        n.libNet = libRoot.resolve("net");
         return n;
     }
 
@@ -172,11 +175,15 @@ public final class ContainerNetwork implements HostResource {
     }
 
     /**
-     * Step 2, for the container {@code id} whose state entry is {@code entryDir}: the bridge if
-     * needed, NAT, the lease, the recovery record and the container's /etc files.
+     * Step 2, for the container {@code id} whose state entry is {@code entryDir} and whose
+     * image is {@code layers} (top-most first): the bridge if needed, NAT, the lease, the
+     * recovery record and the container's /etc files.
      */
-    public void create(String id, Path entryDir, String hostname) {
+    public void create(String id, Path entryDir, String hostname, List<Path> layers) {
         this.entryDir = entryDir;
+        if (plan.kind() != Kind.NONE && etcIsADirectory(layers)) {
+            initLayer = InitLayer.ensure(libNet);
+        }
         switch (plan.kind()) {
             case NONE -> { }
             case HOST -> {
@@ -258,6 +265,32 @@ public final class ContainerNetwork implements HostResource {
     /** The files to bind read-only into the container (its /etc/hosts, /etc/hostname, /etc/resolv.conf). */
     public List<Bind> binds() {
         return List.copyOf(binds);
+    }
+
+    /**
+     * Layers to put above the image's (top-most first): the init layer holding the binds' mount
+     * points, so that mounting them writes nothing into the container's writable layer.
+     */
+    public List<Path> layers() {
+        return initLayer == null ? List.of() : List.of(initLayer);
+    }
+
+    /**
+     * Whether the image's /etc is a directory (or absent): an init layer's /etc directory would
+     * hide an /etc that is a symbolic link, so then the mount points are made in the writable
+     * layer instead.
+     */
+    private static boolean etcIsADirectory(List<Path> layers) {
+        for (Path layer : layers) {
+            Path etc = layer.resolve("etc");
+            if (Files.isSymbolicLink(etc)) {
+                return false;
+            }
+            if (Files.isDirectory(etc, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                return true;
+            }
+        }
+        return true;
     }
 
     /** Step 3: the links, addresses and routes, once the container's pid 1 exists. */
@@ -418,7 +451,27 @@ public final class ContainerNetwork implements HostResource {
                 """ + Ipv4.format(ip) + "\t" + hostname + "\n";
         writeFile("hosts", "/etc/hosts", hosts);
         writeFile("hostname", "/etc/hostname", hostname + "\n");
-        writeFile("resolv.conf", "/etc/resolv.conf", containerResolvConf());
+        binds.add(new Bind(sharedResolvConf(), "/etc/resolv.conf"));
+    }
+
+    /**
+     * One resolv.conf for every container of the run root, named after its content: a new
+     * content gets a new file, so containers running with the old one keep it.
+     */
+    private Path sharedResolvConf() {
+        String content = containerResolvConf();
+        Path f = netRoot.resolve("resolv-" + Integer.toHexString(content.hashCode()) + ".conf");
+        if (!Files.isRegularFile(f)) {
+            try {
+                Files.createDirectories(netRoot);
+                Path tmp = Files.createTempFile(netRoot, ".resolv", ".tmp");
+                Files.writeString(tmp, content, StandardCharsets.UTF_8);
+                Files.move(tmp, f, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                throw new UncheckedIOException("writing " + f + ": " + e.getMessage(), e);
+            }
+        }
+        return f;
     }
 
     /**
