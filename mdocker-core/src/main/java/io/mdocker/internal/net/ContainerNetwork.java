@@ -13,8 +13,8 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -63,8 +63,16 @@ public final class ContainerNetwork implements HostResource {
     private static final String RECORD = "network";
     private static final String LEASES_ALIAS_PREFIX = "mdocker leases ";
     private static final SecureRandom RANDOM = new SecureRandom();
-    /** Bridges this JVM has checked (name and ifindex): their address is not checked again. */
-    private static final Set<String> CHECKED_BRIDGES = ConcurrentHashMap.newKeySet();
+    /**
+     * Bridges this JVM has checked or made, up and holding their address, by name and address:
+     * later containers use them without asking the kernel again (a veth pair that cannot be
+     * attached drops the entry, so the next container looks afresh).
+     */
+    private static final Map<String, Rtnl.Link> KNOWN_BRIDGES = new ConcurrentHashMap<>();
+
+    private static String key(String bridge, Ipv4 gateway) {
+        return bridge + " " + gateway;
+    }
 
     private final Plan plan;
     private final Path netRoot;
@@ -97,8 +105,11 @@ public final class ContainerNetwork implements HostResource {
         switch (plan.kind()) {
             case BRIDGE -> {
                 Nat.iptables();
-                try (NetlinkSocket s = NetlinkSocket.open("host")) {
-                    bridge = checkBridge(s, plan.bridge(), plan.gateway());
+                bridge = KNOWN_BRIDGES.get(key(plan.bridge(), plan.gateway()));
+                if (bridge == null) {
+                    try (NetlinkSocket s = NetlinkSocket.open("host")) {
+                        bridge = checkBridge(s, plan.bridge(), plan.gateway());
+                    }
                 }
             }
             case VETH -> {
@@ -133,9 +144,6 @@ public final class ContainerNetwork implements HostResource {
             checkNoOverlap(s, gateway.network(), 0, "subnet of bridge " + name);
             return null;
         }
-        if (CHECKED_BRIDGES.contains(name + "#" + link.index())) {
-            return link.isUp() ? link : null;
-        }
         if (!"bridge".equals(link.kind())) {
             throw new IllegalArgumentException("interface " + name + " exists and is "
                     + (link.kind() == null ? "not a bridge" : "a " + link.kind() + ", not a bridge")
@@ -155,8 +163,11 @@ public final class ContainerNetwork implements HostResource {
             checkNoOverlap(s, gateway.network(), link.index(), "subnet of bridge " + name);
             return null;
         }
-        CHECKED_BRIDGES.add(name + "#" + link.index());
-        return link.isUp() ? link : null;
+        if (!link.isUp()) {
+            return null;
+        }
+        KNOWN_BRIDGES.put(key(name, gateway), link);
+        return link;
     }
 
     /** No route of the main table but the default and those through {@code ownIndex} may overlap {@code net}. */
@@ -181,8 +192,8 @@ public final class ContainerNetwork implements HostResource {
      */
     public void create(String id, Path entryDir, String hostname, List<Path> layers) {
         this.entryDir = entryDir;
-        if (plan.kind() != Kind.NONE && etcIsADirectory(layers)) {
-            initLayer = InitLayer.ensure(libNet);
+        if ((plan.kind() == Kind.BRIDGE || plan.kind() == Kind.VETH) && etcIsADirectory(layers)) {
+            initLayer = InitLayer.ensure(libNet, containerResolvConf());
         }
         switch (plan.kind()) {
             case NONE -> { }
@@ -230,20 +241,15 @@ public final class ContainerNetwork implements HostResource {
                     String mine = LEASES_ALIAS_PREFIX + defaultDir.toAbsolutePath();
                     s.execute(List.of(Rtnl.setAlias(link.index(), plan.bridge(), mine),
                             Rtnl.addAddress(link.index(), plan.bridge(), plan.gateway(), 0)));
-                    CHECKED_BRIDGES.add(plan.bridge() + "#" + link.index());
-                    bridgeIndex = link.index();
-                    return mine;
+                    return known(link, mine);
                 }
                 if (!link.isUp()) {
                     s.execute(Rtnl.setUp(link.index(), plan.bridge()));
                 }
-                if (!CHECKED_BRIDGES.contains(plan.bridge() + "#" + link.index())) {
-                    // an existing bridge without an address (made by hand) gets ours
-                    s.execute(Rtnl.addAddress(link.index(), plan.bridge(), plan.gateway(), 0), Linux.EEXIST());
-                    CHECKED_BRIDGES.add(plan.bridge() + "#" + link.index());
-                }
-                bridgeIndex = link.index();
-                return link.alias();
+                // an existing bridge without its address (made by hand, or by a runtime that died
+                // before adding it) gets ours; prepare checked it holds no other
+                s.execute(Rtnl.addAddress(link.index(), plan.bridge(), plan.gateway(), 0), Linux.EEXIST());
+                return known(link, link.alias());
             }
         });
         return allocator(alias, defaultDir);
@@ -252,6 +258,14 @@ public final class ContainerNetwork implements HostResource {
     private String usePrepared() {
         bridgeIndex = bridgeLink.index();
         return bridgeLink.alias();
+    }
+
+    /** Records a bridge made ready (up, with its address) for this and later containers. */
+    private String known(Rtnl.Link link, String alias) {
+        bridgeIndex = link.index();
+        KNOWN_BRIDGES.put(key(plan.bridge(), plan.gateway()),
+                new Rtnl.Link(link.index(), link.name(), "bridge", alias, 0, link.flags() | Linux.IFF_UP()));
+        return alias;
     }
 
     private Ipam allocator(String alias, Path defaultDir) {
@@ -310,6 +324,7 @@ public final class ContainerNetwork implements HostResource {
                     host.execute(Rtnl.createVeth(vethName, bridgeIndex, "eth0", mac(address), pid));
                 } catch (RuntimeException e) {
                     NetnsSockets.discard(inside);
+                    KNOWN_BRIDGES.remove(key(plan.bridge(), plan.gateway())); // gone? the next container looks again
                     throw e;
                 }
                 configureContainer(inside, pid, new Ipv4(address, plan.gateway().prefix()), 0, plan.gateway().address());
@@ -451,27 +466,9 @@ public final class ContainerNetwork implements HostResource {
                 """ + Ipv4.format(ip) + "\t" + hostname + "\n";
         writeFile("hosts", "/etc/hosts", hosts);
         writeFile("hostname", "/etc/hostname", hostname + "\n");
-        binds.add(new Bind(sharedResolvConf(), "/etc/resolv.conf"));
-    }
-
-    /**
-     * One resolv.conf for every container of the run root, named after its content: a new
-     * content gets a new file, so containers running with the old one keep it.
-     */
-    private Path sharedResolvConf() {
-        String content = containerResolvConf();
-        Path f = netRoot.resolve("resolv-" + Integer.toHexString(content.hashCode()) + ".conf");
-        if (!Files.isRegularFile(f)) {
-            try {
-                Files.createDirectories(netRoot);
-                Path tmp = Files.createTempFile(netRoot, ".resolv", ".tmp");
-                Files.writeString(tmp, content, StandardCharsets.UTF_8);
-                Files.move(tmp, f, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            } catch (IOException e) {
-                throw new UncheckedIOException("writing " + f + ": " + e.getMessage(), e);
-            }
+        if (initLayer == null) { // /etc is a symbolic link in the image: no init layer holds resolv.conf
+            writeFile("resolv.conf", "/etc/resolv.conf", containerResolvConf());
         }
-        return f;
     }
 
     /**
@@ -589,7 +586,7 @@ public final class ContainerNetwork implements HostResource {
         } catch (ErrnoException e) {
             throw new IllegalStateException("removing bridge " + name + ": " + e.getMessage(), e);
         }
-        CHECKED_BRIDGES.removeIf(k -> k.startsWith(name + "#"));
+        KNOWN_BRIDGES.keySet().removeIf(k -> k.startsWith(name + " "));
         Nat.remove(Nat.bridgeRules(name, gateway));
     }
 

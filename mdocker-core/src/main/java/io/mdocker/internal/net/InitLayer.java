@@ -2,6 +2,7 @@ package io.mdocker.internal.net;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -12,16 +13,18 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A read-only overlay layer, shared by every networked container of a lib root, that holds empty
- * {@code /etc/hosts}, {@code /etc/hostname} and {@code /etc/resolv.conf}: the mount points of the
- * files bound there (Docker's "init layer" does the same). Without it, an image lacking those
- * files would have them created in each container's writable layer, with a copy-up of
- * {@code /etc}, and deleted again afterwards.
+ * A read-only overlay layer, shared by the networked containers of a lib root, above their image:
+ * it holds {@code /etc/resolv.conf} (the same for every container: the host's, without loopback
+ * name servers) and empty {@code /etc/hosts} and {@code /etc/hostname}, the mount points of the
+ * per-container files bound there (Docker's "init layer" plays the same part). Without it, an
+ * image lacking those files would get them in each container's writable layer, with a copy-up
+ * of {@code /etc}, deleted again afterwards; and resolv.conf would be one more bind mount.
  *
- * <pre>&lt;lib root&gt;/net/init/etc/{hosts,hostname,resolv.conf}</pre>
+ * <pre>&lt;lib root&gt;/net/init-&lt;hash of resolv.conf&gt;/etc/{hosts,hostname,resolv.conf}</pre>
  *
- * Made once, beside its final name and renamed into place, so a concurrent runtime never sees
- * half of it. Thread-safe.
+ * One layer per resolv.conf content: when the host's changes, new containers get a new layer and
+ * running ones keep theirs. Made beside its final name and renamed into place, so a concurrent
+ * runtime never sees half of one. Thread-safe.
  */
 final class InitLayer {
     private InitLayer() {}
@@ -29,14 +32,16 @@ final class InitLayer {
     static final List<String> FILES = List.of("hosts", "hostname", "resolv.conf");
     private static final ConcurrentHashMap<Path, Path> MADE = new ConcurrentHashMap<>();
 
-    /** The init layer under {@code libNet}, made if missing. */
-    static Path ensure(Path libNet) {
-        return MADE.computeIfAbsent(libNet, InitLayer::make);
+    /** The init layer under {@code libNet} with this {@code resolvConf}, made if missing. */
+    static Path ensure(Path libNet, String resolvConf) {
+        String hash = Integer.toHexString(resolvConf.hashCode());
+        Path layer = libNet.resolve("init-" + hash);
+        return MADE.computeIfAbsent(layer, l -> make(l, resolvConf));
     }
 
-    private static Path make(Path libNet) {
-        Path layer = libNet.resolve("init");
-        if (complete(layer)) {
+    private static Path make(Path layer, String resolvConf) {
+        Path libNet = layer.getParent();
+        if (complete(layer, resolvConf)) {
             return layer;
         }
         Path tmp = libNet.resolve(".init-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
@@ -48,12 +53,13 @@ final class InitLayer {
                 Path p = Files.createFile(tmp.resolve("etc").resolve(f));
                 Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
             }
+            Files.writeString(tmp.resolve("etc/resolv.conf"), resolvConf, StandardCharsets.UTF_8);
             try {
                 Files.move(tmp, layer, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
                 // another runtime was first
             } catch (IOException e) {
-                if (!complete(layer)) {
+                if (!complete(layer, resolvConf)) {
                     throw e; // a rename onto a non-empty directory fails with ENOTEMPTY: someone else's layer
                 }
             }
@@ -62,18 +68,23 @@ final class InitLayer {
         } finally {
             io.mdocker.internal.fs.ContainerDirs.deleteTree(tmp);
         }
-        if (!complete(layer)) {
-            throw new IllegalStateException("the init layer " + layer + " is incomplete: expected etc/" + FILES);
+        if (!complete(layer, resolvConf)) {
+            throw new IllegalStateException("the init layer " + layer + " is incomplete: expected etc/" + FILES
+                    + " with the resolv.conf it is named after");
         }
         return layer;
     }
 
-    private static boolean complete(Path layer) {
+    private static boolean complete(Path layer, String resolvConf) {
         for (String f : FILES) {
             if (!Files.isRegularFile(layer.resolve("etc").resolve(f))) {
                 return false;
             }
         }
-        return true;
+        try {
+            return Files.readString(layer.resolve("etc/resolv.conf"), StandardCharsets.UTF_8).equals(resolvConf);
+        } catch (IOException e) {
+            return false;
+        }
     }
 }

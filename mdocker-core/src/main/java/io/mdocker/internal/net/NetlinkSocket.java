@@ -23,7 +23,8 @@ import java.util.List;
  * <p>Owned by one thread from open to close (its buffers live in a confined arena).
  */
 final class NetlinkSocket implements AutoCloseable {
-    private static final int BUFFER = 64 * 1024;
+    /** A dump's datagrams are at most 32 KiB (the kernel's limit for one dump skb); requests are smaller. */
+    private static final int BUFFER = 32 * 1024;
 
     private final int fd;
     private final String where;
