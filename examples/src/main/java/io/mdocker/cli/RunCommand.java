@@ -117,11 +117,10 @@ final class RunCommand implements Callable<Integer> {
         Container spec = b.build();
 
         try (RunningContainer c = spec.start()) {
-            for (PortMapping asked : spec.ports()) {
-                if (asked.hostPort() == 0) { // the user cannot know it otherwise
-                    c.ports().stream().filter(p -> p.containerPort() == asked.containerPort()
-                            && java.util.Objects.equals(p.hostIp(), asked.hostIp()))
-                            .forEach(p -> System.err.println("mdocker: published " + p));
+            List<PortMapping> bound = c.ports(); // in the order asked for
+            for (int i = 0; i < bound.size(); i++) {
+                if (spec.ports().get(i).hostPort() == 0) { // a free port: the user cannot know it otherwise
+                    System.err.println("mdocker: published " + bound.get(i));
                 }
             }
             forwardSignals(c);

@@ -4,7 +4,6 @@ import io.mdocker.bindings.Linux;
 import io.mdocker.bindings.nlmsgerr;
 import io.mdocker.bindings.nlmsghdr;
 import io.mdocker.bindings.sockaddr_nl;
-import io.mdocker.internal.sys.Errno;
 import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Posix;
 
@@ -235,11 +234,6 @@ final class NetlinkSocket implements AutoCloseable {
             }
         }
         return false;
-    }
-
-    /** The errno text for messages that are not exceptions. */
-    static String describe(int errno) {
-        return Errno.describe(errno);
     }
 
     @Override
