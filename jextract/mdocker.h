@@ -9,7 +9,7 @@
 #ifndef MDOCKER_JEXTRACT_H
 #define MDOCKER_JEXTRACT_H
 
-/* memfd_create, pipe2, POSIX_SPAWN_SETSID, addclosefrom_np, F_ADD_SEALS, strerror*_np */
+/* memfd_create, pipe2, POSIX_SPAWN_SETSID, addclosefrom_np, F_ADD_SEALS, strerror*_np, setns */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -29,5 +29,12 @@
 #include <sched.h>
 #include <sys/resource.h>
 #include <linux/capability.h>
+/* networking: rtnetlink (links, addresses, routes) and the interface flags */
+#include <net/if.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/if_addr.h>
+#include <linux/veth.h>
 
 #endif /* MDOCKER_JEXTRACT_H */

@@ -72,6 +72,8 @@ public final class Container {
     private final Map<String, String> tmpfs;
     private final List<Ulimit> ulimits;
     private final Resources resources;
+    private final Network network;
+    private final List<PortMapping> ports;
 
     private Container(Builder b) {
         this.layers = List.copyOf(b.layers);
@@ -100,6 +102,8 @@ public final class Container {
         this.tmpfs = Collections.unmodifiableMap(new LinkedHashMap<>(b.tmpfs));
         this.ulimits = List.copyOf(b.ulimits.values());
         this.resources = b.resources;
+        this.network = b.network;
+        this.ports = List.copyOf(b.ports);
     }
 
     public static Builder builder() {
@@ -249,6 +253,16 @@ public final class Container {
         return resources;
     }
 
+    /** The container's network (default {@link Network#none()}). */
+    public Network network() {
+        return network;
+    }
+
+    /** The published ports as asked for (host port 0: any free port). */
+    public List<PortMapping> ports() {
+        return ports;
+    }
+
     /** Checks the host side again: the rootfs layers and bind sources must exist. */
     void checkHost() {
         for (Path layer : layers) {
@@ -313,6 +327,8 @@ public final class Container {
         private final Map<String, String> tmpfs = new LinkedHashMap<>();
         private final Map<String, Ulimit> ulimits = new LinkedHashMap<>();
         private Resources resources = Resources.NONE;
+        private Network network = Network.none();
+        private final List<PortMapping> ports = new ArrayList<>();
 
         private Builder() {}
 
@@ -343,6 +359,8 @@ public final class Container {
             tmpfs.putAll(c.tmpfs);
             c.ulimits.forEach(u -> ulimits.put(u.name(), u));
             resources = c.resources;
+            network = c.network;
+            ports.addAll(c.ports);
         }
 
         /** The root filesystem: one directory, the overlay's only lower layer. It is never written. */
@@ -711,11 +729,49 @@ public final class Container {
             return this;
         }
 
+        /** The container's network: {@link Network#none()} (default), host, bridge or veth. */
+        public Builder network(Network n) {
+            network = Objects.requireNonNull(n, "network");
+            return this;
+        }
+
+        /** Publishes {@code containerPort} on {@code hostPort} (0: any free port) of every host address. */
+        public Builder publish(int hostPort, int containerPort) {
+            return publish(new PortMapping(null, hostPort, containerPort));
+        }
+
+        /** Publishes {@code containerPort} on {@code hostPort} (0: any free port) of the host address {@code hostIp}. */
+        public Builder publish(String hostIp, int hostPort, int containerPort) {
+            return publish(new PortMapping(Objects.requireNonNull(hostIp, "hostIp"), hostPort, containerPort));
+        }
+
+        /** Parses Docker's {@code -p}: {@code 8080:80}, {@code 127.0.0.1:0:80}, {@code 80} ... */
+        public Builder publish(String spec) {
+            return publish(PortMapping.parse(spec));
+        }
+
+        public Builder publish(PortMapping mapping) {
+            Objects.requireNonNull(mapping, "mapping");
+            for (PortMapping p : ports) {
+                if (p.hostPort() != 0 && p.hostPort() == mapping.hostPort()
+                        && (p.hostIp() == null || mapping.hostIp() == null || p.hostIp().equals(mapping.hostIp()))) {
+                    throw new IllegalArgumentException("host port " + mapping.hostPort() + " is published twice ("
+                            + p + " and " + mapping + "): expected each host port once");
+                }
+            }
+            ports.add(mapping);
+            return this;
+        }
+
         public Container build() {
             if (layers.isEmpty()) {
                 throw new IllegalArgumentException("no rootfs: call rootfs(dir) with the container's root filesystem");
             }
             resources.checkCombination();
+            if (!ports.isEmpty() && !network.hasAddress()) {
+                throw new IllegalArgumentException("published port " + ports.get(0) + " needs a bridge or veth network, "
+                        + "but the network is " + network + ": expected network(Network.bridge()) or no published ports");
+            }
             return new Container(this);
         }
 

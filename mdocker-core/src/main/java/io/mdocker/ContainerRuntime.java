@@ -60,8 +60,8 @@ public final class ContainerRuntime {
 
     /**
      * Removes what containers of dead JVMs left on these roots: kills their mdocker-init if it
-     * still runs, removes their directories and records. Containers of live JVMs, this one
-     * included, are not touched. Returns the ids of the containers removed.
+     * still runs, removes their veth pairs, address leases, directories and records. Containers
+     * of live JVMs, this one included, are not touched. Returns the ids of the containers removed.
      */
     public List<String> gc() {
         recovered.set(true);

@@ -7,6 +7,8 @@ import io.mdocker.internal.cgroup.CgroupLayout;
 import io.mdocker.internal.cgroup.CgroupStats;
 import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
+import io.mdocker.internal.net.ContainerNetwork;
+import io.mdocker.internal.net.PortProxy;
 import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.InitProcess.Redirect;
 import io.mdocker.internal.process.MonitorPool;
@@ -28,6 +30,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -60,6 +63,7 @@ public final class RunningContainer implements AutoCloseable {
     private final List<String> command;
     private final StateStore.Entry entry;
     private final List<HostResource> resources;
+    private final ContainerNetwork network;
     private final InitProcess init;
     private final long startNanos;
     private final ByteArrayOutputStream capturedOut;
@@ -72,11 +76,13 @@ public final class RunningContainer implements AutoCloseable {
     private Boolean oomKilled; // guarded by this
 
     private RunningContainer(String id, List<String> command, StateStore.Entry entry, List<HostResource> resources,
-                             InitProcess init, long startNanos, ByteArrayOutputStream out, ByteArrayOutputStream err) {
+                             ContainerNetwork network, InitProcess init, long startNanos, ByteArrayOutputStream out,
+                             ByteArrayOutputStream err) {
         this.id = id;
         this.command = command;
         this.entry = entry;
         this.resources = resources;
+        this.network = network;
         this.init = init;
         this.startNanos = startNanos;
         this.capturedOut = out;
@@ -106,16 +112,23 @@ public final class RunningContainer implements AutoCloseable {
         long t0 = System.nanoTime();
         spec.checkHost();
         ContainerRuntime.requireRoot();
+        // Checks the network plan against the host and binds published ports: before anything exists.
+        ContainerNetwork network = NetworkPlans.prepare(spec);
         String id = HexFormat.of().formatHex(randomBytes());
         // Checked against the host's cgroup layout before anything exists; recorded with the state.
         ContainerCgroups cgroups;
         try {
             cgroups = ContainerCgroups.plan(CgroupLayout.host(), spec.resources().toSpec(), id, CgroupFs.REAL);
         } catch (UncheckedIOException e) {
+            network.close();
             throw new ContainerException("detecting the cgroup layout: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            network.close();
+            throw e;
         }
         // Host-side resources, made before anything runs and closed in reverse order.
         List<HostResource> resources = new ArrayList<>();
+        resources.add(network);
         ByteArrayOutputStream out = forRun && spec.stdout().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
         ByteArrayOutputStream err = forRun && spec.stderr().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
         // The monitor comes first (usually ready-made, from the pool) so that the state record
@@ -128,6 +141,7 @@ public final class RunningContainer implements AutoCloseable {
                     redirect(spec.stdout(), out), sink(spec.stdout(), out),
                     redirect(spec.stderr(), err), sink(spec.stderr(), err)));
         } catch (RuntimeException e) {
+            network.close();
             throw wrap("starting mdocker-init", e);
         }
         StateStore.Entry entry;
@@ -141,11 +155,17 @@ public final class RunningContainer implements AutoCloseable {
             init.killMonitor();
             init.monitorStatus().join();
             init.close();
+            network.close();
             throw wrap("recording container " + id.substring(0, 12), e);
         }
-        RunningContainer c = new RunningContainer(id, command, entry, resources, init, t0, out, err);
+        RunningContainer c = new RunningContainer(id, command, entry, resources, network, init, t0, out, err);
         LIVE.add(c);
         try {
+            try {
+                network.create(id, entry.dir(), spec.hostname() != null ? spec.hostname() : c.shortId(), spec.layers());
+            } catch (RuntimeException e) {
+                throw wrap("setting up the network of container " + c.shortId(), e);
+            }
             try {
                 cgroups.create(); // removes what it made when it fails
             } catch (RuntimeException e) {
@@ -204,6 +224,9 @@ public final class RunningContainer implements AutoCloseable {
         for (Map.Entry<String, String> e : environment(spec).entrySet()) {
             config.string(Protocol.T_ENV, e.getKey() + "=" + e.getValue());
         }
+        for (Path layer : network.layers()) { // the binds' mount points, above the image
+            config.string(Protocol.T_LOWER, layer.toString());
+        }
         for (Path layer : spec.layers()) {
             config.string(Protocol.T_LOWER, layer.toString());
         }
@@ -215,8 +238,12 @@ public final class RunningContainer implements AutoCloseable {
                 .u32(Protocol.T_UID, spec.uid())
                 .u32(Protocol.T_GID, spec.gid())
                 .u64(Protocol.T_NSFLAGS, Linux.CLONE_NEWNS() | Linux.CLONE_NEWUTS() | Linux.CLONE_NEWIPC()
-                        | Linux.CLONE_NEWPID() | Linux.CLONE_NEWNET() | Linux.CLONE_NEWCGROUP())
+                        | Linux.CLONE_NEWPID() | (network.ownNamespace() ? Linux.CLONE_NEWNET() : 0)
+                        | Linux.CLONE_NEWCGROUP())
                 .u32(Protocol.T_INIT, spec.init() ? 1 : 0);
+        for (ContainerNetwork.Bind b : network.binds()) { // /etc/hosts etc.: the user's binds may cover them
+            config.bind(b.source().toString(), b.target(), true);
+        }
         for (BindMount b : spec.binds()) {
             config.bind(b.source().toString(), b.target(), b.readOnly());
         }
@@ -328,6 +355,27 @@ public final class RunningContainer implements AutoCloseable {
     /** The host pid of the container's pid 1. */
     public int pid() {
         return pid;
+    }
+
+    /** The container's IPv4 address (bridge and veth networks); empty with none and host. */
+    public Optional<String> ipAddress() {
+        return Optional.ofNullable(network.ipAddress());
+    }
+
+    /** The published ports with the host ports actually bound (a 0 asked for is replaced by the free port found). */
+    public List<PortMapping> ports() {
+        return network.ports().stream().map(p -> new PortMapping(p.hostIp(), p.hostPort(), p.containerPort())).toList();
+    }
+
+    /** The host port that forwards to {@code containerPort}. */
+    public int mappedPort(int containerPort) {
+        for (PortProxy.Bound p : network.ports()) {
+            if (p.containerPort() == containerPort) {
+                return p.hostPort();
+            }
+        }
+        throw new IllegalArgumentException("container port " + containerPort + " is not published: the published ports are "
+                + ports());
     }
 
     /** The command as started. */
@@ -492,7 +540,9 @@ public final class RunningContainer implements AutoCloseable {
 
     /**
      * Kills the container if it still runs, reaps it, and removes everything made for it: its
-     * writable layer and directories, its state record, its descriptors. Idempotent.
+     * writable layer and directories, its state record, its descriptors, its published ports.
+     * Its veth pair goes with its network namespace (the kernel removes it, milliseconds later);
+     * its address is leased again only once the pair is gone. Idempotent.
      */
     @Override
     public void close() {

@@ -9,7 +9,8 @@
  *
  * <p>Threading: definitions are immutable and handles thread-safe. One daemon thread per JVM,
  * {@code mdocker-reaper}, reaps every container and drains captured output; output sinks given
- * with {@link io.mdocker.Stdio#to} are called on it and must not block. No type of the Foreign
- * Function &amp; Memory API appears here.
+ * with {@link io.mdocker.Stdio#to} are called on it and must not block. Networking adds two
+ * daemon threads when first used ({@code mdocker-netns}, {@code mdocker-net-reaper}) and virtual
+ * threads for published ports. No type of the Foreign Function &amp; Memory API appears here.
  */
 package io.mdocker;

@@ -75,6 +75,22 @@ class RecoveryTest {
     }
 
     @Test
+    void gcKeepsTheLocksOfThisJvmsContainers() throws Exception {
+        try (RunningContainer c = Fixtures.container().start("/bin/sleep", "60")) {
+            Fixtures.RUNTIME.gc();
+            // fcntl locks are the process's: had gc opened and closed our own lock file, it would
+            // have dropped the lock, and another JVM's recovery would take the container for dead.
+            Path lock = Fixtures.RUNTIME.runRoot().resolve("containers").resolve(c.id()).resolve("lock");
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process probe = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), LockProbe.class.getName(),
+                    lock.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String answer = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            assertThat(probe.waitFor()).isZero();
+            assertThat(answer).isEqualTo("held");
+        }
+    }
+
+    @Test
     void gcLeavesLiveContainersAlone() {
         try (RunningContainer c = Fixtures.container().start("/bin/sleep", "60")) {
             assertThat(Fixtures.RUNTIME.gc()).doesNotContain(c.id());

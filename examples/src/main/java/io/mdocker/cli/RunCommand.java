@@ -7,6 +7,8 @@ import io.mdocker.ContainerException;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.DataSize;
 import io.mdocker.ExecFailedException;
+import io.mdocker.Network;
+import io.mdocker.PortMapping;
 import io.mdocker.RunningContainer;
 import io.mdocker.SeccompProfile;
 import io.mdocker.Signal;
@@ -101,6 +103,25 @@ final class RunCommand implements Callable<Integer> {
                     + "cgroup (default: mdocker below the CLI's cgroup on v1, /mdocker on v2).")
     String cgroupParent;
 
+    @Option(names = "--network", paramLabel = "MODE", defaultValue = "bridge",
+            description = "none (loopback only), host (the host's network) or bridge (default: a veth on the bridge, NAT outbound).")
+    String network;
+
+    @Option(names = {"-p", "--publish"}, paramLabel = "[IP:][HOSTPORT:]PORT",
+            description = "Publish a container TCP port on the host (bridge): 8080:80, 127.0.0.1:0:80 (0: a free port, printed).")
+    List<String> publish = new ArrayList<>();
+
+    @Option(names = "--bridge", paramLabel = "NAME",
+            description = "The bridge to attach to, created when missing (default: " + Network.DEFAULT_BRIDGE + ").")
+    String bridge;
+
+    @Option(names = "--bip", paramLabel = "CIDR",
+            description = "The bridge's address and subnet (default: " + Network.DEFAULT_BRIDGE_ADDRESS + ").")
+    String bridgeAddress;
+
+    @Option(names = "--ip", paramLabel = "ADDRESS", description = "A fixed container address in the bridge's subnet.")
+    String ip;
+
     @Option(names = "--state-root", paramLabel = "DIR",
             description = "Use DIR/lib and DIR/run instead of /var/lib/mdocker and /run/mdocker.")
     Path stateRoot;
@@ -136,6 +157,10 @@ final class RunCommand implements Callable<Integer> {
         }
         applySecurity(b);
         limits(b);
+        b.network(network());
+        for (String p : publish) {
+            b.publish(PortMapping.parse(p));
+        }
         b.command(command.toArray(String[]::new));
         ContainerRuntime.requireRoot();
         if (!Files.exists(rootfs) && rootfs.equals(Path.of("rootfs"))) {
@@ -148,6 +173,12 @@ final class RunCommand implements Callable<Integer> {
         Container spec = b.build();
 
         try (RunningContainer c = spec.start()) {
+            List<PortMapping> bound = c.ports(); // in the order asked for
+            for (int i = 0; i < bound.size(); i++) {
+                if (spec.ports().get(i).hostPort() == 0) { // a free port: the user cannot know it otherwise
+                    System.err.println("mdocker: published " + bound.get(i));
+                }
+            }
             forwardSignals(c);
             int code = c.waitFor();
             if (c.oomKilled()) {
@@ -229,6 +260,21 @@ final class RunCommand implements Callable<Integer> {
         if (cgroupParent != null) {
             b.cgroupParent(cgroupParent);
         }
+    }
+
+    private Network network() {
+        Network n = Network.parse(network);
+        if (n.mode() != Network.Mode.BRIDGE) {
+            if (bridge != null || bridgeAddress != null || ip != null) {
+                throw new IllegalArgumentException("--bridge, --bip and --ip need --network bridge, not " + network);
+            }
+            return n;
+        }
+        if (bridge != null || bridgeAddress != null) {
+            n = Network.bridge(bridge != null ? bridge : Network.DEFAULT_BRIDGE,
+                    bridgeAddress != null ? bridgeAddress : Network.DEFAULT_BRIDGE_ADDRESS);
+        }
+        return ip == null ? n : n.withAddress(ip);
     }
 
     /**

@@ -5,6 +5,7 @@ import io.mdocker.Container;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.DataSize;
 import io.mdocker.ExecResult;
+import io.mdocker.Network;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,23 +18,33 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Start-to-exit latency of {@code /bin/true} in a container: mdocker in-process, plain and with a
- * memory, CPU and pids limit (the two alternate), and in the same run {@code runc run} and
- * {@code bwrap --unshare-all} on the same busybox rootfs, printed as median, p99 and ratios. Not a test: figures from a shared 2-core machine are noisy, which is why
- * every figure is set against the others measured in the same run.
+ * Start-to-exit latency of {@code /bin/true} in a container: mdocker in-process with its
+ * hardened defaults, with all hardening off, with a memory, CPU and pids limit, and with
+ * {@code --network bridge} (the variants take turns, run by run, so all see the same machine),
+ * and in the same run {@code runc run} and {@code bwrap --unshare-all} on the same busybox
+ * rootfs, printed as median, p99 and ratios. Not a test: figures from a shared 2-core machine are
+ * noisy, which is why every figure is set against the others measured in the same run. The
+ * bridge is {@code mdocker0} (created if missing, and kept, as Docker keeps docker0) unless
+ * {@code --bridge NAME --bip CIDR} names another.
  *
- * <pre>sudo ./scripts/bench [--runs N]</pre>
+ * <pre>sudo ./scripts/bench [--runs N] [--bridge NAME --bip CIDR]</pre>
  */
 public final class Benchmark {
     private Benchmark() {}
 
     public static void main(String[] args) throws Exception {
         int runs = 200;
+        String bridge = Network.DEFAULT_BRIDGE;
+        String bip = Network.DEFAULT_BRIDGE_ADDRESS;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--runs") && i + 1 < args.length) {
                 runs = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--bridge") && i + 1 < args.length) {
+                bridge = args[++i];
+            } else if (args[i].equals("--bip") && i + 1 < args.length) {
+                bip = args[++i];
             } else {
-                System.err.println("usage: Benchmark [--runs N]");
+                System.err.println("usage: Benchmark [--runs N] [--bridge NAME --bip CIDR]");
                 System.exit(2);
             }
         }
@@ -45,6 +56,7 @@ public final class Benchmark {
         // cgroup); "plain" turns every piece of that off, to show what the hardening costs.
         Container spec = Container.builder().rootfs(rootfs).runtime(rt).build();
         Container plain = spec.toBuilder().privileged(true).noNewPrivileges(false).build();
+        Container onBridge = spec.toBuilder().network(Network.bridge(bridge, bip)).build();
 
         System.out.printf(Locale.ROOT, "start-to-exit of /bin/true, %d runs each after 20 warm-up runs%n", runs);
         System.out.printf(Locale.ROOT, "kernel %s, %d cpus%n", System.getProperty("os.version"),
@@ -55,10 +67,12 @@ public final class Benchmark {
         long[][] mdocker = measureInterleaved(runs,
                 () -> check(spec.run("/bin/true")),
                 () -> check(plain.run("/bin/true")),
-                () -> check(limited.run("/bin/true")));
+                () -> check(limited.run("/bin/true")),
+                () -> check(onBridge.run("/bin/true")));
         Stats m = Stats.of("mdocker, hardened defaults", mdocker[0]);
         Stats p = Stats.of("  no hardening", mdocker[1]);
         Stats ml = Stats.of("  with memory+cpu+pids", mdocker[2]);
+        Stats b = Stats.of("  with bridge network", mdocker[3]);
 
         List<Stats> others = new ArrayList<>();
         if (onPath("runc")) {
@@ -83,12 +97,16 @@ public final class Benchmark {
         m.print(m);
         p.print(m);
         ml.print(m);
+        b.print(m);
         for (Stats s : others) {
             s.print(m);
         }
-        System.out.printf(Locale.ROOT, "%nhardening (capabilities, no_new_privs, seccomp, masked paths, devices cgroup): "
+        System.out.println();
+        System.out.printf(Locale.ROOT, "hardening (capabilities, no_new_privs, seccomp, masked paths, devices cgroup): "
                 + "%+.2f ms median per container, %.2fx the plain run%n", m.medianMs - p.medianMs, m.medianMs / p.medianMs);
         System.out.printf(Locale.ROOT, "memory+cpu+pids limits: %+.2f ms median per container%n", ml.medianMs - m.medianMs);
+        System.out.printf(Locale.ROOT, "bridge networking (%s %s): %+.2f ms median per container%n",
+                bridge, bip, b.medianMs - m.medianMs);
     }
 
     private static void check(ExecResult r) {

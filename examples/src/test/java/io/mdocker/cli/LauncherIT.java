@@ -15,7 +15,7 @@ class LauncherIT {
         MainTest.prerequisites();
         Path project = Path.of(System.getenv().getOrDefault("MDOCKER_PROJECT_ROOT", "..")).toAbsolutePath().normalize();
         Process p = new ProcessBuilder(project.resolve("mdocker").toString(), "run", "--rootfs", MainTest.ROOTFS.toString(),
-                "--state-root", MainTest.STATE.toString(), "-e", "GREETING=hi",
+                "--state-root", MainTest.STATE.toString(), "--network", "none", "-e", "GREETING=hi",
                 "sh", "-c", "read x; echo $GREETING $x from $(hostname); exit 4")
                 .redirectErrorStream(true).start();
         p.getOutputStream().write("there\n".getBytes(StandardCharsets.UTF_8));

@@ -37,7 +37,8 @@ class MainTest {
     }
 
     private static int run(String... args) {
-        List<String> all = new ArrayList<>(List.of("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString()));
+        List<String> all = new ArrayList<>(List.of("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString(),
+                "--network", "none"));
         all.addAll(List.of(args));
         return Main.execute(all.toArray(String[]::new));
     }
@@ -68,9 +69,9 @@ class MainTest {
     void notFoundIs127AndNotExecutableIs126() {
         String root = ROOTFS.toString();
         String state = STATE.toString();
-        assertThat(stderrOf(127, "run", "--rootfs", root, "--state-root", state, "/bin/bash"))
+        assertThat(stderrOf(127, "run", "--rootfs", root, "--state-root", state, "--network", "none", "/bin/bash"))
                 .isEqualTo("mdocker: executable file not found in rootfs: /bin/bash\n");
-        assertThat(stderrOf(126, "run", "--rootfs", root, "--state-root", state, "/etc/passwd"))
+        assertThat(stderrOf(126, "run", "--rootfs", root, "--state-root", state, "--network", "none", "/etc/passwd"))
                 .isEqualTo("mdocker: permission denied executing /etc/passwd\n");
     }
 

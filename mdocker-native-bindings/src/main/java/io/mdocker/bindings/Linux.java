@@ -1962,6 +1962,444 @@ public class Linux {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    private static class socket {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_INT
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("socket");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int socket(int __domain, int __type, int __protocol)
+     * }
+     */
+    public static FunctionDescriptor socket$descriptor() {
+        return socket.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int socket(int __domain, int __type, int __protocol)
+     * }
+     */
+    public static MethodHandle socket$handle() {
+        return socket.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int socket(int __domain, int __type, int __protocol)
+     * }
+     */
+    public static MemorySegment socket$address() {
+        return socket.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int socket(int __domain, int __type, int __protocol)
+     * }
+     */
+    public static int socket(int __domain, int __type, int __protocol) {
+        var mh$ = socket.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("socket", __domain, __type, __protocol);
+            }
+            return (int)mh$.invokeExact(__domain, __type, __protocol);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bind {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_POINTER,
+            Linux.C_INT
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("bind");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
+     * }
+     */
+    public static FunctionDescriptor bind$descriptor() {
+        return bind.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
+     * }
+     */
+    public static MethodHandle bind$handle() {
+        return bind.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
+     * }
+     */
+    public static MemorySegment bind$address() {
+        return bind.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int bind(int __fd, __CONST_SOCKADDR_ARG __addr, socklen_t __len)
+     * }
+     */
+    public static int bind(int __fd, MemorySegment __addr, int __len) {
+        var mh$ = bind.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bind", __fd, __addr, __len);
+            }
+            return (int)mh$.invokeExact(__fd, __addr, __len);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class sendto {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_LONG,
+            Linux.C_INT,
+            Linux.C_POINTER,
+            Linux.C_LONG,
+            Linux.C_INT,
+            Linux.C_POINTER,
+            Linux.C_INT
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("sendto");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * ssize_t sendto(int __fd, const void *__buf, size_t __n, int __flags, __CONST_SOCKADDR_ARG __addr, socklen_t __addr_len)
+     * }
+     */
+    public static FunctionDescriptor sendto$descriptor() {
+        return sendto.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * ssize_t sendto(int __fd, const void *__buf, size_t __n, int __flags, __CONST_SOCKADDR_ARG __addr, socklen_t __addr_len)
+     * }
+     */
+    public static MethodHandle sendto$handle() {
+        return sendto.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * ssize_t sendto(int __fd, const void *__buf, size_t __n, int __flags, __CONST_SOCKADDR_ARG __addr, socklen_t __addr_len)
+     * }
+     */
+    public static MemorySegment sendto$address() {
+        return sendto.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * ssize_t sendto(int __fd, const void *__buf, size_t __n, int __flags, __CONST_SOCKADDR_ARG __addr, socklen_t __addr_len)
+     * }
+     */
+    public static long sendto(int __fd, MemorySegment __buf, long __n, int __flags, MemorySegment __addr, int __addr_len) {
+        var mh$ = sendto.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("sendto", __fd, __buf, __n, __flags, __addr, __addr_len);
+            }
+            return (long)mh$.invokeExact(__fd, __buf, __n, __flags, __addr, __addr_len);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class recv {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_LONG,
+            Linux.C_INT,
+            Linux.C_POINTER,
+            Linux.C_LONG,
+            Linux.C_INT
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("recv");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * ssize_t recv(int __fd, void *__buf, size_t __n, int __flags)
+     * }
+     */
+    public static FunctionDescriptor recv$descriptor() {
+        return recv.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * ssize_t recv(int __fd, void *__buf, size_t __n, int __flags)
+     * }
+     */
+    public static MethodHandle recv$handle() {
+        return recv.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * ssize_t recv(int __fd, void *__buf, size_t __n, int __flags)
+     * }
+     */
+    public static MemorySegment recv$address() {
+        return recv.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * ssize_t recv(int __fd, void *__buf, size_t __n, int __flags)
+     * }
+     */
+    public static long recv(int __fd, MemorySegment __buf, long __n, int __flags) {
+        var mh$ = recv.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("recv", __fd, __buf, __n, __flags);
+            }
+            return (long)mh$.invokeExact(__fd, __buf, __n, __flags);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class setsockopt {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_POINTER,
+            Linux.C_INT
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("setsockopt");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int setsockopt(int __fd, int __level, int __optname, const void *__optval, socklen_t __optlen)
+     * }
+     */
+    public static FunctionDescriptor setsockopt$descriptor() {
+        return setsockopt.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int setsockopt(int __fd, int __level, int __optname, const void *__optval, socklen_t __optlen)
+     * }
+     */
+    public static MethodHandle setsockopt$handle() {
+        return setsockopt.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int setsockopt(int __fd, int __level, int __optname, const void *__optval, socklen_t __optlen)
+     * }
+     */
+    public static MemorySegment setsockopt$address() {
+        return setsockopt.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int setsockopt(int __fd, int __level, int __optname, const void *__optval, socklen_t __optlen)
+     * }
+     */
+    public static int setsockopt(int __fd, int __level, int __optname, MemorySegment __optval, int __optlen) {
+        var mh$ = setsockopt.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("setsockopt", __fd, __level, __optname, __optval, __optlen);
+            }
+            return (int)mh$.invokeExact(__fd, __level, __optname, __optval, __optlen);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Variadic invoker class for:
+     * {@snippet lang=c :
+     * int open(const char *__file, int __oflag, ...)
+     * }
+     */
+    public static class open {
+        private static final FunctionDescriptor BASE_DESC = FunctionDescriptor.of(
+                Linux.C_INT,
+                Linux.C_POINTER,
+                Linux.C_INT
+            );
+        private static final MemorySegment ADDR = Linux.findOrThrow("open");
+
+        private final MethodHandle handle;
+        private final FunctionDescriptor descriptor;
+        private final MethodHandle spreader;
+
+        private open(MethodHandle handle, FunctionDescriptor descriptor, MethodHandle spreader) {
+            this.handle = handle;
+            this.descriptor = descriptor;
+            this.spreader = spreader;
+        }
+
+        /**
+         * Variadic invoker factory for:
+         * {@snippet lang=c :
+         * int open(const char *__file, int __oflag, ...)
+         * }
+         */
+        public static open makeInvoker(MemoryLayout... layouts) {
+            FunctionDescriptor desc$ = BASE_DESC.appendArgumentLayouts(layouts);
+            Linker.Option fva$ = Linker.Option.firstVariadicArg(BASE_DESC.argumentLayouts().size());
+            var mh$ = Linker.nativeLinker().downcallHandle(ADDR, desc$, fva$);
+            var spreader$ = mh$.asSpreader(Object[].class, layouts.length);
+            return new open(mh$, desc$, spreader$);
+        }
+
+        /**
+         * {@return the address}
+         */
+        public static MemorySegment address() {
+            return ADDR;
+        }
+
+        /**
+         * {@return the specialized method handle}
+         */
+        public MethodHandle handle() {
+            return handle;
+        }
+
+        /**
+         * {@return the specialized descriptor}
+         */
+        public FunctionDescriptor descriptor() {
+            return descriptor;
+        }
+
+        public int apply(MemorySegment __file, int __oflag, Object... x2) {
+            try {
+                if (TRACE_DOWNCALLS) {
+                    traceDowncall("open", __file, __oflag, x2);
+                }
+                return (int)spreader.invokeExact(__file, __oflag, x2);
+            } catch(IllegalArgumentException | ClassCastException ex$)  {
+                throw ex$; // rethrow IAE from passing wrong number/type of args
+            } catch (Throwable ex$) {
+               throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static class setns {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_INT
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("setns");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int setns(int __fd, int __nstype)
+     * }
+     */
+    public static FunctionDescriptor setns$descriptor() {
+        return setns.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int setns(int __fd, int __nstype)
+     * }
+     */
+    public static MethodHandle setns$handle() {
+        return setns.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int setns(int __fd, int __nstype)
+     * }
+     */
+    public static MemorySegment setns$address() {
+        return setns.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int setns(int __fd, int __nstype)
+     * }
+     */
+    public static int setns(int __fd, int __nstype) {
+        var mh$ = setns.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("setns", __fd, __nstype);
+            }
+            return (int)mh$.invokeExact(__fd, __nstype);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static final int POSIX_SPAWN_SETPGROUP = (int)2L;
     /**
      * {@snippet lang=c :
@@ -3086,5 +3524,500 @@ public class Linux {
      */
     public static long RLIM_INFINITY() {
         return RLIM_INFINITY;
+    }
+    private static final int AF_NETLINK = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * #define AF_NETLINK 16
+     * }
+     */
+    public static int AF_NETLINK() {
+        return AF_NETLINK;
+    }
+    private static final int AF_INET = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define AF_INET 2
+     * }
+     */
+    public static int AF_INET() {
+        return AF_INET;
+    }
+    private static final int AF_UNSPEC = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define AF_UNSPEC 0
+     * }
+     */
+    public static int AF_UNSPEC() {
+        return AF_UNSPEC;
+    }
+    private static final int SOCK_RAW = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define SOCK_RAW 3
+     * }
+     */
+    public static int SOCK_RAW() {
+        return SOCK_RAW;
+    }
+    private static final int SOL_NETLINK = (int)270L;
+    /**
+     * {@snippet lang=c :
+     * #define SOL_NETLINK 270
+     * }
+     */
+    public static int SOL_NETLINK() {
+        return SOL_NETLINK;
+    }
+    private static final int MSG_TRUNC = (int)32L;
+    /**
+     * {@snippet lang=c :
+     * #define MSG_TRUNC 32
+     * }
+     */
+    public static int MSG_TRUNC() {
+        return MSG_TRUNC;
+    }
+    private static final int ENODEV = (int)19L;
+    /**
+     * {@snippet lang=c :
+     * #define ENODEV 19
+     * }
+     */
+    public static int ENODEV() {
+        return ENODEV;
+    }
+    private static final int IFF_UP = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IFF_UP = 1
+     * }
+     */
+    public static int IFF_UP() {
+        return IFF_UP;
+    }
+    private static final int IFNAMSIZ = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * #define IFNAMSIZ 16
+     * }
+     */
+    public static int IFNAMSIZ() {
+        return IFNAMSIZ;
+    }
+    private static final int NETLINK_ROUTE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define NETLINK_ROUTE 0
+     * }
+     */
+    public static int NETLINK_ROUTE() {
+        return NETLINK_ROUTE;
+    }
+    private static final int NLM_F_REQUEST = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define NLM_F_REQUEST 1
+     * }
+     */
+    public static int NLM_F_REQUEST() {
+        return NLM_F_REQUEST;
+    }
+    private static final int NLM_F_MULTI = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define NLM_F_MULTI 2
+     * }
+     */
+    public static int NLM_F_MULTI() {
+        return NLM_F_MULTI;
+    }
+    private static final int NLM_F_ACK = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define NLM_F_ACK 4
+     * }
+     */
+    public static int NLM_F_ACK() {
+        return NLM_F_ACK;
+    }
+    private static final int NLM_F_DUMP = (int)768L;
+    /**
+     * {@snippet lang=c :
+     * #define NLM_F_DUMP 768
+     * }
+     */
+    public static int NLM_F_DUMP() {
+        return NLM_F_DUMP;
+    }
+    private static final int NLM_F_CREATE = (int)1024L;
+    /**
+     * {@snippet lang=c :
+     * #define NLM_F_CREATE 1024
+     * }
+     */
+    public static int NLM_F_CREATE() {
+        return NLM_F_CREATE;
+    }
+    private static final int NLM_F_EXCL = (int)512L;
+    /**
+     * {@snippet lang=c :
+     * #define NLM_F_EXCL 512
+     * }
+     */
+    public static int NLM_F_EXCL() {
+        return NLM_F_EXCL;
+    }
+    private static final int NLM_F_CAPPED = (int)256L;
+    /**
+     * {@snippet lang=c :
+     * #define NLM_F_CAPPED 256
+     * }
+     */
+    public static int NLM_F_CAPPED() {
+        return NLM_F_CAPPED;
+    }
+    private static final int NLM_F_ACK_TLVS = (int)512L;
+    /**
+     * {@snippet lang=c :
+     * #define NLM_F_ACK_TLVS 512
+     * }
+     */
+    public static int NLM_F_ACK_TLVS() {
+        return NLM_F_ACK_TLVS;
+    }
+    private static final int NLMSG_ALIGNTO = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define NLMSG_ALIGNTO 4
+     * }
+     */
+    public static int NLMSG_ALIGNTO() {
+        return NLMSG_ALIGNTO;
+    }
+    private static final int NLMSG_ERROR = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define NLMSG_ERROR 2
+     * }
+     */
+    public static int NLMSG_ERROR() {
+        return NLMSG_ERROR;
+    }
+    private static final int NLMSG_DONE = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define NLMSG_DONE 3
+     * }
+     */
+    public static int NLMSG_DONE() {
+        return NLMSG_DONE;
+    }
+    private static final int NLMSGERR_ATTR_MSG = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.NLMSGERR_ATTR_MSG = 1
+     * }
+     */
+    public static int NLMSGERR_ATTR_MSG() {
+        return NLMSGERR_ATTR_MSG;
+    }
+    private static final int NETLINK_EXT_ACK = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * #define NETLINK_EXT_ACK 11
+     * }
+     */
+    public static int NETLINK_EXT_ACK() {
+        return NETLINK_EXT_ACK;
+    }
+    private static final int NETLINK_CAP_ACK = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * #define NETLINK_CAP_ACK 10
+     * }
+     */
+    public static int NETLINK_CAP_ACK() {
+        return NETLINK_CAP_ACK;
+    }
+    private static final int NLA_F_NESTED = (int)32768L;
+    /**
+     * {@snippet lang=c :
+     * #define NLA_F_NESTED 32768
+     * }
+     */
+    public static int NLA_F_NESTED() {
+        return NLA_F_NESTED;
+    }
+    private static final int IFLA_ADDRESS = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IFLA_ADDRESS = 1
+     * }
+     */
+    public static int IFLA_ADDRESS() {
+        return IFLA_ADDRESS;
+    }
+    private static final int IFLA_IFNAME = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IFLA_IFNAME = 3
+     * }
+     */
+    public static int IFLA_IFNAME() {
+        return IFLA_IFNAME;
+    }
+    private static final int IFLA_MASTER = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IFLA_MASTER = 10
+     * }
+     */
+    public static int IFLA_MASTER() {
+        return IFLA_MASTER;
+    }
+    private static final int IFLA_LINKINFO = (int)18L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IFLA_LINKINFO = 18
+     * }
+     */
+    public static int IFLA_LINKINFO() {
+        return IFLA_LINKINFO;
+    }
+    private static final int IFLA_NET_NS_PID = (int)19L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IFLA_NET_NS_PID = 19
+     * }
+     */
+    public static int IFLA_NET_NS_PID() {
+        return IFLA_NET_NS_PID;
+    }
+    private static final int IFLA_IFALIAS = (int)20L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IFLA_IFALIAS = 20
+     * }
+     */
+    public static int IFLA_IFALIAS() {
+        return IFLA_IFALIAS;
+    }
+    private static final int IFLA_INFO_KIND = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IFLA_INFO_KIND = 1
+     * }
+     */
+    public static int IFLA_INFO_KIND() {
+        return IFLA_INFO_KIND;
+    }
+    private static final int IFLA_INFO_DATA = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IFLA_INFO_DATA = 2
+     * }
+     */
+    public static int IFLA_INFO_DATA() {
+        return IFLA_INFO_DATA;
+    }
+    private static final int IFA_ADDRESS = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IFA_ADDRESS = 1
+     * }
+     */
+    public static int IFA_ADDRESS() {
+        return IFA_ADDRESS;
+    }
+    private static final int IFA_LOCAL = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IFA_LOCAL = 2
+     * }
+     */
+    public static int IFA_LOCAL() {
+        return IFA_LOCAL;
+    }
+    private static final int IFA_BROADCAST = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.IFA_BROADCAST = 4
+     * }
+     */
+    public static int IFA_BROADCAST() {
+        return IFA_BROADCAST;
+    }
+    private static final int RTA_ALIGNTO = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define RTA_ALIGNTO 4
+     * }
+     */
+    public static int RTA_ALIGNTO() {
+        return RTA_ALIGNTO;
+    }
+    private static final int RTA_DST = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTA_DST = 1
+     * }
+     */
+    public static int RTA_DST() {
+        return RTA_DST;
+    }
+    private static final int RTA_OIF = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTA_OIF = 4
+     * }
+     */
+    public static int RTA_OIF() {
+        return RTA_OIF;
+    }
+    private static final int RTA_GATEWAY = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTA_GATEWAY = 5
+     * }
+     */
+    public static int RTA_GATEWAY() {
+        return RTA_GATEWAY;
+    }
+    private static final int RTA_TABLE = (int)15L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTA_TABLE = 15
+     * }
+     */
+    public static int RTA_TABLE() {
+        return RTA_TABLE;
+    }
+    private static final int RTM_NEWLINK = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTM_NEWLINK = 16
+     * }
+     */
+    public static int RTM_NEWLINK() {
+        return RTM_NEWLINK;
+    }
+    private static final int RTM_DELLINK = (int)17L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTM_DELLINK = 17
+     * }
+     */
+    public static int RTM_DELLINK() {
+        return RTM_DELLINK;
+    }
+    private static final int RTM_GETLINK = (int)18L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTM_GETLINK = 18
+     * }
+     */
+    public static int RTM_GETLINK() {
+        return RTM_GETLINK;
+    }
+    private static final int RTM_NEWADDR = (int)20L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTM_NEWADDR = 20
+     * }
+     */
+    public static int RTM_NEWADDR() {
+        return RTM_NEWADDR;
+    }
+    private static final int RTM_GETADDR = (int)22L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTM_GETADDR = 22
+     * }
+     */
+    public static int RTM_GETADDR() {
+        return RTM_GETADDR;
+    }
+    private static final int RTM_NEWROUTE = (int)24L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTM_NEWROUTE = 24
+     * }
+     */
+    public static int RTM_NEWROUTE() {
+        return RTM_NEWROUTE;
+    }
+    private static final int RTM_GETROUTE = (int)26L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTM_GETROUTE = 26
+     * }
+     */
+    public static int RTM_GETROUTE() {
+        return RTM_GETROUTE;
+    }
+    private static final int RTN_UNICAST = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTN_UNICAST = 1
+     * }
+     */
+    public static int RTN_UNICAST() {
+        return RTN_UNICAST;
+    }
+    private static final int RTPROT_BOOT = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define RTPROT_BOOT 3
+     * }
+     */
+    public static int RTPROT_BOOT() {
+        return RTPROT_BOOT;
+    }
+    private static final int RT_SCOPE_UNIVERSE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RT_SCOPE_UNIVERSE = 0
+     * }
+     */
+    public static int RT_SCOPE_UNIVERSE() {
+        return RT_SCOPE_UNIVERSE;
+    }
+    private static final int RT_TABLE_MAIN = (int)254L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RT_TABLE_MAIN = 254
+     * }
+     */
+    public static int RT_TABLE_MAIN() {
+        return RT_TABLE_MAIN;
+    }
+    private static final int VETH_INFO_PEER = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.VETH_INFO_PEER = 1
+     * }
+     */
+    public static int VETH_INFO_PEER() {
+        return VETH_INFO_PEER;
+    }
+    private static final int ENOBUFS = (int)105L;
+    /**
+     * {@snippet lang=c :
+     * #define ENOBUFS 105
+     * }
+     */
+    public static int ENOBUFS() {
+        return ENOBUFS;
+    }
+    private static final int RTMGRP_LINK = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define RTMGRP_LINK 1
+     * }
+     */
+    public static int RTMGRP_LINK() {
+        return RTMGRP_LINK;
     }
 }

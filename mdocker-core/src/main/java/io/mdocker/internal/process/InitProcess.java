@@ -222,22 +222,39 @@ public final class InitProcess implements AutoCloseable {
         return done;
     }
 
-    /** Reaps the monitor the moment its pidfd turns readable. */
+    /**
+     * Reaps the monitor the moment its pidfd turns readable. The pidfd is closed in
+     * {@code finished}, once the loop no longer watches it, and only then is the status
+     * published: closing it in {@code ready} let a thread woken by the status open a descriptor
+     * with the same number and fail to watch it ("descriptor N is already watched") before the
+     * loop had dropped the old one. Until then the pidfd stays valid, and signalling a reaped
+     * process through it is a harmless ESRCH.
+     */
     private final class MonitorWatch implements EventLoop.Handler {
+        private int status;
+        private RuntimeException failure;
+
         @Override
         public boolean ready(int fd, short revents, MemorySegment scratch) {
-            int status = Posix.waitpid(pid, 0);
-            synchronized (InitProcess.this) {
-                Posix.closeQuietly(pidfd);
-                pidfd = -1;
+            try {
+                status = Posix.waitpid(pid, 0);
+            } catch (RuntimeException e) {
+                failure = e;
             }
-            monitorStatus.complete(status);
             return false;
         }
 
         @Override
         public void finished(int fd) {
-            // closed in ready(), under the lock that signal() takes
+            synchronized (InitProcess.this) { // the lock killMonitor() takes
+                Posix.closeQuietly(pidfd);
+                pidfd = -1;
+            }
+            if (failure != null) {
+                monitorStatus.completeExceptionally(failure);
+            } else {
+                monitorStatus.complete(status);
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import io.mdocker.internal.cgroup.CgroupException;
 import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
+import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Posix;
 
@@ -50,6 +51,12 @@ import java.util.Set;
 public final class StateStore {
     private static final String TMP_PREFIX = ".new-";
     private static final Duration TMP_GRACE = Duration.ofMinutes(1);
+    /**
+     * Entries this JVM holds. Recovery must not even open their lock files: fcntl locks belong to
+     * the process, and closing any descriptor of a file drops all of them, so probing our own
+     * entry would silently unlock it for every other JVM.
+     */
+    private static final Set<Path> OWNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final Path runContainers;
     private final Path libContainers;
@@ -95,6 +102,7 @@ public final class StateStore {
             try (var out = Files.newBufferedWriter(tmp.resolve("state"), StandardCharsets.UTF_8)) {
                 p.store(out, "mdocker container state");
             }
+            OWNED.add(dir);
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             Entry entry = new Entry(id, dir, lockChannel, lock);
             try {
@@ -105,6 +113,7 @@ public final class StateStore {
             }
             return entry;
         } catch (IOException e) {
+            OWNED.remove(dir);
             closeQuietly(lockChannel);
             ContainerDirs.deleteTree(tmp);
             throw new UncheckedIOException("creating container state in " + dir + ": " + e.getMessage(), e);
@@ -135,6 +144,11 @@ public final class StateStore {
             return dirs;
         }
 
+        /** The entry's directory under the run root (small files of the container's own go here). */
+        public Path dir() {
+            return dir;
+        }
+
         /** Removes the directories, then the entry, then releases the lock. */
         @Override
         public synchronized void close() {
@@ -154,6 +168,7 @@ public final class StateStore {
                     // closing the channel releases it too
                 }
                 closeQuietly(lockChannel);
+                OWNED.remove(dir);
             }
         }
     }
@@ -212,6 +227,9 @@ public final class StateStore {
     }
 
     private boolean tryRemoveDead(Path entry, String id, List<Integer> killed) {
+        if (OWNED.contains(runContainers.resolve(id))) {
+            return false; // this JVM's: alive, and its lock file must not be opened (see OWNED)
+        }
         Path lockFile = entry.resolve("lock");
         try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
             FileLock lock;
@@ -224,6 +242,7 @@ public final class StateStore {
                 return false; // a live JVM owns it
             }
             killMonitor(entry.resolve("state"), killed);
+            ContainerNetwork.removeLeftovers(entry); // veth pair and address lease
             if (!removeCgroups(entry)) {
                 return false; // kept for a later attempt
             }

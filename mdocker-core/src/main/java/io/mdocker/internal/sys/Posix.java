@@ -53,6 +53,14 @@ public final class Posix {
             link(Linux.pidfd_send_signal$address(), Linux.pidfd_send_signal$descriptor());
     private static final MethodHandle WAITPID = link(Linux.waitpid$address(), Linux.waitpid$descriptor());
     private static final MethodHandle KILL = link(Linux.kill$address(), Linux.kill$descriptor());
+    private static final MethodHandle SOCKET = link(Linux.socket$address(), Linux.socket$descriptor());
+    private static final MethodHandle BIND = link(Linux.bind$address(), Linux.bind$descriptor());
+    private static final MethodHandle SENDTO = link(Linux.sendto$address(), Linux.sendto$descriptor());
+    private static final MethodHandle RECV = link(Linux.recv$address(), Linux.recv$descriptor());
+    private static final MethodHandle SETSOCKOPT = link(Linux.setsockopt$address(), Linux.setsockopt$descriptor());
+    private static final MethodHandle SETNS = link(Linux.setns$address(), Linux.setns$descriptor());
+    private static final MethodHandle OPEN = link(Linux.open.address(),
+            FunctionDescriptor.of(C_INT, Linux.C_POINTER, C_INT), Linker.Option.firstVariadicArg(2));
 
     private static int errno(MemorySegment capture) {
         return (int) ERRNO.get(capture, 0L);
@@ -204,6 +212,48 @@ public final class Posix {
             int r = (int) check("waitpid(" + pid + ")", st -> (int) WAITPID.invokeExact(st, pid, status, options));
             return r == 0 ? -1 : status.get(C_INT, 0);
         }
+    }
+
+    /** open(path, flags) without O_CREAT (no mode argument). */
+    public static int open(String path, int flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cpath = arena.allocateFrom(path);
+            return (int) check("open(" + path + ")", st -> (int) OPEN.invokeExact(st, cpath, flags));
+        }
+    }
+
+    /** socket(domain, type, protocol). */
+    public static int socket(int domain, int type, int protocol, String what) {
+        return (int) check("socket(" + what + ")", st -> (int) SOCKET.invokeExact(st, domain, type, protocol));
+    }
+
+    /** bind(fd, address, sizeof address). */
+    public static void bind(int fd, MemorySegment address, String what) {
+        check("bind(" + what + ")", st -> (int) BIND.invokeExact(st, fd, address, (int) address.byteSize()));
+    }
+
+    /** setsockopt(fd, level, name, &amp;value, sizeof(int)) for the options that take an int. */
+    public static void setsockoptInt(int fd, int level, int name, int value, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocateFrom(C_INT, value);
+            check("setsockopt(" + what + ")", st -> (int) SETSOCKOPT.invokeExact(st, fd, level, name, v, (int) C_INT.byteSize()));
+        }
+    }
+
+    /** sendto(2) of the whole buffer to {@code address} (a sockaddr of {@code address.byteSize()} bytes). */
+    public static long sendto(int fd, MemorySegment buf, long count, MemorySegment address, String what) {
+        return check("sendto(" + what + ")",
+                st -> (long) SENDTO.invokeExact(st, fd, buf, count, 0, address, (int) address.byteSize()));
+    }
+
+    /** recv(2) into buf; returns the datagram's length (which exceeds count when MSG_TRUNC is given and it did not fit). */
+    public static long recv(int fd, MemorySegment buf, long count, int flags, String what) {
+        return check("recv(" + what + ")", st -> (long) RECV.invokeExact(st, fd, buf, count, flags));
+    }
+
+    /** setns(fd, nstype): moves the calling thread into the namespace fd refers to (an nsfs file or a pidfd). */
+    public static void setns(int fd, int nstype, String what) {
+        check("setns(" + what + ")", st -> (int) SETNS.invokeExact(st, fd, nstype));
     }
 
     /** The effective uid of this process. */

@@ -1,0 +1,267 @@
+package io.mdocker;
+
+import io.mdocker.internal.net.Ipv4;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+
+/**
+ * How a container is networked, as Docker's {@code --network}:
+ *
+ * <ul>
+ *   <li>{@link #none()} (the library's default): a network namespace of its own with only the
+ *       loopback interface, up. A sandbox starts closed.
+ *   <li>{@link #host()}: no network namespace; the container shares the host's interfaces.
+ *   <li>{@link #bridge()} (the CLI's default): a veth pair per container, the host end on a
+ *       bridge ({@code mdocker0}, {@code 10.200.1.1/24}, created when first needed), the other
+ *       end {@code eth0} in the container with an address leased from the subnet and a default
+ *       route via the bridge; outbound traffic is masqueraded. {@link #bridge(String, String)}
+ *       names another bridge and subnet, {@link #withAddress(String)} asks for a fixed address.
+ *   <li>{@link #veth(String, String)}: one veth pair, no bridge: the host end holds one address,
+ *       the container's {@code eth0} the other.
+ * </ul>
+ *
+ * Immutable; every value is checked when the network is made.
+ */
+public final class Network {
+    /** The networking modes. */
+    public enum Mode { NONE, HOST, BRIDGE, VETH }
+
+    /** The default bridge, as Docker's docker0. */
+    public static final String DEFAULT_BRIDGE = "mdocker0";
+    /** The default bridge's address and subnet. */
+    public static final String DEFAULT_BRIDGE_ADDRESS = "10.200.1.1/24";
+
+    private static final int IFNAMSIZ = 16;
+    private static final Network NONE = new Network(Mode.NONE, null, null, 0, null, null);
+    private static final Network HOST = new Network(Mode.HOST, null, null, 0, null, null);
+    private static final Network BRIDGE = bridge(DEFAULT_BRIDGE, DEFAULT_BRIDGE_ADDRESS);
+
+    private final Mode mode;
+    private final String bridge;
+    private final Ipv4 gateway;      // bridge: the bridge's address with the subnet's prefix
+    private final int address;       // bridge: the fixed container address, or 0 for a leased one
+    private final Ipv4 hostAddress;  // veth
+    private final Ipv4 containerAddress;
+
+    private Network(Mode mode, String bridge, Ipv4 gateway, int address, Ipv4 hostAddress, Ipv4 containerAddress) {
+        this.mode = mode;
+        this.bridge = bridge;
+        this.gateway = gateway;
+        this.address = address;
+        this.hostAddress = hostAddress;
+        this.containerAddress = containerAddress;
+    }
+
+    /** Only loopback, in a namespace of the container's own. */
+    public static Network none() {
+        return NONE;
+    }
+
+    /** The host's network: no network namespace. */
+    public static Network host() {
+        return HOST;
+    }
+
+    /** The default bridge {@code mdocker0} on {@code 10.200.1.0/24}. */
+    public static Network bridge() {
+        return BRIDGE;
+    }
+
+    /**
+     * A bridge called {@code name} (at most 15 bytes, as the kernel allows) with the address and
+     * subnet {@code bridgeAddress}, e.g. {@code "10.201.0.1/24"}; a subnet address such as
+     * {@code "10.201.0.0/24"} gives the bridge the first address.
+     */
+    public static Network bridge(String name, String bridgeAddress) {
+        checkInterfaceName(name, "bridge name");
+        Objects.requireNonNull(bridgeAddress, "bridgeAddress");
+        if (bridgeAddress.indexOf('/') < 0) {
+            throw new IllegalArgumentException("invalid bridge address '" + bridgeAddress
+                    + "': expected an address with its subnet's prefix length, like 10.200.1.1/24");
+        }
+        Ipv4 g = Ipv4.parse(bridgeAddress, 32, "bridge address");
+        if (g.prefix() < 8 || g.prefix() > 30) {
+            throw new IllegalArgumentException("invalid bridge address '" + bridgeAddress
+                    + "': expected a prefix length of 8 to 30 (a subnet with room for the bridge and containers)");
+        }
+        checkUsable(g.address(), bridgeAddress, "bridge address");
+        if (g.isNetworkAddress()) {
+            g = new Ipv4(g.address() + 1, g.prefix());
+        } else if (g.address() == g.broadcast()) {
+            throw new IllegalArgumentException("invalid bridge address '" + bridgeAddress
+                    + "': that is the subnet's broadcast address");
+        }
+        return new Network(Mode.BRIDGE, name, g, 0, null, null);
+    }
+
+    /**
+     * A veth pair without a bridge: the host end gets {@code hostAddress}, the container's
+     * {@code eth0} gets {@code containerAddress} and a default route via the host end. Plain
+     * addresses ({@code "10.200.1.1", "10.200.1.2"}) make a point-to-point link; addresses with a
+     * prefix ({@code "10.200.1.1/24", "10.200.1.2/24"}) must be in the same subnet.
+     */
+    public static Network veth(String hostAddress, String containerAddress) {
+        Objects.requireNonNull(hostAddress, "hostAddress");
+        Objects.requireNonNull(containerAddress, "containerAddress");
+        Ipv4 h = Ipv4.parse(hostAddress, 32, "veth host address");
+        Ipv4 c = Ipv4.parse(containerAddress, 32, "veth container address");
+        checkUsable(h.address(), hostAddress, "veth host address");
+        checkUsable(c.address(), containerAddress, "veth container address");
+        boolean hp = hostAddress.indexOf('/') >= 0;
+        boolean cp = containerAddress.indexOf('/') >= 0;
+        if (hp != cp || h.prefix() != c.prefix()) {
+            throw new IllegalArgumentException("invalid veth addresses '" + hostAddress + "' and '" + containerAddress
+                    + "': expected both without a prefix (point-to-point) or both with the same prefix length");
+        }
+        if (h.address() == c.address()) {
+            throw new IllegalArgumentException("invalid veth addresses: host and container both have " + h.addressText());
+        }
+        if (hp) {
+            if (h.prefix() > 30) {
+                throw new IllegalArgumentException("invalid veth host address '" + hostAddress
+                        + "': expected a prefix length of at most 30, or none for point-to-point");
+            }
+            if (!h.contains(c.address())) {
+                throw new IllegalArgumentException("veth container address " + c.addressText()
+                        + " is outside the host address's subnet " + h.network() + ": expected an address in it");
+            }
+            for (Ipv4 a : new Ipv4[] {h, c}) {
+                if (a.isNetworkAddress() || a.address() == a.broadcast()) {
+                    throw new IllegalArgumentException("invalid veth address " + a + ": that is the subnet's "
+                            + (a.isNetworkAddress() ? "network" : "broadcast") + " address");
+                }
+            }
+        }
+        return new Network(Mode.VETH, null, null, 0, h, c);
+    }
+
+    /** The CLI's {@code --network}: {@code none}, {@code host} or {@code bridge}. */
+    public static Network parse(String mode) {
+        return switch (Objects.requireNonNull(mode, "network")) {
+            case "none" -> none();
+            case "host" -> host();
+            case "bridge" -> bridge();
+            default -> throw new IllegalArgumentException("invalid network '" + mode + "': expected none, host or bridge");
+        };
+    }
+
+    /** This bridge network with the container's address fixed (it must be free when the container starts). */
+    public Network withAddress(String containerAddress) {
+        if (mode != Mode.BRIDGE) {
+            throw new IllegalArgumentException("a fixed address needs a bridge network, not " + this);
+        }
+        Objects.requireNonNull(containerAddress, "containerAddress");
+        int a = Ipv4.parseAddress(containerAddress, containerAddress, "container address");
+        Ipv4 subnet = gateway.network();
+        if (!subnet.contains(a)) {
+            throw new IllegalArgumentException("container address " + containerAddress + " is outside the subnet "
+                    + subnet + " of bridge " + bridge + ": expected an address in it");
+        }
+        if (a == gateway.address() || a == subnet.address() || a == gateway.broadcast()) {
+            throw new IllegalArgumentException("container address " + containerAddress + " is the "
+                    + (a == gateway.address() ? "bridge's own" : a == subnet.address() ? "subnet's network" : "subnet's broadcast")
+                    + " address: expected a host address of " + subnet);
+        }
+        return new Network(mode, bridge, gateway, a, null, null);
+    }
+
+    private static void checkInterfaceName(String name, String what) {
+        Objects.requireNonNull(name, what);
+        int bytes = name.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes == 0 || bytes >= IFNAMSIZ) {
+            throw new IllegalArgumentException("invalid " + what + " '" + name + "': expected 1 to " + (IFNAMSIZ - 1)
+                    + " bytes, the kernel's limit for interface names (IFNAMSIZ " + IFNAMSIZ + ")");
+        }
+        if (name.equals(".") || name.equals("..") || !name.chars().allMatch(ch -> ch > ' ' && ch < 127
+                && ch != '/' && ch != ':' && ch != '%')) {
+            throw new IllegalArgumentException("invalid " + what + " '" + name
+                    + "': expected printable ASCII without whitespace, '/', ':' or '%'");
+        }
+    }
+
+    private static void checkUsable(int a, String text, String what) {
+        int first = a >>> 24;
+        if (first == 0 || first == 127 || first >= 224 || (a >>> 16) == (169 << 8 | 254)) {
+            throw new IllegalArgumentException("invalid " + what + " '" + text
+                    + "': expected a unicast address outside 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16 and 224.0.0.0/3");
+        }
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    /** The bridge's name (bridge mode), else null. */
+    public String bridgeName() {
+        return bridge;
+    }
+
+    /** The bridge's address with its prefix, {@code 10.200.1.1/24} (bridge mode), else null. */
+    public String bridgeAddress() {
+        return gateway == null ? null : gateway.toString();
+    }
+
+    /** The subnet, {@code 10.200.1.0/24} (bridge mode), else null. */
+    public String subnet() {
+        return gateway == null ? null : gateway.network().toString();
+    }
+
+    /** The fixed container address (bridge mode with {@link #withAddress}), else null. */
+    public String fixedAddress() {
+        return address == 0 ? null : Ipv4.format(address);
+    }
+
+    /** The host end's address (veth mode), else null. */
+    public String hostAddress() {
+        return hostAddress == null ? null : hostAddress.addressText();
+    }
+
+    /** The container's address (veth mode), else null. */
+    public String containerAddress() {
+        return containerAddress == null ? null : containerAddress.addressText();
+    }
+
+    Ipv4 gatewayIpv4() {
+        return gateway;
+    }
+
+    int fixedAddressValue() {
+        return address;
+    }
+
+    Ipv4 hostIpv4() {
+        return hostAddress;
+    }
+
+    Ipv4 containerIpv4() {
+        return containerAddress;
+    }
+
+    /** Whether the container gets an address of its own (bridge, veth) and can publish ports. */
+    public boolean hasAddress() {
+        return mode == Mode.BRIDGE || mode == Mode.VETH;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Network n && mode == n.mode && Objects.equals(bridge, n.bridge)
+                && Objects.equals(gateway, n.gateway) && address == n.address
+                && Objects.equals(hostAddress, n.hostAddress) && Objects.equals(containerAddress, n.containerAddress);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(mode, bridge, gateway, address, hostAddress, containerAddress);
+    }
+
+    @Override
+    public String toString() {
+        return switch (mode) {
+            case NONE -> "none";
+            case HOST -> "host";
+            case BRIDGE -> "bridge " + bridge + " " + gateway + (address == 0 ? "" : " address " + Ipv4.format(address));
+            case VETH -> "veth " + hostAddress + " <-> " + containerAddress;
+        };
+    }
+}

@@ -1,0 +1,597 @@
+package io.mdocker.internal.net;
+
+import io.mdocker.bindings.Linux;
+import io.mdocker.internal.HostResource;
+import io.mdocker.internal.sys.ErrnoException;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One container's network: what its mode needs on the host, made in three steps around the
+ * start sequence and removed by {@link #close()}.
+ *
+ * <ol>
+ *   <li>{@link #prepare} — before anything exists: checks the plan against the host (the bridge,
+ *       if it exists, is a bridge with the planned address; a new subnet overlaps no host route;
+ *       iptables is there) and binds the published ports. Failures are IllegalArgumentExceptions.
+ *   <li>{@link #create} — once the container has its state entry: the bridge when first needed,
+ *       forwarding and NAT rules (once), the address lease, the record recovery reads
+ *       ({@code <entry>/network}), and {@code /etc/hosts}, {@code /etc/hostname} and
+ *       {@code /etc/resolv.conf} for read-only binds.
+ *   <li>{@link #attach} — between sync 2 (PID) and sync 3 (GO): the veth pair, its container end
+ *       created directly in the container's namespace as {@code eth0}; there, over a netlink
+ *       socket opened in that namespace ({@link NetnsSockets}), {@code lo} up, the address and
+ *       the default route; then the port proxy starts.
+ * </ol>
+ *
+ * {@code close()} stops the proxy and deletes the files; the veth pair goes with the container's
+ * namespace and the lease comes back once it has gone ({@link LinkReaper}). The bridge and the
+ * NAT rules stay, as Docker's do. After a killed JVM, {@link #removeLeftovers} deletes the pair
+ * and gives the lease back, from the record.
+ */
+public final class ContainerNetwork implements HostResource {
+    /** The modes, as the public Network has them. */
+    public enum Kind { NONE, HOST, BRIDGE, VETH }
+
+    /**
+     * What to make: for BRIDGE the bridge name, its address with the subnet's prefix and an
+     * optional fixed container address (0: leased); for VETH the two ends' addresses (prefix 32
+     * for a point-to-point pair).
+     */
+    public record Plan(Kind kind, String bridge, Ipv4 gateway, int fixedAddress, Ipv4 hostAddress,
+                       Ipv4 containerAddress, List<PortProxy.Spec> ports) {
+        public Plan {
+            ports = List.copyOf(ports);
+        }
+    }
+
+    /** A file to bind read-only into the container. */
+    public record Bind(Path source, String target) { }
+
+    private static final String RECORD = "network";
+    private static final String LEASES_ALIAS_PREFIX = "mdocker leases ";
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * Bridges this JVM has checked or made, up and holding their address, by name and address:
+     * later containers use them without asking the kernel again (a veth pair that cannot be
+     * attached drops the entry, so the next container looks afresh).
+     */
+    private static final Map<String, Rtnl.Link> KNOWN_BRIDGES = new ConcurrentHashMap<>();
+
+    private static String key(String bridge, Ipv4 gateway) {
+        return bridge + " " + gateway;
+    }
+
+    private final Plan plan;
+    private final Path netRoot;
+    private final PortProxy proxy;
+    private Path entryDir;
+    private String vethName;
+    private Ipam ipam;
+    private int address;
+    private int bridgeIndex;
+    private Rtnl.Link bridgeLink; // from prepare: the bridge, when it exists, is checked and up
+    private Path libNet; // <lib root>/net: the init layer
+    private Path initLayer; // the top-most lower layer, or null
+    private final List<Bind> binds = new ArrayList<>();
+    private final List<Path> files = new ArrayList<>();
+    private boolean closed;
+
+    private ContainerNetwork(Plan plan, Path netRoot, PortProxy proxy) {
+        this.plan = plan;
+        this.netRoot = netRoot;
+        this.proxy = proxy;
+    }
+
+    /**
+     * Step 1: checks the plan against the host and binds the published ports; nothing else is
+     * created. {@code runRoot} is the runtime's run root (leases and locks go under its
+     * {@code net/}).
+     */
+    public static ContainerNetwork prepare(Plan plan, Path runRoot, Path libRoot) {
+        Rtnl.Link bridge = null;
+        switch (plan.kind()) {
+            case BRIDGE -> {
+                Nat.iptables();
+                bridge = KNOWN_BRIDGES.get(key(plan.bridge(), plan.gateway()));
+                if (bridge == null) {
+                    try (NetlinkSocket s = NetlinkSocket.open("host")) {
+                        bridge = checkBridge(s, plan.bridge(), plan.gateway());
+                    }
+                }
+            }
+            case VETH -> {
+                Nat.iptables();
+                try (NetlinkSocket s = NetlinkSocket.open("host")) {
+                    Ipv4 host = plan.hostAddress();
+                    Ipv4 container = plan.containerAddress();
+                    if (host.prefix() == 32) {
+                        checkNoOverlap(s, new Ipv4(host.address(), 32), 0, "veth host address");
+                        checkNoOverlap(s, new Ipv4(container.address(), 32), 0, "veth container address");
+                    } else {
+                        checkNoOverlap(s, host.network(), 0, "veth subnet");
+                    }
+                }
+            }
+            default -> { }
+        }
+        PortProxy proxy = plan.ports().isEmpty() ? null : PortProxy.bind(plan.ports());
+        ContainerNetwork n = new ContainerNetwork(plan, runRoot.resolve("net"), proxy);
+        n.bridgeLink = bridge;
+        n.libNet = libRoot.resolve("net");
+        return n;
+    }
+
+    /**
+     * An existing bridge must be one and hold the planned address; a new one's subnet must be
+     * free. Returns the bridge when it exists, checked and up, else null.
+     */
+    private static Rtnl.Link checkBridge(NetlinkSocket s, String name, Ipv4 gateway) {
+        Rtnl.Link link = Rtnl.findLink(s, name);
+        if (link == null) {
+            checkNoOverlap(s, gateway.network(), 0, "subnet of bridge " + name);
+            return null;
+        }
+        if (!"bridge".equals(link.kind())) {
+            throw new IllegalArgumentException("interface " + name + " exists and is "
+                    + (link.kind() == null ? "not a bridge" : "a " + link.kind() + ", not a bridge")
+                    + ": expected a bridge name that is free or names a bridge");
+        }
+        List<Ipv4> mine = new ArrayList<>();
+        for (Rtnl.Address a : Rtnl.addresses(s)) {
+            if (a.index() == link.index()) {
+                mine.add(a.local());
+            }
+        }
+        if (!mine.isEmpty() && !mine.contains(gateway)) {
+            throw new IllegalArgumentException("bridge " + name + " exists with address " + mine.get(0)
+                    + ", not " + gateway + ": expected the bridge's own address and subnet");
+        }
+        if (mine.isEmpty()) {
+            checkNoOverlap(s, gateway.network(), link.index(), "subnet of bridge " + name);
+            return null;
+        }
+        if (!link.isUp()) {
+            return null;
+        }
+        KNOWN_BRIDGES.put(key(name, gateway), link);
+        return link;
+    }
+
+    /** No route of the main table but the default and those through {@code ownIndex} may overlap {@code net}. */
+    private static void checkNoOverlap(NetlinkSocket s, Ipv4 net, int ownIndex, String what) {
+        for (Rtnl.Route r : Rtnl.routes(s)) {
+            if (r.destination().prefix() > 0 && r.outputInterface() != ownIndex && r.destination().overlaps(net)) {
+                throw new IllegalArgumentException(what + " " + net + " overlaps the host route "
+                        + r.destination() + ": expected a subnet no host interface uses");
+            }
+        }
+    }
+
+    /** Whether the container gets a network namespace of its own (all modes but host). */
+    public boolean ownNamespace() {
+        return plan.kind() != Kind.HOST;
+    }
+
+    /**
+     * Step 2, for the container {@code id} whose state entry is {@code entryDir} and whose
+     * image is {@code layers} (top-most first): the bridge if needed, NAT, the lease, the
+     * recovery record and the container's /etc files.
+     */
+    public void create(String id, Path entryDir, String hostname, List<Path> layers) {
+        this.entryDir = entryDir;
+        if ((plan.kind() == Kind.BRIDGE || plan.kind() == Kind.VETH) && etcIsADirectory(layers)) {
+            initLayer = InitLayer.ensure(libNet, containerResolvConf());
+        }
+        switch (plan.kind()) {
+            case NONE -> { }
+            case HOST -> {
+                copyHostFile("/etc/hosts", "hosts");
+                copyHostFile("/etc/resolv.conf", "resolv.conf");
+            }
+            case BRIDGE -> {
+                vethName = "mdk" + id.substring(0, 12);
+                Ipam leases = ensureBridge();
+                // under the bridge's lease lock: the one lock every runtime using this bridge shares
+                Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), leases.dir().resolve("lock"));
+                address = leases.allocate(entryDir, vethName, plan.fixedAddress());
+                ipam = leases;
+                writeRecord(leases, address);
+                writeEtc(hostname, address);
+            }
+            case VETH -> {
+                vethName = "mdk" + id.substring(0, 12);
+                Ipv4 subnet = plan.hostAddress().prefix() == 32
+                        ? new Ipv4(plan.containerAddress().address(), 32) : plan.hostAddress().network();
+                Nat.ensure(Nat.vethRules(subnet), netRoot.resolve("iptables.lock"));
+                address = plan.containerAddress().address();
+                writeRecord(null, 0);
+                writeEtc(hostname, address);
+            }
+        }
+    }
+
+    /**
+     * The bridge, created with its address when missing (under the lease directory's lock, so
+     * two JVMs never race), and the allocator its alias names.
+     */
+    private Ipam ensureBridge() {
+        Path defaultDir = netRoot.resolve(plan.bridge());
+        String alias = bridgeLink != null ? usePrepared() : HostLock.with(defaultDir.resolve("lock"), () -> {
+            try (NetlinkSocket s = NetlinkSocket.open("host")) {
+                Rtnl.Link link = Rtnl.findLink(s, plan.bridge());
+                if (link == null) {
+                    byte[] mac = new byte[6];
+                    RANDOM.nextBytes(mac);
+                    mac[0] = (byte) ((mac[0] & 0xfe) | 0x02); // unicast, locally administered
+                    s.execute(Rtnl.createBridge(plan.bridge(), mac));
+                    link = Rtnl.findLink(s, plan.bridge());
+                    String mine = LEASES_ALIAS_PREFIX + defaultDir.toAbsolutePath();
+                    s.execute(List.of(Rtnl.setAlias(link.index(), plan.bridge(), mine),
+                            Rtnl.addAddress(link.index(), plan.bridge(), plan.gateway(), 0)));
+                    return known(link, mine);
+                }
+                if (!link.isUp()) {
+                    s.execute(Rtnl.setUp(link.index(), plan.bridge()));
+                }
+                // an existing bridge without its address (made by hand, or by a runtime that died
+                // before adding it) gets ours; prepare checked it holds no other
+                s.execute(Rtnl.addAddress(link.index(), plan.bridge(), plan.gateway(), 0), Linux.EEXIST());
+                return known(link, link.alias());
+            }
+        });
+        return allocator(alias, defaultDir);
+    }
+
+    private String usePrepared() {
+        bridgeIndex = bridgeLink.index();
+        return bridgeLink.alias();
+    }
+
+    /** Records a bridge made ready (up, with its address) for this and later containers. */
+    private String known(Rtnl.Link link, String alias) {
+        bridgeIndex = link.index();
+        KNOWN_BRIDGES.put(key(plan.bridge(), plan.gateway()),
+                new Rtnl.Link(link.index(), link.name(), "bridge", alias, 0, link.flags() | Linux.IFF_UP()));
+        return alias;
+    }
+
+    private Ipam allocator(String alias, Path defaultDir) {
+        // One bridge, one allocator: runtimes on other run roots use the lease directory of the
+        // runtime that created the bridge.
+        Path dir = alias != null && alias.startsWith(LEASES_ALIAS_PREFIX)
+                ? Path.of(alias.substring(LEASES_ALIAS_PREFIX.length())) : defaultDir;
+        return new Ipam(dir, plan.gateway(), plan.gateway().address());
+    }
+
+    /** The files to bind read-only into the container (its /etc/hosts, /etc/hostname, /etc/resolv.conf). */
+    public List<Bind> binds() {
+        return List.copyOf(binds);
+    }
+
+    /**
+     * Layers to put above the image's (top-most first): the init layer holding the binds' mount
+     * points, so that mounting them writes nothing into the container's writable layer.
+     */
+    public List<Path> layers() {
+        return initLayer == null ? List.of() : List.of(initLayer);
+    }
+
+    /**
+     * Whether the image's /etc is a directory (or absent): an init layer's /etc directory would
+     * hide an /etc that is a symbolic link, so then the mount points are made in the writable
+     * layer instead.
+     */
+    private static boolean etcIsADirectory(List<Path> layers) {
+        for (Path layer : layers) {
+            Path etc = layer.resolve("etc");
+            if (Files.isSymbolicLink(etc)) {
+                return false;
+            }
+            if (Files.isDirectory(etc, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                return true;
+            }
+        }
+        return true;
+    }
+
+    /** Step 3: the links, addresses and routes, once the container's pid 1 exists. */
+    @Override
+    public void attach(int pid) {
+        switch (plan.kind()) {
+            case NONE -> {
+                try (NetlinkSocket c = containerSocket(pid)) {
+                    c.execute(Rtnl.setUp(1, "lo"));
+                }
+            }
+            case HOST -> { }
+            case BRIDGE -> {
+                // The container's socket is opened by the netns thread while this one makes the veth pair.
+                CompletableFuture<Integer> inside = NetnsSockets.request(pid);
+                try (NetlinkSocket host = NetlinkSocket.open("host")) {
+                    host.execute(Rtnl.createVeth(vethName, bridgeIndex, "eth0", mac(address), pid));
+                } catch (RuntimeException e) {
+                    NetnsSockets.discard(inside);
+                    KNOWN_BRIDGES.remove(key(plan.bridge(), plan.gateway())); // gone? the next container looks again
+                    throw e;
+                }
+                configureContainer(inside, pid, new Ipv4(address, plan.gateway().prefix()), 0, plan.gateway().address());
+            }
+            case VETH -> {
+                Ipv4 hostAddr = plan.hostAddress();
+                Ipv4 ctrAddr = plan.containerAddress();
+                boolean p2p = hostAddr.prefix() == 32;
+                CompletableFuture<Integer> inside = NetnsSockets.request(pid);
+                try (NetlinkSocket host = NetlinkSocket.open("host")) {
+                    host.execute(Rtnl.createVeth(vethName, 0, "eth0", mac(address), pid));
+                    Rtnl.Link link = Rtnl.findLink(host, vethName);
+                    host.execute(Rtnl.addAddress(link.index(), vethName, hostAddr, p2p ? ctrAddr.address() : 0));
+                } catch (RuntimeException e) {
+                    NetnsSockets.discard(inside);
+                    throw e;
+                }
+                configureContainer(inside, pid, ctrAddr, p2p ? hostAddr.address() : 0, hostAddr.address());
+            }
+        }
+        if (proxy != null) {
+            proxy.start(address);
+        }
+    }
+
+    private static void configureContainer(CompletableFuture<Integer> socket, int pid, Ipv4 local, int peer, int gateway) {
+        try (NetlinkSocket c = NetlinkSocket.adopt(NetnsSockets.await(socket), "container pid " + pid)) {
+            Rtnl.Link eth0 = Rtnl.findLink(c, "eth0");
+            if (eth0 == null) {
+                throw new IllegalStateException("eth0 is missing in the network namespace of pid " + pid
+                        + " right after it was created there");
+            }
+            c.execute(List.of(Rtnl.setUp(1, "lo"), Rtnl.setUp(eth0.index(), "eth0"),
+                    Rtnl.addAddress(eth0.index(), "eth0", local, peer),
+                    Rtnl.addDefaultRoute(eth0.index(), "eth0", gateway)));
+        }
+    }
+
+    private static NetlinkSocket containerSocket(int pid) {
+        return NetlinkSocket.adopt(NetnsSockets.openRouteSocket(pid), "container pid " + pid);
+    }
+
+    /** The container end's MAC, derived from its address as Docker does: stale ARP entries stay right. */
+    private static byte[] mac(int address) {
+        byte[] a = Ipv4.bytes(address);
+        return new byte[] {0x02, 0x42, a[0], a[1], a[2], a[3]};
+    }
+
+    /** The container's address (bridge, veth), or null. */
+    public String ipAddress() {
+        return address == 0 ? null : Ipv4.format(address);
+    }
+
+    /** The published ports as bound (real host ports), in the order given. */
+    public List<PortProxy.Bound> ports() {
+        return proxy == null ? List.of() : proxy.bound();
+    }
+
+    /**
+     * Stops the proxy, deletes the files and hands the veth pair and the lease to the
+     * {@link LinkReaper}, which gives the lease back once the kernel has removed the pair with
+     * the container's namespace (milliseconds after the container's end). Idempotent.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (vethName != null) {
+            // The kernel removes the veth pair with the container's namespace; the lease comes
+            // back once it is gone (see LinkReaper for why nobody waits for that here).
+            Ipam leases = ipam;
+            int leased = address;
+            Path owner = entryDir;
+            LinkReaper.submit(vethName, leases == null || leased == 0 ? () -> { } : () -> leases.release(leased, owner));
+        }
+        for (Path f : files) {
+            try {
+                Files.deleteIfExists(f);
+            } catch (IOException e) {
+                failure = add(failure, new UncheckedIOException("deleting " + f + ": " + e.getMessage(), e));
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private static RuntimeException add(RuntimeException first, RuntimeException next) {
+        if (first == null) {
+            return next;
+        }
+        first.addSuppressed(next);
+        return first;
+    }
+
+    private static void deleteVeth(String name) {
+        try (NetlinkSocket s = NetlinkSocket.open("host")) {
+            s.execute(Rtnl.deleteLink(name), Linux.ENODEV());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // files
+
+    private void writeRecord(Ipam leases, int leased) {
+        Properties p = new Properties();
+        p.setProperty("mode", plan.kind().name().toLowerCase(java.util.Locale.ROOT));
+        if (vethName != null) {
+            p.setProperty("veth", vethName);
+        }
+        if (leases != null && leased != 0) {
+            p.setProperty("lease", leases.leaseFile(leased).toAbsolutePath().toString());
+        }
+        Path f = entryDir.resolve(RECORD);
+        try (var out = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
+            p.store(out, "mdocker container network: what recovery removes");
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + f + ": " + e.getMessage(), e);
+        }
+        if (!files.contains(f)) {
+            files.add(f);
+        }
+    }
+
+    private void writeEtc(String hostname, int ip) {
+        String hosts = """
+                127.0.0.1\tlocalhost
+                ::1\tlocalhost ip6-localhost ip6-loopback
+                fe00::0\tip6-localnet
+                ff00::0\tip6-mcastprefix
+                ff02::1\tip6-allnodes
+                ff02::2\tip6-allrouters
+                """ + Ipv4.format(ip) + "\t" + hostname + "\n";
+        writeFile("hosts", "/etc/hosts", hosts);
+        writeFile("hostname", "/etc/hostname", hostname + "\n");
+        if (initLayer == null) { // /etc is a symbolic link in the image: no init layer holds resolv.conf
+            writeFile("resolv.conf", "/etc/resolv.conf", containerResolvConf());
+        }
+    }
+
+    /**
+     * The host's resolv.conf without loopback name servers (a resolver on the host's 127.0.0.53
+     * cannot be reached from the container); Docker's fallback servers when none is left.
+     */
+    static String containerResolvConf() {
+        Path host = Path.of("/etc/resolv.conf");
+        String stamp;
+        try {
+            stamp = Files.getLastModifiedTime(host) + " " + Files.size(host);
+        } catch (IOException e) {
+            stamp = "none";
+        }
+        String[] cached = resolvCache;
+        if (cached != null && cached[0].equals(stamp)) {
+            return cached[1];
+        }
+        String made = filterResolvConf();
+        resolvCache = new String[] {stamp, made};
+        return made;
+    }
+
+    private static volatile String[] resolvCache; // {host file's mtime and size, the container's content}
+
+    private static String filterResolvConf() {
+        List<String> kept = new ArrayList<>();
+        boolean server = false;
+        try {
+            for (String line : Files.readAllLines(Path.of("/etc/resolv.conf"), StandardCharsets.UTF_8)) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length >= 2 && f[0].equals("nameserver")) {
+                    if (f[1].startsWith("127.") || f[1].equals("::1")) {
+                        continue;
+                    }
+                    server = true;
+                }
+                kept.add(line);
+            }
+        } catch (NoSuchFileException e) {
+            // no host configuration: the fallback below
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading /etc/resolv.conf: " + e.getMessage(), e);
+        }
+        if (!server) {
+            kept.add("nameserver 8.8.8.8");
+            kept.add("nameserver 8.8.4.4");
+        }
+        return String.join("\n", kept) + "\n";
+    }
+
+    private void copyHostFile(String hostPath, String name) {
+        try {
+            writeFile(name, hostPath, Files.readString(Path.of(hostPath), StandardCharsets.UTF_8));
+        } catch (NoSuchFileException e) {
+            // nothing to copy
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + hostPath + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void writeFile(String name, String target, String content) {
+        Path f = entryDir.resolve(name);
+        try {
+            Files.writeString(f, content, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + f + ": " + e.getMessage(), e);
+        }
+        files.add(f);
+        binds.add(new Bind(f, target));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // recovery and administration
+
+    /**
+     * Removes what a dead container's network left, from its record in {@code entryDir}: the
+     * veth pair (if the kernel has not already removed it with the namespace) and the lease.
+     */
+    public static void removeLeftovers(Path entryDir) {
+        Path f = entryDir.resolve(RECORD);
+        Properties p = new Properties();
+        try (var in = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+            p.load(in);
+        } catch (NoSuchFileException e) {
+            return;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + f + ": " + e.getMessage(), e);
+        }
+        String veth = p.getProperty("veth");
+        if (veth != null) {
+            deleteVeth(veth);
+        }
+        String lease = p.getProperty("lease");
+        if (lease != null) {
+            Ipam.releaseLease(Path.of(lease), entryDir);
+        }
+    }
+
+    /**
+     * Waits until the veth pairs of closed containers are gone and their leases given back
+     * (tests, and callers that want a clean host at a given moment); false on timeout.
+     */
+    public static boolean awaitReleases(java.time.Duration timeout) {
+        return LinkReaper.awaitIdle(timeout);
+    }
+
+    /**
+     * Deletes a bridge and its NAT rules (tests, and users removing a network); containers still
+     * attached lose their network. A missing bridge is not an error.
+     */
+    public static void removeBridge(String name, Ipv4 gateway) {
+        try (NetlinkSocket s = NetlinkSocket.open("host")) {
+            s.execute(Rtnl.deleteLink(name), Linux.ENODEV());
+        } catch (ErrnoException e) {
+            throw new IllegalStateException("removing bridge " + name + ": " + e.getMessage(), e);
+        }
+        KNOWN_BRIDGES.keySet().removeIf(k -> k.startsWith(name + " "));
+        Nat.remove(Nat.bridgeRules(name, gateway));
+    }
+
+    /** Deletes the NAT rules of a veth network (tests). */
+    public static void removeVethRules(Ipv4 subnet) {
+        Nat.remove(Nat.vethRules(subnet));
+    }
+}

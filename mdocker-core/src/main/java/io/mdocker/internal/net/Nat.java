@@ -1,0 +1,147 @@
+package io.mdocker.internal.net;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Outbound access for a container subnet: IPv4 forwarding on, and iptables rules, each installed
+ * once and never twice (checked with {@code iptables -C} under a host lock before it is added):
+ *
+ * <pre>
+ * -t nat    -A POSTROUTING -s SUBNET ! -o BRIDGE -j MASQUERADE   (veth: -s SUBNET ! -d SUBNET)
+ * -t filter -I FORWARD -s SUBNET -j ACCEPT
+ * -t filter -I FORWARD -d SUBNET -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+ * </pre>
+ *
+ * all tagged with the comment {@code mdocker <network>}. The FORWARD rules keep containers
+ * reachable where the FORWARD policy is DROP (as Docker sets it). The rules stay, as Docker's do:
+ * they concern a subnet, not a container. iptables (with the nft backend) is the one external
+ * tool mdocker runs, and only here; it runs at most once per rule and JVM.
+ */
+public final class Nat {
+    private Nat() {}
+
+    private static final Set<String> INSTALLED = ConcurrentHashMap.newKeySet();
+    private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
+
+    /** One rule: table, chain, whether it goes first (-I) or last (-A), and its match and target. */
+    record Rule(String table, String chain, boolean insert, List<String> spec) { }
+
+    /** The rules for a bridge network. */
+    public static List<Rule> bridgeRules(String bridge, Ipv4 subnet) {
+        String net = subnet.network().toString();
+        String tag = "mdocker " + bridge;
+        return List.of(
+                new Rule("nat", "POSTROUTING", false, List.of("-s", net, "!", "-o", bridge, "-m", "comment", "--comment", tag, "-j", "MASQUERADE")),
+                new Rule("filter", "FORWARD", true, List.of("-s", net, "-m", "comment", "--comment", tag, "-j", "ACCEPT")),
+                new Rule("filter", "FORWARD", true, List.of("-d", net, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED",
+                        "-m", "comment", "--comment", tag, "-j", "ACCEPT")));
+    }
+
+    /** The rules for a point-to-point (veth) network. */
+    public static List<Rule> vethRules(Ipv4 subnet) {
+        String net = subnet.network().toString();
+        String tag = "mdocker veth " + net;
+        return List.of(
+                new Rule("nat", "POSTROUTING", false, List.of("-s", net, "!", "-d", net, "-m", "comment", "--comment", tag, "-j", "MASQUERADE")),
+                new Rule("filter", "FORWARD", true, List.of("-s", net, "-m", "comment", "--comment", tag, "-j", "ACCEPT")),
+                new Rule("filter", "FORWARD", true, List.of("-d", net, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED",
+                        "-m", "comment", "--comment", tag, "-j", "ACCEPT")));
+    }
+
+    /** Where iptables is, or an exception that says how to get it. */
+    static String iptables() {
+        for (String dir : List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin")) {
+            if (Files.isExecutable(Path.of(dir, "iptables"))) {
+                return dir + "/iptables";
+            }
+        }
+        throw new IllegalStateException("iptables is not installed: bridge and veth networking install their NAT and "
+                + "forwarding rules with it (apt-get install iptables), or use Network.none() or Network.host()");
+    }
+
+    /** Forwarding on and every rule present exactly once; {@code lockFile} serialises the check-and-add across JVMs. */
+    static void ensure(List<Rule> rules, Path lockFile) {
+        if (INSTALLED.containsAll(rules.stream().map(Nat::key).toList())) {
+            return;
+        }
+        String iptables = iptables();
+        HostLock.with(lockFile, () -> {
+            enableForwarding();
+            for (Rule r : rules) {
+                if (INSTALLED.contains(key(r))) {
+                    continue;
+                }
+                if (run(iptables, r, "-C").exitCode() != 0) {
+                    Result added = run(iptables, r, r.insert() ? "-I" : "-A");
+                    if (added.exitCode() != 0) {
+                        throw new IllegalStateException("iptables " + String.join(" ", args(r, r.insert() ? "-I" : "-A"))
+                                + " failed (exit " + added.exitCode() + "): " + added.output().strip());
+                    }
+                }
+                INSTALLED.add(key(r));
+            }
+        });
+    }
+
+    /** Deletes every copy of the rules (for tests and for removing a network). */
+    public static void remove(List<Rule> rules) {
+        String iptables = iptables();
+        for (Rule r : rules) {
+            for (int i = 0; i < 100 && run(iptables, r, "-D").exitCode() == 0; i++) {
+                // each -D removes one copy
+            }
+            INSTALLED.remove(key(r));
+        }
+    }
+
+    private static void enableForwarding() {
+        try {
+            if (!Files.readString(IP_FORWARD, StandardCharsets.US_ASCII).trim().equals("1")) {
+                Files.writeString(IP_FORWARD, "1\n", StandardCharsets.US_ASCII);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("enabling IPv4 forwarding (" + IP_FORWARD + "): " + e.getMessage(), e);
+        }
+    }
+
+    private static String key(Rule r) {
+        return r.table() + " " + r.chain() + " " + String.join(" ", r.spec());
+    }
+
+    private static List<String> args(Rule r, String op) {
+        List<String> a = new ArrayList<>(List.of("-w", "-t", r.table(), op, r.chain()));
+        a.addAll(r.spec());
+        return a;
+    }
+
+    record Result(int exitCode, String output) { }
+
+    private static Result run(String iptables, Rule r, String op) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(iptables);
+        cmd.addAll(args(r, op));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", cmd) + " did not finish within 30 s");
+            }
+            return new Result(p.exitValue(), out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("running " + String.join(" ", cmd) + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running " + String.join(" ", cmd), e);
+        }
+    }
+}
