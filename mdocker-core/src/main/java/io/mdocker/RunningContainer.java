@@ -1,6 +1,7 @@
 package io.mdocker;
 
 import io.mdocker.bindings.Linux;
+import io.mdocker.internal.Cleanup;
 import io.mdocker.internal.HostResource;
 import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.CgroupLayout;
@@ -584,21 +585,7 @@ public final class RunningContainer implements AutoCloseable {
 
     /** Closes resources in reverse order; the first failure is thrown after all were tried. */
     private static void closeAll(List<HostResource> resources) {
-        RuntimeException first = null;
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            try {
-                resources.get(i).close();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        Cleanup.inReverse(resources, HostResource::close);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.mdocker.internal.cgroup;
 
+import io.mdocker.internal.Cleanup;
 import io.mdocker.internal.HostResource;
 
 import java.nio.file.Path;
@@ -170,21 +171,7 @@ public final class ContainerCgroups implements HostResource {
             }
             closed = true;
         }
-        RuntimeException first = null;
-        for (int i = managers.size() - 1; i >= 0; i--) {
-            try {
-                managers.get(i).destroy();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        Cleanup.inReverse(managers, CgroupManager::destroy);
     }
 
     /**
