@@ -80,7 +80,7 @@ class MainTest {
         String root = ROOTFS.toString();
         String state = STATE.toString();
         // busybox dd fills a 64 MiB buffer: more than the limit allows
-        String err = stderrOf(137, "run", "--rootfs", root, "--state-root", state, "--memory", "32m",
+        String err = stderrOf(137, "run", "--rootfs", root, "--state-root", state, "--network", "none", "--memory", "32m",
                 "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1");
         assertThat(err).matches("mdocker: container [0-9a-f]{12} was OOM-killed: it hit its memory limit \\(32 MiB\\)\n");
     }

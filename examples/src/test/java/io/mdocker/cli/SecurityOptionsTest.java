@@ -40,7 +40,9 @@ class SecurityOptionsTest {
     }
 
     private static int run(String... args) {
-        List<String> all = new ArrayList<>(List.of("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString()));
+        // --network none: the CLI's default bridge would be created on the host and left, as Docker's is.
+        List<String> all = new ArrayList<>(List.of("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString(),
+                "--network", "none"));
         all.addAll(List.of(args));
         return Main.execute(all.toArray(String[]::new));
     }
