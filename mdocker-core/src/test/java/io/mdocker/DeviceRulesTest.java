@@ -47,6 +47,7 @@ class DeviceRulesTest {
         assertThat(probe(Fixtures.probeContainer(), "mknod-open", "c", "1", "3")).as("/dev/null under the " + how).isEqualTo(ALLOWED);
         assertThat(probe(Fixtures.probeContainer(), "mknod-open", "c", "1", "9")).as("/dev/urandom under the " + how).isEqualTo(ALLOWED);
         assertThat(probe(Fixtures.probeContainer(), "mknod-open", "c", "5", "2")).as("/dev/ptmx under the " + how).isEqualTo(ALLOWED);
+        System.out.println("[cgroup] devices by the " + how + ": block " + disk[0] + ":" + disk[1] + ", c 1:11 and c 1:1 denied; c 1:3, 1:9, 5:2 open");
     }
 
     @Test
