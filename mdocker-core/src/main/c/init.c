@@ -1661,14 +1661,17 @@ static int attach_device_filter(const char *cgroup)
     attr.insns = (uint64_t) (uintptr_t) prog;
     attr.insn_cnt = DEVICE_FILTER_LEN + 4;
     attr.license = (uint64_t) (uintptr_t) "Apache-2.0";
-    attr.log_buf = (uint64_t) (uintptr_t) log;
-    attr.log_size = sizeof(log);
-    attr.log_level = 1;
     progfd = bpf_call(BPF_PROG_LOAD, &attr);
+    if (progfd < 0 && errno == EINVAL) { /* once more with the verifier's log, for the message */
+        attr.log_buf = (uint64_t) (uintptr_t) log;
+        attr.log_size = sizeof(log);
+        attr.log_level = 1;
+        progfd = bpf_call(BPF_PROG_LOAD, &attr);
+    }
     if (progfd < 0) {
         err = errno;
         log[sizeof(log) - 1] = '\0';
-        if (err == EINVAL && log[0] == '\0')
+        if ((err == EINVAL && log[0] == '\0') || err == ENOSYS)
             return fail(MDK_STEP_DEVICES, err, "bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE): the kernel has "
                         "no cgroup device programs (CONFIG_CGROUP_BPF), so a cgroup v2 host cannot restrict "
                         "the container's devices; only privileged containers run there");

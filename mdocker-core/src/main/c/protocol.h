@@ -9,7 +9,8 @@
  * (host order on x86_64/aarch64), no padding anywhere.
  *
  *   JVM                      monitor (host namespaces)            container pid 1 (new namespaces)
- *   CONFIG  ------------->   parse, clone3 ----------------------> waits on its own socketpair
+ *   CONFIG  ------------->   parse, [device BPF program onto the
+ *                            DEVCGROUP cgroup], clone3 ----------> waits on its own socketpair
  *           <-------------   PID(host pid of pid 1)
  *   (host-side setup: cgroups, network)
  *   GO      ------------->   relay GO ---------------------------> mounts, pivot_root, hostname,
