@@ -9,7 +9,8 @@
  * (host order on x86_64/aarch64), no padding anywhere.
  *
  *   JVM                      monitor (host namespaces)            container pid 1 (new namespaces)
- *   CONFIG  ------------->   parse, clone3 ----------------------> waits on its own socketpair
+ *   CONFIG  ------------->   parse, [device BPF program onto the
+ *                            DEVCGROUP cgroup], clone3 ----------> waits on its own socketpair
  *           <-------------   PID(host pid of pid 1)
  *   (host-side setup: cgroups, network)
  *   GO      ------------->   relay GO ---------------------------> mounts, pivot_root, hostname,
@@ -38,7 +39,7 @@
 
 #define MDK_SYNC_FD 3
 #define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
-#define MDK_VERSION 2 /* 2: security records (issue 5) */
+#define MDK_VERSION 3 /* 2: security records (issue 5); 3: DEVCGROUP */
 #define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
 
 struct mdk_header {
@@ -106,6 +107,10 @@ struct mdk_header {
 #define MDK_T_READONLY 20 /* string, repeated: container path bind-remounted read-only; missing
                              paths are skipped */
 #define MDK_T_TMPFS 21    /* uint32 MS_* flags, then "target\0data" (no trailing NUL) */
+#define MDK_T_DEVCGROUP 22 /* string: the container's cgroup v2 directory (host path). The monitor
+                              loads a BPF_PROG_TYPE_CGROUP_DEVICE program with Docker's default
+                              device rules and attaches it there (BPF_F_ALLOW_MULTI) before the
+                              clone; absent: no device program (privileged, or cgroup v1 devices) */
 
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */
@@ -128,5 +133,6 @@ struct mdk_header {
 #define MDK_STEP_NO_NEW_PRIVS 12
 #define MDK_STEP_SECCOMP 13   /* installing the filter */
 #define MDK_STEP_RLIMIT 14
+#define MDK_STEP_DEVICES 15   /* loading or attaching the cgroup v2 device program */
 
 #endif

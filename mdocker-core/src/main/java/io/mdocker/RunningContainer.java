@@ -64,6 +64,8 @@ public final class RunningContainer implements AutoCloseable {
     private final List<String> command;
     private final StateStore.Entry entry;
     private final List<HostResource> resources;
+    /** The cgroup v2 directory that gets the device program, or null (privileged, or v1 devices). */
+    private Path deviceCgroupV2;
     private final ContainerNetwork network;
     private final InitProcess init;
     private final long startNanos;
@@ -174,8 +176,14 @@ public final class RunningContainer implements AutoCloseable {
             }
             resources.add(cgroups);
             // Security resources (issue 5): the devices cgroup, joined by pid 1 before GO.
+            // Where there is no v1 devices controller, the monitor attaches a device BPF program to
+            // the container's v2 cgroup instead, before the clone (CONFIG record DEVCGROUP).
             if (!spec.privileged()) {
-                DevicesCgroupV1.create(id).ifPresent(resources::add);
+                Optional<DevicesCgroupV1> v1 = DevicesCgroupV1.create(id);
+                v1.ifPresent(resources::add);
+                if (v1.isEmpty()) {
+                    c.deviceCgroupV2 = cgroups.v2Dir().orElse(null);
+                }
             }
             c.handshake(spec);
             return c;
@@ -247,6 +255,9 @@ public final class RunningContainer implements AutoCloseable {
         }
         for (BindMount b : spec.binds()) {
             config.bind(b.source().toString(), b.target(), b.readOnly());
+        }
+        if (deviceCgroupV2 != null) {
+            config.string(Protocol.T_DEVCGROUP, deviceCgroupV2.toString());
         }
         SecurityPlan.write(spec, config); // capabilities, no_new_privs, seccomp, masks, rlimits, ...
 

@@ -76,6 +76,19 @@ public final class ContainerCgroups implements HostResource {
         return new ContainerCgroups(fs, spec, managers);
     }
 
+    /**
+     * The container's cgroup v2 directory, where there is one: where the monitor attaches the
+     * device program (BPF_PROG_TYPE_CGROUP_DEVICE) when the host has no v1 devices controller.
+     */
+    public java.util.Optional<Path> v2Dir() {
+        for (CgroupManager m : managers) {
+            if (m instanceof V2Cgroup v2) {
+                return java.util.Optional.of(v2.dirs().get(0));
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     /** The container's cgroup directories. */
     public List<Path> dirs() {
         List<Path> d = new ArrayList<>();

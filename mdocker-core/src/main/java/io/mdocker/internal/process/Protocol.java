@@ -14,7 +14,7 @@ public final class Protocol {
     private Protocol() {}
 
     public static final int MAGIC = 0x314b444d; // "MDK1"
-    public static final short VERSION = 2;
+    public static final short VERSION = 3;
     public static final int HEADER_SIZE = 12;
     public static final int MAX_MESSAGE = 256 * 1024;
     /**
@@ -56,6 +56,8 @@ public final class Protocol {
     public static final int T_MASK = 19;
     public static final int T_READONLY = 20;
     public static final int T_TMPFS = 21;
+    /** string: the container's cgroup v2 directory, where the monitor attaches the device program */
+    public static final int T_DEVCGROUP = 22;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_READONLY_ROOTFS = 2;
@@ -78,6 +80,7 @@ public final class Protocol {
     public static final int STEP_NO_NEW_PRIVS = 12;
     public static final int STEP_SECCOMP = 13;
     public static final int STEP_RLIMIT = 14;
+    public static final int STEP_DEVICES = 15;
 
     /** A message received from the monitor. */
     public record Message(int type, ByteBuffer payload) {

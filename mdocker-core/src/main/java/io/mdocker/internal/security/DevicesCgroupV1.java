@@ -29,9 +29,10 @@ import java.util.Optional;
  * devices controller only; the cgroup manager (issue 3) may take it over, it needs nothing but
  * {@link #RULES} and the order deny-all, allow each.
  *
- * <p>On a cgroup v2-only host there is no devices controller: there the kernel wants a
- * BPF_PROG_TYPE_CGROUP_DEVICE program on the container's v2 cgroup, which mdocker does not load
- * yet ({@link #mountPoint()} is empty, and the README says so).
+ * <p>On a cgroup v2-only host there is no devices controller ({@link #mountPoint()} is empty):
+ * there mdocker-init loads a BPF_PROG_TYPE_CGROUP_DEVICE program with the same {@link #RULES}
+ * (init.c, attach_device_filter) and attaches it to the container's v2 cgroup, which
+ * RunningContainer names in the CONFIG record DEVCGROUP.
  */
 public final class DevicesCgroupV1 implements HostResource {
     /** Docker's (runc's) default device rules: type major:minor access. */

@@ -1,0 +1,69 @@
+package io.mdocker;
+
+import io.mdocker.internal.security.DevicesCgroupV1;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The default device rules on whichever cgroup version the host has: on a host with a v1 devices
+ * controller the container's devices cgroup (DevicesCgroupV1), on a cgroup v2-only host the
+ * BPF_PROG_TYPE_CGROUP_DEVICE program the monitor attaches to the container's v2 cgroup.
+ * Tagged "cgroup" so that scripts/test-cgroup-v2 runs it on a pure v2 kernel too, where there is
+ * no v1 devices controller and only the BPF program stands between a mknod'ed node and the
+ * device. Nodes are only opened read-only, never read or written (harmless if a rule is missing).
+ */
+@Tag("cgroup")
+class DeviceRulesTest {
+    private static final String PROBE = "/usr/local/bin/mdk-probe";
+    private static final String DENIED = "mknod: ok\nopen: EPERM (Operation not permitted)\n";
+    private static final String ALLOWED = "mknod: ok\nopen: ok\n";
+
+    private static String probe(Container.Builder b, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(PROBE));
+        cmd.addAll(List.of(args));
+        ExecResult r = b.run(cmd.toArray(String[]::new));
+        assertThat(r.exitCode()).as("mdk-probe %s: %s%s", String.join(" ", args), r.stdout(), r.stderr()).isBetween(0, 1);
+        return r.stdout();
+    }
+
+    @Test
+    @DisplayName("default container: mknod of a host disk or /dev/kmsg works, opening it does not; /dev/null and /dev/urandom open")
+    void defaultRules() throws IOException {
+        String[] disk = hostDisk();
+        String how = DevicesCgroupV1.mountPoint().isPresent() ? "v1 devices cgroup" : "v2 device BPF program";
+        assertThat(probe(Fixtures.probeContainer(), "mknod-open", "b", disk[0], disk[1]))
+                .as("block %s:%s under the %s", disk[0], disk[1], how).isEqualTo(DENIED);
+        assertThat(probe(Fixtures.probeContainer(), "mknod-open", "c", "1", "11")).as("/dev/kmsg under the " + how).isEqualTo(DENIED);
+        assertThat(probe(Fixtures.probeContainer(), "mknod-open", "c", "1", "1")).as("/dev/mem under the " + how).isEqualTo(DENIED);
+        assertThat(probe(Fixtures.probeContainer(), "mknod-open", "c", "1", "3")).as("/dev/null under the " + how).isEqualTo(ALLOWED);
+        assertThat(probe(Fixtures.probeContainer(), "mknod-open", "c", "1", "9")).as("/dev/urandom under the " + how).isEqualTo(ALLOWED);
+        assertThat(probe(Fixtures.probeContainer(), "mknod-open", "c", "5", "2")).as("/dev/ptmx under the " + how).isEqualTo(ALLOWED);
+        System.out.println("[cgroup] devices by the " + how + ": block " + disk[0] + ":" + disk[1] + ", c 1:11 and c 1:1 denied; c 1:3, 1:9, 5:2 open");
+    }
+
+    @Test
+    @DisplayName("privileged container: no device rules, /dev/kmsg opens")
+    void privilegedHasNoRules() {
+        assertThat(probe(Fixtures.probeContainer().privileged(true), "mknod-open", "c", "1", "11")).isEqualTo(ALLOWED);
+    }
+
+    /** The first real disk of /proc/partitions (major, minor); 8:0 (sda) where there is none. */
+    private static String[] hostDisk() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/partitions"))) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length == 4 && f[0].matches("\\d+") && !f[3].matches("(loop|ram|zram).*")) {
+                return new String[] {f[0], f[1]};
+            }
+        }
+        return new String[] {"8", "0"};
+    }
+}
