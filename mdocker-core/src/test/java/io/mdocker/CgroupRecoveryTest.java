@@ -4,10 +4,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,19 +27,9 @@ class CgroupRecoveryTest {
         Path rootfs = Fixtures.rootfs();
         Path lib = Fixtures.STATE.resolve("cgroup-recovery/lib");
         Path run = Fixtures.STATE.resolve("cgroup-recovery/run");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), RecoveryChild.class.getName(),
-                rootfs.toString(), lib.toString(), run.toString(), "1", "limits")
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String id;
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            String line = r.readLine();
-            assertThat(line).as("child JVM output").isNotNull().startsWith("started ");
-            id = line.split(" ")[1];
-            child.destroyForcibly(); // SIGKILL: no shutdown hook runs
-            child.waitFor();
-        }
+        RecoveryChild.Launched child = RecoveryChild.launch(rootfs, lib, run, 1, "limits");
+        String id = child.ids().get(0);
+        child.killHard();
 
         List<Path> dirs = new ArrayList<>();
         Properties state = new Properties();

@@ -5,13 +5,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,27 +38,16 @@ class NetworkRecoveryTest {
         assertThat(ContainerNetwork.awaitReleases(Duration.ofSeconds(20))).isTrue();
         List<String> vethBefore = NetFixtures.vethLinks();
 
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), RecoveryChild.class.getName(),
-                rootfs.toString(), lib.toString(), run.toString(), "3", NetFixtures.BRIDGE + "," + NetFixtures.BRIDGE_ADDRESS)
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        List<String> ids = new ArrayList<>();
-        List<Integer> pids = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            for (int i = 0; i < 3; i++) {
-                String line = r.readLine();
-                assertThat(line).as("child JVM output").isNotNull().startsWith("started ");
-                String[] f = line.split(" ");
-                ids.add(f[1]);
-                pids.add(Integer.parseInt(f[2]));
-                assertThat(f[3]).startsWith("10.201.0.");
-            }
-            assertThat(NetFixtures.vethLinks()).containsAll(ids.stream().map(id -> "mdk" + id.substring(0, 12)).toList());
-            assertThat(NetFixtures.leases(Fixtures.RUNTIME, NetFixtures.BRIDGE)).hasSize(3);
-            child.destroyForcibly(); // SIGKILL: no shutdown hook runs
-            child.waitFor();
+        RecoveryChild.Launched child = RecoveryChild.launch(rootfs, lib, run, 3,
+                NetFixtures.BRIDGE + "," + NetFixtures.BRIDGE_ADDRESS);
+        List<String> ids = child.ids();
+        List<Integer> pids = child.pids();
+        for (String[] f : child.started()) {
+            assertThat(f[3]).startsWith("10.201.0.");
         }
+        assertThat(NetFixtures.vethLinks()).containsAll(ids.stream().map(id -> "mdk" + id.substring(0, 12)).toList());
+        assertThat(NetFixtures.leases(Fixtures.RUNTIME, NetFixtures.BRIDGE)).hasSize(3);
+        child.killHard();
         long deadline = System.nanoTime() + 10_000_000_000L;
         for (int pid : pids) {
             while (Files.exists(Path.of("/proc", Integer.toString(pid))) && System.nanoTime() < deadline) {

@@ -1,16 +1,57 @@
 package io.mdocker;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
- * Run in a child JVM by {@link RecoveryTest} and {@link CgroupRecoveryTest}: starts containers
+ * Run in a child JVM (see {@link #launch}) by the recovery tests: starts containers
  * (with limits when the fifth argument is "limits") on the given state roots, prints one line per
  * container ("started ID PID"), then waits to be killed.
  */
 public final class RecoveryChild {
     private RecoveryChild() {}
+
+    /** A child JVM running this class, and the fields of each "started ..." line it printed. */
+    record Launched(Process process, List<String[]> started) {
+        List<String> ids() {
+            return started.stream().map(f -> f[1]).toList();
+        }
+
+        List<Integer> pids() {
+            return started.stream().map(f -> Integer.parseInt(f[2])).toList();
+        }
+
+        /** SIGKILL: no shutdown hook runs. */
+        void killHard() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+    }
+
+    /** Starts a child JVM with {@code count} containers on the given roots and waits for their lines. */
+    static Launched launch(Path rootfs, Path lib, Path run, int count, String... extra) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), RecoveryChild.class.getName(),
+                rootfs.toString(), lib.toString(), run.toString(), Integer.toString(count)));
+        cmd.addAll(List.of(extra));
+        Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        List<String[]> started = new ArrayList<>();
+        BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+        for (int i = 0; i < count; i++) {
+            String line = r.readLine();
+            assertThat(line).as("child JVM output").isNotNull().startsWith("started ");
+            started.add(line.split(" "));
+        }
+        return new Launched(child, started);
+    }
 
     public static void main(String[] args) throws InterruptedException {
         Path rootfs = Path.of(args[0]);

@@ -3,12 +3,9 @@ package io.mdocker;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,27 +18,13 @@ class RecoveryTest {
         Path rootfs = Fixtures.rootfs();
         Path lib = Fixtures.TARGET.resolve("recovery/lib");
         Path run = Fixtures.TARGET.resolve("recovery/run");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), RecoveryChild.class.getName(),
-                rootfs.toString(), lib.toString(), run.toString(), "10")
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        List<String> ids = new ArrayList<>();
-        List<Integer> pids = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            for (int i = 0; i < 10; i++) {
-                String line = r.readLine();
-                assertThat(line).as("child JVM output").isNotNull().startsWith("started ");
-                String[] f = line.split(" ");
-                ids.add(f[1]);
-                pids.add(Integer.parseInt(f[2]));
-            }
-            for (int pid : pids) {
-                assertThat(Path.of("/proc", Integer.toString(pid))).exists();
-            }
-            child.destroyForcibly(); // SIGKILL: no shutdown hook runs
-            child.waitFor();
+        RecoveryChild.Launched child = RecoveryChild.launch(rootfs, lib, run, 10);
+        List<String> ids = child.ids();
+        List<Integer> pids = child.pids();
+        for (int pid : pids) {
+            assertThat(Path.of("/proc", Integer.toString(pid))).exists();
         }
+        child.killHard();
 
         // Each monitor sees its socket close and kills its container.
         long deadline = System.nanoTime() + 10_000_000_000L;
