@@ -13,6 +13,7 @@ import io.mdocker.internal.net.PortProxy;
 import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.InitProcess.Redirect;
 import io.mdocker.internal.process.MonitorPool;
+import io.mdocker.internal.process.OutputLog;
 import io.mdocker.internal.process.Protocol;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.security.SecurityPlan;
@@ -50,6 +51,8 @@ public final class RunningContainer implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Set<RunningContainer> LIVE = ConcurrentHashMap.newKeySet();
     private static final Duration KILL_GRACE = Duration.ofSeconds(5);
+    /** Bytes of recent output lines a started container's log keeps. */
+    public static final int LOG_CAPACITY = 256 * 1024;
 
     static {
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("mdocker-shutdown").unstarted(() -> {
@@ -71,6 +74,7 @@ public final class RunningContainer implements AutoCloseable {
     private final long startNanos;
     private final ByteArrayOutputStream capturedOut;
     private final ByteArrayOutputStream capturedErr;
+    private final OutputLog log;
     private volatile int pid = -1;
     private volatile long exitNanos;
     private final java.util.concurrent.CompletableFuture<Void> done;
@@ -80,7 +84,8 @@ public final class RunningContainer implements AutoCloseable {
 
     private RunningContainer(String id, List<String> command, StateStore.Entry entry, List<HostResource> resources,
                              ContainerNetwork network, InitProcess init, long startNanos, ByteArrayOutputStream out,
-                             ByteArrayOutputStream err) {
+                             ByteArrayOutputStream err, OutputLog log) {
+        this.log = log;
         this.id = id;
         this.command = command;
         this.entry = entry;
@@ -134,6 +139,10 @@ public final class RunningContainer implements AutoCloseable {
         resources.add(network);
         ByteArrayOutputStream out = forRun && spec.stdout().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
         ByteArrayOutputStream err = forRun && spec.stderr().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
+        // A started container's piped output is drained into a bounded log (logs(), followLogs()),
+        // and stdout()/stderr() read it from there.
+        OutputLog log = !forRun && (spec.stdout().kind() == Stdio.Kind.PIPE || spec.stderr().kind() == Stdio.Kind.PIPE)
+                ? new OutputLog(LOG_CAPACITY) : null;
         // The monitor comes first (usually ready-made, from the pool) so that the state record
         // names it in one write. It has made nothing yet, and exits by itself should this JVM die
         // before the record exists.
@@ -142,7 +151,7 @@ public final class RunningContainer implements AutoCloseable {
             init = MonitorPool.take(new InitProcess.StdioPlan(
                     stdinRedirect(spec.stdin(), forRun),
                     redirect(spec.stdout(), out), sink(spec.stdout(), out),
-                    redirect(spec.stderr(), err), sink(spec.stderr(), err)));
+                    redirect(spec.stderr(), err), sink(spec.stderr(), err), log));
         } catch (RuntimeException e) {
             network.close();
             throw wrap("starting mdocker-init", e);
@@ -161,7 +170,7 @@ public final class RunningContainer implements AutoCloseable {
             network.close();
             throw wrap("recording container " + id.substring(0, 12), e);
         }
-        RunningContainer c = new RunningContainer(id, command, entry, resources, network, init, t0, out, err);
+        RunningContainer c = new RunningContainer(id, command, entry, resources, network, init, t0, out, err, log);
         LIVE.add(c);
         try {
             try {
@@ -408,6 +417,52 @@ public final class RunningContainer implements AutoCloseable {
     /** The container's stderr when it is piped. */
     public InputStream stderr() {
         return stream(init.stderr(), "stderr");
+    }
+
+    /**
+     * The container's recent output: the last lines of stdout and stderr (at most
+     * {@link #LOG_CAPACITY} bytes, oldest dropped first) in the order they arrived, each ending
+     * with a newline but a last unfinished one. Readable while it runs and after it exited or was
+     * closed. Needs piped stdout or stderr ({@link Stdio#pipe()}, the default).
+     */
+    public String logs() {
+        StringBuilder b = new StringBuilder();
+        for (OutputLog.Line line : requireLog().lines()) {
+            b.append(new String(line.bytes(), java.nio.charset.StandardCharsets.UTF_8));
+            if (line.newline()) {
+                b.append('\n');
+            }
+        }
+        return b.toString();
+    }
+
+    /** The container's recent output as lines, oldest first (see {@link #logs()}). */
+    public List<LogLine> logLines() {
+        return requireLog().lines().stream().map(RunningContainer::logLine).toList();
+    }
+
+    /**
+     * Calls {@code follower} with each retained line, then with every new line as the container
+     * writes it, until the returned subscription is closed. The follower runs on mdocker's reaper
+     * thread: it must return quickly and never block (hand lines to a queue for slow work).
+     */
+    public LogSubscription followLogs(java.util.function.Consumer<LogLine> follower) {
+        java.util.Objects.requireNonNull(follower, "follower");
+        Runnable stop = requireLog().follow(line -> follower.accept(logLine(line)));
+        return stop::run;
+    }
+
+    private static LogLine logLine(OutputLog.Line line) {
+        return new LogLine(line.stream() == OutputLog.STDERR ? LogLine.Source.STDERR : LogLine.Source.STDOUT,
+                new String(line.bytes(), java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private OutputLog requireLog() {
+        if (log == null) {
+            throw new IllegalStateException("container " + shortId() + " keeps no log: its stdout and stderr are not "
+                    + "piped (Stdio.pipe(), the default for start())");
+        }
+        return log;
     }
 
     private static <T> T stream(T s, String name) {

@@ -10,6 +10,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -39,6 +40,7 @@ final class EventLoop {
     private static final EventLoop INSTANCE = new EventLoop();
 
     private final Map<Integer, Handler> handlers = new ConcurrentHashMap<>();
+    private final Set<Integer> paused = ConcurrentHashMap.newKeySet();
     private final int wakeFd;
     private final MemorySegment wakeValue = Arena.global().allocate(ValueLayout.JAVA_LONG);
 
@@ -58,6 +60,21 @@ final class EventLoop {
             throw new IllegalStateException("descriptor " + fd + " is already watched");
         }
         wake();
+    }
+
+    /**
+     * Stops polling a watched {@code fd} until {@link #resume}: its handler keeps it, but is not
+     * called (a reader that has fallen behind holds the pipe back). Any thread.
+     */
+    void pause(int fd) {
+        paused.add(fd);
+    }
+
+    /** Polls a paused {@code fd} again. Any thread. */
+    void resume(int fd) {
+        if (paused.remove(fd)) {
+            wake();
+        }
     }
 
     /** Number of descriptors watched now, for leak checks. */
@@ -82,6 +99,7 @@ final class EventLoop {
         while (true) {
             order.clear();
             order.addAll(handlers.keySet());
+            order.removeAll(paused);
             if (order.size() + 1 > capacity) {
                 capacity = Math.max(capacity * 2, order.size() + 1);
                 fds = arena.allocate(pollfd.layout(), capacity);
@@ -114,6 +132,7 @@ final class EventLoop {
                     keep = false;
                 }
                 if (!keep && handlers.remove(fd, handler)) {
+                    paused.remove(fd);
                     try {
                         handler.finished(fd);
                     } catch (RuntimeException | Error e) {

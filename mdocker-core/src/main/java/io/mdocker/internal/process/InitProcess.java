@@ -37,8 +37,17 @@ public final class InitProcess implements AutoCloseable {
         PIPE
     }
 
-    /** The three streams: redirect for each, and the sinks for CAPTURE. */
-    public record StdioPlan(Redirect in, Redirect out, OutputStream outSink, Redirect err, OutputStream errSink) {
+    /**
+     * The three streams: redirect for each, the sinks for CAPTURE, and the log that PIPE outputs
+     * are drained into (null: the caller reads the raw pipes).
+     */
+    public record StdioPlan(Redirect in, Redirect out, OutputStream outSink, Redirect err, OutputStream errSink,
+                            OutputLog log) {
+        /** A plan without a log. */
+        public StdioPlan(Redirect in, Redirect out, OutputStream outSink, Redirect err, OutputStream errSink) {
+            this(in, out, outSink, err, errSink, null);
+        }
+
         public StdioPlan {
             if (in == Redirect.CAPTURE) {
                 throw new IllegalArgumentException("stdin cannot be captured");
@@ -56,6 +65,8 @@ public final class InitProcess implements AutoCloseable {
     private final CompletableFuture<Integer> monitorStatus = new CompletableFuture<>();
     private final Object receiveLock = new Object();
     private volatile CompletableFuture<Void> finished;
+    private volatile OutputLog log;
+    private final TeeInput.Flow[] flows = new TeeInput.Flow[3];
     private volatile InputStream stdout;
     private volatile InputStream stderr;
     private volatile OutputStream stdin;
@@ -177,6 +188,10 @@ public final class InitProcess implements AutoCloseable {
             }
             switch (outs[i]) {
                 case PIPE -> {
+                    if (plan.log() != null) {
+                        all.add(drainToLog(parentFd[i], plan.log(), i));
+                        continue;
+                    }
                     InputStream in = FdStreams.input(parentFd[i], i == 1 ? "container stdout" : "container stderr");
                     if (i == 1) {
                         stdout = in;
@@ -188,7 +203,52 @@ public final class InitProcess implements AutoCloseable {
                 default -> all.add(drain(parentFd[i], OutputStream.nullOutputStream()));
             }
         }
+        log = plan.log();
         finished = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * Drains a PIPE output into the log on the reaper thread; the caller's stream
+     * ({@link #stdout()}, {@link #stderr()}) is a {@link TeeInput} made on demand, which pauses
+     * and resumes this descriptor as its reader falls behind and catches up.
+     */
+    private CompletableFuture<Void> drainToLog(int fd, OutputLog log, int stream) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        flows[stream] = new TeeInput.Flow() {
+            @Override
+            public void pause() {
+                EventLoop.get().pause(fd);
+            }
+
+            @Override
+            public void resume() {
+                EventLoop.get().resume(fd);
+            }
+        };
+        EventLoop.get().watch(fd, new EventLoop.Handler() {
+            @Override
+            public boolean ready(int fd, short revents, MemorySegment scratch) {
+                int n;
+                try {
+                    n = Posix.read(fd, scratch, scratch.byteSize(), "container output");
+                } catch (ErrnoException e) {
+                    return false;
+                }
+                if (n == 0) {
+                    return false;
+                }
+                log.append(stream, scratch, n);
+                return true;
+            }
+
+            @Override
+            public void finished(int fd) {
+                Posix.closeQuietly(fd);
+                log.end(stream);
+                done.complete(null);
+            }
+        });
+        return done;
     }
 
     private static CompletableFuture<Void> drain(int fd, OutputStream sink) {
@@ -283,14 +343,23 @@ public final class InitProcess implements AutoCloseable {
         return stdin;
     }
 
-    /** The stream for a PIPE stdout, or null. */
+    /** The stream for a PIPE stdout (read from the log when there is one), or null. */
     public InputStream stdout() {
-        return stdout;
+        return logged(OutputLog.STDOUT, stdout);
     }
 
-    /** The stream for a PIPE stderr, or null. */
+    /** The stream for a PIPE stderr (read from the log when there is one), or null. */
     public InputStream stderr() {
-        return stderr;
+        return logged(OutputLog.STDERR, stderr);
+    }
+
+    private InputStream logged(int stream, InputStream raw) {
+        OutputLog l = log;
+        TeeInput.Flow flow;
+        synchronized (this) {
+            flow = flows[stream];
+        }
+        return l != null && flow != null ? l.stream(stream, flow) : raw;
     }
 
     /** Sends one message; false when the monitor is gone. */
@@ -379,7 +448,7 @@ public final class InitProcess implements AutoCloseable {
                 }
             }
         }
-        for (AutoCloseable stream : new AutoCloseable[] {stdin(), stdout(), stderr()}) {
+        for (AutoCloseable stream : new AutoCloseable[] {stdin, stdout, stderr}) { // the raw ones: a tee holds no descriptor
             if (stream != null) {
                 try {
                     stream.close();
