@@ -388,7 +388,31 @@ public final class RunningContainer implements AutoCloseable {
         return network.ports().stream().map(p -> new PortMapping(p.hostIp(), p.hostPort(), p.containerPort())).toList();
     }
 
-    /** The host port that forwards to {@code containerPort}. */
+    /**
+     * The host address at which the container's published ports are reached, as Testcontainers'
+     * {@code getHost()}: the address the first published port is bound to, or {@code 127.0.0.1}
+     * where it is bound to every address (or nothing is published). Use it with
+     * {@link #mappedPort(int)}.
+     */
+    public String host() {
+        return network.ports().stream().map(PortProxy.Bound::hostIp)
+                .filter(ip -> ip != null && !ip.equals("0.0.0.0")).findFirst().orElse("127.0.0.1");
+    }
+
+    /**
+     * Waits until {@code strategy} finds the container ready: a log line, a listening port, an
+     * HTTP answer, a command's success (see {@link Wait}). Throws {@link WaitTimeoutException}
+     * naming what was awaited, with the container's last output, when its timeout passes or the
+     * container exits first.
+     *
+     * @return this container, ready
+     */
+    public RunningContainer await(WaitStrategy strategy) {
+        java.util.Objects.requireNonNull(strategy, "strategy").waitUntilReady(this);
+        return this;
+    }
+
+    /** The host port that forwards to {@code containerPort} (as Testcontainers' {@code getMappedPort}). */
     public int mappedPort(int containerPort) {
         for (PortProxy.Bound p : network.ports()) {
             if (p.containerPort() == containerPort) {

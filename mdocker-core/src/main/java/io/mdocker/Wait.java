@@ -1,0 +1,56 @@
+package io.mdocker;
+
+import io.mdocker.internal.wait.CommandWait;
+import io.mdocker.internal.wait.HttpWait;
+import io.mdocker.internal.wait.LogLineWait;
+import io.mdocker.internal.wait.TcpPortWait;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The wait strategies ({@link RunningContainer#await(WaitStrategy)}), each with a timeout of
+ * {@link #DEFAULT_TIMEOUT} unless {@link WaitStrategy#withTimeout} says otherwise. Arguments are
+ * checked at once: bad input is an {@link IllegalArgumentException} naming the value.
+ */
+public final class Wait {
+    private Wait() {}
+
+    /** The timeout of a strategy made here. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+    /** A line of stdout or stderr in which {@code regex} is found (already written lines count). */
+    public static WaitStrategy forLogLine(String regex) {
+        return forLogLine(regex, 1);
+    }
+
+    /** {@code times} lines of stdout or stderr in which {@code regex} is found. */
+    public static WaitStrategy forLogLine(String regex, int times) {
+        return new LogLineWait(regex, times, DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * TCP {@code containerPort} accepting connections inside the container: connected to at the
+     * container's address on bridge and veth networks, looked up in the container's
+     * {@code /proc/net/tcp} otherwise.
+     */
+    public static WaitStrategy forPort(int containerPort) {
+        return new TcpPortWait(containerPort, DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * HTTP 200 from {@code GET path} on {@code containerPort}, asked through its published host
+     * port or at the container's address; {@code forHttp(80, "/").forStatus(204)} for another status.
+     */
+    public static HttpWait forHttp(int containerPort, String path) {
+        return new HttpWait(containerPort, path, 200, DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * A command that exits with 0 when run inside the container, asked through {@code runner}
+     * (which runs it in the container and returns its exit code and output).
+     */
+    public static WaitStrategy forCommand(CommandWait.Runner runner, String... command) {
+        return new CommandWait(List.of(command), runner, DEFAULT_TIMEOUT);
+    }
+}
