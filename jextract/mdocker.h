@@ -29,6 +29,9 @@
 #include <sched.h>
 #include <sys/resource.h>
 #include <linux/capability.h>
+/* openat2 through syscall(2): copying into and out of running containers */
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 /* networking: rtnetlink (links, addresses, routes) and the interface flags */
 #include <net/if.h>
 #include <linux/netlink.h>

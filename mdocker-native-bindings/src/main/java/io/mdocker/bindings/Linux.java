@@ -1179,6 +1179,78 @@ public class Linux {
         }
     }
 
+    /**
+     * Variadic invoker class for:
+     * {@snippet lang=c :
+     * long syscall(long __sysno, ...)
+     * }
+     */
+    public static class syscall {
+        private static final FunctionDescriptor BASE_DESC = FunctionDescriptor.of(
+                Linux.C_LONG,
+                Linux.C_LONG
+            );
+        private static final MemorySegment ADDR = Linux.findOrThrow("syscall");
+
+        private final MethodHandle handle;
+        private final FunctionDescriptor descriptor;
+        private final MethodHandle spreader;
+
+        private syscall(MethodHandle handle, FunctionDescriptor descriptor, MethodHandle spreader) {
+            this.handle = handle;
+            this.descriptor = descriptor;
+            this.spreader = spreader;
+        }
+
+        /**
+         * Variadic invoker factory for:
+         * {@snippet lang=c :
+         * long syscall(long __sysno, ...)
+         * }
+         */
+        public static syscall makeInvoker(MemoryLayout... layouts) {
+            FunctionDescriptor desc$ = BASE_DESC.appendArgumentLayouts(layouts);
+            Linker.Option fva$ = Linker.Option.firstVariadicArg(BASE_DESC.argumentLayouts().size());
+            var mh$ = Linker.nativeLinker().downcallHandle(ADDR, desc$, fva$);
+            var spreader$ = mh$.asSpreader(Object[].class, layouts.length);
+            return new syscall(mh$, desc$, spreader$);
+        }
+
+        /**
+         * {@return the address}
+         */
+        public static MemorySegment address() {
+            return ADDR;
+        }
+
+        /**
+         * {@return the specialized method handle}
+         */
+        public MethodHandle handle() {
+            return handle;
+        }
+
+        /**
+         * {@return the specialized descriptor}
+         */
+        public FunctionDescriptor descriptor() {
+            return descriptor;
+        }
+
+        public long apply(long __sysno, Object... x1) {
+            try {
+                if (TRACE_DOWNCALLS) {
+                    traceDowncall("syscall", __sysno, x1);
+                }
+                return (long)spreader.invokeExact(__sysno, x1);
+            } catch(IllegalArgumentException | ClassCastException ex$)  {
+                throw ex$; // rethrow IAE from passing wrong number/type of args
+            } catch (Throwable ex$) {
+               throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
     private static class close {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Linux.C_INT,
@@ -2597,6 +2669,87 @@ public class Linux {
      */
     public static int O_RDWR() {
         return O_RDWR;
+    }
+    private static final int O_DIRECTORY = (int)65536L;
+    /**
+     * {@snippet lang=c :
+     * #define O_DIRECTORY 65536
+     * }
+     */
+    public static int O_DIRECTORY() {
+        return O_DIRECTORY;
+    }
+    private static final int O_NOFOLLOW = (int)131072L;
+    /**
+     * {@snippet lang=c :
+     * #define O_NOFOLLOW 131072
+     * }
+     */
+    public static int O_NOFOLLOW() {
+        return O_NOFOLLOW;
+    }
+    private static final int O_PATH = (int)2097152L;
+    /**
+     * {@snippet lang=c :
+     * #define O_PATH 2097152
+     * }
+     */
+    public static int O_PATH() {
+        return O_PATH;
+    }
+    private static final int O_CREAT = (int)64L;
+    /**
+     * {@snippet lang=c :
+     * #define O_CREAT 64
+     * }
+     */
+    public static int O_CREAT() {
+        return O_CREAT;
+    }
+    private static final int O_EXCL = (int)128L;
+    /**
+     * {@snippet lang=c :
+     * #define O_EXCL 128
+     * }
+     */
+    public static int O_EXCL() {
+        return O_EXCL;
+    }
+    private static final int O_TRUNC = (int)512L;
+    /**
+     * {@snippet lang=c :
+     * #define O_TRUNC 512
+     * }
+     */
+    public static int O_TRUNC() {
+        return O_TRUNC;
+    }
+    private static final int RESOLVE_NO_MAGICLINKS = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define RESOLVE_NO_MAGICLINKS 2
+     * }
+     */
+    public static int RESOLVE_NO_MAGICLINKS() {
+        return RESOLVE_NO_MAGICLINKS;
+    }
+    private static final int RESOLVE_IN_ROOT = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * #define RESOLVE_IN_ROOT 16
+     * }
+     */
+    public static int RESOLVE_IN_ROOT() {
+        return RESOLVE_IN_ROOT;
+    }
+    private static final int SYS_openat2 = (int)437L;
+    /**
+     * {@snippet lang=c :
+     * #define SYS_openat2 437
+     * }
+     */
+    public static int SYS_openat2() {
+        return SYS_openat2;
     }
     private static final int O_NONBLOCK = (int)2048L;
     /**

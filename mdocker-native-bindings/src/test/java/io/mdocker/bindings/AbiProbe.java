@@ -64,7 +64,8 @@ import org.junit.jupiter.api.io.TempDir;
 public abstract class AbiProbe {
 
     private static final String GCC = "gcc";
-    private static final Pattern CONSTANT_NAME = Pattern.compile("_*[A-Z][A-Z0-9_]*");
+    /** Upper-case macro names, and syscall numbers, which glibc spells SYS_name. */
+    private static final Pattern CONSTANT_NAME = Pattern.compile("_*[A-Z][A-Z0-9_]*|SYS_[a-z0-9_]+");
 
     /** The generated header class (Linux, Seccomp), its jextract header and its filter list. */
     private final Class<?> headerClass;
