@@ -74,6 +74,7 @@ public final class Container {
     private final Resources resources;
     private final Network network;
     private final List<PortMapping> ports;
+    private final List<FileCopy> copies;
 
     private Container(Builder b) {
         this.layers = List.copyOf(b.layers);
@@ -104,6 +105,7 @@ public final class Container {
         this.resources = b.resources;
         this.network = b.network;
         this.ports = List.copyOf(b.ports);
+        this.copies = List.copyOf(b.copies);
     }
 
     public static Builder builder() {
@@ -163,6 +165,11 @@ public final class Container {
 
     public List<BindMount> binds() {
         return binds;
+    }
+
+    /** Host files and directories copied into each container's writable layer before it starts. */
+    public List<FileCopy> copies() {
+        return copies;
     }
 
     public Stdio stdin() {
@@ -329,6 +336,7 @@ public final class Container {
         private Resources resources = Resources.NONE;
         private Network network = Network.none();
         private final List<PortMapping> ports = new ArrayList<>();
+        private final List<FileCopy> copies = new ArrayList<>();
 
         private Builder() {}
 
@@ -340,6 +348,7 @@ public final class Container {
             uid = c.uid;
             gid = c.gid;
             binds.addAll(c.binds);
+            copies.addAll(c.copies);
             stdin = c.stdin;
             stdout = c.stdout;
             stderr = c.stderr;
@@ -482,6 +491,17 @@ public final class Container {
             noNul("bind target", t);
             noNul("bind source", src.toString());
             binds.add(new BindMount(src, t, mount.readOnly()));
+            return this;
+        }
+
+        /**
+         * Copies the host file, directory tree or symbolic link {@code source} (which must exist)
+         * to {@code target} in each container before its command starts: into the container's
+         * own writable layer, so the image is never changed. Mode bits are kept; missing parent
+         * directories get the image's mode for them (0755 where the image has none).
+         */
+        public Builder copyIn(Path source, String target) {
+            copies.add(new FileCopy(source, target));
             return this;
         }
 

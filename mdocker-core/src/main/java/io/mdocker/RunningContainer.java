@@ -8,6 +8,7 @@ import io.mdocker.internal.cgroup.CgroupLayout;
 import io.mdocker.internal.cgroup.CgroupStats;
 import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
+import io.mdocker.internal.fs.ContainerFiles;
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.net.PortProxy;
 import io.mdocker.internal.process.InitProcess;
@@ -194,6 +195,7 @@ public final class RunningContainer implements AutoCloseable {
                     c.deviceCgroupV2 = cgroups.v2Dir().orElse(null);
                 }
             }
+            c.stageCopies(spec);
             c.handshake(spec);
             return c;
         } catch (RuntimeException | Error e) {
@@ -230,6 +232,74 @@ public final class RunningContainer implements AutoCloseable {
 
     private static OutputStream sink(Stdio s, ByteArrayOutputStream capture) {
         return s.kind() == Stdio.Kind.SINK ? s.sink() : capture;
+    }
+
+    /**
+     * Copies the spec's files into the writable layer, before pid 1 mounts the overlay; parent
+     * directories the copy makes take the mode the image gives them.
+     */
+    private void stageCopies(Container spec) {
+        if (spec.copies().isEmpty()) {
+            return;
+        }
+        try (ContainerFiles upper = ContainerFiles.open(entry.dirs().upper(), shortId(), path -> imageDirectory(spec, path))) {
+            for (FileCopy copy : spec.copies()) {
+                upper.copyIn(copy.source(), copy.target());
+            }
+        }
+    }
+
+    /** The directory {@code path} in the topmost image layer that has it; a symbolic link there is refused. */
+    private static Optional<ContainerFiles.FileMeta> imageDirectory(Container spec, String path) {
+        for (Path layer : spec.layers()) {
+            Path p = layer.resolve(path.substring(1));
+            try {
+                ContainerFiles.FileMeta meta = ContainerFiles.FileMeta.of(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                if (meta.isSymbolicLink()) {
+                    throw new IllegalArgumentException("cannot copy below " + path + ": it is a symbolic link in the image; "
+                            + "copy to the path it points to");
+                }
+                return meta.isDirectory() ? Optional.of(meta) : Optional.empty();
+            } catch (java.nio.file.NoSuchFileException e) {
+                // not in this layer
+            } catch (java.io.IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Copies the host file, directory tree or symbolic link {@code source} to {@code target} in
+     * the running container (the path the copy gets; missing parents are made, an existing file
+     * replaced, a directory merged into). The target is resolved inside the container's root
+     * ({@code openat2(RESOLVE_IN_ROOT)}): no link in the container leads the copy out to the host.
+     * Mode bits are kept. A missing source or a bad target is a one-line
+     * {@link IllegalArgumentException}.
+     */
+    public void copyIn(Path source, String target) {
+        try (ContainerFiles files = rootFiles()) {
+            files.copyIn(source.toAbsolutePath(), target);
+        }
+    }
+
+    /**
+     * Copies {@code source} in the running container (a file or a directory tree) to the host
+     * path {@code target}, keeping mode bits; resolved inside the container's root as
+     * {@link #copyIn} is. Links inside a copied tree are copied as links.
+     */
+    public void copyOut(String source, Path target) {
+        try (ContainerFiles files = rootFiles()) {
+            files.copyOut(source, target);
+        }
+    }
+
+    private ContainerFiles rootFiles() {
+        if (!isRunning()) {
+            throw new IllegalStateException("container " + shortId() + " is not running: copy files before it starts "
+                    + "(Container.Builder.copyIn) or while it runs");
+        }
+        return ContainerFiles.open(Path.of("/proc", Integer.toString(pid), "root"), shortId(), path -> Optional.empty());
     }
 
     private void handshake(Container spec) {

@@ -2931,6 +2931,24 @@ public class Linux {
     public static int EPERM() {
         return EPERM;
     }
+    private static final int EISDIR = (int)21L;
+    /**
+     * {@snippet lang=c :
+     * #define EISDIR 21
+     * }
+     */
+    public static int EISDIR() {
+        return EISDIR;
+    }
+    private static final int ELOOP = (int)40L;
+    /**
+     * {@snippet lang=c :
+     * #define ELOOP 40
+     * }
+     */
+    public static int ELOOP() {
+        return ELOOP;
+    }
     private static final int ENOENT = (int)2L;
     /**
      * {@snippet lang=c :

@@ -62,6 +62,11 @@ public final class Posix {
     private static final MethodHandle OPEN = link(Linux.open.address(),
             FunctionDescriptor.of(C_INT, Linux.C_POINTER, C_INT), Linker.Option.firstVariadicArg(2));
 
+    /** syscall(SYS_openat2, dirfd, path, how, sizeof how): glibc has no wrapper. */
+    private static final MethodHandle SYSCALL_OPENAT2 = link(Linux.syscall.address(),
+            FunctionDescriptor.of(Linux.C_LONG, Linux.C_LONG, Linux.C_LONG, Linux.C_POINTER, Linux.C_POINTER, Linux.C_LONG),
+            Linker.Option.firstVariadicArg(1));
+
     private static int errno(MemorySegment capture) {
         return (int) ERRNO.get(capture, 0L);
     }
@@ -219,6 +224,24 @@ public final class Posix {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cpath = arena.allocateFrom(path);
             return (int) check("open(" + path + ")", st -> (int) OPEN.invokeExact(st, cpath, flags));
+        }
+    }
+
+    /**
+     * openat2(dirfd, path, {flags, mode, resolve}): opens {@code path} relative to {@code dirfd}
+     * with the RESOLVE_* restrictions, e.g. RESOLVE_IN_ROOT to treat {@code dirfd} as the root
+     * for every component and link; {@code what} names the object in errors.
+     */
+    public static int openat2(int dirfd, String path, long flags, long mode, long resolve, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cpath = arena.allocateFrom(path);
+            MemorySegment how = io.mdocker.bindings.open_how.allocate(arena);
+            io.mdocker.bindings.open_how.flags(how, flags);
+            io.mdocker.bindings.open_how.mode(how, mode);
+            io.mdocker.bindings.open_how.resolve(how, resolve);
+            long size = io.mdocker.bindings.open_how.sizeof();
+            return (int) check("openat2(" + what + ")", st -> (long) SYSCALL_OPENAT2.invokeExact(st,
+                    (long) Linux.SYS_openat2(), (long) dirfd, cpath, how, size));
         }
     }
 
