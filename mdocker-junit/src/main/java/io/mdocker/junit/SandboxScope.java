@@ -1,0 +1,58 @@
+package io.mdocker.junit;
+
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The sandboxes of one JUnit scope (a class, or one test), kept in that scope's
+ * {@code ExtensionContext.Store}: JUnit closes it when the scope ends, whether its tests passed,
+ * failed or timed out, and it closes every sandbox, last started first. Thread-safe.
+ */
+final class SandboxScope implements AutoCloseable {
+    /**
+     * One sandbox and where it came from: the field it is managed for (null for a parameter's
+     * own container) and a name for reports.
+     */
+    record Entry(Field field, String name, SandboxContainer sandbox) { }
+
+    private final List<Entry> entries = new CopyOnWriteArrayList<>();
+
+    /** Registers a sandbox before it starts, so that a failing start is cleaned up too. */
+    SandboxContainer add(Field field, String name, SandboxContainer sandbox) {
+        entries.add(new Entry(field, name, sandbox));
+        return sandbox;
+    }
+
+    /** The sandbox managed for {@code field} in this scope. */
+    Optional<SandboxContainer> managed(Field field) {
+        return entries.stream().filter(e -> field.equals(e.field())).map(Entry::sandbox).findFirst();
+    }
+
+    List<Entry> entries() {
+        return List.copyOf(entries);
+    }
+
+    /** Closes every sandbox, the last registered first; the first failure is thrown after all were tried. */
+    @Override
+    public void close() {
+        List<Entry> all = new ArrayList<>(entries);
+        RuntimeException first = null;
+        for (int i = all.size() - 1; i >= 0; i--) {
+            try {
+                all.get(i).sandbox().close();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}
