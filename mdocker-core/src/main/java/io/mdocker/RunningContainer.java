@@ -713,6 +713,9 @@ public final class RunningContainer implements AutoCloseable {
             }
         }
         try {
+            if (log != null) {
+                log.detachStreams(); // an unread stdout() must not hold the pipe back now
+            }
             if (!done.isDone()) {
                 kill(Signal.KILL);
                 if (!waitFor(KILL_GRACE)) {

@@ -71,6 +71,18 @@ class LogsTest {
     }
 
     @Test
+    void closeDoesNotWaitForAStreamNobodyReads() throws Exception {
+        RunningContainer c = Fixtures.container().start("/bin/sh", "-c", "head -c 1048576 /dev/zero; exec sleep 600");
+        InputStream out = c.stdout();
+        assertThat(c.waitFor(Duration.ofMillis(300))).isFalse();
+        long t0 = System.nanoTime();
+        c.close();
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+        assertThat(c.isRunning()).isFalse();
+        assertThatThrownBy(out::read).hasMessage("container stream is closed");
+    }
+
+    @Test
     void followersGetTheRetainedLinesThenEachNewOneUntilClosed() throws Exception {
         try (RunningContainer c = Fixtures.container().start("/bin/sh", "-c",
                 "echo before; read go; echo after-1; echo after-2 >&2; read stop; echo unseen")) {

@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * {@link TeeInput}. Memory stays bounded whatever the container writes.
  *
  * <p>Thread-safe. {@link #append} and {@link #end} run on the reaper thread; followers are called
- * there too and must not block.
+ * there too, with this log's lock held, and must not block.
  */
 public final class OutputLog {
     /** stdout, as in the stream numbers of {@link Line}. */
@@ -51,45 +51,45 @@ public final class OutputLog {
     }
 
     /** Adds {@code n} bytes of {@code data} that arrived on {@code stream}. Reaper thread. */
-    void append(int stream, MemorySegment data, int n) {
+    synchronized void append(int stream, MemorySegment data, int n) {
         byte[] bytes = data.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
-        List<Line> complete = new ArrayList<>();
-        synchronized (this) {
-            TeeInput tee = tees[stream];
-            if (tee != null) {
-                tee.offer(bytes);
-            }
-            ByteArrayOutputStream part = partial[stream];
-            int start = 0;
-            for (int i = 0; i < n; i++) {
-                if (bytes[i] == '\n' || part.size() + (i - start) >= MAX_LINE) {
-                    boolean newline = bytes[i] == '\n';
-                    int end = newline ? i : i + 1;
-                    part.write(bytes, start, end - start);
-                    complete.add(keep(new Line(stream, part.toByteArray(), newline)));
-                    part.reset();
-                    start = i + 1;
-                }
-            }
-            part.write(bytes, start, n - start);
+        if (tees[stream] != null) {
+            tees[stream].offer(bytes);
         }
-        deliver(complete);
+        ByteArrayOutputStream part = partial[stream];
+        int start = 0;
+        for (int i = 0; i < n; i++) {
+            if (bytes[i] == '\n' || part.size() + (i - start) >= MAX_LINE) {
+                boolean newline = bytes[i] == '\n';
+                int end = newline ? i : i + 1;
+                part.write(bytes, start, end - start);
+                deliver(keep(new Line(stream, part.toByteArray(), newline)));
+                part.reset();
+                start = i + 1;
+            }
+        }
+        part.write(bytes, start, n - start);
+    }
+
+    /** Detaches the streams handed out (their readers see them closed); the log goes on. */
+    public synchronized void detachStreams() {
+        for (TeeInput tee : tees) {
+            if (tee != null) {
+                tee.close();
+            }
+        }
     }
 
     /** The stream reached end of file. Reaper thread. */
-    void end(int stream) {
-        List<Line> last = new ArrayList<>();
-        synchronized (this) {
-            ended[stream] = true;
-            if (partial[stream].size() > 0) {
-                last.add(keep(new Line(stream, partial[stream].toByteArray(), false)));
-                partial[stream].reset();
-            }
-            if (tees[stream] != null) {
-                tees[stream].end();
-            }
+    synchronized void end(int stream) {
+        ended[stream] = true;
+        if (partial[stream].size() > 0) {
+            deliver(keep(new Line(stream, partial[stream].toByteArray(), false)));
+            partial[stream].reset();
         }
-        deliver(last);
+        if (tees[stream] != null) {
+            tees[stream].end();
+        }
     }
 
     private Line keep(Line line) { // holds this
@@ -101,14 +101,12 @@ public final class OutputLog {
         return line;
     }
 
-    private void deliver(List<Line> complete) {
-        for (Line line : complete) {
-            for (Consumer<Line> f : followers) {
-                try {
-                    f.accept(line);
-                } catch (RuntimeException e) {
-                    followers.remove(f); // a failing follower must not stop the others, nor the reaper
-                }
+    private void deliver(Line line) { // holds this
+        for (Consumer<Line> f : followers) {
+            try {
+                f.accept(line);
+            } catch (RuntimeException e) {
+                followers.remove(f); // a failing follower must not stop the others, nor the reaper
             }
         }
     }
@@ -126,18 +124,14 @@ public final class OutputLog {
 
     /**
      * Calls {@code follower} with every retained line, then with each new line as it completes
-     * (on the reaper thread); the returned action stops it. Replay and subscription are atomic:
-     * no line is missed or seen twice.
+     * (on the reaper thread); the returned action stops it. Lines are delivered with this log's
+     * lock held, so the replay and the new lines come in order, none missed or seen twice.
      */
-    public Runnable follow(Consumer<Line> follower) {
-        List<Line> past;
-        synchronized (this) {
-            past = new ArrayList<>(lines);
-            followers.add(follower);
-        }
-        for (Line line : past) {
+    public synchronized Runnable follow(Consumer<Line> follower) {
+        for (Line line : lines) {
             follower.accept(line);
         }
+        followers.add(follower);
         return () -> followers.remove(follower);
     }
 
