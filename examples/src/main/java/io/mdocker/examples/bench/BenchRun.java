@@ -39,6 +39,7 @@ public final class BenchRun {
         Path rootfs = spec.layers().getFirst();
         External ext = new External(o.out, rootfs, spec);
         Report report = new Report(Machine.here());
+        String loadBefore = Machine.loadAverage();
         // Containers made before any number is taken: the reaper and spawner threads, the init
         // memfd, the seccomp program, class loading.
         for (int i = 0; i < 3; i++) {
@@ -53,6 +54,7 @@ public final class BenchRun {
         if (o.sections.contains("throughput")) {
             throughput(o, spec, ext, report);
         }
+        report.setting("load average (1, 5, 15 min) at the start: " + loadBefore + "; at the end: " + Machine.loadAverage());
         ext.notes().forEach(report::note);
         report.note("runc, bwrap, unshare and the host process are started from this JVM with ProcessBuilder, as a Java "
                 + "program would start them: the host-process row is that floor. mdocker runs in-process.");

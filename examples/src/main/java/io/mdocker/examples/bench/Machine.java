@@ -34,6 +34,16 @@ record Machine(int cores, long memoryKiB, String kernel, String cgroups, String 
                 """, cores, memoryKiB / 1048576.0, kernel, cgroups, jdk, tools, date);
     }
 
+    /** The first three fields of /proc/loadavg: how busy the machine was, over 1, 5 and 15 minutes. */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
     private static long memTotalKiB() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {

@@ -162,23 +162,8 @@ public final class Report {
 
     private void targets(StringBuilder md) {
         md.append("| target (issue 6) | measured | met |\n|---|---|---|\n");
-        Optional<Samples> m = find(MDOCKER);
-        Optional<Samples> runc = find(RUNC);
-        Optional<Samples> bwrap = find(BWRAP);
-        if (m.isPresent() && runc.isPresent()) {
-            double r = m.get().medianMs() / runc.get().medianMs();
-            md.append(String.format(Locale.ROOT, "| median start-to-exit ≤ ½ of runc's | %.2f ms vs %.2f ms: %.2fx | %s |%n",
-                    m.get().medianMs(), runc.get().medianMs(), r, yes(r <= 0.5)));
-        } else {
-            md.append("| median start-to-exit ≤ ½ of runc's | not measured | - |\n");
-        }
-        if (m.isPresent() && bwrap.isPresent()) {
-            double r = m.get().medianMs() / bwrap.get().medianMs();
-            md.append(String.format(Locale.ROOT, "| median start-to-exit ≤ 2× bubblewrap's | %.2f ms vs %.2f ms: %.2fx | %s |%n",
-                    m.get().medianMs(), bwrap.get().medianMs(), r, yes(r <= 2)));
-        } else {
-            md.append("| median start-to-exit ≤ 2× bubblewrap's | not measured | - |\n");
-        }
+        ratioTarget(md, "median start-to-exit ≤ ½ of runc's", RUNC, 0.5);
+        ratioTarget(md, "median start-to-exit ≤ 2× bubblewrap's", BWRAP, 2);
         if (!helpers.isEmpty()) {
             long worst = helpers.stream().mapToLong(h -> h.perContainer().rssKiB()).max().orElseThrow();
             long worstPss = helpers.stream().mapToLong(h -> h.perContainer().pssKiB()).max().orElseThrow();
@@ -195,6 +180,19 @@ public final class Report {
             md.append("| constant JVM threads | not measured | - |\n");
         }
         md.append('\n');
+    }
+
+    /** A target row: mdocker's median at most {@code limit} times the median of {@code comparator}. */
+    private void ratioTarget(StringBuilder md, String target, String comparator, double limit) {
+        Optional<Samples> m = find(MDOCKER);
+        Optional<Samples> other = find(comparator);
+        if (m.isEmpty() || other.isEmpty()) {
+            md.append("| ").append(target).append(" | not measured | - |\n");
+            return;
+        }
+        double r = m.get().medianMs() / other.get().medianMs();
+        md.append(String.format(Locale.ROOT, "| %s | %.2f ms vs %.2f ms: %.2fx | %s |%n", target, m.get().medianMs(),
+                other.get().medianMs(), r, yes(r <= limit)));
     }
 
     private static String yes(boolean met) {
