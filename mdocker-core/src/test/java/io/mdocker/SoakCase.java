@@ -36,8 +36,13 @@ record SoakCase(Outcome outcome, boolean limits, boolean bridge, int detail) {
     static final String BRIDGE = "mdt9";
     static final String BRIDGE_ADDRESS = "10.201.99.1/24";
 
+    /** {@code -Dsoak.only=OUTCOME}: every case of one kind (to chase one failure). */
+    private static final Outcome ONLY = System.getProperty("soak.only", "").isEmpty() ? null
+            : Outcome.valueOf(System.getProperty("soak.only"));
+
     static SoakCase random(Random r) {
-        Outcome o = Outcome.values()[r.nextInt(Outcome.values().length)];
+        Outcome drawn = Outcome.values()[r.nextInt(Outcome.values().length)];
+        Outcome o = ONLY != null ? ONLY : drawn;
         int detail = switch (o) {
             case EXITS_NONZERO -> 1 + r.nextInt(125);
             case TIMES_OUT -> 1 + r.nextInt(30);
