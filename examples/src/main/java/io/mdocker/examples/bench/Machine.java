@@ -30,8 +30,7 @@ record Machine(int cores, long memoryKiB, String kernel, String cgroups, String 
                 - machine: %d cores, %.1f GiB memory, kernel %s
                 - cgroups: %s
                 - JDK %s; %s
-                - date: %s
-                """, cores, memoryKiB / 1048576.0, kernel, cgroups, jdk, tools, date);
+                """, cores, memoryKiB / 1048576.0, kernel, cgroups, jdk, tools);
     }
 
     /** The first three fields of /proc/loadavg: how busy the machine was, over 1, 5 and 15 minutes. */
