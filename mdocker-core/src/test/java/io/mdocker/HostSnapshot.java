@@ -2,7 +2,6 @@ package io.mdocker;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +16,8 @@ import java.util.stream.Stream;
  * JVM's and pid 1's mount tables), cgroup directories whose path names mdocker and the processes
  * in them, network links and veths, address leases of one bridge, iptables rules, the JVM's open
  * descriptors and threads, the runtime's state directories, and the JVM's descendant processes.
- * {@link #differencesFrom} names every item that differs, so a leak says what it is.
+ * {@link #leftSince} names every item that is new, so a leak says what it is. (Items that went
+ * away are no leak: threads of earlier tests end, for one.)
  */
 record HostSnapshot(Map<String, List<String>> items) {
 
@@ -39,7 +39,6 @@ record HostSnapshot(Map<String, List<String>> items) {
         m.put("descriptor", Fixtures.list(Path.of("/proc/self/fd")).stream().map(HostSnapshot::fdTarget)
                 .filter(t -> !t.isEmpty()).sorted().toList());
         m.put("JVM thread", Thread.getAllStackTraces().keySet().stream().map(Thread::getName).sorted().toList());
-        m.put("JVM thread count", List.of(String.valueOf(ManagementFactory.getThreadMXBean().getThreadCount())));
         m.put("state directory", Stream.of(rt.libRoot().resolve("containers"), rt.runRoot().resolve("containers"))
                 .flatMap(d -> Fixtures.list(d).stream()).map(Path::toString).sorted().toList());
         m.put("process (JVM descendant)", ProcessHandle.current().descendants()
@@ -47,22 +46,21 @@ record HostSnapshot(Map<String, List<String>> items) {
         return new HostSnapshot(m);
     }
 
-    /** One line per item that is in this snapshot and not in {@code before}, or the reverse. */
-    List<String> differencesFrom(HostSnapshot before) {
+    /** One line per item that is in this snapshot and not in {@code before} (as many times as it is new). */
+    List<String> leftSince(HostSnapshot before) {
         List<String> out = new ArrayList<>();
         for (Map.Entry<String, List<String>> e : items.entrySet()) {
             List<String> was = before.items.getOrDefault(e.getKey(), List.of());
-            minus(e.getValue(), was).forEach(x -> out.add("left: " + e.getKey() + ": " + x));
-            minus(was, e.getValue()).forEach(x -> out.add("gone: " + e.getKey() + ": " + x));
+            minus(e.getValue(), was).forEach(x -> out.add(e.getKey() + ": " + x));
         }
         return out;
     }
 
-    /** The differences in the kinds named (e.g. only links and rules). */
-    List<String> differencesFrom(HostSnapshot before, Collection<String> kinds) {
+    /** The new items of the kinds named (e.g. only links and rules). */
+    List<String> leftSince(HostSnapshot before, Collection<String> kinds) {
         Map<String, List<String>> mine = new TreeMap<>(items);
         mine.keySet().retainAll(kinds);
-        return new HostSnapshot(mine).differencesFrom(before);
+        return new HostSnapshot(mine).leftSince(before);
     }
 
     /** Elements of {@code a} not matched one for one in {@code b} (multiset difference). */

@@ -100,8 +100,8 @@ class SoakTest {
             double concurrentSeconds = (System.nanoTime() - t0) / 1e9;
             printCounts(sequentialSeconds, concurrentSeconds);
             awaitQuiet();
-            List<String> left = HostSnapshot.take(rt, SoakCase.BRIDGE).differencesFrom(before);
-            System.out.printf("soak: %d differences on the host and in the JVM from before%n", left.size());
+            List<String> left = HostSnapshot.take(rt, SoakCase.BRIDGE).leftSince(before);
+            System.out.printf("soak: %d things left on the host and in the JVM that were not there before%n", left.size());
             assertThat(left).as("what the soak left behind (seed " + SEED + ")").isEmpty();
             assertThat(failures).as("containers that did not end as their case says (seed " + SEED + ")").isEmpty();
         } finally {
@@ -112,7 +112,7 @@ class SoakTest {
             removeBridge(ipForward);
         }
         assertThat(HostSnapshot.take(rt, SoakCase.BRIDGE)
-                .differencesFrom(initial, List.of("network link", "veth", "iptables rule", "address lease")))
+                .leftSince(initial, List.of("network link", "veth", "iptables rule", "address lease")))
                 .as("links and rules once the test bridge is removed").isEmpty();
         assertThat(NetFixtures.ipForward()).isEqualTo(ipForward);
     }
