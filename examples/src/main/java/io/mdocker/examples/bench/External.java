@@ -42,12 +42,20 @@ final class External {
         if (!installed("runc", "runc")) {
             return Optional.empty();
         }
-        Path bundle = RuncBundle.write(work.resolve("runc-bundles").resolve(name.replaceAll("[^A-Za-z0-9]+", "-")),
-                rootfs, spec, limits, command);
-        Path state = work.resolve("runc-state");
-        String prefix = "mdocker-bench-" + ProcessHandle.current().pid() + "-";
-        return Optional.of(new Variant(name, () -> exec(List.of("runc", "--root", state.toString(), "run", "--bundle",
-                bundle.toString(), prefix + ids.incrementAndGet()))));
+        Path bundle = runcBundle(name, limits, command);
+        return Optional.of(new Variant(name, () -> exec(runcRun(bundle))));
+    }
+
+    /** Writes the bundle of a runc variant; returns its directory. */
+    Path runcBundle(String name, Limits limits, List<String> command) throws IOException {
+        return RuncBundle.write(work.resolve("runc-bundles").resolve(name.replaceAll("[^A-Za-z0-9]+", "-")), rootfs, spec,
+                limits, command);
+    }
+
+    /** The command line that runs {@code bundle} once, as a container with an id of its own. */
+    List<String> runcRun(Path bundle) {
+        return List.of("runc", "--root", work.resolve("runc-state").toString(), "run", "--bundle", bundle.toString(),
+                "mdocker-bench-" + ProcessHandle.current().pid() + "-" + ids.incrementAndGet());
     }
 
     /** {@code bwrap --unshare-all}: new user, pid, mount, ipc, uts, net and cgroup namespaces; no cgroup. */
@@ -87,16 +95,17 @@ final class External {
         return false;
     }
 
-    static void exec(List<String> cmd) throws IOException, InterruptedException {
+    /** Runs {@code cmd} and returns its output (stdout and stderr); throws unless it exits 0. */
+    static String exec(List<String> cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new IllegalStateException(String.join(" ", cmd) + " did not finish within 60 s");
         }
         if (p.exitValue() != 0) {
-            throw new IllegalStateException(String.join(" ", cmd) + " exited " + p.exitValue() + ": "
-                    + new String(out, StandardCharsets.UTF_8).strip());
+            throw new IllegalStateException(String.join(" ", cmd) + " exited " + p.exitValue() + ": " + out.strip());
         }
+        return out;
     }
 }

@@ -6,6 +6,7 @@ import io.mdocker.RunningContainer;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -60,7 +61,7 @@ public final class Footprint {
                 pid1 = pid1.plus(Smaps.rollup(c.pid()));
             }
             RunningContainer first = started.getFirst();
-            Map<String, Long> merged = new java.util.LinkedHashMap<>();
+            Map<String, Long> merged = new LinkedHashMap<>();
             for (long pid : new long[] {Smaps.parent(first.pid()), first.pid()}) {
                 for (Map.Entry<String, Long> e : Smaps.rssByMapping(pid)) {
                     merged.merge(e.getKey(), e.getValue(), Long::sum);

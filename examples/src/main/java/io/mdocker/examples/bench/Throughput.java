@@ -3,10 +3,12 @@ package io.mdocker.examples.bench;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Containers per second with a fixed number in flight: {@code inFlight} threads each start a
@@ -46,7 +48,7 @@ public final class Throughput {
                 }
             } finally {
                 pool.shutdown();
-                pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+                pool.awaitTermination(1, TimeUnit.MINUTES);
             }
             for (int v = 0; v < variants.size(); v++) {
                 double[] s = rates[v].clone();
@@ -69,7 +71,7 @@ public final class Throughput {
         for (Future<?> f : futures) {
             try {
                 f.get();
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
             }
         }
