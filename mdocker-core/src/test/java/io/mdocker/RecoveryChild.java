@@ -40,12 +40,21 @@ public final class RecoveryChild {
 
     /** Starts a child JVM with {@code count} containers on the given roots and waits for their lines. */
     static Launched launch(Path rootfs, Path lib, Path run, int count, String... extra) throws IOException {
+        return awaitStarted(spawn(rootfs, lib, run, count, extra), count);
+    }
+
+    /** Starts a child JVM with {@code count} containers on the given roots. */
+    static Process spawn(Path rootfs, Path lib, Path run, int count, String... extra) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), RecoveryChild.class.getName(),
                 rootfs.toString(), lib.toString(), run.toString(), Integer.toString(count)));
         cmd.addAll(List.of(extra));
-        Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    /** Reads the "started" lines of the {@code count} containers of a spawned child. */
+    static Launched awaitStarted(Process child, int count) throws IOException {
         List<String[]> started = new ArrayList<>();
         BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
         for (int i = 0; i < count; i++) {
