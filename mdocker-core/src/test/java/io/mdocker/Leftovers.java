@@ -47,6 +47,19 @@ record Leftovers(String id, Path libDir, Path runDir, List<Path> cgroupDirs, Str
         return p;
     }
 
+    /**
+     * The container cgroup directories (named by a 64-digit id) on the host now: a test compares
+     * the sets before and after a start that failed before its id was known.
+     */
+    static java.util.Set<Path> containerCgroups() {
+        try (var s = Files.walk(Path.of("/sys/fs/cgroup"), 6)) {
+            return s.filter(p -> p.getFileName() != null && p.getFileName().toString().matches("[0-9a-f]{64}"))
+                    .collect(java.util.stream.Collectors.toSet());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The cgroups, veth pair and lease are gone (what an exited container releases). */
     void assertReleased() {
         assertThat(cgroupDirs).as("cgroup directories of " + id).allSatisfy(d -> assertThat(d).doesNotExist());
