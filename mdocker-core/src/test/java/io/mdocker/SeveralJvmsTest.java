@@ -2,7 +2,6 @@ package io.mdocker;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -21,7 +20,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * with cgroup limits: no two containers share an id, a cgroup directory, a writable layer or an
  * address; once both JVMs have closed their containers and exited, nothing of them is left.
  */
-@Tag("cgroup")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class SeveralJvmsTest {
     static final String BRIDGE = "mdt18";
