@@ -44,7 +44,11 @@ import java.util.Set;
  * An entry is made under a temporary name and renamed into place with its lock held, so another
  * runtime never sees an entry without its lock. A lock that can be taken means the owner is dead:
  * {@link #recover()} kills its monitor (if that very process still runs) and removes the entry
- * and its directories. Entries are created before and removed after their lib directories, so a
+ * and its directories. Detached containers are the exception: their starting JVM hands the entry
+ * over once the command runs ({@link Entry#handOver()}), after which the lock only serialises
+ * release and removal, and the monitor's life is the container's ({@link ContainerRecord}):
+ * recovery leaves a running one alone, and of an exited one releases only the cgroups and
+ * network, keeping it (logs, writable layer, exit code) until {@link #remove}. Entries are created before and removed after their lib directories, so a
  * lib directory without an entry is garbage (a dead owner mid-cleanup, or a reboot that emptied
  * the run root).
  */
