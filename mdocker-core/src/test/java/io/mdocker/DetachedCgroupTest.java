@@ -19,10 +19,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class DetachedCgroupTest {
 
+    private static final ContainerRuntime RUNTIME = ContainerRuntime.at(Fixtures.STATE.resolve("detached-cgroup/lib"),
+            Fixtures.STATE.resolve("detached-cgroup/run"));
+
+    @org.junit.jupiter.api.AfterAll
+    static void removeWhatAFailureLeft() {
+        Leftovers.removeDetached(RUNTIME);
+    }
+
     @Test
     void itsCgroupsHoldTheLimitAndAreReleasedAtItsExit() throws Exception {
-        DetachedContainer d = Fixtures.container().memory(DataSize.ofMiB(48)).pidsLimit(32).startDetached("/bin/sleep", "600");
-        Leftovers made = Leftovers.of(Fixtures.RUNTIME, d.id());
+        DetachedContainer d = Container.builder().rootfs(Fixtures.rootfs()).runtime(RUNTIME).memory(DataSize.ofMiB(48)).pidsLimit(32).startDetached("/bin/sleep", "600");
+        Leftovers made = Leftovers.of(RUNTIME, d.id());
         assertThat(made.cgroupDirs()).isNotEmpty().allSatisfy(dir -> assertThat(dir).isDirectory());
         Path memory = made.cgroupDirs().stream().filter(dir -> Files.exists(dir.resolve("memory.max"))
                 || Files.exists(dir.resolve("memory.limit_in_bytes"))).findFirst().orElseThrow();

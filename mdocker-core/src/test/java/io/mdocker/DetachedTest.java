@@ -34,13 +34,27 @@ class DetachedTest {
         ipForwardBefore = NetFixtures.ipForward();
     }
 
+    /** Every runtime a test used: swept of detached containers afterwards, whatever the outcome. */
+    private static final java.util.Set<String> USED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The roots of the tests that start their containers in this JVM. */
+    private static final ContainerRuntime HERE = runtime("detached");
+
     @AfterAll
     static void removeBridge() {
-        NetFixtures.cleanUp(ipForwardBefore, BRIDGE, BRIDGE_ADDRESS);
+        try {
+            USED.forEach(name -> Leftovers.removeDetached(runtime(name)));
+        } finally {
+            NetFixtures.cleanUp(ipForwardBefore, BRIDGE, BRIDGE_ADDRESS);
+        }
     }
 
     private static ContainerRuntime runtime(String name) {
+        USED.add(name);
         return ContainerRuntime.at(Fixtures.STATE.resolve(name + "/lib"), Fixtures.STATE.resolve(name + "/run"));
+    }
+
+    private static Container.Builder container() {
+        return Container.builder().rootfs(Fixtures.rootfs()).runtime(HERE);
     }
 
     @Test
@@ -135,8 +149,8 @@ class DetachedTest {
 
     @Test
     void attachByIdThenWaitForGetsTheExitCodeAndLogsFollowUntilTheEnd() {
-        ContainerRuntime rt = Fixtures.RUNTIME;
-        DetachedContainer started = Fixtures.container().startDetached("/bin/sh", "-c",
+        ContainerRuntime rt = HERE;
+        DetachedContainer started = container().startDetached("/bin/sh", "-c",
                 "echo one; echo warn >&2; sleep 1; echo two; sleep 0.5; echo three; exit 7");
         DetachedContainer d = rt.attach(started.id().substring(0, 12));
         Leftovers made = Leftovers.of(rt, d.id());
@@ -153,8 +167,8 @@ class DetachedTest {
 
     @Test
     void removeRefusesARunningContainerUnlessForced() {
-        DetachedContainer d = Fixtures.container().startDetached("/bin/sleep", "600");
-        Leftovers made = Leftovers.of(Fixtures.RUNTIME, d.id());
+        DetachedContainer d = container().startDetached("/bin/sleep", "600");
+        Leftovers made = Leftovers.of(HERE, d.id());
         assertThatThrownBy(() -> d.remove(false)).isInstanceOf(ContainerException.class)
                 .hasMessage("container " + d.shortId() + " is running: stop it first, or remove it with force");
         assertThat(d.isRunning()).isTrue();
@@ -164,20 +178,20 @@ class DetachedTest {
 
     @Test
     void unknownAndAmbiguousIdsAreOneLineErrors() {
-        assertThatThrownBy(() -> Fixtures.RUNTIME.attach("0123456789abcdef0123")).isInstanceOf(ContainerException.class)
+        assertThatThrownBy(() -> HERE.attach("0123456789abcdef0123")).isInstanceOf(ContainerException.class)
                 .hasMessage("no such container: 0123456789abcdef0123");
-        assertThatThrownBy(() -> Fixtures.RUNTIME.attach("XYZ")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> HERE.attach("XYZ")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("container id 'XYZ': expected a full id or a prefix of one (lowercase hex digits)");
-        DetachedContainer a = Fixtures.container().startDetached("/bin/sleep", "600");
-        DetachedContainer b = Fixtures.container().startDetached("/bin/sleep", "600");
+        DetachedContainer a = container().startDetached("/bin/sleep", "600");
+        DetachedContainer b = container().startDetached("/bin/sleep", "600");
         try {
             // Every id starts with one of 16 digits: with 17 records two share a first digit,
             // here it is enough that "" is refused and a one-digit prefix shared by both is ambiguous.
             if (a.id().charAt(0) == b.id().charAt(0)) {
-                assertThatThrownBy(() -> Fixtures.RUNTIME.attach(a.id().substring(0, 1)))
+                assertThatThrownBy(() -> HERE.attach(a.id().substring(0, 1)))
                         .isInstanceOf(ContainerException.class).hasMessageContaining("is ambiguous: it matches 2 containers");
             }
-            assertThatThrownBy(() -> Fixtures.RUNTIME.attach("")).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> HERE.attach("")).isInstanceOf(IllegalArgumentException.class);
         } finally {
             a.remove(true);
             b.remove(true);
@@ -186,13 +200,13 @@ class DetachedTest {
 
     @Test
     void publishedPortsAreRefusedBeforeAnythingIsCreated() {
-        List<Path> before = Fixtures.list(Fixtures.RUNTIME.runRoot().resolve("containers"));
-        assertThatThrownBy(() -> Fixtures.container().network(Network.bridge(BRIDGE, BRIDGE_ADDRESS)).publish(0, 80)
+        List<Path> before = Fixtures.list(HERE.runRoot().resolve("containers"));
+        assertThatThrownBy(() -> container().network(Network.bridge(BRIDGE, BRIDGE_ADDRESS)).publish(0, 80)
                 .startDetached("/bin/sleep", "60"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("published port 0.0.0.0:0->80/tcp cannot be used by a detached container: the port proxy runs in the "
                         + "JVM that starts it and would end with that JVM; expected no published ports");
-        assertThat(Fixtures.list(Fixtures.RUNTIME.runRoot().resolve("containers"))).isEqualTo(before);
+        assertThat(Fixtures.list(HERE.runRoot().resolve("containers"))).isEqualTo(before);
     }
 
     static void awaitGone(int pid) throws InterruptedException {

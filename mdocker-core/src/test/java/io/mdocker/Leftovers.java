@@ -60,6 +60,18 @@ record Leftovers(String id, Path libDir, Path runDir, List<Path> cgroupDirs, Str
         }
     }
 
+    /**
+     * Removes every detached container on {@code rt}'s roots, running or not: what a failed test
+     * left there must not outlive the test run (they survive their JVM by design).
+     */
+    static void removeDetached(ContainerRuntime rt) {
+        for (ContainerInfo c : rt.list()) {
+            if (c.detached()) {
+                rt.attach(c.id()).remove(true);
+            }
+        }
+    }
+
     /** The cgroups, veth pair and lease are gone (what an exited container releases). */
     void assertReleased() {
         assertThat(cgroupDirs).as("cgroup directories of " + id).allSatisfy(d -> assertThat(d).doesNotExist());

@@ -40,6 +40,15 @@ class DetachCliTest {
         BusyboxRootfs.ensure(ROOTFS);
     }
 
+    /** What a failed test left must not outlive the run: detached containers survive their JVM by design. */
+    @org.junit.jupiter.api.AfterAll
+    static void removeWhatAFailureLeft() {
+        io.mdocker.ContainerRuntime rt = RunCommand.runtime(STATE);
+        for (io.mdocker.ContainerInfo c : rt.list()) {
+            rt.attach(c.id()).remove(true);
+        }
+    }
+
     /** What one CLI call printed, and its status. */
     record Out(int status, String stdout, String stderr) {}
 
