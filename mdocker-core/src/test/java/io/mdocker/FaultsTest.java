@@ -34,8 +34,8 @@ class FaultsTest {
         Path mnt = Fixtures.TARGET.resolve("fault-tmpfs");
         Files.createDirectories(mnt);
         host("mount", "-t", "tmpfs", "-o", "size=2m,mode=0755", "mdocker-fault-test", mnt.toString());
+        ContainerRuntime rt = ContainerRuntime.at(mnt.resolve("lib"), mnt.resolve("run"));
         try {
-            ContainerRuntime rt = ContainerRuntime.at(mnt.resolve("lib"), mnt.resolve("run"));
             // the roots exist (one container ran) before the disk fills
             assertThat(Container.builder().rootfs(rootfs).runtime(rt).run("/bin/true").exitCode()).isZero();
             Set<Path> cgroupsBefore = Leftovers.containerCgroups();
@@ -62,8 +62,32 @@ class FaultsTest {
                     .doesNotContain("status 0");
             assertThat(store.getUsableSpace()).as("the writable layer is gone, its space back").isEqualTo(free);
             assertNothingLeft(rt, cgroupsBefore);
+
+            // Detached, and the disk fills while it runs: its exit status cannot be recorded.
+            DetachedContainer d = Container.builder().rootfs(rootfs).runtime(rt).startDetached("/bin/sleep", "600");
+            Leftovers made = Leftovers.of(rt, d.id());
+            Path filler2 = mnt.resolve("filler2");
+            fill(filler2, store.getUsableSpace());
+            assertThat(store.getUsableSpace()).isZero();
+            assertThat(d.kill(Signal.KILL)).isTrue();
+            assertThatThrownBy(d::waitFor).isInstanceOf(ContainerException.class)
+                    .hasMessage("the exit code of container " + d.shortId() + " was not recorded: its mdocker-init was killed, or "
+                            + rt.runRoot().resolve("containers").resolve(d.id()).resolve("exit") + " could not be written");
+            made.assertReleased();
+            assertThat(rt.list()).singleElement().satisfies(i -> {
+                assertThat(i.state()).isEqualTo(ContainerInfo.State.EXITED);
+                assertThat(i.exitCode()).isEmpty();
+            });
+            d.remove(false);
+            made.assertGone();
+            Files.delete(filler2);
+            assertNothingLeft(rt, cgroupsBefore);
         } finally {
-            host("umount", mnt.toString());
+            try {
+                Leftovers.removeDetached(rt); // what a failure above left running
+            } finally {
+                host("umount", mnt.toString());
+            }
         }
         assertThat(Fixtures.mountinfo()).doesNotContain(mnt.toString());
     }
