@@ -617,7 +617,12 @@ public final class RunningContainer implements AutoCloseable {
      * released at once; otherwise by the next runtime, list, rm or gc that finds it exited.
      */
     void handOver(ContainerRuntime runtime) {
-        entry.markStarted(pid);
+        try {
+            entry.markStarted(pid);
+        } catch (RuntimeException e) { // still ours: ends like any failed start
+            close();
+            throw wrap("recording that detached container " + shortId() + " runs", e);
+        }
         LIVE.remove(this);
         synchronized (this) {
             closed = true;
