@@ -27,7 +27,9 @@
  *
  * EOF on fd 3 means the JVM is gone (or gave the container up): the monitor SIGKILLs pid 1
  * (which ends the whole PID namespace), reaps it and exits. pid 1 has PR_SET_PDEATHSIG=SIGKILL
- * against the monitor, so killing the monitor ends the container too.
+ * against the monitor, so killing the monitor ends the container too. A detached container
+ * (DETACH) is the exception once STARTED has been relayed: EOF then only ends the monitor's
+ * conversation with the JVM, and the monitor records pid 1's exit in the DETACH file instead.
  *
  * Versioning: the header carries MDK_VERSION; a side that receives another version answers
  * with ERROR(MDK_STEP_PROTOCOL, EPROTO) and exits. Bump the version on any incompatible change.
@@ -112,6 +114,18 @@ struct mdk_header {
                               device rules and attaches it there (BPF_F_ALLOW_MULTI) before the
                               clone; absent: no device program (privileged, or cgroup v1 devices) */
 
+/*
+ * Detached containers (all three optional; Java sends them together). STDOUT and STDERR are
+ * opened by the monitor (O_WRONLY|O_CREAT|O_APPEND, mode 0640) and made its fds 1 and 2, with
+ * /dev/null on 0, before the clone, so pid 1 and the command inherit them and nothing in the JVM
+ * pumps the container's output. With DETACH, EOF on fd 3 after STARTED does not kill pid 1: the
+ * monitor stays, ignores SIGHUP, and when pid 1 exits writes "CODE SIGNAL\n" (as in EXIT) to
+ * DETACH's path through PATH.tmp and rename, then exits. EOF before STARTED kills as usual.
+ */
+#define MDK_T_DETACH 23 /* string: the exit-status file (host path) */
+#define MDK_T_STDOUT 24 /* string: the container's stdout file (host path) */
+#define MDK_T_STDERR 25 /* string: the container's stderr file (host path) */
+
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */
 #define MDK_SEC_SYSFS_RW 4u        /* /sys is mounted read-write (privileged) */
@@ -134,5 +148,6 @@ struct mdk_header {
 #define MDK_STEP_SECCOMP 13   /* installing the filter */
 #define MDK_STEP_RLIMIT 14
 #define MDK_STEP_DEVICES 15   /* loading or attaching the cgroup v2 device program */
+#define MDK_STEP_STDIO 16     /* opening the STDOUT/STDERR files of a detached container */
 
 #endif

@@ -414,7 +414,18 @@ public final class InitProcess implements AutoCloseable {
                 }
             }
             MemorySegment buf = arena.allocate(Protocol.MAX_MESSAGE);
-            int n = Posix.read(syncFd, buf, buf.byteSize(), "sync socket");
+            int n;
+            try {
+                n = Posix.read(syncFd, buf, buf.byteSize(), "sync socket");
+            } catch (ErrnoException e) {
+                if (e.errno() != Linux.ECONNRESET()) {
+                    throw e;
+                }
+                // The monitor exited with messages of ours unread (a signal sent as the container
+                // ended). The kernel reports that once, ahead of what the monitor sent before it
+                // exited (its EXIT): read on.
+                n = Posix.read(syncFd, buf, buf.byteSize(), "sync socket");
+            }
             if (n == 0) {
                 return null;
             }

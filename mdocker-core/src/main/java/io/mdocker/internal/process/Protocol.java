@@ -58,6 +58,12 @@ public final class Protocol {
     public static final int T_TMPFS = 21;
     /** string: the container's cgroup v2 directory, where the monitor attaches the device program */
     public static final int T_DEVCGROUP = 22;
+    /** string: a detached container's exit-status file; the container outlives the JVM after STARTED */
+    public static final int T_DETACH = 23;
+    /** string: a detached container's stdout file */
+    public static final int T_STDOUT = 24;
+    /** string: a detached container's stderr file */
+    public static final int T_STDERR = 25;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_READONLY_ROOTFS = 2;
@@ -81,6 +87,7 @@ public final class Protocol {
     public static final int STEP_SECCOMP = 13;
     public static final int STEP_RLIMIT = 14;
     public static final int STEP_DEVICES = 15;
+    public static final int STEP_STDIO = 16;
 
     /** A message received from the monitor. */
     public record Message(int type, ByteBuffer payload) {
