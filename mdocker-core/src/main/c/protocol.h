@@ -29,6 +29,28 @@
  * (which ends the whole PID namespace), reaps it and exits. pid 1 has PR_SET_PDEATHSIG=SIGKILL
  * against the monitor, so killing the monitor ends the container too.
  *
+ * Join mode (exec into a running container, issue 7): a freshly spawned mdocker-init that gets
+ * JOIN instead of CONFIG becomes a "joiner", the parent of one process started inside an
+ * existing container. It never touches the container's setup; it only enters it:
+ *
+ *   JVM                      joiner (host namespaces)                 exec'd process (container's)
+ *   JOIN    ------------->   pidfd_open(pid 1), start time == JOINPID's,
+ *                            open each CGROUP's cgroup.procs,
+ *                            setns(pidfd, mnt|uts|ipc|net|pid|cgroup),
+ *                            check / is pid 1's root, vfork ------->  joins the cgroups ("0" into
+ *                                                                     each cgroup.procs), setsid,
+ *                                                                     chdir CWD, rlimits, identity
+ *                                                                     (as the command's), exec
+ *           <-------------   JOINED(host pid, pid in the container), or ERROR(step, errno, text)
+ *   SIGNAL  ------------->   kill(-process group of the exec'd process, sig)
+ *           <-------------   EXIT(code, signal) after waitpid; then the joiner exits
+ *
+ * EOF on fd 3 makes the joiner SIGKILL the exec'd process's group, reap it and exit; the exec'd
+ * process has PR_SET_PDEATHSIG=SIGKILL against the joiner; and since it lives in the container's
+ * PID namespace, the end of the container's pid 1 ends it too. JOIN and JOINED are additions:
+ * CONFIG and its messages are unchanged, and a JVM and an init always come from one jar, so the
+ * version stays 3 (an init without join mode would answer ERROR PROTOCOL "expected CONFIG").
+ *
  * Versioning: the header carries MDK_VERSION; a side that receives another version answers
  * with ERROR(MDK_STEP_PROTOCOL, EPROTO) and exits. Bump the version on any incompatible change.
  */
@@ -52,13 +74,17 @@ struct mdk_header {
 /* JVM -> monitor */
 #define MDK_MSG_CONFIG 1 /* payload: records, see below */
 #define MDK_MSG_GO 2     /* payload: empty */
-#define MDK_MSG_SIGNAL 3 /* payload: int32 signo, delivered to pid 1 */
+#define MDK_MSG_SIGNAL 3 /* payload: int32 signo, delivered to pid 1 (join mode: to the exec'd
+                            process's group) */
+#define MDK_MSG_JOIN 4   /* payload: records as CONFIG's (JOIN's subset, see below): join mode */
 
 /* monitor -> JVM */
 #define MDK_MSG_PID 101     /* payload: int32 host pid of container pid 1 */
 #define MDK_MSG_ERROR 102   /* payload: int32 step, int32 errno, then UTF-8 text (the object) */
 #define MDK_MSG_STARTED 103 /* payload: empty; the user's command has been exec'd */
 #define MDK_MSG_EXIT 104    /* payload: int32 exit code (128+n when killed), int32 signal or 0 */
+#define MDK_MSG_JOINED 105  /* payload: int32 host pid, int32 pid inside the container: the exec'd
+                               process has been exec'd (join mode's STARTED) */
 
 /*
  * CONFIG payload: a sequence of records, each
@@ -112,6 +138,17 @@ struct mdk_header {
                               device rules and attaches it there (BPF_F_ALLOW_MULTI) before the
                               clone; absent: no device program (privileged, or cgroup v1 devices) */
 
+/*
+ * JOIN records: ARG (at least one), ENV, CWD (chdir only: not created), UID, GID, GROUPS, CAPS,
+ * SECURITY, SECCOMP, RLIMIT as in CONFIG (the identity the exec'd process takes, applied in the
+ * same order as for the command), and these two; any record of mounts, hostname, devices, INIT
+ * or NSFLAGS is an error in JOIN, as these two are in CONFIG.
+ */
+#define MDK_T_JOINPID 23  /* int32 host pid of the container's pid 1, uint32 0, uint64 its start
+                             time (field 22 of /proc/PID/stat): a reused pid does not match */
+#define MDK_T_CGROUP 24   /* string, repeated: a cgroup directory of the container (host path) that
+                             the exec'd process joins */
+
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */
 #define MDK_SEC_SYSFS_RW 4u        /* /sys is mounted read-write (privileged) */
@@ -134,5 +171,7 @@ struct mdk_header {
 #define MDK_STEP_SECCOMP 13   /* installing the filter */
 #define MDK_STEP_RLIMIT 14
 #define MDK_STEP_DEVICES 15   /* loading or attaching the cgroup v2 device program */
+#define MDK_STEP_JOIN 16      /* join mode: finding pid 1, its cgroups, setns; errno ESRCH: pid 1
+                                 is gone */
 
 #endif

@@ -16,6 +16,7 @@ import io.mdocker.internal.process.MonitorPool;
 import io.mdocker.internal.process.Protocol;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.security.SecurityPlan;
+import io.mdocker.internal.state.ExecRecord;
 import io.mdocker.internal.state.StateStore;
 import io.mdocker.internal.sys.Errno;
 
@@ -44,7 +45,10 @@ import java.util.concurrent.TimeoutException;
  * the state record. {@link #close()} kills what still runs, reaps it, and removes all of it; a JVM
  * shutdown hook closes handles that were never closed, as a backstop.
  *
- * <p>Thread-safe: any thread may wait, signal or close.
+ * <p>{@link #exec} and {@link #execStart} start more processes inside the running container
+ * (Docker's {@code exec}); closing the container ends them and releases what they hold.
+ *
+ * <p>Thread-safe: any thread may wait, signal, exec or close; several execs may run at once.
  */
 public final class RunningContainer implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -74,6 +78,9 @@ public final class RunningContainer implements AutoCloseable {
     private volatile int pid = -1;
     private volatile long exitNanos;
     private final java.util.concurrent.CompletableFuture<Void> done;
+    /** What exec needs of this container; also written beside its state record (before GO). */
+    private volatile ExecRecord execRecord;
+    private final Set<ExecProcess> execs = ConcurrentHashMap.newKeySet();
     private Integer exitCode; // guarded by this
     private boolean closed; // guarded by this
     private Boolean oomKilled; // guarded by this
@@ -202,7 +209,7 @@ public final class RunningContainer implements AutoCloseable {
         return b;
     }
 
-    private static Redirect stdinRedirect(Stdio s, boolean forRun) {
+    static Redirect stdinRedirect(Stdio s, boolean forRun) {
         return switch (s.kind()) {
             case PIPE -> forRun ? Redirect.DISCARD : Redirect.PIPE;
             case INHERIT -> Redirect.INHERIT;
@@ -210,7 +217,7 @@ public final class RunningContainer implements AutoCloseable {
         };
     }
 
-    private static Redirect redirect(Stdio s, ByteArrayOutputStream capture) {
+    static Redirect redirect(Stdio s, ByteArrayOutputStream capture) {
         return switch (s.kind()) {
             case PIPE -> capture != null ? Redirect.CAPTURE : Redirect.PIPE;
             case INHERIT -> Redirect.INHERIT;
@@ -219,7 +226,7 @@ public final class RunningContainer implements AutoCloseable {
         };
     }
 
-    private static OutputStream sink(Stdio s, ByteArrayOutputStream capture) {
+    static OutputStream sink(Stdio s, ByteArrayOutputStream capture) {
         return s.kind() == Stdio.Kind.SINK ? s.sink() : capture;
     }
 
@@ -230,7 +237,8 @@ public final class RunningContainer implements AutoCloseable {
         for (String arg : command) {
             config.string(Protocol.T_ARG, arg);
         }
-        for (Map.Entry<String, String> e : environment(spec).entrySet()) {
+        Map<String, String> env = environment(spec);
+        for (Map.Entry<String, String> e : env.entrySet()) {
             config.string(Protocol.T_ENV, e.getKey() + "=" + e.getValue());
         }
         for (Path layer : network.layers()) { // the binds' mount points, above the image
@@ -259,7 +267,11 @@ public final class RunningContainer implements AutoCloseable {
         if (deviceCgroupV2 != null) {
             config.string(Protocol.T_DEVCGROUP, deviceCgroupV2.toString());
         }
-        SecurityPlan.write(spec, config); // capabilities, no_new_privs, seccomp, masks, rlimits, ...
+        // capabilities, no_new_privs, seccomp, rlimits, groups: the command's and every exec's
+        Protocol.ConfigWriter identity = new Protocol.ConfigWriter();
+        SecurityPlan.writeIdentity(spec, identity);
+        config.records(identity.records());
+        SecurityPlan.writeMounts(spec, config); // masked and read-only paths, tmpfs
 
         send(config.message()); // sync 1
         Protocol.Message m = expect(timeout, Protocol.MSG_PID); // sync 2
@@ -269,6 +281,9 @@ public final class RunningContainer implements AutoCloseable {
         for (HostResource r : resources) {
             r.attach(pid);
         }
+        // What exec needs, for this JVM and (on disk) for others: before anything of the user's runs.
+        execRecord = ExecRecord.of(pid, execCgroups(), spec.uid(), spec.gid(), spec.workdir(), env, identity.records());
+        execRecord.write(entry.dir());
 
         send(Protocol.go()); // sync 3
         expect(timeout, Protocol.MSG_STARTED); // sync 4: the command runs, or ERROR(step, errno)
@@ -319,7 +334,7 @@ public final class RunningContainer implements AutoCloseable {
         return sig == 0 ? "exit status " + ((status >> 8) & 0xff) : "killed by signal " + sig;
     }
 
-    private static ContainerException setupError(int step, int errno, String object) {
+    static ContainerException setupError(int step, int errno, String object) {
         if (step == Protocol.STEP_EXEC) {
             if (errno == Linux.ENOENT()) {
                 return new ExecFailedException(object.contains("/")
@@ -338,9 +353,27 @@ public final class RunningContainer implements AutoCloseable {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", Container.DEFAULT_PATH);
         env.put("HOSTNAME", hostname(spec));
-        env.put("HOME", spec.uid() == 0 ? "/root" : "/");
+        env.put("HOME", defaultHome(spec.uid()));
         env.putAll(spec.env());
         return env;
+    }
+
+    /** HOME where the environment does not set it (Docker's, without a passwd lookup). */
+    static String defaultHome(int uid) {
+        return uid == 0 ? "/root" : "/";
+    }
+
+    /** The cgroups an exec'd process joins: the container's own, and its v1 devices cgroup. */
+    private List<Path> execCgroups() {
+        List<Path> dirs = new ArrayList<>();
+        for (HostResource r : resources) {
+            if (r instanceof ContainerCgroups cg) {
+                dirs.addAll(cg.dirs());
+            } else if (r instanceof DevicesCgroupV1 devices) {
+                dirs.add(devices.path());
+            }
+        }
+        return dirs.stream().distinct().toList();
     }
 
     private String hostname(Container spec) {
@@ -397,22 +430,22 @@ public final class RunningContainer implements AutoCloseable {
 
     /** The container's stdin when it is piped ({@link Stdio#pipe()}, the default for start). */
     public OutputStream stdin() {
-        return stream(init.stdin(), "stdin");
+        return stream(init.stdin(), "container's stdin");
     }
 
     /** The container's stdout when it is piped; read it, or the container blocks once the pipe is full. */
     public InputStream stdout() {
-        return stream(init.stdout(), "stdout");
+        return stream(init.stdout(), "container's stdout");
     }
 
     /** The container's stderr when it is piped. */
     public InputStream stderr() {
-        return stream(init.stderr(), "stderr");
+        return stream(init.stderr(), "container's stderr");
     }
 
-    private static <T> T stream(T s, String name) {
+    static <T> T stream(T s, String name) {
         if (s == null) {
-            throw new IllegalStateException("the container's " + name + " is not piped to Java");
+            throw new IllegalStateException("the " + name + " is not piped to Java");
         }
         return s;
     }
@@ -530,6 +563,54 @@ public final class RunningContainer implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Runs {@code command} inside the running container to its end and returns its exit code and
+     * output, as {@code docker exec}: in all of the container's namespaces and cgroups, with its
+     * command's user, capabilities, seccomp filter, no_new_privs, rlimits, environment and
+     * working directory. A command that cannot be executed throws {@link ExecFailedException}
+     * (127 not found, 126 not executable); a container that has exited, {@link ContainerException}.
+     */
+    public ExecResult exec(String... command) {
+        return exec(Exec.command(command).build());
+    }
+
+    /** {@link #exec(String...)} with the options of {@code exec}: environment, working directory, user, input, timeout. */
+    public ExecResult exec(Exec exec) {
+        return ExecProcess.run(startExec(exec, true), exec);
+    }
+
+    /** Starts {@code command} inside the running container and returns its handle (streams, waitFor, kill). */
+    public ExecProcess execStart(String... command) {
+        return execStart(Exec.command(command).build());
+    }
+
+    /** Starts {@code exec} inside the running container and returns its handle; close it when done. */
+    public ExecProcess execStart(Exec exec) {
+        return startExec(exec, false);
+    }
+
+    private ExecProcess startExec(Exec exec, boolean forResult) {
+        java.util.Objects.requireNonNull(exec, "exec");
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("container " + shortId() + " is closed: cannot exec into it");
+            }
+        }
+        if (!isRunning()) {
+            throw new ContainerException("container " + shortId() + " has exited (exit code " + exitCode()
+                    + "): cannot exec into it");
+        }
+        ExecProcess p = ExecProcess.start(shortId(), execRecord, exec, forResult, execs::remove);
+        execs.add(p);
+        synchronized (this) {
+            if (!closed) {
+                return p;
+            }
+        }
+        p.close(); // the container was closed meanwhile
+        throw new IllegalStateException("container " + shortId() + " is closed: cannot exec into it");
+    }
+
     /** Sends {@code signal} to the container's pid 1 (with the init, it reaches the command). */
     public void kill(Signal signal) {
         if (done.isDone()) {
@@ -580,6 +661,9 @@ public final class RunningContainer implements AutoCloseable {
         } finally {
             synchronized (this) {
                 closed = true;
+            }
+            for (ExecProcess p : execs) { // ended with the container's PID namespace
+                p.close();
             }
             init.close();
             try {

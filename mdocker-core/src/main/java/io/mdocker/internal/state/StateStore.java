@@ -177,11 +177,37 @@ public final class StateStore {
     private static void deleteEntry(Path dir) {
         try {
             Files.deleteIfExists(dir.resolve("state"));
+            Files.deleteIfExists(dir.resolve(ExecRecord.FILE));
             Files.deleteIfExists(dir.resolve("lock"));
             Files.delete(dir);
         } catch (IOException e) {
             ContainerDirs.deleteTree(dir);
         }
+    }
+
+    /**
+     * The directory of the entry whose id is {@code idOrPrefix} or starts with it (as Docker
+     * takes ids); throws IllegalArgumentException naming what was expected when none or several
+     * match.
+     */
+    public Path findEntry(String idOrPrefix) {
+        if (idOrPrefix.isEmpty() || !idOrPrefix.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            throw new IllegalArgumentException("invalid container id '" + idOrPrefix
+                    + "': expected the container's id or a prefix of it (hex digits)");
+        }
+        List<Path> matches = new ArrayList<>();
+        for (Path entry : list(runContainers)) {
+            if (entry.getFileName().toString().startsWith(idOrPrefix)) { // never ".new-..." (not hex)
+                matches.add(entry);
+            }
+        }
+        if (matches.size() == 1) {
+            return matches.get(0);
+        }
+        throw new IllegalArgumentException(matches.isEmpty()
+                ? "no container with id " + idOrPrefix + " in " + runContainers
+                : "container id prefix " + idOrPrefix + " is ambiguous: " + matches.size() + " containers in "
+                        + runContainers + " start with it");
     }
 
     /** What {@link #recover()} removed. */
