@@ -18,7 +18,7 @@ import java.util.Optional;
  * command's, always.
  *
  * <pre>{@code
- * ExecResult r = container.exec(Exec.command("sh", "-c", "cat > /tmp/f; wc -c /tmp/f")
+ * ExecResult r = container.exec(Exec.builder("sh", "-c", "cat > /tmp/f; wc -c /tmp/f")
  *         .input("hello").env("LANG", "C").workdir("/tmp").user("1000:1000")
  *         .timeout(Duration.ofSeconds(10)).build());
  * }</pre>
@@ -49,7 +49,7 @@ public final class Exec {
     }
 
     /** A builder for running {@code command} (program and arguments) in a container. */
-    public static Builder command(String... command) {
+    public static Builder builder(String... command) {
         return new Builder(Container.checkCommand(command));
     }
 

@@ -37,6 +37,8 @@ public final class ExecProcess implements AutoCloseable {
     private static final Duration KILL_GRACE = Duration.ofSeconds(5);
     /** How long exec() waits for the output to end once the process has exited (see {@link #run}). */
     private static final Duration OUTPUT_GRACE = Duration.ofSeconds(1);
+    /** Bytes that a write into an empty pipe always takes at once (a pipe holds at least a page). */
+    private static final int PIPE_BUF = 4096;
 
     private final String containerId;
     private final List<String> command;
@@ -181,14 +183,20 @@ public final class ExecProcess implements AutoCloseable {
         containerPid = m.int32(1);
         byte[] input = exec.inputOrNull();
         if (input != null) {
-            OutputStream stdin = joiner.stdin();
-            Thread.ofVirtual().name("mdocker-exec-input").start(() -> {
-                try (stdin) {
-                    stdin.write(input);
-                } catch (IOException e) {
-                    // the process ended or closed its stdin without reading it all: as a shell pipe does
-                }
-            });
+            Runnable feed = () -> feed(joiner.stdin(), input);
+            if (input.length <= PIPE_BUF) {
+                feed.run(); // fits into the empty pipe: never blocks
+            } else {
+                Thread.ofVirtual().name("mdocker-exec-input").start(feed);
+            }
+        }
+    }
+
+    private static void feed(OutputStream stdin, byte[] input) {
+        try (stdin) {
+            stdin.write(input);
+        } catch (IOException e) {
+            // the process ended or closed its stdin without reading it all: as a shell pipe does
         }
     }
 

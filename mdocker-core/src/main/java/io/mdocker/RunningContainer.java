@@ -571,7 +571,7 @@ public final class RunningContainer implements AutoCloseable {
      * (127 not found, 126 not executable); a container that has exited, {@link ContainerException}.
      */
     public ExecResult exec(String... command) {
-        return exec(Exec.command(command).build());
+        return exec(Exec.builder(command).build());
     }
 
     /** {@link #exec(String...)} with the options of {@code exec}: environment, working directory, user, input, timeout. */
@@ -581,7 +581,7 @@ public final class RunningContainer implements AutoCloseable {
 
     /** Starts {@code command} inside the running container and returns its handle (streams, waitFor, kill). */
     public ExecProcess execStart(String... command) {
-        return execStart(Exec.command(command).build());
+        return execStart(Exec.builder(command).build());
     }
 
     /** Starts {@code exec} inside the running container and returns its handle; close it when done. */

@@ -4011,6 +4011,15 @@ public class Linux {
     public static int ENOBUFS() {
         return ENOBUFS;
     }
+    private static final int ECONNRESET = (int)104L;
+    /**
+     * {@snippet lang=c :
+     * #define ECONNRESET 104
+     * }
+     */
+    public static int ECONNRESET() {
+        return ECONNRESET;
+    }
     private static final int RTMGRP_LINK = (int)1L;
     /**
      * {@snippet lang=c :

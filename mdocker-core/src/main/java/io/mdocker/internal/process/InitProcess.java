@@ -345,7 +345,17 @@ public final class InitProcess implements AutoCloseable {
                 }
             }
             MemorySegment buf = arena.allocate(Protocol.MAX_MESSAGE);
-            int n = Posix.read(syncFd, buf, buf.byteSize(), "sync socket");
+            int n;
+            try {
+                n = Posix.read(syncFd, buf, buf.byteSize(), "sync socket");
+            } catch (ErrnoException e) {
+                if (e.errno() != Linux.ECONNRESET()) {
+                    throw e;
+                }
+                // mdocker-init exited with a message of ours unread (a SIGNAL as it ended): the
+                // kernel reports that once, before what it had sent us; the rest is still there.
+                n = Posix.read(syncFd, buf, buf.byteSize(), "sync socket");
+            }
             if (n == 0) {
                 return null;
             }
