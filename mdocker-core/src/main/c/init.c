@@ -1787,6 +1787,7 @@ struct joiner {
     int pid1fd;      /* pidfd of the container's pid 1 */
     int *cgroup_fds; /* cgroup.procs of each of the container's cgroups, opened on the host */
     struct stat root; /* pid 1's root directory, as seen before setns */
+    struct rlimit limits[RLIMIT_NLIMITS]; /* pid 1's, which its command inherited */
 };
 
 static volatile pid_t joined_pid; /* the exec'd process's pid in the container, set by the vfork child */
@@ -1846,6 +1847,9 @@ static int find_container(const struct config *c, struct joiner *j)
     if (host.st_dev == j->root.st_dev && host.st_ino == j->root.st_ino)
         return fail(MDK_STEP_JOIN, EAGAIN, "the container's pid 1 (pid %d) is still setting up its root "
                     "filesystem", c->join_pid);
+    for (i = 0; i < RLIMIT_NLIMITS; i++)
+        if (prlimit(c->join_pid, (__rlimit_resource_t) i, NULL, &j->limits[i]) < 0)
+            return fail(MDK_STEP_RLIMIT, errno, "prlimit(%d, %zu), the container's pid 1", c->join_pid, i);
     j->cgroup_fds = calloc(c->ncgroups + 1, sizeof *j->cgroup_fds);
     if (j->cgroup_fds == NULL)
         return fail(MDK_STEP_JOIN, ENOMEM, "%zu cgroups", c->ncgroups);
@@ -1871,6 +1875,18 @@ static int enter_namespaces(const struct config *c, const struct joiner *j)
         return fail(MDK_STEP_JOIN, EXDEV, "the root of pid %d's mount namespace is not its root directory",
                     c->join_pid);
     return 0;
+}
+
+/* Every rlimit of pid 1 (so of its command, whichever JVM started it), then those of CONFIG again. */
+static int join_rlimits(const struct config *c, const struct joiner *j)
+{
+    size_t i;
+
+    for (i = 0; i < RLIMIT_NLIMITS; i++)
+        if (setrlimit((__rlimit_resource_t) i, &j->limits[i]) < 0)
+            return fail(MDK_STEP_RLIMIT, errno, "setrlimit(%zu, %llu:%llu)", i,
+                        (unsigned long long) j->limits[i].rlim_cur, (unsigned long long) j->limits[i].rlim_max);
+    return set_rlimits(c);
 }
 
 static int join_cgroups(const struct config *c, const struct joiner *j)
@@ -1899,7 +1915,7 @@ static int join_cwd(const struct config *c)
 static void __attribute__((noreturn)) join_child(const struct config *c, const struct joiner *j, int death)
 {
     arm_parent_death(death);
-    if (join_cgroups(c, j) == 0 && join_cwd(c) == 0 && set_rlimits(c) == 0) {
+    if (join_cgroups(c, j) == 0 && join_cwd(c) == 0 && join_rlimits(c, j) == 0) {
         setsid();
         joined_pid = getpid();
         exec_command(c, death);

@@ -35,12 +35,13 @@
  *
  *   JVM                      joiner (host namespaces)                 exec'd process (container's)
  *   JOIN    ------------->   pidfd_open(pid 1), start time == JOINPID's,
- *                            open each CGROUP's cgroup.procs,
+ *                            its rlimits (prlimit), open each CGROUP's cgroup.procs,
  *                            setns(pidfd, mnt|uts|ipc|net|pid|cgroup),
  *                            check / is pid 1's root, vfork ------->  joins the cgroups ("0" into
- *                                                                     each cgroup.procs), setsid,
- *                                                                     chdir CWD, rlimits, identity
- *                                                                     (as the command's), exec
+ *                                                                     each cgroup.procs), chdir CWD,
+ *                                                                     pid 1's rlimits and RLIMITs,
+ *                                                                     setsid, identity (as the
+ *                                                                     command's: enter_identity), exec
  *           <-------------   JOINED(host pid, pid in the container), or ERROR(step, errno, text)
  *   SIGNAL  ------------->   kill(-process group of the exec'd process, sig)
  *           <-------------   EXIT(code, signal) after waitpid; then the joiner exits
