@@ -175,10 +175,7 @@ public final class Exec {
          * {@link Stdio#discard()}.
          */
         public Builder stdin(Stdio s) {
-            if (s.kind() == Stdio.Kind.SINK) {
-                throw new IllegalArgumentException("stdin cannot go to a sink: use pipe(), inherit() or discard()");
-            }
-            stdin = s;
+            stdin = Stdio.forStdin(s);
             return this;
         }
 

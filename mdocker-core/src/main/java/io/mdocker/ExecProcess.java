@@ -248,30 +248,13 @@ public final class ExecProcess implements AutoCloseable {
 
     /** Waits for the process to end and returns its exit code (128+n when signal n killed it). */
     public int waitFor() {
-        try {
-            exited.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ContainerException("interrupted while waiting for " + this, e);
-        } catch (ExecutionException e) {
-            throw new ContainerException("waiting for " + this + ": " + e.getCause(), e.getCause());
-        }
+        Waiting.await(exited, toString());
         return exitCode();
     }
 
     /** Waits at most {@code timeout}; true when the process has ended. */
     public boolean waitFor(Duration timeout) {
-        try {
-            exited.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            return true;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ContainerException("interrupted while waiting for " + this, e);
-        } catch (ExecutionException e) {
-            throw new ContainerException("waiting for " + this + ": " + e.getCause(), e.getCause());
-        }
+        return Waiting.await(exited, timeout, toString());
     }
 
     /** The exit code of a process that has ended (128+n when signal n killed it). */
@@ -282,20 +265,8 @@ public final class ExecProcess implements AutoCloseable {
         if (!exited.isDone()) {
             throw new IllegalStateException(this + " is still running");
         }
-        int code = -1;
-        Protocol.Message m; // the joiner has exited: what it sent is buffered and ends with EOF
-        while (!closed && (m = joiner.receive(0)) != null) {
-            if (m.type() == Protocol.MSG_EXIT) {
-                code = m.int32(0);
-            }
-        }
-        if (code < 0) { // the joiner itself was killed
-            int status = joiner.monitorStatus().join();
-            int sig = status & 0x7f;
-            code = sig == 0 ? (status >> 8) & 0xff : 128 + sig;
-        }
-        exitCode = code;
-        return code;
+        exitCode = joiner.exitCodeAfterExit();
+        return exitCode;
     }
 
     /**
@@ -318,10 +289,7 @@ public final class ExecProcess implements AutoCloseable {
         }
         try {
             if (isRunning()) {
-                kill(Signal.KILL);
-                if (!waitFor(KILL_GRACE)) {
-                    joiner.killMonitor(); // the process dies with it (PR_SET_PDEATHSIG)
-                }
+                joiner.killAndReap(KILL_GRACE); // the process dies with its joiner too (PR_SET_PDEATHSIG)
                 exited.join();
             }
             if (pid > 0) {

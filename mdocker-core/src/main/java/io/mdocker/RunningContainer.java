@@ -457,30 +457,13 @@ public final class RunningContainer implements AutoCloseable {
 
     /** Waits for the container to exit and returns its exit code (128+n when signal n killed it). */
     public int waitFor() {
-        try {
-            done.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ContainerException("interrupted while waiting for container " + shortId(), e);
-        } catch (ExecutionException e) {
-            throw new ContainerException("waiting for container " + shortId() + ": " + e.getCause(), e.getCause());
-        }
+        Waiting.await(done, "container " + shortId());
         return exitCode();
     }
 
     /** Waits at most {@code timeout}; true when the container has exited. */
     public boolean waitFor(Duration timeout) {
-        try {
-            done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            return true;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ContainerException("interrupted while waiting for container " + shortId(), e);
-        } catch (ExecutionException e) {
-            throw new ContainerException("waiting for container " + shortId() + ": " + e.getCause(), e.getCause());
-        }
+        return Waiting.await(done, timeout, "container " + shortId());
     }
 
     /** The exit code of a container that has exited. */
@@ -491,21 +474,8 @@ public final class RunningContainer implements AutoCloseable {
         if (!done.isDone()) {
             throw new IllegalStateException("container " + shortId() + " is still running");
         }
-        int code = -1;
-        // sync 5: the monitor has exited; everything it sent is buffered and ends with EOF.
-        Protocol.Message m;
-        while (!closed && (m = init.receive(0)) != null) {
-            if (m.type() == Protocol.MSG_EXIT) {
-                code = m.int32(0);
-            }
-        }
-        if (code < 0) {
-            int status = init.monitorStatus().join();
-            int sig = status & 0x7f;
-            code = sig == 0 ? (status >> 8) & 0xff : 128 + sig;
-        }
-        exitCode = code;
-        return code;
+        exitCode = init.exitCodeAfterExit(); // sync 5
+        return exitCode;
     }
 
     /**
@@ -646,10 +616,7 @@ public final class RunningContainer implements AutoCloseable {
         }
         try {
             if (!done.isDone()) {
-                kill(Signal.KILL);
-                if (!waitFor(KILL_GRACE)) {
-                    init.killMonitor();
-                }
+                init.killAndReap(KILL_GRACE);
                 done.join();
             }
             if (pid > 0) {

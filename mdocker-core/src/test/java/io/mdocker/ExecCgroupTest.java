@@ -1,6 +1,5 @@
 package io.mdocker;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -25,22 +24,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Tag("cgroup")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ExecCgroupTest {
-    private final List<Path> dirs = new ArrayList<>();
-
-    private RunningContainer track(RunningContainer c) {
-        dirs.addAll(c.cgroupDirs());
-        return c;
-    }
-
-    @AfterEach
-    void everyCgroupDirectoryIsGone() {
-        assertThat(dirs).allSatisfy(d -> assertThat(d).doesNotExist());
-    }
 
     @Test
     void anExecdProcessIsInEveryCgroupOfTheContainerAndCountsUnderItsPidsLimit() throws Exception {
-        try (RunningContainer c = track(Fixtures.withTestbox().pidsLimit(10).memory(DataSize.ofMiB(64))
-                .start("/bin/sh", "-c", "cat /proc/self/cgroup > /tmp/cgroup; echo ready; exec sleep 600"))) {
+        List<Path> dirs;
+        try (RunningContainer c = Fixtures.withTestbox().pidsLimit(10).memory(DataSize.ofMiB(64))
+                .start("/bin/sh", "-c", "cat /proc/self/cgroup > /tmp/cgroup; echo ready; exec sleep 600")) {
+            dirs = c.cgroupDirs();
             BufferedReader out = new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8));
             assertThat(out.readLine()).isEqualTo("ready");
             assertThat(c.stats().pids()).as("init and sleep").isEqualTo(2);
@@ -69,13 +59,14 @@ class ExecCgroupTest {
                 System.out.println("[cgroup] exec'd fork bomb under pids 10 with 4 processes: " + bomb.stdout().strip());
             }
         }
+        assertThat(dirs).as("removed, exec'd processes and all").allSatisfy(d -> assertThat(d).doesNotExist());
     }
 
     @Test
     void anExecdProcessIsUnderTheContainersDeviceRules() {
         String how = io.mdocker.internal.security.DevicesCgroupV1.mountPoint().isPresent()
                 ? "v1 devices cgroup" : "v2 device BPF program";
-        try (RunningContainer c = track(Fixtures.probeContainer().start("/bin/sleep", "600"))) {
+        try (RunningContainer c = Fixtures.probeContainer().start("/bin/sleep", "600")) {
             ExecResult kmsg = c.exec("/usr/local/bin/mdk-probe", "mknod-open", "c", "1", "11");
             assertThat(kmsg.stdout()).as("/dev/kmsg by an exec'd process, under the " + how + ": " + kmsg.stderr())
                     .isEqualTo("mknod: ok\nopen: EPERM (Operation not permitted)\n");

@@ -4,13 +4,12 @@ import io.mdocker.ContainerException;
 import io.mdocker.Exec;
 import io.mdocker.ExecFailedException;
 import io.mdocker.ExecProcess;
-import io.mdocker.Signal;
 import io.mdocker.Stdio;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -37,9 +36,8 @@ final class ExecCommand implements Callable<Integer> {
     @Option(names = {"-i", "--interactive"}, description = "Keep stdin open: this terminal's stdin goes to the command.")
     boolean interactive;
 
-    @Option(names = "--state-root", paramLabel = "DIR",
-            description = "Use DIR/lib and DIR/run instead of /var/lib/mdocker and /run/mdocker.")
-    Path stateRoot;
+    @Mixin
+    StateRootOption state = new StateRootOption();
 
     @Parameters(index = "0", paramLabel = "CONTAINER", description = "The container's id or a unique prefix of it.")
     String container;
@@ -66,10 +64,8 @@ final class ExecCommand implements Callable<Integer> {
             b.user(user);
         }
         Exec exec = b.build();
-        try (ExecProcess p = RunCommand.runtime(stateRoot).execStart(container, exec)) {
-            for (Signal s : List.of(Signal.INT, Signal.TERM, Signal.HUP)) { // as run's sig-proxy
-                sun.misc.Signal.handle(new sun.misc.Signal(s.name()), sig -> p.kill(s));
-            }
+        try (ExecProcess p = state.runtime().execStart(container, exec)) {
+            RunCommand.forwardSignals(p::kill); // to its process group
             return p.waitFor();
         } catch (ExecFailedException e) {
             System.err.println("mdocker: " + Main.oneLine(e));

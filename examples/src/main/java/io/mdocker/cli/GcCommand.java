@@ -2,9 +2,8 @@ package io.mdocker.cli;
 
 import io.mdocker.ContainerRuntime;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -12,13 +11,12 @@ import java.util.concurrent.Callable;
 @Command(name = "gc", mixinStandardHelpOptions = true,
         description = "Remove what containers of dead mdocker processes left behind (processes, directories, records).")
 final class GcCommand implements Callable<Integer> {
-    @Option(names = "--state-root", paramLabel = "DIR",
-            description = "Use DIR/lib and DIR/run instead of /var/lib/mdocker and /run/mdocker.")
-    Path stateRoot;
+    @Mixin
+    StateRootOption state = new StateRootOption();
 
     @Override
     public Integer call() {
-        ContainerRuntime rt = RunCommand.runtime(stateRoot);
+        ContainerRuntime rt = state.runtime();
         List<String> removed = rt.gc();
         for (String id : removed) {
             System.out.println(id.length() > 12 ? id.substring(0, 12) : id);

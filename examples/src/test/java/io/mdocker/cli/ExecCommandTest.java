@@ -7,9 +7,6 @@ import io.mdocker.Stdio;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,25 +33,19 @@ class ExecCommandTest {
                 .stdout(Stdio.discard()).start("/bin/sh", "-c", "echo made > /tmp/made; exec sleep 600");
     }
 
-    private static int exec(String... args) {
+    /** {@code mdocker exec --state-root <the tests'> args...} */
+    private static String[] execArgs(String... args) {
         List<String> all = new ArrayList<>(List.of("exec", "--state-root", MainTest.STATE.toString()));
         all.addAll(List.of(args));
-        return Main.execute(all.toArray(String[]::new));
+        return all.toArray(String[]::new);
     }
 
-    /** Runs the CLI with System.err captured; returns what it printed there. */
+    private static int exec(String... args) {
+        return Main.execute(execArgs(args));
+    }
+
     private static String stderrOf(int expectedStatus, String... args) {
-        PrintStream old = System.err;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            List<String> all = new ArrayList<>(List.of("exec", "--state-root", MainTest.STATE.toString()));
-            all.addAll(List.of(args));
-            assertThat(Main.execute(all.toArray(String[]::new))).isEqualTo(expectedStatus);
-        } finally {
-            System.setErr(old);
-        }
-        return buf.toString(StandardCharsets.UTF_8);
+        return MainTest.stderrOf(expectedStatus, execArgs(args));
     }
 
     @Test
