@@ -99,6 +99,20 @@ class ExecTest {
     }
 
     @Test
+    void execWithoutInitAndOnTheHostsNetwork() throws Exception {
+        try (RunningContainer c = Fixtures.container().init(false).network(Network.host()).start("/bin/sleep", "600")) {
+            ExecResult r = c.exec("/bin/sh", "-c", "cat /proc/1/comm; readlink /proc/self/ns/net; readlink /proc/self/ns/uts");
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            List<String> lines = r.stdout().lines().toList();
+            assertThat(lines.get(0)).as("the command is pid 1").isEqualTo("sleep");
+            assertThat(lines.get(1)).as("the host's network namespace")
+                    .isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString());
+            assertThat(lines.get(2)).as("but the container's UTS namespace")
+                    .isNotEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/uts")).toString());
+        }
+    }
+
+    @Test
     void anExecdProcessIsConfinedAsTheCommandIs() throws Exception {
         // Docker's defaults: 14 capabilities, seccomp filter, no_new_privs
         assertSameAsTheCommand(Fixtures.container());
