@@ -1809,9 +1809,8 @@ static int read_start_time(pid_t pid, uint64_t *out)
         return -1;
     buf[n] = '\0';
     p = strrchr(buf, ')');
-    for (field = 2; p != NULL && field < 22; field++) {
+    for (field = 2; p != NULL && field < 22; field++) /* p: the space before field + 1 */
         p = strchr(p + 1, ' ');
-    }
     if (p == NULL) {
         errno = EPROTO;
         return -1;
