@@ -3,10 +3,13 @@ package io.mdocker.cli;
 import io.mdocker.Container;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.RunningContainer;
-import io.mdocker.Stdio;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,9 +31,12 @@ class ExecCommandTest {
         MainTest.prerequisites();
     }
 
-    private static RunningContainer start() {
-        return Container.builder().rootfs(MainTest.ROOTFS).runtime(RUNTIME).hostname("cli-exec").env("FROM", "container")
-                .stdout(Stdio.discard()).start("/bin/sh", "-c", "echo made > /tmp/made; exec sleep 600");
+    /** A container whose command has written /tmp/made and sleeps. */
+    private static RunningContainer start() throws IOException {
+        RunningContainer c = Container.builder().rootfs(MainTest.ROOTFS).runtime(RUNTIME).hostname("cli-exec")
+                .env("FROM", "container").start("/bin/sh", "-c", "echo made > /tmp/made; echo ready; exec sleep 600");
+        assertThat(new BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8)).readLine()).isEqualTo("ready");
+        return c;
     }
 
     /** {@code mdocker exec --state-root <the tests'> args...} */
@@ -51,11 +57,7 @@ class ExecCommandTest {
     @Test
     void exitStatusIsTheCommandsInsideTheContainer() throws Exception {
         try (RunningContainer c = start()) {
-            // the command has written its file once exec sees it
             String id = c.id();
-            for (int i = 0; i < 500 && exec(id, "test", "-f", "/tmp/made") != 0; i++) {
-                Thread.sleep(10);
-            }
             assertThat(exec(id, "sh", "-c", "test \"$(hostname) $FROM $(cat /tmp/made) $(cat /proc/1/comm)\" = "
                     + "\"cli-exec container made mdocker-init\"")).isZero();
             assertThat(exec(c.shortId().substring(0, 5), "sh", "-c", "exit 7")).isEqualTo(7);
