@@ -91,10 +91,9 @@ public final class ContainerRuntime {
         Path entry = store.findEntry(java.util.Objects.requireNonNull(idOrPrefix, "container id"));
         String shortId = entry.getFileName().toString().substring(0, 12);
         ExecRecord record = ExecRecord.read(entry).orElseThrow(() -> new ContainerException("container " + shortId
-                + " cannot be exec'd into: it has no exec record in " + entry + " (it is starting or being removed)"));
+                + " cannot be exec'd into: its state record " + entry + " says nothing of exec (an older mdocker's)"));
         if (!record.pid1Alive()) {
-            throw new ContainerException("container " + shortId + " is not running: cannot exec into it (its pid 1, host pid "
-                    + record.pid() + ", has exited)");
+            throw new ContainerException("container " + shortId + " is not running: cannot exec into it");
         }
         return ExecProcess.start(shortId, record, exec, forResult, p -> { });
     }

@@ -78,7 +78,9 @@ public final class RunningContainer implements AutoCloseable {
     private volatile int pid = -1;
     private volatile long exitNanos;
     private final java.util.concurrent.CompletableFuture<Void> done;
-    /** What exec needs of this container; also written beside its state record (before GO). */
+    /** What exec needs of this container (also in its state record, for other processes), pid 1 not yet known. */
+    private ExecRecord execBasis;
+    /** The same with pid 1, once it exists. */
     private volatile ExecRecord execRecord;
     private final Set<ExecProcess> execs = ConcurrentHashMap.newKeySet();
     private Integer exitCode; // guarded by this
@@ -122,6 +124,9 @@ public final class RunningContainer implements AutoCloseable {
         long t0 = System.nanoTime();
         spec.checkHost();
         ContainerRuntime.requireRoot();
+        // capabilities, no_new_privs, seccomp, rlimits, groups: the command's and every exec's
+        Protocol.ConfigWriter identity = new Protocol.ConfigWriter();
+        SecurityPlan.writeIdentity(spec, identity);
         // Checks the network plan against the host and binds published ports: before anything exists.
         ContainerNetwork network = NetworkPlans.prepare(spec);
         String id = HexFormat.of().formatHex(randomBytes());
@@ -154,12 +159,20 @@ public final class RunningContainer implements AutoCloseable {
             network.close();
             throw wrap("starting mdocker-init", e);
         }
+        // What exec needs, recorded with the state so that other processes can exec in too.
+        List<Path> execCgroups = new ArrayList<>(cgroups.dirs());
+        if (!spec.privileged()) {
+            DevicesCgroupV1.plannedPath(id).ifPresent(execCgroups::add);
+        }
+        ExecRecord execBasis = ExecRecord.basis(execCgroups, spec.uid(), spec.gid(), spec.workdir(),
+                environment(spec, id.substring(0, 12)), identity.records());
         StateStore.Entry entry;
         try {
             Map<String, String> info = new LinkedHashMap<>();
             info.put("command", String.join(" ", command));
             info.put("rootfs", spec.layers().toString());
             info.putAll(cgroups.stateInfo());
+            info.putAll(execBasis.stateInfo(spec.runtime().runRoot()));
             entry = spec.runtime().store().create(id, info, init.pid());
         } catch (RuntimeException e) {
             init.killMonitor();
@@ -169,6 +182,7 @@ public final class RunningContainer implements AutoCloseable {
             throw wrap("recording container " + id.substring(0, 12), e);
         }
         RunningContainer c = new RunningContainer(id, command, entry, resources, network, init, t0, out, err);
+        c.execBasis = execBasis;
         LIVE.add(c);
         try {
             try {
@@ -237,8 +251,7 @@ public final class RunningContainer implements AutoCloseable {
         for (String arg : command) {
             config.string(Protocol.T_ARG, arg);
         }
-        Map<String, String> env = environment(spec);
-        for (Map.Entry<String, String> e : env.entrySet()) {
+        for (Map.Entry<String, String> e : execBasis.env().entrySet()) {
             config.string(Protocol.T_ENV, e.getKey() + "=" + e.getValue());
         }
         for (Path layer : network.layers()) { // the binds' mount points, above the image
@@ -267,10 +280,7 @@ public final class RunningContainer implements AutoCloseable {
         if (deviceCgroupV2 != null) {
             config.string(Protocol.T_DEVCGROUP, deviceCgroupV2.toString());
         }
-        // capabilities, no_new_privs, seccomp, rlimits, groups: the command's and every exec's
-        Protocol.ConfigWriter identity = new Protocol.ConfigWriter();
-        SecurityPlan.writeIdentity(spec, identity);
-        config.records(identity.records());
+        config.records(execBasis.identity()); // capabilities, no_new_privs, seccomp, rlimits, groups
         SecurityPlan.writeMounts(spec, config); // masked and read-only paths, tmpfs
 
         send(config.message()); // sync 1
@@ -281,9 +291,7 @@ public final class RunningContainer implements AutoCloseable {
         for (HostResource r : resources) {
             r.attach(pid);
         }
-        // What exec needs, for this JVM and (on disk) for others: before anything of the user's runs.
-        execRecord = ExecRecord.of(pid, execCgroups(), spec.uid(), spec.gid(), spec.workdir(), env, identity.records());
-        execRecord.write(entry.dir());
+        execRecord = execBasis.withPid1(pid);
 
         send(Protocol.go()); // sync 3
         expect(timeout, Protocol.MSG_STARTED); // sync 4: the command runs, or ERROR(step, errno)
@@ -349,10 +357,10 @@ public final class RunningContainer implements AutoCloseable {
         return new ContainerException(object + ": " + Errno.describe(errno));
     }
 
-    private Map<String, String> environment(Container spec) {
+    private static Map<String, String> environment(Container spec, String shortId) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", Container.DEFAULT_PATH);
-        env.put("HOSTNAME", hostname(spec));
+        env.put("HOSTNAME", spec.hostname() != null ? spec.hostname() : shortId);
         env.put("HOME", defaultHome(spec.uid()));
         env.putAll(spec.env());
         return env;
@@ -361,19 +369,6 @@ public final class RunningContainer implements AutoCloseable {
     /** HOME where the environment does not set it (Docker's, without a passwd lookup). */
     static String defaultHome(int uid) {
         return uid == 0 ? "/root" : "/";
-    }
-
-    /** The cgroups an exec'd process joins: the container's own, and its v1 devices cgroup. */
-    private List<Path> execCgroups() {
-        List<Path> dirs = new ArrayList<>();
-        for (HostResource r : resources) {
-            if (r instanceof ContainerCgroups cg) {
-                dirs.addAll(cg.dirs());
-            } else if (r instanceof DevicesCgroupV1 devices) {
-                dirs.add(devices.path());
-            }
-        }
-        return dirs.stream().distinct().toList();
     }
 
     private String hostname(Container spec) {

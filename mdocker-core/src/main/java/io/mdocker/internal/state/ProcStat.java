@@ -20,6 +20,15 @@ final class ProcStat {
     }
 
     static long startTimeOrMinus1(int pid) {
+        return fieldOrMinus1(pid, 22);
+    }
+
+    /** The parent's pid (field 4), or -1 when the process is gone. */
+    static long parentOrMinus1(int pid) {
+        return fieldOrMinus1(pid, 4);
+    }
+
+    private static long fieldOrMinus1(int pid, int field) {
         String stat;
         try {
             stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"), StandardCharsets.US_ASCII);
@@ -30,6 +39,6 @@ final class ProcStat {
         }
         // comm (field 2) may hold spaces and parentheses: count fields after the last ')'.
         String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(rest[22 - 3]);
+        return Long.parseLong(rest[field - 3]);
     }
 }

@@ -38,7 +38,7 @@ import java.util.Set;
  * &lt;run root&gt;/containers/&lt;id&gt;/lock    held (fcntl lock) by the owning JVM while the container lives
  * &lt;run root&gt;/containers/&lt;id&gt;/state   id, owner pid, lib dir, command, and the pid and start
  *                                       time of its mdocker-init
- * &lt;run root&gt;/containers/&lt;id&gt;/exec    what exec needs ({@link ExecRecord}), from just before GO
+ *                                       and what exec needs ({@link ExecRecord}, keys exec.*)
  * &lt;lib root&gt;/containers/&lt;id&gt;/        upper, work, merged ({@link ContainerDirs})
  * </pre>
  *
@@ -178,7 +178,6 @@ public final class StateStore {
     private static void deleteEntry(Path dir) {
         try {
             Files.deleteIfExists(dir.resolve("state"));
-            Files.deleteIfExists(dir.resolve(ExecRecord.FILE));
             Files.deleteIfExists(dir.resolve("lock"));
             Files.delete(dir);
         } catch (IOException e) {
