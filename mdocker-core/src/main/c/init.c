@@ -22,7 +22,8 @@
  *   sync 5  monitor -> JVM            EXIT(code, signal) after waitpid(pid 1); monitor exits 0
  * Outside the sequence: SIGNAL at any time after sync 2 is kill(pid 1, sig); EOF on fd 3 at
  * any time means the JVM is gone: the monitor SIGKILLs pid 1 (ending the PID namespace),
- * reaps it and exits.
+ * reaps it and exits -- except for a detached container (DETACH) after sync 4, whose monitor
+ * stays, and writes pid 1's exit status to the DETACH file instead of sending EXIT.
  *
  * Join mode (JOIN instead of CONFIG, protocol.h): the spawned process becomes a "joiner" that
  * enters a running container and starts one process in it (exec), with the identity and
@@ -194,6 +195,7 @@ struct config {
     uint32_t security; /* MDK_SEC_* */
     struct sock_fprog seccomp; /* len 0: no filter */
     char *devcgroup; /* cgroup v2 directory for the device program, or NULL */
+    char *exit_file, *stdout_file, *stderr_file; /* detached containers, or NULL */
     struct rlimit_rec *rlimits;
     size_t nrlimits;
     gid_t *groups;
@@ -269,7 +271,7 @@ static int count_records(const unsigned char *p, const unsigned char *end, struc
         case MDK_T_UPPER: case MDK_T_WORK: case MDK_T_MERGED: case MDK_T_HOSTNAME:
         case MDK_T_CWD: case MDK_T_UID: case MDK_T_GID: case MDK_T_NSFLAGS: case MDK_T_INIT:
         case MDK_T_CAPS: case MDK_T_SECURITY: case MDK_T_SECCOMP: case MDK_T_GROUPS: case MDK_T_DEVCGROUP:
-        case MDK_T_JOINPID:
+        case MDK_T_DETACH: case MDK_T_STDOUT: case MDK_T_STDERR: case MDK_T_JOINPID:
             if (seen & (1u << r.tag))
                 return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: tag %u given twice", r.tag);
             seen |= 1u << r.tag;
@@ -412,6 +414,9 @@ static int copy_record(const struct record *r, struct config *c, char **arena)
     case MDK_T_HOSTNAME: str = &c->hostname; break;
     case MDK_T_CWD: str = &c->cwd; break;
     case MDK_T_DEVCGROUP: str = &c->devcgroup; break;
+    case MDK_T_DETACH: str = &c->exit_file; break;
+    case MDK_T_STDOUT: str = &c->stdout_file; break;
+    case MDK_T_STDERR: str = &c->stderr_file; break;
     case MDK_T_UID: return copy_fixed(r, &c->uid, 4);
     case MDK_T_GID: return copy_fixed(r, &c->gid, 4);
     case MDK_T_NSFLAGS: return copy_fixed(r, &c->nsflags, 8);
@@ -492,7 +497,8 @@ static int build_overlay_data(struct config *c)
 /* Records only one of the two messages takes (protocol.h). */
 #define CONFIG_ONLY (TAG(MDK_T_LOWER) | TAG(MDK_T_UPPER) | TAG(MDK_T_WORK) | TAG(MDK_T_MERGED) \
                      | TAG(MDK_T_HOSTNAME) | TAG(MDK_T_BIND) | TAG(MDK_T_NSFLAGS) | TAG(MDK_T_INIT) \
-                     | TAG(MDK_T_MASK) | TAG(MDK_T_READONLY) | TAG(MDK_T_TMPFS) | TAG(MDK_T_DEVCGROUP))
+                     | TAG(MDK_T_MASK) | TAG(MDK_T_READONLY) | TAG(MDK_T_TMPFS) | TAG(MDK_T_DEVCGROUP) \
+                     | TAG(MDK_T_DETACH) | TAG(MDK_T_STDOUT) | TAG(MDK_T_STDERR))
 #define JOIN_ONLY (TAG(MDK_T_JOINPID) | TAG(MDK_T_CGROUP))
 #define SEC_FLAGS (MDK_SEC_NO_NEW_PRIVS | MDK_SEC_READONLY_ROOTFS | MDK_SEC_SYSFS_RW)
 
@@ -551,6 +557,9 @@ static int validate_config(struct config *c)
             return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: %s %s is not absolute",
                         i < c->nmasked ? "MASK" : "READONLY", path);
     }
+    if ((c->exit_file != NULL && c->exit_file[0] != '/') || (c->stdout_file != NULL && c->stdout_file[0] != '/')
+        || (c->stderr_file != NULL && c->stderr_file[0] != '/'))
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: DETACH, STDOUT and STDERR take absolute paths");
     if (c->security & ~SEC_FLAGS)
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: SECURITY flags %#x", c->security);
     return build_overlay_data(c);
@@ -1514,6 +1523,7 @@ struct monitor {
     int sock;   /* our end of the socketpair with pid 1; -1 after EOF */
     bool init;
     bool go_sent, exec_next, error_seen, started_sent;
+    const char *exit_file; /* detached: where pid 1's exit status goes; else NULL */
 };
 
 /* clone3 into the new namespaces (CLONE_NEWCGROUP waits for GO); fork-like, no new stack. */
@@ -1617,19 +1627,74 @@ static int handle_jvm_message(struct monitor *m)
     return 0;
 }
 
+/*
+ * Detached: "CODE SIGNAL\n" into the DETACH file, complete or not at all (a temporary file
+ * renamed into place). A failure (a full disk) leaves no file: the exit status is unknown.
+ */
+static void write_exit_file(const char *path, int code, int sig)
+{
+    char tmp[PATH_MAX], text[32];
+    int fd, n = snprintf(text, sizeof text, "%d %d\n", code, sig);
+
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int) sizeof tmp)
+        return;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    if (write(fd, text, (size_t) n) != n || close(fd) < 0 || rename(tmp, path) < 0)
+        unlink(tmp);
+}
+
 /* sync 5 (monitor side): what pid 1 still had to say, then how it ended. */
 static int report_exit(struct monitor *m)
 {
-    int status = 0;
+    int status = 0, code, sig;
 
     while (m->sock >= 0 && relay_from_container(m, MSG_DONTWAIT) > 0)
         ;
     while (waitpid(m->pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (WIFSIGNALED(status))
-        send_pair(MDK_SYNC_FD, MDK_MSG_EXIT, 128 + WTERMSIG(status), WTERMSIG(status));
-    else
-        send_pair(MDK_SYNC_FD, MDK_MSG_EXIT, WEXITSTATUS(status), 0);
+    sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    code = sig ? 128 + sig : WEXITSTATUS(status);
+    if (m->exit_file != NULL && m->started_sent)
+        write_exit_file(m->exit_file, code, sig);
+    send_pair(MDK_SYNC_FD, MDK_MSG_EXIT, code, sig);
+    return 0;
+}
+
+/*
+ * Detached, after STARTED: the JVM has gone (or let the container go). fd 3 becomes /dev/null,
+ * so that nothing this process opens later can take its number and receive EXIT.
+ */
+static void leave_jvm(void)
+{
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+    if (fd >= 0) {
+        dup2(fd, MDK_SYNC_FD);
+        close(fd);
+    }
+}
+
+/* Detached: the container's stdio are files, opened here so that pid 1 inherits them. */
+static int open_stdio_files(const struct config *c)
+{
+    const char *paths[3] = { "/dev/null", c->stdout_file, c->stderr_file };
+    int fd, target;
+
+    for (target = 0; target < 3; target++) {
+        if (paths[target] == NULL)
+            continue;
+        fd = target == 0 ? open(paths[0], O_RDONLY | O_CLOEXEC)
+                         : open(paths[target], O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+        if (fd < 0)
+            return fail(MDK_STEP_STDIO, errno, "open(%s)", paths[target]);
+        if (dup2(fd, target) < 0) {
+            close(fd);
+            return fail(MDK_STEP_STDIO, errno, "dup2(%s, %d)", paths[target], target);
+        }
+        close(fd);
+    }
     return 0;
 }
 
@@ -1650,8 +1715,12 @@ static int monitor_loop(struct monitor *m)
             fds[1].fd = -1;
         if (fds[2].revents)
             return report_exit(m);
-        if (fds[0].revents && handle_jvm_message(m) < 0)
-            break;
+        if (fds[0].revents && handle_jvm_message(m) < 0) {
+            if (m->exit_file == NULL || !m->started_sent)
+                break;
+            leave_jvm(); /* detached: the container outlives the JVM */
+            fds[0].fd = -1;
+        }
     }
     /* the JVM is gone: nobody wants this container any more */
     kill(m->pid, SIGKILL);
@@ -2038,6 +2107,10 @@ int main(void)
     }
     if (cfg.join)
         return join_main(&cfg);
+    if (cfg.exit_file != NULL && open_stdio_files(&cfg) < 0) {
+        send_error(MDK_SYNC_FD);
+        return EXIT_SETUP;
+    }
     if (cfg.devcgroup != NULL && attach_device_filter(cfg.devcgroup) < 0) {
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;
@@ -2057,6 +2130,9 @@ int main(void)
     close(socks[1]);
     m.sock = socks[0];
     m.init = cfg.init;
+    m.exit_file = cfg.exit_file;
+    if (m.exit_file != NULL)
+        signal(SIGHUP, SIG_IGN); /* a closing terminal of the starting JVM must not end it */
 
     /* sync 2 (monitor side): PID */
     send_msg(MDK_SYNC_FD, MDK_MSG_PID, &(int32_t) { m.pid }, sizeof(int32_t));

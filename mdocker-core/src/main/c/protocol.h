@@ -27,7 +27,9 @@
  *
  * EOF on fd 3 means the JVM is gone (or gave the container up): the monitor SIGKILLs pid 1
  * (which ends the whole PID namespace), reaps it and exits. pid 1 has PR_SET_PDEATHSIG=SIGKILL
- * against the monitor, so killing the monitor ends the container too.
+ * against the monitor, so killing the monitor ends the container too. A detached container
+ * (DETACH) is the exception once STARTED has been relayed: EOF then only ends the monitor's
+ * conversation with the JVM, and the monitor records pid 1's exit in the DETACH file instead.
  *
  * Join mode (exec into a running container, issue 7): a freshly spawned mdocker-init that gets
  * JOIN instead of CONFIG becomes a "joiner", the parent of one process started inside an
@@ -140,14 +142,26 @@ struct mdk_header {
                               clone; absent: no device program (privileged, or cgroup v1 devices) */
 
 /*
+ * Detached containers (all three optional; Java sends them together). STDOUT and STDERR are
+ * opened by the monitor (O_WRONLY|O_CREAT|O_APPEND, mode 0640) and made its fds 1 and 2, with
+ * /dev/null on 0, before the clone, so pid 1 and the command inherit them and nothing in the JVM
+ * pumps the container's output. With DETACH, EOF on fd 3 after STARTED does not kill pid 1: the
+ * monitor stays, ignores SIGHUP, and when pid 1 exits writes "CODE SIGNAL\n" (as in EXIT) to
+ * DETACH's path through PATH.tmp and rename, then exits. EOF before STARTED kills as usual.
+ */
+#define MDK_T_DETACH 23 /* string: the exit-status file (host path) */
+#define MDK_T_STDOUT 24 /* string: the container's stdout file (host path) */
+#define MDK_T_STDERR 25 /* string: the container's stderr file (host path) */
+
+/*
  * JOIN records: ARG (at least one), ENV, CWD (chdir only: not created), UID, GID, GROUPS, CAPS,
  * SECURITY, SECCOMP, RLIMIT as in CONFIG (the identity the exec'd process takes, applied in the
- * same order as for the command), and these two; any record of mounts, hostname, devices, INIT
- * or NSFLAGS is an error in JOIN, as these two are in CONFIG.
+ * same order as for the command), and these two; any record of mounts, hostname, devices, INIT,
+ * NSFLAGS or a detached container's is an error in JOIN, as these two are in CONFIG.
  */
-#define MDK_T_JOINPID 23  /* int32 host pid of the container's pid 1, uint32 0, uint64 its start
+#define MDK_T_JOINPID 26  /* int32 host pid of the container's pid 1, uint32 0, uint64 its start
                              time (field 22 of /proc/PID/stat): a reused pid does not match */
-#define MDK_T_CGROUP 24   /* string, repeated: a cgroup directory of the container (host path) that
+#define MDK_T_CGROUP 27   /* string, repeated: a cgroup directory of the container (host path) that
                              the exec'd process joins */
 
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
@@ -172,7 +186,8 @@ struct mdk_header {
 #define MDK_STEP_SECCOMP 13   /* installing the filter */
 #define MDK_STEP_RLIMIT 14
 #define MDK_STEP_DEVICES 15   /* loading or attaching the cgroup v2 device program */
-#define MDK_STEP_JOIN 16      /* join mode: finding pid 1, its cgroups, setns; errno ESRCH: pid 1
+#define MDK_STEP_STDIO 16     /* opening the STDOUT/STDERR files of a detached container */
+#define MDK_STEP_JOIN 17      /* join mode: finding pid 1, its cgroups, setns; errno ESRCH: pid 1
                                  is gone */
 
 #endif

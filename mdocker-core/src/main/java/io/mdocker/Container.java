@@ -122,7 +122,23 @@ public final class Container {
 
     /** Starts {@code command} (or the default command when none is given) and returns its handle. */
     public RunningContainer start(String... command) {
-        return RunningContainer.start(this, commandOrDefault(command), false);
+        return RunningContainer.start(this, commandOrDefault(command), false, false);
+    }
+
+    /**
+     * Starts {@code command} (or the default command) as a detached container, which outlives this
+     * JVM, and returns once the command runs. Its stdout and stderr go to log files
+     * ({@link DetachedContainer#stdoutLog()}), its stdin is /dev/null: this definition's stdio
+     * settings do not apply. Published ports are refused: their proxy runs in the starting JVM.
+     */
+    public DetachedContainer startDetached(String... command) {
+        if (!ports.isEmpty()) {
+            throw new IllegalArgumentException("published port " + ports.get(0) + " cannot be used by a detached container: "
+                    + "the port proxy runs in the JVM that starts it and would end with that JVM; expected no published ports");
+        }
+        RunningContainer c = RunningContainer.start(this, commandOrDefault(command), false, true);
+        c.handOver(runtime);
+        return runtime.attach(c.id());
     }
 
     private List<String> commandOrDefault(String... given) {
@@ -812,6 +828,11 @@ public final class Container {
         /** {@code build().start(command)}. */
         public RunningContainer start(String... command) {
             return build().start(command);
+        }
+
+        /** {@code build().startDetached(command)}. */
+        public DetachedContainer startDetached(String... command) {
+            return build().startDetached(command);
         }
     }
 }

@@ -1,11 +1,15 @@
 package io.mdocker;
 
 import io.mdocker.internal.security.DevicesCgroupV1;
+import io.mdocker.internal.state.ContainerRecord;
 import io.mdocker.internal.state.ExecRecord;
 import io.mdocker.internal.state.StateStore;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -62,7 +66,9 @@ public final class ContainerRuntime {
     /**
      * Removes what containers of dead JVMs left on these roots: kills their mdocker-init if it
      * still runs, removes their veth pairs, address leases, directories and records. Containers
-     * of live JVMs, this one included, are not touched. Returns the ids of the containers removed.
+     * of live JVMs, this one included, are not touched, nor are detached containers: running ones
+     * not at all, exited ones only lose their cgroups and network (they stay listed, with their
+     * logs and writable layer, until removed). Returns the ids of the containers removed.
      */
     public List<String> gc() {
         recovered.set(true);
@@ -88,14 +94,72 @@ public final class ContainerRuntime {
     private ExecProcess execStart(String idOrPrefix, Exec exec, boolean forResult) {
         java.util.Objects.requireNonNull(exec, "exec");
         requireRoot();
-        Path entry = store.findEntry(java.util.Objects.requireNonNull(idOrPrefix, "container id"));
-        String shortId = entry.getFileName().toString().substring(0, 12);
-        ExecRecord record = ExecRecord.read(entry).orElseThrow(() -> new ContainerException("container " + shortId
-                + " cannot be exec'd into: its state record " + entry + " says nothing of exec (an older mdocker's)"));
+        ContainerRecord container = find(idOrPrefix);
+        String shortId = container.id().substring(0, 12);
+        ExecRecord record = ExecRecord.of(container).orElseThrow(() -> new ContainerException("container " + shortId
+                + " cannot be exec'd into: its state record in " + container.dir() + " says nothing of exec (an older mdocker's)"));
         if (!record.pid1Alive()) {
             throw new ContainerException("container " + shortId + " is not running: cannot exec into it");
         }
         return ExecProcess.start(shortId, record, exec, forResult, p -> { });
+    }
+
+    /**
+     * The containers on these roots, of every JVM: running ones, and detached ones that exited and
+     * were not removed yet. Oldest first.
+     */
+    public List<ContainerInfo> list() {
+        List<ContainerInfo> out = new ArrayList<>();
+        for (ContainerRecord r : store().records()) {
+            boolean running = r.running();
+            out.add(new ContainerInfo(r.id(), r.detached(),
+                    running ? ContainerInfo.State.RUNNING : ContainerInfo.State.EXITED,
+                    running ? OptionalInt.empty() : r.exitCode(), running ? r.containerPid() : -1, r.created(), r.command()));
+        }
+        out.sort(Comparator.comparing(ContainerInfo::created));
+        return out;
+    }
+
+    /**
+     * A handle on the detached container whose id is {@code id} or starts with it, started by any
+     * JVM on these roots.
+     *
+     * @throws IllegalArgumentException when {@code id} is not hex digits
+     * @throws ContainerException when no container or more than one matches, or the one that
+     *                            matches is not detached (its JVM owns it)
+     */
+    public DetachedContainer attach(String id) {
+        ContainerRecord r = find(id);
+        if (!r.detached()) {
+            throw new ContainerException("container " + id + " is not detached: the JVM with pid " + r.ownerPid()
+                    + " that started it stops and removes it");
+        }
+        return new DetachedContainer(this, r);
+    }
+
+    private ContainerRecord find(String id) {
+        if (id == null || !id.matches("[0-9a-f]{1,64}")) {
+            throw new IllegalArgumentException("container id '" + id + "': expected a full id or a prefix of one "
+                    + "(lowercase hex digits)");
+        }
+        List<ContainerRecord> matches = store().records().stream().filter(r -> r.id().startsWith(id)).toList();
+        if (matches.isEmpty()) {
+            throw new ContainerException("no such container: " + id);
+        }
+        if (matches.size() > 1) {
+            throw new ContainerException("container id prefix " + id + " is ambiguous: it matches " + matches.size()
+                    + " containers (" + String.join(", ", matches.stream().map(r -> r.id().substring(0, 12)).toList())
+                    + "): give more digits");
+        }
+        return matches.get(0);
+    }
+
+    /** Releases the cgroups and network of detached container {@code id} if it has exited. */
+    void releaseIfExited(String id) {
+        ContainerRecord r = store.record(id);
+        if (r != null && r.detached() && !r.running()) {
+            store.releaseIfExited(r);
+        }
     }
 
     StateStore store() {

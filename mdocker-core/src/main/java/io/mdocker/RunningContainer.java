@@ -75,6 +75,7 @@ public final class RunningContainer implements AutoCloseable {
     private final long startNanos;
     private final ByteArrayOutputStream capturedOut;
     private final ByteArrayOutputStream capturedErr;
+    private boolean detached; // set once, before the handshake
     private volatile int pid = -1;
     private volatile long exitNanos;
     private final java.util.concurrent.CompletableFuture<Void> done;
@@ -104,7 +105,7 @@ public final class RunningContainer implements AutoCloseable {
     }
 
     static ExecResult run(Container spec, List<String> command) {
-        try (RunningContainer c = start(spec, command, true)) {
+        try (RunningContainer c = start(spec, command, true, false)) {
             int code = c.waitFor();
             return new ExecResult(code, bytes(c.capturedOut), bytes(c.capturedErr),
                     Duration.ofNanos(c.exitNanos - c.startNanos), c.oomKilled());
@@ -118,9 +119,11 @@ public final class RunningContainer implements AutoCloseable {
     /**
      * The start sequence (sync numbers as in init.c): validate; take a monitor (mdocker-init);
      * record state and create dirs; sync 1 CONFIG; sync 2 PID; host-side setup; sync 3 GO; sync 4 STARTED
-     * or ERROR. Sync 5, EXIT, is read in {@link #exitCode()}.
+     * or ERROR. Sync 5, EXIT, is read in {@link #exitCode()}. A detached container's output goes to
+     * log files the monitor opens, and after STARTED the handle gives the container up
+     * ({@link #handOver()}).
      */
-    static RunningContainer start(Container spec, List<String> command, boolean forRun) {
+    static RunningContainer start(Container spec, List<String> command, boolean forRun, boolean detached) {
         long t0 = System.nanoTime();
         spec.checkHost();
         ContainerRuntime.requireRoot();
@@ -146,15 +149,18 @@ public final class RunningContainer implements AutoCloseable {
         resources.add(network);
         ByteArrayOutputStream out = forRun && spec.stdout().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
         ByteArrayOutputStream err = forRun && spec.stderr().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
+        // Detached: the monitor replaces the three streams with /dev/null and the log files.
+        InitProcess.StdioPlan stdio = detached
+                ? new InitProcess.StdioPlan(Redirect.DISCARD, Redirect.DISCARD, null, Redirect.DISCARD, null)
+                : new InitProcess.StdioPlan(stdinRedirect(spec.stdin(), forRun),
+                        redirect(spec.stdout(), out), sink(spec.stdout(), out),
+                        redirect(spec.stderr(), err), sink(spec.stderr(), err));
         // The monitor comes first (usually ready-made, from the pool) so that the state record
         // names it in one write. It has made nothing yet, and exits by itself should this JVM die
         // before the record exists.
         InitProcess init;
         try {
-            init = MonitorPool.take(new InitProcess.StdioPlan(
-                    stdinRedirect(spec.stdin(), forRun),
-                    redirect(spec.stdout(), out), sink(spec.stdout(), out),
-                    redirect(spec.stderr(), err), sink(spec.stderr(), err)));
+            init = MonitorPool.take(stdio);
         } catch (RuntimeException e) {
             network.close();
             throw wrap("starting mdocker-init", e);
@@ -173,6 +179,9 @@ public final class RunningContainer implements AutoCloseable {
             info.put("rootfs", spec.layers().toString());
             info.putAll(cgroups.stateInfo());
             info.putAll(execBasis.stateInfo(spec.runtime().runRoot()));
+            if (detached) {
+                info.put("detached", "true");
+            }
             entry = spec.runtime().store().create(id, info, init.pid());
         } catch (RuntimeException e) {
             init.killMonitor();
@@ -183,6 +192,7 @@ public final class RunningContainer implements AutoCloseable {
         }
         RunningContainer c = new RunningContainer(id, command, entry, resources, network, init, t0, out, err);
         c.execBasis = execBasis;
+        c.detached = detached;
         LIVE.add(c);
         try {
             try {
@@ -279,6 +289,11 @@ public final class RunningContainer implements AutoCloseable {
         }
         if (deviceCgroupV2 != null) {
             config.string(Protocol.T_DEVCGROUP, deviceCgroupV2.toString());
+        }
+        if (detached) {
+            config.string(Protocol.T_DETACH, entry.exitFile().toString())
+                    .string(Protocol.T_STDOUT, entry.stdoutLog().toString())
+                    .string(Protocol.T_STDERR, entry.stderrLog().toString());
         }
         config.records(execBasis.identity()); // capabilities, no_new_privs, seccomp, rlimits, groups
         SecurityPlan.writeMounts(spec, config); // masked and read-only paths, tmpfs
@@ -638,6 +653,36 @@ public final class RunningContainer implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Detached, once the command runs: gives the container up. The record says it started and is
+     * handed over; closing the sync socket tells the monitor to keep the container (and to record
+     * its exit); the host resources stay with the container. When the monitor exits while this
+     * JVM lives (it is this JVM's child, reaped by the event loop), the cgroups and network are
+     * released at once; otherwise by the next runtime, list, rm or gc that finds it exited.
+     */
+    void handOver(ContainerRuntime runtime) {
+        try {
+            entry.markStarted(pid);
+        } catch (RuntimeException e) { // still ours: ends like any failed start
+            close();
+            throw wrap("recording that detached container " + shortId() + " runs", e);
+        }
+        LIVE.remove(this);
+        synchronized (this) {
+            closed = true;
+        }
+        init.close();
+        entry.handOver();
+        init.monitorStatus().whenComplete((status, e) -> Thread.ofVirtual().name("mdocker-release-" + shortId()).start(() -> {
+            try {
+                runtime.releaseIfExited(id);
+            } catch (RuntimeException failure) {
+                System.getLogger(RunningContainer.class.getName()).log(System.Logger.Level.WARNING,
+                        "releasing the resources of detached container " + shortId() + ": " + failure.getMessage());
+            }
+        }));
     }
 
     /** Closes resources in reverse order; the first failure is thrown after all were tried. */

@@ -338,9 +338,9 @@ class ExecTest {
                 .hasMessage("input needs a piped stdin, but stdin is discard");
         assertThatThrownBy(() -> Fixtures.RUNTIME.exec("xyz!", Exec.builder("true").build()))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("invalid container id 'xyz!': expected the container's id or a prefix of it (hex digits)");
+                .hasMessage("container id 'xyz!': expected a full id or a prefix of one (lowercase hex digits)");
         assertThatThrownBy(() -> Fixtures.RUNTIME.exec("ffffffffffff", Exec.builder("true").build()))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("no container with id ffffffffffff in " + Fixtures.RUNTIME.runRoot().resolve("containers"));
+                .isInstanceOf(ContainerException.class)
+                .hasMessage("no such container: ffffffffffff");
     }
 }

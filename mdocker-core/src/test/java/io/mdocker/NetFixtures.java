@@ -64,10 +64,15 @@ final class NetFixtures {
 
     /** Removes the test bridge, its rules and the veth rules; restores ip_forward as it was. */
     static void cleanUp(String ipForwardBefore) {
-        assertThat(ContainerNetwork.awaitReleases(Duration.ofSeconds(20))).as("veth pairs released").isTrue();
-        ContainerNetwork.removeBridge(BRIDGE, Ipv4.parse(BRIDGE_ADDRESS, 32, "test bridge"));
         ContainerNetwork.removeVethRules(new Ipv4(Ipv4.parseAddress(VETH_CONTAINER, VETH_CONTAINER, "veth"), 32));
         ContainerNetwork.removeVethRules(Ipv4.parse(VETH_SUBNET, 32, "veth subnet"));
+        cleanUp(ipForwardBefore, BRIDGE, BRIDGE_ADDRESS);
+    }
+
+    /** Removes a test bridge and its rules once the veth pairs are gone; restores ip_forward as it was. */
+    static void cleanUp(String ipForwardBefore, String bridge, String address) {
+        assertThat(ContainerNetwork.awaitReleases(Duration.ofSeconds(20))).as("veth pairs released").isTrue();
+        ContainerNetwork.removeBridge(bridge, Ipv4.parse(address, 32, "test bridge"));
         if ("0".equals(ipForwardBefore)) {
             try {
                 Files.writeString(IP_FORWARD, "0\n");

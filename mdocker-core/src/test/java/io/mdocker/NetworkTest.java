@@ -217,6 +217,7 @@ class NetworkTest {
         assertThat(io.mdocker.internal.net.ContainerNetwork.awaitReleases(Duration.ofSeconds(20))).isTrue();
         List<String> vethBefore = NetFixtures.vethLinks();
         List<String> rulesBefore = NetFixtures.iptablesRules();
+        List<java.nio.file.Path> recordsBefore = Fixtures.list(Fixtures.RUNTIME.runRoot().resolve("containers"));
         String linksBefore = NetFixtures.host("ip", "-o", "link");
         assertThat(rulesBefore.stream().filter(r -> r.startsWith("-A POSTROUTING -s " + NetFixtures.SUBNET + " ! -o " + BRIDGE)))
                 .hasSize(1);
@@ -254,7 +255,7 @@ class NetworkTest {
                 .isEqualTo(linksBefore.lines().map(l -> l.replaceAll("^\\d+: ", "").split(":")[0]).sorted().toList());
         assertThat(NetFixtures.leases(Fixtures.RUNTIME, BRIDGE)).isEmpty();
         assertThat(NetFixtures.iptablesRules()).isEqualTo(rulesBefore);
-        assertThat(Fixtures.list(Fixtures.RUNTIME.runRoot().resolve("containers"))).isEmpty();
+        assertThat(Fixtures.list(Fixtures.RUNTIME.runRoot().resolve("containers"))).containsExactlyInAnyOrderElementsOf(recordsBefore);
         for (int port : hostPorts.subList(hostPorts.size() - 5, hostPorts.size())) {
             try (ServerSocket again = new ServerSocket()) {
                 again.setReuseAddress(true);

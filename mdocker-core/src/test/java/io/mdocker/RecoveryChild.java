@@ -11,9 +11,12 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Run in a child JVM (see {@link #launch}) by the recovery tests: starts containers
- * (with limits when the fifth argument is "limits") on the given state roots, prints one line per
- * container ("started ID PID"), then waits to be killed.
+ * Run in a child JVM (see {@link #launch}) by the recovery tests: starts containers on the given
+ * state roots and prints one line per container ("started ID PID ADDRESS CGROUP-DIRS"), then
+ * waits to be killed. Options after the count: "limits" (memory, cpu, pids), "detached:K" (the
+ * first K containers detached, running a loop that prints a line a second), "NAME,ADDRESS/PREFIX"
+ * (a bridge), "exit" (exit normally, through the shutdown hooks, once all are started),
+ * "stdin" (wait for stdin to close, then close the containers and exit normally).
  */
 public final class RecoveryChild {
     private RecoveryChild() {}
@@ -37,12 +40,21 @@ public final class RecoveryChild {
 
     /** Starts a child JVM with {@code count} containers on the given roots and waits for their lines. */
     static Launched launch(Path rootfs, Path lib, Path run, int count, String... extra) throws IOException {
+        return awaitStarted(spawn(rootfs, lib, run, count, extra), count);
+    }
+
+    /** Starts a child JVM with {@code count} containers on the given roots. */
+    static Process spawn(Path rootfs, Path lib, Path run, int count, String... extra) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), RecoveryChild.class.getName(),
                 rootfs.toString(), lib.toString(), run.toString(), Integer.toString(count)));
         cmd.addAll(List.of(extra));
-        Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    /** Reads the "started" lines of the {@code count} containers of a spawned child. */
+    static Launched awaitStarted(Process child, int count) throws IOException {
         List<String[]> started = new ArrayList<>();
         BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
         for (int i = 0; i < count; i++) {
@@ -59,10 +71,16 @@ public final class RecoveryChild {
         int count = Integer.parseInt(args[3]);
         // optional after the count: "limits", and/or "NAME,ADDRESS/PREFIX" of a bridge to put the containers on
         boolean limits = false;
+        int detached = 0;
+        String end = "sleep";
         Network network = Network.none();
         for (int i = 4; i < args.length; i++) {
             if (args[i].equals("limits")) {
                 limits = true;
+            } else if (args[i].startsWith("detached:")) {
+                detached = Integer.parseInt(args[i].substring("detached:".length()));
+            } else if (args[i].equals("exit") || args[i].equals("stdin")) {
+                end = args[i];
             } else {
                 network = Network.bridge(args[i].split(",")[0], args[i].split(",")[1]);
             }
@@ -73,11 +91,30 @@ public final class RecoveryChild {
             if (limits) {
                 b.memory(DataSize.ofMiB(64)).cpus(0.5).pidsLimit(64);
             }
+            if (i < detached) {
+                DetachedContainer d = b.startDetached("/bin/sh", "-c",
+                        "echo started; while true; do echo tick; sleep 1; done");
+                System.out.println("started " + d.id() + " " + d.pid() + " - -");
+                continue;
+            }
             RunningContainer c = b.start("/bin/sleep", "600");
             keep.add(c);
-            System.out.println("started " + c.id() + " " + c.pid() + " " + c.ipAddress().orElse("-"));
+            System.out.println("started " + c.id() + " " + c.pid() + " " + c.ipAddress().orElse("-") + " "
+                    + String.join(",", c.cgroupDirs().stream().map(Path::toString).toList()));
         }
         System.out.flush();
-        Thread.sleep(Long.MAX_VALUE);
+        switch (end) {
+            case "exit" -> System.exit(0);
+            case "stdin" -> {
+                try {
+                    System.in.readAllBytes();
+                } catch (IOException e) {
+                    // closed either way
+                }
+                keep.forEach(RunningContainer::close);
+                System.exit(0);
+            }
+            default -> Thread.sleep(Long.MAX_VALUE);
+        }
     }
 }

@@ -9,7 +9,8 @@ import java.util.concurrent.Callable;
 
 /** {@code mdocker gc}: removes what containers of dead JVMs left behind. */
 @Command(name = "gc", mixinStandardHelpOptions = true,
-        description = "Remove what containers of dead mdocker processes left behind (processes, directories, records).")
+        description = "Remove what containers of dead mdocker processes left behind (processes, directories, records); "
+                + "running detached containers are left alone, exited ones lose their cgroups and network (mdocker rm removes them).")
 final class GcCommand implements Callable<Integer> {
     @Mixin
     StateRootOption state = new StateRootOption();

@@ -12,7 +12,8 @@ import java.io.PrintWriter;
  */
 @Command(name = "mdocker", mixinStandardHelpOptions = true, version = "mdocker 0.1.0",
         description = "Run commands in Linux containers, without a daemon.",
-        subcommands = {RunCommand.class, ExecCommand.class, GcCommand.class})
+        subcommands = {RunCommand.class, ExecCommand.class, PsCommand.class, LogsCommand.class, StopCommand.class,
+                KillCommand.class, RmCommand.class, GcCommand.class})
 public final class Main implements Runnable {
     static final int RUNTIME_ERROR = 125;
 
@@ -49,6 +50,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "a command is needed: run, exec or gc");
+        throw new CommandLine.ParameterException(new CommandLine(this),
+                "a command is needed: run, exec, ps, logs, stop, kill, rm or gc");
     }
 }

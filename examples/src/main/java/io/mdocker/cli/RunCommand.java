@@ -24,7 +24,7 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 
-/** {@code mdocker run}: one container in the foreground, its stdio on this terminal. */
+/** {@code mdocker run}: one container in the foreground, its stdio on this terminal; or detached ({@code -d}). */
 @Command(name = "run", sortOptions = false,
         description = "Run a command in a new container.")
 final class RunCommand implements Callable<Integer> {
@@ -49,6 +49,11 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]", description = "Numeric user and group to run as.")
     String user;
+
+    @Option(names = {"-d", "--detach"},
+            description = "Run in the background, beyond this process: print the container's id and exit; its output goes to "
+                    + "log files (mdocker logs), its stdin is /dev/null. Not with -p (the port proxy would end with this process).")
+    boolean detach;
 
     @Option(names = "--no-init", description = "Run the command as pid 1 instead of under mdocker-init.")
     boolean noInit;
@@ -131,6 +136,11 @@ final class RunCommand implements Callable<Integer> {
 
     RunCommand() {}
 
+    static ContainerRuntime runtime(Path stateRoot) {
+        return stateRoot == null ? ContainerRuntime.defaults()
+                : ContainerRuntime.at(stateRoot.resolve("lib"), stateRoot.resolve("run"));
+    }
+
     @Override
     public Integer call() {
         // Every value is checked before anything is created.
@@ -167,6 +177,22 @@ final class RunCommand implements Callable<Integer> {
         b.rootfs(rootfs);
         Container spec = b.build();
 
+        try {
+            if (detach) {
+                System.out.println(spec.startDetached().id());
+                return 0;
+            }
+            return runInForeground(spec);
+        } catch (ExecFailedException e) {
+            System.err.println("mdocker: " + Main.oneLine(e));
+            return e.exitCode();
+        } catch (ContainerException e) {
+            System.err.println("mdocker: " + Main.oneLine(e));
+            return Main.RUNTIME_ERROR;
+        }
+    }
+
+    private int runInForeground(Container spec) {
         try (RunningContainer c = spec.start()) {
             List<PortMapping> bound = c.ports(); // in the order asked for
             for (int i = 0; i < bound.size(); i++) {
@@ -182,12 +208,6 @@ final class RunCommand implements Callable<Integer> {
                         ? "it hit its memory limit (" + DataSize.ofBytes(limit.getAsLong()) + ")" : "it ran out of memory"));
             }
             return code;
-        } catch (ExecFailedException e) {
-            System.err.println("mdocker: " + Main.oneLine(e));
-            return e.exitCode();
-        } catch (ContainerException e) {
-            System.err.println("mdocker: " + Main.oneLine(e));
-            return Main.RUNTIME_ERROR;
         }
     }
 

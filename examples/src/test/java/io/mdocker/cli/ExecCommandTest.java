@@ -88,10 +88,9 @@ class ExecCommandTest {
             // exited, record still there until close: its pid 1 is gone
             assertThat(stderrOf(125, id, "true")).isEqualTo("mdocker: container " + id + " is not running: cannot exec into it\n");
         }
-        assertThat(stderrOf(125, id, "true"))
-                .isEqualTo("mdocker: no container with id " + id + " in " + MainTest.STATE.resolve("run/containers") + "\n");
+        assertThat(stderrOf(125, id, "true")).isEqualTo("mdocker: no such container: " + id + "\n");
         assertThat(stderrOf(125, "not-an-id", "true"))
-                .isEqualTo("mdocker: invalid container id 'not-an-id': expected the container's id or a prefix of it (hex digits)\n");
+                .isEqualTo("mdocker: container id 'not-an-id': expected a full id or a prefix of one (lowercase hex digits)\n");
         try (var s = Files.list(MainTest.STATE.resolve("run/containers"))) {
             assertThat(s.toList()).isEmpty();
         }

@@ -57,8 +57,20 @@ public final class Nat {
                         "-m", "comment", "--comment", tag, "-j", "ACCEPT")));
     }
 
-    /** Where iptables is, or an exception that says how to get it. */
+    /** The system property naming the iptables binary to run instead of the one found in the usual places. */
+    public static final String IPTABLES_PROPERTY = "mdocker.iptables";
+
+    /** Where iptables is ({@code -Dmdocker.iptables}, else the usual places), or an exception that says how to get it. */
     static String iptables() {
+        String given = System.getProperty(IPTABLES_PROPERTY);
+        if (given != null) {
+            if (Files.isRegularFile(Path.of(given)) && Files.isExecutable(Path.of(given))) {
+                return given;
+            }
+            throw new IllegalStateException("iptables " + given + " (-D" + IPTABLES_PROPERTY + ") is not an executable file: "
+                    + "bridge and veth networking install their NAT and forwarding rules with it; point it at iptables, "
+                    + "or use Network.none() or Network.host()");
+        }
         for (String dir : List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin")) {
             if (Files.isExecutable(Path.of(dir, "iptables"))) {
                 return dir + "/iptables";

@@ -352,8 +352,9 @@ public final class InitProcess implements AutoCloseable {
                 if (e.errno() != Linux.ECONNRESET()) {
                     throw e;
                 }
-                // mdocker-init exited with a message of ours unread (a SIGNAL as it ended): the
-                // kernel reports that once, before what it had sent us; the rest is still there.
+                // The monitor exited with messages of ours unread (a signal sent as the container
+                // ended). The kernel reports that once, ahead of what the monitor sent before it
+                // exited (its EXIT): read on.
                 n = Posix.read(syncFd, buf, buf.byteSize(), "sync socket");
             }
             if (n == 0) {

@@ -62,10 +62,16 @@ public final class Protocol {
     public static final int T_TMPFS = 21;
     /** string: the container's cgroup v2 directory, where the monitor attaches the device program */
     public static final int T_DEVCGROUP = 22;
+    /** string: a detached container's exit-status file; the container outlives the JVM after STARTED */
+    public static final int T_DETACH = 23;
+    /** string: a detached container's stdout file */
+    public static final int T_STDOUT = 24;
+    /** string: a detached container's stderr file */
+    public static final int T_STDERR = 25;
     /** JOIN: int32 host pid of the container's pid 1, uint32 0, uint64 its start time. */
-    public static final int T_JOINPID = 23;
+    public static final int T_JOINPID = 26;
     /** JOIN, repeated: a cgroup directory of the container that the exec'd process joins. */
-    public static final int T_CGROUP = 24;
+    public static final int T_CGROUP = 27;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_READONLY_ROOTFS = 2;
@@ -89,7 +95,8 @@ public final class Protocol {
     public static final int STEP_SECCOMP = 13;
     public static final int STEP_RLIMIT = 14;
     public static final int STEP_DEVICES = 15;
-    public static final int STEP_JOIN = 16;
+    public static final int STEP_STDIO = 16;
+    public static final int STEP_JOIN = 17;
 
     /** A message received from the monitor. */
     public record Message(int type, ByteBuffer payload) {

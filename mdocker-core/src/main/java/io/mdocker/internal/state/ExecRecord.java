@@ -2,9 +2,7 @@ package io.mdocker.internal.state;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -12,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.TreeMap;
 
 /**
@@ -29,7 +26,7 @@ import java.util.TreeMap;
  * root in {@code <run root>/exec-identities/<sha256>}, shared by every container with the same
  * security settings: a few files in all, never one per container (a per-container copy cost
  * 0.5 ms per start on an ext4 run root). pid 1 is found from the record's monitor, which is its
- * parent and has no other child ({@link #read}).
+ * parent and has no other child ({@link #of(ContainerRecord)}).
  *
  * @param pid          host pid of the container's pid 1; 0 in a basis, -1 when there is none
  * @param pidStartTime its start time (field 22 of /proc/PID/stat)
@@ -141,59 +138,35 @@ public record ExecRecord(int pid, long pidStartTime, List<Path> cgroups, int uid
     }
 
     /**
-     * The record of the entry in {@code entryDir}, from its state file; empty when that holds none
-     * (written by an mdocker without exec). Its pid 1 is the only child of the recorded monitor,
-     * where that monitor still runs; else the pid is -1 ({@link #pid1Alive()} is false).
+     * The record of {@code container}, from its state; empty when that holds none (written by an
+     * mdocker without exec). Its pid 1 is the recorded monitor's one child while the container
+     * runs; else the pid is -1 ({@link #pid1Alive()} is false).
      */
-    public static Optional<ExecRecord> read(Path entryDir) {
-        Path file = entryDir.resolve("state");
-        Properties p = new Properties();
-        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(in);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading " + file + ": " + e.getMessage(), e);
-        }
-        if (p.getProperty(PREFIX + "identity") == null) {
+    public static Optional<ExecRecord> of(ContainerRecord container) {
+        Map<String, String> state = container.state();
+        Path file = container.dir().resolve(ContainerRecord.STATE_FILE);
+        if (state.get(PREFIX + "identity") == null) {
             return Optional.empty();
         }
         try {
-            ExecRecord basis = basis(numbered(p, PREFIX + "cgroup.").stream().map(Path::of).toList(),
-                    Integer.parseInt(required(p, PREFIX + "uid", file)), Integer.parseInt(required(p, PREFIX + "gid", file)),
-                    required(p, PREFIX + "workdir", file), env(numbered(p, PREFIX + "env.")),
-                    readIdentity(entryDir, required(p, PREFIX + "identity", file), file));
-            int pid1 = pid1Of(Integer.parseInt(required(p, "monitorPid", file)),
-                    Long.parseLong(required(p, "monitorStartTime", file)));
+            ExecRecord basis = basis(numbered(state, PREFIX + "cgroup.").stream().map(Path::of).toList(),
+                    Integer.parseInt(required(state, PREFIX + "uid", file)), Integer.parseInt(required(state, PREFIX + "gid", file)),
+                    required(state, PREFIX + "workdir", file), env(numbered(state, PREFIX + "env.")),
+                    readIdentity(container.dir(), required(state, PREFIX + "identity", file), file));
+            int monitor = Integer.parseInt(required(state, "monitorPid", file));
+            int pid1 = container.containerPid();
             long start = pid1 > 0 ? ProcStat.startTimeOrMinus1(pid1) : -1;
-            return Optional.of(new ExecRecord(start < 0 ? -1 : pid1, start, basis.cgroups, basis.uid, basis.gid,
+            // still the monitor's child once its start time is read: then it names pid 1
+            boolean same = start >= 0 && ProcStat.parentPid(pid1) == monitor;
+            return Optional.of(new ExecRecord(same ? pid1 : -1, same ? start : -1, basis.cgroups, basis.uid, basis.gid,
                     basis.workdir, basis.env, basis.identity));
         } catch (IllegalArgumentException e) { // NumberFormatException too
             throw new IllegalStateException("malformed " + file + ": " + e.getMessage(), e);
         }
     }
 
-    /**
-     * The only child of the monitor {@code monitorPid} (started at {@code startTime}): the
-     * container's pid 1; -1 when the monitor is gone or has none (not yet, or no more).
-     */
-    static int pid1Of(int monitorPid, long startTime) {
-        if (ProcStat.startTimeOrMinus1(monitorPid) != startTime) {
-            return -1;
-        }
-        List<Integer> children = new ArrayList<>();
-        ProcessHandle.of(monitorPid).ifPresent(m -> m.children().forEach(c -> children.add((int) c.pid())));
-        if (children.size() != 1) {
-            return -1;
-        }
-        int pid1 = children.get(0);
-        // Still the monitor's child, and the monitor still the recorded one: then pid1 names pid 1.
-        boolean same = ProcStat.parentOrMinus1(pid1) == monitorPid && ProcStat.startTimeOrMinus1(monitorPid) == startTime;
-        return same ? pid1 : -1;
-    }
-
-    private static String required(Properties p, String key, Path file) {
-        String v = p.getProperty(key);
+    private static String required(Map<String, String> p, String key, Path file) {
+        String v = p.get(key);
         if (v == null) {
             throw new IllegalStateException("malformed " + file + ": no " + key);
         }
@@ -201,11 +174,11 @@ public record ExecRecord(int pid, long pidStartTime, List<Path> cgroups, int uid
     }
 
     /** The values of {@code prefix1}, {@code prefix2}, ... in their numbers' order. */
-    private static List<String> numbered(Properties p, String prefix) {
+    private static List<String> numbered(Map<String, String> p, String prefix) {
         Map<Integer, String> sorted = new TreeMap<>();
-        for (String k : p.stringPropertyNames()) {
-            if (k.startsWith(prefix)) {
-                sorted.put(Integer.parseInt(k.substring(prefix.length())), p.getProperty(k));
+        for (Map.Entry<String, String> e : p.entrySet()) {
+            if (e.getKey().startsWith(prefix)) {
+                sorted.put(Integer.parseInt(e.getKey().substring(prefix.length())), e.getValue());
             }
         }
         return new ArrayList<>(sorted.values());

@@ -6,6 +6,7 @@ import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.net.ContainerNetwork;
+import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Posix;
 
@@ -24,7 +25,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +45,11 @@ import java.util.Set;
  * An entry is made under a temporary name and renamed into place with its lock held, so another
  * runtime never sees an entry without its lock. A lock that can be taken means the owner is dead:
  * {@link #recover()} kills its monitor (if that very process still runs) and removes the entry
- * and its directories. Entries are created before and removed after their lib directories, so a
+ * and its directories. Detached containers are the exception: their starting JVM hands the entry
+ * over once the command runs ({@link Entry#handOver()}), after which the lock only serialises
+ * release and removal, and the monitor's life is the container's ({@link ContainerRecord}):
+ * recovery leaves a running one alone, and of an exited one releases only the cgroups and
+ * network, keeping it (logs, writable layer, exit code) until {@link #remove}. Entries are created before and removed after their lib directories, so a
  * lib directory without an entry is garbage (a dead owner mid-cleanup, or a reboot that emptied
  * the run root).
  */
@@ -58,6 +62,8 @@ public final class StateStore {
      * entry would silently unlock it for every other JVM.
      */
     private static final Set<Path> OWNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Release and removal of detached records, one at a time in this JVM (their fcntl locks are the process's). */
+    private static final Object ADMIN = new Object();
 
     private final Path runContainers;
     private final Path libContainers;
@@ -150,6 +156,52 @@ public final class StateStore {
             return dir;
         }
 
+        /** Detached containers: where the monitor records pid 1's exit status. */
+        public Path exitFile() {
+            return dir.resolve(ContainerRecord.EXIT_FILE);
+        }
+
+        /** Detached containers: the container's stdout, beside its writable layer. */
+        public Path stdoutLog() {
+            return dirs.root().resolve(ContainerRecord.STDOUT_LOG);
+        }
+
+        /** Detached containers: the container's stderr. */
+        public Path stderrLog() {
+            return dirs.root().resolve(ContainerRecord.STDERR_LOG);
+        }
+
+        /**
+         * Detached containers: records that the command runs (with pid 1's host pid), so that a
+         * record whose monitor is gone counts as an exited container rather than a failed start.
+         */
+        public void markStarted(int pid) {
+            Path f = dir.resolve(ContainerRecord.STARTED_FILE);
+            try {
+                Files.writeString(f, pid + "\n", StandardCharsets.US_ASCII);
+            } catch (IOException e) {
+                throw new UncheckedIOException("writing " + f + ": " + e.getMessage(), e);
+            }
+        }
+
+        /**
+         * Detached containers: gives the record up, keeping its files. From now on the container's
+         * monitor says whether it lives, and whoever finds it exited releases its resources.
+         */
+        public synchronized void handOver() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                lock.release();
+            } catch (IOException ignored) {
+                // closing the channel releases it too
+            }
+            closeQuietly(lockChannel);
+            OWNED.remove(dir);
+        }
+
         /** Removes the directories, then the entry, then releases the lock. */
         @Override
         public synchronized void close() {
@@ -185,29 +237,101 @@ public final class StateStore {
         }
     }
 
-    /**
-     * The directory of the entry whose id is {@code idOrPrefix} or starts with it (as Docker
-     * takes ids); throws IllegalArgumentException naming what was expected when none or several
-     * match.
-     */
-    public Path findEntry(String idOrPrefix) {
-        if (idOrPrefix.isEmpty() || !idOrPrefix.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-            throw new IllegalArgumentException("invalid container id '" + idOrPrefix
-                    + "': expected the container's id or a prefix of it (hex digits)");
-        }
-        List<Path> matches = new ArrayList<>();
+    /** The records under the run root (entries being made or removed are left out). */
+    public List<ContainerRecord> records() {
+        List<ContainerRecord> out = new ArrayList<>();
         for (Path entry : list(runContainers)) {
-            if (entry.getFileName().toString().startsWith(idOrPrefix)) { // never ".new-..." (not hex)
-                matches.add(entry);
+            if (!entry.getFileName().toString().startsWith(TMP_PREFIX)) {
+                ContainerRecord r = ContainerRecord.read(entry, libContainers);
+                if (r != null) {
+                    out.add(r);
+                }
             }
         }
-        if (matches.size() == 1) {
-            return matches.get(0);
+        return out;
+    }
+
+    /** The record of container {@code id} (a full id), or null. */
+    public ContainerRecord record(String id) {
+        return ContainerRecord.read(runContainers.resolve(id), libContainers);
+    }
+
+    /**
+     * Releases the cgroups and network of a detached container that has exited, once, under the
+     * record's lock; a record another process holds is left to it. Returns whether it is done.
+     */
+    public boolean releaseIfExited(ContainerRecord record) {
+        if (record.released()) {
+            return true;
         }
-        throw new IllegalArgumentException(matches.isEmpty()
-                ? "no container with id " + idOrPrefix + " in " + runContainers
-                : "container id prefix " + idOrPrefix + " is ambiguous: " + matches.size() + " containers in "
-                        + runContainers + " start with it");
+        return withLock(record, () -> {
+            if (!record.running()) {
+                releaseResources(record);
+            }
+        });
+    }
+
+    /**
+     * Removes an exited container's record and everything it has left: cgroups, network, writable
+     * layer, logs. Waits for the record's lock (a starting JVM holds it until the container runs).
+     */
+    public void remove(ContainerRecord record) {
+        if (record.running()) {
+            throw new IllegalStateException("container " + record.id() + " is running");
+        }
+        withLock(record, () -> {
+            releaseResources(record);
+            ContainerDirs.deleteTree(libContainers.resolve(record.id()));
+            ContainerDirs.deleteTree(record.dir());
+        });
+    }
+
+    /**
+     * Runs {@code action} holding the record's lock, waiting for it: other processes hold it
+     * briefly (a starting JVM until the command runs); the threads of this JVM take turns.
+     * False when the record belongs to this JVM (an attached container: its handle removes it).
+     */
+    private boolean withLock(ContainerRecord record, Runnable action) {
+        if (OWNED.contains(record.dir())) {
+            return false;
+        }
+        synchronized (ADMIN) {
+            return withFileLock(record, action);
+        }
+    }
+
+    private static boolean withFileLock(ContainerRecord record, Runnable action) {
+        try (FileChannel ch = FileChannel.open(record.dir().resolve("lock"), StandardOpenOption.WRITE)) {
+            ch.lock();
+            action.run();
+            return true;
+        } catch (NoSuchFileException e) {
+            return true; // removed meanwhile
+        } catch (OverlappingFileLockException e) {
+            return false; // this JVM's recovery holds it at the moment
+        } catch (IOException e) {
+            throw new UncheckedIOException("locking " + record.dir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The cgroups, devices cgroup, veth pair and address lease of an exited container, then the
+     * {@code released} mark; idempotent.
+     */
+    private void releaseResources(ContainerRecord record) {
+        if (record.released()) {
+            return;
+        }
+        ContainerNetwork.removeLeftovers(record.dir());
+        if (!removeCgroups(record.dir())) {
+            return; // tried again next time
+        }
+        DevicesCgroupV1.removeLeftover(record.id());
+        try {
+            Files.writeString(record.dir().resolve(ContainerRecord.RELEASED_FILE), "");
+        } catch (IOException e) {
+            // not marked: released again (idempotently) next time
+        }
     }
 
     /** What {@link #recover()} removed. */
@@ -237,7 +361,11 @@ public final class StateStore {
                 continue;
             }
             known.add(name);
-            if (tryRemoveDead(entry, name, killed)) {
+            boolean removed;
+            synchronized (ADMIN) { // not while another thread of this JVM releases or removes it
+                removed = tryRemoveDead(entry, name, killed);
+            }
+            if (removed) {
                 entries.add(name);
             }
         }
@@ -267,6 +395,15 @@ public final class StateStore {
             if (lock == null) {
                 return false; // a live JVM owns it
             }
+            ContainerRecord record = ContainerRecord.read(entry, libContainers);
+            if (record != null && record.detached() && (record.running() || record.started())) {
+                // A detached container: alive while its monitor runs; once exited it stays listed
+                // until removed, and only its cgroups and network are released now.
+                if (!record.running()) {
+                    releaseResources(record);
+                }
+                return false;
+            }
             killMonitor(entry.resolve("state"), killed);
             ContainerNetwork.removeLeftovers(entry); // veth pair and address lease
             if (!removeCgroups(entry)) {
@@ -293,16 +430,10 @@ public final class StateStore {
      * that failed, so the entry stays for a later attempt rather than forgetting them.
      */
     private static boolean removeCgroups(Path entry) {
-        Properties p = new Properties();
-        try (var in = Files.newBufferedReader(entry.resolve("state"), StandardCharsets.UTF_8)) {
-            p.load(in);
-        } catch (NoSuchFileException e) {
+        Map<String, String> state = ContainerRecord.readProperties(entry.resolve(ContainerRecord.STATE_FILE));
+        if (state == null) {
             return true;
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading " + entry.resolve("state") + ": " + e.getMessage(), e);
         }
-        Map<String, String> state = new HashMap<>();
-        p.stringPropertyNames().forEach(k -> state.put(k, p.getProperty(k)));
         try {
             ContainerCgroups.removeRecorded(state, CgroupFs.REAL);
             return true;
@@ -313,15 +444,13 @@ public final class StateStore {
         }
     }
 
-    private static void killMonitor(Path stateFile, List<Integer> killed) throws IOException {
-        Properties p = new Properties();
-        try (var in = Files.newBufferedReader(stateFile, StandardCharsets.UTF_8)) {
-            p.load(in);
-        } catch (NoSuchFileException e) {
+    private static void killMonitor(Path stateFile, List<Integer> killed) {
+        Map<String, String> p = ContainerRecord.readProperties(stateFile);
+        if (p == null) {
             return;
         }
-        String pidText = p.getProperty("monitorPid");
-        String startText = p.getProperty("monitorStartTime");
+        String pidText = p.get("monitorPid");
+        String startText = p.get("monitorStartTime");
         if (pidText == null || startText == null) {
             return;
         }

@@ -176,6 +176,28 @@ public final class Posix {
         });
     }
 
+    /**
+     * Waits until {@code fd} is readable (a pidfd: its process has exited), at most
+     * {@code timeoutMillis} (-1: forever); true when it is.
+     */
+    public static boolean awaitReadable(int fd, long timeoutMillis) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pfd = arena.allocate(io.mdocker.bindings.pollfd.layout());
+            io.mdocker.bindings.pollfd.fd(pfd, fd);
+            io.mdocker.bindings.pollfd.events(pfd, (short) Linux.POLLIN());
+            long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000;
+            while (true) {
+                long left = timeoutMillis < 0 ? -1 : Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
+                if (poll(pfd, 1, (int) Math.min(left, Integer.MAX_VALUE)) > 0) {
+                    return true;
+                }
+                if (timeoutMillis >= 0 && System.nanoTime() >= deadline) {
+                    return false;
+                }
+            }
+        }
+    }
+
     /** eventfd(initval, flags). */
     public static int eventfd(int initval, int flags) {
         return (int) check("eventfd", st -> (int) EVENTFD.invokeExact(st, initval, flags));

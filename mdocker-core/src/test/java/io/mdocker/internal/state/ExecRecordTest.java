@@ -18,8 +18,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The exec record's round trip through a state file, pid 1 found as the only child of the
- * recorded monitor (a stand-in here: a shell with one sleeping child), and finding an entry by
- * an id prefix.
+ * recorded monitor (a stand-in here: a shell with one sleeping child).
  */
 class ExecRecordTest {
 
@@ -56,7 +55,7 @@ class ExecRecordTest {
                 sleep = monitor.children().findFirst().map(h -> (int) h.pid()).orElse(-1); // once sh has forked it
             }
 
-            ExecRecord back = ExecRecord.read(entry).orElseThrow();
+            ExecRecord back = ExecRecord.of(ContainerRecord.read(entry, runRoot.resolve("lib"))).orElseThrow();
             assertThat(back.pid()).as("the monitor's only child").isEqualTo(sleep).isPositive();
             assertThat(back.pidStartTime()).isEqualTo(ProcStat.startTime(sleep));
             assertThat(back.pid1Alive()).isTrue();
@@ -70,7 +69,7 @@ class ExecRecordTest {
             // a monitor with another start time is another process: no pid 1
             info.put("monitorStartTime", Long.toString(ProcStat.startTime((int) monitor.pid()) + 1));
             writeState(entry, info);
-            assertThat(ExecRecord.read(entry).orElseThrow().pid1Alive()).isFalse();
+            assertThat(ExecRecord.of(ContainerRecord.read(entry, runRoot.resolve("lib"))).orElseThrow().pid1Alive()).isFalse();
         } finally {
             monitor.destroyForcibly();
             monitor.waitFor(10, TimeUnit.SECONDS);
@@ -84,36 +83,16 @@ class ExecRecordTest {
     @Test
     void aStateWithoutExecKeysHasNoRecordAndABrokenOneSaysWhichFile(@TempDir Path runRoot) throws Exception {
         Path entry = Files.createDirectories(runRoot.resolve("containers/abc"));
-        assertThat(ExecRecord.read(entry)).isEmpty();
         writeState(entry, Map.of("id", "x", "monitorPid", "1"));
-        assertThat(ExecRecord.read(entry)).isEmpty();
+        assertThat(ExecRecord.of(ContainerRecord.read(entry, runRoot.resolve("lib")))).isEmpty();
         writeState(entry, Map.of("exec.identity", "AAAA", "monitorPid", "1"));
-        assertThatThrownBy(() -> ExecRecord.read(entry)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> ExecRecord.of(ContainerRecord.read(entry, runRoot.resolve("lib")))).isInstanceOf(IllegalStateException.class)
                 .hasMessage("malformed " + entry.resolve("state") + ": no exec.uid");
         String missing = "0".repeat(64);
         writeState(entry, Map.of("exec.identity", missing, "exec.uid", "0", "exec.gid", "0", "exec.workdir", "/",
                 "monitorPid", "1", "monitorStartTime", "1"));
-        assertThatThrownBy(() -> ExecRecord.read(entry)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> ExecRecord.of(ContainerRecord.read(entry, runRoot.resolve("lib")))).isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith(entry.resolve("state") + " names " + runRoot.resolve("exec-identities").resolve(missing)
                         + ", which cannot be read");
-    }
-
-    @Test
-    void entriesAreFoundByIdOrUniquePrefix(@TempDir Path root) throws Exception {
-        StateStore store = new StateStore(root.resolve("lib"), root.resolve("run"));
-        Path containers = root.resolve("run/containers");
-        Files.createDirectories(containers.resolve("abc123"));
-        Files.createDirectories(containers.resolve("abd456"));
-        Files.createDirectories(containers.resolve(".new-abe789"));
-        assertThat(store.findEntry("abc")).isEqualTo(containers.resolve("abc123"));
-        assertThat(store.findEntry("abd456")).isEqualTo(containers.resolve("abd456"));
-        assertThatThrownBy(() -> store.findEntry("ab")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("container id prefix ab is ambiguous: 2 containers in " + containers + " start with it");
-        assertThatThrownBy(() -> store.findEntry("abe")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("no container with id abe in " + containers);
-        assertThatThrownBy(() -> store.findEntry("")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("invalid container id '': expected the container's id or a prefix of it (hex digits)");
-        assertThatThrownBy(() -> store.findEntry("../x")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("invalid container id '../x': expected the container's id or a prefix of it (hex digits)");
     }
 }

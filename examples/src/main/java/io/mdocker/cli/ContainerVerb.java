@@ -1,0 +1,46 @@
+package io.mdocker.cli;
+
+import io.mdocker.ContainerException;
+import io.mdocker.ContainerRuntime;
+import io.mdocker.DetachedContainer;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * A verb on containers named by id (full, or a unique prefix), as Docker's {@code stop}, {@code kill}
+ * and {@code rm}: each id in turn, printed when done; a failure is one line naming it on stderr,
+ * the others still go on, and the status is then 1.
+ */
+abstract class ContainerVerb implements Callable<Integer> {
+    static final int FAILED = 1;
+
+    @Mixin
+    StateRootOption state = new StateRootOption();
+
+    @Parameters(arity = "1..*", paramLabel = "ID", description = "Container id, or a unique prefix of one.")
+    List<String> ids = new ArrayList<>();
+
+    /** Does the verb to one container. */
+    abstract void act(DetachedContainer c);
+
+    @Override
+    public Integer call() {
+        ContainerRuntime.requireRoot();
+        ContainerRuntime rt = state.runtime();
+        int status = 0;
+        for (String id : ids) {
+            try {
+                act(rt.attach(id));
+                System.out.println(id);
+            } catch (ContainerException | IllegalArgumentException e) {
+                System.err.println("mdocker: " + Main.oneLine(e));
+                status = FAILED;
+            }
+        }
+        return status;
+    }
+}

@@ -1,0 +1,78 @@
+package io.mdocker.cli;
+
+import io.mdocker.ContainerInfo;
+import io.mdocker.ContainerRuntime;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code mdocker ps [-a] [-q]}: the containers on the state roots, as a table like Docker's. */
+@Command(name = "ps", mixinStandardHelpOptions = true,
+        description = "List running containers (of every mdocker process on the same state roots); -a also exited ones.")
+final class PsCommand implements Callable<Integer> {
+    static final String FORMAT = "%-14s %-8s %-14s %-16s %s%n";
+    private static final int COMMAND_WIDTH = 40;
+
+    @Mixin
+    StateRootOption state = new StateRootOption();
+
+    @Option(names = {"-a", "--all"}, description = "Also list exited detached containers.")
+    boolean all;
+
+    @Option(names = {"-q", "--quiet"}, description = "Print the short ids only.")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        ContainerRuntime.requireRoot();
+        List<ContainerInfo> listed = state.runtime().list().stream()
+                .filter(c -> all || c.state() == ContainerInfo.State.RUNNING).toList();
+        if (quiet) {
+            listed.forEach(c -> System.out.println(c.shortId()));
+            return 0;
+        }
+        System.out.printf(FORMAT, "CONTAINER ID", "PID", "STATE", "CREATED", "COMMAND");
+        Instant now = Instant.now();
+        for (ContainerInfo c : listed) {
+            System.out.printf(FORMAT, c.shortId(), c.pid() > 0 ? Integer.toString(c.pid()) : "-", state(c),
+                    ago(Duration.between(c.created(), now)), quote(c.command()));
+        }
+        return 0;
+    }
+
+    static String state(ContainerInfo c) {
+        if (c.state() == ContainerInfo.State.RUNNING) {
+            return "running";
+        }
+        return "exited (" + (c.exitCode().isPresent() ? Integer.toString(c.exitCode().getAsInt()) : "?") + ")";
+    }
+
+    /** Docker's "5 seconds ago", "3 minutes ago", ... */
+    static String ago(Duration d) {
+        long s = Math.max(0, d.toSeconds());
+        if (s < 60) {
+            return s + (s == 1 ? " second ago" : " seconds ago");
+        }
+        if (s < 3600) {
+            return plural(s / 60, "minute");
+        }
+        if (s < 86400) {
+            return plural(s / 3600, "hour");
+        }
+        return plural(s / 86400, "day");
+    }
+
+    private static String plural(long n, String unit) {
+        return n + " " + unit + (n == 1 ? "" : "s") + " ago";
+    }
+
+    private static String quote(String command) {
+        String c = command.length() > COMMAND_WIDTH ? command.substring(0, COMMAND_WIDTH - 1) + "…" : command;
+        return "\"" + c + "\"";
+    }
+}

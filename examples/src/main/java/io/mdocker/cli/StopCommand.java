@@ -1,0 +1,24 @@
+package io.mdocker.cli;
+
+import io.mdocker.DetachedContainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+
+/** {@code mdocker stop [-t SECONDS] ID...}: SIGTERM, a grace period, then SIGKILL. */
+@Command(name = "stop", mixinStandardHelpOptions = true,
+        description = "Stop detached containers: SIGTERM, then SIGKILL after the grace period.")
+final class StopCommand extends ContainerVerb {
+    @Option(names = {"-t", "--time"}, paramLabel = "SECONDS", defaultValue = "10",
+            description = "Seconds to wait after SIGTERM before SIGKILL (default 10).")
+    int seconds;
+
+    @Override
+    void act(DetachedContainer c) {
+        if (seconds < 0) {
+            throw new IllegalArgumentException("-t " + seconds + ": expected a number of seconds, 0 or more");
+        }
+        c.stop(Duration.ofSeconds(seconds)); // an exited container stays as it is
+    }
+}

@@ -1,0 +1,188 @@
+package io.mdocker.cli;
+
+import io.mdocker.BusyboxRootfs;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+/**
+ * {@code mdocker run -d} in a process of its own, then ps, logs, stop, kill and rm from this one,
+ * with their output and exit statuses as Docker's; and that nothing of the containers is left.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class DetachCliTest {
+    static final Path TARGET = Path.of("target").toAbsolutePath();
+    static final Path ROOTFS = TARGET.resolve("cli-rootfs");
+    static final Path STATE = TARGET.resolve("cli-detach-state");
+
+    @BeforeAll
+    static void prerequisites() {
+        long euid = new com.sun.security.auth.module.UnixSystem().getUid();
+        if (euid != 0 || BusyboxRootfs.findStaticBusybox().isEmpty()) {
+            String what = "the CLI tests need root and busybox-static (uid " + euid + ")";
+            if ("true".equals(System.getenv("CI"))) {
+                fail(what);
+            }
+            org.junit.jupiter.api.Assumptions.abort(what);
+        }
+        BusyboxRootfs.ensure(ROOTFS);
+    }
+
+    /** What a failed test left must not outlive the run: detached containers survive their JVM by design. */
+    @org.junit.jupiter.api.AfterAll
+    static void removeWhatAFailureLeft() {
+        io.mdocker.ContainerRuntime rt = RunCommand.runtime(STATE);
+        for (io.mdocker.ContainerInfo c : rt.list()) {
+            rt.attach(c.id()).remove(true);
+        }
+    }
+
+    /** What one CLI call printed, and its status. */
+    record Out(int status, String stdout, String stderr) {}
+
+    /** Runs the CLI in this JVM with --state-root after the verb. */
+    private static Out cli(String verb, String... args) {
+        List<String> all = new ArrayList<>(List.of(verb, "--state-root", STATE.toString()));
+        all.addAll(List.of(args));
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int status = Main.execute(all.toArray(String[]::new));
+            return new Out(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    /** {@code mdocker run -d} in a JVM of its own; returns the id it printed, once it has exited 0. */
+    private static String runDetachedInAnotherJvm(String... command) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "run", "-d", "--rootfs", ROOTFS.toString(),
+                "--state-root", STATE.toString(), "--network", "none"));
+        cmd.addAll(List.of(command));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("mdocker run -d exits at once, with 0").isZero();
+        assertThat(out).matches("[0-9a-f]{64}\n");
+        return out.trim();
+    }
+
+    @Test
+    void psLogsStopAndRmActOnAContainerAnotherProcessStarted() throws Exception {
+        String id = runDetachedInAnotherJvm("/bin/sh", "-c", "echo hello; echo oops >&2; trap 'echo bye; exit 3' TERM; "
+                + "while true; do sleep 0.1; done");
+        String shortId = id.substring(0, 12);
+
+        Out ps = cli("ps");
+        assertThat(ps.status()).isZero();
+        assertThat(ps.stdout().lines().findFirst().orElseThrow()).startsWith("CONTAINER ID   PID      STATE");
+        assertThat(ps.stdout().lines().filter(l -> l.startsWith(shortId)).toList()).hasSize(1);
+        String row = ps.stdout().lines().filter(l -> l.startsWith(shortId)).findFirst().orElseThrow();
+        assertThat(row).startsWith(shortId).contains(" running ").contains("\"/bin/sh -c echo hello;");
+        int pid = Integer.parseInt(row.split("\\s+")[1]);
+        assertThat(Path.of("/proc", Integer.toString(pid))).exists();
+        assertThat(cli("ps", "-q").stdout().lines().toList()).contains(shortId);
+
+        Out logs = cli("logs", id.substring(0, 6));
+        assertThat(logs.status()).isZero();
+        assertThat(logs.stdout()).isEqualTo("hello\n");
+        assertThat(logs.stderr()).isEqualTo("oops\n");
+
+        Out rm = cli("rm", shortId);
+        assertThat(rm.status()).isEqualTo(1);
+        assertThat(rm.stderr()).isEqualTo("mdocker: container " + shortId + " is running: stop it first, or remove it with force\n");
+
+        Out stop = cli("stop", "-t", "10", shortId);
+        assertThat(stop.status()).isZero();
+        assertThat(stop.stdout()).isEqualTo(shortId + "\n");
+        assertThat(Path.of("/proc", Integer.toString(pid))).doesNotExist();
+        assertThat(cli("ps").stdout()).doesNotContain(shortId);
+        assertThat(cli("ps", "-a").stdout()).contains(shortId).contains("exited (3)");
+        assertThat(cli("logs", shortId).stdout()).isEqualTo("hello\nbye\n");
+
+        assertThat(cli("rm", shortId).status()).isZero();
+        assertThat(cli("ps", "-a", "-q").stdout()).doesNotContain(shortId);
+        assertNothingLeft(id);
+    }
+
+    @Test
+    void logsFollowsUntilTheContainerExitsAndKillSendsTheSignal() throws Exception {
+        String id = runDetachedInAnotherJvm("/bin/sh", "-c", "echo first; sleep 1; echo second; trap 'echo hup' HUP; "
+                + "while true; do sleep 0.1; done");
+        Thread killer = Thread.ofPlatform().start(() -> {
+            try {
+                Thread.sleep(2000); // after "second"
+            } catch (InterruptedException e) {
+                return;
+            }
+            cli("kill", "-s", "HUP", id);
+            // the shell runs its trap after the current sleep: wait for its line before SIGKILL
+            io.mdocker.DetachedContainer c = RunCommand.runtime(STATE).attach(id);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!new String(c.stdout(), StandardCharsets.UTF_8).contains("hup") && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            cli("kill", id);
+        });
+        Out follow = cli("logs", "-f", id);
+        killer.join();
+        assertThat(follow.status()).isZero();
+        assertThat(follow.stdout()).isEqualTo("first\nsecond\nhup\n");
+        assertThat(cli("ps", "-a").stdout()).contains("exited (137)");
+        Out again = cli("kill", id);
+        assertThat(again.status()).isEqualTo(1);
+        assertThat(again.stderr()).isEqualTo("mdocker: container " + id.substring(0, 12) + " is not running\n");
+        assertThat(cli("rm", id).status()).isZero();
+        assertNothingLeft(id);
+    }
+
+    @Test
+    void unknownIdsAreOneLineErrorsWithStatusOneAndTheOthersStillGo() throws Exception {
+        String id = runDetachedInAnotherJvm("/bin/sleep", "600");
+        Out rm = cli("rm", "-f", "ffffffffffff", id);
+        assertThat(rm.status()).isEqualTo(1);
+        assertThat(rm.stderr()).isEqualTo("mdocker: no such container: ffffffffffff\n");
+        assertThat(rm.stdout()).isEqualTo(id + "\n");
+        assertNothingLeft(id);
+        assertThat(cli("logs", "nothex").stderr())
+                .isEqualTo("mdocker: container id 'nothex': expected a full id or a prefix of one (lowercase hex digits)\n");
+        assertThat(cli("stop", "-t", "-1", "ffff").status()).isEqualTo(1);
+    }
+
+    private static void assertNothingLeft(String id) {
+        assertThat(STATE.resolve("run/containers").resolve(id)).doesNotExist();
+        assertThat(STATE.resolve("lib/containers").resolve(id)).doesNotExist();
+        try {
+            assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(id);
+            try (var s = Files.walk(Path.of("/sys/fs/cgroup"), 4)) {
+                assertThat(s.filter(p -> p.getFileName() != null && p.getFileName().toString().equals(id)).toList())
+                        .as("cgroups of " + id).isEmpty();
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

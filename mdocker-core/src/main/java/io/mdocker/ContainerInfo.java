@@ -1,0 +1,28 @@
+package io.mdocker;
+
+import java.time.Instant;
+import java.util.OptionalInt;
+
+/**
+ * One container on a runtime's state roots, as {@link ContainerRuntime#list()} saw it: started by
+ * any JVM on the same roots, detached or not.
+ *
+ * @param id the full id (64 hex digits)
+ * @param detached whether it outlives the JVM that started it
+ * @param state running, or exited (detached containers stay listed until removed)
+ * @param exitCode the exit code of an exited detached container (128+n when signal n killed it);
+ *                 empty while running and when it was not recorded
+ * @param pid the host pid of its pid 1 while it runs, else -1
+ * @param created when it was started
+ * @param command the command, its words joined by spaces
+ */
+public record ContainerInfo(String id, boolean detached, State state, OptionalInt exitCode, int pid, Instant created,
+                            String command) {
+    /** Whether the container runs. */
+    public enum State { RUNNING, EXITED }
+
+    /** The first 12 hex digits of the id, as Docker shows it. */
+    public String shortId() {
+        return id.length() > 12 ? id.substring(0, 12) : id;
+    }
+}

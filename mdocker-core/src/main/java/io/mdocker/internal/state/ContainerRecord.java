@@ -1,0 +1,237 @@
+package io.mdocker.internal.state;
+
+import io.mdocker.internal.sys.ErrnoException;
+import io.mdocker.internal.sys.Posix;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Properties;
+
+/**
+ * One container's record as any process reads it, without taking its lock: what the state file
+ * says, and what the files beside it and /proc say now.
+ *
+ * <pre>
+ * &lt;run root&gt;/containers/&lt;id&gt;/state     id, command, owner, monitor pid and start time, detached
+ * &lt;run root&gt;/containers/&lt;id&gt;/started   detached: pid 1's host pid, written once it runs
+ * &lt;run root&gt;/containers/&lt;id&gt;/exit      detached: "CODE SIGNAL", written by the monitor at pid 1's exit
+ * &lt;run root&gt;/containers/&lt;id&gt;/released  detached: its cgroups and network are gone
+ * &lt;lib root&gt;/containers/&lt;id&gt;/stdout.log, stderr.log   detached: the container's output
+ * </pre>
+ *
+ * A container runs exactly as long as its monitor (mdocker-init) does: pid 1 dies with the
+ * monitor (PR_SET_PDEATHSIG), and the monitor exits once it has reaped pid 1 and, when detached,
+ * written the exit file. The monitor is named by pid and start time, so a reused pid is never
+ * mistaken for it.
+ */
+public final class ContainerRecord {
+    /** What a record says about its container now. */
+    public enum Status { RUNNING, EXITED }
+
+    static final String STATE_FILE = "state";
+    static final String EXIT_FILE = "exit";
+    static final String STARTED_FILE = "started";
+    static final String RELEASED_FILE = "released";
+    static final String STDOUT_LOG = "stdout.log";
+    static final String STDERR_LOG = "stderr.log";
+
+    private final String id;
+    private final Path dir;
+    private final Path libDir;
+    private final Map<String, String> state;
+
+    private ContainerRecord(String id, Path dir, Path libDir, Map<String, String> state) {
+        this.id = id;
+        this.dir = dir;
+        this.libDir = libDir;
+        this.state = state;
+    }
+
+    /** The record in {@code dir}, or null when it has no state file (being made or removed). */
+    static ContainerRecord read(Path dir, Path libContainers) {
+        Map<String, String> state = readProperties(dir.resolve(STATE_FILE));
+        if (state == null) {
+            return null;
+        }
+        String id = dir.getFileName().toString();
+        return new ContainerRecord(id, dir, libContainers.resolve(id), state);
+    }
+
+    /** A properties file as a map; null when the file does not exist. */
+    static Map<String, String> readProperties(Path file) {
+        Properties p = new Properties();
+        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(in);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + file + ": " + e.getMessage(), e);
+        }
+        Map<String, String> m = new HashMap<>();
+        p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k)));
+        return m;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** The record's directory under the run root. */
+    public Path dir() {
+        return dir;
+    }
+
+    /** What the state file says. */
+    public Map<String, String> state() {
+        return state;
+    }
+
+    /** Whether the container was started detached (it outlives the JVM that started it). */
+    public boolean detached() {
+        return "true".equals(state.get("detached"));
+    }
+
+    /** The command as started, its words joined by spaces. */
+    public String command() {
+        return state.getOrDefault("command", "");
+    }
+
+    public Instant created() {
+        String c = state.get("created");
+        return c == null ? Instant.EPOCH : Instant.parse(c);
+    }
+
+    /** The pid of the JVM that started the container. */
+    public long ownerPid() {
+        return Long.parseLong(state.getOrDefault("ownerPid", "-1"));
+    }
+
+    public Path stdoutLog() {
+        return libDir.resolve(STDOUT_LOG);
+    }
+
+    public Path stderrLog() {
+        return libDir.resolve(STDERR_LOG);
+    }
+
+    /** Where the monitor of a detached container writes pid 1's exit status. */
+    public Path exitFile() {
+        return dir.resolve(EXIT_FILE);
+    }
+
+    private int monitorPid() {
+        return Integer.parseInt(state.getOrDefault("monitorPid", "-1"));
+    }
+
+    private long monitorStartTime() {
+        return Long.parseLong(state.getOrDefault("monitorStartTime", "-1"));
+    }
+
+    /** Whether the container's monitor, and so the container, still runs. */
+    public boolean running() {
+        int pid = monitorPid();
+        return pid > 0 && ProcStat.isRunning(pid, monitorStartTime());
+    }
+
+    public Status status() {
+        return running() ? Status.RUNNING : Status.EXITED;
+    }
+
+    /** Whether a detached container got as far as running its command. */
+    boolean started() {
+        return Files.exists(dir.resolve(STARTED_FILE));
+    }
+
+    /** Whether a detached container's cgroups and network have been released after its exit. */
+    boolean released() {
+        return Files.exists(dir.resolve(RELEASED_FILE));
+    }
+
+    /**
+     * The exit code a detached container's monitor recorded (128+n when signal n killed it);
+     * empty while it runs, for attached containers, and when none could be written.
+     */
+    public OptionalInt exitCode() {
+        try {
+            String[] f = Files.readString(exitFile(), StandardCharsets.US_ASCII).trim().split(" ");
+            return OptionalInt.of(Integer.parseInt(f[0]));
+        } catch (NoSuchFileException e) {
+            return OptionalInt.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + exitFile() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The host pid of the container's pid 1 while it runs (the monitor's one child), else -1. */
+    public int containerPid() {
+        int monitor = monitorPid();
+        if (!running()) {
+            return -1;
+        }
+        try {
+            String children = Files.readString(Path.of("/proc", Integer.toString(monitor), "task",
+                    Integer.toString(monitor), "children"), StandardCharsets.US_ASCII).trim();
+            return children.isEmpty() ? -1 : Integer.parseInt(children.split(" ")[0]);
+        } catch (NoSuchFileException e) {
+            return -1;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the children of mdocker-init " + monitor + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Sends {@code signal} to the container's pid 1 through a pidfd that is checked to name the
+     * monitor's child; false when the container is not running.
+     */
+    public boolean signal(int signal) {
+        int pid = containerPid();
+        if (pid <= 0) {
+            return false;
+        }
+        int pidfd;
+        try {
+            pidfd = Posix.pidfdOpen(pid);
+        } catch (ErrnoException e) {
+            return false; // gone
+        }
+        try {
+            // The pidfd pins that process: if it is still the monitor's child, it is pid 1.
+            return ProcStat.parentPid(pid) == monitorPid() && running() && Posix.pidfdSendSignal(pidfd, signal);
+        } finally {
+            Posix.closeQuietly(pidfd);
+        }
+    }
+
+    /** Waits for the container's monitor to exit, at most {@code timeout}; true when it has. */
+    public boolean awaitExit(Duration timeout) {
+        int pidfd;
+        try {
+            pidfd = Posix.pidfdOpen(monitorPid());
+        } catch (ErrnoException e) {
+            return true; // gone
+        }
+        try {
+            if (!running()) {
+                return true;
+            }
+            long millis = timeout.compareTo(Duration.ofDays(365)) > 0 ? -1 : Math.max(0, timeout.toMillis());
+            return Posix.awaitReadable(pidfd, millis);
+        } finally {
+            Posix.closeQuietly(pidfd);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ContainerRecord[" + id + " " + status() + "]";
+    }
+}

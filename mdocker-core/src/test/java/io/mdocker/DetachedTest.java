@@ -1,0 +1,219 @@
+package io.mdocker;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Detached containers outlive the JVM that started them, whether it exits or is SIGKILLed; any
+ * later process lists, attaches to, signals, stops and removes them; runtime recovery spares them
+ * while they run. Each test checks that what its container made is gone afterwards.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class DetachedTest {
+    static final String BRIDGE = "mdt17";
+    static final String BRIDGE_ADDRESS = "10.201.17.1/24";
+    private static String ipForwardBefore;
+
+    @BeforeAll
+    static void network() {
+        NetFixtures.prerequisites();
+        ipForwardBefore = NetFixtures.ipForward();
+    }
+
+    /** Every runtime a test used: swept of detached containers afterwards, whatever the outcome. */
+    private static final java.util.Set<String> USED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The roots of the tests that start their containers in this JVM. */
+    private static final ContainerRuntime HERE = runtime("detached");
+
+    @AfterAll
+    static void removeBridge() {
+        try {
+            USED.forEach(name -> Leftovers.removeDetached(runtime(name)));
+        } finally {
+            NetFixtures.cleanUp(ipForwardBefore, BRIDGE, BRIDGE_ADDRESS);
+        }
+    }
+
+    private static ContainerRuntime runtime(String name) {
+        USED.add(name);
+        return ContainerRuntime.at(Fixtures.STATE.resolve(name + "/lib"), Fixtures.STATE.resolve(name + "/run"));
+    }
+
+    private static Container.Builder container() {
+        return Container.builder().rootfs(Fixtures.rootfs()).runtime(HERE);
+    }
+
+    @Test
+    void outlivesItsJvmExitingNormallyAndAnotherProcessStopsIt() throws Exception {
+        ContainerRuntime rt = runtime("detached-exit");
+        RecoveryChild.Launched child = RecoveryChild.launch(Fixtures.rootfs(), rt.libRoot(), rt.runRoot(), 1,
+                "detached:1", "exit");
+        assertThat(child.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(child.process().exitValue()).as("the child JVM exits normally, shutdown hooks and all").isZero();
+        String id = child.ids().get(0);
+        int pid = child.pids().get(0);
+
+        assertThat(Path.of("/proc", Integer.toString(pid))).as("pid 1 after its JVM exited").exists();
+        List<ContainerInfo> listed = rt.list();
+        assertThat(listed).singleElement().satisfies(i -> {
+            assertThat(i.id()).isEqualTo(id);
+            assertThat(i.detached()).isTrue();
+            assertThat(i.state()).isEqualTo(ContainerInfo.State.RUNNING);
+            assertThat(i.pid()).isEqualTo(pid);
+            assertThat(i.command()).startsWith("/bin/sh -c echo started;");
+        });
+        DetachedContainer d = rt.attach(id.substring(0, 8));
+        Leftovers made = Leftovers.of(rt, id);
+        assertThat(made.cgroupDirs()).isNotEmpty().allSatisfy(dir -> assertThat(dir).isDirectory());
+        assertThat(new String(d.stdout(), StandardCharsets.UTF_8)).startsWith("started\n");
+
+        assertThat(d.stop(Duration.ofSeconds(10))).as("sh killed by SIGTERM, as the init reports it")
+                .isEqualTo(OptionalInt.of(143));
+        made.assertReleased(); // released as soon as this process saw it exit
+        assertThat(rt.list()).singleElement().satisfies(i -> {
+            assertThat(i.state()).isEqualTo(ContainerInfo.State.EXITED);
+            assertThat(i.exitCode()).hasValue(143);
+            assertThat(i.pid()).isEqualTo(-1);
+        });
+        d.remove(false);
+        made.assertGone();
+        assertThat(rt.list()).isEmpty();
+    }
+
+    @Test
+    void outlivesItsJvmKilledWithSigkillOnABridge() throws Exception {
+        ContainerRuntime rt = runtime("detached-sigkill");
+        RecoveryChild.Launched child = RecoveryChild.launch(Fixtures.rootfs(), rt.libRoot(), rt.runRoot(), 1,
+                "detached:1", "limits", BRIDGE + "," + BRIDGE_ADDRESS);
+        String id = child.ids().get(0);
+        int pid = child.pids().get(0);
+        child.killHard();
+
+        // A new runtime on the same roots recovers first, and must spare it.
+        ContainerRuntime next = runtime("detached-sigkill");
+        assertThat(next.gc()).doesNotContain(id);
+        assertThat(Path.of("/proc", Integer.toString(pid))).as("pid 1 after its JVM was SIGKILLed").exists();
+        DetachedContainer d = next.attach(id);
+        assertThat(d.isRunning()).isTrue();
+        Leftovers made = Leftovers.of(next, id);
+        assertThat(made.veth()).isNotNull();
+        assertThat(NetFixtures.vethLinks()).contains(made.veth());
+        assertThat(made.lease()).exists();
+
+        assertThat(d.kill(Signal.KILL)).isTrue();
+        assertThat(d.waitFor(Duration.ofSeconds(10))).isTrue();
+        assertThat(d.exitCode()).hasValue(137);
+        assertThat(io.mdocker.internal.net.ContainerNetwork.awaitReleases(Duration.ofSeconds(10))).isTrue();
+        made.assertReleased();
+        assertThat(d.kill(Signal.KILL)).as("an exited container cannot be signalled").isFalse();
+        d.remove(false);
+        made.assertGone();
+    }
+
+    @Test
+    void recoverySparesARunningDetachedContainerAndCleansTheAttachedOnesOfTheSameDeadJvm() throws Exception {
+        ContainerRuntime rt = runtime("detached-recovery");
+        RecoveryChild.Launched child = RecoveryChild.launch(Fixtures.rootfs(), rt.libRoot(), rt.runRoot(), 3, "detached:1");
+        String detachedId = child.ids().get(0);
+        List<String> attached = child.ids().subList(1, 3);
+        List<Leftovers> attachedMade = attached.stream().map(id -> Leftovers.of(rt, id)).toList();
+        child.killHard();
+        for (int pid : child.pids().subList(1, 3)) {
+            awaitGone(pid);
+        }
+
+        ContainerRuntime next = runtime("detached-recovery");
+        assertThat(Container.builder().rootfs(Fixtures.rootfs()).runtime(next).run("/bin/true").exitCode()).isZero();
+        attachedMade.forEach(Leftovers::assertGone);
+        assertThat(next.list()).extracting(ContainerInfo::id).containsExactly(detachedId);
+        DetachedContainer d = next.attach(detachedId);
+        assertThat(d.isRunning()).isTrue();
+        Leftovers made = Leftovers.of(next, detachedId);
+        d.remove(true);
+        made.assertGone();
+    }
+
+    @Test
+    void attachByIdThenWaitForGetsTheExitCodeAndLogsFollowUntilTheEnd() {
+        ContainerRuntime rt = HERE;
+        DetachedContainer started = container().startDetached("/bin/sh", "-c",
+                "echo one; echo warn >&2; sleep 1; echo two; sleep 0.5; echo three; exit 7");
+        DetachedContainer d = rt.attach(started.id().substring(0, 12));
+        Leftovers made = Leftovers.of(rt, d.id());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        d.followLogs(out, err);
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("one\ntwo\nthree\n");
+        assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("warn\n");
+        assertThat(d.waitFor()).isEqualTo(7);
+        made.assertReleased();
+        d.remove(false);
+        made.assertGone();
+    }
+
+    @Test
+    void removeRefusesARunningContainerUnlessForced() {
+        DetachedContainer d = container().startDetached("/bin/sleep", "600");
+        Leftovers made = Leftovers.of(HERE, d.id());
+        assertThatThrownBy(() -> d.remove(false)).isInstanceOf(ContainerException.class)
+                .hasMessage("container " + d.shortId() + " is running: stop it first, or remove it with force");
+        assertThat(d.isRunning()).isTrue();
+        d.remove(true);
+        made.assertGone();
+    }
+
+    @Test
+    void unknownAndAmbiguousIdsAreOneLineErrors() {
+        assertThatThrownBy(() -> HERE.attach("0123456789abcdef0123")).isInstanceOf(ContainerException.class)
+                .hasMessage("no such container: 0123456789abcdef0123");
+        assertThatThrownBy(() -> HERE.attach("XYZ")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("container id 'XYZ': expected a full id or a prefix of one (lowercase hex digits)");
+        DetachedContainer a = container().startDetached("/bin/sleep", "600");
+        DetachedContainer b = container().startDetached("/bin/sleep", "600");
+        try {
+            // Every id starts with one of 16 digits: with 17 records two share a first digit,
+            // here it is enough that "" is refused and a one-digit prefix shared by both is ambiguous.
+            if (a.id().charAt(0) == b.id().charAt(0)) {
+                assertThatThrownBy(() -> HERE.attach(a.id().substring(0, 1)))
+                        .isInstanceOf(ContainerException.class).hasMessageContaining("is ambiguous: it matches 2 containers");
+            }
+            assertThatThrownBy(() -> HERE.attach("")).isInstanceOf(IllegalArgumentException.class);
+        } finally {
+            a.remove(true);
+            b.remove(true);
+        }
+    }
+
+    @Test
+    void publishedPortsAreRefusedBeforeAnythingIsCreated() {
+        List<Path> before = Fixtures.list(HERE.runRoot().resolve("containers"));
+        assertThatThrownBy(() -> container().network(Network.bridge(BRIDGE, BRIDGE_ADDRESS)).publish(0, 80)
+                .startDetached("/bin/sleep", "60"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("published port 0.0.0.0:0->80/tcp cannot be used by a detached container: the port proxy runs in the "
+                        + "JVM that starts it and would end with that JVM; expected no published ports");
+        assertThat(Fixtures.list(HERE.runRoot().resolve("containers"))).isEqualTo(before);
+    }
+
+    static void awaitGone(int pid) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (Files.exists(Path.of("/proc", Integer.toString(pid))) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(Path.of("/proc", Integer.toString(pid))).as("pid " + pid).doesNotExist();
+    }
+}
