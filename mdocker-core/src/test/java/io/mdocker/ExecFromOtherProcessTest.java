@@ -55,4 +55,28 @@ class ExecFromOtherProcessTest {
         assertThat(rt.gc()).containsExactly(id);
         assertThat(Fixtures.list(run.resolve("containers"))).isEmpty();
     }
+
+    @Test
+    void execIntoADetachedContainerItsExecdProcessesEndWithIt() throws Exception {
+        ContainerRuntime rt = ContainerRuntime.at(Fixtures.STATE.resolve("exec-detached/lib"),
+                Fixtures.STATE.resolve("exec-detached/run"));
+        try {
+            DetachedContainer d = Container.builder().rootfs(Fixtures.rootfs()).runtime(rt).hostname("detached-box")
+                    .startDetached("/bin/sleep", "600");
+            ExecResult r = rt.exec(d.shortId(), Exec.builder("/bin/sh", "-c", "hostname; cat /proc/1/comm; exit 4").build());
+            assertThat(r.exitCode()).as(r.stderr()).isEqualTo(4);
+            assertThat(r.stdout()).isEqualTo("detached-box\nmdocker-init\n");
+            try (ExecProcess p = rt.execStart(d.id(), Exec.builder("/bin/sleep", "613").build())) {
+                assertThat(d.stop(java.time.Duration.ofSeconds(5))).hasValue(143);
+                assertThat(p.waitFor(java.time.Duration.ofSeconds(10))).as("ended with its container").isTrue();
+                assertThat(p.exitCode()).isEqualTo(137);
+            }
+            assertThatThrownBy(() -> rt.exec(d.id(), Exec.builder("/bin/true").build()))
+                    .isInstanceOf(ContainerException.class)
+                    .hasMessage("container " + d.shortId() + " is not running: cannot exec into it");
+            d.remove(false);
+        } finally {
+            Leftovers.removeDetached(rt);
+        }
+    }
 }
