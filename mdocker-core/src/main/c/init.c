@@ -25,6 +25,10 @@
  * reaps it and exits -- except for a detached container (DETACH) after sync 4, whose monitor
  * stays, and writes pid 1's exit status to the DETACH file instead of sending EXIT.
  *
+ * Join mode (JOIN instead of CONFIG, protocol.h): the spawned process becomes a "joiner" that
+ * enters a running container and starts one process in it (exec), with the identity and
+ * confinement of the container's command (enter_identity, shared with the start path).
+ *
  * Requires Linux 5.11 (clone3, openat2, close_range CLOSE_RANGE_CLOEXEC), as root.
  */
 #define _GNU_SOURCE
@@ -181,6 +185,7 @@ struct tmpfs_mount {
 };
 
 struct config {
+    uint32_t tags; /* bit n: a record with tag n was given */
     char **argv, **envp, **lower; /* argv and envp are NULL-terminated */
     size_t argc, envc, nlower, nbinds;
     struct bind *binds;
@@ -204,6 +209,12 @@ struct config {
     uint32_t uid, gid;
     uint64_t nsflags;
     bool init;
+    /* join mode (JOIN instead of CONFIG) */
+    bool join;
+    pid_t join_pid;      /* host pid of the container's pid 1 */
+    uint64_t join_start; /* its start time, against pid reuse */
+    char **cgroups;      /* the container's cgroup directories */
+    size_t ncgroups;
 };
 
 enum { CAPS_BOUNDING, CAPS_EFFECTIVE, CAPS_PERMITTED, CAPS_INHERITABLE, CAPS_AMBIENT };
@@ -245,6 +256,8 @@ static int count_records(const unsigned char *p, const unsigned char *end, struc
     while (p < end) {
         if (next_record(&p, end, &r) < 0)
             return -1;
+        if (r.tag < 32)
+            c->tags |= UINT32_C(1) << r.tag;
         switch (r.tag) {
         case MDK_T_ARG: c->argc++; break;
         case MDK_T_ENV: c->envc++; break;
@@ -254,10 +267,11 @@ static int count_records(const unsigned char *p, const unsigned char *end, struc
         case MDK_T_MASK: c->nmasked++; break;
         case MDK_T_READONLY: c->nreadonly++; break;
         case MDK_T_TMPFS: c->ntmpfs++; break;
+        case MDK_T_CGROUP: c->ncgroups++; break;
         case MDK_T_UPPER: case MDK_T_WORK: case MDK_T_MERGED: case MDK_T_HOSTNAME:
         case MDK_T_CWD: case MDK_T_UID: case MDK_T_GID: case MDK_T_NSFLAGS: case MDK_T_INIT:
         case MDK_T_CAPS: case MDK_T_SECURITY: case MDK_T_SECCOMP: case MDK_T_GROUPS: case MDK_T_DEVCGROUP:
-        case MDK_T_DETACH: case MDK_T_STDOUT: case MDK_T_STDERR:
+        case MDK_T_DETACH: case MDK_T_STDOUT: case MDK_T_STDERR: case MDK_T_JOINPID:
             if (seen & (1u << r.tag))
                 return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: tag %u given twice", r.tag);
             seen |= 1u << r.tag;
@@ -348,6 +362,22 @@ static int copy_rlimit(const struct record *r, struct rlimit_rec *l)
     return 0;
 }
 
+static int copy_joinpid(const struct record *r, struct config *c)
+{
+    int32_t pid;
+    uint32_t zero;
+
+    if (r->len != 16)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "JOIN: JOINPID record of %u bytes, expected 16", r->len);
+    memcpy(&pid, r->value, 4);
+    memcpy(&zero, r->value + 4, 4);
+    memcpy(&c->join_start, r->value + 8, 8);
+    if (pid <= 0 || zero != 0)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "JOIN: JOINPID pid %d", pid);
+    c->join_pid = pid;
+    return 0;
+}
+
 /* A copy of len bytes that a multiple of `unit` must fill, in memory of its own (aligned). */
 static void *copy_array(const struct record *r, size_t unit, size_t *count)
 {
@@ -393,6 +423,8 @@ static int copy_record(const struct record *r, struct config *c, char **arena)
     case MDK_T_BIND: return copy_bind(r, &c->binds[c->nbinds++], arena);
     case MDK_T_MASK: str = &c->masked[c->nmasked++]; break;
     case MDK_T_READONLY: str = &c->readonly[c->nreadonly++]; break;
+    case MDK_T_CGROUP: str = &c->cgroups[c->ncgroups++]; break;
+    case MDK_T_JOINPID: return copy_joinpid(r, c);
     case MDK_T_TMPFS: return copy_tmpfs(r, &c->tmpfs[c->ntmpfs++], arena);
     case MDK_T_RLIMIT: return copy_rlimit(r, &c->rlimits[c->nrlimits++]);
     case MDK_T_SECURITY: return copy_fixed(r, &c->security, 4);
@@ -461,10 +493,31 @@ static int build_overlay_data(struct config *c)
     return 0;
 }
 
+#define TAG(t) (UINT32_C(1) << (t))
+/* Records only one of the two messages takes (protocol.h). */
+#define CONFIG_ONLY (TAG(MDK_T_LOWER) | TAG(MDK_T_UPPER) | TAG(MDK_T_WORK) | TAG(MDK_T_MERGED) \
+                     | TAG(MDK_T_HOSTNAME) | TAG(MDK_T_BIND) | TAG(MDK_T_NSFLAGS) | TAG(MDK_T_INIT) \
+                     | TAG(MDK_T_MASK) | TAG(MDK_T_READONLY) | TAG(MDK_T_TMPFS) | TAG(MDK_T_DEVCGROUP) \
+                     | TAG(MDK_T_DETACH) | TAG(MDK_T_STDOUT) | TAG(MDK_T_STDERR))
+#define JOIN_ONLY (TAG(MDK_T_JOINPID) | TAG(MDK_T_CGROUP))
+#define SEC_FLAGS (MDK_SEC_NO_NEW_PRIVS | MDK_SEC_READONLY_ROOTFS | MDK_SEC_SYSFS_RW)
+
+static int check_foreign_tags(const struct config *c, uint32_t foreign, const char *msg)
+{
+    int tag;
+
+    for (tag = 0; tag < 32; tag++)
+        if (c->tags & foreign & TAG(tag))
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "%s: tag %d does not belong in it", msg, tag);
+    return 0;
+}
+
 static int validate_config(struct config *c)
 {
     size_t i;
 
+    if (check_foreign_tags(c, JOIN_ONLY, "CONFIG") < 0)
+        return -1;
     if (c->argc == 0)
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: no ARG");
     if (c->merged == NULL || c->upper == NULL || c->work == NULL || c->nlower == 0)
@@ -507,9 +560,30 @@ static int validate_config(struct config *c)
     if ((c->exit_file != NULL && c->exit_file[0] != '/') || (c->stdout_file != NULL && c->stdout_file[0] != '/')
         || (c->stderr_file != NULL && c->stderr_file[0] != '/'))
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: DETACH, STDOUT and STDERR take absolute paths");
-    if (c->security & ~(MDK_SEC_NO_NEW_PRIVS | MDK_SEC_READONLY_ROOTFS | MDK_SEC_SYSFS_RW))
+    if (c->security & ~SEC_FLAGS)
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: SECURITY flags %#x", c->security);
     return build_overlay_data(c);
+}
+
+/* JOIN: the process to start and the container to start it in; nothing of the container's setup. */
+static int validate_join(const struct config *c)
+{
+    size_t i;
+
+    if (check_foreign_tags(c, CONFIG_ONLY, "JOIN") < 0)
+        return -1;
+    if (c->argc == 0)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "JOIN: no ARG");
+    if (c->join_pid <= 0)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "JOIN: no JOINPID");
+    if (c->cwd != NULL && c->cwd[0] != '/')
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "JOIN: CWD %s is not absolute", c->cwd);
+    for (i = 0; i < c->ncgroups; i++)
+        if (c->cgroups[i][0] != '/')
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "JOIN: CGROUP %s is not absolute", c->cgroups[i]);
+    if (c->security & ~SEC_FLAGS)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "JOIN: SECURITY flags %#x", c->security);
+    return 0;
 }
 
 /* The config lives as long as the process (and is copied into pid 1 by clone): never freed. */
@@ -531,19 +605,20 @@ static int parse_config(const unsigned char *p, size_t len, struct config *c)
     c->masked = calloc(c->nmasked + 1, sizeof *c->masked);
     c->readonly = calloc(c->nreadonly + 1, sizeof *c->readonly);
     c->tmpfs = calloc(c->ntmpfs + 1, sizeof *c->tmpfs);
+    c->cgroups = calloc(c->ncgroups + 1, sizeof *c->cgroups);
     arena = malloc(len + 1); /* each string needs len + 1 <= its record's 8 + len bytes */
     if (!c->argv || !c->envp || !c->lower || !c->binds || !c->rlimits || !c->masked
-        || !c->readonly || !c->tmpfs || !arena)
+        || !c->readonly || !c->tmpfs || !c->cgroups || !arena)
         return fail(MDK_STEP_PROTOCOL, ENOMEM, "CONFIG of %zu bytes", len);
     c->argc = c->envc = c->nlower = c->nbinds = 0;
-    c->nrlimits = c->nmasked = c->nreadonly = c->ntmpfs = 0;
+    c->nrlimits = c->nmasked = c->nreadonly = c->ntmpfs = c->ncgroups = 0;
     for (pos = p; pos < end;)
         if (next_record(&pos, end, &r) < 0 || copy_record(&r, c, &arena) < 0)
             return -1;
-    return validate_config(c);
+    return c->join ? validate_join(c) : validate_config(c);
 }
 
-/* sync 1 (monitor side): one CONFIG datagram. Returns 0, -1 with last_error, -2 at EOF. */
+/* sync 1 (monitor side): one CONFIG (or JOIN) datagram. Returns 0, -1 with last_error, -2 at EOF. */
 static int receive_config(struct config *c)
 {
     struct mdk_header h;
@@ -555,8 +630,9 @@ static int receive_config(struct config *c)
         return fail(MDK_STEP_PROTOCOL, EPROTO, "CONFIG larger than %d bytes", MDK_MAX_MESSAGE);
     if (parse_header(msgbuf, (size_t) n, &h) < 0)
         return -1;
-    if (h.type != MDK_MSG_CONFIG)
-        return fail(MDK_STEP_PROTOCOL, EPROTO, "expected CONFIG, got message type %u", h.type);
+    if (h.type != MDK_MSG_CONFIG && h.type != MDK_MSG_JOIN)
+        return fail(MDK_STEP_PROTOCOL, EPROTO, "expected CONFIG or JOIN, got message type %u", h.type);
+    c->join = h.type == MDK_MSG_JOIN;
     return parse_config(msgbuf + sizeof h, h.length, c);
 }
 
@@ -1768,6 +1844,246 @@ static int attach_device_filter(const char *cgroup)
     return 0;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Join mode: one process started inside a running container (exec)                         */
+/*                                                                                            */
+/* The joiner stays in the host's PID namespace (setns(CLONE_NEWPID) only places its children) */
+/* and outside the container's cgroups: only the exec'd process counts in the container.      */
+
+#define NS_JOINED (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP)
+
+struct joiner {
+    int pid1fd;      /* pidfd of the container's pid 1 */
+    int *cgroup_fds; /* cgroup.procs of each of the container's cgroups, opened on the host */
+    struct stat root; /* pid 1's root directory, as seen before setns */
+    struct rlimit limits[RLIMIT_NLIMITS]; /* pid 1's, which its command inherited */
+};
+
+static volatile pid_t joined_pid; /* the exec'd process's pid in the container, set by the vfork child */
+
+/* Field 22 of /proc/PID/stat (after comm, which may hold spaces and parentheses). */
+static int read_start_time(pid_t pid, uint64_t *out)
+{
+    char path[64], buf[1024], *p;
+    ssize_t n;
+    int fd, field;
+
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    p = strrchr(buf, ')');
+    for (field = 2; p != NULL && field < 22; field++) /* p: the space before field + 1 */
+        p = strchr(p + 1, ' ');
+    if (p == NULL) {
+        errno = EPROTO;
+        return -1;
+    }
+    *out = strtoull(p + 1, NULL, 10);
+    return 0;
+}
+
+/*
+ * Pins the container's pid 1 with a pidfd and checks it is the process recorded (its start
+ * time), that it has entered its root filesystem (it is no longer the host's), and opens the
+ * cgroups to join while the host's cgroupfs is still reachable.
+ */
+static int find_container(const struct config *c, struct joiner *j)
+{
+    struct stat host;
+    uint64_t start;
+    char path[PATH_MAX];
+    size_t i;
+
+    j->pid1fd = (int) syscall(SYS_pidfd_open, c->join_pid, 0);
+    if (j->pid1fd < 0)
+        return fail(MDK_STEP_JOIN, errno == EINVAL ? ESRCH : errno, "pidfd_open(%d), the container's pid 1",
+                    c->join_pid);
+    /* the pidfd pins the process: a start time that matches now names the recorded one */
+    if (read_start_time(c->join_pid, &start) < 0 || start != c->join_start)
+        return fail(MDK_STEP_JOIN, ESRCH, "pid %d is no longer the container's pid 1", c->join_pid);
+    snprintf(path, sizeof path, "/proc/%d/root", c->join_pid);
+    if (stat(path, &j->root) < 0)
+        return fail(MDK_STEP_JOIN, errno == ENOENT ? ESRCH : errno, "stat(%s)", path);
+    if (stat("/", &host) < 0)
+        return fail(MDK_STEP_JOIN, errno, "stat(/)");
+    if (host.st_dev == j->root.st_dev && host.st_ino == j->root.st_ino)
+        return fail(MDK_STEP_JOIN, EAGAIN, "the container's pid 1 (pid %d) is still setting up its root "
+                    "filesystem", c->join_pid);
+    for (i = 0; i < RLIMIT_NLIMITS; i++)
+        if (prlimit(c->join_pid, (__rlimit_resource_t) i, NULL, &j->limits[i]) < 0)
+            return fail(MDK_STEP_RLIMIT, errno, "prlimit(%d, %zu), the container's pid 1", c->join_pid, i);
+    j->cgroup_fds = calloc(c->ncgroups + 1, sizeof *j->cgroup_fds);
+    if (j->cgroup_fds == NULL)
+        return fail(MDK_STEP_JOIN, ENOMEM, "%zu cgroups", c->ncgroups);
+    for (i = 0; i < c->ncgroups; i++) {
+        snprintf(path, sizeof path, "%s/cgroup.procs", c->cgroups[i]);
+        j->cgroup_fds[i] = open(path, O_WRONLY | O_CLOEXEC);
+        if (j->cgroup_fds[i] < 0)
+            return fail(MDK_STEP_JOIN, errno == ENOENT ? ESRCH : errno, "open(%s)", path);
+    }
+    return 0;
+}
+
+/* All of pid 1's namespaces at once; then / must be pid 1's root (pivot_root done). */
+static int enter_namespaces(const struct config *c, const struct joiner *j)
+{
+    struct stat now;
+
+    if (setns(j->pid1fd, NS_JOINED) < 0)
+        return fail(MDK_STEP_JOIN, errno, "setns(pidfd of pid %d, mnt|uts|ipc|net|pid|cgroup)", c->join_pid);
+    if (stat("/", &now) < 0)
+        return fail(MDK_STEP_JOIN, errno, "stat(/) in the container");
+    if (now.st_dev != j->root.st_dev || now.st_ino != j->root.st_ino)
+        return fail(MDK_STEP_JOIN, EXDEV, "the root of pid %d's mount namespace is not its root directory",
+                    c->join_pid);
+    return 0;
+}
+
+/* Every rlimit of pid 1 (so of its command, whichever JVM started it), then those of CONFIG again. */
+static int join_rlimits(const struct config *c, const struct joiner *j)
+{
+    size_t i;
+
+    for (i = 0; i < RLIMIT_NLIMITS; i++)
+        if (setrlimit((__rlimit_resource_t) i, &j->limits[i]) < 0)
+            return fail(MDK_STEP_RLIMIT, errno, "setrlimit(%zu, %llu:%llu)", i,
+                        (unsigned long long) j->limits[i].rlim_cur, (unsigned long long) j->limits[i].rlim_max);
+    return set_rlimits(c);
+}
+
+static int join_cgroups(const struct config *c, const struct joiner *j)
+{
+    size_t i;
+
+    for (i = 0; i < c->ncgroups; i++) /* "0": the writer; its pid here is the container's */
+        if (write(j->cgroup_fds[i], "0", 1) < 0)
+            return fail(MDK_STEP_JOIN, errno, "write(0 -> %s/cgroup.procs)", c->cgroups[i]);
+    return 0;
+}
+
+/* Unlike the command's, an exec's working directory must exist (as Docker's exec). */
+static int join_cwd(const struct config *c)
+{
+    if (c->cwd != NULL && chdir(c->cwd) < 0)
+        return fail(MDK_STEP_CWD, errno, "chdir(%s)", c->cwd);
+    return 0;
+}
+
+/*
+ * The vfork child, inside the container's namespaces: its cgroups, a session of its own (so a
+ * signal reaches the processes it starts too), the working directory, rlimits, then the
+ * command's identity and confinement and exec (exec_command). Dies with the joiner.
+ */
+static void __attribute__((noreturn)) join_child(const struct config *c, const struct joiner *j, int death)
+{
+    arm_parent_death(death);
+    if (join_cgroups(c, j) == 0 && join_cwd(c) == 0 && join_rlimits(c, j) == 0) {
+        setsid();
+        joined_pid = getpid();
+        exec_command(c, death);
+    }
+    child_failed = true;
+    _exit(failure_exit_code());
+}
+
+/* After JOINED: relays SIGNAL to the exec'd process's group and reports its EXIT. */
+static int join_loop(pid_t child)
+{
+    struct pollfd fds[2] = { { MDK_SYNC_FD, POLLIN, 0 }, { -1, POLLIN, 0 } };
+    struct mdk_header h;
+    int32_t sig;
+    ssize_t n;
+    int status = 0;
+
+    fds[1].fd = (int) syscall(SYS_pidfd_open, child, 0); /* unreaped: the pid cannot be reused */
+    while (fds[1].fd >= 0) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (fds[1].revents)
+            break;
+        if (!fds[0].revents)
+            continue;
+        n = recv_datagram(MDK_SYNC_FD, msgbuf, sizeof msgbuf, 0);
+        if (n == 0 || (n < 0 && errno != EMSGSIZE)) { /* the JVM is gone: so is this process */
+            if (kill(-child, SIGKILL) < 0)
+                kill(child, SIGKILL);
+            break;
+        }
+        if (n > 0 && parse_header(msgbuf, (size_t) n, &h) == 0 && h.type == MDK_MSG_SIGNAL
+            && h.length == sizeof sig) {
+            memcpy(&sig, msgbuf + sizeof h, sizeof sig);
+            if (sig > 0 && sig < _NSIG && kill(-child, sig) < 0)
+                kill(child, sig); /* it left its process group */
+            continue;
+        }
+        fail(MDK_STEP_PROTOCOL, EPROTO, "join mode: unexpected message");
+        send_error(MDK_SYNC_FD);
+    }
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFSIGNALED(status))
+        send_pair(MDK_SYNC_FD, MDK_MSG_EXIT, 128 + WTERMSIG(status), WTERMSIG(status));
+    else
+        send_pair(MDK_SYNC_FD, MDK_MSG_EXIT, WEXITSTATUS(status), 0);
+    return 0;
+}
+
+/* JOIN: enter the container, start the process with vfork (as run_init does), wait for it. */
+static int join_main(const struct config *c)
+{
+    struct joiner j = { .pid1fd = -1 };
+    int death[2], status;
+    pid_t child;
+    size_t i;
+
+    if (find_container(c, &j) < 0 || enter_namespaces(c, &j) < 0) {
+        send_error(MDK_SYNC_FD);
+        return EXIT_SETUP;
+    }
+    close(j.pid1fd);
+    /* the container cannot ptrace or read /proc of the child before it has exec'd */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    find_last_cap();
+    find_runtime_caps();
+    umask(022);
+    if (pipe2(death, O_CLOEXEC) < 0) {
+        fail(MDK_STEP_FORK, errno, "pipe2");
+        send_error(MDK_SYNC_FD);
+        return EXIT_SETUP;
+    }
+    child_failed = false;
+    child = vfork();
+    if (child == 0) {
+        close(death[1]);
+        join_child(c, &j, death[0]);
+    }
+    close(death[0]);
+    for (i = 0; i < c->ncgroups; i++)
+        close(j.cgroup_fds[i]);
+    if (child < 0) {
+        fail(MDK_STEP_FORK, errno, "vfork(%s)", c->argv[0]);
+        send_error(MDK_SYNC_FD);
+        return EXIT_SETUP;
+    }
+    if (child_failed) {
+        send_error(MDK_SYNC_FD);
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+            ;
+        return failure_exit_code();
+    }
+    send_pair(MDK_SYNC_FD, MDK_MSG_JOINED, child, joined_pid);
+    return join_loop(child);
+}
+
 int main(void)
 {
     static struct config cfg;
@@ -1789,6 +2105,8 @@ int main(void)
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;
     }
+    if (cfg.join)
+        return join_main(&cfg);
     if (cfg.exit_file != NULL && open_stdio_files(&cfg) < 0) {
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;

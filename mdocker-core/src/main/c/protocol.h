@@ -31,6 +31,29 @@
  * (DETACH) is the exception once STARTED has been relayed: EOF then only ends the monitor's
  * conversation with the JVM, and the monitor records pid 1's exit in the DETACH file instead.
  *
+ * Join mode (exec into a running container, issue 7): a freshly spawned mdocker-init that gets
+ * JOIN instead of CONFIG becomes a "joiner", the parent of one process started inside an
+ * existing container. It never touches the container's setup; it only enters it:
+ *
+ *   JVM                      joiner (host namespaces)                 exec'd process (container's)
+ *   JOIN    ------------->   pidfd_open(pid 1), start time == JOINPID's,
+ *                            its rlimits (prlimit), open each CGROUP's cgroup.procs,
+ *                            setns(pidfd, mnt|uts|ipc|net|pid|cgroup),
+ *                            check / is pid 1's root, vfork ------->  joins the cgroups ("0" into
+ *                                                                     each cgroup.procs), chdir CWD,
+ *                                                                     pid 1's rlimits and RLIMITs,
+ *                                                                     setsid, identity (as the
+ *                                                                     command's: enter_identity), exec
+ *           <-------------   JOINED(host pid, pid in the container), or ERROR(step, errno, text)
+ *   SIGNAL  ------------->   kill(-process group of the exec'd process, sig)
+ *           <-------------   EXIT(code, signal) after waitpid; then the joiner exits
+ *
+ * EOF on fd 3 makes the joiner SIGKILL the exec'd process's group, reap it and exit; the exec'd
+ * process has PR_SET_PDEATHSIG=SIGKILL against the joiner; and since it lives in the container's
+ * PID namespace, the end of the container's pid 1 ends it too. JOIN and JOINED are additions:
+ * CONFIG and its messages are unchanged, and a JVM and an init always come from one jar, so the
+ * version stays 3 (an init without join mode would answer ERROR PROTOCOL "expected CONFIG").
+ *
  * Versioning: the header carries MDK_VERSION; a side that receives another version answers
  * with ERROR(MDK_STEP_PROTOCOL, EPROTO) and exits. Bump the version on any incompatible change.
  */
@@ -54,13 +77,17 @@ struct mdk_header {
 /* JVM -> monitor */
 #define MDK_MSG_CONFIG 1 /* payload: records, see below */
 #define MDK_MSG_GO 2     /* payload: empty */
-#define MDK_MSG_SIGNAL 3 /* payload: int32 signo, delivered to pid 1 */
+#define MDK_MSG_SIGNAL 3 /* payload: int32 signo, delivered to pid 1 (join mode: to the exec'd
+                            process's group) */
+#define MDK_MSG_JOIN 4   /* payload: records as CONFIG's (JOIN's subset, see below): join mode */
 
 /* monitor -> JVM */
 #define MDK_MSG_PID 101     /* payload: int32 host pid of container pid 1 */
 #define MDK_MSG_ERROR 102   /* payload: int32 step, int32 errno, then UTF-8 text (the object) */
 #define MDK_MSG_STARTED 103 /* payload: empty; the user's command has been exec'd */
 #define MDK_MSG_EXIT 104    /* payload: int32 exit code (128+n when killed), int32 signal or 0 */
+#define MDK_MSG_JOINED 105  /* payload: int32 host pid, int32 pid inside the container: the exec'd
+                               process has been exec'd (join mode's STARTED) */
 
 /*
  * CONFIG payload: a sequence of records, each
@@ -126,6 +153,17 @@ struct mdk_header {
 #define MDK_T_STDOUT 24 /* string: the container's stdout file (host path) */
 #define MDK_T_STDERR 25 /* string: the container's stderr file (host path) */
 
+/*
+ * JOIN records: ARG (at least one), ENV, CWD (chdir only: not created), UID, GID, GROUPS, CAPS,
+ * SECURITY, SECCOMP, RLIMIT as in CONFIG (the identity the exec'd process takes, applied in the
+ * same order as for the command), and these two; any record of mounts, hostname, devices, INIT,
+ * NSFLAGS or a detached container's is an error in JOIN, as these two are in CONFIG.
+ */
+#define MDK_T_JOINPID 26  /* int32 host pid of the container's pid 1, uint32 0, uint64 its start
+                             time (field 22 of /proc/PID/stat): a reused pid does not match */
+#define MDK_T_CGROUP 27   /* string, repeated: a cgroup directory of the container (host path) that
+                             the exec'd process joins */
+
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */
 #define MDK_SEC_SYSFS_RW 4u        /* /sys is mounted read-write (privileged) */
@@ -149,5 +187,7 @@ struct mdk_header {
 #define MDK_STEP_RLIMIT 14
 #define MDK_STEP_DEVICES 15   /* loading or attaching the cgroup v2 device program */
 #define MDK_STEP_STDIO 16     /* opening the STDOUT/STDERR files of a detached container */
+#define MDK_STEP_JOIN 17      /* join mode: finding pid 1, its cgroups, setns; errno ESRCH: pid 1
+                                 is gone */
 
 #endif

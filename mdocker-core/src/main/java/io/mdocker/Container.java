@@ -307,6 +307,16 @@ public final class Container {
         }
     }
 
+    /** A command of at least one word, the first non-empty, none holding NUL. */
+    static List<String> checkCommand(String... cmd) {
+        if (cmd.length == 0) {
+            throw new IllegalArgumentException("empty command: give the program to run in the container");
+        }
+        List<String> c = List.of(cmd);
+        checkCommand(c);
+        return c;
+    }
+
     private static void checkCommand(List<String> cmd) {
         if (cmd.get(0).isEmpty()) {
             throw new IllegalArgumentException("empty command: the program name is an empty string");
@@ -314,6 +324,58 @@ public final class Container {
         for (String arg : cmd) {
             noNul("command argument", arg);
         }
+    }
+
+    /** An environment variable as the container's (and an exec's) environment takes it. */
+    static void checkEnv(String key, String value) {
+        Objects.requireNonNull(key, "env key");
+        Objects.requireNonNull(value, "env value");
+        if (key.isEmpty() || key.indexOf('=') >= 0) {
+            throw new IllegalArgumentException("invalid environment variable name '" + key
+                    + "': expected a non-empty name without '='");
+        }
+        noNul("environment variable " + key, key + value);
+    }
+
+    /** {@code KEY=VALUE} split at its first '='. */
+    static String[] splitEnv(String keyEqualsValue) {
+        int eq = keyEqualsValue.indexOf('=');
+        if (eq <= 0) {
+            throw new IllegalArgumentException("invalid environment variable '" + keyEqualsValue + "': expected KEY=VALUE");
+        }
+        return new String[] {keyEqualsValue.substring(0, eq), keyEqualsValue.substring(eq + 1)};
+    }
+
+    /** A working directory: an absolute path without NUL. */
+    static String checkWorkdir(String dir) {
+        Objects.requireNonNull(dir, "workdir");
+        if (!dir.startsWith("/")) {
+            throw new IllegalArgumentException("invalid working directory '" + dir + "': expected an absolute path");
+        }
+        noNul("working directory", dir);
+        return dir;
+    }
+
+    /** {@code UID[:GID]} with numeric ids (GID defaults to UID), as {uid, gid}. */
+    static int[] parseUser(String spec) {
+        String[] parts = spec.split(":", -1);
+        try {
+            if (parts.length > 2) {
+                throw new NumberFormatException();
+            }
+            int u = Integer.parseInt(parts[0]);
+            int g = parts.length == 2 ? Integer.parseInt(parts[1]) : u;
+            return checkUser(u, g);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("invalid user '" + spec + "': expected UID[:GID] with numeric ids");
+        }
+    }
+
+    static int[] checkUser(int uid, int gid) {
+        if (uid < 0 || gid < 0) {
+            throw new IllegalArgumentException("invalid user " + uid + ":" + gid + ": expected non-negative ids");
+        }
+        return new int[] {uid, gid};
     }
 
     private static void noNul(String what, String value) {
@@ -429,42 +491,26 @@ public final class Container {
 
         /** Sets one environment variable, replacing an earlier value. */
         public Builder env(String key, String value) {
-            Objects.requireNonNull(key, "env key");
-            Objects.requireNonNull(value, "env value");
-            if (key.isEmpty() || key.indexOf('=') >= 0) {
-                throw new IllegalArgumentException("invalid environment variable name '" + key
-                        + "': expected a non-empty name without '='");
-            }
-            noNul("environment variable " + key, key + value);
+            checkEnv(key, value);
             env.put(key, value);
             return this;
         }
 
         /** Parses {@code KEY=VALUE} (the CLI's {@code -e}). */
         public Builder env(String keyEqualsValue) {
-            int eq = keyEqualsValue.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("invalid environment variable '" + keyEqualsValue + "': expected KEY=VALUE");
-            }
-            return env(keyEqualsValue.substring(0, eq), keyEqualsValue.substring(eq + 1));
+            String[] kv = splitEnv(keyEqualsValue);
+            return env(kv[0], kv[1]);
         }
 
         /** The working directory inside the container, an absolute path; created if missing. */
         public Builder workdir(String dir) {
-            Objects.requireNonNull(dir, "workdir");
-            if (!dir.startsWith("/")) {
-                throw new IllegalArgumentException("invalid working directory '" + dir + "': expected an absolute path");
-            }
-            noNul("working directory", dir);
-            workdir = dir;
+            workdir = checkWorkdir(dir);
             return this;
         }
 
         /** The numeric user and group the command runs as (default 0:0). */
         public Builder user(int uid, int gid) {
-            if (uid < 0 || gid < 0) {
-                throw new IllegalArgumentException("invalid user " + uid + ":" + gid + ": expected non-negative ids");
-            }
+            checkUser(uid, gid);
             this.uid = uid;
             this.gid = gid;
             return this;
@@ -472,17 +518,8 @@ public final class Container {
 
         /** Parses {@code UID[:GID]} with numeric ids (GID defaults to UID). */
         public Builder user(String spec) {
-            String[] parts = spec.split(":", -1);
-            try {
-                if (parts.length > 2) {
-                    throw new NumberFormatException();
-                }
-                int u = Integer.parseInt(parts[0]);
-                int g = parts.length == 2 ? Integer.parseInt(parts[1]) : u;
-                return user(u, g);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("invalid user '" + spec + "': expected UID[:GID] with numeric ids");
-            }
+            int[] ids = parseUser(spec);
+            return user(ids[0], ids[1]);
         }
 
         /** Binds a host path (which must exist) read-write at {@code target} in the container. */
@@ -522,10 +559,7 @@ public final class Container {
         }
 
         public Builder stdin(Stdio s) {
-            if (s.kind() == Stdio.Kind.SINK) {
-                throw new IllegalArgumentException("stdin cannot go to a sink: use pipe(), inherit() or discard()");
-            }
-            stdin = s;
+            stdin = Stdio.forStdin(s);
             return this;
         }
 
@@ -553,12 +587,7 @@ public final class Container {
 
         /** The command {@code start()} and {@code run()} use when called without one. */
         public Builder command(String... cmd) {
-            if (cmd.length == 0) {
-                throw new IllegalArgumentException("empty command: give the program to run in the container");
-            }
-            List<String> c = List.of(cmd);
-            checkCommand(c);
-            command = c;
+            command = checkCommand(cmd);
             return this;
         }
 

@@ -2,6 +2,7 @@ package io.mdocker;
 
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.state.ContainerRecord;
+import io.mdocker.internal.state.ExecRecord;
 import io.mdocker.internal.state.StateStore;
 
 import java.nio.file.Path;
@@ -74,6 +75,33 @@ public final class ContainerRuntime {
         StateStore.Recovered r = store.recover();
         r.entries().forEach(DevicesCgroupV1::removeLeftover);
         return r.entries();
+    }
+
+    /**
+     * Runs {@code exec} to its end inside the running container whose id is {@code idOrPrefix}
+     * (or starts with it), which may belong to another process (a CLI, another JVM): what
+     * {@link RunningContainer#exec(Exec)} does, from the container's record under the run root.
+     */
+    public ExecResult exec(String idOrPrefix, Exec exec) {
+        return ExecProcess.run(execStart(idOrPrefix, exec, true), exec);
+    }
+
+    /** Starts {@code exec} inside the running container {@code idOrPrefix}, as {@link RunningContainer#execStart(Exec)}. */
+    public ExecProcess execStart(String idOrPrefix, Exec exec) {
+        return execStart(idOrPrefix, exec, false);
+    }
+
+    private ExecProcess execStart(String idOrPrefix, Exec exec, boolean forResult) {
+        java.util.Objects.requireNonNull(exec, "exec");
+        requireRoot();
+        ContainerRecord container = find(idOrPrefix);
+        String shortId = container.id().substring(0, 12);
+        ExecRecord record = ExecRecord.of(container).orElseThrow(() -> new ContainerException("container " + shortId
+                + " cannot be exec'd into: its state record in " + container.dir() + " says nothing of exec (an older mdocker's)"));
+        if (!record.pid1Alive()) {
+            throw new ContainerException("container " + shortId + " is not running: cannot exec into it");
+        }
+        return ExecProcess.start(shortId, record, exec, forResult, p -> { });
     }
 
     /**

@@ -18,6 +18,7 @@ import io.mdocker.internal.process.OutputLog;
 import io.mdocker.internal.process.Protocol;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.security.SecurityPlan;
+import io.mdocker.internal.state.ExecRecord;
 import io.mdocker.internal.state.StateStore;
 import io.mdocker.internal.sys.Errno;
 
@@ -46,7 +47,10 @@ import java.util.concurrent.TimeoutException;
  * the state record. {@link #close()} kills what still runs, reaps it, and removes all of it; a JVM
  * shutdown hook closes handles that were never closed, as a backstop.
  *
- * <p>Thread-safe: any thread may wait, signal or close.
+ * <p>{@link #exec} and {@link #execStart} start more processes inside the running container
+ * (Docker's {@code exec}); closing the container ends them and releases what they hold.
+ *
+ * <p>Thread-safe: any thread may wait, signal, exec or close; several execs may run at once.
  */
 public final class RunningContainer implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -80,6 +84,11 @@ public final class RunningContainer implements AutoCloseable {
     private volatile int pid = -1;
     private volatile long exitNanos;
     private final java.util.concurrent.CompletableFuture<Void> done;
+    /** What exec needs of this container (also in its state record, for other processes), pid 1 not yet known. */
+    private ExecRecord execBasis;
+    /** The same with pid 1, once it exists. */
+    private volatile ExecRecord execRecord;
+    private final Set<ExecProcess> execs = ConcurrentHashMap.newKeySet();
     private Integer exitCode; // guarded by this
     private boolean closed; // guarded by this
     private Boolean oomKilled; // guarded by this
@@ -124,6 +133,9 @@ public final class RunningContainer implements AutoCloseable {
         long t0 = System.nanoTime();
         spec.checkHost();
         ContainerRuntime.requireRoot();
+        // capabilities, no_new_privs, seccomp, rlimits, groups: the command's and every exec's
+        Protocol.ConfigWriter identity = new Protocol.ConfigWriter();
+        SecurityPlan.writeIdentity(spec, identity);
         // Checks the network plan against the host and binds published ports: before anything exists.
         ContainerNetwork network = NetworkPlans.prepare(spec);
         String id = HexFormat.of().formatHex(randomBytes());
@@ -164,12 +176,20 @@ public final class RunningContainer implements AutoCloseable {
             network.close();
             throw wrap("starting mdocker-init", e);
         }
+        // What exec needs, recorded with the state so that other processes can exec in too.
+        List<Path> execCgroups = new ArrayList<>(cgroups.dirs());
+        if (!spec.privileged()) {
+            DevicesCgroupV1.plannedPath(id).ifPresent(execCgroups::add);
+        }
+        ExecRecord execBasis = ExecRecord.basis(execCgroups, spec.uid(), spec.gid(), spec.workdir(),
+                environment(spec, id.substring(0, 12)), identity.records());
         StateStore.Entry entry;
         try {
             Map<String, String> info = new LinkedHashMap<>();
             info.put("command", String.join(" ", command));
             info.put("rootfs", spec.layers().toString());
             info.putAll(cgroups.stateInfo());
+            info.putAll(execBasis.stateInfo(spec.runtime().runRoot()));
             if (detached) {
                 info.put("detached", "true");
             }
@@ -182,6 +202,7 @@ public final class RunningContainer implements AutoCloseable {
             throw wrap("recording container " + id.substring(0, 12), e);
         }
         RunningContainer c = new RunningContainer(id, command, entry, resources, network, init, t0, out, err, log);
+        c.execBasis = execBasis;
         c.detached = detached;
         LIVE.add(c);
         try {
@@ -224,7 +245,7 @@ public final class RunningContainer implements AutoCloseable {
         return b;
     }
 
-    private static Redirect stdinRedirect(Stdio s, boolean forRun) {
+    static Redirect stdinRedirect(Stdio s, boolean forRun) {
         return switch (s.kind()) {
             case PIPE -> forRun ? Redirect.DISCARD : Redirect.PIPE;
             case INHERIT -> Redirect.INHERIT;
@@ -232,7 +253,7 @@ public final class RunningContainer implements AutoCloseable {
         };
     }
 
-    private static Redirect redirect(Stdio s, ByteArrayOutputStream capture) {
+    static Redirect redirect(Stdio s, ByteArrayOutputStream capture) {
         return switch (s.kind()) {
             case PIPE -> capture != null ? Redirect.CAPTURE : Redirect.PIPE;
             case INHERIT -> Redirect.INHERIT;
@@ -241,7 +262,7 @@ public final class RunningContainer implements AutoCloseable {
         };
     }
 
-    private static OutputStream sink(Stdio s, ByteArrayOutputStream capture) {
+    static OutputStream sink(Stdio s, ByteArrayOutputStream capture) {
         return s.kind() == Stdio.Kind.SINK ? s.sink() : capture;
     }
 
@@ -320,7 +341,7 @@ public final class RunningContainer implements AutoCloseable {
         for (String arg : command) {
             config.string(Protocol.T_ARG, arg);
         }
-        for (Map.Entry<String, String> e : environment(spec).entrySet()) {
+        for (Map.Entry<String, String> e : execBasis.env().entrySet()) {
             config.string(Protocol.T_ENV, e.getKey() + "=" + e.getValue());
         }
         for (Path layer : network.layers()) { // the binds' mount points, above the image
@@ -354,7 +375,8 @@ public final class RunningContainer implements AutoCloseable {
                     .string(Protocol.T_STDOUT, entry.stdoutLog().toString())
                     .string(Protocol.T_STDERR, entry.stderrLog().toString());
         }
-        SecurityPlan.write(spec, config); // capabilities, no_new_privs, seccomp, masks, rlimits, ...
+        config.records(execBasis.identity()); // capabilities, no_new_privs, seccomp, rlimits, groups
+        SecurityPlan.writeMounts(spec, config); // masked and read-only paths, tmpfs
 
         send(config.message()); // sync 1
         Protocol.Message m = expect(timeout, Protocol.MSG_PID); // sync 2
@@ -364,6 +386,7 @@ public final class RunningContainer implements AutoCloseable {
         for (HostResource r : resources) {
             r.attach(pid);
         }
+        execRecord = execBasis.withPid1(pid);
 
         send(Protocol.go()); // sync 3
         expect(timeout, Protocol.MSG_STARTED); // sync 4: the command runs, or ERROR(step, errno)
@@ -414,7 +437,7 @@ public final class RunningContainer implements AutoCloseable {
         return sig == 0 ? "exit status " + ((status >> 8) & 0xff) : "killed by signal " + sig;
     }
 
-    private static ContainerException setupError(int step, int errno, String object) {
+    static ContainerException setupError(int step, int errno, String object) {
         if (step == Protocol.STEP_EXEC) {
             if (errno == Linux.ENOENT()) {
                 return new ExecFailedException(object.contains("/")
@@ -429,13 +452,18 @@ public final class RunningContainer implements AutoCloseable {
         return new ContainerException(object + ": " + Errno.describe(errno));
     }
 
-    private Map<String, String> environment(Container spec) {
+    private static Map<String, String> environment(Container spec, String shortId) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", Container.DEFAULT_PATH);
-        env.put("HOSTNAME", hostname(spec));
-        env.put("HOME", spec.uid() == 0 ? "/root" : "/");
+        env.put("HOSTNAME", spec.hostname() != null ? spec.hostname() : shortId);
+        env.put("HOME", defaultHome(spec.uid()));
         env.putAll(spec.env());
         return env;
+    }
+
+    /** HOME where the environment does not set it (Docker's, without a passwd lookup). */
+    static String defaultHome(int uid) {
+        return uid == 0 ? "/root" : "/";
     }
 
     private String hostname(Container spec) {
@@ -516,17 +544,17 @@ public final class RunningContainer implements AutoCloseable {
 
     /** The container's stdin when it is piped ({@link Stdio#pipe()}, the default for start). */
     public OutputStream stdin() {
-        return stream(init.stdin(), "stdin");
+        return stream(init.stdin(), "container's stdin");
     }
 
     /** The container's stdout when it is piped; read it, or the container blocks once the pipe is full. */
     public InputStream stdout() {
-        return stream(init.stdout(), "stdout");
+        return stream(init.stdout(), "container's stdout");
     }
 
     /** The container's stderr when it is piped. */
     public InputStream stderr() {
-        return stream(init.stderr(), "stderr");
+        return stream(init.stderr(), "container's stderr");
     }
 
     /**
@@ -575,9 +603,9 @@ public final class RunningContainer implements AutoCloseable {
         return log;
     }
 
-    private static <T> T stream(T s, String name) {
+    static <T> T stream(T s, String name) {
         if (s == null) {
-            throw new IllegalStateException("the container's " + name + " is not piped to Java");
+            throw new IllegalStateException("the " + name + " is not piped to Java");
         }
         return s;
     }
@@ -589,30 +617,13 @@ public final class RunningContainer implements AutoCloseable {
 
     /** Waits for the container to exit and returns its exit code (128+n when signal n killed it). */
     public int waitFor() {
-        try {
-            done.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ContainerException("interrupted while waiting for container " + shortId(), e);
-        } catch (ExecutionException e) {
-            throw new ContainerException("waiting for container " + shortId() + ": " + e.getCause(), e.getCause());
-        }
+        Waiting.await(done, "container " + shortId());
         return exitCode();
     }
 
     /** Waits at most {@code timeout}; true when the container has exited. */
     public boolean waitFor(Duration timeout) {
-        try {
-            done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            return true;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ContainerException("interrupted while waiting for container " + shortId(), e);
-        } catch (ExecutionException e) {
-            throw new ContainerException("waiting for container " + shortId() + ": " + e.getCause(), e.getCause());
-        }
+        return Waiting.await(done, timeout, "container " + shortId());
     }
 
     /** The exit code of a container that has exited. */
@@ -623,21 +634,8 @@ public final class RunningContainer implements AutoCloseable {
         if (!done.isDone()) {
             throw new IllegalStateException("container " + shortId() + " is still running");
         }
-        int code = -1;
-        // sync 5: the monitor has exited; everything it sent is buffered and ends with EOF.
-        Protocol.Message m;
-        while (!closed && (m = init.receive(0)) != null) {
-            if (m.type() == Protocol.MSG_EXIT) {
-                code = m.int32(0);
-            }
-        }
-        if (code < 0) {
-            int status = init.monitorStatus().join();
-            int sig = status & 0x7f;
-            code = sig == 0 ? (status >> 8) & 0xff : 128 + sig;
-        }
-        exitCode = code;
-        return code;
+        exitCode = init.exitCodeAfterExit(); // sync 5
+        return exitCode;
     }
 
     /**
@@ -695,6 +693,54 @@ public final class RunningContainer implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Runs {@code command} inside the running container to its end and returns its exit code and
+     * output, as {@code docker exec}: in all of the container's namespaces and cgroups, with its
+     * command's user, capabilities, seccomp filter, no_new_privs, rlimits, environment and
+     * working directory. A command that cannot be executed throws {@link ExecFailedException}
+     * (127 not found, 126 not executable); a container that has exited, {@link ContainerException}.
+     */
+    public ExecResult exec(String... command) {
+        return exec(Exec.builder(command).build());
+    }
+
+    /** {@link #exec(String...)} with the options of {@code exec}: environment, working directory, user, input, timeout. */
+    public ExecResult exec(Exec exec) {
+        return ExecProcess.run(startExec(exec, true), exec);
+    }
+
+    /** Starts {@code command} inside the running container and returns its handle (streams, waitFor, kill). */
+    public ExecProcess execStart(String... command) {
+        return execStart(Exec.builder(command).build());
+    }
+
+    /** Starts {@code exec} inside the running container and returns its handle; close it when done. */
+    public ExecProcess execStart(Exec exec) {
+        return startExec(exec, false);
+    }
+
+    private ExecProcess startExec(Exec exec, boolean forResult) {
+        java.util.Objects.requireNonNull(exec, "exec");
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("container " + shortId() + " is closed: cannot exec into it");
+            }
+        }
+        if (!isRunning()) {
+            throw new ContainerException("container " + shortId() + " has exited (exit code " + exitCode()
+                    + "): cannot exec into it");
+        }
+        ExecProcess p = ExecProcess.start(shortId(), execRecord, exec, forResult, execs::remove);
+        execs.add(p);
+        synchronized (this) {
+            if (!closed) {
+                return p;
+            }
+        }
+        p.close(); // the container was closed meanwhile
+        throw new IllegalStateException("container " + shortId() + " is closed: cannot exec into it");
+    }
+
     /** Sends {@code signal} to the container's pid 1 (with the init, it reaches the command). */
     public void kill(Signal signal) {
         if (done.isDone()) {
@@ -733,10 +779,7 @@ public final class RunningContainer implements AutoCloseable {
                 log.detachStreams(); // an unread stdout() must not hold the pipe back now
             }
             if (!done.isDone()) {
-                kill(Signal.KILL);
-                if (!waitFor(KILL_GRACE)) {
-                    init.killMonitor();
-                }
+                init.killAndReap(KILL_GRACE);
                 done.join();
             }
             if (pid > 0) {
@@ -748,6 +791,9 @@ public final class RunningContainer implements AutoCloseable {
         } finally {
             synchronized (this) {
                 closed = true;
+            }
+            for (ExecProcess p : execs) { // ended with the container's PID namespace
+                p.close();
             }
             init.close();
             try {

@@ -47,6 +47,14 @@ public final class Stdio {
         return new Stdio(Kind.SINK, Objects.requireNonNull(sink, "sink"));
     }
 
+    /** {@code s}, which stdin can take: anything but a sink. */
+    static Stdio forStdin(Stdio s) {
+        if (s.kind() == Kind.SINK) {
+            throw new IllegalArgumentException("stdin cannot go to a sink: use pipe(), inherit() or discard()");
+        }
+        return s;
+    }
+
     Kind kind() {
         return kind;
     }

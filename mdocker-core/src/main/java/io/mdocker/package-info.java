@@ -11,6 +11,8 @@
  * {@code mdocker-reaper}, reaps every container and drains captured output; output sinks given
  * with {@link io.mdocker.Stdio#to} are called on it and must not block. Networking adds two
  * daemon threads when first used ({@code mdocker-netns}, {@code mdocker-net-reaper}) and virtual
- * threads for published ports. No type of the Foreign Function &amp; Memory API appears here.
+ * threads for published ports and for an exec's input larger than a pipe takes at once. An exec
+ * ({@link io.mdocker.RunningContainer#exec}) is started by an mdocker-init of its own, never by
+ * the JVM; its handle, {@link io.mdocker.ExecProcess}, is thread-safe and closed with its container. No type of the Foreign Function &amp; Memory API appears here.
  */
 package io.mdocker;

@@ -12,8 +12,8 @@ import java.io.PrintWriter;
  */
 @Command(name = "mdocker", mixinStandardHelpOptions = true, version = "mdocker 0.1.0",
         description = "Run commands in Linux containers, without a daemon.",
-        subcommands = {RunCommand.class, PsCommand.class, LogsCommand.class, StopCommand.class, KillCommand.class,
-                RmCommand.class, GcCommand.class})
+        subcommands = {RunCommand.class, ExecCommand.class, PsCommand.class, LogsCommand.class, StopCommand.class,
+                KillCommand.class, RmCommand.class, GcCommand.class})
 public final class Main implements Runnable {
     static final int RUNTIME_ERROR = 125;
 
@@ -26,6 +26,7 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         // `mdocker run sh -c 'x'`: everything from the command on belongs to the command.
         cli.getSubcommands().get("run").setStopAtPositional(true);
+        cli.getSubcommands().get("exec").setStopAtPositional(true);
         cli.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             err.println("mdocker: " + ex.getMessage() + " (see 'mdocker " + subcommandName(ex.getCommandLine()) + "--help')");
@@ -49,6 +50,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "a command is needed: run, ps, logs, stop, kill, rm or gc");
+        throw new CommandLine.ParameterException(new CommandLine(this),
+                "a command is needed: run, exec, ps, logs, stop, kill, rm or gc");
     }
 }

@@ -13,6 +13,7 @@ import io.mdocker.RunningContainer;
 import io.mdocker.SeccompProfile;
 import io.mdocker.Signal;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -127,9 +128,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--ip", paramLabel = "ADDRESS", description = "A fixed container address in the bridge's subnet.")
     String ip;
 
-    @Option(names = "--state-root", paramLabel = "DIR",
-            description = "Use DIR/lib and DIR/run instead of /var/lib/mdocker and /run/mdocker.")
-    Path stateRoot;
+    @Mixin
+    StateRootOption state = new StateRootOption();
 
     @Parameters(index = "0..*", arity = "1..*", paramLabel = "CMD", description = "Command and arguments.")
     List<String> command = new ArrayList<>();
@@ -144,7 +144,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // Every value is checked before anything is created.
-        Container.Builder b = Container.builder().inheritIO().runtime(runtime(stateRoot)).init(!noInit);
+        Container.Builder b = Container.builder().inheritIO().runtime(state.runtime()).init(!noInit);
         if (hostname != null) {
             b.hostname(hostname);
         }
@@ -200,7 +200,7 @@ final class RunCommand implements Callable<Integer> {
                     System.err.println("mdocker: published " + bound.get(i));
                 }
             }
-            forwardSignals(c);
+            forwardSignals(c::kill);
             int code = c.waitFor();
             if (c.oomKilled()) {
                 OptionalLong limit = spec.resources().memory();
@@ -295,11 +295,11 @@ final class RunCommand implements Callable<Integer> {
     /**
      * Like Docker's sig-proxy: INT, TERM and HUP sent to this process (a terminal's Ctrl-C
      * included: the container runs in a session of its own) go to the container instead of
-     * ending the JVM; the container's exit then ends the CLI.
+     * ending the JVM; the container's exit then ends the CLI. {@code mdocker exec} does the same.
      */
-    private static void forwardSignals(RunningContainer c) {
+    static void forwardSignals(java.util.function.Consumer<Signal> kill) {
         for (Signal s : List.of(Signal.INT, Signal.TERM, Signal.HUP)) {
-            sun.misc.Signal.handle(new sun.misc.Signal(s.name()), sig -> c.kill(s));
+            sun.misc.Signal.handle(new sun.misc.Signal(s.name()), sig -> kill.accept(s));
         }
     }
 }

@@ -25,4 +25,36 @@ class LauncherIT {
         // Nothing else on the terminal: no JVM warning about native access, no build chatter.
         assertThat(out).matches("hi there from [0-9a-f]{12}\n");
     }
+
+    @Test
+    void execIntoAContainerOfAnotherMdockerProcess() throws Exception {
+        MainTest.prerequisites();
+        Path project = Path.of(System.getenv().getOrDefault("MDOCKER_PROJECT_ROOT", "..")).toAbsolutePath().normalize();
+        Path state = MainTest.TARGET.resolve("launcher-exec-state");
+        String mdocker = project.resolve("mdocker").toString();
+        Process run = new ProcessBuilder(mdocker, "run", "--rootfs", MainTest.ROOTFS.toString(), "--state-root", state.toString(),
+                "--network", "none", "-h", "other", "sh", "-c", "echo ready; exec sleep 600")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(run.getInputStream(), StandardCharsets.UTF_8))
+                    .readLine()).isEqualTo("ready");
+            java.util.List<Path> entries;
+            try (var s = java.nio.file.Files.list(state.resolve("run/containers"))) {
+                entries = s.toList();
+            }
+            assertThat(entries).hasSize(1);
+            String id = entries.get(0).getFileName().toString().substring(0, 12);
+            Process exec = new ProcessBuilder(mdocker, "exec", "-i", "--state-root", state.toString(), id,
+                    "sh", "-c", "read x; echo got $x in $(hostname) beside $(cat /proc/2/cmdline | tr '\\0' ' '); exit 5")
+                    .redirectErrorStream(true).start();
+            exec.getOutputStream().write("input\n".getBytes(StandardCharsets.UTF_8));
+            exec.getOutputStream().close();
+            String out = new String(exec.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(exec.waitFor()).as(out).isEqualTo(5);
+            assertThat(out).isEqualTo("got input in other beside sleep 600\n");
+        } finally {
+            run.destroy(); // SIGTERM, passed on to the container
+            assertThat(run.waitFor()).isEqualTo(143);
+        }
+    }
 }

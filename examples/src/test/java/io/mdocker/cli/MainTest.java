@@ -44,7 +44,7 @@ class MainTest {
     }
 
     /** Runs the CLI with System.err captured; returns what it printed there. */
-    private static String stderrOf(int expectedStatus, String... args) {
+    static String stderrOf(int expectedStatus, String... args) {
         PrintStream old = System.err;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));

@@ -433,6 +433,50 @@ public final class InitProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Once the init has exited: the exit code its EXIT message reported (128+n when signal n
+     * killed the process it waited for), read from what it sent before its end, which is buffered
+     * and ends with EOF; where none came (the init itself was killed, or this object was closed),
+     * the code of the init's own wait status.
+     */
+    public int exitCodeAfterExit() {
+        int code = -1;
+        Protocol.Message m;
+        while ((m = receive(0)) != null) {
+            if (m.type() == Protocol.MSG_EXIT) {
+                code = m.int32(0);
+            }
+        }
+        if (code < 0) {
+            int status = monitorStatus.join();
+            int sig = status & 0x7f;
+            code = sig == 0 ? (status >> 8) & 0xff : 128 + sig;
+        }
+        return code;
+    }
+
+    /**
+     * Ends what this init serves and the init: SIGNAL(SIGKILL) to it (pid 1, or an exec'd
+     * process's group), then SIGKILL to the init itself should it not have exited within
+     * {@code grace}; returns once the init has been reaped.
+     */
+    public void killAndReap(java.time.Duration grace) {
+        if (!monitorStatus.isDone()) {
+            send(Protocol.signal(Linux.SIGKILL()));
+            try {
+                monitorStatus.get(grace.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                killMonitor();
+            } catch (java.util.concurrent.ExecutionException e) {
+                return; // reaping failed: nothing left to wait for
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                killMonitor();
+            }
+        }
+        monitorStatus.exceptionally(e -> -1).join();
+    }
+
     /** SIGKILLs the monitor itself (which takes the container with it), if it is still running. */
     public synchronized void killMonitor() {
         if (pidfd >= 0) {

@@ -27,11 +27,15 @@ public final class Protocol {
     public static final int MSG_CONFIG = 1;
     public static final int MSG_GO = 2;
     public static final int MSG_SIGNAL = 3;
+    /** Join mode (exec): records as CONFIG's, the subset protocol.h names. */
+    public static final int MSG_JOIN = 4;
     // monitor -> JVM
     public static final int MSG_PID = 101;
     public static final int MSG_ERROR = 102;
     public static final int MSG_STARTED = 103;
     public static final int MSG_EXIT = 104;
+    /** Join mode: int32 host pid, int32 pid inside the container of the exec'd process. */
+    public static final int MSG_JOINED = 105;
 
     // CONFIG record tags
     public static final int T_ARG = 1;
@@ -64,6 +68,10 @@ public final class Protocol {
     public static final int T_STDOUT = 24;
     /** string: a detached container's stderr file */
     public static final int T_STDERR = 25;
+    /** JOIN: int32 host pid of the container's pid 1, uint32 0, uint64 its start time. */
+    public static final int T_JOINPID = 26;
+    /** JOIN, repeated: a cgroup directory of the container that the exec'd process joins. */
+    public static final int T_CGROUP = 27;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_READONLY_ROOTFS = 2;
@@ -88,6 +96,7 @@ public final class Protocol {
     public static final int STEP_RLIMIT = 14;
     public static final int STEP_DEVICES = 15;
     public static final int STEP_STDIO = 16;
+    public static final int STEP_JOIN = 17;
 
     /** A message received from the monitor. */
     public record Message(int type, ByteBuffer payload) {
@@ -196,6 +205,27 @@ public final class Protocol {
             return record(T_CAPS, v.array());
         }
 
+        /** JOINPID: the container's pid 1 and its start time (field 22 of /proc/PID/stat). */
+        public ConfigWriter joinPid(int pid, long startTime) {
+            ByteBuffer v = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+            v.putInt(pid).putInt(0).putLong(startTime);
+            return record(T_JOINPID, v.array());
+        }
+
+        /** Records encoded by another writer ({@link #records()}), appended as they are. */
+        public ConfigWriter records(byte[] encoded) {
+            room(encoded.length).put(encoded);
+            return this;
+        }
+
+        /** The records written so far, without a message header. */
+        public byte[] records() {
+            ByteBuffer body = records.duplicate().flip();
+            byte[] out = new byte[body.remaining()];
+            body.get(out);
+            return out;
+        }
+
         /** RLIMIT: resource, soft, hard (-1: RLIM_INFINITY). */
         public ConfigWriter rlimit(int resource, long soft, long hard) {
             ByteBuffer v = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
@@ -214,13 +244,18 @@ public final class Protocol {
 
         /** The whole CONFIG message, header included. */
         public ByteBuffer message() {
+            return message(MSG_CONFIG);
+        }
+
+        /** The records as a message of {@code type} (CONFIG or JOIN), header included. */
+        public ByteBuffer message(int type) {
             ByteBuffer body = records.duplicate().flip();
             if (HEADER_SIZE + body.remaining() > MAX_CONFIG) {
-                throw new IllegalArgumentException("container configuration is " + body.remaining()
-                        + " bytes (command, environment and mounts); at most " + (MAX_CONFIG - HEADER_SIZE)
-                        + " are supported");
+                throw new IllegalArgumentException((type == MSG_JOIN ? "exec" : "container") + " configuration is "
+                        + body.remaining() + " bytes (command, environment and mounts); at most "
+                        + (MAX_CONFIG - HEADER_SIZE) + " are supported");
             }
-            return header(MSG_CONFIG, body.remaining()).put(body).flip();
+            return header(type, body.remaining()).put(body).flip();
         }
     }
 }

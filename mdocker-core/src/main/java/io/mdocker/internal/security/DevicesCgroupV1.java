@@ -54,6 +54,11 @@ public final class DevicesCgroupV1 implements HostResource {
         this.dir = dir;
     }
 
+    /** The devices cgroup {@link #create} makes for container {@code containerId}, where the host has the hierarchy. */
+    public static Optional<Path> plannedPath(String containerId) {
+        return MOUNT.map(m -> m.resolve("mdocker").resolve(containerId));
+    }
+
     /** Where the v1 devices hierarchy is mounted, if it is. */
     public static Optional<Path> mountPoint() {
         return MOUNT;
@@ -67,8 +72,8 @@ public final class DevicesCgroupV1 implements HostResource {
         if (MOUNT.isEmpty()) {
             return Optional.empty();
         }
-        Path parent = MOUNT.get().resolve("mdocker");
-        Path dir = parent.resolve(containerId);
+        Path dir = plannedPath(containerId).orElseThrow();
+        Path parent = dir.getParent();
         for (int attempt = 0; ; attempt++) {
             try {
                 prepareParent(parent);

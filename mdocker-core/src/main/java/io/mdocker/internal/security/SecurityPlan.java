@@ -29,6 +29,16 @@ public final class SecurityPlan {
 
     /** Appends the security records of {@code spec} to {@code config}. */
     public static void write(Container spec, Protocol.ConfigWriter config) {
+        writeIdentity(spec, config);
+        writeMounts(spec, config);
+    }
+
+    /**
+     * The records of the identity and confinement of the container's processes, the command's
+     * and every exec'd one's alike: capability sets, no_new_privs and the other flags, the
+     * seccomp program, rlimits, supplementary groups.
+     */
+    public static void writeIdentity(Container spec, Protocol.ConfigWriter config) {
         Set<Capability> caps = spec.capabilities();
         long set = spec.privileged() ? -1L : mask(caps);
         // bounding, effective, permitted, inheritable (empty, as Docker since 20.10.14: CVE-2022-24769), ambient
@@ -54,6 +64,10 @@ public final class SecurityPlan {
         if (!spec.groups().isEmpty()) {
             config.u32s(Protocol.T_GROUPS, spec.groups());
         }
+    }
+
+    /** The records of the container's filesystem protections: masked and read-only paths, tmpfs mounts. */
+    public static void writeMounts(Container spec, Protocol.ConfigWriter config) {
         if (!spec.privileged()) {
             for (String p : MASKED_PATHS) {
                 config.string(Protocol.T_MASK, p);

@@ -38,6 +38,7 @@ import java.util.Set;
  * &lt;run root&gt;/containers/&lt;id&gt;/lock    held (fcntl lock) by the owning JVM while the container lives
  * &lt;run root&gt;/containers/&lt;id&gt;/state   id, owner pid, lib dir, command, and the pid and start
  *                                       time of its mdocker-init
+ *                                       and what exec needs ({@link ExecRecord}, keys exec.*)
  * &lt;lib root&gt;/containers/&lt;id&gt;/        upper, work, merged ({@link ContainerDirs})
  * </pre>
  *

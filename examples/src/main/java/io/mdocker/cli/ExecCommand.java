@@ -1,0 +1,78 @@
+package io.mdocker.cli;
+
+import io.mdocker.ContainerException;
+import io.mdocker.Exec;
+import io.mdocker.ExecFailedException;
+import io.mdocker.ExecProcess;
+import io.mdocker.Stdio;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code mdocker exec}: a command inside a running container, which may belong to another
+ * process (another JVM, a detached container), found by its id or a unique prefix in the run root.
+ */
+@Command(name = "exec", sortOptions = false,
+        description = "Run a command in a running container.")
+final class ExecCommand implements Callable<Integer> {
+    @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Set an environment variable (added to the container's).")
+    List<String> env = new ArrayList<>();
+
+    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory (default: the container's).")
+    String workdir;
+
+    @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]", description = "Numeric user and group (default: the container's).")
+    String user;
+
+    @Option(names = {"-i", "--interactive"}, description = "Keep stdin open: this terminal's stdin goes to the command.")
+    boolean interactive;
+
+    @Mixin
+    StateRootOption state = new StateRootOption();
+
+    @Parameters(index = "0", paramLabel = "CONTAINER", description = "The container's id or a unique prefix of it.")
+    String container;
+
+    @Parameters(index = "1..*", arity = "1..*", paramLabel = "CMD", description = "Command and arguments.")
+    List<String> command = new ArrayList<>();
+
+    ExecCommand() {}
+
+    @Override
+    public Integer call() {
+        // Every value is checked before anything is created.
+        Exec.Builder b = Exec.builder(command.toArray(String[]::new)).inheritIO();
+        if (!interactive) {
+            b.stdin(Stdio.discard());
+        }
+        for (String e : env) {
+            b.env(e);
+        }
+        if (workdir != null) {
+            b.workdir(workdir);
+        }
+        if (user != null) {
+            b.user(user);
+        }
+        Exec exec = b.build();
+        try (ExecProcess p = state.runtime().execStart(container, exec)) {
+            RunCommand.forwardSignals(p::kill); // to its process group
+            return p.waitFor();
+        } catch (ExecFailedException e) {
+            System.err.println("mdocker: " + Main.oneLine(e));
+            return e.exitCode();
+        } catch (ContainerException e) {
+            System.err.println("mdocker: " + Main.oneLine(e));
+            return Main.RUNTIME_ERROR;
+        }
+    }
+}

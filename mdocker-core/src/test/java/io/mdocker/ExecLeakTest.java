@@ -1,0 +1,66 @@
+package io.mdocker;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** After many execs nothing is left: descriptors, threads, child processes, processes in the container. */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class ExecLeakTest {
+
+    @Test
+    void twoHundredExecsLeaveNothingBehind() throws Exception {
+        try (RunningContainer c = Fixtures.container().start("/bin/sleep", "600")) {
+            // Warm up: every path once, so class loading and the reaper thread are not counted.
+            c.exec("/bin/true");
+            c.exec(Exec.builder("cat").input(new byte[64 * 1024]).build()); // input fed by a virtual thread
+            try (ExecProcess p = c.execStart("/bin/sleep", "611")) {
+                p.kill(Signal.KILL);
+            }
+            try {
+                c.exec("/missing");
+            } catch (ExecFailedException expected) {
+                // loads the error path's classes too
+            }
+            int fdsBefore = Fixtures.openFds();
+            int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
+            List<Long> childrenBefore = children();
+
+            for (int i = 0; i < 200; i++) {
+                switch (i % 4) {
+                    case 0 -> assertThat(c.exec("/bin/true").exitCode()).isZero();
+                    case 1 -> assertThat(c.exec(Exec.builder("/bin/sh", "-c", "cat; echo err >&2; exit 3").input("in").build())
+                            .exitCode()).isEqualTo(3);
+                    case 2 -> {
+                        try {
+                            c.exec("/missing");
+                        } catch (ExecFailedException expected) {
+                            assertThat(expected.exitCode()).isEqualTo(127);
+                        }
+                    }
+                    default -> {
+                        try (ExecProcess p = c.execStart("/bin/sleep", "612")) {
+                            assertThat(p.isRunning()).isTrue();
+                        } // close() kills
+                    }
+                }
+            }
+
+            assertThat(Fixtures.openFds()).isEqualTo(fdsBefore);
+            assertThat(ManagementFactory.getThreadMXBean().getThreadCount()).isLessThanOrEqualTo(threadsBefore);
+            assertThat(children()).as("every joiner reaped").isEqualTo(childrenBefore);
+            assertThat(c.stats().pids()).as("only init and the command are left in the container").isEqualTo(2);
+            assertThat(c.exec("ps", "-o", "args").stdout().lines().skip(1).toList())
+                    .containsExactly("mdocker-init", "/bin/sleep 600", "ps -o args");
+        }
+    }
+
+    private static List<Long> children() {
+        return ProcessHandle.current().children().map(ProcessHandle::pid).sorted().toList();
+    }
+}
