@@ -47,10 +47,18 @@ public final class Wait {
     }
 
     /**
-     * A command that exits with 0 when run inside the container, asked through {@code runner}
-     * (which runs it in the container and returns its exit code and output).
+     * A command that exits with 0 when run inside the container ({@link RunningContainer#exec},
+     * each run killed after the wait's timeout), e.g. {@code forCommand("pg_isready")}.
+     */
+    public static WaitStrategy forCommand(String... command) {
+        return new CommandWait(List.of(command), null, DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * A command that exits with 0, asked through {@code runner} (which runs it in the container
+     * and returns its exit code and output), for callers that run commands their own way.
      */
     public static WaitStrategy forCommand(CommandWait.Runner runner, String... command) {
-        return new CommandWait(List.of(command), runner, DEFAULT_TIMEOUT);
+        return new CommandWait(List.of(command), java.util.Objects.requireNonNull(runner, "runner"), DEFAULT_TIMEOUT);
     }
 }

@@ -124,7 +124,7 @@ class WaitStrategyTest {
     }
 
     @Test
-    void commandWaitRetriesUntilTheCommandSucceedsAndShowsItsLastFailure() {
+    void commandWaitThroughARunnerRetriesUntilItSucceedsAndShowsItsLastFailure() {
         AtomicInteger calls = new AtomicInteger();
         CommandWait.Runner thirdTimeLucky = (c, cmd) -> calls.incrementAndGet() < 3
                 ? new CommandWait.Outcome(1, "not ready") : new CommandWait.Outcome(0, "");
@@ -139,6 +139,20 @@ class WaitStrategyTest {
     }
 
     @Test
+    void commandWaitExecsInTheContainerUntilTheCommandSucceeds() {
+        try (RunningContainer c = Fixtures.container().start("/bin/sh", "-c", "sleep 0.4; touch /tmp/ready; exec sleep 60")) {
+            assertThatThrownBy(() -> c.await(Wait.forCommand("test", "-e", "/tmp/ready").withTimeout(Duration.ofMillis(100))))
+                    .isInstanceOf(WaitTimeoutException.class)
+                    .hasMessageContaining("waited for command 'test -e /tmp/ready' to succeed")
+                    .hasMessageContaining("test -e /tmp/ready exited with 1");
+            c.await(Wait.forCommand("test", "-e", "/tmp/ready").withTimeout(Duration.ofSeconds(10)));
+            assertThat(c.isRunning()).isTrue();
+            assertThatThrownBy(() -> c.await(Wait.forCommand("/no/such/tool").withTimeout(Duration.ofMillis(300))))
+                    .hasMessageContaining("/no/such/tool exited with 127: executable file not found in rootfs: /no/such/tool");
+        }
+    }
+
+    @Test
     void badArgumentsAreOneLineErrorsBeforeAnyWait() {
         assertThatThrownBy(() -> Wait.forLogLine("(unclosed")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("invalid log pattern '(unclosed'");
@@ -146,6 +160,7 @@ class WaitStrategyTest {
         assertThatThrownBy(() -> Wait.forPort(70000)).hasMessage("invalid container port 70000: expected 1 to 65535");
         assertThatThrownBy(() -> Wait.forHttp(80, "health")).hasMessageStartingWith("invalid HTTP path 'health'");
         assertThatThrownBy(() -> Wait.forHttp(80, "/").forStatus(42)).hasMessage("invalid HTTP status 42: expected 100 to 599");
+        assertThatThrownBy(() -> Wait.forCommand()).hasMessage("invalid wait command []: expected a program and its arguments");
         assertThatThrownBy(() -> Wait.forPort(80).withTimeout(Duration.ZERO))
                 .hasMessage("invalid wait timeout PT0S: expected a positive duration");
     }

@@ -16,7 +16,7 @@ import java.util.regex.PatternSyntaxException;
  * the line), counting the lines the container wrote before the wait began. Woken by the log
  * follower: no polling of the output.
  */
-public final class LogLineWait extends Waiting {
+public final class LogLineWait extends WaitBase {
     private static final long EXIT_CHECK_MILLIS = 50;
 
     private final Pattern pattern;

@@ -8,7 +8,7 @@ import java.time.Duration;
  * A wait that probes until ready: with a growing pause between probes (a process starting up in
  * a container gives the host no descriptor to wait on), stopping as soon as the container exits.
  */
-abstract class PollingWait extends Waiting {
+abstract class PollingWait extends WaitBase {
     private static final long FIRST_PAUSE_NANOS = 5_000_000;
     private static final long MAX_PAUSE_NANOS = 100_000_000;
 

@@ -12,13 +12,13 @@ import java.util.Objects;
  * What the wait strategies share: the timeout, and the errors naming what was awaited, with the
  * container's last output, when it passed or the container exited first.
  */
-public abstract class Waiting implements WaitStrategy {
+public abstract class WaitBase implements WaitStrategy {
     /** Lines of output an error shows. */
     static final int OUTPUT_LINES = 20;
 
     private final Duration timeout;
 
-    protected Waiting(Duration timeout) {
+    protected WaitBase(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("invalid wait timeout " + timeout + ": expected a positive duration");
