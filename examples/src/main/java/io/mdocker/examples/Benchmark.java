@@ -22,14 +22,14 @@ import java.util.Locale;
  * machine) and {@code latency.png} under the output folder. Not a test: figures from a shared
  * 2-core machine are noisy, which is why each is set against the others measured in the same run.
  *
- * <pre>sudo scripts/bench [--runs N] [--warmup N] [--out DIR] [--sections latency,throughput,footprint]
+ * <pre>sudo scripts/bench [--runs N] [--warmup N] [--out DIR] [--sections latency,throughput,footprint,junit]
  *                   [--levels 1,2,8,32] [--per-round N] [--rounds N] [--bridge NAME --bip CIDR]</pre>
  */
 public final class Benchmark {
     private Benchmark() {}
 
     private static final String USAGE = "usage: scripts/bench [--runs N] [--warmup N] [--out DIR]"
-            + " [--sections latency,throughput,footprint] [--levels 1,2,8,32] [--per-round N] [--rounds N]"
+            + " [--sections latency,throughput,footprint,junit] [--levels 1,2,8,32] [--per-round N] [--rounds N]"
             + " [--bridge NAME --bip CIDR]";
 
     public static void main(String[] args) throws Exception {

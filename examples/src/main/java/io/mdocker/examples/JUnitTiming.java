@@ -56,10 +56,29 @@ public final class JUnitTiming {
                 System.exit(2);
             }
         }
-        List<Duration> ready = serverStartToReady(Network.bridge(bridge, bip), runs);
+        Figures f = measure(Network.bridge(bridge, bip), runs);
         System.out.printf("web server example, start to ready (busybox httpd, file copied in, bridge %s, "
                 + "published port, HTTP wait), %d runs: median %.1f ms, min %.1f ms, max %.1f ms%n", bridge, runs,
-                millis(median(ready)), millis(Collections.min(ready)), millis(Collections.max(ready)));
+                millis(f.readyMedian()), millis(f.readyMin()), millis(f.readyMax()));
+        System.out.printf("test class with %d sandboxes (one per test), median of %d runs: parallel execution %.0f ms, "
+                + "sequential %.0f ms, sequential/parallel %.2f; %d failed tests%n", ParallelSandboxes.SANDBOXES,
+                CLASS_RUNS, millis(f.parallel()), millis(f.sequential()),
+                (double) f.sequential().toNanos() / f.parallel().toNanos(), f.failedTests());
+        ContainerNetwork.awaitReleases(Duration.ofSeconds(20));
+        System.exit(f.failedTests() == 0 ? 0 : 1);
+    }
+
+    /**
+     * What the benchmark reports: start-to-ready of the web server example (median, min, max of
+     * {@code runs}), and the median wall time of the 20-sandbox class with parallel execution on
+     * and off, with the tests that failed in all those runs.
+     */
+    public record Figures(Duration readyMedian, Duration readyMin, Duration readyMax, Duration parallel,
+                          Duration sequential, int failedTests) { }
+
+    /** Measures both figures on {@code network}: the server {@code runs} times, the class {@value #CLASS_RUNS} times per mode. */
+    public static Figures measure(Network network, int runs) throws Exception {
+        List<Duration> ready = serverStartToReady(network, runs);
         runClass(ParallelSandboxes.class, true); // warm-up: JUnit's and mdocker's classes, the rootfs
         List<ClassRun> parallel = new ArrayList<>();
         List<ClassRun> sequential = new ArrayList<>();
@@ -67,14 +86,10 @@ public final class JUnitTiming {
             parallel.add(runClass(ParallelSandboxes.class, true));
             sequential.add(runClass(ParallelSandboxes.class, false));
         }
-        Duration p = median(parallel.stream().map(ClassRun::wall).toList());
-        Duration q = median(sequential.stream().map(ClassRun::wall).toList());
         int failed = parallel.stream().mapToInt(ClassRun::failed).sum() + sequential.stream().mapToInt(ClassRun::failed).sum();
-        System.out.printf("test class with %d sandboxes (one per test), median of %d runs: parallel execution %.0f ms, "
-                + "sequential %.0f ms, sequential/parallel %.2f; %d failed tests%n", ParallelSandboxes.SANDBOXES,
-                CLASS_RUNS, millis(p), millis(q), (double) q.toNanos() / p.toNanos(), failed);
-        ContainerNetwork.awaitReleases(Duration.ofSeconds(20));
-        System.exit(failed == 0 ? 0 : 1);
+        return new Figures(median(ready), Collections.min(ready), Collections.max(ready),
+                median(parallel.stream().map(ClassRun::wall).toList()),
+                median(sequential.stream().map(ClassRun::wall).toList()), failed);
     }
 
     /** Starts the web server example {@code runs} times (after one warm-up) and returns each start-to-ready time. */

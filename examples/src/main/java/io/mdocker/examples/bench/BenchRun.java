@@ -3,6 +3,8 @@ package io.mdocker.examples.bench;
 import io.mdocker.Container;
 import io.mdocker.Network;
 import io.mdocker.examples.Benchmark;
+import io.mdocker.examples.JUnitTiming;
+import io.mdocker.examples.ParallelSandboxes;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,7 +18,9 @@ public final class BenchRun {
     private BenchRun() {}
 
     /** The sections, in the order they run. */
-    public static final List<String> SECTIONS = List.of("footprint", "latency", "throughput");
+    public static final List<String> SECTIONS = List.of("footprint", "latency", "throughput", "junit");
+
+    private static final int JUNIT_SERVER_RUNS = 20;
 
     private static final List<String> TRUE = List.of("/bin/true");
 
@@ -53,6 +57,9 @@ public final class BenchRun {
         }
         if (o.sections.contains("throughput")) {
             throughput(o, spec, ext, report);
+        }
+        if (o.sections.contains("junit")) {
+            junit(o, report);
         }
         report.setting("load average (1, 5, 15 min) at the start: " + loadBefore + "; at the end: " + Machine.loadAverage());
         ext.notes().forEach(report::note);
@@ -99,6 +106,14 @@ public final class BenchRun {
         report.throughput(Throughput.measure(variants, o.levels, o.rounds, o.perRound));
         report.setting("throughput: " + o.perRound + " containers of /bin/true per round, " + o.rounds
                 + " rounds per level, the variants taking turns; mdocker with its hardened defaults, runc with the same");
+    }
+
+    private static void junit(Options o, Report report) throws Exception {
+        System.out.println("junit: web server example start-to-ready, 20-sandbox test class parallel and sequential");
+        report.junit(JUnitTiming.measure(Network.bridge(o.bridge, o.bip), JUNIT_SERVER_RUNS));
+        report.setting("junit: the web server example started " + JUNIT_SERVER_RUNS + " times after one warm-up; the "
+                + ParallelSandboxes.SANDBOXES + "-sandbox class run 5 times per mode through the JUnit Platform Launcher, "
+                + "modes interleaved");
     }
 
     private static void footprint(Container spec, Report report) throws IOException {

@@ -1,5 +1,7 @@
 package io.mdocker.examples.bench;
 
+import io.mdocker.examples.JUnitTiming;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,6 +33,7 @@ public final class Report {
     private List<Throughput.Rate> throughput = List.of();
     private List<Footprint.Helpers> helpers = List.of();
     private List<Footprint.JvmState> jvm = List.of();
+    private Optional<JUnitTiming.Figures> junit = Optional.empty();
 
     Report(Machine machine) {
         this.machine = machine;
@@ -60,6 +63,10 @@ public final class Report {
         jvm = j;
     }
 
+    void junit(JUnitTiming.Figures f) {
+        junit = Optional.of(f);
+    }
+
     String markdown() {
         StringBuilder md = new StringBuilder();
         md.append("### Benchmark, ").append(machine.date()).append("\n\n").append(machine.markdown());
@@ -69,6 +76,7 @@ public final class Report {
         latencyTable(md);
         throughputTable(md);
         footprintTables(md);
+        junitTable(md);
         if (!notes.isEmpty()) {
             md.append("Notes:\n\n");
             notes.forEach(n -> md.append("- ").append(n).append('\n'));
@@ -126,6 +134,22 @@ public final class Report {
             md.append('\n');
         }
         md.append('\n');
+    }
+
+    private void junitTable(StringBuilder md) {
+        junit.ifPresent(f -> md.append(String.format(Locale.ROOT, """
+                JUnit extension (issue 7), ms:
+
+                | web server example, start to ready: median | min | max | 20-sandbox class, parallel | sequential | sequential ÷ parallel | failed tests |
+                |---:|---:|---:|---:|---:|---:|---:|
+                | %.1f | %.1f | %.1f | %.0f | %.0f | %.2f | %d |
+
+                """, ms(f.readyMedian()), ms(f.readyMin()), ms(f.readyMax()), ms(f.parallel()), ms(f.sequential()),
+                (double) f.sequential().toNanos() / f.parallel().toNanos(), f.failedTests())));
+    }
+
+    private static double ms(java.time.Duration d) {
+        return d.toNanos() / 1e6;
     }
 
     private void footprintTables(StringBuilder md) {
