@@ -92,6 +92,75 @@ static int fail(int step, int err, const char *fmt, ...)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Timing trace, only in a build with -DMDK_TRACE (mvn -Dinit.cflags=-DMDK_TRACE): each step's  */
+/* CLOCK_MONOTONIC time (System.nanoTime's clock) in a page shared by the monitor, pid 1 and    */
+/* the command's vforked parent, written by the monitor to /tmp/mdocker-trace/<its pid> at the  */
+/* end as "nanos label" lines.                                                               */
+
+#ifdef MDK_TRACE
+#include <sys/mman.h>
+#include <time.h>
+
+#define TRACE_MAX 64
+static struct trace_mark { const char *label; long long ns; long minflt; } *trace_marks;
+static unsigned *trace_count;
+
+static void trace_init(void)
+{
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    if (p == MAP_FAILED)
+        return;
+    trace_count = p;
+    trace_marks = (struct trace_mark *) ((char *) p + 64);
+}
+
+static void trace_who(const char *label, int who)
+{
+    struct timespec ts;
+    struct rusage ru;
+    unsigned i;
+
+    if (trace_count == NULL)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    getrusage(who, &ru);
+    i = __atomic_fetch_add(trace_count, 1, __ATOMIC_RELAXED);
+    if (i < TRACE_MAX)
+        trace_marks[i] = (struct trace_mark) { label, ts.tv_sec * 1000000000LL + ts.tv_nsec, ru.ru_minflt };
+}
+
+static void trace(const char *label)
+{
+    trace_who(label, RUSAGE_SELF);
+}
+
+static void trace_dump(void)
+{
+    char path[64];
+    unsigned i, n;
+    int fd;
+
+    if (trace_count == NULL)
+        return;
+    mkdir("/tmp/mdocker-trace", 0700);
+    snprintf(path, sizeof path, "/tmp/mdocker-trace/%d", (int) getpid());
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    n = *trace_count < TRACE_MAX ? *trace_count : TRACE_MAX;
+    for (i = 0; i < n; i++)
+        dprintf(fd, "%lld %ld %s\n", trace_marks[i].ns, trace_marks[i].minflt, trace_marks[i].label);
+    close(fd);
+}
+#else
+#define trace_init() ((void) 0)
+#define trace(label) ((void) 0)
+#define trace_who(label, who) ((void) 0)
+#define trace_dump() ((void) 0)
+#endif
+
+/* ---------------------------------------------------------------------------------------- */
 /* Messages                                                                                  */
 
 static unsigned char msgbuf[MDK_MAX_MESSAGE]; /* the monitor's receive buffer */
@@ -878,17 +947,21 @@ static int setup_rootfs(const struct config *c)
     ret = make_mounts_private();
     if (ret < 0)
         return ret;
+    trace("pid1 mounts private");
     ret = mount_overlay(c);
     if (ret < 0)
         return ret;
+    trace("pid1 overlay");
     root = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
         return fail(MDK_STEP_MOUNT, errno, "open(%s)", c->merged);
     ret = mount_system(root, c);
+    trace("pid1 system mounts+dev");
     if (ret == 0)
         ret = mount_binds(root, c);
     if (ret == 0)
         ret = mount_tmpfs(root, c);
+    trace("pid1 binds+tmpfs");
     if (ret == 0)
         ret = pivot_into(root, c);
     close(root);
@@ -1171,8 +1244,10 @@ static int enter_identity(const struct config *c, int sock)
         return -1;
     if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return fail(MDK_STEP_NO_NEW_PRIVS, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+    trace("cmd bounding,user,caps,nnp");
     if (nnp && install_seccomp(c) < 0)
         return -1;
+    trace("cmd seccomp");
     return 0;
 }
 
@@ -1185,12 +1260,15 @@ static int setup_container(const struct config *c)
     ret = unshare_cgroup(c);
     if (ret < 0)
         return ret;
+    trace("pid1 unshare cgroupns");
     ret = setup_rootfs(c);
     if (ret < 0)
         return ret;
+    trace("pid1 rootfs+pivot");
     ret = protect_paths(c);
     if (ret < 0)
         return ret;
+    trace("pid1 masked+ro paths");
     ret = set_hostname(c);
     if (ret < 0)
         return ret;
@@ -1205,6 +1283,7 @@ static int setup_container(const struct config *c)
         return ret;
     find_last_cap();
     find_runtime_caps();
+    trace("pid1 hostname,cwd,rlimits,caps");
     umask(022);
     return 0; /* user, capabilities, no_new_privs, seccomp: enter_identity, before exec */
 }
@@ -1278,6 +1357,7 @@ static int exec_search(char *const argv[], char *const envp[])
  */
 static int exec_command(const struct config *c, int sock)
 {
+    trace("cmd vforked");
     reset_signals();
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         return fail(MDK_STEP_EXEC, errno, "close_range(3.., CLOSE_RANGE_CLOEXEC)");
@@ -1328,7 +1408,7 @@ static void __attribute__((noreturn)) reap_loop(pid_t command, const sigset_t *s
             continue;
         }
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-            if (pid == command)
+            if (pid == command && (trace_who("pid1 reaped command (faults: command's)", RUSAGE_CHILDREN), 1))
                 _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     }
 }
@@ -1375,6 +1455,7 @@ static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
 
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     child_failed = false;
+    trace("pid1 vfork");
     command = vfork();
     if (command < 0) {
         fail(MDK_STEP_FORK, errno, "vfork(%s)", c->argv[0]);
@@ -1388,6 +1469,7 @@ static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
         _exit(failure_exit_code());
     }
 
+    trace("pid1 vfork returned (exec done)");
     /* sync 4 (pid 1 side): STARTED, or ERROR(step); then pid 1 leaves the protocol */
     if (child_failed)
         send_error(sock);
@@ -1395,6 +1477,7 @@ static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
         send_msg(sock, MDK_MSG_STARTED, NULL, 0);
     close(sock);
     reduce_pid1(c);
+    trace("pid1 STARTED sent, reduced");
     reap_loop(command, &set);
 }
 
@@ -1417,8 +1500,10 @@ static void __attribute__((noreturn)) container_main(const struct config *c, int
     close_range((unsigned) sock + 1, ~0U, 0);
     arm_parent_death(sock);
     setsid(); /* out of the JVM's session: its terminal's job control must not reach here */
+    trace("pid1 running");
 
     wait_for_go(sock);
+    trace("pid1 GO");
     if (setup_container(c) < 0) {
         /* sync 4 (pid 1 side): setup failed */
         send_error(sock);
@@ -1501,6 +1586,7 @@ static int relay_from_container(struct monitor *m, int flags)
         m->started_sent = true;
     /* sync 4 (monitor side): relayed verbatim */
     send(MDK_SYNC_FD, msgbuf, (size_t) n, MSG_NOSIGNAL);
+    trace("monitor STARTED relayed");
     return 1;
 }
 
@@ -1519,6 +1605,7 @@ static int handle_jvm_message(struct monitor *m)
         if (h.type == MDK_MSG_GO && h.length == 0 && !m->go_sent) {
             /* sync 3 (monitor side): relay GO to pid 1 */
             m->go_sent = true;
+            trace("monitor GO");
             if (m->sock >= 0)
                 send_msg(m->sock, MDK_MSG_GO, NULL, 0);
             return 0;
@@ -1546,10 +1633,13 @@ static int report_exit(struct monitor *m)
 {
     int status = 0;
 
+    trace("monitor pidfd readable");
     while (m->sock >= 0 && relay_from_container(m, MSG_DONTWAIT) > 0)
         ;
     while (waitpid(m->pid, &status, 0) < 0 && errno == EINTR)
         ;
+    trace_who("monitor reaped pid1 (faults: pid1's+command's)", RUSAGE_CHILDREN);
+    trace_dump();
     if (WIFSIGNALED(status))
         send_pair(MDK_SYNC_FD, MDK_MSG_EXIT, 128 + WTERMSIG(status), WTERMSIG(status));
     else
@@ -1711,9 +1801,12 @@ int main(void)
             return EXIT_SETUP;
     signal(SIGPIPE, SIG_IGN);
     prctl(PR_SET_NAME, "mdocker-init");
+    trace_init();
+    trace("monitor main");
 
     /* sync 1 (monitor side): CONFIG */
     ret = receive_config(&cfg);
+    trace("monitor CONFIG parsed");
     if (ret == -2)
         return EXIT_SETUP; /* the JVM went away before sending anything */
     if (ret < 0) {
@@ -1729,6 +1822,7 @@ int main(void)
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;
     }
+    trace("monitor before clone");
     m.pid = clone_container(cfg.nsflags, &m.pidfd);
     if (m.pid < 0) {
         send_error(MDK_SYNC_FD);
@@ -1740,6 +1834,7 @@ int main(void)
     m.sock = socks[0];
     m.init = cfg.init;
 
+    trace("monitor cloned");
     /* sync 2 (monitor side): PID */
     send_msg(MDK_SYNC_FD, MDK_MSG_PID, &(int32_t) { m.pid }, sizeof(int32_t));
     return monitor_loop(&m);

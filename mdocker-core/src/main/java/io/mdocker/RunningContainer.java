@@ -3,6 +3,7 @@ package io.mdocker;
 import io.mdocker.bindings.Linux;
 import io.mdocker.internal.Cleanup;
 import io.mdocker.internal.HostResource;
+import io.mdocker.internal.Trace;
 import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.CgroupLayout;
 import io.mdocker.internal.cgroup.CgroupStats;
@@ -97,6 +98,7 @@ public final class RunningContainer implements AutoCloseable {
     static ExecResult run(Container spec, List<String> command) {
         try (RunningContainer c = start(spec, command, true)) {
             int code = c.waitFor();
+            Trace.mark("java waitFor done");
             return new ExecResult(code, bytes(c.capturedOut), bytes(c.capturedErr),
                     Duration.ofNanos(c.exitNanos - c.startNanos), c.oomKilled());
         }
@@ -113,15 +115,19 @@ public final class RunningContainer implements AutoCloseable {
      */
     static RunningContainer start(Container spec, List<String> command, boolean forRun) {
         long t0 = System.nanoTime();
+        Trace.mark("java start");
         spec.checkHost();
         ContainerRuntime.requireRoot();
+        Trace.mark("java checkHost+root");
         // Checks the network plan against the host and binds published ports: before anything exists.
         ContainerNetwork network = NetworkPlans.prepare(spec);
+        Trace.mark("java network plan");
         String id = HexFormat.of().formatHex(randomBytes());
         // Checked against the host's cgroup layout before anything exists; recorded with the state.
         ContainerCgroups cgroups;
         try {
             cgroups = ContainerCgroups.plan(CgroupLayout.host(), spec.resources().toSpec(), id, CgroupFs.REAL);
+            Trace.mark("java cgroup plan");
         } catch (UncheckedIOException e) {
             network.close();
             throw new ContainerException("detecting the cgroup layout: " + e.getMessage(), e);
@@ -153,7 +159,9 @@ public final class RunningContainer implements AutoCloseable {
             info.put("command", String.join(" ", command));
             info.put("rootfs", spec.layers().toString());
             info.putAll(cgroups.stateInfo());
+            Trace.mark("java monitor taken " + init.pid());
             entry = spec.runtime().store().create(id, info, init.pid());
+            Trace.mark("java state+dirs");
         } catch (RuntimeException e) {
             init.killMonitor();
             init.monitorStatus().join();
@@ -166,11 +174,13 @@ public final class RunningContainer implements AutoCloseable {
         try {
             try {
                 network.create(id, entry.dir(), spec.hostname() != null ? spec.hostname() : c.shortId(), spec.layers());
+                Trace.mark("java network create");
             } catch (RuntimeException e) {
                 throw wrap("setting up the network of container " + c.shortId(), e);
             }
             try {
                 cgroups.create(); // removes what it made when it fails
+                Trace.mark("java cgroups create");
             } catch (RuntimeException e) {
                 throw wrap("creating the cgroups of container " + c.shortId(), e);
             }
@@ -181,6 +191,7 @@ public final class RunningContainer implements AutoCloseable {
             if (!spec.privileged()) {
                 Optional<DevicesCgroupV1> v1 = DevicesCgroupV1.create(id);
                 v1.ifPresent(resources::add);
+                Trace.mark("java devices cgroup");
                 if (v1.isEmpty()) {
                     c.deviceCgroupV2 = cgroups.v2Dir().orElse(null);
                 }
@@ -260,18 +271,24 @@ public final class RunningContainer implements AutoCloseable {
             config.string(Protocol.T_DEVCGROUP, deviceCgroupV2.toString());
         }
         SecurityPlan.write(spec, config); // capabilities, no_new_privs, seccomp, masks, rlimits, ...
+        Trace.mark("java config built");
 
         send(config.message()); // sync 1
+        Trace.mark("java CONFIG sent");
         Protocol.Message m = expect(timeout, Protocol.MSG_PID); // sync 2
         pid = m.int32(0);
+        Trace.mark("java PID received");
 
         // Host-side setup: nothing the user asked for runs before GO.
         for (HostResource r : resources) {
             r.attach(pid);
         }
+        Trace.mark("java attached");
 
         send(Protocol.go()); // sync 3
+        Trace.mark("java GO sent");
         expect(timeout, Protocol.MSG_STARTED); // sync 4: the command runs, or ERROR(step, errno)
+        Trace.mark("java STARTED received");
     }
 
     private void send(java.nio.ByteBuffer message) {
@@ -575,6 +592,7 @@ public final class RunningContainer implements AutoCloseable {
                 exitCode();
                 oomKilled(); // reads the cgroup while it exists (only when the exit was a SIGKILL)
             }
+            Trace.mark("java close: exit code read");
         } catch (RuntimeException e) {
             // keep cleaning up
         } finally {
@@ -582,11 +600,14 @@ public final class RunningContainer implements AutoCloseable {
                 closed = true;
             }
             init.close();
+            Trace.mark("java close: init closed");
             try {
                 closeAll(resources);
+                Trace.mark("java close: resources closed");
             } finally {
                 try {
                     entry.close();
+                    Trace.mark("java close: state+dirs removed");
                 } finally {
                     LIVE.remove(this);
                 }
@@ -596,7 +617,10 @@ public final class RunningContainer implements AutoCloseable {
 
     /** Closes resources in reverse order; the first failure is thrown after all were tried. */
     private static void closeAll(List<HostResource> resources) {
-        Cleanup.inReverse(resources, HostResource::close);
+        Cleanup.inReverse(resources, r -> {
+            r.close();
+            Trace.mark("java close " + r.getClass().getSimpleName());
+        });
     }
 
     @Override
