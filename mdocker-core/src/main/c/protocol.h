@@ -39,7 +39,7 @@
 
 #define MDK_SYNC_FD 3
 #define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
-#define MDK_VERSION 3 /* 2: security records (issue 5); 3: DEVCGROUP */
+#define MDK_VERSION 4 /* 2: security records (issue 5); 3: DEVCGROUP; 4: pid 1 cloned at start-up, PID first */
 #define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
 
 struct mdk_header {

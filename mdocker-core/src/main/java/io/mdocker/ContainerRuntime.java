@@ -70,6 +70,16 @@ public final class ContainerRuntime {
         return r.entries();
     }
 
+    /**
+     * Waits until the writable layers and state records of the containers whose
+     * {@link Container#run run()} has returned are deleted: run() hands that to a background
+     * thread once it has the result (the JVM's exit waits for it too). {@link RunningContainer#close()}
+     * deletes them before it returns.
+     */
+    public static void awaitCleanup() {
+        io.mdocker.internal.BackgroundCleanup.awaitIdle();
+    }
+
     StateStore store() {
         if (!recovered.get() && recovered.compareAndSet(false, true)) {
             store.recover().entries().forEach(DevicesCgroupV1::removeLeftover);

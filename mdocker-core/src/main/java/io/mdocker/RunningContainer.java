@@ -1,6 +1,7 @@
 package io.mdocker;
 
 import io.mdocker.bindings.Linux;
+import io.mdocker.internal.BackgroundCleanup;
 import io.mdocker.internal.Cleanup;
 import io.mdocker.internal.HostResource;
 import io.mdocker.internal.Trace;
@@ -51,12 +52,15 @@ public final class RunningContainer implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Set<RunningContainer> LIVE = ConcurrentHashMap.newKeySet();
     private static final Duration KILL_GRACE = Duration.ofSeconds(5);
+    /** How long a failed host-side setup waits for an ERROR pid 1 may have sent about its own. */
+    private static final long SETUP_ERROR_WAIT_MILLIS = 200;
 
     static {
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("mdocker-shutdown").unstarted(() -> {
             for (RunningContainer c : LIVE) {
                 c.close();
             }
+            BackgroundCleanup.awaitIdle(); // the files of containers whose run() returned
             ContainerCgroups.removeUnusedParents(); // the shared mdocker cgroups, where empty
         }));
     }
@@ -95,12 +99,19 @@ public final class RunningContainer implements AutoCloseable {
         this.done = init.finished().whenComplete((v, e) -> exitNanos = System.nanoTime());
     }
 
+    /**
+     * start, wait, and close; the container's writable layer and state record are deleted on the
+     * cleanup thread once the result is in hand ({@link ContainerRuntime#awaitCleanup()}).
+     */
     static ExecResult run(Container spec, List<String> command) {
-        try (RunningContainer c = start(spec, command, true)) {
+        RunningContainer c = start(spec, command, true);
+        try {
             int code = c.waitFor();
             Trace.mark("java waitFor done");
             return new ExecResult(code, bytes(c.capturedOut), bytes(c.capturedErr),
                     Duration.ofNanos(c.exitNanos - c.startNanos), c.oomKilled());
+        } finally {
+            c.close(true);
         }
     }
 
@@ -109,9 +120,11 @@ public final class RunningContainer implements AutoCloseable {
     }
 
     /**
-     * The start sequence (sync numbers as in init.c): validate; take a monitor (mdocker-init);
-     * record state and create dirs; sync 1 CONFIG; sync 2 PID; host-side setup; sync 3 GO; sync 4 STARTED
-     * or ERROR. Sync 5, EXIT, is read in {@link #exitCode()}.
+     * The start sequence (sync numbers as in init.c): validate; take a monitor (mdocker-init),
+     * whose pid 1 already exists in its new namespaces (sync 1 PID, read as it was spawned);
+     * record state, create dirs and cgroups; sync 2 CONFIG, with which pid 1 builds its
+     * filesystem while the JVM does the host-side setup (cgroups, network); sync 3 GO; sync 4
+     * STARTED or ERROR. Sync 5, EXIT, is read in {@link #exitCode()}.
      */
     static RunningContainer start(Container spec, List<String> command, boolean forRun) {
         long t0 = System.nanoTime();
@@ -148,7 +161,7 @@ public final class RunningContainer implements AutoCloseable {
             init = MonitorPool.take(new InitProcess.StdioPlan(
                     stdinRedirect(spec.stdin(), forRun),
                     redirect(spec.stdout(), out), sink(spec.stdout(), out),
-                    redirect(spec.stderr(), err), sink(spec.stderr(), err)));
+                    redirect(spec.stderr(), err), sink(spec.stderr(), err)), namespaces(network));
         } catch (RuntimeException e) {
             network.close();
             throw wrap("starting mdocker-init", e);
@@ -207,6 +220,12 @@ public final class RunningContainer implements AutoCloseable {
         }
     }
 
+    /** pid 1's CLONE_NEW* namespaces: all of them but the network one with the host's network. */
+    private static long namespaces(ContainerNetwork network) {
+        return Linux.CLONE_NEWNS() | Linux.CLONE_NEWUTS() | Linux.CLONE_NEWIPC() | Linux.CLONE_NEWPID()
+                | (network.ownNamespace() ? Linux.CLONE_NEWNET() : 0) | Linux.CLONE_NEWCGROUP();
+    }
+
     private static byte[] randomBytes() {
         byte[] b = new byte[32];
         RANDOM.nextBytes(b);
@@ -257,9 +276,7 @@ public final class RunningContainer implements AutoCloseable {
                 .string(Protocol.T_CWD, spec.workdir())
                 .u32(Protocol.T_UID, spec.uid())
                 .u32(Protocol.T_GID, spec.gid())
-                .u64(Protocol.T_NSFLAGS, Linux.CLONE_NEWNS() | Linux.CLONE_NEWUTS() | Linux.CLONE_NEWIPC()
-                        | Linux.CLONE_NEWPID() | (network.ownNamespace() ? Linux.CLONE_NEWNET() : 0)
-                        | Linux.CLONE_NEWCGROUP())
+                .u64(Protocol.T_NSFLAGS, init.nsflags())
                 .u32(Protocol.T_INIT, spec.init() ? 1 : 0);
         for (ContainerNetwork.Bind b : network.binds()) { // /etc/hosts etc.: the user's binds may cover them
             config.bind(b.source().toString(), b.target(), true);
@@ -273,15 +290,17 @@ public final class RunningContainer implements AutoCloseable {
         SecurityPlan.write(spec, config); // capabilities, no_new_privs, seccomp, masks, rlimits, ...
         Trace.mark("java config built");
 
-        send(config.message()); // sync 1
+        pid = init.containerPid(); // sync 1, read when the monitor was spawned
+        send(config.message()); // sync 2: pid 1 builds its filesystem meanwhile
         Trace.mark("java CONFIG sent");
-        Protocol.Message m = expect(timeout, Protocol.MSG_PID); // sync 2
-        pid = m.int32(0);
-        Trace.mark("java PID received");
 
         // Host-side setup: nothing the user asked for runs before GO.
-        for (HostResource r : resources) {
-            r.attach(pid);
+        try {
+            for (HostResource r : resources) {
+                r.attach(pid);
+            }
+        } catch (RuntimeException e) {
+            throw setupFailure(e);
         }
         Trace.mark("java attached");
 
@@ -289,6 +308,24 @@ public final class RunningContainer implements AutoCloseable {
         Trace.mark("java GO sent");
         expect(timeout, Protocol.MSG_STARTED); // sync 4: the command runs, or ERROR(step, errno)
         Trace.mark("java STARTED received");
+    }
+
+    /**
+     * A host-side setup failure, or what pid 1 reported when it failed its own setup first and
+     * exited (which is why its pid could not join a cgroup): its ERROR then says what happened.
+     */
+    private RuntimeException setupFailure(RuntimeException e) {
+        try {
+            Protocol.Message m = init.receive(SETUP_ERROR_WAIT_MILLIS);
+            if (m != null && m.type() == Protocol.MSG_ERROR) {
+                ContainerException reported = setupError(m.int32(0), m.int32(1), m.text(2));
+                reported.addSuppressed(e);
+                return reported;
+            }
+        } catch (InitProcess.ProtocolTimeoutException | ContainerException ignored) {
+            // pid 1 reported nothing: the host-side failure is the story
+        }
+        return e;
     }
 
     private void send(java.nio.ByteBuffer message) {
@@ -575,6 +612,11 @@ public final class RunningContainer implements AutoCloseable {
      */
     @Override
     public void close() {
+        close(false);
+    }
+
+    /** close(); with {@code deferFiles} the writable layer and record go on the cleanup thread. */
+    private void close(boolean deferFiles) {
         synchronized (this) {
             if (closed) {
                 return;
@@ -606,7 +648,11 @@ public final class RunningContainer implements AutoCloseable {
                 Trace.mark("java close: resources closed");
             } finally {
                 try {
-                    entry.close();
+                    if (deferFiles) {
+                        BackgroundCleanup.submit("removing the files of container " + shortId(), entry::close);
+                    } else {
+                        entry.close();
+                    }
                     Trace.mark("java close: state+dirs removed");
                 } finally {
                     LIVE.remove(this);

@@ -10,15 +10,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Monitors spawned ahead of need. Spawning mdocker-init (posix_spawn, exec of a static binary,
- * its start-up) is a fixed cost of every container; a monitor spawned in advance waits for its
- * CONFIG with all three streams on pipes, and {@link InitProcess#bind} decides what they become
- * when a container takes it. After each take one replacement is spawned on the
- * {@code mdocker-spawner} thread, off the caller's path.
+ * its start-up) and its clone of the container's pid 1 into new namespaces are fixed costs of
+ * every container; a monitor spawned in advance has done both and waits for its CONFIG with all
+ * three streams on pipes, and {@link InitProcess#bind} decides what they become when a container
+ * takes it. After each take one replacement is spawned on the {@code mdocker-spawner} thread, off
+ * the caller's path, with the namespaces that take asked for.
  *
- * <p>An idle monitor has made nothing: when this JVM dies its socket closes and it exits. Streams
- * inherited from the JVM (a CLI's terminal) cannot be served from the pool and are spawned
- * directly. {@code -Dmdocker.monitorPool=N} sets the number kept ready (default 1, 0 turns the
- * pool off).
+ * <p>An idle monitor has made nothing but its pid 1's namespaces: when this JVM dies its socket
+ * closes, and it kills its pid 1 and exits. Streams inherited from the JVM (a CLI's terminal)
+ * cannot be served from the pool and are spawned directly, as is a container whose namespaces
+ * differ from the idle monitor's. {@code -Dmdocker.monitorPool=N} sets the number kept ready
+ * (default 1, 0 turns the pool off).
  */
 public final class MonitorPool {
     private MonitorPool() {}
@@ -30,21 +32,24 @@ public final class MonitorPool {
     private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(r ->
             Thread.ofPlatform().daemon().name("mdocker-spawner").unstarted(r));
 
-    /** A monitor for {@code plan}: a ready one when it can serve the plan, else a new one. */
-    public static InitProcess take(StdioPlan plan) {
+    /**
+     * A monitor for {@code plan} whose pid 1 has the CLONE_NEW* namespaces {@code nsflags}: a
+     * ready one when it fits, else a new one.
+     */
+    public static InitProcess take(StdioPlan plan, long nsflags) {
         if (SIZE > 0 && InitProcess.canServe(ALL_PIPES, plan)) {
             InitProcess p;
             while ((p = IDLE.poll()) != null) {
-                refill();
-                if (!p.exited()) {
+                refill(nsflags);
+                if (!p.exited() && p.nsflags() == nsflags) {
                     p.bind(plan);
                     return p;
                 }
-                p.close(); // killed while idle
+                p.close(); // killed while idle, or other namespaces: its EOF ends it
             }
-            refill();
+            refill(nsflags);
         }
-        return InitProcess.spawn(plan);
+        return InitProcess.spawn(plan, nsflags);
     }
 
     /** The pids of the monitors waiting now (for tests). */
@@ -52,14 +57,14 @@ public final class MonitorPool {
         return IDLE.stream().map(InitProcess::pid).toList();
     }
 
-    private static void refill() {
+    private static void refill(long nsflags) {
         if (IDLE.size() + PENDING.get() >= SIZE) {
             return;
         }
         PENDING.incrementAndGet();
         SPAWNER.execute(() -> {
             try {
-                IDLE.add(InitProcess.spawnRaw(ALL_PIPES.clone()));
+                IDLE.add(InitProcess.spawnRaw(ALL_PIPES.clone(), nsflags));
             } catch (RuntimeException e) {
                 // The next take spawns directly and reports the failure to its caller.
             } finally {
