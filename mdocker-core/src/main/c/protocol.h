@@ -3,26 +3,42 @@
  *
  * Channel design
  * --------------
- * The JVM starts mdocker-init (the "monitor") with posix_spawn and hands it one end of an
- * AF_UNIX SOCK_SEQPACKET socketpair as fd 3 (MDK_SYNC_FD). Every message is one datagram:
- * a fixed 12-byte header followed by `length` payload bytes. All integers are little-endian
- * (host order on x86_64/aarch64), no padding anywhere.
+ * The JVM starts mdocker-init (the "monitor") with posix_spawn, one argument (the CLONE_NEW*
+ * namespaces of pid 1 as a hexadecimal mask) and one end of an AF_UNIX SOCK_SEQPACKET socketpair
+ * as fd 3 (MDK_SYNC_FD). Every message is one datagram: a fixed 12-byte header followed by
+ * `length` payload bytes. All integers are little-endian (host order on x86_64/aarch64), no
+ * padding anywhere.
  *
  *   JVM                      monitor (host namespaces)            container pid 1 (new namespaces)
- *   CONFIG  ------------->   parse, [device BPF program onto the
- *                            DEVCGROUP cgroup], clone3 ----------> waits on its own socketpair
+ *                            clone3 at start-up -----------------> waits on its own socketpair
  *           <-------------   PID(host pid of pid 1)
- *   (host-side setup: cgroups, network)
- *   GO      ------------->   relay GO ---------------------------> mounts, pivot_root, hostname,
- *                                                                   cwd, uid/gid, fork + exec cmd
- *           <-------------   relay STARTED or ERROR <------------- (exec result via CLOEXEC pipe)
+ *   CONFIG  ------------->   parse, check NSFLAGS, [device BPF
+ *                            program onto the DEVCGROUP cgroup],
+ *                            relay CONFIG -----------------------> parse; mounts, pivot_root,
+ *   (host-side setup: cgroups, network,                             masked paths, hostname, cwd
+ *    in parallel with pid 1's mounts)
+ *   GO      ------------->   relay GO ---------------------------> unshare cgroupns; fork + exec
+ *                                                                   cmd (uid/gid, caps, seccomp)
+ *           <-------------   relay STARTED or ERROR <------------- (exec result via vfork)
  *   SIGNAL  ------------->   kill(pid 1, sig)                       forwards to the command
- *           <-------------   EXIT(code, signal) after waitpid(pid 1); then the monitor exits
+ *           <-------------   relay EXIT(code, 0) <---------------- its command has ended; exits
+ *           <-------------   or EXIT(code, signal) after waitpid(pid 1), when pid 1 sent none;
+ *                            then the monitor exits
  *
- * A protocol error after PID (bad GO, unknown SIGNAL) is answered with ERROR(MDK_STEP_PROTOCOL);
- * the monitor then kills pid 1 and EXIT follows as usual. EXIT's signal field is non-zero only
- * when pid 1 itself was killed by a signal; with the init as pid 1, a command killed by SIGTERM
- * gives EXIT(143, 0). The JVM keeps CONFIG below 128 KiB (Protocol.MAX_CONFIG): one datagram is
+ * Version 4 (the start path's latency, issue 2) moved the clone ahead of CONFIG: a monitor
+ * spawned ahead of need (the JVM's pool) has pid 1's namespaces ready, and PID comes first.
+ * pid 1 builds its filesystem as soon as CONFIG arrives, while the JVM puts it into its cgroups;
+ * GO still gates everything of the user's (the command's exec and the cgroup namespace, which
+ * must see the final cgroup). Until GO the monitor does not reap a dead pid 1 (it stays a
+ * zombie), so the pid the JVM writes into cgroup.procs can never be another process's. With
+ * INIT=1 pid 1 sends EXIT itself as its command ends, before the kernel ends its namespaces, and
+ * neither pid 1 nor the monitor keeps a copy of the container's stdio after the command starts,
+ * so the JVM has the whole result while the teardown goes on.
+ *
+ * A protocol error after PID (bad CONFIG, bad GO, unknown SIGNAL) is answered with
+ * ERROR(MDK_STEP_PROTOCOL); the monitor then kills pid 1 (before GO: and exits 125; after GO:
+ * EXIT follows as usual). EXIT's signal field is non-zero only when pid 1 itself was killed by a
+ * signal; with the init as pid 1, a command killed by SIGTERM gives EXIT(143, 0). The JVM keeps CONFIG below 128 KiB (Protocol.MAX_CONFIG): one datagram is
  * bounded by the sender's SO_SNDBUF (212992 bytes by default).
  *
  * EOF on fd 3 means the JVM is gone (or gave the container up): the monitor SIGKILLs pid 1

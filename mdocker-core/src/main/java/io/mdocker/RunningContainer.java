@@ -57,10 +57,10 @@ public final class RunningContainer implements AutoCloseable {
 
     static {
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("mdocker-shutdown").unstarted(() -> {
+            BackgroundCleanup.awaitIdle(); // the teardown of containers whose run() returned
             for (RunningContainer c : LIVE) {
                 c.close();
             }
-            BackgroundCleanup.awaitIdle(); // the files of containers whose run() returned
             ContainerCgroups.removeUnusedParents(); // the shared mdocker cgroups, where empty
         }));
     }
@@ -96,23 +96,49 @@ public final class RunningContainer implements AutoCloseable {
         this.capturedOut = out;
         this.capturedErr = err;
         // Waiters wait on this dependent, so the exit time is set before any of them returns.
-        this.done = init.finished().whenComplete((v, e) -> exitNanos = System.nanoTime());
+        this.done = init.finished().whenComplete((v, e) -> {
+            if (exitNanos == 0) {
+                exitNanos = System.nanoTime();
+            }
+        });
     }
 
     /**
-     * start, wait, and close; the container's writable layer and state record are deleted on the
-     * cleanup thread once the result is in hand ({@link ContainerRuntime#awaitCleanup()}).
+     * start, wait, and close. The result is complete when pid 1 has reported its command's exit
+     * status (sync 5, sent as the command ends) and the captured output has reached its end; the
+     * rest of the teardown — the kernel ending the namespaces with pid 1, the monitor's exit, the
+     * cgroups, the writable layer and the state record — finishes on the cleanup thread
+     * ({@link ContainerRuntime#awaitCleanup()}; the JVM's exit waits for it too).
      */
     static ExecResult run(Container spec, List<String> command) {
         RunningContainer c = start(spec, command, true);
         try {
-            int code = c.waitFor();
-            Trace.mark("java waitFor done");
+            int code = c.awaitResult();
+            Trace.mark("java result complete");
             return new ExecResult(code, bytes(c.capturedOut), bytes(c.capturedErr),
                     Duration.ofNanos(c.exitNanos - c.startNanos), c.oomKilled());
         } finally {
             c.close(true);
         }
+    }
+
+    /**
+     * sync 5 for run(): the EXIT pid 1 sends as its command ends, then the end of the captured
+     * output. Without an EXIT (the monitor or pid 1 was killed) it waits for the monitor's end.
+     */
+    private int awaitResult() {
+        Protocol.Message m;
+        while ((m = init.receive(-1)) != null) {
+            if (m.type() == Protocol.MSG_EXIT) {
+                init.drained().join();
+                exitNanos = System.nanoTime();
+                synchronized (this) {
+                    exitCode = m.int32(0);
+                    return exitCode;
+                }
+            }
+        }
+        return waitFor();
     }
 
     private static byte[] bytes(ByteArrayOutputStream b) {
@@ -176,6 +202,7 @@ public final class RunningContainer implements AutoCloseable {
             entry = spec.runtime().store().create(id, info, init.pid());
             Trace.mark("java state+dirs");
         } catch (RuntimeException e) {
+            MonitorPool.replenish(init.nsflags());
             init.killMonitor();
             init.monitorStatus().join();
             init.close();
@@ -210,8 +237,10 @@ public final class RunningContainer implements AutoCloseable {
                 }
             }
             c.handshake(spec);
+            MonitorPool.replenish(init.nsflags());
             return c;
         } catch (RuntimeException | Error e) {
+            MonitorPool.replenish(init.nsflags());
             c.close();
             if (e instanceof ContainerException || e instanceof IllegalArgumentException) {
                 throw e;
@@ -615,10 +644,20 @@ public final class RunningContainer implements AutoCloseable {
         close(false);
     }
 
-    /** close(); with {@code deferFiles} the writable layer and record go on the cleanup thread. */
-    private void close(boolean deferFiles) {
+    /**
+     * close(); {@code deferred} hands it to the cleanup thread once the exit status is known (the
+     * command has ended: what remains is the processes' exit and the removal of what was made).
+     */
+    private void close(boolean deferred) {
         synchronized (this) {
             if (closed) {
+                return;
+            }
+            if (deferred && exitCode != null) {
+                BackgroundCleanup.submit("closing container " + shortId(), () -> {
+                    waitFor(KILL_GRACE);
+                    close(false);
+                });
                 return;
             }
         }
@@ -648,11 +687,7 @@ public final class RunningContainer implements AutoCloseable {
                 Trace.mark("java close: resources closed");
             } finally {
                 try {
-                    if (deferFiles) {
-                        BackgroundCleanup.submit("removing the files of container " + shortId(), entry::close);
-                    } else {
-                        entry.close();
-                    }
+                    entry.close();
                     Trace.mark("java close: state+dirs removed");
                 } finally {
                     LIVE.remove(this);

@@ -248,6 +248,7 @@ class NetworkTest {
             }
         }
 
+        ContainerRuntime.awaitCleanup(); // run() leaves its teardown to the cleanup thread
         assertThat(io.mdocker.internal.net.ContainerNetwork.awaitReleases(Duration.ofSeconds(20))).isTrue();
         assertThat(NetFixtures.vethLinks()).isEqualTo(vethBefore);
         assertThat(NetFixtures.host("ip", "-o", "link").lines().map(l -> l.replaceAll("^\\d+: ", "").split(":")[0]).sorted().toList())

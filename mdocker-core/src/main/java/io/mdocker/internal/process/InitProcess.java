@@ -20,8 +20,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One running mdocker-init monitor: its pid, the container's pid 1 that it cloned as it started
- * (sync 1), the JVM's end of the sync socket, and the JVM's ends of the container's stdio pipes. The {@link EventLoop} reaps the monitor and drains the
- * captured pipes; {@link #finished()} completes when both are done.
+ * (sync 1), the JVM's end of the sync socket, and the JVM's ends of the container's stdio
+ * pipes. The {@link EventLoop} reaps the monitor and drains the captured pipes;
+ * {@link #drained()} completes when the pipes are drained, {@link #finished()} when the monitor
+ * has been reaped too.
  *
  * <p>The sync socket is read only through {@link #receive}, one reader at a time; sending is
  * thread-safe. {@link #close()} releases every descriptor this object still holds.
@@ -60,6 +62,7 @@ public final class InitProcess implements AutoCloseable {
     private final CompletableFuture<Integer> monitorStatus = new CompletableFuture<>();
     private final Object receiveLock = new Object();
     private volatile CompletableFuture<Void> finished;
+    private volatile CompletableFuture<Void> drained;
     private volatile InputStream stdout;
     private volatile InputStream stderr;
     private volatile OutputStream stdin;
@@ -200,7 +203,6 @@ public final class InitProcess implements AutoCloseable {
             throw new IllegalStateException("a monitor spawned with " + List.of(spawnedWith) + " cannot serve " + plan);
         }
         List<CompletableFuture<?>> all = new ArrayList<>();
-        all.add(monitorStatus);
         if (parentFd[0] >= 0) {
             if (plan.in() == Redirect.PIPE) {
                 stdin = FdStreams.output(parentFd[0], "container stdin");
@@ -227,7 +229,8 @@ public final class InitProcess implements AutoCloseable {
                 default -> all.add(drain(parentFd[i], OutputStream.nullOutputStream()));
             }
         }
-        finished = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+        drained = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+        finished = CompletableFuture.allOf(drained, monitorStatus);
     }
 
     private static CompletableFuture<Void> drain(int fd, OutputStream sink) {
@@ -319,6 +322,14 @@ public final class InitProcess implements AutoCloseable {
     /** Completes when the monitor has been reaped and every drained stream has reached its end. */
     public CompletableFuture<Void> finished() {
         return finished;
+    }
+
+    /**
+     * Completes when every drained stream (CAPTURE, DISCARD) has reached its end: the command and
+     * whatever shares its stdio are done writing (the monitor and pid 1 keep no copy of it).
+     */
+    public CompletableFuture<Void> drained() {
+        return drained;
     }
 
     /** Whether the monitor has exited (an idle pooled one can be killed from outside). */

@@ -13,8 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * its start-up) and its clone of the container's pid 1 into new namespaces are fixed costs of
  * every container; a monitor spawned in advance has done both and waits for its CONFIG with all
  * three streams on pipes, and {@link InitProcess#bind} decides what they become when a container
- * takes it. After each take one replacement is spawned on the {@code mdocker-spawner} thread, off
- * the caller's path, with the namespaces that take asked for.
+ * takes it. Once that container has started ({@link #replenish}), one replacement is spawned on
+ * the {@code mdocker-spawner} thread, off the caller's path, with the namespaces it asked for.
  *
  * <p>An idle monitor has made nothing but its pid 1's namespaces: when this JVM dies its socket
  * closes, and it kills its pid 1 and exits. Streams inherited from the JVM (a CLI's terminal)
@@ -40,16 +40,25 @@ public final class MonitorPool {
         if (SIZE > 0 && InitProcess.canServe(ALL_PIPES, plan)) {
             InitProcess p;
             while ((p = IDLE.poll()) != null) {
-                refill(nsflags);
                 if (!p.exited() && p.nsflags() == nsflags) {
                     p.bind(plan);
                     return p;
                 }
                 p.close(); // killed while idle, or other namespaces: its EOF ends it
             }
-            refill(nsflags);
         }
         return InitProcess.spawn(plan, nsflags);
+    }
+
+    /**
+     * Spawns a replacement for the monitor a container took, on the spawner thread. Called once
+     * the container has started, so that the replacement's spawn and clone (CPU work on a
+     * machine that may have two cores) do not compete with that container's own start.
+     */
+    public static void replenish(long nsflags) {
+        if (SIZE > 0) {
+            refill(nsflags);
+        }
     }
 
     /** The pids of the monitors waiting now (for tests). */

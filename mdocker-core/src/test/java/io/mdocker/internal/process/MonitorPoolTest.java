@@ -36,8 +36,9 @@ class MonitorPoolTest {
 
     @Test
     void aMonitorKilledWhileIdleIsNeverHandedOut() throws Exception {
-        // One take leaves a replacement spawning; wait until it is idle.
+        // A take and its replenish leave a replacement spawning; wait until it is idle.
         InitProcess first = MonitorPool.take(CAPTURE, NAMESPACES);
+        MonitorPool.replenish(NAMESPACES);
         List<Integer> idle = awaitIdle();
         assertThat(idle).isNotEmpty();
         int victim = idle.get(0);
