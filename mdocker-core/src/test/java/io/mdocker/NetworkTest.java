@@ -214,6 +214,7 @@ class NetworkTest {
     @Test
     void aHundredRunsLeaveNoVethLeaseOrPortRuleAndOneMasqueradeRule() throws IOException {
         onBridge().run("/bin/true"); // the bridge and its rules exist from here on
+        ContainerRuntime.awaitCleanup(); // its own teardown too
         assertThat(io.mdocker.internal.net.ContainerNetwork.awaitReleases(Duration.ofSeconds(20))).isTrue();
         List<String> vethBefore = NetFixtures.vethLinks();
         List<String> rulesBefore = NetFixtures.iptablesRules();
