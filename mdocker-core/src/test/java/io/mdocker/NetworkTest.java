@@ -214,7 +214,6 @@ class NetworkTest {
     @Test
     void aHundredRunsLeaveNoVethLeaseOrPortRuleAndOneMasqueradeRule() throws IOException {
         onBridge().run("/bin/true"); // the bridge and its rules exist from here on
-        ContainerRuntime.awaitCleanup(); // its own teardown too
         assertThat(io.mdocker.internal.net.ContainerNetwork.awaitReleases(Duration.ofSeconds(20))).isTrue();
         List<String> vethBefore = NetFixtures.vethLinks();
         List<String> rulesBefore = NetFixtures.iptablesRules();
@@ -249,7 +248,6 @@ class NetworkTest {
             }
         }
 
-        ContainerRuntime.awaitCleanup(); // run() leaves its teardown to the cleanup thread
         assertThat(io.mdocker.internal.net.ContainerNetwork.awaitReleases(Duration.ofSeconds(20))).isTrue();
         assertThat(NetFixtures.vethLinks()).isEqualTo(vethBefore);
         assertThat(NetFixtures.host("ip", "-o", "link").lines().map(l -> l.replaceAll("^\\d+: ", "").split(":")[0]).sorted().toList())
