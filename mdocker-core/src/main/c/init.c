@@ -1586,7 +1586,10 @@ struct monitor {
     bool go_sent, exec_next, error_seen, started_sent, exit_sent;
     bool may_reap; /* GO relayed, or pid 1 killed by us: until then pid 1 stays a zombie if it
                       dies, so that the pid the JVM writes into cgroup.procs is never reused */
+    const char *devcgroup; /* CONFIG's DEVCGROUP: the device program goes there at GO */
 };
+
+static int attach_device_filter(const char *cgroup);
 
 /* clone3 into the new namespaces (CLONE_NEWCGROUP waits for GO); fork-like, no new stack. */
 static pid_t clone_container(uint64_t nsflags, int *pidfd)
@@ -1675,6 +1678,12 @@ static int handle_jvm_message(struct monitor *m)
             m->go_sent = true;
             m->may_reap = true;
             trace("monitor GO");
+            /* the container's v2 cgroup exists by GO (the JVM makes it while pid 1 mounts) */
+            if (m->devcgroup != NULL && attach_device_filter(m->devcgroup) < 0) {
+                send_error(MDK_SYNC_FD); /* sync 4: ERROR; EXIT follows through the pidfd */
+                kill(m->pid, SIGKILL);
+                return 0;
+            }
             if (m->sock >= 0)
                 send_msg(m->sock, MDK_MSG_GO, NULL, 0);
             return 0;
@@ -1938,8 +1947,6 @@ int main(int argc, char **argv)
     if (n >= 0 && cfg.nsflags != nsflags)
         n = fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: NSFLAGS %#llx, but pid 1 was cloned with %#llx",
                  (unsigned long long) cfg.nsflags, (unsigned long long) nsflags);
-    if (n >= 0 && cfg.devcgroup != NULL && attach_device_filter(cfg.devcgroup) < 0)
-        n = -1;
     if (n < 0)
         return abandon(&m, true);
     if (send(m.sock, msgbuf, (size_t) n, MSG_NOSIGNAL) < 0) {
@@ -1947,5 +1954,6 @@ int main(int argc, char **argv)
         return abandon(&m, true);
     }
     m.init = cfg.init;
+    m.devcgroup = cfg.devcgroup;
     return monitor_loop(&m);
 }

@@ -12,12 +12,13 @@
  *   JVM                      monitor (host namespaces)            container pid 1 (new namespaces)
  *                            clone3 at start-up -----------------> waits on its own socketpair
  *           <-------------   PID(host pid of pid 1)
- *   CONFIG  ------------->   parse, check NSFLAGS, [device BPF
- *                            program onto the DEVCGROUP cgroup],
+ *   CONFIG  ------------->   parse, check NSFLAGS,
  *                            relay CONFIG -----------------------> parse; mounts, pivot_root,
- *   (host-side setup: cgroups, network,                             masked paths, hostname, cwd
- *    in parallel with pid 1's mounts)
- *   GO      ------------->   relay GO ---------------------------> unshare cgroupns; fork + exec
+ *   (host-side setup: make the cgroups,                             masked paths, hostname, cwd
+ *    pid 1 into them, network; in
+ *    parallel with pid 1's mounts)
+ *   GO      ------------->   [device BPF program onto the
+ *                            DEVCGROUP cgroup], relay GO --------> unshare cgroupns; fork + exec
  *                                                                   cmd (uid/gid, caps, seccomp)
  *           <-------------   relay STARTED or ERROR <------------- (exec result via vfork)
  *   SIGNAL  ------------->   kill(pid 1, sig)                       forwards to the command
@@ -27,7 +28,8 @@
  *
  * Version 4 (the start path's latency, issue 2) moved the clone ahead of CONFIG: a monitor
  * spawned ahead of need (the JVM's pool) has pid 1's namespaces ready, and PID comes first.
- * pid 1 builds its filesystem as soon as CONFIG arrives, while the JVM puts it into its cgroups;
+ * pid 1 builds its filesystem as soon as CONFIG arrives, while the JVM makes its cgroups and
+ * puts it into them (so the cgroup v2 device program is attached at GO, not at CONFIG);
  * GO still gates everything of the user's (the command's exec and the cgroup namespace, which
  * must see the final cgroup). Until GO the monitor does not reap a dead pid 1 (it stays a
  * zombie), so the pid the JVM writes into cgroup.procs can never be another process's. With
@@ -125,8 +127,9 @@ struct mdk_header {
 #define MDK_T_TMPFS 21    /* uint32 MS_* flags, then "target\0data" (no trailing NUL) */
 #define MDK_T_DEVCGROUP 22 /* string: the container's cgroup v2 directory (host path). The monitor
                               loads a BPF_PROG_TYPE_CGROUP_DEVICE program with Docker's default
-                              device rules and attaches it there (BPF_F_ALLOW_MULTI) before the
-                              clone; absent: no device program (privileged, or cgroup v1 devices) */
+                              device rules and attaches it there (BPF_F_ALLOW_MULTI) when GO
+                              arrives, before relaying it (the directory may not exist before);
+                              absent: no device program (privileged, or cgroup v1 devices) */
 
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */

@@ -218,6 +218,12 @@ public final class RunningContainer implements AutoCloseable {
             } catch (RuntimeException e) {
                 throw wrap("setting up the network of container " + c.shortId(), e);
             }
+            // Where there is no v1 devices controller, the monitor attaches a device BPF program to
+            // the container's v2 cgroup instead, as GO arrives (CONFIG record DEVCGROUP).
+            if (!spec.privileged() && DevicesCgroupV1.mountPoint().isEmpty()) {
+                c.deviceCgroupV2 = cgroups.v2Dir().orElse(null);
+            }
+            c.sendConfig(spec); // sync 2: pid 1 builds its filesystem while the cgroups are made
             try {
                 cgroups.create(); // removes what it made when it fails
                 Trace.mark("java cgroups create");
@@ -226,17 +232,11 @@ public final class RunningContainer implements AutoCloseable {
             }
             resources.add(cgroups);
             // Security resources (issue 5): the devices cgroup, joined by pid 1 before GO.
-            // Where there is no v1 devices controller, the monitor attaches a device BPF program to
-            // the container's v2 cgroup instead, before the clone (CONFIG record DEVCGROUP).
             if (!spec.privileged()) {
-                Optional<DevicesCgroupV1> v1 = DevicesCgroupV1.create(id);
-                v1.ifPresent(resources::add);
+                DevicesCgroupV1.create(id).ifPresent(resources::add);
                 Trace.mark("java devices cgroup");
-                if (v1.isEmpty()) {
-                    c.deviceCgroupV2 = cgroups.v2Dir().orElse(null);
-                }
             }
-            c.handshake(spec);
+            c.enterAndGo(spec);
             MonitorPool.replenish(init.nsflags());
             return c;
         } catch (RuntimeException | Error e) {
@@ -282,8 +282,8 @@ public final class RunningContainer implements AutoCloseable {
         return s.kind() == Stdio.Kind.SINK ? s.sink() : capture;
     }
 
-    private void handshake(Container spec) {
-        long timeout = spec.startTimeout().toMillis();
+    /** sync 2: CONFIG, which pid 1 (cloned with the monitor, sync 1) starts to build its filesystem with. */
+    private void sendConfig(Container spec) {
         ContainerDirs dirs = entry.dirs();
         Protocol.ConfigWriter config = new Protocol.ConfigWriter();
         for (String arg : command) {
@@ -322,8 +322,12 @@ public final class RunningContainer implements AutoCloseable {
         pid = init.containerPid(); // sync 1, read when the monitor was spawned
         send(config.message()); // sync 2: pid 1 builds its filesystem meanwhile
         Trace.mark("java CONFIG sent");
+    }
 
-        // Host-side setup: nothing the user asked for runs before GO.
+    /** Host-side setup (pid 1 into its cgroups, its network), then sync 3 GO and sync 4 STARTED. */
+    private void enterAndGo(Container spec) {
+        long timeout = spec.startTimeout().toMillis();
+        // Nothing the user asked for runs before GO.
         try {
             for (HostResource r : resources) {
                 r.attach(pid);
