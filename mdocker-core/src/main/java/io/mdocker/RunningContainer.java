@@ -118,7 +118,9 @@ public final class RunningContainer implements AutoCloseable {
             return new ExecResult(code, bytes(c.capturedOut), bytes(c.capturedErr),
                     Duration.ofNanos(c.exitNanos - c.startNanos), c.oomKilled());
         } finally {
-            c.close(true);
+            if (!c.close(true)) {
+                MonitorPool.replenish(c.init.nsflags());
+            }
         }
     }
 
@@ -237,7 +239,9 @@ public final class RunningContainer implements AutoCloseable {
                 Trace.mark("java devices cgroup");
             }
             c.enterAndGo(spec);
-            MonitorPool.replenish(init.nsflags());
+            if (!forRun) { // run() replenishes after its teardown, on the cleanup thread
+                MonitorPool.replenish(init.nsflags());
+            }
             return c;
         } catch (RuntimeException | Error e) {
             MonitorPool.replenish(init.nsflags());
@@ -650,19 +654,21 @@ public final class RunningContainer implements AutoCloseable {
 
     /**
      * close(); {@code deferred} hands it to the cleanup thread once the exit status is known (the
-     * command has ended: what remains is the processes' exit and the removal of what was made).
+     * command has ended: what remains is the processes' exit and the removal of what was made),
+     * which then spawns the pool's replacement monitor too. Returns whether it was handed over.
      */
-    private void close(boolean deferred) {
+    private boolean close(boolean deferred) {
         synchronized (this) {
             if (closed) {
-                return;
+                return false;
             }
             if (deferred && exitCode != null) {
                 BackgroundCleanup.submit("closing container " + shortId(), () -> {
                     waitFor(KILL_GRACE);
                     close(false);
+                    MonitorPool.replenishNow(init.nsflags());
                 });
-                return;
+                return true;
             }
         }
         try {
@@ -698,6 +704,7 @@ public final class RunningContainer implements AutoCloseable {
                 }
             }
         }
+        return false;
     }
 
     /** Closes resources in reverse order; the first failure is thrown after all were tried. */

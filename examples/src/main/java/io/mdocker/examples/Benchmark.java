@@ -20,9 +20,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * Start-to-exit latency of {@code /bin/true} in a container: mdocker in-process with its
  * hardened defaults, with all hardening off, with a memory, CPU and pids limit, and with
- * {@code --network bridge} (the variants take turns, run by run, so all see the same machine),
- * and in the same run {@code runc run} and {@code bwrap --unshare-all} on the same busybox
- * rootfs, printed as median, p99 and ratios. Not a test: figures from a shared 2-core machine are
+ * {@code --network bridge} (the variants take turns, run by run, so all see the same machine;
+ * each starts once the teardown {@code run()} left to the cleanup thread is over), with that
+ * teardown included ("until all is torn down"), and back-to-back (each run at once, overlapping
+ * the previous one's teardown), and in the same run {@code runc run} and
+ * {@code bwrap --unshare-all} on the same busybox rootfs, printed as median, p99 and ratios. Not a test: figures from a shared 2-core machine are
  * noisy, which is why every figure is set against the others measured in the same run. The
  * bridge is {@code mdocker0} (created if missing, and kept, as Docker keeps docker0) unless
  * {@code --bridge NAME --bip CIDR} names another.
@@ -64,8 +66,10 @@ public final class Benchmark {
 
         // The mdocker variants take turns, so that all of them see the same machine.
         Container limited = spec.toBuilder().memory(DataSize.ofMiB(64)).cpus(1).pidsLimit(64).build();
-        // run() returns once the command has ended and its output is complete; "until all is gone"
-        // also waits for the teardown it leaves to the cleanup thread (ContainerRuntime.awaitCleanup).
+        // run() returns once the command has ended and its output is complete, and leaves the rest
+        // of the teardown to the cleanup thread. Each timed run starts once the previous one's
+        // teardown is over (not timed), as runc's and bwrap's do; "until all is torn down" times
+        // that teardown too (ContainerRuntime.awaitCleanup), "back-to-back" starts each run at once.
         long[][] mdocker = measureInterleaved(runs,
                 () -> check(spec.run("/bin/true")),
                 () -> check(plain.run("/bin/true")),
@@ -80,6 +84,8 @@ public final class Benchmark {
         Stats ml = Stats.of("  with memory+cpu+pids", mdocker[2]);
         Stats b = Stats.of("  with bridge network", mdocker[3]);
         Stats gone = Stats.of("  until all is torn down", mdocker[4]);
+        Stats backToBack = Stats.of("  back-to-back", measure(runs, () -> check(spec.run("/bin/true"))));
+        ContainerRuntime.awaitCleanup();
 
         List<Stats> others = new ArrayList<>();
         if (onPath("runc")) {
@@ -106,6 +112,7 @@ public final class Benchmark {
         ml.print(m);
         b.print(m);
         gone.print(m);
+        backToBack.print(m);
         for (Stats s : others) {
             s.print(m);
         }
@@ -136,6 +143,7 @@ public final class Benchmark {
         long[][] ns = new long[variants.length][runs];
         for (int i = 0; i < runs; i++) {
             for (int v = 0; v < variants.length; v++) {
+                ContainerRuntime.awaitCleanup(); // the previous run's teardown, not timed
                 long t0 = System.nanoTime();
                 variants[v].run();
                 ns[v][i] = System.nanoTime() - t0;

@@ -20,13 +20,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * closes, and it kills its pid 1 and exits. Streams inherited from the JVM (a CLI's terminal)
  * cannot be served from the pool and are spawned directly, as is a container whose namespaces
  * differ from the idle monitor's. {@code -Dmdocker.monitorPool=N} sets the number kept ready
- * (default 1, 0 turns the pool off).
+ * (default 2, so that back-to-back run()s find one while the previous one's replacement is being
+ * made; 0 turns the pool off).
  */
 public final class MonitorPool {
     private MonitorPool() {}
 
     private static final Redirect[] ALL_PIPES = {Redirect.PIPE, Redirect.PIPE, Redirect.PIPE};
-    private static final int SIZE = Math.max(0, Integer.getInteger("mdocker.monitorPool", 1));
+    private static final int SIZE = Math.max(0, Integer.getInteger("mdocker.monitorPool", 2));
     private static final ConcurrentLinkedQueue<InitProcess> IDLE = new ConcurrentLinkedQueue<>();
     private static final AtomicInteger PENDING = new AtomicInteger();
     private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(r ->
@@ -58,6 +59,24 @@ public final class MonitorPool {
     public static void replenish(long nsflags) {
         if (SIZE > 0) {
             refill(nsflags);
+        }
+    }
+
+    /**
+     * Spawns the replacement on the calling thread (the cleanup thread, after a run()'s teardown,
+     * so that it competes with neither that container's end nor, usually, the next one's start).
+     */
+    public static void replenishNow(long nsflags) {
+        if (SIZE == 0 || IDLE.size() + PENDING.get() >= SIZE) {
+            return;
+        }
+        PENDING.incrementAndGet();
+        try {
+            IDLE.add(InitProcess.spawnRaw(ALL_PIPES.clone(), nsflags));
+        } catch (RuntimeException e) {
+            // The next take spawns directly and reports the failure to its caller.
+        } finally {
+            PENDING.decrementAndGet();
         }
     }
 
