@@ -1,33 +1,38 @@
 /*
  * mdocker-init: the monitor and the pid 1 of one mdocker container, in one static binary.
  *
- * The JVM posix_spawns this program with the container's stdio on fds 0-2 and its end of a
- * SOCK_SEQPACKET socketpair on fd 3 (MDK_SYNC_FD; wire format in protocol.h). Two processes
- * come out of it:
+ * The JVM posix_spawns this program with one argument, the CLONE_NEW* namespaces of pid 1 in
+ * hexadecimal, the container's stdio on fds 0-2 and its end of a SOCK_SEQPACKET socketpair on
+ * fd 3 (MDK_SYNC_FD; wire format in protocol.h). Two processes come out of it:
  *
- *   monitor  the spawned process, in the host namespaces. It parses CONFIG, clones pid 1,
- *            relays GO, SIGNAL and STARTED/ERROR, and reports EXIT once it has reaped pid 1.
- *   pid 1    the clone, in new namespaces. It waits for GO, mounts the overlay and the
- *            system filesystems, user binds, pivots into the rootfs, sets hostname, cwd and
- *            ids, then forks the command and stays as a minimal init (INIT=1, the default,
- *            like `docker run --init`) or execs the command itself (INIT=0).
+ *   monitor  the spawned process, in the host namespaces. It clones pid 1 at once, checks
+ *            CONFIG and relays it, relays GO, SIGNAL and STARTED/ERROR/EXIT, and reports EXIT
+ *            itself when pid 1 ended without one.
+ *   pid 1    the clone, in new namespaces. With CONFIG it mounts the overlay and the system
+ *            filesystems, user binds, pivots into the rootfs, sets hostname and cwd; with GO
+ *            it forks the command (ids, capabilities, seccomp) and stays as a minimal init
+ *            (INIT=1, the default, like `docker run --init`) or execs the command itself (INIT=0).
  *
  * Sync points (io.mdocker.internal.process uses the same numbers):
- *   sync 1  JVM -> monitor            CONFIG
- *   sync 2  monitor -> JVM            PID of pid 1 (or ERROR PROTOCOL/CLONE and exit 125)
+ *   sync 1  monitor -> JVM            PID of pid 1, cloned at start-up (or ERROR and exit 125)
+ *   sync 2  JVM -> monitor -> pid 1   CONFIG (checked by the monitor; ERROR and exit 125 if bad);
+ *                                     a detached pid 1 opens its STDOUT/STDERR files first
  *   sync 3  JVM -> monitor -> pid 1   GO: host-side setup (cgroups, network) is complete
  *   sync 4  pid 1 -> monitor -> JVM   STARTED, or ERROR(step, errno, text) then EXIT.
  *           INIT=0: pid 1 sends STARTED just before exec; the monitor holds it until exec
  *           closes pid 1's CLOEXEC socket (EOF) and drops it if ERROR comes instead.
- *   sync 5  monitor -> JVM            EXIT(code, signal) after waitpid(pid 1); monitor exits 0
- * Outside the sequence: SIGNAL at any time after sync 2 is kill(pid 1, sig); EOF on fd 3 at
+ *   sync 5  pid 1 -> monitor -> JVM   EXIT(code, 0) as the command ends (INIT=1); else the
+ *                                     monitor's EXIT(code, signal) after waitpid(pid 1); then
+ *                                     the monitor exits
+ * Outside the sequence: SIGNAL at any time after sync 1 is kill(pid 1, sig); EOF on fd 3 at
  * any time means the JVM is gone: the monitor SIGKILLs pid 1 (ending the PID namespace),
  * reaps it and exits -- except for a detached container (DETACH) after sync 4, whose monitor
- * stays, and writes pid 1's exit status to the DETACH file instead of sending EXIT.
+ * stays, and writes pid 1's exit status (its EXIT's, or its wait status) to the DETACH file.
  *
- * Join mode (JOIN instead of CONFIG, protocol.h): the spawned process becomes a "joiner" that
- * enters a running container and starts one process in it (exec), with the identity and
- * confinement of the container's command (enter_identity, shared with the start path).
+ * Join mode (argument "join", then JOIN instead of CONFIG, protocol.h): the spawned process
+ * clones nothing and becomes a "joiner" that enters a running container past its GO and starts
+ * one process in it (exec), with the identity and confinement of the container's command
+ * (enter_identity, shared with the start path).
  *
  * Requires Linux 5.11 (clone3, openat2, close_range CLOSE_RANGE_CLOEXEC), as root.
  */
@@ -36,6 +41,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -95,6 +101,75 @@ static int fail(int step, int err, const char *fmt, ...)
     va_end(ap);
     return -1;
 }
+
+/* ---------------------------------------------------------------------------------------- */
+/* Timing trace, only in a build with -DMDK_TRACE (mvn -Dinit.cflags=-DMDK_TRACE): each step's  */
+/* CLOCK_MONOTONIC time (System.nanoTime's clock) in a page shared by the monitor, pid 1 and    */
+/* the command's vforked parent, written by the monitor to /tmp/mdocker-trace/<its pid> at the  */
+/* end as "nanos label" lines.                                                               */
+
+#ifdef MDK_TRACE
+#include <sys/mman.h>
+#include <time.h>
+
+#define TRACE_MAX 64
+static struct trace_mark { const char *label; long long ns; long minflt; } *trace_marks;
+static unsigned *trace_count;
+
+static void trace_init(void)
+{
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    if (p == MAP_FAILED)
+        return;
+    trace_count = p;
+    trace_marks = (struct trace_mark *) ((char *) p + 64);
+}
+
+static void trace_who(const char *label, int who)
+{
+    struct timespec ts;
+    struct rusage ru;
+    unsigned i;
+
+    if (trace_count == NULL)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    getrusage(who, &ru);
+    i = __atomic_fetch_add(trace_count, 1, __ATOMIC_RELAXED);
+    if (i < TRACE_MAX)
+        trace_marks[i] = (struct trace_mark) { label, ts.tv_sec * 1000000000LL + ts.tv_nsec, ru.ru_minflt };
+}
+
+static void trace(const char *label)
+{
+    trace_who(label, RUSAGE_SELF);
+}
+
+static void trace_dump(void)
+{
+    char path[64];
+    unsigned i, n;
+    int fd;
+
+    if (trace_count == NULL)
+        return;
+    mkdir("/tmp/mdocker-trace", 0700);
+    snprintf(path, sizeof path, "/tmp/mdocker-trace/%d", (int) getpid());
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    n = *trace_count < TRACE_MAX ? *trace_count : TRACE_MAX;
+    for (i = 0; i < n; i++)
+        dprintf(fd, "%lld %ld %s\n", trace_marks[i].ns, trace_marks[i].minflt, trace_marks[i].label);
+    close(fd);
+}
+#else
+#define trace_init() ((void) 0)
+#define trace(label) ((void) 0)
+#define trace_who(label, who) ((void) 0)
+#define trace_dump() ((void) 0)
+#endif
 
 /* ---------------------------------------------------------------------------------------- */
 /* Messages                                                                                  */
@@ -205,7 +280,7 @@ struct config {
     struct tmpfs_mount *tmpfs;
     size_t ntmpfs;
     char *upper, *work, *merged, *hostname, *cwd;
-    char *overlay_data; /* "lowerdir=...,upperdir=...,workdir=..." */
+    char *overlay_data; /* "lowerdir=...,upperdir=...,workdir=...,volatile" */
     uint32_t uid, gid;
     uint64_t nsflags;
     bool init;
@@ -470,7 +545,7 @@ static int check_overlay_path(const char *what, const char *path)
 
 static int build_overlay_data(struct config *c)
 {
-    size_t i, n = sizeof "lowerdir=,upperdir=,workdir=" + strlen(c->upper) + strlen(c->work);
+    size_t i, n = sizeof "lowerdir=,upperdir=,workdir=,volatile" + strlen(c->upper) + strlen(c->work);
     char *p;
 
     if (check_overlay_path("UPPER", c->upper) < 0 || check_overlay_path("WORK", c->work) < 0)
@@ -489,7 +564,22 @@ static int build_overlay_data(struct config *c)
     p = stpcpy(p, "lowerdir=");
     for (i = 0; i < c->nlower; i++)
         p += sprintf(p, "%s%s", i ? ":" : "", c->lower[i]);
-    sprintf(p, ",upperdir=%s,workdir=%s", c->upper, c->work);
+    /*
+     * volatile: the writable layer lives exactly as long as the container, so the upper
+     * filesystem is not synced when the overlay goes (at pid 1's exit, when its mount namespace
+     * ends; a sync of the upper ext4 cost ~1.4 ms there). A crash loses nothing anyone keeps.
+     */
+    sprintf(p, ",upperdir=%s,workdir=%s,volatile", c->upper, c->work);
+    return 0;
+}
+
+static int check_nsflags(const char *what, uint64_t nsflags)
+{
+    if (nsflags & ~(uint64_t) NS_ALLOWED)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "%s %#llx outside %#x", what,
+                    (unsigned long long) nsflags, NS_ALLOWED);
+    if ((nsflags & NS_REQUIRED) != NS_REQUIRED)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "%s lacks CLONE_NEWNS|CLONE_NEWPID", what);
     return 0;
 }
 
@@ -524,11 +614,8 @@ static int validate_config(struct config *c)
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: missing %s",
                     c->merged == NULL ? "MERGED" : c->upper == NULL ? "UPPER"
                     : c->work == NULL ? "WORK" : "LOWER");
-    if (c->nsflags & ~(uint64_t) NS_ALLOWED)
-        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: NSFLAGS %#llx outside %#x",
-                    (unsigned long long) c->nsflags, NS_ALLOWED);
-    if ((c->nsflags & NS_REQUIRED) != NS_REQUIRED)
-        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: NSFLAGS lacks CLONE_NEWNS|CLONE_NEWPID");
+    if (check_nsflags("CONFIG: NSFLAGS", c->nsflags) < 0)
+        return -1;
     if (c->hostname != NULL && !(c->nsflags & CLONE_NEWUTS))
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: HOSTNAME without CLONE_NEWUTS");
     if (c->hostname != NULL && (c->hostname[0] == '\0' || strlen(c->hostname) > HOST_NAME_MAX))
@@ -618,11 +705,15 @@ static int parse_config(const unsigned char *p, size_t len, struct config *c)
     return c->join ? validate_join(c) : validate_config(c);
 }
 
-/* sync 1 (monitor side): one CONFIG (or JOIN) datagram. Returns 0, -1 with last_error, -2 at EOF. */
-static int receive_config(struct config *c)
+/*
+ * sync 2: one datagram of type `type` from fd into msgbuf, parsed into c: CONFIG (the monitor
+ * reads the JVM's, pid 1 the copy the monitor relays) or, in join mode, JOIN. Returns its size,
+ * -1 with last_error, -2 at EOF.
+ */
+static ssize_t receive_config(int fd, struct config *c, uint16_t type)
 {
     struct mdk_header h;
-    ssize_t n = recv_datagram(MDK_SYNC_FD, msgbuf, sizeof msgbuf, 0);
+    ssize_t n = recv_datagram(fd, msgbuf, sizeof msgbuf, 0);
 
     if (n == 0 || (n < 0 && errno != EMSGSIZE))
         return -2;
@@ -630,10 +721,35 @@ static int receive_config(struct config *c)
         return fail(MDK_STEP_PROTOCOL, EPROTO, "CONFIG larger than %d bytes", MDK_MAX_MESSAGE);
     if (parse_header(msgbuf, (size_t) n, &h) < 0)
         return -1;
-    if (h.type != MDK_MSG_CONFIG && h.type != MDK_MSG_JOIN)
-        return fail(MDK_STEP_PROTOCOL, EPROTO, "expected CONFIG or JOIN, got message type %u", h.type);
-    c->join = h.type == MDK_MSG_JOIN;
-    return parse_config(msgbuf + sizeof h, h.length, c);
+    if (h.type != type)
+        return fail(MDK_STEP_PROTOCOL, EPROTO, "expected %s, got message type %u",
+                    type == MDK_MSG_JOIN ? "JOIN" : "CONFIG", h.type);
+    c->join = type == MDK_MSG_JOIN;
+    if (parse_config(msgbuf + sizeof h, h.length, c) < 0)
+        return -1;
+    return n;
+}
+
+/*
+ * While a monitor and its pid 1 wait in the pool: touch the memory that receiving and parsing
+ * a CONFIG will write (the receive buffer, the heap), so its page faults are taken now and not
+ * on the container's start path (a fault costs ~25 us on the VMs measured, a copy-on-write one
+ * in pid 1 as much). Each process does it for itself: pages touched before the clone would
+ * still be copied on pid 1's first write.
+ */
+#define PREFAULT_BYTES (64 * 1024) /* above the usual CONFIG, seccomp program included */
+
+static void prefault_for_config(void)
+{
+    void *heap;
+
+    mallopt(M_TRIM_THRESHOLD, 4 * PREFAULT_BYTES); /* free() keeps the touched heap */
+    memset(msgbuf, 0, PREFAULT_BYTES);
+    heap = malloc(PREFAULT_BYTES * 3 / 2); /* below M_MMAP_THRESHOLD: from the heap */
+    if (heap != NULL) {
+        memset(heap, 0, PREFAULT_BYTES * 3 / 2);
+        free(heap);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -963,17 +1079,21 @@ static int setup_rootfs(const struct config *c)
     ret = make_mounts_private();
     if (ret < 0)
         return ret;
+    trace("pid1 mounts private");
     ret = mount_overlay(c);
     if (ret < 0)
         return ret;
+    trace("pid1 overlay");
     root = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
         return fail(MDK_STEP_MOUNT, errno, "open(%s)", c->merged);
     ret = mount_system(root, c);
+    trace("pid1 system mounts+dev");
     if (ret == 0)
         ret = mount_binds(root, c);
     if (ret == 0)
         ret = mount_tmpfs(root, c);
+    trace("pid1 binds+tmpfs");
     if (ret == 0)
         ret = pivot_into(root, c);
     close(root);
@@ -1256,8 +1376,10 @@ static int enter_identity(const struct config *c, int sock)
         return -1;
     if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return fail(MDK_STEP_NO_NEW_PRIVS, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+    trace("cmd bounding,user,caps,nnp");
     if (nnp && install_seccomp(c) < 0)
         return -1;
+    trace("cmd seccomp");
     return 0;
 }
 
@@ -1267,15 +1389,14 @@ static int setup_container(const struct config *c)
     int ret;
 
     umask(0); /* modes below are exact; the command gets Docker's 022 */
-    ret = unshare_cgroup(c);
-    if (ret < 0)
-        return ret;
     ret = setup_rootfs(c);
     if (ret < 0)
         return ret;
+    trace("pid1 rootfs+pivot");
     ret = protect_paths(c);
     if (ret < 0)
         return ret;
+    trace("pid1 masked+ro paths");
     ret = set_hostname(c);
     if (ret < 0)
         return ret;
@@ -1290,6 +1411,7 @@ static int setup_container(const struct config *c)
         return ret;
     find_last_cap();
     find_runtime_caps();
+    trace("pid1 hostname,cwd,rlimits,caps");
     umask(022);
     return 0; /* user, capabilities, no_new_privs, seccomp: enter_identity, before exec */
 }
@@ -1363,6 +1485,7 @@ static int exec_search(char *const argv[], char *const envp[])
  */
 static int exec_command(const struct config *c, int sock)
 {
+    trace("cmd vforked");
     reset_signals();
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         return fail(MDK_STEP_EXEC, errno, "close_range(3.., CLOSE_RANGE_CLOEXEC)");
@@ -1398,11 +1521,11 @@ static void __attribute__((noreturn)) exec_as_pid1(const struct config *c, int s
  * Ctrl-\ to its foreground group (so `sleep` under a shell stops too); the rest go to the
  * command alone, as tini and `docker run --init` do.
  */
-static void __attribute__((noreturn)) reap_loop(pid_t command, const sigset_t *set)
+static void __attribute__((noreturn)) reap_loop(pid_t command, const sigset_t *set, int sock)
 {
     siginfo_t si;
     pid_t pid;
-    int sig, status;
+    int sig, status, code;
 
     for (;;) {
         sig = sigwaitinfo(set, &si);
@@ -1412,9 +1535,15 @@ static void __attribute__((noreturn)) reap_loop(pid_t command, const sigset_t *s
             kill(sig == SIGINT || sig == SIGQUIT ? -command : command, sig);
             continue;
         }
-        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-            if (pid == command)
-                _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            if (pid != command)
+                continue;
+            trace_who("pid1 reaped command (faults: command's)", RUSAGE_CHILDREN);
+            code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            /* sync 5, early: the JVM has the result while the kernel ends the namespaces */
+            send_pair(sock, MDK_MSG_EXIT, code, 0);
+            _exit(code);
+        }
     }
 }
 
@@ -1460,6 +1589,7 @@ static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
 
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     child_failed = false;
+    trace("pid1 vfork");
     command = vfork();
     if (command < 0) {
         fail(MDK_STEP_FORK, errno, "vfork(%s)", c->argv[0]);
@@ -1473,14 +1603,17 @@ static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
         _exit(failure_exit_code());
     }
 
+    trace("pid1 vfork returned (exec done)");
     /* sync 4 (pid 1 side): STARTED, or ERROR(step); then pid 1 leaves the protocol */
     if (child_failed)
         send_error(sock);
     else
         send_msg(sock, MDK_MSG_STARTED, NULL, 0);
-    close(sock);
+    /* the container's stdio reaches its end-of-file once the command's side closes it */
+    close_range(0, 2, 0);
     reduce_pid1(c);
-    reap_loop(command, &set);
+    trace("pid1 STARTED sent, reduced");
+    reap_loop(command, &set, sock);
 }
 
 /* sync 3 (pid 1 side): nothing happens in the container before GO. */
@@ -1494,24 +1627,68 @@ static void wait_for_go(int sock)
         _exit(1); /* the monitor is gone, or is not ours */
 }
 
-static void __attribute__((noreturn)) container_main(const struct config *c, int sock)
+/*
+ * Detached: the container's stdio are files (CONFIG's STDOUT/STDERR, /dev/null for stdin). pid 1
+ * opens them as CONFIG comes, before its mounts (the paths are the host's): it was cloned before
+ * the CONFIG existed, so it cannot inherit them from the monitor, and the pipes it had from a
+ * pooled monitor just see their end-of-file.
+ */
+static int open_stdio_files(const struct config *c)
 {
+    const char *paths[3] = { "/dev/null", c->stdout_file, c->stderr_file };
+    int fd, target;
+
+    for (target = 0; target < 3; target++) {
+        if (paths[target] == NULL)
+            continue;
+        fd = target == 0 ? open(paths[0], O_RDONLY | O_CLOEXEC)
+                         : open(paths[target], O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+        if (fd < 0)
+            return fail(MDK_STEP_STDIO, errno, "open(%s)", paths[target]);
+        if (dup2(fd, target) < 0) {
+            close(fd);
+            return fail(MDK_STEP_STDIO, errno, "dup2(%s, %d)", paths[target], target);
+        }
+        close(fd);
+    }
+    return 0;
+}
+
+/*
+ * pid 1, cloned before its CONFIG exists: it waits for the CONFIG the monitor checked and
+ * relays (sync 2), builds the container's filesystem while the JVM puts it into its cgroups,
+ * and starts nothing of the user's before GO (sync 3).
+ */
+static void __attribute__((noreturn)) container_main(int sock)
+{
+    static struct config c;
+
     /* keep 0-2 (container stdio) and sock; drop fd 3 and the monitor's end */
     if (sock > 3)
         close_range(3, (unsigned) sock - 1, 0);
     close_range((unsigned) sock + 1, ~0U, 0);
     arm_parent_death(sock);
     setsid(); /* out of the JVM's session: its terminal's job control must not reach here */
+    prefault_for_config();
+    trace("pid1 running");
 
-    wait_for_go(sock);
-    if (setup_container(c) < 0) {
+    if (receive_config(sock, &c, MDK_MSG_CONFIG) < 0)
+        _exit(1); /* the monitor is gone (it checked this CONFIG before relaying it) */
+    trace("pid1 CONFIG");
+    if ((c.exit_file != NULL && open_stdio_files(&c) < 0) || setup_container(&c) < 0) {
         /* sync 4 (pid 1 side): setup failed */
         send_error(sock);
         _exit(EXIT_SETUP);
     }
-    if (c->init)
-        run_init(c, sock);
-    exec_as_pid1(c, sock);
+    wait_for_go(sock);
+    trace("pid1 GO");
+    if (unshare_cgroup(&c) < 0) { /* once its cgroups are final: they become its root */
+        send_error(sock);
+        _exit(EXIT_SETUP);
+    }
+    if (c.init)
+        run_init(&c, sock);
+    exec_as_pid1(&c, sock);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1522,9 +1699,15 @@ struct monitor {
     int pidfd;
     int sock;   /* our end of the socketpair with pid 1; -1 after EOF */
     bool init;
-    bool go_sent, exec_next, error_seen, started_sent;
+    bool go_sent, exec_next, error_seen, started_sent, exit_sent;
+    bool may_reap; /* GO relayed, or pid 1 killed by us: until then pid 1 stays a zombie if it
+                      dies, so that the pid the JVM writes into cgroup.procs is never reused */
+    const char *devcgroup; /* CONFIG's DEVCGROUP: the device program goes there at GO */
     const char *exit_file; /* detached: where pid 1's exit status goes; else NULL */
+    int32_t exit_code, exit_signal; /* pid 1's own EXIT, once exit_sent */
 };
+
+static int attach_device_filter(const char *cgroup);
 
 /* clone3 into the new namespaces (CLONE_NEWCGROUP waits for GO); fork-like, no new stack. */
 static pid_t clone_container(uint64_t nsflags, int *pidfd)
@@ -1575,8 +1758,17 @@ static int relay_from_container(struct monitor *m, int flags)
         return 0;
     }
     if (parse_header(msgbuf, (size_t) n, &h) < 0
-        || (h.type != MDK_MSG_ERROR && h.type != MDK_MSG_STARTED))
+        || (h.type != MDK_MSG_ERROR && h.type != MDK_MSG_STARTED && h.type != MDK_MSG_EXIT))
         return 1; /* not ours to relay */
+    if (h.type == MDK_MSG_EXIT) { /* sync 5 (monitor side), early: relayed verbatim */
+        if (h.length != 2 * sizeof(int32_t))
+            return 1;
+        m->exit_sent = true;
+        memcpy(&m->exit_code, msgbuf + sizeof h, sizeof m->exit_code);
+        memcpy(&m->exit_signal, msgbuf + sizeof h + sizeof m->exit_code, sizeof m->exit_signal);
+        send(MDK_SYNC_FD, msgbuf, (size_t) n, MSG_NOSIGNAL);
+        return 1;
+    }
     if (h.type == MDK_MSG_STARTED && !m->init) {
         m->exec_next = true; /* INIT=0: wait for EOF (exec) or ERROR */
         return 1;
@@ -1587,6 +1779,7 @@ static int relay_from_container(struct monitor *m, int flags)
         m->started_sent = true;
     /* sync 4 (monitor side): relayed verbatim */
     send(MDK_SYNC_FD, msgbuf, (size_t) n, MSG_NOSIGNAL);
+    trace("monitor STARTED relayed");
     return 1;
 }
 
@@ -1605,6 +1798,14 @@ static int handle_jvm_message(struct monitor *m)
         if (h.type == MDK_MSG_GO && h.length == 0 && !m->go_sent) {
             /* sync 3 (monitor side): relay GO to pid 1 */
             m->go_sent = true;
+            m->may_reap = true;
+            trace("monitor GO");
+            /* the container's v2 cgroup exists by GO (the JVM makes it while pid 1 mounts) */
+            if (m->devcgroup != NULL && attach_device_filter(m->devcgroup) < 0) {
+                send_error(MDK_SYNC_FD); /* sync 4: ERROR; EXIT follows through the pidfd */
+                kill(m->pid, SIGKILL);
+                return 0;
+            }
             if (m->sock >= 0)
                 send_msg(m->sock, MDK_MSG_GO, NULL, 0);
             return 0;
@@ -1613,6 +1814,7 @@ static int handle_jvm_message(struct monitor *m)
             memcpy(&sig, msgbuf + sizeof h, sizeof sig);
             if (sig > 0 && sig < _NSIG) {
                 kill(m->pid, sig);
+                m->may_reap = true; /* a JVM that signals has left the setup (close before GO) */
                 return 0;
             }
             fail(MDK_STEP_PROTOCOL, EINVAL, "SIGNAL %d", sig);
@@ -1624,6 +1826,7 @@ static int handle_jvm_message(struct monitor *m)
     /* a broken peer: report and end the container; EXIT follows through the pidfd */
     send_error(MDK_SYNC_FD);
     kill(m->pid, SIGKILL);
+    m->may_reap = true;
     return 0;
 }
 
@@ -1650,15 +1853,24 @@ static int report_exit(struct monitor *m)
 {
     int status = 0, code, sig;
 
+    trace("monitor pidfd readable");
     while (m->sock >= 0 && relay_from_container(m, MSG_DONTWAIT) > 0)
         ;
     while (waitpid(m->pid, &status, 0) < 0 && errno == EINTR)
         ;
-    sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    code = sig ? 128 + sig : WEXITSTATUS(status);
+    trace_who("monitor reaped pid1 (faults: pid1's+command's)", RUSAGE_CHILDREN);
+    trace_dump();
+    if (m->exit_sent) { /* pid 1 reported its command's end already (relayed) */
+        code = m->exit_code;
+        sig = m->exit_signal;
+    } else {
+        sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        code = sig ? 128 + sig : WEXITSTATUS(status);
+    }
     if (m->exit_file != NULL && m->started_sent)
         write_exit_file(m->exit_file, code, sig);
-    send_pair(MDK_SYNC_FD, MDK_MSG_EXIT, code, sig);
+    if (!m->exit_sent)
+        send_pair(MDK_SYNC_FD, MDK_MSG_EXIT, code, sig);
     return 0;
 }
 
@@ -1676,32 +1888,10 @@ static void leave_jvm(void)
     }
 }
 
-/* Detached: the container's stdio are files, opened here so that pid 1 inherits them. */
-static int open_stdio_files(const struct config *c)
-{
-    const char *paths[3] = { "/dev/null", c->stdout_file, c->stderr_file };
-    int fd, target;
-
-    for (target = 0; target < 3; target++) {
-        if (paths[target] == NULL)
-            continue;
-        fd = target == 0 ? open(paths[0], O_RDONLY | O_CLOEXEC)
-                         : open(paths[target], O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
-        if (fd < 0)
-            return fail(MDK_STEP_STDIO, errno, "open(%s)", paths[target]);
-        if (dup2(fd, target) < 0) {
-            close(fd);
-            return fail(MDK_STEP_STDIO, errno, "dup2(%s, %d)", paths[target], target);
-        }
-        close(fd);
-    }
-    return 0;
-}
-
 static int monitor_loop(struct monitor *m)
 {
     struct pollfd fds[3] = {
-        { MDK_SYNC_FD, POLLIN, 0 }, { m->sock, POLLIN, 0 }, { m->pidfd, POLLIN, 0 },
+        { MDK_SYNC_FD, POLLIN, 0 }, { m->sock, POLLIN, 0 }, { m->may_reap ? m->pidfd : -1, POLLIN, 0 },
     };
 
     for (;;) {
@@ -1713,7 +1903,7 @@ static int monitor_loop(struct monitor *m)
         /* pid 1's messages first, so that STARTED/ERROR always precede EXIT */
         if (fds[1].revents && relay_from_container(m, MSG_DONTWAIT) == 0)
             fds[1].fd = -1;
-        if (fds[2].revents)
+        if (fds[2].revents && m->may_reap)
             return report_exit(m);
         if (fds[0].revents && handle_jvm_message(m) < 0) {
             if (m->exit_file == NULL || !m->started_sent)
@@ -1721,6 +1911,7 @@ static int monitor_loop(struct monitor *m)
             leave_jvm(); /* detached: the container outlives the JVM */
             fds[0].fd = -1;
         }
+        fds[2].fd = m->may_reap ? m->pidfd : -1; /* a dead pid 1 waits (a zombie) for GO */
     }
     /* the JVM is gone: nobody wants this container any more */
     kill(m->pid, SIGKILL);
@@ -1861,8 +2052,8 @@ struct joiner {
 
 static volatile pid_t joined_pid; /* the exec'd process's pid in the container, set by the vfork child */
 
-/* Field 22 of /proc/PID/stat (after comm, which may hold spaces and parentheses). */
-static int read_start_time(pid_t pid, uint64_t *out)
+/* Field `want` (> 2) of /proc/PID/stat (after comm, which may hold spaces and parentheses). */
+static int read_stat_field(pid_t pid, int want, uint64_t *out)
 {
     char path[64], buf[1024], *p;
     ssize_t n;
@@ -1878,13 +2069,40 @@ static int read_start_time(pid_t pid, uint64_t *out)
         return -1;
     buf[n] = '\0';
     p = strrchr(buf, ')');
-    for (field = 2; p != NULL && field < 22; field++) /* p: the space before field + 1 */
+    for (field = 2; p != NULL && field < want; field++) /* p: the space before field + 1 */
         p = strchr(p + 1, ' ');
     if (p == NULL) {
         errno = EPROTO;
         return -1;
     }
     *out = strtoull(p + 1, NULL, 10);
+    return 0;
+}
+
+/*
+ * pid 1 has pivoted into its root before GO (its filesystem is built while the JVM makes its
+ * cgroups), but it unshares its cgroup namespace only after GO, once its cgroups are final and
+ * the device program is attached; until then it shares its monitor's (its parent's). A joiner
+ * must not enter before that: it would get the host's cgroup namespace, or cgroups without
+ * their device rules.
+ */
+static int check_past_go(pid_t pid1)
+{
+    struct stat own, parents;
+    uint64_t ppid;
+    char path[64];
+
+    if (read_stat_field(pid1, 4, &ppid) < 0)
+        return fail(MDK_STEP_JOIN, ESRCH, "/proc/%d/stat, the container's pid 1", pid1);
+    snprintf(path, sizeof path, "/proc/%d/ns/cgroup", pid1);
+    if (stat(path, &own) < 0)
+        return fail(MDK_STEP_JOIN, errno == ENOENT ? ESRCH : errno, "stat(%s)", path);
+    snprintf(path, sizeof path, "/proc/%d/ns/cgroup", (int) ppid);
+    if (stat(path, &parents) < 0)
+        return fail(MDK_STEP_JOIN, errno == ENOENT ? ESRCH : errno, "stat(%s)", path);
+    if (own.st_dev == parents.st_dev && own.st_ino == parents.st_ino)
+        return fail(MDK_STEP_JOIN, EAGAIN, "the container's pid 1 (pid %d) has not started its command yet",
+                    pid1);
     return 0;
 }
 
@@ -1905,7 +2123,7 @@ static int find_container(const struct config *c, struct joiner *j)
         return fail(MDK_STEP_JOIN, errno == EINVAL ? ESRCH : errno, "pidfd_open(%d), the container's pid 1",
                     c->join_pid);
     /* the pidfd pins the process: a start time that matches now names the recorded one */
-    if (read_start_time(c->join_pid, &start) < 0 || start != c->join_start)
+    if (read_stat_field(c->join_pid, 22, &start) < 0 || start != c->join_start)
         return fail(MDK_STEP_JOIN, ESRCH, "pid %d is no longer the container's pid 1", c->join_pid);
     snprintf(path, sizeof path, "/proc/%d/root", c->join_pid);
     if (stat(path, &j->root) < 0)
@@ -1915,6 +2133,8 @@ static int find_container(const struct config *c, struct joiner *j)
     if (host.st_dev == j->root.st_dev && host.st_ino == j->root.st_ino)
         return fail(MDK_STEP_JOIN, EAGAIN, "the container's pid 1 (pid %d) is still setting up its root "
                     "filesystem", c->join_pid);
+    if (check_past_go(c->join_pid) < 0)
+        return -1;
     for (i = 0; i < RLIMIT_NLIMITS; i++)
         if (prlimit(c->join_pid, (__rlimit_resource_t) i, NULL, &j->limits[i]) < 0)
             return fail(MDK_STEP_RLIMIT, errno, "prlimit(%d, %zu), the container's pid 1", c->join_pid, i);
@@ -2084,11 +2304,52 @@ static int join_main(const struct config *c)
     return join_loop(child);
 }
 
-int main(void)
+/* argv[1]: the namespaces of pid 1 as a hexadecimal CLONE_NEW* mask (Spawner passes it). */
+static int parse_nsflags_arg(int argc, char **argv, uint64_t *nsflags)
+{
+    char *end;
+
+    if (argc != 2)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "usage: mdocker-init NSFLAGS|join (%d arguments)", argc - 1);
+    errno = 0;
+    *nsflags = strtoull(argv[1], &end, 16);
+    if (errno != 0 || end == argv[1] || *end != '\0')
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "NSFLAGS argument '%.64s' is not a hexadecimal number",
+                    argv[1]);
+    return check_nsflags("NSFLAGS argument", *nsflags);
+}
+
+/* Before GO: the container never ran anything of the user's; pid 1 goes, and the monitor too. */
+static int abandon(struct monitor *m, bool report)
+{
+    if (report)
+        send_error(MDK_SYNC_FD);
+    kill(m->pid, SIGKILL);
+    waitpid(m->pid, NULL, 0);
+    return EXIT_SETUP;
+}
+
+/* argv[1] "join": a joiner (exec), which clones nothing and waits for JOIN instead of CONFIG. */
+static int join_process(struct config *c)
+{
+    ssize_t n = receive_config(MDK_SYNC_FD, c, MDK_MSG_JOIN);
+
+    if (n == -2)
+        return EXIT_SETUP; /* the JVM went away before sending anything */
+    if (n < 0) {
+        send_error(MDK_SYNC_FD);
+        return EXIT_SETUP;
+    }
+    return join_main(c);
+}
+
+int main(int argc, char **argv)
 {
     static struct config cfg;
     struct monitor m = { 0 };
-    int socks[2], ret, fd;
+    uint64_t nsflags = 0;
+    int socks[2], fd;
+    ssize_t n;
 
     close_range(MDK_SYNC_FD + 1, ~0U, 0); /* nothing else from the JVM */
     for (fd = 0; fd < MDK_SYNC_FD; fd++)   /* no socket of ours may land on a stdio number */
@@ -2096,22 +2357,12 @@ int main(void)
             return EXIT_SETUP;
     signal(SIGPIPE, SIG_IGN);
     prctl(PR_SET_NAME, "mdocker-init");
+    trace_init();
+    trace("monitor main");
 
-    /* sync 1 (monitor side): CONFIG */
-    ret = receive_config(&cfg);
-    if (ret == -2)
-        return EXIT_SETUP; /* the JVM went away before sending anything */
-    if (ret < 0) {
-        send_error(MDK_SYNC_FD);
-        return EXIT_SETUP;
-    }
-    if (cfg.join)
-        return join_main(&cfg);
-    if (cfg.exit_file != NULL && open_stdio_files(&cfg) < 0) {
-        send_error(MDK_SYNC_FD);
-        return EXIT_SETUP;
-    }
-    if (cfg.devcgroup != NULL && attach_device_filter(cfg.devcgroup) < 0) {
+    if (argc == 2 && strcmp(argv[1], "join") == 0)
+        return join_process(&cfg);
+    if (parse_nsflags_arg(argc, argv, &nsflags) < 0) {
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;
     }
@@ -2120,21 +2371,40 @@ int main(void)
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;
     }
-    m.pid = clone_container(cfg.nsflags, &m.pidfd);
+    /* pid 1 is made ahead of its CONFIG: the namespaces are ready when the container is asked for */
+    m.pid = clone_container(nsflags, &m.pidfd);
     if (m.pid < 0) {
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;
     }
     if (m.pid == 0)
-        container_main(&cfg, socks[1]);
+        container_main(socks[1]);
     close(socks[1]);
     m.sock = socks[0];
+    close_range(0, 2, 0); /* pid 1 has the container's stdio: its end-of-file must not wait for us */
+    trace("monitor cloned");
+    /* sync 1 (monitor side): PID */
+    send_msg(MDK_SYNC_FD, MDK_MSG_PID, &(int32_t) { m.pid }, sizeof(int32_t));
+    prefault_for_config();
+
+    /* sync 2 (monitor side): CONFIG, checked here, then relayed to pid 1 */
+    n = receive_config(MDK_SYNC_FD, &cfg, MDK_MSG_CONFIG);
+    trace("monitor CONFIG parsed");
+    if (n == -2)
+        return abandon(&m, false); /* the JVM went away (an idle pooled monitor at its exit) */
+    if (n >= 0 && cfg.nsflags != nsflags)
+        n = fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: NSFLAGS %#llx, but pid 1 was cloned with %#llx",
+                 (unsigned long long) cfg.nsflags, (unsigned long long) nsflags);
+    if (n < 0)
+        return abandon(&m, true);
+    if (send(m.sock, msgbuf, (size_t) n, MSG_NOSIGNAL) < 0) {
+        fail(MDK_STEP_PROTOCOL, errno, "relaying CONFIG to pid 1");
+        return abandon(&m, true);
+    }
     m.init = cfg.init;
+    m.devcgroup = cfg.devcgroup;
     m.exit_file = cfg.exit_file;
     if (m.exit_file != NULL)
         signal(SIGHUP, SIG_IGN); /* a closing terminal of the starting JVM must not end it */
-
-    /* sync 2 (monitor side): PID */
-    send_msg(MDK_SYNC_FD, MDK_MSG_PID, &(int32_t) { m.pid }, sizeof(int32_t));
     return monitor_loop(&m);
 }

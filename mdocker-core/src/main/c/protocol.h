@@ -3,41 +3,69 @@
  *
  * Channel design
  * --------------
- * The JVM starts mdocker-init (the "monitor") with posix_spawn and hands it one end of an
- * AF_UNIX SOCK_SEQPACKET socketpair as fd 3 (MDK_SYNC_FD). Every message is one datagram:
- * a fixed 12-byte header followed by `length` payload bytes. All integers are little-endian
- * (host order on x86_64/aarch64), no padding anywhere.
+ * The JVM starts mdocker-init with posix_spawn, one argument and one end of an AF_UNIX
+ * SOCK_SEQPACKET socketpair as fd 3 (MDK_SYNC_FD). The argument says what the process becomes:
+ * the CLONE_NEW* namespaces of pid 1 as a hexadecimal mask make it a container's "monitor";
+ * "join" makes it a "joiner" (exec, below). Every message is one datagram: a fixed 12-byte header
+ * followed by `length` payload bytes. All integers are little-endian (host order on
+ * x86_64/aarch64), no padding anywhere.
+ *
+ * Start sequence (version 4):
  *
  *   JVM                      monitor (host namespaces)            container pid 1 (new namespaces)
- *   CONFIG  ------------->   parse, [device BPF program onto the
- *                            DEVCGROUP cgroup], clone3 ----------> waits on its own socketpair
- *           <-------------   PID(host pid of pid 1)
- *   (host-side setup: cgroups, network)
- *   GO      ------------->   relay GO ---------------------------> mounts, pivot_root, hostname,
- *                                                                   cwd, uid/gid, fork + exec cmd
- *           <-------------   relay STARTED or ERROR <------------- (exec result via CLOEXEC pipe)
- *   SIGNAL  ------------->   kill(pid 1, sig)                       forwards to the command
- *           <-------------   EXIT(code, signal) after waitpid(pid 1); then the monitor exits
+ *                            clone3 at start-up -----------------> waits on its own socketpair
+ *   sync 1  <-------------   PID(host pid of pid 1)
+ *   sync 2  CONFIG ------>   parse, check NSFLAGS,
+ *                            relay CONFIG -----------------------> parse; [DETACH: open STDOUT,
+ *   (host-side setup: make the cgroups,                             STDERR, /dev/null onto 0-2];
+ *    pid 1 into them, network; in                                   mounts, pivot_root, masked
+ *    parallel with pid 1's mounts)                                  paths, hostname, cwd
+ *   sync 3  GO ---------->   [device BPF program onto the
+ *                            DEVCGROUP cgroup], relay GO --------> unshare cgroupns; fork + exec
+ *                                                                   cmd (uid/gid, caps, seccomp)
+ *   sync 4  <-------------   relay STARTED or ERROR <------------- (exec result via vfork)
+ *           SIGNAL ------>   kill(pid 1, sig)                       forwards to the command
+ *   sync 5  <-------------   relay EXIT(code, 0) <---------------- its command has ended; exits
+ *           <-------------   or EXIT(code, signal) after waitpid(pid 1), when pid 1 sent none;
+ *                            [DETACH: "CODE SIGNAL" into the DETACH file]; the monitor exits
  *
- * A protocol error after PID (bad GO, unknown SIGNAL) is answered with ERROR(MDK_STEP_PROTOCOL);
- * the monitor then kills pid 1 and EXIT follows as usual. EXIT's signal field is non-zero only
- * when pid 1 itself was killed by a signal; with the init as pid 1, a command killed by SIGTERM
- * gives EXIT(143, 0). The JVM keeps CONFIG below 128 KiB (Protocol.MAX_CONFIG): one datagram is
- * bounded by the sender's SO_SNDBUF (212992 bytes by default).
+ * Version 4 (the start path's latency, issue 2) moved the clone ahead of CONFIG: a monitor
+ * spawned ahead of need (the JVM's pool) has pid 1's namespaces ready, and PID comes first.
+ * pid 1 builds its filesystem as soon as CONFIG arrives, while the JVM makes its cgroups and
+ * puts it into them (so the cgroup v2 device program is attached at GO, not at CONFIG);
+ * GO still gates everything of the user's (the command's exec and the cgroup namespace, which
+ * must see the final cgroup). Until GO the monitor does not reap a dead pid 1 (it stays a
+ * zombie), so the pid the JVM writes into cgroup.procs can never be another process's. With
+ * INIT=1 pid 1 sends EXIT itself as its command ends, before the kernel ends its namespaces, and
+ * neither pid 1 nor the monitor keeps a copy of the container's stdio after the command starts,
+ * so the JVM has the whole result while the teardown goes on. Version 4 also covers the
+ * detached records (DETACH, STDOUT, STDERR: pid 1 opens the files, as it exists before CONFIG)
+ * and join mode (JOIN, JOINED).
+ *
+ * A protocol error after PID (bad CONFIG, bad GO, unknown SIGNAL) is answered with
+ * ERROR(MDK_STEP_PROTOCOL); the monitor then kills pid 1 (before GO: and exits 125; after GO:
+ * EXIT follows as usual). EXIT's signal field is non-zero only when pid 1 itself was killed by a
+ * signal; with the init as pid 1, a command killed by SIGTERM gives EXIT(143, 0). The JVM keeps
+ * CONFIG below 128 KiB (Protocol.MAX_CONFIG): one datagram is bounded by the sender's SO_SNDBUF
+ * (212992 bytes by default).
  *
  * EOF on fd 3 means the JVM is gone (or gave the container up): the monitor SIGKILLs pid 1
  * (which ends the whole PID namespace), reaps it and exits. pid 1 has PR_SET_PDEATHSIG=SIGKILL
  * against the monitor, so killing the monitor ends the container too. A detached container
  * (DETACH) is the exception once STARTED has been relayed: EOF then only ends the monitor's
- * conversation with the JVM, and the monitor records pid 1's exit in the DETACH file instead.
+ * conversation with the JVM, and the monitor records pid 1's exit (pid 1's own EXIT's code, or
+ * its wait status) in the DETACH file instead.
  *
- * Join mode (exec into a running container, issue 7): a freshly spawned mdocker-init that gets
- * JOIN instead of CONFIG becomes a "joiner", the parent of one process started inside an
- * existing container. It never touches the container's setup; it only enters it:
+ * Join mode (exec into a running container, issue 7): an mdocker-init spawned with "join" gets
+ * JOIN instead of CONFIG and becomes a "joiner", the parent of one process started inside an
+ * existing container. It clones nothing and never touches the container's setup; it only
+ * enters it:
  *
  *   JVM                      joiner (host namespaces)                 exec'd process (container's)
  *   JOIN    ------------->   pidfd_open(pid 1), start time == JOINPID's,
- *                            its rlimits (prlimit), open each CGROUP's cgroup.procs,
+ *                            pid 1 past GO (its own cgroup namespace,
+ *                            not its monitor's), its rlimits (prlimit),
+ *                            open each CGROUP's cgroup.procs,
  *                            setns(pidfd, mnt|uts|ipc|net|pid|cgroup),
  *                            check / is pid 1's root, vfork ------->  joins the cgroups ("0" into
  *                                                                     each cgroup.procs), chdir CWD,
@@ -50,9 +78,8 @@
  *
  * EOF on fd 3 makes the joiner SIGKILL the exec'd process's group, reap it and exit; the exec'd
  * process has PR_SET_PDEATHSIG=SIGKILL against the joiner; and since it lives in the container's
- * PID namespace, the end of the container's pid 1 ends it too. JOIN and JOINED are additions:
- * CONFIG and its messages are unchanged, and a JVM and an init always come from one jar, so the
- * version stays 3 (an init without join mode would answer ERROR PROTOCOL "expected CONFIG").
+ * PID namespace, the end of the container's pid 1 ends it too. A container whose pid 1 has not
+ * had GO yet (it pivots before GO since version 4) is refused with ERROR(JOIN, EAGAIN).
  *
  * Versioning: the header carries MDK_VERSION; a side that receives another version answers
  * with ERROR(MDK_STEP_PROTOCOL, EPROTO) and exits. Bump the version on any incompatible change.
@@ -64,7 +91,8 @@
 
 #define MDK_SYNC_FD 3
 #define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
-#define MDK_VERSION 3 /* 2: security records (issue 5); 3: DEVCGROUP */
+#define MDK_VERSION 4 /* 2: security records (issue 5); 3: DEVCGROUP; 4: pid 1 cloned at start-up,
+                         PID first; DETACH/STDOUT/STDERR; JOIN/JOINED */
 #define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
 
 struct mdk_header {
@@ -138,14 +166,15 @@ struct mdk_header {
 #define MDK_T_TMPFS 21    /* uint32 MS_* flags, then "target\0data" (no trailing NUL) */
 #define MDK_T_DEVCGROUP 22 /* string: the container's cgroup v2 directory (host path). The monitor
                               loads a BPF_PROG_TYPE_CGROUP_DEVICE program with Docker's default
-                              device rules and attaches it there (BPF_F_ALLOW_MULTI) before the
-                              clone; absent: no device program (privileged, or cgroup v1 devices) */
+                              device rules and attaches it there (BPF_F_ALLOW_MULTI) when GO
+                              arrives, before relaying it (the directory may not exist before);
+                              absent: no device program (privileged, or cgroup v1 devices) */
 
 /*
  * Detached containers (all three optional; Java sends them together). STDOUT and STDERR are
- * opened by the monitor (O_WRONLY|O_CREAT|O_APPEND, mode 0640) and made its fds 1 and 2, with
- * /dev/null on 0, before the clone, so pid 1 and the command inherit them and nothing in the JVM
- * pumps the container's output. With DETACH, EOF on fd 3 after STARTED does not kill pid 1: the
+ * opened by pid 1 (O_WRONLY|O_CREAT|O_APPEND, mode 0640) as CONFIG arrives and made its fds 1
+ * and 2, with /dev/null on 0, before its mounts, so the command inherits them and nothing in the
+ * JVM pumps the container's output (the pipes of a pooled monitor just see their end-of-file). With DETACH, EOF on fd 3 after STARTED does not kill pid 1: the
  * monitor stays, ignores SIGHUP, and when pid 1 exits writes "CODE SIGNAL\n" (as in EXIT) to
  * DETACH's path through PATH.tmp and rename, then exits. EOF before STARTED kills as usual.
  */

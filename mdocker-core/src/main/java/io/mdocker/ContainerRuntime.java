@@ -162,6 +162,17 @@ public final class ContainerRuntime {
         }
     }
 
+    /**
+     * Waits until the containers whose {@link Container#run run()} has returned are completely
+     * gone: run() returns once the command has ended and its output is complete, and leaves the
+     * rest of the teardown (pid 1's and the monitor's exit, the cgroups, the writable layer, the
+     * state record) to a background thread; the JVM's exit waits for it too.
+     * {@link RunningContainer#close()} does all of it before it returns.
+     */
+    public static void awaitCleanup() {
+        io.mdocker.internal.BackgroundCleanup.awaitIdle();
+    }
+
     StateStore store() {
         if (!recovered.get() && recovered.compareAndSet(false, true)) {
             store.recover().entries().forEach(DevicesCgroupV1::removeLeftover);

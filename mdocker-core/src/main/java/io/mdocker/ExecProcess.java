@@ -83,7 +83,7 @@ public final class ExecProcess implements AutoCloseable {
         ByteArrayOutputStream err = forResult && exec.stderr().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
         InitProcess joiner;
         try {
-            joiner = InitProcess.spawn(new InitProcess.StdioPlan(
+            joiner = InitProcess.spawnJoiner(new InitProcess.StdioPlan(
                     RunningContainer.stdinRedirect(exec.stdin(), forResult && exec.inputOrNull() == null),
                     RunningContainer.redirect(exec.stdout(), out), RunningContainer.sink(exec.stdout(), out),
                     RunningContainer.redirect(exec.stderr(), err), RunningContainer.sink(exec.stderr(), err)));

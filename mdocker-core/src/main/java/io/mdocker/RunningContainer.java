@@ -1,8 +1,10 @@
 package io.mdocker;
 
 import io.mdocker.bindings.Linux;
+import io.mdocker.internal.BackgroundCleanup;
 import io.mdocker.internal.Cleanup;
 import io.mdocker.internal.HostResource;
+import io.mdocker.internal.Trace;
 import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.CgroupLayout;
 import io.mdocker.internal.cgroup.CgroupStats;
@@ -58,9 +60,12 @@ public final class RunningContainer implements AutoCloseable {
     private static final Duration KILL_GRACE = Duration.ofSeconds(5);
     /** Bytes of recent output lines a started container's log keeps. */
     public static final int LOG_CAPACITY = 256 * 1024;
+    /** How long a failed host-side setup waits for an ERROR pid 1 may have sent about its own. */
+    private static final long SETUP_ERROR_WAIT_MILLIS = 200;
 
     static {
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("mdocker-shutdown").unstarted(() -> {
+            BackgroundCleanup.awaitIdle(); // the teardown of containers whose run() returned
             for (RunningContainer c : LIVE) {
                 c.close();
             }
@@ -107,15 +112,51 @@ public final class RunningContainer implements AutoCloseable {
         this.capturedOut = out;
         this.capturedErr = err;
         // Waiters wait on this dependent, so the exit time is set before any of them returns.
-        this.done = init.finished().whenComplete((v, e) -> exitNanos = System.nanoTime());
+        this.done = init.finished().whenComplete((v, e) -> {
+            if (exitNanos == 0) {
+                exitNanos = System.nanoTime();
+            }
+        });
     }
 
+    /**
+     * start, wait, and close. The result is complete when pid 1 has reported its command's exit
+     * status (sync 5, sent as the command ends) and the captured output has reached its end; the
+     * rest of the teardown — the kernel ending the namespaces with pid 1, the monitor's exit, the
+     * cgroups, the writable layer and the state record — finishes on the cleanup thread
+     * ({@link ContainerRuntime#awaitCleanup()}; the JVM's exit waits for it too).
+     */
     static ExecResult run(Container spec, List<String> command) {
-        try (RunningContainer c = start(spec, command, true, false)) {
-            int code = c.waitFor();
+        RunningContainer c = start(spec, command, true, false);
+        try {
+            int code = c.awaitResult();
+            Trace.mark("java result complete");
             return new ExecResult(code, bytes(c.capturedOut), bytes(c.capturedErr),
                     Duration.ofNanos(c.exitNanos - c.startNanos), c.oomKilled());
+        } finally {
+            if (!c.close(true)) {
+                MonitorPool.replenish(c.init.nsflags());
+            }
         }
+    }
+
+    /**
+     * sync 5 for run(): the EXIT pid 1 sends as its command ends, then the end of the captured
+     * output. Without an EXIT (the monitor or pid 1 was killed) it waits for the monitor's end.
+     */
+    private int awaitResult() {
+        Protocol.Message m;
+        while ((m = init.receive(-1)) != null) {
+            if (m.type() == Protocol.MSG_EXIT) {
+                init.drained().join();
+                exitNanos = System.nanoTime();
+                synchronized (this) {
+                    exitCode = m.int32(0);
+                    return exitCode;
+                }
+            }
+        }
+        return waitFor();
     }
 
     private static byte[] bytes(ByteArrayOutputStream b) {
@@ -123,26 +164,32 @@ public final class RunningContainer implements AutoCloseable {
     }
 
     /**
-     * The start sequence (sync numbers as in init.c): validate; take a monitor (mdocker-init);
-     * record state and create dirs; sync 1 CONFIG; sync 2 PID; host-side setup; sync 3 GO; sync 4 STARTED
-     * or ERROR. Sync 5, EXIT, is read in {@link #exitCode()}. A detached container's output goes to
-     * log files the monitor opens, and after STARTED the handle gives the container up
-     * ({@link #handOver()}).
+     * The start sequence (sync numbers as in init.c): validate; take a monitor (mdocker-init),
+     * whose pid 1 already exists in its new namespaces (sync 1 PID, read as it was spawned);
+     * record state, create dirs, stage the spec's copies into the writable layer; sync 2 CONFIG,
+     * with which pid 1 builds its filesystem while the JVM does the host-side setup (cgroups,
+     * network); sync 3 GO; sync 4 STARTED or ERROR. Sync 5, EXIT, is read in {@link #exitCode()}.
+     * A detached container's output goes to log files pid 1 opens, and after STARTED the handle
+     * gives the container up ({@link #handOver}).
      */
     static RunningContainer start(Container spec, List<String> command, boolean forRun, boolean detached) {
         long t0 = System.nanoTime();
+        Trace.mark("java start");
         spec.checkHost();
         ContainerRuntime.requireRoot();
         // capabilities, no_new_privs, seccomp, rlimits, groups: the command's and every exec's
         Protocol.ConfigWriter identity = new Protocol.ConfigWriter();
         SecurityPlan.writeIdentity(spec, identity);
+        Trace.mark("java checkHost+root");
         // Checks the network plan against the host and binds published ports: before anything exists.
         ContainerNetwork network = NetworkPlans.prepare(spec);
+        Trace.mark("java network plan");
         String id = HexFormat.of().formatHex(randomBytes());
         // Checked against the host's cgroup layout before anything exists; recorded with the state.
         ContainerCgroups cgroups;
         try {
             cgroups = ContainerCgroups.plan(CgroupLayout.host(), spec.resources().toSpec(), id, CgroupFs.REAL);
+            Trace.mark("java cgroup plan");
         } catch (UncheckedIOException e) {
             network.close();
             throw new ContainerException("detecting the cgroup layout: " + e.getMessage(), e);
@@ -171,7 +218,7 @@ public final class RunningContainer implements AutoCloseable {
         // before the record exists.
         InitProcess init;
         try {
-            init = MonitorPool.take(stdio);
+            init = MonitorPool.take(stdio, namespaces(network));
         } catch (RuntimeException e) {
             network.close();
             throw wrap("starting mdocker-init", e);
@@ -193,8 +240,11 @@ public final class RunningContainer implements AutoCloseable {
             if (detached) {
                 info.put("detached", "true");
             }
+            Trace.mark("java monitor taken " + init.pid());
             entry = spec.runtime().store().create(id, info, init.pid());
+            Trace.mark("java state+dirs");
         } catch (RuntimeException e) {
+            MonitorPool.replenish(init.nsflags());
             init.killMonitor();
             init.monitorStatus().join();
             init.close();
@@ -208,35 +258,50 @@ public final class RunningContainer implements AutoCloseable {
         try {
             try {
                 network.create(id, entry.dir(), spec.hostname() != null ? spec.hostname() : c.shortId(), spec.layers());
+                Trace.mark("java network create");
             } catch (RuntimeException e) {
                 throw wrap("setting up the network of container " + c.shortId(), e);
             }
+            // Where there is no v1 devices controller, the monitor attaches a device BPF program to
+            // the container's v2 cgroup instead, as GO arrives (CONFIG record DEVCGROUP).
+            if (!spec.privileged() && DevicesCgroupV1.mountPoint().isEmpty()) {
+                c.deviceCgroupV2 = cgroups.v2Dir().orElse(null);
+            }
+            // Before CONFIG: pid 1 mounts the overlay as soon as it has it, and the upper dir must
+            // not change under a mounted overlay.
+            c.stageCopies(spec);
+            c.sendConfig(spec); // sync 2: pid 1 builds its filesystem while the cgroups are made
             try {
                 cgroups.create(); // removes what it made when it fails
+                Trace.mark("java cgroups create");
             } catch (RuntimeException e) {
                 throw wrap("creating the cgroups of container " + c.shortId(), e);
             }
             resources.add(cgroups);
             // Security resources (issue 5): the devices cgroup, joined by pid 1 before GO.
-            // Where there is no v1 devices controller, the monitor attaches a device BPF program to
-            // the container's v2 cgroup instead, before the clone (CONFIG record DEVCGROUP).
             if (!spec.privileged()) {
-                Optional<DevicesCgroupV1> v1 = DevicesCgroupV1.create(id);
-                v1.ifPresent(resources::add);
-                if (v1.isEmpty()) {
-                    c.deviceCgroupV2 = cgroups.v2Dir().orElse(null);
-                }
+                DevicesCgroupV1.create(id).ifPresent(resources::add);
+                Trace.mark("java devices cgroup");
             }
-            c.stageCopies(spec);
-            c.handshake(spec);
+            c.enterAndGo(spec);
+            if (!forRun) { // run() replenishes after its teardown, on the cleanup thread
+                MonitorPool.replenish(init.nsflags());
+            }
             return c;
         } catch (RuntimeException | Error e) {
+            MonitorPool.replenish(init.nsflags());
             c.close();
             if (e instanceof ContainerException || e instanceof IllegalArgumentException) {
                 throw e;
             }
             throw wrap("starting container " + c.shortId(), e);
         }
+    }
+
+    /** pid 1's CLONE_NEW* namespaces: all of them but the network one with the host's network. */
+    private static long namespaces(ContainerNetwork network) {
+        return Linux.CLONE_NEWNS() | Linux.CLONE_NEWUTS() | Linux.CLONE_NEWIPC() | Linux.CLONE_NEWPID()
+                | (network.ownNamespace() ? Linux.CLONE_NEWNET() : 0) | Linux.CLONE_NEWCGROUP();
     }
 
     private static byte[] randomBytes() {
@@ -334,8 +399,8 @@ public final class RunningContainer implements AutoCloseable {
         return ContainerFiles.open(Path.of("/proc", Integer.toString(pid), "root"), shortId(), path -> Optional.empty());
     }
 
-    private void handshake(Container spec) {
-        long timeout = spec.startTimeout().toMillis();
+    /** sync 2: CONFIG, which pid 1 (cloned with the monitor, sync 1) starts to build its filesystem with. */
+    private void sendConfig(Container spec) {
         ContainerDirs dirs = entry.dirs();
         Protocol.ConfigWriter config = new Protocol.ConfigWriter();
         for (String arg : command) {
@@ -357,9 +422,7 @@ public final class RunningContainer implements AutoCloseable {
                 .string(Protocol.T_CWD, spec.workdir())
                 .u32(Protocol.T_UID, spec.uid())
                 .u32(Protocol.T_GID, spec.gid())
-                .u64(Protocol.T_NSFLAGS, Linux.CLONE_NEWNS() | Linux.CLONE_NEWUTS() | Linux.CLONE_NEWIPC()
-                        | Linux.CLONE_NEWPID() | (network.ownNamespace() ? Linux.CLONE_NEWNET() : 0)
-                        | Linux.CLONE_NEWCGROUP())
+                .u64(Protocol.T_NSFLAGS, init.nsflags())
                 .u32(Protocol.T_INIT, spec.init() ? 1 : 0);
         for (ContainerNetwork.Bind b : network.binds()) { // /etc/hosts etc.: the user's binds may cover them
             config.bind(b.source().toString(), b.target(), true);
@@ -377,19 +440,49 @@ public final class RunningContainer implements AutoCloseable {
         }
         config.records(execBasis.identity()); // capabilities, no_new_privs, seccomp, rlimits, groups
         SecurityPlan.writeMounts(spec, config); // masked and read-only paths, tmpfs
+        Trace.mark("java config built");
 
-        send(config.message()); // sync 1
-        Protocol.Message m = expect(timeout, Protocol.MSG_PID); // sync 2
-        pid = m.int32(0);
+        pid = init.containerPid(); // sync 1, read when the monitor was spawned
+        send(config.message()); // sync 2: pid 1 builds its filesystem meanwhile
+        Trace.mark("java CONFIG sent");
+    }
 
-        // Host-side setup: nothing the user asked for runs before GO.
-        for (HostResource r : resources) {
-            r.attach(pid);
+    /** Host-side setup (pid 1 into its cgroups, its network), then sync 3 GO and sync 4 STARTED. */
+    private void enterAndGo(Container spec) {
+        long timeout = spec.startTimeout().toMillis();
+        // Nothing the user asked for runs before GO.
+        try {
+            for (HostResource r : resources) {
+                r.attach(pid);
+            }
+        } catch (RuntimeException e) {
+            throw setupFailure(e);
         }
         execRecord = execBasis.withPid1(pid);
+        Trace.mark("java attached");
 
         send(Protocol.go()); // sync 3
+        Trace.mark("java GO sent");
         expect(timeout, Protocol.MSG_STARTED); // sync 4: the command runs, or ERROR(step, errno)
+        Trace.mark("java STARTED received");
+    }
+
+    /**
+     * A host-side setup failure, or what pid 1 reported when it failed its own setup first and
+     * exited (which is why its pid could not join a cgroup): its ERROR then says what happened.
+     */
+    private RuntimeException setupFailure(RuntimeException e) {
+        try {
+            Protocol.Message m = init.receive(SETUP_ERROR_WAIT_MILLIS);
+            if (m != null && m.type() == Protocol.MSG_ERROR) {
+                ContainerException reported = setupError(m.int32(0), m.int32(1), m.text(2));
+                reported.addSuppressed(e);
+                return reported;
+            }
+        } catch (InitProcess.ProtocolTimeoutException | ContainerException ignored) {
+            // pid 1 reported nothing: the host-side failure is the story
+        }
+        return e;
     }
 
     private void send(java.nio.ByteBuffer message) {
@@ -769,9 +862,26 @@ public final class RunningContainer implements AutoCloseable {
      */
     @Override
     public void close() {
+        close(false);
+    }
+
+    /**
+     * close(); {@code deferred} hands it to the cleanup thread once the exit status is known (the
+     * command has ended: what remains is the processes' exit and the removal of what was made),
+     * which then spawns the pool's replacement monitor too. Returns whether it was handed over.
+     */
+    private boolean close(boolean deferred) {
         synchronized (this) {
             if (closed) {
-                return;
+                return false;
+            }
+            if (deferred && exitCode != null) {
+                BackgroundCleanup.submit("closing container " + shortId(), () -> {
+                    waitFor(KILL_GRACE);
+                    close(false);
+                    MonitorPool.replenishNow(init.nsflags());
+                });
+                return true;
             }
         }
         try {
@@ -786,6 +896,7 @@ public final class RunningContainer implements AutoCloseable {
                 exitCode();
                 oomKilled(); // reads the cgroup while it exists (only when the exit was a SIGKILL)
             }
+            Trace.mark("java close: exit code read");
         } catch (RuntimeException e) {
             // keep cleaning up
         } finally {
@@ -796,16 +907,20 @@ public final class RunningContainer implements AutoCloseable {
                 p.close();
             }
             init.close();
+            Trace.mark("java close: init closed");
             try {
                 closeAll(resources);
+                Trace.mark("java close: resources closed");
             } finally {
                 try {
                     entry.close();
+                    Trace.mark("java close: state+dirs removed");
                 } finally {
                     LIVE.remove(this);
                 }
             }
         }
+        return false;
     }
 
     /**
@@ -840,7 +955,10 @@ public final class RunningContainer implements AutoCloseable {
 
     /** Closes resources in reverse order; the first failure is thrown after all were tried. */
     private static void closeAll(List<HostResource> resources) {
-        Cleanup.inReverse(resources, HostResource::close);
+        Cleanup.inReverse(resources, r -> {
+            r.close();
+            Trace.mark("java close " + r.getClass().getSimpleName());
+        });
     }
 
     @Override

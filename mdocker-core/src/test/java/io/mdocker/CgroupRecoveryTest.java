@@ -24,6 +24,7 @@ class CgroupRecoveryTest {
 
     @Test
     void theNextRuntimeKillsAndRemovesTheCgroupsADeadJvmLeft() throws Exception {
+        ContainerRuntime.awaitCleanup(); // earlier tests' containers hold the default parent no more
         Path rootfs = Fixtures.rootfs();
         Path lib = Fixtures.STATE.resolve("cgroup-recovery/lib");
         Path run = Fixtures.STATE.resolve("cgroup-recovery/run");

@@ -37,6 +37,7 @@ class EscapeTest {
     record HostState(String hostname, String domainname, String panic, String mountinfo, String devicesCgroups) { }
 
     private static HostState hostState() throws IOException {
+        ContainerRuntime.awaitCleanup(); // the teardown run() leaves to the cleanup thread is done
         Path devicesRoot = DevicesCgroupV1.mountPoint().map(m -> m.resolve("mdocker")).orElse(Path.of("/nonexistent"));
         return new HostState(read("/proc/sys/kernel/hostname"), read("/proc/sys/kernel/domainname"),
                 read("/proc/sys/kernel/panic"), Fixtures.mountinfo(),

@@ -27,6 +27,7 @@ class ExecLeakTest {
             } catch (ExecFailedException expected) {
                 // loads the error path's classes too
             }
+            ContainerRuntime.awaitCleanup(); // what earlier tests' run() left to the cleanup thread (monitors, fds)
             int fdsBefore = Fixtures.openFds();
             int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
             List<Long> childrenBefore = children();
@@ -51,6 +52,7 @@ class ExecLeakTest {
                 }
             }
 
+            ContainerRuntime.awaitCleanup();
             assertThat(Fixtures.openFds()).isEqualTo(fdsBefore);
             assertThat(ManagementFactory.getThreadMXBean().getThreadCount()).isLessThanOrEqualTo(threadsBefore);
             assertThat(children()).as("every joiner reaped").isEqualTo(childrenBefore);

@@ -60,6 +60,7 @@ class FaultsTest {
             assertThat(r.exitCode()).isZero();
             assertThat(r.stdout()).contains("No space left on device")
                     .doesNotContain("status 0");
+            ContainerRuntime.awaitCleanup(); // run() leaves the deletion of the writable layer to the cleanup thread
             assertThat(store.getUsableSpace()).as("the writable layer is gone, its space back").isEqualTo(free);
             assertNothingLeft(rt, cgroupsBefore);
 
@@ -161,6 +162,7 @@ class FaultsTest {
     }
 
     private static void assertNothingLeft(ContainerRuntime rt, Set<Path> cgroupsBefore) {
+        ContainerRuntime.awaitCleanup(); // run() returns before its teardown is over
         assertThat(Fixtures.list(rt.runRoot().resolve("containers"))).isEmpty();
         assertThat(Fixtures.list(rt.libRoot().resolve("containers"))).isEmpty();
         assertThat(Leftovers.containerCgroups()).isEqualTo(cgroupsBefore);

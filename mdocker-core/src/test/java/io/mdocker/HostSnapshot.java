@@ -23,6 +23,7 @@ record HostSnapshot(Map<String, List<String>> items) {
 
     /** Takes a snapshot; {@code bridge} names the bridge whose leases count (may be null). */
     static HostSnapshot take(ContainerRuntime rt, String bridge) {
+        ContainerRuntime.awaitCleanup(); // run() returns before its teardown (pid 1's exit, cgroups, files) is over
         Map<String, List<String>> m = new TreeMap<>();
         m.put("mount (JVM)", lines(Path.of("/proc/self/mountinfo")));
         m.put("mount (host pid 1)", lines(Path.of("/proc/1/mountinfo")));

@@ -45,6 +45,7 @@ class LeakTest {
             }
         }
 
+        ContainerRuntime.awaitCleanup(); // run() leaves the deletion of its files to the cleanup thread
         assertThat(Fixtures.mountinfo()).isEqualTo(mountsBefore);
         assertThat(Fixtures.openFds()).isEqualTo(fdsBefore);
         assertThat(ManagementFactory.getThreadMXBean().getThreadCount()).isLessThanOrEqualTo(threadsBefore);

@@ -22,6 +22,7 @@ record Leftovers(String id, Path libDir, Path runDir, List<Path> cgroupDirs, Str
 
     /** Reads what the record of container {@code id} on {@code rt}'s roots names. */
     static Leftovers of(ContainerRuntime rt, String id) {
+        ContainerRuntime.awaitCleanup(); // a run() returns before its teardown; its record may still be there
         Path runDir = rt.runRoot().resolve("containers").resolve(id);
         Properties state = load(runDir.resolve("state"));
         List<Path> cgroups = new ArrayList<>();
@@ -52,6 +53,7 @@ record Leftovers(String id, Path libDir, Path runDir, List<Path> cgroupDirs, Str
      * the sets before and after a start that failed before its id was known.
      */
     static java.util.Set<Path> containerCgroups() {
+        ContainerRuntime.awaitCleanup(); // the teardown run() leaves to the cleanup thread is over
         try (var s = Files.walk(Path.of("/sys/fs/cgroup"), 6)) {
             return s.filter(p -> p.getFileName() != null && p.getFileName().toString().matches("[0-9a-f]{64}"))
                     .collect(java.util.stream.Collectors.toSet());
@@ -74,6 +76,7 @@ record Leftovers(String id, Path libDir, Path runDir, List<Path> cgroupDirs, Str
 
     /** The cgroups, veth pair and lease are gone (what an exited container releases). */
     void assertReleased() {
+        ContainerRuntime.awaitCleanup(); // the teardown run() leaves to the cleanup thread is over
         assertThat(cgroupDirs).as("cgroup directories of " + id).allSatisfy(d -> assertThat(d).doesNotExist());
         if (veth != null) {
             assertThat(NetFixtures.vethLinks()).as("veth links").doesNotContain(veth);

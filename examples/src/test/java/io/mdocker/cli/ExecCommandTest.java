@@ -91,6 +91,7 @@ class ExecCommandTest {
         assertThat(stderrOf(125, id, "true")).isEqualTo("mdocker: no such container: " + id + "\n");
         assertThat(stderrOf(125, "not-an-id", "true"))
                 .isEqualTo("mdocker: container id 'not-an-id': expected a full id or a prefix of one (lowercase hex digits)\n");
+        io.mdocker.ContainerRuntime.awaitCleanup(); // a run() returns before its teardown is over
         try (var s = Files.list(MainTest.STATE.resolve("run/containers"))) {
             assertThat(s.toList()).isEmpty();
         }

@@ -134,6 +134,7 @@ class MainTest {
                 .startsWith("mdocker: invalid hostname 'bad_name'").hasLineCount(1);
         assertThat(stderrOf(125, "run", "--rootfs", root, "--state-root", state, "-u", "root", "true"))
                 .isEqualTo("mdocker: invalid user 'root': expected UID[:GID] with numeric ids\n");
+        io.mdocker.ContainerRuntime.awaitCleanup(); // a run() returns before its teardown is over
         try (Stream<Path> s = Files.list(STATE.resolve("run/containers"))) {
             assertThat(s.toList()).isEmpty();
         }

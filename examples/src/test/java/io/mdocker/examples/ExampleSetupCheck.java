@@ -13,6 +13,7 @@ final class ExampleSetupCheck {
 
     /** Containers recorded under the examples' runtime now. */
     static List<Path> recorded() {
+        io.mdocker.ContainerRuntime.awaitCleanup(); // a run() returns before its teardown is over
         Path dir = ExampleSetup.runtime().runRoot().resolve("containers");
         if (!Files.isDirectory(dir)) {
             return List.of();

@@ -45,6 +45,7 @@ final class JunitFixtures {
 
     /** Containers recorded under the test runtime now (none once every scope has closed). */
     static List<Path> recordedContainers() {
+        io.mdocker.ContainerRuntime.awaitCleanup(); // a run() returns before its teardown is over
         Path dir = RUNTIME.runRoot().resolve("containers");
         if (!Files.isDirectory(dir)) {
             return List.of();

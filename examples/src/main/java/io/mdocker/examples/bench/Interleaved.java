@@ -1,5 +1,7 @@
 package io.mdocker.examples.bench;
 
+import io.mdocker.ContainerRuntime;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -9,6 +11,11 @@ import java.util.List;
  * effect of going first or after a given neighbour hits all variants alike. Warm-up rounds come
  * first (JIT, class loading, the monitor pool, page cache) and are not timed. A failed unit of
  * work ends the run with the variant's name: a benchmark must not quietly time failures.
+ *
+ * <p>An mdocker {@code run()} returns once the command has ended and its output is complete, and
+ * leaves the rest of its teardown to a cleanup thread; each unit of work starts once that is over
+ * ({@link ContainerRuntime#awaitCleanup()}, not timed), as a runc or bwrap run has finished its
+ * teardown when it returns. A variant that includes the teardown in its time says so in its name.
  */
 public final class Interleaved {
     private Interleaved() {}
@@ -20,6 +27,7 @@ public final class Interleaved {
         for (int r = -warmup; r < rounds; r++) {
             for (int k = 0; k < n; k++) {
                 int v = Math.floorMod(k + r, n);
+                ContainerRuntime.awaitCleanup(); // the previous run's teardown, not timed
                 long t0 = System.nanoTime();
                 run(variants.get(v));
                 long t = System.nanoTime() - t0;

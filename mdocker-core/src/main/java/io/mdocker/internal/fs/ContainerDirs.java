@@ -13,9 +13,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * A container's writable filesystem state under {@code <lib root>/containers/<id>}: the overlay's
- * {@code upper} and {@code work} directories and the {@code merged} mount point. The overlay
- * itself is mounted by mdocker-init inside the container's own mount namespace, so it vanishes
- * with the container; these directories are all that remains to remove.
+ * {@code upper} and {@code work} directories. The overlay itself is mounted by mdocker-init onto
+ * {@code <id>} itself ({@link #merged()}), inside the container's own mount namespace, so it
+ * vanishes with the container and the host never sees it there; these directories are all that
+ * remains to remove.
  */
 public record ContainerDirs(Path root) {
     public Path upper() {
@@ -26,12 +27,17 @@ public record ContainerDirs(Path root) {
         return root.resolve("work");
     }
 
+    /**
+     * Where the overlay is mounted: the container's directory itself (a mount point of its own
+     * would cost a mkdir and an rmdir per container for nothing: nobody outside the container's
+     * mount namespace sees the mount).
+     */
     public Path merged() {
-        return root.resolve("merged");
+        return root;
     }
 
     /**
-     * Creates the three directories (mode 0700 for the container's root, as Docker does) in
+     * Creates the directories (mode 0700 for the container's root, as Docker does) in
      * {@code containersDir}.
      */
     public static ContainerDirs create(Path containersDir, String id) {
@@ -46,7 +52,6 @@ public record ContainerDirs(Path root) {
             }
             Files.createDirectory(dirs.upper());
             Files.createDirectory(dirs.work());
-            Files.createDirectory(dirs.merged());
             return dirs;
         } catch (IOException e) {
             try {
@@ -59,14 +64,16 @@ public record ContainerDirs(Path root) {
     }
 
     /**
-     * Removes the directory tree, also the parts the overlay made (work/work has mode 000). The
-     * usual case, a container that wrote nothing, is five rmdir calls; anything else is walked.
+     * Removes the directory tree, also the parts the overlay made (work/work has mode 000, and a
+     * volatile mount leaves work/incompat/volatile). The usual case, a container that wrote
+     * nothing, is six rmdir calls; anything else is walked.
      */
     public void delete() {
         try {
-            Files.delete(merged());
             Files.delete(upper());
             Files.deleteIfExists(work().resolve("work"));
+            Files.deleteIfExists(work().resolve("incompat/volatile"));
+            Files.deleteIfExists(work().resolve("incompat"));
             Files.delete(work());
             Files.delete(root);
         } catch (IOException e) {

@@ -570,9 +570,11 @@ public final class ContainerNetwork implements HostResource {
 
     /**
      * Waits until the veth pairs of closed containers are gone and their leases given back
-     * (tests, and callers that want a clean host at a given moment); false on timeout.
+     * (tests, and callers that want a clean host at a given moment); false on timeout. The
+     * containers whose run() returned are closed first (their teardown is on the cleanup thread).
      */
     public static boolean awaitReleases(java.time.Duration timeout) {
+        io.mdocker.internal.BackgroundCleanup.awaitIdle();
         return LinkReaper.awaitIdle(timeout);
     }
 

@@ -1,7 +1,9 @@
 package io.mdocker.internal.process;
 
+import io.mdocker.ContainerException;
 import io.mdocker.bindings.Linux;
 import io.mdocker.bindings.pollfd;
+import io.mdocker.internal.sys.Errno;
 import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Posix;
 
@@ -17,9 +19,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One running mdocker-init monitor: its pid, the JVM's end of the sync socket, and the JVM's
- * ends of the container's stdio pipes. The {@link EventLoop} reaps the monitor and drains the
- * captured pipes; {@link #finished()} completes when both are done.
+ * One running mdocker-init monitor: its pid, the container's pid 1 that it cloned as it started
+ * (sync 1), the JVM's end of the sync socket, and the JVM's ends of the container's stdio
+ * pipes. The {@link EventLoop} reaps the monitor and drains the captured pipes;
+ * {@link #drained()} completes when the pipes are drained, {@link #finished()} when the monitor
+ * has been reaped too.
  *
  * <p>The sync socket is read only through {@link #receive}, one reader at a time; sending is
  * thread-safe. {@link #close()} releases every descriptor this object still holds.
@@ -59,12 +63,15 @@ public final class InitProcess implements AutoCloseable {
     }
 
     private final int pid;
+    private final long nsflags;
+    private int containerPid = -1; // set once, by spawnRaw, before the object is shared
     private final int syncFd;
     private final Redirect[] spawnedWith;
     private final int[] parentFd; // the JVM's pipe ends, -1 where the stream is not a pipe
     private final CompletableFuture<Integer> monitorStatus = new CompletableFuture<>();
     private final Object receiveLock = new Object();
     private volatile CompletableFuture<Void> finished;
+    private volatile CompletableFuture<Void> drained;
     private volatile OutputLog log;
     private final TeeInput.Flow[] flows = new TeeInput.Flow[3];
     private volatile InputStream stdout;
@@ -73,8 +80,9 @@ public final class InitProcess implements AutoCloseable {
     private int pidfd;
     private volatile boolean closed;
 
-    private InitProcess(int pid, int syncFd, int pidfd, Redirect[] spawnedWith, int[] parentFd) {
+    private InitProcess(int pid, long nsflags, int syncFd, int pidfd, Redirect[] spawnedWith, int[] parentFd) {
         this.pid = pid;
+        this.nsflags = nsflags;
         this.syncFd = syncFd;
         this.pidfd = pidfd;
         this.spawnedWith = spawnedWith;
@@ -82,14 +90,26 @@ public final class InitProcess implements AutoCloseable {
     }
 
     /**
-     * Spawns a monitor with the given stdio. On failure nothing is left: every descriptor made
-     * here is closed and a spawned monitor is killed and reaped.
+     * Spawns a monitor with the given stdio, whose pid 1 gets the CLONE_NEW* namespaces
+     * {@code nsflags}. On failure nothing is left: every descriptor made here is closed and a
+     * spawned monitor is killed and reaped.
      */
-    public static InitProcess spawn(StdioPlan plan) {
-        InitProcess p = spawnRaw(new Redirect[] {raw(plan.in()), raw(plan.out()), raw(plan.err())});
+    public static InitProcess spawn(StdioPlan plan, long nsflags) {
+        InitProcess p = spawnRaw(new Redirect[] {raw(plan.in()), raw(plan.out()), raw(plan.err())}, nsflags);
         p.bind(plan);
         return p;
     }
+
+    /**
+     * Spawns a joiner (exec into a running container): mdocker-init with the argument "join",
+     * which clones nothing and waits for JOIN. Stdio as {@link #spawn}.
+     */
+    public static InitProcess spawnJoiner(StdioPlan plan) {
+        return spawn(plan, JOINER);
+    }
+
+    /** The nsflags of a joiner: it has no pid 1 of its own (Spawner passes "join"). */
+    static final long JOINER = 0;
 
     private static Redirect raw(Redirect r) {
         return r == Redirect.CAPTURE ? Redirect.PIPE : r;
@@ -100,7 +120,7 @@ public final class InitProcess implements AutoCloseable {
      * what the JVM does with the pipes. This is what lets {@link MonitorPool} spawn monitors
      * before their containers are asked for.
      */
-    static InitProcess spawnRaw(Redirect[] redirects) {
+    static InitProcess spawnRaw(Redirect[] redirects, long nsflags) {
         List<Integer> childEnds = new ArrayList<>();
         List<Integer> parentEnds = new ArrayList<>();
         int[] stdio = new int[3];
@@ -126,14 +146,23 @@ public final class InitProcess implements AutoCloseable {
             int[] sync = Posix.socketpair(Linux.AF_UNIX(), Linux.SOCK_SEQPACKET() | Linux.SOCK_CLOEXEC());
             parentEnds.add(sync[0]);
             childEnds.add(sync[1]);
-            pid = Spawner.spawn(stdio, sync[1]);
+            pid = Spawner.spawn(stdio, sync[1], nsflags);
             for (int fd : childEnds) {
                 Posix.closeQuietly(fd);
             }
             childEnds.clear();
             int pidfd = Posix.pidfdOpen(pid);
-            InitProcess process = new InitProcess(pid, sync[0], pidfd, redirects.clone(), parentFd);
+            InitProcess process = new InitProcess(pid, nsflags, sync[0], pidfd, redirects.clone(), parentFd);
             EventLoop.get().watch(pidfd, process.new MonitorWatch());
+            parentEnds.clear(); // the process owns them now, and closes them below on failure
+            try {
+                process.containerPid = nsflags == JOINER ? -1 : process.awaitContainerPid();
+            } catch (RuntimeException | Error e) {
+                process.killMonitor(); // the reaper reaps it
+                process.close();
+                pid = -1;
+                throw e;
+            }
             return process;
         } catch (RuntimeException | Error e) {
             for (int fd : childEnds) {
@@ -148,6 +177,30 @@ public final class InitProcess implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** How long a new monitor may take to clone the container's pid 1 (sync 1). */
+    private static final long CLONE_TIMEOUT_MILLIS = 30_000;
+
+    /** sync 1: PID, or ERROR (the clone failed) after which the monitor exits. */
+    private int awaitContainerPid() {
+        Protocol.Message m;
+        try {
+            m = receive(CLONE_TIMEOUT_MILLIS);
+        } catch (ProtocolTimeoutException e) {
+            throw new ContainerException("mdocker-init did not clone the container's pid 1 within "
+                    + CLONE_TIMEOUT_MILLIS + " ms");
+        }
+        if (m == null) {
+            throw new ContainerException("mdocker-init exited before it cloned the container's pid 1");
+        }
+        if (m.type() == Protocol.MSG_ERROR) {
+            throw new ContainerException(m.text(2) + ": " + Errno.describe(m.int32(1)));
+        }
+        if (m.type() != Protocol.MSG_PID) {
+            throw new ContainerException("mdocker-init sent message " + m.type() + " where PID was expected");
+        }
+        return m.int32(0);
     }
 
     /** Whether a monitor spawned with {@code spawnedWith} streams can serve {@code plan}. */
@@ -172,7 +225,6 @@ public final class InitProcess implements AutoCloseable {
             throw new IllegalStateException("a monitor spawned with " + List.of(spawnedWith) + " cannot serve " + plan);
         }
         List<CompletableFuture<?>> all = new ArrayList<>();
-        all.add(monitorStatus);
         if (parentFd[0] >= 0) {
             if (plan.in() == Redirect.PIPE) {
                 stdin = FdStreams.output(parentFd[0], "container stdin");
@@ -204,7 +256,8 @@ public final class InitProcess implements AutoCloseable {
             }
         }
         log = plan.log();
-        finished = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+        drained = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+        finished = CompletableFuture.allOf(drained, monitorStatus);
     }
 
     /**
@@ -323,9 +376,31 @@ public final class InitProcess implements AutoCloseable {
         return pid;
     }
 
+    /**
+     * The host pid of the container's pid 1, cloned by the monitor as it started and waiting for
+     * its CONFIG. It stays this process (a zombie at worst) until GO: the monitor reaps it only
+     * after GO, so the number is never reused while the JVM puts it into cgroups.
+     */
+    public int containerPid() {
+        return containerPid;
+    }
+
+    /** The CLONE_NEW* namespaces the container's pid 1 was cloned with. */
+    public long nsflags() {
+        return nsflags;
+    }
+
     /** Completes when the monitor has been reaped and every drained stream has reached its end. */
     public CompletableFuture<Void> finished() {
         return finished;
+    }
+
+    /**
+     * Completes when every drained stream (CAPTURE, DISCARD) has reached its end: the command and
+     * whatever shares its stdio are done writing (the monitor and pid 1 keep no copy of it).
+     */
+    public CompletableFuture<Void> drained() {
+        return drained;
     }
 
     /** Whether the monitor has exited (an idle pooled one can be killed from outside). */

@@ -10,41 +10,74 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Monitors spawned ahead of need. Spawning mdocker-init (posix_spawn, exec of a static binary,
- * its start-up) is a fixed cost of every container; a monitor spawned in advance waits for its
- * CONFIG with all three streams on pipes, and {@link InitProcess#bind} decides what they become
- * when a container takes it. After each take one replacement is spawned on the
- * {@code mdocker-spawner} thread, off the caller's path.
+ * its start-up) and its clone of the container's pid 1 into new namespaces are fixed costs of
+ * every container; a monitor spawned in advance has done both and waits for its CONFIG with all
+ * three streams on pipes, and {@link InitProcess#bind} decides what they become when a container
+ * takes it. Once that container has started ({@link #replenish}), one replacement is spawned on
+ * the {@code mdocker-spawner} thread, off the caller's path, with the namespaces it asked for.
  *
- * <p>An idle monitor has made nothing: when this JVM dies its socket closes and it exits. Streams
- * inherited from the JVM (a CLI's terminal) cannot be served from the pool and are spawned
- * directly. {@code -Dmdocker.monitorPool=N} sets the number kept ready (default 1, 0 turns the
- * pool off).
+ * <p>An idle monitor has made nothing but its pid 1's namespaces: when this JVM dies its socket
+ * closes, and it kills its pid 1 and exits. Streams inherited from the JVM (a CLI's terminal)
+ * cannot be served from the pool and are spawned directly, as is a container whose namespaces
+ * differ from the idle monitor's. {@code -Dmdocker.monitorPool=N} sets the number kept ready
+ * (default 2, so that back-to-back run()s find one while the previous one's replacement is being
+ * made; 0 turns the pool off).
  */
 public final class MonitorPool {
     private MonitorPool() {}
 
     private static final Redirect[] ALL_PIPES = {Redirect.PIPE, Redirect.PIPE, Redirect.PIPE};
-    private static final int SIZE = Math.max(0, Integer.getInteger("mdocker.monitorPool", 1));
+    private static final int SIZE = Math.max(0, Integer.getInteger("mdocker.monitorPool", 2));
     private static final ConcurrentLinkedQueue<InitProcess> IDLE = new ConcurrentLinkedQueue<>();
     private static final AtomicInteger PENDING = new AtomicInteger();
     private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(r ->
             Thread.ofPlatform().daemon().name("mdocker-spawner").unstarted(r));
 
-    /** A monitor for {@code plan}: a ready one when it can serve the plan, else a new one. */
-    public static InitProcess take(StdioPlan plan) {
+    /**
+     * A monitor for {@code plan} whose pid 1 has the CLONE_NEW* namespaces {@code nsflags}: a
+     * ready one when it fits, else a new one.
+     */
+    public static InitProcess take(StdioPlan plan, long nsflags) {
         if (SIZE > 0 && InitProcess.canServe(ALL_PIPES, plan)) {
             InitProcess p;
             while ((p = IDLE.poll()) != null) {
-                refill();
-                if (!p.exited()) {
+                if (!p.exited() && p.nsflags() == nsflags) {
                     p.bind(plan);
                     return p;
                 }
-                p.close(); // killed while idle
+                p.close(); // killed while idle, or other namespaces: its EOF ends it
             }
-            refill();
         }
-        return InitProcess.spawn(plan);
+        return InitProcess.spawn(plan, nsflags);
+    }
+
+    /**
+     * Spawns a replacement for the monitor a container took, on the spawner thread. Called once
+     * the container has started, so that the replacement's spawn and clone (CPU work on a
+     * machine that may have two cores) do not compete with that container's own start.
+     */
+    public static void replenish(long nsflags) {
+        if (SIZE > 0) {
+            refill(nsflags);
+        }
+    }
+
+    /**
+     * Spawns the replacement on the calling thread (the cleanup thread, after a run()'s teardown,
+     * so that it competes with neither that container's end nor, usually, the next one's start).
+     */
+    public static void replenishNow(long nsflags) {
+        if (SIZE == 0 || IDLE.size() + PENDING.get() >= SIZE) {
+            return;
+        }
+        PENDING.incrementAndGet();
+        try {
+            IDLE.add(InitProcess.spawnRaw(ALL_PIPES.clone(), nsflags));
+        } catch (RuntimeException e) {
+            // The next take spawns directly and reports the failure to its caller.
+        } finally {
+            PENDING.decrementAndGet();
+        }
     }
 
     /** The pids of the monitors waiting now (for tests). */
@@ -52,14 +85,14 @@ public final class MonitorPool {
         return IDLE.stream().map(InitProcess::pid).toList();
     }
 
-    private static void refill() {
+    private static void refill(long nsflags) {
         if (IDLE.size() + PENDING.get() >= SIZE) {
             return;
         }
         PENDING.incrementAndGet();
         SPAWNER.execute(() -> {
             try {
-                IDLE.add(InitProcess.spawnRaw(ALL_PIPES.clone()));
+                IDLE.add(InitProcess.spawnRaw(ALL_PIPES.clone(), nsflags));
             } catch (RuntimeException e) {
                 // The next take spawns directly and reports the failure to its caller.
             } finally {

@@ -13,8 +13,9 @@ import static io.mdocker.bindings.Linux.C_POINTER;
 
 /**
  * Starts mdocker-init with posix_spawn, the one way a JVM may start a process without forking
- * itself (glibc uses CLONE_VM|CLONE_VFORK). The child gets exactly: stdio on 0, 1, 2, the sync
- * socket on 3, an empty signal mask, default dispositions, a process group of its own (so a
+ * itself (glibc uses CLONE_VM|CLONE_VFORK). The child gets exactly: one argument, the namespaces
+ * of the container's pid 1 (which it clones at once) as a hexadecimal CLONE_NEW* mask, or "join" for a joiner; stdio on
+ * 0, 1, 2, the sync socket on 3, an empty signal mask, default dispositions, a process group of its own (so a
  * terminal's Ctrl-C reaches the JVM, which decides, and not the monitor) and an empty environment; every other
  * descriptor is closed ({@code posix_spawn_file_actions_addclosefrom_np(5)}; fd 4 carries the
  * executable through execve and mdocker-init closes it at once).
@@ -34,9 +35,11 @@ final class Spawner {
      *
      * @param stdio three descriptors (or INHERIT / DEV_NULL) for the child's 0, 1 and 2
      * @param syncFd the child's end of the sync socket, which becomes its fd 3
+     * @param nsflags the CLONE_NEW* namespaces of the container's pid 1, or
+     *     {@link InitProcess#JOINER} for a joiner (argument "join")
      * @return the child's pid
      */
-    static int spawn(int[] stdio, int syncFd) {
+    static int spawn(int[] stdio, int syncFd, long nsflags) {
         // The memfd must survive the file actions until execve; it is duplicated onto fd 4 (which
         // mdocker-init closes first thing) because closefrom would close its original number.
         String path = "/proc/self/fd/" + EXEC_FD;
@@ -76,9 +79,11 @@ final class Spawner {
                             (short) (Linux.POSIX_SPAWN_SETSIGMASK() | Linux.POSIX_SPAWN_SETSIGDEF()
                                     | Linux.POSIX_SPAWN_SETPGROUP())));
 
-                    MemorySegment argv = arena.allocate(C_POINTER, 2);
+                    MemorySegment argv = arena.allocate(C_POINTER, 3);
                     argv.setAtIndex(C_POINTER, 0, arena.allocateFrom(InitBinary.RESOURCE));
-                    argv.setAtIndex(C_POINTER, 1, MemorySegment.NULL);
+                    argv.setAtIndex(C_POINTER, 1, arena.allocateFrom(
+                            nsflags == InitProcess.JOINER ? "join" : Long.toHexString(nsflags)));
+                    argv.setAtIndex(C_POINTER, 2, MemorySegment.NULL);
                     MemorySegment envp = arena.allocate(C_POINTER, 1);
                     envp.setAtIndex(C_POINTER, 0, MemorySegment.NULL);
                     MemorySegment pid = arena.allocate(Linux.C_INT);

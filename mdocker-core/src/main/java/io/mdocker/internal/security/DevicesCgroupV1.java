@@ -1,6 +1,7 @@
 package io.mdocker.internal.security;
 
 import io.mdocker.ContainerException;
+import io.mdocker.internal.BackgroundCleanup;
 import io.mdocker.internal.HostResource;
 
 import java.io.IOException;
@@ -125,7 +126,10 @@ public final class DevicesCgroupV1 implements HostResource {
             }
             if (made) {
                 Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("mdocker-devices-cgroup")
-                        .unstarted(() -> removeQuietly(parent)));
+                        .unstarted(() -> {
+                            BackgroundCleanup.awaitIdle(); // the containers whose run() returned go first
+                            removeQuietly(parent);
+                        }));
             }
             parentReady = true;
         }

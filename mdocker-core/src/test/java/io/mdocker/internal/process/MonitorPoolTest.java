@@ -1,5 +1,6 @@
 package io.mdocker.internal.process;
 
+import io.mdocker.bindings.Linux;
 import io.mdocker.internal.process.InitProcess.Redirect;
 import io.mdocker.internal.process.InitProcess.StdioPlan;
 import io.mdocker.internal.sys.Posix;
@@ -17,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class MonitorPoolTest {
     private static final StdioPlan CAPTURE = new StdioPlan(Redirect.DISCARD, Redirect.CAPTURE,
             new ByteArrayOutputStream(), Redirect.CAPTURE, new ByteArrayOutputStream());
+    private static final long NAMESPACES = Linux.CLONE_NEWNS() | Linux.CLONE_NEWPID() | Linux.CLONE_NEWUTS();
 
     @Test
     void whatCanBeServedByAllPipeMonitors() {
@@ -34,15 +36,16 @@ class MonitorPoolTest {
 
     @Test
     void aMonitorKilledWhileIdleIsNeverHandedOut() throws Exception {
-        // One take leaves a replacement spawning; wait until it is idle.
-        InitProcess first = MonitorPool.take(CAPTURE);
+        // A take and its replenish leave a replacement spawning; wait until it is idle.
+        InitProcess first = MonitorPool.take(CAPTURE, NAMESPACES);
+        MonitorPool.replenish(NAMESPACES);
         List<Integer> idle = awaitIdle();
         assertThat(idle).isNotEmpty();
         int victim = idle.get(0);
         Posix.kill(victim, 9);
         awaitGone(victim);
 
-        InitProcess second = MonitorPool.take(CAPTURE);
+        InitProcess second = MonitorPool.take(CAPTURE, NAMESPACES);
         assertThat(second.pid()).isNotEqualTo(victim);
         assertThat(second.exited()).isFalse();
         for (InitProcess p : List.of(first, second)) {
