@@ -65,6 +65,7 @@ public final class InitProcess implements AutoCloseable {
     private final int pid;
     private final long nsflags;
     private int containerPid = -1; // set once, by spawnRaw, before the object is shared
+    private long mountGeneration; // HostMounts' generation before the spawn; set as containerPid is
     private final int syncFd;
     private final Redirect[] spawnedWith;
     private final int[] parentFd; // the JVM's pipe ends, -1 where the stream is not a pipe
@@ -146,6 +147,7 @@ public final class InitProcess implements AutoCloseable {
             int[] sync = Posix.socketpair(Linux.AF_UNIX(), Linux.SOCK_SEQPACKET() | Linux.SOCK_CLOEXEC());
             parentEnds.add(sync[0]);
             childEnds.add(sync[1]);
+            long mounts = HostMounts.generation(); // before the clone: pid 1 has at least these mounts
             pid = Spawner.spawn(stdio, sync[1], nsflags);
             for (int fd : childEnds) {
                 Posix.closeQuietly(fd);
@@ -157,6 +159,7 @@ public final class InitProcess implements AutoCloseable {
             parentEnds.clear(); // the process owns them now, and closes them below on failure
             try {
                 process.containerPid = nsflags == JOINER ? -1 : process.awaitContainerPid();
+                process.mountGeneration = mounts;
             } catch (RuntimeException | Error e) {
                 process.killMonitor(); // the reaper reaps it
                 process.close();
@@ -385,6 +388,11 @@ public final class InitProcess implements AutoCloseable {
         return containerPid;
     }
 
+    /** The {@link HostMounts} generation of the host's mount table when pid 1 was cloned (at the latest). */
+    long mountGeneration() {
+        return mountGeneration;
+    }
+
     /** The CLONE_NEW* namespaces the container's pid 1 was cloned with. */
     public long nsflags() {
         return nsflags;
@@ -450,7 +458,8 @@ public final class InitProcess implements AutoCloseable {
             Posix.write(syncFd, buf, buf.byteSize(), "sync socket");
             return true;
         } catch (ErrnoException e) {
-            if (e.errno() == Linux.EPIPE()) {
+            // ECONNRESET: the monitor exited with messages of ours unread (see receiveLocked)
+            if (e.errno() == Linux.EPIPE() || e.errno() == Linux.ECONNRESET()) {
                 return false;
             }
             throw e;

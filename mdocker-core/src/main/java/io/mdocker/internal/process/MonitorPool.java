@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>An idle monitor has made nothing but its pid 1's namespaces: when this JVM dies its socket
  * closes, and it kills its pid 1 and exits. Streams inherited from the JVM (a CLI's terminal)
  * cannot be served from the pool and are spawned directly, as is a container whose namespaces
- * differ from the idle monitor's. {@code -Dmdocker.monitorPool=N} sets the number kept ready
+ * differ from the idle monitor's, or when the host's mount table changed since the idle one's pid 1
+ * was cloned ({@link HostMounts}: its copy of the mounts would lack the new ones). {@code -Dmdocker.monitorPool=N} sets the number kept ready
  * (default 2, so that back-to-back run()s find one while the previous one's replacement is being
  * made; 0 turns the pool off).
  */
@@ -40,12 +41,13 @@ public final class MonitorPool {
     public static InitProcess take(StdioPlan plan, long nsflags) {
         if (SIZE > 0 && InitProcess.canServe(ALL_PIPES, plan)) {
             InitProcess p;
+            long mounts = HostMounts.generation();
             while ((p = IDLE.poll()) != null) {
-                if (!p.exited() && p.nsflags() == nsflags) {
+                if (!p.exited() && p.nsflags() == nsflags && p.mountGeneration() == mounts) {
                     p.bind(plan);
                     return p;
                 }
-                p.close(); // killed while idle, or other namespaces: its EOF ends it
+                p.close(); // killed while idle, other namespaces, or mounts since: its EOF ends it
             }
         }
         return InitProcess.spawn(plan, nsflags);
