@@ -1,6 +1,5 @@
 package io.mdocker.cli;
 
-import io.mdocker.BusyboxRootfs;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -15,7 +14,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 /**
  * {@code mdocker run -d} in a process of its own, then ps, logs, stop, kill and rm from this one,
@@ -24,20 +22,12 @@ import static org.assertj.core.api.Assertions.fail;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class DetachCliTest {
     static final Path TARGET = Path.of("target").toAbsolutePath();
-    static final Path ROOTFS = TARGET.resolve("cli-rootfs");
+    static final Path ROOTFS = MainTest.ROOTFS;
     static final Path STATE = TARGET.resolve("cli-detach-state");
 
     @BeforeAll
     static void prerequisites() {
-        long euid = new com.sun.security.auth.module.UnixSystem().getUid();
-        if (euid != 0 || BusyboxRootfs.findStaticBusybox().isEmpty()) {
-            String what = "the CLI tests need root and busybox-static (uid " + euid + ")";
-            if ("true".equals(System.getenv("CI"))) {
-                fail(what);
-            }
-            org.junit.jupiter.api.Assumptions.abort(what);
-        }
-        BusyboxRootfs.ensure(ROOTFS);
+        MainTest.prerequisites();
     }
 
     /** What a failed test left must not outlive the run: detached containers survive their JVM by design. */

@@ -23,6 +23,7 @@ class MainTest {
     static final Path ROOTFS = TARGET.resolve("cli-rootfs");
     static final Path STATE = TARGET.resolve("cli-state");
 
+    /** Root and busybox-static, or the test fails (CI=true) or aborts; then the CLI tests' rootfs. */
     @BeforeAll
     static void prerequisites() {
         long euid = new com.sun.security.auth.module.UnixSystem().getUid();

@@ -1,6 +1,5 @@
 package io.mdocker.cli;
 
-import io.mdocker.BusyboxRootfs;
 import io.mdocker.Capability;
 import io.mdocker.SeccompProfile;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,12 +14,11 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.fail;
 
 /** The CLI's security flags and its reader of Docker's seccomp JSON, with real containers. */
 class SecurityOptionsTest {
     static final Path TARGET = Path.of("target").toAbsolutePath();
-    static final Path ROOTFS = TARGET.resolve("cli-rootfs");
+    static final Path ROOTFS = MainTest.ROOTFS;
     static final Path STATE = TARGET.resolve("cli-state");
 
     @TempDir
@@ -28,15 +26,7 @@ class SecurityOptionsTest {
 
     @BeforeAll
     static void prerequisites() {
-        long euid = new com.sun.security.auth.module.UnixSystem().getUid();
-        if (euid != 0 || BusyboxRootfs.findStaticBusybox().isEmpty()) {
-            String what = "the CLI tests need root and busybox-static (uid " + euid + ")";
-            if ("true".equals(System.getenv("CI"))) {
-                fail(what);
-            }
-            org.junit.jupiter.api.Assumptions.abort(what);
-        }
-        BusyboxRootfs.ensure(ROOTFS);
+        MainTest.prerequisites();
     }
 
     private static int run(String... args) {
