@@ -127,7 +127,7 @@ public final class BenchRun {
         report.helpers(List.of(Footprint.helpers(spec, 1), Footprint.helpers(spec, 20)));
         report.jvm(Footprint.jvm(spec, 0, 10, 50));
         report.setting("footprint: idle containers run `sleep 3600` with the hardened defaults and no network; "
-                + "the monitor pool keeps 1 spare monitor, not counted per container");
+                + "the monitor pool keeps 2 spare monitors (each with its pid 1), not counted per container");
     }
 
     private static void add(List<Variant> variants, Optional<Variant> v) {
