@@ -51,7 +51,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -1562,27 +1561,6 @@ static volatile bool child_failed;
  * (the command may run as another user) and nothing else, and takes no_new_privs. It is not
  * dumpable (set before the vfork), so the container cannot ptrace it or open its /proc files.
  */
-/*
- * A helper that only waits from now on (the monitor after STARTED, pid 1 after starting the
- * command) drops from its page tables what the start path touched: this static binary's text
- * (mapped from the sealed memfd: the pages stay there, one copy on the host, and what the wait
- * loop runs faults back in) and the receive buffer (anonymous: given back). An idle container's
- * helpers then hold about a third of the memory they would (issue 6: <= 1 MiB per container).
- */
-extern char __executable_start, etext;
-
-static void drop_start_pages(void)
-{
-    uintptr_t page = (uintptr_t) sysconf(_SC_PAGESIZE);
-    uintptr_t text = (uintptr_t) &__executable_start & ~(page - 1);
-    uintptr_t text_end = ((uintptr_t) &etext + page - 1) & ~(page - 1);
-    uintptr_t buf = ((uintptr_t) msgbuf + page - 1) & ~(page - 1);
-    uintptr_t buf_end = ((uintptr_t) msgbuf + sizeof msgbuf) & ~(page - 1);
-
-    madvise((void *) text, text_end - text, MADV_DONTNEED); /* advice: a failure costs only memory */
-    madvise((void *) buf, buf_end - buf, MADV_DONTNEED);
-}
-
 static void reduce_pid1(const struct config *c)
 {
     struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -1635,7 +1613,6 @@ static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
     close_range(0, 2, 0);
     reduce_pid1(c);
     trace("pid1 STARTED sent, reduced");
-    drop_start_pages();
     reap_loop(command, &set, sock);
 }
 
@@ -1916,13 +1893,8 @@ static int monitor_loop(struct monitor *m)
     struct pollfd fds[3] = {
         { MDK_SYNC_FD, POLLIN, 0 }, { m->sock, POLLIN, 0 }, { m->may_reap ? m->pidfd : -1, POLLIN, 0 },
     };
-    bool dropped = false;
 
     for (;;) {
-        if (m->started_sent && !dropped) {
-            drop_start_pages(); /* the container runs: from here on the monitor only waits */
-            dropped = true;
-        }
         if (poll(fds, 3, -1) < 0) {
             if (errno == EINTR)
                 continue;
