@@ -19,7 +19,7 @@ class LogsTest {
     @Test
     void logsKeepStdoutAndStderrInOrderAfterTheContainerExited() {
         try (RunningContainer c = Fixtures.container().start("/bin/sh", "-c",
-                "echo one; echo two >&2; sleep 0.05; echo three; printf tail")) {
+                "echo one; sleep 0.05; echo two >&2; sleep 0.05; echo three; printf tail")) {
             assertThat(c.waitFor()).isZero();
             assertThat(c.logs()).isEqualTo("one\ntwo\nthree\ntail");
             assertThat(c.logLines()).containsExactly(new LogLine(LogLine.Source.STDOUT, "one"),
