@@ -58,7 +58,7 @@ class WaitStrategyTest {
 
     @Test
     void aLogLineTimeoutNamesThePatternAndShowsTheLastOutput() {
-        try (RunningContainer c = Fixtures.container().start("/bin/sh", "-c", "echo starting up; echo oops >&2; exec sleep 60")) {
+        try (RunningContainer c = Fixtures.container().start("/bin/sh", "-c", "echo starting up; sleep 0.05; echo oops >&2; exec sleep 60")) {
             assertThatThrownBy(() -> c.await(Wait.forLogLine("listening on", 1).withTimeout(Duration.ofMillis(400))))
                     .isInstanceOf(WaitTimeoutException.class)
                     .hasMessageContaining("was not ready after 400 ms")

@@ -82,7 +82,7 @@ class MdockerExtensionTest {
     static class Failures {
         @Sandbox
         SandboxContainer chatty = SandboxContainer.of(JunitFixtures.box()
-                .command("/bin/sh", "-c", "echo marker-line-1; echo marker-line-2 >&2; exec sleep 600").build())
+                .command("/bin/sh", "-c", "echo marker-line-1; sleep 0.05; echo marker-line-2 >&2; exec sleep 600").build())
                 .waitingFor(Wait.forLogLine("marker-line-2"));
 
         @AfterEach
