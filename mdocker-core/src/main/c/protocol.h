@@ -10,11 +10,13 @@
  * followed by `length` payload bytes. All integers are little-endian (host order on
  * x86_64/aarch64), no padding anywhere.
  *
- * Start sequence (version 4):
+ * Start sequence (version 5):
  *
  *   JVM                      monitor (host namespaces)            container pid 1 (new namespaces)
  *                            clone3 at start-up -----------------> waits on its own socketpair
  *   sync 1  <-------------   PID(host pid of pid 1)
+ *  [sync 1a PUBLISH ----->   bind + listen each port
+ *           <-------------   PUBLISHED(the bound ports) or ERROR(PUBLISH) and exit 125]
  *   sync 2  CONFIG ------>   parse, check NSFLAGS,
  *                            relay CONFIG -----------------------> parse; [DETACH: open STDOUT,
  *   (host-side setup: make the cgroups,                             STDERR, /dev/null onto 0-2];
@@ -24,6 +26,8 @@
  *                            DEVCGROUP cgroup], relay GO --------> unshare cgroupns; fork + exec
  *                                                                   cmd (uid/gid, caps, seccomp)
  *   sync 4  <-------------   relay STARTED or ERROR <------------- (exec result via vfork)
+ *                            [PUBLISH: serve the published ports
+ *                            from here on, to FORWARD's address]
  *           SIGNAL ------>   kill(pid 1, sig)                       forwards to the command
  *   sync 5  <-------------   relay EXIT(code, 0) <---------------- its command has ended; exits
  *           <-------------   or EXIT(code, signal) after waitpid(pid 1), when pid 1 sent none;
@@ -55,6 +59,19 @@
  * (DETACH) is the exception once STARTED has been relayed: EOF then only ends the monitor's
  * conversation with the JVM, and the monitor records pid 1's exit (pid 1's own EXIT's code, or
  * its wait status) in the DETACH file instead.
+ *
+ * Version 5 added published ports served by the monitor (PUBLISH, PUBLISHED, FORWARD), which
+ * the JVM uses for detached containers: the JVM's own port proxy would end with the JVM. The
+ * monitor binds the ports as the first thing asked of it, before the JVM makes anything of the
+ * container (a port in use is an error while nothing exists yet; port 0 gets a free port, which
+ * PUBLISHED reports), and accepts on them only once STARTED has been relayed (connections made
+ * earlier wait in the backlog). Each accepted connection gets a nonblocking connection of its own
+ * to FORWARD's address and the port's container port; the monitor copies bytes both ways through
+ * two 16 KiB buffers allocated per connection (mmap, unmapped at its end), passes each direction's
+ * end of stream on as a half-close, and stops accepting while MDK_MAX_CONNS connections are
+ * open. Nothing of this exists in a monitor without PUBLISH. The listening sockets and the
+ * connections belong to the monitor alone (pid 1 was cloned before PUBLISH), so they end with it:
+ * when the container ends, or the monitor is killed, no port stays bound.
  *
  * Join mode (exec into a running container, issue 7): an mdocker-init spawned with "join" gets
  * JOIN instead of CONFIG and becomes a "joiner", the parent of one process started inside an
@@ -91,8 +108,8 @@
 
 #define MDK_SYNC_FD 3
 #define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
-#define MDK_VERSION 4 /* 2: security records (issue 5); 3: DEVCGROUP; 4: pid 1 cloned at start-up,
-                         PID first; DETACH/STDOUT/STDERR; JOIN/JOINED */
+#define MDK_VERSION 5 /* 2: security records (issue 5); 3: DEVCGROUP; 4: pid 1 cloned at start-up,
+                         PID first; DETACH/STDOUT/STDERR; JOIN/JOINED; 5: PUBLISH/PUBLISHED/FORWARD */
 #define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
 
 struct mdk_header {
@@ -108,6 +125,10 @@ struct mdk_header {
 #define MDK_MSG_SIGNAL 3 /* payload: int32 signo, delivered to pid 1 (join mode: to the exec'd
                             process's group) */
 #define MDK_MSG_JOIN 4   /* payload: records as CONFIG's (JOIN's subset, see below): join mode */
+#define MDK_MSG_PUBLISH 5 /* payload: 1 to MDK_MAX_PORTS entries of 8 bytes: uint8 host IPv4
+                             address[4] in network order (0.0.0.0: every address of the host, IPv4
+                             and IPv6 where the host has IPv6), uint16 host port (0: a free one),
+                             uint16 container port; only between PID and CONFIG, at most once */
 
 /* monitor -> JVM */
 #define MDK_MSG_PID 101     /* payload: int32 host pid of container pid 1 */
@@ -116,6 +137,13 @@ struct mdk_header {
 #define MDK_MSG_EXIT 104    /* payload: int32 exit code (128+n when killed), int32 signal or 0 */
 #define MDK_MSG_JOINED 105  /* payload: int32 host pid, int32 pid inside the container: the exec'd
                                process has been exec'd (join mode's STARTED) */
+#define MDK_MSG_PUBLISHED 106 /* payload: uint16 bound host port per PUBLISH entry, in its order.
+                                 A port that cannot be bound is ERROR(MDK_STEP_PUBLISH, errno,
+                                 "PUBLISH[i]: bind(address:port)") instead, and the monitor exits
+                                 (125) as for a bad CONFIG */
+
+#define MDK_MAX_PORTS 64   /* published ports of one container */
+#define MDK_MAX_CONNS 256  /* connections through them open at once; more wait in the backlog */
 
 /*
  * CONFIG payload: a sequence of records, each
@@ -192,6 +220,8 @@ struct mdk_header {
                              time (field 22 of /proc/PID/stat): a reused pid does not match */
 #define MDK_T_CGROUP 27   /* string, repeated: a cgroup directory of the container (host path) that
                              the exec'd process joins */
+#define MDK_T_FORWARD 28  /* uint8 IPv4 address[4] in network order: the container's address, where
+                             the ports of PUBLISH lead; in CONFIG exactly when PUBLISH came before */
 
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */
@@ -218,5 +248,6 @@ struct mdk_header {
 #define MDK_STEP_STDIO 16     /* opening the STDOUT/STDERR files of a detached container */
 #define MDK_STEP_JOIN 17      /* join mode: finding pid 1, its cgroups, setns; errno ESRCH: pid 1
                                  is gone */
+#define MDK_STEP_PUBLISH 18   /* binding a published port (text "PUBLISH[i]: ...", i its entry) */
 
 #endif
