@@ -131,13 +131,13 @@ public final class Container {
      * Starts {@code command} (or the default command) as a detached container, which outlives this
      * JVM, and returns once the command runs. Its stdout and stderr go to log files
      * ({@link DetachedContainer#stdoutLog()}), its stdin is /dev/null: this definition's stdio
-     * settings do not apply. Published ports are refused: their proxy runs in the starting JVM.
+     * settings do not apply. Published ports ({@link Builder#publish}, at most 64) are bound before
+     * anything of the container exists (a port in use is an {@link IllegalArgumentException}) by
+     * the container's mdocker-init monitor, which serves them for as long as the container runs,
+     * with or without this JVM, and releases them as it ends; {@link DetachedContainer#ports()}
+     * and {@link DetachedContainer#mappedPort(int)} tell the host ports bound.
      */
     public DetachedContainer startDetached(String... command) {
-        if (!ports.isEmpty()) {
-            throw new IllegalArgumentException("published port " + ports.get(0) + " cannot be used by a detached container: "
-                    + "the port proxy runs in the JVM that starts it and would end with that JVM; expected no published ports");
-        }
         RunningContainer c = RunningContainer.start(this, commandOrDefault(command), false, true);
         c.handOver(runtime);
         return runtime.attach(c.id());

@@ -1,6 +1,7 @@
 package io.mdocker;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.OptionalInt;
 
 /**
@@ -15,9 +16,14 @@ import java.util.OptionalInt;
  * @param pid the host pid of its pid 1 while it runs, else -1
  * @param created when it was started
  * @param command the command, its words joined by spaces
+ * @param ports its published ports as bound, in the order given
  */
 public record ContainerInfo(String id, boolean detached, State state, OptionalInt exitCode, int pid, Instant created,
-                            String command) {
+                            String command, List<PortMapping> ports) {
+    public ContainerInfo {
+        ports = List.copyOf(ports);
+    }
+
     /** Whether the container runs. */
     public enum State { RUNNING, EXITED }
 

@@ -114,7 +114,8 @@ public final class ContainerRuntime {
             boolean running = r.running();
             out.add(new ContainerInfo(r.id(), r.detached(),
                     running ? ContainerInfo.State.RUNNING : ContainerInfo.State.EXITED,
-                    running ? OptionalInt.empty() : r.exitCode(), running ? r.containerPid() : -1, r.created(), r.command()));
+                    running ? OptionalInt.empty() : r.exitCode(), running ? r.containerPid() : -1, r.created(), r.command(),
+                    r.ports().stream().map(PortMapping::ofBound).toList()));
         }
         out.sort(Comparator.comparing(ContainerInfo::created));
         return out;

@@ -11,6 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.OptionalInt;
 
 /**
@@ -59,6 +60,24 @@ public final class DetachedContainer {
     /** The host pid of the container's pid 1 while it runs, else -1. */
     public int pid() {
         return record.containerPid();
+    }
+
+    /**
+     * The published ports with the host ports its monitor bound (a 0 asked for is replaced by the
+     * free port found), in the order given; served by the monitor as long as the container runs.
+     */
+    public List<PortMapping> ports() {
+        return record.ports().stream().map(PortMapping::ofBound).toList();
+    }
+
+    /** The host address at which the published ports are reached (as {@link RunningContainer#host()}). */
+    public String host() {
+        return PortMapping.host(ports());
+    }
+
+    /** The host port that forwards to {@code containerPort} (as {@link RunningContainer#mappedPort(int)}). */
+    public int mappedPort(int containerPort) {
+        return PortMapping.mappedPort(ports(), containerPort);
     }
 
     /** Whether it still runs. */

@@ -9,8 +9,11 @@ import java.util.List;
 final class NetworkPlans {
     private NetworkPlans() {}
 
-    /** Checks the plan against the host and binds the published ports (see {@link ContainerNetwork#prepare}). */
-    static ContainerNetwork prepare(Container spec) {
+    /**
+     * Checks the plan against the host and binds the published ports (see
+     * {@link ContainerNetwork#prepare}); for a detached container the monitor binds them instead.
+     */
+    static ContainerNetwork prepare(Container spec, boolean detached) {
         Network n = spec.network();
         ContainerNetwork.Kind kind = switch (n.mode()) {
             case NONE -> ContainerNetwork.Kind.NONE;
@@ -23,7 +26,7 @@ final class NetworkPlans {
         ContainerNetwork.Plan plan = new ContainerNetwork.Plan(kind, n.bridgeName(), n.gatewayIpv4(),
                 n.fixedAddressValue(), n.hostIpv4(), n.containerIpv4(), ports);
         try {
-            return ContainerNetwork.prepare(plan, spec.runtime().runRoot(), spec.runtime().libRoot());
+            return ContainerNetwork.prepare(plan, spec.runtime().runRoot(), spec.runtime().libRoot(), !detached);
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (RuntimeException e) {

@@ -2,6 +2,7 @@ package io.mdocker;
 
 import io.mdocker.internal.net.Ipv4;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -65,6 +66,36 @@ public record PortMapping(String hostIp, int hostPort, int containerPort) {
             throw new NumberFormatException(s);
         }
         return Integer.parseInt(s);
+    }
+
+    /** The host address at which {@code ports} are reached: the first one bound to one address, else 127.0.0.1. */
+    static String host(List<PortMapping> ports) {
+        return ports.stream().map(PortMapping::hostIp)
+                .filter(ip -> ip != null && !ip.equals("0.0.0.0")).findFirst().orElse("127.0.0.1");
+    }
+
+    /** The host port of {@code ports} that forwards to {@code containerPort}. */
+    static int mappedPort(List<PortMapping> ports, int containerPort) {
+        for (PortMapping p : ports) {
+            if (p.containerPort() == containerPort) {
+                return p.hostPort();
+            }
+        }
+        throw new IllegalArgumentException("container port " + containerPort + " is not published: the published ports are "
+                + ports);
+    }
+
+    /** The inverse of {@link #toString()} (0.0.0.0 gives a null host address), for the state record. */
+    static PortMapping ofBound(String text) {
+        int colon = text.lastIndexOf(':');
+        int arrow = text.indexOf("->");
+        int slash = text.indexOf('/', arrow);
+        if (colon < 0 || arrow < colon || slash < 0) {
+            throw new IllegalArgumentException("published port '" + text + "': expected IP:HOSTPORT->PORT/tcp");
+        }
+        String ip = text.substring(0, colon);
+        return new PortMapping(ip.equals("0.0.0.0") ? null : ip, Integer.parseInt(text.substring(colon + 1, arrow)),
+                Integer.parseInt(text.substring(arrow + 2, slash)));
     }
 
     /** {@code 127.0.0.1:8080->80/tcp}, as {@code docker port} prints it. */

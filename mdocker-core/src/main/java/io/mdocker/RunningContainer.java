@@ -12,7 +12,6 @@ import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.fs.ContainerFiles;
 import io.mdocker.internal.net.ContainerNetwork;
-import io.mdocker.internal.net.PortProxy;
 import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.InitProcess.Redirect;
 import io.mdocker.internal.process.MonitorPool;
@@ -20,6 +19,7 @@ import io.mdocker.internal.process.OutputLog;
 import io.mdocker.internal.process.Protocol;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.security.SecurityPlan;
+import io.mdocker.internal.state.ContainerRecord;
 import io.mdocker.internal.state.ExecRecord;
 import io.mdocker.internal.state.StateStore;
 import io.mdocker.internal.sys.Errno;
@@ -182,7 +182,7 @@ public final class RunningContainer implements AutoCloseable {
         SecurityPlan.writeIdentity(spec, identity);
         Trace.mark("java checkHost+root");
         // Checks the network plan against the host and binds published ports: before anything exists.
-        ContainerNetwork network = NetworkPlans.prepare(spec);
+        ContainerNetwork network = NetworkPlans.prepare(spec, detached);
         Trace.mark("java network plan");
         String id = HexFormat.of().formatHex(randomBytes());
         // Checked against the host's cgroup layout before anything exists; recorded with the state.
@@ -223,6 +223,16 @@ public final class RunningContainer implements AutoCloseable {
             network.close();
             throw wrap("starting mdocker-init", e);
         }
+        // A detached container's published ports: bound by its monitor, which outlives this JVM.
+        if (!network.monitorPorts().isEmpty()) {
+            try {
+                network.boundByMonitor(MonitorPorts.bind(init, network.monitorPorts(), spec.startTimeout().toMillis()));
+            } catch (RuntimeException e) {
+                discardMonitor(init, network);
+                throw e instanceof IllegalArgumentException || e instanceof ContainerException ? e
+                        : wrap("publishing the ports of a detached container", e);
+            }
+        }
         // What exec needs, recorded with the state so that other processes can exec in too.
         List<Path> execCgroups = new ArrayList<>(cgroups.dirs());
         if (!spec.privileged()) {
@@ -240,15 +250,15 @@ public final class RunningContainer implements AutoCloseable {
             if (detached) {
                 info.put("detached", "true");
             }
+            if (!network.ports().isEmpty()) {
+                info.put(ContainerRecord.PORTS, String.join(",", network.ports().stream()
+                        .map(p -> new PortMapping(p.hostIp(), p.hostPort(), p.containerPort()).toString()).toList()));
+            }
             Trace.mark("java monitor taken " + init.pid());
             entry = spec.runtime().store().create(id, info, init.pid());
             Trace.mark("java state+dirs");
         } catch (RuntimeException e) {
-            MonitorPool.replenish(init.nsflags());
-            init.killMonitor();
-            init.monitorStatus().join();
-            init.close();
-            network.close();
+            discardMonitor(init, network);
             throw wrap("recording container " + id.substring(0, 12), e);
         }
         RunningContainer c = new RunningContainer(id, command, entry, resources, network, init, t0, out, err, log);
@@ -296,6 +306,15 @@ public final class RunningContainer implements AutoCloseable {
             }
             throw wrap("starting container " + c.shortId(), e);
         }
+    }
+
+    /** Before the state record exists: the monitor (which has made nothing) and the network plan go. */
+    private static void discardMonitor(InitProcess init, ContainerNetwork network) {
+        MonitorPool.replenish(init.nsflags());
+        init.killMonitor();
+        init.monitorStatus().join();
+        init.close();
+        network.close();
     }
 
     /** pid 1's CLONE_NEW* namespaces: all of them but the network one with the host's network. */
@@ -432,6 +451,9 @@ public final class RunningContainer implements AutoCloseable {
         }
         if (deviceCgroupV2 != null) {
             config.string(Protocol.T_DEVCGROUP, deviceCgroupV2.toString());
+        }
+        if (!network.monitorPorts().isEmpty()) { // where the monitor's published ports lead
+            config.bytes(Protocol.T_FORWARD, network.addressBytes());
         }
         if (detached) {
             config.string(Protocol.T_DETACH, entry.exitFile().toString())
@@ -602,8 +624,7 @@ public final class RunningContainer implements AutoCloseable {
      * {@link #mappedPort(int)}.
      */
     public String host() {
-        return network.ports().stream().map(PortProxy.Bound::hostIp)
-                .filter(ip -> ip != null && !ip.equals("0.0.0.0")).findFirst().orElse("127.0.0.1");
+        return PortMapping.host(ports());
     }
 
     /**
@@ -621,13 +642,7 @@ public final class RunningContainer implements AutoCloseable {
 
     /** The host port that forwards to {@code containerPort} (as Testcontainers' {@code getMappedPort}). */
     public int mappedPort(int containerPort) {
-        for (PortProxy.Bound p : network.ports()) {
-            if (p.containerPort() == containerPort) {
-                return p.hostPort();
-            }
-        }
-        throw new IllegalArgumentException("container port " + containerPort + " is not published: the published ports are "
-                + ports());
+        return PortMapping.mappedPort(ports(), containerPort);
     }
 
     /** The command as started. */

@@ -13,9 +13,10 @@ import java.util.concurrent.Callable;
 
 /** {@code mdocker ps [-a] [-q]}: the containers on the state roots, as a table like Docker's. */
 @Command(name = "ps", mixinStandardHelpOptions = true,
-        description = "List running containers (of every mdocker process on the same state roots); -a also exited ones.")
+        description = "List running containers (of every mdocker process on the same state roots) with their published "
+                + "ports; -a also exited ones.")
 final class PsCommand implements Callable<Integer> {
-    static final String FORMAT = "%-14s %-8s %-14s %-16s %s%n";
+    static final String FORMAT = "%-14s %-8s %-14s %-16s %-42s %s";
     private static final int COMMAND_WIDTH = 40;
 
     @Mixin
@@ -36,11 +37,12 @@ final class PsCommand implements Callable<Integer> {
             listed.forEach(c -> System.out.println(c.shortId()));
             return 0;
         }
-        System.out.printf(FORMAT, "CONTAINER ID", "PID", "STATE", "CREATED", "COMMAND");
+        System.out.println(String.format(FORMAT, "CONTAINER ID", "PID", "STATE", "CREATED", "COMMAND", "PORTS").stripTrailing());
         Instant now = Instant.now();
         for (ContainerInfo c : listed) {
-            System.out.printf(FORMAT, c.shortId(), c.pid() > 0 ? Integer.toString(c.pid()) : "-", state(c),
-                    ago(Duration.between(c.created(), now)), quote(c.command()));
+            System.out.println(String.format(FORMAT, c.shortId(), c.pid() > 0 ? Integer.toString(c.pid()) : "-", state(c),
+                    ago(Duration.between(c.created(), now)), quote(c.command()),
+                    String.join(", ", c.ports().stream().map(Object::toString).toList())).stripTrailing());
         }
         return 0;
     }

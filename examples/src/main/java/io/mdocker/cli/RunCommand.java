@@ -6,6 +6,7 @@ import io.mdocker.Container;
 import io.mdocker.ContainerException;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.DataSize;
+import io.mdocker.DetachedContainer;
 import io.mdocker.ExecFailedException;
 import io.mdocker.Network;
 import io.mdocker.PortMapping;
@@ -52,7 +53,8 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = {"-d", "--detach"},
             description = "Run in the background, beyond this process: print the container's id and exit; its output goes to "
-                    + "log files (mdocker logs), its stdin is /dev/null. Not with -p (the port proxy would end with this process).")
+                    + "log files (mdocker logs), its stdin is /dev/null. Its published ports (-p) are served by its monitor "
+                    + "for as long as it runs.")
     boolean detach;
 
     @Option(names = "--no-init", description = "Run the command as pid 1 instead of under mdocker-init.")
@@ -179,7 +181,9 @@ final class RunCommand implements Callable<Integer> {
 
         try {
             if (detach) {
-                System.out.println(spec.startDetached().id());
+                DetachedContainer c = spec.startDetached();
+                printFreePorts(spec, c.ports());
+                System.out.println(c.id());
                 return 0;
             }
             return runInForeground(spec);
@@ -194,12 +198,7 @@ final class RunCommand implements Callable<Integer> {
 
     private int runInForeground(Container spec) {
         try (RunningContainer c = spec.start()) {
-            List<PortMapping> bound = c.ports(); // in the order asked for
-            for (int i = 0; i < bound.size(); i++) {
-                if (spec.ports().get(i).hostPort() == 0) { // a free port: the user cannot know it otherwise
-                    System.err.println("mdocker: published " + bound.get(i));
-                }
-            }
+            printFreePorts(spec, c.ports());
             forwardSignals(c::kill);
             int code = c.waitFor();
             if (c.oomKilled()) {
@@ -208,6 +207,15 @@ final class RunCommand implements Callable<Integer> {
                         ? "it hit its memory limit (" + DataSize.ofBytes(limit.getAsLong()) + ")" : "it ran out of memory"));
             }
             return code;
+        }
+    }
+
+    /** The ports bound for host port 0 (the user cannot know them otherwise), to stderr; {@code bound} in the order asked for. */
+    private static void printFreePorts(Container spec, List<PortMapping> bound) {
+        for (int i = 0; i < bound.size(); i++) {
+            if (spec.ports().get(i).hostPort() == 0) {
+                System.err.println("mdocker: published " + bound.get(i));
+            }
         }
     }
 

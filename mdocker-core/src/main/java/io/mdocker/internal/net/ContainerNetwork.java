@@ -88,6 +88,8 @@ public final class ContainerNetwork implements HostResource {
     private final List<Bind> binds = new ArrayList<>();
     private final List<Path> files = new ArrayList<>();
     private boolean closed;
+    private List<PortProxy.Spec> monitorPorts = List.of();
+    private List<PortProxy.Bound> monitorBound = List.of();
 
     private ContainerNetwork(Plan plan, Path netRoot, PortProxy proxy) {
         this.plan = plan;
@@ -98,9 +100,11 @@ public final class ContainerNetwork implements HostResource {
     /**
      * Step 1: checks the plan against the host and binds the published ports; nothing else is
      * created. {@code runRoot} is the runtime's run root (leases and locks go under its
-     * {@code net/}).
+     * {@code net/}). With {@code proxyHere} false the published ports are left to the container's
+     * monitor (a detached container's, which outlives this JVM): {@link #monitorPorts()} lists
+     * them and {@link #boundByMonitor} records what it bound.
      */
-    public static ContainerNetwork prepare(Plan plan, Path runRoot, Path libRoot) {
+    public static ContainerNetwork prepare(Plan plan, Path runRoot, Path libRoot, boolean proxyHere) {
         Rtnl.Link bridge = null;
         switch (plan.kind()) {
             case BRIDGE -> {
@@ -127,8 +131,9 @@ public final class ContainerNetwork implements HostResource {
             }
             default -> { }
         }
-        PortProxy proxy = plan.ports().isEmpty() ? null : PortProxy.bind(plan.ports());
+        PortProxy proxy = plan.ports().isEmpty() || !proxyHere ? null : PortProxy.bind(plan.ports());
         ContainerNetwork n = new ContainerNetwork(plan, runRoot.resolve("net"), proxy);
+        n.monitorPorts = proxyHere ? List.of() : plan.ports();
         n.bridgeLink = bridge;
         n.libNet = libRoot.resolve("net");
         return n;
@@ -380,7 +385,22 @@ public final class ContainerNetwork implements HostResource {
 
     /** The published ports as bound (real host ports), in the order given. */
     public List<PortProxy.Bound> ports() {
-        return proxy == null ? List.of() : proxy.bound();
+        return proxy != null ? proxy.bound() : monitorBound;
+    }
+
+    /** The published ports the container's monitor is to bind and serve (empty when this JVM proxies them). */
+    public List<PortProxy.Spec> monitorPorts() {
+        return monitorPorts;
+    }
+
+    /** Records the host ports the monitor bound for {@link #monitorPorts()}, in their order. */
+    public void boundByMonitor(List<PortProxy.Bound> bound) {
+        monitorBound = List.copyOf(bound);
+    }
+
+    /** The container's IPv4 address as 4 bytes in network order (bridge, veth; after {@link #create}). */
+    public byte[] addressBytes() {
+        return Ipv4.bytes(address);
     }
 
     /**

@@ -65,9 +65,7 @@ public final class PortProxy implements AutoCloseable {
                 try {
                     ss.bind(at, 128);
                 } catch (BindException e) {
-                    throw new IllegalArgumentException("cannot publish host port " + (s.hostIp() == null ? "" : s.hostIp() + ":")
-                            + s.hostPort() + " (for container port " + s.containerPort() + "): " + e.getMessage()
-                            + ": expected a free port (0 picks one)");
+                    throw bindFailure(s, e.getMessage());
                 }
                 bound.add(new Bound(s.hostIp(), ss.getLocalPort(), s.containerPort()));
             }
@@ -79,6 +77,16 @@ public final class PortProxy implements AutoCloseable {
             closeAll(listeners);
             throw e;
         }
+    }
+
+    /**
+     * The one-line error for a port that cannot be bound: {@code reason} is the system's text
+     * ("Address already in use"). Also for the ports a detached container's monitor binds.
+     */
+    public static IllegalArgumentException bindFailure(Spec s, String reason) {
+        return new IllegalArgumentException("cannot publish host port " + (s.hostIp() == null ? "" : s.hostIp() + ":")
+                + s.hostPort() + " (for container port " + s.containerPort() + "): " + reason
+                + ": expected a free port (0 picks one)");
     }
 
     public List<Bound> bound() {

@@ -3,6 +3,7 @@ package io.mdocker.internal.process;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * The JVM side of the protocol with mdocker-init; the contract is
@@ -14,7 +15,7 @@ public final class Protocol {
     private Protocol() {}
 
     public static final int MAGIC = 0x314b444d; // "MDK1"
-    public static final short VERSION = 4;
+    public static final short VERSION = 5;
     public static final int HEADER_SIZE = 12;
     public static final int MAX_MESSAGE = 256 * 1024;
     /**
@@ -29,6 +30,12 @@ public final class Protocol {
     public static final int MSG_SIGNAL = 3;
     /** Join mode (exec): records as CONFIG's, the subset protocol.h names. */
     public static final int MSG_JOIN = 4;
+    /**
+     * Published ports for the monitor to serve (detached containers), between PID and CONFIG:
+     * per port the host IPv4 address (4 bytes, network order; 0.0.0.0 every address), uint16 host
+     * port (0: a free one), uint16 container port.
+     */
+    public static final int MSG_PUBLISH = 5;
     // monitor -> JVM
     public static final int MSG_PID = 101;
     public static final int MSG_ERROR = 102;
@@ -36,6 +43,10 @@ public final class Protocol {
     public static final int MSG_EXIT = 104;
     /** Join mode: int32 host pid, int32 pid inside the container of the exec'd process. */
     public static final int MSG_JOINED = 105;
+    /** PUBLISH's answer: uint16 bound host port per entry, in its order. */
+    public static final int MSG_PUBLISHED = 106;
+    /** The most ports one PUBLISH carries. */
+    public static final int MAX_PORTS = 64;
 
     // CONFIG record tags
     public static final int T_ARG = 1;
@@ -72,6 +83,8 @@ public final class Protocol {
     public static final int T_JOINPID = 26;
     /** JOIN, repeated: a cgroup directory of the container that the exec'd process joins. */
     public static final int T_CGROUP = 27;
+    /** CONFIG, exactly when PUBLISH came before: the container's IPv4 address (4 bytes, network order). */
+    public static final int T_FORWARD = 28;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_READONLY_ROOTFS = 2;
@@ -97,6 +110,8 @@ public final class Protocol {
     public static final int STEP_DEVICES = 15;
     public static final int STEP_STDIO = 16;
     public static final int STEP_JOIN = 17;
+    /** Binding a published port; the text starts with "PUBLISH[i]", i the entry. */
+    public static final int STEP_PUBLISH = 18;
 
     /** A message received from the monitor. */
     public record Message(int type, ByteBuffer payload) {
@@ -121,6 +136,22 @@ public final class Protocol {
 
     public static ByteBuffer go() {
         return header(MSG_GO, 0).flip();
+    }
+
+    /**
+     * PUBLISH: for each port its host address ({@code hostAddresses[i]}, 4 bytes), host port and
+     * container port.
+     */
+    public static ByteBuffer publish(List<byte[]> hostAddresses, int[] hostPorts, int[] containerPorts) {
+        int n = hostAddresses.size();
+        if (n == 0 || n > MAX_PORTS) {
+            throw new IllegalArgumentException(n + " published ports: expected 1 to " + MAX_PORTS);
+        }
+        ByteBuffer b = header(MSG_PUBLISH, 8 * n);
+        for (int i = 0; i < n; i++) {
+            b.put(hostAddresses.get(i)).putShort((short) hostPorts[i]).putShort((short) containerPorts[i]);
+        }
+        return b.flip();
     }
 
     public static ByteBuffer signal(int signo) {

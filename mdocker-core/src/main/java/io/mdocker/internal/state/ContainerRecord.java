@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Properties;
@@ -37,6 +38,8 @@ public final class ContainerRecord {
     /** What a record says about its container now. */
     public enum Status { RUNNING, EXITED }
 
+    /** State key: the published ports as bound, "IP:HOSTPORT->PORT/tcp" joined by commas. */
+    public static final String PORTS = "ports";
     static final String STATE_FILE = "state";
     static final String EXIT_FILE = "exit";
     static final String STARTED_FILE = "started";
@@ -98,6 +101,12 @@ public final class ContainerRecord {
     /** Whether the container was started detached (it outlives the JVM that started it). */
     public boolean detached() {
         return "true".equals(state.get("detached"));
+    }
+
+    /** The published ports as bound, each "IP:HOSTPORT->PORT/tcp"; empty when none. */
+    public List<String> ports() {
+        String p = state.getOrDefault(PORTS, "");
+        return p.isEmpty() ? List.of() : List.of(p.split(","));
     }
 
     /** The command as started, its words joined by spaces. */

@@ -17,6 +17,12 @@ public final class Errno {
         return text == null ? name : name + " (" + text + ")";
     }
 
+    /** The description alone, {@code Address already in use}, or {@code errno N} when glibc knows none. */
+    public static String description(int errno) {
+        String text = cString(Linux.strerrordesc_np(errno));
+        return text == null ? "errno " + errno : text;
+    }
+
     /** The symbolic name alone, {@code EBUSY}, or {@code errno N} when glibc knows none. */
     public static String name(int errno) {
         String name = cString(Linux.strerrorname_np(errno));
