@@ -15,7 +15,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * state roots and prints one line per container ("started ID PID ADDRESS CGROUP-DIRS"), then
  * waits to be killed. Options after the count: "limits" (memory, cpu, pids), "detached:K" (the
  * first K containers detached, running a loop that prints a line a second), "NAME,ADDRESS/PREFIX"
- * (a bridge), "exit" (exit normally, through the shutdown hooks, once all are started),
+ * (a bridge), "publish" (the detached ones run {@link DetachedPortsTest#SERVERS} instead, with ports 80
+ * and 81 published on free ports of 127.0.0.1; needs a bridge), "exit" (exit normally, through the
+ * shutdown hooks, once all are started),
  * "stdin" (wait for stdin to close, then close the containers and exit normally).
  */
 public final class RecoveryChild {
@@ -71,12 +73,15 @@ public final class RecoveryChild {
         int count = Integer.parseInt(args[3]);
         // optional after the count: "limits", and/or "NAME,ADDRESS/PREFIX" of a bridge to put the containers on
         boolean limits = false;
+        boolean publish = false;
         int detached = 0;
         String end = "sleep";
         Network network = Network.none();
         for (int i = 4; i < args.length; i++) {
             if (args[i].equals("limits")) {
                 limits = true;
+            } else if (args[i].equals("publish")) {
+                publish = true;
             } else if (args[i].startsWith("detached:")) {
                 detached = Integer.parseInt(args[i].substring("detached:".length()));
             } else if (args[i].equals("exit") || args[i].equals("stdin")) {
@@ -90,6 +95,12 @@ public final class RecoveryChild {
             Container.Builder b = Container.builder().rootfs(rootfs).runtime(rt).network(network).stdout(Stdio.discard());
             if (limits) {
                 b.memory(DataSize.ofMiB(64)).cpus(0.5).pidsLimit(64);
+            }
+            if (i < detached && publish) {
+                DetachedContainer d = b.publish("127.0.0.1", 0, 80).publish("127.0.0.1", 0, 81)
+                        .startDetached(DetachedPortsTest.SERVERS);
+                System.out.println("started " + d.id() + " " + d.pid() + " - -");
+                continue;
             }
             if (i < detached) {
                 DetachedContainer d = b.startDetached("/bin/sh", "-c",
