@@ -198,17 +198,6 @@ class DetachedTest {
         }
     }
 
-    @Test
-    void publishedPortsAreRefusedBeforeAnythingIsCreated() {
-        List<Path> before = Fixtures.list(HERE.runRoot().resolve("containers"));
-        assertThatThrownBy(() -> container().network(Network.bridge(BRIDGE, BRIDGE_ADDRESS)).publish(0, 80)
-                .startDetached("/bin/sleep", "60"))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("published port 0.0.0.0:0->80/tcp cannot be used by a detached container: the port proxy runs in the "
-                        + "JVM that starts it and would end with that JVM; expected no published ports");
-        assertThat(Fixtures.list(HERE.runRoot().resolve("containers"))).isEqualTo(before);
-    }
-
     static void awaitGone(int pid) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (Files.exists(Path.of("/proc", Integer.toString(pid))) && System.nanoTime() < deadline) {

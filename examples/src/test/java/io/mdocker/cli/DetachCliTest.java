@@ -1,17 +1,30 @@
 package io.mdocker.cli;
 
+import io.mdocker.internal.net.ContainerNetwork;
+import io.mdocker.internal.net.Ipv4;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,17 +38,29 @@ class DetachCliTest {
     static final Path ROOTFS = MainTest.ROOTFS;
     static final Path STATE = TARGET.resolve("cli-detach-state");
 
+    /** The test bridge of the published-port test (traffic only to 127.0.0.1 and the container on it). */
+    static final String BRIDGE = "mdt22";
+    static final String BIP = "10.201.22.1/24";
+    private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
+    private static String ipForwardBefore;
+
     @BeforeAll
-    static void prerequisites() {
+    static void prerequisites() throws java.io.IOException {
         MainTest.prerequisites();
+        ipForwardBefore = Files.readString(IP_FORWARD).trim();
     }
 
     /** What a failed test left must not outlive the run: detached containers survive their JVM by design. */
     @org.junit.jupiter.api.AfterAll
-    static void removeWhatAFailureLeft() {
+    static void removeWhatAFailureLeft() throws java.io.IOException {
         io.mdocker.ContainerRuntime rt = RunCommand.runtime(STATE);
         for (io.mdocker.ContainerInfo c : rt.list()) {
             rt.attach(c.id()).remove(true);
+        }
+        assertThat(ContainerNetwork.awaitReleases(Duration.ofSeconds(20))).isTrue();
+        ContainerNetwork.removeBridge(BRIDGE, Ipv4.parse(BIP, 32, "test bridge"));
+        if ("0".equals(ipForwardBefore)) {
+            Files.writeString(IP_FORWARD, "0\n");
         }
     }
 
@@ -63,17 +88,70 @@ class DetachCliTest {
 
     /** {@code mdocker run -d} in a JVM of its own; returns the id it printed, once it has exited 0. */
     private static String runDetachedInAnotherJvm(String... command) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--network", "none"));
+        args.addAll(List.of(command));
+        return runDetachedInAnotherJvm(args).stdout().trim();
+    }
+
+    /** {@code mdocker run -d ARGS} in a JVM of its own, once it has exited 0 and printed an id. */
+    private static Out runDetachedInAnotherJvm(List<String> args) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
                 System.getProperty("java.class.path"), Main.class.getName(), "run", "-d", "--rootfs", ROOTFS.toString(),
-                "--state-root", STATE.toString(), "--network", "none"));
-        cmd.addAll(List.of(command));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                "--state-root", STATE.toString()));
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).start();
+        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> {
+            try {
+                return p.getErrorStream().readAllBytes();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as("mdocker run -d exits at once, with 0").isZero();
+        String stderr = new String(err.join(), StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as("mdocker run -d exits at once, with 0: " + stderr).isZero();
         assertThat(out).matches("[0-9a-f]{64}\n");
-        return out.trim();
+        return new Out(p.exitValue(), out, stderr);
+    }
+
+    @Test
+    void runDashDWithAPublishedPortServesItAfterTheCliExitedAndRmFreesIt() throws Exception {
+        Out run = runDetachedInAnotherJvm(List.of("--network", "bridge", "--bridge", BRIDGE, "--bip", BIP,
+                "-p", "127.0.0.1:0:80", "/bin/sh", "-c", "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www"));
+        String id = run.stdout().trim();
+        String shortId = id.substring(0, 12);
+        Matcher published = Pattern.compile("mdocker: published 127\\.0\\.0\\.1:([1-9][0-9]*)->80/tcp\n").matcher(run.stderr());
+        assertThat(published.matches()).as(run.stderr()).isTrue();
+        int port = Integer.parseInt(published.group(1));
+
+        String row = cli("ps").stdout().lines().filter(l -> l.startsWith(shortId)).findFirst().orElseThrow();
+        assertThat(row).contains(" running ").endsWith(" 127.0.0.1:" + port + "->80/tcp");
+        assertThat(httpGet(port)).isEqualTo("hello\n");
+
+        assertThat(cli("rm", "-f", shortId).status()).isZero();
+        try (ServerSocket s = new ServerSocket()) { // nobody listens there any more
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        }
+        assertNothingLeft(id);
+    }
+
+    /** GET / through 127.0.0.1:port, retried while httpd starts; the body. */
+    private static String httpGet(int port) throws Exception {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+        HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).timeout(Duration.ofSeconds(5)).build();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+            try {
+                return client.send(get, HttpResponse.BodyHandlers.ofString()).body();
+            } catch (java.io.IOException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(20); // httpd starting in the container: no descriptor to wait on
+            }
+        }
     }
 
     @Test
