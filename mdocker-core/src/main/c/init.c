@@ -41,7 +41,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -63,6 +62,9 @@
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
+#ifndef CLOSE_RANGE_CLOEXEC /* glibc declares it in unistd.h, musl does not */
+#include <linux/close_range.h>
+#endif
 #include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
@@ -174,7 +176,46 @@ static void trace_dump(void)
 /* ---------------------------------------------------------------------------------------- */
 /* Messages                                                                                  */
 
+#ifdef __GLIBC__
+typedef __rlimit_resource_t rlimit_resource; /* glibc's enum; musl takes an int */
+#else
+typedef int rlimit_resource;
+#endif
+
+/* close_range(2) has no wrapper in musl */
+static int close_fd_range(unsigned int first, unsigned int last, unsigned int flags)
+{
+    return (int) syscall(SYS_close_range, first, last, flags);
+}
+
 static unsigned char msgbuf[MDK_MAX_MESSAGE]; /* the monitor's receive buffer */
+
+/*
+ * The parsed config's memory: taken in order from this static block and never freed (the config
+ * lives as long as the process). Not malloc: which pages a libc's allocator touches or hands back
+ * differs between libcs (mdocker-init is linked with musl), and prefault_for_config() must know
+ * which pages the start path writes. Its pages cost nothing until touched. A CONFIG of n bytes
+ * needs at most ~3n + one page (strings, arrays, pointer tables, overlay options); more than this
+ * block falls back to calloc.
+ */
+static unsigned char cfgmem[3 * MDK_MAX_MESSAGE + 8192] __attribute__((aligned(16)));
+static size_t cfgmem_used;
+
+static void *cfg_alloc(size_t count, size_t size)
+{
+    size_t n;
+    void *p;
+
+    if (size != 0 && count > SIZE_MAX / 2 / size)
+        return NULL;
+    n = (count * size + 15) & ~(size_t) 15;
+    if (n > sizeof cfgmem - cfgmem_used)
+        return calloc(count, size);
+    p = cfgmem + cfgmem_used;
+    cfgmem_used += n;
+    memset(p, 0, n);
+    return p;
+}
 
 static int send_msg(int fd, uint16_t type, const void *payload, size_t len)
 {
@@ -463,7 +504,7 @@ static void *copy_array(const struct record *r, size_t unit, size_t *count)
              r->len, unit);
         return NULL;
     }
-    p = malloc(r->len);
+    p = cfg_alloc(1, r->len);
     if (p == NULL) {
         fail(MDK_STEP_PROTOCOL, ENOMEM, "CONFIG: tag %u of %u bytes", r->tag, r->len);
         return NULL;
@@ -558,7 +599,7 @@ static int build_overlay_data(struct config *c)
     if (n > MOUNT_DATA_MAX + 1)
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: overlay options are %zu bytes, "
                     "mount(2) takes at most %d", n - 1, MOUNT_DATA_MAX);
-    p = c->overlay_data = malloc(n);
+    p = c->overlay_data = cfg_alloc(1, n);
     if (p == NULL)
         return fail(MDK_STEP_PROTOCOL, ENOMEM, "CONFIG: overlay options");
     p = stpcpy(p, "lowerdir=");
@@ -684,16 +725,16 @@ static int parse_config(const unsigned char *p, size_t len, struct config *c)
     c->init = true;
     if (count_records(p, end, c) < 0)
         return -1;
-    c->argv = calloc(c->argc + 1, sizeof *c->argv);
-    c->envp = calloc(c->envc + 1, sizeof *c->envp);
-    c->lower = calloc(c->nlower + 1, sizeof *c->lower);
-    c->binds = calloc(c->nbinds + 1, sizeof *c->binds);
-    c->rlimits = calloc(c->nrlimits + 1, sizeof *c->rlimits);
-    c->masked = calloc(c->nmasked + 1, sizeof *c->masked);
-    c->readonly = calloc(c->nreadonly + 1, sizeof *c->readonly);
-    c->tmpfs = calloc(c->ntmpfs + 1, sizeof *c->tmpfs);
-    c->cgroups = calloc(c->ncgroups + 1, sizeof *c->cgroups);
-    arena = malloc(len + 1); /* each string needs len + 1 <= its record's 8 + len bytes */
+    c->argv = cfg_alloc(c->argc + 1, sizeof *c->argv);
+    c->envp = cfg_alloc(c->envc + 1, sizeof *c->envp);
+    c->lower = cfg_alloc(c->nlower + 1, sizeof *c->lower);
+    c->binds = cfg_alloc(c->nbinds + 1, sizeof *c->binds);
+    c->rlimits = cfg_alloc(c->nrlimits + 1, sizeof *c->rlimits);
+    c->masked = cfg_alloc(c->nmasked + 1, sizeof *c->masked);
+    c->readonly = cfg_alloc(c->nreadonly + 1, sizeof *c->readonly);
+    c->tmpfs = cfg_alloc(c->ntmpfs + 1, sizeof *c->tmpfs);
+    c->cgroups = cfg_alloc(c->ncgroups + 1, sizeof *c->cgroups);
+    arena = cfg_alloc(1, len + 1); /* each string needs len + 1 <= its record's 8 + len bytes */
     if (!c->argv || !c->envp || !c->lower || !c->binds || !c->rlimits || !c->masked
         || !c->readonly || !c->tmpfs || !c->cgroups || !arena)
         return fail(MDK_STEP_PROTOCOL, ENOMEM, "CONFIG of %zu bytes", len);
@@ -732,24 +773,19 @@ static ssize_t receive_config(int fd, struct config *c, uint16_t type)
 
 /*
  * While a monitor and its pid 1 wait in the pool: touch the memory that receiving and parsing
- * a CONFIG will write (the receive buffer, the heap), so its page faults are taken now and not
+ * a CONFIG will write (the receive buffer, cfgmem), so its page faults are taken now and not
  * on the container's start path (a fault costs ~25 us on the VMs measured, a copy-on-write one
  * in pid 1 as much). Each process does it for itself: pages touched before the clone would
- * still be copied on pid 1's first write.
+ * still be copied on pid 1's first write. A hardened CONFIG (Docker's seccomp profile, 1227
+ * instructions) is ~11 KB and parses into ~21 KB of cfgmem: 32 + 48 KiB cover it with room;
+ * more would only sit in every idle container's helpers (a larger CONFIG faults the rest in).
  */
-#define PREFAULT_BYTES (64 * 1024) /* above the usual CONFIG, seccomp program included */
+#define PREFAULT_BYTES (32 * 1024)
 
 static void prefault_for_config(void)
 {
-    void *heap;
-
-    mallopt(M_TRIM_THRESHOLD, 4 * PREFAULT_BYTES); /* free() keeps the touched heap */
     memset(msgbuf, 0, PREFAULT_BYTES);
-    heap = malloc(PREFAULT_BYTES * 3 / 2); /* below M_MMAP_THRESHOLD: from the heap */
-    if (heap != NULL) {
-        memset(heap, 0, PREFAULT_BYTES * 3 / 2);
-        free(heap);
-    }
+    memset(cfgmem, 0, PREFAULT_BYTES * 3 / 2);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1169,7 +1205,7 @@ static int set_rlimits(const struct config *c)
     size_t i;
 
     for (i = 0; i < c->nrlimits; i++)
-        if (setrlimit((__rlimit_resource_t) c->rlimits[i].resource, &c->rlimits[i].limit) < 0)
+        if (setrlimit((rlimit_resource) c->rlimits[i].resource, &c->rlimits[i].limit) < 0)
             return fail(MDK_STEP_RLIMIT, errno, "setrlimit(%u, %llu:%llu)", c->rlimits[i].resource,
                         (unsigned long long) c->rlimits[i].limit.rlim_cur,
                         (unsigned long long) c->rlimits[i].limit.rlim_max);
@@ -1487,7 +1523,7 @@ static int exec_command(const struct config *c, int sock)
 {
     trace("cmd vforked");
     reset_signals();
-    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    if (close_fd_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         return fail(MDK_STEP_EXEC, errno, "close_range(3.., CLOSE_RANGE_CLOEXEC)");
     if (enter_identity(c, sock) < 0)
         return -1;
@@ -1610,7 +1646,7 @@ static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
     else
         send_msg(sock, MDK_MSG_STARTED, NULL, 0);
     /* the container's stdio reaches its end-of-file once the command's side closes it */
-    close_range(0, 2, 0);
+    close_fd_range(0, 2, 0);
     reduce_pid1(c);
     trace("pid1 STARTED sent, reduced");
     reap_loop(command, &set, sock);
@@ -1665,8 +1701,8 @@ static void __attribute__((noreturn)) container_main(int sock)
 
     /* keep 0-2 (container stdio) and sock; drop fd 3 and the monitor's end */
     if (sock > 3)
-        close_range(3, (unsigned) sock - 1, 0);
-    close_range((unsigned) sock + 1, ~0U, 0);
+        close_fd_range(3, (unsigned) sock - 1, 0);
+    close_fd_range((unsigned) sock + 1, ~0U, 0);
     arm_parent_death(sock);
     setsid(); /* out of the JVM's session: its terminal's job control must not reach here */
     prefault_for_config();
@@ -2136,9 +2172,9 @@ static int find_container(const struct config *c, struct joiner *j)
     if (check_past_go(c->join_pid) < 0)
         return -1;
     for (i = 0; i < RLIMIT_NLIMITS; i++)
-        if (prlimit(c->join_pid, (__rlimit_resource_t) i, NULL, &j->limits[i]) < 0)
+        if (prlimit(c->join_pid, (rlimit_resource) i, NULL, &j->limits[i]) < 0)
             return fail(MDK_STEP_RLIMIT, errno, "prlimit(%d, %zu), the container's pid 1", c->join_pid, i);
-    j->cgroup_fds = calloc(c->ncgroups + 1, sizeof *j->cgroup_fds);
+    j->cgroup_fds = cfg_alloc(c->ncgroups + 1, sizeof *j->cgroup_fds);
     if (j->cgroup_fds == NULL)
         return fail(MDK_STEP_JOIN, ENOMEM, "%zu cgroups", c->ncgroups);
     for (i = 0; i < c->ncgroups; i++) {
@@ -2171,7 +2207,7 @@ static int join_rlimits(const struct config *c, const struct joiner *j)
     size_t i;
 
     for (i = 0; i < RLIMIT_NLIMITS; i++)
-        if (setrlimit((__rlimit_resource_t) i, &j->limits[i]) < 0)
+        if (setrlimit((rlimit_resource) i, &j->limits[i]) < 0)
             return fail(MDK_STEP_RLIMIT, errno, "setrlimit(%zu, %llu:%llu)", i,
                         (unsigned long long) j->limits[i].rlim_cur, (unsigned long long) j->limits[i].rlim_max);
     return set_rlimits(c);
@@ -2351,7 +2387,7 @@ int main(int argc, char **argv)
     int socks[2], fd;
     ssize_t n;
 
-    close_range(MDK_SYNC_FD + 1, ~0U, 0); /* nothing else from the JVM */
+    close_fd_range(MDK_SYNC_FD + 1, ~0U, 0); /* nothing else from the JVM */
     for (fd = 0; fd < MDK_SYNC_FD; fd++)   /* no socket of ours may land on a stdio number */
         if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0)
             return EXIT_SETUP;
@@ -2381,7 +2417,7 @@ int main(int argc, char **argv)
         container_main(socks[1]);
     close(socks[1]);
     m.sock = socks[0];
-    close_range(0, 2, 0); /* pid 1 has the container's stdio: its end-of-file must not wait for us */
+    close_fd_range(0, 2, 0); /* pid 1 has the container's stdio: its end-of-file must not wait for us */
     trace("monitor cloned");
     /* sync 1 (monitor side): PID */
     send_msg(MDK_SYNC_FD, MDK_MSG_PID, &(int32_t) { m.pid }, sizeof(int32_t));
