@@ -52,9 +52,7 @@ public final class Container {
     private final int uid;
     private final int gid;
     private final List<BindMount> binds;
-    private final Stdio stdin;
-    private final Stdio stdout;
-    private final Stdio stderr;
+    private final StdioStreams stdio;
     private final boolean init;
     private final List<String> command;
     private final Duration startTimeout;
@@ -84,9 +82,7 @@ public final class Container {
         this.uid = b.uid;
         this.gid = b.gid;
         this.binds = List.copyOf(b.binds);
-        this.stdin = b.stdin;
-        this.stdout = b.stdout;
-        this.stderr = b.stderr;
+        this.stdio = b.stdio;
         this.init = b.init;
         this.command = b.command == null ? null : List.copyOf(b.command);
         this.startTimeout = b.startTimeout;
@@ -189,15 +185,15 @@ public final class Container {
     }
 
     public Stdio stdin() {
-        return stdin;
+        return stdio.stdin();
     }
 
     public Stdio stdout() {
-        return stdout;
+        return stdio.stdout();
     }
 
     public Stdio stderr() {
-        return stderr;
+        return stdio.stderr();
     }
 
     /** Whether mdocker-init is the container's pid 1 (reaping orphans, forwarding signals). */
@@ -393,9 +389,7 @@ public final class Container {
         private int uid;
         private int gid;
         private final List<BindMount> binds = new ArrayList<>();
-        private Stdio stdin = Stdio.pipe();
-        private Stdio stdout = Stdio.pipe();
-        private Stdio stderr = Stdio.pipe();
+        private StdioStreams stdio = StdioStreams.PIPES;
         private boolean init = true;
         private List<String> command;
         private Duration startTimeout = Duration.ofSeconds(30);
@@ -427,9 +421,7 @@ public final class Container {
             gid = c.gid;
             binds.addAll(c.binds);
             copies.addAll(c.copies);
-            stdin = c.stdin;
-            stdout = c.stdout;
-            stderr = c.stderr;
+            stdio = c.stdio;
             init = c.init;
             command = c.command;
             startTimeout = c.startTimeout;
@@ -558,24 +550,27 @@ public final class Container {
             return this;
         }
 
+        /** stdin, as {@link Stdio} describes (default {@link Stdio#pipe()}; anything but a sink). */
         public Builder stdin(Stdio s) {
-            stdin = Stdio.forStdin(s);
+            stdio = stdio.withStdin(s);
             return this;
         }
 
+        /** stdout, as {@link Stdio} describes (default {@link Stdio#pipe()}). */
         public Builder stdout(Stdio s) {
-            stdout = Objects.requireNonNull(s, "stdout");
+            stdio = stdio.withStdout(s);
             return this;
         }
 
+        /** stderr, as {@link Stdio} describes (default {@link Stdio#pipe()}). */
         public Builder stderr(Stdio s) {
-            stderr = Objects.requireNonNull(s, "stderr");
+            stdio = stdio.withStderr(s);
             return this;
         }
 
         /** All three streams from this JVM's own descriptors (a CLI's terminal). */
         public Builder inheritIO() {
-            stdin = stdout = stderr = Stdio.inherit();
+            stdio = StdioStreams.INHERITED;
             return this;
         }
 

@@ -68,7 +68,8 @@ public final class ContainerRuntime {
      * still runs, removes their veth pairs, address leases, directories and records. Containers
      * of live JVMs, this one included, are not touched, nor are detached containers: running ones
      * not at all, exited ones only lose their cgroups and network (they stay listed, with their
-     * logs and writable layer, until removed). Returns the ids of the containers removed.
+     * logs and writable layer, until removed). Then removes the exec identity files that no
+     * record names and nobody used for 10 minutes. Returns the ids of the containers removed.
      */
     public List<String> gc() {
         recovered.set(true);

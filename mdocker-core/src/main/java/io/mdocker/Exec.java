@@ -30,9 +30,7 @@ public final class Exec {
     private final Map<String, String> env;
     private final String workdir;
     private final int[] user;
-    private final Stdio stdin;
-    private final Stdio stdout;
-    private final Stdio stderr;
+    private final StdioStreams stdio;
     private final byte[] input;
     private final Duration timeout;
 
@@ -41,9 +39,7 @@ public final class Exec {
         this.env = Collections.unmodifiableMap(new LinkedHashMap<>(b.env));
         this.workdir = b.workdir;
         this.user = b.user;
-        this.stdin = b.stdin;
-        this.stdout = b.stdout;
-        this.stderr = b.stderr;
+        this.stdio = b.stdio;
         this.input = b.input;
         this.timeout = b.timeout;
     }
@@ -59,9 +55,7 @@ public final class Exec {
         b.env.putAll(env);
         b.workdir = workdir;
         b.user = user;
-        b.stdin = stdin;
-        b.stdout = stdout;
-        b.stderr = stderr;
+        b.stdio = stdio;
         b.input = input;
         b.timeout = timeout;
         return b;
@@ -92,15 +86,15 @@ public final class Exec {
     }
 
     public Stdio stdin() {
-        return stdin;
+        return stdio.stdin();
     }
 
     public Stdio stdout() {
-        return stdout;
+        return stdio.stdout();
     }
 
     public Stdio stderr() {
-        return stderr;
+        return stdio.stderr();
     }
 
     /** What is written to stdin before it is closed; empty when none was given. */
@@ -128,9 +122,7 @@ public final class Exec {
         private final Map<String, String> env = new LinkedHashMap<>();
         private String workdir;
         private int[] user;
-        private Stdio stdin = Stdio.pipe();
-        private Stdio stdout = Stdio.pipe();
-        private Stdio stderr = Stdio.pipe();
+        private StdioStreams stdio = StdioStreams.PIPES;
         private byte[] input;
         private Duration timeout;
 
@@ -169,30 +161,27 @@ public final class Exec {
             return this;
         }
 
-        /**
-         * stdin: {@link Stdio#pipe()} (default; for {@code exec} an empty stdin unless
-         * {@link #input} is given, for {@code execStart} a stream), {@link Stdio#inherit()} or
-         * {@link Stdio#discard()}.
-         */
+        /** stdin, as {@link Stdio} describes (default {@link Stdio#pipe()}; anything but a sink). */
         public Builder stdin(Stdio s) {
-            stdin = Stdio.forStdin(s);
+            stdio = stdio.withStdin(s);
             return this;
         }
 
-        /** stdout: {@link Stdio#pipe()} (default: into the result, or a stream for {@code execStart}), or any other. */
+        /** stdout, as {@link Stdio} describes (default {@link Stdio#pipe()}). */
         public Builder stdout(Stdio s) {
-            stdout = Objects.requireNonNull(s, "stdout");
+            stdio = stdio.withStdout(s);
             return this;
         }
 
+        /** stderr, as {@link Stdio} describes (default {@link Stdio#pipe()}). */
         public Builder stderr(Stdio s) {
-            stderr = Objects.requireNonNull(s, "stderr");
+            stdio = stdio.withStderr(s);
             return this;
         }
 
         /** All three streams from this JVM's own descriptors (a CLI's terminal). */
         public Builder inheritIO() {
-            stdin = stdout = stderr = Stdio.inherit();
+            stdio = StdioStreams.INHERITED;
             return this;
         }
 
@@ -221,8 +210,8 @@ public final class Exec {
         }
 
         public Exec build() {
-            if (input != null && stdin.kind() != Stdio.Kind.PIPE) {
-                throw new IllegalArgumentException("input needs a piped stdin, but stdin is " + stdin);
+            if (input != null && stdio.stdin().kind() != Stdio.Kind.PIPE) {
+                throw new IllegalArgumentException("input needs a piped stdin, but stdin is " + stdio.stdin());
             }
             return new Exec(this);
         }

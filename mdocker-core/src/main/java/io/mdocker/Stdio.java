@@ -9,11 +9,14 @@ import java.util.Objects;
  * <ul>
  *   <li>{@link #pipe()} (the default): connected to Java. {@code run()} returns stdout and stderr
  *       in its {@link ExecResult}; {@code start()} exposes the streams on the
- *       {@link RunningContainer}. For {@code run()} a piped stdin is empty.</li>
+ *       {@link RunningContainer}. For {@code run()} a piped stdin is empty. The same holds for an
+ *       {@link Exec}: {@code exec()} returns the output, {@code execStart()} exposes the streams on
+ *       the {@link ExecProcess}, and {@code exec()}'s piped stdin is empty unless
+ *       {@link Exec.Builder#input(byte[])} gives it bytes.</li>
  *   <li>{@link #inherit()}: this JVM's own descriptor, e.g. the terminal of a CLI.</li>
  *   <li>{@link #discard()}: /dev/null.</li>
  *   <li>{@link #to(OutputStream)}: stdout or stderr written into a sink as it arrives, from
- *       mdocker's reaper thread; the sink must not block.</li>
+ *       mdocker's reaper thread; the sink must not block. stdin cannot take a sink.</li>
  * </ul>
  */
 public final class Stdio {
@@ -45,14 +48,6 @@ public final class Stdio {
 
     public static Stdio to(OutputStream sink) {
         return new Stdio(Kind.SINK, Objects.requireNonNull(sink, "sink"));
-    }
-
-    /** {@code s}, which stdin can take: anything but a sink. */
-    static Stdio forStdin(Stdio s) {
-        if (s.kind() == Kind.SINK) {
-            throw new IllegalArgumentException("stdin cannot go to a sink: use pipe(), inherit() or discard()");
-        }
-        return s;
     }
 
     Kind kind() {

@@ -18,20 +18,14 @@ import java.util.concurrent.Callable;
  * {@code mdocker exec}: a command inside a running container, which may belong to another
  * process (another JVM, a detached container), found by its id or a unique prefix in the run root.
  */
-@Command(name = "exec", sortOptions = false,
+@Command(name = "exec", sortOptions = false, resourceBundle = "io.mdocker.cli.exec",
         description = "Run a command in a running container.")
 final class ExecCommand implements Callable<Integer> {
     @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Set an environment variable (added to the container's).")
-    List<String> env = new ArrayList<>();
-
-    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory (default: the container's).")
-    String workdir;
-
-    @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]", description = "Numeric user and group (default: the container's).")
-    String user;
+    @Mixin
+    ProcessOptions process = new ProcessOptions();
 
     @Option(names = {"-i", "--interactive"}, description = "Keep stdin open: this terminal's stdin goes to the command.")
     boolean interactive;
@@ -54,15 +48,7 @@ final class ExecCommand implements Callable<Integer> {
         if (!interactive) {
             b.stdin(Stdio.discard());
         }
-        for (String e : env) {
-            b.env(e);
-        }
-        if (workdir != null) {
-            b.workdir(workdir);
-        }
-        if (user != null) {
-            b.user(user);
-        }
+        process.applyTo(b::env, b::workdir, b::user);
         Exec exec = b.build();
         try (ExecProcess p = state.runtime().execStart(container, exec)) {
             RunCommand.forwardSignals(p::kill); // to its process group

@@ -39,17 +39,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-h", "--hostname"}, paramLabel = "NAME", description = "Container hostname (default: its short id).")
     String hostname;
 
-    @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "Set an environment variable.")
-    List<String> env = new ArrayList<>();
-
-    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory inside the container.")
-    String workdir;
+    @Mixin
+    ProcessOptions process = new ProcessOptions();
 
     @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CTR[:ro]", description = "Bind-mount a host path.")
     List<String> volumes = new ArrayList<>();
-
-    @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]", description = "Numeric user and group to run as.")
-    String user;
 
     @Option(names = {"-d", "--detach"},
             description = "Run in the background, beyond this process: print the container's id and exit; its output goes to "
@@ -150,17 +144,9 @@ final class RunCommand implements Callable<Integer> {
         if (hostname != null) {
             b.hostname(hostname);
         }
-        for (String e : env) {
-            b.env(e);
-        }
-        if (workdir != null) {
-            b.workdir(workdir);
-        }
+        process.applyTo(b::env, b::workdir, b::user);
         for (String v : volumes) {
             b.bind(BindMount.parse(v));
-        }
-        if (user != null) {
-            b.user(user);
         }
         applySecurity(b);
         limits(b);

@@ -71,6 +71,7 @@ public final class InitProcess implements AutoCloseable {
     private final int[] parentFd; // the JVM's pipe ends, -1 where the stream is not a pipe
     private final CompletableFuture<Integer> monitorStatus = new CompletableFuture<>();
     private final Object receiveLock = new Object();
+    private final Object sendLock = new Object();
     private volatile CompletableFuture<Void> finished;
     private volatile CompletableFuture<Void> drained;
     private volatile OutputLog log;
@@ -445,17 +446,23 @@ public final class InitProcess implements AutoCloseable {
         return l != null && flow != null ? l.stream(stream, flow) : raw;
     }
 
-    /** Sends one message; false when the monitor is gone. */
+    /**
+     * Sends one message; false when the monitor is gone or this is closed. Holds sendLock across
+     * the write, so that {@link #close()} from another thread (a kill and a close at once) cannot
+     * close the descriptor under it, or let its number be reused by then.
+     */
     public boolean send(ByteBuffer message) {
-        synchronized (this) {
-            if (closed) {
-                return false;
-            }
-        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(message.remaining());
             buf.copyFrom(MemorySegment.ofBuffer(message));
-            Posix.write(syncFd, buf, buf.byteSize(), "sync socket");
+            synchronized (sendLock) {
+                synchronized (this) {
+                    if (closed) {
+                        return false;
+                    }
+                }
+                Posix.write(syncFd, buf, buf.byteSize(), "sync socket");
+            }
             return true;
         } catch (ErrnoException e) {
             // ECONNRESET: the monitor exited with messages of ours unread (see receiveLocked)
@@ -578,7 +585,9 @@ public final class InitProcess implements AutoCloseable {
             closed = true;
         }
         synchronized (receiveLock) { // a receive in progress finishes first
-            Posix.closeQuietly(syncFd);
+            synchronized (sendLock) { // and so does a send
+                Posix.closeQuietly(syncFd);
+            }
         }
         synchronized (this) {
             if (finished == null) { // never bound: the pipe ends are still ours

@@ -1,8 +1,5 @@
 package io.mdocker.internal.state;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -23,9 +20,10 @@ import java.util.TreeMap;
  * {@code exec.*}, written with it before the container exists: nothing more to write on the
  * start path), so that another process, such as the CLI, can exec into it. The identity records
  * (10 KB with Docker's seccomp program) are named there by their SHA-256 and kept once per run
- * root in {@code <run root>/exec-identities/<sha256>}, shared by every container with the same
- * security settings: a few files in all, never one per container (a per-container copy cost
- * 0.5 ms per start on an ext4 run root). pid 1 is found from the record's monitor, which is its
+ * root in {@code <run root>/exec-identities/<sha256>} ({@link ExecIdentities}), shared by every
+ * container with the same security settings: a few files in all, never one per container (a
+ * per-container copy cost 0.5 ms per start on an ext4 run root); recovery removes those no
+ * record names. pid 1 is found from the record's monitor, which is its
  * parent and has no other child ({@link #of(ContainerRecord)}).
  *
  * @param pid          host pid of the container's pid 1; 0 in a basis, -1 when there is none
@@ -36,9 +34,7 @@ import java.util.TreeMap;
 public record ExecRecord(int pid, long pidStartTime, List<Path> cgroups, int uid, int gid, String workdir,
                          Map<String, String> env, byte[] identity) {
     private static final String PREFIX = "exec.";
-    private static final String IDENTITIES = "exec-identities";
-    /** The identity files this JVM knows to exist. */
-    private static final java.util.Set<Path> STORED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final String IDENTITY = PREFIX + "identity";
 
     public ExecRecord {
         cgroups = List.copyOf(cgroups);
@@ -72,13 +68,12 @@ public record ExecRecord(int pid, long pidStartTime, List<Path> cgroups, int uid
      * stored under {@code runRoot} first, where they are not yet.
      */
     public Map<String, String> stateInfo(Path runRoot) {
-        String hash = sha256(identity);
-        storeIdentity(runRoot.resolve(IDENTITIES).resolve(hash));
+        String hash = ExecIdentities.store(runRoot, identity);
         Map<String, String> info = new LinkedHashMap<>();
         info.put(PREFIX + "uid", Integer.toString(uid));
         info.put(PREFIX + "gid", Integer.toString(gid));
         info.put(PREFIX + "workdir", workdir);
-        info.put(PREFIX + "identity", hash);
+        info.put(IDENTITY, hash);
         int n = 0;
         for (Path c : cgroups) {
             info.put(PREFIX + "cgroup." + (++n), c.toString());
@@ -90,51 +85,9 @@ public record ExecRecord(int pid, long pidStartTime, List<Path> cgroups, int uid
         return info;
     }
 
-    private void storeIdentity(Path file) {
-        if (STORED.contains(file) || Files.exists(file)) {
-            STORED.add(file);
-            return;
-        }
-        Path tmp = file.resolveSibling(file.getFileName() + ".new-" + ProcessHandle.current().pid() + "-"
-                + Thread.currentThread().threadId());
-        try {
-            Files.createDirectories(file.getParent());
-            Files.write(tmp, identity);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE); // the same bytes, whoever wins
-            STORED.add(file);
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // reported through the original failure
-            }
-            throw new UncheckedIOException("writing " + file + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK has no SHA-256", e);
-        }
-    }
-
-    private static byte[] readIdentity(Path entryDir, String hash, Path stateFile) {
-        if (!hash.matches("[0-9a-f]{64}")) {
-            throw new IllegalArgumentException("exec.identity " + hash + " is not a SHA-256");
-        }
-        Path file = entryDir.getParent().getParent().resolve(IDENTITIES).resolve(hash);
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new IllegalStateException(stateFile + " names " + file + ", which cannot be read: " + e.getMessage(), e);
-        }
-        if (!sha256(bytes).equals(hash)) {
-            throw new IllegalStateException(file + " does not hold what its name says (SHA-256 " + sha256(bytes) + ")");
-        }
-        return bytes;
+    /** The name of the identity file {@code container}'s state names, or null (a record without exec keys). */
+    static String identityName(ContainerRecord container) {
+        return container.state().get(IDENTITY);
     }
 
     /**
@@ -145,14 +98,14 @@ public record ExecRecord(int pid, long pidStartTime, List<Path> cgroups, int uid
     public static Optional<ExecRecord> of(ContainerRecord container) {
         Map<String, String> state = container.state();
         Path file = container.dir().resolve(ContainerRecord.STATE_FILE);
-        if (state.get(PREFIX + "identity") == null) {
+        if (state.get(IDENTITY) == null) {
             return Optional.empty();
         }
         try {
             ExecRecord basis = basis(numbered(state, PREFIX + "cgroup.").stream().map(Path::of).toList(),
                     Integer.parseInt(required(state, PREFIX + "uid", file)), Integer.parseInt(required(state, PREFIX + "gid", file)),
                     required(state, PREFIX + "workdir", file), env(numbered(state, PREFIX + "env.")),
-                    readIdentity(container.dir(), required(state, PREFIX + "identity", file), file));
+                    ExecIdentities.read(container.dir().getParent().getParent(), required(state, IDENTITY, file), file));
             int monitor = Integer.parseInt(required(state, "monitorPid", file));
             int pid1 = container.containerPid();
             long start = pid1 > 0 ? ProcStat.startTimeOrMinus1(pid1) : -1;

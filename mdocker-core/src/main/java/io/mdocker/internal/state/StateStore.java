@@ -39,6 +39,7 @@ import java.util.Set;
  * &lt;run root&gt;/containers/&lt;id&gt;/state   id, owner pid, lib dir, command, and the pid and start
  *                                       time of its mdocker-init
  *                                       and what exec needs ({@link ExecRecord}, keys exec.*)
+ * &lt;run root&gt;/exec-identities/&lt;sha256&gt;  the identity records the states name ({@link ExecIdentities})
  * &lt;lib root&gt;/containers/&lt;id&gt;/        upper, work, merged ({@link ContainerDirs})
  * </pre>
  *
@@ -65,11 +66,13 @@ public final class StateStore {
     /** Release and removal of detached records, one at a time in this JVM (their fcntl locks are the process's). */
     private static final Object ADMIN = new Object();
 
+    private final Path runRoot;
     private final Path runContainers;
     private final Path libContainers;
 
     public StateStore(Path libRoot, Path runRoot) {
         this.libContainers = libRoot.resolve("containers");
+        this.runRoot = runRoot;
         this.runContainers = runRoot.resolve("containers");
     }
 
@@ -334,16 +337,21 @@ public final class StateStore {
         }
     }
 
-    /** What {@link #recover()} removed. */
-    public record Recovered(List<String> entries, List<String> libDirs, List<Integer> killed) {
+    /**
+     * What {@link #recover()} removed: entries (container ids), lib directories, monitors (pids)
+     * and identity files (their SHA-256).
+     */
+    public record Recovered(List<String> entries, List<String> libDirs, List<Integer> killed, List<String> identities) {
         public boolean isEmpty() {
-            return entries.isEmpty() && libDirs.isEmpty() && killed.isEmpty();
+            return entries.isEmpty() && libDirs.isEmpty() && killed.isEmpty() && identities.isEmpty();
         }
     }
 
     /**
      * Removes what dead owners left: entries whose lock can be taken (their monitor is killed if
-     * it still runs), stale temporary entries, and lib directories that have no entry.
+     * it still runs), stale temporary entries, lib directories that have no entry, and then the
+     * exec identity files that no record names and nobody used for
+     * {@link ExecIdentities#GRACE} (see there why a container being started meanwhile keeps its own).
      */
     public Recovered recover() {
         List<String> entries = new ArrayList<>();
@@ -377,7 +385,20 @@ public final class StateStore {
                 libDirs.add(name);
             }
         }
-        return new Recovered(entries, libDirs, killed);
+        return new Recovered(entries, libDirs, killed, pruneExecIdentities());
+    }
+
+    /** The identity files no record names and nobody used lately; returns their hashes. */
+    private List<String> pruneExecIdentities() {
+        Instant usedBefore = Instant.now().minus(ExecIdentities.GRACE); // taken before the records are read
+        Set<String> named = new HashSet<>();
+        for (ContainerRecord r : records()) {
+            String hash = ExecRecord.identityName(r);
+            if (hash != null) {
+                named.add(hash);
+            }
+        }
+        return ExecIdentities.prune(runRoot, named, usedBefore);
     }
 
     private boolean tryRemoveDead(Path entry, String id, List<Integer> killed) {
@@ -472,7 +493,8 @@ public final class StateStore {
         }
     }
 
-    private static List<Path> list(Path dir) {
+    /** The entries of {@code dir}; none when it does not exist (yet). */
+    static List<Path> list(Path dir) {
         List<Path> out = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             ds.forEach(out::add);
