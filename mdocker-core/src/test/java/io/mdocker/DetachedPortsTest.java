@@ -82,6 +82,7 @@ class DetachedPortsTest {
         DetachedContainer d = rt.attach(id);
         Leftovers made = Leftovers.of(rt, id);
         int monitor = monitorPid(rt, id);
+        int idleFds = fdCount(monitor); // before any connection: its own, and a listening socket per port
 
         assertThat(d.ports()).hasSize(2).allSatisfy(p -> {
             assertThat(p.hostIp()).isEqualTo("127.0.0.1");
@@ -95,7 +96,6 @@ class DetachedPortsTest {
 
         assertThat(NetFixtures.httpGet("127.0.0.1", http, PATIENCE)).isEqualTo("hello " + d.shortId() + "\n");
         awaitEcho(echo);
-        int idleFds = fdCount(monitor);
 
         // 16 requests and 4 transfers of 1 MiB each way at once, each checked byte for byte
         ExecutorService pool = Executors.newFixedThreadPool(20);
