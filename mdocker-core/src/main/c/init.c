@@ -297,7 +297,7 @@ struct rlimit_rec {
     struct rlimit limit;
 };
 
-struct tmpfs_mount {
+struct flagged_mount {
     unsigned long flags; /* MS_* */
     char *target, *data;
 };
@@ -321,8 +321,8 @@ struct config {
     size_t ngroups;
     char **masked, **readonly;
     size_t nmasked, nreadonly;
-    struct tmpfs_mount *tmpfs;
-    size_t ntmpfs;
+    struct flagged_mount *tmpfs, *cgroupfs;
+    size_t ntmpfs, ncgroupfs;
     char *upper, *work, *merged, *hostname, *cwd;
     char *overlay_data; /* "lowerdir=...,upperdir=...,workdir=...,volatile" */
     uint32_t uid, gid;
@@ -386,6 +386,7 @@ static int count_records(const unsigned char *p, const unsigned char *end, struc
         case MDK_T_MASK: c->nmasked++; break;
         case MDK_T_READONLY: c->nreadonly++; break;
         case MDK_T_TMPFS: c->ntmpfs++; break;
+        case MDK_T_CGROUPFS: c->ncgroupfs++; break;
         case MDK_T_CGROUP: c->ncgroups++; break;
         case MDK_T_UPPER: case MDK_T_WORK: case MDK_T_MERGED: case MDK_T_HOSTNAME:
         case MDK_T_CWD: case MDK_T_UID: case MDK_T_GID: case MDK_T_NSFLAGS: case MDK_T_INIT:
@@ -443,18 +444,20 @@ static int copy_bind(const struct record *r, struct bind *b, char **arena)
     return b->target == NULL ? -1 : 0;
 }
 
-static int copy_tmpfs(const struct record *r, struct tmpfs_mount *t, char **arena)
+/* TMPFS and CGROUPFS: uint32 MS_* flags, then "target\0data". */
+static int copy_flagged_mount(const struct record *r, struct flagged_mount *t, char **arena)
 {
+    const char *name = r->tag == MDK_T_TMPFS ? "TMPFS" : "CGROUPFS";
     const unsigned char *sep;
     uint32_t flags;
 
     if (r->len < 4 + 2)
-        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: TMPFS record of %u bytes", r->len);
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: %s record of %u bytes", name, r->len);
     memcpy(&flags, r->value, 4);
     t->flags = flags;
     sep = memchr(r->value + 4, 0, r->len - 4);
     if (sep == NULL)
-        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: TMPFS without target\\0data");
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: %s without target\\0data", name);
     t->target = copy_string(r->value + 4, (size_t) (sep - r->value) - 4, arena, r->tag);
     if (t->target == NULL)
         return -1;
@@ -545,7 +548,8 @@ static int copy_record(const struct record *r, struct config *c, char **arena)
     case MDK_T_CGROUP: str = &c->cgroups[c->ncgroups++]; break;
     case MDK_T_JOINPID: return copy_joinpid(r, c);
     case MDK_T_FORWARD: return copy_fixed(r, c->forward, sizeof c->forward);
-    case MDK_T_TMPFS: return copy_tmpfs(r, &c->tmpfs[c->ntmpfs++], arena);
+    case MDK_T_TMPFS: return copy_flagged_mount(r, &c->tmpfs[c->ntmpfs++], arena);
+    case MDK_T_CGROUPFS: return copy_flagged_mount(r, &c->cgroupfs[c->ncgroupfs++], arena);
     case MDK_T_RLIMIT: return copy_rlimit(r, &c->rlimits[c->nrlimits++]);
     case MDK_T_SECURITY: return copy_fixed(r, &c->security, 4);
     case MDK_T_CAPS:
@@ -633,6 +637,7 @@ static int check_nsflags(const char *what, uint64_t nsflags)
 #define CONFIG_ONLY (TAG(MDK_T_LOWER) | TAG(MDK_T_UPPER) | TAG(MDK_T_WORK) | TAG(MDK_T_MERGED) \
                      | TAG(MDK_T_HOSTNAME) | TAG(MDK_T_BIND) | TAG(MDK_T_NSFLAGS) | TAG(MDK_T_INIT) \
                      | TAG(MDK_T_MASK) | TAG(MDK_T_READONLY) | TAG(MDK_T_TMPFS) | TAG(MDK_T_DEVCGROUP) \
+                     | TAG(MDK_T_CGROUPFS) \
                      | TAG(MDK_T_DETACH) | TAG(MDK_T_STDOUT) | TAG(MDK_T_STDERR) | TAG(MDK_T_FORWARD))
 #define JOIN_ONLY (TAG(MDK_T_JOINPID) | TAG(MDK_T_CGROUP))
 #define SEC_FLAGS (MDK_SEC_NO_NEW_PRIVS | MDK_SEC_READONLY_ROOTFS | MDK_SEC_SYSFS_RW)
@@ -644,6 +649,41 @@ static int check_foreign_tags(const struct config *c, uint32_t foreign, const ch
     for (tag = 0; tag < 32; tag++)
         if (c->tags & foreign & TAG(tag))
             return fail(MDK_STEP_PROTOCOL, EINVAL, "%s: tag %d does not belong in it", msg, tag);
+    return 0;
+}
+
+#define CGROUPFS_ROOT "/sys/fs/cgroup"
+
+/* The NAME of a target /sys/fs/cgroup/NAME; "" for /sys/fs/cgroup itself; NULL for anything else. */
+static const char *cgroupfs_name(const char *target)
+{
+    size_t n = strlen(CGROUPFS_ROOT);
+    const char *name = target + n;
+
+    if (strncmp(target, CGROUPFS_ROOT, n) != 0)
+        return NULL;
+    if (*name == '\0')
+        return name;
+    if (*name != '/' || name[1] == '\0' || strchr(name + 1, '/') != NULL || strcmp(name, "/.") == 0
+        || strcmp(name, "/..") == 0)
+        return NULL;
+    return name + 1;
+}
+
+static int check_cgroupfs(const struct config *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->ncgroupfs; i++) {
+        const char *name = cgroupfs_name(c->cgroupfs[i].target);
+
+        if (name == NULL || (*name == '\0' && c->ncgroupfs > 1))
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: CGROUPFS %s: expected %s alone or %s/NAME",
+                        c->cgroupfs[i].target, CGROUPFS_ROOT, CGROUPFS_ROOT);
+        if (*name == '\0' && c->cgroupfs[i].data[0] != '\0')
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: CGROUPFS %s takes cgroup2 (no controllers)",
+                        CGROUPFS_ROOT);
+    }
     return 0;
 }
 
@@ -682,6 +722,8 @@ static int validate_config(struct config *c)
         if (c->tmpfs[i].target[0] != '/')
             return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: TMPFS %s is not absolute",
                         c->tmpfs[i].target);
+    if (check_cgroupfs(c) < 0)
+        return -1;
     for (i = 0; i < c->nmasked + c->nreadonly; i++) {
         const char *path = i < c->nmasked ? c->masked[i] : c->readonly[i - c->nmasked];
 
@@ -737,13 +779,14 @@ static int parse_config(const unsigned char *p, size_t len, struct config *c)
     c->masked = cfg_alloc(c->nmasked + 1, sizeof *c->masked);
     c->readonly = cfg_alloc(c->nreadonly + 1, sizeof *c->readonly);
     c->tmpfs = cfg_alloc(c->ntmpfs + 1, sizeof *c->tmpfs);
+    c->cgroupfs = cfg_alloc(c->ncgroupfs + 1, sizeof *c->cgroupfs);
     c->cgroups = cfg_alloc(c->ncgroups + 1, sizeof *c->cgroups);
     arena = cfg_alloc(1, len + 1); /* each string needs len + 1 <= its record's 8 + len bytes */
     if (!c->argv || !c->envp || !c->lower || !c->binds || !c->rlimits || !c->masked
-        || !c->readonly || !c->tmpfs || !c->cgroups || !arena)
+        || !c->readonly || !c->tmpfs || !c->cgroupfs || !c->cgroups || !arena)
         return fail(MDK_STEP_PROTOCOL, ENOMEM, "CONFIG of %zu bytes", len);
     c->argc = c->envc = c->nlower = c->nbinds = 0;
-    c->nrlimits = c->nmasked = c->nreadonly = c->ntmpfs = c->ncgroups = 0;
+    c->nrlimits = c->nmasked = c->nreadonly = c->ntmpfs = c->ncgroupfs = c->ncgroups = 0;
     for (pos = p; pos < end;)
         if (next_record(&pos, end, &r) < 0 || copy_record(&r, c, &arena) < 0)
             return -1;
@@ -1088,7 +1131,7 @@ static int mount_tmpfs(int root, const struct config *c)
     int ret;
 
     for (i = 0; i < c->ntmpfs; i++) {
-        const struct tmpfs_mount *t = &c->tmpfs[i];
+        const struct flagged_mount *t = &c->tmpfs[i];
 
         ret = mount_in_root(root, "tmpfs", t->target, false, "tmpfs", t->flags,
                             t->data[0] != '\0' ? t->data : NULL);
@@ -1223,6 +1266,55 @@ static int unshare_cgroup(const struct config *c)
 {
     if ((c->nsflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
         return fail(MDK_STEP_NAMESPACE, errno, "unshare(CLONE_NEWCGROUP)");
+    return 0;
+}
+
+/*
+ * Before GO, after pivot_root: the mount points of the v1 hierarchies, in a tmpfs on the
+ * container's fresh /sys/fs/cgroup (nothing of the image's), read-only once made. A lone cgroup2
+ * mounts straight onto /sys/fs/cgroup and needs none.
+ */
+static int prepare_cgroupfs(const struct config *c)
+{
+    const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    char link[NAME_MAX + 1];
+    const char *name, *part, *comma;
+    size_t i;
+
+    if (c->ncgroupfs == 0 || *cgroupfs_name(c->cgroupfs[0].target) == '\0')
+        return 0;
+    if (mount("tmpfs", CGROUPFS_ROOT, "tmpfs", flags, "mode=755,size=64k") < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mount(tmpfs -> %s)", CGROUPFS_ROOT);
+    for (i = 0; i < c->ncgroupfs; i++) {
+        if (mkdir(c->cgroupfs[i].target, 0555) < 0)
+            return fail(MDK_STEP_MOUNT, errno, "mkdir(%s)", c->cgroupfs[i].target);
+        name = cgroupfs_name(c->cgroupfs[i].target);
+        for (part = name; strchr(name, ',') != NULL && *part != '\0'; part = *comma ? comma + 1 : comma) {
+            comma = strchrnul(part, ',');
+            if ((size_t) (comma - part) >= sizeof link - strlen(CGROUPFS_ROOT) - 1)
+                return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: CGROUPFS %s", name);
+            snprintf(link, sizeof link, "%s/%.*s", CGROUPFS_ROOT, (int) (comma - part), part);
+            if (symlink(name, link) < 0 && errno != EEXIST)
+                return fail(MDK_STEP_MOUNT, errno, "symlink(%s -> %s)", link, name);
+        }
+    }
+    if (mount(NULL, CGROUPFS_ROOT, NULL, MS_REMOUNT | MS_RDONLY | flags, NULL) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "remount(%s, read-only)", CGROUPFS_ROOT);
+    return 0;
+}
+
+/* After GO, in the new cgroup namespace: each mount's root is the container's own cgroup. */
+static int mount_cgroupfs(const struct config *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->ncgroupfs; i++) {
+        const struct flagged_mount *m = &c->cgroupfs[i];
+        const char *fstype = m->data[0] != '\0' ? "cgroup" : "cgroup2";
+
+        if (mount(fstype, m->target, fstype, m->flags, m->data[0] != '\0' ? m->data : NULL) < 0)
+            return fail(MDK_STEP_MOUNT, errno, "mount(%s %s -> %s)", fstype, m->data, m->target);
+    }
     return 0;
 }
 
@@ -1436,7 +1528,10 @@ static int setup_container(const struct config *c)
     ret = protect_paths(c);
     if (ret < 0)
         return ret;
-    trace("pid1 masked+ro paths");
+    ret = prepare_cgroupfs(c);
+    if (ret < 0)
+        return ret;
+    trace("pid1 masked+ro paths, cgroupfs mount points");
     ret = set_hostname(c);
     if (ret < 0)
         return ret;
@@ -1722,7 +1817,7 @@ static void __attribute__((noreturn)) container_main(int sock)
     }
     wait_for_go(sock);
     trace("pid1 GO");
-    if (unshare_cgroup(&c) < 0) { /* once its cgroups are final: they become its root */
+    if (unshare_cgroup(&c) < 0 || mount_cgroupfs(&c) < 0) { /* once its cgroups are final: they become its root */
         send_error(sock);
         _exit(EXIT_SETUP);
     }

@@ -10,7 +10,7 @@
  * followed by `length` payload bytes. All integers are little-endian (host order on
  * x86_64/aarch64), no padding anywhere.
  *
- * Start sequence (version 5):
+ * Start sequence (version 6):
  *
  *   JVM                      monitor (host namespaces)            container pid 1 (new namespaces)
  *                            clone3 at start-up -----------------> waits on its own socketpair
@@ -21,9 +21,11 @@
  *                            relay CONFIG -----------------------> parse; [DETACH: open STDOUT,
  *   (host-side setup: make the cgroups,                             STDERR, /dev/null onto 0-2];
  *    pid 1 into them, network; in                                   mounts, pivot_root, masked
- *    parallel with pid 1's mounts)                                  paths, hostname, cwd
+ *    parallel with pid 1's mounts)                                  paths, CGROUPFS mount points,
+ *                                                                   hostname, cwd
  *   sync 3  GO ---------->   [device BPF program onto the
- *                            DEVCGROUP cgroup], relay GO --------> unshare cgroupns; fork + exec
+ *                            DEVCGROUP cgroup], relay GO --------> unshare cgroupns; mount
+ *                                                                   CGROUPFS; fork + exec
  *                                                                   cmd (uid/gid, caps, seccomp)
  *   sync 4  <-------------   relay STARTED or ERROR <------------- (exec result via vfork)
  *                            [PUBLISH: serve the published ports
@@ -60,7 +62,7 @@
  * conversation with the JVM, and the monitor records pid 1's exit (pid 1's own EXIT's code, or
  * its wait status) in the DETACH file instead.
  *
- * Version 5 added published ports served by the monitor (PUBLISH, PUBLISHED, FORWARD), which
+ * Version 6 added published ports served by the monitor (PUBLISH, PUBLISHED, FORWARD), which
  * the JVM uses for detached containers: the JVM's own port proxy would end with the JVM. The
  * monitor binds the ports as the first thing asked of it, before the JVM makes anything of the
  * container (a port in use is an error while nothing exists yet; port 0 gets a free port, which
@@ -108,8 +110,9 @@
 
 #define MDK_SYNC_FD 3
 #define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
-#define MDK_VERSION 5 /* 2: security records (issue 5); 3: DEVCGROUP; 4: pid 1 cloned at start-up,
-                         PID first; DETACH/STDOUT/STDERR; JOIN/JOINED; 5: PUBLISH/PUBLISHED/FORWARD */
+#define MDK_VERSION 6 /* 2: security records (issue 5); 3: DEVCGROUP; 4: pid 1 cloned at start-up,
+                         PID first; DETACH/STDOUT/STDERR; JOIN/JOINED; 5: CGROUPFS;
+                         6: PUBLISH/PUBLISHED/FORWARD */
 #define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
 
 struct mdk_header {
@@ -220,7 +223,18 @@ struct mdk_header {
                              time (field 22 of /proc/PID/stat): a reused pid does not match */
 #define MDK_T_CGROUP 27   /* string, repeated: a cgroup directory of the container (host path) that
                              the exec'd process joins */
-#define MDK_T_FORWARD 28  /* uint8 IPv4 address[4] in network order: the container's address, where
+
+/*
+ * CONFIG, repeated: the container's cgroup file systems (as Docker's /sys/fs/cgroup). Each is
+ * uint32 MS_* flags, then "target\0controllers": target /sys/fs/cgroup (then the only one) or
+ * /sys/fs/cgroup/NAME; controllers the v1 hierarchy's mount options ("cpu,cpuacct"), empty for
+ * cgroup2. Before GO pid 1 readies the mount points: for v1 names, a tmpfs on /sys/fs/cgroup with
+ * a directory per NAME and a link per controller of a co-mounted NAME ("cpu -> cpu,cpuacct"),
+ * then read-only. After GO, in its new cgroup namespace, it mounts them: each shows the
+ * container's own cgroup as its root.
+ */
+#define MDK_T_CGROUPFS 28
+#define MDK_T_FORWARD 29  /* uint8 IPv4 address[4] in network order: the container's address, where
                              the ports of PUBLISH lead; in CONFIG exactly when PUBLISH came before */
 
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */

@@ -79,6 +79,7 @@ public final class RunningContainer implements AutoCloseable {
     private final List<HostResource> resources;
     /** The cgroup v2 directory that gets the device program, or null (privileged, or v1 devices). */
     private Path deviceCgroupV2;
+    private List<ContainerCgroups.Mount> cgroupMounts = List.of();
     private final ContainerNetwork network;
     private final InitProcess init;
     private final long startNanos;
@@ -277,6 +278,11 @@ public final class RunningContainer implements AutoCloseable {
             if (!spec.privileged() && DevicesCgroupV1.mountPoint().isEmpty()) {
                 c.deviceCgroupV2 = cgroups.v2Dir().orElse(null);
             }
+            c.cgroupMounts = new ArrayList<>(cgroups.containerMounts());
+            if (!spec.privileged()) { // the v1 devices cgroup made below, when this host has one
+                DevicesCgroupV1.mountPoint().ifPresent(m -> c.cgroupMounts.add(
+                        new ContainerCgroups.Mount(ContainerCgroups.Mount.ROOT + "/" + m.getFileName(), "devices")));
+            }
             // Before CONFIG: pid 1 mounts the overlay as soon as it has it, and the upper dir must
             // not change under a mounted overlay.
             c.stageCopies(spec);
@@ -462,6 +468,7 @@ public final class RunningContainer implements AutoCloseable {
         }
         config.records(execBasis.identity()); // capabilities, no_new_privs, seccomp, rlimits, groups
         SecurityPlan.writeMounts(spec, config); // masked and read-only paths, tmpfs
+        SecurityPlan.writeCgroupMounts(spec, cgroupMounts, config); // mounted in the cgroup namespace
         Trace.mark("java config built");
 
         pid = init.containerPid(); // sync 1, read when the monitor was spawned

@@ -30,6 +30,12 @@ interface CgroupManager {
     /** How many processes the OOM killer has killed in the cgroup; 0 when it cannot tell. */
     long oomKills();
 
+    /**
+     * The cgroup file systems to mount in the container, one per hierarchy it has a directory
+     * in, as its cgroup namespace shows them: each shows the container's own cgroup as its root.
+     */
+    List<ContainerCgroups.Mount> containerMounts(CgroupLayout.Kind kind);
+
     /** Kills what is still inside and removes the directories. */
     void destroy();
 }

@@ -34,14 +34,16 @@ public final class ContainerCgroups implements HostResource {
     private record Parent(CgroupFs fs, Path dir) {}
 
     private final CgroupFs fs;
+    private final CgroupLayout.Kind kind;
     private final CgroupSpec spec;
     private final List<CgroupManager> managers;
     private boolean created; // guarded by this
     private boolean closed; // guarded by this
     private CgroupStats last = CgroupStats.UNKNOWN; // guarded by this
 
-    private ContainerCgroups(CgroupFs fs, CgroupSpec spec, List<CgroupManager> managers) {
+    private ContainerCgroups(CgroupFs fs, CgroupLayout.Kind kind, CgroupSpec spec, List<CgroupManager> managers) {
         this.fs = fs;
+        this.kind = kind;
         this.spec = spec;
         this.managers = List.copyOf(managers);
     }
@@ -73,7 +75,7 @@ public final class ContainerCgroups implements HostResource {
         if (v2 != null) {
             managers.add(v2);
         }
-        return new ContainerCgroups(fs, spec, managers);
+        return new ContainerCgroups(fs, layout.kind(), spec, managers);
     }
 
     /**
@@ -87,6 +89,25 @@ public final class ContainerCgroups implements HostResource {
             }
         }
         return java.util.Optional.empty();
+    }
+
+    /**
+     * A cgroup file system the container's pid 1 mounts in its cgroup namespace (as Docker does),
+     * so that programs inside read their own limits (a JVM sizes its heap from them):
+     * {@code target} below {@link #ROOT}, {@code controllers} the v1 hierarchy's (empty: cgroup2).
+     */
+    public record Mount(String target, String controllers) {
+        /** Where the cgroup file systems go in the container. */
+        public static final String ROOT = "/sys/fs/cgroup";
+    }
+
+    /** The cgroup file systems the container mounts, v1 hierarchies before the unified one. */
+    public List<Mount> containerMounts() {
+        List<Mount> mounts = new ArrayList<>();
+        for (CgroupManager m : managers) {
+            mounts.addAll(m.containerMounts(kind));
+        }
+        return mounts;
     }
 
     /** The container's cgroup directories. */

@@ -78,6 +78,15 @@ final class V1Cgroup implements CgroupManager {
         return slots.stream().map(Slot::dir).toList();
     }
 
+    /** One v1 mount per hierarchy, under the host's name for it ("memory", "cpu,cpuacct"). */
+    @Override
+    public List<ContainerCgroups.Mount> containerMounts(CgroupLayout.Kind kind) {
+        return slots.stream()
+                .map(s -> new ContainerCgroups.Mount(ContainerCgroups.Mount.ROOT + "/" + s.hierarchy().mount().getFileName(),
+                        String.join(",", new java.util.TreeSet<>(s.hierarchy().controllers()))))
+                .toList();
+    }
+
     @Override
     public List<Path> removableParents() {
         return slots.stream().map(Slot::removableParent).filter(p -> p != null).toList();

@@ -66,6 +66,14 @@ final class V2Cgroup implements CgroupManager {
         return List.of(dir);
     }
 
+    /** cgroup2 at /sys/fs/cgroup on a unified host; beside the v1 ones on a hybrid host, as there. */
+    @Override
+    public List<ContainerCgroups.Mount> containerMounts(CgroupLayout.Kind kind) {
+        String target = kind == CgroupLayout.Kind.UNIFIED ? ContainerCgroups.Mount.ROOT
+                : ContainerCgroups.Mount.ROOT + "/" + hierarchy.mount().getFileName();
+        return List.of(new ContainerCgroups.Mount(target, ""));
+    }
+
     @Override
     public List<Path> removableParents() {
         return removableParent == null ? List.of() : List.of(removableParent);

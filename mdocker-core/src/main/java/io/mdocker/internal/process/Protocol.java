@@ -15,7 +15,7 @@ public final class Protocol {
     private Protocol() {}
 
     public static final int MAGIC = 0x314b444d; // "MDK1"
-    public static final short VERSION = 5;
+    public static final short VERSION = 6;
     public static final int HEADER_SIZE = 12;
     public static final int MAX_MESSAGE = 256 * 1024;
     /**
@@ -83,8 +83,13 @@ public final class Protocol {
     public static final int T_JOINPID = 26;
     /** JOIN, repeated: a cgroup directory of the container that the exec'd process joins. */
     public static final int T_CGROUP = 27;
+    /**
+     * CONFIG, repeated: a cgroup file system pid 1 mounts once it is in its cgroup namespace:
+     * mount flags, then "target\0controllers" (a v1 hierarchy's; empty: cgroup2).
+     */
+    public static final int T_CGROUPFS = 28;
     /** CONFIG, exactly when PUBLISH came before: the container's IPv4 address (4 bytes, network order). */
-    public static final int T_FORWARD = 28;
+    public static final int T_FORWARD = 29;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_READONLY_ROOTFS = 2;
@@ -266,11 +271,20 @@ public final class Protocol {
 
         /** TMPFS: mount flags, then "target\0data". */
         public ConfigWriter tmpfs(String target, long flags, String data) {
+            return flaggedMount(T_TMPFS, target, flags, data);
+        }
+
+        /** CGROUPFS: mount flags, then "target\0controllers" (empty: cgroup2). */
+        public ConfigWriter cgroupfs(String target, long flags, String controllers) {
+            return flaggedMount(T_CGROUPFS, target, flags, controllers);
+        }
+
+        private ConfigWriter flaggedMount(int tag, String target, long flags, String data) {
             byte[] t = target.getBytes(StandardCharsets.UTF_8);
             byte[] d = data.getBytes(StandardCharsets.UTF_8);
             ByteBuffer v = ByteBuffer.allocate(4 + t.length + 1 + d.length).order(ByteOrder.LITTLE_ENDIAN);
             v.putInt((int) flags).put(t).put((byte) 0).put(d);
-            return record(T_TMPFS, v.array());
+            return record(tag, v.array());
         }
 
         /** The whole CONFIG message, header included. */

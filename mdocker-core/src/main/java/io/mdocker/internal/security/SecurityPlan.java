@@ -3,6 +3,7 @@ package io.mdocker.internal.security;
 import io.mdocker.Capability;
 import io.mdocker.Container;
 import io.mdocker.Ulimit;
+import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.process.Protocol;
 
 import java.util.List;
@@ -79,6 +80,18 @@ public final class SecurityPlan {
         for (Map.Entry<String, String> t : spec.tmpfs().entrySet()) {
             MountOptions o = MountOptions.tmpfs(t.getKey(), t.getValue());
             config.tmpfs(t.getKey(), o.flags(), o.data());
+        }
+    }
+
+    /**
+     * The records of the container's cgroup file systems: read-only (Docker's default; the limits
+     * are the host's to change), read-write when privileged, as Docker's are.
+     */
+    public static void writeCgroupMounts(Container spec, List<ContainerCgroups.Mount> mounts, Protocol.ConfigWriter config) {
+        long flags = MountOptions.MS_NOSUID | MountOptions.MS_NODEV | MountOptions.MS_NOEXEC
+                | (spec.privileged() ? 0 : MountOptions.MS_RDONLY);
+        for (ContainerCgroups.Mount m : mounts) {
+            config.cgroupfs(m.target(), flags, m.controllers());
         }
     }
 
