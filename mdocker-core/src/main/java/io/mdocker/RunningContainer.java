@@ -182,7 +182,8 @@ public final class RunningContainer implements AutoCloseable {
         Protocol.ConfigWriter identity = new Protocol.ConfigWriter();
         SecurityPlan.writeIdentity(spec, identity);
         Trace.mark("java checkHost+root");
-        // Checks the network plan against the host and binds published ports: before anything exists.
+        // Checks the network plan against the host and binds published ports (an attached container's;
+        // a detached one's monitor binds them, below): before anything exists.
         ContainerNetwork network = NetworkPlans.prepare(spec, detached);
         Trace.mark("java network plan");
         String id = HexFormat.of().formatHex(randomBytes());
