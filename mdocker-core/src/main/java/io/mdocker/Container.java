@@ -766,6 +766,12 @@ public final class Container {
             return this;
         }
 
+        /** The memory nodes (NUMA) the container may allocate on, such as "0" or "0-1". */
+        public Builder cpusetMems(String nodes) {
+            resources = resources.withCpusetMems(nodes);
+            return this;
+        }
+
         /** The most processes (threads included) the container may have, its init among them. */
         public Builder pidsLimit(long max) {
             resources = resources.withPidsLimit(max);

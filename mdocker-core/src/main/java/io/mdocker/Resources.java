@@ -15,7 +15,7 @@ import java.util.OptionalLong;
 /**
  * A container's resource limits, enforced with cgroups (v1, v2 or hybrid, whichever the host
  * has): memory and memory+swap, CPU as fractional cores and as a relative weight, the CPUs it may
- * run on, and the most processes it may have; plus where its cgroup goes. Immutable; each
+ * run on and the memory nodes it may allocate on, and the most processes it may have; plus where its cgroup goes. Immutable; each
  * {@code with…} method checks its value at once and returns a copy. Set them through
  * {@link Container.Builder} ({@code memory}, {@code cpus}, {@code pidsLimit}, …).
  *
@@ -27,7 +27,7 @@ public final class Resources {
     public static final DataSize MIN_MEMORY = DataSize.ofMiB(6);
 
     /** No limits. */
-    public static final Resources NONE = new Resources(-1, -1, 0, -1, -1, null, -1, null);
+    public static final Resources NONE = new Resources(-1, -1, 0, -1, -1, null, -1, null, null);
 
     private final long memory;
     private final long memorySwap; // -1 unset, Long.MAX_VALUE unlimited
@@ -37,9 +37,10 @@ public final class Resources {
     private final String cpusetCpus;
     private final long pidsLimit;
     private final String cgroupParent;
+    private final String cpusetMems;
 
     private Resources(long memory, long memorySwap, double cpus, long cpuShares, long cpuWeight, String cpusetCpus,
-                      long pidsLimit, String cgroupParent) {
+                      long pidsLimit, String cgroupParent, String cpusetMems) {
         this.memory = memory;
         this.memorySwap = memorySwap;
         this.cpus = cpus;
@@ -48,6 +49,7 @@ public final class Resources {
         this.cpusetCpus = cpusetCpus;
         this.pidsLimit = pidsLimit;
         this.cgroupParent = cgroupParent;
+        this.cpusetMems = cpusetMems;
     }
 
     /** The memory limit in bytes. */
@@ -83,6 +85,11 @@ public final class Resources {
         return Optional.ofNullable(cpusetCpus);
     }
 
+    /** The memory nodes (NUMA) the container may allocate on, as a list such as "0-1". */
+    public Optional<String> cpusetMems() {
+        return Optional.ofNullable(cpusetMems);
+    }
+
     /** The most processes (threads included) the container may have. */
     public OptionalLong pidsLimit() {
         return pidsLimit < 0 ? OptionalLong.empty() : OptionalLong.of(pidsLimit);
@@ -100,7 +107,7 @@ public final class Resources {
     /** Whether no limit is set (the container still gets a cgroup of its own). */
     public boolean isUnlimited() {
         return memory < 0 && memorySwap < 0 && cpus == 0 && cpuShares < 0 && cpuWeight < 0 && cpusetCpus == null
-                && pidsLimit < 0;
+                && cpusetMems == null && pidsLimit < 0;
     }
 
     /** A memory limit in bytes; at least {@link #MIN_MEMORY}. */
@@ -109,7 +116,7 @@ public final class Resources {
             throw new IllegalArgumentException("invalid memory limit " + describeBytes(bytes)
                     + ": expected at least " + MIN_MEMORY);
         }
-        return new Resources(bytes, memorySwap, cpus, cpuShares, cpuWeight, cpusetCpus, pidsLimit, cgroupParent);
+        return new Resources(bytes, memorySwap, cpus, cpuShares, cpuWeight, cpusetCpus, pidsLimit, cgroupParent, cpusetMems);
     }
 
     /** Memory plus swap in bytes, at least the memory limit; -1 for unlimited swap. Needs a memory limit. */
@@ -119,7 +126,7 @@ public final class Resources {
                     + ": expected -1 (unlimited swap) or at least the memory limit");
         }
         return new Resources(memory, bytes == -1 ? Long.MAX_VALUE : bytes, cpus, cpuShares, cpuWeight, cpusetCpus,
-                pidsLimit, cgroupParent);
+                pidsLimit, cgroupParent, cpusetMems);
     }
 
     /** CPU time as cores, from 0.01 to the number of CPUs this host has. */
@@ -129,7 +136,7 @@ public final class Resources {
             throw new IllegalArgumentException("invalid cpus " + format(cores) + ": expected a number of CPUs from 0.01 to "
                     + host + " (this host has " + host + " CPU" + (host == 1 ? "" : "s") + ")");
         }
-        return new Resources(memory, memorySwap, cores, cpuShares, cpuWeight, cpusetCpus, pidsLimit, cgroupParent);
+        return new Resources(memory, memorySwap, cores, cpuShares, cpuWeight, cpusetCpus, pidsLimit, cgroupParent, cpusetMems);
     }
 
     /** Relative CPU weight on cgroup v1's scale, 2..262144 (replaces a cpu weight). */
@@ -137,7 +144,7 @@ public final class Resources {
         if (shares < 2 || shares > 262_144) {
             throw new IllegalArgumentException("invalid cpu shares " + shares + ": expected 2 to 262144 (default 1024)");
         }
-        return new Resources(memory, memorySwap, cpus, shares, -1, cpusetCpus, pidsLimit, cgroupParent);
+        return new Resources(memory, memorySwap, cpus, shares, -1, cpusetCpus, pidsLimit, cgroupParent, cpusetMems);
     }
 
     /** Relative CPU weight on cgroup v2's scale, 1..10000 (replaces cpu shares). */
@@ -145,25 +152,22 @@ public final class Resources {
         if (weight < 1 || weight > 10_000) {
             throw new IllegalArgumentException("invalid cpu weight " + weight + ": expected 1 to 10000 (default 100)");
         }
-        return new Resources(memory, memorySwap, cpus, -1, weight, cpusetCpus, pidsLimit, cgroupParent);
+        return new Resources(memory, memorySwap, cpus, -1, weight, cpusetCpus, pidsLimit, cgroupParent, cpusetMems);
     }
 
     /** The CPUs the container may run on: a list such as "0", "0-2" or "0,2-3" of CPUs this host has. */
     public Resources withCpusetCpus(String list) {
-        Objects.requireNonNull(list, "cpuset");
-        BitSet wanted = HostCpus.parseList(list);
-        if (wanted == null || wanted.isEmpty()) {
-            throw new IllegalArgumentException("invalid cpuset '" + list
-                    + "': expected a list of CPU numbers and ranges such as 0-2,4");
-        }
-        BitSet online = HostCpus.online();
-        BitSet absent = (BitSet) wanted.clone();
-        absent.andNot(online);
-        if (!absent.isEmpty()) {
-            throw new IllegalArgumentException("invalid cpuset '" + list + "': CPU " + HostCpus.format(absent)
-                    + (absent.cardinality() == 1 ? " does" : " do") + " not exist (this host has CPUs " + HostCpus.format(online) + ")");
-        }
-        return new Resources(memory, memorySwap, cpus, cpuShares, cpuWeight, HostCpus.format(wanted), pidsLimit, cgroupParent);
+        String cpus = HostCpus.checkList(list, "cpuset", "CPU", HostCpus.online());
+        return new Resources(memory, memorySwap, this.cpus, cpuShares, cpuWeight, cpus, pidsLimit, cgroupParent, cpusetMems);
+    }
+
+    /**
+     * The memory nodes the container may allocate on (cpuset.mems): a list such as "0" or "0-1" of
+     * nodes this host has (/sys/devices/system/node/online; node 0 alone where the kernel has no NUMA).
+     */
+    public Resources withCpusetMems(String list) {
+        String mems = HostCpus.checkList(list, "cpuset mems", "memory node", HostCpus.memoryNodes());
+        return new Resources(memory, memorySwap, cpus, cpuShares, cpuWeight, cpusetCpus, pidsLimit, cgroupParent, mems);
     }
 
     /** The most processes the container may have: at least 1 (its init counts, as does each thread). */
@@ -171,7 +175,7 @@ public final class Resources {
         if (max < 1) {
             throw new IllegalArgumentException("invalid pids limit " + max + ": expected a positive number of processes");
         }
-        return new Resources(memory, memorySwap, cpus, cpuShares, cpuWeight, cpusetCpus, max, cgroupParent);
+        return new Resources(memory, memorySwap, cpus, cpuShares, cpuWeight, cpusetCpus, max, cgroupParent, cpusetMems);
     }
 
     /** Where the container's cgroup goes; see {@link #cgroupParent()}. */
@@ -191,7 +195,7 @@ public final class Resources {
             throw new IllegalArgumentException("invalid cgroup parent '" + printable(parent)
                     + "': expected a cgroup path such as /batch or batch/jobs, without empty, '.' or '..' names");
         }
-        return new Resources(memory, memorySwap, cpus, cpuShares, cpuWeight, cpusetCpus, pidsLimit, p);
+        return new Resources(memory, memorySwap, cpus, cpuShares, cpuWeight, cpusetCpus, pidsLimit, p, cpusetMems);
     }
 
     /** The checks that span values; {@link Container.Builder#build()} makes them. */
@@ -210,7 +214,7 @@ public final class Resources {
     CgroupSpec toSpec() {
         long quota = cpus == 0 ? CgroupSpec.UNSET : Math.max(1000, Math.round(cpus * CgroupSpec.DEFAULT_PERIOD_MICROS));
         return new CgroupSpec(memory, memorySwap, quota, cpus == 0 ? CgroupSpec.UNSET : CgroupSpec.DEFAULT_PERIOD_MICROS,
-                cpuShares, cpuWeight, cpusetCpus, pidsLimit, cgroupParent);
+                cpuShares, cpuWeight, cpusetCpus, cpusetMems, pidsLimit, cgroupParent);
     }
 
     /** Control characters escaped, so that a message stays one line. */
@@ -249,6 +253,7 @@ public final class Resources {
         cpuShares().ifPresent(c -> b.append("cpuShares=").append(c).append(' '));
         cpuWeight().ifPresent(c -> b.append("cpuWeight=").append(c).append(' '));
         cpusetCpus().ifPresent(c -> b.append("cpusetCpus=").append(c).append(' '));
+        cpusetMems().ifPresent(c -> b.append("cpusetMems=").append(c).append(' '));
         pidsLimit().ifPresent(c -> b.append("pidsLimit=").append(c).append(' '));
         cgroupParent().ifPresent(c -> b.append("cgroupParent=").append(c).append(' '));
         return b.toString().strip() + "]";
@@ -279,6 +284,42 @@ public final class Resources {
 
         static int count() {
             return online().cardinality();
+        }
+
+        /** The memory nodes this host has online; node 0 where the kernel shows none (no NUMA). */
+        static BitSet memoryNodes() {
+            try {
+                BitSet nodes = parseList(Files.readString(Path.of("/sys/devices/system/node/online")).strip());
+                if (nodes != null && !nodes.isEmpty()) {
+                    return nodes;
+                }
+            } catch (IOException e) {
+                // no NUMA support in this kernel
+            }
+            BitSet zero = new BitSet();
+            zero.set(0);
+            return zero;
+        }
+
+        /**
+         * {@code list} checked as a list of {@code what} ("CPU") numbers and ranges, each of which
+         * {@code present} holds; returned in canonical form. One-line IllegalArgumentException otherwise.
+         */
+        static String checkList(String list, String name, String what, BitSet present) {
+            Objects.requireNonNull(list, name);
+            BitSet wanted = parseList(list);
+            if (wanted == null || wanted.isEmpty()) {
+                throw new IllegalArgumentException("invalid " + name + " '" + list
+                        + "': expected a list of " + what + " numbers and ranges such as 0-2,4");
+            }
+            BitSet absent = (BitSet) wanted.clone();
+            absent.andNot(present);
+            if (!absent.isEmpty()) {
+                throw new IllegalArgumentException("invalid " + name + " '" + list + "': " + what + " " + format(absent)
+                        + (absent.cardinality() == 1 ? " does" : " do") + " not exist (this host has " + what + "s "
+                        + format(present) + ")");
+            }
+            return format(wanted);
         }
 
         /** "0-2,4" -> {0,1,2,4}; null when malformed. */

@@ -161,6 +161,12 @@ class BadInputTest {
             assertThatThrownBy(() -> fresh().cpusetCpus(bad))
                     .hasMessage("invalid cpuset '" + bad + "': expected a list of CPU numbers and ranges such as 0-2,4");
         }
+        assertThatThrownBy(() -> fresh().cpusetMems("9")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("invalid cpuset mems '9': memory node 9 does not exist (this host has memory nodes ");
+        for (String bad : List.of("", "0-", "x", "1-0")) {
+            assertThatThrownBy(() -> fresh().cpusetMems(bad))
+                    .hasMessage("invalid cpuset mems '" + bad + "': expected a list of memory node numbers and ranges such as 0-2,4");
+        }
         assertThatThrownBy(() -> fresh().pidsLimit(0)).hasMessage("invalid pids limit 0: expected a positive number of processes");
         assertThatThrownBy(() -> fresh().pidsLimit(-5)).hasMessage("invalid pids limit -5: expected a positive number of processes");
         for (String bad : List.of("", "../x", "a//b", "/a/./b", "a\nb")) {
@@ -180,7 +186,7 @@ class BadInputTest {
     @Test
     void validLimitsAreKeptAndDerivedCopiesKeepThem() {
         Container c = fresh().memory(DataSize.ofMiB(64)).memorySwap(-1).cpus(0.5).cpuWeight(200).cpusetCpus("0")
-                .pidsLimit(64).cgroupParent("/batch/").build();
+                .cpusetMems("0").pidsLimit(64).cgroupParent("/batch/").build();
         Resources r = c.resources();
         assertThat(r.memory()).hasValue(64L << 20);
         assertThat(r.memorySwap()).hasValue(Long.MAX_VALUE);
@@ -188,6 +194,7 @@ class BadInputTest {
         assertThat(r.cpuWeight()).hasValue(200);
         assertThat(r.cpuShares()).isEmpty();
         assertThat(r.cpusetCpus()).hasValue("0");
+        assertThat(r.cpusetMems()).hasValue("0");
         assertThat(r.pidsLimit()).hasValue(64);
         assertThat(r.cgroupParent()).hasValue("/batch");
         assertThat(c.toBuilder().build().resources()).isSameAs(r);

@@ -125,6 +125,18 @@ class ResourceLimitsTest {
     }
 
     @Test
+    void cpusetMemsSetsTheMemoryNodes() throws Exception {
+        try (RunningContainer c = track(Fixtures.container().cpusetMems("0").start("/bin/sh", "-c",
+                "grep Mems_allowed_list /proc/self/status; sleep 30"))) {
+            String line = new java.io.BufferedReader(new InputStreamReader(c.stdout(), StandardCharsets.UTF_8)).readLine();
+            assertThat(line).isEqualTo("Mems_allowed_list:\t0");
+            // written, not inherited: on v2 a cgroup's own cpuset.mems stays empty unless set
+            Path dir = c.cgroupDirs().stream().filter(d -> Files.exists(d.resolve("cpuset.mems"))).findFirst().orElseThrow();
+            assertThat(Files.readString(dir.resolve("cpuset.mems")).strip()).isEqualTo("0");
+        }
+    }
+
+    @Test
     void statsArePlausibleAndChangeAsTheContainerAllocates() throws Exception {
         try (RunningContainer c = track(Fixtures.withTestbox().memory(DataSize.ofMiB(128)).pidsLimit(64)
                 .start("/bin/sh", "-c", "read go; exec testbox hold 48 30"))) {

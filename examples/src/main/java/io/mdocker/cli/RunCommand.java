@@ -97,6 +97,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--cpuset-cpus", paramLabel = "LIST", description = "CPUs the container may run on, such as 0 or 0-2,4.")
     String cpusetCpus;
 
+    @Option(names = "--cpuset-mems", paramLabel = "LIST", description = "Memory nodes (NUMA) the container may allocate on, such as 0 or 0-1.")
+    String cpusetMems;
+
     @Option(names = "--pids-limit", paramLabel = "N", description = "Most processes the container may have (its init counts).")
     Long pidsLimit;
 
@@ -262,6 +265,9 @@ final class RunCommand implements Callable<Integer> {
         }
         if (cpusetCpus != null) {
             b.cpusetCpus(cpusetCpus);
+        }
+        if (cpusetMems != null) {
+            b.cpusetMems(cpusetMems);
         }
         if (pidsLimit != null) {
             b.pidsLimit(pidsLimit);

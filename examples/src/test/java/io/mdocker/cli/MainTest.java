@@ -90,7 +90,7 @@ class MainTest {
     void limitFlags() throws Exception {
         try {
             assertThat(run("--memory", "64m", "--memory-swap", "-1", "--cpus", "0.5", "--cpu-shares", "512",
-                    "--cpuset-cpus", "0", "--pids-limit", "64", "--cgroup-parent", "mdocker-cli-test", "/bin/true")).isZero();
+                    "--cpuset-cpus", "0", "--cpuset-mems", "0", "--pids-limit", "64", "--cgroup-parent", "mdocker-cli-test", "/bin/true")).isZero();
         } finally {
             // a cgroup parent the user names is kept, as Docker keeps it: this test removes its own
             CgroupLayout layout = CgroupLayout.host();
@@ -115,6 +115,8 @@ class MainTest {
                 .isEqualTo("mdocker: invalid pids limit 0: expected a positive number of processes\n");
         assertThat(stderrOf(125, "run", "--rootfs", root, "--cpuset-cpus", "99", "true"))
                 .startsWith("mdocker: invalid cpuset '99': CPU 99 does not exist").hasLineCount(1);
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--cpuset-mems", "99", "true"))
+                .startsWith("mdocker: invalid cpuset mems '99': memory node 99 does not exist").hasLineCount(1);
     }
 
     @Test

@@ -12,7 +12,8 @@ import java.util.Map;
  * each manager converts to its own scale. {@code parent} is null for the default placement.
  */
 public record CgroupSpec(long memory, long memorySwap, long cpuQuotaMicros, long cpuPeriodMicros,
-                         long cpuShares, long cpuWeight, String cpusetCpus, long pidsMax, String parent) {
+                         long cpuShares, long cpuWeight, String cpusetCpus, String cpusetMems, long pidsMax,
+                         String parent) {
     public static final long UNSET = -1;
     public static final long UNLIMITED = Long.MAX_VALUE;
     /** The CFS period mdocker uses, as Docker's --cpus does. */
@@ -20,6 +21,12 @@ public record CgroupSpec(long memory, long memorySwap, long cpuQuotaMicros, long
 
     /** No limits: the container still gets its cgroup (accounting, stats, teardown). */
     public static final CgroupSpec NONE = new CgroupSpec(UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, null, UNSET, null);
+
+    /** Without memory nodes (cpuset.mems as the parent's). */
+    public CgroupSpec(long memory, long memorySwap, long cpuQuotaMicros, long cpuPeriodMicros, long cpuShares,
+                      long cpuWeight, String cpusetCpus, long pidsMax, String parent) {
+        this(memory, memorySwap, cpuQuotaMicros, cpuPeriodMicros, cpuShares, cpuWeight, cpusetCpus, null, pidsMax, parent);
+    }
 
     /**
      * The controllers a limit needs, with the limit's name for messages (controller -> "memory
@@ -39,6 +46,8 @@ public record CgroupSpec(long memory, long memorySwap, long cpuQuotaMicros, long
         }
         if (cpusetCpus != null) {
             r.put("cpuset", "cpuset");
+        } else if (cpusetMems != null) {
+            r.put("cpuset", "cpuset mems");
         }
         if (pidsMax != UNSET) {
             r.put("pids", "pids limit");

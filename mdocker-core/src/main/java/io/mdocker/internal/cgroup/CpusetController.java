@@ -3,7 +3,7 @@ package io.mdocker.internal.cgroup;
 import java.nio.file.Path;
 
 /**
- * cpuset: the CPUs a container may run on. On v1 a new cpuset cgroup starts with no CPUs and no
+ * cpuset: the CPUs a container may run on, and the memory nodes it may allocate on. On v1 a new cpuset cgroup starts with no CPUs and no
  * memory nodes, and a process cannot join it until both are set (ENOSPC). mdocker's own parent
  * has {@code cgroup.clone_children} set, so the kernel copies them into each new container's
  * cgroup; below a parent the user named, and in ancestors found empty, they are copied by hand.
@@ -33,9 +33,7 @@ final class CpusetController {
     /** @param cloned whether the kernel filled cpus and mems from the parent (clone_children) */
     static void applyV1(CgroupFs fs, Path dir, CgroupSpec s, boolean cloned) {
         if (cloned) {
-            if (s.cpusetCpus() != null) {
-                fs.write(dir.resolve("cpuset.cpus"), s.cpusetCpus());
-            }
+            applyV2(fs, dir, s); // the same two files, each only when set
             return;
         }
         fill(fs, dir, s);
@@ -51,13 +49,16 @@ final class CpusetController {
             mems = fs.read(parent.resolve("cpuset.mems"));
             cpus = fs.read(parent.resolve("cpuset.cpus"));
         }
-        fs.write(dir.resolve("cpuset.mems"), mems);
+        fs.write(dir.resolve("cpuset.mems"), s.cpusetMems() != null ? s.cpusetMems() : mems);
         fs.write(dir.resolve("cpuset.cpus"), s.cpusetCpus() != null ? s.cpusetCpus() : cpus);
     }
 
     static void applyV2(CgroupFs fs, Path dir, CgroupSpec s) {
         if (s.cpusetCpus() != null) {
             fs.write(dir.resolve("cpuset.cpus"), s.cpusetCpus());
+        }
+        if (s.cpusetMems() != null) {
+            fs.write(dir.resolve("cpuset.mems"), s.cpusetMems());
         }
     }
 }

@@ -94,6 +94,26 @@ class FakeCgroupfsTest {
     }
 
     @Test
+    void cpusetMemsIsWrittenWhereSetAndCopiedFromTheParentElse() throws IOException {
+        CgroupLayout layout = hybrid();
+        Path fs = root.resolve("sys/fs/cgroup");
+        Files.writeString(fs.resolve("cpuset/cpuset.mems"), "0-3\n");
+        CgroupSpec mems = new CgroupSpec(CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET,
+                CgroupSpec.UNSET, CgroupSpec.UNSET, null, "1-2", CgroupSpec.UNSET, null);
+        assertThat(mems.required()).containsEntry("cpuset", "cpuset mems");
+        ContainerCgroups set = ContainerCgroups.plan(layout, mems, ID, CgroupFs.fake());
+        set.create();
+        assertThat(Files.readString(fs.resolve("cpuset/mdocker/cpuset.mems"))).as("the parent, from its parent").isEqualTo("0-3");
+        assertThat(Files.readString(fs.resolve("cpuset/mdocker/" + ID + "/cpuset.mems"))).isEqualTo("1-2");
+        assertThat(Files.readString(fs.resolve("cpuset/mdocker/" + ID + "/cpuset.cpus"))).as("cpus still inherited").isEqualTo("0-1");
+        set.close();
+        ContainerCgroups inherited = ContainerCgroups.plan(layout, CgroupSpec.NONE, ID, CgroupFs.fake());
+        inherited.create();
+        assertThat(Files.readString(fs.resolve("cpuset/mdocker/" + ID + "/cpuset.mems"))).isEqualTo("0-3");
+        inherited.close();
+    }
+
+    @Test
     void v1PlacesTheContainerBelowTheJvmsOwnCgroupInEachHierarchy() throws IOException {
         ContainerCgroups cg = ContainerCgroups.plan(hybrid(), LIMITS, ID, CgroupFs.fake());
         Path fs = root.resolve("sys/fs/cgroup");
