@@ -1,5 +1,8 @@
 package io.mdocker;
 
+import io.mdocker.internal.cgroup.CgroupFs;
+import io.mdocker.internal.cgroup.CgroupStats;
+import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.state.ContainerRecord;
 
 import java.io.IOException;
@@ -133,6 +136,26 @@ public final class DetachedContainer {
             }
         }
         return exitCode();
+    }
+
+    /**
+     * What the container's cgroups have counted, as {@link RunningContainer#stats()}: read from
+     * the cgroups its record names, by any process. All -1 once it has exited (its cgroups are
+     * released then).
+     */
+    public ResourceStats stats() {
+        CgroupStats s = CgroupStats.UNKNOWN;
+        if (isRunning()) {
+            try {
+                s = ContainerCgroups.statsOfRecorded(record.state(), CgroupFs.REAL);
+            } catch (RuntimeException e) {
+                if (isRunning()) {
+                    throw new ContainerException("reading the stats of container " + shortId() + ": " + e.getMessage(), e);
+                }
+                s = CgroupStats.UNKNOWN; // it exited meanwhile and its cgroups went
+            }
+        }
+        return ResourceStats.of(s);
     }
 
     /** The file holding the container's stdout. */

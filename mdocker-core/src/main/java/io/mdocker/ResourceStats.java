@@ -13,6 +13,10 @@ import java.time.Duration;
  * @param oomKills        processes the kernel's OOM killer has killed in it
  */
 public record ResourceStats(long memoryBytes, long memoryPeakBytes, long cpuUsageNanos, long pids, long oomKills) {
+    static ResourceStats of(io.mdocker.internal.cgroup.CgroupStats s) {
+        return new ResourceStats(s.memoryCurrent(), s.memoryPeak(), s.cpuUsageNanos(), s.pidsCurrent(), s.oomKills());
+    }
+
     /** The CPU time used, or null when unknown. */
     public Duration cpuUsage() {
         return cpuUsageNanos < 0 ? null : Duration.ofNanos(cpuUsageNanos);

@@ -770,7 +770,7 @@ public final class RunningContainer implements AutoCloseable {
         } catch (RuntimeException e) {
             throw wrap("reading the stats of container " + shortId(), e);
         }
-        return new ResourceStats(s.memoryCurrent(), s.memoryPeak(), s.cpuUsageNanos(), s.pidsCurrent(), s.oomKills());
+        return ResourceStats.of(s);
     }
 
     /**

@@ -166,6 +166,27 @@ class DetachedTest {
     }
 
     @Test
+    void statsAreReadFromTheCgroupsItsRecordNames() throws Exception {
+        DetachedContainer started = Fixtures.withTestbox().runtime(HERE).memory(DataSize.ofMiB(64)).pidsLimit(20)
+                .startDetached("testbox", "hold", "16", "60");
+        DetachedContainer d = HERE.attach(started.id()); // another handle: all it has is the record
+        Leftovers made = Leftovers.of(HERE, d.id());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!new String(d.stdout(), StandardCharsets.UTF_8).contains("ready") && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(new String(d.stdout(), StandardCharsets.UTF_8)).contains("ready");
+        ResourceStats s = d.stats();
+        assertThat(s.memoryBytes()).isBetween(16L << 20, 64L << 20); // the 16 MiB it touched, under its limit
+        assertThat(s.pids()).isBetween(2L, 20L); // init and testbox
+        assertThat(s.cpuUsageNanos()).isPositive();
+        assertThat(s.oomKills()).isZero();
+        d.remove(true);
+        assertThat(d.stats()).isEqualTo(new ResourceStats(-1, -1, -1, -1, -1));
+        made.assertGone();
+    }
+
+    @Test
     void removeRefusesARunningContainerUnlessForced() {
         DetachedContainer d = container().startDetached("/bin/sleep", "600");
         Leftovers made = Leftovers.of(HERE, d.id());

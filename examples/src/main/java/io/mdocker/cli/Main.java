@@ -13,7 +13,7 @@ import java.io.PrintWriter;
 @Command(name = "mdocker", mixinStandardHelpOptions = true, version = "mdocker 0.1.0",
         description = "Run commands in Linux containers, without a daemon.",
         subcommands = {RunCommand.class, ExecCommand.class, PsCommand.class, LogsCommand.class, StopCommand.class,
-                KillCommand.class, RmCommand.class, GcCommand.class})
+                KillCommand.class, RmCommand.class, StatsCommand.class, GcCommand.class})
 public final class Main implements Runnable {
     static final int RUNTIME_ERROR = 125;
 

@@ -175,6 +175,19 @@ class DetachCliTest {
         assertThat(logs.stdout()).isEqualTo("hello\n");
         assertThat(logs.stderr()).isEqualTo("oops\n");
 
+        Out stats = cli("stats", "--no-stream", shortId);
+        assertThat(stats.status()).as(stats.stderr()).isZero();
+        List<String> lines = stats.stdout().lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0).split("\\s{2,}")).containsExactly("CONTAINER ID", "CPU %", "MEM USAGE", "MEM PEAK", "PIDS");
+        String[] f = lines.get(1).trim().split("\\s{2,}|\\s(?=\\d)");
+        assertThat(lines.get(1)).startsWith(shortId).matches(".*\\d+(\\.\\d+)?% +\\d+(\\.\\d+)? [KMG]?i?B +\\d+(\\.\\d+)? [KMG]?i?B +\\d+$");
+        assertThat(Integer.parseInt(f[f.length - 1])).as("init, sh and its sleep: " + lines.get(1)).isBetween(2, 10);
+        assertThat(cli("stats", "--no-stream").stdout().lines().filter(l -> l.startsWith(shortId)).toList()).hasSize(1);
+        Out unknown = cli("stats", "--no-stream", "ffffffffffff");
+        assertThat(unknown.status()).isEqualTo(1);
+        assertThat(unknown.stderr()).isEqualTo("mdocker: no such container: ffffffffffff\n");
+
         Out rm = cli("rm", shortId);
         assertThat(rm.status()).isEqualTo(1);
         assertThat(rm.stderr()).isEqualTo("mdocker: container " + shortId + " is running: stop it first, or remove it with force\n");

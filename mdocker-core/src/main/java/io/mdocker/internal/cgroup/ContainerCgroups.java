@@ -228,29 +228,10 @@ public final class ContainerCgroups implements HostResource {
      * what is still inside. Returns the directories removed.
      */
     public static List<Path> removeRecorded(Map<String, String> state, CgroupFs fs) {
-        Map<Integer, String> dirs = new TreeMap<>();
-        Map<Integer, String> parents = new TreeMap<>();
-        for (Map.Entry<String, String> e : state.entrySet()) {
-            try {
-                if (e.getKey().startsWith(KEY)) {
-                    dirs.put(Integer.parseInt(e.getKey().substring(KEY.length())), e.getValue());
-                } else if (e.getKey().startsWith(PARENT_KEY)) {
-                    parents.put(Integer.parseInt(e.getKey().substring(PARENT_KEY.length())), e.getValue());
-                }
-            } catch (NumberFormatException ignored) {
-                // not one of ours
-            }
-        }
-        List<Path> v1 = new ArrayList<>();
-        List<Path> v2 = new ArrayList<>();
-        List<Path> v1Parents = new ArrayList<>();
-        List<Path> v2Parents = new ArrayList<>();
-        for (String s : dirs.values()) {
-            (s.startsWith("v1 ") ? v1 : v2).add(Path.of(s.substring(3)));
-        }
-        for (String s : parents.values()) {
-            (s.startsWith("v1 ") ? v1Parents : v2Parents).add(Path.of(s.substring(3)));
-        }
+        List<Path> v1 = recorded(state, KEY, "v1 ");
+        List<Path> v2 = recorded(state, KEY, "v2 ");
+        List<Path> v1Parents = recorded(state, PARENT_KEY, "v1 ");
+        List<Path> v2Parents = recorded(state, PARENT_KEY, "v2 ");
         List<Path> removed = new ArrayList<>();
         for (Path d : v1) {
             if (fs.exists(d)) {
@@ -267,6 +248,50 @@ public final class ContainerCgroups implements HostResource {
             V2Cgroup.remove(fs, d, v2Parents);
         }
         return removed;
+    }
+
+    /**
+     * What the cgroups a state record names have counted (a detached container's, read by any
+     * process): each v1 directory is read for the controllers whose files it has.
+     */
+    public static CgroupStats statsOfRecorded(Map<String, String> state, CgroupFs fs) {
+        CgroupStats st = CgroupStats.UNKNOWN;
+        for (Path d : recorded(state, KEY, "v1 ")) {
+            if (fs.exists(d.resolve("memory.usage_in_bytes"))) {
+                st = st.or(MemoryController.statsV1(fs, d));
+            }
+            if (fs.exists(d.resolve("cpuacct.usage"))) {
+                st = st.or(new CgroupStats(-1, -1, CpuController.usageV1(fs, d), -1, -1));
+            }
+            if (fs.exists(d.resolve("pids.current"))) {
+                st = st.or(new CgroupStats(-1, -1, -1, PidsController.current(fs, d), -1));
+            }
+        }
+        for (Path d : recorded(state, KEY, "v2 ")) {
+            st = st.or(new CgroupStats(-1, -1, CpuController.usageV2(fs, d), -1, -1));
+            if (fs.exists(d.resolve("memory.current"))) {
+                st = st.or(MemoryController.statsV2(fs, d));
+            }
+            if (fs.exists(d.resolve("pids.current"))) {
+                st = st.or(new CgroupStats(-1, -1, -1, PidsController.current(fs, d), -1));
+            }
+        }
+        return st;
+    }
+
+    /** The directories of {@code state}'s entries {@code key}N = "{@code version}dir", in N's order. */
+    private static List<Path> recorded(Map<String, String> state, String key, String version) {
+        Map<Integer, Path> dirs = new TreeMap<>();
+        for (Map.Entry<String, String> e : state.entrySet()) {
+            if (e.getKey().startsWith(key) && e.getValue().startsWith(version)) {
+                try {
+                    dirs.put(Integer.parseInt(e.getKey().substring(key.length())), Path.of(e.getValue().substring(version.length())));
+                } catch (NumberFormatException ignored) {
+                    // not one of ours
+                }
+            }
+        }
+        return new ArrayList<>(dirs.values());
     }
 
     @Override
