@@ -1289,7 +1289,9 @@ static int prepare_cgroupfs(const struct config *c)
         if (mkdir(c->cgroupfs[i].target, 0555) < 0)
             return fail(MDK_STEP_MOUNT, errno, "mkdir(%s)", c->cgroupfs[i].target);
         name = cgroupfs_name(c->cgroupfs[i].target);
-        for (part = name; strchr(name, ',') != NULL && *part != '\0'; part = *comma ? comma + 1 : comma) {
+        if (strchr(name, ',') == NULL)
+            continue; /* one controller: the directory has its name */
+        for (part = name; *part != '\0'; part = *comma != '\0' ? comma + 1 : comma) {
             comma = strchrnul(part, ',');
             if ((size_t) (comma - part) >= sizeof link - strlen(CGROUPFS_ROOT) - 1)
                 return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: CGROUPFS %s", name);

@@ -157,8 +157,8 @@ public final class Resources {
 
     /** The CPUs the container may run on: a list such as "0", "0-2" or "0,2-3" of CPUs this host has. */
     public Resources withCpusetCpus(String list) {
-        String cpus = HostCpus.checkList(list, "cpuset", "CPU", HostCpus.online());
-        return new Resources(memory, memorySwap, this.cpus, cpuShares, cpuWeight, cpus, pidsLimit, cgroupParent, cpusetMems);
+        String set = HostCpus.checkList(list, "cpuset", "CPU", HostCpus.online());
+        return new Resources(memory, memorySwap, cpus, cpuShares, cpuWeight, set, pidsLimit, cgroupParent, cpusetMems);
     }
 
     /**

@@ -281,8 +281,7 @@ public final class RunningContainer implements AutoCloseable {
             }
             c.cgroupMounts = new ArrayList<>(cgroups.containerMounts());
             if (!spec.privileged()) { // the v1 devices cgroup made below, when this host has one
-                DevicesCgroupV1.mountPoint().ifPresent(m -> c.cgroupMounts.add(
-                        new ContainerCgroups.Mount(ContainerCgroups.Mount.ROOT + "/" + m.getFileName(), "devices")));
+                DevicesCgroupV1.containerMount().ifPresent(c.cgroupMounts::add);
             }
             // Before CONFIG: pid 1 mounts the overlay as soon as it has it, and the upper dir must
             // not change under a mounted overlay.

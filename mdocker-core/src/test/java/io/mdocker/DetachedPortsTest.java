@@ -45,7 +45,8 @@ class DetachedPortsTest {
     private static final int MIB = 1 << 20;
 
     private static String ipForwardBefore;
-    private static final java.util.Set<String> USED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Every runtime a test used: swept of detached containers afterwards, whatever the outcome. */
+    private static final DetachedRoots ROOTS = new DetachedRoots();
 
     @BeforeAll
     static void network() {
@@ -56,15 +57,14 @@ class DetachedPortsTest {
     @AfterAll
     static void removeBridge() {
         try {
-            USED.forEach(name -> Leftovers.removeDetached(runtime(name)));
+            ROOTS.sweep();
         } finally {
             NetFixtures.cleanUp(ipForwardBefore, BRIDGE, BRIDGE_ADDRESS);
         }
     }
 
     private static ContainerRuntime runtime(String name) {
-        USED.add(name);
-        return ContainerRuntime.at(Fixtures.STATE.resolve(name + "/lib"), Fixtures.STATE.resolve(name + "/run"));
+        return ROOTS.runtime(name);
     }
 
     private static Container.Builder container(ContainerRuntime rt) {

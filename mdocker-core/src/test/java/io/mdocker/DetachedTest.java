@@ -35,22 +35,21 @@ class DetachedTest {
     }
 
     /** Every runtime a test used: swept of detached containers afterwards, whatever the outcome. */
-    private static final java.util.Set<String> USED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final DetachedRoots ROOTS = new DetachedRoots();
     /** The roots of the tests that start their containers in this JVM. */
     private static final ContainerRuntime HERE = runtime("detached");
 
     @AfterAll
     static void removeBridge() {
         try {
-            USED.forEach(name -> Leftovers.removeDetached(runtime(name)));
+            ROOTS.sweep();
         } finally {
             NetFixtures.cleanUp(ipForwardBefore, BRIDGE, BRIDGE_ADDRESS);
         }
     }
 
     private static ContainerRuntime runtime(String name) {
-        USED.add(name);
-        return ContainerRuntime.at(Fixtures.STATE.resolve(name + "/lib"), Fixtures.STATE.resolve(name + "/run"));
+        return ROOTS.runtime(name);
     }
 
     private static Container.Builder container() {

@@ -3,11 +3,7 @@ package io.mdocker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.mdocker.internal.net.ContainerNetwork;
-import io.mdocker.internal.net.Ipv4;
 import io.mdocker.internal.wait.CommandWait;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -32,11 +28,7 @@ class WaitStrategyTest {
 
     @AfterAll
     static void cleanUp() throws Exception {
-        assertThat(ContainerNetwork.awaitReleases(Duration.ofSeconds(20))).as("veth pairs released").isTrue();
-        ContainerNetwork.removeBridge(BRIDGE, Ipv4.parse(BRIDGE_ADDRESS, 32, "test bridge"));
-        if ("0".equals(ipForwardBefore)) {
-            Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "0\n");
-        }
+        NetFixtures.cleanUp(ipForwardBefore, BRIDGE, BRIDGE_ADDRESS);
         assertThat(NetFixtures.host("ip", "-o", "link", "show")).doesNotContain(BRIDGE + ":");
         assertThat(NetFixtures.iptablesRules()).noneMatch(r -> r.contains("10.201.7.0/24"));
     }

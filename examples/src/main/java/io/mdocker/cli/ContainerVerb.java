@@ -37,10 +37,15 @@ abstract class ContainerVerb implements Callable<Integer> {
                 act(rt.attach(id));
                 System.out.println(id);
             } catch (ContainerException | IllegalArgumentException e) {
-                System.err.println("mdocker: " + Main.oneLine(e));
-                status = FAILED;
+                status = report(e);
             }
         }
         return status;
+    }
+
+    /** One line on stderr for a container that could not be acted on; returns {@link #FAILED}. */
+    static int report(RuntimeException e) {
+        System.err.println("mdocker: " + Main.oneLine(e));
+        return FAILED;
     }
 }

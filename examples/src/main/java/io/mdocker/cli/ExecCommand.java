@@ -2,7 +2,6 @@ package io.mdocker.cli;
 
 import io.mdocker.ContainerException;
 import io.mdocker.Exec;
-import io.mdocker.ExecFailedException;
 import io.mdocker.ExecProcess;
 import io.mdocker.Stdio;
 import picocli.CommandLine.Command;
@@ -53,12 +52,8 @@ final class ExecCommand implements Callable<Integer> {
         try (ExecProcess p = state.runtime().execStart(container, exec)) {
             RunCommand.forwardSignals(p::kill); // to its process group
             return p.waitFor();
-        } catch (ExecFailedException e) {
-            System.err.println("mdocker: " + Main.oneLine(e));
-            return e.exitCode();
         } catch (ContainerException e) {
-            System.err.println("mdocker: " + Main.oneLine(e));
-            return Main.RUNTIME_ERROR;
+            return Main.failed(e);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.mdocker.cli;
 
+import io.mdocker.ContainerException;
+import io.mdocker.ExecFailedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -43,6 +45,15 @@ public final class Main implements Runnable {
         return c.getParent() == null ? "" : c.getCommandName() + " ";
     }
 
+    /**
+     * A failure of run or exec as Docker reports it: one line on stderr; the status is the
+     * command's 126 or 127 when it could not be executed, else 125.
+     */
+    static int failed(ContainerException e) {
+        System.err.println("mdocker: " + oneLine(e));
+        return e instanceof ExecFailedException f ? f.exitCode() : RUNTIME_ERROR;
+    }
+
     static String oneLine(Throwable e) {
         String m = e.getMessage() == null ? e.toString() : e.getMessage();
         return m.replace('\n', ' ');
@@ -51,6 +62,6 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(new CommandLine(this),
-                "a command is needed: run, exec, ps, logs, stop, kill, rm or gc");
+                "a command is needed: run, exec, ps, logs, stop, kill, rm, stats or gc");
     }
 }

@@ -7,7 +7,6 @@ import io.mdocker.ContainerException;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.DataSize;
 import io.mdocker.DetachedContainer;
-import io.mdocker.ExecFailedException;
 import io.mdocker.Network;
 import io.mdocker.PortMapping;
 import io.mdocker.RunningContainer;
@@ -176,12 +175,8 @@ final class RunCommand implements Callable<Integer> {
                 return 0;
             }
             return runInForeground(spec);
-        } catch (ExecFailedException e) {
-            System.err.println("mdocker: " + Main.oneLine(e));
-            return e.exitCode();
         } catch (ContainerException e) {
-            System.err.println("mdocker: " + Main.oneLine(e));
-            return Main.RUNTIME_ERROR;
+            return Main.failed(e);
         }
     }
 

@@ -53,8 +53,7 @@ final class StatsCommand implements Callable<Integer> {
             try {
                 containers.add(rt.attach(id));
             } catch (ContainerException | IllegalArgumentException e) {
-                System.err.println("mdocker: " + Main.oneLine(e));
-                status = ContainerVerb.FAILED;
+                status = ContainerVerb.report(e);
             }
         }
         List<ResourceStats> last = sample(containers);

@@ -1,5 +1,7 @@
 package io.mdocker.junit;
 
+import io.mdocker.internal.Cleanup;
+
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,21 +40,6 @@ final class SandboxScope implements AutoCloseable {
     /** Closes every sandbox, the last registered first; the first failure is thrown after all were tried. */
     @Override
     public void close() {
-        List<Entry> all = new ArrayList<>(entries);
-        RuntimeException first = null;
-        for (int i = all.size() - 1; i >= 0; i--) {
-            try {
-                all.get(i).sandbox().close();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
+        Cleanup.inReverse(new ArrayList<>(entries), e -> e.sandbox().close());
     }
 }

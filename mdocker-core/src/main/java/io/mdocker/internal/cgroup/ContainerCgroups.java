@@ -99,6 +99,11 @@ public final class ContainerCgroups implements HostResource {
     public record Mount(String target, String controllers) {
         /** Where the cgroup file systems go in the container. */
         public static final String ROOT = "/sys/fs/cgroup";
+
+        /** Below {@link #ROOT}, under the host's name for the hierarchy mounted at {@code hostMount}. */
+        public static Mount of(Path hostMount, String controllers) {
+            return new Mount(ROOT + "/" + hostMount.getFileName(), controllers);
+        }
     }
 
     /** The cgroup file systems the container mounts, v1 hierarchies before the unified one. */
@@ -257,27 +262,17 @@ public final class ContainerCgroups implements HostResource {
     public static CgroupStats statsOfRecorded(Map<String, String> state, CgroupFs fs) {
         CgroupStats st = CgroupStats.UNKNOWN;
         for (Path d : recorded(state, KEY, "v1 ")) {
-            if (fs.exists(d.resolve("memory.usage_in_bytes"))) {
-                st = st.or(MemoryController.statsV1(fs, d));
-            }
-            if (fs.exists(d.resolve("cpuacct.usage"))) {
-                st = st.or(new CgroupStats(-1, -1, CpuController.usageV1(fs, d), -1, -1));
-            }
-            if (fs.exists(d.resolve("pids.current"))) {
-                st = st.or(new CgroupStats(-1, -1, -1, PidsController.current(fs, d), -1));
-            }
+            st = st.or(V1Cgroup.statsOf(fs, d, c -> fs.exists(d.resolve(V1_PROBE.get(c)))));
         }
         for (Path d : recorded(state, KEY, "v2 ")) {
-            st = st.or(new CgroupStats(-1, -1, CpuController.usageV2(fs, d), -1, -1));
-            if (fs.exists(d.resolve("memory.current"))) {
-                st = st.or(MemoryController.statsV2(fs, d));
-            }
-            if (fs.exists(d.resolve("pids.current"))) {
-                st = st.or(new CgroupStats(-1, -1, -1, PidsController.current(fs, d), -1));
-            }
+            st = st.or(V2Cgroup.statsOf(fs, d, c -> fs.exists(d.resolve(c + ".current"))));
         }
         return st;
     }
+
+    /** A file each v1 controller's directory has: which hierarchy a recorded directory is in. */
+    private static final Map<String, String> V1_PROBE = Map.of(
+            "memory", "memory.usage_in_bytes", "cpuacct", "cpuacct.usage", "pids", "pids.current");
 
     /** The directories of {@code state}'s entries {@code key}N = "{@code version}dir", in N's order. */
     private static List<Path> recorded(Map<String, String> state, String key, String version) {

@@ -82,7 +82,7 @@ final class V1Cgroup implements CgroupManager {
     @Override
     public List<ContainerCgroups.Mount> containerMounts(CgroupLayout.Kind kind) {
         return slots.stream()
-                .map(s -> new ContainerCgroups.Mount(ContainerCgroups.Mount.ROOT + "/" + s.hierarchy().mount().getFileName(),
+                .map(s -> ContainerCgroups.Mount.of(s.hierarchy().mount(),
                         String.join(",", new java.util.TreeSet<>(s.hierarchy().controllers()))))
                 .toList();
     }
@@ -184,15 +184,22 @@ final class V1Cgroup implements CgroupManager {
     public CgroupStats stats() {
         CgroupStats st = CgroupStats.UNKNOWN;
         for (Slot s : slots) {
-            if (s.controllers().contains("memory")) {
-                st = st.or(MemoryController.statsV1(fs, s.dir()));
-            }
-            if (s.controllers().contains("cpuacct")) {
-                st = st.or(new CgroupStats(-1, -1, CpuController.usageV1(fs, s.dir()), -1, -1));
-            }
-            if (s.controllers().contains("pids")) {
-                st = st.or(new CgroupStats(-1, -1, -1, PidsController.current(fs, s.dir()), -1));
-            }
+            st = st.or(statsOf(fs, s.dir(), s.controllers()::contains));
+        }
+        return st;
+    }
+
+    /** What the v1 directory {@code dir} counts, for the controllers {@code has} says it has. */
+    static CgroupStats statsOf(CgroupFs fs, Path dir, java.util.function.Predicate<String> has) {
+        CgroupStats st = CgroupStats.UNKNOWN;
+        if (has.test("memory")) {
+            st = st.or(MemoryController.statsV1(fs, dir));
+        }
+        if (has.test("cpuacct")) {
+            st = st.or(new CgroupStats(-1, -1, CpuController.usageV1(fs, dir), -1, -1));
+        }
+        if (has.test("pids")) {
+            st = st.or(new CgroupStats(-1, -1, -1, PidsController.current(fs, dir), -1));
         }
         return st;
     }

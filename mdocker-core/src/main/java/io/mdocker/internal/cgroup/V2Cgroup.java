@@ -69,9 +69,8 @@ final class V2Cgroup implements CgroupManager {
     /** cgroup2 at /sys/fs/cgroup on a unified host; beside the v1 ones on a hybrid host, as there. */
     @Override
     public List<ContainerCgroups.Mount> containerMounts(CgroupLayout.Kind kind) {
-        String target = kind == CgroupLayout.Kind.UNIFIED ? ContainerCgroups.Mount.ROOT
-                : ContainerCgroups.Mount.ROOT + "/" + hierarchy.mount().getFileName();
-        return List.of(new ContainerCgroups.Mount(target, ""));
+        return List.of(kind == CgroupLayout.Kind.UNIFIED ? new ContainerCgroups.Mount(ContainerCgroups.Mount.ROOT, "")
+                : ContainerCgroups.Mount.of(hierarchy.mount(), ""));
     }
 
     @Override
@@ -182,11 +181,16 @@ final class V2Cgroup implements CgroupManager {
 
     @Override
     public CgroupStats stats() {
+        return statsOf(fs, dir, controllers::contains);
+    }
+
+    /** What the v2 directory {@code dir} counts: CPU always, memory and pids where {@code has} says so. */
+    static CgroupStats statsOf(CgroupFs fs, Path dir, java.util.function.Predicate<String> has) {
         CgroupStats st = new CgroupStats(-1, -1, CpuController.usageV2(fs, dir), -1, -1);
-        if (controllers.contains("memory")) {
+        if (has.test("memory")) {
             st = st.or(MemoryController.statsV2(fs, dir));
         }
-        if (controllers.contains("pids")) {
+        if (has.test("pids")) {
             st = st.or(new CgroupStats(-1, -1, -1, PidsController.current(fs, dir), -1));
         }
         return st;

@@ -270,7 +270,6 @@ public final class InitProcess implements AutoCloseable {
      * and resumes this descriptor as its reader falls behind and catches up.
      */
     private CompletableFuture<Void> drainToLog(int fd, OutputLog log, int stream) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
         flows[stream] = new TeeInput.Flow() {
             @Override
             public void pause() {
@@ -282,33 +281,29 @@ public final class InitProcess implements AutoCloseable {
                 EventLoop.get().resume(fd);
             }
         };
-        EventLoop.get().watch(fd, new EventLoop.Handler() {
-            @Override
-            public boolean ready(int fd, short revents, MemorySegment scratch) {
-                int n;
-                try {
-                    n = Posix.read(fd, scratch, scratch.byteSize(), "container output");
-                } catch (ErrnoException e) {
-                    return false;
-                }
-                if (n == 0) {
-                    return false;
-                }
-                log.append(stream, scratch, n);
-                return true;
-            }
-
-            @Override
-            public void finished(int fd) {
-                Posix.closeQuietly(fd);
-                log.end(stream);
-                done.complete(null);
-            }
-        });
-        return done;
+        return drain(fd, (scratch, n) -> log.append(stream, scratch, n), () -> log.end(stream));
     }
 
     private static CompletableFuture<Void> drain(int fd, OutputStream sink) {
+        return drain(fd, (scratch, n) -> {
+            try {
+                sink.write(scratch.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE));
+            } catch (IOException e) {
+                // The sink refused: keep draining so the container never blocks, drop the bytes.
+            }
+        }, () -> { });
+    }
+
+    /** Where a drained pipe's bytes go: the first {@code n} bytes of the reaper's scratch buffer. */
+    private interface Chunks {
+        void accept(MemorySegment scratch, int n);
+    }
+
+    /**
+     * Reads {@code fd} on the reaper thread into {@code sink} until its end of file (or an error),
+     * then closes it, runs {@code atEnd} and completes.
+     */
+    private static CompletableFuture<Void> drain(int fd, Chunks sink, Runnable atEnd) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         EventLoop.get().watch(fd, new EventLoop.Handler() {
             @Override
@@ -322,17 +317,14 @@ public final class InitProcess implements AutoCloseable {
                 if (n == 0) {
                     return false;
                 }
-                try {
-                    sink.write(scratch.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE));
-                } catch (IOException e) {
-                    // The sink refused: keep draining so the container never blocks, drop the bytes.
-                }
+                sink.accept(scratch, n);
                 return true;
             }
 
             @Override
             public void finished(int fd) {
                 Posix.closeQuietly(fd);
+                atEnd.run();
                 done.complete(null);
             }
         });

@@ -3,6 +3,7 @@ package io.mdocker.internal.security;
 import io.mdocker.ContainerException;
 import io.mdocker.internal.BackgroundCleanup;
 import io.mdocker.internal.HostResource;
+import io.mdocker.internal.cgroup.ContainerCgroups;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -58,6 +59,11 @@ public final class DevicesCgroupV1 implements HostResource {
     /** The devices cgroup {@link #create} makes for container {@code containerId}, where the host has the hierarchy. */
     public static Optional<Path> plannedPath(String containerId) {
         return MOUNT.map(m -> m.resolve("mdocker").resolve(containerId));
+    }
+
+    /** The container's view of the v1 devices hierarchy (/sys/fs/cgroup/devices), if the host has one. */
+    public static Optional<ContainerCgroups.Mount> containerMount() {
+        return MOUNT.map(m -> ContainerCgroups.Mount.of(m, "devices"));
     }
 
     /** Where the v1 devices hierarchy is mounted, if it is. */
