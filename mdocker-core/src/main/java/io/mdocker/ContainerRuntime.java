@@ -169,10 +169,13 @@ public final class ContainerRuntime {
      * gone: run() returns once the command has ended and its output is complete, and leaves the
      * rest of the teardown (pid 1's and the monitor's exit, the cgroups, the writable layer, the
      * state record) to a background thread; the JVM's exit waits for it too.
-     * {@link RunningContainer#close()} does all of it before it returns.
+     * {@link RunningContainer#close()} does all of it before it returns. Also waits for the spare
+     * monitors being spawned to replace the ones containers took, so that what this JVM holds is
+     * settled when it returns.
      */
     public static void awaitCleanup() {
         io.mdocker.internal.BackgroundCleanup.awaitIdle();
+        io.mdocker.internal.process.MonitorPool.awaitSpawns();
     }
 
     StateStore store() {

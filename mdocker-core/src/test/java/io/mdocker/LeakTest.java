@@ -18,6 +18,7 @@ class LeakTest {
         } catch (ExecFailedException expected) {
             // loads the error path's classes too
         }
+        ContainerRuntime.awaitCleanup(); // the warm-up's teardown and its spare monitor's spawn
         String mountsBefore = Fixtures.mountinfo();
         // what other tests keep on the shared roots (none, unless one failed) is not this test's
         var libBefore = Fixtures.list(Fixtures.RUNTIME.libRoot().resolve("containers"));

@@ -149,12 +149,11 @@ class SoakTest {
 
     /** Veth pairs of closed containers go with their namespaces a moment later; wait for that. */
     /**
-     * What is left, looked at again for up to 5 s while something is. Some of the runtime's work
-     * ends outside what awaitCleanup() waits for: the pool's spare monitors (3 pipe ends each) are
-     * spawned on the spawner thread, and the reaper closes a pipe end when it reads its end of
-     * file. Three pipe ends were seen at the first look in about one run in three, gone 0.1-0.5 s
-     * later (which of the two they are is not pinned down). A leak stays; what went away in the
-     * meantime is printed, so that it stays visible.
+     * What is left, looked at again for up to 5 s while something is. awaitCleanup() waits for the
+     * teardown and for the pool's spare-monitor spawns (whose pipes, seen mid-spawn, once made
+     * LeakTest's counts differ), yet three pipe ends are still seen at the first look in about one
+     * run in five, gone some 80 ms later; what they are is not pinned down. A leak stays; what went
+     * away in the meantime is printed, so that it stays visible.
      */
     private static List<String> settled(ContainerRuntime rt, HostSnapshot before) throws InterruptedException {
         List<String> first = HostSnapshot.take(rt, SoakCase.BRIDGE).leftSince(before);

@@ -82,6 +82,21 @@ public final class MonitorPool {
         }
     }
 
+    /**
+     * Waits until every replacement asked for before this call has been spawned (or failed): until
+     * then a spawn in progress holds descriptors (its pipes, both ends for a moment) that a count
+     * of the JVM's would see come and go.
+     */
+    public static void awaitSpawns() {
+        try {
+            SPAWNER.submit(() -> { }).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("cannot happen: an empty task failed", e);
+        }
+    }
+
     /** The pids of the monitors waiting now (for tests). */
     static java.util.List<Integer> idlePids() {
         return IDLE.stream().map(InitProcess::pid).toList();
