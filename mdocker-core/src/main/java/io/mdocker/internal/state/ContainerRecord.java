@@ -186,15 +186,12 @@ public final class ContainerRecord {
         if (!running()) {
             return -1;
         }
-        try {
-            String children = Files.readString(Path.of("/proc", Integer.toString(monitor), "task",
-                    Integer.toString(monitor), "children"), StandardCharsets.US_ASCII).trim();
-            return children.isEmpty() ? -1 : Integer.parseInt(children.split(" ")[0]);
-        } catch (NoSuchFileException e) {
+        String children = ProcStat.readOrNull(Path.of("/proc", Integer.toString(monitor), "task",
+                Integer.toString(monitor), "children"));
+        if (children == null || children.isBlank()) {
             return -1;
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading the children of mdocker-init " + monitor + ": " + e.getMessage(), e);
         }
+        return Integer.parseInt(children.trim().split(" ")[0]);
     }
 
     /**

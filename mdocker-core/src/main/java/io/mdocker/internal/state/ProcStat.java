@@ -3,6 +3,7 @@ package io.mdocker.internal.state;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -45,18 +46,35 @@ final class ProcStat {
 
     /** Fields 3 and on; null when the process does not exist. */
     private static String[] fieldsAfterComm(int pid) {
-        String stat;
+        String stat = readOrNull(Path.of("/proc", Integer.toString(pid), "stat"));
+        // comm (field 2) may hold spaces and parentheses: count fields after the last ')'.
+        return stat == null ? null : stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    }
+
+    /** A file under /proc/PID, or null when that process does not exist (or went while being read). */
+    static String readOrNull(Path procFile) {
         try {
-            stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"), StandardCharsets.US_ASCII);
-        } catch (NoSuchFileException e) {
-            return null;
+            return Files.readString(procFile, StandardCharsets.US_ASCII);
         } catch (IOException e) {
-            if ("No such process".equals(e.getMessage()) || e.getMessage() != null && e.getMessage().contains("ESRCH")) {
-                return null; // it exited while being read
+            if (processGone(e)) {
+                return null;
             }
             throw new UncheckedIOException(e);
         }
-        // comm (field 2) may hold spaces and parentheses: count fields after the last ')'.
-        return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     }
+
+    /**
+     * Whether reading a /proc/PID file failed because the process does not exist: no such file,
+     * or a process reaped between the open and the read, where read(2) gives ESRCH. The JDK
+     * reports that ESRCH in two shapes: an IOException whose message is strerror's text (a read
+     * on the channel), or a FileSystemException whose reason is (Files.readString; its message
+     * starts with the file).
+     */
+    static boolean processGone(IOException e) {
+        return e instanceof NoSuchFileException
+                || (e instanceof FileSystemException f ? f.getReason() : e.getMessage()) instanceof String m
+                        && m.equals(ESRCH_TEXT);
+    }
+
+    private static final String ESRCH_TEXT = "No such process";
 }
