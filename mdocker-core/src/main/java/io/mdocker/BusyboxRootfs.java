@@ -101,8 +101,12 @@ public final class BusyboxRootfs {
 
     /** Applet paths relative to the root, e.g. {@code bin/sh}, from {@code busybox --list-full}. */
     private static List<String> applets(Path busybox) throws IOException {
-        Process p = new ProcessBuilder(busybox.toString(), "--list-full").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        Process p = new ProcessBuilder(busybox.toString(), "--list-full").redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        String out;
+        try (var in = p.getInputStream()) {
+            out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
         try {
             if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 throw new IOException(busybox + " --list-full failed: " + out.strip());

@@ -25,6 +25,11 @@ record HostSnapshot(Map<String, List<String>> items) {
     static HostSnapshot take(ContainerRuntime rt, String bridge) {
         ContainerRuntime.awaitCleanup(); // run() returns before its teardown (pid 1's exit, cgroups, files) is over
         Map<String, List<String>> m = new TreeMap<>();
+        // The JVM's own descriptors and threads first: the ip and iptables-save run below leave
+        // one of the JDK's pipe ends open for up to ~30 ms after they have been waited for.
+        m.put("descriptor", Fixtures.list(Path.of("/proc/self/fd")).stream().map(HostSnapshot::fdTarget)
+                .filter(t -> !t.isEmpty()).sorted().toList());
+        m.put("JVM thread", Thread.getAllStackTraces().keySet().stream().map(Thread::getName).sorted().toList());
         m.put("mount (JVM)", lines(Path.of("/proc/self/mountinfo")));
         m.put("mount (host pid 1)", lines(Path.of("/proc/1/mountinfo")));
         List<Path> cgroups = mdockerCgroups();
@@ -37,9 +42,6 @@ record HostSnapshot(Map<String, List<String>> items) {
         m.put("address lease", bridge == null ? List.of()
                 : NetFixtures.leases(rt, bridge).stream().map(Path::toString).sorted().toList());
         m.put("iptables rule", NetFixtures.iptablesRules());
-        m.put("descriptor", Fixtures.list(Path.of("/proc/self/fd")).stream().map(HostSnapshot::fdTarget)
-                .filter(t -> !t.isEmpty()).sorted().toList());
-        m.put("JVM thread", Thread.getAllStackTraces().keySet().stream().map(Thread::getName).sorted().toList());
         m.put("state directory", Stream.of(rt.libRoot().resolve("containers"), rt.runRoot().resolve("containers"))
                 .flatMap(d -> Fixtures.list(d).stream()).map(Path::toString).sorted().toList());
         m.put("process (JVM descendant)", ProcessHandle.current().descendants()

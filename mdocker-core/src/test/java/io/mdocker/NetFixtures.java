@@ -85,8 +85,12 @@ final class NetFixtures {
     /** Runs a host command for inspection and returns its stdout. */
     static String host(String... command) {
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            String out;
+            try (var in = p.getInputStream()) { // closed now, not when the JDK notices the exit
+                out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
             assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
             return out;
         } catch (IOException e) {

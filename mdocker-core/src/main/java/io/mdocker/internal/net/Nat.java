@@ -143,7 +143,10 @@ public final class Nat {
         cmd.addAll(args(r, op));
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String out;
+            try (var in = p.getInputStream()) { // closed now, not when the JDK notices the exit
+                out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IllegalStateException(String.join(" ", cmd) + " did not finish within 30 s");
