@@ -2,6 +2,7 @@ package io.mdocker;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -17,9 +18,11 @@ import java.util.OptionalInt;
  * @param created when it was started
  * @param command the command, its words joined by spaces
  * @param ports its published ports as bound, in the order given
+ * @param network its network mode: none, host, bridge or veth (empty when not recorded)
+ * @param ipAddress its IPv4 address on its bridge or veth pair, while it has one
  */
 public record ContainerInfo(String id, boolean detached, State state, OptionalInt exitCode, int pid, Instant created,
-                            String command, List<PortMapping> ports) {
+                            String command, List<PortMapping> ports, String network, Optional<String> ipAddress) {
     public ContainerInfo {
         ports = List.copyOf(ports);
     }

@@ -1,5 +1,6 @@
 package io.mdocker;
 
+import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.state.ContainerRecord;
 import io.mdocker.internal.state.ExecRecord;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -112,14 +114,30 @@ public final class ContainerRuntime {
     public List<ContainerInfo> list() {
         List<ContainerInfo> out = new ArrayList<>();
         for (ContainerRecord r : store().records()) {
-            boolean running = r.running();
-            out.add(new ContainerInfo(r.id(), r.detached(),
-                    running ? ContainerInfo.State.RUNNING : ContainerInfo.State.EXITED,
-                    running ? OptionalInt.empty() : r.exitCode(), running ? r.containerPid() : -1, r.created(), r.command(),
-                    r.ports().stream().map(PortMapping::ofBound).toList()));
+            out.add(info(r));
         }
         out.sort(Comparator.comparing(ContainerInfo::created));
         return out;
+    }
+
+    /**
+     * The container whose id is {@code id} or starts with it, detached or not, started by any JVM
+     * on these roots, as Docker's {@code inspect} shows it.
+     *
+     * @throws IllegalArgumentException when {@code id} is not hex digits
+     * @throws ContainerException when no container or more than one matches
+     */
+    public ContainerInfo inspect(String id) {
+        return info(find(id));
+    }
+
+    private static ContainerInfo info(ContainerRecord r) {
+        boolean running = r.running();
+        Optional<String> address = running
+                ? Optional.ofNullable(ContainerNetwork.recorded(r.dir()).get("address")) : Optional.empty();
+        return new ContainerInfo(r.id(), r.detached(), running ? ContainerInfo.State.RUNNING : ContainerInfo.State.EXITED,
+                running ? OptionalInt.empty() : r.exitCode(), running ? r.containerPid() : -1, r.created(), r.command(),
+                r.ports().stream().map(PortMapping::ofBound).toList(), r.networkMode(), address);
     }
 
     /**

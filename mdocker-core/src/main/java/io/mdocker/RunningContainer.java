@@ -247,6 +247,7 @@ public final class RunningContainer implements AutoCloseable {
             Map<String, String> info = new LinkedHashMap<>();
             info.put("command", String.join(" ", command));
             info.put("rootfs", spec.layers().toString());
+            info.put(ContainerRecord.NETWORK, network.mode());
             info.putAll(cgroups.stateInfo());
             info.putAll(execBasis.stateInfo(spec.runtime().runRoot()));
             if (detached) {

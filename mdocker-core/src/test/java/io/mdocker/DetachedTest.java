@@ -74,7 +74,10 @@ class DetachedTest {
             assertThat(i.state()).isEqualTo(ContainerInfo.State.RUNNING);
             assertThat(i.pid()).isEqualTo(pid);
             assertThat(i.command()).startsWith("/bin/sh -c echo started;");
+            assertThat(i.network()).isEqualTo("none");
+            assertThat(i.ipAddress()).isEmpty();
         });
+        assertThat(rt.inspect(id.substring(0, 10))).isEqualTo(rt.list().get(0));
         DetachedContainer d = rt.attach(id.substring(0, 8));
         Leftovers made = Leftovers.of(rt, id);
         assertThat(made.cgroupDirs()).isNotEmpty().allSatisfy(dir -> assertThat(dir).isDirectory());
@@ -88,6 +91,7 @@ class DetachedTest {
             assertThat(i.exitCode()).hasValue(143);
             assertThat(i.pid()).isEqualTo(-1);
         });
+        assertThat(rt.inspect(id).exitCode()).hasValue(143);
         d.remove(false);
         made.assertGone();
         assertThat(rt.list()).isEmpty();

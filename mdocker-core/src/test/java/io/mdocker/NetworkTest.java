@@ -176,6 +176,12 @@ class NetworkTest {
         Network fixed = NetFixtures.bridge().withAddress("10.201.0.200");
         try (RunningContainer c = Fixtures.container().network(fixed).start("/bin/sleep", "60")) {
             assertThat(c.ipAddress()).contains("10.201.0.200");
+            ContainerInfo inspected = Fixtures.RUNTIME.inspect(c.shortId()); // attached, as any process reads it
+            assertThat(inspected.id()).isEqualTo(c.id());
+            assertThat(inspected.detached()).isFalse();
+            assertThat(inspected.network()).isEqualTo("bridge");
+            assertThat(inspected.ipAddress()).contains("10.201.0.200");
+            assertThat(inspected.pid()).isEqualTo(c.pid());
             assertThat(org.assertj.core.api.Assertions.catchThrowable(
                     () -> Fixtures.container().network(fixed).run("/bin/true")))
                     .isInstanceOf(ContainerException.class).hasMessageContaining("10.201.0.200 is already leased");

@@ -11,9 +11,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * A verb on containers named by id (full, or a unique prefix), as Docker's {@code stop}, {@code kill}
- * and {@code rm}: each id in turn, printed when done; a failure is one line naming it on stderr,
- * the others still go on, and the status is then 1.
+ * A verb on containers named by id (full, or a unique prefix), as Docker's {@code stop}, {@code kill},
+ * {@code rm} and {@code wait}: each id in turn, and a line printed when done (the id as given, or
+ * what the verb says); a failure is one line naming it on stderr, the others still go on, and the
+ * status is then 1.
  */
 abstract class ContainerVerb implements Callable<Integer> {
     static final int FAILED = 1;
@@ -24,8 +25,8 @@ abstract class ContainerVerb implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "ID", description = "Container id, or a unique prefix of one.")
     List<String> ids = new ArrayList<>();
 
-    /** Does the verb to one container. */
-    abstract void act(DetachedContainer c);
+    /** Does the verb to one container; returns the line to print, or null for the id as given. */
+    abstract String act(DetachedContainer c);
 
     @Override
     public Integer call() {
@@ -34,8 +35,8 @@ abstract class ContainerVerb implements Callable<Integer> {
         int status = 0;
         for (String id : ids) {
             try {
-                act(rt.attach(id));
-                System.out.println(id);
+                String line = act(rt.attach(id));
+                System.out.println(line != null ? line : id);
             } catch (ContainerException | IllegalArgumentException e) {
                 status = report(e);
             }

@@ -14,9 +14,10 @@ final class KillCommand extends ContainerVerb {
     String signal;
 
     @Override
-    void act(DetachedContainer c) {
+    String act(DetachedContainer c) {
         if (!c.kill(Signal.parse(signal))) {
             throw new ContainerException("container " + c.shortId() + " is not running");
         }
+        return null;
     }
 }

@@ -12,7 +12,8 @@ final class RmCommand extends ContainerVerb {
     boolean force;
 
     @Override
-    void act(DetachedContainer c) {
+    String act(DetachedContainer c) {
         c.remove(force);
+        return null;
     }
 }

@@ -15,10 +15,11 @@ final class StopCommand extends ContainerVerb {
     int seconds;
 
     @Override
-    void act(DetachedContainer c) {
+    String act(DetachedContainer c) {
         if (seconds < 0) {
             throw new IllegalArgumentException("-t " + seconds + ": expected a number of seconds, 0 or more");
         }
         c.stop(Duration.ofSeconds(seconds)); // an exited container stays as it is
+        return null;
     }
 }

@@ -1,5 +1,7 @@
 package io.mdocker.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.net.Ipv4;
 import org.junit.jupiter.api.BeforeAll;
@@ -130,6 +132,20 @@ class DetachCliTest {
         assertThat(row).contains(" running ").endsWith(" 127.0.0.1:" + port + "->80/tcp");
         assertThat(httpGet(port)).isEqualTo("hello\n");
 
+        JsonNode inspected = inspect(shortId);
+        assertThat(inspected.get("Id").asText()).isEqualTo(id);
+        assertThat(inspected.at("/State/Status").asText()).isEqualTo("running");
+        assertThat(inspected.at("/State/Pid").asInt()).isEqualTo(Integer.parseInt(row.split("\\s+")[1]));
+        assertThat(inspected.at("/State/ExitCode").isNull()).isTrue();
+        assertThat(inspected.at("/NetworkSettings/Mode").asText()).isEqualTo("bridge");
+        String address = inspected.at("/NetworkSettings/IPAddress").asText();
+        assertThat(address).matches("10\\.201\\.22\\.([2-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-4])");
+        assertThat(Path.of("/proc", inspected.at("/State/Pid").asText(), "net", "fib_trie")).content()
+                .as("the address is the container's own").contains(address);
+        assertThat(inspected.at("/NetworkSettings/Ports/80~1tcp/0/HostIp").asText()).isEqualTo("127.0.0.1");
+        assertThat(inspected.at("/NetworkSettings/Ports/80~1tcp/0/HostPort").asText()).isEqualTo(Integer.toString(port));
+        assertThat(inspected.get("LogPath").asText()).endsWith(id + "/stdout.log");
+
         assertThat(cli("rm", "-f", shortId).status()).isZero();
         try (ServerSocket s = new ServerSocket()) { // nobody listens there any more
             s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
@@ -199,6 +215,17 @@ class DetachCliTest {
         assertThat(cli("ps").stdout()).doesNotContain(shortId);
         assertThat(cli("ps", "-a").stdout()).contains(shortId).contains("exited (3)");
         assertThat(cli("logs", shortId).stdout()).isEqualTo("hello\nbye\n");
+        Out waited = cli("wait", shortId); // exited already: at once
+        assertThat(waited.status()).isZero();
+        assertThat(waited.stdout()).isEqualTo("3\n");
+        JsonNode inspected = inspect(shortId);
+        assertThat(inspected.at("/State/Status").asText()).isEqualTo("exited");
+        assertThat(inspected.at("/State/Running").asBoolean()).isFalse();
+        assertThat(inspected.at("/State/Pid").asInt()).isZero();
+        assertThat(inspected.at("/State/ExitCode").asInt()).isEqualTo(3);
+        assertThat(inspected.at("/NetworkSettings/Mode").asText()).isEqualTo("none");
+        assertThat(inspected.at("/NetworkSettings/IPAddress").asText()).isEmpty();
+        assertThat(inspected.get("Command").asText()).startsWith("/bin/sh -c echo hello;");
 
         assertThat(cli("rm", shortId).status()).isZero();
         assertThat(cli("ps", "-a", "-q").stdout()).doesNotContain(shortId);
@@ -241,6 +268,40 @@ class DetachCliTest {
     }
 
     @Test
+    void waitBlocksUntilEachContainerHasExitedAndPrintsItsExitCode() throws Exception {
+        // The first exits only once this test creates /tmp/go in it (through its pid's root).
+        String first = runDetachedInAnotherJvm("/bin/sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 5");
+        String second = runDetachedInAnotherJvm("/bin/sh", "-c", "exit 0");
+        JsonNode running = inspect(first);
+        assertThat(running.at("/State/Running").asBoolean()).isTrue();
+        CompletableFuture<Out> waiting = CompletableFuture.supplyAsync(() -> cli("wait", first, second.substring(0, 12)));
+        Thread.sleep(300);
+        assertThat(waiting).as("wait returned while the first still runs").isNotDone();
+        Files.writeString(Path.of("/proc", running.at("/State/Pid").asText(), "root", "tmp", "go"), "");
+        Out waited = waiting.get(30, TimeUnit.SECONDS);
+        assertThat(waited.status()).as(waited.stderr()).isZero();
+        assertThat(waited.stdout()).isEqualTo("5\n0\n");
+        assertThat(inspect(first).at("/State/ExitCode").asInt()).isEqualTo(5);
+        assertThat(inspect(second).at("/State/Status").asText()).isEqualTo("exited");
+        Out unknown = cli("wait", "ffffffffffff");
+        assertThat(unknown.status()).isEqualTo(1);
+        assertThat(unknown.stderr()).isEqualTo("mdocker: no such container: ffffffffffff\n");
+        assertThat(cli("rm", first, second).status()).isZero();
+        assertNothingLeft(first);
+        assertNothingLeft(second);
+    }
+
+    /** {@code mdocker inspect ID}: the one object of the array it prints. */
+    private static JsonNode inspect(String id) throws Exception {
+        Out out = cli("inspect", id);
+        assertThat(out.status()).as(out.stderr()).isZero();
+        JsonNode array = new ObjectMapper().readTree(out.stdout());
+        assertThat(array.isArray()).isTrue();
+        assertThat(array).hasSize(1);
+        return array.get(0);
+    }
+
+    @Test
     void unknownIdsAreOneLineErrorsWithStatusOneAndTheOthersStillGo() throws Exception {
         String id = runDetachedInAnotherJvm("/bin/sleep", "600");
         Out rm = cli("rm", "-f", "ffffffffffff", id);
@@ -251,6 +312,10 @@ class DetachCliTest {
         assertThat(cli("logs", "nothex").stderr())
                 .isEqualTo("mdocker: container id 'nothex': expected a full id or a prefix of one (lowercase hex digits)\n");
         assertThat(cli("stop", "-t", "-1", "ffff").status()).isEqualTo(1);
+        Out inspect = cli("inspect", "ffffffffffff");
+        assertThat(inspect.status()).isEqualTo(1);
+        assertThat(inspect.stderr()).isEqualTo("mdocker: no such container: ffffffffffff\n");
+        assertThat(inspect.stdout()).isEqualTo("[ ]\n");
     }
 
     private static void assertNothingLeft(String id) {

@@ -213,7 +213,7 @@ public final class ContainerNetwork implements HostResource {
                 Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), leases.dir().resolve("lock"));
                 address = leases.allocate(entryDir, vethName, plan.fixedAddress());
                 ipam = leases;
-                writeRecord(leases, address);
+                writeRecord(leases, address, plan.bridge());
                 writeEtc(hostname, address);
             }
             case VETH -> {
@@ -222,7 +222,7 @@ public final class ContainerNetwork implements HostResource {
                         ? new Ipv4(plan.containerAddress().address(), 32) : plan.hostAddress().network();
                 Nat.ensure(Nat.vethRules(subnet), netRoot.resolve("iptables.lock"));
                 address = plan.containerAddress().address();
-                writeRecord(null, 0);
+                writeRecord(null, 0, null);
                 writeEtc(hostname, address);
             }
         }
@@ -378,6 +378,11 @@ public final class ContainerNetwork implements HostResource {
         return new byte[] {0x02, 0x42, a[0], a[1], a[2], a[3]};
     }
 
+    /** The network mode as Docker names it: none, host, bridge, or veth. */
+    public String mode() {
+        return plan.kind().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
     /** The container's address (bridge, veth), or null. */
     public String ipAddress() {
         return address == 0 ? null : Ipv4.format(address);
@@ -455,14 +460,20 @@ public final class ContainerNetwork implements HostResource {
     // ------------------------------------------------------------------------------------------
     // files
 
-    private void writeRecord(Ipam leases, int leased) {
+    private void writeRecord(Ipam leases, int leased, String bridge) {
         Properties p = new Properties();
-        p.setProperty("mode", plan.kind().name().toLowerCase(java.util.Locale.ROOT));
+        p.setProperty("mode", mode());
         if (vethName != null) {
             p.setProperty("veth", vethName);
         }
         if (leases != null && leased != 0) {
             p.setProperty("lease", leases.leaseFile(leased).toAbsolutePath().toString());
+        }
+        if (address != 0) {
+            p.setProperty("address", Ipv4.format(address));
+        }
+        if (bridge != null) {
+            p.setProperty("bridge", bridge);
         }
         Path f = entryDir.resolve(RECORD);
         try (var out = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
@@ -569,15 +580,7 @@ public final class ContainerNetwork implements HostResource {
      * veth pair (if the kernel has not already removed it with the namespace) and the lease.
      */
     public static void removeLeftovers(Path entryDir) {
-        Path f = entryDir.resolve(RECORD);
-        Properties p = new Properties();
-        try (var in = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
-            p.load(in);
-        } catch (NoSuchFileException e) {
-            return;
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading " + f + ": " + e.getMessage(), e);
-        }
+        Properties p = readRecord(entryDir);
         String veth = p.getProperty("veth");
         if (veth != null) {
             deleteVeth(veth);
@@ -586,6 +589,35 @@ public final class ContainerNetwork implements HostResource {
         if (lease != null) {
             Ipam.releaseLease(Path.of(lease), entryDir);
         }
+    }
+
+    /**
+     * What the network record in {@code entryDir} says, for any process: the container's address
+     * and bridge where it has them. Empty when there is no record (no network of its own, never
+     * set up, or removed).
+     */
+    public static Map<String, String> recorded(Path entryDir) {
+        Properties p = readRecord(entryDir);
+        Map<String, String> m = new java.util.TreeMap<>();
+        for (String key : List.of("address", "bridge")) {
+            if (p.getProperty(key) != null) {
+                m.put(key, p.getProperty(key));
+            }
+        }
+        return m;
+    }
+
+    private static Properties readRecord(Path entryDir) {
+        Path f = entryDir.resolve(RECORD);
+        Properties p = new Properties();
+        try (var in = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+            p.load(in);
+        } catch (NoSuchFileException e) {
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + f + ": " + e.getMessage(), e);
+        }
+        return p;
     }
 
     /**

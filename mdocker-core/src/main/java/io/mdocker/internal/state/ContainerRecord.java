@@ -40,6 +40,8 @@ public final class ContainerRecord {
 
     /** State key: the published ports as bound, "IP:HOSTPORT->PORT/tcp" joined by commas. */
     public static final String PORTS = "ports";
+    /** State key: the network mode (none, host, bridge, veth). */
+    public static final String NETWORK = "network";
     static final String STATE_FILE = "state";
     static final String EXIT_FILE = "exit";
     static final String STARTED_FILE = "started";
@@ -107,6 +109,11 @@ public final class ContainerRecord {
     public List<String> ports() {
         String p = state.getOrDefault(PORTS, "");
         return p.isEmpty() ? List.of() : List.of(p.split(","));
+    }
+
+    /** The network mode (none, host, bridge, veth); empty in a record of an older mdocker. */
+    public String networkMode() {
+        return state.getOrDefault(NETWORK, "");
     }
 
     /** The command as started, its words joined by spaces. */

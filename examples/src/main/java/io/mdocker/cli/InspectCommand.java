@@ -1,0 +1,81 @@
+package io.mdocker.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mdocker.ContainerException;
+import io.mdocker.ContainerInfo;
+import io.mdocker.ContainerRuntime;
+import io.mdocker.PortMapping;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code mdocker inspect ID...}: what the state roots record of containers, as a JSON array shaped
+ * like Docker's {@code inspect} (the fields mdocker has: Id, Created, Command, State,
+ * NetworkSettings, LogPath). Detached or not, started by any process on the same roots. An id
+ * that matches nothing is one line on stderr; the others are still printed, and the status is 1.
+ */
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+        description = "Show what is recorded of containers (detached or not) as a JSON array, as Docker's inspect.")
+final class InspectCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @Mixin
+    StateRootOption state = new StateRootOption();
+
+    @Parameters(arity = "1..*", paramLabel = "ID", description = "Container id, or a unique prefix of one.")
+    List<String> ids = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        ContainerRuntime.requireRoot();
+        ContainerRuntime rt = state.runtime();
+        ArrayNode out = JSON.createArrayNode();
+        int status = 0;
+        for (String id : ids) {
+            try {
+                out.add(json(rt, rt.inspect(id)));
+            } catch (ContainerException | IllegalArgumentException e) {
+                status = ContainerVerb.report(e);
+            }
+        }
+        System.out.println(JSON.writeValueAsString(out));
+        return status;
+    }
+
+    static ObjectNode json(ContainerRuntime rt, ContainerInfo c) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("Id", c.id());
+        o.put("Created", c.created().toString());
+        o.put("Command", c.command());
+        o.put("Detached", c.detached());
+        ObjectNode s = o.putObject("State");
+        boolean running = c.state() == ContainerInfo.State.RUNNING;
+        s.put("Status", running ? "running" : "exited");
+        s.put("Running", running);
+        s.put("Pid", Math.max(0, c.pid())); // Docker's 0 when not running
+        if (c.exitCode().isPresent()) {
+            s.put("ExitCode", c.exitCode().getAsInt());
+        } else {
+            s.putNull("ExitCode");
+        }
+        ObjectNode net = o.putObject("NetworkSettings");
+        net.put("Mode", c.network());
+        net.put("IPAddress", c.ipAddress().orElse(""));
+        ObjectNode ports = net.putObject("Ports");
+        for (PortMapping p : c.ports()) {
+            ObjectNode binding = ((ArrayNode) ports.withArray(p.containerPort() + "/tcp")).addObject();
+            binding.put("HostIp", p.hostIp() == null ? "0.0.0.0" : p.hostIp());
+            binding.put("HostPort", Integer.toString(p.hostPort()));
+        }
+        o.put("LogPath", c.detached() ? rt.attach(c.id()).stdoutLog().toString() : "");
+        return o;
+    }
+}
