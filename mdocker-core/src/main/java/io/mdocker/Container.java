@@ -46,6 +46,7 @@ public final class Container {
             Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
 
     private final List<Path> layers;
+    private final String name;
     private final String hostname;
     private final Map<String, String> env;
     private final String workdir;
@@ -76,6 +77,7 @@ public final class Container {
 
     private Container(Builder b) {
         this.layers = List.copyOf(b.layers);
+        this.name = b.name;
         this.hostname = b.hostname;
         this.env = Collections.unmodifiableMap(new LinkedHashMap<>(b.env));
         this.workdir = b.workdir;
@@ -151,6 +153,11 @@ public final class Container {
     /** Overlay lower layers, top-most first. */
     public List<Path> layers() {
         return layers;
+    }
+
+    /** The container's name (unique on its runtime's roots while it exists), or null for none. */
+    public String name() {
+        return name;
     }
 
     /** The hostname, or null for the container's short id. */
@@ -383,6 +390,7 @@ public final class Container {
     /** Builds a {@link Container}; every setter checks its value at once. Not thread-safe. */
     public static final class Builder {
         private final List<Path> layers = new ArrayList<>();
+        private String name;
         private String hostname;
         private final Map<String, String> env = new LinkedHashMap<>();
         private String workdir = "/";
@@ -414,6 +422,7 @@ public final class Container {
 
         private Builder(Container c) {
             layers.addAll(c.layers);
+            name = c.name;
             hostname = c.hostname;
             env.putAll(c.env);
             workdir = c.workdir;
@@ -467,6 +476,24 @@ public final class Container {
             }
             layers.clear();
             layers.addAll(checked);
+            return this;
+        }
+
+        /**
+         * A name for the container, as Docker's {@code --name}: while the container exists no other
+         * container on the same state roots (of any process) can have it, and {@link
+         * ContainerRuntime#attach}, {@link ContainerRuntime#inspect}, {@link ContainerRuntime#exec}
+         * and the CLI accept it where they take an id. A letter or digit, then letters, digits,
+         * '_', '.' or '-'. Default: none. Starting a container whose name is held fails with
+         * {@link ContainerException} before anything is created.
+         */
+        public Builder name(String name) {
+            Objects.requireNonNull(name, "name");
+            if (!io.mdocker.internal.state.StateStore.validName(name)) {
+                throw new IllegalArgumentException("invalid container name '" + name + "': expected a letter or digit, "
+                        + "then letters, digits, '_', '.' or '-' (2 to 255 characters)");
+            }
+            this.name = name;
             return this;
         }
 

@@ -20,9 +20,11 @@ import java.util.OptionalInt;
  * @param ports its published ports as bound, in the order given
  * @param network its network mode: none, host, bridge or veth (empty when not recorded)
  * @param ipAddress its IPv4 address on its bridge or veth pair, while it has one
+ * @param name its name, when it was given one
  */
 public record ContainerInfo(String id, boolean detached, State state, OptionalInt exitCode, int pid, Instant created,
-                            String command, List<PortMapping> ports, String network, Optional<String> ipAddress) {
+                            String command, List<PortMapping> ports, String network, Optional<String> ipAddress,
+                            Optional<String> name) {
     public ContainerInfo {
         ports = List.copyOf(ports);
     }

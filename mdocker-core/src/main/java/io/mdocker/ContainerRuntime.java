@@ -82,7 +82,7 @@ public final class ContainerRuntime {
 
     /**
      * Runs {@code exec} to its end inside the running container whose id is {@code idOrPrefix}
-     * (or starts with it), which may belong to another process (a CLI, another JVM): what
+     * (or starts with it, or whose name it is), which may belong to another process (a CLI, another JVM): what
      * {@link RunningContainer#exec(Exec)} does, from the container's record under the run root.
      */
     public ExecResult exec(String idOrPrefix, Exec exec) {
@@ -121,10 +121,11 @@ public final class ContainerRuntime {
     }
 
     /**
-     * The container whose id is {@code id} or starts with it, detached or not, started by any JVM
-     * on these roots, as Docker's {@code inspect} shows it.
+     * The container whose id is {@code id}, whose name it is, or whose id starts with it (in that
+     * order, as Docker's), detached or not, started by any JVM on these roots, as Docker's
+     * {@code inspect} shows it.
      *
-     * @throws IllegalArgumentException when {@code id} is not hex digits
+     * @throws IllegalArgumentException when {@code id} is neither hex digits nor a container name
      * @throws ContainerException when no container or more than one matches
      */
     public ContainerInfo inspect(String id) {
@@ -137,14 +138,14 @@ public final class ContainerRuntime {
                 ? Optional.ofNullable(ContainerNetwork.recorded(r.dir()).get("address")) : Optional.empty();
         return new ContainerInfo(r.id(), r.detached(), running ? ContainerInfo.State.RUNNING : ContainerInfo.State.EXITED,
                 running ? OptionalInt.empty() : r.exitCode(), running ? r.containerPid() : -1, r.created(), r.command(),
-                r.ports().stream().map(PortMapping::ofBound).toList(), r.networkMode(), address);
+                r.ports().stream().map(PortMapping::ofBound).toList(), r.networkMode(), address, r.name());
     }
 
     /**
-     * A handle on the detached container whose id is {@code id} or starts with it, started by any
-     * JVM on these roots.
+     * A handle on the detached container whose id is {@code id}, whose name it is, or whose id
+     * starts with it (as {@link #inspect}), started by any JVM on these roots.
      *
-     * @throws IllegalArgumentException when {@code id} is not hex digits
+     * @throws IllegalArgumentException when {@code id} is neither hex digits nor a container name
      * @throws ContainerException when no container or more than one matches, or the one that
      *                            matches is not detached (its JVM owns it)
      */
@@ -157,12 +158,25 @@ public final class ContainerRuntime {
         return new DetachedContainer(this, r);
     }
 
+    /**
+     * The record that {@code id} names, as Docker resolves it: a full id, else a container name,
+     * else a unique prefix of an id.
+     */
     private ContainerRecord find(String id) {
-        if (id == null || !id.matches("[0-9a-f]{1,64}")) {
-            throw new IllegalArgumentException("container id '" + id + "': expected a full id or a prefix of one "
-                    + "(lowercase hex digits)");
+        boolean hex = id != null && id.matches("[0-9a-f]{1,64}");
+        if (!hex && !StateStore.validName(id)) {
+            throw new IllegalArgumentException("container '" + id + "': expected an id, a unique prefix of one "
+                    + "(lowercase hex digits), or a container name");
         }
-        List<ContainerRecord> matches = store().records().stream().filter(r -> r.id().startsWith(id)).toList();
+        if (!hex || id.length() < 64) {
+            String named = store().nameHolder(id);
+            ContainerRecord r = named == null ? null : store().record(named);
+            if (r != null) {
+                return r;
+            }
+        }
+        List<ContainerRecord> matches = hex ? store().records().stream().filter(r -> r.id().startsWith(id)).toList()
+                : List.of();
         if (matches.isEmpty()) {
             throw new ContainerException("no such container: " + id);
         }

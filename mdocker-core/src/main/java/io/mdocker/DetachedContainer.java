@@ -45,6 +45,11 @@ public final class DetachedContainer {
         return record.id();
     }
 
+    /** The container's name, when it was given one. */
+    public java.util.Optional<String> name() {
+        return record.name();
+    }
+
     /** The first 12 hex digits of the id. */
     public String shortId() {
         return id().substring(0, 12);

@@ -74,6 +74,7 @@ public final class RunningContainer implements AutoCloseable {
     }
 
     private final String id;
+    private String name; // set once, before the handle is shared
     private final List<String> command;
     private final StateStore.Entry entry;
     private final List<HostResource> resources;
@@ -178,6 +179,12 @@ public final class RunningContainer implements AutoCloseable {
         Trace.mark("java start");
         spec.checkHost();
         ContainerRuntime.requireRoot();
+        if (spec.name() != null) { // the usual conflict, before anything exists; recording the state claims it
+            String holder = spec.runtime().store().nameHolder(spec.name());
+            if (holder != null) {
+                throw new ContainerException(new StateStore.NameInUseException(spec.name(), holder).getMessage());
+            }
+        }
         // capabilities, no_new_privs, seccomp, rlimits, groups: the command's and every exec's
         Protocol.ConfigWriter identity = new Protocol.ConfigWriter();
         SecurityPlan.writeIdentity(spec, identity);
@@ -248,6 +255,9 @@ public final class RunningContainer implements AutoCloseable {
             info.put("command", String.join(" ", command));
             info.put("rootfs", spec.layers().toString());
             info.put(ContainerRecord.NETWORK, network.mode());
+            if (spec.name() != null) {
+                info.put(ContainerRecord.NAME, spec.name());
+            }
             info.putAll(cgroups.stateInfo());
             info.putAll(execBasis.stateInfo(spec.runtime().runRoot()));
             if (detached) {
@@ -260,6 +270,9 @@ public final class RunningContainer implements AutoCloseable {
             Trace.mark("java monitor taken " + init.pid());
             entry = spec.runtime().store().create(id, info, init.pid());
             Trace.mark("java state+dirs");
+        } catch (StateStore.NameInUseException e) { // claimed by another process since the check above
+            discardMonitor(init, network);
+            throw new ContainerException(e.getMessage(), e);
         } catch (RuntimeException e) {
             discardMonitor(init, network);
             throw wrap("recording container " + id.substring(0, 12), e);
@@ -267,6 +280,7 @@ public final class RunningContainer implements AutoCloseable {
         RunningContainer c = new RunningContainer(id, command, entry, resources, network, init, t0, out, err, log);
         c.execBasis = execBasis;
         c.detached = detached;
+        c.name = spec.name();
         LIVE.add(c);
         try {
             try {
@@ -603,6 +617,11 @@ public final class RunningContainer implements AutoCloseable {
     /** The container's id: 64 hex digits. */
     public String id() {
         return id;
+    }
+
+    /** The container's name, when it was given one ({@link Container.Builder#name}). */
+    public java.util.Optional<String> name() {
+        return java.util.Optional.ofNullable(name);
     }
 
     /** The first 12 hex digits of the id, as Docker shows it; also the default hostname. */

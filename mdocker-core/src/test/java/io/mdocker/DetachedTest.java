@@ -204,8 +204,10 @@ class DetachedTest {
     void unknownAndAmbiguousIdsAreOneLineErrors() {
         assertThatThrownBy(() -> HERE.attach("0123456789abcdef0123")).isInstanceOf(ContainerException.class)
                 .hasMessage("no such container: 0123456789abcdef0123");
-        assertThatThrownBy(() -> HERE.attach("XYZ")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("container id 'XYZ': expected a full id or a prefix of one (lowercase hex digits)");
+        assertThatThrownBy(() -> HERE.attach("XYZ")).isInstanceOf(ContainerException.class) // could be a name
+                .hasMessage("no such container: XYZ");
+        assertThatThrownBy(() -> HERE.attach("X/Z")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("container 'X/Z': expected an id, a unique prefix of one (lowercase hex digits), or a container name");
         DetachedContainer a = container().startDetached("/bin/sleep", "600");
         DetachedContainer b = container().startDetached("/bin/sleep", "600");
         try {

@@ -338,7 +338,7 @@ class ExecTest {
                 .hasMessage("input needs a piped stdin, but stdin is discard");
         assertThatThrownBy(() -> Fixtures.RUNTIME.exec("xyz!", Exec.builder("true").build()))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("container id 'xyz!': expected a full id or a prefix of one (lowercase hex digits)");
+                .hasMessage("container 'xyz!': expected an id, a unique prefix of one (lowercase hex digits), or a container name");
         assertThatThrownBy(() -> Fixtures.RUNTIME.exec("ffffffffffff", Exec.builder("true").build()))
                 .isInstanceOf(ContainerException.class)
                 .hasMessage("no such container: ffffffffffff");

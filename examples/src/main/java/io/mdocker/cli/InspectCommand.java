@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code mdocker inspect ID...}: what the state roots record of containers, as a JSON array shaped
- * like Docker's {@code inspect} (the fields mdocker has: Id, Created, Command, State,
+ * like Docker's {@code inspect} (the fields mdocker has: Id, Created, Name, Command, State,
  * NetworkSettings, LogPath). Detached or not, started by any process on the same roots. An id
  * that matches nothing is one line on stderr; the others are still printed, and the status is 1.
  */
@@ -54,6 +54,7 @@ final class InspectCommand implements Callable<Integer> {
         ObjectNode o = JSON.createObjectNode();
         o.put("Id", c.id());
         o.put("Created", c.created().toString());
+        o.put("Name", c.name().map(n -> "/" + n).orElse("")); // Docker's leading slash
         o.put("Command", c.command());
         o.put("Detached", c.detached());
         ObjectNode s = o.putObject("State");

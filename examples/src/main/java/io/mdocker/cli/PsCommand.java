@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
         description = "List running containers (of every mdocker process on the same state roots) with their published "
                 + "ports; -a also exited ones.")
 final class PsCommand implements Callable<Integer> {
-    static final String FORMAT = "%-14s %-8s %-14s %-16s %-42s %s";
+    static final String FORMAT = "%-14s %-8s %-14s %-16s %-42s %-24s %s";
     private static final int COMMAND_WIDTH = 40;
 
     @Mixin
@@ -37,12 +37,13 @@ final class PsCommand implements Callable<Integer> {
             listed.forEach(c -> System.out.println(c.shortId()));
             return 0;
         }
-        System.out.println(String.format(FORMAT, "CONTAINER ID", "PID", "STATE", "CREATED", "COMMAND", "PORTS").stripTrailing());
+        System.out.println(String.format(FORMAT, "CONTAINER ID", "PID", "STATE", "CREATED", "COMMAND", "PORTS", "NAMES").stripTrailing());
         Instant now = Instant.now();
         for (ContainerInfo c : listed) {
             System.out.println(String.format(FORMAT, c.shortId(), c.pid() > 0 ? Integer.toString(c.pid()) : "-", state(c),
                     ago(Duration.between(c.created(), now)), quote(c.command()),
-                    String.join(", ", c.ports().stream().map(Object::toString).toList())).stripTrailing());
+                    String.join(", ", c.ports().stream().map(Object::toString).toList()), c.name().orElse(""))
+                    .stripTrailing());
         }
         return 0;
     }

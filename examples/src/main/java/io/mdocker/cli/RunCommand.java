@@ -35,6 +35,10 @@ final class RunCommand implements Callable<Integer> {
             description = "Root filesystem directory (default: ./rootfs; assembled from the host's busybox-static when missing).")
     Path rootfs;
 
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "A name for the container, unique on the state root: the other commands take it for its id.")
+    String name;
+
     @Option(names = {"-h", "--hostname"}, paramLabel = "NAME", description = "Container hostname (default: its short id).")
     String hostname;
 
@@ -143,6 +147,9 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         // Every value is checked before anything is created.
         Container.Builder b = Container.builder().inheritIO().runtime(state.runtime()).init(!noInit);
+        if (name != null) {
+            b.name(name);
+        }
         if (hostname != null) {
             b.hostname(hostname);
         }

@@ -71,7 +71,14 @@ class DetachCliTest {
 
     /** Runs the CLI in this JVM with --state-root after the verb. */
     private static Out cli(String verb, String... args) {
-        List<String> all = new ArrayList<>(List.of(verb, "--state-root", STATE.toString()));
+        return cli(verb, args, true);
+    }
+
+    private static Out cli(String verb, String[] args, boolean stateRoot) {
+        List<String> all = new ArrayList<>(List.of(verb));
+        if (stateRoot) {
+            all.addAll(List.of("--state-root", STATE.toString()));
+        }
         all.addAll(List.of(args));
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
@@ -291,6 +298,42 @@ class DetachCliTest {
         assertNothingLeft(second);
     }
 
+    @Test
+    void aNameStandsForTheIdInEveryVerbAndASecondContainerCannotHaveIt() throws Exception {
+        String id = runDetachedInAnotherJvm("--name", "web", "/bin/sh", "-c", "echo hi; trap 'exit 4' TERM; "
+                + "while true; do sleep 0.1; done");
+        String row = cli("ps").stdout().lines().filter(l -> l.startsWith(id.substring(0, 12))).findFirst().orElseThrow();
+        assertThat(row).endsWith(" web");
+        assertThat(cli("ps").stdout().lines().findFirst().orElseThrow()).endsWith("PORTS                    NAMES");
+        assertThat(inspect("web").get("Id").asText()).isEqualTo(id);
+        assertThat(inspect("web").get("Name").asText()).isEqualTo("/web");
+        assertThat(cli("logs", "web").stdout()).isEqualTo("hi\n");
+
+        Out second = runCli("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString(), "--network", "none",
+                "--name", "web", "/bin/true");
+        assertThat(second.status()).isEqualTo(125);
+        assertThat(second.stderr()).isEqualTo("mdocker: the container name web is already in use by container "
+                + id.substring(0, 12) + ": remove that container or choose another name\n");
+        Out bad = runCli("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString(), "--network", "none",
+                "--name", "web/1", "/bin/true");
+        assertThat(bad.status()).isEqualTo(125);
+        assertThat(bad.stderr()).isEqualTo("mdocker: invalid container name 'web/1': expected a letter or digit, then "
+                + "letters, digits, '_', '.' or '-' (2 to 255 characters)\n");
+
+        Out stop = cli("stop", "web");
+        assertThat(stop.status()).isZero();
+        assertThat(stop.stdout()).isEqualTo("web\n");
+        assertThat(cli("wait", "web").stdout()).isEqualTo("4\n");
+        assertThat(cli("rm", "web").status()).isZero();
+        assertNothingLeft(id);
+        assertThat(Files.isSymbolicLink(STATE.resolve("run/names/web"))).as("the name is given up").isFalse();
+    }
+
+    /** The CLI in this JVM with exactly these arguments. */
+    private static Out runCli(String... args) {
+        return cli(args[0], java.util.Arrays.copyOfRange(args, 1, args.length), false);
+    }
+
     /** {@code mdocker inspect ID}: the one object of the array it prints. */
     private static JsonNode inspect(String id) throws Exception {
         Out out = cli("inspect", id);
@@ -309,8 +352,8 @@ class DetachCliTest {
         assertThat(rm.stderr()).isEqualTo("mdocker: no such container: ffffffffffff\n");
         assertThat(rm.stdout()).isEqualTo(id + "\n");
         assertNothingLeft(id);
-        assertThat(cli("logs", "nothex").stderr())
-                .isEqualTo("mdocker: container id 'nothex': expected a full id or a prefix of one (lowercase hex digits)\n");
+        assertThat(cli("logs", "nothex").stderr()).isEqualTo("mdocker: no such container: nothex\n");
+        assertThat(cli("logs", "not hex").stderr()).isEqualTo("mdocker: container 'not hex': expected an id, a unique prefix of one (lowercase hex digits), or a container name\n");
         assertThat(cli("stop", "-t", "-1", "ffff").status()).isEqualTo(1);
         Out inspect = cli("inspect", "ffffffffffff");
         assertThat(inspect.status()).isEqualTo(1);

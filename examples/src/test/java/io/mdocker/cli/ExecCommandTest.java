@@ -89,8 +89,9 @@ class ExecCommandTest {
             assertThat(stderrOf(125, id, "true")).isEqualTo("mdocker: container " + id + " is not running: cannot exec into it\n");
         }
         assertThat(stderrOf(125, id, "true")).isEqualTo("mdocker: no such container: " + id + "\n");
-        assertThat(stderrOf(125, "not-an-id", "true"))
-                .isEqualTo("mdocker: container id 'not-an-id': expected a full id or a prefix of one (lowercase hex digits)\n");
+        assertThat(stderrOf(125, "not-an-id", "true")).isEqualTo("mdocker: no such container: not-an-id\n"); // could be a name
+        assertThat(stderrOf(125, "not/an/id", "true"))
+                .isEqualTo("mdocker: container 'not/an/id': expected an id, a unique prefix of one (lowercase hex digits), or a container name\n");
         io.mdocker.ContainerRuntime.awaitCleanup(); // a run() returns before its teardown is over
         try (var s = Files.list(MainTest.STATE.resolve("run/containers"))) {
             assertThat(s.toList()).isEmpty();

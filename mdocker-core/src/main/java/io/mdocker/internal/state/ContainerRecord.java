@@ -40,6 +40,8 @@ public final class ContainerRecord {
 
     /** State key: the published ports as bound, "IP:HOSTPORT->PORT/tcp" joined by commas. */
     public static final String PORTS = "ports";
+    /** State key: the container's name, when it was given one. */
+    public static final String NAME = "name";
     /** State key: the network mode (none, host, bridge, veth). */
     public static final String NETWORK = "network";
     static final String STATE_FILE = "state";
@@ -109,6 +111,11 @@ public final class ContainerRecord {
     public List<String> ports() {
         String p = state.getOrDefault(PORTS, "");
         return p.isEmpty() ? List.of() : List.of(p.split(","));
+    }
+
+    /** The container's name, when it was given one. */
+    public java.util.Optional<String> name() {
+        return java.util.Optional.ofNullable(state.get(NAME));
     }
 
     /** The network mode (none, host, bridge, veth); empty in a record of an older mdocker. */

@@ -69,11 +69,40 @@ public final class StateStore {
     private final Path runRoot;
     private final Path runContainers;
     private final Path libContainers;
+    private final ContainerNames names;
 
     public StateStore(Path libRoot, Path runRoot) {
         this.libContainers = libRoot.resolve("containers");
         this.runRoot = runRoot;
         this.runContainers = runRoot.resolve("containers");
+        this.names = new ContainerNames(runRoot, runContainers, TMP_PREFIX);
+    }
+
+    /** Whether {@code name} is a container name as Docker's (a letter or digit, then letters, digits, '_', '.', '-'). */
+    public static boolean validName(String name) {
+        return name != null && name.length() <= 255 && ContainerNames.VALID.matcher(name).matches();
+    }
+
+    /** The id of the container that holds {@code name} on this run root, or null. */
+    public String nameHolder(String name) {
+        return names.holder(name);
+    }
+
+    /** A name another container on the same run root holds. */
+    public static final class NameInUseException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final String holder;
+
+        public NameInUseException(String name, String holder) {
+            super("the container name " + name + " is already in use by container " + holder.substring(0, 12)
+                    + ": remove that container or choose another name");
+            this.holder = holder;
+        }
+
+        /** The id of the container that holds the name. */
+        public String holder() {
+            return holder;
+        }
     }
 
     public Path libContainers() {
@@ -112,9 +141,18 @@ public final class StateStore {
             try (var out = Files.newBufferedWriter(tmp.resolve("state"), StandardCharsets.UTF_8)) {
                 p.store(out, "mdocker container state");
             }
+            String name = info.get(ContainerRecord.NAME);
+            if (name != null) { // held from now on: the temporary entry counts as its container
+                String holder = names.claim(name, id);
+                if (holder != null) {
+                    closeQuietly(lockChannel);
+                    ContainerDirs.deleteTree(tmp);
+                    throw new NameInUseException(name, holder);
+                }
+            }
             OWNED.add(dir);
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-            Entry entry = new Entry(id, dir, lockChannel, lock);
+            Entry entry = new Entry(id, dir, lockChannel, lock, name);
             try {
                 entry.dirs = ContainerDirs.create(libContainers, id);
             } catch (RuntimeException e) {
@@ -125,6 +163,10 @@ public final class StateStore {
         } catch (IOException e) {
             OWNED.remove(dir);
             closeQuietly(lockChannel);
+            String name = info.get(ContainerRecord.NAME);
+            if (name != null) {
+                names.release(name, id);
+            }
             ContainerDirs.deleteTree(tmp);
             throw new UncheckedIOException("creating container state in " + dir + ": " + e.getMessage(), e);
         }
@@ -136,14 +178,16 @@ public final class StateStore {
         private final Path dir;
         private final FileChannel lockChannel;
         private final FileLock lock;
+        private final String name;
         private ContainerDirs dirs;
         private boolean closed;
 
-        private Entry(String id, Path dir, FileChannel lockChannel, FileLock lock) {
+        private Entry(String id, Path dir, FileChannel lockChannel, FileLock lock, String name) {
             this.id = id;
             this.dir = dir;
             this.lockChannel = lockChannel;
             this.lock = lock;
+            this.name = name;
         }
 
         public String id() {
@@ -216,6 +260,9 @@ public final class StateStore {
                 if (dirs != null) {
                     dirs.delete();
                 }
+                if (name != null) {
+                    names.release(name, id);
+                }
                 deleteEntry(dir);
             } finally {
                 try {
@@ -285,6 +332,7 @@ public final class StateStore {
         withLock(record, () -> {
             releaseResources(record);
             ContainerDirs.deleteTree(libContainers.resolve(record.id()));
+            releaseName(record.dir(), record.id());
             ContainerDirs.deleteTree(record.dir());
         });
     }
@@ -385,7 +433,17 @@ public final class StateStore {
                 libDirs.add(name);
             }
         }
+        names.pruneStale(); // the names of containers removed above went with them; these are older
         return new Recovered(entries, libDirs, killed, pruneExecIdentities());
+    }
+
+    /** Gives up the name the state in {@code entry} records, if any (before the entry goes). */
+    private void releaseName(Path entry, String id) {
+        Map<String, String> state = ContainerRecord.readProperties(entry.resolve(ContainerRecord.STATE_FILE));
+        String name = state == null ? null : state.get(ContainerRecord.NAME);
+        if (name != null) {
+            names.release(name, id);
+        }
     }
 
     /** The identity files no record names and nobody used lately; returns their hashes. */
@@ -431,12 +489,14 @@ public final class StateStore {
                 return false; // kept for a later attempt
             }
             ContainerDirs.deleteTree(libContainers.resolve(id));
+            releaseName(entry, id);
             ContainerDirs.deleteTree(entry);
             return true;
         } catch (NoSuchFileException e) {
             // no lock file: an entry removed concurrently, or a temporary one that died early
             if (olderThan(entry, TMP_GRACE) && removeCgroups(entry)) {
                 ContainerDirs.deleteTree(libContainers.resolve(id));
+                releaseName(entry, id);
                 ContainerDirs.deleteTree(entry);
                 return true;
             }
