@@ -18,11 +18,13 @@ import java.util.concurrent.Callable;
  */
 abstract class ContainerVerb implements Callable<Integer> {
     static final int FAILED = 1;
+    /** How every command that takes containers describes its ID parameter. */
+    static final String ID_DESCRIPTION = "Container id, a unique prefix of one, or the container's name.";
 
     @Mixin
     StateRootOption state = new StateRootOption();
 
-    @Parameters(arity = "1..*", paramLabel = "ID", description = "Container id, or a unique prefix of one.")
+    @Parameters(arity = "1..*", paramLabel = "ID", description = ContainerVerb.ID_DESCRIPTION)
     List<String> ids = new ArrayList<>();
 
     /** Does the verb to one container; returns the line to print, or null for the id as given. */

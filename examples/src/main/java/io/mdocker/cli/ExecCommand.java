@@ -32,7 +32,7 @@ final class ExecCommand implements Callable<Integer> {
     @Mixin
     StateRootOption state = new StateRootOption();
 
-    @Parameters(index = "0", paramLabel = "CONTAINER", description = "The container's id or a unique prefix of it.")
+    @Parameters(index = "0", paramLabel = "CONTAINER", description = ContainerVerb.ID_DESCRIPTION)
     String container;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "CMD", description = "Command and arguments.")

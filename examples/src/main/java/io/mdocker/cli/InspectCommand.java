@@ -30,7 +30,7 @@ final class InspectCommand implements Callable<Integer> {
     @Mixin
     StateRootOption state = new StateRootOption();
 
-    @Parameters(arity = "1..*", paramLabel = "ID", description = "Container id, or a unique prefix of one.")
+    @Parameters(arity = "1..*", paramLabel = "ID", description = ContainerVerb.ID_DESCRIPTION)
     List<String> ids = new ArrayList<>();
 
     @Override

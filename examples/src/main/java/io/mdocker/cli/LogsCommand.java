@@ -19,7 +19,7 @@ final class LogsCommand implements Callable<Integer> {
     @Option(names = {"-f", "--follow"}, description = "Keep printing new output until the container exits.")
     boolean follow;
 
-    @Parameters(index = "0", paramLabel = "ID", description = "Container id, or a unique prefix of one.")
+    @Parameters(index = "0", paramLabel = "ID", description = ContainerVerb.ID_DESCRIPTION)
     String id;
 
     @Override

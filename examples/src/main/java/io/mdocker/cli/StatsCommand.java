@@ -33,7 +33,7 @@ final class StatsCommand implements Callable<Integer> {
     @Option(names = "--no-stream", description = "Print one table and exit.")
     boolean noStream;
 
-    @Parameters(arity = "0..*", paramLabel = "ID", description = "Container id, or a unique prefix of one.")
+    @Parameters(arity = "0..*", paramLabel = "ID", description = ContainerVerb.ID_DESCRIPTION)
     List<String> ids = new ArrayList<>();
 
     @Override

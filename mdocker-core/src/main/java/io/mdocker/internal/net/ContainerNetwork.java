@@ -580,12 +580,12 @@ public final class ContainerNetwork implements HostResource {
      * veth pair (if the kernel has not already removed it with the namespace) and the lease.
      */
     public static void removeLeftovers(Path entryDir) {
-        Properties p = readRecord(entryDir);
-        String veth = p.getProperty("veth");
+        Map<String, String> record = readRecord(entryDir);
+        String veth = record.get("veth");
         if (veth != null) {
             deleteVeth(veth);
         }
-        String lease = p.getProperty("lease");
+        String lease = record.get("lease");
         if (lease != null) {
             Ipam.releaseLease(Path.of(lease), entryDir);
         }
@@ -597,27 +597,14 @@ public final class ContainerNetwork implements HostResource {
      * set up, or removed).
      */
     public static Map<String, String> recorded(Path entryDir) {
-        Properties p = readRecord(entryDir);
-        Map<String, String> m = new java.util.TreeMap<>();
-        for (String key : List.of("address", "bridge")) {
-            if (p.getProperty(key) != null) {
-                m.put(key, p.getProperty(key));
-            }
-        }
+        Map<String, String> m = new java.util.TreeMap<>(readRecord(entryDir));
+        m.keySet().retainAll(List.of("address", "bridge"));
         return m;
     }
 
-    private static Properties readRecord(Path entryDir) {
-        Path f = entryDir.resolve(RECORD);
-        Properties p = new Properties();
-        try (var in = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
-            p.load(in);
-        } catch (NoSuchFileException e) {
-            return p;
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading " + f + ": " + e.getMessage(), e);
-        }
-        return p;
+    private static Map<String, String> readRecord(Path entryDir) {
+        Map<String, String> record = io.mdocker.internal.fs.PropertiesFiles.read(entryDir.resolve(RECORD));
+        return record == null ? Map.of() : record;
     }
 
     /**

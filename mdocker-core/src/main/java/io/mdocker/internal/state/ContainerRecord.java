@@ -11,11 +11,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
-import java.util.Properties;
 
 /**
  * One container's record as any process reads it, without taking its lock: what the state file
@@ -75,17 +73,7 @@ public final class ContainerRecord {
 
     /** A properties file as a map; null when the file does not exist. */
     static Map<String, String> readProperties(Path file) {
-        Properties p = new Properties();
-        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(in);
-        } catch (NoSuchFileException e) {
-            return null;
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading " + file + ": " + e.getMessage(), e);
-        }
-        Map<String, String> m = new HashMap<>();
-        p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k)));
-        return m;
+        return io.mdocker.internal.fs.PropertiesFiles.read(file);
     }
 
     public String id() {
