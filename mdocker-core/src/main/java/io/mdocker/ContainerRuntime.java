@@ -1,5 +1,6 @@
 package io.mdocker;
 
+import io.mdocker.internal.fs.ContainerFiles;
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.state.ContainerRecord;
@@ -118,6 +119,51 @@ public final class ContainerRuntime {
         }
         out.sort(Comparator.comparing(ContainerInfo::created));
         return out;
+    }
+
+    /**
+     * Copies the host file, directory tree or link {@code source} to {@code target} in the running
+     * container {@code idOrName} of any process on these roots, as {@link RunningContainer#copyIn}
+     * does (resolved inside the container's root; mode bits kept).
+     *
+     * @throws ContainerException when no such container runs
+     */
+    public void copyIn(String idOrName, Path source, String target) {
+        try (ContainerFiles files = rootFiles(idOrName)) {
+            files.copyIn(source.toAbsolutePath(), target);
+        }
+    }
+
+    /**
+     * Copies {@code source} (a file or directory tree) in the running container {@code idOrName}
+     * to the host path {@code target}, as {@link RunningContainer#copyOut} does.
+     *
+     * @throws ContainerException when no such container runs
+     */
+    public void copyOut(String idOrName, String source, Path target) {
+        try (ContainerFiles files = rootFiles(idOrName)) {
+            files.copyOut(source, target);
+        }
+    }
+
+    /** Whether {@code path} is a directory in the running container {@code idOrName}. */
+    public boolean isDirectory(String idOrName, String path) {
+        try (ContainerFiles files = rootFiles(idOrName)) {
+            return files.isDirectory(path);
+        }
+    }
+
+    private ContainerFiles rootFiles(String idOrName) {
+        requireRoot();
+        ContainerRecord r = find(idOrName);
+        String shortId = r.id().substring(0, 12);
+        ContainerFiles files = r.openOfPid1(pid -> ContainerFiles.open(Path.of("/proc", Integer.toString(pid), "root"),
+                shortId, path -> Optional.empty()));
+        if (files == null) {
+            throw new ContainerException("container " + shortId + " is not running: files are copied in and out of "
+                    + "running containers");
+        }
+        return files;
     }
 
     /**

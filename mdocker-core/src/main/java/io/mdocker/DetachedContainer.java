@@ -163,6 +163,19 @@ public final class DetachedContainer {
         return ResourceStats.of(s);
     }
 
+    /**
+     * Copies the host file, directory tree or link {@code source} to {@code target} in the
+     * container while it runs, as {@link RunningContainer#copyIn}.
+     */
+    public void copyIn(Path source, String target) {
+        runtime.copyIn(id(), source, target);
+    }
+
+    /** Copies {@code source} in the container (a file or directory tree) to the host path {@code target} while it runs. */
+    public void copyOut(String source, Path target) {
+        runtime.copyOut(id(), source, target);
+    }
+
     /** The file holding the container's stdout. */
     public Path stdoutLog() {
         return record.stdoutLog();

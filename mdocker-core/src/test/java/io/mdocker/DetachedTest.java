@@ -190,6 +190,33 @@ class DetachedTest {
     }
 
     @Test
+    void filesAreCopiedInAndOutByAnyProcessWhileItRuns(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        DetachedContainer started = container().startDetached("/bin/sleep", "600");
+        DetachedContainer d = HERE.attach(started.id()); // all it has is the record
+        Leftovers made = Leftovers.of(HERE, d.id());
+        Path in = Files.writeString(tmp.resolve("in.txt"), "from the host\n");
+        Files.setPosixFilePermissions(in, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-x---"));
+        d.copyIn(in, "/srv/new/in.txt");
+        assertThat(HERE.exec(d.id(), Exec.builder("/bin/sh", "-c", "cat /srv/new/in.txt; stat -c %a /srv/new/in.txt").build())
+                .stdout()).isEqualTo("from the host\n750\n");
+        HERE.exec(d.id(), Exec.builder("/bin/sh", "-c", "echo made inside > /srv/new/inside.txt").build());
+        d.copyOut("/srv", tmp.resolve("srv"));
+        assertThat(Files.readString(tmp.resolve("srv/new/inside.txt"))).isEqualTo("made inside\n");
+        assertThat(Files.readString(tmp.resolve("srv/new/in.txt"))).isEqualTo("from the host\n");
+        assertThat(HERE.isDirectory(d.id(), "/srv/new")).isTrue();
+        assertThat(HERE.isDirectory(d.id(), "/srv/new/in.txt")).isFalse();
+        assertThat(HERE.isDirectory(d.id(), "/no/such")).isFalse();
+        assertThatThrownBy(() -> d.copyOut("/no/such", tmp.resolve("x"))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("/no/such in container " + d.shortId() + " does not exist");
+
+        d.stop(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> d.copyIn(in, "/tmp/late")).isInstanceOf(ContainerException.class)
+                .hasMessage("container " + d.shortId() + " is not running: files are copied in and out of running containers");
+        d.remove(false);
+        made.assertGone();
+    }
+
+    @Test
     void removeRefusesARunningContainerUnlessForced() {
         DetachedContainer d = container().startDetached("/bin/sleep", "600");
         Leftovers made = Leftovers.of(HERE, d.id());

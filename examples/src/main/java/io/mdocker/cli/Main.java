@@ -15,8 +15,8 @@ import java.io.PrintWriter;
 @Command(name = "mdocker", mixinStandardHelpOptions = true, version = "mdocker 0.1.0",
         description = "Run commands in Linux containers, without a daemon.",
         subcommands = {RunCommand.class, ExecCommand.class, PsCommand.class, LogsCommand.class, StopCommand.class,
-                KillCommand.class, RmCommand.class, WaitCommand.class, InspectCommand.class, StatsCommand.class,
-                GcCommand.class})
+                KillCommand.class, RmCommand.class, WaitCommand.class, InspectCommand.class, CpCommand.class,
+                StatsCommand.class, GcCommand.class})
 public final class Main implements Runnable {
     static final int RUNTIME_ERROR = 125;
 
@@ -63,6 +63,6 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(new CommandLine(this),
-                "a command is needed: run, exec, ps, logs, stop, kill, rm, wait, inspect, stats or gc");
+                "a command is needed: run, exec, ps, logs, stop, kill, rm, wait, inspect, cp, stats or gc");
     }
 }

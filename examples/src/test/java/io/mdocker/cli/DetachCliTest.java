@@ -329,6 +329,46 @@ class DetachCliTest {
         assertThat(Files.isSymbolicLink(STATE.resolve("run/names/web"))).as("the name is given up").isFalse();
     }
 
+    @Test
+    void cpCopiesBothWaysByNameAndIntoExistingDirectories(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        String id = runDetachedInAnotherJvm("--name", "files", "/bin/sleep", "600");
+        Path hostFile = Files.writeString(tmp.resolve("note.txt"), "a note\n");
+        Path hostDir = Files.createDirectories(tmp.resolve("tree/sub"));
+        Files.writeString(hostDir.resolve("leaf"), "leaf\n");
+
+        assertThat(cli("cp", hostFile.toString(), "files:/tmp").status()).isZero(); // a directory: into it
+        assertThat(cli("cp", hostFile.toString(), "files:/renamed.txt").status()).isZero();
+        assertThat(cli("cp", tmp.resolve("tree").toString(), id.substring(0, 12) + ":/tmp/").status()).isZero();
+        assertThat(cli("cp", tmp.resolve("tree").toString(), "files:/opt").status()).isZero(); // made: the tree's content
+        io.mdocker.ContainerRuntime rt = RunCommand.runtime(STATE);
+        assertThat(rt.exec("files", io.mdocker.Exec.builder("/bin/sh", "-c",
+                "cat /tmp/note.txt /renamed.txt /tmp/tree/sub/leaf /opt/sub/leaf").build()).stdout())
+                .isEqualTo("a note\na note\nleaf\nleaf\n");
+        Out noDir = cli("cp", hostFile.toString(), "files:/nodir/");
+        assertThat(noDir.status()).isEqualTo(1);
+        assertThat(noDir.stderr()).isEqualTo("mdocker: cp " + hostFile + " files:/nodir/: the destination directory /nodir/ "
+                + "does not exist in the container\n");
+
+        Path out = Files.createDirectories(tmp.resolve("out"));
+        assertThat(cli("cp", "files:/tmp/tree", out.toString()).status()).isZero(); // an existing directory: into it
+        assertThat(Files.readString(out.resolve("tree/sub/leaf"))).isEqualTo("leaf\n");
+        assertThat(cli("cp", "files:/tmp/note.txt", out.resolve("copy.txt").toString()).status()).isZero();
+        assertThat(Files.readString(out.resolve("copy.txt"))).isEqualTo("a note\n");
+
+        Out neither = cli("cp", hostFile.toString(), out.toString());
+        assertThat(neither.status()).isEqualTo(1);
+        assertThat(neither.stderr()).isEqualTo("mdocker: cp " + hostFile + " " + out
+                + ": expected exactly one of SRC and DEST as CONTAINER:PATH\n");
+        Out missing = cli("cp", "files:/no/such", out.toString());
+        assertThat(missing.status()).isEqualTo(1);
+        assertThat(missing.stderr()).isEqualTo("mdocker: /no/such in container " + id.substring(0, 12) + " does not exist\n");
+        Out unknown = cli("cp", "nosuch:/x", out.toString());
+        assertThat(unknown.stderr()).isEqualTo("mdocker: no such container: nosuch\n");
+
+        assertThat(cli("rm", "-f", "files").status()).isZero();
+        assertNothingLeft(id);
+    }
+
     /** The CLI in this JVM with exactly these arguments. */
     private static Out runCli(String... args) {
         return cli(args[0], java.util.Arrays.copyOfRange(args, 1, args.length), false);

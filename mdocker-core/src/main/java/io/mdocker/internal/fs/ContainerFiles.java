@@ -83,6 +83,27 @@ public final class ContainerFiles implements AutoCloseable {
         }
     }
 
+    /** Whether {@code path} names a directory in the container (following links inside it). */
+    public boolean isDirectory(String path) {
+        String relative = ContainerPaths.join(ContainerPaths.components(path, "path"));
+        if (relative.isEmpty()) {
+            return true; // the root
+        }
+        int fd;
+        try {
+            fd = Posix.openat2(root, relative, Linux.O_PATH() | Linux.O_CLOEXEC(), 0, RESOLVE, path);
+        } catch (ErrnoException e) {
+            return false; // missing, or not reachable as a directory
+        }
+        try {
+            return FileMeta.of(proc(fd)).isDirectory();
+        } catch (IOException e) {
+            return false;
+        } finally {
+            Posix.closeQuietly(fd);
+        }
+    }
+
     /**
      * Copies {@code source} in the container (a file, a directory tree, or what a symbolic link
      * there points to inside the container) to the host path {@code target}. Symbolic links below

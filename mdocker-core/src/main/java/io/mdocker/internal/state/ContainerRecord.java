@@ -201,22 +201,52 @@ public final class ContainerRecord {
      * monitor's child; false when the container is not running.
      */
     public boolean signal(int signal) {
+        return withPid1((pid, pidfd) -> Posix.pidfdSendSignal(pidfd, signal) ? Boolean.TRUE : null) != null;
+    }
+
+    /**
+     * What {@code open} opens of the container's pid 1 by its host pid (its /proc/PID/root), or
+     * null when the container is not running. The number is checked to be pid 1's before (it is
+     * the monitor's child) and after (pid 1 has not exited meanwhile, so the number was not given
+     * to another process in between); what was opened is closed when that check fails.
+     */
+    public <T extends AutoCloseable> T openOfPid1(java.util.function.IntFunction<T> open) {
+        return withPid1((pid, pidfd) -> {
+            T opened = open.apply(pid);
+            if (Posix.awaitReadable(pidfd, 0)) { // pid 1 exited: the number may name another process now
+                try {
+                    opened.close();
+                } catch (Exception ignored) {
+                    // closing what is not ours to keep
+                }
+                return null;
+            }
+            return opened;
+        });
+    }
+
+    /** {@code action} with pid 1's host pid and a pidfd pinning it, once checked to be pid 1; else null. */
+    private <T> T withPid1(Pid1Action<T> action) {
         int pid = containerPid();
         if (pid <= 0) {
-            return false;
+            return null;
         }
         int pidfd;
         try {
             pidfd = Posix.pidfdOpen(pid);
         } catch (ErrnoException e) {
-            return false; // gone
+            return null; // gone
         }
         try {
-            // The pidfd pins that process: if it is still the monitor's child, it is pid 1.
-            return ProcStat.parentPid(pid) == monitorPid() && running() && Posix.pidfdSendSignal(pidfd, signal);
+            // The pidfd names that process: if it is still the monitor's child, it is pid 1.
+            return ProcStat.parentPid(pid) == monitorPid() && running() ? action.apply(pid, pidfd) : null;
         } finally {
             Posix.closeQuietly(pidfd);
         }
+    }
+
+    private interface Pid1Action<T> {
+        T apply(int pid, int pidfd);
     }
 
     /** Waits for the container's monitor to exit, at most {@code timeout}; true when it has. */
