@@ -7,6 +7,7 @@ import io.mdocker.internal.HostResource;
 import io.mdocker.internal.Trace;
 import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.CgroupLayout;
+import io.mdocker.internal.cgroup.MonitorCgroups;
 import io.mdocker.internal.cgroup.CgroupStats;
 import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
@@ -313,6 +314,9 @@ public final class RunningContainer implements AutoCloseable {
             if (!spec.privileged()) {
                 DevicesCgroupV1.create(id).ifPresent(resources::add);
                 Trace.mark("java devices cgroup");
+            }
+            if (detached) { // out of this process's cgroup: its service's end must not end the container
+                resources.add(MonitorCgroups.forDetached(CgroupLayout.host(), CgroupFs.REAL, init.pid(), cgroups.dirs()));
             }
             c.enterAndGo(spec);
             if (!forRun) { // run() replenishes after its teardown, on the cleanup thread

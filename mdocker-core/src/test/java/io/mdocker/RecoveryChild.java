@@ -47,12 +47,18 @@ public final class RecoveryChild {
 
     /** Starts a child JVM with {@code count} containers on the given roots. */
     static Process spawn(Path rootfs, Path lib, Path run, int count, String... extra) throws IOException {
+        return new ProcessBuilder(command(rootfs, lib, run, count, extra)).redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+    }
+
+    /** The command line of such a child JVM. */
+    static List<String> command(Path rootfs, Path lib, Path run, int count, String... extra) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), RecoveryChild.class.getName(),
                 rootfs.toString(), lib.toString(), run.toString(), Integer.toString(count)));
         cmd.addAll(List.of(extra));
-        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return cmd;
     }
 
     /** Reads the "started" lines of the {@code count} containers of a spawned child. */

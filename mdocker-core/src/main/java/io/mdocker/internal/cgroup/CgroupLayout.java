@@ -86,12 +86,15 @@ public final class CgroupLayout {
     private final Map<String, Hierarchy> v1; // controller -> hierarchy
     private final Hierarchy unified;          // or null
     private final Set<String> unifiedControllers;
+    private final List<Hierarchy> named;      // v1 hierarchies without controllers (name=systemd)
 
-    private CgroupLayout(Kind kind, Map<String, Hierarchy> v1, Hierarchy unified, Set<String> unifiedControllers) {
+    private CgroupLayout(Kind kind, Map<String, Hierarchy> v1, Hierarchy unified, Set<String> unifiedControllers,
+                         List<Hierarchy> named) {
         this.kind = kind;
         this.v1 = Collections.unmodifiableMap(v1);
         this.unified = unified;
         this.unifiedControllers = Collections.unmodifiableSet(unifiedControllers);
+        this.named = List.copyOf(named);
     }
 
     /** This host's layout, detected once per JVM. */
@@ -134,6 +137,7 @@ public final class CgroupLayout {
         }
 
         Map<String, Hierarchy> v1 = new LinkedHashMap<>();
+        List<Hierarchy> named = new ArrayList<>();
         Hierarchy unified = null;
         for (String line : mountinfo.split("\n")) {
             String[] f = line.split(" ");
@@ -165,6 +169,9 @@ public final class CgroupLayout {
                             v1.putIfAbsent(controller, h);
                         }
                     }
+                    if (e.getKey().stream().allMatch(c -> c.startsWith("name=")) && !named.contains(h)) {
+                        named.add(h);
+                    }
                 }
             }
         }
@@ -190,7 +197,7 @@ public final class CgroupLayout {
         } else {
             kind = unified != null ? Kind.HYBRID : Kind.LEGACY;
         }
-        return new CgroupLayout(kind, v1, unified, unifiedControllers);
+        return new CgroupLayout(kind, v1, unified, unifiedControllers, named);
     }
 
     /** The path of our cgroup relative to a mount whose root is {@code root}; null when the mount does not hold it. */
@@ -250,6 +257,19 @@ public final class CgroupLayout {
     /** The unified (v2) hierarchy, or null. */
     public Hierarchy unified() {
         return unified;
+    }
+
+    /**
+     * The hierarchies a service manager tracks processes by, which hold no controller mdocker
+     * writes: the unified one, and named v1 ones ({@code name=systemd} on a legacy host). systemd
+     * stops a service by killing every process in its cgroup there.
+     */
+    public List<Hierarchy> tracking() {
+        List<Hierarchy> out = new ArrayList<>(named);
+        if (unified != null) {
+            out.add(0, unified);
+        }
+        return out;
     }
 
     /** Whether {@code controller} is available on the unified hierarchy. */

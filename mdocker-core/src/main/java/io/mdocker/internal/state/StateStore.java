@@ -3,6 +3,8 @@ package io.mdocker.internal.state;
 import io.mdocker.bindings.Linux;
 import io.mdocker.internal.cgroup.CgroupException;
 import io.mdocker.internal.cgroup.CgroupFs;
+import io.mdocker.internal.cgroup.CgroupLayout;
+import io.mdocker.internal.cgroup.MonitorCgroups;
 import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.net.ContainerNetwork;
@@ -378,6 +380,7 @@ public final class StateStore {
             return; // tried again next time
         }
         DevicesCgroupV1.removeLeftover(record.id());
+        MonitorCgroups.removeIfEmpty(CgroupLayout.host(), CgroupFs.REAL); // its monitor has exited
         try {
             Files.writeString(record.dir().resolve(ContainerRecord.RELEASED_FILE), "");
         } catch (IOException e) {

@@ -94,6 +94,24 @@ class FakeCgroupfsTest {
     }
 
     @Test
+    void aDetachedMonitorLeavesTheStartersCgroupOnlyOnTrackingHierarchiesWhereThatIsNotTheTop() throws IOException {
+        CgroupLayout top = hybrid();
+        Path fs = root.resolve("sys/fs/cgroup");
+        assertThat(top.tracking()).extracting(CgroupLayout.Hierarchy::mount)
+                .containsExactly(fs.resolve("unified"), fs.resolve("systemd"));
+        assertThat(MonitorCgroups.adopt(top, CgroupFs.fake(), 4242)).as("in the top cgroups: nothing to leave").isEmpty();
+        assertThat(fs.resolve("unified").resolve(MonitorCgroups.NAME)).doesNotExist();
+
+        // A service on a v2 host: the starter in /system.slice/app.service.
+        Path v2 = Files.createDirectories(root.resolve("v2/sys/fs/cgroup/system.slice/app.service"));
+        CgroupLayout service = CgroupLayout.detect(V2_MOUNTINFO, "0::/system.slice/app.service\n", root.resolve("v2"));
+        Path monitors = root.resolve("v2/sys/fs/cgroup").resolve(MonitorCgroups.NAME);
+        assertThat(MonitorCgroups.adopt(service, CgroupFs.fake(), 4242)).containsExactly(monitors);
+        assertThat(Files.readString(monitors.resolve("cgroup.procs"))).isEqualTo("4242");
+        assertThat(v2).isDirectory();
+    }
+
+    @Test
     void cpusetMemsIsWrittenWhereSetAndCopiedFromTheParentElse() throws IOException {
         CgroupLayout layout = hybrid();
         Path fs = root.resolve("sys/fs/cgroup");
