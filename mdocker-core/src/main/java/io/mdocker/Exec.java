@@ -97,6 +97,11 @@ public final class Exec {
         return stdio.stderr();
     }
 
+    /** The size of the command's pseudo-terminal as it starts; empty without one ({@link Builder#tty}). */
+    public Optional<TtySize> tty() {
+        return Optional.ofNullable(stdio.tty());
+    }
+
     /** What is written to stdin before it is closed; empty when none was given. */
     public Optional<byte[]> input() {
         return input == null ? Optional.empty() : Optional.of(input.clone());
@@ -181,7 +186,28 @@ public final class Exec {
 
         /** All three streams from this JVM's own descriptors (a CLI's terminal). */
         public Builder inheritIO() {
-            stdio = StdioStreams.INHERITED;
+            stdio = stdio.inherited();
+            return this;
+        }
+
+        /**
+         * Whether the command gets a pseudo-terminal (Docker's {@code -t}; default false): opened in
+         * the container's own devpts, it is the command's stdin, stdout and stderr and the
+         * controlling terminal of its session, so {@code tty} prints {@code /dev/pts/0}, {@code ^C}
+         * written to it interrupts the foreground process group, and programs see a terminal.
+         * Java holds the master: {@code stdin()} writes to it, {@code stdout()} reads what it shows
+         * (stderr included; {@code stderr()} has nothing); neither stream may be
+         * {@link Stdio#inherit()}. Its size is {@link TtySize#DEFAULT} unless {@link #ttySize} says
+         * otherwise. Not with {@link #input}: closing a terminal's input is no end of file.
+         */
+        public Builder tty(boolean enabled) {
+            stdio = stdio.withTty(enabled ? (stdio.tty() != null ? stdio.tty() : TtySize.DEFAULT) : null);
+            return this;
+        }
+
+        /** A pseudo-terminal ({@link #tty}) of {@code rows} x {@code columns}, 1 to 65535 each. */
+        public Builder ttySize(int rows, int columns) {
+            stdio = stdio.withTty(new TtySize(rows, columns));
             return this;
         }
 
@@ -212,6 +238,10 @@ public final class Exec {
         public Exec build() {
             if (input != null && stdio.stdin().kind() != Stdio.Kind.PIPE) {
                 throw new IllegalArgumentException("input needs a piped stdin, but stdin is " + stdio.stdin());
+            }
+            if (input != null && stdio.tty() != null) {
+                throw new IllegalArgumentException("input needs a piped stdin, but stdin is a tty of " + stdio.tty()
+                        + ": write to ExecProcess.stdin() instead");
             }
             return new Exec(this);
         }
