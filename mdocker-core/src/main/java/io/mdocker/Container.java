@@ -592,13 +592,13 @@ public final class Container {
          * refuses it).
          */
         public Builder tty(boolean enabled) {
-            stdio = stdio.withTty(enabled ? (stdio.tty() != null ? stdio.tty() : TtySize.DEFAULT) : null);
+            stdio = stdio.withTty(enabled);
             return this;
         }
 
         /** A pseudo-terminal ({@link #tty}) of {@code rows} x {@code columns}, 1 to 65535 each. */
         public Builder ttySize(int rows, int columns) {
-            stdio = stdio.withTty(new TtySize(rows, columns));
+            stdio = stdio.withTtySize(rows, columns);
             return this;
         }
 

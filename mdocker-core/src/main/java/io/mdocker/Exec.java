@@ -191,23 +191,18 @@ public final class Exec {
         }
 
         /**
-         * Whether the command gets a pseudo-terminal (Docker's {@code -t}; default false): opened in
-         * the container's own devpts, it is the command's stdin, stdout and stderr and the
-         * controlling terminal of its session, so {@code tty} prints {@code /dev/pts/0}, {@code ^C}
-         * written to it interrupts the foreground process group, and programs see a terminal.
-         * Java holds the master: {@code stdin()} writes to it, {@code stdout()} reads what it shows
-         * (stderr included; {@code stderr()} has nothing); neither stream may be
-         * {@link Stdio#inherit()}. Its size is {@link TtySize#DEFAULT} unless {@link #ttySize} says
-         * otherwise. Not with {@link #input}: closing a terminal's input is no end of file.
+         * Whether the process gets a pseudo-terminal of its own (Docker's {@code exec -t}; default
+         * false), in the container's devpts, as {@link Container.Builder#tty} describes for a
+         * container's command. Not with {@link #input}: closing a terminal's input is no end of file.
          */
         public Builder tty(boolean enabled) {
-            stdio = stdio.withTty(enabled ? (stdio.tty() != null ? stdio.tty() : TtySize.DEFAULT) : null);
+            stdio = stdio.withTty(enabled);
             return this;
         }
 
         /** A pseudo-terminal ({@link #tty}) of {@code rows} x {@code columns}, 1 to 65535 each. */
         public Builder ttySize(int rows, int columns) {
-            stdio = stdio.withTty(new TtySize(rows, columns));
+            stdio = stdio.withTtySize(rows, columns);
             return this;
         }
 

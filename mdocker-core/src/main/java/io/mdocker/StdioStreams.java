@@ -51,9 +51,14 @@ record StdioStreams(Stdio stdin, Stdio stdout, Stdio stderr, TtySize tty) {
         return new StdioStreams(stdin, stdout, s, tty);
     }
 
-    /** {@code size} null: no terminal. */
-    StdioStreams withTty(TtySize size) {
-        return new StdioStreams(stdin, stdout, stderr, size);
+    /** A terminal of the size set before (else {@link TtySize#DEFAULT}), or none. */
+    StdioStreams withTty(boolean enabled) {
+        return new StdioStreams(stdin, stdout, stderr, enabled ? (tty != null ? tty : TtySize.DEFAULT) : null);
+    }
+
+    /** A terminal of {@code rows} x {@code columns}. */
+    StdioStreams withTtySize(int rows, int columns) {
+        return new StdioStreams(stdin, stdout, stderr, new TtySize(rows, columns));
     }
 
     /** {@link #INHERITED} with the terminal setting kept (which then refuses it). */

@@ -84,33 +84,35 @@ final class TerminalAttach {
         }
     }
 
-    /** stdin to the terminal's master, byte by byte as they come, until either ends. */
+    /** stdin to the terminal's master as it comes, until either ends (fd 0 stays open: it is this process's). */
     private static void copyInput(OutputStream master) {
-        byte[] buf = new byte[4096];
-        InputStream in = new FileInputStream(FileDescriptor.in); // not closed: fd 0 stays this process's
         try (master) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                master.write(buf, 0, n);
-                master.flush();
-            }
+            copy(new FileInputStream(FileDescriptor.in), master);
         } catch (IOException ended) {
-            // the terminal or this stdin has ended
+            // the terminal has ended
         }
     }
 
     /** What the terminal shows, to stdout as it comes (raw bytes: it has its "\r\n" already). */
     private static void copyOutput(InputStream shown) {
-        OutputStream out = new FileOutputStream(FileDescriptor.out);
-        byte[] buf = new byte[8192];
         try (shown) {
-            int n;
-            while ((n = shown.read(buf)) > 0) {
-                out.write(buf, 0, n);
-                out.flush();
-            }
+            copy(shown, new FileOutputStream(FileDescriptor.out));
         } catch (IOException ended) {
             // the terminal has ended
+        }
+    }
+
+    /** Copies until end of file or an error, flushing each chunk (a terminal's bytes must not wait). */
+    private static void copy(InputStream from, OutputStream to) {
+        byte[] buf = new byte[8192];
+        try {
+            int n;
+            while ((n = from.read(buf)) > 0) {
+                to.write(buf, 0, n);
+                to.flush();
+            }
+        } catch (IOException ended) {
+            // either side has ended
         }
     }
 }
