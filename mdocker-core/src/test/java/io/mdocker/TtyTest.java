@@ -1,5 +1,6 @@
 package io.mdocker;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,6 +24,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class TtyTest {
 
     @Test
+    @Tag("cgroup") // the device rules (v1 devices cgroup, or v2 BPF program) allow /dev/pts/ptmx and the ptys
     void theCommandsStdioIsTheContainersFirstPseudoTerminalOfTheSizeGiven() {
         ExecResult r = Fixtures.container().ttySize(33, 101)
                 .run("/bin/sh", "-c", "tty; stty size; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-three; echo to-stderr >&2; exit 7");
@@ -75,6 +77,7 @@ class TtyTest {
     }
 
     @Test
+    @Tag("cgroup") // the device rules (v1 devices cgroup, or v2 BPF program) allow /dev/pts/ptmx and the ptys
     void anExecGetsATerminalOfItsOwnInARunningContainer() throws Exception {
         try (RunningContainer c = Fixtures.container().start("/bin/sleep", "600")) {
             ExecResult r = c.exec(Exec.builder("/bin/sh", "-c", "tty; stty size; [ -t 0 ] && [ -t 1 ] && echo both; exit 3")
