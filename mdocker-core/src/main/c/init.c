@@ -17,7 +17,9 @@
  *   sync 1  monitor -> JVM            PID of pid 1, cloned at start-up (or ERROR and exit 125)
  *   sync 2  JVM -> monitor -> pid 1   CONFIG (checked by the monitor; ERROR and exit 125 if bad);
  *                                     a detached pid 1 opens its STDOUT/STDERR files first
- *   sync 3  JVM -> monitor -> pid 1   GO: host-side setup (cgroups, network) is complete
+ *   sync 3  JVM -> monitor -> pid 1   GO: host-side setup (cgroups, network) is complete;
+ *                                     with TTY, pid 1 then opens the command's pseudo-terminal
+ *           pid 1 -> monitor -> JVM   and sends its master (TTY, SCM_RIGHTS; relayed as such)
  *   sync 4  pid 1 -> monitor -> JVM   STARTED, or ERROR(step, errno, text) then EXIT.
  *           INIT=0: pid 1 sends STARTED just before exec; the monitor holds it until exec
  *           closes pid 1's CLOEXEC socket (EOF) and drops it if ERROR comes instead.
@@ -32,7 +34,8 @@
  * Join mode (argument "join", then JOIN instead of CONFIG, protocol.h): the spawned process
  * clones nothing and becomes a "joiner" that enters a running container past its GO and starts
  * one process in it (exec), with the identity and confinement of the container's command
- * (enter_identity, shared with the start path).
+ * (enter_identity, shared with the start path), and with TTY a pseudo-terminal of its own whose
+ * master it sends to the JVM before JOINED.
  *
  * Requires Linux 5.11 (clone3, openat2, close_range CLOSE_RANGE_CLOEXEC), as root.
  */
