@@ -39,5 +39,9 @@
 #include <linux/if_link.h>
 #include <linux/if_addr.h>
 #include <linux/veth.h>
+/* pseudo-terminals: window size, the CLI's raw mode */
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <sys/uio.h>
 
 #endif /* MDOCKER_JEXTRACT_H */

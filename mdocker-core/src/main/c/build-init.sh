@@ -21,6 +21,9 @@ mkdir -p "$(dirname "$out")"
 # The published-port proxy (init.c's section mdk_proxy, run only by the monitors of containers with
 # published ports) is linked as a segment of its own, far from the rest: on a read fault the kernel
 # maps the neighbouring cached pages of the same mapping too (fault-around, 64 KiB), so code in the
-# main text segment counts in every idle helper's RSS whether it runs or not.
-exec musl-gcc -std=gnu11 -static -O2 -s -Wall -Wextra -Werror -idirafter "$inc" \
-  -Wl,--section-start=mdk_proxy=0x1000000 "$@" -o "$out" "$(dirname "$0")/init.c"
+# main text segment counts in every idle helper's RSS whether it runs or not. The pseudo-terminal code
+# (section mdk_tty, run only for containers and execs with a terminal) gets a segment of its own too.
+# No unwind tables (-fno-asynchronous-unwind-tables): C without exceptions never reads .eh_frame, and
+# its ~3 KiB sat in the read-only segment that every helper maps.
+exec musl-gcc -std=gnu11 -static -O2 -s -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -idirafter "$inc" \
+  -Wl,--section-start=mdk_proxy=0x1000000 -Wl,--section-start=mdk_tty=0x1100000 "$@" -o "$out" "$(dirname "$0")/init.c"

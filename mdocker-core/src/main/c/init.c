@@ -17,7 +17,9 @@
  *   sync 1  monitor -> JVM            PID of pid 1, cloned at start-up (or ERROR and exit 125)
  *   sync 2  JVM -> monitor -> pid 1   CONFIG (checked by the monitor; ERROR and exit 125 if bad);
  *                                     a detached pid 1 opens its STDOUT/STDERR files first
- *   sync 3  JVM -> monitor -> pid 1   GO: host-side setup (cgroups, network) is complete
+ *   sync 3  JVM -> monitor -> pid 1   GO: host-side setup (cgroups, network) is complete;
+ *                                     with TTY, pid 1 then opens the command's pseudo-terminal
+ *           pid 1 -> monitor -> JVM   and sends its master (TTY, SCM_RIGHTS; relayed as such)
  *   sync 4  pid 1 -> monitor -> JVM   STARTED, or ERROR(step, errno, text) then EXIT.
  *           INIT=0: pid 1 sends STARTED just before exec; the monitor holds it until exec
  *           closes pid 1's CLOEXEC socket (EOF) and drops it if ERROR comes instead.
@@ -32,7 +34,8 @@
  * Join mode (argument "join", then JOIN instead of CONFIG, protocol.h): the spawned process
  * clones nothing and becomes a "joiner" that enters a running container past its GO and starts
  * one process in it (exec), with the identity and confinement of the container's command
- * (enter_identity, shared with the start path).
+ * (enter_identity, shared with the start path), and with TTY a pseudo-terminal of its own whose
+ * master it sends to the JVM before JOINED.
  *
  * Requires Linux 5.11 (clone3, openat2, close_range CLOSE_RANGE_CLOEXEC), as root.
  */
@@ -50,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -232,6 +236,20 @@ static int send_msg(int fd, uint16_t type, const void *payload, size_t len)
     return n < 0 ? -1 : 0;
 }
 
+/*
+ * Pseudo-terminals (record TTY): at the end of this file, in a section of their own that
+ * build-init.sh links as a segment of its own, as the published ports' (see PROXY_CODE): a
+ * container without a terminal does not pay for this code in its helpers' RSS.
+ */
+#define TTY_CODE __attribute__((section("mdk_tty"), noinline))
+static TTY_CODE void send_fd(int sock, uint16_t type, int fd);
+struct config;
+static TTY_CODE int open_tty(const struct config *c, int sock);
+static TTY_CODE int attach_tty(int slave);
+static TTY_CODE int check_tty(const struct config *c, const char *msg);
+static TTY_CODE ssize_t recv_relaying_tty(int sock, void *buf, size_t cap, int flags);
+static int tty_slave = -1; /* the pseudo-terminal's peer for the command (TTY), until it runs */
+
 static void send_pair(int fd, uint16_t type, int32_t a, int32_t b)
 {
     int32_t v[2] = { a, b };
@@ -315,6 +333,7 @@ struct config {
     char *devcgroup; /* cgroup v2 directory for the device program, or NULL */
     char *exit_file, *stdout_file, *stderr_file; /* detached containers, or NULL */
     unsigned char forward[4]; /* FORWARD: the container's IPv4 address, for PUBLISH's ports */
+    uint16_t tty[2]; /* TTY: rows, columns of the command's pseudo-terminal (tags has MDK_T_TTY) */
     struct rlimit_rec *rlimits;
     size_t nrlimits;
     gid_t *groups;
@@ -392,6 +411,7 @@ static int count_records(const unsigned char *p, const unsigned char *end, struc
         case MDK_T_CWD: case MDK_T_UID: case MDK_T_GID: case MDK_T_NSFLAGS: case MDK_T_INIT:
         case MDK_T_CAPS: case MDK_T_SECURITY: case MDK_T_SECCOMP: case MDK_T_GROUPS: case MDK_T_DEVCGROUP:
         case MDK_T_DETACH: case MDK_T_STDOUT: case MDK_T_STDERR: case MDK_T_JOINPID: case MDK_T_FORWARD:
+        case MDK_T_TTY:
             if (seen & (1u << r.tag))
                 return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: tag %u given twice", r.tag);
             seen |= 1u << r.tag;
@@ -548,6 +568,7 @@ static int copy_record(const struct record *r, struct config *c, char **arena)
     case MDK_T_CGROUP: str = &c->cgroups[c->ncgroups++]; break;
     case MDK_T_JOINPID: return copy_joinpid(r, c);
     case MDK_T_FORWARD: return copy_fixed(r, c->forward, sizeof c->forward);
+    case MDK_T_TTY: return copy_fixed(r, c->tty, sizeof c->tty);
     case MDK_T_TMPFS: return copy_flagged_mount(r, &c->tmpfs[c->ntmpfs++], arena);
     case MDK_T_CGROUPFS: return copy_flagged_mount(r, &c->cgroupfs[c->ncgroupfs++], arena);
     case MDK_T_RLIMIT: return copy_rlimit(r, &c->rlimits[c->nrlimits++]);
@@ -645,6 +666,9 @@ static int check_nsflags(const char *what, uint64_t nsflags)
 static int check_foreign_tags(const struct config *c, uint32_t foreign, const char *msg)
 {
     int tag;
+
+    if ((c->tags & TAG(MDK_T_TTY)) && check_tty(c, msg) < 0)
+        return -1;
 
     for (tag = 0; tag < 32; tag++)
         if (c->tags & foreign & TAG(tag))
@@ -1624,6 +1648,8 @@ static int exec_command(const struct config *c, int sock)
 {
     trace("cmd vforked");
     reset_signals();
+    if (tty_slave >= 0 && attach_tty(tty_slave) < 0)
+        return -1;
     if (close_fd_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         return fail(MDK_STEP_EXEC, errno, "close_range(3.., CLOSE_RANGE_CLOEXEC)");
     if (enter_identity(c, sock) < 0)
@@ -1734,8 +1760,9 @@ static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
         _exit(EXIT_SETUP);
     }
     if (command == 0) {
-        setpgid(0, 0); /* the command leads a process group of its own: see reap_loop */
-        exec_command(c, -1);
+        if (tty_slave < 0)
+            setpgid(0, 0); /* the command leads a process group of its own: see reap_loop */
+        exec_command(c, -1); /* with a terminal: a session of its own (attach_tty) */
         child_failed = true;
         _exit(failure_exit_code());
     }
@@ -1748,6 +1775,8 @@ static void __attribute__((noreturn)) run_init(const struct config *c, int sock)
         send_msg(sock, MDK_MSG_STARTED, NULL, 0);
     /* the container's stdio reaches its end-of-file once the command's side closes it */
     close_fd_range(0, 2, 0);
+    if (tty_slave >= 0)
+        close(tty_slave);
     reduce_pid1(c);
     trace("pid1 STARTED sent, reduced");
     reap_loop(command, &set, sock);
@@ -1819,7 +1848,8 @@ static void __attribute__((noreturn)) container_main(int sock)
     }
     wait_for_go(sock);
     trace("pid1 GO");
-    if (unshare_cgroup(&c) < 0 || mount_cgroupfs(&c) < 0) { /* once its cgroups are final: they become its root */
+    if (unshare_cgroup(&c) < 0 || mount_cgroupfs(&c) < 0 /* once its cgroups are final: they become its root */
+        || ((c.tags & TAG(MDK_T_TTY)) && open_tty(&c, sock) < 0)) {
         send_error(sock);
         _exit(EXIT_SETUP);
     }
@@ -1843,6 +1873,7 @@ struct monitor {
     const char *exit_file; /* detached: where pid 1's exit status goes; else NULL */
     int32_t exit_code, exit_signal; /* pid 1's own EXIT, once exit_sent */
     struct proxy *proxy; /* PUBLISH's ports, or NULL */
+    bool tty; /* CONFIG has TTY: pid 1 sends the terminal's master (TTY), relayed to the JVM */
 };
 
 static int attach_device_filter(const char *cgroup);
@@ -1881,7 +1912,8 @@ static pid_t clone_container(uint64_t nsflags, int *pidfd)
 static int relay_from_container(struct monitor *m, int flags)
 {
     struct mdk_header h;
-    ssize_t n = recv_datagram(m->sock, msgbuf, sizeof msgbuf, flags);
+    ssize_t n = m->tty ? recv_relaying_tty(m->sock, msgbuf, sizeof msgbuf, flags)
+                       : recv_datagram(m->sock, msgbuf, sizeof msgbuf, flags);
 
     if (n < 0 && errno == EAGAIN)
         return -1;
@@ -2428,6 +2460,10 @@ static int join_main(const struct config *c)
         return EXIT_SETUP;
     }
     close(j.pid1fd);
+    if ((c->tags & TAG(MDK_T_TTY)) && open_tty(c, MDK_SYNC_FD) < 0) { /* in the container's devpts */
+        send_error(MDK_SYNC_FD);
+        return EXIT_SETUP;
+    }
     /* the container cannot ptrace or read /proc of the child before it has exec'd */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     find_last_cap();
@@ -2445,6 +2481,8 @@ static int join_main(const struct config *c)
         join_child(c, &j, death[0]);
     }
     close(death[0]);
+    if (tty_slave >= 0)
+        close(tty_slave);
     for (i = 0; i < c->ncgroups; i++)
         close(j.cgroup_fds[i]);
     if (child < 0) {
@@ -2582,6 +2620,7 @@ int main(int argc, char **argv)
         return abandon(&m, true);
     }
     m.init = cfg.init;
+    m.tty = cfg.tags & TAG(MDK_T_TTY);
     m.devcgroup = cfg.devcgroup;
     m.exit_file = cfg.exit_file;
     if (m.exit_file != NULL)
@@ -2890,4 +2929,126 @@ static PROXY_CODE void proxy_serve(struct proxy *p)
 static PROXY_CODE struct pollfd *proxy_pfds(struct proxy *p)
 {
     return p->pfds;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Pseudo-terminals (record TTY, Docker's -t): opened inside the container's devpts by the    */
+/* process that starts the command (pid 1 after GO, or a joiner), whose master goes to the   */
+/* JVM over the sync socket and whose peer becomes the command's controlling terminal.        */
+
+#ifndef TIOCGPTPEER /* Linux 4.13; musl's headers may lack it */
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+/* ioctl and fstat as raw syscalls: musl's wrappers would land in the main text segment */
+#define tty_ioctl(fd, req, arg) ((int) syscall(SYS_ioctl, fd, req, arg))
+
+static TTY_CODE int check_tty(const struct config *c, const char *msg)
+{
+    if (c->tty[0] == 0 || c->tty[1] == 0 || c->exit_file != NULL)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "%s: TTY of %ux%u%s", msg, c->tty[0], c->tty[1],
+                    c->exit_file != NULL ? " with DETACH" : "");
+    return 0;
+}
+
+/*
+ * The monitor's receive from pid 1 when CONFIG has TTY: as recv_datagram, and a descriptor sent
+ * along with TTY (the master) is relayed to the JVM (SCM_RIGHTS again) and closed here; one sent
+ * with anything else is closed.
+ */
+static TTY_CODE ssize_t recv_relaying_tty(int sock, void *buf, size_t cap, int flags)
+{
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    struct iovec iov = { buf, cap };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf };
+    struct cmsghdr *cm;
+    struct mdk_header h;
+    ssize_t n;
+    int fd;
+
+    do
+        n = recvmsg(sock, &m, flags | MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    cm = n >= 0 ? CMSG_FIRSTHDR(&m) : NULL;
+    if (cm != NULL && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS
+        && cm->cmsg_len == CMSG_LEN(sizeof fd)) {
+        memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+        if (parse_header(buf, (size_t) n, &h) == 0 && h.type == MDK_MSG_TTY)
+            send_fd(MDK_SYNC_FD, MDK_MSG_TTY, fd);
+        close(fd);
+    }
+    if (n > 0 && (m.msg_flags & MSG_TRUNC)) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    return n;
+}
+
+/* A message of `type` without payload, carrying fd (SCM_RIGHTS). */
+static TTY_CODE void send_fd(int sock, uint16_t type, int fd)
+{
+    struct mdk_header h = { MDK_MAGIC, MDK_VERSION, type, 0 };
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    struct iovec iov = { &h, sizeof h };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf };
+    struct cmsghdr *cm;
+
+    memset(&control, 0, sizeof control);
+    cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof fd);
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    while (sendmsg(sock, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+        ;
+}
+
+/*
+ * Opens a pseudo-terminal in the devpts instance at /dev/pts (the container's: this process is
+ * in its mount namespace) with CONFIG's window size, sends its master as TTY over sock and keeps
+ * the peer in tty_slave. Neither end becomes this process's controlling terminal (O_NOCTTY).
+ */
+static TTY_CODE int open_tty(const struct config *c, int sock)
+{
+    struct winsize ws = { .ws_row = c->tty[0], .ws_col = c->tty[1] };
+    struct stat st;
+    int unlock = 0, master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+    if (master < 0)
+        return fail(MDK_STEP_TTY, errno, "open(/dev/pts/ptmx)");
+    /* the container may have put something else there (exec): only the multiplexer will do */
+    if (syscall(SYS_fstat, master, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2)) {
+        close(master);
+        return fail(MDK_STEP_TTY, ENOTTY, "/dev/pts/ptmx is not the pseudo-terminal multiplexer (c 5:2)");
+    }
+    if (fcntl(master, F_SETFL, 0) < 0 || tty_ioctl(master, TIOCSPTLCK, &unlock) < 0
+        || tty_ioctl(master, TIOCSWINSZ, &ws) < 0
+        || (tty_slave = tty_ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+        fail(MDK_STEP_TTY, errno, "ioctl(/dev/pts/ptmx)");
+        close(master);
+        return -1;
+    }
+    send_fd(sock, MDK_MSG_TTY, master);
+    close(master);
+    return 0;
+}
+
+/*
+ * In the process about to exec the command: a session of its own (setsid fails with EPERM where
+ * it leads one already: pid 1 with INIT=0, an exec'd process), the terminal as its controlling
+ * terminal, and on its fds 0-2 (stdout and stderr are one stream, as Docker's -t).
+ */
+static TTY_CODE int attach_tty(int slave)
+{
+    int fd;
+
+    setsid();
+    if (tty_ioctl(slave, TIOCSCTTY, 0) < 0)
+        return fail(MDK_STEP_TTY, errno, "ioctl(TIOCSCTTY)");
+    for (fd = 0; fd < 3; fd++)
+        if (dup2(slave, fd) < 0)
+            return fail(MDK_STEP_TTY, errno, "dup2(terminal, %d)", fd);
+    return 0;
 }

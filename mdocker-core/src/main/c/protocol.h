@@ -10,7 +10,7 @@
  * followed by `length` payload bytes. All integers are little-endian (host order on
  * x86_64/aarch64), no padding anywhere.
  *
- * Start sequence (version 6):
+ * Start sequence (version 7):
  *
  *   JVM                      monitor (host namespaces)            container pid 1 (new namespaces)
  *                            clone3 at start-up -----------------> waits on its own socketpair
@@ -25,7 +25,9 @@
  *                                                                   hostname, cwd
  *   sync 3  GO ---------->   [device BPF program onto the
  *                            DEVCGROUP cgroup], relay GO --------> unshare cgroupns; mount
- *                                                                   CGROUPFS; fork + exec
+ *                                                                   CGROUPFS; [TTY: open the
+ *          [<-------------   relay TTY(master fd) <--------------- pseudo-terminal, send master];
+ *                                                                   fork + exec
  *                                                                   cmd (uid/gid, caps, seccomp)
  *   sync 4  <-------------   relay STARTED or ERROR <------------- (exec result via vfork)
  *                            [PUBLISH: serve the published ports
@@ -86,10 +88,14 @@
  *                            not its monitor's), its rlimits (prlimit),
  *                            open each CGROUP's cgroup.procs,
  *                            setns(pidfd, mnt|uts|ipc|net|pid|cgroup),
- *                            check / is pid 1's root, vfork ------->  joins the cgroups ("0" into
+ *                            check / is pid 1's root,
+ *          [<-------------   TTY(master fd): pseudo-terminal opened
+ *                            in the container's devpts]
+ *                            vfork ----------------------------->  joins the cgroups ("0" into
  *                                                                     each cgroup.procs), chdir CWD,
  *                                                                     pid 1's rlimits and RLIMITs,
- *                                                                     setsid, identity (as the
+ *                                                                     setsid [TTY: TIOCSCTTY, onto
+ *                                                                     0-2], identity (as the
  *                                                                     command's: enter_identity), exec
  *           <-------------   JOINED(host pid, pid in the container), or ERROR(step, errno, text)
  *   SIGNAL  ------------->   kill(-process group of the exec'd process, sig)
@@ -99,6 +105,9 @@
  * process has PR_SET_PDEATHSIG=SIGKILL against the joiner; and since it lives in the container's
  * PID namespace, the end of the container's pid 1 ends it too. A container whose pid 1 has not
  * had GO yet (it pivots before GO since version 4) is refused with ERROR(JOIN, EAGAIN).
+ *
+ * Version 7 added pseudo-terminals (record TTY, message TTY, Docker's -t): the only message
+ * that carries a descriptor (SCM_RIGHTS); a descriptor arriving with any other message is closed.
  *
  * Versioning: the header carries MDK_VERSION; a side that receives another version answers
  * with ERROR(MDK_STEP_PROTOCOL, EPROTO) and exits. Bump the version on any incompatible change.
@@ -110,9 +119,9 @@
 
 #define MDK_SYNC_FD 3
 #define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
-#define MDK_VERSION 6 /* 2: security records (issue 5); 3: DEVCGROUP; 4: pid 1 cloned at start-up,
+#define MDK_VERSION 7 /* 2: security records (issue 5); 3: DEVCGROUP; 4: pid 1 cloned at start-up,
                          PID first; DETACH/STDOUT/STDERR; JOIN/JOINED; 5: CGROUPFS;
-                         6: PUBLISH/PUBLISHED/FORWARD */
+                         6: PUBLISH/PUBLISHED/FORWARD; 7: TTY (record and message) */
 #define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
 
 struct mdk_header {
@@ -144,6 +153,11 @@ struct mdk_header {
                                  A port that cannot be bound is ERROR(MDK_STEP_PUBLISH, errno,
                                  "PUBLISH[i]: bind(address:port)") instead, and the monitor exits
                                  (125) as for a bad CONFIG */
+
+#define MDK_MSG_TTY 107      /* payload: empty; one descriptor in an SCM_RIGHTS control message: the
+                                master side of the command's pseudo-terminal (record TTY). pid 1
+                                sends it to the monitor, which relays it (again SCM_RIGHTS) and
+                                closes its copy; a joiner sends it itself. Before STARTED/JOINED */
 
 #define MDK_MAX_PORTS 64   /* published ports of one container */
 #define MDK_MAX_CONNS 256  /* connections through them open at once; more wait in the backlog */
@@ -215,7 +229,7 @@ struct mdk_header {
 
 /*
  * JOIN records: ARG (at least one), ENV, CWD (chdir only: not created), UID, GID, GROUPS, CAPS,
- * SECURITY, SECCOMP, RLIMIT as in CONFIG (the identity the exec'd process takes, applied in the
+ * SECURITY, SECCOMP, RLIMIT, TTY as in CONFIG (the identity the exec'd process takes, applied in the
  * same order as for the command), and these two; any record of mounts, hostname, devices, INIT,
  * NSFLAGS or a detached container's is an error in JOIN, as these two are in CONFIG.
  */
@@ -236,6 +250,21 @@ struct mdk_header {
 #define MDK_T_CGROUPFS 28
 #define MDK_T_FORWARD 29  /* uint8 IPv4 address[4] in network order: the container's address, where
                              the ports of PUBLISH lead; in CONFIG exactly when PUBLISH came before */
+
+/*
+ * CONFIG or JOIN: the command (the exec'd process) gets a pseudo-terminal as its stdin, stdout
+ * and stderr, and as the controlling terminal of a session of its own. uint16 rows, uint16
+ * columns (1 to 65535 each): the initial window size. The process that opens it is inside the
+ * container's mount namespace: pid 1 after GO (its cgroups and device rules are final), a joiner
+ * after setns. It opens /dev/pts/ptmx of the container's devpts instance (O_NOCTTY; refused
+ * unless it is the character device 5:2), unlocks it, sets the window size, opens the peer with
+ * TIOCGPTPEER (O_NOCTTY) and sends the master as TTY (MDK_MSG_TTY) before it starts the command.
+ * The process that execs the command calls setsid (pid 1 with INIT=0 and an exec'd process lead
+ * their session already), makes the peer its controlling terminal (TIOCSCTTY) and its fds 0-2;
+ * pid 1 with INIT=1 and the joiner close their copies once it runs. Not with DETACH. The JVM
+ * resizes through its master (TIOCSWINSZ), which sends the foreground process group SIGWINCH.
+ */
+#define MDK_T_TTY 30
 
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */
@@ -263,5 +292,6 @@ struct mdk_header {
 #define MDK_STEP_JOIN 17      /* join mode: finding pid 1, its cgroups, setns; errno ESRCH: pid 1
                                  is gone */
 #define MDK_STEP_PUBLISH 18   /* binding a published port (text "PUBLISH[i]: ...", i its entry) */
+#define MDK_STEP_TTY 19       /* opening the pseudo-terminal, or making it the controlling terminal */
 
 #endif

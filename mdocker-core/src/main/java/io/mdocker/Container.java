@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -201,6 +202,11 @@ public final class Container {
 
     public Stdio stderr() {
         return stdio.stderr();
+    }
+
+    /** The size of the command's pseudo-terminal as it starts; empty without one ({@link Builder#tty}). */
+    public Optional<TtySize> tty() {
+        return Optional.ofNullable(stdio.tty());
     }
 
     /** Whether mdocker-init is the container's pid 1 (reaping orphans, forwarding signals). */
@@ -597,7 +603,29 @@ public final class Container {
 
         /** All three streams from this JVM's own descriptors (a CLI's terminal). */
         public Builder inheritIO() {
-            stdio = StdioStreams.INHERITED;
+            stdio = stdio.inherited();
+            return this;
+        }
+
+        /**
+         * Whether the command gets a pseudo-terminal (Docker's {@code -t}; default false): opened in
+         * the container's own devpts, it is the command's stdin, stdout and stderr and the
+         * controlling terminal of its session, so {@code tty} prints {@code /dev/pts/0}, {@code ^C}
+         * written to it interrupts the foreground process group, and programs see a terminal.
+         * Java holds the master: {@code stdin()} writes to it, {@code stdout()} reads what it shows
+         * (stderr included; {@code stderr()} has nothing); neither stream may be
+         * {@link Stdio#inherit()}. Its size is {@link TtySize#DEFAULT} unless {@link #ttySize} says
+         * otherwise. Not for a detached container ({@link Container#startDetached}
+         * refuses it).
+         */
+        public Builder tty(boolean enabled) {
+            stdio = stdio.withTty(enabled);
+            return this;
+        }
+
+        /** A pseudo-terminal ({@link #tty}) of {@code rows} x {@code columns}, 1 to 65535 each. */
+        public Builder ttySize(int rows, int columns) {
+            stdio = stdio.withTtySize(rows, columns);
             return this;
         }
 

@@ -97,6 +97,11 @@ public final class Exec {
         return stdio.stderr();
     }
 
+    /** The size of the command's pseudo-terminal as it starts; empty without one ({@link Builder#tty}). */
+    public Optional<TtySize> tty() {
+        return Optional.ofNullable(stdio.tty());
+    }
+
     /** What is written to stdin before it is closed; empty when none was given. */
     public Optional<byte[]> input() {
         return input == null ? Optional.empty() : Optional.of(input.clone());
@@ -181,7 +186,23 @@ public final class Exec {
 
         /** All three streams from this JVM's own descriptors (a CLI's terminal). */
         public Builder inheritIO() {
-            stdio = StdioStreams.INHERITED;
+            stdio = stdio.inherited();
+            return this;
+        }
+
+        /**
+         * Whether the process gets a pseudo-terminal of its own (Docker's {@code exec -t}; default
+         * false), in the container's devpts, as {@link Container.Builder#tty} describes for a
+         * container's command. Not with {@link #input}: closing a terminal's input is no end of file.
+         */
+        public Builder tty(boolean enabled) {
+            stdio = stdio.withTty(enabled);
+            return this;
+        }
+
+        /** A pseudo-terminal ({@link #tty}) of {@code rows} x {@code columns}, 1 to 65535 each. */
+        public Builder ttySize(int rows, int columns) {
+            stdio = stdio.withTtySize(rows, columns);
             return this;
         }
 
@@ -212,6 +233,10 @@ public final class Exec {
         public Exec build() {
             if (input != null && stdio.stdin().kind() != Stdio.Kind.PIPE) {
                 throw new IllegalArgumentException("input needs a piped stdin, but stdin is " + stdio.stdin());
+            }
+            if (input != null && stdio.tty() != null) {
+                throw new IllegalArgumentException("input needs a piped stdin, but stdin is a tty of " + stdio.tty()
+                        + ": write to ExecProcess.stdin() instead");
             }
             return new Exec(this);
         }

@@ -48,6 +48,7 @@ public final class ExecProcess implements AutoCloseable {
     private final long startNanos;
     private final Consumer<ExecProcess> onClose;
     private final CompletableFuture<Void> exited;
+    private final boolean tty;
     private volatile long exitNanos;
     private volatile int pid = -1;
     private volatile int containerPid = -1;
@@ -55,7 +56,8 @@ public final class ExecProcess implements AutoCloseable {
     private boolean closed; // guarded by this
 
     private ExecProcess(String containerId, List<String> command, InitProcess joiner, ByteArrayOutputStream out,
-                        ByteArrayOutputStream err, long startNanos, Consumer<ExecProcess> onClose) {
+                        ByteArrayOutputStream err, long startNanos, Consumer<ExecProcess> onClose, boolean tty) {
+        this.tty = tty;
         this.containerId = containerId;
         this.command = command;
         this.joiner = joiner;
@@ -80,18 +82,21 @@ public final class ExecProcess implements AutoCloseable {
                              Consumer<ExecProcess> onClose) {
         long t0 = System.nanoTime();
         ByteArrayOutputStream out = forResult && exec.stdout().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
-        ByteArrayOutputStream err = forResult && exec.stderr().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
+        ByteArrayOutputStream err = forResult && exec.stderr().kind() == Stdio.Kind.PIPE && exec.tty().isEmpty()
+                ? new ByteArrayOutputStream() : null; // with a tty, stderr is part of stdout
         InitProcess joiner;
         try {
             joiner = InitProcess.spawnJoiner(new InitProcess.StdioPlan(
                     RunningContainer.stdinRedirect(exec.stdin(), forResult && exec.inputOrNull() == null),
                     RunningContainer.redirect(exec.stdout(), out), RunningContainer.sink(exec.stdout(), out),
-                    RunningContainer.redirect(exec.stderr(), err), RunningContainer.sink(exec.stderr(), err)));
+                    RunningContainer.redirect(exec.stderr(), err), RunningContainer.sink(exec.stderr(), err),
+                    null, exec.tty().isPresent()));
         } catch (RuntimeException e) {
             throw new ContainerException("starting mdocker-init to exec into container " + containerId + ": "
                     + e.getMessage(), e);
         }
-        ExecProcess p = new ExecProcess(containerId, exec.command(), joiner, out, err, t0, onClose);
+        ExecProcess p = new ExecProcess(containerId, exec.command(), joiner, out, err, t0, onClose,
+                exec.tty().isPresent());
         try {
             p.join(record, exec);
             return p;
@@ -159,6 +164,7 @@ public final class ExecProcess implements AutoCloseable {
             w.string(Protocol.T_CGROUP, cgroup.toString());
         }
         w.records(record.identity());
+        exec.tty().ifPresent(size -> w.tty(size.rows(), size.columns()));
 
         if (!joiner.send(w.message(Protocol.MSG_JOIN))) {
             throw new ContainerException("mdocker-init exited before it could exec into container " + containerId);
@@ -226,19 +232,40 @@ public final class ExecProcess implements AutoCloseable {
         return command;
     }
 
-    /** stdin when it is piped ({@link Stdio#pipe()}, the default, and no input was given). */
+    /**
+     * stdin when it is piped ({@link Stdio#pipe()}, the default, and no input was given); with a
+     * tty ({@link Exec.Builder#tty}), the terminal's input, as typed.
+     */
     public OutputStream stdin() {
         return RunningContainer.stream(joiner.stdin(), "exec's stdin");
     }
 
-    /** stdout when it is piped; read it, or the process blocks once the pipe is full. */
+    /**
+     * stdout when it is piped; read it, or the process blocks once the pipe is full. With a tty:
+     * what the terminal shows (stdout and stderr), to its end once nothing holds the terminal.
+     */
     public InputStream stdout() {
         return RunningContainer.stream(joiner.stdout(), "exec's stdout");
     }
 
-    /** stderr when it is piped. */
+    /** stderr when it is piped; with a tty there is none (it is part of {@link #stdout()}). */
     public InputStream stderr() {
+        if (tty) {
+            throw new IllegalStateException(this + " has a tty: its stderr is part of stdout()");
+        }
         return RunningContainer.stream(joiner.stderr(), "exec's stderr");
+    }
+
+    /**
+     * Sets the window size of the process's tty (its foreground process group gets SIGWINCH);
+     * out of 1..65535 an {@link IllegalArgumentException}, without a tty an {@link IllegalStateException}.
+     */
+    public void resizeTty(int rows, int columns) {
+        TtySize size = new TtySize(rows, columns);
+        if (!tty) {
+            throw new IllegalStateException(this + " has no tty to resize (Exec.Builder.tty)");
+        }
+        joiner.resizeTty(size.rows(), size.columns());
     }
 
     /** Whether the process still runs. */

@@ -89,6 +89,7 @@ public final class RunningContainer implements AutoCloseable {
     private final ByteArrayOutputStream capturedErr;
     private final OutputLog log;
     private boolean detached; // set once, before the handshake
+    private TtySize tty; // the terminal's initial size, or null; set once, before the handshake
     private volatile int pid = -1;
     private volatile long exitNanos;
     private final java.util.concurrent.CompletableFuture<Void> done;
@@ -178,6 +179,10 @@ public final class RunningContainer implements AutoCloseable {
     static RunningContainer start(Container spec, List<String> command, boolean forRun, boolean detached) {
         long t0 = System.nanoTime();
         Trace.mark("java start");
+        if (detached && spec.tty().isPresent()) {
+            throw new IllegalArgumentException("a detached container cannot have a tty (" + spec.tty().get()
+                    + "): nothing would hold its terminal; drop tty() or run it attached");
+        }
         spec.checkHost();
         ContainerRuntime.requireRoot();
         if (spec.name() != null) { // the usual conflict, before anything exists; recording the state claims it
@@ -211,7 +216,9 @@ public final class RunningContainer implements AutoCloseable {
         List<HostResource> resources = new ArrayList<>();
         resources.add(network);
         ByteArrayOutputStream out = forRun && spec.stdout().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
-        ByteArrayOutputStream err = forRun && spec.stderr().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
+        // With a tty, stdout and stderr are one stream: the terminal's, read as stdout.
+        ByteArrayOutputStream err = forRun && spec.stderr().kind() == Stdio.Kind.PIPE && spec.tty().isEmpty()
+                ? new ByteArrayOutputStream() : null;
         // A started (attached) container's piped output is drained into a bounded log (logs(),
         // followLogs()), and stdout()/stderr() read it from there.
         OutputLog log = !forRun && !detached
@@ -222,7 +229,7 @@ public final class RunningContainer implements AutoCloseable {
                 ? new InitProcess.StdioPlan(Redirect.DISCARD, Redirect.DISCARD, null, Redirect.DISCARD, null)
                 : new InitProcess.StdioPlan(stdinRedirect(spec.stdin(), forRun),
                         redirect(spec.stdout(), out), sink(spec.stdout(), out),
-                        redirect(spec.stderr(), err), sink(spec.stderr(), err), log);
+                        redirect(spec.stderr(), err), sink(spec.stderr(), err), log, spec.tty().isPresent());
         // The monitor comes first (usually ready-made, from the pool) so that the state record
         // names it in one write. It has made nothing yet, and exits by itself should this JVM die
         // before the record exists.
@@ -282,6 +289,7 @@ public final class RunningContainer implements AutoCloseable {
         c.execBasis = execBasis;
         c.detached = detached;
         c.name = spec.name();
+        c.tty = spec.tty().orElse(null);
         LIVE.add(c);
         try {
             try {
@@ -479,6 +487,9 @@ public final class RunningContainer implements AutoCloseable {
         }
         if (!network.monitorPorts().isEmpty()) { // where the monitor's published ports lead
             config.bytes(Protocol.T_FORWARD, network.addressBytes());
+        }
+        if (tty != null) {
+            config.tty(tty.rows(), tty.columns());
         }
         if (detached) {
             config.string(Protocol.T_DETACH, entry.exitFile().toString())
@@ -681,19 +692,43 @@ public final class RunningContainer implements AutoCloseable {
         return command;
     }
 
-    /** The container's stdin when it is piped ({@link Stdio#pipe()}, the default for start). */
+    /**
+     * The container's stdin when it is piped ({@link Stdio#pipe()}, the default for start). With a
+     * tty ({@link Container.Builder#tty}): the terminal's input, as typed (0x03 is ^C, which
+     * interrupts the foreground process group); closing it does not end the input.
+     */
     public OutputStream stdin() {
         return stream(init.stdin(), "container's stdin");
     }
 
-    /** The container's stdout when it is piped; read it, or the container blocks once the pipe is full. */
+    /**
+     * The container's stdout when it is piped; read it, or the container blocks once the pipe is
+     * full. With a tty: what the terminal shows (stdout and stderr, lines ending "\r\n"), to its
+     * end once every process holding the terminal has ended.
+     */
     public InputStream stdout() {
         return stream(init.stdout(), "container's stdout");
     }
 
-    /** The container's stderr when it is piped. */
+    /** The container's stderr when it is piped; with a tty there is none (it is part of {@link #stdout()}). */
     public InputStream stderr() {
+        if (tty != null) {
+            throw new IllegalStateException("container " + shortId() + " has a tty: its stderr is part of stdout()");
+        }
         return stream(init.stderr(), "container's stderr");
+    }
+
+    /**
+     * Sets the window size of the container's tty: its foreground process group gets SIGWINCH and
+     * {@code stty size} shows the new size. A size out of 1..65535 is an {@link IllegalArgumentException};
+     * a container without a tty, or closed, an {@link IllegalStateException}.
+     */
+    public void resizeTty(int rows, int columns) {
+        TtySize size = new TtySize(rows, columns);
+        if (tty == null) {
+            throw new IllegalStateException("container " + shortId() + " has no tty to resize (Container.Builder.tty)");
+        }
+        init.resizeTty(size.rows(), size.columns());
     }
 
     /**

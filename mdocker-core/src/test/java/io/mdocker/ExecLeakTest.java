@@ -22,6 +22,7 @@ class ExecLeakTest {
             try (ExecProcess p = c.execStart("/bin/sleep", "611")) {
                 p.kill(Signal.KILL);
             }
+            c.exec(Exec.builder("/bin/true").tty(true).build()); // the terminal's path
             try {
                 c.exec("/missing");
             } catch (ExecFailedException expected) {
@@ -33,7 +34,7 @@ class ExecLeakTest {
             List<Long> childrenBefore = children();
 
             for (int i = 0; i < 200; i++) {
-                switch (i % 4) {
+                switch (i % 6) {
                     case 0 -> assertThat(c.exec("/bin/true").exitCode()).isZero();
                     case 1 -> assertThat(c.exec(Exec.builder("/bin/sh", "-c", "cat; echo err >&2; exit 3").input("in").build())
                             .exitCode()).isEqualTo(3);
@@ -43,6 +44,13 @@ class ExecLeakTest {
                         } catch (ExecFailedException expected) {
                             assertThat(expected.exitCode()).isEqualTo(127);
                         }
+                    }
+                    case 3 -> assertThat(c.exec(Exec.builder("/bin/sh", "-c", "tty; exit 5").tty(true).build()).stdout())
+                            .isEqualTo("/dev/pts/0\r\n");
+                    case 4 -> {
+                        try (ExecProcess p = c.execStart(Exec.builder("/bin/sleep", "613").tty(true).build())) {
+                            assertThat(p.isRunning()).isTrue();
+                        } // close() kills; the terminal ends with it
                     }
                     default -> {
                         try (ExecProcess p = c.execStart("/bin/sleep", "612")) {
@@ -57,6 +65,8 @@ class ExecLeakTest {
             assertThat(ManagementFactory.getThreadMXBean().getThreadCount()).isLessThanOrEqualTo(threadsBefore);
             assertThat(children()).as("every joiner reaped").isEqualTo(childrenBefore);
             assertThat(c.stats().pids()).as("only init and the command are left in the container").isEqualTo(2);
+            assertThat(c.exec("ls", "/dev/pts").stdout()).as("no pseudo-terminal left in the container's devpts")
+                    .isEqualTo("ptmx\n");
             // pid 1 is mdocker-init with its one argument (the namespaces it was cloned with, in hex)
             List<String> ps = c.exec("ps", "-o", "args").stdout().lines().skip(1).toList();
             assertThat(ps).hasSize(3);

@@ -18,6 +18,7 @@ class LeakTest {
         } catch (ExecFailedException expected) {
             // loads the error path's classes too
         }
+        Fixtures.container().tty(true).run("/bin/true"); // the terminal's path
         ContainerRuntime.awaitCleanup(); // the warm-up's teardown and its spare monitor's spawn
         String mountsBefore = Fixtures.mountinfo();
         // what other tests keep on the shared roots (none, unless one failed) is not this test's
@@ -27,7 +28,7 @@ class LeakTest {
         int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
 
         for (int i = 0; i < 200; i++) {
-            switch (i % 4) {
+            switch (i % 6) {
                 case 0 -> assertThat(Fixtures.container().run("/bin/true").exitCode()).isZero();
                 case 1 -> assertThat(Fixtures.container().run("/bin/sh", "-c", "echo out; echo err >&2; exit 3").exitCode())
                         .isEqualTo(3);
@@ -37,6 +38,13 @@ class LeakTest {
                     } catch (ExecFailedException expected) {
                         // exec failure path
                     }
+                }
+                case 3 -> assertThat(Fixtures.container().tty(true).run("/bin/sh", "-c", "tty; exit 4").stdout())
+                        .isEqualTo("/dev/pts/0\r\n");
+                case 4 -> {
+                    try (RunningContainer c = Fixtures.container().tty(true).start("/bin/sleep", "60")) {
+                        assertThat(c.isRunning()).isTrue();
+                    } // close() kills; the terminal ends with it
                 }
                 default -> {
                     try (RunningContainer c = Fixtures.container().start("/bin/sleep", "60")) {

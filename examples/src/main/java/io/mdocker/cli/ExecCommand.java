@@ -4,6 +4,7 @@ import io.mdocker.ContainerException;
 import io.mdocker.Exec;
 import io.mdocker.ExecProcess;
 import io.mdocker.Stdio;
+import io.mdocker.TtySize;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -29,6 +30,12 @@ final class ExecCommand implements Callable<Integer> {
     @Option(names = {"-i", "--interactive"}, description = "Keep stdin open: this terminal's stdin goes to the command.")
     boolean interactive;
 
+    @Option(names = {"-t", "--tty"},
+            description = "Give the command a pseudo-terminal of its own (in the container's devpts) as its stdin, stdout, "
+                    + "stderr and controlling terminal, sized and resized as this terminal; with -i this terminal is in raw "
+                    + "mode meanwhile.")
+    boolean tty;
+
     @Mixin
     StateRootOption state = new StateRootOption();
 
@@ -43,7 +50,17 @@ final class ExecCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // Every value is checked before anything is created.
-        Exec.Builder b = Exec.builder(command.toArray(String[]::new)).inheritIO();
+        if (tty && TerminalAttach.refused(interactive)) {
+            return 1;
+        }
+        Exec.Builder b = Exec.builder(command.toArray(String[]::new));
+        if (tty) { // the streams go through this process, which copies its own terminal
+            b.stdout(Stdio.pipe()).stderr(Stdio.pipe());
+            TtySize size = TerminalAttach.initialSize();
+            b.ttySize(size.rows(), size.columns());
+        } else {
+            b.inheritIO();
+        }
         if (!interactive) {
             b.stdin(Stdio.discard());
         }
@@ -51,7 +68,7 @@ final class ExecCommand implements Callable<Integer> {
         Exec exec = b.build();
         try (ExecProcess p = state.runtime().execStart(container, exec)) {
             RunCommand.forwardSignals(p::kill); // to its process group
-            return p.waitFor();
+            return tty ? TerminalAttach.attach(interactive ? p.stdin() : null, p.stdout(), p::resizeTty, p::waitFor) : p.waitFor();
         } catch (ContainerException e) {
             return Main.failed(e);
         }

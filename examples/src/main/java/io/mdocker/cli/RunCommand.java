@@ -12,6 +12,8 @@ import io.mdocker.PortMapping;
 import io.mdocker.RunningContainer;
 import io.mdocker.SeccompProfile;
 import io.mdocker.Signal;
+import io.mdocker.Stdio;
+import io.mdocker.TtySize;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -56,6 +58,16 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--no-init", description = "Run the command as pid 1 instead of under mdocker-init.")
     boolean noInit;
+
+    @Option(names = {"-i", "--interactive"},
+            description = "Keep stdin open: with -t, this terminal's input goes to the container's terminal (without -t, "
+                    + "the container's stdin is this process's stdin either way).")
+    boolean interactive;
+
+    @Option(names = {"-t", "--tty"},
+            description = "Give the command a pseudo-terminal (the container's /dev/pts/0) as its stdin, stdout and stderr and "
+                    + "controlling terminal, sized and resized as this terminal; with -i this terminal is in raw mode meanwhile.")
+    boolean tty;
 
     // security (issue 5): Docker's flags, Docker's defaults except no-new-privileges (on)
     @Option(names = "--cap-add", paramLabel = "CAP", split = ",", description = "Add a capability (NET_ADMIN, CAP_SYS_TIME, ALL).")
@@ -146,7 +158,17 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // Every value is checked before anything is created.
-        Container.Builder b = Container.builder().inheritIO().runtime(state.runtime()).init(!noInit);
+        if (tty && TerminalAttach.refused(interactive)) {
+            return 1;
+        }
+        Container.Builder b = Container.builder().runtime(state.runtime()).init(!noInit);
+        if (tty) { // the streams go through this process, which copies its own terminal
+            b.stdin(interactive ? Stdio.pipe() : Stdio.discard()).stdout(Stdio.pipe()).stderr(Stdio.pipe());
+            TtySize size = TerminalAttach.initialSize();
+            b.ttySize(size.rows(), size.columns());
+        } else {
+            b.inheritIO();
+        }
         if (name != null) {
             b.name(name);
         }
@@ -191,7 +213,7 @@ final class RunCommand implements Callable<Integer> {
         try (RunningContainer c = spec.start()) {
             printFreePorts(spec, c.ports());
             forwardSignals(c::kill);
-            int code = c.waitFor();
+            int code = tty ? TerminalAttach.attach(interactive ? c.stdin() : null, c.stdout(), c::resizeTty, c::waitFor) : c.waitFor();
             if (c.oomKilled()) {
                 OptionalLong limit = spec.resources().memory();
                 System.err.println("mdocker: container " + c.shortId() + " was OOM-killed: " + (limit.isPresent()

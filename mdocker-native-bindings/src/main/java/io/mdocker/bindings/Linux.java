@@ -4200,4 +4200,501 @@ public class Linux {
     public static int RTMGRP_LINK() {
         return RTMGRP_LINK;
     }
+    private static class recvmsg {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_LONG,
+            Linux.C_INT,
+            Linux.C_POINTER,
+            Linux.C_INT
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("recvmsg");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * ssize_t recvmsg(int __fd, struct msghdr *__message, int __flags)
+     * }
+     */
+    public static FunctionDescriptor recvmsg$descriptor() {
+        return recvmsg.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * ssize_t recvmsg(int __fd, struct msghdr *__message, int __flags)
+     * }
+     */
+    public static MethodHandle recvmsg$handle() {
+        return recvmsg.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * ssize_t recvmsg(int __fd, struct msghdr *__message, int __flags)
+     * }
+     */
+    public static MemorySegment recvmsg$address() {
+        return recvmsg.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * ssize_t recvmsg(int __fd, struct msghdr *__message, int __flags)
+     * }
+     */
+    public static long recvmsg(int __fd, MemorySegment __message, int __flags) {
+        var mh$ = recvmsg.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("recvmsg", __fd, __message, __flags);
+            }
+            return (long)mh$.invokeExact(__fd, __message, __flags);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class tcgetattr {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("tcgetattr");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int tcgetattr(int __fd, struct termios *__termios_p)
+     * }
+     */
+    public static FunctionDescriptor tcgetattr$descriptor() {
+        return tcgetattr.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int tcgetattr(int __fd, struct termios *__termios_p)
+     * }
+     */
+    public static MethodHandle tcgetattr$handle() {
+        return tcgetattr.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int tcgetattr(int __fd, struct termios *__termios_p)
+     * }
+     */
+    public static MemorySegment tcgetattr$address() {
+        return tcgetattr.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int tcgetattr(int __fd, struct termios *__termios_p)
+     * }
+     */
+    public static int tcgetattr(int __fd, MemorySegment __termios_p) {
+        var mh$ = tcgetattr.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("tcgetattr", __fd, __termios_p);
+            }
+            return (int)mh$.invokeExact(__fd, __termios_p);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class tcsetattr {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("tcsetattr");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int tcsetattr(int __fd, int __optional_actions, const struct termios *__termios_p)
+     * }
+     */
+    public static FunctionDescriptor tcsetattr$descriptor() {
+        return tcsetattr.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int tcsetattr(int __fd, int __optional_actions, const struct termios *__termios_p)
+     * }
+     */
+    public static MethodHandle tcsetattr$handle() {
+        return tcsetattr.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int tcsetattr(int __fd, int __optional_actions, const struct termios *__termios_p)
+     * }
+     */
+    public static MemorySegment tcsetattr$address() {
+        return tcsetattr.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int tcsetattr(int __fd, int __optional_actions, const struct termios *__termios_p)
+     * }
+     */
+    public static int tcsetattr(int __fd, int __optional_actions, MemorySegment __termios_p) {
+        var mh$ = tcsetattr.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("tcsetattr", __fd, __optional_actions, __termios_p);
+            }
+            return (int)mh$.invokeExact(__fd, __optional_actions, __termios_p);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cfmakeraw {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            Linux.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("cfmakeraw");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void cfmakeraw(struct termios *__termios_p)
+     * }
+     */
+    public static FunctionDescriptor cfmakeraw$descriptor() {
+        return cfmakeraw.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void cfmakeraw(struct termios *__termios_p)
+     * }
+     */
+    public static MethodHandle cfmakeraw$handle() {
+        return cfmakeraw.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void cfmakeraw(struct termios *__termios_p)
+     * }
+     */
+    public static MemorySegment cfmakeraw$address() {
+        return cfmakeraw.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void cfmakeraw(struct termios *__termios_p)
+     * }
+     */
+    public static void cfmakeraw(MemorySegment __termios_p) {
+        var mh$ = cfmakeraw.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cfmakeraw", __termios_p);
+            }
+            mh$.invokeExact(__termios_p);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class isatty {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_INT,
+            Linux.C_INT
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("isatty");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int isatty(int __fd)
+     * }
+     */
+    public static FunctionDescriptor isatty$descriptor() {
+        return isatty.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int isatty(int __fd)
+     * }
+     */
+    public static MethodHandle isatty$handle() {
+        return isatty.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int isatty(int __fd)
+     * }
+     */
+    public static MemorySegment isatty$address() {
+        return isatty.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int isatty(int __fd)
+     * }
+     */
+    public static int isatty(int __fd) {
+        var mh$ = isatty.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("isatty", __fd);
+            }
+            return (int)mh$.invokeExact(__fd);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class dup {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_INT,
+            Linux.C_INT
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("dup");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int dup(int __fd)
+     * }
+     */
+    public static FunctionDescriptor dup$descriptor() {
+        return dup.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int dup(int __fd)
+     * }
+     */
+    public static MethodHandle dup$handle() {
+        return dup.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int dup(int __fd)
+     * }
+     */
+    public static MemorySegment dup$address() {
+        return dup.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int dup(int __fd)
+     * }
+     */
+    public static int dup(int __fd) {
+        var mh$ = dup.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("dup", __fd);
+            }
+            return (int)mh$.invokeExact(__fd);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    /**
+     * Variadic invoker class for:
+     * {@snippet lang=c :
+     * int ioctl(int __fd, unsigned long __request, ...)
+     * }
+     */
+    public static class ioctl {
+        private static final FunctionDescriptor BASE_DESC = FunctionDescriptor.of(
+                Linux.C_INT,
+                Linux.C_INT,
+                Linux.C_LONG
+            );
+        private static final MemorySegment ADDR = Linux.findOrThrow("ioctl");
+
+        private final MethodHandle handle;
+        private final FunctionDescriptor descriptor;
+        private final MethodHandle spreader;
+
+        private ioctl(MethodHandle handle, FunctionDescriptor descriptor, MethodHandle spreader) {
+            this.handle = handle;
+            this.descriptor = descriptor;
+            this.spreader = spreader;
+        }
+
+        /**
+         * Variadic invoker factory for:
+         * {@snippet lang=c :
+         * int ioctl(int __fd, unsigned long __request, ...)
+         * }
+         */
+        public static ioctl makeInvoker(MemoryLayout... layouts) {
+            FunctionDescriptor desc$ = BASE_DESC.appendArgumentLayouts(layouts);
+            Linker.Option fva$ = Linker.Option.firstVariadicArg(BASE_DESC.argumentLayouts().size());
+            var mh$ = Linker.nativeLinker().downcallHandle(ADDR, desc$, fva$);
+            var spreader$ = mh$.asSpreader(Object[].class, layouts.length);
+            return new ioctl(mh$, desc$, spreader$);
+        }
+
+        /**
+         * {@return the address}
+         */
+        public static MemorySegment address() {
+            return ADDR;
+        }
+
+        /**
+         * {@return the specialized method handle}
+         */
+        public MethodHandle handle() {
+            return handle;
+        }
+
+        /**
+         * {@return the specialized descriptor}
+         */
+        public FunctionDescriptor descriptor() {
+            return descriptor;
+        }
+
+        public int apply(int __fd, long __request, Object... x2) {
+            try {
+                if (TRACE_DOWNCALLS) {
+                    traceDowncall("ioctl", __fd, __request, x2);
+                }
+                return (int)spreader.invokeExact(__fd, __request, x2);
+            } catch(IllegalArgumentException | ClassCastException ex$)  {
+                throw ex$; // rethrow IAE from passing wrong number/type of args
+            } catch (Throwable ex$) {
+               throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    private static final int SOL_SOCKET = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define SOL_SOCKET 1
+     * }
+     */
+    public static int SOL_SOCKET() {
+        return SOL_SOCKET;
+    }
+    private static final int SCM_RIGHTS = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define SCM_RIGHTS 1
+     * }
+     */
+    public static int SCM_RIGHTS() {
+        return SCM_RIGHTS;
+    }
+    private static final int MSG_CMSG_CLOEXEC = (int)1073741824L;
+    /**
+     * {@snippet lang=c :
+     * #define MSG_CMSG_CLOEXEC 1073741824
+     * }
+     */
+    public static int MSG_CMSG_CLOEXEC() {
+        return MSG_CMSG_CLOEXEC;
+    }
+    private static final int TIOCGWINSZ = (int)21523L;
+    /**
+     * {@snippet lang=c :
+     * #define TIOCGWINSZ 21523
+     * }
+     */
+    public static int TIOCGWINSZ() {
+        return TIOCGWINSZ;
+    }
+    private static final int TIOCSWINSZ = (int)21524L;
+    /**
+     * {@snippet lang=c :
+     * #define TIOCSWINSZ 21524
+     * }
+     */
+    public static int TIOCSWINSZ() {
+        return TIOCSWINSZ;
+    }
+    private static final int TCSANOW = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define TCSANOW 0
+     * }
+     */
+    public static int TCSANOW() {
+        return TCSANOW;
+    }
+    private static final int TCSAFLUSH = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define TCSAFLUSH 2
+     * }
+     */
+    public static int TCSAFLUSH() {
+        return TCSAFLUSH;
+    }
+    private static final int EIO = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * #define EIO 5
+     * }
+     */
+    public static int EIO() {
+        return EIO;
+    }
 }

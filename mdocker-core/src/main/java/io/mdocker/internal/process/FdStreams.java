@@ -1,5 +1,6 @@
 package io.mdocker.internal.process;
 
+import io.mdocker.bindings.Linux;
 import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Posix;
 
@@ -12,7 +13,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** Java streams over a raw descriptor that they own and close exactly once. */
+/** Java streams over a raw descriptor (a pipe's end, a terminal's master) that they own and close exactly once. */
 final class FdStreams {
     private FdStreams() {}
 
@@ -59,6 +60,9 @@ final class FdStreams {
                 MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, b, off, n);
                 return n;
             } catch (ErrnoException e) {
+                if (e.errno() == Linux.EIO()) {
+                    return -1; // a terminal's master once every descriptor of its peer is closed
+                }
                 throw new IOException(e.getMessage(), e);
             }
         }

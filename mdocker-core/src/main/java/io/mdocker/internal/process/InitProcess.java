@@ -43,13 +43,27 @@ public final class InitProcess implements AutoCloseable {
 
     /**
      * The three streams: redirect for each, the sinks for CAPTURE, and the log that PIPE outputs
-     * are drained into (null: the caller reads the raw pipes).
+     * are drained into (null: the caller reads the raw pipes). With {@code tty} the command's
+     * three streams are a pseudo-terminal whose master comes as TTY (see {@link #receive}): the
+     * monitor's own stdio is /dev/null (a pooled one's pipes are drained and closed), {@code in}
+     * says whether the master is written to (PIPE) or not, {@code out} what becomes of what it
+     * shows (CAPTURE, PIPE, DISCARD), and {@code err} is unused.
      */
     public record StdioPlan(Redirect in, Redirect out, OutputStream outSink, Redirect err, OutputStream errSink,
-                            OutputLog log) {
+                            OutputLog log, boolean tty) {
         /** A plan without a log. */
         public StdioPlan(Redirect in, Redirect out, OutputStream outSink, Redirect err, OutputStream errSink) {
-            this(in, out, outSink, err, errSink, null);
+            this(in, out, outSink, err, errSink, null, false);
+        }
+
+        /** This plan with a pseudo-terminal. */
+        public StdioPlan withTty() {
+            return new StdioPlan(in, out, outSink, err, errSink, log, true);
+        }
+
+        /** The monitor's own streams: /dev/null with a terminal, else as planned. */
+        Redirect[] spawned() {
+            return tty ? new Redirect[] {Redirect.DISCARD, Redirect.DISCARD, Redirect.DISCARD} : new Redirect[] {in, out, err};
         }
 
         public StdioPlan {
@@ -79,6 +93,10 @@ public final class InitProcess implements AutoCloseable {
     private volatile InputStream stdout;
     private volatile InputStream stderr;
     private volatile OutputStream stdin;
+    private volatile StdioPlan plan;
+    /** A plan with tty: completes when what the terminal shows has been drained (or never came). */
+    private volatile CompletableFuture<Void> ttyEnded;
+    private int ttyControl = -1; // a copy of the terminal's master, for resizes; guarded by this
     private int pidfd;
     private volatile boolean closed;
 
@@ -97,7 +115,8 @@ public final class InitProcess implements AutoCloseable {
      * spawned monitor is killed and reaped.
      */
     public static InitProcess spawn(StdioPlan plan, long nsflags) {
-        InitProcess p = spawnRaw(new Redirect[] {raw(plan.in()), raw(plan.out()), raw(plan.err())}, nsflags);
+        Redirect[] spawned = plan.spawned();
+        InitProcess p = spawnRaw(new Redirect[] {raw(spawned[0]), raw(spawned[1]), raw(spawned[2])}, nsflags);
         p.bind(plan);
         return p;
     }
@@ -209,7 +228,7 @@ public final class InitProcess implements AutoCloseable {
 
     /** Whether a monitor spawned with {@code spawnedWith} streams can serve {@code plan}. */
     static boolean canServe(Redirect[] spawnedWith, StdioPlan plan) {
-        Redirect[] wanted = {plan.in(), plan.out(), plan.err()};
+        Redirect[] wanted = plan.spawned();
         for (int i = 0; i < 3; i++) {
             boolean ok = spawnedWith[i] == Redirect.PIPE ? wanted[i] != Redirect.INHERIT : spawnedWith[i] == wanted[i];
             if (!ok) {
@@ -228,7 +247,13 @@ public final class InitProcess implements AutoCloseable {
         if (!canServe(spawnedWith, plan)) {
             throw new IllegalStateException("a monitor spawned with " + List.of(spawnedWith) + " cannot serve " + plan);
         }
+        this.plan = plan;
         List<CompletableFuture<?>> all = new ArrayList<>();
+        if (plan.tty()) {
+            ttyEnded = new CompletableFuture<>();
+            all.add(ttyEnded);
+            plan = new StdioPlan(Redirect.DISCARD, Redirect.DISCARD, null, Redirect.DISCARD, null); // the pipes' part
+        }
         if (parentFd[0] >= 0) {
             if (plan.in() == Redirect.PIPE) {
                 stdin = FdStreams.output(parentFd[0], "container stdin");
@@ -259,9 +284,64 @@ public final class InitProcess implements AutoCloseable {
                 default -> all.add(drain(parentFd[i], OutputStream.nullOutputStream()));
             }
         }
-        log = plan.log();
+        log = this.plan.log();
         drained = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
         finished = CompletableFuture.allOf(drained, monitorStatus);
+    }
+
+    /**
+     * TTY: the master of the command's pseudo-terminal, as the plan says: written through
+     * {@link #stdin()} (a copy of it), drained into the sink or the log, or read raw through
+     * {@link #stdout()}; a copy is kept for {@link #resizeTty}. A second TTY, or one without a
+     * terminal asked for, is closed.
+     */
+    private void attachTty(int master) {
+        StdioPlan p = plan;
+        synchronized (this) {
+            if (p == null || !p.tty() || ttyControl >= 0 || closed || ttyEnded.isDone()) {
+                Posix.closeQuietly(master);
+                return;
+            }
+            try {
+                ttyControl = Posix.dup(master, "terminal master");
+                if (p.in() == Redirect.PIPE) {
+                    stdin = FdStreams.output(Posix.dup(master, "terminal master"), "container terminal");
+                }
+            } catch (RuntimeException e) {
+                Posix.closeQuietly(master);
+                throw e;
+            }
+        }
+        CompletableFuture<Void> ended = switch (p.out()) {
+            case CAPTURE -> drain(master, p.outSink());
+            case PIPE -> {
+                if (p.log() != null) {
+                    yield drainToLog(master, p.log(), OutputLog.STDOUT);
+                }
+                stdout = FdStreams.input(master, "container terminal");
+                yield CompletableFuture.completedFuture(null);
+            }
+            default -> drain(master, OutputStream.nullOutputStream());
+        };
+        ended.whenComplete((v, e) -> ttyEnded.complete(null));
+    }
+
+    /** Sets the window size of the command's pseudo-terminal (its foreground process group gets SIGWINCH). */
+    public synchronized void resizeTty(int rows, int columns) {
+        if (ttyControl < 0) {
+            throw new IllegalStateException(closed ? "closed" : "no terminal");
+        }
+        io.mdocker.internal.sys.Terminals.setWindowSize(ttyControl, rows, columns, "terminal master");
+    }
+
+    /** No TTY comes after this message (or the end): a plan's terminal that never came has ended. */
+    private void noMoreTty() {
+        CompletableFuture<Void> ended = ttyEnded;
+        synchronized (this) {
+            if (ended != null && ttyControl < 0) {
+                ended.complete(null);
+            }
+        }
     }
 
     /**
@@ -497,9 +577,9 @@ public final class InitProcess implements AutoCloseable {
                 }
             }
             MemorySegment buf = arena.allocate(Protocol.MAX_MESSAGE);
-            int n;
+            Posix.Received r;
             try {
-                n = Posix.read(syncFd, buf, buf.byteSize(), "sync socket");
+                r = Posix.recvWithDescriptor(syncFd, buf, "sync socket");
             } catch (ErrnoException e) {
                 if (e.errno() != Linux.ECONNRESET()) {
                     throw e;
@@ -507,12 +587,27 @@ public final class InitProcess implements AutoCloseable {
                 // The monitor exited with messages of ours unread (a signal sent as the container
                 // ended). The kernel reports that once, ahead of what the monitor sent before it
                 // exited (its EXIT): read on.
-                n = Posix.read(syncFd, buf, buf.byteSize(), "sync socket");
+                r = Posix.recvWithDescriptor(syncFd, buf, "sync socket");
             }
-            if (n == 0) {
+            if (r.length() == 0) {
+                Posix.closeQuietly(r.descriptor());
+                noMoreTty();
                 return null;
             }
-            return Protocol.parse(ByteBuffer.wrap(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE)));
+            Protocol.Message m;
+            try {
+                m = Protocol.parse(ByteBuffer.wrap(buf.asSlice(0, r.length()).toArray(ValueLayout.JAVA_BYTE)));
+            } catch (RuntimeException e) {
+                Posix.closeQuietly(r.descriptor());
+                throw e;
+            }
+            if (m.type() == Protocol.MSG_TTY && r.descriptor() >= 0) {
+                attachTty(r.descriptor());
+                return receiveLocked(timeoutMillis); // TTY is this object's: the caller gets what follows
+            }
+            Posix.closeQuietly(r.descriptor()); // only TTY carries one
+            noMoreTty();
+            return m;
         }
     }
 
@@ -567,7 +662,7 @@ public final class InitProcess implements AutoCloseable {
         }
     }
 
-    /** Closes every descriptor still held: the sync socket and any stream not yet closed. */
+    /** Closes every descriptor still held: the sync socket, the terminal's master and any stream not yet closed. */
     @Override
     public void close() {
         synchronized (this) {
@@ -575,6 +670,11 @@ public final class InitProcess implements AutoCloseable {
                 return;
             }
             closed = true;
+            if (ttyEnded != null && ttyControl < 0) { // the master never came, and now never will
+                ttyEnded.complete(null);
+            }
+            Posix.closeQuietly(ttyControl); // a drained master is closed by its drain at its end
+            ttyControl = -1;
         }
         synchronized (receiveLock) { // a receive in progress finishes first
             synchronized (sendLock) { // and so does a send

@@ -15,7 +15,7 @@ public final class Protocol {
     private Protocol() {}
 
     public static final int MAGIC = 0x314b444d; // "MDK1"
-    public static final short VERSION = 6;
+    public static final short VERSION = 7;
     public static final int HEADER_SIZE = 12;
     public static final int MAX_MESSAGE = 256 * 1024;
     /**
@@ -45,6 +45,11 @@ public final class Protocol {
     public static final int MSG_JOINED = 105;
     /** PUBLISH's answer: uint16 bound host port per entry, in its order. */
     public static final int MSG_PUBLISHED = 106;
+    /**
+     * The master of the command's pseudo-terminal (record TTY), passed as SCM_RIGHTS; no payload.
+     * Before STARTED (JOINED); {@link InitProcess} takes it as it comes.
+     */
+    public static final int MSG_TTY = 107;
     /** The most ports one PUBLISH carries. */
     public static final int MAX_PORTS = 64;
 
@@ -90,6 +95,8 @@ public final class Protocol {
     public static final int T_CGROUPFS = 28;
     /** CONFIG, exactly when PUBLISH came before: the container's IPv4 address (4 bytes, network order). */
     public static final int T_FORWARD = 29;
+    /** CONFIG or JOIN: a pseudo-terminal for the command, uint16 rows, uint16 columns (its window size). */
+    public static final int T_TTY = 30;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_READONLY_ROOTFS = 2;
@@ -117,6 +124,8 @@ public final class Protocol {
     public static final int STEP_JOIN = 17;
     /** Binding a published port; the text starts with "PUBLISH[i]", i the entry. */
     public static final int STEP_PUBLISH = 18;
+    /** Opening the pseudo-terminal, or making it the controlling terminal. */
+    public static final int STEP_TTY = 19;
 
     /** A message received from the monitor. */
     public record Message(int type, ByteBuffer payload) {
@@ -246,6 +255,13 @@ public final class Protocol {
             ByteBuffer v = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
             v.putInt(pid).putInt(0).putLong(startTime);
             return record(T_JOINPID, v.array());
+        }
+
+        /** TTY: the command gets a pseudo-terminal of {@code rows} x {@code columns} (1 to 65535 each). */
+        public ConfigWriter tty(int rows, int columns) {
+            ByteBuffer v = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            v.putShort((short) rows).putShort((short) columns);
+            return record(T_TTY, v.array());
         }
 
         /** Records encoded by another writer ({@link #records()}), appended as they are. */

@@ -31,7 +31,7 @@ public final class Posix {
             CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
-    private static MethodHandle link(MemorySegment address, FunctionDescriptor descriptor, Linker.Option... more) {
+    static MethodHandle link(MemorySegment address, FunctionDescriptor descriptor, Linker.Option... more) {
         Linker.Option[] options = new Linker.Option[more.length + 1];
         options[0] = CAPTURE_ERRNO;
         System.arraycopy(more, 0, options, 1, more.length);
@@ -59,6 +59,8 @@ public final class Posix {
     private static final MethodHandle RECV = link(Linux.recv$address(), Linux.recv$descriptor());
     private static final MethodHandle SETSOCKOPT = link(Linux.setsockopt$address(), Linux.setsockopt$descriptor());
     private static final MethodHandle SETNS = link(Linux.setns$address(), Linux.setns$descriptor());
+    private static final MethodHandle RECVMSG = link(Linux.recvmsg$address(), Linux.recvmsg$descriptor());
+    private static final MethodHandle DUP = link(Linux.dup$address(), Linux.dup$descriptor());
     private static final MethodHandle OPEN = link(Linux.open.address(),
             FunctionDescriptor.of(C_INT, Linux.C_POINTER, C_INT), Linker.Option.firstVariadicArg(2));
 
@@ -67,13 +69,13 @@ public final class Posix {
             FunctionDescriptor.of(Linux.C_LONG, Linux.C_LONG, Linux.C_LONG, Linux.C_POINTER, Linux.C_POINTER, Linux.C_LONG),
             Linker.Option.firstVariadicArg(1));
 
-    private static int errno(MemorySegment capture) {
+    static int errno(MemorySegment capture) {
         return (int) ERRNO.get(capture, 0L);
     }
 
     /** One downcall: gets the per-call capture segment, returns the C result. */
     @FunctionalInterface
-    private interface Call {
+    interface Call {
         long invoke(MemorySegment capture) throws Throwable;
     }
 
@@ -81,7 +83,7 @@ public final class Posix {
      * Runs {@code call} with a fresh errno capture segment, retrying on EINTR; a negative result
      * becomes an ErrnoException naming {@code what}.
      */
-    private static long check(String what, Call call) {
+    static long check(String what, Call call) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment capture = arena.allocate(CAPTURE);
             while (true) {
@@ -294,6 +296,48 @@ public final class Posix {
     /** recv(2) into buf; returns the datagram's length (which exceeds count when MSG_TRUNC is given and it did not fit). */
     public static long recv(int fd, MemorySegment buf, long count, int flags, String what) {
         return check("recv(" + what + ")", st -> (long) RECV.invokeExact(st, fd, buf, count, flags));
+    }
+
+    /** A datagram's length and the descriptor that came with it (SCM_RIGHTS), or -1. */
+    public record Received(int length, int descriptor) { }
+
+    /** Room for one int in a control message: CMSG_SPACE(sizeof(int)). */
+    private static final long CONTROL_SPACE = io.mdocker.bindings.cmsghdr.sizeof() + 8;
+
+    /**
+     * recvmsg(2) of one datagram into buf, with room for one descriptor passed along (SCM_RIGHTS,
+     * received close-on-exec); a descriptor that came with a datagram is always returned, so that
+     * the caller closes it if it did not want one.
+     */
+    public static Received recvWithDescriptor(int fd, MemorySegment buf, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment iov = io.mdocker.bindings.iovec.allocate(arena);
+            io.mdocker.bindings.iovec.iov_base(iov, buf);
+            io.mdocker.bindings.iovec.iov_len(iov, buf.byteSize());
+            MemorySegment control = arena.allocate(CONTROL_SPACE, 8);
+            MemorySegment msg = io.mdocker.bindings.msghdr.allocate(arena);
+            io.mdocker.bindings.msghdr.msg_iov(msg, iov);
+            io.mdocker.bindings.msghdr.msg_iovlen(msg, 1);
+            io.mdocker.bindings.msghdr.msg_control(msg, control);
+            io.mdocker.bindings.msghdr.msg_controllen(msg, CONTROL_SPACE);
+            int n = (int) check("recvmsg(" + what + ")",
+                    st -> (long) RECVMSG.invokeExact(st, fd, msg, Linux.MSG_CMSG_CLOEXEC()));
+            long controlLength = io.mdocker.bindings.msghdr.msg_controllen(msg);
+            int passed = -1;
+            long header = io.mdocker.bindings.cmsghdr.sizeof();
+            if (controlLength >= header + C_INT.byteSize()
+                    && io.mdocker.bindings.cmsghdr.cmsg_level(control) == Linux.SOL_SOCKET()
+                    && io.mdocker.bindings.cmsghdr.cmsg_type(control) == Linux.SCM_RIGHTS()
+                    && io.mdocker.bindings.cmsghdr.cmsg_len(control) == header + C_INT.byteSize()) {
+                passed = control.get(C_INT, header);
+            }
+            return new Received(n, passed);
+        }
+    }
+
+    /** dup(2), close-on-exec not set (the JVM's descriptors never reach a child: posix_spawn closes them). */
+    public static int dup(int fd, String what) {
+        return (int) check("dup(" + what + ")", st -> (int) DUP.invokeExact(st, fd));
     }
 
     /** setns(fd, nstype): moves the calling thread into the namespace fd refers to (an nsfs file or a pidfd). */
