@@ -56,6 +56,10 @@ final class RunCommand implements Callable<Integer> {
                     + "for as long as it runs.")
     boolean detach;
 
+    @Option(names = "--rm", description = "Accepted as Docker's: a container run in the foreground is always removed "
+            + "when it exits. Not with -d (remove a detached container with mdocker rm).")
+    boolean remove;
+
     @Option(names = "--no-init", description = "Run the command as pid 1 instead of under mdocker-init.")
     boolean noInit;
 
@@ -158,6 +162,11 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // Every value is checked before anything is created.
+        if (remove && detach) {
+            System.err.println("mdocker: --rm with -d: not supported: a detached container stays until 'mdocker rm' "
+                    + "(a container run in the foreground is always removed)");
+            return Main.RUNTIME_ERROR;
+        }
         if (tty && TerminalAttach.refused(interactive)) {
             return 1;
         }

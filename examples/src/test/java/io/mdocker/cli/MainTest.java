@@ -1,6 +1,7 @@
 package io.mdocker.cli;
 
 import io.mdocker.BusyboxRootfs;
+import io.mdocker.ContainerRuntime;
 import io.mdocker.internal.cgroup.CgroupLayout;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -64,6 +65,22 @@ class MainTest {
         assertThat(run("sh", "-c", "kill -9 $$")).isEqualTo(137);
         assertThat(run("-e", "A=1", "-w", "/tmp", "-h", "cli-box", "--", "sh", "-c",
                 "test \"$A$(pwd)$(hostname)\" = 1/tmpcli-box")).isZero();
+    }
+
+    @Test
+    void rmIsAcceptedInTheForegroundAndRefusedWithDetach() throws Exception {
+        assertThat(run("--rm", "sh", "-c", "exit 3")).isEqualTo(3);
+        String state = STATE.toString();
+        ContainerRuntime.awaitCleanup();
+        try (var records = Files.list(STATE.resolve("run/containers"))) {
+            assertThat(records.toList()).as("removed, --rm or not").isEmpty();
+        }
+        assertThat(stderrOf(125, "run", "--rootfs", ROOTFS.toString(), "--state-root", state, "--network", "none",
+                "-d", "--rm", "/bin/true")).isEqualTo("mdocker: --rm with -d: not supported: a detached container stays "
+                + "until 'mdocker rm' (a container run in the foreground is always removed)\n");
+        try (var records = Files.list(STATE.resolve("run/containers"))) {
+            assertThat(records.toList()).as("nothing created").isEmpty();
+        }
     }
 
     @Test
