@@ -211,7 +211,15 @@ public final class DetachedContainer {
      * it exits (each stream in its own order; the two are not interleaved as written).
      */
     public void followLogs(OutputStream out, OutputStream err) {
-        try (LogTail o = new LogTail(stdoutLog(), out); LogTail e = new LogTail(stderrLog(), err)) {
+        followLogs(out, err, ALL_LINES);
+    }
+
+    /**
+     * As {@link #followLogs(OutputStream, OutputStream)}, starting with the last {@code tail} lines
+     * of each log (Docker's {@code logs -f --tail N}); {@link #ALL_LINES} for all of them.
+     */
+    public void followLogs(OutputStream out, OutputStream err, int tail) {
+        try (LogTail o = new LogTail(stdoutLog(), out, tail); LogTail e = new LogTail(stderrLog(), err, tail)) {
             boolean exited;
             do {
                 exited = record.awaitExit(FOLLOW_POLL);
@@ -222,6 +230,22 @@ public final class DetachedContainer {
             throw new UncheckedIOException("following the logs of container " + shortId() + ": " + e.getMessage(), e);
         }
     }
+
+    /**
+     * Copies the last {@code tail} lines of each log ({@link #ALL_LINES}: all of it) to {@code out}
+     * and {@code err}, as Docker's {@code logs --tail N}.
+     */
+    public void copyLogs(OutputStream out, OutputStream err, int tail) {
+        try (LogTail o = new LogTail(stdoutLog(), out, tail); LogTail e = new LogTail(stderrLog(), err, tail)) {
+            o.copyNew();
+            e.copyNew();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the logs of container " + shortId() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** For {@link #copyLogs} and {@link #followLogs(OutputStream, OutputStream, int)}: every line. */
+    public static final int ALL_LINES = -1;
 
     /**
      * Removes the exited container: its record, logs, writable layer, and whatever of its cgroups
@@ -254,9 +278,46 @@ public final class DetachedContainer {
         private final OutputStream to;
         private final byte[] buf = new byte[8192];
 
-        LogTail(Path log, OutputStream to) throws IOException {
-            this.in = Files.exists(log) ? Files.newInputStream(log) : InputStream.nullInputStream();
+        /** Reads {@code log} from the start of its last {@code tail} lines (all: {@link #ALL_LINES}). */
+        LogTail(Path log, OutputStream to, int tail) throws IOException {
+            if (Files.exists(log)) {
+                java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(log);
+                if (tail != ALL_LINES) {
+                    ch.position(startOfLastLines(ch, tail));
+                }
+                this.in = java.nio.channels.Channels.newInputStream(ch);
+            } else {
+                this.in = InputStream.nullInputStream();
+            }
             this.to = to;
+        }
+
+        /** The offset at which the last {@code lines} lines begin (a last line without '\n' counts). */
+        static long startOfLastLines(java.nio.channels.FileChannel ch, int lines) throws IOException {
+            long end = ch.size();
+            if (lines == 0) {
+                return end;
+            }
+            java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(8192);
+            int seen = 0;
+            long pos = end;
+            while (pos > 0) {
+                int n = (int) Math.min(chunk.capacity(), pos);
+                pos -= n;
+                chunk.clear().limit(n);
+                while (chunk.hasRemaining()) {
+                    if (ch.read(chunk, pos + chunk.position()) < 0) {
+                        return 0; // truncated meanwhile
+                    }
+                }
+                for (int i = n - 1; i >= 0; i--) {
+                    long at = pos + i;
+                    if (chunk.get(i) == '\n' && at != end - 1 && ++seen == lines) {
+                        return at + 1;
+                    }
+                }
+            }
+            return 0;
         }
 
         void copyNew() throws IOException {

@@ -217,6 +217,29 @@ class DetachedTest {
     }
 
     @Test
+    void copyLogsGivesTheLastLinesOfEachStream() {
+        DetachedContainer d = container().startDetached("/bin/sh", "-c",
+                "seq 1 5000; printf 'x\\ny' >&2"); // 23 KB of stdout: more than one chunk read backwards
+        Leftovers made = Leftovers.of(HERE, d.id());
+        assertThat(d.waitFor()).isZero();
+        assertThat(logs(d, 3)).containsExactly("4998\n4999\n5000\n", "x\ny"); // a last line without \n counts
+        assertThat(logs(d, 1)).containsExactly("5000\n", "y");
+        assertThat(logs(d, 0)).containsExactly("", "");
+        assertThat(logs(d, 2)[1]).isEqualTo("x\ny");
+        assertThat(logs(d, 9999)[0]).startsWith("1\n2\n").endsWith("5000\n").hasLineCount(5000);
+        assertThat(logs(d, DetachedContainer.ALL_LINES)[0]).isEqualTo(new String(d.stdout(), StandardCharsets.UTF_8));
+        d.remove(false);
+        made.assertGone();
+    }
+
+    private static String[] logs(DetachedContainer d, int tail) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        d.copyLogs(out, err, tail);
+        return new String[] {out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+    }
+
+    @Test
     void removeRefusesARunningContainerUnlessForced() {
         DetachedContainer d = container().startDetached("/bin/sleep", "600");
         Leftovers made = Leftovers.of(HERE, d.id());

@@ -222,6 +222,13 @@ class DetachCliTest {
         assertThat(cli("ps").stdout()).doesNotContain(shortId);
         assertThat(cli("ps", "-a").stdout()).contains(shortId).contains("exited (3)");
         assertThat(cli("logs", shortId).stdout()).isEqualTo("hello\nbye\n");
+        Out last = cli("logs", "--tail", "1", shortId);
+        assertThat(last.stdout()).isEqualTo("bye\n");
+        assertThat(last.stderr()).isEqualTo("oops\n");
+        assertThat(cli("logs", "-n", "0", shortId).stdout()).isEmpty();
+        Out badTail = cli("logs", "--tail", "-2", shortId);
+        assertThat(badTail.status()).isEqualTo(125);
+        assertThat(badTail.stderr()).isEqualTo("mdocker: --tail -2: expected a number of lines (0 or more) or all\n");
         Out waited = cli("wait", shortId); // exited already: at once
         assertThat(waited.status()).isZero();
         assertThat(waited.stdout()).isEqualTo("3\n");
