@@ -79,8 +79,8 @@ class ExecCommandTest {
             assertThat(stderrOf(126, id, "/etc/passwd")).isEqualTo("mdocker: permission denied executing /etc/passwd\n");
             assertThat(stderrOf(125, "-w", "/no/dir", id, "pwd"))
                     .isEqualTo("mdocker: exec into container " + id + ": chdir(/no/dir): ENOENT (No such file or directory)\n");
-            assertThat(stderrOf(125, "-e", "BAD", id, "true"))
-                    .isEqualTo("mdocker: invalid environment variable 'BAD': expected KEY=VALUE\n");
+            assertThat(stderrOf(125, "-e", "=BAD", id, "true"))
+                    .isEqualTo("mdocker: invalid environment variable '=BAD': expected KEY=VALUE\n");
             assertThat(stderrOf(125, "-u", "root", id, "true"))
                     .isEqualTo("mdocker: invalid user 'root': expected UID[:GID] with numeric ids\n");
             assertThat(stderrOf(125, id)).startsWith("mdocker: Missing required parameter: 'CMD'").hasLineCount(1);

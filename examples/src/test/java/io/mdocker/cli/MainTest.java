@@ -84,6 +84,32 @@ class MainTest {
     }
 
     @Test
+    void envFilesThenDashEAsDockersAndAKeyAloneTakesThisProcesssValue(@org.junit.jupiter.api.io.TempDir Path tmp)
+            throws Exception {
+        Path file = Files.writeString(tmp.resolve("vars.env"), """
+                # comments and blank lines are skipped
+
+                A=1
+                   B=from the file
+                NOT_SET_HERE_XYZ
+                EMPTY=
+                """);
+        assertThat(System.getenv("NOT_SET_HERE_XYZ")).isNull();
+        String hostPath = System.getenv("PATH");
+        assertThat(run("--env-file", file.toString(), "-e", "B=2", "-e", "PATH", "-e", "NOT_SET_HERE_XYZ", "sh", "-c",
+                "test \"$A:$B:${NOT_SET_HERE_XYZ-unset}:${EMPTY-unset}:$PATH\" = \"1:2:unset::" + hostPath + "\""))
+                .isZero();
+        assertThat(run("--env-file", file.toString(), "sh", "-c", "test \"$B\" = 'from the file'")).isZero();
+
+        Path bad = Files.writeString(tmp.resolve("bad.env"), "A=1\nBAD KEY=2\n");
+        String root = ROOTFS.toString();
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--env-file", bad.toString(), "true")).isEqualTo("mdocker: "
+                + "--env-file " + bad + " line 2: 'BAD KEY=2': expected KEY=VALUE or KEY, the key without spaces\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--env-file", tmp.resolve("none.env").toString(), "true"))
+                .isEqualTo("mdocker: --env-file " + tmp.resolve("none.env") + ": no such file\n");
+    }
+
+    @Test
     void notFoundIs127AndNotExecutableIs126() {
         String root = ROOTFS.toString();
         String state = STATE.toString();
@@ -144,8 +170,8 @@ class MainTest {
         assertThat(stderrOf(125, "run", "--rootfs", root)).startsWith("mdocker: Missing required parameter: 'CMD'");
         assertThat(stderrOf(125, "run", "--rootfs", "/no/such", "true"))
                 .isEqualTo("mdocker: rootfs /no/such does not exist: expected a directory holding the container's root filesystem\n");
-        assertThat(stderrOf(125, "run", "--rootfs", root, "-e", "BAD", "true"))
-                .isEqualTo("mdocker: invalid environment variable 'BAD': expected KEY=VALUE\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "-e", "=x", "true"))
+                .isEqualTo("mdocker: invalid environment variable '=x': expected KEY=VALUE\n");
         assertThat(stderrOf(125, "run", "--rootfs", root, "-v", "/no/such:/x", "true"))
                 .isEqualTo("mdocker: bind source /no/such does not exist\n");
         assertThat(stderrOf(125, "run", "--rootfs", root, "-v", "justone", "true"))
