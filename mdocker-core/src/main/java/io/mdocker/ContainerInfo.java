@@ -11,7 +11,7 @@ import java.util.OptionalInt;
  *
  * @param id the full id (64 hex digits)
  * @param detached whether it outlives the JVM that started it
- * @param state running, or exited (detached containers stay listed until removed)
+ * @param state running, paused, or exited (detached containers stay listed until removed)
  * @param exitCode the exit code of an exited detached container (128+n when signal n killed it);
  *                 empty while running and when it was not recorded
  * @param pid the host pid of its pid 1 while it runs, else -1
@@ -29,8 +29,13 @@ public record ContainerInfo(String id, boolean detached, State state, OptionalIn
         ports = List.copyOf(ports);
     }
 
-    /** Whether the container runs. */
-    public enum State { RUNNING, EXITED }
+    /** Whether the container runs: paused ones ({@link RunningContainer#pause()}) run, frozen. */
+    public enum State { RUNNING, PAUSED, EXITED }
+
+    /** Whether it runs, paused or not. */
+    public boolean running() {
+        return state != State.EXITED;
+    }
 
     /** The first 12 hex digits of the id, as Docker shows it. */
     public String shortId() {

@@ -1,5 +1,8 @@
 package io.mdocker;
 
+import io.mdocker.internal.cgroup.CgroupFs;
+import io.mdocker.internal.cgroup.ContainerCgroups;
+import io.mdocker.internal.cgroup.Freezer;
 import io.mdocker.internal.fs.ContainerFiles;
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.security.DevicesCgroupV1;
@@ -105,6 +108,9 @@ public final class ContainerRuntime {
         if (!record.pid1Alive()) {
             throw new ContainerException("container " + shortId + " is not running: cannot exec into it");
         }
+        if (Freezer.isFrozen(CgroupFs.REAL, ContainerCgroups.recordedDirs(container.state()))) {
+            throw RunningContainer.pausedForExec(shortId);
+        }
         return ExecProcess.start(shortId, record, exec, forResult, p -> { });
     }
 
@@ -182,7 +188,10 @@ public final class ContainerRuntime {
         boolean running = r.running();
         Optional<String> address = running
                 ? Optional.ofNullable(ContainerNetwork.recorded(r.dir()).get("address")) : Optional.empty();
-        return new ContainerInfo(r.id(), r.detached(), running ? ContainerInfo.State.RUNNING : ContainerInfo.State.EXITED,
+        ContainerInfo.State state = !running ? ContainerInfo.State.EXITED
+                : Freezer.isFrozen(CgroupFs.REAL, ContainerCgroups.recordedDirs(r.state())) ? ContainerInfo.State.PAUSED
+                : ContainerInfo.State.RUNNING;
+        return new ContainerInfo(r.id(), r.detached(), state,
                 running ? OptionalInt.empty() : r.exitCode(), running ? r.containerPid() : -1, r.created(), r.command(),
                 r.ports().stream().map(PortMapping::ofBound).toList(), r.networkMode(), address, r.name());
     }

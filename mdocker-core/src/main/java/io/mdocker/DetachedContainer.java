@@ -124,7 +124,37 @@ public final class DetachedContainer {
 
     /** Sends {@code signal} to the container's pid 1 (with the init, it reaches the command); false when not running. */
     public boolean kill(Signal signal) {
-        return record.signal(signal.number());
+        boolean sent = record.signal(signal.number());
+        if (sent && isPaused()) {
+            RunningContainer.freeze(shortId(), cgroupDirs(), false); // a frozen process acts on no signal
+        }
+        return sent;
+    }
+
+    /** Pauses the container, as {@link RunningContainer#pause()}: from any process, through the cgroups its record names. */
+    public void pause() {
+        setPaused(true);
+    }
+
+    /** Thaws a paused container. */
+    public void unpause() {
+        setPaused(false);
+    }
+
+    /** Whether the container is paused. */
+    public boolean isPaused() {
+        return isRunning() && io.mdocker.internal.cgroup.Freezer.isFrozen(CgroupFs.REAL, cgroupDirs());
+    }
+
+    private void setPaused(boolean paused) {
+        if (!isRunning()) {
+            throw new ContainerException("container " + shortId() + " is not running: cannot " + (paused ? "pause" : "unpause") + " it");
+        }
+        RunningContainer.freeze(shortId(), cgroupDirs(), paused);
+    }
+
+    private java.util.List<Path> cgroupDirs() {
+        return ContainerCgroups.recordedDirs(record.state());
     }
 
     /**

@@ -7,6 +7,7 @@ import io.mdocker.internal.HostResource;
 import io.mdocker.internal.Trace;
 import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.CgroupLayout;
+import io.mdocker.internal.cgroup.Freezer;
 import io.mdocker.internal.cgroup.MonitorCgroups;
 import io.mdocker.internal.cgroup.CgroupStats;
 import io.mdocker.internal.cgroup.ContainerCgroups;
@@ -95,6 +96,7 @@ public final class RunningContainer implements AutoCloseable {
     private final java.util.concurrent.CompletableFuture<Void> done;
     /** What exec needs of this container (also in its state record, for other processes), pid 1 not yet known. */
     private ExecRecord execBasis;
+    private List<Path> cgroupDirs = List.of(); // the container's own cgroups, for pause(); set once, before sharing
     /** The same with pid 1, once it exists. */
     private volatile ExecRecord execRecord;
     private final Set<ExecProcess> execs = ConcurrentHashMap.newKeySet();
@@ -287,6 +289,7 @@ public final class RunningContainer implements AutoCloseable {
         }
         RunningContainer c = new RunningContainer(id, command, entry, resources, network, init, t0, out, err, log);
         c.execBasis = execBasis;
+        c.cgroupDirs = cgroups.dirs();
         c.detached = detached;
         c.name = spec.name();
         c.tty = spec.tty().orElse(null);
@@ -904,6 +907,9 @@ public final class RunningContainer implements AutoCloseable {
             throw new ContainerException("container " + shortId() + " has exited (exit code " + exitCode()
                     + "): cannot exec into it");
         }
+        if (isPaused()) {
+            throw pausedForExec(shortId());
+        }
         ExecProcess p = ExecProcess.start(shortId(), execRecord, exec, forResult, execs::remove);
         execs.add(p);
         synchronized (this) {
@@ -921,6 +927,66 @@ public final class RunningContainer implements AutoCloseable {
             return;
         }
         init.send(Protocol.signal(signal.number()));
+        thawIfPaused(); // a frozen process acts on no signal until thawed
+    }
+
+    /**
+     * Pauses the container (Docker's {@code pause}): every process in its cgroups is frozen where it
+     * is (cgroup v2 {@code cgroup.freeze}, or the v1 freezer) until {@link #unpause()}. A paused
+     * container refuses exec; a signal ({@link #kill}, {@link #stop}, {@link #close}) unpauses it so
+     * that the signal takes effect.
+     *
+     * @throws ContainerException when it is not running, or its cgroups have no freezer
+     */
+    public void pause() {
+        setPaused(true);
+    }
+
+    /** Thaws a paused container ({@link #pause()}). */
+    public void unpause() {
+        setPaused(false);
+    }
+
+    /** Whether the container is paused. */
+    public boolean isPaused() {
+        return !done.isDone() && Freezer.isFrozen(CgroupFs.REAL, cgroupDirs);
+    }
+
+    private void setPaused(boolean paused) {
+        if (!isRunning()) {
+            throw new ContainerException("container " + shortId() + " is not running: cannot " + (paused ? "pause" : "unpause") + " it");
+        }
+        freeze(shortId(), cgroupDirs, paused);
+    }
+
+    /** Freezes or thaws the cgroups {@code dirs} of container {@code shortId} (its handles, attached or detached). */
+    static void freeze(String shortId, List<Path> dirs, boolean paused) {
+        boolean done;
+        try {
+            done = Freezer.set(CgroupFs.REAL, dirs, paused);
+        } catch (RuntimeException e) {
+            throw new ContainerException("cannot " + (paused ? "pause" : "unpause") + " container " + shortId + ": "
+                    + e.getMessage(), e);
+        }
+        if (!done) {
+            throw new ContainerException("cannot " + (paused ? "pause" : "unpause") + " container " + shortId
+                    + ": none of its cgroups has a freezer (" + CgroupLayout.host().describe() + ")");
+        }
+    }
+
+    /** Docker's refusal of exec into a paused container. */
+    static ContainerException pausedForExec(String shortId) {
+        return new ContainerException("container " + shortId + " is paused: unpause it before exec");
+    }
+
+    private void thawIfPaused() {
+        try {
+            if (Freezer.isFrozen(CgroupFs.REAL, cgroupDirs)) {
+                Freezer.set(CgroupFs.REAL, cgroupDirs, false);
+            }
+        } catch (RuntimeException e) {
+            // its cgroups are going: nothing left to thaw
+        }
     }
 
     /**
@@ -970,6 +1036,7 @@ public final class RunningContainer implements AutoCloseable {
                 log.detachStreams(); // an unread stdout() must not hold the pipe back now
             }
             if (!done.isDone()) {
+                thawIfPaused(); // SIGKILL does not end a v1-frozen process
                 init.killAndReap(KILL_GRACE);
                 done.join();
             }

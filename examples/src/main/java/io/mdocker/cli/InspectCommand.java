@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code mdocker inspect ID...}: what the state roots record of containers, as a JSON array shaped
- * like Docker's {@code inspect} (the fields mdocker has: Id, Created, Name, Command, State,
+ * like Docker's {@code inspect} (the fields mdocker has: Id, Created, Name, Command, State (Status, Running, Paused, Pid, ExitCode),
  * NetworkSettings, LogPath). Detached or not, started by any process on the same roots. An id
  * that matches nothing is one line on stderr; the others are still printed, and the status is 1.
  */
@@ -58,9 +58,10 @@ final class InspectCommand implements Callable<Integer> {
         o.put("Command", c.command());
         o.put("Detached", c.detached());
         ObjectNode s = o.putObject("State");
-        boolean running = c.state() == ContainerInfo.State.RUNNING;
-        s.put("Status", running ? "running" : "exited");
+        boolean running = c.running();
+        s.put("Status", c.state().name().toLowerCase(java.util.Locale.ROOT));
         s.put("Running", running);
+        s.put("Paused", c.state() == ContainerInfo.State.PAUSED);
         s.put("Pid", Math.max(0, c.pid())); // Docker's 0 when not running
         if (c.exitCode().isPresent()) {
             s.put("ExitCode", c.exitCode().getAsInt());

@@ -32,7 +32,7 @@ final class PsCommand implements Callable<Integer> {
     public Integer call() {
         ContainerRuntime.requireRoot();
         List<ContainerInfo> listed = state.runtime().list().stream()
-                .filter(c -> all || c.state() == ContainerInfo.State.RUNNING).toList();
+                .filter(c -> all || c.running()).toList();
         if (quiet) {
             listed.forEach(c -> System.out.println(c.shortId()));
             return 0;
@@ -49,8 +49,8 @@ final class PsCommand implements Callable<Integer> {
     }
 
     static String state(ContainerInfo c) {
-        if (c.state() == ContainerInfo.State.RUNNING) {
-            return "running";
+        if (c.running()) {
+            return c.state() == ContainerInfo.State.PAUSED ? "paused" : "running";
         }
         return "exited (" + (c.exitCode().isPresent() ? Integer.toString(c.exitCode().getAsInt()) : "?") + ")";
     }

@@ -44,7 +44,7 @@ final class StatsCommand implements Callable<Integer> {
         int status = 0;
         if (ids.isEmpty()) {
             for (ContainerInfo c : rt.list()) {
-                if (c.state() == ContainerInfo.State.RUNNING && c.detached()) {
+                if (c.running() && c.detached()) {
                     containers.add(rt.attach(c.id()));
                 }
             }

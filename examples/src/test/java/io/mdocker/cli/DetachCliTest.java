@@ -376,6 +376,29 @@ class DetachCliTest {
         assertNothingLeft(id);
     }
 
+    @Test
+    void pauseAndUnpauseShowInPsAndInspect() throws Exception {
+        String id = runDetachedInAnotherJvm("--name", "frozen", "/bin/sleep", "600");
+        Out pause = cli("pause", "frozen");
+        assertThat(pause.status()).as(pause.stderr()).isZero();
+        assertThat(pause.stdout()).isEqualTo("frozen\n");
+        assertThat(cli("ps").stdout().lines().filter(l -> l.startsWith(id.substring(0, 12))).findFirst().orElseThrow())
+                .contains(" paused ");
+        JsonNode paused = inspect("frozen");
+        assertThat(paused.at("/State/Status").asText()).isEqualTo("paused");
+        assertThat(paused.at("/State/Paused").asBoolean()).isTrue();
+        assertThat(paused.at("/State/Running").asBoolean()).isTrue();
+        Out exec = runCli("exec", "--state-root", STATE.toString(), "frozen", "true");
+        assertThat(exec.status()).isEqualTo(125);
+        assertThat(exec.stderr()).isEqualTo("mdocker: container " + id.substring(0, 12) + " is paused: unpause it before exec\n");
+
+        assertThat(cli("unpause", "frozen").status()).isZero();
+        assertThat(inspect("frozen").at("/State/Status").asText()).isEqualTo("running");
+        assertThat(runCli("exec", "--state-root", STATE.toString(), "frozen", "true").status()).isZero();
+        assertThat(cli("rm", "-f", "frozen").status()).isZero();
+        assertNothingLeft(id);
+    }
+
     /** The CLI in this JVM with exactly these arguments. */
     private static Out runCli(String... args) {
         return cli(args[0], java.util.Arrays.copyOfRange(args, 1, args.length), false);

@@ -270,6 +270,13 @@ public final class ContainerCgroups implements HostResource {
         return st;
     }
 
+    /** Every cgroup directory a container's state records (v1 and v2). */
+    public static List<Path> recordedDirs(Map<String, String> state) {
+        List<Path> out = new java.util.ArrayList<>(recorded(state, KEY, "v1 "));
+        out.addAll(recorded(state, KEY, "v2 "));
+        return out;
+    }
+
     /** A file each v1 controller's directory has: which hierarchy a recorded directory is in. */
     private static final Map<String, String> V1_PROBE = Map.of(
             "memory", "memory.usage_in_bytes", "cpuacct", "cpuacct.usage", "pids", "pids.current");
