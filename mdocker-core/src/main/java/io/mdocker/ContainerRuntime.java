@@ -1,8 +1,6 @@
 package io.mdocker;
 
-import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.ContainerCgroups;
-import io.mdocker.internal.cgroup.Freezer;
 import io.mdocker.internal.fs.ContainerFiles;
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.security.DevicesCgroupV1;
@@ -108,9 +106,7 @@ public final class ContainerRuntime {
         if (!record.pid1Alive()) {
             throw new ContainerException("container " + shortId + " is not running: cannot exec into it");
         }
-        if (Freezer.isFrozen(CgroupFs.REAL, ContainerCgroups.recordedDirs(container.state()))) {
-            throw RunningContainer.pausedForExec(shortId);
-        }
+        Pausing.refuseExecIfPaused(shortId, ContainerCgroups.recordedDirs(container.state()));
         return ExecProcess.start(shortId, record, exec, forResult, p -> { });
     }
 
@@ -189,7 +185,7 @@ public final class ContainerRuntime {
         Optional<String> address = running
                 ? Optional.ofNullable(ContainerNetwork.recorded(r.dir()).get("address")) : Optional.empty();
         ContainerInfo.State state = !running ? ContainerInfo.State.EXITED
-                : Freezer.isFrozen(CgroupFs.REAL, ContainerCgroups.recordedDirs(r.state())) ? ContainerInfo.State.PAUSED
+                : Pausing.isPaused(ContainerCgroups.recordedDirs(r.state())) ? ContainerInfo.State.PAUSED
                 : ContainerInfo.State.RUNNING;
         return new ContainerInfo(r.id(), r.detached(), state,
                 running ? OptionalInt.empty() : r.exitCode(), running ? r.containerPid() : -1, r.created(), r.command(),
@@ -223,12 +219,17 @@ public final class ContainerRuntime {
             throw new IllegalArgumentException("container '" + id + "': expected an id, a unique prefix of one "
                     + "(lowercase hex digits), or a container name");
         }
-        if (!hex || id.length() < 64) {
-            String named = store().nameHolder(id);
-            ContainerRecord r = named == null ? null : store().record(named);
-            if (r != null) {
-                return r;
+        if (hex && id.length() == 64) { // a full id: its record, without reading every other one
+            ContainerRecord r = store().record(id);
+            if (r == null) {
+                throw new ContainerException("no such container: " + id);
             }
+            return r;
+        }
+        String named = store().nameHolder(id);
+        ContainerRecord byName = named == null ? null : store().record(named);
+        if (byName != null) {
+            return byName;
         }
         List<ContainerRecord> matches = hex ? store().records().stream().filter(r -> r.id().startsWith(id)).toList()
                 : List.of();

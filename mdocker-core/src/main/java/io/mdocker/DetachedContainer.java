@@ -125,8 +125,8 @@ public final class DetachedContainer {
     /** Sends {@code signal} to the container's pid 1 (with the init, it reaches the command); false when not running. */
     public boolean kill(Signal signal) {
         boolean sent = record.signal(signal.number());
-        if (sent && isPaused()) {
-            RunningContainer.freeze(shortId(), cgroupDirs(), false); // a frozen process acts on no signal
+        if (sent) {
+            Pausing.thaw(cgroupDirs()); // a frozen process acts on no signal until thawed
         }
         return sent;
     }
@@ -143,14 +143,11 @@ public final class DetachedContainer {
 
     /** Whether the container is paused. */
     public boolean isPaused() {
-        return isRunning() && io.mdocker.internal.cgroup.Freezer.isFrozen(CgroupFs.REAL, cgroupDirs());
+        return isRunning() && Pausing.isPaused(cgroupDirs());
     }
 
     private void setPaused(boolean paused) {
-        if (!isRunning()) {
-            throw new ContainerException("container " + shortId() + " is not running: cannot " + (paused ? "pause" : "unpause") + " it");
-        }
-        RunningContainer.freeze(shortId(), cgroupDirs(), paused);
+        Pausing.set(shortId(), isRunning(), cgroupDirs(), paused);
     }
 
     private java.util.List<Path> cgroupDirs() {

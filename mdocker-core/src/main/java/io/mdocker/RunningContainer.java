@@ -7,7 +7,6 @@ import io.mdocker.internal.HostResource;
 import io.mdocker.internal.Trace;
 import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.CgroupLayout;
-import io.mdocker.internal.cgroup.Freezer;
 import io.mdocker.internal.cgroup.MonitorCgroups;
 import io.mdocker.internal.cgroup.CgroupStats;
 import io.mdocker.internal.cgroup.ContainerCgroups;
@@ -190,7 +189,7 @@ public final class RunningContainer implements AutoCloseable {
         if (spec.name() != null) { // the usual conflict, before anything exists; recording the state claims it
             String holder = spec.runtime().store().nameHolder(spec.name());
             if (holder != null) {
-                throw new ContainerException(new StateStore.NameInUseException(spec.name(), holder).getMessage());
+                throw new ContainerException(StateStore.NameInUseException.message(spec.name(), holder));
             }
         }
         // capabilities, no_new_privs, seccomp, rlimits, groups: the command's and every exec's
@@ -907,9 +906,7 @@ public final class RunningContainer implements AutoCloseable {
             throw new ContainerException("container " + shortId() + " has exited (exit code " + exitCode()
                     + "): cannot exec into it");
         }
-        if (isPaused()) {
-            throw pausedForExec(shortId());
-        }
+        Pausing.refuseExecIfPaused(shortId(), cgroupDirs);
         ExecProcess p = ExecProcess.start(shortId(), execRecord, exec, forResult, execs::remove);
         execs.add(p);
         synchronized (this) {
@@ -927,7 +924,7 @@ public final class RunningContainer implements AutoCloseable {
             return;
         }
         init.send(Protocol.signal(signal.number()));
-        thawIfPaused(); // a frozen process acts on no signal until thawed
+        Pausing.thaw(cgroupDirs); // a frozen process acts on no signal until thawed
     }
 
     /**
@@ -949,44 +946,11 @@ public final class RunningContainer implements AutoCloseable {
 
     /** Whether the container is paused. */
     public boolean isPaused() {
-        return !done.isDone() && Freezer.isFrozen(CgroupFs.REAL, cgroupDirs);
+        return !done.isDone() && Pausing.isPaused(cgroupDirs);
     }
 
     private void setPaused(boolean paused) {
-        if (!isRunning()) {
-            throw new ContainerException("container " + shortId() + " is not running: cannot " + (paused ? "pause" : "unpause") + " it");
-        }
-        freeze(shortId(), cgroupDirs, paused);
-    }
-
-    /** Freezes or thaws the cgroups {@code dirs} of container {@code shortId} (its handles, attached or detached). */
-    static void freeze(String shortId, List<Path> dirs, boolean paused) {
-        boolean done;
-        try {
-            done = Freezer.set(CgroupFs.REAL, dirs, paused);
-        } catch (RuntimeException e) {
-            throw new ContainerException("cannot " + (paused ? "pause" : "unpause") + " container " + shortId + ": "
-                    + e.getMessage(), e);
-        }
-        if (!done) {
-            throw new ContainerException("cannot " + (paused ? "pause" : "unpause") + " container " + shortId
-                    + ": none of its cgroups has a freezer (" + CgroupLayout.host().describe() + ")");
-        }
-    }
-
-    /** Docker's refusal of exec into a paused container. */
-    static ContainerException pausedForExec(String shortId) {
-        return new ContainerException("container " + shortId + " is paused: unpause it before exec");
-    }
-
-    private void thawIfPaused() {
-        try {
-            if (Freezer.isFrozen(CgroupFs.REAL, cgroupDirs)) {
-                Freezer.set(CgroupFs.REAL, cgroupDirs, false);
-            }
-        } catch (RuntimeException e) {
-            // its cgroups are going: nothing left to thaw
-        }
+        Pausing.set(shortId(), isRunning(), cgroupDirs, paused);
     }
 
     /**
@@ -1036,7 +1000,7 @@ public final class RunningContainer implements AutoCloseable {
                 log.detachStreams(); // an unread stdout() must not hold the pipe back now
             }
             if (!done.isDone()) {
-                thawIfPaused(); // SIGKILL does not end a v1-frozen process
+                Pausing.thaw(cgroupDirs); // SIGKILL does not end a v1-frozen process
                 init.killAndReap(KILL_GRACE);
                 done.join();
             }

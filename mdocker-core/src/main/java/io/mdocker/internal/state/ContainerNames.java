@@ -51,18 +51,14 @@ final class ContainerNames {
             if (tryLink(link, id)) {
                 return null;
             }
-            synchronized (IN_THIS_JVM) {
-                try (FileChannel lock = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE,
-                        StandardOpenOption.WRITE)) {
-                    lock.lock();
-                    String holder = target(link);
-                    if (holder != null && held(holder)) {
-                        return holder;
-                    }
-                    Files.deleteIfExists(link); // stale: its container is gone
-                    return tryLink(link, id) ? null : target(link);
+            return locked(() -> {
+                String holder = holder(name);
+                if (holder != null) {
+                    return holder;
                 }
-            }
+                Files.deleteIfExists(link); // stale: its container is gone
+                return tryLink(link, id) ? null : target(link);
+            });
         } catch (IOException e) {
             throw new UncheckedIOException("claiming the container name " + name + " in " + dir + ": " + e.getMessage(), e);
         }
@@ -92,22 +88,38 @@ final class ContainerNames {
         if (!Files.isDirectory(dir)) {
             return pruned;
         }
-        synchronized (IN_THIS_JVM) {
-            try (FileChannel lock = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE); var links = Files.list(dir)) {
-                lock.lock();
-                for (Path link : links.toList()) {
-                    String id = target(link);
-                    if (id != null && !held(id)) {
-                        Files.deleteIfExists(link);
-                        pruned.add(link.getFileName().toString());
+        try {
+            locked(() -> {
+                try (var links = Files.list(dir)) {
+                    for (Path link : links.toList()) {
+                        String id = target(link);
+                        if (id != null && !held(id)) {
+                            Files.deleteIfExists(link);
+                            pruned.add(link.getFileName().toString());
+                        }
                     }
                 }
-            } catch (IOException e) {
-                throw new UncheckedIOException("pruning container names in " + dir + ": " + e.getMessage(), e);
-            }
+                return null;
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("pruning container names in " + dir + ": " + e.getMessage(), e);
         }
         return pruned;
+    }
+
+    private interface Locked<T> {
+        T run() throws IOException;
+    }
+
+    /** {@code action} under {@code names/.lock}: taking a stale name over, or pruning. */
+    private <T> T locked(Locked<T> action) throws IOException {
+        synchronized (IN_THIS_JVM) {
+            try (FileChannel lock = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE)) {
+                lock.lock();
+                return action.run();
+            }
+        }
     }
 
     private boolean held(String id) {

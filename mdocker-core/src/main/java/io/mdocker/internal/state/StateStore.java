@@ -95,10 +95,15 @@ public final class StateStore {
         private static final long serialVersionUID = 1L;
         private final String holder;
 
-        public NameInUseException(String name, String holder) {
-            super("the container name " + name + " is already in use by container " + holder.substring(0, 12)
-                    + ": remove that container or choose another name");
+        NameInUseException(String name, String holder) {
+            super(message(name, holder));
             this.holder = holder;
+        }
+
+        /** The one line for {@code name} held by container {@code holder}. */
+        public static String message(String name, String holder) {
+            return "the container name " + name + " is already in use by container " + holder.substring(0, 12)
+                    + ": remove that container or choose another name";
         }
 
         /** The id of the container that holds the name. */
