@@ -1,8 +1,5 @@
-package io.mdocker.internal.wait;
+package io.mdocker;
 
-import io.mdocker.RunningContainer;
-import io.mdocker.WaitStrategy;
-import io.mdocker.WaitTimeoutException;
 
 import java.time.Duration;
 import java.util.List;
@@ -12,13 +9,13 @@ import java.util.Objects;
  * What the wait strategies share: the timeout, and the errors naming what was awaited, with the
  * container's last output, when it passed or the container exited first.
  */
-public abstract class WaitBase implements WaitStrategy {
+abstract class WaitBase implements WaitStrategy {
     /** Lines of output an error shows. */
     static final int OUTPUT_LINES = 20;
 
     private final Duration timeout;
 
-    protected WaitBase(Duration timeout) {
+    WaitBase(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("invalid wait timeout " + timeout + ": expected a positive duration");
@@ -36,18 +33,26 @@ public abstract class WaitBase implements WaitStrategy {
             Thread.sleep(Duration.ofNanos(nanos));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new io.mdocker.ContainerException("interrupted while waiting", e);
+            throw new ContainerException("interrupted while waiting", e);
         }
     }
 
-    WaitTimeoutException timedOut(RunningContainer c, Throwable cause) {
+    WaitTimeoutException timedOut(ContainerHandle c, Throwable cause) {
         return new WaitTimeoutException("container " + c.shortId() + " was not ready after " + seconds(timeout)
                 + ": waited for " + description() + causeText(cause), lastOutput(c), cause);
     }
 
-    WaitTimeoutException exited(RunningContainer c, Throwable cause) {
-        return new WaitTimeoutException("container " + c.shortId() + " exited with code " + c.exitCode()
+    WaitTimeoutException exited(ContainerHandle c, Throwable cause) {
+        return new WaitTimeoutException("container " + c.shortId() + " exited with code " + exitCodeText(c)
                 + " while waiting for " + description() + causeText(cause), lastOutput(c), cause);
+    }
+
+    private static String exitCodeText(ContainerHandle c) {
+        try {
+            return Integer.toString(c.waitFor());
+        } catch (ContainerException e) {
+            return "(not recorded)";
+        }
     }
 
     private static String causeText(Throwable cause) {
@@ -59,7 +64,7 @@ public abstract class WaitBase implements WaitStrategy {
     }
 
     /** The last {@link #OUTPUT_LINES} lines the container wrote, or "" when it keeps no log. */
-    static String lastOutput(RunningContainer c) {
+    static String lastOutput(ContainerHandle c) {
         try {
             List<String> lines = c.logs().lines().toList();
             return String.join("\n", lines.subList(Math.max(0, lines.size() - OUTPUT_LINES), lines.size()));

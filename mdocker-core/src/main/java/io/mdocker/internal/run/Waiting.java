@@ -1,4 +1,6 @@
-package io.mdocker;
+package io.mdocker.internal.run;
+
+import io.mdocker.ContainerException;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -7,11 +9,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** Waiting for a process's end (a future the reaper completes), with the handles' exceptions. */
-final class Waiting {
+public final class Waiting {
     private Waiting() {}
 
     /** Waits for {@code end}; {@code what} names the awaited in the exception. */
-    static void await(CompletableFuture<?> end, String what) {
+    public static void await(CompletableFuture<?> end, String what) {
         try {
             end.get();
         } catch (InterruptedException e) {
@@ -23,7 +25,7 @@ final class Waiting {
     }
 
     /** Waits at most {@code timeout}; true when {@code end} has come. */
-    static boolean await(CompletableFuture<?> end, Duration timeout, String what) {
+    public static boolean await(CompletableFuture<?> end, Duration timeout, String what) {
         try {
             end.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
             return true;

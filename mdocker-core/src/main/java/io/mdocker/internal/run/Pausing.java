@@ -1,5 +1,6 @@
-package io.mdocker;
+package io.mdocker.internal.run;
 
+import io.mdocker.ContainerException;
 import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.CgroupLayout;
 import io.mdocker.internal.cgroup.Freezer;
@@ -8,17 +9,19 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Docker's pause for both handles, {@link RunningContainer} (its own cgroups) and
- * {@link DetachedContainer} (the cgroups its record names): freezing, the refusal of exec while
- * frozen, and the thaw after a signal (a frozen process acts on no signal, on v1 not even SIGKILL).
+ * Docker's pause, for a container of this JVM (its own cgroups) and a detached one (the cgroups
+ * its record names) alike: freezing, the refusal of exec while frozen, and the thaw after a
+ * signal (a frozen process acts on no signal, on v1 not even SIGKILL).
  */
-final class Pausing {
+public final class Pausing {
     private Pausing() {}
 
-    /** Freezes ({@code paused}) or thaws container {@code shortId}, whose cgroups are {@code dirs}. */
-    static void set(String shortId, boolean running, List<Path> dirs, boolean paused) {
+    /** Freezes ({@code paused}) or thaws {@code target}. */
+    public static void set(Target target, boolean paused) {
+        String shortId = target.shortId();
+        List<Path> dirs = target.cgroupDirs();
         String verb = paused ? "pause" : "unpause";
-        if (!running) {
+        if (!target.isRunning()) {
             throw new ContainerException("container " + shortId + " is not running: cannot " + verb + " it");
         }
         boolean done;
@@ -33,12 +36,12 @@ final class Pausing {
         }
     }
 
-    static boolean isPaused(List<Path> dirs) {
+    public static boolean isPaused(List<Path> dirs) {
         return Freezer.isFrozen(CgroupFs.REAL, dirs);
     }
 
     /** Thaws the cgroups if frozen: after a signal was sent, or before pid 1 is killed. */
-    static void thaw(List<Path> dirs) {
+    public static void thaw(List<Path> dirs) {
         try {
             if (isPaused(dirs)) {
                 Freezer.set(CgroupFs.REAL, dirs, false);
@@ -48,10 +51,8 @@ final class Pausing {
         }
     }
 
-    /** Docker's refusal of exec into a paused container. */
-    static void refuseExecIfPaused(String shortId, List<Path> dirs) {
-        if (isPaused(dirs)) {
-            throw new ContainerException("container " + shortId + " is paused: unpause it before exec");
-        }
+    /** Whether {@code target} runs and is paused. */
+    public static boolean isPaused(Target target) {
+        return target.isRunning() && isPaused(target.cgroupDirs());
     }
 }

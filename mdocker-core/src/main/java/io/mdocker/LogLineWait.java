@@ -1,8 +1,5 @@
-package io.mdocker.internal.wait;
+package io.mdocker;
 
-import io.mdocker.LogSubscription;
-import io.mdocker.RunningContainer;
-import io.mdocker.WaitStrategy;
 
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -16,13 +13,13 @@ import java.util.regex.PatternSyntaxException;
  * the line), counting the lines the container wrote before the wait began. Woken by the log
  * follower: no polling of the output.
  */
-public final class LogLineWait extends WaitBase {
+final class LogLineWait extends WaitBase {
     private static final long EXIT_CHECK_MILLIS = 50;
 
     private final Pattern pattern;
     private final int times;
 
-    public LogLineWait(String regex, int times, Duration timeout) {
+    LogLineWait(String regex, int times, Duration timeout) {
         super(timeout);
         try {
             this.pattern = Pattern.compile(regex);
@@ -36,7 +33,7 @@ public final class LogLineWait extends WaitBase {
     }
 
     @Override
-    public void waitUntilReady(RunningContainer c) {
+    public void waitUntilReady(ContainerHandle c) {
         AtomicInteger seen = new AtomicInteger();
         CountDownLatch matched = new CountDownLatch(times);
         long deadline = System.nanoTime() + timeout().toNanos();
@@ -61,7 +58,7 @@ public final class LogLineWait extends WaitBase {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new io.mdocker.ContainerException("interrupted while waiting for " + description(), e);
+            throw new ContainerException("interrupted while waiting for " + description(), e);
         }
     }
 

@@ -1,5 +1,6 @@
-package io.mdocker;
+package io.mdocker.internal.run;
 
+import io.mdocker.ContainerException;
 import io.mdocker.internal.net.Ipv4;
 import io.mdocker.internal.net.PortProxy;
 import io.mdocker.internal.process.InitProcess;
@@ -16,7 +17,7 @@ import java.util.List;
  * it, before anything of the container exists, so a port in use is the same one-line error as
  * {@link PortProxy#bind}'s.
  */
-final class MonitorPorts {
+public final class MonitorPorts {
     private MonitorPorts() {}
 
     /**
@@ -25,7 +26,7 @@ final class MonitorPorts {
      * @throws IllegalArgumentException when a port cannot be bound (the monitor then exits)
      * @throws ContainerException when the monitor fails otherwise
      */
-    static List<PortProxy.Bound> bind(InitProcess init, List<PortProxy.Spec> ports, long timeoutMillis) {
+    public static List<PortProxy.Bound> bind(InitProcess init, List<PortProxy.Spec> ports, long timeoutMillis) {
         List<byte[]> addresses = new ArrayList<>();
         int[] hostPorts = new int[ports.size()];
         int[] containerPorts = new int[ports.size()];
@@ -52,7 +53,7 @@ final class MonitorPorts {
             throw PortProxy.bindFailure(ports.get(entry(m.text(2), ports.size())), Errno.description(m.int32(1)));
         }
         if (m.type() == Protocol.MSG_ERROR) {
-            throw RunningContainer.setupError(m.int32(0), m.int32(1), m.text(2));
+            throw SetupErrors.of(m.int32(0), m.int32(1), m.text(2));
         }
         if (m.type() != Protocol.MSG_PUBLISHED || m.payload().remaining() != 2 * ports.size()) {
             throw new ContainerException("mdocker-init answered PUBLISH with message " + m.type() + " of "

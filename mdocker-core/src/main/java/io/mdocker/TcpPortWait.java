@@ -1,7 +1,5 @@
-package io.mdocker.internal.wait;
+package io.mdocker;
 
-import io.mdocker.RunningContainer;
-import io.mdocker.WaitStrategy;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -19,20 +17,20 @@ import java.util.Optional;
  * on the port, so no traffic is needed. The published host port is not used: mdocker's port proxy
  * accepts there whether or not the container listens.
  */
-public final class TcpPortWait extends PollingWait {
+final class TcpPortWait extends PollingWait {
     private static final int CONNECT_TIMEOUT_MILLIS = 250;
     /** {@code st} of a listening socket in /proc/net/tcp (TCP_LISTEN). */
     private static final String LISTEN = "0A";
 
     private final int port;
 
-    public TcpPortWait(int port, Duration timeout) {
+    TcpPortWait(int port, Duration timeout) {
         super(timeout);
-        this.port = Ports.check(port);
+        this.port = Wait.checkPort(port);
     }
 
     @Override
-    protected boolean probe(RunningContainer c) throws IOException {
+    boolean probe(ContainerHandle c) throws IOException {
         Optional<String> ip = c.ipAddress();
         if (ip.isPresent()) {
             try (Socket s = new Socket()) {

@@ -1,12 +1,9 @@
-package io.mdocker.internal.security;
+package io.mdocker;
 
-import io.mdocker.Capability;
-import io.mdocker.SeccompProfile;
 import io.mdocker.SeccompProfile.Action;
 import io.mdocker.SeccompProfile.Arg;
 import io.mdocker.SeccompProfile.Op;
 import io.mdocker.SeccompProfile.Rule;
-import io.mdocker.bindings.Linux;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,8 +14,12 @@ import java.util.List;
  * argument-filtered rules, EPERM for everything else. Rules for other architectures than the
  * ones mdocker runs on (x86_64, aarch64) are kept, so that the profile reads like Docker's.
  */
-public final class DockerDefaultSeccomp {
+final class DockerDefaultSeccomp {
     private DockerDefaultSeccomp() {}
+
+    /** errno values (the generic Linux ones; checked against the bindings by a test). */
+    static final int EPERM = 1;
+    static final int ENOSYS = 38;
 
     /** Allowed for every container. */
     private static final String ALWAYS_ALLOWED = """
@@ -68,7 +69,7 @@ public final class DockerDefaultSeccomp {
     /** CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET: clone may create no namespace. */
     private static final long CLONE_NAMESPACE_FLAGS = 0x7E020000L;
 
-    public static final SeccompProfile PROFILE = build();
+    static final SeccompProfile PROFILE = build();
 
     private static SeccompProfile build() {
         List<Rule> r = new ArrayList<>();
@@ -96,7 +97,7 @@ public final class DockerDefaultSeccomp {
         r.add(Rule.of(Action.allow(), "clone").withArgs(new Arg(1, Op.MASKED_EQ, CLONE_NAMESPACE_FLAGS, 0))
                 .unlessCapabilities(Capability.SYS_ADMIN).onArches("s390", "s390x"));
         // ENOSYS, so that libc falls back to clone, whose flags the filter can see
-        r.add(Rule.of(Action.errno(Linux.ENOSYS()), "clone3").unlessCapabilities(Capability.SYS_ADMIN));
+        r.add(Rule.of(Action.errno(ENOSYS), "clone3").unlessCapabilities(Capability.SYS_ADMIN));
         r.add(Rule.of(Action.allow(), "reboot").ifCapabilities(Capability.SYS_BOOT));
         r.add(Rule.of(Action.allow(), "chroot").ifCapabilities(Capability.SYS_CHROOT));
         r.add(Rule.of(Action.allow(), "delete_module", "init_module", "finit_module").ifCapabilities(Capability.SYS_MODULE));
@@ -112,7 +113,7 @@ public final class DockerDefaultSeccomp {
         r.add(Rule.of(Action.allow(), "syslog").ifCapabilities(Capability.SYSLOG));
         r.add(Rule.of(Action.allow(), "bpf").ifCapabilities(Capability.BPF));
         r.add(Rule.of(Action.allow(), "perf_event_open").ifCapabilities(Capability.PERFMON));
-        return new SeccompProfile("docker-default", Action.errno(Linux.EPERM()), architectures(), r);
+        return new SeccompProfile("docker-default", Action.errno(EPERM), architectures(), r);
     }
 
     /** Docker's archMap: the native architecture and the ones its kernel also runs. */

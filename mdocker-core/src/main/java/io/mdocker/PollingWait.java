@@ -1,6 +1,5 @@
-package io.mdocker.internal.wait;
+package io.mdocker;
 
-import io.mdocker.RunningContainer;
 
 import java.time.Duration;
 
@@ -29,10 +28,10 @@ abstract class PollingWait extends WaitBase {
      * One probe: true when ready. An exception means not ready yet; the last one becomes the
      * cause of the timeout. {@link IllegalStateException} means never: it ends the wait at once.
      */
-    protected abstract boolean probe(RunningContainer c) throws Exception;
+    abstract boolean probe(ContainerHandle c) throws Exception;
 
     @Override
-    public void waitUntilReady(RunningContainer c) {
+    public void waitUntilReady(ContainerHandle c) {
         long deadline = System.nanoTime() + timeout().toNanos();
         long pause = FIRST_PAUSE_NANOS;
         Exception last = null;
