@@ -169,7 +169,7 @@ public final class RunningContainer implements AutoCloseable {
     }
 
     /**
-     * The start sequence (sync numbers as in init.c): validate; take a monitor (mdocker-init),
+     * The start sequence (sync numbers as in mdocker-init's main.c): validate; take a monitor (mdocker-init),
      * whose pid 1 already exists in its new namespaces (sync 1 PID, read as it was spawned);
      * record state, create dirs, stage the spec's copies into the writable layer; sync 2 CONFIG,
      * with which pid 1 builds its filesystem while the JVM does the host-side setup (cgroups,
