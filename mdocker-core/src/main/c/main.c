@@ -37,6 +37,20 @@
  * (enter_identity, shared with the start path), and with TTY a pseudo-terminal of its own whose
  * master it sends to the JVM before JOINED.
  *
+ * This file holds the two start paths, the monitor's (main) and pid 1's (container_main), step
+ * by step; the steps are in one file per concern, declared in mdk.h:
+ *   msg.c       errors (fail, last_error) and the messages of the sync socket
+ *   config.c    CONFIG and JOIN: records parsed and checked into struct config
+ *   mounts.c    pid 1's filesystem: overlay, system mounts, binds, tmpfs, pivot_root, masked and
+ *               read-only paths, cgroup file systems
+ *   devices.c   /dev's device nodes and links, the cgroup v2 device program
+ *   identity.c  rlimits, groups/gid/uid, capabilities, no_new_privs, seccomp
+ *   pid1.c      pid 1's setup before GO, the command's exec, the init that reaps and forwards
+ *   monitor.c   the monitor's loop: relaying, GO's device program, pid 1's end
+ *   join.c      join mode
+ *   proxy.c     published ports (section mdk_proxy)
+ *   tty.c       pseudo-terminals (section mdk_tty)
+ *
  * Requires Linux 5.11 (clone3, openat2, close_range CLOSE_RANGE_CLOEXEC), as root.
  */
 #define _GNU_SOURCE
@@ -50,7 +64,6 @@
 #include <sys/wait.h>
 
 #include "mdk.h"
-
 
 /*
  * pid 1, cloned before its CONFIG exists: it waits for the CONFIG the monitor checked and
@@ -69,6 +82,7 @@ static void __attribute__((noreturn)) container_main(int sock)
     setsid(); /* out of the JVM's session: its terminal's job control must not reach here */
     prefault_for_config();
 
+    /* sync 2 (pid 1 side): CONFIG as the monitor relays it; the filesystem, before GO */
     if (receive_config(sock, &c, MDK_MSG_CONFIG) < 0)
         _exit(1); /* the monitor is gone (it checked this CONFIG before relaying it) */
     if ((c.exit_file != NULL && open_stdio_files(&c) < 0) || setup_container(&c) < 0) {
@@ -76,12 +90,14 @@ static void __attribute__((noreturn)) container_main(int sock)
         send_error(sock);
         _exit(EXIT_SETUP);
     }
+    /* sync 3 (pid 1 side): GO; the cgroup namespace and mounts, the terminal */
     wait_for_go(sock);
     if (unshare_cgroup(&c) < 0 || mount_cgroupfs(&c) < 0 /* once its cgroups are final: they become its root */
         || ((c.tags & TAG(MDK_T_TTY)) && open_tty(&c, sock) < 0)) {
         send_error(sock);
         _exit(EXIT_SETUP);
     }
+    /* sync 4 and 5 (pid 1 side): the command's exec, STARTED or ERROR; with INIT=1, EXIT */
     if (c.init)
         run_init(&c, sock);
     exec_as_pid1(&c, sock);
@@ -198,5 +214,6 @@ int main(int argc, char **argv)
     m.exit_file = cfg.exit_file;
     if (m.exit_file != NULL)
         signal(SIGHUP, SIG_IGN); /* a closing terminal of the starting JVM must not end it */
+    /* sync 3 to 5 (monitor side): GO and SIGNAL relayed, STARTED/ERROR and EXIT reported */
     return monitor_loop(&m);
 }

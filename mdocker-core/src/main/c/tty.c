@@ -15,7 +15,7 @@
 
 #include "mdk.h"
 
-int tty_slave = -1;
+int tty_slave = -1; /* open_tty's peer, for the command (pid1.c, join.c) until it runs */
 
 #ifndef TIOCGPTPEER /* Linux 4.13; musl's headers may lack it */
 #define TIOCGPTPEER _IO('T', 0x41)
