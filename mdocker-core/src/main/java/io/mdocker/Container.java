@@ -65,7 +65,7 @@ public final class Container {
     private final List<String> command;
     private final Duration startTimeout;
     private final ContainerRuntime runtime;
-    // security (issue 5)
+    // security
     private final Set<Capability> capAdd;
     private final Set<Capability> capDrop;
     private final boolean capAddAll;

@@ -68,7 +68,7 @@ public final class Protocol {
     public static final int T_BIND = 11;
     public static final int T_NSFLAGS = 12;
     public static final int T_INIT = 13;
-    // security records (issue 5); applied in the order protocol.h describes
+    // security records; applied in the order protocol.h describes
     public static final int T_CAPS = 14;
     public static final int T_SECURITY = 15;
     public static final int T_SECCOMP = 16;

@@ -28,7 +28,7 @@ import java.util.Optional;
  * copies into each child at mkdir; each child's list is checked all the same (a parent made
  * concurrently by another JVM may not have them yet), and written on the child where it differs.
  * The parent goes when the JVM exits, or with {@code gc}. This is the security side of the
- * devices controller only; the cgroup manager (issue 3) may take it over, it needs nothing but
+ * devices controller only; the cgroup manager may take it over, it needs nothing but
  * {@link #RULES} and the order deny-all, allow each.
  *
  * <p>On a cgroup v2-only host there is no devices controller ({@link #mountPoint()} is empty):
