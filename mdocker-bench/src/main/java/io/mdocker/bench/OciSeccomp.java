@@ -1,4 +1,4 @@
-package io.mdocker.examples.bench;
+package io.mdocker.bench;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;

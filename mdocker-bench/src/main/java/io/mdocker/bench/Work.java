@@ -1,4 +1,4 @@
-package io.mdocker.examples.bench;
+package io.mdocker.bench;
 
 /** One unit of measured work: a container (or a process) started and waited for. */
 @FunctionalInterface

@@ -1,11 +1,10 @@
-package io.mdocker.examples;
+package io.mdocker.bench;
 
 import io.mdocker.BusyboxRootfs;
 import io.mdocker.Container;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.ExecResult;
 import io.mdocker.Network;
-import io.mdocker.examples.bench.BenchRun;
 
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package io.mdocker.examples.bench;
+package io.mdocker.bench;
 
 /**
  * A named way of doing the same work: an mdocker configuration or another runtime.

@@ -1,8 +1,8 @@
-package io.mdocker.examples.bench;
+package io.mdocker.bench;
 
 import io.mdocker.BusyboxRootfs;
 import io.mdocker.Container;
-import io.mdocker.examples.Benchmark;
+
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

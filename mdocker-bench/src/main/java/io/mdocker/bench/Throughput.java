@@ -1,4 +1,4 @@
-package io.mdocker.examples.bench;
+package io.mdocker.bench;
 
 import java.util.ArrayList;
 import java.util.Arrays;

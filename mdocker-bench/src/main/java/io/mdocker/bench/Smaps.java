@@ -1,4 +1,4 @@
-package io.mdocker.examples.bench;
+package io.mdocker.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;

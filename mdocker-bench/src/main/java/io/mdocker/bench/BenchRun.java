@@ -1,9 +1,9 @@
-package io.mdocker.examples.bench;
+package io.mdocker.bench;
 
 import io.mdocker.Container;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.Network;
-import io.mdocker.examples.Benchmark;
+
 import io.mdocker.examples.JUnitTiming;
 import io.mdocker.examples.ParallelSandboxes;
 
