@@ -2,8 +2,7 @@ package io.mdocker.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.mdocker.internal.net.ContainerNetwork;
-import io.mdocker.internal.net.Ipv4;
+import io.mdocker.testing.TestBridge;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,6 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * with their output and exit statuses as Docker's; and that nothing of the containers is left.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
+@TestBridge(name = DetachCliTest.BRIDGE, address = DetachCliTest.BIP)
 class DetachCliTest {
     static final Path TARGET = Path.of("target").toAbsolutePath();
     static final Path ROOTFS = MainTest.ROOTFS;
@@ -43,26 +43,21 @@ class DetachCliTest {
     /** The test bridge of the published-port test (traffic only to 127.0.0.1 and the container on it). */
     static final String BRIDGE = "mdt22";
     static final String BIP = "10.201.22.1/24";
-    private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
-    private static String ipForwardBefore;
 
     @BeforeAll
-    static void prerequisites() throws java.io.IOException {
+    static void prerequisites() {
         MainTest.prerequisites();
-        ipForwardBefore = Files.readString(IP_FORWARD).trim();
     }
 
-    /** What a failed test left must not outlive the run: detached containers survive their JVM by design. */
+    /**
+     * What a failed test left must not outlive the run: detached containers survive their JVM by
+     * design. Before the bridge is removed ({@link TestBridge} acts after the @AfterAll methods).
+     */
     @org.junit.jupiter.api.AfterAll
-    static void removeWhatAFailureLeft() throws java.io.IOException {
+    static void removeWhatAFailureLeft() {
         io.mdocker.ContainerRuntime rt = RunCommand.runtime(STATE);
         for (io.mdocker.ContainerInfo c : rt.list()) {
             rt.attach(c.id()).remove(true);
-        }
-        assertThat(ContainerNetwork.awaitReleases(Duration.ofSeconds(20))).isTrue();
-        ContainerNetwork.removeBridge(BRIDGE, Ipv4.parse(BIP, 32, "test bridge"));
-        if ("0".equals(ipForwardBefore)) {
-            Files.writeString(IP_FORWARD, "0\n");
         }
     }
 

@@ -1,8 +1,8 @@
 package io.mdocker.cli;
 
-import io.mdocker.BusyboxRootfs;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.internal.cgroup.CgroupLayout;
+import io.mdocker.testing.Fixtures;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 /** The CLI's exit statuses and one-line errors, with real containers, and the ./mdocker launcher. */
 class MainTest {
@@ -27,15 +26,7 @@ class MainTest {
     /** Root and busybox-static, or the test fails (CI=true) or aborts; then the CLI tests' rootfs. */
     @BeforeAll
     static void prerequisites() {
-        long euid = new com.sun.security.auth.module.UnixSystem().getUid();
-        if (euid != 0 || BusyboxRootfs.findStaticBusybox().isEmpty()) {
-            String what = "the CLI tests need root and busybox-static (uid " + euid + ")";
-            if ("true".equals(System.getenv("CI"))) {
-                fail(what);
-            }
-            org.junit.jupiter.api.Assumptions.abort(what);
-        }
-        BusyboxRootfs.ensure(ROOTFS);
+        Fixtures.rootfs(ROOTFS);
     }
 
     private static int run(String... args) {

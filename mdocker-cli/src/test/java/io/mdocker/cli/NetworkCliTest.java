@@ -1,41 +1,24 @@
 package io.mdocker.cli;
 
-import io.mdocker.internal.net.ContainerNetwork;
-import io.mdocker.internal.net.Ipv4;
-import org.junit.jupiter.api.AfterAll;
+import io.mdocker.testing.TestBridge;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code --network}, {@code -p}, {@code --bridge}, {@code --bip}, {@code --ip}, on a test-only bridge. */
+@TestBridge(name = NetworkCliTest.BRIDGE, address = NetworkCliTest.BIP)
 class NetworkCliTest {
-    private static final String BRIDGE = "mdt5";
-    private static final String BIP = "10.201.5.1/24";
-    private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
-    private static String ipForwardBefore;
+    static final String BRIDGE = "mdt5";
+    static final String BIP = "10.201.5.1/24";
 
     @BeforeAll
-    static void prerequisites() throws IOException {
+    static void prerequisites() {
         MainTest.prerequisites();
-        ipForwardBefore = Files.readString(IP_FORWARD).trim();
-    }
-
-    @AfterAll
-    static void cleanUp() throws IOException {
-        assertThat(ContainerNetwork.awaitReleases(Duration.ofSeconds(20))).isTrue();
-        ContainerNetwork.removeBridge(BRIDGE, Ipv4.parse(BIP, 32, "test bridge"));
-        if ("0".equals(ipForwardBefore)) {
-            Files.writeString(IP_FORWARD, "0\n");
-        }
     }
 
     private static String stderrOf(int expectedStatus, String... args) {

@@ -1,5 +1,6 @@
-package io.mdocker;
+package io.mdocker.testing;
 
+import io.mdocker.ContainerRuntime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -19,10 +20,10 @@ import java.util.stream.Stream;
  * {@link #leftSince} names every item that is new, so a leak says what it is. (Items that went
  * away are no leak: threads of earlier tests end, for one.)
  */
-record HostSnapshot(Map<String, List<String>> items) {
+public record HostSnapshot(Map<String, List<String>> items) {
 
     /** Takes a snapshot; {@code bridge} names the bridge whose leases count (may be null). */
-    static HostSnapshot take(ContainerRuntime rt, String bridge) {
+    public static HostSnapshot take(ContainerRuntime rt, String bridge) {
         ContainerRuntime.awaitCleanup(); // run() returns before its teardown (pid 1's exit, cgroups, files) is over
         Map<String, List<String>> m = new TreeMap<>();
         // The JVM's own descriptors and threads first: the ip and iptables-save run below leave
@@ -50,7 +51,7 @@ record HostSnapshot(Map<String, List<String>> items) {
     }
 
     /** One line per item that is in this snapshot and not in {@code before} (as many times as it is new). */
-    List<String> leftSince(HostSnapshot before) {
+    public List<String> leftSince(HostSnapshot before) {
         List<String> out = new ArrayList<>();
         for (Map.Entry<String, List<String>> e : items.entrySet()) {
             List<String> was = before.items.getOrDefault(e.getKey(), List.of());
@@ -60,7 +61,7 @@ record HostSnapshot(Map<String, List<String>> items) {
     }
 
     /** The new items of the kinds named (e.g. only links and rules). */
-    List<String> leftSince(HostSnapshot before, Collection<String> kinds) {
+    public List<String> leftSince(HostSnapshot before, Collection<String> kinds) {
         Map<String, List<String>> mine = new TreeMap<>(items);
         mine.keySet().retainAll(kinds);
         return new HostSnapshot(mine).leftSince(before);

@@ -1,7 +1,7 @@
-package io.mdocker;
+package io.mdocker.testing;
 
-import io.mdocker.internal.net.ContainerNetwork;
-import io.mdocker.internal.net.Ipv4;
+import io.mdocker.ContainerRuntime;
+import io.mdocker.Network;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,31 +21,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * What the network tests share: test-only bridges and subnets (never mdocker0 or 10.200.1.0/24),
  * inspection of the host with {@code ip} and {@code iptables-save} (inspection only: the runtime
- * never runs {@code ip}), an HTTP client for servers inside containers, and the removal of every
- * test bridge and rule afterwards. Traffic goes only to loopback and to containers the tests made.
+ * never runs {@code ip}) and an HTTP client for servers inside containers; {@link TestBridge}
+ * removes each test bridge and its rules afterwards. Traffic goes only to loopback and to
+ * containers the tests made.
  */
-final class NetFixtures {
+public final class NetFixtures {
     private NetFixtures() {}
 
-    static final String BRIDGE = "mdt0";
-    static final String BRIDGE_ADDRESS = "10.201.0.1/24";
-    static final String SUBNET = "10.201.0.0/24";
-    static final String VETH_HOST = "10.201.9.1";
-    static final String VETH_CONTAINER = "10.201.9.2";
-    static final String VETH_SUBNET = "10.201.8.0/30";
-
-    private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
+    public static final String BRIDGE = "mdt0";
+    public static final String BRIDGE_ADDRESS = "10.201.0.1/24";
+    public static final String SUBNET = "10.201.0.0/24";
+    public static final String VETH_HOST = "10.201.9.1";
+    public static final String VETH_CONTAINER = "10.201.9.2";
+    public static final String VETH_SUBNET = "10.201.8.0/30";
 
     /** A server that answers HTTP GET with "hello &lt;hostname&gt;", busybox httpd in the foreground. */
-    static final String[] HTTPD = {"/bin/sh", "-c",
+    public static final String[] HTTPD = {"/bin/sh", "-c",
             "mkdir -p /www && echo hello $(hostname) > /www/index.html && exec httpd -f -p 80 -h /www"};
 
-    static Network bridge() {
+    public static Network bridge() {
         return Network.bridge(BRIDGE, BRIDGE_ADDRESS);
     }
 
     /** The tests need iptables (bridge and veth modes install NAT with it) and ip (to inspect). */
-    static void prerequisites() {
+    public static void prerequisites() {
         Fixtures.rootfs();
         Fixtures.prerequisite(Files.isExecutable(Path.of("/usr/sbin/iptables")) || Files.isExecutable(Path.of("/sbin/iptables")),
                 "iptables is needed for bridge networking (apt-get install iptables)");
@@ -54,36 +53,8 @@ final class NetFixtures {
                 "ip (iproute2) is needed to inspect the host's links (apt-get install iproute2)");
     }
 
-    static String ipForward() {
-        try {
-            return Files.readString(IP_FORWARD).trim();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Removes the test bridge, its rules and the veth rules; restores ip_forward as it was. */
-    static void cleanUp(String ipForwardBefore) {
-        ContainerNetwork.removeVethRules(new Ipv4(Ipv4.parseAddress(VETH_CONTAINER, VETH_CONTAINER, "veth"), 32));
-        ContainerNetwork.removeVethRules(Ipv4.parse(VETH_SUBNET, 32, "veth subnet"));
-        cleanUp(ipForwardBefore, BRIDGE, BRIDGE_ADDRESS);
-    }
-
-    /** Removes a test bridge and its rules once the veth pairs are gone; restores ip_forward as it was. */
-    static void cleanUp(String ipForwardBefore, String bridge, String address) {
-        assertThat(ContainerNetwork.awaitReleases(Duration.ofSeconds(20))).as("veth pairs released").isTrue();
-        ContainerNetwork.removeBridge(bridge, Ipv4.parse(address, 32, "test bridge"));
-        if ("0".equals(ipForwardBefore)) {
-            try {
-                Files.writeString(IP_FORWARD, "0\n");
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    }
-
     /** Runs a host command for inspection and returns its stdout. */
-    static String host(String... command) {
+    public static String host(String... command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
@@ -102,18 +73,18 @@ final class NetFixtures {
     }
 
     /** The names of the host's veth links. */
-    static List<String> vethLinks() {
+    public static List<String> vethLinks() {
         return host("ip", "-o", "link", "show", "type", "veth").lines()
                 .map(l -> l.split(":")[1].trim().split("@")[0]).sorted().toList();
     }
 
     /** The host's iptables rules (all tables), without comments and counters. */
-    static List<String> iptablesRules() {
+    public static List<String> iptablesRules() {
         return host("iptables-save").lines().filter(l -> l.startsWith("-A ")).sorted().toList();
     }
 
     /** Files in a bridge's lease directory other than its lock. */
-    static List<Path> leases(ContainerRuntime rt, String bridge) {
+    public static List<Path> leases(ContainerRuntime rt, String bridge) {
         return Fixtures.list(rt.runRoot().resolve("net").resolve(bridge)).stream()
                 .filter(p -> !p.getFileName().toString().equals("lock")).toList();
     }
@@ -122,7 +93,7 @@ final class NetFixtures {
      * GET / from an HTTP server, retried until it answers or {@code patience} ends (the server in
      * a just-started container may not listen yet). Returns the body.
      */
-    static String httpGet(String host, int port, Duration patience) {
+    public static String httpGet(String host, int port, Duration patience) {
         long deadline = System.nanoTime() + patience.toNanos();
         IOException last = null;
         while (System.nanoTime() < deadline) {
