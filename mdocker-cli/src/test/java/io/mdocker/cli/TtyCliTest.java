@@ -1,5 +1,6 @@
 package io.mdocker.cli;
 
+import io.mdocker.testing.Fixtures;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 /**
  * {@code mdocker run -it} and {@code exec -it} in a JVM of their own on a pseudo-terminal (util-linux
@@ -34,13 +34,7 @@ class TtyCliTest {
     @BeforeAll
     static void prerequisites() {
         MainTest.prerequisites();
-        if (!Files.isExecutable(SCRIPT)) {
-            String what = "the -t tests need util-linux's script (apt-get install bsdutils)";
-            if ("true".equals(System.getenv("CI"))) {
-                fail(what);
-            }
-            org.junit.jupiter.api.Assumptions.abort(what);
-        }
+        Fixtures.prerequisite(Files.isExecutable(SCRIPT), "the -t tests need util-linux's script (apt-get install bsdutils)");
     }
 
     /** The CLI as a shell command line: this test's JVM and class path, then the arguments (quoted). */
