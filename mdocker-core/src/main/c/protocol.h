@@ -10,7 +10,7 @@
  * followed by `length` payload bytes. All integers are little-endian (host order on
  * x86_64/aarch64), no padding anywhere.
  *
- * Start sequence (version 7):
+ * Start sequence:
  *
  *   JVM                      monitor (host namespaces)            container pid 1 (new namespaces)
  *                            clone3 at start-up -----------------> waits on its own socketpair
@@ -37,8 +37,8 @@
  *           <-------------   or EXIT(code, signal) after waitpid(pid 1), when pid 1 sent none;
  *                            [DETACH: "CODE SIGNAL" into the DETACH file]; the monitor exits
  *
- * Version 4 (the start path's latency, issue 2) moved the clone ahead of CONFIG: a monitor
- * spawned ahead of need (the JVM's pool) has pid 1's namespaces ready, and PID comes first.
+ * pid 1 is cloned ahead of CONFIG: a monitor spawned ahead of need (the JVM's pool) has pid 1's
+ * namespaces ready, and PID comes first.
  * pid 1 builds its filesystem as soon as CONFIG arrives, while the JVM makes its cgroups and
  * puts it into them (so the cgroup v2 device program is attached at GO, not at CONFIG);
  * GO still gates everything of the user's (the command's exec and the cgroup namespace, which
@@ -46,9 +46,9 @@
  * zombie), so the pid the JVM writes into cgroup.procs can never be another process's. With
  * INIT=1 pid 1 sends EXIT itself as its command ends, before the kernel ends its namespaces, and
  * neither pid 1 nor the monitor keeps a copy of the container's stdio after the command starts,
- * so the JVM has the whole result while the teardown goes on. Version 4 also covers the
- * detached records (DETACH, STDOUT, STDERR: pid 1 opens the files, as it exists before CONFIG)
- * and join mode (JOIN, JOINED).
+ * so the JVM has the whole result while the teardown goes on. pid 1 opens a detached
+ * container's files itself (DETACH, STDOUT, STDERR): it exists before CONFIG, so it cannot
+ * inherit them.
  *
  * A protocol error after PID (bad CONFIG, bad GO, unknown SIGNAL) is answered with
  * ERROR(MDK_STEP_PROTOCOL); the monitor then kills pid 1 (before GO: and exits 125; after GO:
@@ -64,8 +64,8 @@
  * conversation with the JVM, and the monitor records pid 1's exit (pid 1's own EXIT's code, or
  * its wait status) in the DETACH file instead.
  *
- * Version 6 added published ports served by the monitor (PUBLISH, PUBLISHED, FORWARD), which
- * the JVM uses for detached containers: the JVM's own port proxy would end with the JVM. The
+ * Published ports can be served by the monitor (PUBLISH, PUBLISHED, FORWARD), which the JVM
+ * uses for detached containers: the JVM's own port proxy would end with the JVM. The
  * monitor binds the ports as the first thing asked of it, before the JVM makes anything of the
  * container (a port in use is an error while nothing exists yet; port 0 gets a free port, which
  * PUBLISHED reports), and accepts on them only once STARTED has been relayed (connections made
@@ -77,7 +77,7 @@
  * connections belong to the monitor alone (pid 1 was cloned before PUBLISH), so they end with it:
  * when the container ends, or the monitor is killed, no port stays bound.
  *
- * Join mode (exec into a running container, issue 7): an mdocker-init spawned with "join" gets
+ * Join mode (exec into a running container): an mdocker-init spawned with "join" gets
  * JOIN instead of CONFIG and becomes a "joiner", the parent of one process started inside an
  * existing container. It clones nothing and never touches the container's setup; it only
  * enters it:
@@ -104,10 +104,10 @@
  * EOF on fd 3 makes the joiner SIGKILL the exec'd process's group, reap it and exit; the exec'd
  * process has PR_SET_PDEATHSIG=SIGKILL against the joiner; and since it lives in the container's
  * PID namespace, the end of the container's pid 1 ends it too. A container whose pid 1 has not
- * had GO yet (it pivots before GO since version 4) is refused with ERROR(JOIN, EAGAIN).
+ * had GO yet (it pivots before GO) is refused with ERROR(JOIN, EAGAIN).
  *
- * Version 7 added pseudo-terminals (record TTY, message TTY, Docker's -t): the only message
- * that carries a descriptor (SCM_RIGHTS); a descriptor arriving with any other message is closed.
+ * Pseudo-terminals (record TTY, message TTY, Docker's -t): TTY is the only message that carries
+ * a descriptor (SCM_RIGHTS); a descriptor arriving with any other message is closed.
  *
  * Versioning: the header carries MDK_VERSION; a side that receives another version answers
  * with ERROR(MDK_STEP_PROTOCOL, EPROTO) and exits. Bump the version on any incompatible change.
@@ -119,9 +119,7 @@
 
 #define MDK_SYNC_FD 3
 #define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
-#define MDK_VERSION 7 /* 2: security records (issue 5); 3: DEVCGROUP; 4: pid 1 cloned at start-up,
-                         PID first; DETACH/STDOUT/STDERR; JOIN/JOINED; 5: CGROUPFS;
-                         6: PUBLISH/PUBLISHED/FORWARD; 7: TTY (record and message) */
+#define MDK_VERSION 7 /* see Versioning above */
 #define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
 
 struct mdk_header {

@@ -1,66 +1,63 @@
 package io.mdocker;
 
-import io.mdocker.bindings.Linux;
-
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;
-import java.util.function.IntSupplier;
 
 /**
  * A Linux capability (capabilities(7)), by the name Docker's {@code --cap-add} uses without the
- * {@code CAP_} prefix. {@link #number()} is the kernel's bit, taken from the ABI-checked bindings.
+ * {@code CAP_} prefix. {@link #number()} is the kernel's bit (linux/capability.h; checked against the bindings by a test).
  */
 public enum Capability {
-    CHOWN(Linux::CAP_CHOWN),
-    DAC_OVERRIDE(Linux::CAP_DAC_OVERRIDE),
-    DAC_READ_SEARCH(Linux::CAP_DAC_READ_SEARCH),
-    FOWNER(Linux::CAP_FOWNER),
-    FSETID(Linux::CAP_FSETID),
-    KILL(Linux::CAP_KILL),
-    SETGID(Linux::CAP_SETGID),
-    SETUID(Linux::CAP_SETUID),
-    SETPCAP(Linux::CAP_SETPCAP),
-    LINUX_IMMUTABLE(Linux::CAP_LINUX_IMMUTABLE),
-    NET_BIND_SERVICE(Linux::CAP_NET_BIND_SERVICE),
-    NET_BROADCAST(Linux::CAP_NET_BROADCAST),
-    NET_ADMIN(Linux::CAP_NET_ADMIN),
-    NET_RAW(Linux::CAP_NET_RAW),
-    IPC_LOCK(Linux::CAP_IPC_LOCK),
-    IPC_OWNER(Linux::CAP_IPC_OWNER),
-    SYS_MODULE(Linux::CAP_SYS_MODULE),
-    SYS_RAWIO(Linux::CAP_SYS_RAWIO),
-    SYS_CHROOT(Linux::CAP_SYS_CHROOT),
-    SYS_PTRACE(Linux::CAP_SYS_PTRACE),
-    SYS_PACCT(Linux::CAP_SYS_PACCT),
-    SYS_ADMIN(Linux::CAP_SYS_ADMIN),
-    SYS_BOOT(Linux::CAP_SYS_BOOT),
-    SYS_NICE(Linux::CAP_SYS_NICE),
-    SYS_RESOURCE(Linux::CAP_SYS_RESOURCE),
-    SYS_TIME(Linux::CAP_SYS_TIME),
-    SYS_TTY_CONFIG(Linux::CAP_SYS_TTY_CONFIG),
-    MKNOD(Linux::CAP_MKNOD),
-    LEASE(Linux::CAP_LEASE),
-    AUDIT_WRITE(Linux::CAP_AUDIT_WRITE),
-    AUDIT_CONTROL(Linux::CAP_AUDIT_CONTROL),
-    SETFCAP(Linux::CAP_SETFCAP),
-    MAC_OVERRIDE(Linux::CAP_MAC_OVERRIDE),
-    MAC_ADMIN(Linux::CAP_MAC_ADMIN),
-    SYSLOG(Linux::CAP_SYSLOG),
-    WAKE_ALARM(Linux::CAP_WAKE_ALARM),
-    BLOCK_SUSPEND(Linux::CAP_BLOCK_SUSPEND),
-    AUDIT_READ(Linux::CAP_AUDIT_READ),
-    PERFMON(Linux::CAP_PERFMON),
-    BPF(Linux::CAP_BPF),
-    CHECKPOINT_RESTORE(Linux::CAP_CHECKPOINT_RESTORE);
+    CHOWN(0),
+    DAC_OVERRIDE(1),
+    DAC_READ_SEARCH(2),
+    FOWNER(3),
+    FSETID(4),
+    KILL(5),
+    SETGID(6),
+    SETUID(7),
+    SETPCAP(8),
+    LINUX_IMMUTABLE(9),
+    NET_BIND_SERVICE(10),
+    NET_BROADCAST(11),
+    NET_ADMIN(12),
+    NET_RAW(13),
+    IPC_LOCK(14),
+    IPC_OWNER(15),
+    SYS_MODULE(16),
+    SYS_RAWIO(17),
+    SYS_CHROOT(18),
+    SYS_PTRACE(19),
+    SYS_PACCT(20),
+    SYS_ADMIN(21),
+    SYS_BOOT(22),
+    SYS_NICE(23),
+    SYS_RESOURCE(24),
+    SYS_TIME(25),
+    SYS_TTY_CONFIG(26),
+    MKNOD(27),
+    LEASE(28),
+    AUDIT_WRITE(29),
+    AUDIT_CONTROL(30),
+    SETFCAP(31),
+    MAC_OVERRIDE(32),
+    MAC_ADMIN(33),
+    SYSLOG(34),
+    WAKE_ALARM(35),
+    BLOCK_SUSPEND(36),
+    AUDIT_READ(37),
+    PERFMON(38),
+    BPF(39),
+    CHECKPOINT_RESTORE(40);
 
     private static final Set<Capability> DOCKER_DEFAULTS = Set.copyOf(EnumSet.of(CHOWN, DAC_OVERRIDE, FSETID, FOWNER,
             MKNOD, NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE));
 
     private final int number;
 
-    Capability(IntSupplier number) {
-        this.number = number.getAsInt();
+    Capability(int number) {
+        this.number = number;
     }
 
     /** The capability's bit number in the kernel's sets. */

@@ -1,6 +1,12 @@
 package io.mdocker;
 
+import io.mdocker.internal.net.ContainerNetwork;
+import io.mdocker.internal.net.PortProxy;
+import io.mdocker.internal.run.ContainerStart;
+import io.mdocker.internal.run.Session;
+import io.mdocker.internal.run.Spec;
 import io.mdocker.internal.security.SecurityPlan;
+import io.mdocker.internal.security.SecuritySpec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +47,7 @@ import java.util.regex.Pattern;
  */
 public final class Container {
     /** Docker's default PATH. */
-    public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    public static final String DEFAULT_PATH = Spec.DEFAULT_PATH;
 
     private static final Pattern HOSTNAME =
             Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
@@ -116,14 +122,26 @@ public final class Container {
         return new Builder(this);
     }
 
-    /** Runs {@code command} to its end and returns its exit code and output. */
+    /**
+     * Runs {@code command} (or the default command) to its end and returns its exit code and
+     * output. The result is complete when the command has ended and its captured output has
+     * reached its end; the rest of the teardown (the namespaces' end with pid 1, the cgroups, the
+     * writable layer, the state record) finishes on a background thread
+     * ({@link ContainerRuntime#awaitCleanup()}; the JVM's exit waits for it too).
+     */
     public ExecResult run(String... command) {
-        return RunningContainer.run(this, commandOrDefault(command));
+        Session s = ContainerStart.start(spec(), commandOrDefault(command), ContainerStart.Mode.RUN);
+        try {
+            Session.RunResult r = s.awaitResult();
+            return new ExecResult(r.exitCode(), r.stdout(), r.stderr(), r.elapsed(), r.oomKilled());
+        } finally {
+            s.closeAfterRun();
+        }
     }
 
     /** Starts {@code command} (or the default command when none is given) and returns its handle. */
     public RunningContainer start(String... command) {
-        return RunningContainer.start(this, commandOrDefault(command), false, false);
+        return new RunningContainer(ContainerStart.start(spec(), commandOrDefault(command), ContainerStart.Mode.START));
     }
 
     /**
@@ -137,9 +155,31 @@ public final class Container {
      * and {@link DetachedContainer#mappedPort(int)} tell the host ports bound.
      */
     public DetachedContainer startDetached(String... command) {
-        RunningContainer c = RunningContainer.start(this, commandOrDefault(command), false, true);
-        c.handOver(runtime);
-        return runtime.attach(c.id());
+        String[] id = new String[1];
+        id[0] = ContainerStart.startDetached(spec(), commandOrDefault(command), () -> runtime.releaseIfExited(id[0]));
+        return runtime.attach(id[0]);
+    }
+
+    /** The engine's snapshot of this definition, its host paths checked again. */
+    private Spec spec() {
+        checkHost();
+        Network n = network;
+        ContainerNetwork.Kind kind = switch (n.mode()) {
+            case NONE -> ContainerNetwork.Kind.NONE;
+            case HOST -> ContainerNetwork.Kind.HOST;
+            case BRIDGE -> ContainerNetwork.Kind.BRIDGE;
+            case VETH -> ContainerNetwork.Kind.VETH;
+        };
+        List<PortProxy.Spec> published = ports.stream()
+                .map(p -> new PortProxy.Spec(p.hostIp(), p.hostPort(), p.containerPort())).toList();
+        ContainerNetwork.Plan plan = new ContainerNetwork.Plan(kind, n.bridgeName(), n.gatewayIpv4(),
+                n.fixedAddressValue(), n.hostIpv4(), n.containerIpv4(), published);
+        SecuritySpec security = new SecuritySpec(capabilities(), privileged, noNewPrivileges, seccomp(), groups,
+                readOnlyRootfs, tmpfs, ulimits);
+        return new Spec(layers, Optional.ofNullable(name), Optional.ofNullable(hostname), env, workdir, uid, gid,
+                binds, copies, stdio.stdin().choice(), stdio.stdout().choice(), stdio.stderr().choice(),
+                Optional.ofNullable(stdio.tty()), init, startTimeout, runtime.store(), security, resources.toSpec(),
+                plan, n.toString());
     }
 
     private List<String> commandOrDefault(String... given) {
@@ -156,14 +196,14 @@ public final class Container {
         return layers;
     }
 
-    /** The container's name (unique on its runtime's roots while it exists), or null for none. */
-    public String name() {
-        return name;
+    /** The container's name (unique on its runtime's roots while it exists); empty for none. */
+    public Optional<String> name() {
+        return Optional.ofNullable(name);
     }
 
-    /** The hostname, or null for the container's short id. */
-    public String hostname() {
-        return hostname;
+    /** The hostname; empty for the container's short id. */
+    public Optional<String> hostname() {
+        return Optional.ofNullable(hostname);
     }
 
     /** The environment the user set (defaults such as PATH are added at start where absent). */
@@ -214,9 +254,9 @@ public final class Container {
         return init;
     }
 
-    /** The default command, or null. */
-    public List<String> command() {
-        return command;
+    /** The default command; empty for none. */
+    public Optional<List<String>> command() {
+        return Optional.ofNullable(command);
     }
 
     public Duration startTimeout() {
@@ -296,7 +336,7 @@ public final class Container {
     }
 
     /** Checks the host side again: the rootfs layers and bind sources must exist. */
-    void checkHost() {
+    private void checkHost() {
         for (Path layer : layers) {
             checkLayer(layer);
         }

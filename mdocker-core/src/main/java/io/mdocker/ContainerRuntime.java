@@ -1,11 +1,13 @@
 package io.mdocker;
 
-import io.mdocker.internal.cgroup.ContainerCgroups;
-import io.mdocker.internal.fs.ContainerFiles;
 import io.mdocker.internal.net.ContainerNetwork;
+import io.mdocker.internal.run.ContainerStart;
+import io.mdocker.internal.run.Copying;
+import io.mdocker.internal.run.Execs;
+import io.mdocker.internal.run.Pausing;
+import io.mdocker.internal.run.RecordTarget;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.state.ContainerRecord;
-import io.mdocker.internal.state.ExecRecord;
 import io.mdocker.internal.state.StateStore;
 
 import java.nio.file.Path;
@@ -42,11 +44,7 @@ public final class ContainerRuntime {
      * needs.
      */
     public static void requireRoot() {
-        int euid = io.mdocker.internal.sys.Posix.geteuid();
-        if (euid != 0) {
-            throw new ContainerException("mdocker needs root to create namespaces and mounts, but runs as uid "
-                    + euid + ": run it with sudo or as root");
-        }
+        ContainerStart.requireRoot();
     }
 
     /** The runtime on /var/lib/mdocker and /run/mdocker. */
@@ -99,15 +97,8 @@ public final class ContainerRuntime {
     private ExecProcess execStart(String idOrPrefix, Exec exec, boolean forResult) {
         java.util.Objects.requireNonNull(exec, "exec");
         requireRoot();
-        ContainerRecord container = find(idOrPrefix);
-        String shortId = container.id().substring(0, 12);
-        ExecRecord record = ExecRecord.of(container).orElseThrow(() -> new ContainerException("container " + shortId
-                + " cannot be exec'd into: its state record in " + container.dir() + " says nothing of exec (an older mdocker's)"));
-        if (!record.pid1Alive()) {
-            throw new ContainerException("container " + shortId + " is not running: cannot exec into it");
-        }
-        Pausing.refuseExecIfPaused(shortId, ContainerCgroups.recordedDirs(container.state()));
-        return ExecProcess.start(shortId, record, exec, forResult, p -> { });
+        RecordTarget container = new RecordTarget(find(idOrPrefix));
+        return ExecProcess.start(container.shortId(), Execs.basis(container), exec, forResult, p -> { });
     }
 
     /**
@@ -131,9 +122,7 @@ public final class ContainerRuntime {
      * @throws ContainerException when no such container runs
      */
     public void copyIn(String idOrName, Path source, String target) {
-        try (ContainerFiles files = rootFiles(idOrName)) {
-            files.copyIn(source.toAbsolutePath(), target);
-        }
+        Copying.copyIn(running(idOrName), source, target);
     }
 
     /**
@@ -143,29 +132,17 @@ public final class ContainerRuntime {
      * @throws ContainerException when no such container runs
      */
     public void copyOut(String idOrName, String source, Path target) {
-        try (ContainerFiles files = rootFiles(idOrName)) {
-            files.copyOut(source, target);
-        }
+        Copying.copyOut(running(idOrName), source, target);
     }
 
     /** Whether {@code path} is a directory in the running container {@code idOrName}. */
     public boolean isDirectory(String idOrName, String path) {
-        try (ContainerFiles files = rootFiles(idOrName)) {
-            return files.isDirectory(path);
-        }
+        return Copying.isDirectory(running(idOrName), path);
     }
 
-    private ContainerFiles rootFiles(String idOrName) {
+    private RecordTarget running(String idOrName) {
         requireRoot();
-        ContainerRecord r = find(idOrName);
-        String shortId = r.id().substring(0, 12);
-        ContainerFiles files = r.openOfPid1(pid -> ContainerFiles.open(Path.of("/proc", Integer.toString(pid), "root"),
-                shortId, path -> Optional.empty()));
-        if (files == null) {
-            throw new ContainerException("container " + shortId + " is not running: files are copied in and out of "
-                    + "running containers");
-        }
-        return files;
+        return new RecordTarget(find(idOrName));
     }
 
     /**
@@ -185,7 +162,7 @@ public final class ContainerRuntime {
         Optional<String> address = running
                 ? Optional.ofNullable(ContainerNetwork.recorded(r.dir()).get("address")) : Optional.empty();
         ContainerInfo.State state = !running ? ContainerInfo.State.EXITED
-                : Pausing.isPaused(ContainerCgroups.recordedDirs(r.state())) ? ContainerInfo.State.PAUSED
+                : Pausing.isPaused(new RecordTarget(r)) ? ContainerInfo.State.PAUSED
                 : ContainerInfo.State.RUNNING;
         return new ContainerInfo(r.id(), r.detached(), state,
                 running ? OptionalInt.empty() : r.exitCode(), running ? r.containerPid() : -1, r.created(), r.command(),

@@ -1,21 +1,26 @@
 package io.mdocker;
 
-import io.mdocker.internal.cgroup.CgroupFs;
-import io.mdocker.internal.cgroup.CgroupStats;
-import io.mdocker.internal.cgroup.ContainerCgroups;
+import io.mdocker.internal.net.ContainerNetwork;
+import io.mdocker.internal.run.Copying;
+import io.mdocker.internal.run.Execs;
+import io.mdocker.internal.run.LogFiles;
+import io.mdocker.internal.run.Pausing;
+import io.mdocker.internal.run.RecordTarget;
+import io.mdocker.internal.run.Signalling;
 import io.mdocker.internal.state.ContainerRecord;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.function.Consumer;
 
 /**
  * A detached container: one that outlives the JVM that started it
@@ -27,32 +32,28 @@ import java.util.OptionalInt;
  *
  * <p>The handle holds no descriptor: it reads the container's record on each call. Thread-safe.
  */
-public final class DetachedContainer {
-    private static final Duration FOLLOW_POLL = Duration.ofMillis(100);
+public final class DetachedContainer implements ContainerHandle {
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
     private static final Duration FOREVER = Duration.ofDays(36500);
 
     private final ContainerRuntime runtime;
     private final ContainerRecord record;
+    private final RecordTarget target;
 
     DetachedContainer(ContainerRuntime runtime, ContainerRecord record) {
         this.runtime = runtime;
         this.record = record;
+        this.target = new RecordTarget(record);
     }
 
-    /** The container's id: 64 hex digits. */
+    @Override
     public String id() {
         return record.id();
     }
 
-    /** The container's name, when it was given one. */
-    public java.util.Optional<String> name() {
+    @Override
+    public Optional<String> name() {
         return record.name();
-    }
-
-    /** The first 12 hex digits of the id. */
-    public String shortId() {
-        return id().substring(0, 12);
     }
 
     /** The command, its words joined by spaces. */
@@ -65,7 +66,7 @@ public final class DetachedContainer {
         return record.created();
     }
 
-    /** The host pid of the container's pid 1 while it runs, else -1. */
+    @Override
     public int pid() {
         return record.containerPid();
     }
@@ -74,21 +75,23 @@ public final class DetachedContainer {
      * The published ports with the host ports its monitor bound (a 0 asked for is replaced by the
      * free port found), in the order given; served by the monitor as long as the container runs.
      */
+    @Override
     public List<PortMapping> ports() {
         return record.ports().stream().map(PortMapping::ofBound).toList();
     }
 
-    /** The host address at which the published ports are reached (as {@link RunningContainer#host()}). */
-    public String host() {
-        return PortMapping.host(ports());
+    @Override
+    public Optional<String> ipAddress() {
+        return isRunning() ? Optional.ofNullable(ContainerNetwork.recorded(record.dir()).get("address")) : Optional.empty();
     }
 
-    /** The host port that forwards to {@code containerPort} (as {@link RunningContainer#mappedPort(int)}). */
-    public int mappedPort(int containerPort) {
-        return PortMapping.mappedPort(ports(), containerPort);
+    @Override
+    public DetachedContainer await(WaitStrategy strategy) {
+        Objects.requireNonNull(strategy, "strategy").waitUntilReady(this);
+        return this;
     }
 
-    /** Whether it still runs. */
+    @Override
     public boolean isRunning() {
         return record.running();
     }
@@ -97,6 +100,7 @@ public final class DetachedContainer {
      * Waits at most {@code timeout} for the container to exit; true when it has (its cgroups and
      * network are then released).
      */
+    @Override
     public boolean waitFor(Duration timeout) {
         if (!record.awaitExit(timeout)) {
             return false;
@@ -111,6 +115,7 @@ public final class DetachedContainer {
      * @throws ContainerException when the exit code was not recorded (its monitor was killed, or
      *                            the run root was full)
      */
+    @Override
     public int waitFor() {
         waitFor(FOREVER);
         return exitCode().orElseThrow(() -> new ContainerException("the exit code of container " + shortId()
@@ -122,85 +127,68 @@ public final class DetachedContainer {
         return record.running() ? OptionalInt.empty() : record.exitCode();
     }
 
-    /** Sends {@code signal} to the container's pid 1 (with the init, it reaches the command); false when not running. */
+    @Override
     public boolean kill(Signal signal) {
-        boolean sent = record.signal(signal.number());
-        if (sent) {
-            Pausing.thaw(cgroupDirs()); // a frozen process acts on no signal until thawed
-        }
-        return sent;
+        return Signalling.kill(target, signal.number());
     }
 
-    /** Pauses the container, as {@link RunningContainer#pause()}: from any process, through the cgroups its record names. */
+    @Override
     public void pause() {
-        setPaused(true);
+        Pausing.set(target, true);
     }
 
-    /** Thaws a paused container. */
+    @Override
     public void unpause() {
-        setPaused(false);
+        Pausing.set(target, false);
     }
 
-    /** Whether the container is paused. */
+    @Override
     public boolean isPaused() {
-        return isRunning() && Pausing.isPaused(cgroupDirs());
-    }
-
-    private void setPaused(boolean paused) {
-        Pausing.set(shortId(), isRunning(), cgroupDirs(), paused);
-    }
-
-    private java.util.List<Path> cgroupDirs() {
-        return ContainerCgroups.recordedDirs(record.state());
+        return Pausing.isPaused(target);
     }
 
     /**
-     * Sends SIGTERM, waits up to {@code grace} for the container to exit, then SIGKILL; returns
-     * the exit code (empty when it was not recorded).
+     * {@inheritDoc}
+     *
+     * @throws ContainerException when it did not exit within 10 s of SIGKILL, or its exit code was
+     *                            not recorded (see {@link #waitFor()})
      */
-    public OptionalInt stop(Duration grace) {
-        kill(Signal.TERM);
-        if (!waitFor(grace)) {
-            kill(Signal.KILL);
-            if (!waitFor(KILL_WAIT)) {
-                throw new ContainerException("container " + shortId() + " did not exit within " + KILL_WAIT.toSeconds()
-                        + " s of SIGKILL");
-            }
-        }
-        return exitCode();
+    @Override
+    public int stop(Duration grace) {
+        Signalling.stop(target, grace);
+        return waitFor();
     }
 
-    /**
-     * What the container's cgroups have counted, as {@link RunningContainer#stats()}: read from
-     * the cgroups its record names, by any process. All -1 once it has exited (its cgroups are
-     * released then).
-     */
+    /** {@inheritDoc} Read from the cgroups its record names, by any process; all -1 once it has exited. */
+    @Override
     public ResourceStats stats() {
-        CgroupStats s = CgroupStats.UNKNOWN;
-        if (isRunning()) {
-            try {
-                s = ContainerCgroups.statsOfRecorded(record.state(), CgroupFs.REAL);
-            } catch (RuntimeException e) {
-                if (isRunning()) {
-                    throw new ContainerException("reading the stats of container " + shortId() + ": " + e.getMessage(), e);
-                }
-                s = CgroupStats.UNKNOWN; // it exited meanwhile and its cgroups went
-            }
-        }
-        return ResourceStats.of(s);
+        return ResourceStats.of(target.stats());
     }
 
-    /**
-     * Copies the host file, directory tree or link {@code source} to {@code target} in the
-     * container while it runs, as {@link RunningContainer#copyIn}.
-     */
+    @Override
     public void copyIn(Path source, String target) {
-        runtime.copyIn(id(), source, target);
+        Copying.copyIn(this.target, source, target);
     }
 
-    /** Copies {@code source} in the container (a file or directory tree) to the host path {@code target} while it runs. */
+    @Override
     public void copyOut(String source, Path target) {
-        runtime.copyOut(id(), source, target);
+        Copying.copyOut(this.target, source, target);
+    }
+
+    @Override
+    public ExecResult exec(Exec exec) {
+        return ExecProcess.run(execStart(exec, true), exec);
+    }
+
+    @Override
+    public ExecProcess execStart(Exec exec) {
+        return execStart(exec, false);
+    }
+
+    private ExecProcess execStart(Exec exec, boolean forResult) {
+        Objects.requireNonNull(exec, "exec");
+        ContainerRuntime.requireRoot();
+        return ExecProcess.start(shortId(), Execs.basis(target), exec, forResult, p -> { });
     }
 
     /** The file holding the container's stdout. */
@@ -215,22 +203,12 @@ public final class DetachedContainer {
 
     /** Everything the container has written to stdout so far. */
     public byte[] stdout() {
-        return readLog(stdoutLog());
+        return LogFiles.read(stdoutLog());
     }
 
     /** Everything the container has written to stderr so far. */
     public byte[] stderr() {
-        return readLog(stderrLog());
-    }
-
-    private static byte[] readLog(Path log) {
-        try {
-            return Files.readAllBytes(log);
-        } catch (NoSuchFileException e) {
-            return new byte[0];
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading " + log + ": " + e.getMessage(), e);
-        }
+        return LogFiles.read(stderrLog());
     }
 
     /**
@@ -246,13 +224,8 @@ public final class DetachedContainer {
      * of each log (Docker's {@code logs -f --tail N}); {@link #ALL_LINES} for all of them.
      */
     public void followLogs(OutputStream out, OutputStream err, int tail) {
-        try (LogTail o = new LogTail(stdoutLog(), out, tail); LogTail e = new LogTail(stderrLog(), err, tail)) {
-            boolean exited;
-            do {
-                exited = record.awaitExit(FOLLOW_POLL);
-                o.copyNew();
-                e.copyNew();
-            } while (!exited);
+        try {
+            LogFiles.copy(stdoutLog(), stderrLog(), out, err, tail, record::awaitExit);
         } catch (IOException e) {
             throw new UncheckedIOException("following the logs of container " + shortId() + ": " + e.getMessage(), e);
         }
@@ -263,16 +236,30 @@ public final class DetachedContainer {
      * and {@code err}, as Docker's {@code logs --tail N}.
      */
     public void copyLogs(OutputStream out, OutputStream err, int tail) {
-        try (LogTail o = new LogTail(stdoutLog(), out, tail); LogTail e = new LogTail(stderrLog(), err, tail)) {
-            o.copyNew();
-            e.copyNew();
+        try {
+            LogFiles.copy(stdoutLog(), stderrLog(), out, err, tail, null);
         } catch (IOException e) {
             throw new UncheckedIOException("reading the logs of container " + shortId() + ": " + e.getMessage(), e);
         }
     }
 
+    /** {@inheritDoc} Here: its stdout log, then its stderr log. */
+    @Override
+    public String logs() {
+        return new String(stdout(), StandardCharsets.UTF_8) + new String(stderr(), StandardCharsets.UTF_8);
+    }
+
+    /** {@inheritDoc} Here: read from its log files every 100 ms, by a virtual thread. */
+    @Override
+    public LogSubscription followLogs(Consumer<LogLine> follower) {
+        Objects.requireNonNull(follower, "follower");
+        Runnable stop = LogFiles.follow(stdoutLog(), stderrLog(), this::isRunning, (stream, text) ->
+                follower.accept(new LogLine(stream == 2 ? LogLine.Source.STDERR : LogLine.Source.STDOUT, text)));
+        return stop::run;
+    }
+
     /** For {@link #copyLogs} and {@link #followLogs(OutputStream, OutputStream, int)}: every line. */
-    public static final int ALL_LINES = -1;
+    public static final int ALL_LINES = LogFiles.ALL_LINES;
 
     /**
      * Removes the exited container: its record, logs, writable layer, and whatever of its cgroups
@@ -297,67 +284,5 @@ public final class DetachedContainer {
     @Override
     public String toString() {
         return "DetachedContainer[" + shortId() + " " + command() + "]";
-    }
-
-    /** Copies what is appended to a log file. */
-    private static final class LogTail implements AutoCloseable {
-        private final InputStream in;
-        private final OutputStream to;
-        private final byte[] buf = new byte[8192];
-
-        /** Reads {@code log} from the start of its last {@code tail} lines (all: {@link #ALL_LINES}). */
-        LogTail(Path log, OutputStream to, int tail) throws IOException {
-            if (Files.exists(log)) {
-                java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(log);
-                if (tail != ALL_LINES) {
-                    ch.position(startOfLastLines(ch, tail));
-                }
-                this.in = java.nio.channels.Channels.newInputStream(ch);
-            } else {
-                this.in = InputStream.nullInputStream();
-            }
-            this.to = to;
-        }
-
-        /** The offset at which the last {@code lines} lines begin (a last line without '\n' counts). */
-        static long startOfLastLines(java.nio.channels.FileChannel ch, int lines) throws IOException {
-            long end = ch.size();
-            if (lines == 0) {
-                return end;
-            }
-            java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(8192);
-            int seen = 0;
-            long pos = end;
-            while (pos > 0) {
-                int n = (int) Math.min(chunk.capacity(), pos);
-                pos -= n;
-                chunk.clear().limit(n);
-                while (chunk.hasRemaining()) {
-                    if (ch.read(chunk, pos + chunk.position()) < 0) {
-                        return 0; // truncated meanwhile
-                    }
-                }
-                for (int i = n - 1; i >= 0; i--) {
-                    long at = pos + i;
-                    if (chunk.get(i) == '\n' && at != end - 1 && ++seen == lines) {
-                        return at + 1;
-                    }
-                }
-            }
-            return 0;
-        }
-
-        void copyNew() throws IOException {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                to.write(buf, 0, n);
-            }
-            to.flush();
-        }
-
-        @Override
-        public void close() throws IOException {
-            in.close();
-        }
     }
 }

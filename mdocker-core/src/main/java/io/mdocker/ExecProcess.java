@@ -1,9 +1,12 @@
 package io.mdocker;
 
-import io.mdocker.bindings.Linux;
 import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.Protocol;
 import io.mdocker.internal.state.ExecRecord;
+import io.mdocker.internal.run.Session;
+import io.mdocker.internal.run.SetupErrors;
+import io.mdocker.internal.run.Spec;
+import io.mdocker.internal.run.Waiting;
 import io.mdocker.internal.sys.Errno;
 
 import java.io.ByteArrayOutputStream;
@@ -87,9 +90,9 @@ public final class ExecProcess implements AutoCloseable {
         InitProcess joiner;
         try {
             joiner = InitProcess.spawnJoiner(new InitProcess.StdioPlan(
-                    RunningContainer.stdinRedirect(exec.stdin(), forResult && exec.inputOrNull() == null),
-                    RunningContainer.redirect(exec.stdout(), out), RunningContainer.sink(exec.stdout(), out),
-                    RunningContainer.redirect(exec.stderr(), err), RunningContainer.sink(exec.stderr(), err),
+                    exec.stdin().choice().stdinRedirect(forResult && exec.inputOrNull() == null),
+                    exec.stdout().choice().redirect(out), exec.stdout().choice().sinkOr(out),
+                    exec.stderr().choice().redirect(err), exec.stderr().choice().sinkOr(err),
                     null, exec.tty().isPresent()));
         } catch (RuntimeException e) {
             throw new ContainerException("starting mdocker-init to exec into container " + containerId + ": "
@@ -149,8 +152,8 @@ public final class ExecProcess implements AutoCloseable {
         }
         int uid = exec.uid().orElse(record.uid());
         Map<String, String> env = new LinkedHashMap<>(record.env());
-        if (uid != record.uid() && RunningContainer.defaultHome(record.uid()).equals(env.get("HOME"))) {
-            env.put("HOME", RunningContainer.defaultHome(uid)); // the default follows the user
+        if (uid != record.uid() && Spec.defaultHome(record.uid()).equals(env.get("HOME"))) {
+            env.put("HOME", Spec.defaultHome(uid)); // the default follows the user
         }
         env.putAll(exec.env());
         for (Map.Entry<String, String> e : env.entrySet()) {
@@ -207,12 +210,12 @@ public final class ExecProcess implements AutoCloseable {
     }
 
     private ContainerException joinError(int step, int errno, String object) {
-        if (step == Protocol.STEP_JOIN && errno == Linux.ESRCH()) {
+        if (step == Protocol.STEP_JOIN && errno == Errno.ESRCH) {
             return new ContainerException("container " + containerId + " is not running: cannot exec into it ("
                     + object + ")");
         }
         if (step == Protocol.STEP_EXEC) {
-            return RunningContainer.setupError(step, errno, object);
+            return SetupErrors.of(step, errno, object);
         }
         return new ContainerException("exec into container " + containerId + ": " + object + ": " + Errno.describe(errno));
     }
@@ -237,7 +240,7 @@ public final class ExecProcess implements AutoCloseable {
      * tty ({@link Exec.Builder#tty}), the terminal's input, as typed.
      */
     public OutputStream stdin() {
-        return RunningContainer.stream(joiner.stdin(), "exec's stdin");
+        return Session.piped(joiner.stdin(), "exec's stdin");
     }
 
     /**
@@ -245,7 +248,7 @@ public final class ExecProcess implements AutoCloseable {
      * what the terminal shows (stdout and stderr), to its end once nothing holds the terminal.
      */
     public InputStream stdout() {
-        return RunningContainer.stream(joiner.stdout(), "exec's stdout");
+        return Session.piped(joiner.stdout(), "exec's stdout");
     }
 
     /** stderr when it is piped; with a tty there is none (it is part of {@link #stdout()}). */
@@ -253,7 +256,7 @@ public final class ExecProcess implements AutoCloseable {
         if (tty) {
             throw new IllegalStateException(this + " has a tty: its stderr is part of stdout()");
         }
-        return RunningContainer.stream(joiner.stderr(), "exec's stderr");
+        return Session.piped(joiner.stderr(), "exec's stderr");
     }
 
     /**

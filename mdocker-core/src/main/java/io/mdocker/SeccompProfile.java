@@ -1,6 +1,5 @@
 package io.mdocker;
 
-import io.mdocker.internal.security.DockerDefaultSeccomp;
 
 import java.util.Arrays;
 import java.util.List;

@@ -62,4 +62,14 @@ public final class Stdio {
     public String toString() {
         return kind.name().toLowerCase(java.util.Locale.ROOT);
     }
+
+    /** The engine's form of this choice. */
+    io.mdocker.internal.run.StreamChoice choice() {
+        return new io.mdocker.internal.run.StreamChoice(switch (kind) {
+            case PIPE -> io.mdocker.internal.run.StreamChoice.Kind.PIPE;
+            case INHERIT -> io.mdocker.internal.run.StreamChoice.Kind.INHERIT;
+            case DISCARD -> io.mdocker.internal.run.StreamChoice.Kind.DISCARD;
+            case SINK -> io.mdocker.internal.run.StreamChoice.Kind.SINK;
+        }, kind == Kind.SINK ? sink : null);
+    }
 }

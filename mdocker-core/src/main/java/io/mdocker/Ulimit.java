@@ -1,7 +1,5 @@
 package io.mdocker;
 
-import io.mdocker.bindings.Linux;
-
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -20,14 +18,14 @@ import java.util.Objects;
 public record Ulimit(String name, long soft, long hard) {
     /** Docker's names and the kernel's resource numbers. */
     private static final Map<String, Integer> RESOURCES = Map.ofEntries(
-            Map.entry("cpu", Linux.RLIMIT_CPU()), Map.entry("fsize", Linux.RLIMIT_FSIZE()),
-            Map.entry("data", Linux.RLIMIT_DATA()), Map.entry("stack", Linux.RLIMIT_STACK()),
-            Map.entry("core", Linux.RLIMIT_CORE()), Map.entry("rss", Linux.RLIMIT_RSS()),
-            Map.entry("nproc", Linux.RLIMIT_NPROC()), Map.entry("nofile", Linux.RLIMIT_NOFILE()),
-            Map.entry("memlock", Linux.RLIMIT_MEMLOCK()), Map.entry("as", Linux.RLIMIT_AS()),
-            Map.entry("locks", Linux.RLIMIT_LOCKS()), Map.entry("sigpending", Linux.RLIMIT_SIGPENDING()),
-            Map.entry("msgqueue", Linux.RLIMIT_MSGQUEUE()), Map.entry("nice", Linux.RLIMIT_NICE()),
-            Map.entry("rtprio", Linux.RLIMIT_RTPRIO()), Map.entry("rttime", Linux.RLIMIT_RTTIME()));
+            Map.entry("cpu", 0), Map.entry("fsize", 1),
+            Map.entry("data", 2), Map.entry("stack", 3),
+            Map.entry("core", 4), Map.entry("rss", 5),
+            Map.entry("nproc", 6), Map.entry("nofile", 7),
+            Map.entry("memlock", 8), Map.entry("as", 9),
+            Map.entry("locks", 10), Map.entry("sigpending", 11),
+            Map.entry("msgqueue", 12), Map.entry("nice", 13),
+            Map.entry("rtprio", 14), Map.entry("rttime", 15));
 
     public Ulimit {
         Objects.requireNonNull(name, "ulimit name");

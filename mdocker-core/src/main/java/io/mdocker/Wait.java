@@ -1,15 +1,11 @@
 package io.mdocker;
 
-import io.mdocker.internal.wait.CommandWait;
-import io.mdocker.internal.wait.HttpWait;
-import io.mdocker.internal.wait.LogLineWait;
-import io.mdocker.internal.wait.TcpPortWait;
-
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 /**
- * The wait strategies ({@link RunningContainer#await(WaitStrategy)}), each with a timeout of
+ * The wait strategies ({@link ContainerHandle#await(WaitStrategy)}), each with a timeout of
  * {@link #DEFAULT_TIMEOUT} unless {@link WaitStrategy#withTimeout} says otherwise. Arguments are
  * checked at once: bad input is an {@link IllegalArgumentException} naming the value.
  */
@@ -40,14 +36,15 @@ public final class Wait {
 
     /**
      * HTTP 200 from {@code GET path} on {@code containerPort}, asked through its published host
-     * port or at the container's address; {@code forHttp(80, "/").forStatus(204)} for another status.
+     * port or at the container's address; {@code forHttp(80, "/").forStatus(204)} for another
+     * status, {@code usingTls()}, {@code withHeader(...)} and {@code forStatusMatching(...)} for more.
      */
-    public static HttpWait forHttp(int containerPort, String path) {
-        return new HttpWait(containerPort, path, 200, DEFAULT_TIMEOUT);
+    public static HttpWaitStrategy forHttp(int containerPort, String path) {
+        return HttpWaitStrategy.of(containerPort, path, DEFAULT_TIMEOUT);
     }
 
     /**
-     * A command that exits with 0 when run inside the container ({@link RunningContainer#exec},
+     * A command that exits with 0 when run inside the container ({@link ContainerHandle#exec},
      * each run killed after the wait's timeout), e.g. {@code forCommand("pg_isready")}.
      */
     public static WaitStrategy forCommand(String... command) {
@@ -58,7 +55,34 @@ public final class Wait {
      * A command that exits with 0, asked through {@code runner} (which runs it in the container
      * and returns its exit code and output), for callers that run commands their own way.
      */
-    public static WaitStrategy forCommand(CommandWait.Runner runner, String... command) {
-        return new CommandWait(List.of(command), java.util.Objects.requireNonNull(runner, "runner"), DEFAULT_TIMEOUT);
+    public static WaitStrategy forCommand(CommandRunner runner, String... command) {
+        return new CommandWait(List.of(command), Objects.requireNonNull(runner, "runner"), DEFAULT_TIMEOUT);
+    }
+
+    /** Runs a wait's command in a container, for {@link #forCommand(CommandRunner, String...)}. */
+    @FunctionalInterface
+    public interface CommandRunner {
+        /** Runs {@code command} in {@code container} and returns how it ended. */
+        CommandOutcome run(ContainerHandle container, List<String> command);
+    }
+
+    /**
+     * What one run of a wait's command gave.
+     *
+     * @param exitCode the command's exit code; 0 means ready
+     * @param output   what it wrote, shown when the wait times out
+     */
+    public record CommandOutcome(int exitCode, String output) {
+        /** Checks the output is there. */
+        public CommandOutcome {
+            Objects.requireNonNull(output, "output");
+        }
+    }
+
+    static int checkPort(int port) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("invalid container port " + port + ": expected 1 to 65535");
+        }
+        return port;
     }
 }

@@ -12,7 +12,7 @@ public interface WaitStrategy {
      * Blocks until the container is ready. Throws {@link WaitTimeoutException} (what was awaited,
      * the container's last output) when {@link #timeout()} passes first or the container exits.
      */
-    void waitUntilReady(RunningContainer container);
+    void waitUntilReady(ContainerHandle container);
 
     /** How long {@link #waitUntilReady} waits at most. */
     Duration timeout();

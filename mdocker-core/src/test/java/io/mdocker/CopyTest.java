@@ -133,7 +133,7 @@ class CopyTest {
                     .hasMessage("/etc/passwd in container " + c.shortId() + ": not a directory");
             c.kill(Signal.KILL);
             c.waitFor();
-            assertThatThrownBy(() -> c.copyIn(file, "/x")).isInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(() -> c.copyIn(file, "/x")).isInstanceOf(ContainerException.class)
                     .hasMessageStartingWith("container " + c.shortId() + " is not running");
         }
     }

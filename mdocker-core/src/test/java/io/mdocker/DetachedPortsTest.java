@@ -120,7 +120,7 @@ class DetachedPortsTest {
         }
         awaitFdCount(monitor, idleFds); // every connection's two sockets closed in the monitor
 
-        assertThat(d.stop(Duration.ofSeconds(10))).isPresent();
+        d.stop(Duration.ofSeconds(10));
         awaitEnded(monitor);
         assertFree(http);
         assertFree(echo);

@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -84,7 +83,7 @@ class DetachedTest {
         assertThat(new String(d.stdout(), StandardCharsets.UTF_8)).startsWith("started\n");
 
         assertThat(d.stop(Duration.ofSeconds(10))).as("sh killed by SIGTERM, as the init reports it")
-                .isEqualTo(OptionalInt.of(143));
+                .isEqualTo(143);
         made.assertReleased(); // released as soon as this process saw it exit
         assertThat(rt.list()).singleElement().satisfies(i -> {
             assertThat(i.state()).isEqualTo(ContainerInfo.State.EXITED);

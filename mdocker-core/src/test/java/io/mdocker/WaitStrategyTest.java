@@ -7,7 +7,6 @@ import io.mdocker.testing.NetFixtures;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.mdocker.internal.wait.CommandWait;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
@@ -113,12 +112,12 @@ class WaitStrategyTest {
     @Test
     void commandWaitThroughARunnerRetriesUntilItSucceedsAndShowsItsLastFailure() {
         AtomicInteger calls = new AtomicInteger();
-        CommandWait.Runner thirdTimeLucky = (c, cmd) -> calls.incrementAndGet() < 3
-                ? new CommandWait.Outcome(1, "not ready") : new CommandWait.Outcome(0, "");
+        Wait.CommandRunner thirdTimeLucky = (c, cmd) -> calls.incrementAndGet() < 3
+                ? new Wait.CommandOutcome(1, "not ready") : new Wait.CommandOutcome(0, "");
         try (RunningContainer c = Fixtures.container().start("/bin/sleep", "60")) {
             c.await(Wait.forCommand(thirdTimeLucky, "check").withTimeout(Duration.ofSeconds(5)));
             assertThat(calls).hasValue(3);
-            assertThatThrownBy(() -> c.await(Wait.forCommand((x, cmd) -> new CommandWait.Outcome(2, "no db"), "pg_isready")
+            assertThatThrownBy(() -> c.await(Wait.forCommand((x, cmd) -> new Wait.CommandOutcome(2, "no db"), "pg_isready")
                     .withTimeout(Duration.ofMillis(200))))
                     .hasMessageContaining("command 'pg_isready' to succeed")
                     .hasMessageContaining("pg_isready exited with 2: no db");

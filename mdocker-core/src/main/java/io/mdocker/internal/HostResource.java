@@ -3,7 +3,7 @@ package io.mdocker.internal;
 /**
  * Something made on the host for one container before it starts (a cgroup, a veth pair, an
  * address lease, ...). The start sequence creates every resource before spawning mdocker-init,
- * {@link #attach attaches} each to the container's pid 1 between sync 2 (PID) and sync 3 (GO) —
+ * {@link #attach attaches} each to the container's pid 1 between sync 2 (CONFIG) and sync 3 (GO) —
  * so nothing the user asked for runs before its limits and network apply — and closes them in
  * reverse order once the container has exited or failed to start.
  */

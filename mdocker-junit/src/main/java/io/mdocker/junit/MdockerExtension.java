@@ -170,9 +170,13 @@ public final class MdockerExtension implements BeforeAllCallback, BeforeEachCall
         return failure;
     }
 
-    /** This context's own scope (keyed by its unique id: stores also answer for their parents' keys). */
+    /**
+     * This context's own scope (keyed by its unique id: stores also answer for their parents' keys).
+     * {@code getOrComputeIfAbsent}, not 6.0's {@code computeIfAbsent}: the one that JUnit 5.10 to
+     * 6.x all have (deprecated in 6.0, not removed).
+     */
     private static SandboxScope scope(ExtensionContext context) {
-        return context.getStore(NAMESPACE).computeIfAbsent(context.getUniqueId(), id -> new SandboxScope(),
+        return context.getStore(NAMESPACE).getOrComputeIfAbsent(context.getUniqueId(), id -> new SandboxScope(),
                 SandboxScope.class);
     }
 

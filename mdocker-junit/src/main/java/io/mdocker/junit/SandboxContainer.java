@@ -139,6 +139,6 @@ public final class SandboxContainer implements AutoCloseable {
 
     @Override
     public synchronized String toString() {
-        return "SandboxContainer[" + (running != null ? running : String.valueOf(definition.command())) + "]";
+        return "SandboxContainer[" + (running != null ? running : definition.command().map(String::valueOf).orElse("(no command)")) + "]";
     }
 }

@@ -7,13 +7,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * The sandboxes of one JUnit scope (a class, or one test), kept in that scope's
  * {@code ExtensionContext.Store}: JUnit closes it when the scope ends, whether its tests passed,
  * failed or timed out, and it closes every sandbox, last started first. Thread-safe.
+ *
+ * <p>Both {@code CloseableResource} and {@code AutoCloseable}, as JUnit's own stored resources
+ * are: JUnit 5.10 to 5.12 close only a {@code CloseableResource}; 5.13 and 6.x close an
+ * {@code AutoCloseable} (once, even when it is both) and warn about a {@code CloseableResource}
+ * that is not one.
  */
-final class SandboxScope implements AutoCloseable {
+final class SandboxScope implements ExtensionContext.Store.CloseableResource, AutoCloseable {
     /**
      * One sandbox and where it came from: the field it is managed for (null for a parameter's
      * own container) and a name for reports.

@@ -168,7 +168,7 @@ public final class ContainerCgroups implements HostResource {
         }
     }
 
-    /** Puts the container's pid 1 into its cgroups: called between sync 2 (PID) and sync 3 (GO). */
+    /** Puts the container's pid 1 into its cgroups: called between sync 2 (CONFIG) and sync 3 (GO). */
     @Override
     public void attach(int pid) {
         for (CgroupManager m : managers) {

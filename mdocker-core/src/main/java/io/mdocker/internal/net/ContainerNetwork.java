@@ -30,7 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *       forwarding and NAT rules (once), the address lease, the record recovery reads
  *       ({@code <entry>/network}), and {@code /etc/hosts}, {@code /etc/hostname} and
  *       {@code /etc/resolv.conf} for read-only binds.
- *   <li>{@link #attach} — between sync 2 (PID) and sync 3 (GO): the veth pair, its container end
+ *   <li>{@link #attach} — between sync 2 (CONFIG) and sync 3 (GO): the veth pair, its container end
  *       created directly in the container's namespace as {@code eth0}; there, over a netlink
  *       socket opened in that namespace ({@link NetnsSockets}), {@code lo} up, the address and
  *       the default route; then the port proxy starts.

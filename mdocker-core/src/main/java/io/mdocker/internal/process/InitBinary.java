@@ -37,7 +37,7 @@ final class InitBinary {
         try (InputStream in = InitBinary.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException("mdocker-init is missing from the classpath next to "
-                        + InitBinary.class.getName() + ": the build compiles it from src/main/c/init.c");
+                        + InitBinary.class.getName() + ": the build compiles it from src/main/c");
             }
             bytes = in.readAllBytes();
         } catch (IOException e) {

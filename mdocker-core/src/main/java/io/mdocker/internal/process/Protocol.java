@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * The JVM side of the protocol with mdocker-init; the contract is
- * {@code src/main/c/protocol.h}, whose constants are mirrored here one for one. Every message
+ * {@code src/main/c/protocol.h}, whose constants are mirrored here one for one (ProtocolAbiTest
+ * compares the two with gcc: a constant on one side only, or of another value, fails). Every message
  * is one SOCK_SEQPACKET datagram: a 12-byte little-endian header (magic, version, type, length)
  * and the payload.
  */

@@ -33,7 +33,7 @@ import java.util.Optional;
  *
  * <p>On a cgroup v2-only host there is no devices controller ({@link #mountPoint()} is empty):
  * there mdocker-init loads a BPF_PROG_TYPE_CGROUP_DEVICE program with the same {@link #RULES}
- * (init.c, attach_device_filter) and attaches it to the container's v2 cgroup, which
+ * (devices.c, attach_device_filter) and attaches it to the container's v2 cgroup, which
  * RunningContainer names in the CONFIG record DEVCGROUP.
  */
 public final class DevicesCgroupV1 implements HostResource {

@@ -1,7 +1,6 @@
 package io.mdocker.internal.security;
 
 import io.mdocker.Capability;
-import io.mdocker.Container;
 import io.mdocker.Ulimit;
 import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.process.Protocol;
@@ -29,7 +28,7 @@ public final class SecurityPlan {
             "/proc/sysrq-trigger");
 
     /** Appends the security records of {@code spec} to {@code config}. */
-    public static void write(Container spec, Protocol.ConfigWriter config) {
+    public static void write(SecuritySpec spec, Protocol.ConfigWriter config) {
         writeIdentity(spec, config);
         writeMounts(spec, config);
     }
@@ -39,7 +38,7 @@ public final class SecurityPlan {
      * and every exec'd one's alike: capability sets, no_new_privs and the other flags, the
      * seccomp program, rlimits, supplementary groups.
      */
-    public static void writeIdentity(Container spec, Protocol.ConfigWriter config) {
+    public static void writeIdentity(SecuritySpec spec, Protocol.ConfigWriter config) {
         Set<Capability> caps = spec.capabilities();
         long set = spec.privileged() ? -1L : mask(caps);
         // bounding, effective, permitted, inheritable (empty, as Docker since 20.10.14: CVE-2022-24769), ambient
@@ -68,7 +67,7 @@ public final class SecurityPlan {
     }
 
     /** The records of the container's filesystem protections: masked and read-only paths, tmpfs mounts. */
-    public static void writeMounts(Container spec, Protocol.ConfigWriter config) {
+    public static void writeMounts(SecuritySpec spec, Protocol.ConfigWriter config) {
         if (!spec.privileged()) {
             for (String p : MASKED_PATHS) {
                 config.string(Protocol.T_MASK, p);
@@ -87,7 +86,7 @@ public final class SecurityPlan {
      * The records of the container's cgroup file systems: read-only (Docker's default; the limits
      * are the host's to change), read-write when privileged, as Docker's are.
      */
-    public static void writeCgroupMounts(Container spec, List<ContainerCgroups.Mount> mounts, Protocol.ConfigWriter config) {
+    public static void writeCgroupMounts(SecuritySpec spec, List<ContainerCgroups.Mount> mounts, Protocol.ConfigWriter config) {
         long flags = MountOptions.MS_NOSUID | MountOptions.MS_NODEV | MountOptions.MS_NOEXEC
                 | (spec.privileged() ? 0 : MountOptions.MS_RDONLY);
         for (ContainerCgroups.Mount m : mounts) {

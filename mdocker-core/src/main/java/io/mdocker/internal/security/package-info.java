@@ -4,7 +4,7 @@
  * no_new_privs, the seccomp program, rlimits, groups, masked and read-only paths, read-only
  * rootfs, tmpfs); {@link io.mdocker.internal.security.SeccompCompiler} compiles seccomp profiles
  * to BPF with libseccomp, once per profile and capability set;
- * {@link io.mdocker.internal.security.DockerDefaultSeccomp} is Docker's default profile;
+ * Docker's default seccomp profile is {@code io.mdocker.SeccompProfile.dockerDefault()};
  * {@link io.mdocker.internal.security.DevicesCgroupV1} is the container's cgroup v1 devices
  * cgroup (a {@link io.mdocker.internal.HostResource}).
  *

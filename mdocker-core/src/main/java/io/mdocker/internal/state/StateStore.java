@@ -68,12 +68,14 @@ public final class StateStore {
     /** Release and removal of detached records, one at a time in this JVM (their fcntl locks are the process's). */
     private static final Object ADMIN = new Object();
 
+    private final Path libRoot;
     private final Path runRoot;
     private final Path runContainers;
     private final Path libContainers;
     private final ContainerNames names;
 
     public StateStore(Path libRoot, Path runRoot) {
+        this.libRoot = libRoot;
         this.libContainers = libRoot.resolve("containers");
         this.runRoot = runRoot;
         this.runContainers = runRoot.resolve("containers");
@@ -110,6 +112,16 @@ public final class StateStore {
         public String holder() {
             return holder;
         }
+    }
+
+    /** The lib root: writable layers and leases. */
+    public Path libRoot() {
+        return libRoot;
+    }
+
+    /** The run root: records, locks and names. */
+    public Path runRoot() {
+        return runRoot;
     }
 
     public Path libContainers() {

@@ -8,6 +8,13 @@ import java.lang.foreign.MemorySegment;
 public final class Errno {
     private Errno() {}
 
+    /** No such file or directory. */
+    public static final int ENOENT = Linux.ENOENT();
+    /** Permission denied. */
+    public static final int EACCES = Linux.EACCES();
+    /** No such process. */
+    public static final int ESRCH = Linux.ESRCH();
+
     public static String describe(int errno) {
         String name = cString(Linux.strerrorname_np(errno));
         String text = cString(Linux.strerrordesc_np(errno));

@@ -1,0 +1,192 @@
+/*
+ * mdocker-init's internal header: the parsed CONFIG/JOIN every part reads, the monitor's state,
+ * and the functions one file of mdocker-init calls in another, grouped by the file that defines
+ * them. File-local helpers stay static in their file. The wire format is protocol.h's.
+ */
+#ifndef MDOCKER_MDK_H
+#define MDOCKER_MDK_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <linux/filter.h>
+
+#include "protocol.h"
+
+#define EXIT_SETUP 125      /* the container could not be set up (Docker's code for it) */
+#define TAG(t) (UINT32_C(1) << (t))
+#define CGROUPFS_ROOT "/sys/fs/cgroup"
+
+#ifdef __GLIBC__
+typedef __rlimit_resource_t rlimit_resource; /* glibc's enum; musl takes an int */
+#else
+typedef int rlimit_resource;
+#endif
+
+/* close_range(2) has no wrapper in musl */
+static inline int close_fd_range(unsigned int first, unsigned int last, unsigned int flags)
+{
+    return (int) syscall(SYS_close_range, first, last, flags);
+}
+
+/*
+ * Pseudo-terminals (record TTY, tty.c) and published ports (PUBLISH, FORWARD, proxy.c) are each
+ * in a section of their own that build-init.sh links as a segment of its own, away from the code
+ * every monitor and pid 1 runs: the kernel maps a whole cached window of a mapping at the first
+ * fault (fault-around), so an idle container's helpers are charged for all of the main text
+ * segment, and a container without a terminal or published ports must not pay for this code.
+ */
+#define TTY_CODE __attribute__((section("mdk_tty"), noinline))
+#define PROXY_CODE __attribute__((section("mdk_proxy"), noinline))
+
+/* ---------------------------------------------------------------------------------------- */
+/* The parsed CONFIG (or JOIN): config.c fills it, everything else reads it.                  */
+
+struct bind {
+    uint32_t flags;
+    char *source; /* host path */
+    char *target; /* path inside the container */
+};
+
+struct rlimit_rec {
+    uint32_t resource;
+    struct rlimit limit;
+};
+
+struct flagged_mount {
+    unsigned long flags; /* MS_* */
+    char *target, *data;
+};
+
+struct config {
+    uint32_t tags; /* bit n: a record with tag n was given */
+    char **argv, **envp, **lower; /* argv and envp are NULL-terminated */
+    size_t argc, envc, nlower, nbinds;
+    struct bind *binds;
+    /* security */
+    bool has_caps;
+    uint64_t caps[5]; /* CAPS_BOUNDING .. CAPS_AMBIENT */
+    uint32_t security; /* MDK_SEC_* */
+    struct sock_fprog seccomp; /* len 0: no filter */
+    char *devcgroup; /* cgroup v2 directory for the device program, or NULL */
+    char *exit_file, *stdout_file, *stderr_file; /* detached containers, or NULL */
+    unsigned char forward[4]; /* FORWARD: the container's IPv4 address, for PUBLISH's ports */
+    uint16_t tty[2]; /* TTY: rows, columns of the command's pseudo-terminal (tags has MDK_T_TTY) */
+    struct rlimit_rec *rlimits;
+    size_t nrlimits;
+    gid_t *groups;
+    size_t ngroups;
+    char **masked, **readonly;
+    size_t nmasked, nreadonly;
+    struct flagged_mount *tmpfs, *cgroupfs;
+    size_t ntmpfs, ncgroupfs;
+    char *upper, *work, *merged, *hostname, *cwd;
+    char *overlay_data; /* "lowerdir=...,upperdir=...,workdir=...,volatile" */
+    uint32_t uid, gid;
+    uint64_t nsflags;
+    bool init;
+    /* join mode (JOIN instead of CONFIG) */
+    bool join;
+    pid_t join_pid;      /* host pid of the container's pid 1 */
+    uint64_t join_start; /* its start time, against pid reuse */
+    char **cgroups;      /* the container's cgroup directories */
+    size_t ncgroups;
+};
+
+enum { CAPS_BOUNDING, CAPS_EFFECTIVE, CAPS_PERMITTED, CAPS_INHERITABLE, CAPS_AMBIENT };
+
+/* ---------------------------------------------------------------------------------------- */
+/* The monitor's state (monitor.c; main.c fills it on the start path).                         */
+
+struct proxy;
+
+struct monitor {
+    pid_t pid;  /* host pid of container pid 1: never reaped before sync 5, so kill() is safe */
+    int pidfd;
+    int sock;   /* our end of the socketpair with pid 1; -1 after EOF */
+    bool init;
+    bool go_sent, exec_next, error_seen, started_sent, exit_sent;
+    bool may_reap; /* GO relayed, or pid 1 killed by us: until then pid 1 stays a zombie if it
+                      dies, so that the pid the JVM writes into cgroup.procs is never reused */
+    const char *devcgroup; /* CONFIG's DEVCGROUP: the device program goes there at GO */
+    const char *exit_file; /* detached: where pid 1's exit status goes; else NULL */
+    int32_t exit_code, exit_signal; /* pid 1's own EXIT, once exit_sent */
+    struct proxy *proxy; /* PUBLISH's ports, or NULL */
+    bool tty; /* CONFIG has TTY: pid 1 sends the terminal's master (TTY), relayed to the JVM */
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* msg.c: errors and messages                                                                  */
+
+extern unsigned char msgbuf[MDK_MAX_MESSAGE]; /* the receive buffer of each process */
+int fail(int step, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int failure_exit_code(void);
+int send_msg(int fd, uint16_t type, const void *payload, size_t len);
+void send_pair(int fd, uint16_t type, int32_t a, int32_t b);
+void send_error(int fd);
+ssize_t recv_datagram(int fd, void *buf, size_t cap, int flags);
+int parse_header(const unsigned char *buf, size_t n, struct mdk_header *h);
+
+/* config.c: CONFIG and JOIN records */
+void *cfg_alloc(size_t count, size_t size);
+int check_nsflags(const char *what, uint64_t nsflags);
+const char *cgroupfs_name(const char *target);
+ssize_t receive_config(int fd, struct config *c, uint16_t type);
+void prefault_for_config(void);
+
+/* mounts.c: pid 1's filesystem */
+int open_beneath(int root, const char *path);
+int setup_rootfs(const struct config *c);
+int protect_paths(const struct config *c);
+int readonly_rootfs(const struct config *c);
+int prepare_cgroupfs(const struct config *c);
+int mount_cgroupfs(const struct config *c);
+
+/* devices.c: /dev and the cgroup v2 device program */
+int populate_dev(int root);
+int attach_device_filter(const char *cgroup);
+
+/* identity.c: rlimits, user, capabilities, no_new_privs, seccomp */
+int set_rlimits(const struct config *c);
+void arm_parent_death(int sock);
+void find_last_cap(void);
+void find_runtime_caps(void);
+int enter_identity(const struct config *c, int sock);
+
+/* pid1.c: pid 1's setup, the command's exec, the init */
+extern volatile bool child_failed;
+int setup_container(const struct config *c);
+int open_stdio_files(const struct config *c);
+void wait_for_go(int sock);
+int unshare_cgroup(const struct config *c);
+int exec_command(const struct config *c, int sock);
+void __attribute__((noreturn)) run_init(const struct config *c, int sock);
+void __attribute__((noreturn)) exec_as_pid1(const struct config *c, int sock);
+
+/* monitor.c: the host-side monitor */
+pid_t clone_container(uint64_t nsflags, int *pidfd);
+int monitor_loop(struct monitor *m);
+int abandon(struct monitor *m, bool report);
+
+/* join.c: join mode (exec) */
+int join_main(const struct config *c);
+
+/* proxy.c: published ports */
+PROXY_CODE int receive_publish(struct proxy **out);
+PROXY_CODE int set_forward(struct proxy *p, const struct config *c);
+PROXY_CODE nfds_t proxy_pollfds(struct proxy *p, const struct pollfd monitor[3], bool serving);
+PROXY_CODE void proxy_serve(struct proxy *p);
+PROXY_CODE struct pollfd *proxy_pfds(struct proxy *p);
+
+/* tty.c: pseudo-terminals */
+extern int tty_slave; /* the pseudo-terminal's peer for the command (TTY), until it runs */
+TTY_CODE int check_tty(const struct config *c, const char *msg);
+TTY_CODE ssize_t recv_relaying_tty(int sock, void *buf, size_t cap, int flags);
+TTY_CODE int open_tty(const struct config *c, int sock);
+TTY_CODE int attach_tty(int slave);
+
+#endif

@@ -1,0 +1,433 @@
+/*
+ * Container pid 1's filesystem, built as CONFIG arrives (before GO): the overlay rootfs, the
+ * system filesystems, binds and tmpfs mounts resolved inside the rootfs, pivot_root; then the
+ * masked and read-only paths, the read-only rootfs, and the cgroup file systems' mount points
+ * (mounted after GO, in the container's cgroup namespace).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <linux/openat2.h>
+
+#include "mdk.h"
+
+/* O_PATH open of path inside root; symlinks and ".." resolve as if root were "/". */
+int open_beneath(int root, const char *path)
+{
+    struct open_how how = {
+        .flags = O_PATH | O_CLOEXEC,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+
+    return (int) syscall(SYS_openat2, root, path, &how, sizeof how);
+}
+
+static int create_entry(int dirfd, const char *name, bool file)
+{
+    int fd;
+
+    if (!file)
+        return mkdirat(dirfd, name, 0755);
+    fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0)
+        close(fd);
+    return fd < 0 ? -1 : 0;
+}
+
+#define MAX_DANGLING 16 /* dangling symlinks followed while creating one path */
+
+static int open_in_root_depth(int root, const char *path, bool file, int depth);
+
+/*
+ * `name` in parent, found ENOENT after an EEXIST create: a symlink to a missing target
+ * (an image's /var/run -> /run without /run). Creates its target inside root instead.
+ */
+static int follow_dangling(int root, int parent, const char *prefix, size_t start,
+                           bool file, int depth)
+{
+    char target[PATH_MAX];
+    ssize_t n;
+
+    if (depth >= MAX_DANGLING) {
+        errno = ELOOP;
+        return -1;
+    }
+    if (start >= sizeof target) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(target, prefix, start); /* the parent's path, with its trailing '/' */
+    n = readlinkat(parent, prefix + start, target + start, sizeof target - start - 1);
+    if (n < 0) {
+        errno = errno == EINVAL ? ENOENT : errno; /* not a symlink: it vanished */
+        return -1;
+    }
+    target[start + (size_t) n] = '\0';
+    if (target[start] == '/')
+        return open_in_root_depth(root, target + start, file, depth + 1);
+    return open_in_root_depth(root, target, file, depth + 1);
+}
+
+/*
+ * Opens path inside root (O_PATH), creating what is missing component by component: each
+ * directory, and for the last component an empty file when `file` is set. Every lookup goes
+ * through openat2(RESOLVE_IN_ROOT), so a symlink in the image can never lead to a host path,
+ * and each entry is created by name in an already resolved parent.
+ */
+static int open_in_root_depth(int root, const char *path, bool file, int depth)
+{
+    char prefix[PATH_MAX];
+    size_t i = 0, start, len = strlen(path);
+    int fd, parent, saved;
+    bool last;
+
+    fd = open_beneath(root, path);
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+    if (len >= sizeof prefix) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    parent = open_beneath(root, "/");
+    if (parent < 0)
+        return -1;
+    for (;;) {
+        while (path[i] == '/')
+            i++;
+        if (path[i] == '\0')
+            return parent;
+        start = i;
+        while (path[i] != '\0' && path[i] != '/')
+            i++;
+        memcpy(prefix, path, i);
+        prefix[i] = '\0';
+        last = path[i + strspn(path + i, "/")] == '\0';
+        fd = open_beneath(root, prefix);
+        if (fd < 0 && errno == ENOENT) {
+            if (create_entry(parent, prefix + start, last && file) < 0 && errno != EEXIST)
+                break;
+            fd = open_beneath(root, prefix);
+            if (fd < 0 && errno == ENOENT)
+                fd = follow_dangling(root, parent, prefix, start, last && file, depth);
+        }
+        if (fd < 0)
+            break;
+        close(parent);
+        parent = fd;
+    }
+    saved = errno;
+    close(parent);
+    errno = saved;
+    return -1;
+}
+
+static int open_in_root(int root, const char *path, bool file)
+{
+    return open_in_root_depth(root, path, file, 0);
+}
+
+static void fd_path(char *buf, size_t n, int fd)
+{
+    snprintf(buf, n, "/proc/self/fd/%d", fd);
+}
+
+/* mount(source, <target inside root>, ...) through the fd of the safely resolved target. */
+static int mount_in_root(int root, const char *source, const char *target, bool file,
+                         const char *fstype, unsigned long flags, const char *data)
+{
+    char path[32];
+    int fd, ret, err;
+
+    fd = open_in_root(root, target, file);
+    if (fd < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mkdir(%s in rootfs)", target);
+    fd_path(path, sizeof path, fd);
+    ret = mount(source, path, fstype, flags, data);
+    err = errno;
+    close(fd);
+    if (ret < 0)
+        return fail(MDK_STEP_MOUNT, err, "mount(%s -> %s)", source, target);
+    return 0;
+}
+
+static int make_mounts_private(void)
+{
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mount(/, MS_REC|MS_PRIVATE)");
+    return 0;
+}
+
+/* In this mount namespace only: it vanishes with the container, so a dead JVM cannot leak it. */
+static int mount_overlay(const struct config *c)
+{
+    if (mount("overlay", c->merged, "overlay", 0, c->overlay_data) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mount(overlay -> %s)", c->merged);
+    return 0;
+}
+
+static const struct {
+    const char *target, *source, *fstype;
+    unsigned long flags;
+    const char *data;
+} system_mounts[] = {
+    { "/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL },
+    { "/sys", "sysfs", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL },
+    { "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k" },
+    { "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+      "newinstance,ptmxmode=0666,mode=0620,gid=5" },
+    { "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k" },
+    { "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+};
+
+
+static int mount_system(int root, const struct config *c)
+{
+    unsigned long flags;
+    size_t i;
+    int ret;
+
+    for (i = 0; i < sizeof system_mounts / sizeof system_mounts[0]; i++) {
+        flags = system_mounts[i].flags;
+        if ((c->security & MDK_SEC_SYSFS_RW) && strcmp(system_mounts[i].target, "/sys") == 0)
+            flags &= ~(unsigned long) MS_RDONLY; /* privileged */
+        ret = mount_in_root(root, system_mounts[i].source, system_mounts[i].target, false,
+                            system_mounts[i].fstype, flags, system_mounts[i].data);
+        if (ret < 0)
+            return ret;
+    }
+    return populate_dev(root);
+}
+
+/* The per-mount flags of a read-only remount must keep the source's nosuid/nodev/noexec. */
+static unsigned long kept_mount_flags(const struct statvfs *sv)
+{
+    static const struct { unsigned long st, ms; } map[] = {
+        { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
+        { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME },
+        { ST_RELATIME, MS_RELATIME },
+    };
+    unsigned long flags = 0;
+    size_t i;
+
+    for (i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (sv->f_flag & map[i].st)
+            flags |= map[i].ms;
+    return flags;
+}
+
+static int mount_bind(int root, const struct bind *b)
+{
+    struct statvfs sv;
+    struct stat st;
+    char path[32];
+    int fd, ret, err;
+
+    if (stat(b->source, &st) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "bind source %s", b->source);
+    ret = mount_in_root(root, b->source, b->target, !S_ISDIR(st.st_mode), NULL,
+                        MS_BIND | MS_REC, NULL);
+    if (ret < 0 || !(b->flags & MDK_BIND_READONLY))
+        return ret;
+    if (statvfs(b->source, &sv) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "statvfs(%s)", b->source);
+    fd = open_beneath(root, b->target); /* again: now it resolves to the new bind mount */
+    if (fd < 0)
+        return fail(MDK_STEP_MOUNT, errno, "open(%s in rootfs)", b->target);
+    fd_path(path, sizeof path, fd);
+    ret = mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_mount_flags(&sv),
+                NULL);
+    err = errno;
+    close(fd);
+    if (ret < 0)
+        return fail(MDK_STEP_MOUNT, err, "mount(%s, MS_REMOUNT|MS_RDONLY)", b->target);
+    return 0;
+}
+
+static int mount_binds(int root, const struct config *c)
+{
+    size_t i;
+    int ret;
+
+    for (i = 0; i < c->nbinds; i++) {
+        ret = mount_bind(root, &c->binds[i]);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
+/* --tmpfs: inside the rootfs, resolved like the binds, before pivot_root. */
+static int mount_tmpfs(int root, const struct config *c)
+{
+    size_t i;
+    int ret;
+
+    for (i = 0; i < c->ntmpfs; i++) {
+        const struct flagged_mount *t = &c->tmpfs[i];
+
+        ret = mount_in_root(root, "tmpfs", t->target, false, "tmpfs", t->flags,
+                            t->data[0] != '\0' ? t->data : NULL);
+        if (ret < 0)
+            return ret;
+    }
+    return 0;
+}
+
+static int pivot_into(int root, const struct config *c)
+{
+    if (fchdir(root) < 0)
+        return fail(MDK_STEP_PIVOT_ROOT, errno, "chdir(%s)", c->merged);
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return fail(MDK_STEP_PIVOT_ROOT, errno, "pivot_root(%s)", c->merged);
+    if (umount2(".", MNT_DETACH) < 0)
+        return fail(MDK_STEP_PIVOT_ROOT, errno, "umount2(old root, MNT_DETACH)");
+    if (chdir("/") < 0)
+        return fail(MDK_STEP_PIVOT_ROOT, errno, "chdir(/)");
+    return 0;
+}
+
+/* Everything mounted under merged, and the pivot into it. */
+int setup_rootfs(const struct config *c)
+{
+    int root, ret;
+
+    ret = make_mounts_private();
+    if (ret < 0)
+        return ret;
+    ret = mount_overlay(c);
+    if (ret < 0)
+        return ret;
+    root = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return fail(MDK_STEP_MOUNT, errno, "open(%s)", c->merged);
+    ret = mount_system(root, c);
+    if (ret == 0)
+        ret = mount_binds(root, c);
+    if (ret == 0)
+        ret = mount_tmpfs(root, c);
+    if (ret == 0)
+        ret = pivot_into(root, c);
+    close(root);
+    return ret;
+}
+
+/*
+ * After pivot_root, in the container's own /proc and /sys (fresh mounts the image cannot
+ * shape): Docker's masked paths. A file is hidden under /dev/null, a directory under an empty
+ * read-only tmpfs; a path this kernel lacks is skipped.
+ */
+static int mask_path(const char *path)
+{
+    struct stat st;
+    int ret;
+
+    /* stat first: a failed bind of a file over a directory costs more than the lookup */
+    if (stat(path, &st) < 0)
+        return errno == ENOENT ? 0 : fail(MDK_STEP_MOUNT, errno, "stat(%s)", path);
+    if (S_ISDIR(st.st_mode))
+        ret = mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    else
+        ret = mount("/dev/null", path, NULL, MS_BIND, NULL);
+    if (ret < 0 && errno != ENOENT) /* ENOENT: gone since the stat (a process's /proc entry) */
+        return fail(MDK_STEP_MOUNT, errno, "mount(mask over %s)", path);
+    return 0;
+}
+
+/* Docker's read-only paths: bound onto themselves, then remounted read-only. */
+static int readonly_path(const char *path)
+{
+    struct statvfs sv;
+
+    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return errno == ENOENT ? 0 : fail(MDK_STEP_MOUNT, errno, "mount(%s, MS_BIND)", path);
+    if (statvfs(path, &sv) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "statvfs(%s)", path);
+    if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_mount_flags(&sv), NULL) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mount(%s, MS_REMOUNT|MS_RDONLY)", path);
+    return 0;
+}
+
+int protect_paths(const struct config *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->nmasked; i++)
+        if (mask_path(c->masked[i]) < 0)
+            return -1;
+    for (i = 0; i < c->nreadonly; i++)
+        if (readonly_path(c->readonly[i]) < 0)
+            return -1;
+    return 0;
+}
+
+/* --read-only: after everything that writes the rootfs (mount points, the working directory). */
+int readonly_rootfs(const struct config *c)
+{
+    struct statvfs sv;
+
+    if (!(c->security & MDK_SEC_READONLY_ROOTFS))
+        return 0;
+    if (statvfs("/", &sv) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "statvfs(/)");
+    if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_mount_flags(&sv), NULL) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mount(/, MS_REMOUNT|MS_RDONLY)");
+    return 0;
+}
+
+
+/*
+ * Before GO, after pivot_root: the mount points of the v1 hierarchies, in a tmpfs on the
+ * container's fresh /sys/fs/cgroup (nothing of the image's), read-only once made. A lone cgroup2
+ * mounts straight onto /sys/fs/cgroup and needs none.
+ */
+int prepare_cgroupfs(const struct config *c)
+{
+    const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    char link[NAME_MAX + 1];
+    const char *name, *part, *comma;
+    size_t i;
+
+    if (c->ncgroupfs == 0 || *cgroupfs_name(c->cgroupfs[0].target) == '\0')
+        return 0;
+    if (mount("tmpfs", CGROUPFS_ROOT, "tmpfs", flags, "mode=755,size=64k") < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mount(tmpfs -> %s)", CGROUPFS_ROOT);
+    for (i = 0; i < c->ncgroupfs; i++) {
+        if (mkdir(c->cgroupfs[i].target, 0555) < 0)
+            return fail(MDK_STEP_MOUNT, errno, "mkdir(%s)", c->cgroupfs[i].target);
+        name = cgroupfs_name(c->cgroupfs[i].target);
+        if (strchr(name, ',') == NULL)
+            continue; /* one controller: the directory has its name */
+        for (part = name; *part != '\0'; part = *comma != '\0' ? comma + 1 : comma) {
+            comma = strchrnul(part, ',');
+            if ((size_t) (comma - part) >= sizeof link - strlen(CGROUPFS_ROOT) - 1)
+                return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: CGROUPFS %s", name);
+            snprintf(link, sizeof link, "%s/%.*s", CGROUPFS_ROOT, (int) (comma - part), part);
+            if (symlink(name, link) < 0 && errno != EEXIST)
+                return fail(MDK_STEP_MOUNT, errno, "symlink(%s -> %s)", link, name);
+        }
+    }
+    if (mount(NULL, CGROUPFS_ROOT, NULL, MS_REMOUNT | MS_RDONLY | flags, NULL) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "remount(%s, read-only)", CGROUPFS_ROOT);
+    return 0;
+}
+
+/* After GO, in the new cgroup namespace: each mount's root is the container's own cgroup. */
+int mount_cgroupfs(const struct config *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->ncgroupfs; i++) {
+        const struct flagged_mount *m = &c->cgroupfs[i];
+        const char *fstype = m->data[0] != '\0' ? "cgroup" : "cgroup2";
+
+        if (mount(fstype, m->target, fstype, m->flags, m->data[0] != '\0' ? m->data : NULL) < 0)
+            return fail(MDK_STEP_MOUNT, errno, "mount(%s %s -> %s)", fstype, m->data, m->target);
+    }
+    return 0;
+}

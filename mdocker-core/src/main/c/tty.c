@@ -1,0 +1,135 @@
+/*
+ * Pseudo-terminals (record TTY, Docker's -t): opened inside the container's devpts by the
+ * process that starts the command (pid 1 after GO, or a joiner), whose master goes to the JVM
+ * over the sync socket and whose peer becomes the command's controlling terminal. Every function
+ * here is in section mdk_tty (TTY_CODE), a segment of its own.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "mdk.h"
+
+int tty_slave = -1; /* open_tty's peer, for the command (pid1.c, join.c) until it runs */
+
+#ifndef TIOCGPTPEER /* Linux 4.13; musl's headers may lack it */
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+/* ioctl and fstat as raw syscalls: musl's wrappers would land in the main text segment */
+#define tty_ioctl(fd, req, arg) ((int) syscall(SYS_ioctl, fd, req, arg))
+
+TTY_CODE int check_tty(const struct config *c, const char *msg)
+{
+    if (c->tty[0] == 0 || c->tty[1] == 0 || c->exit_file != NULL)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "%s: TTY of %ux%u%s", msg, c->tty[0], c->tty[1],
+                    c->exit_file != NULL ? " with DETACH" : "");
+    return 0;
+}
+
+/* A message of `type` without payload, carrying fd (SCM_RIGHTS). */
+static TTY_CODE void send_fd(int sock, uint16_t type, int fd)
+{
+    struct mdk_header h = { MDK_MAGIC, MDK_VERSION, type, 0 };
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    struct iovec iov = { &h, sizeof h };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf };
+    struct cmsghdr *cm;
+
+    memset(&control, 0, sizeof control);
+    cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof fd);
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    while (sendmsg(sock, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
+        ;
+}
+
+/*
+ * The monitor's receive from pid 1 when CONFIG has TTY: as recv_datagram, and a descriptor sent
+ * along with TTY (the master) is relayed to the JVM (SCM_RIGHTS again) and closed here; one sent
+ * with anything else is closed.
+ */
+TTY_CODE ssize_t recv_relaying_tty(int sock, void *buf, size_t cap, int flags)
+{
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    struct iovec iov = { buf, cap };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf };
+    struct cmsghdr *cm;
+    struct mdk_header h;
+    ssize_t n;
+    int fd;
+
+    do
+        n = recvmsg(sock, &m, flags | MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    cm = n >= 0 ? CMSG_FIRSTHDR(&m) : NULL;
+    if (cm != NULL && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS
+        && cm->cmsg_len == CMSG_LEN(sizeof fd)) {
+        memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+        if (parse_header(buf, (size_t) n, &h) == 0 && h.type == MDK_MSG_TTY)
+            send_fd(MDK_SYNC_FD, MDK_MSG_TTY, fd);
+        close(fd);
+    }
+    if (n > 0 && (m.msg_flags & MSG_TRUNC)) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    return n;
+}
+
+/*
+ * Opens a pseudo-terminal in the devpts instance at /dev/pts (the container's: this process is
+ * in its mount namespace) with CONFIG's window size, sends its master as TTY over sock and keeps
+ * the peer in tty_slave. Neither end becomes this process's controlling terminal (O_NOCTTY).
+ */
+TTY_CODE int open_tty(const struct config *c, int sock)
+{
+    struct winsize ws = { .ws_row = c->tty[0], .ws_col = c->tty[1] };
+    struct stat st;
+    int unlock = 0, master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+    if (master < 0)
+        return fail(MDK_STEP_TTY, errno, "open(/dev/pts/ptmx)");
+    /* the container may have put something else there (exec): only the multiplexer will do */
+    if (syscall(SYS_fstat, master, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2)) {
+        close(master);
+        return fail(MDK_STEP_TTY, ENOTTY, "/dev/pts/ptmx is not the pseudo-terminal multiplexer (c 5:2)");
+    }
+    if (fcntl(master, F_SETFL, 0) < 0 || tty_ioctl(master, TIOCSPTLCK, &unlock) < 0
+        || tty_ioctl(master, TIOCSWINSZ, &ws) < 0
+        || (tty_slave = tty_ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+        fail(MDK_STEP_TTY, errno, "ioctl(/dev/pts/ptmx)");
+        close(master);
+        return -1;
+    }
+    send_fd(sock, MDK_MSG_TTY, master);
+    close(master);
+    return 0;
+}
+
+/*
+ * In the process about to exec the command: a session of its own (setsid fails with EPERM where
+ * it leads one already: pid 1 with INIT=0, an exec'd process), the terminal as its controlling
+ * terminal, and on its fds 0-2 (stdout and stderr are one stream, as Docker's -t).
+ */
+TTY_CODE int attach_tty(int slave)
+{
+    int fd;
+
+    setsid();
+    if (tty_ioctl(slave, TIOCSCTTY, 0) < 0)
+        return fail(MDK_STEP_TTY, errno, "ioctl(TIOCSCTTY)");
+    for (fd = 0; fd < 3; fd++)
+        if (dup2(slave, fd) < 0)
+            return fail(MDK_STEP_TTY, errno, "dup2(terminal, %d)", fd);
+    return 0;
+}

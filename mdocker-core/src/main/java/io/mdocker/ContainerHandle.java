@@ -1,0 +1,167 @@
+package io.mdocker;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * What a user can do with any container, whether this JVM holds it ({@link RunningContainer},
+ * from {@link Container#start}) or it runs on its own ({@link DetachedContainer}, from
+ * {@link Container#startDetached} or {@link ContainerRuntime#attach}): wait, signal, stop, pause,
+ * copy files, read stats and output, exec, find its ports, and wait until it is ready.
+ *
+ * <p>Absent values are {@link Optional}s; no method returns null. Every method is thread-safe.
+ */
+public sealed interface ContainerHandle permits RunningContainer, DetachedContainer {
+    /** The container's id: 64 hex digits. */
+    String id();
+
+    /** The first 12 hex digits of the id, as Docker shows it; also the default hostname. */
+    default String shortId() {
+        return id().substring(0, 12);
+    }
+
+    /** The container's name, when it was given one ({@link Container.Builder#name}). */
+    Optional<String> name();
+
+    /** The host pid of the container's pid 1 while it runs, else -1. */
+    int pid();
+
+    /** Whether the container still runs. */
+    boolean isRunning();
+
+    /**
+     * Waits for the container to exit and returns its exit code (128+n when signal n killed it).
+     *
+     * @throws ContainerException when the wait is interrupted, or the exit code was not recorded
+     */
+    int waitFor();
+
+    /** Waits at most {@code timeout}; true when the container has exited. */
+    boolean waitFor(Duration timeout);
+
+    /**
+     * Sends {@code signal} to the container's pid 1 (with the init, it reaches the command) and
+     * unpauses a paused container so that it acts on it.
+     *
+     * @return false when the container no longer runs
+     */
+    boolean kill(Signal signal);
+
+    /**
+     * Sends SIGTERM, waits up to {@code grace} for the container to exit, then SIGKILL; returns
+     * the exit code.
+     */
+    int stop(Duration grace);
+
+    /**
+     * Pauses the container (Docker's {@code pause}): every process in its cgroups is frozen where it
+     * is (cgroup v2 {@code cgroup.freeze}, or the v1 freezer) until {@link #unpause()}. A paused
+     * container refuses exec; a signal ({@link #kill}, {@link #stop}) unpauses it.
+     *
+     * @throws ContainerException when it is not running, or its cgroups have no freezer
+     */
+    void pause();
+
+    /** Thaws a paused container ({@link #pause()}). */
+    void unpause();
+
+    /** Whether the container runs and is paused. */
+    boolean isPaused();
+
+    /**
+     * What the container's cgroups have counted: memory now and at its peak, CPU time, processes,
+     * OOM kills; all -1 once its cgroups are gone.
+     */
+    ResourceStats stats();
+
+    /**
+     * Copies the host file, directory tree or symbolic link {@code source} to {@code target} in
+     * the running container (the path the copy gets; missing parents are made, an existing file
+     * replaced, a directory merged into), resolved inside the container's root
+     * ({@code openat2(RESOLVE_IN_ROOT)}): no link in the container leads the copy out to the host.
+     * Mode bits are kept.
+     *
+     * @throws IllegalArgumentException when the source is missing or the target bad
+     * @throws ContainerException       when the container does not run
+     */
+    void copyIn(Path source, String target);
+
+    /**
+     * Copies {@code source} in the running container (a file or a directory tree) to the host
+     * path {@code target}, keeping mode bits; resolved inside the container's root as
+     * {@link #copyIn} is. Links inside a copied tree are copied as links.
+     */
+    void copyOut(String source, Path target);
+
+    /**
+     * Runs {@code command} inside the running container to its end and returns its exit code and
+     * output, as {@code docker exec}: in all of the container's namespaces and cgroups, with its
+     * command's user, capabilities, seccomp filter, no_new_privs, rlimits, environment and
+     * working directory. A command that cannot be executed throws {@link ExecFailedException}
+     * (127 not found, 126 not executable); a container that does not run or is paused,
+     * {@link ContainerException}.
+     */
+    default ExecResult exec(String... command) {
+        return exec(Exec.builder(command).build());
+    }
+
+    /** {@link #exec(String...)} with the options of {@code exec}: environment, working directory, user, input, timeout. */
+    ExecResult exec(Exec exec);
+
+    /** Starts {@code command} inside the running container and returns its handle; close it when done. */
+    default ExecProcess execStart(String... command) {
+        return execStart(Exec.builder(command).build());
+    }
+
+    /** Starts {@code exec} inside the running container and returns its handle; close it when done. */
+    ExecProcess execStart(Exec exec);
+
+    /** The published ports with the host ports bound (a 0 asked for is replaced by the free port found). */
+    List<PortMapping> ports();
+
+    /**
+     * The host address at which the published ports are reached, as Testcontainers'
+     * {@code getHost()}: the address the first published port is bound to, or {@code 127.0.0.1}
+     * where it is bound to every address (or nothing is published).
+     */
+    default String host() {
+        return PortMapping.host(ports());
+    }
+
+    /** The host port that forwards to {@code containerPort} (as Testcontainers' {@code getMappedPort}). */
+    default int mappedPort(int containerPort) {
+        return PortMapping.mappedPort(ports(), containerPort);
+    }
+
+    /** The container's IPv4 address (bridge and veth networks) while it runs; empty with none and host. */
+    Optional<String> ipAddress();
+
+    /**
+     * The container's output so far, each line ending with a newline but a last unfinished one:
+     * a started container's recent lines of stdout and stderr in the order they arrived (bounded),
+     * a detached container's stdout log followed by its stderr log.
+     *
+     * @throws IllegalStateException when the container keeps no output (neither stream piped)
+     */
+    String logs();
+
+    /**
+     * Calls {@code follower} with each line the container has written, then with every new line,
+     * until the returned subscription is closed. It runs on a thread of mdocker's: it must return
+     * quickly and never block (hand lines to a queue for slow work).
+     */
+    LogSubscription followLogs(Consumer<LogLine> follower);
+
+    /**
+     * Waits until {@code strategy} finds the container ready: a log line, a listening port, an
+     * HTTP answer, a command's success (see {@link Wait}). Throws {@link WaitTimeoutException}
+     * naming what was awaited, with the container's last output, when its timeout passes or the
+     * container exits first.
+     *
+     * @return this container, ready
+     */
+    ContainerHandle await(WaitStrategy strategy);
+}

@@ -1,0 +1,454 @@
+package io.mdocker.internal.run;
+
+import io.mdocker.BindMount;
+import io.mdocker.ContainerException;
+import io.mdocker.FileCopy;
+import io.mdocker.PortMapping;
+import io.mdocker.internal.HostResource;
+import io.mdocker.internal.cgroup.CgroupFs;
+import io.mdocker.internal.cgroup.CgroupLayout;
+import io.mdocker.internal.cgroup.ContainerCgroups;
+import io.mdocker.internal.cgroup.MonitorCgroups;
+import io.mdocker.internal.fs.ContainerDirs;
+import io.mdocker.internal.fs.ContainerFiles;
+import io.mdocker.internal.net.ContainerNetwork;
+import io.mdocker.internal.process.InitProcess;
+import io.mdocker.internal.process.InitProcess.Redirect;
+import io.mdocker.internal.process.MonitorPool;
+import io.mdocker.internal.process.OutputLog;
+import io.mdocker.internal.process.Protocol;
+import io.mdocker.internal.security.DevicesCgroupV1;
+import io.mdocker.internal.security.SecurityPlan;
+import io.mdocker.internal.state.ContainerRecord;
+import io.mdocker.internal.state.ExecRecord;
+import io.mdocker.internal.state.StateStore;
+import io.mdocker.internal.sys.Namespaces;
+import io.mdocker.internal.sys.Posix;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The start sequence of a container (sync numbers as in protocol.h): validate against the host;
+ * take a monitor (mdocker-init), whose pid 1 already exists in its new namespaces (sync 1 PID,
+ * read as it was spawned); record the state, create the directories, stage the definition's
+ * copies into the writable layer; sync 2 CONFIG, with which pid 1 builds its filesystem while
+ * this JVM does the host-side setup (cgroups, network); sync 3 GO; sync 4 STARTED or ERROR.
+ * Every failure leaves nothing behind: what was made is closed in reverse order.
+ *
+ * <p>One instance per start, used by one thread.
+ */
+public final class ContainerStart {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Bytes of recent output lines a started container's log keeps. */
+    public static final int LOG_CAPACITY = 256 * 1024;
+    /** How long a failed host-side setup waits for an ERROR pid 1 may have sent about its own. */
+    private static final long SETUP_ERROR_WAIT_MILLIS = 200;
+
+    /** How the container is used once started. */
+    public enum Mode {
+        /** run(): output captured, the caller waits for the end. */
+        RUN,
+        /** start(): a handle of this JVM, piped output kept in a log. */
+        START,
+        /** startDetached(): output to log files, the container outlives this JVM. */
+        DETACHED
+    }
+
+    private final Spec spec;
+    private final List<String> command;
+    private final Mode mode;
+
+    private ContainerStart(Spec spec, List<String> command, Mode mode) {
+        this.spec = spec;
+        this.command = List.copyOf(command);
+        this.mode = mode;
+    }
+
+    /** Throws unless this process runs as root, which creating namespaces, mounts and cgroups needs. */
+    public static void requireRoot() {
+        int euid = Posix.geteuid();
+        if (euid != 0) {
+            throw new ContainerException("mdocker needs root to create namespaces and mounts, but runs as uid "
+                    + euid + ": run it with sudo or as root");
+        }
+    }
+
+    /**
+     * Starts {@code command} as {@code spec} says and returns once it runs (sync 4).
+     *
+     * @throws IllegalArgumentException when the definition does not fit the host (before anything exists)
+     * @throws ContainerException       when a step fails (everything made is removed first)
+     */
+    public static Session start(Spec spec, List<String> command, Mode mode) {
+        return new ContainerStart(spec, command, mode).run();
+    }
+
+    /**
+     * Starts a detached container and hands it over (see {@link Session#handOver}); returns its id.
+     * {@code release} runs when its monitor exits while this JVM lives.
+     */
+    public static String startDetached(Spec spec, List<String> command, Runnable release) {
+        Session s = start(spec, command, Mode.DETACHED);
+        s.handOver(release);
+        return s.id();
+    }
+
+    private boolean detached() {
+        return mode == Mode.DETACHED;
+    }
+
+    private Session run() {
+        long t0 = System.nanoTime();
+        if (detached() && spec.tty().isPresent()) {
+            throw new IllegalArgumentException("a detached container cannot have a tty (" + spec.tty().get()
+                    + "): nothing would hold its terminal; drop tty() or run it attached");
+        }
+        requireRoot();
+        if (spec.name().isPresent()) { // the usual conflict, before anything exists; recording the state claims it
+            String holder = spec.store().nameHolder(spec.name().get());
+            if (holder != null) {
+                throw new ContainerException(StateStore.NameInUseException.message(spec.name().get(), holder));
+            }
+        }
+        // capabilities, no_new_privs, seccomp, rlimits, groups: the command's and every exec's
+        Protocol.ConfigWriter identity = new Protocol.ConfigWriter();
+        SecurityPlan.writeIdentity(spec.security(), identity);
+        // Checks the network plan against the host and binds published ports (an attached container's;
+        // a detached one's monitor binds them, below): before anything exists.
+        ContainerNetwork network = prepareNetwork();
+        String id = HexFormat.of().formatHex(randomBytes());
+        // Checked against the host's cgroup layout before anything exists; recorded with the state.
+        ContainerCgroups cgroups;
+        try {
+            cgroups = ContainerCgroups.plan(CgroupLayout.host(), spec.cgroups(), id, CgroupFs.REAL);
+        } catch (UncheckedIOException e) {
+            network.close();
+            throw new ContainerException("detecting the cgroup layout: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            network.close();
+            throw e;
+        }
+        // Host-side resources, made before anything runs and closed in reverse order.
+        List<HostResource> resources = new ArrayList<>();
+        resources.add(network);
+        boolean forRun = mode == Mode.RUN;
+        ByteArrayOutputStream out = forRun && spec.stdout().kind() == StreamChoice.Kind.PIPE
+                ? new ByteArrayOutputStream() : null;
+        // With a tty, stdout and stderr are one stream: the terminal's, read as stdout.
+        ByteArrayOutputStream err = forRun && spec.stderr().kind() == StreamChoice.Kind.PIPE && spec.tty().isEmpty()
+                ? new ByteArrayOutputStream() : null;
+        // A started (attached) container's piped output is drained into a bounded log, which
+        // stdout()/stderr() read from.
+        OutputLog log = mode == Mode.START && (spec.stdout().kind() == StreamChoice.Kind.PIPE
+                || spec.stderr().kind() == StreamChoice.Kind.PIPE) ? new OutputLog(LOG_CAPACITY) : null;
+        // Detached: the monitor replaces the three streams with /dev/null and the log files.
+        InitProcess.StdioPlan stdio = detached()
+                ? new InitProcess.StdioPlan(Redirect.DISCARD, Redirect.DISCARD, null, Redirect.DISCARD, null)
+                : new InitProcess.StdioPlan(spec.stdin().stdinRedirect(forRun),
+                        spec.stdout().redirect(out), spec.stdout().sinkOr(out),
+                        spec.stderr().redirect(err), spec.stderr().sinkOr(err), log, spec.tty().isPresent());
+        // The monitor comes first (usually ready-made, from the pool) so that the state record
+        // names it in one write. It has made nothing yet, and exits by itself should this JVM die
+        // before the record exists.
+        InitProcess init;
+        try {
+            init = MonitorPool.take(stdio, Namespaces.container(network.ownNamespace()));
+        } catch (RuntimeException e) {
+            network.close();
+            throw SetupErrors.wrap("starting mdocker-init", e);
+        }
+        // A detached container's published ports: bound by its monitor, which outlives this JVM.
+        if (!network.monitorPorts().isEmpty()) {
+            try {
+                network.boundByMonitor(MonitorPorts.bind(init, network.monitorPorts(), spec.startTimeout().toMillis()));
+            } catch (RuntimeException e) {
+                discardMonitor(init, network);
+                throw e instanceof IllegalArgumentException || e instanceof ContainerException ? e
+                        : SetupErrors.wrap("publishing the ports of a detached container", e);
+            }
+        }
+        // What exec needs, recorded with the state so that other processes can exec in too.
+        List<Path> execCgroups = new ArrayList<>(cgroups.dirs());
+        if (!spec.privileged()) {
+            DevicesCgroupV1.plannedPath(id).ifPresent(execCgroups::add);
+        }
+        ExecRecord execBasis = ExecRecord.basis(execCgroups, spec.uid(), spec.gid(), spec.workdir(),
+                environment(id.substring(0, 12)), identity.records());
+        StateStore.Entry entry;
+        try {
+            entry = spec.store().create(id, stateInfo(network, cgroups, execBasis), init.pid());
+        } catch (StateStore.NameInUseException e) { // claimed by another process since the check above
+            discardMonitor(init, network);
+            throw new ContainerException(e.getMessage(), e);
+        } catch (RuntimeException e) {
+            discardMonitor(init, network);
+            throw SetupErrors.wrap("recording container " + id.substring(0, 12), e);
+        }
+        Session s = new Session(new Session.Parts(id, spec.name(), command, entry, resources, network, init, t0,
+                out, err, log, spec.tty().isPresent(), cgroups.dirs(), execBasis));
+        try {
+            setUp(s, cgroups);
+            if (mode != Mode.RUN) { // run() replenishes after its teardown, on the cleanup thread
+                MonitorPool.replenish(init.nsflags());
+            }
+            return s;
+        } catch (RuntimeException | Error e) {
+            MonitorPool.replenish(init.nsflags());
+            s.close();
+            if (e instanceof ContainerException || e instanceof IllegalArgumentException) {
+                throw e;
+            }
+            throw SetupErrors.wrap("starting container " + s.shortId(), e);
+        }
+    }
+
+    /** Once the state entry exists: the network, the writable layer's copies, CONFIG, cgroups, GO. */
+    private void setUp(Session s, ContainerCgroups cgroups) {
+        ContainerNetwork network = s.network();
+        try {
+            network.create(s.id(), s.entry().dir(), hostname(s), spec.layers());
+        } catch (RuntimeException e) {
+            throw SetupErrors.wrap("setting up the network of container " + s.shortId(), e);
+        }
+        // Where there is no v1 devices controller, the monitor attaches a device BPF program to
+        // the container's v2 cgroup instead, as GO arrives (CONFIG record DEVCGROUP).
+        Path deviceCgroupV2 = !spec.privileged() && DevicesCgroupV1.mountPoint().isEmpty()
+                ? cgroups.v2Dir().orElse(null) : null;
+        List<ContainerCgroups.Mount> cgroupMounts = new ArrayList<>(cgroups.containerMounts());
+        if (!spec.privileged()) { // the v1 devices cgroup made below, when this host has one
+            DevicesCgroupV1.containerMount().ifPresent(cgroupMounts::add);
+        }
+        // Before CONFIG: pid 1 mounts the overlay as soon as it has it, and the upper dir must
+        // not change under a mounted overlay.
+        stageCopies(s);
+        send(s, config(s, deviceCgroupV2, cgroupMounts)); // sync 2: pid 1 builds its filesystem meanwhile
+        try {
+            cgroups.create(); // removes what it made when it fails
+        } catch (RuntimeException e) {
+            throw SetupErrors.wrap("creating the cgroups of container " + s.shortId(), e);
+        }
+        s.resources().add(cgroups);
+        if (!spec.privileged()) { // the devices cgroup, joined by pid 1 before GO
+            DevicesCgroupV1.create(s.id()).ifPresent(s.resources()::add);
+        }
+        if (detached()) { // out of this process's cgroup: its service's end must not end the container
+            s.resources().add(MonitorCgroups.forDetached(CgroupLayout.host(), CgroupFs.REAL, s.init().pid(),
+                    cgroups.dirs()));
+        }
+        enterAndGo(s);
+    }
+
+    private ContainerNetwork prepareNetwork() {
+        try {
+            return ContainerNetwork.prepare(spec.network(), spec.store().runRoot(), spec.store().libRoot(), !detached());
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ContainerException("checking the network " + spec.networkText() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Map<String, String> stateInfo(ContainerNetwork network, ContainerCgroups cgroups, ExecRecord execBasis) {
+        Map<String, String> info = new LinkedHashMap<>();
+        info.put("command", String.join(" ", command));
+        info.put("rootfs", spec.layers().toString());
+        info.put(ContainerRecord.NETWORK, network.mode());
+        spec.name().ifPresent(n -> info.put(ContainerRecord.NAME, n));
+        info.putAll(cgroups.stateInfo());
+        info.putAll(execBasis.stateInfo(spec.store().runRoot()));
+        if (detached()) {
+            info.put("detached", "true");
+        }
+        if (!network.ports().isEmpty()) {
+            info.put(ContainerRecord.PORTS, String.join(",", network.ports().stream()
+                    .map(p -> new PortMapping(p.hostIp(), p.hostPort(), p.containerPort()).toString()).toList()));
+        }
+        return info;
+    }
+
+    /** Before the state record exists: the monitor (which has made nothing) and the network plan go. */
+    private static void discardMonitor(InitProcess init, ContainerNetwork network) {
+        MonitorPool.replenish(init.nsflags());
+        init.killMonitor();
+        init.monitorStatus().join();
+        init.close();
+        network.close();
+    }
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[32];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    /**
+     * Copies the definition's files into the writable layer, before pid 1 mounts the overlay;
+     * parent directories the copy makes take the mode the image gives them.
+     */
+    private void stageCopies(Session s) {
+        if (spec.copies().isEmpty()) {
+            return;
+        }
+        try (ContainerFiles upper = ContainerFiles.open(s.entry().dirs().upper(), s.shortId(), this::imageDirectory)) {
+            for (FileCopy copy : spec.copies()) {
+                upper.copyIn(copy.source(), copy.target());
+            }
+        }
+    }
+
+    /** The directory {@code path} in the topmost image layer that has it; a symbolic link there is refused. */
+    private Optional<ContainerFiles.FileMeta> imageDirectory(String path) {
+        for (Path layer : spec.layers()) {
+            Path p = layer.resolve(path.substring(1));
+            try {
+                ContainerFiles.FileMeta meta = ContainerFiles.FileMeta.of(p, LinkOption.NOFOLLOW_LINKS);
+                if (meta.isSymbolicLink()) {
+                    throw new IllegalArgumentException("cannot copy below " + path + ": it is a symbolic link in the image; "
+                            + "copy to the path it points to");
+                }
+                return meta.isDirectory() ? Optional.of(meta) : Optional.empty();
+            } catch (NoSuchFileException e) {
+                // not in this layer
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** sync 2: CONFIG, which pid 1 (cloned with the monitor, sync 1) builds its filesystem with. */
+    private java.nio.ByteBuffer config(Session s, Path deviceCgroupV2, List<ContainerCgroups.Mount> cgroupMounts) {
+        ContainerDirs dirs = s.entry().dirs();
+        ContainerNetwork network = s.network();
+        ExecRecord exec = s.execRecordUnchecked();
+        Protocol.ConfigWriter config = new Protocol.ConfigWriter();
+        for (String arg : command) {
+            config.string(Protocol.T_ARG, arg);
+        }
+        for (Map.Entry<String, String> e : exec.env().entrySet()) {
+            config.string(Protocol.T_ENV, e.getKey() + "=" + e.getValue());
+        }
+        for (Path layer : network.layers()) { // the binds' mount points, above the image
+            config.string(Protocol.T_LOWER, layer.toString());
+        }
+        for (Path layer : spec.layers()) {
+            config.string(Protocol.T_LOWER, layer.toString());
+        }
+        config.string(Protocol.T_UPPER, dirs.upper().toString())
+                .string(Protocol.T_WORK, dirs.work().toString())
+                .string(Protocol.T_MERGED, dirs.merged().toString())
+                .string(Protocol.T_HOSTNAME, hostname(s))
+                .string(Protocol.T_CWD, spec.workdir())
+                .u32(Protocol.T_UID, spec.uid())
+                .u32(Protocol.T_GID, spec.gid())
+                .u64(Protocol.T_NSFLAGS, s.init().nsflags())
+                .u32(Protocol.T_INIT, spec.init() ? 1 : 0);
+        for (ContainerNetwork.Bind b : network.binds()) { // /etc/hosts etc.: the user's binds may cover them
+            config.bind(b.source().toString(), b.target(), true);
+        }
+        for (BindMount b : spec.binds()) {
+            config.bind(b.source().toString(), b.target(), b.readOnly());
+        }
+        if (deviceCgroupV2 != null) {
+            config.string(Protocol.T_DEVCGROUP, deviceCgroupV2.toString());
+        }
+        if (!network.monitorPorts().isEmpty()) { // where the monitor's published ports lead
+            config.bytes(Protocol.T_FORWARD, network.addressBytes());
+        }
+        spec.tty().ifPresent(t -> config.tty(t.rows(), t.columns()));
+        if (detached()) {
+            config.string(Protocol.T_DETACH, s.entry().exitFile().toString())
+                    .string(Protocol.T_STDOUT, s.entry().stdoutLog().toString())
+                    .string(Protocol.T_STDERR, s.entry().stderrLog().toString());
+        }
+        config.records(exec.identity()); // capabilities, no_new_privs, seccomp, rlimits, groups
+        SecurityPlan.writeMounts(spec.security(), config); // masked and read-only paths, tmpfs
+        SecurityPlan.writeCgroupMounts(spec.security(), cgroupMounts, config); // mounted in the cgroup namespace
+        return config.message();
+    }
+
+    /** Host-side setup (pid 1 into its cgroups, its network), then sync 3 GO and sync 4 STARTED. */
+    private void enterAndGo(Session s) {
+        // Nothing the user asked for runs before GO.
+        try {
+            for (HostResource r : s.resources()) {
+                r.attach(s.pid());
+            }
+        } catch (RuntimeException e) {
+            throw setupFailure(s, e);
+        }
+        send(s, Protocol.go()); // sync 3
+        expect(s, spec.startTimeout().toMillis(), Protocol.MSG_STARTED); // sync 4: the command runs, or ERROR
+    }
+
+    /**
+     * A host-side setup failure, or what pid 1 reported when it failed its own setup first and
+     * exited (which is why its pid could not join a cgroup): its ERROR then says what happened.
+     */
+    private static RuntimeException setupFailure(Session s, RuntimeException e) {
+        try {
+            Protocol.Message m = s.init().receive(SETUP_ERROR_WAIT_MILLIS);
+            if (m != null && m.type() == Protocol.MSG_ERROR) {
+                ContainerException reported = SetupErrors.of(m.int32(0), m.int32(1), m.text(2));
+                reported.addSuppressed(e);
+                return reported;
+            }
+        } catch (InitProcess.ProtocolTimeoutException | ContainerException ignored) {
+            // pid 1 reported nothing: the host-side failure is the story
+        }
+        return e;
+    }
+
+    private static void send(Session s, java.nio.ByteBuffer message) {
+        if (!s.init().send(message)) {
+            throw new ContainerException("mdocker-init of container " + s.shortId() + " exited during setup"
+                    + MonitorStatus.text(s.init()));
+        }
+    }
+
+    private static void expect(Session s, long timeoutMillis, int type) {
+        Protocol.Message m;
+        try {
+            m = s.init().receive(timeoutMillis);
+        } catch (InitProcess.ProtocolTimeoutException e) {
+            throw new ContainerException("container " + s.shortId() + " did not finish its setup within "
+                    + timeoutMillis + " ms");
+        }
+        if (m == null) {
+            throw new ContainerException("mdocker-init of container " + s.shortId() + " exited during setup"
+                    + MonitorStatus.text(s.init()));
+        }
+        if (m.type() == Protocol.MSG_ERROR) {
+            throw SetupErrors.of(m.int32(0), m.int32(1), m.text(2));
+        }
+        if (m.type() != type) {
+            throw new ContainerException("mdocker-init sent message " + m.type() + " where " + type + " was expected");
+        }
+    }
+
+    /** The environment: PATH, HOSTNAME and HOME where the definition does not set them. */
+    private Map<String, String> environment(String shortId) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PATH", Spec.DEFAULT_PATH);
+        env.put("HOSTNAME", spec.hostname().orElse(shortId));
+        env.put("HOME", Spec.defaultHome(spec.uid()));
+        env.putAll(spec.env());
+        return env;
+    }
+
+    private String hostname(Session s) {
+        return spec.hostname().orElse(s.shortId());
+    }
+}

@@ -1,0 +1,480 @@
+package io.mdocker.internal.run;
+
+import io.mdocker.ContainerException;
+import io.mdocker.PortMapping;
+import io.mdocker.internal.BackgroundCleanup;
+import io.mdocker.internal.Cleanup;
+import io.mdocker.internal.HostResource;
+import io.mdocker.internal.cgroup.CgroupStats;
+import io.mdocker.internal.cgroup.ContainerCgroups;
+import io.mdocker.internal.fs.ContainerFiles;
+import io.mdocker.internal.net.ContainerNetwork;
+import io.mdocker.internal.process.InitProcess;
+import io.mdocker.internal.process.MonitorPool;
+import io.mdocker.internal.process.OutputLog;
+import io.mdocker.internal.process.Protocol;
+import io.mdocker.internal.state.ExecRecord;
+import io.mdocker.internal.state.StateStore;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A container this JVM started ({@link ContainerStart}) and holds: the mdocker-init monitor and
+ * its sync socket and stdio pipes, the host resources made for it (network, cgroups, devices
+ * cgroup), the state entry, the captured output or the log. {@link #close()} kills what still
+ * runs, reaps it and removes all of it, in reverse order of making; a JVM shutdown hook closes
+ * sessions never closed, as a backstop.
+ *
+ * <p>Thread-safe: any thread may wait, signal or close.
+ */
+public final class Session implements Target {
+    private static final Set<Session> LIVE = ConcurrentHashMap.newKeySet();
+    static final Duration KILL_GRACE = Duration.ofSeconds(5);
+
+    static {
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("mdocker-shutdown").unstarted(() -> {
+            BackgroundCleanup.awaitIdle(); // the teardown of containers whose run() returned
+            for (Session s : LIVE) {
+                s.close();
+            }
+            ContainerCgroups.removeUnusedParents(); // the shared mdocker cgroups, where empty
+        }));
+    }
+
+    private final String id;
+    private final Optional<String> name;
+    private final List<String> command;
+    private final StateStore.Entry entry;
+    private final List<HostResource> resources;
+    private final ContainerNetwork network;
+    private final InitProcess init;
+    private final long startNanos;
+    private final ByteArrayOutputStream capturedOut;
+    private final ByteArrayOutputStream capturedErr;
+    private final OutputLog log;
+    private final boolean tty;
+    private final int pid;
+    private final List<Path> cgroupDirs;
+    /** What exec needs of this container (also in its state record, for other processes). */
+    private final ExecRecord execRecord;
+    private final CompletableFuture<Void> done;
+    private final Set<AutoCloseable> execs = ConcurrentHashMap.newKeySet();
+    private volatile long exitNanos;
+    private Integer exitCode; // guarded by this
+    private boolean closed; // guarded by this
+    private Boolean oomKilled; // guarded by this
+
+    /** What a session is made of, once its state entry exists (see {@link ContainerStart}). */
+    record Parts(String id, Optional<String> name, List<String> command, StateStore.Entry entry,
+                 List<HostResource> resources, ContainerNetwork network, InitProcess init, long startNanos,
+                 ByteArrayOutputStream out, ByteArrayOutputStream err, OutputLog log, boolean tty,
+                 List<Path> cgroupDirs, ExecRecord execBasis) { }
+
+    Session(Parts p) {
+        this.id = p.id();
+        this.name = p.name();
+        this.command = List.copyOf(p.command());
+        this.entry = p.entry();
+        this.resources = p.resources();
+        this.network = p.network();
+        this.init = p.init();
+        this.startNanos = p.startNanos();
+        this.capturedOut = p.out();
+        this.capturedErr = p.err();
+        this.log = p.log();
+        this.tty = p.tty();
+        this.cgroupDirs = List.copyOf(p.cgroupDirs());
+        this.pid = init.containerPid(); // sync 1, read when the monitor was spawned
+        this.execRecord = p.execBasis().withPid1(pid);
+        // Waiters wait on this dependent, so the exit time is set before any of them returns.
+        this.done = init.finished().whenComplete((v, e) -> {
+            if (exitNanos == 0) {
+                exitNanos = System.nanoTime();
+            }
+        });
+        LIVE.add(this);
+    }
+
+    InitProcess init() {
+        return init;
+    }
+
+    StateStore.Entry entry() {
+        return entry;
+    }
+
+    List<HostResource> resources() {
+        return resources;
+    }
+
+    ContainerNetwork network() {
+        return network;
+    }
+
+    /** The container's id: 64 hex digits. */
+    public String id() {
+        return id;
+    }
+
+    /** The container's name, when it was given one. */
+    public Optional<String> name() {
+        return name;
+    }
+
+    @Override
+    public String shortId() {
+        return id.substring(0, 12);
+    }
+
+    /** The command as started. */
+    public List<String> command() {
+        return command;
+    }
+
+    /** The host pid of the container's pid 1. */
+    public int pid() {
+        return pid;
+    }
+
+    /** The container's IPv4 address (bridge and veth networks), or empty. */
+    public Optional<String> ipAddress() {
+        return Optional.ofNullable(network.ipAddress());
+    }
+
+    /** The published ports with the host ports bound (a 0 asked for is replaced by the port found). */
+    public List<PortMapping> ports() {
+        return network.ports().stream().map(p -> new PortMapping(p.hostIp(), p.hostPort(), p.containerPort())).toList();
+    }
+
+    /** The exec record without the checks of {@link #execRecord()}. */
+    ExecRecord execRecordUnchecked() {
+        return execRecord;
+    }
+
+    /**
+     * run()'s result: waits for the EXIT pid 1 sends as its command ends (sync 5), then for the
+     * end of the captured output. Without an EXIT (the monitor or pid 1 was killed) it waits for
+     * the monitor's end.
+     */
+    public RunResult awaitResult() {
+        Protocol.Message m;
+        int code = -1;
+        while ((m = init.receive(-1)) != null) {
+            if (m.type() == Protocol.MSG_EXIT) {
+                init.drained().join();
+                exitNanos = System.nanoTime();
+                synchronized (this) {
+                    exitCode = m.int32(0);
+                    code = exitCode;
+                }
+                break;
+            }
+        }
+        if (m == null) {
+            code = waitFor();
+        }
+        return new RunResult(code, bytes(capturedOut), bytes(capturedErr), Duration.ofNanos(exitNanos - startNanos),
+                oomKilled());
+    }
+
+    /** What {@link #awaitResult()} returns. */
+    public record RunResult(int exitCode, byte[] stdout, byte[] stderr, Duration elapsed, boolean oomKilled) { }
+
+    private static byte[] bytes(ByteArrayOutputStream b) {
+        return b == null ? new byte[0] : b.toByteArray();
+    }
+
+    /** run()'s end: closes on the cleanup thread once the exit status is known, then refills the pool. */
+    public void closeAfterRun() {
+        if (!close(true)) {
+            MonitorPool.replenish(init.nsflags());
+        }
+    }
+
+    /** The container's stdin when piped. */
+    public OutputStream stdin() {
+        return piped(init.stdin(), "container's stdin");
+    }
+
+    /** The container's stdout when piped (with a tty: what the terminal shows). */
+    public InputStream stdout() {
+        return piped(init.stdout(), "container's stdout");
+    }
+
+    /** The container's stderr when piped; none with a tty. */
+    public InputStream stderr() {
+        if (tty) {
+            throw new IllegalStateException("container " + shortId() + " has a tty: its stderr is part of stdout()");
+        }
+        return piped(init.stderr(), "container's stderr");
+    }
+
+    /** A stream that is there only when piped to Java. */
+    public static <T> T piped(T s, String name) {
+        if (s == null) {
+            throw new IllegalStateException("the " + name + " is not piped to Java");
+        }
+        return s;
+    }
+
+    /** Sets the tty's window size. */
+    public void resizeTty(int rows, int columns) {
+        if (!tty) {
+            throw new IllegalStateException("container " + shortId() + " has no tty to resize (Container.Builder.tty)");
+        }
+        init.resizeTty(rows, columns);
+    }
+
+    /** The retained output, when the container keeps a log. */
+    public OutputLog log() {
+        if (log == null) {
+            throw new IllegalStateException("container " + shortId() + " keeps no log: its stdout and stderr are not "
+                    + "piped (Stdio.pipe(), the default for start())");
+        }
+        return log;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return !done.isDone();
+    }
+
+    /** Waits for the end and returns the exit code. */
+    public int waitFor() {
+        Waiting.await(done, "container " + shortId());
+        return exitCode();
+    }
+
+    @Override
+    public boolean awaitExit(Duration timeout) {
+        return Waiting.await(done, timeout, "container " + shortId());
+    }
+
+    /** The exit code of a container that has exited. */
+    public synchronized int exitCode() {
+        if (exitCode != null) {
+            return exitCode;
+        }
+        if (!done.isDone()) {
+            throw new IllegalStateException("container " + shortId() + " is still running");
+        }
+        exitCode = init.exitCodeAfterExit(); // sync 5
+        return exitCode;
+    }
+
+    @Override
+    public List<Path> cgroupDirs() {
+        return cgroupDirs;
+    }
+
+    private ContainerCgroups cgroups() {
+        for (HostResource r : resources) {
+            if (r instanceof ContainerCgroups cg) {
+                return cg;
+            }
+        }
+        return null;
+    }
+
+    /** The container's cgroup directories while they exist (for tests and diagnostics). */
+    public List<Path> liveCgroupDirs() {
+        ContainerCgroups cg = cgroups();
+        return cg == null ? List.of() : cg.dirs();
+    }
+
+    @Override
+    public CgroupStats stats() {
+        ContainerCgroups cg = cgroups();
+        if (cg == null) {
+            return CgroupStats.UNKNOWN;
+        }
+        try {
+            return cg.stats();
+        } catch (RuntimeException e) {
+            throw SetupErrors.wrap("reading the stats of container " + shortId(), e);
+        }
+    }
+
+    /**
+     * Whether the OOM killer killed a process in its cgroup and it ended by SIGKILL (exit code
+     * 137). Throws while it still runs.
+     */
+    public boolean oomKilled() {
+        if (exitCode() != 128 + Signalling.SIGKILL) {
+            return false;
+        }
+        synchronized (this) {
+            if (oomKilled == null) { // read once, before close removes the cgroup
+                ContainerCgroups cg = cgroups();
+                try {
+                    oomKilled = cg != null && cg.oomKills() > 0;
+                } catch (RuntimeException e) {
+                    oomKilled = false; // the cgroup could not be read: no evidence of an OOM kill
+                }
+            }
+            return oomKilled;
+        }
+    }
+
+    @Override
+    public boolean signalPid1(int signal) {
+        if (done.isDone()) {
+            return false;
+        }
+        return init.send(Protocol.signal(signal));
+    }
+
+    @Override
+    public ContainerFiles openRoot() {
+        if (!isRunning()) {
+            return null;
+        }
+        return ContainerFiles.open(Path.of("/proc", Integer.toString(pid), "root"), shortId(), path -> Optional.empty());
+    }
+
+    /**
+     * The exec record, checked for an exec to start: the session is open and the container runs.
+     * {@code exec} is closed with the session; it unregisters itself through the returned hook.
+     */
+    @Override
+    public Optional<ExecRecord> execRecord() {
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("container " + shortId() + " is closed: cannot exec into it");
+            }
+        }
+        if (!isRunning()) {
+            throw new ContainerException("container " + shortId() + " has exited (exit code " + exitCode()
+                    + "): cannot exec into it");
+        }
+        return Optional.of(execRecord);
+    }
+
+    /**
+     * Registers an exec's process, which closing the session closes (it ends with the container's
+     * PID namespace anyway). Throws when the session was closed meanwhile.
+     */
+    public void register(AutoCloseable exec) {
+        execs.add(exec);
+        synchronized (this) {
+            if (closed) {
+                execs.remove(exec);
+                throw new IllegalStateException("container " + shortId() + " is closed: cannot exec into it");
+            }
+        }
+    }
+
+    /** Forgets an exec's process that has been closed. */
+    public void unregister(Object exec) {
+        execs.remove(exec);
+    }
+
+    /** Kills the container if it still runs, reaps it, and removes everything made for it. Idempotent. */
+    public void close() {
+        close(false);
+    }
+
+    /**
+     * close(); {@code deferred} hands it to the cleanup thread once the exit status is known (the
+     * command has ended: what remains is the processes' exit and the removal of what was made),
+     * which then spawns the pool's replacement monitor too. Returns whether it was handed over.
+     */
+    private boolean close(boolean deferred) {
+        synchronized (this) {
+            if (closed) {
+                return false;
+            }
+            if (deferred && exitCode != null) {
+                BackgroundCleanup.submit("closing container " + shortId(), () -> {
+                    awaitExit(KILL_GRACE);
+                    close(false);
+                    MonitorPool.replenishNow(init.nsflags());
+                });
+                return true;
+            }
+        }
+        try {
+            if (log != null) {
+                log.detachStreams(); // an unread stdout() must not hold the pipe back now
+            }
+            if (!done.isDone()) {
+                Pausing.thaw(cgroupDirs); // SIGKILL does not end a v1-frozen process
+                init.killAndReap(KILL_GRACE);
+                done.join();
+            }
+            if (pid > 0) {
+                exitCode();
+                oomKilled(); // reads the cgroup while it exists (only when the exit was a SIGKILL)
+            }
+        } catch (RuntimeException e) {
+            // keep cleaning up
+        } finally {
+            synchronized (this) {
+                closed = true;
+            }
+            for (AutoCloseable p : execs) { // ended with the container's PID namespace
+                try {
+                    p.close();
+                } catch (Exception e) {
+                    // keep cleaning up
+                }
+            }
+            init.close();
+            try {
+                Cleanup.inReverse(resources, HostResource::close);
+            } finally {
+                try {
+                    entry.close();
+                } finally {
+                    LIVE.remove(this);
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Detached, once the command runs: gives the container up. The record says it started and is
+     * handed over; closing the sync socket tells the monitor to keep the container (and to record
+     * its exit); the host resources stay with the container. {@code release} runs when the monitor
+     * exits while this JVM lives (it is this JVM's child, reaped by the event loop); otherwise the
+     * next runtime, list, rm or gc that finds it exited releases them.
+     */
+    void handOver(Runnable release) {
+        try {
+            entry.markStarted(pid);
+        } catch (RuntimeException e) { // still ours: ends like any failed start
+            close();
+            throw SetupErrors.wrap("recording that detached container " + shortId() + " runs", e);
+        }
+        LIVE.remove(this);
+        synchronized (this) {
+            closed = true;
+        }
+        init.close();
+        entry.handOver();
+        init.monitorStatus().whenComplete((status, e) -> Thread.ofVirtual().name("mdocker-release-" + shortId())
+                .start(() -> {
+                    try {
+                        release.run();
+                    } catch (RuntimeException failure) {
+                        System.getLogger(Session.class.getName()).log(System.Logger.Level.WARNING,
+                                "releasing the resources of detached container " + shortId() + ": " + failure.getMessage());
+                    }
+                }));
+    }
+
+    @Override
+    public String toString() {
+        return "Session[" + shortId() + " " + String.join(" ", command) + "]";
+    }
+}

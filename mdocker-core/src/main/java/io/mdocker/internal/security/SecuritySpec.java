@@ -1,0 +1,34 @@
+package io.mdocker.internal.security;
+
+import io.mdocker.Capability;
+import io.mdocker.SeccompProfile;
+import io.mdocker.Ulimit;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The security settings of one container, as {@link SecurityPlan} takes them: checked and
+ * resolved values (the capability set already has Docker's defaults, adds and drops applied;
+ * the seccomp profile is unconfined when privileged).
+ *
+ * @param capabilities    the command's bounding, permitted and effective set
+ * @param privileged      Docker's --privileged: no masked or read-only paths, /sys writable
+ * @param noNewPrivileges whether no_new_privs is set
+ * @param seccomp         the profile the command runs under
+ * @param groups          supplementary group ids
+ * @param readOnlyRootfs  whether the root filesystem is mounted read-only
+ * @param tmpfs           container path to mount options
+ * @param ulimits         rlimits set before the command starts
+ */
+public record SecuritySpec(Set<Capability> capabilities, boolean privileged, boolean noNewPrivileges,
+                           SeccompProfile seccomp, List<Integer> groups, boolean readOnlyRootfs,
+                           Map<String, String> tmpfs, List<Ulimit> ulimits) {
+    public SecuritySpec {
+        capabilities = Set.copyOf(capabilities);
+        groups = List.copyOf(groups);
+        tmpfs = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tmpfs));
+        ulimits = List.copyOf(ulimits);
+    }
+}

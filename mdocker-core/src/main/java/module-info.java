@@ -1,0 +1,14 @@
+/**
+ * mdocker: Linux containers started in-process by a JVM. The API is the package
+ * {@code io.mdocker}; everything under {@code io.mdocker.internal} is the runtime's own, reachable
+ * only by mdocker's sibling modules. Needs native access for its downcalls:
+ * {@code --enable-native-access=io.mdocker.bindings,io.mdocker.core} on the module path,
+ * {@code --enable-native-access=ALL-UNNAMED} on the class path.
+ */
+module io.mdocker.core {
+    requires io.mdocker.bindings;
+    requires java.net.http;
+
+    exports io.mdocker;
+    exports io.mdocker.internal to io.mdocker.junit;
+}
