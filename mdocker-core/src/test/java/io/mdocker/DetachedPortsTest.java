@@ -1,5 +1,9 @@
 package io.mdocker;
 
+import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.NetFixtures;
+import io.mdocker.testing.TestBridge;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,6 +39,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * here, on the test bridge mdt21.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
+@TestBridge(name = DetachedPortsTest.BRIDGE, address = DetachedPortsTest.BRIDGE_ADDRESS)
 class DetachedPortsTest {
     static final String BRIDGE = "mdt21";
     static final String BRIDGE_ADDRESS = "10.201.21.1/24";
@@ -44,23 +49,18 @@ class DetachedPortsTest {
     private static final Duration PATIENCE = Duration.ofSeconds(10);
     private static final int MIB = 1 << 20;
 
-    private static String ipForwardBefore;
     /** Every runtime a test used: swept of detached containers afterwards, whatever the outcome. */
     private static final DetachedRoots ROOTS = new DetachedRoots();
 
     @BeforeAll
     static void network() {
         NetFixtures.prerequisites();
-        ipForwardBefore = NetFixtures.ipForward();
     }
 
+    /** Before the bridge is removed ({@link TestBridge} acts after the class's @AfterAll methods). */
     @AfterAll
-    static void removeBridge() {
-        try {
-            ROOTS.sweep();
-        } finally {
-            NetFixtures.cleanUp(ipForwardBefore, BRIDGE, BRIDGE_ADDRESS);
-        }
+    static void sweep() {
+        ROOTS.sweep();
     }
 
     private static ContainerRuntime runtime(String name) {

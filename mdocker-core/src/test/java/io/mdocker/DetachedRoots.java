@@ -1,5 +1,7 @@
 package io.mdocker;
 
+import io.mdocker.testing.Fixtures;
+
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 

@@ -1,5 +1,9 @@
 package io.mdocker;
 
+import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.NetFixtures;
+import io.mdocker.testing.TestBridge;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,15 +26,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * while they run. Each test checks that what its container made is gone afterwards.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
+@TestBridge(name = DetachedTest.BRIDGE, address = DetachedTest.BRIDGE_ADDRESS)
 class DetachedTest {
     static final String BRIDGE = "mdt17";
     static final String BRIDGE_ADDRESS = "10.201.17.1/24";
-    private static String ipForwardBefore;
 
     @BeforeAll
     static void network() {
         NetFixtures.prerequisites();
-        ipForwardBefore = NetFixtures.ipForward();
     }
 
     /** Every runtime a test used: swept of detached containers afterwards, whatever the outcome. */
@@ -38,13 +41,10 @@ class DetachedTest {
     /** The roots of the tests that start their containers in this JVM. */
     private static final ContainerRuntime HERE = runtime("detached");
 
+    /** Before the bridge is removed ({@link TestBridge} acts after the class's @AfterAll methods). */
     @AfterAll
-    static void removeBridge() {
-        try {
-            ROOTS.sweep();
-        } finally {
-            NetFixtures.cleanUp(ipForwardBefore, BRIDGE, BRIDGE_ADDRESS);
-        }
+    static void sweep() {
+        ROOTS.sweep();
     }
 
     private static ContainerRuntime runtime(String name) {

@@ -1,5 +1,8 @@
 package io.mdocker;
 
+import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.NetFixtures;
+
 import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.CgroupLayout;
 import io.mdocker.internal.cgroup.CgroupSpec;

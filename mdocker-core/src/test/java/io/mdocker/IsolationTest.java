@@ -1,5 +1,7 @@
 package io.mdocker;
 
+import io.mdocker.testing.Fixtures;
+
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

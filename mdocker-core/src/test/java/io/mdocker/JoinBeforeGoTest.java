@@ -1,5 +1,7 @@
 package io.mdocker;
 
+import io.mdocker.testing.Fixtures;
+
 import io.mdocker.bindings.Linux;
 import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.process.InitProcess;

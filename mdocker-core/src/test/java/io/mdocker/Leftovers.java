@@ -1,5 +1,8 @@
 package io.mdocker;
 
+import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.NetFixtures;
+
 import io.mdocker.internal.security.DevicesCgroupV1;
 
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package io.mdocker;
 
+import io.mdocker.testing.Fixtures;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,7 +1,10 @@
 package io.mdocker;
 
+import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.TestBridge;
+import io.mdocker.testing.NetFixtures;
+
 import io.mdocker.internal.net.ContainerNetwork;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -15,20 +18,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Bad network input: one line naming the value and what was expected, before anything is created. */
+@TestBridge(name = NetFixtures.BRIDGE, address = NetFixtures.BRIDGE_ADDRESS,
+        vethRules = {NetFixtures.VETH_CONTAINER + "/32", NetFixtures.VETH_SUBNET})
 class NetworkBadInputTest {
     private static final ContainerRuntime FRESH =
             ContainerRuntime.at(Fixtures.TARGET.resolve("bad-net/lib"), Fixtures.TARGET.resolve("bad-net/run"));
-    private static String ipForwardBefore;
 
     @BeforeAll
     static void prerequisites() {
         NetFixtures.prerequisites();
-        ipForwardBefore = NetFixtures.ipForward();
-    }
-
-    @AfterAll
-    static void cleanUp() {
-        NetFixtures.cleanUp(ipForwardBefore);
     }
 
     private static Container.Builder fresh() {

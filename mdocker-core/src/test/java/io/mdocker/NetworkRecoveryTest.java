@@ -1,7 +1,10 @@
 package io.mdocker;
 
+import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.TestBridge;
+import io.mdocker.testing.NetFixtures;
+
 import io.mdocker.internal.net.ContainerNetwork;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -13,18 +16,13 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** A JVM killed with SIGKILL leaves address leases behind; the next runtime gives them back. */
+@TestBridge(name = NetFixtures.BRIDGE, address = NetFixtures.BRIDGE_ADDRESS,
+        vethRules = {NetFixtures.VETH_CONTAINER + "/32", NetFixtures.VETH_SUBNET})
 class NetworkRecoveryTest {
-    private static String ipForwardBefore;
 
     @BeforeAll
     static void prerequisites() {
         NetFixtures.prerequisites();
-        ipForwardBefore = NetFixtures.ipForward();
-    }
-
-    @AfterAll
-    static void cleanUp() {
-        NetFixtures.cleanUp(ipForwardBefore);
     }
 
     @Test

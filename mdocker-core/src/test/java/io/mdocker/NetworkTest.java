@@ -1,6 +1,9 @@
 package io.mdocker;
 
-import org.junit.jupiter.api.AfterAll;
+import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.TestBridge;
+import io.mdocker.testing.NetFixtures;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -21,30 +24,22 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
-import static io.mdocker.NetFixtures.BRIDGE;
-import static io.mdocker.NetFixtures.HTTPD;
+import static io.mdocker.testing.NetFixtures.BRIDGE;
+import static io.mdocker.testing.NetFixtures.HTTPD;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The network modes against the kernel, with real containers. Traffic goes only to loopback and
  * to addresses inside the namespaces these containers made; the bridge and subnets are test-only
- * and removed afterwards.
+ * and removed afterwards (with their rules, checked by {@link TestBridge}).
  */
+@TestBridge(name = NetFixtures.BRIDGE, address = NetFixtures.BRIDGE_ADDRESS,
+        vethRules = {NetFixtures.VETH_CONTAINER + "/32", NetFixtures.VETH_SUBNET})
 class NetworkTest {
-    private static String ipForwardBefore;
 
     @BeforeAll
     static void prerequisites() {
         NetFixtures.prerequisites();
-        ipForwardBefore = NetFixtures.ipForward();
-    }
-
-    @AfterAll
-    static void cleanUp() {
-        NetFixtures.cleanUp(ipForwardBefore);
-        assertThat(NetFixtures.host("ip", "-o", "link", "show", BRIDGE)).as("test bridge removed").doesNotContain(BRIDGE + ":");
-        assertThat(NetFixtures.iptablesRules()).as("test rules removed").noneMatch(r -> r.contains(NetFixtures.SUBNET)
-                || r.contains(NetFixtures.VETH_CONTAINER + "/32") || r.contains(NetFixtures.VETH_SUBNET));
     }
 
     private static Container.Builder onBridge() {

@@ -1,5 +1,7 @@
 package io.mdocker;
 
+import io.mdocker.testing.Fixtures;
+
 import io.mdocker.internal.cgroup.CgroupLayout;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;

@@ -1,6 +1,9 @@
 package io.mdocker;
 
-import org.junit.jupiter.api.AfterAll;
+import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.TestBridge;
+import io.mdocker.testing.NetFixtures;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -21,21 +24,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * address; once both JVMs have closed their containers and exited, nothing of them is left.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
+@TestBridge(name = SeveralJvmsTest.BRIDGE, address = SeveralJvmsTest.BRIDGE_ADDRESS)
 class SeveralJvmsTest {
     static final String BRIDGE = "mdt18";
     static final String BRIDGE_ADDRESS = "10.201.18.1/24";
     static final int PER_JVM = 50;
-    private static String ipForwardBefore;
 
     @BeforeAll
     static void network() {
         NetFixtures.prerequisites();
-        ipForwardBefore = NetFixtures.ipForward();
-    }
-
-    @AfterAll
-    static void removeBridge() {
-        NetFixtures.cleanUp(ipForwardBefore, BRIDGE, BRIDGE_ADDRESS);
     }
 
     @Test

@@ -1,12 +1,13 @@
 package io.mdocker;
 
+import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.NetFixtures;
+import io.mdocker.testing.TestBridgeExtension;
+import io.mdocker.testing.HostSnapshot;
+
 import io.mdocker.internal.net.ContainerNetwork;
-import io.mdocker.internal.net.Ipv4;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,7 +62,7 @@ class SoakTest {
         }
         System.out.printf("soak: seed %d (-Dsoak.seed=%d repeats the mix), %d sequential, %d concurrent, %d in flight%n",
                 SEED, SEED, SEQUENTIAL, CONCURRENT, IN_FLIGHT);
-        String ipForward = NetFixtures.ipForward();
+        String ipForward = TestBridgeExtension.ipForward();
         HostSnapshot initial = HostSnapshot.take(rt, SoakCase.BRIDGE);
         ExecutorService helper = Executors.newSingleThreadExecutor();
         ExecutorService batch = Executors.newFixedThreadPool(IN_FLIGHT);
@@ -114,7 +115,7 @@ class SoakTest {
         assertThat(HostSnapshot.take(rt, SoakCase.BRIDGE)
                 .leftSince(initial, List.of("network link", "veth", "iptables rule", "address lease")))
                 .as("links and rules once the test bridge is removed").isEmpty();
-        assertThat(NetFixtures.ipForward()).isEqualTo(ipForward);
+        assertThat(TestBridgeExtension.ipForward()).isEqualTo(ipForward);
     }
 
     private void runCase(int index, SoakCase c, Container base, ExecutorService helper) {
@@ -177,13 +178,6 @@ class SoakTest {
 
     private static void removeBridge(String ipForwardBefore) {
         awaitQuiet();
-        ContainerNetwork.removeBridge(SoakCase.BRIDGE, Ipv4.parse(SoakCase.BRIDGE_ADDRESS, 32, "soak bridge"));
-        if ("0".equals(ipForwardBefore)) {
-            try {
-                Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "0\n");
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
+        TestBridgeExtension.removeBridge(SoakCase.BRIDGE, SoakCase.BRIDGE_ADDRESS, ipForwardBefore);
     }
 }

@@ -1,11 +1,14 @@
 package io.mdocker;
 
+import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.TestBridge;
+import io.mdocker.testing.NetFixtures;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -14,22 +17,14 @@ import org.junit.jupiter.api.Test;
  * or an exit that names what was awaited and shows the last output. Network waits use a bridge of
  * their own ({@value #BRIDGE}, {@value #BRIDGE_ADDRESS}) and ports published on 127.0.0.1.
  */
+@TestBridge(name = WaitStrategyTest.BRIDGE, address = WaitStrategyTest.BRIDGE_ADDRESS)
 class WaitStrategyTest {
     static final String BRIDGE = "mdt7";
     static final String BRIDGE_ADDRESS = "10.201.7.1/24";
-    private static String ipForwardBefore;
 
     @BeforeAll
     static void prerequisites() {
         NetFixtures.prerequisites();
-        ipForwardBefore = NetFixtures.ipForward();
-    }
-
-    @AfterAll
-    static void cleanUp() throws Exception {
-        NetFixtures.cleanUp(ipForwardBefore, BRIDGE, BRIDGE_ADDRESS);
-        assertThat(NetFixtures.host("ip", "-o", "link", "show")).doesNotContain(BRIDGE + ":");
-        assertThat(NetFixtures.iptablesRules()).noneMatch(r -> r.contains("10.201.7.0/24"));
     }
 
     private static Container.Builder onBridge() {

@@ -6,6 +6,7 @@ import io.mdocker.RunningContainer;
 import io.mdocker.junit.MdockerTest;
 import io.mdocker.junit.Sandbox;
 import io.mdocker.junit.SandboxContainer;
+import io.mdocker.testing.TestBridge;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -15,18 +16,18 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The JUnit example: a web server in a sandbox of its own for each test (busybox httpd serving a
  * page copied in), reached through its published port on 127.0.0.1, ready once it answers HTTP.
+ * The test bridge goes after the class, once its sandboxes are closed ({@code @TestBridge} before
+ * {@code @MdockerTest}).
  */
+@TestBridge(name = ExampleNet.BRIDGE, address = ExampleNet.BRIDGE_ADDRESS)
 @MdockerTest
 class WebServerExampleTest {
     static final Path SITE = site();
-    private static String ipForwardBefore;
 
     @Sandbox
     SandboxContainer web = WebServer.sandbox(ExampleNet.bridge(), SITE);
@@ -39,16 +40,6 @@ class WebServerExampleTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    @BeforeAll
-    static void rememberIpForward() {
-        ipForwardBefore = ExampleNet.ipForward();
-    }
-
-    @AfterAll
-    static void removeTheBridge() throws IOException {
-        ExampleNet.cleanUp(ipForwardBefore); // the sandboxes, one per test, are closed by now
     }
 
     private HttpResponse<String> get(String path) throws Exception {

@@ -1,19 +1,9 @@
 package io.mdocker.junit;
 
-import static org.assertj.core.api.Assertions.fail;
-
-import io.mdocker.BusyboxRootfs;
-import io.mdocker.Container;
-import io.mdocker.ContainerRuntime;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
@@ -23,39 +13,12 @@ import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.engine.discovery.DiscoverySelectors;
 
 /**
- * What the extension's tests share: a busybox rootfs and a runtime on state roots under target/,
- * and a way to run sample test classes through the JUnit Platform Launcher and see their outcomes.
+ * What the extension's tests share beyond mdocker-core's fixtures ({@code io.mdocker.testing.Fixtures}:
+ * the busybox rootfs and the runtime on state roots under target/): a way to run sample test classes
+ * through the JUnit Platform Launcher and see their outcomes.
  */
 final class JunitFixtures {
     private JunitFixtures() {}
-
-    static final Path TARGET = Path.of("target").toAbsolutePath();
-    static final ContainerRuntime RUNTIME = ContainerRuntime.at(TARGET.resolve("test-state/lib"),
-            TARGET.resolve("test-state/run"));
-
-    /** A definition on the test rootfs and runtime (root and busybox-static needed: fails otherwise). */
-    static Container.Builder box() {
-        Path rootfs = TARGET.resolve("test-rootfs");
-        if (BusyboxRootfs.findStaticBusybox().isEmpty()) {
-            fail("a statically linked busybox is needed (apt-get install busybox-static)");
-        }
-        BusyboxRootfs.ensure(rootfs);
-        return Container.builder().rootfs(rootfs).runtime(RUNTIME);
-    }
-
-    /** Containers recorded under the test runtime now (none once every scope has closed). */
-    static List<Path> recordedContainers() {
-        io.mdocker.ContainerRuntime.awaitCleanup(); // a run() returns before its teardown is over
-        Path dir = RUNTIME.runRoot().resolve("containers");
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     /** One finished test or container of a launcher run. */
     record Outcome(TestIdentifier id, TestExecutionResult result) {

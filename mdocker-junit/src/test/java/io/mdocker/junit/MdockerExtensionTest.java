@@ -1,5 +1,6 @@
 package io.mdocker.junit;
 
+import io.mdocker.testing.Fixtures;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mdocker.Container;
@@ -41,13 +42,13 @@ class MdockerExtensionTest {
     @MdockerTest
     static class Scopes {
         @Sandbox
-        static SandboxContainer shared = SandboxContainer.of(JunitFixtures.box().command("/bin/sleep", "600").build());
+        static SandboxContainer shared = SandboxContainer.of(Fixtures.container().command("/bin/sleep", "600").build());
         @Sandbox
-        SandboxContainer mine = SandboxContainer.of(JunitFixtures.box()
+        SandboxContainer mine = SandboxContainer.of(Fixtures.container()
                 .command("/bin/sh", "-c", "echo up; exec sleep 600").build()).waitingFor(Wait.forLogLine("^up$"));
         @Sandbox
-        Container plain = JunitFixtures.box().command("/bin/sleep", "600").build();
-        Container template = JunitFixtures.box().command("/bin/sh", "-c", "echo fresh; exec sleep 600").build();
+        Container plain = Fixtures.container().command("/bin/sleep", "600").build();
+        Container template = Fixtures.container().command("/bin/sh", "-c", "echo fresh; exec sleep 600").build();
 
         static RunningContainer fromBeforeAll;
 
@@ -81,7 +82,7 @@ class MdockerExtensionTest {
     @MdockerTest
     static class Failures {
         @Sandbox
-        SandboxContainer chatty = SandboxContainer.of(JunitFixtures.box()
+        SandboxContainer chatty = SandboxContainer.of(Fixtures.container()
                 .command("/bin/sh", "-c", "echo marker-line-1; sleep 0.05; echo marker-line-2 >&2; exec sleep 600").build())
                 .waitingFor(Wait.forLogLine("marker-line-2"));
 
@@ -105,7 +106,7 @@ class MdockerExtensionTest {
     @MdockerTest
     static class NeverReady {
         @Sandbox
-        static SandboxContainer silent = SandboxContainer.of(JunitFixtures.box()
+        static SandboxContainer silent = SandboxContainer.of(Fixtures.container()
                 .command("/bin/sh", "-c", "echo booting; exec sleep 600").build())
                 .waitingFor(Wait.forLogLine("ready").withTimeout(Duration.ofMillis(300)));
 
@@ -120,7 +121,7 @@ class MdockerExtensionTest {
         static final Set<String> THREADS = ConcurrentHashMap.newKeySet();
 
         @Sandbox
-        SandboxContainer box = SandboxContainer.of(JunitFixtures.box().command("/bin/sh", "-c", "echo $HOSTNAME; exec sleep 600")
+        SandboxContainer box = SandboxContainer.of(Fixtures.container().command("/bin/sh", "-c", "echo $HOSTNAME; exec sleep 600")
                 .build()).waitingFor(Wait.forLogLine("."));
 
         void work() throws InterruptedException {
@@ -142,7 +143,7 @@ class MdockerExtensionTest {
 
     private static void assertAllClosed() {
         assertThat(SEEN).isNotEmpty().noneMatch(RunningContainer::isRunning);
-        assertThat(JunitFixtures.recordedContainers()).as("state records left").isEmpty();
+        assertThat(Fixtures.recordedContainers(Fixtures.RUNTIME)).as("state records left").isEmpty();
         SEEN.clear();
     }
 
@@ -185,7 +186,7 @@ class MdockerExtensionTest {
         assertThat(report.finished()).noneMatch(o -> o.id().isTest());
         assertThat(NeverReady.silent.isStarted()).isTrue();
         assertThat(NeverReady.silent.container().isRunning()).isFalse();
-        assertThat(JunitFixtures.recordedContainers()).isEmpty();
+        assertThat(Fixtures.recordedContainers(Fixtures.RUNTIME)).isEmpty();
     }
 
     @Test

@@ -1,0 +1,136 @@
+package io.mdocker.bench;
+
+import io.mdocker.Container;
+import io.mdocker.ContainerRuntime;
+import io.mdocker.Network;
+
+import io.mdocker.examples.JUnitTiming;
+import io.mdocker.examples.ParallelSandboxes;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** One run of the benchmark suite: the sections asked for, then results.md and latency.png. */
+public final class BenchRun {
+    private BenchRun() {}
+
+    /** The sections, in the order they run. */
+    public static final List<String> SECTIONS = List.of("footprint", "latency", "throughput", "junit");
+
+    private static final int JUNIT_SERVER_RUNS = 20;
+
+    private static final List<String> TRUE = List.of("/bin/true");
+
+    /** What to run; public fields set from the command line. */
+    public static final class Options {
+        public int runs = 300;
+        public int warmup = 30;
+        public Path out = Path.of("target", "bench").toAbsolutePath();
+        public List<String> sections = SECTIONS;
+        public int[] levels = {1, 2, 8, 32};
+        public int perRound = 96;
+        public int rounds = 3;
+        public String bridge = Network.DEFAULT_BRIDGE;
+        public String bip = Network.DEFAULT_BRIDGE_ADDRESS;
+    }
+
+    public static void run(Options o) throws Exception {
+        Files.createDirectories(o.out);
+        Container spec = Benchmark.baseSpec(o.out);
+        Path rootfs = spec.layers().getFirst();
+        External ext = new External(o.out, rootfs, spec);
+        Report report = new Report(Machine.here());
+        String loadBefore = Machine.loadAverage();
+        // Containers made before any number is taken: the reaper and spawner threads, the init
+        // memfd, the seccomp program, class loading.
+        for (int i = 0; i < 3; i++) {
+            Benchmark.check(spec.run("/bin/true"));
+        }
+        if (o.sections.contains("footprint")) {
+            footprint(spec, report);
+        }
+        if (o.sections.contains("latency")) {
+            latency(o, spec, ext, report);
+        }
+        if (o.sections.contains("throughput")) {
+            throughput(o, spec, ext, report);
+        }
+        if (o.sections.contains("junit")) {
+            junit(o, report);
+        }
+        report.setting("load average (1, 5, 15 min) at the start: " + loadBefore + "; at the end: " + Machine.loadAverage());
+        ext.notes().forEach(report::note);
+        report.note("runc, bwrap, unshare and the host process are started from this JVM with ProcessBuilder, as a Java "
+                + "program would start them: the host-process row is that floor. mdocker runs in-process.");
+        report.note("runc gets the rootfs read-only, without the overlay mdocker mounts for each container: "
+                + "less work for runc than Docker gives it.");
+        Path md = o.out.resolve("results.md");
+        Files.writeString(md, report.markdown());
+        System.out.println();
+        System.out.print(report.markdown());
+        System.out.println("written: " + md + (o.sections.contains("latency") ? ", " + o.out.resolve("latency.png") : ""));
+    }
+
+    private static void latency(Options o, Container spec, External ext, Report report) throws IOException {
+        Container plain = spec.toBuilder().privileged(true).noNewPrivileges(false).build();
+        Container limited = Limits.DEFAULT.applyTo(spec);
+        Container bridged = spec.toBuilder().network(Network.bridge(o.bridge, o.bip)).build();
+        List<Variant> variants = new ArrayList<>();
+        variants.add(new Variant(Report.MDOCKER, () -> Benchmark.check(spec.run("/bin/true"))));
+        variants.add(new Variant("mdocker, no hardening", () -> Benchmark.check(plain.run("/bin/true"))));
+        variants.add(new Variant("mdocker, + " + Report.LIMITS, () -> Benchmark.check(limited.run("/bin/true"))));
+        variants.add(new Variant("mdocker, + bridge network", () -> Benchmark.check(bridged.run("/bin/true"))));
+        // run() leaves pid 1's exit, the cgroups and the files to its cleanup thread: this row times them too
+        variants.add(new Variant("mdocker, until all is torn down", () -> {
+            Benchmark.check(spec.run("/bin/true"));
+            ContainerRuntime.awaitCleanup();
+        }));
+        add(variants, ext.runc(Report.RUNC, null, TRUE));
+        add(variants, ext.runc(Report.RUNC_LIMITS, Limits.DEFAULT, TRUE));
+        add(variants, ext.bwrap(Report.BWRAP, TRUE));
+        add(variants, ext.unshare(Report.UNSHARE, TRUE));
+        variants.add(ext.host("host process, no isolation", TRUE));
+        System.out.printf("latency: %d variants, %d warm-up and %d timed rounds%n", variants.size(), o.warmup, o.runs);
+        List<Samples> samples = Interleaved.measure(variants, o.warmup, o.runs, Interleaved.Progress.every(50, "latency"));
+        report.latency(samples);
+        report.setting("latency: " + o.runs + " timed rounds after " + o.warmup + " warm-up rounds; in each round every "
+                + "variant runs once, in an order rotated round by round; limits: " + Limits.DEFAULT
+                + "; bridge: " + o.bridge + " " + o.bip);
+        LatencyChart.write(o.out.resolve("latency.png"), "start-to-exit of /bin/true, " + o.runs + " runs each", samples);
+    }
+
+    private static void throughput(Options o, Container spec, External ext, Report report) throws Exception {
+        List<Variant> variants = new ArrayList<>();
+        variants.add(new Variant("mdocker", () -> Benchmark.check(spec.run("/bin/true"))));
+        add(variants, ext.runc("runc", null, TRUE));
+        add(variants, ext.bwrap("bwrap", TRUE));
+        add(variants, ext.unshare("unshare", TRUE));
+        report.throughput(Throughput.measure(variants, o.levels, o.rounds, o.perRound));
+        report.setting("throughput: " + o.perRound + " containers of /bin/true per round, " + o.rounds
+                + " rounds per level, the variants taking turns; mdocker with its hardened defaults, runc with the same");
+    }
+
+    private static void junit(Options o, Report report) throws Exception {
+        System.out.println("junit: web server example start-to-ready, 20-sandbox test class parallel and sequential");
+        report.junit(JUnitTiming.measure(Network.bridge(o.bridge, o.bip), JUNIT_SERVER_RUNS));
+        report.setting("junit: the web server example started " + JUNIT_SERVER_RUNS + " times after one warm-up; the "
+                + ParallelSandboxes.SANDBOXES + "-sandbox class run 5 times per mode through the JUnit Platform Launcher, "
+                + "modes interleaved");
+    }
+
+    private static void footprint(Container spec, Report report) throws IOException {
+        System.out.println("footprint: helpers of 1 and 20 idle containers, JVM with 0, 10, 50 running");
+        report.helpers(List.of(Footprint.helpers(spec, 1), Footprint.helpers(spec, 20)));
+        report.jvm(Footprint.jvm(spec, 0, 10, 50));
+        report.setting("footprint: idle containers run `sleep 3600` with the hardened defaults and no network; "
+                + "the monitor pool keeps 2 spare monitors (each with its pid 1), not counted per container");
+    }
+
+    private static void add(List<Variant> variants, Optional<Variant> v) {
+        v.ifPresent(variants::add);
+    }
+}

@@ -1,0 +1,97 @@
+package io.mdocker.bench;
+
+import io.mdocker.BusyboxRootfs;
+import io.mdocker.Container;
+import io.mdocker.ContainerRuntime;
+import io.mdocker.ExecResult;
+import io.mdocker.Network;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * The benchmark suite: start-to-exit latency of {@code /bin/true} (mdocker in-process with its
+ * hardened defaults, with all hardening off, with memory+cpu+pids limits and with bridge
+ * networking; {@code runc run} with the same hardening, and with the same limits;
+ * {@code bwrap --unshare-all}; {@code unshare} with a chroot; a plain host process), all variants
+ * interleaved round by round; throughput with 1, 2, 8 and 32 containers in flight; the host
+ * memory of an idle container's helper processes and the JVM's threads and heap per running
+ * container. Writes {@code results.md} (a Markdown table with ratios, the issue's targets and the
+ * machine) and {@code latency.png} under the output folder. Not a test: figures from a shared
+ * 2-core machine are noisy, which is why each is set against the others measured in the same run.
+ *
+ * <pre>sudo scripts/bench [--runs N] [--warmup N] [--out DIR] [--sections latency,throughput,footprint,junit]
+ *                   [--levels 1,2,8,32] [--per-round N] [--rounds N] [--bridge NAME --bip CIDR]</pre>
+ */
+public final class Benchmark {
+    private Benchmark() {}
+
+    private static final String USAGE = "usage: scripts/bench [--runs N] [--warmup N] [--out DIR]"
+            + " [--sections latency,throughput,footprint,junit] [--levels 1,2,8,32] [--per-round N] [--rounds N]"
+            + " [--bridge NAME --bip CIDR]";
+
+    public static void main(String[] args) throws Exception {
+        BenchRun.Options o = new BenchRun.Options();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (i + 1 >= args.length) {
+                usage("option " + a + " needs a value");
+            }
+            String v = args[++i];
+            switch (a) {
+                case "--runs" -> o.runs = positive(a, v);
+                case "--warmup" -> o.warmup = positive(a, v);
+                case "--out" -> o.out = Path.of(v).toAbsolutePath();
+                case "--sections" -> o.sections = Arrays.asList(v.toLowerCase(Locale.ROOT).split(","));
+                case "--levels" -> o.levels = Arrays.stream(v.split(",")).mapToInt(s -> positive(a, s)).toArray();
+                case "--per-round" -> o.perRound = positive(a, v);
+                case "--rounds" -> o.rounds = positive(a, v);
+                case "--bridge" -> o.bridge = v;
+                case "--bip" -> o.bip = v;
+                default -> usage("unknown option " + a);
+            }
+        }
+        for (String s : o.sections) {
+            if (!BenchRun.SECTIONS.contains(s)) {
+                usage("unknown section '" + s + "': expected some of " + BenchRun.SECTIONS);
+            }
+        }
+        ContainerRuntime.requireRoot();
+        BenchRun.run(o);
+    }
+
+    private static int positive(String option, String value) {
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        usage("invalid " + option + " '" + value + "': expected a positive whole number");
+        return 0;
+    }
+
+    private static void usage(String error) {
+        System.err.println("scripts/bench: " + error);
+        System.err.println(USAGE);
+        System.exit(2);
+    }
+
+    /** Throws unless {@code r} exited 0: a benchmark must not time failures. */
+    public static void check(ExecResult r) {
+        if (r.exitCode() != 0) {
+            throw new IllegalStateException("mdocker run failed: " + r);
+        }
+    }
+
+    /** The busybox rootfs and a runtime on state roots of its own, under {@code out}. */
+    public static Container baseSpec(Path out) {
+        Path rootfs = out.resolve("rootfs");
+        BusyboxRootfs.ensure(rootfs);
+        ContainerRuntime rt = ContainerRuntime.at(out.resolve("state/lib"), out.resolve("state/run"));
+        return Container.builder().rootfs(rootfs).runtime(rt).network(Network.none()).build();
+    }
+}

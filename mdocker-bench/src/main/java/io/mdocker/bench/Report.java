@@ -1,0 +1,225 @@
+package io.mdocker.bench;
+
+import io.mdocker.examples.JUnitTiming;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The benchmark's Markdown: latencies with ratios against runc, bubblewrap and unshare measured
+ * in the same run, throughput, footprint, the issue's targets met or not, and the machine. Any
+ * section may be missing (not run); the targets it feeds then say so.
+ */
+public final class Report {
+    /** mdocker's latency variant that the targets are about. */
+    public static final String MDOCKER = "mdocker, hardened defaults";
+    public static final String RUNC = "runc run, same hardening";
+    public static final String RUNC_LIMITS = "runc run, + memory+cpu+pids";
+    public static final String BWRAP = "bwrap --unshare-all";
+    public static final String UNSHARE = "unshare + chroot";
+    /** Suffix of the variants with limits: their runc comparison is {@link #RUNC_LIMITS}. */
+    public static final String LIMITS = "memory+cpu+pids";
+
+    private static final long TARGET_HELPER_KIB = 1024;
+
+    private final Machine machine;
+    private final List<String> settings = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
+    private List<Samples> latency = List.of();
+    private List<Throughput.Rate> throughput = List.of();
+    private List<Footprint.Helpers> helpers = List.of();
+    private List<Footprint.JvmState> jvm = List.of();
+    private Optional<JUnitTiming.Figures> junit = Optional.empty();
+
+    Report(Machine machine) {
+        this.machine = machine;
+    }
+
+    void setting(String line) {
+        settings.add(line);
+    }
+
+    void note(String line) {
+        notes.add(line);
+    }
+
+    void latency(List<Samples> s) {
+        latency = s;
+    }
+
+    void throughput(List<Throughput.Rate> r) {
+        throughput = r;
+    }
+
+    void helpers(List<Footprint.Helpers> h) {
+        helpers = h;
+    }
+
+    void jvm(List<Footprint.JvmState> j) {
+        jvm = j;
+    }
+
+    void junit(JUnitTiming.Figures f) {
+        junit = Optional.of(f);
+    }
+
+    String markdown() {
+        StringBuilder md = new StringBuilder();
+        md.append("### Benchmark, ").append(machine.date()).append("\n\n").append(machine.markdown());
+        settings.forEach(s -> md.append("- ").append(s).append('\n'));
+        md.append('\n');
+        targets(md);
+        latencyTable(md);
+        throughputTable(md);
+        footprintTables(md);
+        junitTable(md);
+        if (!notes.isEmpty()) {
+            md.append("Notes:\n\n");
+            notes.forEach(n -> md.append("- ").append(n).append('\n'));
+            md.append('\n');
+        }
+        return md.toString();
+    }
+
+    private Optional<Samples> find(String name) {
+        return latency.stream().filter(s -> s.name().equals(name)).findFirst();
+    }
+
+    private String ratio(Samples row, String comparator) {
+        String c = comparator.equals(RUNC) && row.name().endsWith(LIMITS) ? RUNC_LIMITS : comparator;
+        return find(c).map(o -> String.format(Locale.ROOT, "%.2f", row.medianMs() / o.medianMs())).orElse("-");
+    }
+
+    private void latencyTable(StringBuilder md) {
+        if (latency.isEmpty()) {
+            return;
+        }
+        md.append("Start-to-exit latency of `/bin/true` (ratios: this row's median divided by the other's; "
+                + "the limits rows are set against runc with the same limits):\n\n");
+        md.append("| variant | median ms | p99 ms | ÷ runc | ÷ bwrap | ÷ unshare |\n|---|---:|---:|---:|---:|---:|\n");
+        for (Samples s : latency) {
+            md.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %s | %s | %s |%n", s.name(), s.medianMs(),
+                    s.p99Ms(), ratio(s, RUNC), ratio(s, BWRAP), ratio(s, UNSHARE)));
+        }
+        md.append('\n');
+    }
+
+    private void throughputTable(StringBuilder md) {
+        if (throughput.isEmpty()) {
+            return;
+        }
+        Map<String, Map<Integer, Double>> by = new LinkedHashMap<>();
+        for (Throughput.Rate r : throughput) {
+            by.computeIfAbsent(r.variant(), k -> new LinkedHashMap<>()).put(r.inFlight(), r.perSecond());
+        }
+        List<Integer> levels = throughput.stream().map(Throughput.Rate::inFlight).distinct().toList();
+        List<String> names = List.copyOf(by.keySet());
+        String mdocker = names.getFirst();
+        md.append("Throughput, containers per second (median of the rounds) with N in flight at once:\n\n| N |");
+        names.forEach(n -> md.append(' ').append(n).append(" |"));
+        names.subList(1, names.size()).forEach(n -> md.append(" mdocker ÷ ").append(n.split(" ")[0]).append(" |"));
+        md.append("\n|---:|").append("---:|".repeat(2 * names.size() - 1)).append('\n');
+        for (int level : levels) {
+            md.append("| ").append(level).append(" |");
+            for (String n : names) {
+                md.append(String.format(Locale.ROOT, " %.1f |", by.get(n).get(level)));
+            }
+            for (String n : names.subList(1, names.size())) {
+                md.append(String.format(Locale.ROOT, " %.2f |", by.get(mdocker).get(level) / by.get(n).get(level)));
+            }
+            md.append('\n');
+        }
+        md.append('\n');
+    }
+
+    private void junitTable(StringBuilder md) {
+        junit.ifPresent(f -> md.append(String.format(Locale.ROOT, """
+                JUnit extension (issue 7), ms:
+
+                | web server example, start to ready: median | min | max | 20-sandbox class, parallel | sequential | sequential ÷ parallel | failed tests |
+                |---:|---:|---:|---:|---:|---:|---:|
+                | %.1f | %.1f | %.1f | %.0f | %.0f | %.2f | %d |
+
+                """, ms(f.readyMedian()), ms(f.readyMin()), ms(f.readyMax()), ms(f.parallel()), ms(f.sequential()),
+                (double) f.sequential().toNanos() / f.parallel().toNanos(), f.failedTests())));
+    }
+
+    private static double ms(java.time.Duration d) {
+        return d.toNanos() / 1e6;
+    }
+
+    private void footprintTables(StringBuilder md) {
+        if (!helpers.isEmpty()) {
+            md.append("Host memory of the helper processes per idle container (the monitor and pid 1, both "
+                    + "mdocker-init; `sleep` itself not counted), KiB:\n\n");
+            md.append("| idle containers | monitor RSS | pid 1 RSS | RSS per container | PSS per container |\n"
+                    + "|---:|---:|---:|---:|---:|\n");
+            for (Footprint.Helpers h : helpers) {
+                md.append(String.format(Locale.ROOT, "| %d | %d | %d | %d | %d |%n", h.containers(), h.monitor().rssKiB(),
+                        h.pid1().rssKiB(), h.perContainer().rssKiB(), h.perContainer().pssKiB()));
+            }
+            md.append("\nLargest mappings of one container's two helpers (RSS, KiB): ");
+            md.append(String.join(", ", helpers.getFirst().topMappings().stream()
+                    .map(e -> "`" + e.getKey() + "` " + e.getValue()).toList())).append("\n\n");
+        }
+        if (!jvm.isEmpty()) {
+            md.append("The JVM with idle containers running (heap after a full GC):\n\n"
+                    + "| running | JVM threads | heap MiB | JVM RSS MiB |\n|---:|---:|---:|---:|\n");
+            for (Footprint.JvmState j : jvm) {
+                md.append(String.format(Locale.ROOT, "| %d | %d | %.1f | %.1f |%n", j.running(), j.threads(),
+                        j.heapBytes() / 1048576.0, j.jvmRssKiB() / 1024.0));
+            }
+            Footprint.JvmState first = jvm.getFirst();
+            Footprint.JvmState last = jvm.getLast();
+            if (last.running() > first.running()) {
+                md.append(String.format(Locale.ROOT, "%nPer running container: %.1f KiB of heap, %.1f KiB of JVM RSS.%n",
+                        (last.heapBytes() - first.heapBytes()) / 1024.0 / (last.running() - first.running()),
+                        (double) (last.jvmRssKiB() - first.jvmRssKiB()) / (last.running() - first.running())));
+            }
+            md.append('\n');
+        }
+    }
+
+    private void targets(StringBuilder md) {
+        md.append("| target (issue 6) | measured | met |\n|---|---|---|\n");
+        ratioTarget(md, "median start-to-exit ≤ ½ of runc's", RUNC, 0.5);
+        ratioTarget(md, "median start-to-exit ≤ 2× bubblewrap's", BWRAP, 2);
+        if (!helpers.isEmpty()) {
+            long worst = helpers.stream().mapToLong(h -> h.perContainer().rssKiB()).max().orElseThrow();
+            long worstPss = helpers.stream().mapToLong(h -> h.perContainer().pssKiB()).max().orElseThrow();
+            md.append(String.format(Locale.ROOT, "| ≤ 1 MiB helper RSS per idle container | %d KiB RSS (%+d KiB), %d KiB PSS | %s |%n",
+                    worst, worst - TARGET_HELPER_KIB, worstPss, yes(worst <= TARGET_HELPER_KIB)));
+        } else {
+            md.append("| ≤ 1 MiB helper RSS per idle container | not measured | - |\n");
+        }
+        if (!jvm.isEmpty()) {
+            boolean constant = jvm.stream().mapToInt(Footprint.JvmState::threads).distinct().count() == 1;
+            md.append("| constant JVM threads | ").append(String.join(", ", jvm.stream()
+                    .map(j -> j.threads() + " at " + j.running()).toList())).append(" running | ").append(yes(constant)).append(" |\n");
+        } else {
+            md.append("| constant JVM threads | not measured | - |\n");
+        }
+        md.append('\n');
+    }
+
+    /** A target row: mdocker's median at most {@code limit} times the median of {@code comparator}. */
+    private void ratioTarget(StringBuilder md, String target, String comparator, double limit) {
+        Optional<Samples> m = find(MDOCKER);
+        Optional<Samples> other = find(comparator);
+        if (m.isEmpty() || other.isEmpty()) {
+            md.append("| ").append(target).append(" | not measured | - |\n");
+            return;
+        }
+        double r = m.get().medianMs() / other.get().medianMs();
+        md.append(String.format(Locale.ROOT, "| %s | %.2f ms vs %.2f ms: %.2fx | %s |%n", target, m.get().medianMs(),
+                other.get().medianMs(), r, yes(r <= limit)));
+    }
+
+    private static String yes(boolean met) {
+        return met ? "yes" : "**no**";
+    }
+}

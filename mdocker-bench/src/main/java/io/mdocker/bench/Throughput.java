@@ -1,0 +1,79 @@
+package io.mdocker.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Containers per second with a fixed number in flight: {@code inFlight} threads each start a
+ * container, wait for its exit and start the next, until {@code perRound} are done; the rate is
+ * that count over the wall time. Each level runs {@code rounds} rounds in which every variant
+ * takes its turn (rotated, as in {@link Interleaved}); the report gives the median round.
+ */
+public final class Throughput {
+    private Throughput() {}
+
+    /**
+     * The rate of one variant at one level.
+     *
+     * @param variant the variant's name
+     * @param inFlight containers running at once
+     * @param perSecond the median round's containers per second
+     */
+    public record Rate(String variant, int inFlight, double perSecond) {}
+
+    public static List<Rate> measure(List<Variant> variants, int[] levels, int rounds, int perRound) throws InterruptedException {
+        List<Rate> out = new ArrayList<>();
+        for (int level : levels) {
+            double[][] rates = new double[variants.size()][rounds];
+            ExecutorService pool = Executors.newFixedThreadPool(level, r -> Thread.ofPlatform().daemon().unstarted(r));
+            try {
+                ((ThreadPoolExecutor) pool).prestartAllCoreThreads();
+                for (Variant v : variants) { // warm-up at this level, untimed
+                    run(pool, v, Math.min(perRound, 2 * level));
+                }
+                for (int r = 0; r < rounds; r++) {
+                    for (int k = 0; k < variants.size(); k++) {
+                        int v = (k + r) % variants.size();
+                        long t0 = System.nanoTime();
+                        run(pool, variants.get(v), perRound);
+                        rates[v][r] = perRound / ((System.nanoTime() - t0) / 1e9);
+                    }
+                }
+            } finally {
+                pool.shutdown();
+                pool.awaitTermination(1, TimeUnit.MINUTES);
+            }
+            for (int v = 0; v < variants.size(); v++) {
+                double[] s = rates[v].clone();
+                Arrays.sort(s);
+                out.add(new Rate(variants.get(v).name(), level, s[s.length / 2]));
+            }
+            System.out.printf("throughput with %d in flight: done%n", level);
+        }
+        return out;
+    }
+
+    private static void run(ExecutorService pool, Variant v, int count) throws InterruptedException {
+        List<Future<?>> futures = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            futures.add(pool.submit(() -> {
+                Interleaved.run(v);
+                return null;
+            }));
+        }
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package io.mdocker.cli;
+
+import io.mdocker.testing.TestBridge;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code --network}, {@code -p}, {@code --bridge}, {@code --bip}, {@code --ip}, on a test-only bridge. */
+@TestBridge(name = NetworkCliTest.BRIDGE, address = NetworkCliTest.BIP)
+class NetworkCliTest {
+    static final String BRIDGE = "mdt5";
+    static final String BIP = "10.201.5.1/24";
+
+    @BeforeAll
+    static void prerequisites() {
+        MainTest.prerequisites();
+    }
+
+    private static String stderrOf(int expectedStatus, String... args) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(Main.execute(args)).as(buf.toString(StandardCharsets.UTF_8)).isEqualTo(expectedStatus);
+        } finally {
+            System.setErr(old);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+
+    private static String[] run(String... args) {
+        String[] all = new String[args.length + 5];
+        System.arraycopy(new String[] {"run", "--rootfs", MainTest.ROOTFS.toString(), "--state-root", MainTest.STATE.toString()},
+                0, all, 0, 5);
+        System.arraycopy(args, 0, all, 5, args.length);
+        return all;
+    }
+
+    @Test
+    void aBridgeWithAPublishedFreePort() {
+        String err = stderrOf(0, run("--network", "bridge", "--bridge", BRIDGE, "--bip", BIP, "-p", "127.0.0.1:0:80",
+                "-h", "cli-net", "sh", "-c", "ip -o -4 addr show eth0 | grep -q 'inet 10.201.5.' && ip route | grep -q 'default via 10.201.5.1'"
+                        + " && grep -q cli-net /etc/hosts"));
+        assertThat(err).matches("mdocker: published 127\\.0\\.0\\.1:[1-9][0-9]*->80/tcp\n");
+        assertThat(stderrOf(0, run("--bridge", BRIDGE, "--bip", BIP, "--ip", "10.201.5.77", "sh", "-c",
+                "ip -o -4 addr show eth0 | grep -q 'inet 10.201.5.77/24'"))).isEmpty();
+    }
+
+    @Test
+    void noneAndHost() {
+        assertThat(stderrOf(0, run("--network", "none", "sh", "-c", "test \"$(ls /sys/class/net)\" = lo"))).isEmpty();
+        assertThat(stderrOf(0, run("--network", "host", "sh", "-c", "test -e /sys/class/net/lo && test \"$(ls /sys/class/net | wc -l)\" -gt 1"))).isEmpty();
+    }
+
+    @Test
+    void badNetworkInputIs125WithOneLine() {
+        assertThat(stderrOf(125, run("--network", "bogus", "true")))
+                .isEqualTo("mdocker: invalid network 'bogus': expected none, host or bridge\n");
+        assertThat(stderrOf(125, run("-p", "8080:80/udp", "true")))
+                .isEqualTo("mdocker: invalid published port '8080:80/udp': protocol 'udp' is not supported, only tcp\n");
+        assertThat(stderrOf(125, run("--network", "none", "-p", "80", "true")))
+                .startsWith("mdocker: published port 0.0.0.0:0->80/tcp needs a bridge or veth network").hasLineCount(1);
+        assertThat(stderrOf(125, run("--bip", "10.201.5.1", "true")))
+                .isEqualTo("mdocker: invalid bridge address '10.201.5.1': expected an address with its subnet's prefix length, like 10.200.1.1/24\n");
+        assertThat(stderrOf(125, run("--network", "host", "--bridge", BRIDGE, "true")))
+                .isEqualTo("mdocker: --bridge, --bip and --ip need --network bridge, not host\n");
+        assertThat(stderrOf(125, run("--bridge", "a-name-too-long-for-it", "true")))
+                .startsWith("mdocker: invalid bridge name 'a-name-too-long-for-it': expected 1 to 15 bytes");
+    }
+}
