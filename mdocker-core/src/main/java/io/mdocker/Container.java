@@ -79,6 +79,7 @@ public final class Container {
     private final List<Ulimit> ulimits;
     private final Resources resources;
     private final Network network;
+    private final List<String> networkAliases;
     private final List<PortMapping> ports;
     private final List<FileCopy> copies;
 
@@ -109,6 +110,7 @@ public final class Container {
         this.ulimits = List.copyOf(b.ulimits.values());
         this.resources = b.resources;
         this.network = b.network;
+        this.networkAliases = List.copyOf(b.networkAliases);
         this.ports = List.copyOf(b.ports);
         this.copies = List.copyOf(b.copies);
     }
@@ -173,7 +175,7 @@ public final class Container {
         List<PortProxy.Spec> published = ports.stream()
                 .map(p -> new PortProxy.Spec(p.hostIp(), p.hostPort(), p.containerPort())).toList();
         ContainerNetwork.Plan plan = new ContainerNetwork.Plan(kind, n.bridgeName(), n.gatewayIpv4(),
-                n.fixedAddressValue(), n.hostIpv4(), n.containerIpv4(), published);
+                n.fixedAddressValue(), n.hostIpv4(), n.containerIpv4(), published, n.isUserDefined(), networkAliases);
         SecuritySpec security = new SecuritySpec(capabilities(), privileged, noNewPrivileges, seccomp(), groups,
                 readOnlyRootfs, tmpfs, ulimits);
         return new Spec(layers, Optional.ofNullable(name), Optional.ofNullable(hostname), env, workdir, uid, gid,
@@ -330,6 +332,11 @@ public final class Container {
         return network;
     }
 
+    /** The names other containers on its user-defined network find it by, besides its name and hostname. */
+    public List<String> networkAliases() {
+        return networkAliases;
+    }
+
     /** The published ports as asked for (host port 0: any free port). */
     public List<PortMapping> ports() {
         return ports;
@@ -461,6 +468,7 @@ public final class Container {
         private final Map<String, Ulimit> ulimits = new LinkedHashMap<>();
         private Resources resources = Resources.NONE;
         private Network network = Network.none();
+        private final List<String> networkAliases = new ArrayList<>();
         private final List<PortMapping> ports = new ArrayList<>();
         private final List<FileCopy> copies = new ArrayList<>();
 
@@ -494,6 +502,7 @@ public final class Container {
             c.ulimits.forEach(u -> ulimits.put(u.name(), u));
             resources = c.resources;
             network = c.network;
+            networkAliases.addAll(c.networkAliases);
             ports.addAll(c.ports);
         }
 
@@ -896,6 +905,23 @@ public final class Container {
             return this;
         }
 
+        /**
+         * Adds a name the other containers on its user-defined bridge network find this one by
+         * (Docker's {@code --network-alias}), besides its name and hostname; repeatable. A hostname:
+         * RFC 1123 labels, at most 64 characters. {@link #build()} refuses it without such a network.
+         */
+        public Builder networkAlias(String alias) {
+            Objects.requireNonNull(alias, "alias");
+            if (alias.length() > 64 || !HOSTNAME.matcher(alias).matches()) {
+                throw new IllegalArgumentException("invalid network alias '" + alias
+                        + "': expected a hostname (letters, digits and '-' in dot-separated labels, at most 64 characters)");
+            }
+            if (!networkAliases.contains(alias)) {
+                networkAliases.add(alias);
+            }
+            return this;
+        }
+
         /** Publishes {@code containerPort} on {@code hostPort} (0: any free port) of every host address. */
         public Builder publish(int hostPort, int containerPort) {
             return publish(new PortMapping(null, hostPort, containerPort));
@@ -932,6 +958,10 @@ public final class Container {
             if (!ports.isEmpty() && !network.hasAddress()) {
                 throw new IllegalArgumentException("published port " + ports.get(0) + " needs a bridge or veth network, "
                         + "but the network is " + network + ": expected network(Network.bridge()) or no published ports");
+            }
+            if (!networkAliases.isEmpty() && !network.isUserDefined()) {
+                throw new IllegalArgumentException("network alias " + networkAliases.get(0) + " needs a user-defined bridge "
+                        + "network, but the network is " + network + ": expected network(Network.bridge(NAME, CIDR)) or no alias");
             }
             return new Container(this);
         }

@@ -1,9 +1,11 @@
 package io.mdocker;
 
+import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.net.Ipv4;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How a container is networked, as Docker's {@code --network}:
@@ -21,9 +23,25 @@ import java.util.Objects;
  *       the container's {@code eth0} the other.
  * </ul>
  *
+ * <p><b>User-defined networks.</b> A bridge other than the default one ({@link #isUserDefined()})
+ * is a network of its own, as Docker's {@code docker network create}: its containers find each
+ * other by container name, hostname and {@linkplain Container.Builder#networkAlias aliases}, through
+ * one hosts file the network's members share as their {@code /etc/hosts}, kept up to date as
+ * containers of any process on the same run root join and leave. Containers on another network
+ * (the default bridge included) do not see those names. {@link #close()} removes such a network
+ * (its bridge, NAT and forwarding rules, hosts file) once no container uses it:
+ *
+ * <pre>{@code
+ * try (Network app = Network.bridge("app", "10.201.50.1/24");
+ *      RunningContainer db = base.network(app).name("db").start("httpd", "-f");
+ *      RunningContainer web = base.network(app).networkAlias("web").start(...)) {
+ *     // web reaches db as "db"
+ * }   // the containers close first, then the network
+ * }</pre>
+ *
  * Immutable; every value is checked when the network is made.
  */
-public final class Network {
+public final class Network implements AutoCloseable {
     /** The networking modes. */
     public enum Mode { NONE, HOST, BRIDGE, VETH }
 
@@ -136,6 +154,19 @@ public final class Network {
         return new Network(Mode.VETH, null, null, 0, h, c);
     }
 
+    /**
+     * The user-defined bridge network whose bridge {@code name} exists now, with the address the
+     * bridge holds (as another process made it with {@link #bridge(String, String)}); empty when
+     * there is no such bridge, or it holds no address.
+     *
+     * @throws IllegalArgumentException when {@code name} is not an interface name, or names an
+     *                                  interface that is not a bridge
+     */
+    public static Optional<Network> existingBridge(String name) {
+        checkInterfaceName(name, "bridge name");
+        return ContainerNetwork.bridgeAddress(name).map(a -> bridge(name, a.toString()));
+    }
+
     /** The CLI's {@code --network}: {@code none}, {@code host} or {@code bridge}. */
     public static Network parse(String mode) {
         return switch (Objects.requireNonNull(mode, "network")) {
@@ -188,6 +219,7 @@ public final class Network {
         }
     }
 
+    /** The networking mode. */
     public Mode mode() {
         return mode;
     }
@@ -236,6 +268,35 @@ public final class Network {
 
     Ipv4 containerIpv4() {
         return containerAddress;
+    }
+
+    /**
+     * Whether this is a user-defined network: a bridge other than the default {@value #DEFAULT_BRIDGE},
+     * whose containers find each other by name and which {@link #close()} removes.
+     */
+    public boolean isUserDefined() {
+        return mode == Mode.BRIDGE && !bridge.equals(DEFAULT_BRIDGE);
+    }
+
+    /**
+     * Removes a user-defined network: its bridge (when mdocker made it; a bridge made by other means
+     * is left as it is), its NAT and forwarding rules (those tagged {@code mdocker NAME}) and its
+     * hosts file and leases; a network that does not exist (never used, or removed) is left alone.
+     * Refuses while a container of this or another process is on it, with one line naming them
+     * (as {@code docker network rm}): nothing is removed then, and a later close may succeed. It
+     * first waits, at most 10 s, for the veth pairs of this JVM's closed containers to go. A no-op
+     * for {@link #none()}, {@link #host()}, veth networks and the default bridge, which stays (as
+     * Docker's {@code docker0}). The value stays usable: a container started on it later makes the
+     * network again.
+     *
+     * @throws IllegalStateException while containers use the network (their names in the message),
+     *                               or when the bridge holds another address than this network's
+     */
+    @Override
+    public void close() {
+        if (isUserDefined()) {
+            ContainerNetwork.removeNetwork(bridge, gateway, ContainerRuntime.defaults().runRoot());
+        }
     }
 
     /** Whether the container gets an address of its own (bridge, veth) and can publish ports. */

@@ -48,12 +48,15 @@ public final class ContainerNetwork implements HostResource {
     /**
      * What to make: for BRIDGE the bridge name, its address with the subnet's prefix and an
      * optional fixed container address (0: leased); for VETH the two ends' addresses (prefix 32
-     * for a point-to-point pair).
+     * for a point-to-point pair). On a user-defined bridge ({@code userDefined}: not the default
+     * one) the members share one hosts file ({@link HostsFile}) and find each other by name,
+     * hostname and {@code aliases}.
      */
     public record Plan(Kind kind, String bridge, Ipv4 gateway, int fixedAddress, Ipv4 hostAddress,
-                       Ipv4 containerAddress, List<PortProxy.Spec> ports) {
+                       Ipv4 containerAddress, List<PortProxy.Spec> ports, boolean userDefined, List<String> aliases) {
         public Plan {
             ports = List.copyOf(ports);
+            aliases = List.copyOf(aliases);
         }
     }
 
@@ -191,11 +194,12 @@ public final class ContainerNetwork implements HostResource {
     }
 
     /**
-     * Step 2, for the container {@code id} whose state entry is {@code entryDir} and whose
-     * image is {@code layers} (top-most first): the bridge if needed, NAT, the lease, the
-     * recovery record and the container's /etc files.
+     * Step 2, for the container {@code id} (called {@code name}, if it has one) whose state entry
+     * is {@code entryDir} and whose image is {@code layers} (top-most first): the bridge if
+     * needed, NAT, the lease (on a user-defined bridge with the container's names, in the
+     * network's hosts file), the recovery record and the container's /etc files.
      */
-    public void create(String id, Path entryDir, String hostname, List<Path> layers) {
+    public void create(String id, Path entryDir, java.util.Optional<String> name, String hostname, List<Path> layers) {
         this.entryDir = entryDir;
         if ((plan.kind() == Kind.BRIDGE || plan.kind() == Kind.VETH) && etcIsADirectory(layers)) {
             initLayer = InitLayer.ensure(libNet, containerResolvConf());
@@ -209,12 +213,22 @@ public final class ContainerNetwork implements HostResource {
             case BRIDGE -> {
                 vethName = "mdk" + id.substring(0, 12);
                 Ipam leases = ensureBridge();
-                // under the bridge's lease lock: the one lock every runtime using this bridge shares
-                Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), leases.dir().resolve("lock"));
-                address = leases.allocate(entryDir, vethName, plan.fixedAddress());
+                // under the bridge's lease lock: the one lock every runtime using this bridge shares;
+                // checked again for a bridge made anew (another process may have removed the rules with it)
+                Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), leases.dir().resolve("lock"),
+                        Integer.toString(bridgeIndex));
+                String names = null;
+                if (plan.userDefined()) {
+                    List<String> all = new ArrayList<>();
+                    name.ifPresent(all::add);
+                    all.add(hostname);
+                    all.addAll(plan.aliases());
+                    names = HostsFile.names(all);
+                }
+                address = leases.allocate(entryDir, vethName, plan.fixedAddress(), names);
                 ipam = leases;
                 writeRecord(leases, address, plan.bridge());
-                writeEtc(hostname, address);
+                writeEtc(hostname, address, plan.userDefined() ? HostsFile.of(leases.dir()) : null);
             }
             case VETH -> {
                 vethName = "mdk" + id.substring(0, 12);
@@ -223,7 +237,7 @@ public final class ContainerNetwork implements HostResource {
                 Nat.ensure(Nat.vethRules(subnet), netRoot.resolve("iptables.lock"));
                 address = plan.containerAddress().address();
                 writeRecord(null, 0, null);
-                writeEtc(hostname, address);
+                writeEtc(hostname, address, null);
             }
         }
     }
@@ -423,6 +437,13 @@ public final class ContainerNetwork implements HostResource {
         if (proxy != null) {
             proxy.close();
         }
+        if (plan.userDefined() && ipam != null && address != 0) {
+            try { // off the network's hosts file now; the address comes back once the veth pair is gone
+                ipam.forgetNames(address, entryDir);
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
         if (vethName != null) {
             // The kernel removes the veth pair with the container's namespace; the lease comes
             // back once it is gone (see LinkReaper for why nobody waits for that here).
@@ -486,16 +507,13 @@ public final class ContainerNetwork implements HostResource {
         }
     }
 
-    private void writeEtc(String hostname, int ip) {
-        String hosts = """
-                127.0.0.1\tlocalhost
-                ::1\tlocalhost ip6-localhost ip6-loopback
-                fe00::0\tip6-localnet
-                ff00::0\tip6-mcastprefix
-                ff02::1\tip6-allnodes
-                ff02::2\tip6-allrouters
-                """ + Ipv4.format(ip) + "\t" + hostname + "\n";
-        writeFile("hosts", "/etc/hosts", hosts);
+    /** The /etc files; {@code sharedHosts}, when given, is the network's hosts file, bound as it is. */
+    private void writeEtc(String hostname, int ip, Path sharedHosts) {
+        if (sharedHosts != null) {
+            binds.add(new Bind(sharedHosts, "/etc/hosts"));
+        } else {
+            writeFile("hosts", "/etc/hosts", HostsFile.HEADER + Ipv4.format(ip) + "\t" + hostname + "\n");
+        }
         writeFile("hostname", "/etc/hostname", hostname + "\n");
         if (initLayer == null) { // /etc is a symbolic link in the image: no init layer holds resolv.conf
             writeFile("resolv.conf", "/etc/resolv.conf", containerResolvConf());
@@ -615,6 +633,108 @@ public final class ContainerNetwork implements HostResource {
     public static boolean awaitReleases(java.time.Duration timeout) {
         io.mdocker.internal.BackgroundCleanup.awaitIdle();
         return LinkReaper.awaitIdle(timeout);
+    }
+
+    /**
+     * The address (with its prefix) of the existing bridge {@code name}; empty when there is no
+     * such link or it holds no IPv4 address.
+     *
+     * @throws IllegalArgumentException when {@code name} is a link other than a bridge
+     */
+    public static java.util.Optional<Ipv4> bridgeAddress(String name) {
+        try (NetlinkSocket s = NetlinkSocket.open("host")) {
+            Rtnl.Link link = Rtnl.findLink(s, name);
+            if (link == null) {
+                return java.util.Optional.empty();
+            }
+            if (!"bridge".equals(link.kind())) {
+                throw new IllegalArgumentException("interface " + name + " is " + (link.kind() == null ? "not a bridge"
+                        : "a " + link.kind() + ", not a bridge") + ": expected the name of a bridge network");
+            }
+            return Rtnl.addresses(s).stream().filter(a -> a.index() == link.index()).map(Rtnl.Address::local).findFirst();
+        }
+    }
+
+    /** How long {@link #removeNetwork} waits for the veth pairs of this JVM's closed containers to go. */
+    private static final java.time.Duration RELEASE_PATIENCE = java.time.Duration.ofSeconds(10);
+
+    /**
+     * Removes the user-defined bridge network {@code name} with the address {@code gateway},
+     * refusing while a container of any process holds an address on it: its bridge (when mdocker
+     * made it, as the bridge's alias says; a bridge made otherwise is left as it is),
+     * its NAT and forwarding rules, its hosts file and lease directory. {@code runRoot} is where
+     * the leases are when the bridge does not name them. Waits first (at most 10 s) for the veth
+     * pairs of this JVM's closed containers to go. A network that does not exist is not an error.
+     *
+     * @throws IllegalStateException when containers still use it (one line naming them), or when
+     *                               {@code name} is an interface other than this network's bridge
+     */
+    public static void removeNetwork(String name, Ipv4 gateway, Path runRoot) {
+        awaitReleases(RELEASE_PATIENCE);
+        Rtnl.Link link;
+        try (NetlinkSocket s = NetlinkSocket.open("host")) {
+            link = Rtnl.findLink(s, name);
+            if (link != null) {
+                if (!"bridge".equals(link.kind())) {
+                    throw new IllegalStateException("interface " + name + " is " + (link.kind() == null ? "not a bridge"
+                            : "a " + link.kind() + ", not a bridge") + ": not removed as network " + name);
+                }
+                for (Rtnl.Address a : Rtnl.addresses(s)) {
+                    if (a.index() == link.index()) {
+                        if (!a.local().equals(gateway)) {
+                            throw new IllegalStateException("bridge " + name + " has the address " + a.local() + ", not "
+                                    + gateway + ": it is another network than the one closed, not removed");
+                        }
+                    }
+                }
+            }
+        }
+        boolean ours = link != null && link.alias() != null && link.alias().startsWith(LEASES_ALIAS_PREFIX);
+        Path dir = ours ? Path.of(link.alias().substring(LEASES_ALIAS_PREFIX.length())) : runRoot.resolve("net").resolve(name);
+        HostLock.with(dir.resolve("lock"), () -> {
+            List<String> users = new Ipam(dir, gateway, gateway.address()).users();
+            if (!users.isEmpty()) {
+                throw new IllegalStateException("network " + name + " is in use by " + (users.size() == 1 ? "container "
+                        : users.size() + " containers: ") + String.join(", ", users)
+                        + ": close or remove them first (a dead process's containers: mdocker gc)");
+            }
+            if (ours) { // a bridge made otherwise is left as it is (with the address it was given)
+                try (NetlinkSocket s = NetlinkSocket.open("host")) {
+                    s.execute(Rtnl.deleteLink(name), Linux.ENODEV());
+                } catch (ErrnoException e) {
+                    throw new IllegalStateException("removing bridge " + name + ": " + e.getMessage(), e);
+                }
+            }
+            KNOWN_BRIDGES.keySet().removeIf(k -> k.startsWith(name + " "));
+            try {
+                Nat.remove(Nat.bridgeRules(name, gateway));
+            } catch (IllegalStateException noIptables) {
+                // without iptables no rule was ever installed
+            }
+            deleteFiles(dir, HostsFile.of(dir));
+        });
+        try { // the lock and the directory last, outside the lock (a late release makes them again: harmless)
+            Files.deleteIfExists(dir.resolve("lock"));
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            // not empty (a container started meanwhile) or gone: left as it is
+        }
+    }
+
+    /** Deletes the lease files in {@code dir} (not its lock) and {@code hosts}. */
+    private static void deleteFiles(Path dir, Path hosts) {
+        try {
+            Files.deleteIfExists(hosts);
+            if (Files.isDirectory(dir)) {
+                try (var files = Files.list(dir)) {
+                    for (Path f : files.filter(f -> !f.getFileName().toString().equals("lock")).toList()) {
+                        Files.deleteIfExists(f);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("removing the files of network " + dir.getFileName() + ": " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -7,7 +7,10 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -18,6 +21,8 @@ import java.util.Set;
  * <pre>
  * &lt;dir&gt;/lock           fcntl-locked (and a JVM monitor) while a lease is taken or given back
  * &lt;dir&gt;/10.200.1.2     "/run/mdocker/containers/&lt;id&gt;\nmdk&lt;id&gt;" (owner's state entry, veth)
+ *                        and on a user-defined network a third line: the names it answers to
+ * &lt;dir&gt;.hosts         the network's shared /etc/hosts, made from those names ({@link HostsFile})
  * </pre>
  *
  * A lease is normally given back once its container's veth pair is gone ({@link LinkReaper}).
@@ -45,35 +50,84 @@ final class Ipam {
         return dir.resolve(Ipv4.format(address));
     }
 
+    /** {@link #allocate(Path, String, int, String)} without names (the default bridge). */
+    int allocate(Path owner, String veth, int wanted) {
+        return allocate(owner, veth, wanted, null);
+    }
+
     /**
      * Leases {@code wanted} (when not 0) or the lowest free address of the subnet to the
-     * container whose state entry is {@code owner}.
+     * container whose state entry is {@code owner}. With {@code names} (a user-defined network:
+     * the container's name, hostname and aliases, space-separated) the lease records them and the
+     * network's hosts file is rewritten with them, under the same lock.
      */
-    int allocate(Path owner, String veth, int wanted) {
+    int allocate(Path owner, String veth, int wanted, String names) {
         return HostLock.with(dir.resolve("lock"), () -> {
-            // Lease files are only named here; their contents are read (and stale ones reclaimed)
-            // only when the wanted address is taken or no address is free.
-            Set<String> taken = names();
-            if (wanted != 0) {
-                if (taken.contains(Ipv4.format(wanted)) && held().contains(Ipv4.format(wanted))) {
-                    throw new IllegalStateException("address " + Ipv4.format(wanted) + " is already leased to another container on "
-                            + subnet + " (" + holder(wanted) + ")");
+            int leased = lease(owner, veth, wanted, names);
+            if (names != null) {
+                try {
+                    HostsFile.rewrite(dir, true);
+                } catch (RuntimeException e) {
+                    deleteQuietly(leaseFile(leased));
+                    throw e;
                 }
-                write(wanted, owner, veth);
-                return wanted;
             }
-            int free = lowestFree(taken);
-            if (free == 0) {
-                taken = held();
-                free = lowestFree(taken);
-            }
-            if (free == 0) {
-                throw new IllegalStateException("no free address left in " + subnet + ": " + taken.size()
-                        + " are leased (leases in " + dir + "; 'mdocker gc' removes those of dead containers)");
-            }
-            write(free, owner, veth);
-            return free;
+            return leased;
         });
+    }
+
+    /**
+     * Takes the names off {@code owner}'s lease of {@code address} and rewrites the hosts file:
+     * the container has ended, its address stays leased until its veth pair is gone.
+     */
+    void forgetNames(int address, Path owner) {
+        Path lease = leaseFile(address);
+        HostLock.with(dir.resolve("lock"), () -> {
+            try {
+                String[] lines = Files.readString(lease, StandardCharsets.UTF_8).split("\n");
+                if (lines.length > 2 && lines[0].trim().equals(owner.toString())) {
+                    Files.writeString(lease, lines[0] + "\n" + lines[1] + "\n", StandardCharsets.UTF_8);
+                }
+            } catch (NoSuchFileException e) {
+                // already released
+            } catch (IOException e) {
+                throw new UncheckedIOException("updating address lease " + lease + ": " + e.getMessage(), e);
+            }
+            HostsFile.rewrite(dir, false);
+        });
+    }
+
+    private static void deleteQuietly(Path f) {
+        try {
+            Files.deleteIfExists(f);
+        } catch (IOException ignored) {
+            // the lease is reclaimed as stale later
+        }
+    }
+
+    private int lease(Path owner, String veth, int wanted, String names) {
+        // Lease files are only named here; their contents are read (and stale ones reclaimed)
+        // only when the wanted address is taken or no address is free.
+        Set<String> taken = names();
+        if (wanted != 0) {
+            if (taken.contains(Ipv4.format(wanted)) && held().contains(Ipv4.format(wanted))) {
+                throw new IllegalStateException("address " + Ipv4.format(wanted) + " is already leased to another container on "
+                        + subnet + " (" + holder(wanted) + ")");
+            }
+            write(wanted, owner, veth, names);
+            return wanted;
+        }
+        int free = lowestFree(taken);
+        if (free == 0) {
+            taken = held();
+            free = lowestFree(taken);
+        }
+        if (free == 0) {
+            throw new IllegalStateException("no free address left in " + subnet + ": " + taken.size()
+                    + " are leased (leases in " + dir + "; 'mdocker gc' removes those of dead containers)");
+        }
+        write(free, owner, veth, names);
+        return free;
     }
 
     private int lowestFree(Set<String> taken) {
@@ -109,13 +163,19 @@ final class Ipam {
         releaseLease(leaseFile(address), owner);
     }
 
-    /** Removes a lease file if it names {@code owner} (used by recovery, which knows only the file). */
+    /**
+     * Removes a lease file if it names {@code owner} (used by recovery, which knows only the file),
+     * and rewrites the network's hosts file when the lease named the container there.
+     */
     static void releaseLease(Path lease, Path owner) {
         HostLock.with(lease.resolveSibling("lock"), () -> {
             try {
-                String holder = Files.readString(lease, StandardCharsets.UTF_8).split("\n", 2)[0].trim();
-                if (holder.equals(owner.toString())) {
+                String[] lines = Files.readString(lease, StandardCharsets.UTF_8).split("\n");
+                if (lines[0].trim().equals(owner.toString())) {
                     Files.delete(lease);
+                    if (lines.length > 2) {
+                        HostsFile.rewrite(lease.getParent(), false);
+                    }
                 }
             } catch (NoSuchFileException e) {
                 // already released
@@ -168,6 +228,42 @@ final class Ipam {
         return taken;
     }
 
+    /**
+     * The containers holding leases, as {@code name (short id)} or the short id, read from their
+     * state entries: those whose entry still exists (a closed container's lease waiting for its veth
+     * pair to go does not count). The caller holds the lock.
+     */
+    List<String> users() {
+        List<String> users = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path lease : ds) {
+                if (lease.getFileName().toString().equals("lock")) {
+                    continue;
+                }
+                String owner;
+                try {
+                    owner = Files.readString(lease, StandardCharsets.UTF_8).split("\n", 2)[0].trim();
+                } catch (NoSuchFileException e) {
+                    continue;
+                }
+                if (owner.isEmpty() || !Files.isDirectory(Path.of(owner))) {
+                    continue;
+                }
+                String id = Path.of(owner).getFileName().toString();
+                String shortId = id.substring(0, Math.min(12, id.length()));
+                Map<String, String> state = io.mdocker.internal.fs.PropertiesFiles.read(Path.of(owner, "state"));
+                String name = state == null ? null : state.get("name");
+                users.add(name == null ? shortId : name + " (" + shortId + ")");
+            }
+        } catch (NoSuchFileException e) {
+            return users;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading address leases in " + dir + ": " + e.getMessage(), e);
+        }
+        users.sort(null);
+        return users;
+    }
+
     private String holder(int address) {
         try {
             return "held by " + Files.readString(leaseFile(address), StandardCharsets.UTF_8).split("\n", 2)[0].trim();
@@ -176,9 +272,10 @@ final class Ipam {
         }
     }
 
-    private void write(int address, Path owner, String veth) {
+    private void write(int address, Path owner, String veth, String names) {
         try {
-            Files.writeString(leaseFile(address), owner + "\n" + veth + "\n", StandardCharsets.UTF_8);
+            Files.writeString(leaseFile(address), owner + "\n" + veth + "\n" + (names == null ? "" : names + "\n"),
+                    StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("writing address lease " + leaseFile(address) + ": " + e.getMessage(), e);
         }

@@ -30,6 +30,8 @@ public final class Nat {
     private Nat() {}
 
     private static final Set<String> INSTALLED = ConcurrentHashMap.newKeySet();
+    /** What the rules were last checked for (see {@link #ensure(List, Path, String)}), by their first rule. */
+    private static final java.util.Map<String, String> EPOCHS = new ConcurrentHashMap<>();
     private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
 
     /** One rule: table, chain, whether it goes first (-I) or last (-A), and its match and target. */
@@ -82,6 +84,18 @@ public final class Nat {
 
     /** Forwarding on and every rule present exactly once; {@code lockFile} serialises the check-and-add across JVMs. */
     static void ensure(List<Rule> rules, Path lockFile) {
+        ensure(rules, lockFile, "");
+    }
+
+    /**
+     * As {@link #ensure(List, Path)}, remembering the rules as installed for {@code epoch} only (a
+     * bridge's ifindex): a bridge removed and made again by another process gets its rules checked
+     * again, though this JVM installed them for the old one.
+     */
+    static void ensure(List<Rule> rules, Path lockFile, String epoch) {
+        if (!epoch.equals(EPOCHS.getOrDefault(rules.getFirst().spec().toString(), ""))) {
+            rules.forEach(r -> INSTALLED.remove(key(r))); // checked again below
+        }
         if (INSTALLED.containsAll(rules.stream().map(Nat::key).toList())) {
             return;
         }
@@ -101,6 +115,7 @@ public final class Nat {
                 }
                 INSTALLED.add(key(r));
             }
+            EPOCHS.put(rules.getFirst().spec().toString(), epoch);
         });
     }
 

@@ -218,7 +218,7 @@ public final class ContainerStart {
     private void setUp(Session s, ContainerCgroups cgroups) {
         ContainerNetwork network = s.network();
         try {
-            network.create(s.id(), s.entry().dir(), hostname(s), spec.layers());
+            network.create(s.id(), s.entry().dir(), spec.name(), hostname(s), spec.layers());
         } catch (RuntimeException e) {
             throw SetupErrors.wrap("setting up the network of container " + s.shortId(), e);
         }
