@@ -128,8 +128,14 @@ final class RunCommand implements Callable<Integer> {
     String cgroupParent;
 
     @Option(names = "--network", paramLabel = "MODE", defaultValue = "bridge",
-            description = "none (loopback only), host (the host's network) or bridge (default: a veth on the bridge, NAT outbound).")
+            description = "none (loopback only), host (the host's network), bridge (default: a veth on the bridge, NAT outbound) "
+                    + "or NAME: the user-defined bridge network NAME (its containers find each other by name), as it exists, "
+                    + "or made with --bip CIDR.")
     String network;
+
+    @Option(names = "--network-alias", paramLabel = "ALIAS",
+            description = "Another name the containers on the user-defined network find this one by (repeatable).")
+    List<String> networkAliases = new ArrayList<>();
 
     @Option(names = {"-p", "--publish"}, paramLabel = "[IP:][HOSTPORT:]PORT",
             description = "Publish a container TCP port on the host (bridge): 8080:80, 127.0.0.1:0:80 (0: a free port, printed).")
@@ -191,6 +197,7 @@ final class RunCommand implements Callable<Integer> {
         applySecurity(b);
         limits(b);
         b.network(network());
+        networkAliases.forEach(b::networkAlias);
         for (String p : publish) {
             b.publish(PortMapping.parse(p));
         }
@@ -311,6 +318,16 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private Network network() {
+        if (!List.of("none", "host", "bridge").contains(network)) { // a user-defined network's name
+            if (bridge != null) {
+                throw new IllegalArgumentException("--bridge needs --network bridge, not " + network
+                        + ": the network's name is its bridge's");
+            }
+            Network n = bridgeAddress != null ? Network.bridge(network, bridgeAddress)
+                    : Network.existingBridge(network).orElseThrow(() -> new IllegalArgumentException("network " + network
+                            + " not found: expected none, host, bridge, the name of an existing bridge, or --bip CIDR to make it"));
+            return ip == null ? n : n.withAddress(ip);
+        }
         Network n = Network.parse(network);
         if (n.mode() != Network.Mode.BRIDGE) {
             if (bridge != null || bridgeAddress != null || ip != null) {

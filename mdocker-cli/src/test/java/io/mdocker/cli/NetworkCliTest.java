@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code --network}, {@code -p}, {@code --bridge}, {@code --bip}, {@code --ip}, on a test-only bridge. */
+/** {@code --network}, {@code --network-alias}, {@code -p}, {@code --bridge}, {@code --bip}, {@code --ip}, on a test-only bridge. */
 @TestBridge(name = NetworkCliTest.BRIDGE, address = NetworkCliTest.BIP)
 class NetworkCliTest {
     static final String BRIDGE = "mdt5";
@@ -52,6 +52,15 @@ class NetworkCliTest {
     }
 
     @Test
+    void aNamedNetworkAndAnAlias() {
+        // made by the first container (--bip), found by name by the second, which reaches the first by its alias
+        assertThat(stderrOf(0, run("--network", BRIDGE, "--bip", BIP, "--network-alias", "cli-db", "-h", "cli-first",
+                "sh", "-c", "grep -q 'cli-first cli-db' /etc/hosts"))).isEmpty();
+        assertThat(stderrOf(0, run("--network", BRIDGE, "--name", "cli-named", "sh", "-c",
+                "ip -o -4 addr show eth0 | grep -q 'inet 10.201.5.' && grep -q 'cli-named' /etc/hosts"))).isEmpty();
+    }
+
+    @Test
     void noneAndHost() {
         assertThat(stderrOf(0, run("--network", "none", "sh", "-c", "test \"$(ls /sys/class/net)\" = lo"))).isEmpty();
         assertThat(stderrOf(0, run("--network", "host", "sh", "-c", "test -e /sys/class/net/lo && test \"$(ls /sys/class/net | wc -l)\" -gt 1"))).isEmpty();
@@ -60,7 +69,12 @@ class NetworkCliTest {
     @Test
     void badNetworkInputIs125WithOneLine() {
         assertThat(stderrOf(125, run("--network", "bogus", "true")))
-                .isEqualTo("mdocker: invalid network 'bogus': expected none, host or bridge\n");
+                .isEqualTo("mdocker: network bogus not found: expected none, host, bridge, the name of an existing bridge, "
+                        + "or --bip CIDR to make it\n");
+        assertThat(stderrOf(125, run("--network", "none", "--network-alias", "db", "true")))
+                .startsWith("mdocker: network alias db needs a user-defined bridge network").hasLineCount(1);
+        assertThat(stderrOf(125, run("--network", BRIDGE, "--bip", BIP, "--network-alias", "not_a_host", "true")))
+                .startsWith("mdocker: invalid network alias 'not_a_host': expected a hostname").hasLineCount(1);
         assertThat(stderrOf(125, run("-p", "8080:80/udp", "true")))
                 .isEqualTo("mdocker: invalid published port '8080:80/udp': protocol 'udp' is not supported, only tcp\n");
         assertThat(stderrOf(125, run("--network", "none", "-p", "80", "true")))
