@@ -738,14 +738,21 @@ public final class ContainerNetwork implements HostResource {
     }
 
     /**
-     * Deletes a bridge and its NAT rules (tests, and users removing a network); containers still
-     * attached lose their network. A missing bridge is not an error.
+     * Deletes a bridge, its hosts file (a user-defined network's) and its NAT rules (tests);
+     * containers still attached lose their network. A missing bridge is not an error. Unlike
+     * {@link #removeNetwork}, it neither checks for users nor removes the leases.
      */
     public static void removeBridge(String name, Ipv4 gateway) {
         try (NetlinkSocket s = NetlinkSocket.open("host")) {
+            Rtnl.Link link = Rtnl.findLink(s, name);
+            if (link != null && link.alias() != null && link.alias().startsWith(LEASES_ALIAS_PREFIX)) {
+                Files.deleteIfExists(HostsFile.of(Path.of(link.alias().substring(LEASES_ALIAS_PREFIX.length()))));
+            }
             s.execute(Rtnl.deleteLink(name), Linux.ENODEV());
         } catch (ErrnoException e) {
             throw new IllegalStateException("removing bridge " + name + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("removing the hosts file of bridge " + name + ": " + e.getMessage(), e);
         }
         KNOWN_BRIDGES.keySet().removeIf(k -> k.startsWith(name + " "));
         Nat.remove(Nat.bridgeRules(name, gateway));

@@ -1,0 +1,237 @@
+package io.mdocker;
+
+import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.NetFixtures;
+import io.mdocker.testing.TestBridge;
+import io.mdocker.testing.TestBridgeExtension;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import static io.mdocker.testing.NetFixtures.HTTPD;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * User-defined bridge networks with real containers: members find each other by name, hostname
+ * and alias (one shared hosts file), across JVMs; other networks do not see them; entries go with
+ * their containers; closing the network removes its bridge, rules and files, and refuses while
+ * containers use it. Test-only bridges mdt50..mdt53 on 10.201.50-53.0/24; traffic only between
+ * the containers made here.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+@TestBridge(name = NamedNetworkTest.BRIDGE, address = NamedNetworkTest.ADDRESS)
+class NamedNetworkTest {
+    static final String BRIDGE = "mdt50";
+    static final String ADDRESS = "10.201.50.1/24";
+    static final String OTHER = "mdt51";
+    static final String OTHER_ADDRESS = "10.201.51.1/24";
+    static final String CLOSED = "mdt52";
+    static final String CLOSED_ADDRESS = "10.201.52.1/24";
+    static final String CROSS = "mdt53";
+    static final String CROSS_ADDRESS = "10.201.53.1/24";
+
+    /**
+     * A shell function: {@code get NAME} GETs / from NAME, retried while the server starts (no
+     * {@code -T}: busybox-static's wget crashes with it).
+     */
+    private static final String GET = "get() { for i in $(seq 100); do wget -q -O - http://$1/ && return 0; sleep 0.1; done; "
+            + "return 1; }; ";
+
+    @BeforeAll
+    static void prerequisites() {
+        NetFixtures.prerequisites();
+    }
+
+    @AfterAll
+    static void removeTheOtherBridges() {
+        // ip_forward is the class's @TestBridge's to restore; "1": leave it as it is here
+        TestBridgeExtension.removeBridge(OTHER, OTHER_ADDRESS, "1");
+        TestBridgeExtension.removeBridge(CLOSED, CLOSED_ADDRESS, "1");
+        TestBridgeExtension.removeBridge(CROSS, CROSS_ADDRESS, "1");
+    }
+
+    private static String unique(String prefix) {
+        return prefix + "-" + Long.toHexString(System.nanoTime());
+    }
+
+    private static Container.Builder on(Network n) {
+        return Fixtures.container().network(n);
+    }
+
+    @Test
+    void containersOnOneNetworkReachEachOtherByNameHostnameAndAlias() {
+        Network app = Network.bridge(BRIDGE, ADDRESS);
+        String db = unique("nn-db");
+        try (RunningContainer server = on(app).name(db).hostname("dbhost").networkAlias("database")
+                .networkAlias("store.internal").start(HTTPD);
+             RunningContainer peer = on(app).name(unique("nn-peer")).hostname("peerhost").start("/bin/sleep", "600")) {
+            String ip = server.ipAddress().orElseThrow();
+            ExecResult r = on(app).run("/bin/sh", "-c", GET + "get " + db + " && get dbhost && get database && get store.internal"
+                    + " && ping -c1 -W1 database >/dev/null && echo pinged");
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            assertThat(r.stdout()).isEqualTo("hello dbhost\n".repeat(4) + "pinged\n");
+            // the server finds the peer by its hostname, through the same (shared) file
+            ExecResult back = server.exec("/bin/sh", "-c", "ping -c1 -W1 peerhost >/dev/null && awk -v ip=" + ip
+                    + " '$1 == ip' /etc/hosts");
+            assertThat(back.exitCode()).as(back.stderr()).isZero();
+            assertThat(back.stdout()).isEqualTo(ip + "\t" + db + " dbhost database store.internal\n");
+            assertThat(peer.exec("cat", "/etc/hosts").stdout()).startsWith("127.0.0.1\tlocalhost\n")
+                    .contains(peer.ipAddress().orElseThrow() + "\t" + peer.name().orElseThrow() + " peerhost\n");
+        }
+    }
+
+    @Test
+    void aContainerOnAnotherNetworkCannotResolveThem() {
+        Network app = Network.bridge(BRIDGE, ADDRESS);
+        String db = unique("nn-hidden");
+        try (RunningContainer server = on(app).name(db).networkAlias("hidden-db").start(HTTPD)) {
+            assertThat(server.ipAddress()).isPresent();
+            ExecResult r = on(Network.bridge(OTHER, OTHER_ADDRESS)).run("/bin/sh", "-c",
+                    "grep -c -e hidden-db -e " + db + " /etc/hosts; ping -c1 -W1 hidden-db; echo rc=$?; ping -c1 -W1 " + db
+                            + "; echo rc=$?");
+            assertThat(r.stdout()).isEqualTo("0\nrc=1\nrc=1\n");
+            assertThat(r.stderr()).contains("bad address 'hidden-db'").contains("bad address '" + db + "'");
+        }
+    }
+
+    @Test
+    void anEntryGoesWhenItsContainerCloses() {
+        Network app = Network.bridge(BRIDGE, ADDRESS);
+        String gone = unique("nn-gone");
+        try (RunningContainer watcher = on(app).start("/bin/sleep", "600")) {
+            String ip;
+            try (RunningContainer leaving = on(app).name(gone).networkAlias("leaving").start("/bin/sleep", "600")) {
+                ip = leaving.ipAddress().orElseThrow();
+                assertThat(watcher.exec("cat", "/etc/hosts").stdout()).contains(ip + "\t" + gone + " ");
+            }
+            // rewritten in place: the watcher's bind mount of the file sees it at once
+            String hosts = watcher.exec("cat", "/etc/hosts").stdout();
+            assertThat(hosts).doesNotContain(gone).doesNotContain("leaving");
+            ExecResult r = watcher.exec("/bin/sh", "-c", "ping -c1 -W1 leaving");
+            assertThat(r.exitCode()).isNotZero();
+            assertThat(r.stderr()).contains("bad address 'leaving'");
+        }
+    }
+
+    @Test
+    void aDetachedContainerOfAnotherJvmIsFoundByNameUntilRemoved() throws Exception {
+        Network cross = Network.bridge(CROSS, CROSS_ADDRESS);
+        String name = unique("nn-other-jvm");
+        Process child = new ProcessBuilder(NamedNetworkChild.command(Fixtures.rootfs(), Fixtures.RUNTIME, CROSS,
+                CROSS_ADDRESS, name, "elsewhere")).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String line = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(line).as("child JVM output").startsWith("started ");
+        DetachedContainer d = Fixtures.RUNTIME.attach(line.substring("started ".length()));
+        try {
+            ExecResult r = on(cross).run("/bin/sh", "-c", GET + "get " + name + " && get elsewhere");
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            assertThat(r.stdout()).isEqualTo(("hello " + d.id().substring(0, 12) + "\n").repeat(2));
+            // the network is in use by a container of another process: closing it is refused, nothing goes
+            assertThatThrownBy(cross::close).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("network " + CROSS + " is in use by container " + name + " (" + d.id().substring(0, 12)
+                            + "): close or remove them first (a dead process's containers: mdocker gc)");
+            assertThat(Path.of("/sys/class/net", CROSS)).exists();
+        } finally {
+            d.stop(Duration.ofSeconds(5));
+            d.remove(false);
+        }
+        ExecResult after = on(cross).run("/bin/sh", "-c", "grep -c -e elsewhere -e " + name + " /etc/hosts");
+        assertThat(after.stdout()).isEqualTo("0\n");
+        cross.close();
+        assertThat(Path.of("/sys/class/net", CROSS)).doesNotExist();
+    }
+
+    @Test
+    void aKilledJvmsContainerLeavesTheHostsFileWithRecovery() throws Exception {
+        Network app = Network.bridge(BRIDGE, ADDRESS);
+        RecoveryChild.Launched child = RecoveryChild.launch(Fixtures.rootfs(), Fixtures.RUNTIME.libRoot(),
+                Fixtures.RUNTIME.runRoot(), 1, BRIDGE + "," + ADDRESS);
+        String shortId = child.ids().getFirst().substring(0, 12);
+        try (RunningContainer watcher = on(app).start("/bin/sleep", "600")) {
+            assertThat(watcher.exec("cat", "/etc/hosts").stdout()).contains("\t" + shortId + "\n");
+            child.killHard();
+            assertThat(Fixtures.RUNTIME.gc()).contains(child.ids().getFirst());
+            assertThat(watcher.exec("cat", "/etc/hosts").stdout()).doesNotContain(shortId);
+        }
+    }
+
+    @Test
+    void closingTheNetworkRemovesItsBridgeRulesAndHostsFileOnceUnused() {
+        Network net = Network.bridge(CLOSED, CLOSED_ADDRESS);
+        Path hosts = Fixtures.RUNTIME.runRoot().resolve("net").resolve(CLOSED + ".hosts");
+        String name = unique("nn-user");
+        try (RunningContainer c = on(net).name(name).start("/bin/sleep", "600")) {
+            assertThat(hosts).exists();
+            assertThat(NetFixtures.iptablesRules()).anyMatch(r -> r.contains("10.201.52.0/24"));
+            assertThatThrownBy(net::close).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("network " + CLOSED + " is in use by container " + name + " (" + c.id().substring(0, 12)
+                            + "): close or remove them first (a dead process's containers: mdocker gc)");
+            assertThat(Path.of("/sys/class/net", CLOSED)).exists();
+            assertThat(c.exec("cat", "/etc/hosts").stdout()).contains(name);
+        }
+        net.close();
+        assertThat(Path.of("/sys/class/net", CLOSED)).doesNotExist();
+        assertThat(NetFixtures.host("ip", "-o", "link", "show")).doesNotContain(CLOSED);
+        assertThat(NetFixtures.host("iptables-save")).doesNotContain("10.201.52.0/24").doesNotContain("mdocker " + CLOSED);
+        assertThat(hosts).doesNotExist();
+        assertThat(hosts.resolveSibling(CLOSED)).doesNotExist();
+        net.close(); // again: nothing left to remove
+        // the value stays usable: a container on it makes the network again
+        try (Network again = Network.bridge(CLOSED, CLOSED_ADDRESS)) {
+            ExecResult r = on(again).name(unique("nn-again")).run("/bin/sh", "-c", "ip -o -4 addr show eth0");
+            assertThat(r.stdout()).as(r.stderr()).contains("inet 10.201.52.");
+        }
+        assertThat(Path.of("/sys/class/net", CLOSED)).doesNotExist();
+    }
+
+    @Test
+    void badInputIsOneLineAndCreatesNothing() {
+        assertThatThrownBy(() -> Fixtures.container().networkAlias("not_a_hostname"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("invalid network alias 'not_a_hostname': expected a hostname (letters, digits and '-' in "
+                        + "dot-separated labels, at most 64 characters)");
+        assertThatThrownBy(() -> Fixtures.container().networkAlias("-db")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Fixtures.container().networkAlias("x".repeat(65))).isInstanceOf(IllegalArgumentException.class);
+        for (Network n : new Network[] {Network.none(), Network.host(), Network.bridge(),
+                Network.veth("10.201.59.1", "10.201.59.2")}) {
+            assertThatThrownBy(() -> Fixtures.container().network(n).networkAlias("db").build())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("network alias db needs a user-defined bridge network, but the network is " + n
+                            + ": expected network(Network.bridge(NAME, CIDR)) or no alias");
+            n.close(); // none, host, veth and the default bridge: a no-op
+        }
+        assertThat(Network.bridge().isUserDefined()).isFalse();
+        assertThat(Network.bridge(Network.DEFAULT_BRIDGE, Network.DEFAULT_BRIDGE_ADDRESS).isUserDefined()).isFalse();
+        assertThat(Network.bridge("mdt59", "10.201.59.1/24").isUserDefined()).isTrue();
+        assertThat(Network.existingBridge("mdt59")).isEmpty();
+        assertThatThrownBy(() -> Network.existingBridge("lo")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("interface lo is not a bridge: expected the name of a bridge network");
+        Network.bridge("mdt59", "10.201.59.1/24").close(); // never made: nothing to remove, no error
+        assertThat(Path.of("/sys/class/net", "mdt59")).doesNotExist();
+        assertThat(Files.exists(Fixtures.RUNTIME.runRoot().resolve("net").resolve("mdt59"))).isFalse();
+    }
+
+    @Test
+    void closingANetworkWhoseBridgeHoldsAnotherAddressIsRefused() {
+        Network app = Network.bridge(BRIDGE, ADDRESS);
+        on(app).run("true"); // the bridge exists
+        assertThatThrownBy(() -> Network.bridge(BRIDGE, "10.201.58.1/24").close())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("bridge " + BRIDGE + " has the address " + ADDRESS + ", not 10.201.58.1/24: "
+                        + "it is another network than the one closed, not removed");
+        assertThat(Path.of("/sys/class/net", BRIDGE)).exists();
+        assertThat(Network.existingBridge(BRIDGE)).contains(app);
+    }
+}
