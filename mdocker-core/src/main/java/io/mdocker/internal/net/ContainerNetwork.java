@@ -38,8 +38,14 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * {@code close()} stops the proxy and deletes the files; the veth pair goes with the container's
  * namespace and the lease comes back once it has gone ({@link LinkReaper}). The bridge and the
- * NAT rules stay, as Docker's do. After a killed JVM, {@link #removeLeftovers} deletes the pair
- * and gives the lease back, from the record.
+ * NAT rules stay, as Docker's do, until a user-defined network is removed ({@link #removeNetwork}).
+ * After a killed JVM, {@link #removeLeftovers} deletes the pair and gives the lease back, from the
+ * record.
+ *
+ * <p>On a user-defined bridge (any but the default) the container's {@code /etc/hosts} is the
+ * network's one shared {@link HostsFile}, made from the leases, which carry each member's names:
+ * the names are added with the lease, taken off at {@code close()} and gone with the lease when
+ * recovery or the release of an exited detached container gives it back.
  */
 public final class ContainerNetwork implements HostResource {
     /** The modes, as the public Network has them. */

@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  *
  * all tagged with the comment {@code mdocker <network>}. The FORWARD rules keep containers
  * reachable where the FORWARD policy is DROP (as Docker sets it). The rules stay, as Docker's do:
- * they concern a subnet, not a container. iptables (with the nft backend) is the one external
+ * they concern a subnet, not a container; a user-defined network's go when it is removed. iptables (with the nft backend) is the one external
  * tool mdocker runs, and only here; it runs at most once per rule and JVM.
  */
 public final class Nat {
