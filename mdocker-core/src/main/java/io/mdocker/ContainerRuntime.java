@@ -47,6 +47,47 @@ public final class ContainerRuntime {
         ContainerStart.requireRoot();
     }
 
+    /**
+     * Sets the iptables binary that bridge and veth networks install their NAT and forwarding
+     * rules with, for every runtime of this JVM; null looks in the usual places again
+     * ({@code /usr/sbin}, {@code /sbin}, {@code /usr/bin}, {@code /bin}, {@code /usr/local/sbin}).
+     *
+     * @throws IllegalArgumentException when {@code binary} is not an executable file
+     */
+    public static void setIptables(Path binary) {
+        if (binary != null && !(java.nio.file.Files.isRegularFile(binary) && java.nio.file.Files.isExecutable(binary))) {
+            throw new IllegalArgumentException("iptables " + binary + " is not an executable file: expected the path of "
+                    + "the iptables binary");
+        }
+        io.mdocker.internal.net.Nat.use(binary == null ? null : binary.toAbsolutePath());
+    }
+
+    /** The iptables binary set with {@link #setIptables}; empty when the usual places are searched. */
+    public static Optional<Path> iptables() {
+        return io.mdocker.internal.net.Nat.configured();
+    }
+
+    /**
+     * Sets how many ready mdocker-init monitors this JVM keeps, each with its pid 1 already
+     * cloned, so that a start finds one instead of spawning it (default 2, so that back-to-back
+     * runs find one while the previous one's replacement is made; 0 turns the pool off, as a
+     * one-shot program such as a CLI wants). Idle monitors cost about 350 KiB each.
+     *
+     * @throws IllegalArgumentException when {@code size} is not 0 to 16
+     */
+    public static void setMonitorPoolSize(int size) {
+        if (size < 0 || size > io.mdocker.internal.process.MonitorPool.MAX_SIZE) {
+            throw new IllegalArgumentException("invalid monitor pool size " + size + ": expected 0 to "
+                    + io.mdocker.internal.process.MonitorPool.MAX_SIZE);
+        }
+        io.mdocker.internal.process.MonitorPool.setSize(size);
+    }
+
+    /** The number of ready monitors this JVM keeps ({@link #setMonitorPoolSize}). */
+    public static int monitorPoolSize() {
+        return io.mdocker.internal.process.MonitorPool.size();
+    }
+
     /** The runtime on /var/lib/mdocker and /run/mdocker. */
     public static ContainerRuntime defaults() {
         return DEFAULTS;
