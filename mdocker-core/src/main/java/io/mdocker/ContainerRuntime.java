@@ -3,7 +3,6 @@ package io.mdocker;
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.run.ContainerStart;
 import io.mdocker.internal.run.Copying;
-import io.mdocker.internal.run.Execs;
 import io.mdocker.internal.run.Pausing;
 import io.mdocker.internal.run.RecordTarget;
 import io.mdocker.internal.security.DevicesCgroupV1;
@@ -127,19 +126,12 @@ public final class ContainerRuntime {
      * {@link RunningContainer#exec(Exec)} does, from the container's record under the run root.
      */
     public ExecResult exec(String idOrPrefix, Exec exec) {
-        return ExecProcess.run(execStart(idOrPrefix, exec, true), exec);
+        return ExecProcess.run(running(idOrPrefix), exec);
     }
 
     /** Starts {@code exec} inside the running container {@code idOrPrefix}, as {@link RunningContainer#execStart(Exec)}. */
     public ExecProcess execStart(String idOrPrefix, Exec exec) {
-        return execStart(idOrPrefix, exec, false);
-    }
-
-    private ExecProcess execStart(String idOrPrefix, Exec exec, boolean forResult) {
-        java.util.Objects.requireNonNull(exec, "exec");
-        requireRoot();
-        RecordTarget container = new RecordTarget(find(idOrPrefix));
-        return ExecProcess.start(container.shortId(), Execs.basis(container), exec, forResult, p -> { });
+        return ExecProcess.start(running(idOrPrefix), exec);
     }
 
     /**

@@ -2,7 +2,6 @@ package io.mdocker;
 
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.run.Copying;
-import io.mdocker.internal.run.Execs;
 import io.mdocker.internal.run.LogFiles;
 import io.mdocker.internal.run.Pausing;
 import io.mdocker.internal.run.RecordTarget;
@@ -177,18 +176,14 @@ public final class DetachedContainer implements ContainerHandle {
 
     @Override
     public ExecResult exec(Exec exec) {
-        return ExecProcess.run(execStart(exec, true), exec);
+        ContainerRuntime.requireRoot();
+        return ExecProcess.run(target, exec);
     }
 
     @Override
     public ExecProcess execStart(Exec exec) {
-        return execStart(exec, false);
-    }
-
-    private ExecProcess execStart(Exec exec, boolean forResult) {
-        Objects.requireNonNull(exec, "exec");
         ContainerRuntime.requireRoot();
-        return ExecProcess.start(shortId(), Execs.basis(target), exec, forResult, p -> { });
+        return ExecProcess.start(target, exec);
     }
 
     /** The file holding the container's stdout. */

@@ -3,7 +3,6 @@ package io.mdocker;
 import io.mdocker.internal.process.OutputLog;
 import io.mdocker.internal.run.ContainerStart;
 import io.mdocker.internal.run.Copying;
-import io.mdocker.internal.run.Execs;
 import io.mdocker.internal.run.Pausing;
 import io.mdocker.internal.run.Session;
 import io.mdocker.internal.run.Signalling;
@@ -201,24 +200,12 @@ public final class RunningContainer implements ContainerHandle, AutoCloseable {
 
     @Override
     public ExecResult exec(Exec exec) {
-        return ExecProcess.run(startExec(exec, true), exec);
+        return ExecProcess.run(session, exec);
     }
 
     @Override
     public ExecProcess execStart(Exec exec) {
-        return startExec(exec, false);
-    }
-
-    private ExecProcess startExec(Exec exec, boolean forResult) {
-        Objects.requireNonNull(exec, "exec");
-        ExecProcess p = ExecProcess.start(shortId(), Execs.basis(session), exec, forResult, session::unregister);
-        try {
-            session.register(p);
-        } catch (IllegalStateException e) {
-            p.close(); // the container was closed meanwhile
-            throw e;
-        }
-        return p;
+        return ExecProcess.start(session, exec);
     }
 
     @Override
