@@ -171,7 +171,7 @@ public final class Container {
             case VETH -> ContainerNetwork.Kind.VETH;
         };
         List<PortProxy.Spec> published = ports.stream()
-                .map(p -> new PortProxy.Spec(p.hostIp(), p.hostPort(), p.containerPort())).toList();
+                .map(p -> new PortProxy.Spec(p.bindAddress(), p.hostPort(), p.containerPort())).toList();
         ContainerNetwork.Plan plan = new ContainerNetwork.Plan(kind, n.bridgeName(), n.gatewayIpv4(),
                 n.fixedAddressValue(), n.hostIpv4(), n.containerIpv4(), published);
         SecuritySpec security = new SecuritySpec(capabilities(), privileged, noNewPrivileges, seccomp(), groups,
@@ -898,7 +898,7 @@ public final class Container {
 
         /** Publishes {@code containerPort} on {@code hostPort} (0: any free port) of every host address. */
         public Builder publish(int hostPort, int containerPort) {
-            return publish(new PortMapping(null, hostPort, containerPort));
+            return publish(new PortMapping(PortMapping.ANY_ADDRESS, hostPort, containerPort));
         }
 
         /** Publishes {@code containerPort} on {@code hostPort} (0: any free port) of the host address {@code hostIp}. */
@@ -915,7 +915,7 @@ public final class Container {
             Objects.requireNonNull(mapping, "mapping");
             for (PortMapping p : ports) {
                 if (p.hostPort() != 0 && p.hostPort() == mapping.hostPort()
-                        && (p.hostIp() == null || mapping.hostIp() == null || p.hostIp().equals(mapping.hostIp()))) {
+                        && (p.bindAddress() == null || mapping.bindAddress() == null || p.hostIp().equals(mapping.hostIp()))) {
                     throw new IllegalArgumentException("host port " + mapping.hostPort() + " is published twice ("
                             + p + " and " + mapping + "): expected each host port once");
                 }

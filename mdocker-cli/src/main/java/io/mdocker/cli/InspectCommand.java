@@ -74,7 +74,7 @@ final class InspectCommand implements Callable<Integer> {
         ObjectNode ports = net.putObject("Ports");
         for (PortMapping p : c.ports()) {
             ObjectNode binding = ((ArrayNode) ports.withArray(p.containerPort() + "/tcp")).addObject();
-            binding.put("HostIp", p.hostIp() == null ? "0.0.0.0" : p.hostIp());
+            binding.put("HostIp", p.hostIp());
             binding.put("HostPort", Integer.toString(p.hostPort()));
         }
         o.put("LogPath", c.detached() ? rt.attach(c.id()).stdoutLog().toString() : "");

@@ -273,7 +273,7 @@ public final class ContainerStart {
         }
         if (!network.ports().isEmpty()) {
             info.put(ContainerRecord.PORTS, String.join(",", network.ports().stream()
-                    .map(p -> new PortMapping(p.hostIp(), p.hostPort(), p.containerPort()).toString()).toList()));
+                    .map(p -> new PortMapping(p.hostIp() == null ? PortMapping.ANY_ADDRESS : p.hostIp(), p.hostPort(), p.containerPort()).toString()).toList()));
         }
         return info;
     }

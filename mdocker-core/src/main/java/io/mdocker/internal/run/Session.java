@@ -152,7 +152,7 @@ public final class Session implements Target {
 
     /** The published ports with the host ports bound (a 0 asked for is replaced by the port found). */
     public List<PortMapping> ports() {
-        return network.ports().stream().map(p -> new PortMapping(p.hostIp(), p.hostPort(), p.containerPort())).toList();
+        return network.ports().stream().map(p -> new PortMapping(p.hostIp() == null ? PortMapping.ANY_ADDRESS : p.hostIp(), p.hostPort(), p.containerPort())).toList();
     }
 
     /** The exec record without the checks of {@link #execRecord()}. */
