@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
  * handle snippets run against real containers (on the default state roots, as the README's code
  * does); the networked and detached ones are compiled only, as they would make the default bridge
  * mdocker0 and a container that outlives the test. The quick start runs as {@link HelloSandboxTest}.
+ * The Maven snippet is held to the parent pom's plugin versions, argLine and version.
  */
 class ReadmeSnippetsTest {
     private static final Path README = Path.of("..", "README.md");
@@ -122,6 +123,30 @@ class ReadmeSnippetsTest {
         }
         assertThat(blocks).as("java blocks of README.md").isNotEmpty();
         assertThat(regions).as("README snippet regions of " + SOURCES).containsExactlyInAnyOrderElementsOf(blocks);
+    }
+
+    /**
+     * The README's Maven snippet pins the compiler and surefire plugins at the versions this build
+     * uses (the parent pom's), passes the argLine the build passes, and names this version.
+     */
+    @Test
+    void theMavenSnippetMatchesTheBuild() throws IOException {
+        String readme = Files.readString(README);
+        Matcher block = Pattern.compile("```xml\n(.*?)```", Pattern.DOTALL).matcher(readme);
+        assertThat(block.find()).as("an xml block in README.md").isTrue();
+        String xml = block.group(1).replaceAll("\\s+", "");
+        String parent = Files.readString(Path.of("..", "pom.xml")).replaceAll("\\s+", "");
+        for (String plugin : List.of("maven-compiler-plugin", "maven-surefire-plugin")) {
+            Matcher v = Pattern.compile("<artifactId>" + plugin + "</artifactId><version>([^<]+)</version>").matcher(parent);
+            assertThat(v.find()).as(plugin + " pinned in the parent pom").isTrue();
+            assertThat(xml).as("README's " + plugin).contains("<artifactId>" + plugin + "</artifactId><version>" + v.group(1) + "</version>");
+        }
+        Matcher access = Pattern.compile("<native.access>([^<]+)</native.access>").matcher(parent);
+        assertThat(access.find()).isTrue();
+        assertThat(xml).contains("<argLine>" + access.group(1) + "</argLine>");
+        Matcher version = Pattern.compile("<artifactId>mdocker-parent</artifactId><version>([^<]+)</version>").matcher(parent);
+        assertThat(version.find()).isTrue();
+        assertThat(xml).contains("<artifactId>mdocker-bom</artifactId><version>" + version.group(1) + "</version>");
     }
 
     private static List<List<String>> regions(String source) {
