@@ -74,18 +74,21 @@ class CopySourceTest {
     void contentCopiedIntoARunningContainerArrivesWithItsMode() throws Exception {
         Path host = Files.writeString(tmp.resolve("host.sh"), "#!/bin/sh\necho host\n");
         Files.setAttribute(host, "unix:mode", 0644);
+        Path dir = Files.createDirectories(tmp.resolve("tree"));
+        Files.setAttribute(Files.writeString(dir.resolve("f"), "f\n"), "unix:mode", 0640);
         try (RunningContainer c = Fixtures.container().start("/bin/sleep", "60")) {
             c.copyIn(CopySource.ofString("one\n").mode(0640), "/new/dir/one.txt");
             c.copyIn(CopySource.ofClasspathResource(RESOURCE), "/etc/passwd.bak");
             c.copyIn(CopySource.of(new byte[] {0, 1, 2, (byte) 255}), "/bin.dat");
             c.copyIn(CopySource.of(host).mode(0700), "/usr/local/bin/host.sh");
+            c.copyIn(CopySource.of(dir).mode(0711), "/tree"); // the top directory's mode; its files keep theirs
             c.copyIn(CopySource.ofString("root:x:0:0:root:/root:/bin/sh\n").mode(0600), "/etc/passwd"); // replaced
             ExecResult r = c.exec("/bin/sh", "-c", "stat -c '%a %n' /new /new/dir /new/dir/one.txt /etc/passwd.bak "
-                    + "/usr/local/bin/host.sh /etc/passwd; cat /new/dir/one.txt /etc/passwd.bak /etc/passwd; "
+                    + "/usr/local/bin/host.sh /etc/passwd /tree /tree/f; cat /new/dir/one.txt /etc/passwd.bak /etc/passwd; "
                     + "od -An -tx1 /bin.dat; /usr/local/bin/host.sh");
             assertThat(r.exitCode()).as(r.stderr()).isZero();
             assertThat(r.stdout()).isEqualTo("755 /new\n755 /new/dir\n640 /new/dir/one.txt\n644 /etc/passwd.bak\n"
-                    + "700 /usr/local/bin/host.sh\n600 /etc/passwd\none\n" + RESOURCE_TEXT
+                    + "700 /usr/local/bin/host.sh\n600 /etc/passwd\n711 /tree\n640 /tree/f\none\n" + RESOURCE_TEXT
                     + "root:x:0:0:root:/root:/bin/sh\n 00 01 02 ff\nhost\n");
             assertThat(mode(host)).as("the host file keeps its mode").isEqualTo(0644);
             assertThatThrownBy(() -> c.copyIn(CopySource.ofString("x"), "/etc"))
