@@ -81,6 +81,7 @@ public final class Container {
     private final Network network;
     private final List<PortMapping> ports;
     private final List<FileCopy> copies;
+    private final Map<String, String> labels;
 
     private Container(Builder b) {
         this.layers = List.copyOf(b.layers);
@@ -111,6 +112,7 @@ public final class Container {
         this.network = b.network;
         this.ports = List.copyOf(b.ports);
         this.copies = List.copyOf(b.copies);
+        this.labels = Collections.unmodifiableMap(new LinkedHashMap<>(b.labels));
     }
 
     public static Builder builder() {
@@ -176,10 +178,11 @@ public final class Container {
                 n.fixedAddressValue(), n.hostIpv4(), n.containerIpv4(), published);
         SecuritySpec security = new SecuritySpec(capabilities(), privileged, noNewPrivileges, seccomp(), groups,
                 readOnlyRootfs, tmpfs, ulimits);
+        List<Spec.Copy> staged = copies.stream().map(c -> new Spec.Copy(c.source().toFileSource(), c.target())).toList();
         return new Spec(layers, Optional.ofNullable(name), Optional.ofNullable(hostname), env, workdir, uid, gid,
-                binds, copies, stdio.stdin().choice(), stdio.stdout().choice(), stdio.stderr().choice(),
+                binds, staged, stdio.stdin().choice(), stdio.stdout().choice(), stdio.stderr().choice(),
                 Optional.ofNullable(stdio.tty()), init, startTimeout, runtime.store(), security, resources.toSpec(),
-                plan, n.toString());
+                plan, n.toString(), labels);
     }
 
     private List<String> commandOrDefault(String... given) {
@@ -227,9 +230,14 @@ public final class Container {
         return binds;
     }
 
-    /** Host files and directories copied into each container's writable layer before it starts. */
+    /** What is copied into each container's writable layer before it starts, in order. */
     public List<FileCopy> copies() {
         return copies;
+    }
+
+    /** The labels (Docker's {@code --label}), in the order set; empty for none. */
+    public Map<String, String> labels() {
+        return labels;
     }
 
     public Stdio stdin() {
@@ -463,6 +471,7 @@ public final class Container {
         private Network network = Network.none();
         private final List<PortMapping> ports = new ArrayList<>();
         private final List<FileCopy> copies = new ArrayList<>();
+        private final Map<String, String> labels = new LinkedHashMap<>();
 
         private Builder() {}
 
@@ -476,6 +485,7 @@ public final class Container {
             gid = c.gid;
             binds.addAll(c.binds);
             copies.addAll(c.copies);
+            labels.putAll(c.labels);
             stdio = c.stdio;
             init = c.init;
             command = c.command;
@@ -620,6 +630,44 @@ public final class Container {
          */
         public Builder copyIn(Path source, String target) {
             copies.add(new FileCopy(source, target));
+            return this;
+        }
+
+        /**
+         * Copies {@code source} (a host path, or one file's content from bytes, a string or a
+         * classpath resource with its mode: {@link CopySource}) to {@code target} in each container
+         * before its command starts, into its writable layer as {@link #copyIn(Path, String)} does.
+         * Copies are made in the order given; a later one replaces what an earlier one wrote.
+         */
+        public Builder copyIn(CopySource source, String target) {
+            copies.add(new FileCopy(source, target));
+            return this;
+        }
+
+        /**
+         * Sets label {@code key} to {@code value}, replacing an earlier value (Docker's {@code --label}).
+         * Labels are recorded with the container's state: {@link ContainerHandle#labels()},
+         * {@link ContainerInfo#labels()} and {@link ContainerRuntime#list(ContainerFilter...)} show
+         * them to any process on the same roots. The key must be non-empty, without '=', NUL or
+         * line breaks; the value may be any text.
+         */
+        public Builder label(String key, String value) {
+            Labels.check(key, value);
+            labels.put(key, value);
+            return this;
+        }
+
+        /** Parses {@code KEY=VALUE}, or {@code KEY} alone for an empty value (the CLI's {@code -l}, as Docker's). */
+        public Builder label(String keyEqualsValue) {
+            String[] kv = Labels.parse(keyEqualsValue);
+            return label(kv[0], kv[1]);
+        }
+
+        /** Sets every label of {@code labels} as {@link #label(String, String)} does, each checked first. */
+        public Builder labels(Map<String, String> labels) {
+            Objects.requireNonNull(labels, "labels");
+            labels.forEach(Labels::check);
+            this.labels.putAll(labels);
             return this;
         }
 

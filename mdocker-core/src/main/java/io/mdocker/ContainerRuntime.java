@@ -148,6 +148,16 @@ public final class ContainerRuntime {
     }
 
     /**
+     * The containers of {@link #list()} that pass every one of {@code filters} (Docker's
+     * {@code ps --filter label=KEY[=VALUE]}, repeated): {@code list(ContainerFilter.label("app", "web"))}.
+     * Oldest first; all of them when no filter is given.
+     */
+    public List<ContainerInfo> list(ContainerFilter... filters) {
+        List<ContainerFilter> all = List.of(filters); // null-hostile: a null filter is an error
+        return list().stream().filter(c -> all.stream().allMatch(f -> f.matches(c))).toList();
+    }
+
+    /**
      * Copies the host file, directory tree or link {@code source} to {@code target} in the running
      * container {@code idOrName} of any process on these roots, as {@link RunningContainer#copyIn}
      * does (resolved inside the container's root; mode bits kept).
@@ -156,6 +166,17 @@ public final class ContainerRuntime {
      */
     public void copyIn(String idOrName, Path source, String target) {
         Copying.copyIn(running(idOrName), source, target);
+    }
+
+    /**
+     * Copies {@code source} (a host path, or one file's content with its mode) to {@code target}
+     * in the running container {@code idOrName} of any process on these roots, as
+     * {@link ContainerHandle#copyIn(CopySource, String)} does.
+     *
+     * @throws ContainerException when no such container runs
+     */
+    public void copyIn(String idOrName, CopySource source, String target) {
+        Copying.copyIn(running(idOrName), java.util.Objects.requireNonNull(source, "source").toFileSource(), target);
     }
 
     /**
@@ -199,7 +220,7 @@ public final class ContainerRuntime {
                 : ContainerInfo.State.RUNNING;
         return new ContainerInfo(r.id(), r.detached(), state,
                 running ? OptionalInt.empty() : r.exitCode(), running ? r.containerPid() : -1, r.created(), r.command(),
-                r.ports().stream().map(PortMapping::ofBound).toList(), r.networkMode(), address, r.name());
+                r.ports().stream().map(PortMapping::ofBound).toList(), r.networkMode(), address, r.name(), r.labels());
     }
 
     /**

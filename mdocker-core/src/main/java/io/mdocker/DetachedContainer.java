@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -53,6 +54,11 @@ public final class DetachedContainer implements ContainerHandle {
     @Override
     public Optional<String> name() {
         return record.name();
+    }
+
+    @Override
+    public Map<String, String> labels() {
+        return record.labels();
     }
 
     /** The command, its words joined by spaces. */
@@ -167,6 +173,11 @@ public final class DetachedContainer implements ContainerHandle {
     @Override
     public void copyIn(Path source, String target) {
         Copying.copyIn(this.target, source, target);
+    }
+
+    @Override
+    public void copyIn(CopySource source, String target) {
+        Copying.copyIn(this.target, Objects.requireNonNull(source, "source").toFileSource(), target);
     }
 
     @Override

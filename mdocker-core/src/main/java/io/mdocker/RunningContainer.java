@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -47,6 +48,11 @@ public final class RunningContainer implements ContainerHandle, AutoCloseable {
     @Override
     public Optional<String> name() {
         return session.name();
+    }
+
+    @Override
+    public Map<String, String> labels() {
+        return session.labels();
     }
 
     /** The host pid of the container's pid 1 (also after it exited). */
@@ -191,6 +197,11 @@ public final class RunningContainer implements ContainerHandle, AutoCloseable {
     @Override
     public void copyIn(Path source, String target) {
         Copying.copyIn(session, source, target);
+    }
+
+    @Override
+    public void copyIn(CopySource source, String target) {
+        Copying.copyIn(session, Objects.requireNonNull(source, "source").toFileSource(), target);
     }
 
     @Override
