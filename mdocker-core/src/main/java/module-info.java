@@ -1,9 +1,9 @@
 /**
  * mdocker: Linux containers started in-process by a JVM. The API is the package
  * {@code io.mdocker}; everything under {@code io.mdocker.internal} is the runtime's own, reachable
- * only by mdocker's sibling modules. Needs native access for its downcalls:
- * {@code --enable-native-access=io.mdocker.bindings,io.mdocker.core} on the module path,
- * {@code --enable-native-access=ALL-UNNAMED} on the class path.
+ * only by mdocker's sibling modules. Its restricted calls are made by io.mdocker.bindings, the
+ * one module that needs native access: {@code --enable-native-access=io.mdocker.bindings} on the
+ * module path, {@code --enable-native-access=ALL-UNNAMED} on the class path.
  */
 module io.mdocker.core {
     requires io.mdocker.bindings;

@@ -1,11 +1,13 @@
 /**
  * Java bindings for the libc, Linux and libseccomp calls, constants and structs mdocker uses, in
- * jextract's generated shape. Internal to mdocker: exported to mdocker-core only, which wraps
- * them in an errno-carrying facade. The module that makes the downcalls: run with
- * {@code --enable-native-access=io.mdocker.bindings,io.mdocker.core} on the module path
- * ({@code ALL-UNNAMED} on the class path).
+ * jextract's generated shape, and {@code io.mdocker.bindings.link}, the two restricted operations
+ * core's errno-carrying facade needs besides. Internal to mdocker: exported to mdocker-core only.
+ * Every restricted call of mdocker is made here, so this is the one module that needs native
+ * access: {@code --enable-native-access=io.mdocker.bindings} on the module path
+ * ({@code --enable-native-access=ALL-UNNAMED} on the class path).
  */
 module io.mdocker.bindings {
     exports io.mdocker.bindings to io.mdocker.core;
     exports io.mdocker.bindings.seccomp to io.mdocker.core;
+    exports io.mdocker.bindings.link to io.mdocker.core;
 }

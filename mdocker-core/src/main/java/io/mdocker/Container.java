@@ -82,6 +82,7 @@ public final class Container {
     private final List<String> networkAliases;
     private final List<PortMapping> ports;
     private final List<FileCopy> copies;
+    private final Map<String, String> labels;
 
     private Container(Builder b) {
         this.layers = List.copyOf(b.layers);
@@ -113,6 +114,7 @@ public final class Container {
         this.networkAliases = List.copyOf(b.networkAliases);
         this.ports = List.copyOf(b.ports);
         this.copies = List.copyOf(b.copies);
+        this.labels = Collections.unmodifiableMap(new LinkedHashMap<>(b.labels));
     }
 
     public static Builder builder() {
@@ -173,15 +175,16 @@ public final class Container {
             case VETH -> ContainerNetwork.Kind.VETH;
         };
         List<PortProxy.Spec> published = ports.stream()
-                .map(p -> new PortProxy.Spec(p.hostIp(), p.hostPort(), p.containerPort())).toList();
+                .map(p -> new PortProxy.Spec(p.bindAddress(), p.hostPort(), p.containerPort())).toList();
         ContainerNetwork.Plan plan = new ContainerNetwork.Plan(kind, n.bridgeName(), n.gatewayIpv4(),
                 n.fixedAddressValue(), n.hostIpv4(), n.containerIpv4(), published, n.isUserDefined(), networkAliases);
         SecuritySpec security = new SecuritySpec(capabilities(), privileged, noNewPrivileges, seccomp(), groups,
                 readOnlyRootfs, tmpfs, ulimits);
+        List<Spec.Copy> staged = copies.stream().map(c -> new Spec.Copy(c.source().toFileSource(), c.target())).toList();
         return new Spec(layers, Optional.ofNullable(name), Optional.ofNullable(hostname), env, workdir, uid, gid,
-                binds, copies, stdio.stdin().choice(), stdio.stdout().choice(), stdio.stderr().choice(),
+                binds, staged, stdio.stdin().choice(), stdio.stdout().choice(), stdio.stderr().choice(),
                 Optional.ofNullable(stdio.tty()), init, startTimeout, runtime.store(), security, resources.toSpec(),
-                plan, n.toString());
+                plan, n.toString(), labels);
     }
 
     private List<String> commandOrDefault(String... given) {
@@ -229,9 +232,14 @@ public final class Container {
         return binds;
     }
 
-    /** Host files and directories copied into each container's writable layer before it starts. */
+    /** What is copied into each container's writable layer before it starts, in order. */
     public List<FileCopy> copies() {
         return copies;
+    }
+
+    /** The labels (Docker's {@code --label}), in the order set; empty for none. */
+    public Map<String, String> labels() {
+        return labels;
     }
 
     public Stdio stdin() {
@@ -471,6 +479,7 @@ public final class Container {
         private final List<String> networkAliases = new ArrayList<>();
         private final List<PortMapping> ports = new ArrayList<>();
         private final List<FileCopy> copies = new ArrayList<>();
+        private final Map<String, String> labels = new LinkedHashMap<>();
 
         private Builder() {}
 
@@ -484,6 +493,7 @@ public final class Container {
             gid = c.gid;
             binds.addAll(c.binds);
             copies.addAll(c.copies);
+            labels.putAll(c.labels);
             stdio = c.stdio;
             init = c.init;
             command = c.command;
@@ -629,6 +639,44 @@ public final class Container {
          */
         public Builder copyIn(Path source, String target) {
             copies.add(new FileCopy(source, target));
+            return this;
+        }
+
+        /**
+         * Copies {@code source} (a host path, or one file's content from bytes, a string or a
+         * classpath resource with its mode: {@link CopySource}) to {@code target} in each container
+         * before its command starts, into its writable layer as {@link #copyIn(Path, String)} does.
+         * Copies are made in the order given; a later one replaces what an earlier one wrote.
+         */
+        public Builder copyIn(CopySource source, String target) {
+            copies.add(new FileCopy(source, target));
+            return this;
+        }
+
+        /**
+         * Sets label {@code key} to {@code value}, replacing an earlier value (Docker's {@code --label}).
+         * Labels are recorded with the container's state: {@link ContainerHandle#labels()},
+         * {@link ContainerInfo#labels()} and {@link ContainerRuntime#list(ContainerFilter...)} show
+         * them to any process on the same roots. The key must be non-empty, without '=', NUL or
+         * line breaks; the value may be any text.
+         */
+        public Builder label(String key, String value) {
+            Labels.check(key, value);
+            labels.put(key, value);
+            return this;
+        }
+
+        /** Parses {@code KEY=VALUE}, or {@code KEY} alone for an empty value (the CLI's {@code -l}, as Docker's). */
+        public Builder label(String keyEqualsValue) {
+            String[] kv = Labels.parse(keyEqualsValue);
+            return label(kv[0], kv[1]);
+        }
+
+        /** Sets every label of {@code labels} as {@link #label(String, String)} does, each checked first. */
+        public Builder labels(Map<String, String> labels) {
+            Objects.requireNonNull(labels, "labels");
+            labels.forEach(Labels::check);
+            this.labels.putAll(labels);
             return this;
         }
 
@@ -924,7 +972,7 @@ public final class Container {
 
         /** Publishes {@code containerPort} on {@code hostPort} (0: any free port) of every host address. */
         public Builder publish(int hostPort, int containerPort) {
-            return publish(new PortMapping(null, hostPort, containerPort));
+            return publish(new PortMapping(PortMapping.ANY_ADDRESS, hostPort, containerPort));
         }
 
         /** Publishes {@code containerPort} on {@code hostPort} (0: any free port) of the host address {@code hostIp}. */
@@ -941,7 +989,7 @@ public final class Container {
             Objects.requireNonNull(mapping, "mapping");
             for (PortMapping p : ports) {
                 if (p.hostPort() != 0 && p.hostPort() == mapping.hostPort()
-                        && (p.hostIp() == null || mapping.hostIp() == null || p.hostIp().equals(mapping.hostIp()))) {
+                        && (p.bindAddress() == null || mapping.bindAddress() == null || p.hostIp().equals(mapping.hostIp()))) {
                     throw new IllegalArgumentException("host port " + mapping.hostPort() + " is published twice ("
                             + p + " and " + mapping + "): expected each host port once");
                 }

@@ -3,6 +3,7 @@ package io.mdocker;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -25,6 +26,12 @@ public sealed interface ContainerHandle permits RunningContainer, DetachedContai
 
     /** The container's name, when it was given one ({@link Container.Builder#name}). */
     Optional<String> name();
+
+    /**
+     * The container's labels ({@link Container.Builder#label}) as recorded with its state, sorted
+     * by key; empty for none.
+     */
+    Map<String, String> labels();
 
     /** The host pid of the container's pid 1 while it runs, else -1. */
     int pid();
@@ -88,6 +95,18 @@ public sealed interface ContainerHandle permits RunningContainer, DetachedContai
      * @throws ContainerException       when the container does not run
      */
     void copyIn(Path source, String target);
+
+    /**
+     * Copies {@code source} to {@code target} in the running container, resolved inside its root
+     * as {@link #copyIn(Path, String)} is: a host path as that does (its {@link CopySource#mode}
+     * replacing the copied file's or top directory's mode when given), or one file's content
+     * (bytes, a string, a classpath resource) as a regular file with its mode, owned by root.
+     * Missing parents are made (0755); an existing file is replaced, a link there never followed.
+     *
+     * @throws IllegalArgumentException when the target is bad (a directory, below a file, a link)
+     * @throws ContainerException       when the container does not run, or the source cannot be read
+     */
+    void copyIn(CopySource source, String target);
 
     /**
      * Copies {@code source} in the running container (a file or a directory tree) to the host

@@ -1,9 +1,12 @@
 package io.mdocker;
 
 import java.time.Instant;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.TreeMap;
 
 /**
  * One container on a runtime's state roots, as {@link ContainerRuntime#list()} saw it: started by
@@ -21,12 +24,15 @@ import java.util.OptionalInt;
  * @param network its network mode: none, host, bridge or veth (empty when not recorded)
  * @param ipAddress its IPv4 address on its bridge or veth pair, while it has one
  * @param name its name, when it was given one
+ * @param labels its labels ({@link Container.Builder#label}), sorted by key; empty for none
  */
 public record ContainerInfo(String id, boolean detached, State state, OptionalInt exitCode, int pid, Instant created,
                             String command, List<PortMapping> ports, String network, Optional<String> ipAddress,
-                            Optional<String> name) {
+                            Optional<String> name, Map<String, String> labels) {
+    /** Copies the ports and labels. */
     public ContainerInfo {
         ports = List.copyOf(ports);
+        labels = Collections.unmodifiableMap(new TreeMap<>(labels));
     }
 
     /** Whether the container runs: paused ones ({@link RunningContainer#pause()}) run, frozen. */

@@ -3,7 +3,6 @@ package io.mdocker;
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.run.ContainerStart;
 import io.mdocker.internal.run.Copying;
-import io.mdocker.internal.run.Execs;
 import io.mdocker.internal.run.Pausing;
 import io.mdocker.internal.run.RecordTarget;
 import io.mdocker.internal.security.DevicesCgroupV1;
@@ -47,6 +46,47 @@ public final class ContainerRuntime {
         ContainerStart.requireRoot();
     }
 
+    /**
+     * Sets the iptables binary that bridge and veth networks install their NAT and forwarding
+     * rules with, for every runtime of this JVM; null looks in the usual places again
+     * ({@code /usr/sbin}, {@code /sbin}, {@code /usr/bin}, {@code /bin}, {@code /usr/local/sbin}).
+     *
+     * @throws IllegalArgumentException when {@code binary} is not an executable file
+     */
+    public static void setIptables(Path binary) {
+        if (binary != null && !(java.nio.file.Files.isRegularFile(binary) && java.nio.file.Files.isExecutable(binary))) {
+            throw new IllegalArgumentException("iptables " + binary + " is not an executable file: expected the path of "
+                    + "the iptables binary");
+        }
+        io.mdocker.internal.net.Nat.use(binary == null ? null : binary.toAbsolutePath());
+    }
+
+    /** The iptables binary set with {@link #setIptables}; empty when the usual places are searched. */
+    public static Optional<Path> iptables() {
+        return io.mdocker.internal.net.Nat.configured();
+    }
+
+    /**
+     * Sets how many ready mdocker-init monitors this JVM keeps, each with its pid 1 already
+     * cloned, so that a start finds one instead of spawning it (default 2, so that back-to-back
+     * runs find one while the previous one's replacement is made; 0 turns the pool off, as a
+     * one-shot program such as a CLI wants). Idle monitors cost about 350 KiB each.
+     *
+     * @throws IllegalArgumentException when {@code size} is not 0 to 16
+     */
+    public static void setMonitorPoolSize(int size) {
+        if (size < 0 || size > io.mdocker.internal.process.MonitorPool.MAX_SIZE) {
+            throw new IllegalArgumentException("invalid monitor pool size " + size + ": expected 0 to "
+                    + io.mdocker.internal.process.MonitorPool.MAX_SIZE);
+        }
+        io.mdocker.internal.process.MonitorPool.setSize(size);
+    }
+
+    /** The number of ready monitors this JVM keeps ({@link #setMonitorPoolSize}). */
+    public static int monitorPoolSize() {
+        return io.mdocker.internal.process.MonitorPool.size();
+    }
+
     /** The runtime on /var/lib/mdocker and /run/mdocker. */
     public static ContainerRuntime defaults() {
         return DEFAULTS;
@@ -86,19 +126,12 @@ public final class ContainerRuntime {
      * {@link RunningContainer#exec(Exec)} does, from the container's record under the run root.
      */
     public ExecResult exec(String idOrPrefix, Exec exec) {
-        return ExecProcess.run(execStart(idOrPrefix, exec, true), exec);
+        return ExecProcess.run(running(idOrPrefix), exec);
     }
 
     /** Starts {@code exec} inside the running container {@code idOrPrefix}, as {@link RunningContainer#execStart(Exec)}. */
     public ExecProcess execStart(String idOrPrefix, Exec exec) {
-        return execStart(idOrPrefix, exec, false);
-    }
-
-    private ExecProcess execStart(String idOrPrefix, Exec exec, boolean forResult) {
-        java.util.Objects.requireNonNull(exec, "exec");
-        requireRoot();
-        RecordTarget container = new RecordTarget(find(idOrPrefix));
-        return ExecProcess.start(container.shortId(), Execs.basis(container), exec, forResult, p -> { });
+        return ExecProcess.start(running(idOrPrefix), exec);
     }
 
     /**
@@ -115,6 +148,16 @@ public final class ContainerRuntime {
     }
 
     /**
+     * The containers of {@link #list()} that pass every one of {@code filters} (Docker's
+     * {@code ps --filter label=KEY[=VALUE]}, repeated): {@code list(ContainerFilter.label("app", "web"))}.
+     * Oldest first; all of them when no filter is given.
+     */
+    public List<ContainerInfo> list(ContainerFilter... filters) {
+        List<ContainerFilter> all = List.of(filters); // null-hostile: a null filter is an error
+        return list().stream().filter(c -> all.stream().allMatch(f -> f.matches(c))).toList();
+    }
+
+    /**
      * Copies the host file, directory tree or link {@code source} to {@code target} in the running
      * container {@code idOrName} of any process on these roots, as {@link RunningContainer#copyIn}
      * does (resolved inside the container's root; mode bits kept).
@@ -123,6 +166,17 @@ public final class ContainerRuntime {
      */
     public void copyIn(String idOrName, Path source, String target) {
         Copying.copyIn(running(idOrName), source, target);
+    }
+
+    /**
+     * Copies {@code source} (a host path, or one file's content with its mode) to {@code target}
+     * in the running container {@code idOrName} of any process on these roots, as
+     * {@link ContainerHandle#copyIn(CopySource, String)} does.
+     *
+     * @throws ContainerException when no such container runs
+     */
+    public void copyIn(String idOrName, CopySource source, String target) {
+        Copying.copyIn(running(idOrName), java.util.Objects.requireNonNull(source, "source").toFileSource(), target);
     }
 
     /**
@@ -166,7 +220,7 @@ public final class ContainerRuntime {
                 : ContainerInfo.State.RUNNING;
         return new ContainerInfo(r.id(), r.detached(), state,
                 running ? OptionalInt.empty() : r.exitCode(), running ? r.containerPid() : -1, r.created(), r.command(),
-                r.ports().stream().map(PortMapping::ofBound).toList(), r.networkMode(), address, r.name());
+                r.ports().stream().map(PortMapping::ofBound).toList(), r.networkMode(), address, r.name(), r.labels());
     }
 
     /**

@@ -2,7 +2,6 @@ package io.mdocker;
 
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.run.Copying;
-import io.mdocker.internal.run.Execs;
 import io.mdocker.internal.run.LogFiles;
 import io.mdocker.internal.run.Pausing;
 import io.mdocker.internal.run.RecordTarget;
@@ -17,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -54,6 +54,11 @@ public final class DetachedContainer implements ContainerHandle {
     @Override
     public Optional<String> name() {
         return record.name();
+    }
+
+    @Override
+    public Map<String, String> labels() {
+        return record.labels();
     }
 
     /** The command, its words joined by spaces. */
@@ -171,24 +176,25 @@ public final class DetachedContainer implements ContainerHandle {
     }
 
     @Override
+    public void copyIn(CopySource source, String target) {
+        Copying.copyIn(this.target, Objects.requireNonNull(source, "source").toFileSource(), target);
+    }
+
+    @Override
     public void copyOut(String source, Path target) {
         Copying.copyOut(this.target, source, target);
     }
 
     @Override
     public ExecResult exec(Exec exec) {
-        return ExecProcess.run(execStart(exec, true), exec);
+        ContainerRuntime.requireRoot();
+        return ExecProcess.run(target, exec);
     }
 
     @Override
     public ExecProcess execStart(Exec exec) {
-        return execStart(exec, false);
-    }
-
-    private ExecProcess execStart(Exec exec, boolean forResult) {
-        Objects.requireNonNull(exec, "exec");
         ContainerRuntime.requireRoot();
-        return ExecProcess.start(shortId(), Execs.basis(target), exec, forResult, p -> { });
+        return ExecProcess.start(target, exec);
     }
 
     /** The file holding the container's stdout. */

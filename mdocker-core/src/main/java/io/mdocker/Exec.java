@@ -107,8 +107,10 @@ public final class Exec {
         return input == null ? Optional.empty() : Optional.of(input.clone());
     }
 
-    byte[] inputOrNull() {
-        return input;
+    /** The engine's snapshot of this exec. */
+    io.mdocker.internal.run.ExecSpec spec() {
+        return new io.mdocker.internal.run.ExecSpec(command, env, workdir(), uid(), gid(), stdin().choice(),
+                stdout().choice(), stderr().choice(), tty(), input, timeout());
     }
 
     /** How long {@link RunningContainer#exec(Exec)} waits; empty for no limit. */

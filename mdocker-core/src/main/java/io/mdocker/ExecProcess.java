@@ -1,31 +1,17 @@
 package io.mdocker;
 
-import io.mdocker.internal.process.InitProcess;
-import io.mdocker.internal.process.Protocol;
-import io.mdocker.internal.state.ExecRecord;
-import io.mdocker.internal.run.Session;
-import io.mdocker.internal.run.SetupErrors;
-import io.mdocker.internal.run.Spec;
-import io.mdocker.internal.run.Waiting;
-import io.mdocker.internal.sys.Errno;
+import io.mdocker.internal.run.ExecSession;
+import io.mdocker.internal.run.Execs;
+import io.mdocker.internal.run.Target;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
+import java.util.Objects;
 
 /**
- * A process started inside a running container ({@link RunningContainer#execStart}, Docker's
+ * A process started inside a running container ({@link ContainerHandle#execStart}, Docker's
  * {@code exec}). It runs in all of the container's namespaces and cgroups, with its command's
  * capabilities, seccomp filter, no_new_privs, rlimits and groups, and is visible inside the
  * container with a pid of that namespace ({@link #containerPid()}). Its parent is an
@@ -36,203 +22,35 @@ import java.util.function.Consumer;
  * live in its PID namespace). Thread-safe: any thread may wait, signal or close.
  */
 public final class ExecProcess implements AutoCloseable {
-    private static final long JOIN_TIMEOUT_MILLIS = 30_000;
-    private static final Duration KILL_GRACE = Duration.ofSeconds(5);
-    /** How long exec() waits for the output to end once the process has exited (see {@link #run}). */
-    private static final Duration OUTPUT_GRACE = Duration.ofSeconds(1);
-    /** Bytes that a write into an empty pipe always takes at once (a pipe holds at least a page). */
-    private static final int PIPE_BUF = 4096;
+    private final ExecSession session;
 
-    private final String containerId;
-    private final List<String> command;
-    private final InitProcess joiner;
-    private final ByteArrayOutputStream capturedOut;
-    private final ByteArrayOutputStream capturedErr;
-    private final long startNanos;
-    private final Consumer<ExecProcess> onClose;
-    private final CompletableFuture<Void> exited;
-    private final boolean tty;
-    private volatile long exitNanos;
-    private volatile int pid = -1;
-    private volatile int containerPid = -1;
-    private Integer exitCode; // guarded by this
-    private boolean closed; // guarded by this
-
-    private ExecProcess(String containerId, List<String> command, InitProcess joiner, ByteArrayOutputStream out,
-                        ByteArrayOutputStream err, long startNanos, Consumer<ExecProcess> onClose, boolean tty) {
-        this.tty = tty;
-        this.containerId = containerId;
-        this.command = command;
-        this.joiner = joiner;
-        this.capturedOut = out;
-        this.capturedErr = err;
-        this.startNanos = startNanos;
-        this.onClose = onClose;
-        // Waiters wait on this dependent, so the exit time is set before any of them returns.
-        this.exited = joiner.monitorStatus().handle((status, e) -> {
-            exitNanos = System.nanoTime();
-            return null;
-        });
+    private ExecProcess(ExecSession session) {
+        this.session = session;
     }
 
-    /**
-     * Starts {@code exec} in the container that {@code record} describes: spawns a joiner, sends
-     * JOIN, and returns once the process has been exec'd (JOINED), or throws what went wrong
-     * (ExecFailedException for a command that cannot be executed) with nothing left behind.
-     * With {@code forResult}, piped stdout and stderr are captured for {@link #run}.
-     */
-    static ExecProcess start(String containerId, ExecRecord record, Exec exec, boolean forResult,
-                             Consumer<ExecProcess> onClose) {
-        long t0 = System.nanoTime();
-        ByteArrayOutputStream out = forResult && exec.stdout().kind() == Stdio.Kind.PIPE ? new ByteArrayOutputStream() : null;
-        ByteArrayOutputStream err = forResult && exec.stderr().kind() == Stdio.Kind.PIPE && exec.tty().isEmpty()
-                ? new ByteArrayOutputStream() : null; // with a tty, stderr is part of stdout
-        InitProcess joiner;
-        try {
-            joiner = InitProcess.spawnJoiner(new InitProcess.StdioPlan(
-                    exec.stdin().choice().stdinRedirect(forResult && exec.inputOrNull() == null),
-                    exec.stdout().choice().redirect(out), exec.stdout().choice().sinkOr(out),
-                    exec.stderr().choice().redirect(err), exec.stderr().choice().sinkOr(err),
-                    null, exec.tty().isPresent()));
-        } catch (RuntimeException e) {
-            throw new ContainerException("starting mdocker-init to exec into container " + containerId + ": "
-                    + e.getMessage(), e);
-        }
-        ExecProcess p = new ExecProcess(containerId, exec.command(), joiner, out, err, t0, onClose,
-                exec.tty().isPresent());
-        try {
-            p.join(record, exec);
-            return p;
-        } catch (RuntimeException | Error e) {
-            p.close();
-            throw e;
-        }
+    /** Starts {@code exec} in {@code target} and returns its handle. */
+    static ExecProcess start(Target target, Exec exec) {
+        return new ExecProcess(Execs.start(target, Objects.requireNonNull(exec, "exec").spec(), false));
     }
 
-    /** exec(): start, wait (killing at the timeout), collect the output, release everything. */
-    static ExecResult run(ExecProcess p, Exec exec) {
-        try (p) {
-            Duration limit = exec.timeout().orElse(null);
-            if (limit == null) {
-                p.waitFor();
-            } else if (!p.waitFor(limit)) {
-                p.kill(Signal.KILL);
-                p.waitFor();
-                p.awaitOutput();
-                throw new ExecTimeoutException("exec of '" + String.join(" ", p.command) + "' in container "
-                        + p.containerId + " did not end within " + limit + ": killed it", limit,
-                        bytes(p.capturedOut), bytes(p.capturedErr));
-            }
-            // A process it started in the background may hold the output open: wait a little, not for it.
-            p.awaitOutput();
-            return new ExecResult(p.exitCode(), bytes(p.capturedOut), bytes(p.capturedErr),
-                    Duration.ofNanos(p.exitNanos - p.startNanos));
-        }
-    }
-
-    private static byte[] bytes(ByteArrayOutputStream b) {
-        return b == null ? new byte[0] : b.toByteArray();
-    }
-
-    private void awaitOutput() {
-        try {
-            joiner.finished().get(OUTPUT_GRACE.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            // what arrived so far is the output
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** JOIN (the container's identity with this exec's changes) and its answer. */
-    private void join(ExecRecord record, Exec exec) {
-        Protocol.ConfigWriter w = new Protocol.ConfigWriter();
-        for (String arg : exec.command()) {
-            w.string(Protocol.T_ARG, arg);
-        }
-        int uid = exec.uid().orElse(record.uid());
-        Map<String, String> env = new LinkedHashMap<>(record.env());
-        if (uid != record.uid() && Spec.defaultHome(record.uid()).equals(env.get("HOME"))) {
-            env.put("HOME", Spec.defaultHome(uid)); // the default follows the user
-        }
-        env.putAll(exec.env());
-        for (Map.Entry<String, String> e : env.entrySet()) {
-            w.string(Protocol.T_ENV, e.getKey() + "=" + e.getValue());
-        }
-        w.string(Protocol.T_CWD, exec.workdir().orElse(record.workdir()))
-                .u32(Protocol.T_UID, uid)
-                .u32(Protocol.T_GID, exec.gid().orElse(record.gid()))
-                .joinPid(record.pid(), record.pidStartTime());
-        for (Path cgroup : record.cgroups()) {
-            w.string(Protocol.T_CGROUP, cgroup.toString());
-        }
-        w.records(record.identity());
-        exec.tty().ifPresent(size -> w.tty(size.rows(), size.columns()));
-
-        if (!joiner.send(w.message(Protocol.MSG_JOIN))) {
-            throw new ContainerException("mdocker-init exited before it could exec into container " + containerId);
-        }
-        Protocol.Message m;
-        try {
-            m = joiner.receive(JOIN_TIMEOUT_MILLIS);
-        } catch (InitProcess.ProtocolTimeoutException e) {
-            throw new ContainerException("exec into container " + containerId + " did not start within "
-                    + JOIN_TIMEOUT_MILLIS + " ms");
-        }
-        if (m == null) {
-            throw new ContainerException("mdocker-init exited before it could exec into container " + containerId);
-        }
-        if (m.type() == Protocol.MSG_ERROR) {
-            throw joinError(m.int32(0), m.int32(1), m.text(2));
-        }
-        if (m.type() != Protocol.MSG_JOINED) {
-            throw new ContainerException("mdocker-init sent message " + m.type() + " where JOINED was expected");
-        }
-        pid = m.int32(0);
-        containerPid = m.int32(1);
-        byte[] input = exec.inputOrNull();
-        if (input != null) {
-            Runnable feed = () -> feed(joiner.stdin(), input);
-            if (input.length <= PIPE_BUF) {
-                feed.run(); // fits into the empty pipe: never blocks
-            } else {
-                Thread.ofVirtual().name("mdocker-exec-input").start(feed);
-            }
-        }
-    }
-
-    private static void feed(OutputStream stdin, byte[] input) {
-        try (stdin) {
-            stdin.write(input);
-        } catch (IOException e) {
-            // the process ended or closed its stdin without reading it all: as a shell pipe does
-        }
-    }
-
-    private ContainerException joinError(int step, int errno, String object) {
-        if (step == Protocol.STEP_JOIN && errno == Errno.ESRCH) {
-            return new ContainerException("container " + containerId + " is not running: cannot exec into it ("
-                    + object + ")");
-        }
-        if (step == Protocol.STEP_EXEC) {
-            return SetupErrors.of(step, errno, object);
-        }
-        return new ContainerException("exec into container " + containerId + ": " + object + ": " + Errno.describe(errno));
+    /** Runs {@code exec} in {@code target} to its end. */
+    static ExecResult run(Target target, Exec exec) {
+        return Execs.run(target, Objects.requireNonNull(exec, "exec").spec());
     }
 
     /** The host pid of the process. */
     public int pid() {
-        return pid;
+        return session.pid();
     }
 
     /** The process's pid inside the container's PID namespace (what {@code ps} there shows). */
     public int containerPid() {
-        return containerPid;
+        return session.containerPid();
     }
 
     /** The command as started. */
     public List<String> command() {
-        return command;
+        return session.command();
     }
 
     /**
@@ -240,7 +58,7 @@ public final class ExecProcess implements AutoCloseable {
      * tty ({@link Exec.Builder#tty}), the terminal's input, as typed.
      */
     public OutputStream stdin() {
-        return Session.piped(joiner.stdin(), "exec's stdin");
+        return session.stdin();
     }
 
     /**
@@ -248,15 +66,12 @@ public final class ExecProcess implements AutoCloseable {
      * what the terminal shows (stdout and stderr), to its end once nothing holds the terminal.
      */
     public InputStream stdout() {
-        return Session.piped(joiner.stdout(), "exec's stdout");
+        return session.stdout();
     }
 
     /** stderr when it is piped; with a tty there is none (it is part of {@link #stdout()}). */
     public InputStream stderr() {
-        if (tty) {
-            throw new IllegalStateException(this + " has a tty: its stderr is part of stdout()");
-        }
-        return Session.piped(joiner.stderr(), "exec's stderr");
+        return session.stderr();
     }
 
     /**
@@ -265,38 +80,27 @@ public final class ExecProcess implements AutoCloseable {
      */
     public void resizeTty(int rows, int columns) {
         TtySize size = new TtySize(rows, columns);
-        if (!tty) {
-            throw new IllegalStateException(this + " has no tty to resize (Exec.Builder.tty)");
-        }
-        joiner.resizeTty(size.rows(), size.columns());
+        session.resizeTty(size.rows(), size.columns());
     }
 
     /** Whether the process still runs. */
     public boolean isRunning() {
-        return !exited.isDone();
+        return session.isRunning();
     }
 
     /** Waits for the process to end and returns its exit code (128+n when signal n killed it). */
     public int waitFor() {
-        Waiting.await(exited, toString());
-        return exitCode();
+        return session.waitFor();
     }
 
     /** Waits at most {@code timeout}; true when the process has ended. */
     public boolean waitFor(Duration timeout) {
-        return Waiting.await(exited, timeout, toString());
+        return session.waitFor(timeout);
     }
 
     /** The exit code of a process that has ended (128+n when signal n killed it). */
-    public synchronized int exitCode() {
-        if (exitCode != null) {
-            return exitCode;
-        }
-        if (!exited.isDone()) {
-            throw new IllegalStateException(this + " is still running");
-        }
-        exitCode = joiner.exitCodeAfterExit();
-        return exitCode;
+    public int exitCode() {
+        return session.exitCode();
     }
 
     /**
@@ -304,40 +108,17 @@ public final class ExecProcess implements AutoCloseable {
      * (it leads one of its own); nothing once it has ended.
      */
     public void kill(Signal signal) {
-        if (isRunning()) {
-            joiner.send(Protocol.signal(signal.number()));
-        }
+        session.kill(signal.number());
     }
 
     /** Kills the process (and its process group) if it still runs, reaps it and releases its descriptors. Idempotent. */
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-        }
-        try {
-            if (isRunning()) {
-                joiner.killAndReap(KILL_GRACE); // the process dies with its joiner too (PR_SET_PDEATHSIG)
-                exited.join();
-            }
-            if (pid > 0) {
-                exitCode();
-            }
-        } catch (RuntimeException e) {
-            // keep releasing
-        } finally {
-            synchronized (this) {
-                closed = true;
-            }
-            joiner.close();
-            onClose.accept(this);
-        }
+        session.close();
     }
 
     @Override
     public String toString() {
-        return "ExecProcess[" + containerId + " " + String.join(" ", command) + "]";
+        return session.toString();
     }
 }

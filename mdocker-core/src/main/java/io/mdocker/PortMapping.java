@@ -7,22 +7,30 @@ import java.util.Objects;
 
 /**
  * A published TCP port, as Docker's {@code -p}: connections to {@code hostPort} on the host
- * address {@code hostIp} (null: every address of the host) are forwarded to
+ * address {@code hostIp} ({@link #ANY_ADDRESS}, 0.0.0.0: every address of the host) are forwarded to
  * {@code containerPort} on the container's address. A host port of 0 asks for a free one; the
  * port actually bound is in {@link RunningContainer#ports()} and
  * {@link RunningContainer#mappedPort(int)}.
  */
 public record PortMapping(String hostIp, int hostPort, int containerPort) {
+    /** The host address that stands for every address of the host. */
+    public static final String ANY_ADDRESS = "0.0.0.0";
+
+    /** Checks the values: an IPv4 host address (not null), ports in range. */
     public PortMapping {
-        if (hostIp != null) {
-            Ipv4.parseAddress(hostIp, hostIp, "published host address");
-        }
+        Objects.requireNonNull(hostIp, "hostIp (" + ANY_ADDRESS + " for every address)");
+        Ipv4.parseAddress(hostIp, hostIp, "published host address");
         if (hostPort < 0 || hostPort > 65535) {
             throw new IllegalArgumentException("invalid host port " + hostPort + ": expected 0 (any free port) to 65535");
         }
         if (containerPort < 1 || containerPort > 65535) {
             throw new IllegalArgumentException("invalid container port " + containerPort + ": expected 1 to 65535");
         }
+    }
+
+    /** The host address as the kernel takes it: null for every address. */
+    String bindAddress() {
+        return hostIp.equals(ANY_ADDRESS) ? null : hostIp;
     }
 
     /**
@@ -46,8 +54,8 @@ public record PortMapping(String hostIp, int hostPort, int containerPort) {
         if (parts.length > 3) {
             throw new IllegalArgumentException("invalid published port '" + spec + expected);
         }
-        String ip = parts.length == 3 ? parts[0] : null;
-        if (ip != null && ip.isEmpty()) {
+        String ip = parts.length == 3 ? parts[0] : ANY_ADDRESS;
+        if (ip.isEmpty()) {
             throw new IllegalArgumentException("invalid published port '" + spec + "': empty host address" + expected.substring(1));
         }
         String host = parts.length >= 2 ? parts[parts.length - 2] : "";
@@ -71,7 +79,7 @@ public record PortMapping(String hostIp, int hostPort, int containerPort) {
     /** The host address at which {@code ports} are reached: the first one bound to one address, else 127.0.0.1. */
     static String host(List<PortMapping> ports) {
         return ports.stream().map(PortMapping::hostIp)
-                .filter(ip -> ip != null && !ip.equals("0.0.0.0")).findFirst().orElse("127.0.0.1");
+                .filter(ip -> !ip.equals(ANY_ADDRESS)).findFirst().orElse("127.0.0.1");
     }
 
     /** The host port of {@code ports} that forwards to {@code containerPort}. */
@@ -85,7 +93,7 @@ public record PortMapping(String hostIp, int hostPort, int containerPort) {
                 + ports);
     }
 
-    /** The inverse of {@link #toString()} (0.0.0.0 gives a null host address), for the state record. */
+    /** The inverse of {@link #toString()}, for the state record. */
     static PortMapping ofBound(String text) {
         int colon = text.lastIndexOf(':');
         int arrow = text.indexOf("->");
@@ -94,13 +102,13 @@ public record PortMapping(String hostIp, int hostPort, int containerPort) {
             throw new IllegalArgumentException("published port '" + text + "': expected IP:HOSTPORT->PORT/tcp");
         }
         String ip = text.substring(0, colon);
-        return new PortMapping(ip.equals("0.0.0.0") ? null : ip, Integer.parseInt(text.substring(colon + 1, arrow)),
+        return new PortMapping(ip, Integer.parseInt(text.substring(colon + 1, arrow)),
                 Integer.parseInt(text.substring(arrow + 2, slash)));
     }
 
     /** {@code 127.0.0.1:8080->80/tcp}, as {@code docker port} prints it. */
     @Override
     public String toString() {
-        return (hostIp == null ? "0.0.0.0" : hostIp) + ":" + hostPort + "->" + containerPort + "/tcp";
+        return hostIp + ":" + hostPort + "->" + containerPort + "/tcp";
     }
 }

@@ -17,8 +17,8 @@ public record ResourceStats(long memoryBytes, long memoryPeakBytes, long cpuUsag
         return new ResourceStats(s.memoryCurrent(), s.memoryPeak(), s.cpuUsageNanos(), s.pidsCurrent(), s.oomKills());
     }
 
-    /** The CPU time used, or null when unknown. */
-    public Duration cpuUsage() {
-        return cpuUsageNanos < 0 ? null : Duration.ofNanos(cpuUsageNanos);
+    /** The CPU time used; empty when unknown. */
+    public java.util.Optional<Duration> cpuUsage() {
+        return cpuUsageNanos < 0 ? java.util.Optional.empty() : java.util.Optional.of(Duration.ofNanos(cpuUsageNanos));
     }
 }

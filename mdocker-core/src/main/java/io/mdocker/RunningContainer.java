@@ -3,7 +3,6 @@ package io.mdocker;
 import io.mdocker.internal.process.OutputLog;
 import io.mdocker.internal.run.ContainerStart;
 import io.mdocker.internal.run.Copying;
-import io.mdocker.internal.run.Execs;
 import io.mdocker.internal.run.Pausing;
 import io.mdocker.internal.run.Session;
 import io.mdocker.internal.run.Signalling;
@@ -14,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -48,6 +48,11 @@ public final class RunningContainer implements ContainerHandle, AutoCloseable {
     @Override
     public Optional<String> name() {
         return session.name();
+    }
+
+    @Override
+    public Map<String, String> labels() {
+        return session.labels();
     }
 
     /** The host pid of the container's pid 1 (also after it exited). */
@@ -195,30 +200,23 @@ public final class RunningContainer implements ContainerHandle, AutoCloseable {
     }
 
     @Override
+    public void copyIn(CopySource source, String target) {
+        Copying.copyIn(session, Objects.requireNonNull(source, "source").toFileSource(), target);
+    }
+
+    @Override
     public void copyOut(String source, Path target) {
         Copying.copyOut(session, source, target);
     }
 
     @Override
     public ExecResult exec(Exec exec) {
-        return ExecProcess.run(startExec(exec, true), exec);
+        return ExecProcess.run(session, exec);
     }
 
     @Override
     public ExecProcess execStart(Exec exec) {
-        return startExec(exec, false);
-    }
-
-    private ExecProcess startExec(Exec exec, boolean forResult) {
-        Objects.requireNonNull(exec, "exec");
-        ExecProcess p = ExecProcess.start(shortId(), Execs.basis(session), exec, forResult, session::unregister);
-        try {
-            session.register(p);
-        } catch (IllegalStateException e) {
-            p.close(); // the container was closed meanwhile
-            throw e;
-        }
-        return p;
+        return ExecProcess.start(session, exec);
     }
 
     @Override

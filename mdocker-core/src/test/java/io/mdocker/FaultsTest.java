@@ -7,11 +7,11 @@ import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.CgroupLayout;
 import io.mdocker.internal.cgroup.CgroupSpec;
 import io.mdocker.internal.cgroup.ContainerCgroups;
-import io.mdocker.internal.net.Nat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
@@ -146,18 +146,30 @@ class FaultsTest {
     void missingIptablesStopsBridgeNetworkingBeforeAnythingExistsAndNoneStillWorks() {
         Set<Path> cgroupsBefore = Leftovers.containerCgroups();
         Set<Path> recordsBefore = Set.copyOf(Fixtures.list(Fixtures.RUNTIME.runRoot().resolve("containers")));
-        String missing = Fixtures.TARGET.resolve("no-such-iptables").toString();
-        System.setProperty(Nat.IPTABLES_PROPERTY, missing);
+        Path missing = Fixtures.TARGET.resolve("no-such-iptables");
+        assertThatThrownBy(() -> ContainerRuntime.setIptables(missing)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("iptables " + missing + " is not an executable file: expected the path of the iptables binary");
+        assertThat(ContainerRuntime.iptables()).isEmpty();
+        // one that was there when set and is gone when a container starts
+        Path gone = Fixtures.TARGET.resolve("gone-iptables");
         try {
+            Files.writeString(gone, "#!/bin/sh\nexit 1\n");
+            Files.setPosixFilePermissions(gone, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            ContainerRuntime.setIptables(gone);
+            assertThat(ContainerRuntime.iptables()).contains(gone);
+            Files.delete(gone);
             assertThatThrownBy(() -> Fixtures.container().network(Network.bridge("mdt19", "10.201.19.1/24")).run("/bin/true"))
                     .isInstanceOf(ContainerException.class)
-                    .hasMessage("checking the network bridge mdt19 10.201.19.1/24: iptables " + missing + " (-Dmdocker.iptables) "
-                            + "is not an executable file: bridge and veth networking install their NAT and forwarding rules "
-                            + "with it; point it at iptables, or use Network.none() or Network.host()");
+                    .hasMessage("checking the network bridge mdt19 10.201.19.1/24: iptables " + gone
+                            + " (ContainerRuntime.setIptables) is not an executable file: bridge and veth networking "
+                            + "install their NAT and forwarding rules with it; point it at iptables, or use "
+                            + "Network.none() or Network.host()");
             // the documented degradation: containers without those networks run as before
             assertThat(Fixtures.container().run("/bin/true").exitCode()).isZero();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         } finally {
-            System.clearProperty(Nat.IPTABLES_PROPERTY);
+            ContainerRuntime.setIptables(null);
         }
         assertThat(NetFixtures.host("ip", "-o", "link", "show")).doesNotContain("mdt19");
         assertThat(Leftovers.containerCgroups()).isEqualTo(cgroupsBefore);

@@ -87,8 +87,8 @@ class NetworkBadInputTest {
                 .hasMessageStartingWith("invalid published port 'localhost:8080:80': invalid published host address 'localhost'");
         assertThat(PortMapping.parse("127.0.0.1:0:80")).isEqualTo(new PortMapping("127.0.0.1", 0, 80));
         assertThat(PortMapping.parse("127.0.0.1::80/tcp")).isEqualTo(new PortMapping("127.0.0.1", 0, 80));
-        assertThat(PortMapping.parse("8080:80")).isEqualTo(new PortMapping(null, 8080, 80));
-        assertThat(PortMapping.parse("80")).isEqualTo(new PortMapping(null, 0, 80));
+        assertThat(PortMapping.parse("8080:80")).isEqualTo(new PortMapping("0.0.0.0", 8080, 80));
+        assertThat(PortMapping.parse("80")).isEqualTo(new PortMapping("0.0.0.0", 0, 80));
         assertThatThrownBy(() -> fresh().publish(8080, 80).build()).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("published port 0.0.0.0:8080->80/tcp needs a bridge or veth network, but the network is none: "
                         + "expected network(Network.bridge()) or no published ports");

@@ -18,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (a bridge), "publish" (the detached ones run {@link DetachedPortsTest#SERVERS} instead, with ports 80
  * and 81 published on free ports of 127.0.0.1; needs a bridge), "exit" (exit normally, through the
  * shutdown hooks, once all are started),
- * "stdin" (wait for stdin to close, then close the containers and exit normally).
+ * "stdin" (wait for stdin to close, then close the containers and exit normally),
+ * "label:KEY=VALUE" (a label on every container; repeatable).
  */
 public final class RecoveryChild {
     private RecoveryChild() {}
@@ -83,6 +84,7 @@ public final class RecoveryChild {
         int detached = 0;
         String end = "sleep";
         Network network = Network.none();
+        List<String> labels = new ArrayList<>();
         for (int i = 4; i < args.length; i++) {
             if (args[i].equals("limits")) {
                 limits = true;
@@ -90,6 +92,8 @@ public final class RecoveryChild {
                 publish = true;
             } else if (args[i].startsWith("detached:")) {
                 detached = Integer.parseInt(args[i].substring("detached:".length()));
+            } else if (args[i].startsWith("label:")) {
+                labels.add(args[i].substring("label:".length()));
             } else if (args[i].equals("exit") || args[i].equals("stdin")) {
                 end = args[i];
             } else {
@@ -99,6 +103,7 @@ public final class RecoveryChild {
         List<RunningContainer> keep = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             Container.Builder b = Container.builder().rootfs(rootfs).runtime(rt).network(network).stdout(Stdio.discard());
+            labels.forEach(b::label);
             if (limits) {
                 b.memory(DataSize.ofMiB(64)).cpus(0.5).pidsLimit(64);
             }

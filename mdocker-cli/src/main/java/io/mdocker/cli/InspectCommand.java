@@ -18,8 +18,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code mdocker inspect ID...}: what the state roots record of containers, as a JSON array shaped
- * like Docker's {@code inspect} (the fields mdocker has: Id, Created, Name, Command, State (Status, Running, Paused, Pid, ExitCode),
- * NetworkSettings, LogPath). Detached or not, started by any process on the same roots. An id
+ * like Docker's {@code inspect} (the fields mdocker has: Id, Created, Name, Command, Config (Labels), State (Status, Running, Paused,
+ * Pid, ExitCode), NetworkSettings, LogPath). Detached or not, started by any process on the same roots. An id
  * that matches nothing is one line on stderr; the others are still printed, and the status is 1.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
@@ -57,6 +57,8 @@ final class InspectCommand implements Callable<Integer> {
         o.put("Name", c.name().map(n -> "/" + n).orElse("")); // Docker's leading slash
         o.put("Command", c.command());
         o.put("Detached", c.detached());
+        ObjectNode labels = o.putObject("Config").putObject("Labels"); // Docker's place for them
+        c.labels().forEach(labels::put);
         ObjectNode s = o.putObject("State");
         boolean running = c.running();
         s.put("Status", c.state().name().toLowerCase(java.util.Locale.ROOT));
@@ -74,7 +76,7 @@ final class InspectCommand implements Callable<Integer> {
         ObjectNode ports = net.putObject("Ports");
         for (PortMapping p : c.ports()) {
             ObjectNode binding = ((ArrayNode) ports.withArray(p.containerPort() + "/tcp")).addObject();
-            binding.put("HostIp", p.hostIp() == null ? "0.0.0.0" : p.hostIp());
+            binding.put("HostIp", p.hostIp());
             binding.put("HostPort", Integer.toString(p.hostPort()));
         }
         o.put("LogPath", c.detached() ? rt.attach(c.id()).stdoutLog().toString() : "");

@@ -1,5 +1,6 @@
 package io.mdocker.cli;
 
+import io.mdocker.ContainerFilter;
 import io.mdocker.ContainerInfo;
 import io.mdocker.ContainerRuntime;
 import picocli.CommandLine.Command;
@@ -8,6 +9,7 @@ import picocli.CommandLine.Option;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -28,10 +30,15 @@ final class PsCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Print the short ids only.")
     boolean quiet;
 
+    @Option(names = {"-f", "--filter"}, paramLabel = "label=KEY[=VALUE]",
+            description = "Only containers with this label (and value); repeat it: all must match.")
+    List<String> filters = new ArrayList<>();
+
     @Override
     public Integer call() {
+        ContainerFilter[] by = filters.stream().map(ContainerFilter::parse).toArray(ContainerFilter[]::new);
         ContainerRuntime.requireRoot();
-        List<ContainerInfo> listed = state.runtime().list().stream()
+        List<ContainerInfo> listed = state.runtime().list(by).stream()
                 .filter(c -> all || c.running()).toList();
         if (quiet) {
             listed.forEach(c -> System.out.println(c.shortId()));

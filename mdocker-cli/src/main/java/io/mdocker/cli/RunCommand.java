@@ -47,6 +47,14 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ProcessOptions process = new ProcessOptions();
 
+    @Option(names = {"-l", "--label"}, paramLabel = "KEY[=VALUE]",
+            description = "Set a label on the container (ps --filter label=KEY[=VALUE] and inspect show it).")
+    List<String> labels = new ArrayList<>();
+
+    @Option(names = "--label-file", paramLabel = "FILE",
+            description = "Read labels from FILE: KEY=VALUE or KEY lines, # comments (before -l).")
+    List<Path> labelFiles = new ArrayList<>();
+
     @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CTR[:ro]", description = "Bind-mount a host path.")
     List<String> volumes = new ArrayList<>();
 
@@ -191,6 +199,7 @@ final class RunCommand implements Callable<Integer> {
             b.hostname(hostname);
         }
         process.applyTo(b::env, b::workdir, b::user);
+        labels(b);
         for (String v : volumes) {
             b.bind(BindMount.parse(v));
         }
@@ -287,6 +296,34 @@ final class RunCommand implements Callable<Integer> {
                 default -> throw new IllegalArgumentException("unsupported --security-opt " + opt
                         + ": mdocker knows no-new-privileges and seccomp (no AppArmor or SELinux)");
             }
+        }
+    }
+
+    /** The label files' labels in order, then each -l: a later one wins, as Docker's. */
+    private void labels(Container.Builder b) {
+        for (Path file : labelFiles) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new IllegalArgumentException("--label-file " + file + ": no such file");
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("--label-file " + file + ": " + e.getMessage());
+            }
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i).strip();
+                if (line.isEmpty() || line.startsWith("#")) {
+                    continue;
+                }
+                try {
+                    b.label(line);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--label-file " + file + " line " + (i + 1) + ": " + e.getMessage());
+                }
+            }
+        }
+        for (String l : labels) {
+            b.label(l);
         }
     }
 

@@ -400,6 +400,48 @@ class DetachCliTest {
     }
 
     /** {@code mdocker inspect ID}: the one object of the array it prints. */
+    @Test
+    void labelsFromRunDashLAndALabelFileFilterPsAndShowInInspect(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("labels"), "# a comment\nteam=core\n\ntier=db\nflag\n");
+        String labelled = runDetachedInAnotherJvm("--label-file", file.toString(), "-l", "tier=web", "--label",
+                "note=a=b c", "/bin/sleep", "600");
+        String plain = runDetachedInAnotherJvm("-l", "team=other", "/bin/sleep", "600");
+        String l = labelled.substring(0, 12);
+        String p = plain.substring(0, 12);
+
+        assertThat(ids(cli("ps", "-q"))).contains(l, p);
+        assertThat(ids(cli("ps", "-q", "--filter", "label=team"))).contains(l, p);
+        assertThat(ids(cli("ps", "-q", "--filter", "label=team=core"))).contains(l).doesNotContain(p);
+        assertThat(ids(cli("ps", "-q", "-f", "label=team", "-f", "label=tier=web"))).as("all must match")
+                .contains(l).doesNotContain(p);
+        assertThat(ids(cli("ps", "-q", "-f", "label=tier=db"))).as("-l after the file wins").doesNotContain(l);
+        assertThat(ids(cli("ps", "-q", "-f", "label=note=a=b c", "-f", "label=flag="))).contains(l).doesNotContain(p);
+        Out table = cli("ps", "--filter", "label=team=other");
+        assertThat(table.stdout().lines().toList()).hasSize(2).last().asString().startsWith(p);
+
+        JsonNode labels = inspect(l).at("/Config/Labels");
+        assertThat(labels.isObject()).isTrue();
+        List<String> keys = new ArrayList<>();
+        labels.fieldNames().forEachRemaining(keys::add);
+        assertThat(keys).as("sorted by key").containsExactly("flag", "note", "team", "tier");
+        assertThat(labels.get("team").asText()).isEqualTo("core");
+        assertThat(labels.get("tier").asText()).isEqualTo("web");
+        assertThat(labels.get("note").asText()).isEqualTo("a=b c");
+        assertThat(labels.get("flag").asText()).isEmpty();
+
+        Out bad = cli("ps", "--filter", "status=running");
+        assertThat(bad.status()).isEqualTo(Main.RUNTIME_ERROR);
+        assertThat(bad.stderr()).isEqualTo("mdocker: unsupported filter 'status=running': expected label=KEY or label=KEY=VALUE\n");
+        assertThat(cli("rm", "-f", l, p).status()).isZero();
+        assertNothingLeft(labelled);
+        assertNothingLeft(plain);
+    }
+
+    private static List<String> ids(Out ps) {
+        assertThat(ps.status()).as(ps.stderr()).isZero();
+        return ps.stdout().lines().toList();
+    }
+
     private static JsonNode inspect(String id) throws Exception {
         Out out = cli("inspect", id);
         assertThat(out.status()).as(out.stderr()).isZero();

@@ -101,6 +101,23 @@ class MainTest {
     }
 
     @Test
+    void badLabelsAreOneLineErrorsAndNothingIsMade(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        String root = ROOTFS.toString();
+        Path state = tmp.resolve("state");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--state-root", state.toString(), "-l", "=v", "true"))
+                .isEqualTo("mdocker: invalid label '=v': expected KEY=VALUE\n");
+        Path bad = Files.writeString(tmp.resolve("bad.labels"), "ok=1\n=2\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--state-root", state.toString(), "--label-file", bad.toString(),
+                "true")).isEqualTo("mdocker: --label-file " + bad + " line 2: invalid label '=2': expected KEY=VALUE\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--label-file", tmp.resolve("none").toString(), "true"))
+                .isEqualTo("mdocker: --label-file " + tmp.resolve("none") + ": no such file\n");
+        assertThat(stderrOf(125, "ps", "--state-root", state.toString(), "--filter", "label="))
+                .isEqualTo("mdocker: invalid label key '': expected a non-empty key without '=', NUL or line breaks\n");
+        assertThat(state.resolve("run/containers")).as("nothing made").satisfiesAnyOf(
+                d -> assertThat(d).doesNotExist(), d -> assertThat(d).isEmptyDirectory());
+    }
+
+    @Test
     void notFoundIs127AndNotExecutableIs126() {
         String root = ROOTFS.toString();
         String state = STATE.toString();

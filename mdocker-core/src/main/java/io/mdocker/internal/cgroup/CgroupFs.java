@@ -11,67 +11,51 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.stream.Stream;
 
 /**
- * Reads and writes cgroup interface files and makes and removes cgroup directories, turning I/O
- * failures into {@link CgroupException}s that name the path and the value. The {@link #REAL}
- * instance never creates a file (a cgroup's files are the kernel's); a {@link #fake()} one, for
- * tests on a plain directory tree, creates the files it writes and empties directories before
- * removing them. Thread-safe.
+ * The kernel's cgroup interface: reads and writes cgroup interface files, makes and removes
+ * cgroup directories, and kills what is left in cgroups, turning I/O failures into
+ * {@link CgroupException}s that name the path and the value. {@link #REAL} is the one the runtime
+ * uses; it never creates a file (a cgroup's files are the kernel's). Tests of the decision logic
+ * subclass it to stand a plain directory tree in for cgroupfs. Thread-safe.
  */
-public final class CgroupFs {
-    public static final CgroupFs REAL = new CgroupFs(false);
+public class CgroupFs {
+    /** The kernel's cgroup file systems. */
+    public static final CgroupFs REAL = new CgroupFs();
 
-    private final boolean fake;
+    /** Whether cgroups below a parent have a file: the same for all siblings, looked up once. */
+    private final Map<Path, Boolean> siblingFiles = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private CgroupFs(boolean fake) {
-        this.fake = fake;
-    }
-
-    /** For tests: a plain directory tree stands in for cgroupfs. */
-    public static CgroupFs fake() {
-        return new CgroupFs(true);
-    }
-
-    public boolean isFake() {
-        return fake;
-    }
+    protected CgroupFs() {}
 
     /** Writes {@code value} to a cgroup file in one write(2), as the kernel expects. */
     public void write(Path file, String value) {
         try {
-            byte[] bytes = value.getBytes(StandardCharsets.US_ASCII);
-            if (fake && file.getFileName().toString().equals("cgroup.subtree_control")) {
-                Files.writeString(file, fakeSubtreeControl(Files.readString(file), value));
-            } else if (fake) {
-                Files.write(file, bytes);
-            } else {
-                Files.write(file, bytes, StandardOpenOption.WRITE);
-            }
+            Files.write(file, value.getBytes(StandardCharsets.US_ASCII), StandardOpenOption.WRITE);
         } catch (IOException e) {
             throw new CgroupException("writing \"" + value + "\" to " + file + ": " + reason(e), e);
         }
     }
 
-    /** The fake kernel's subtree_control: "+c" enables c, "-c" disables it. */
-    private static String fakeSubtreeControl(String current, String change) {
-        Set<String> on = new LinkedHashSet<>(Arrays.asList(current.trim().split("\\s+")));
-        on.remove("");
-        for (String w : change.trim().split("\\s+")) {
-            if (w.startsWith("+")) {
-                on.add(w.substring(1));
-            } else if (w.startsWith("-")) {
-                on.remove(w.substring(1));
-            }
-        }
-        return String.join(" ", on) + "\n";
+    /**
+     * Whether {@code dir} has the interface file {@code file}: the kernel gives it to all cgroups
+     * below one parent or to none, so the answer is kept per parent.
+     */
+    public boolean siblingsHave(Path dir, String file) {
+        return siblingFiles.computeIfAbsent(dir.getParent().resolve(file), k -> exists(dir.resolve(file)));
+    }
+
+    /**
+     * Kills every process in {@code dirs} and waits until none is left.
+     *
+     * @param freezer the v1 freezer cgroup among them, or null
+     * @param killFile v2's cgroup.kill, or null
+     */
+    public void killAll(List<Path> dirs, Path freezer, Path killFile) {
+        Stragglers.kill(this, dirs, freezer, killFile);
     }
 
     /** The file's content without the trailing newline. */
@@ -116,9 +100,6 @@ public final class CgroupFs {
     public List<Integer> procs(Path dir) {
         List<Integer> pids = new ArrayList<>();
         Path file = dir.resolve("cgroup.procs");
-        if (fake && !Files.exists(file)) {
-            return pids;
-        }
         String text;
         try {
             text = Files.readString(file, StandardCharsets.US_ASCII);
@@ -135,34 +116,6 @@ public final class CgroupFs {
         return pids;
     }
 
-    /**
-     * The fake kernel: a new cgroup gets its parent's interface files, empty (as v1 cpuset's
-     * cpus and mems are, unless the parent's cgroup.clone_children is 1), and on v2 a
-     * cgroup.controllers listing what the parent enabled.
-     */
-    private static void populate(Path dir) throws IOException {
-        Path parent = dir.getParent();
-        try (Stream<Path> files = Files.list(parent)) {
-            for (Path f : files.toList()) {
-                if (Files.isRegularFile(f)) {
-                    Files.createFile(dir.resolve(f.getFileName()));
-                }
-            }
-        }
-        Path clone = parent.resolve("cgroup.clone_children");
-        if (Files.exists(clone) && Files.readString(clone).strip().equals("1")) {
-            for (String f : new String[] {"cpuset.cpus", "cpuset.mems"}) {
-                if (Files.exists(parent.resolve(f))) {
-                    Files.writeString(dir.resolve(f), Files.readString(parent.resolve(f)));
-                }
-            }
-        }
-        Path subtree = parent.resolve("cgroup.subtree_control");
-        if (Files.exists(subtree)) {
-            Files.writeString(dir.resolve("cgroup.controllers"), Files.readString(subtree));
-        }
-    }
-
     public boolean exists(Path p) {
         return Files.exists(p);
     }
@@ -171,9 +124,6 @@ public final class CgroupFs {
     public boolean mkdir(Path dir) throws NoSuchFileException {
         try {
             Files.createDirectory(dir);
-            if (fake) {
-                populate(dir);
-            }
             return true;
         } catch (FileAlreadyExistsException e) {
             return false;
@@ -190,18 +140,6 @@ public final class CgroupFs {
      */
     public boolean rmdir(Path dir) {
         try {
-            if (fake && Files.isRegularFile(dir)) {
-                throw new CgroupException("removing cgroup " + dir + ": Not a directory");
-            }
-            if (fake && Files.isDirectory(dir)) {
-                try (Stream<Path> files = Files.list(dir)) {
-                    for (Path f : files.toList()) {
-                        if (Files.isRegularFile(f)) {
-                            Files.delete(f);
-                        }
-                    }
-                }
-            }
             Files.delete(dir);
             return true;
         } catch (NoSuchFileException e) {
@@ -228,7 +166,7 @@ public final class CgroupFs {
     }
 
     /** The system's reason, without the path NIO repeats. */
-    static String reason(IOException e) {
+    protected static String reason(IOException e) {
         if (e instanceof AccessDeniedException) {
             return "Permission denied";
         }
@@ -245,7 +183,7 @@ public final class CgroupFs {
     public static final class BusyException extends CgroupException {
         private static final long serialVersionUID = 1L;
 
-        BusyException(String message, Throwable cause) {
+        protected BusyException(String message, Throwable cause) {
             super(message, cause);
         }
     }

@@ -1,8 +1,6 @@
 package io.mdocker.internal.cgroup;
 
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * memory: the limit, and swap set so that the limit holds (memory+swap equal to memory unless
@@ -22,12 +20,8 @@ final class MemoryController {
 
     static final String V1_SWAP_FILE = "memory.memsw.limit_in_bytes";
     static final String V2_SWAP_FILE = "memory.swap.max";
-    /** Whether cgroups below a parent have the swap file: the same for all siblings, looked up once. */
-    private static final Map<Path, Boolean> SWAP_FILE = new ConcurrentHashMap<>();
-
     private static boolean hasSwapFile(CgroupFs fs, Path dir, String file) {
-        return fs.isFake() ? fs.exists(dir.resolve(file))
-                : SWAP_FILE.computeIfAbsent(dir.getParent().resolve(file), k -> fs.exists(dir.resolve(file)));
+        return fs.siblingsHave(dir, file);
     }
 
     static void applyV1(CgroupFs fs, Path dir, CgroupSpec s) {

@@ -244,7 +244,7 @@ final class V1Cgroup implements CgroupManager {
         }
         if (!busy.isEmpty()) {
             try {
-                Stragglers.kill(fs, busy, busy.contains(freezer) ? freezer : null, null);
+                fs.killAll(busy, busy.contains(freezer) ? freezer : null, null);
             } catch (CgroupException e) {
                 if (failure == null) {
                     failure = e;

@@ -212,7 +212,7 @@ final class V2Cgroup implements CgroupManager {
         try {
             if (!fs.rmdirIfUnused(dir) && fs.exists(dir)) {
                 Path kill = dir.resolve("cgroup.kill");
-                Stragglers.kill(fs, List.of(dir), null, fs.exists(kill) ? kill : null);
+                fs.killAll(List.of(dir), null, fs.exists(kill) ? kill : null);
                 fs.rmdir(dir);
             }
         } finally {

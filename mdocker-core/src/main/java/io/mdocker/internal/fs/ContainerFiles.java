@@ -66,20 +66,62 @@ public final class ContainerFiles implements AutoCloseable {
      * replaced, an existing directory merged into.
      */
     public void copyIn(Path source, String target) {
+        copyIn(new FileSource.HostPath(source, java.util.OptionalInt.empty()), target);
+    }
+
+    /**
+     * Copies {@code source} to {@code target} in the container: a host path as
+     * {@link #copyIn(Path, String)} does (its mode, when given, replacing the copied file's or top
+     * directory's own), a content as a regular file with its mode. Missing parents are made; an
+     * existing file is replaced, never followed when it is a link.
+     */
+    public void copyIn(FileSource source, String target) {
         List<String> names = ContainerPaths.components(target, "copy target");
         if (names.isEmpty()) {
             throw new IllegalArgumentException("invalid copy target '" + target + "': expected a path below /");
         }
-        FileMeta attrs = hostAttributes(source);
+        FileMeta attrs = null;
+        if (source instanceof FileSource.HostPath h) {
+            attrs = hostAttributes(h.path());
+            if (h.mode().isPresent()) {
+                if (attrs.isSymbolicLink()) {
+                    throw new IllegalArgumentException("cannot copy " + h.path() + " with mode "
+                            + Integer.toOctalString(h.mode().getAsInt()) + ": it is a symbolic link, which has no mode");
+                }
+                attrs = new FileMeta((attrs.mode() & ~07777) | h.mode().getAsInt(), attrs.uid(), attrs.gid());
+            }
+        }
         String parent = ContainerPaths.join(names.subList(0, names.size() - 1));
         int dir = ensureDirectory(parent);
+        String dirPath = parent.isEmpty() ? "/" : "/" + parent + "/";
+        String name = names.get(names.size() - 1);
         try {
-            copyInto(source, attrs, dir, parent.isEmpty() ? "/" : "/" + parent + "/", names.get(names.size() - 1));
+            switch (source) {
+                case FileSource.HostPath h -> copyInto(h.path(), attrs, dir, dirPath, name);
+                case FileSource.Content c -> writeFile(dir, dirPath, name, c.opener()::open, c.mode());
+            }
         } catch (IOException e) {
-            throw new ContainerException("copying " + source + " to " + target + " in container " + container + ": "
-                    + e.getMessage(), e);
+            throw new ContainerException("copying " + source.describe() + " to " + target + " in container " + container
+                    + ": " + e.getMessage(), e);
         } finally {
             Posix.closeQuietly(dir);
+        }
+    }
+
+    /** Writes a regular file {@code name} below {@code dir} (replacing one, never following a link) with its mode. */
+    private void writeFile(int dir, String dirPath, String name, FileSource.Opener content, int mode) throws IOException {
+        try (InputStream in = content.open()) { // first: a source that cannot be read leaves no empty file
+            int fd = openInRoot(dir, name, Linux.O_WRONLY() | Linux.O_CREAT() | Linux.O_TRUNC() | Linux.O_NOFOLLOW()
+                    | Linux.O_NONBLOCK(), dirPath + name);
+            try {
+                requireRegular(fd, dirPath + name);
+                try (OutputStream out = Files.newOutputStream(proc(fd), StandardOpenOption.WRITE)) {
+                    in.transferTo(out);
+                }
+                Files.setAttribute(proc(fd), "unix:mode", mode & 07777);
+            } finally {
+                Posix.closeQuietly(fd);
+            }
         }
     }
 
@@ -157,17 +199,7 @@ public final class ContainerFiles implements AutoCloseable {
                 Posix.closeQuietly(child);
             }
         } else if (attrs.isRegularFile()) {
-            int fd = openInRoot(dir, name, Linux.O_WRONLY() | Linux.O_CREAT() | Linux.O_TRUNC() | Linux.O_NOFOLLOW()
-                    | Linux.O_NONBLOCK(), dirPath + name);
-            try {
-                requireRegular(fd, dirPath + name);
-                try (OutputStream out = Files.newOutputStream(proc(fd), StandardOpenOption.WRITE)) {
-                    Files.copy(source, out);
-                }
-                setMode(fd, attrs);
-            } finally {
-                Posix.closeQuietly(fd);
-            }
+            writeFile(dir, dirPath, name, () -> Files.newInputStream(source), attrs.permissions());
         } else {
             throw new IllegalArgumentException("cannot copy " + source + " into container " + container
                     + ": only files, directories and symbolic links are copied");

@@ -59,19 +59,29 @@ public final class Nat {
                         "-m", "comment", "--comment", tag, "-j", "ACCEPT")));
     }
 
-    /** The system property naming the iptables binary to run instead of the one found in the usual places. */
-    public static final String IPTABLES_PROPERTY = "mdocker.iptables";
+    /** The iptables binary set for this JVM, or null to look in the usual places. */
+    private static volatile Path configured;
 
-    /** Where iptables is ({@code -Dmdocker.iptables}, else the usual places), or an exception that says how to get it. */
+    /** Uses {@code binary} from now on; null: look in the usual places again. */
+    public static void use(Path binary) {
+        configured = binary;
+    }
+
+    /** The binary set with {@link #use}, if any. */
+    public static java.util.Optional<Path> configured() {
+        return java.util.Optional.ofNullable(configured);
+    }
+
+    /** Where iptables is (the one set with {@link #use}, else the usual places), or an exception that says how to get it. */
     static String iptables() {
-        String given = System.getProperty(IPTABLES_PROPERTY);
+        Path given = configured;
         if (given != null) {
-            if (Files.isRegularFile(Path.of(given)) && Files.isExecutable(Path.of(given))) {
-                return given;
+            if (Files.isRegularFile(given) && Files.isExecutable(given)) {
+                return given.toString();
             }
-            throw new IllegalStateException("iptables " + given + " (-D" + IPTABLES_PROPERTY + ") is not an executable file: "
-                    + "bridge and veth networking install their NAT and forwarding rules with it; point it at iptables, "
-                    + "or use Network.none() or Network.host()");
+            throw new IllegalStateException("iptables " + given + " (ContainerRuntime.setIptables) is not an executable "
+                    + "file: bridge and veth networking install their NAT and forwarding rules with it; point it at "
+                    + "iptables, or use Network.none() or Network.host()");
         }
         for (String dir : List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin")) {
             if (Files.isExecutable(Path.of(dir, "iptables"))) {

@@ -20,26 +20,45 @@ import java.util.concurrent.atomic.AtomicInteger;
  * closes, and it kills its pid 1 and exits. Streams inherited from the JVM (a CLI's terminal)
  * cannot be served from the pool and are spawned directly, as is a container whose namespaces
  * differ from the idle monitor's, or when the host's mount table changed since the idle one's pid 1
- * was cloned ({@link HostMounts}: its copy of the mounts would lack the new ones). {@code -Dmdocker.monitorPool=N} sets the number kept ready
- * (default 2, so that back-to-back run()s find one while the previous one's replacement is being
- * made; 0 turns the pool off).
+ * was cloned ({@link HostMounts}: its copy of the mounts would lack the new ones). {@link #setSize}
+ * sets the number kept ready (default 2, so that back-to-back run()s find one while the previous
+ * one's replacement is being made; 0 turns the pool off).
  */
 public final class MonitorPool {
     private MonitorPool() {}
 
     private static final Redirect[] ALL_PIPES = {Redirect.PIPE, Redirect.PIPE, Redirect.PIPE};
-    private static final int SIZE = Math.max(0, Integer.getInteger("mdocker.monitorPool", 2));
+    /** The most ready monitors this JVM keeps. */
+    public static final int MAX_SIZE = 16;
+    private static volatile int size = 2;
     private static final ConcurrentLinkedQueue<InitProcess> IDLE = new ConcurrentLinkedQueue<>();
     private static final AtomicInteger PENDING = new AtomicInteger();
     private static final ExecutorService SPAWNER = Executors.newSingleThreadExecutor(r ->
             Thread.ofPlatform().daemon().name("mdocker-spawner").unstarted(r));
+
+    /** Keeps {@code n} (0 to {@link #MAX_SIZE}) ready monitors from now on; surplus idle ones are closed. */
+    public static void setSize(int n) {
+        size = n;
+        while (IDLE.size() > n) {
+            InitProcess p = IDLE.poll();
+            if (p == null) {
+                break;
+            }
+            p.close(); // its EOF ends it
+        }
+    }
+
+    /** The number of ready monitors kept. */
+    public static int size() {
+        return size;
+    }
 
     /**
      * A monitor for {@code plan} whose pid 1 has the CLONE_NEW* namespaces {@code nsflags}: a
      * ready one when it fits, else a new one.
      */
     public static InitProcess take(StdioPlan plan, long nsflags) {
-        if (SIZE > 0 && InitProcess.canServe(ALL_PIPES, plan)) {
+        if (size > 0 && InitProcess.canServe(ALL_PIPES, plan)) {
             InitProcess p;
             long mounts = HostMounts.generation();
             while ((p = IDLE.poll()) != null) {
@@ -59,7 +78,7 @@ public final class MonitorPool {
      * machine that may have two cores) do not compete with that container's own start.
      */
     public static void replenish(long nsflags) {
-        if (SIZE > 0) {
+        if (size > 0) {
             refill(nsflags);
         }
     }
@@ -69,7 +88,7 @@ public final class MonitorPool {
      * so that it competes with neither that container's end nor, usually, the next one's start).
      */
     public static void replenishNow(long nsflags) {
-        if (SIZE == 0 || IDLE.size() + PENDING.get() >= SIZE) {
+        if (size == 0 || IDLE.size() + PENDING.get() >= size) {
             return;
         }
         PENDING.incrementAndGet();
@@ -103,7 +122,7 @@ public final class MonitorPool {
     }
 
     private static void refill(long nsflags) {
-        if (IDLE.size() + PENDING.get() >= SIZE) {
+        if (IDLE.size() + PENDING.get() >= size) {
             return;
         }
         PENDING.incrementAndGet();

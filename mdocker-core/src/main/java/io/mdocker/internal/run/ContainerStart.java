@@ -2,7 +2,6 @@ package io.mdocker.internal.run;
 
 import io.mdocker.BindMount;
 import io.mdocker.ContainerException;
-import io.mdocker.FileCopy;
 import io.mdocker.PortMapping;
 import io.mdocker.internal.HostResource;
 import io.mdocker.internal.cgroup.CgroupFs;
@@ -196,7 +195,7 @@ public final class ContainerStart {
             discardMonitor(init, network);
             throw SetupErrors.wrap("recording container " + id.substring(0, 12), e);
         }
-        Session s = new Session(new Session.Parts(id, spec.name(), command, entry, resources, network, init, t0,
+        Session s = new Session(new Session.Parts(id, spec.name(), spec.labels(), command, entry, resources, network, init, t0,
                 out, err, log, spec.tty().isPresent(), cgroups.dirs(), execBasis));
         try {
             setUp(s, cgroups);
@@ -266,6 +265,7 @@ public final class ContainerStart {
         info.put("rootfs", spec.layers().toString());
         info.put(ContainerRecord.NETWORK, network.mode());
         spec.name().ifPresent(n -> info.put(ContainerRecord.NAME, n));
+        spec.labels().forEach((k, v) -> info.put(ContainerRecord.LABEL_PREFIX + k, v)); // Properties escapes any text
         info.putAll(cgroups.stateInfo());
         info.putAll(execBasis.stateInfo(spec.store().runRoot()));
         if (detached()) {
@@ -273,7 +273,7 @@ public final class ContainerStart {
         }
         if (!network.ports().isEmpty()) {
             info.put(ContainerRecord.PORTS, String.join(",", network.ports().stream()
-                    .map(p -> new PortMapping(p.hostIp(), p.hostPort(), p.containerPort()).toString()).toList()));
+                    .map(p -> new PortMapping(p.hostIp() == null ? PortMapping.ANY_ADDRESS : p.hostIp(), p.hostPort(), p.containerPort()).toString()).toList()));
         }
         return info;
     }
@@ -302,7 +302,7 @@ public final class ContainerStart {
             return;
         }
         try (ContainerFiles upper = ContainerFiles.open(s.entry().dirs().upper(), s.shortId(), this::imageDirectory)) {
-            for (FileCopy copy : spec.copies()) {
+            for (Spec.Copy copy : spec.copies()) {
                 upper.copyIn(copy.source(), copy.target());
             }
         }

@@ -2,6 +2,7 @@ package io.mdocker.internal.run;
 
 import io.mdocker.ContainerException;
 import io.mdocker.internal.fs.ContainerFiles;
+import io.mdocker.internal.fs.FileSource;
 
 import java.nio.file.Path;
 
@@ -13,6 +14,13 @@ public final class Copying {
     public static void copyIn(Target container, Path source, String target) {
         try (ContainerFiles files = root(container)) {
             files.copyIn(source.toAbsolutePath(), target);
+        }
+    }
+
+    /** Copies {@code source} (a host path, or one file's content with its mode) to {@code target} in the container. */
+    public static void copyIn(Target container, FileSource source, String target) {
+        try (ContainerFiles files = root(container)) {
+            files.copyIn(source, target);
         }
     }
 

@@ -1,11 +1,39 @@
 package io.mdocker.internal.run;
 
 import io.mdocker.ContainerException;
+import io.mdocker.ExecResult;
 import io.mdocker.internal.state.ExecRecord;
 
-/** What an exec needs before it starts: a running container that is not paused, and its record. */
+/**
+ * Docker's exec, for a container of this JVM and one known by its record alike: the checks
+ * before it (a running container that is not paused), the start, and exec()'s run to the end.
+ */
 public final class Execs {
     private Execs() {}
+
+    /**
+     * Starts {@code exec} in {@code target}. A container of this JVM keeps the process, to close
+     * it with itself.
+     */
+    public static ExecSession start(Target target, ExecSpec exec, boolean forResult) {
+        Session owner = target instanceof Session s ? s : null;
+        ExecSession p = ExecSession.start(target.shortId(), basis(target), exec, forResult,
+                owner != null ? owner::unregister : x -> { });
+        if (owner != null) {
+            try {
+                owner.register(p);
+            } catch (IllegalStateException e) { // the container was closed meanwhile
+                p.close();
+                throw e;
+            }
+        }
+        return p;
+    }
+
+    /** exec(): starts {@code exec} in {@code target}, waits for its end (killing it at its timeout), collects the output. */
+    public static ExecResult run(Target target, ExecSpec exec) {
+        return ExecSession.run(start(target, exec, true), exec);
+    }
 
     /**
      * The exec record of {@code target}.

@@ -21,9 +21,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -52,6 +55,7 @@ public final class Session implements Target {
 
     private final String id;
     private final Optional<String> name;
+    private final Map<String, String> labels;
     private final List<String> command;
     private final StateStore.Entry entry;
     private final List<HostResource> resources;
@@ -74,7 +78,7 @@ public final class Session implements Target {
     private Boolean oomKilled; // guarded by this
 
     /** What a session is made of, once its state entry exists (see {@link ContainerStart}). */
-    record Parts(String id, Optional<String> name, List<String> command, StateStore.Entry entry,
+    record Parts(String id, Optional<String> name, Map<String, String> labels, List<String> command, StateStore.Entry entry,
                  List<HostResource> resources, ContainerNetwork network, InitProcess init, long startNanos,
                  ByteArrayOutputStream out, ByteArrayOutputStream err, OutputLog log, boolean tty,
                  List<Path> cgroupDirs, ExecRecord execBasis) { }
@@ -82,6 +86,7 @@ public final class Session implements Target {
     Session(Parts p) {
         this.id = p.id();
         this.name = p.name();
+        this.labels = Collections.unmodifiableMap(new TreeMap<>(p.labels()));
         this.command = List.copyOf(p.command());
         this.entry = p.entry();
         this.resources = p.resources();
@@ -130,6 +135,11 @@ public final class Session implements Target {
         return name;
     }
 
+    /** The container's labels, sorted by key. */
+    public Map<String, String> labels() {
+        return labels;
+    }
+
     @Override
     public String shortId() {
         return id.substring(0, 12);
@@ -152,7 +162,7 @@ public final class Session implements Target {
 
     /** The published ports with the host ports bound (a 0 asked for is replaced by the port found). */
     public List<PortMapping> ports() {
-        return network.ports().stream().map(p -> new PortMapping(p.hostIp(), p.hostPort(), p.containerPort())).toList();
+        return network.ports().stream().map(p -> new PortMapping(p.hostIp() == null ? PortMapping.ANY_ADDRESS : p.hostIp(), p.hostPort(), p.containerPort())).toList();
     }
 
     /** The exec record without the checks of {@link #execRecord()}. */

@@ -1,9 +1,9 @@
 package io.mdocker.internal.run;
 
 import io.mdocker.BindMount;
-import io.mdocker.FileCopy;
 import io.mdocker.TtySize;
 import io.mdocker.internal.cgroup.CgroupSpec;
+import io.mdocker.internal.fs.FileSource;
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.security.SecuritySpec;
 import io.mdocker.internal.state.StateStore;
@@ -31,7 +31,7 @@ import java.util.Optional;
  * @param uid          the command's user id
  * @param gid          the command's group id
  * @param binds        bind mounts, in order
- * @param copies       files copied into the writable layer before the start
+ * @param copies       files copied into the writable layer before the start, in order
  * @param stdin        stdin's choice
  * @param stdout       stdout's choice
  * @param stderr       stderr's choice
@@ -43,12 +43,13 @@ import java.util.Optional;
  * @param cgroups      the resource limits
  * @param network      the network plan
  * @param networkText  the network in words, for errors
+ * @param labels       the container's labels (Docker's {@code --label}), recorded with its state
  */
 public record Spec(List<Path> layers, Optional<String> name, Optional<String> hostname, Map<String, String> env,
-                   String workdir, int uid, int gid, List<BindMount> binds, List<FileCopy> copies,
+                   String workdir, int uid, int gid, List<BindMount> binds, List<Copy> copies,
                    StreamChoice stdin, StreamChoice stdout, StreamChoice stderr, Optional<TtySize> tty, boolean init,
                    Duration startTimeout, StateStore store, SecuritySpec security, CgroupSpec cgroups,
-                   ContainerNetwork.Plan network, String networkText) {
+                   ContainerNetwork.Plan network, String networkText, Map<String, String> labels) {
     /** Docker's default PATH. */
     public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -69,6 +70,20 @@ public record Spec(List<Path> layers, Optional<String> name, Optional<String> ho
         Objects.requireNonNull(security, "security");
         Objects.requireNonNull(cgroups, "cgroups");
         Objects.requireNonNull(network, "network");
+        labels = Collections.unmodifiableMap(new LinkedHashMap<>(labels));
+    }
+
+    /**
+     * One copy into the writable layer before the start.
+     *
+     * @param source what is copied
+     * @param target the absolute path it gets in the container
+     */
+    public record Copy(FileSource source, String target) {
+        public Copy {
+            Objects.requireNonNull(source, "source");
+            Objects.requireNonNull(target, "target");
+        }
     }
 
     /** Whether the container runs privileged (Docker's --privileged). */

@@ -40,6 +40,11 @@ public final class ContainerRecord {
     public static final String PORTS = "ports";
     /** State key: the container's name, when it was given one. */
     public static final String NAME = "name";
+    /**
+     * State keys: each label of the container (Docker's {@code --label}) as this prefix and its
+     * key; the state file, a {@link java.util.Properties} file, escapes any key and value.
+     */
+    public static final String LABEL_PREFIX = "label.";
     /** State key: the network mode (none, host, bridge, veth). */
     public static final String NETWORK = "network";
     static final String STATE_FILE = "state";
@@ -104,6 +109,17 @@ public final class ContainerRecord {
     /** The container's name, when it was given one. */
     public java.util.Optional<String> name() {
         return java.util.Optional.ofNullable(state.get(NAME));
+    }
+
+    /** The container's labels, sorted by key; empty when it has none. */
+    public Map<String, String> labels() {
+        java.util.TreeMap<String, String> labels = new java.util.TreeMap<>();
+        state.forEach((k, v) -> {
+            if (k.startsWith(LABEL_PREFIX)) {
+                labels.put(k.substring(LABEL_PREFIX.length()), v);
+            }
+        });
+        return java.util.Collections.unmodifiableMap(labels);
     }
 
     /** The network mode (none, host, bridge, veth); empty in a record of an older mdocker. */

@@ -1,6 +1,7 @@
 package io.mdocker.internal.sys;
 
 import io.mdocker.bindings.Linux;
+import io.mdocker.bindings.link.ErrnoLinker;
 
 import java.lang.foreign.MemorySegment;
 
@@ -37,9 +38,6 @@ public final class Errno {
     }
 
     private static String cString(MemorySegment s) {
-        if (s.equals(MemorySegment.NULL)) {
-            return null;
-        }
-        return s.reinterpret(256).getString(0);
+        return ErrnoLinker.cString(s, 256);
     }
 }

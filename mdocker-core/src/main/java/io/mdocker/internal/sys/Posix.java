@@ -1,6 +1,7 @@
 package io.mdocker.internal.sys;
 
 import io.mdocker.bindings.Linux;
+import io.mdocker.bindings.link.ErrnoLinker;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -25,7 +26,6 @@ import static io.mdocker.bindings.Linux.C_INT;
 public final class Posix {
     private Posix() {}
 
-    private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO =
             CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
@@ -35,7 +35,7 @@ public final class Posix {
         Linker.Option[] options = new Linker.Option[more.length + 1];
         options[0] = CAPTURE_ERRNO;
         System.arraycopy(more, 0, options, 1, more.length);
-        return LINKER.downcallHandle(address, descriptor, options);
+        return ErrnoLinker.link(address, descriptor, options);
     }
 
     private static final MethodHandle MEMFD_CREATE = link(Linux.memfd_create$address(), Linux.memfd_create$descriptor());

@@ -99,14 +99,14 @@ class FakeCgroupfsTest {
         Path fs = root.resolve("sys/fs/cgroup");
         assertThat(top.tracking()).extracting(CgroupLayout.Hierarchy::mount)
                 .containsExactly(fs.resolve("unified"), fs.resolve("systemd"));
-        assertThat(MonitorCgroups.adopt(top, CgroupFs.fake(), 4242)).as("in the top cgroups: nothing to leave").isEmpty();
+        assertThat(MonitorCgroups.adopt(top, new FakeCgroupFs(), 4242)).as("in the top cgroups: nothing to leave").isEmpty();
         assertThat(fs.resolve("unified").resolve(MonitorCgroups.NAME)).doesNotExist();
 
         // A service on a v2 host: the starter in /system.slice/app.service.
         Path v2 = Files.createDirectories(root.resolve("v2/sys/fs/cgroup/system.slice/app.service"));
         CgroupLayout service = CgroupLayout.detect(V2_MOUNTINFO, "0::/system.slice/app.service\n", root.resolve("v2"));
         Path monitors = root.resolve("v2/sys/fs/cgroup").resolve(MonitorCgroups.NAME);
-        assertThat(MonitorCgroups.adopt(service, CgroupFs.fake(), 4242)).containsExactly(monitors);
+        assertThat(MonitorCgroups.adopt(service, new FakeCgroupFs(), 4242)).containsExactly(monitors);
         assertThat(Files.readString(monitors.resolve("cgroup.procs"))).isEqualTo("4242");
         assertThat(v2).isDirectory();
     }
@@ -119,13 +119,13 @@ class FakeCgroupfsTest {
         CgroupSpec mems = new CgroupSpec(CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET,
                 CgroupSpec.UNSET, CgroupSpec.UNSET, null, "1-2", CgroupSpec.UNSET, null);
         assertThat(mems.required()).containsEntry("cpuset", "cpuset mems");
-        ContainerCgroups set = ContainerCgroups.plan(layout, mems, ID, CgroupFs.fake());
+        ContainerCgroups set = ContainerCgroups.plan(layout, mems, ID, new FakeCgroupFs());
         set.create();
         assertThat(Files.readString(fs.resolve("cpuset/mdocker/cpuset.mems"))).as("the parent, from its parent").isEqualTo("0-3");
         assertThat(Files.readString(fs.resolve("cpuset/mdocker/" + ID + "/cpuset.mems"))).isEqualTo("1-2");
         assertThat(Files.readString(fs.resolve("cpuset/mdocker/" + ID + "/cpuset.cpus"))).as("cpus still inherited").isEqualTo("0-1");
         set.close();
-        ContainerCgroups inherited = ContainerCgroups.plan(layout, CgroupSpec.NONE, ID, CgroupFs.fake());
+        ContainerCgroups inherited = ContainerCgroups.plan(layout, CgroupSpec.NONE, ID, new FakeCgroupFs());
         inherited.create();
         assertThat(Files.readString(fs.resolve("cpuset/mdocker/" + ID + "/cpuset.mems"))).isEqualTo("0-3");
         inherited.close();
@@ -133,7 +133,7 @@ class FakeCgroupfsTest {
 
     @Test
     void v1PlacesTheContainerBelowTheJvmsOwnCgroupInEachHierarchy() throws IOException {
-        ContainerCgroups cg = ContainerCgroups.plan(hybrid(), LIMITS, ID, CgroupFs.fake());
+        ContainerCgroups cg = ContainerCgroups.plan(hybrid(), LIMITS, ID, new FakeCgroupFs());
         Path fs = root.resolve("sys/fs/cgroup");
         assertThat(cg.dirs()).containsExactly(
                 fs.resolve("memory/process_api/abc/mdocker/" + ID), fs.resolve("cpu/mdocker/" + ID),
@@ -147,7 +147,7 @@ class FakeCgroupfsTest {
 
     @Test
     void v1LimitsGoToTheirFilesAndCpusetIsFilledFromTheParent() throws IOException {
-        ContainerCgroups cg = ContainerCgroups.plan(hybrid(), LIMITS, ID, CgroupFs.fake());
+        ContainerCgroups cg = ContainerCgroups.plan(hybrid(), LIMITS, ID, new FakeCgroupFs());
         cg.create();
         Path fs = root.resolve("sys/fs/cgroup");
         Path mem = fs.resolve("memory/process_api/abc/mdocker/" + ID);
@@ -181,7 +181,7 @@ class FakeCgroupfsTest {
     void unlimitedSwapAndWeightsConvert() throws IOException {
         CgroupSpec spec = new CgroupSpec(64L << 20, CgroupSpec.UNLIMITED, CgroupSpec.UNSET, CgroupSpec.UNSET,
                 CgroupSpec.UNSET, 100, null, CgroupSpec.UNSET, null);
-        ContainerCgroups cg = ContainerCgroups.plan(hybrid(), spec, ID, CgroupFs.fake());
+        ContainerCgroups cg = ContainerCgroups.plan(hybrid(), spec, ID, new FakeCgroupFs());
         cg.create();
         Path fs = root.resolve("sys/fs/cgroup");
         assertThat(Files.readString(fs.resolve("memory/process_api/abc/mdocker/" + ID + "/memory.memsw.limit_in_bytes"))).isEqualTo("-1");
@@ -201,7 +201,7 @@ class FakeCgroupfsTest {
         CgroupLayout l = unified("");
         assertThat(l.kind()).isEqualTo(CgroupLayout.Kind.UNIFIED);
         assertThat(l.describe()).isEqualTo("cgroup v2 (unified) (v2: cpu, cpuset, hugetlb, io, memory, misc, pids, rdma)");
-        ContainerCgroups cg = ContainerCgroups.plan(l, LIMITS, ID, CgroupFs.fake());
+        ContainerCgroups cg = ContainerCgroups.plan(l, LIMITS, ID, new FakeCgroupFs());
         Path fs = root.resolve("sys/fs/cgroup");
         assertThat(cg.dirs()).containsExactly(fs.resolve("mdocker/" + ID));
         cg.create();
@@ -223,7 +223,7 @@ class FakeCgroupfsTest {
     @Test
     void v2LeavesAnEnabledRootAlone() throws IOException {
         CgroupLayout l = unified("cpuset cpu io memory pids\n");
-        ContainerCgroups cg = ContainerCgroups.plan(l, CgroupSpec.NONE, ID, CgroupFs.fake());
+        ContainerCgroups cg = ContainerCgroups.plan(l, CgroupSpec.NONE, ID, new FakeCgroupFs());
         cg.create();
         Path fs = root.resolve("sys/fs/cgroup");
         assertThat(Files.readString(fs.resolve("cgroup.subtree_control"))).isEqualTo("cpuset cpu io memory pids\n");
@@ -237,7 +237,7 @@ class FakeCgroupfsTest {
         Path fs = root.resolve("sys/fs/cgroup");
         CgroupSpec abs = new CgroupSpec(CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET,
                 CgroupSpec.UNSET, CgroupSpec.UNSET, null, CgroupSpec.UNSET, "/batch/jobs");
-        ContainerCgroups a = ContainerCgroups.plan(l, abs, ID, CgroupFs.fake());
+        ContainerCgroups a = ContainerCgroups.plan(l, abs, ID, new FakeCgroupFs());
         assertThat(a.dirs()).contains(fs.resolve("memory/batch/jobs/" + ID), fs.resolve("cpu/batch/jobs/" + ID));
         assertThat(a.stateInfo()).noneSatisfy((k, v) -> assertThat(k).startsWith("cgroupParent."));
         a.create();
@@ -248,7 +248,7 @@ class FakeCgroupfsTest {
 
         CgroupSpec rel = new CgroupSpec(CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET,
                 CgroupSpec.UNSET, CgroupSpec.UNSET, null, CgroupSpec.UNSET, "jobs");
-        assertThat(ContainerCgroups.plan(l, rel, ID, CgroupFs.fake()).dirs())
+        assertThat(ContainerCgroups.plan(l, rel, ID, new FakeCgroupFs()).dirs())
                 .contains(fs.resolve("memory/process_api/abc/jobs/" + ID), fs.resolve("pids/jobs/" + ID));
     }
 
@@ -272,7 +272,7 @@ class FakeCgroupfsTest {
                 "31 30 0:28 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n",
                 "1:cpu,cpuacct:/user.slice\n", root);
         assertThat(l.v1("cpu")).isSameAs(l.v1("cpuacct"));
-        ContainerCgroups cg = ContainerCgroups.plan(l, CgroupSpec.NONE, ID, CgroupFs.fake());
+        ContainerCgroups cg = ContainerCgroups.plan(l, CgroupSpec.NONE, ID, new FakeCgroupFs());
         assertThat(cg.dirs()).containsExactly(root.resolve("sys/fs/cgroup/cpu,cpuacct/user.slice/mdocker/" + ID));
     }
 
@@ -291,7 +291,7 @@ class FakeCgroupfsTest {
         assertThat(l.describe()).isEqualTo("hybrid (v1: memory; v2: pids)");
         CgroupSpec spec = new CgroupSpec(32L << 20, CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET,
                 CgroupSpec.UNSET, CgroupSpec.UNSET, null, 16, null);
-        ContainerCgroups cg = ContainerCgroups.plan(l, spec, ID, CgroupFs.fake());
+        ContainerCgroups cg = ContainerCgroups.plan(l, spec, ID, new FakeCgroupFs());
         assertThat(cg.dirs()).containsExactly(fs.resolve("memory/mdocker/" + ID), fs.resolve("unified/mdocker/" + ID));
         assertThat(cg.stateInfo()).containsEntry("cgroup.2", "v2 " + fs.resolve("unified/mdocker/" + ID));
         cg.create();
@@ -314,7 +314,7 @@ class FakeCgroupfsTest {
         Files.createDirectories(root.resolve("sys/fs/cgroup/memory"));
         CgroupLayout l = CgroupLayout.detect("34 30 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n",
                 "4:memory:/\n", root);
-        assertThatThrownBy(() -> ContainerCgroups.plan(l, LIMITS, ID, CgroupFs.fake()))
+        assertThatThrownBy(() -> ContainerCgroups.plan(l, LIMITS, ID, new FakeCgroupFs()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("the cpus limit needs the cpu cgroup controller, which this host does not have:"
                         + " cgroup layout cgroup v1 (legacy) (v1: memory)");
@@ -327,17 +327,17 @@ class FakeCgroupfsTest {
         Files.delete(root.resolve("sys/fs/cgroup/memory/process_api/abc/memory.memsw.limit_in_bytes"));
         CgroupSpec swap = new CgroupSpec(32L << 20, 64L << 20, CgroupSpec.UNSET, CgroupSpec.UNSET,
                 CgroupSpec.UNSET, CgroupSpec.UNSET, null, CgroupSpec.UNSET, null);
-        assertThatThrownBy(() -> ContainerCgroups.plan(l, swap, ID, CgroupFs.fake()))
+        assertThatThrownBy(() -> ContainerCgroups.plan(l, swap, ID, new FakeCgroupFs()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("swap accounting");
     }
 
     @Test
     void recoveryRemovesWhatTheStateRecordNames() throws IOException {
-        ContainerCgroups cg = ContainerCgroups.plan(hybrid(), LIMITS, ID, CgroupFs.fake());
+        ContainerCgroups cg = ContainerCgroups.plan(hybrid(), LIMITS, ID, new FakeCgroupFs());
         Map<String, String> state = cg.stateInfo();
         cg.create();
         assertThat(cg.dirs()).allSatisfy(d -> assertThat(d).exists());
-        List<Path> removed = ContainerCgroups.removeRecorded(state, CgroupFs.fake());
+        List<Path> removed = ContainerCgroups.removeRecorded(state, new FakeCgroupFs());
         assertThat(removed).containsExactlyInAnyOrderElementsOf(cg.dirs());
         assertThat(cg.dirs()).allSatisfy(d -> assertThat(d).doesNotExist());
         assertThat(root.resolve("sys/fs/cgroup/cpu/mdocker")).doesNotExist();
@@ -349,7 +349,7 @@ class FakeCgroupfsTest {
         // pids.max cannot be written: pids' directory is a file where the cgroup should go
         Files.createDirectories(root.resolve("sys/fs/cgroup/pids/mdocker"));
         Files.writeString(root.resolve("sys/fs/cgroup/pids/mdocker/" + ID), "in the way");
-        ContainerCgroups cg = ContainerCgroups.plan(l, LIMITS, ID, CgroupFs.fake());
+        ContainerCgroups cg = ContainerCgroups.plan(l, LIMITS, ID, new FakeCgroupFs());
         assertThatThrownBy(cg::create).isInstanceOf(CgroupException.class).hasMessageContaining("already exists");
         assertThat(root.resolve("sys/fs/cgroup/memory/process_api/abc/mdocker/" + ID)).doesNotExist();
         assertThat(root.resolve("sys/fs/cgroup/cpu/mdocker/" + ID)).doesNotExist();
