@@ -16,7 +16,8 @@ import java.io.PrintWriter;
         description = "Run commands in Linux containers, without a daemon.",
         subcommands = {RunCommand.class, ExecCommand.class, PsCommand.class, LogsCommand.class, StopCommand.class,
                 KillCommand.class, RmCommand.class, WaitCommand.class, InspectCommand.class, CpCommand.class,
-                PauseCommand.class, UnpauseCommand.class, StatsCommand.class, GcCommand.class})
+                PauseCommand.class, UnpauseCommand.class, StatsCommand.class, GcCommand.class,
+                NetworkCommand.class})
 public final class Main implements Runnable {
     static final int RUNTIME_ERROR = 125;
 
@@ -63,6 +64,6 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(new CommandLine(this),
-                "a command is needed: run, exec, ps, logs, stop, kill, rm, wait, inspect, cp, pause, unpause, stats or gc");
+                "a command is needed: run, exec, ps, logs, stop, kill, rm, wait, inspect, cp, pause, unpause, stats, gc or network");
     }
 }

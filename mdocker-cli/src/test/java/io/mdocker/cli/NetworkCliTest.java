@@ -1,6 +1,7 @@
 package io.mdocker.cli;
 
 import io.mdocker.testing.TestBridge;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -10,11 +11,16 @@ import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** {@code --network}, {@code --network-alias}, {@code -p}, {@code --bridge}, {@code --bip}, {@code --ip}, on a test-only bridge. */
+/**
+ * {@code --network}, {@code --network-alias}, {@code -p}, {@code --bridge}, {@code --bip}, {@code --ip},
+ * {@code network rm}, on test-only bridges.
+ */
 @TestBridge(name = NetworkCliTest.BRIDGE, address = NetworkCliTest.BIP)
 class NetworkCliTest {
     static final String BRIDGE = "mdt5";
     static final String BIP = "10.201.5.1/24";
+    static final String NAMED = "mdt54";
+    static final String NAMED_BIP = "10.201.54.1/24";
 
     @BeforeAll
     static void prerequisites() {
@@ -52,12 +58,22 @@ class NetworkCliTest {
     }
 
     @Test
-    void aNamedNetworkAndAnAlias() {
-        // made by the first container (--bip), found by name by the second, which reaches the first by its alias
-        assertThat(stderrOf(0, run("--network", BRIDGE, "--bip", BIP, "--network-alias", "cli-db", "-h", "cli-first",
+    void aNamedNetworkAnAliasAndNetworkRm() {
+        // made by the first container (--bip), found by name by the second (its address read from the bridge)
+        assertThat(stderrOf(0, run("--network", NAMED, "--bip", NAMED_BIP, "--network-alias", "cli-db", "-h", "cli-first",
                 "sh", "-c", "grep -q 'cli-first cli-db' /etc/hosts"))).isEmpty();
-        assertThat(stderrOf(0, run("--network", BRIDGE, "--name", "cli-named", "sh", "-c",
-                "ip -o -4 addr show eth0 | grep -q 'inet 10.201.5.' && grep -q 'cli-named' /etc/hosts"))).isEmpty();
+        assertThat(stderrOf(0, run("--network", NAMED, "--name", "cli-named", "sh", "-c",
+                "ip -o -4 addr show eth0 | grep -q 'inet 10.201.54.' && grep -q 'cli-named' /etc/hosts"))).isEmpty();
+        assertThat(stderrOf(1, "network", "rm", "mdt57")).isEqualTo("mdocker: network mdt57 not found\n");
+        assertThat(stderrOf(0, "network", "rm", NAMED)).isEmpty();
+        assertThat(java.nio.file.Path.of("/sys/class/net", NAMED)).doesNotExist();
+        assertThat(stderrOf(125, run("--network", NAMED, "true"))).isEqualTo("mdocker: network " + NAMED
+                + " not found: expected none, host, bridge, the name of an existing bridge, or --bip CIDR to make it\n");
+    }
+
+    @AfterAll
+    static void removeTheNamedNetwork() {
+        io.mdocker.testing.TestBridgeExtension.removeBridge(NAMED, NAMED_BIP, "1"); // ip_forward: @TestBridge's
     }
 
     @Test
@@ -73,7 +89,7 @@ class NetworkCliTest {
                         + "or --bip CIDR to make it\n");
         assertThat(stderrOf(125, run("--network", "none", "--network-alias", "db", "true")))
                 .startsWith("mdocker: network alias db needs a user-defined bridge network").hasLineCount(1);
-        assertThat(stderrOf(125, run("--network", BRIDGE, "--bip", BIP, "--network-alias", "not_a_host", "true")))
+        assertThat(stderrOf(125, run("--network", NAMED, "--bip", NAMED_BIP, "--network-alias", "not_a_host", "true")))
                 .startsWith("mdocker: invalid network alias 'not_a_host': expected a hostname").hasLineCount(1);
         assertThat(stderrOf(125, run("-p", "8080:80/udp", "true")))
                 .isEqualTo("mdocker: invalid published port '8080:80/udp': protocol 'udp' is not supported, only tcp\n");
