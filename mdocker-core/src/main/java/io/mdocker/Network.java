@@ -224,34 +224,39 @@ public final class Network implements AutoCloseable {
         return mode;
     }
 
-    /** The bridge's name (bridge mode), else null. */
-    public String bridgeName() {
+    /** The bridge's name (bridge mode), else empty. */
+    public Optional<String> bridgeName() {
+        return Optional.ofNullable(bridge);
+    }
+
+    /** The bridge's address with its prefix, {@code 10.200.1.1/24} (bridge mode), else empty. */
+    public Optional<String> bridgeAddress() {
+        return Optional.ofNullable(gateway).map(Ipv4::toString);
+    }
+
+    /** The subnet, {@code 10.200.1.0/24} (bridge mode), else empty. */
+    public Optional<String> subnet() {
+        return Optional.ofNullable(gateway).map(g -> g.network().toString());
+    }
+
+    /** The fixed container address (bridge mode with {@link #withAddress}), else empty. */
+    public Optional<String> fixedAddress() {
+        return address == 0 ? Optional.empty() : Optional.of(Ipv4.format(address));
+    }
+
+    /** The host end's address (veth mode), else empty. */
+    public Optional<String> hostAddress() {
+        return Optional.ofNullable(hostAddress).map(Ipv4::addressText);
+    }
+
+    /** The container's address (veth mode), else empty. */
+    public Optional<String> containerAddress() {
+        return Optional.ofNullable(containerAddress).map(Ipv4::addressText);
+    }
+
+    /** The bridge's name, or null (for the engine's plan). */
+    String bridgeNameOrNull() {
         return bridge;
-    }
-
-    /** The bridge's address with its prefix, {@code 10.200.1.1/24} (bridge mode), else null. */
-    public String bridgeAddress() {
-        return gateway == null ? null : gateway.toString();
-    }
-
-    /** The subnet, {@code 10.200.1.0/24} (bridge mode), else null. */
-    public String subnet() {
-        return gateway == null ? null : gateway.network().toString();
-    }
-
-    /** The fixed container address (bridge mode with {@link #withAddress}), else null. */
-    public String fixedAddress() {
-        return address == 0 ? null : Ipv4.format(address);
-    }
-
-    /** The host end's address (veth mode), else null. */
-    public String hostAddress() {
-        return hostAddress == null ? null : hostAddress.addressText();
-    }
-
-    /** The container's address (veth mode), else null. */
-    public String containerAddress() {
-        return containerAddress == null ? null : containerAddress.addressText();
     }
 
     Ipv4 gatewayIpv4() {

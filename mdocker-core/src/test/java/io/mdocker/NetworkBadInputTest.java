@@ -72,7 +72,7 @@ class NetworkBadInputTest {
                 .hasMessage("invalid bridge name 'mdocker-bridge-16': expected 1 to 15 bytes, the kernel's limit for interface names (IFNAMSIZ 16)");
         assertThatThrownBy(() -> Network.bridge("md t0", "10.201.0.1/24"))
                 .hasMessage("invalid bridge name 'md t0': expected printable ASCII without whitespace, '/', ':' or '%'");
-        assertThat(Network.bridge("mdocker-bridge1", "10.201.0.1/24").bridgeName()).hasSize(15);
+        assertThat(Network.bridge("mdocker-bridge1", "10.201.0.1/24").bridgeName().orElseThrow()).hasSize(15);
     }
 
     @Test
