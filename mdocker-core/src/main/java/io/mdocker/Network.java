@@ -33,9 +33,10 @@ import java.util.Optional;
  *
  * <pre>{@code
  * try (Network app = Network.bridge("app", "10.201.50.1/24");
- *      RunningContainer db = base.network(app).name("db").start("httpd", "-f");
- *      RunningContainer web = base.network(app).networkAlias("web").start(...)) {
- *     // web reaches db as "db"
+ *      RunningContainer db = Container.builder().rootfs(rootfs).network(app).name("db")
+ *              .networkAlias("database").start("httpd", "-f");
+ *      RunningContainer web = Container.builder().rootfs(rootfs).network(app).start(...)) {
+ *     // web reaches db as "db" and as "database"
  * }   // the containers close first, then the network
  * }</pre>
  *
