@@ -67,14 +67,6 @@ public final class CgroupLayout {
             }
             return own().resolve(path);
         }
-
-        /** How {@code /proc/<pid>/cgroup} names the cgroup at {@code dir} (which lies below the mount). */
-        public String procPathOf(Path dir) {
-            String rootPrefix = procPath.substring(0, procPath.length() - (ownPath.equals("/") ? 0 : ownPath.length()));
-            String rel = mount.relativize(dir).toString();
-            String base = rootPrefix.equals("/") ? "" : rootPrefix.replaceAll("/+$", "");
-            return rel.isEmpty() ? (base.isEmpty() ? "/" : base) : base + "/" + rel;
-        }
     }
 
     /** The controllers mdocker manages, in the order it writes them. */
