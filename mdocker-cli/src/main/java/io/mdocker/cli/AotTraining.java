@@ -11,7 +11,7 @@ import java.nio.file.Path;
 /**
  * The training run of the JDK's AOT cache (JEP 483, 514, 515), made by the Maven build of this
  * module on JDK 25+: {@code java -XX:AOTCacheOutput=target/mdocker-cli.aot -cp target/mdocker-cli.jar
- * io.mdocker.cli.AotTraining WORK}. What it does here, the CLI finds loaded, linked and profiled
+ * io.mdocker.cli.AotTraining WORK JDKFILE}; JDKFILE gets this JVM's java.home, the JDK ./mdocker then uses. What it does here, the CLI finds loaded, linked and profiled
  * when ./mdocker starts with {@code -XX:AOTCache}: {@code --version}, the help of every command
  * (every command's picocli model), and, as root with a static busybox on the host, one
  * {@code run --network none /bin/true} on a state root and rootfs of its own under WORK (the
@@ -45,6 +45,14 @@ public final class AotTraining {
             System.setErr(err);
         }
         out.println("mdocker AOT training: --version, help of every command; container run: " + container);
+        if (args.length > 1) {
+            // The JDK the cache is for, for ./mdocker (which otherwise asks scripts/find-jdk.sh).
+            try {
+                Files.writeString(Path.of(args[1]), System.getProperty("java.home") + "\n");
+            } catch (java.io.IOException e) {
+                out.println("mdocker AOT training: cannot write " + args[1] + ": " + e.getMessage());
+            }
+        }
     }
 
     private static String runOne(Path work) {
