@@ -19,7 +19,7 @@ public final class BenchRun {
     private BenchRun() {}
 
     /** The sections, in the order they run. */
-    public static final List<String> SECTIONS = List.of("footprint", "latency", "throughput", "junit");
+    public static final List<String> SECTIONS = List.of("footprint", "latency", "throughput", "junit", "cli");
 
     private static final int JUNIT_SERVER_RUNS = 20;
 
@@ -36,6 +36,9 @@ public final class BenchRun {
         public int rounds = 3;
         public String bridge = Network.DEFAULT_BRIDGE;
         public String bip = Network.DEFAULT_BRIDGE_ADDRESS;
+        /** The cli section's timed rounds (each a few process starts) and the launchers it times. */
+        public int cliRuns = 20;
+        public List<Path> launchers = List.of(Path.of("mdocker").toAbsolutePath());
     }
 
     public static void run(Options o) throws Exception {
@@ -61,6 +64,9 @@ public final class BenchRun {
         }
         if (o.sections.contains("junit")) {
             junit(o, report);
+        }
+        if (o.sections.contains("cli")) {
+            cli(o, rootfs, report);
         }
         report.setting("load average (1, 5, 15 min) at the start: " + loadBefore + "; at the end: " + Machine.loadAverage());
         ext.notes().forEach(report::note);
@@ -120,6 +126,17 @@ public final class BenchRun {
         report.setting("junit: the web server example started " + JUNIT_SERVER_RUNS + " times after one warm-up; the "
                 + ParallelSandboxes.SANDBOXES + "-sandbox class run 5 times per mode through the JUnit Platform Launcher, "
                 + "modes interleaved");
+    }
+
+    private static void cli(Options o, Path rootfs, Report report) throws IOException {
+        int warmup = Math.min(o.warmup, 3);
+        System.out.printf("cli: %s --version and run --network none /bin/true against bwrap, %d warm-up and %d timed rounds%n",
+                o.launchers, warmup, o.cliRuns);
+        Path state = o.out.resolve("cli-state");
+        Files.createDirectories(state);
+        report.cli(CliStartup.measure(o.launchers, rootfs, state, warmup, o.cliRuns));
+        report.setting("cli: " + o.cliRuns + " timed rounds after " + warmup + " warm-up rounds, each command a new process "
+                + "per round, order rotated round by round; launchers: " + o.launchers + "; state root " + state);
     }
 
     private static void footprint(Container spec, Report report) throws IOException {

@@ -21,15 +21,18 @@ import java.util.Locale;
  * machine) and {@code latency.png} under the output folder. Not a test: figures from a shared
  * 2-core machine are noisy, which is why each is set against the others measured in the same run.
  *
- * <pre>sudo scripts/bench [--runs N] [--warmup N] [--out DIR] [--sections latency,throughput,footprint,junit]
- *                   [--levels 1,2,8,32] [--per-round N] [--rounds N] [--bridge NAME --bip CIDR]</pre>
+ * The {@code cli} section times the command line itself ({@link CliStartup}).
+ *
+ * <pre>sudo scripts/bench [--runs N] [--warmup N] [--out DIR] [--sections latency,throughput,footprint,junit,cli]
+ *                   [--levels 1,2,8,32] [--per-round N] [--rounds N] [--bridge NAME --bip CIDR]
+ *                   [--cli-runs N] [--launchers PATH,...]</pre>
  */
 public final class Benchmark {
     private Benchmark() {}
 
     private static final String USAGE = "usage: scripts/bench [--runs N] [--warmup N] [--out DIR]"
-            + " [--sections latency,throughput,footprint,junit] [--levels 1,2,8,32] [--per-round N] [--rounds N]"
-            + " [--bridge NAME --bip CIDR]";
+            + " [--sections latency,throughput,footprint,junit,cli] [--levels 1,2,8,32] [--per-round N] [--rounds N]"
+            + " [--bridge NAME --bip CIDR] [--cli-runs N] [--launchers PATH,...]";
 
     public static void main(String[] args) throws Exception {
         BenchRun.Options o = new BenchRun.Options();
@@ -49,6 +52,8 @@ public final class Benchmark {
                 case "--rounds" -> o.rounds = positive(a, v);
                 case "--bridge" -> o.bridge = v;
                 case "--bip" -> o.bip = v;
+                case "--cli-runs" -> o.cliRuns = positive(a, v);
+                case "--launchers" -> o.launchers = Arrays.stream(v.split(",")).map(p -> Path.of(p).toAbsolutePath()).toList();
                 default -> usage("unknown option " + a);
             }
         }

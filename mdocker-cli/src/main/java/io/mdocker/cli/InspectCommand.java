@@ -25,7 +25,10 @@ import java.util.concurrent.Callable;
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Show what is recorded of containers (detached or not) as a JSON array, as Docker's inspect.")
 final class InspectCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Jackson, set up when inspect runs (about a tenth of a second): not when picocli makes this command for help. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
 
     @Mixin
     StateRootOption state = new StateRootOption();
@@ -37,7 +40,7 @@ final class InspectCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ContainerRuntime.requireRoot();
         ContainerRuntime rt = state.runtime();
-        ArrayNode out = JSON.createArrayNode();
+        ArrayNode out = Json.MAPPER.createArrayNode();
         int status = 0;
         for (String id : ids) {
             try {
@@ -46,12 +49,12 @@ final class InspectCommand implements Callable<Integer> {
                 status = ContainerVerb.report(e);
             }
         }
-        System.out.println(JSON.writeValueAsString(out));
+        System.out.println(Json.MAPPER.writeValueAsString(out));
         return status;
     }
 
     static ObjectNode json(ContainerRuntime rt, ContainerInfo c) {
-        ObjectNode o = JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("Id", c.id());
         o.put("Created", c.created().toString());
         o.put("Name", c.name().map(n -> "/" + n).orElse("")); // Docker's leading slash

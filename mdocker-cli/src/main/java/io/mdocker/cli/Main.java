@@ -1,36 +1,63 @@
 package io.mdocker.cli;
 
 import io.mdocker.ContainerException;
+import io.mdocker.ContainerRuntime;
 import io.mdocker.ExecFailedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
+import java.util.List;
 
 /**
  * The {@code mdocker} command line. Exit status as Docker's: the command's own, 125 when mdocker
  * itself fails (one line on stderr), 126 when the command cannot be executed, 127 when it is not
  * found.
  */
-@Command(name = "mdocker", mixinStandardHelpOptions = true, version = "mdocker 0.1.0",
-        description = "Run commands in Linux containers, without a daemon.",
-        subcommands = {RunCommand.class, ExecCommand.class, PsCommand.class, LogsCommand.class, StopCommand.class,
-                KillCommand.class, RmCommand.class, WaitCommand.class, InspectCommand.class, CpCommand.class,
-                PauseCommand.class, UnpauseCommand.class, StatsCommand.class, GcCommand.class,
-                NetworkCommand.class})
+@Command(name = "mdocker", mixinStandardHelpOptions = true, version = Main.VERSION,
+        description = "Run commands in Linux containers, without a daemon.")
 public final class Main implements Runnable {
     static final int RUNTIME_ERROR = 125;
+    static final String VERSION = "mdocker 0.1.0";
+
+    /** The subcommands, in the order help lists them. */
+    static final List<String> COMMANDS = List.of("run", "exec", "ps", "logs", "stop", "kill", "rm", "wait", "inspect", "cp",
+            "pause", "unpause", "stats", "gc", "network");
 
     public static void main(String[] args) {
+        // A CLI process runs one command and exits: monitors spawned ahead for a next container
+        // (the library's pool) would be made for nothing, with CPU the command itself needs.
+        ContainerRuntime.setMonitorPoolSize(0);
         System.exit(execute(args));
     }
 
     /** Runs the CLI and returns its exit status (for tests, without exiting the JVM). */
     public static int execute(String... args) {
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+            // What picocli would print, without building its model of the command line (most of the
+            // CPU time of a --version).
+            System.out.println(VERSION);
+            System.out.flush();
+            return 0;
+        }
         CommandLine cli = new CommandLine(new Main());
+        // picocli builds the model of every subcommand it is given, by reflection (a tenth of a
+        // second for all of them): `mdocker run ...` gets run alone; help, errors and anything
+        // else get them all, as before.
+        if (args.length > 0 && COMMANDS.contains(args[0])) {
+            cli.addSubcommand(args[0], subcommand(args[0]));
+        } else {
+            for (String name : COMMANDS) {
+                cli.addSubcommand(name, subcommand(name));
+            }
+        }
         // `mdocker run sh -c 'x'`: everything from the command on belongs to the command.
-        cli.getSubcommands().get("run").setStopAtPositional(true);
-        cli.getSubcommands().get("exec").setStopAtPositional(true);
+        for (String name : List.of("run", "exec")) {
+            CommandLine sub = cli.getSubcommands().get(name);
+            if (sub != null) {
+                sub.setStopAtPositional(true);
+            }
+        }
         cli.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             err.println("mdocker: " + ex.getMessage() + " (see 'mdocker " + subcommandName(ex.getCommandLine()) + "--help')");
@@ -41,6 +68,27 @@ public final class Main implements Runnable {
             return RUNTIME_ERROR;
         });
         return cli.execute(args);
+    }
+
+    private static Object subcommand(String name) {
+        return switch (name) {
+            case "run" -> new RunCommand();
+            case "exec" -> new ExecCommand();
+            case "ps" -> new PsCommand();
+            case "logs" -> new LogsCommand();
+            case "stop" -> new StopCommand();
+            case "kill" -> new KillCommand();
+            case "rm" -> new RmCommand();
+            case "wait" -> new WaitCommand();
+            case "inspect" -> new InspectCommand();
+            case "cp" -> new CpCommand();
+            case "pause" -> new PauseCommand();
+            case "unpause" -> new UnpauseCommand();
+            case "stats" -> new StatsCommand();
+            case "gc" -> new GcCommand();
+            case "network" -> new NetworkCommand();
+            default -> throw new IllegalArgumentException("no subcommand " + name);
+        };
     }
 
     private static String subcommandName(CommandLine c) {

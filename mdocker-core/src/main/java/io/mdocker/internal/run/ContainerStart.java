@@ -123,7 +123,7 @@ public final class ContainerStart {
         }
         // capabilities, no_new_privs, seccomp, rlimits, groups: the command's and every exec's
         Protocol.ConfigWriter identity = new Protocol.ConfigWriter();
-        SecurityPlan.writeIdentity(spec.security(), identity);
+        SecurityPlan.writeIdentity(spec.security(), identity, spec.store().libRoot());
         // Checks the network plan against the host and binds published ports (an attached container's;
         // a detached one's monitor binds them, below): before anything exists.
         ContainerNetwork network = prepareNetwork();

@@ -29,7 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A profile's rules may depend on the container's capabilities (Docker's {@code includes.caps}
  * and {@code excludes.caps}), so a program is compiled once per profile and capability set and
- * cached for the life of the JVM; a container start then costs a map lookup. Thread-safe.
+ * cached for the life of the JVM; a container start then costs a map lookup. Given the state's lib
+ * root, programs are also cached on disk ({@link SeccompCache}), for the next JVM. Thread-safe.
  */
 public final class SeccompCompiler {
     private SeccompCompiler() {}
@@ -65,6 +66,15 @@ public final class SeccompCompiler {
      * is unconfined (no filter). The array is shared: callers must not modify it.
      */
     public static byte[] compile(SeccompProfile profile, Set<Capability> caps) {
+        return compile(profile, caps, null);
+    }
+
+    /**
+     * As {@link #compile(SeccompProfile, Set)}; a program not in this JVM's memory yet is looked up
+     * in, or else compiled and stored in, the disk cache under {@code libRoot} ({@link SeccompCache};
+     * null: none), so that a new JVM on the same state root does not compile it again.
+     */
+    public static byte[] compile(SeccompProfile profile, Set<Capability> caps, Path libRoot) {
         long mask = SecurityPlan.mask(caps);
         IdentityKey fast = new IdentityKey(profile, mask);
         byte[] program = BY_IDENTITY.get(fast);
@@ -72,12 +82,31 @@ public final class SeccompCompiler {
             return program;
         }
         program = profile.isUnconfined() ? NO_FILTER
-                : BY_VALUE.computeIfAbsent(new Key(profile, mask), k -> compileNow(profile, caps));
+                : BY_VALUE.computeIfAbsent(new Key(profile, mask), k -> cachedOrCompiled(profile, caps, mask, libRoot));
         if (BY_IDENTITY.size() >= IDENTITY_ENTRIES) {
             BY_IDENTITY.clear();
         }
         BY_IDENTITY.put(fast, program);
         return program;
+    }
+
+    private static byte[] cachedOrCompiled(SeccompProfile profile, Set<Capability> caps, long mask, Path libRoot) {
+        if (libRoot == null) {
+            return compileNow(profile, caps);
+        }
+        String key = SeccompCache.key(profile, caps, mask);
+        byte[] program = SeccompCache.read(libRoot, key);
+        if (program == null) {
+            program = compileNow(profile, caps);
+            SeccompCache.write(libRoot, key, program);
+        }
+        return program;
+    }
+
+    /** Forgets the programs compiled or read by this JVM (for tests of the disk cache). */
+    static void forgetInMemory() {
+        BY_IDENTITY.clear();
+        BY_VALUE.clear();
     }
 
     private static byte[] compileNow(SeccompProfile profile, Set<Capability> caps) {

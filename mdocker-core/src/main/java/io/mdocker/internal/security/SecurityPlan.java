@@ -29,7 +29,7 @@ public final class SecurityPlan {
 
     /** Appends the security records of {@code spec} to {@code config}. */
     public static void write(SecuritySpec spec, Protocol.ConfigWriter config) {
-        writeIdentity(spec, config);
+        writeIdentity(spec, config, null);
         writeMounts(spec, config);
     }
 
@@ -39,6 +39,14 @@ public final class SecurityPlan {
      * seccomp program, rlimits, supplementary groups.
      */
     public static void writeIdentity(SecuritySpec spec, Protocol.ConfigWriter config) {
+        writeIdentity(spec, config, null);
+    }
+
+    /**
+     * As {@link #writeIdentity(SecuritySpec, Protocol.ConfigWriter)}, with the compiled seccomp
+     * program cached on disk under {@code libRoot} (null: in memory only), see {@link SeccompCompiler}.
+     */
+    public static void writeIdentity(SecuritySpec spec, Protocol.ConfigWriter config, java.nio.file.Path libRoot) {
         Set<Capability> caps = spec.capabilities();
         long set = spec.privileged() ? -1L : mask(caps);
         // bounding, effective, permitted, inheritable (empty, as Docker since 20.10.14: CVE-2022-24769), ambient
@@ -54,7 +62,7 @@ public final class SecurityPlan {
             flags |= Protocol.SEC_SYSFS_RW;
         }
         config.u32(Protocol.T_SECURITY, flags);
-        byte[] program = SeccompCompiler.compile(spec.seccomp(), caps);
+        byte[] program = SeccompCompiler.compile(spec.seccomp(), caps, libRoot);
         if (program.length > 0) {
             config.bytes(Protocol.T_SECCOMP, program);
         }

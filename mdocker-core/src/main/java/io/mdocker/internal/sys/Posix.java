@@ -13,6 +13,8 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 import static io.mdocker.bindings.Linux.C_INT;
+import static io.mdocker.bindings.Linux.C_LONG;
+import static io.mdocker.bindings.Linux.C_POINTER;
 
 /**
  * The hand-written facade over the generated {@link Linux} bindings for every call that reports
@@ -31,6 +33,11 @@ public final class Posix {
             CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
+    private static MethodHandle link(String symbol, FunctionDescriptor descriptor) {
+        return link(Linker.nativeLinker().defaultLookup().find(symbol).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + symbol)),
+                descriptor);
+    }
+
     static MethodHandle link(MemorySegment address, FunctionDescriptor descriptor, Linker.Option... more) {
         Linker.Option[] options = new Linker.Option[more.length + 1];
         options[0] = CAPTURE_ERRNO;
@@ -38,36 +45,107 @@ public final class Posix {
         return ErrnoLinker.link(address, descriptor, options);
     }
 
-    private static final MethodHandle MEMFD_CREATE = link(Linux.memfd_create$address(), Linux.memfd_create$descriptor());
-    private static final MethodHandle FCNTL_INT = link(Linux.fcntl.address(),
+    // Each handle is linked on first use, in a holder class of its own: linking a downcall spins
+    // and loads a class (milliseconds each before the JIT has warmed), and a one-shot CLI run uses
+    // about half of them. The symbols are looked up directly rather than through the generated
+    // Linux.f$address(), whose holder would link the generated errno-less handle as well.
+
+    private static final class MemfdCreate {
+        static final MethodHandle H = link("memfd_create", FunctionDescriptor.of(C_INT, C_POINTER, C_INT));
+    }
+
+    private static final class FcntlInt {
+        static final MethodHandle H = link(Linux.fcntl.address(),
             FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle READ = link(Linux.read$address(), Linux.read$descriptor());
-    private static final MethodHandle WRITE = link(Linux.write$address(), Linux.write$descriptor());
-    private static final MethodHandle CLOSE = link(Linux.close$address(), Linux.close$descriptor());
-    private static final MethodHandle SOCKETPAIR = link(Linux.socketpair$address(), Linux.socketpair$descriptor());
-    private static final MethodHandle PIPE2 = link(Linux.pipe2$address(), Linux.pipe2$descriptor());
-    private static final MethodHandle POLL = link(Linux.poll$address(), Linux.poll$descriptor());
-    private static final MethodHandle EVENTFD = link(Linux.eventfd$address(), Linux.eventfd$descriptor());
-    private static final MethodHandle PIDFD_OPEN = link(Linux.pidfd_open$address(), Linux.pidfd_open$descriptor());
-    private static final MethodHandle PIDFD_SEND_SIGNAL =
-            link(Linux.pidfd_send_signal$address(), Linux.pidfd_send_signal$descriptor());
-    private static final MethodHandle WAITPID = link(Linux.waitpid$address(), Linux.waitpid$descriptor());
-    private static final MethodHandle KILL = link(Linux.kill$address(), Linux.kill$descriptor());
-    private static final MethodHandle SOCKET = link(Linux.socket$address(), Linux.socket$descriptor());
-    private static final MethodHandle BIND = link(Linux.bind$address(), Linux.bind$descriptor());
-    private static final MethodHandle SENDTO = link(Linux.sendto$address(), Linux.sendto$descriptor());
-    private static final MethodHandle RECV = link(Linux.recv$address(), Linux.recv$descriptor());
-    private static final MethodHandle SETSOCKOPT = link(Linux.setsockopt$address(), Linux.setsockopt$descriptor());
-    private static final MethodHandle SETNS = link(Linux.setns$address(), Linux.setns$descriptor());
-    private static final MethodHandle RECVMSG = link(Linux.recvmsg$address(), Linux.recvmsg$descriptor());
-    private static final MethodHandle DUP = link(Linux.dup$address(), Linux.dup$descriptor());
-    private static final MethodHandle OPEN = link(Linux.open.address(),
+    }
+
+    private static final class Read {
+        static final MethodHandle H = link("read", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
+    }
+
+    private static final class Write {
+        static final MethodHandle H = link("write", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
+    }
+
+    private static final class Close {
+        static final MethodHandle H = link("close", FunctionDescriptor.of(C_INT, C_INT));
+    }
+
+    private static final class Socketpair {
+        static final MethodHandle H = link("socketpair", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER));
+    }
+
+    private static final class Pipe2 {
+        static final MethodHandle H = link("pipe2", FunctionDescriptor.of(C_INT, C_POINTER, C_INT));
+    }
+
+    private static final class Poll {
+        static final MethodHandle H = link("poll", FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_INT));
+    }
+
+    private static final class Eventfd {
+        static final MethodHandle H = link("eventfd", FunctionDescriptor.of(C_INT, C_INT, C_INT));
+    }
+
+    private static final class PidfdOpen {
+        static final MethodHandle H = link("pidfd_open", FunctionDescriptor.of(C_INT, C_INT, C_INT));
+    }
+
+    private static final class PidfdSendSignal {
+        static final MethodHandle H = link("pidfd_send_signal", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER, C_INT));
+    }
+
+    private static final class Waitpid {
+        static final MethodHandle H = link("waitpid", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT));
+    }
+
+    private static final class Kill {
+        static final MethodHandle H = link("kill", FunctionDescriptor.of(C_INT, C_INT, C_INT));
+    }
+
+    private static final class Socket {
+        static final MethodHandle H = link("socket", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT));
+    }
+
+    private static final class Bind {
+        static final MethodHandle H = link("bind", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT));
+    }
+
+    private static final class Sendto {
+        static final MethodHandle H = link("sendto", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_INT, C_POINTER, C_INT));
+    }
+
+    private static final class Recv {
+        static final MethodHandle H = link("recv", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_INT));
+    }
+
+    private static final class Setsockopt {
+        static final MethodHandle H = link("setsockopt", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT));
+    }
+
+    private static final class Setns {
+        static final MethodHandle H = link("setns", FunctionDescriptor.of(C_INT, C_INT, C_INT));
+    }
+
+    private static final class Recvmsg {
+        static final MethodHandle H = link("recvmsg", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_INT));
+    }
+
+    private static final class Dup {
+        static final MethodHandle H = link("dup", FunctionDescriptor.of(C_INT, C_INT));
+    }
+
+    private static final class Open {
+        static final MethodHandle H = link(Linux.open.address(),
             FunctionDescriptor.of(C_INT, Linux.C_POINTER, C_INT), Linker.Option.firstVariadicArg(2));
+    }
 
     /** syscall(SYS_openat2, dirfd, path, how, sizeof how): glibc has no wrapper. */
-    private static final MethodHandle SYSCALL_OPENAT2 = link(Linux.syscall.address(),
+    private static final class SyscallOpenat2 {
+        static final MethodHandle H = link(Linux.syscall.address(),
             FunctionDescriptor.of(Linux.C_LONG, Linux.C_LONG, Linux.C_LONG, Linux.C_POINTER, Linux.C_POINTER, Linux.C_LONG),
             Linker.Option.firstVariadicArg(1));
+    }
 
     static int errno(MemorySegment capture) {
         return (int) ERRNO.get(capture, 0L);
@@ -108,23 +186,23 @@ public final class Posix {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cname = arena.allocateFrom(name);
             return (int) check("memfd_create(" + name + ")",
-                    st -> (int) MEMFD_CREATE.invokeExact(st, cname, flags));
+                    st -> (int) MemfdCreate.H.invokeExact(st, cname, flags));
         }
     }
 
     /** fcntl(fd, cmd, arg) for the commands that take an int. */
     public static int fcntl(int fd, int cmd, int arg, String what) {
-        return (int) check("fcntl(" + what + ", " + cmd + ")", st -> (int) FCNTL_INT.invokeExact(st, fd, cmd, arg));
+        return (int) check("fcntl(" + what + ", " + cmd + ")", st -> (int) FcntlInt.H.invokeExact(st, fd, cmd, arg));
     }
 
     /** read(2) into buf; 0 at end of file. */
     public static int read(int fd, MemorySegment buf, long count, String what) {
-        return (int) check("read(" + what + ")", st -> (long) READ.invokeExact(st, fd, buf, count));
+        return (int) check("read(" + what + ")", st -> (long) Read.H.invokeExact(st, fd, buf, count));
     }
 
     /** write(2) once; returns how many bytes were written. */
     public static int write(int fd, MemorySegment buf, long count, String what) {
-        return (int) check("write(" + what + ")", st -> (long) WRITE.invokeExact(st, fd, buf, count));
+        return (int) check("write(" + what + ")", st -> (long) Write.H.invokeExact(st, fd, buf, count));
     }
 
     /** Writes all of buf, looping over short writes. */
@@ -138,7 +216,7 @@ public final class Posix {
     /** close(2). EINTR is not retried: on Linux the descriptor is gone either way. */
     public static void close(int fd) {
         check("close(" + fd + ")", st -> {
-            int r = (int) CLOSE.invokeExact(st, fd);
+            int r = (int) Close.H.invokeExact(st, fd);
             return r < 0 && errno(st) == Linux.EINTR() ? 0 : r;
         });
     }
@@ -158,7 +236,7 @@ public final class Posix {
     public static int[] socketpair(int domain, int type) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(C_INT, 2);
-            check("socketpair(AF_UNIX)", st -> (int) SOCKETPAIR.invokeExact(st, domain, type, 0, fds));
+            check("socketpair(AF_UNIX)", st -> (int) Socketpair.H.invokeExact(st, domain, type, 0, fds));
             return new int[] {fds.getAtIndex(C_INT, 0), fds.getAtIndex(C_INT, 1)};
         }
     }
@@ -167,7 +245,7 @@ public final class Posix {
     public static int[] pipe2(int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(C_INT, 2);
-            check("pipe2", st -> (int) PIPE2.invokeExact(st, fds, flags));
+            check("pipe2", st -> (int) Pipe2.H.invokeExact(st, fds, flags));
             return new int[] {fds.getAtIndex(C_INT, 0), fds.getAtIndex(C_INT, 1)};
         }
     }
@@ -178,7 +256,7 @@ public final class Posix {
      */
     public static int poll(MemorySegment pollfds, int count, int timeoutMillis) {
         return (int) check("poll(" + count + " fds)", st -> {
-            int r = (int) POLL.invokeExact(st, pollfds, (long) count, timeoutMillis);
+            int r = (int) Poll.H.invokeExact(st, pollfds, (long) count, timeoutMillis);
             return r < 0 && errno(st) == Linux.EINTR() ? 0 : r;
         });
     }
@@ -207,18 +285,18 @@ public final class Posix {
 
     /** eventfd(initval, flags). */
     public static int eventfd(int initval, int flags) {
-        return (int) check("eventfd", st -> (int) EVENTFD.invokeExact(st, initval, flags));
+        return (int) check("eventfd", st -> (int) Eventfd.H.invokeExact(st, initval, flags));
     }
 
     /** pidfd_open(pid, 0). */
     public static int pidfdOpen(int pid) {
-        return (int) check("pidfd_open(" + pid + ")", st -> (int) PIDFD_OPEN.invokeExact(st, pid, 0));
+        return (int) check("pidfd_open(" + pid + ")", st -> (int) PidfdOpen.H.invokeExact(st, pid, 0));
     }
 
     /** pidfd_send_signal(pidfd, sig, NULL, 0); false when the process has already exited. */
     public static boolean pidfdSendSignal(int pidfd, int sig) {
         return check("pidfd_send_signal(" + pidfd + ", " + sig + ")", st -> {
-            int r = (int) PIDFD_SEND_SIGNAL.invokeExact(st, pidfd, sig, MemorySegment.NULL, 0);
+            int r = (int) PidfdSendSignal.H.invokeExact(st, pidfd, sig, MemorySegment.NULL, 0);
             return r < 0 && errno(st) == Linux.ESRCH() ? 0 : r + 1;
         }) > 0;
     }
@@ -226,7 +304,7 @@ public final class Posix {
     /** kill(pid, sig); false when there is no such process. */
     public static boolean kill(int pid, int sig) {
         return check("kill(" + pid + ", " + sig + ")", st -> {
-            int r = (int) KILL.invokeExact(st, pid, sig);
+            int r = (int) Kill.H.invokeExact(st, pid, sig);
             return r < 0 && errno(st) == Linux.ESRCH() ? 0 : r + 1;
         }) > 0;
     }
@@ -238,7 +316,7 @@ public final class Posix {
     public static int waitpid(int pid, int options) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment status = arena.allocate(C_INT);
-            int r = (int) check("waitpid(" + pid + ")", st -> (int) WAITPID.invokeExact(st, pid, status, options));
+            int r = (int) check("waitpid(" + pid + ")", st -> (int) Waitpid.H.invokeExact(st, pid, status, options));
             return r == 0 ? -1 : status.get(C_INT, 0);
         }
     }
@@ -247,7 +325,7 @@ public final class Posix {
     public static int open(String path, int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cpath = arena.allocateFrom(path);
-            return (int) check("open(" + path + ")", st -> (int) OPEN.invokeExact(st, cpath, flags));
+            return (int) check("open(" + path + ")", st -> (int) Open.H.invokeExact(st, cpath, flags));
         }
     }
 
@@ -264,38 +342,38 @@ public final class Posix {
             io.mdocker.bindings.open_how.mode(how, mode);
             io.mdocker.bindings.open_how.resolve(how, resolve);
             long size = io.mdocker.bindings.open_how.sizeof();
-            return (int) check("openat2(" + what + ")", st -> (long) SYSCALL_OPENAT2.invokeExact(st,
+            return (int) check("openat2(" + what + ")", st -> (long) SyscallOpenat2.H.invokeExact(st,
                     (long) Linux.SYS_openat2(), (long) dirfd, cpath, how, size));
         }
     }
 
     /** socket(domain, type, protocol). */
     public static int socket(int domain, int type, int protocol, String what) {
-        return (int) check("socket(" + what + ")", st -> (int) SOCKET.invokeExact(st, domain, type, protocol));
+        return (int) check("socket(" + what + ")", st -> (int) Socket.H.invokeExact(st, domain, type, protocol));
     }
 
     /** bind(fd, address, sizeof address). */
     public static void bind(int fd, MemorySegment address, String what) {
-        check("bind(" + what + ")", st -> (int) BIND.invokeExact(st, fd, address, (int) address.byteSize()));
+        check("bind(" + what + ")", st -> (int) Bind.H.invokeExact(st, fd, address, (int) address.byteSize()));
     }
 
     /** setsockopt(fd, level, name, &amp;value, sizeof(int)) for the options that take an int. */
     public static void setsockoptInt(int fd, int level, int name, int value, String what) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment v = arena.allocateFrom(C_INT, value);
-            check("setsockopt(" + what + ")", st -> (int) SETSOCKOPT.invokeExact(st, fd, level, name, v, (int) C_INT.byteSize()));
+            check("setsockopt(" + what + ")", st -> (int) Setsockopt.H.invokeExact(st, fd, level, name, v, (int) C_INT.byteSize()));
         }
     }
 
     /** sendto(2) of the whole buffer to {@code address} (a sockaddr of {@code address.byteSize()} bytes). */
     public static long sendto(int fd, MemorySegment buf, long count, MemorySegment address, String what) {
         return check("sendto(" + what + ")",
-                st -> (long) SENDTO.invokeExact(st, fd, buf, count, 0, address, (int) address.byteSize()));
+                st -> (long) Sendto.H.invokeExact(st, fd, buf, count, 0, address, (int) address.byteSize()));
     }
 
     /** recv(2) into buf; returns the datagram's length (which exceeds count when MSG_TRUNC is given and it did not fit). */
     public static long recv(int fd, MemorySegment buf, long count, int flags, String what) {
-        return check("recv(" + what + ")", st -> (long) RECV.invokeExact(st, fd, buf, count, flags));
+        return check("recv(" + what + ")", st -> (long) Recv.H.invokeExact(st, fd, buf, count, flags));
     }
 
     /** A datagram's length and the descriptor that came with it (SCM_RIGHTS), or -1. */
@@ -321,7 +399,7 @@ public final class Posix {
             io.mdocker.bindings.msghdr.msg_control(msg, control);
             io.mdocker.bindings.msghdr.msg_controllen(msg, CONTROL_SPACE);
             int n = (int) check("recvmsg(" + what + ")",
-                    st -> (long) RECVMSG.invokeExact(st, fd, msg, Linux.MSG_CMSG_CLOEXEC()));
+                    st -> (long) Recvmsg.H.invokeExact(st, fd, msg, Linux.MSG_CMSG_CLOEXEC()));
             long controlLength = io.mdocker.bindings.msghdr.msg_controllen(msg);
             int passed = -1;
             long header = io.mdocker.bindings.cmsghdr.sizeof();
@@ -337,12 +415,12 @@ public final class Posix {
 
     /** dup(2), close-on-exec not set (the JVM's descriptors never reach a child: posix_spawn closes them). */
     public static int dup(int fd, String what) {
-        return (int) check("dup(" + what + ")", st -> (int) DUP.invokeExact(st, fd));
+        return (int) check("dup(" + what + ")", st -> (int) Dup.H.invokeExact(st, fd));
     }
 
     /** setns(fd, nstype): moves the calling thread into the namespace fd refers to (an nsfs file or a pidfd). */
     public static void setns(int fd, int nstype, String what) {
-        check("setns(" + what + ")", st -> (int) SETNS.invokeExact(st, fd, nstype));
+        check("setns(" + what + ")", st -> (int) Setns.H.invokeExact(st, fd, nstype));
     }
 
     /** The effective uid of this process. */

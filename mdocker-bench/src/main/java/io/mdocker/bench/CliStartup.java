@@ -1,0 +1,105 @@
+package io.mdocker.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The {@code cli} section: what a shell user waits for. {@code ./mdocker --version} and
+ * {@code ./mdocker run --network none /bin/true} (the launcher script, the JVM, the command,
+ * the JVM's exit) against {@code bwrap --unshare-all ... /bin/true}, each a new process started
+ * from this JVM, all variants interleaved round by round in a rotated order as {@link Interleaved}
+ * does. Per run: the wall time from start to reaped, and the CPU time the process and everything it
+ * waited for used (user + system, from {@code getrusage(RUSAGE_CHILDREN)} before and after: the
+ * launcher's bash, the JVM with all its threads, the container's monitor and pid 1). Each launcher
+ * given (default: this project's {@code ./mdocker}) gives two rows, so that two builds (say main's
+ * and a branch's) are compared in one run.
+ */
+final class CliStartup {
+    private CliStartup() {}
+
+    /** The targets on a 2-core machine, against 13 ms of bwrap measured then. */
+    static final double TARGET_RUN_MS = 150;
+    static final double TARGET_VERSION_MS = 80;
+
+    /** One variant's figures: wall and CPU per run, as samples. */
+    record Row(String name, String command, Samples wall, Samples cpu) {}
+
+    private record Cmd(String name, List<String> argv) {}
+
+    static List<Row> measure(List<Path> launchers, Path rootfs, Path stateRoot, int warmup, int rounds) {
+        List<Cmd> cmds = new ArrayList<>();
+        for (Path l : launchers) {
+            String label = launchers.size() == 1 ? "mdocker" : l.toString();
+            cmds.add(new Cmd(label + " --version", List.of(l.toString(), "--version")));
+            cmds.add(new Cmd(label + " run --network none /bin/true", List.of(l.toString(), "run", "--network", "none",
+                    "--rootfs", rootfs.toString(), "--state-root", stateRoot.toString(), "/bin/true")));
+        }
+        cmds.add(new Cmd(Report.BWRAP + " /bin/true", List.of("bwrap", "--unshare-all", "--die-with-parent",
+                "--ro-bind", rootfs.toString(), "/", "--proc", "/proc", "--dev", "/dev", "/bin/true")));
+        int n = cmds.size();
+        long[][] wall = new long[n][rounds];
+        long[][] cpu = new long[n][rounds];
+        for (int r = -warmup; r < rounds; r++) {
+            for (int k = 0; k < n; k++) {
+                int v = Math.floorMod(k + r, n);
+                long c0 = childrenCpuNanos();
+                long t0 = System.nanoTime();
+                try {
+                    External.exec(cmds.get(v).argv());
+                } catch (Exception e) {
+                    throw new IllegalStateException(cmds.get(v).name() + ": " + e.getMessage(), e);
+                }
+                long t = System.nanoTime() - t0;
+                long c = childrenCpuNanos() - c0;
+                if (r >= 0) {
+                    wall[v][r] = t;
+                    cpu[v][r] = c;
+                }
+            }
+            int done = r + warmup + 1;
+            if (done % 5 == 0 || done == warmup + rounds) {
+                System.out.printf("cli: %d/%d%n", done, warmup + rounds);
+            }
+        }
+        List<Row> rows = new ArrayList<>();
+        for (int v = 0; v < n; v++) {
+            Cmd c = cmds.get(v);
+            rows.add(new Row(c.name(), String.join(" ", c.argv()), new Samples(c.name(), wall[v]), new Samples(c.name(), cpu[v])));
+        }
+        return rows;
+    }
+
+    private static final MethodHandle GETRUSAGE = Linker.nativeLinker().downcallHandle(
+            Linker.nativeLinker().defaultLookup().find("getrusage").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    private static final int RUSAGE_CHILDREN = -1;
+    /** sizeof(struct rusage) on 64-bit Linux; ru_utime and ru_stime (struct timeval) come first. */
+    private static final long RUSAGE_SIZE = 144;
+
+    /** User + system CPU of this process's reaped children (and theirs), in nanoseconds. */
+    static long childrenCpuNanos() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ru = arena.allocate(RUSAGE_SIZE, 8);
+            int rc = (int) GETRUSAGE.invokeExact(RUSAGE_CHILDREN, ru);
+            if (rc != 0) {
+                throw new IllegalStateException("getrusage(RUSAGE_CHILDREN) failed");
+            }
+            long micros = 0;
+            for (long off = 0; off < 32; off += 16) {
+                micros += ru.get(ValueLayout.JAVA_LONG, off) * 1_000_000 + ru.get(ValueLayout.JAVA_LONG, off + 8);
+            }
+            return micros * 1000;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+}

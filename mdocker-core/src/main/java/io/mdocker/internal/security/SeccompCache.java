@@ -1,0 +1,174 @@
+package io.mdocker.internal.security;
+
+import io.mdocker.Capability;
+import io.mdocker.SeccompProfile;
+import io.mdocker.SeccompProfile.Arg;
+import io.mdocker.SeccompProfile.Rule;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Compiled seccomp programs on disk, under {@code LIBROOT/seccomp-cache}, so that a new JVM (a CLI
+ * command) does not load libseccomp and add hundreds of rules through it before each container: a
+ * file per program, named by the SHA-256 of everything the program depends on (this format's
+ * version, the libseccomp library file, the native architecture and kernel version, the
+ * capability set, the profile's default action and architectures, and the rules that apply with
+ * their actions and conditions, in order). The file holds a magic line, the SHA-256 of the program
+ * and the program.
+ *
+ * <p>A program read back decides what a container may do, so it is used only when the folder and
+ * the file are owned by root, not symbolic links, and writable by nobody else, and the program's
+ * hash matches; anything else is ignored (the program is compiled again and the file replaced, when
+ * the folder itself is safe). Files are written to a temporary name in the same folder and
+ * renamed into place: a reader sees a whole file or none. Failures to read or write the cache never
+ * fail a container: the program is compiled as without it.
+ */
+final class SeccompCache {
+    private SeccompCache() {}
+
+    static final String DIR = "seccomp-cache";
+    private static final byte[] MAGIC = "mdocker-seccomp-bpf 1\n".getBytes(StandardCharsets.US_ASCII);
+    private static final int HASH = 32;
+    private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
+    /** Where distributions put libseccomp.so.2; its real file name carries the version. */
+    private static final List<String> LIB_DIRS = List.of("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
+            "/usr/lib/aarch64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/lib");
+
+    static Path dir(Path libRoot) {
+        return libRoot.resolve(DIR);
+    }
+
+    /** The file name of the program of {@code profile} for {@code caps}. */
+    static String key(SeccompProfile profile, Set<Capability> caps, long capMask) {
+        StringBuilder b = new StringBuilder(8192);
+        b.append("v1\n").append(libseccomp()).append('\n').append(SeccompCompiler.nativeArch()).append(' ')
+                .append(System.getProperty("os.version")).append('\n').append(Long.toHexString(capMask)).append('\n');
+        b.append(profile.defaultAction()).append('\n').append(profile.architectures()).append('\n');
+        for (Rule r : profile.rules()) {
+            if (!SeccompCompiler.applies(r, caps)) {
+                continue;
+            }
+            b.append(r.action()).append(' ').append(r.names());
+            for (Arg a : r.args()) {
+                b.append(' ').append(a.index()).append(a.op()).append(a.value()).append(',').append(a.valueTwo());
+            }
+            b.append('\n');
+        }
+        return HexFormat.of().formatHex(sha256(b.toString().getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** The cached program for {@code key}, or null when there is none that may be trusted. */
+    static byte[] read(Path libRoot, String key) {
+        Path dir = dir(libRoot);
+        Path file = dir.resolve(key);
+        try {
+            if (!safe(dir, true) || !Files.exists(file, LinkOption.NOFOLLOW_LINKS) || !safe(file, false)) {
+                return null;
+            }
+            byte[] all = Files.readAllBytes(file);
+            int head = MAGIC.length + HASH;
+            if (all.length <= head || (all.length - head) % 8 != 0
+                    || !Arrays.equals(all, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+                return null;
+            }
+            byte[] program = Arrays.copyOfRange(all, head, all.length);
+            return Arrays.equals(sha256(program), 0, HASH, all, MAGIC.length, head) ? program : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Stores {@code program} under {@code key}, atomically; quietly does nothing when it cannot, or should not. */
+    static void write(Path libRoot, String key, byte[] program) {
+        Path dir = dir(libRoot);
+        Path tmp = null;
+        try {
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectories(libRoot);
+                Files.createDirectory(dir);
+                Files.setPosixFilePermissions(dir, OWNER_ONLY_DIR);
+            }
+            if (!safe(dir, true)) {
+                return;
+            }
+            tmp = Files.createTempFile(dir, ".tmp-", ""); // 0600
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ByteBuffer buf = ByteBuffer.allocate(MAGIC.length + HASH + program.length);
+                buf.put(MAGIC).put(sha256(program)).put(program).flip();
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            Files.move(tmp, dir.resolve(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            tmp = null;
+        } catch (IOException | RuntimeException e) {
+            // a cache, not a requirement: the next start compiles again
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException e) {
+                    // left for the next writer to replace; never read (not a key's name)
+                }
+            }
+        }
+    }
+
+    /** Owned by root, the expected kind (not a symbolic link), and writable by no one else. */
+    static boolean safe(Path p, boolean directory) throws IOException {
+        PosixFileAttributes a = Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (directory ? !a.isDirectory() : !a.isRegularFile()) {
+            return false;
+        }
+        Object uid = Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        Set<PosixFilePermission> perms = a.permissions();
+        return Integer.valueOf(0).equals(uid) && !perms.contains(PosixFilePermission.GROUP_WRITE)
+                && !perms.contains(PosixFilePermission.OTHERS_WRITE);
+    }
+
+    /** The libseccomp.so.2 a lookup would load, as its real name (with the version), size and time. */
+    private static String libseccomp() {
+        Set<String> seen = new TreeSet<>();
+        for (String d : LIB_DIRS) {
+            Path p = Path.of(d, "libseccomp.so.2");
+            try {
+                if (Files.exists(p)) {
+                    Path real = p.toRealPath();
+                    if (seen.add(real.toString())) {
+                        return real + " " + Files.size(real) + " " + Files.getLastModifiedTime(real).toMillis();
+                    }
+                }
+            } catch (IOException e) {
+                // next
+            }
+        }
+        return "libseccomp.so.2 not found in " + LIB_DIRS;
+    }
+
+    private static byte[] sha256(byte[] data) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(data);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
+    }
+}
