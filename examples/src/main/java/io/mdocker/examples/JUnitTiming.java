@@ -21,7 +21,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The JUnit figures of issue 7, for the benchmark: the start-to-ready time of the web server
+ * The JUnit figures for the benchmark: the start-to-ready time of the web server
  * example (start, copy, bridge, published port, HTTP wait), and the wall time of a test class
  * whose 20 tests each start a sandbox ({@link ParallelSandboxes}), run through the JUnit
  * Platform Launcher with parallel execution on and, for the ratio, off.

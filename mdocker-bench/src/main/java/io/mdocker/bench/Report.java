@@ -11,7 +11,7 @@ import java.util.Optional;
 
 /**
  * The benchmark's Markdown: latencies with ratios against runc, bubblewrap and unshare measured
- * in the same run, throughput, footprint, the issue's targets met or not, and the machine. Any
+ * in the same run, throughput, footprint, the targets met or not, and the machine. Any
  * section may be missing (not run); the targets it feeds then say so.
  */
 public final class Report {
@@ -168,7 +168,7 @@ public final class Report {
 
     private void junitTable(StringBuilder md) {
         junit.ifPresent(f -> md.append(String.format(Locale.ROOT, """
-                JUnit extension (issue 7), ms:
+                JUnit extension, ms:
 
                 | web server example, start to ready: median | min | max | 20-sandbox class, parallel | sequential | sequential ÷ parallel | failed tests |
                 |---:|---:|---:|---:|---:|---:|---:|
@@ -215,7 +215,7 @@ public final class Report {
     }
 
     private void targets(StringBuilder md) {
-        md.append("| target (issue 6) | measured | met |\n|---|---|---|\n");
+        md.append("| target | measured | met |\n|---|---|---|\n");
         ratioTarget(md, "median start-to-exit ≤ ½ of runc's", RUNC, 0.5);
         ratioTarget(md, "median start-to-exit ≤ 2× bubblewrap's", BWRAP, 2);
         if (!helpers.isEmpty()) {

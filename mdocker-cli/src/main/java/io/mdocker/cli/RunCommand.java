@@ -81,7 +81,7 @@ final class RunCommand implements Callable<Integer> {
                     + "controlling terminal, sized and resized as this terminal; with -i this terminal is in raw mode meanwhile.")
     boolean tty;
 
-    // security (issue 5): Docker's flags, Docker's defaults except no-new-privileges (on)
+    // security: Docker's flags, Docker's defaults except no-new-privileges (on)
     @Option(names = "--cap-add", paramLabel = "CAP", split = ",", description = "Add a capability (NET_ADMIN, CAP_SYS_TIME, ALL).")
     List<String> capAdd = new ArrayList<>();
 
