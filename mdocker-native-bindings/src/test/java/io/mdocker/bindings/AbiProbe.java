@@ -60,6 +60,12 @@ import org.junit.jupiter.api.io.TempDir;
  * call per function with arguments of the types the descriptor claims, and the filter list must
  * name exactly the symbols found. Without gcc the test fails: a skipped ABI check would let a
  * wrong binding through silently.
+ *
+ * <p>Two shapes of jextract's output get a check of their own: a flexible array member
+ * ({@code cmsghdr.__cmsg_data[]}, a sequence of 0 elements, whose sizeof C refuses) is compared by
+ * offset and element size; a union passed by value (bind's and sendto's transparent
+ * {@code __CONST_SOCKADDR_ARG}) must be a pointer-sized union of pointers with a class of its own,
+ * which gcc accepts both as that union and as a plain pointer.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class AbiProbe {
