@@ -13,6 +13,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.PaddingLayout;
+import java.lang.foreign.SequenceLayout;
 import java.lang.foreign.UnionLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -59,6 +60,12 @@ import org.junit.jupiter.api.io.TempDir;
  * call per function with arguments of the types the descriptor claims, and the filter list must
  * name exactly the symbols found. Without gcc the test fails: a skipped ABI check would let a
  * wrong binding through silently.
+ *
+ * <p>Two shapes of jextract's output get a check of their own: a flexible array member
+ * ({@code cmsghdr.__cmsg_data[]}, a sequence of 0 elements, whose sizeof C refuses) is compared by
+ * offset and element size; a union passed by value (bind's and sendto's transparent
+ * {@code __CONST_SOCKADDR_ARG}) must be a pointer-sized union of pointers with a class of its own,
+ * which gcc accepts both as that union and as a plain pointer.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class AbiProbe {
@@ -105,7 +112,12 @@ public abstract class AbiProbe {
     }
 
     /** path: member names from the struct down to the field (anonymous members included). */
-    record Field(String name, List<String> path, MemoryLayout layout, long offset) { }
+    record Field(String name, List<String> path, MemoryLayout layout, long offset) {
+        /** A flexible array member ({@code T f[];}), which jextract lays out as a sequence of 0 elements. */
+        boolean flexibleArray() {
+            return layout instanceof SequenceLayout seq && seq.elementCount() == 0;
+        }
+    }
 
     /** problem: why the descriptor could not be read (jextract's holder class failed to link). */
     record Function(String name, FunctionDescriptor descriptor, boolean variadic, String problem) {
@@ -158,13 +170,25 @@ public abstract class AbiProbe {
                 String fk = k + "." + f.name();
                 Long gccOffset = gccLayout.get("offset:" + fk);
                 compare(mismatches, fk + ": offset in layout", f.offset(), gccOffset);
-                compare(mismatches, fk + ": size", f.layout().byteSize(), gccLayout.get("size:" + fk));
+                if (f.flexibleArray()) {
+                    // C cannot take sizeof of a flexible array member; jextract gives it a sequence of
+                    // 0 elements: compare the element size, and the struct's size ends before it
+                    compare(mismatches, fk + ": element size", ((SequenceLayout) f.layout()).elementLayout().byteSize(),
+                            gccLayout.get("elemsize:" + fk));
+                    if (f.offset() > s.layout().byteSize()) {
+                        mismatches.add(fk + ": flexible array member at offset " + f.offset() + " beyond sizeof "
+                                + s.layout().byteSize());
+                    }
+                } else {
+                    compare(mismatches, fk + ": size", f.layout().byteSize(), gccLayout.get("size:" + fk));
+                }
                 if (f.path().size() == 1) { // jextract's accessors exist for direct members
                     Method offset = s.type().getMethod(f.name() + "$offset");
                     compare(mismatches, fk + ": " + f.name() + "$offset()", (long) offset.invoke(null), gccOffset);
                     Method layout = s.type().getMethod(f.name() + "$layout");
                     compare(mismatches, fk + ": " + f.name() + "$layout().byteSize()",
-                            ((MemoryLayout) layout.invoke(null)).byteSize(), gccLayout.get("size:" + fk));
+                            ((MemoryLayout) layout.invoke(null)).byteSize(),
+                            f.flexibleArray() ? Long.valueOf(0) : gccLayout.get("size:" + fk));
                 }
             }
         }
@@ -208,7 +232,14 @@ public abstract class AbiProbe {
             for (int i = 0; i < args.size(); i++) {
                 // A short or char argument is promoted to int, so gcc rightly warns when it is
                 // narrowed back to a short or char parameter; anything else must pass unchanged.
-                boolean expected = !(args.get(i) instanceof AddressLayout) && args.get(i).byteSize() < 4;
+                if (args.get(i) instanceof GroupLayout group) {
+                    String problem = byValueProblem(group);
+                    if (problem != null) {
+                        mismatches.add(f.name() + ": argument " + (i + 1) + " " + problem);
+                    }
+                }
+                boolean expected = args.get(i) instanceof ValueLayout && !(args.get(i) instanceof AddressLayout)
+                        && args.get(i).byteSize() < 4;
                 boolean warned = widthChanged.contains(f.name() + "#" + (i + 1));
                 if (warned != expected) {
                     mismatches.add(f.name() + ": argument " + (i + 1) + " is " + args.get(i) + " ("
@@ -423,8 +454,13 @@ public abstract class AbiProbe {
                 String key = s.key() + "." + f.name();
                 c.append("    printf(\"offset:%s %zu\\n\", \"").append(key).append("\", offsetof(").append(t)
                         .append(", ").append(f.name()).append("));\n");
-                c.append("    printf(\"size:%s %zu\\n\", \"").append(key).append("\", sizeof(((").append(t)
-                        .append(" *) 0)->").append(f.name()).append("));\n");
+                if (f.flexibleArray()) { // sizeof of the member itself does not compile
+                    c.append("    printf(\"elemsize:%s %zu\\n\", \"").append(key).append("\", sizeof(((").append(t)
+                            .append(" *) 0)->").append(f.name()).append("[0]));\n");
+                } else {
+                    c.append("    printf(\"size:%s %zu\\n\", \"").append(key).append("\", sizeof(((").append(t)
+                            .append(" *) 0)->").append(f.name()).append("));\n");
+                }
             }
         }
         return c.append("    return 0;\n}\n").toString().replace("%HEADER%", header);
@@ -449,9 +485,15 @@ public abstract class AbiProbe {
                 """);
         for (Function f : linkedFunctions()) {
             List<MemoryLayout> args = f.descriptor().argumentLayouts();
-            String variables = args.stream().map(l -> "v_" + cCarrier(l)).collect(Collectors.joining(", "));
+            // A union passed by value (a transparent union such as __CONST_SOCKADDR_ARG): gcc must
+            // accept a value of that union type, which a plain pointer parameter would reject, and
+            // a plain pointer in the second call, which only a transparent union (or a pointer)
+            // accepts; byValueProblem checks that it holds nothing but pointers.
+            String variables = args.stream()
+                    .map(l -> l instanceof GroupLayout g ? byValueLiteral(g) : "v_" + cCarrier(l))
+                    .collect(Collectors.joining(", "));
             String constantsOnly = args.stream()
-                    .map(l -> l instanceof AddressLayout ? "(void *) 0" : "(" + cType(l) + ") 0")
+                    .map(l -> l instanceof AddressLayout || l instanceof GroupLayout ? "(void *) 0" : "(" + cType(l) + ") 0")
                     .collect(Collectors.joining(", "));
             String call = f.name() + "(" + variables + ")";
             c.append("    /* ").append(f.name()).append(f.variadic() ? " (fixed arguments only) */\n" : " */\n");
@@ -473,6 +515,38 @@ public abstract class AbiProbe {
             c.append("    }\n");
         }
         return c.append("    return 0;\n}\n").toString().replace("%HEADER%", header);
+    }
+
+    /** The struct class whose layout a by-value argument is, or null. */
+    private Struct structOf(GroupLayout layout) {
+        return structs.stream().filter(s -> s.layout().equals(layout)).findFirst().orElse(null);
+    }
+
+    /** A zero value of a by-value union argument, as a C compound literal. */
+    private String byValueLiteral(GroupLayout layout) {
+        Struct s = structOf(layout);
+        return s == null ? "v_pointer" : "(" + s.cName() + ") {0}";
+    }
+
+    /**
+     * Why a struct or union passed by value is not one the bindings may pass: only transparent
+     * unions of pointers are (glibc's __CONST_SOCKADDR_ARG), which the C ABI passes as their
+     * first member, a pointer, and the Linker passes a pointer-sized union of pointers the same
+     * way (one integer register on x86-64 and AArch64). Null when it is one.
+     */
+    private String byValueProblem(GroupLayout layout) {
+        if (!(layout instanceof UnionLayout)) {
+            return "is a struct passed by value (" + layout + "): the probe checks only transparent unions of pointers";
+        }
+        if (layout.byteSize() != ValueLayout.ADDRESS.byteSize()
+                || !layout.memberLayouts().stream().allMatch(m -> m instanceof AddressLayout)) {
+            return "is a union passed by value that is not pointer-sized with pointer members only (" + layout + ")";
+        }
+        if (structOf(layout) == null) {
+            return "is a union passed by value without its own class in " + packageName
+                    + " (add its --include-typedef): the probe cannot name its C type";
+        }
+        return null;
     }
 
     private String cCarrier(MemoryLayout layout) {

@@ -48,6 +48,28 @@ class AbiProbeTest extends AbiProbe {
         }
     }
 
+    /**
+     * bind's address is the transparent union __CONST_SOCKADDR_ARG, passed by value: the union
+     * holding the sockaddr's address reaches the kernel as that pointer (a netlink socket binds),
+     * whereas the sockaddr itself passed as the union would be read as a pointer (EFAULT).
+     */
+    @Test
+    void bindTakesTheSockaddrThroughTheTransparentUnion() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment address = sockaddr_nl.allocate(arena);
+            sockaddr_nl.nl_family(address, (short) Linux.AF_NETLINK());
+            MemorySegment arg = __CONST_SOCKADDR_ARG.allocate(arena);
+            __CONST_SOCKADDR_ARG.__sockaddr__(arg, address);
+            int fd = Linux.socket(Linux.AF_NETLINK(), Linux.SOCK_RAW() | Linux.SOCK_CLOEXEC(), 0);
+            assertThat(fd).as("socket(AF_NETLINK)").isGreaterThanOrEqualTo(0);
+            try {
+                assertThat(Linux.bind(fd, arg, (int) sockaddr_nl.sizeof())).as("bind(netlink, union)").isZero();
+            } finally {
+                Linux.close(fd);
+            }
+        }
+    }
+
     @Test
     void errnoNamesAndTextsComeFromLibc() {
         assertThat(errnoName(Linux.EBADF())).isEqualTo("EBADF");

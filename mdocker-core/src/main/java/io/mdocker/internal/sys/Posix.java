@@ -1,6 +1,7 @@
 package io.mdocker.internal.sys;
 
 import io.mdocker.bindings.Linux;
+import io.mdocker.bindings.__CONST_SOCKADDR_ARG;
 import io.mdocker.bindings.link.ErrnoLinker;
 
 import java.lang.foreign.Arena;
@@ -47,104 +48,152 @@ public final class Posix {
 
     // Each handle is linked on first use, in a holder class of its own: linking a downcall spins
     // and loads a class (milliseconds each before the JIT has warmed), and a one-shot CLI run uses
-    // about half of them. The symbols are looked up directly rather than through the generated
-    // Linux.f$address(), whose holder would link the generated errno-less handle as well.
+    // about half of them. The symbols are looked up directly, and the descriptors written here,
+    // rather than taken from the generated Linux.f$address()/f$descriptor(): jextract 22 keeps
+    // them in one holder class per function with the errno-less handle, which initializing either
+    // would link as well. PosixDescriptorsTest checks that each DESC equals jextract's descriptor
+    // for SYMBOL (with FIRST_VARIADIC: its variadic invoker's, for these argument layouts).
 
     private static final class MemfdCreate {
-        static final MethodHandle H = link("memfd_create", FunctionDescriptor.of(C_INT, C_POINTER, C_INT));
+        static final String SYMBOL = "memfd_create";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class FcntlInt {
-        static final MethodHandle H = link(Linux.fcntl.address(),
-            FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT), Linker.Option.firstVariadicArg(2));
+        static final String SYMBOL = "fcntl";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT);
+        static final int FIRST_VARIADIC = 2;
+        static final MethodHandle H = link(Linux.fcntl.address(), DESC, Linker.Option.firstVariadicArg(FIRST_VARIADIC));
     }
 
     private static final class Read {
-        static final MethodHandle H = link("read", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
+        static final String SYMBOL = "read";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Write {
-        static final MethodHandle H = link("write", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG));
+        static final String SYMBOL = "write";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Close {
-        static final MethodHandle H = link("close", FunctionDescriptor.of(C_INT, C_INT));
+        static final String SYMBOL = "close";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Socketpair {
-        static final MethodHandle H = link("socketpair", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER));
+        static final String SYMBOL = "socketpair";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Pipe2 {
-        static final MethodHandle H = link("pipe2", FunctionDescriptor.of(C_INT, C_POINTER, C_INT));
+        static final String SYMBOL = "pipe2";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Poll {
-        static final MethodHandle H = link("poll", FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_INT));
+        static final String SYMBOL = "poll";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Eventfd {
-        static final MethodHandle H = link("eventfd", FunctionDescriptor.of(C_INT, C_INT, C_INT));
+        static final String SYMBOL = "eventfd";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class PidfdOpen {
-        static final MethodHandle H = link("pidfd_open", FunctionDescriptor.of(C_INT, C_INT, C_INT));
+        static final String SYMBOL = "pidfd_open";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class PidfdSendSignal {
-        static final MethodHandle H = link("pidfd_send_signal", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER, C_INT));
+        static final String SYMBOL = "pidfd_send_signal";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Waitpid {
-        static final MethodHandle H = link("waitpid", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT));
+        static final String SYMBOL = "waitpid";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Kill {
-        static final MethodHandle H = link("kill", FunctionDescriptor.of(C_INT, C_INT, C_INT));
+        static final String SYMBOL = "kill";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Socket {
-        static final MethodHandle H = link("socket", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT));
+        static final String SYMBOL = "socket";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Bind {
-        static final MethodHandle H = link("bind", FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT));
+        static final String SYMBOL = "bind";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, __CONST_SOCKADDR_ARG.layout(), C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Sendto {
-        static final MethodHandle H = link("sendto", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_INT, C_POINTER, C_INT));
+        static final String SYMBOL = "sendto";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_INT, __CONST_SOCKADDR_ARG.layout(), C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Recv {
-        static final MethodHandle H = link("recv", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_INT));
+        static final String SYMBOL = "recv";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Setsockopt {
-        static final MethodHandle H = link("setsockopt", FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT));
+        static final String SYMBOL = "setsockopt";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Setns {
-        static final MethodHandle H = link("setns", FunctionDescriptor.of(C_INT, C_INT, C_INT));
+        static final String SYMBOL = "setns";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Recvmsg {
-        static final MethodHandle H = link("recvmsg", FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_INT));
+        static final String SYMBOL = "recvmsg";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Dup {
-        static final MethodHandle H = link("dup", FunctionDescriptor.of(C_INT, C_INT));
+        static final String SYMBOL = "dup";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT);
+        static final MethodHandle H = link(SYMBOL, DESC);
     }
 
     private static final class Open {
-        static final MethodHandle H = link(Linux.open.address(),
-            FunctionDescriptor.of(C_INT, Linux.C_POINTER, C_INT), Linker.Option.firstVariadicArg(2));
+        static final String SYMBOL = "open";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, Linux.C_POINTER, C_INT);
+        static final int FIRST_VARIADIC = 2;
+        static final MethodHandle H = link(Linux.open.address(), DESC, Linker.Option.firstVariadicArg(FIRST_VARIADIC));
     }
 
     /** syscall(SYS_openat2, dirfd, path, how, sizeof how): glibc has no wrapper. */
     private static final class SyscallOpenat2 {
-        static final MethodHandle H = link(Linux.syscall.address(),
-            FunctionDescriptor.of(Linux.C_LONG, Linux.C_LONG, Linux.C_LONG, Linux.C_POINTER, Linux.C_POINTER, Linux.C_LONG),
-            Linker.Option.firstVariadicArg(1));
+        static final String SYMBOL = "syscall";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(Linux.C_LONG, Linux.C_LONG, Linux.C_LONG, Linux.C_POINTER, Linux.C_POINTER, Linux.C_LONG);
+        static final int FIRST_VARIADIC = 1;
+        static final MethodHandle H = link(Linux.syscall.address(), DESC, Linker.Option.firstVariadicArg(FIRST_VARIADIC));
     }
 
     static int errno(MemorySegment capture) {
@@ -354,7 +403,21 @@ public final class Posix {
 
     /** bind(fd, address, sizeof address). */
     public static void bind(int fd, MemorySegment address, String what) {
-        check("bind(" + what + ")", st -> (int) Bind.H.invokeExact(st, fd, address, (int) address.byteSize()));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment arg = sockaddrArg(arena, address);
+            check("bind(" + what + ")", st -> (int) Bind.H.invokeExact(st, fd, arg, (int) address.byteSize()));
+        }
+    }
+
+    /**
+     * The address argument of bind and sendto: glibc declares it (with _GNU_SOURCE) as the
+     * transparent union __CONST_SOCKADDR_ARG of sockaddr pointers, which the generated descriptor
+     * passes by value; a transparent union is passed as its first member, the pointer set here.
+     */
+    private static MemorySegment sockaddrArg(Arena arena, MemorySegment address) {
+        MemorySegment arg = __CONST_SOCKADDR_ARG.allocate(arena);
+        __CONST_SOCKADDR_ARG.__sockaddr__(arg, address);
+        return arg;
     }
 
     /** setsockopt(fd, level, name, &amp;value, sizeof(int)) for the options that take an int. */
@@ -367,8 +430,11 @@ public final class Posix {
 
     /** sendto(2) of the whole buffer to {@code address} (a sockaddr of {@code address.byteSize()} bytes). */
     public static long sendto(int fd, MemorySegment buf, long count, MemorySegment address, String what) {
-        return check("sendto(" + what + ")",
-                st -> (long) Sendto.H.invokeExact(st, fd, buf, count, 0, address, (int) address.byteSize()));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment arg = sockaddrArg(arena, address);
+            return check("sendto(" + what + ")",
+                    st -> (long) Sendto.H.invokeExact(st, fd, buf, count, 0, arg, (int) address.byteSize()));
+        }
     }
 
     /** recv(2) into buf; returns the datagram's length (which exceeds count when MSG_TRUNC is given and it did not fit). */

@@ -21,8 +21,13 @@ import static io.mdocker.bindings.Linux.C_INT;
 public final class Terminals {
     private Terminals() {}
 
-    private static final MethodHandle IOCTL_POINTER = Posix.link(Linux.ioctl.address(),
-            FunctionDescriptor.of(C_INT, C_INT, Linux.C_LONG, Linux.C_POINTER), Linker.Option.firstVariadicArg(2));
+    /** ioctl(fd, request, pointer): the descriptor is checked like Posix's (PosixDescriptorsTest). */
+    private static final class IoctlPointer {
+        static final String SYMBOL = "ioctl";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, Linux.C_LONG, Linux.C_POINTER);
+        static final int FIRST_VARIADIC = 2;
+        static final MethodHandle H = Posix.link(Linux.ioctl.address(), DESC, Linker.Option.firstVariadicArg(FIRST_VARIADIC));
+    }
     private static final MethodHandle TCGETATTR = Posix.link(Linux.tcgetattr$address(), Linux.tcgetattr$descriptor());
     private static final MethodHandle TCSETATTR = Posix.link(Linux.tcsetattr$address(), Linux.tcsetattr$descriptor());
 
@@ -36,7 +41,7 @@ public final class Terminals {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ws = winsize.allocate(arena);
             long request = Linux.TIOCGWINSZ();
-            Posix.check("ioctl(" + what + ", TIOCGWINSZ)", st -> (int) IOCTL_POINTER.invokeExact(st, fd, request, ws));
+            Posix.check("ioctl(" + what + ", TIOCGWINSZ)", st -> (int) IoctlPointer.H.invokeExact(st, fd, request, ws));
             return new int[] {Short.toUnsignedInt(winsize.ws_row(ws)), Short.toUnsignedInt(winsize.ws_col(ws))};
         }
     }
@@ -49,7 +54,7 @@ public final class Terminals {
             winsize.ws_col(ws, (short) columns);
             long request = Linux.TIOCSWINSZ();
             Posix.check("ioctl(" + what + ", TIOCSWINSZ " + rows + "x" + columns + ")",
-                    st -> (int) IOCTL_POINTER.invokeExact(st, fd, request, ws));
+                    st -> (int) IoctlPointer.H.invokeExact(st, fd, request, ws));
         }
     }
 
