@@ -72,8 +72,9 @@ class StateRootSecurityTest {
 
     @Test
     void aDetachedContainersSecretInItsStateAndLogsIsReadableByRootAlone() throws Exception {
-        Path lib = Fixtures.STATE.resolve("secrets/lib");
-        Path run = Fixtures.STATE.resolve("secrets/run");
+        Path roots = Fixtures.STATE.resolve("secrets-" + random()); // new roots: made by the runtime, not left by a run before
+        Path lib = roots.resolve("lib");
+        Path run = roots.resolve("run");
         ContainerRuntime rt = ContainerRuntime.at(lib, run);
         String secret = "hunter2-" + random();
         DetachedContainer c = Fixtures.container().runtime(rt).env("SECRET", secret)
@@ -114,6 +115,7 @@ class StateRootSecurityTest {
             assertThat(mode(state.resolveSibling("exit"))).isEqualTo("600");
         } finally {
             c.remove(true);
+            ContainerDirs.deleteTree(roots);
         }
     }
 
