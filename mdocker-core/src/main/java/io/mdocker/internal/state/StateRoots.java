@@ -1,5 +1,6 @@
 package io.mdocker.internal.state;
 
+import io.mdocker.ContainerException;
 import io.mdocker.bindings.Linux;
 import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Errno;
@@ -46,21 +47,12 @@ public final class StateRoots {
 
     private StateRoots() {}
 
-    /** Thrown for a state root that another user could change; its message is one line. */
-    public static final class UnsafeStateRootException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        UnsafeStateRootException(String message) {
-            super(message);
-        }
-    }
-
     /**
      * Verifies {@code root} (absolute) and each of its parents, makes what is missing, sets the
      * root to 0711 and the directories in it to 0700 (those the runtime's user owns; any other
      * entry that is a link or someone else's directory is refused). Returns the root's real path.
      *
-     * @throws UnsafeStateRootException when another user could change it
+     * @throws ContainerException when another user could change it
      */
     public static Path secure(Path root, String... children) {
         Path real = walk(root.toAbsolutePath().normalize(), root);
@@ -229,8 +221,8 @@ public final class StateRoots {
         }
     }
 
-    private static UnsafeStateRootException unsafe(Path root, String why) {
-        return new UnsafeStateRootException("refusing the state root " + root + ": " + why
+    private static ContainerException unsafe(Path root, String why) {
+        return new ContainerException("refusing the state root " + root + ": " + why
                 + " (a state root and its parents must be writable by root and this runtime's user alone)");
     }
 
