@@ -94,7 +94,12 @@ public final class ContainerRuntime {
         return DEFAULTS;
     }
 
-    /** A runtime on other roots (both are created when needed). */
+    /**
+     * A runtime on other roots (both are created when needed, 0711, their directories 0700). On
+     * first use each root and every parent is checked: one another user owns or may write (a
+     * sticky parent such as /tmp excepted), or a symbolic link on the way another user owns, is
+     * refused with a one-line {@link ContainerException} before anything is created or read there.
+     */
     public static ContainerRuntime at(Path libRoot, Path runRoot) {
         return new ContainerRuntime(libRoot, runRoot);
     }
