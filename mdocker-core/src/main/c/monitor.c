@@ -148,7 +148,7 @@ static void write_exit_file(const char *path, int code, int sig)
 
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int) sizeof tmp)
         return;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return;
     if (write(fd, text, (size_t) n) != n || close(fd) < 0 || rename(tmp, path) < 0)

@@ -324,7 +324,7 @@ int open_stdio_files(const struct config *c)
         if (paths[target] == NULL)
             continue;
         fd = target == 0 ? open(paths[0], O_RDONLY | O_CLOEXEC)
-                         : open(paths[target], O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+                         : open(paths[target], O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
             return fail(MDK_STEP_STDIO, errno, "open(%s)", paths[target]);
         if (dup2(fd, target) < 0) {

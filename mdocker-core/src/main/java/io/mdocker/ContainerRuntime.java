@@ -7,6 +7,7 @@ import io.mdocker.internal.run.Pausing;
 import io.mdocker.internal.run.RecordTarget;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.state.ContainerRecord;
+import io.mdocker.internal.state.StateRoots;
 import io.mdocker.internal.state.StateStore;
 
 import java.nio.file.Path;
@@ -31,6 +32,7 @@ public final class ContainerRuntime {
     private final Path runRoot;
     private final StateStore store;
     private final AtomicBoolean recovered = new AtomicBoolean();
+    private volatile boolean secured;
 
     private ContainerRuntime(Path libRoot, Path runRoot) {
         this.libRoot = libRoot.toAbsolutePath().normalize();
@@ -92,7 +94,12 @@ public final class ContainerRuntime {
         return DEFAULTS;
     }
 
-    /** A runtime on other roots (both are created when needed). */
+    /**
+     * A runtime on other roots (both are created when needed, 0711, their directories 0700). On
+     * first use each root and every parent is checked: one another user owns or may write (a
+     * sticky parent such as /tmp excepted), or a symbolic link on the way another user owns, is
+     * refused with a one-line {@link ContainerException} before anything is created or read there.
+     */
     public static ContainerRuntime at(Path libRoot, Path runRoot) {
         return new ContainerRuntime(libRoot, runRoot);
     }
@@ -114,6 +121,7 @@ public final class ContainerRuntime {
      * record names and nobody used for 10 minutes. Returns the ids of the containers removed.
      */
     public List<String> gc() {
+        secureRoots();
         recovered.set(true);
         StateStore.Recovered r = store.recover();
         r.entries().forEach(DevicesCgroupV1::removeLeftover);
@@ -297,7 +305,24 @@ public final class ContainerRuntime {
         io.mdocker.internal.process.MonitorPool.awaitSpawns();
     }
 
+    /**
+     * Verifies the roots and their parents (and makes what is missing) before anything is read,
+     * removed or written below them: refused in one line when another user could change them.
+     */
+    private void secureRoots() {
+        if (!secured) {
+            synchronized (this) {
+                if (!secured) {
+                    StateRoots.secure(libRoot, StateRoots.LIB_DIRS);
+                    StateRoots.secure(runRoot, StateRoots.RUN_DIRS);
+                    secured = true;
+                }
+            }
+        }
+    }
+
     StateStore store() {
+        secureRoots();
         if (!recovered.get() && recovered.compareAndSet(false, true)) {
             store.recover().entries().forEach(DevicesCgroupV1::removeLeftover);
         }

@@ -39,6 +39,12 @@ final class CpCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ContainerRuntime.requireRoot();
+        for (String arg : new String[] {source, destination}) {
+            if (arg.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) { // "c:/a\nb" would be read as a host path
+                return ContainerVerb.report(new IllegalArgumentException("cp: '" + escaped(arg)
+                        + "' contains a newline or another control character: refused"));
+            }
+        }
         Matcher from = IN_CONTAINER.matcher(source);
         Matcher to = IN_CONTAINER.matcher(destination);
         if (from.matches() == to.matches()) {
@@ -71,6 +77,23 @@ final class CpCommand implements Callable<Integer> {
         } catch (ContainerException | IllegalArgumentException e) {
             return ContainerVerb.report(e);
         }
+    }
+
+    /** {@code s} with control characters as \n, \t or \xNN, so that the error stays one line. */
+    private static String escaped(String s) {
+        StringBuilder b = new StringBuilder();
+        s.chars().forEach(c -> {
+            if (c == '\n') {
+                b.append("\\n");
+            } else if (c == '\t') {
+                b.append("\\t");
+            } else if (c < 0x20 || c == 0x7f) {
+                b.append(String.format("\\x%02x", c));
+            } else {
+                b.append((char) c);
+            }
+        });
+        return b.toString();
     }
 
     private static String nonEmpty(String path, String arg) {

@@ -47,7 +47,7 @@ public record ContainerDirs(Path root) {
             try {
                 Files.createDirectory(dirs.root(), mode);
             } catch (NoSuchFileException e) { // the first container on this root
-                Files.createDirectories(containersDir);
+                Files.createDirectories(containersDir, mode);
                 Files.createDirectory(dirs.root(), mode);
             }
             Files.createDirectory(dirs.upper());

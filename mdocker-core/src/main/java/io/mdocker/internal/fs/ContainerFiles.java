@@ -111,11 +111,12 @@ public final class ContainerFiles implements AutoCloseable {
     /** Writes a regular file {@code name} below {@code dir} (replacing one, never following a link) with its mode. */
     private void writeFile(int dir, String dirPath, String name, FileSource.Opener content, int mode) throws IOException {
         try (InputStream in = content.open()) { // first: a source that cannot be read leaves no empty file
-            int fd = openInRoot(dir, name, Linux.O_WRONLY() | Linux.O_CREAT() | Linux.O_TRUNC() | Linux.O_NOFOLLOW()
-                    | Linux.O_NONBLOCK(), dirPath + name);
+            int fd = openRegularFile(dir, name, dirPath + name);
             try {
                 requireRegular(fd, dirPath + name);
-                try (OutputStream out = Files.newOutputStream(proc(fd), StandardOpenOption.WRITE)) {
+                // reopens the very file checked (an O_PATH descriptor of an existing one, or the new one)
+                try (OutputStream out = Files.newOutputStream(proc(fd), StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING)) {
                     in.transferTo(out);
                 }
                 Files.setAttribute(proc(fd), "unix:mode", mode & 07777);
@@ -123,6 +124,57 @@ public final class ContainerFiles implements AutoCloseable {
                 Posix.closeQuietly(fd);
             }
         }
+    }
+
+    /**
+     * A descriptor of the regular file {@code name} below {@code dir} to write, never opening
+     * anything else for I/O: an existing entry is opened with {@code O_PATH | O_NOFOLLOW} (which
+     * opens nothing: no device driver, fifo or socket is reached) and its type read from that
+     * descriptor; only a regular file is returned, to be reopened through /proc/self/fd. A missing
+     * one is created with {@code O_CREAT | O_EXCL}, so what is opened is the new regular file.
+     */
+    private int openRegularFile(int dir, String name, String shown) {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            int fd;
+            try {
+                fd = Posix.openat2(dir, name, Linux.O_PATH() | Linux.O_NOFOLLOW() | Linux.O_CLOEXEC(), 0, RESOLVE, shown);
+            } catch (ErrnoException e) {
+                if (e.errno() != Linux.ENOENT()) {
+                    throw failure(e, shown);
+                }
+                try {
+                    return Posix.openat2(dir, name, Linux.O_WRONLY() | Linux.O_CREAT() | Linux.O_EXCL()
+                            | Linux.O_NOFOLLOW() | Linux.O_CLOEXEC(), 0600, RESOLVE, shown);
+                } catch (ErrnoException c) {
+                    if (c.errno() == Linux.EEXIST()) {
+                        continue; // made meanwhile: looked at again
+                    }
+                    throw failure(c, shown);
+                }
+            }
+            try {
+                FileMeta meta = FileMeta.of(proc(fd)); // the object the O_PATH descriptor holds, not followed
+                String where = shown + " in container " + container;
+                if (meta.isSymbolicLink()) {
+                    throw new IllegalArgumentException(where + " is a symbolic link (not followed)");
+                }
+                if (meta.isDirectory()) {
+                    throw new IllegalArgumentException(where + " is a directory");
+                }
+                if (!meta.isRegularFile()) {
+                    throw new IllegalArgumentException("refusing to copy to " + where + ": it is a " + meta.kind()
+                            + ", not a regular file (not opened)");
+                }
+                return fd;
+            } catch (IOException e) {
+                Posix.closeQuietly(fd);
+                throw new ContainerException(shown + " in container " + container + ": " + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                Posix.closeQuietly(fd);
+                throw e;
+            }
+        }
+        throw new ContainerException(shown + " in container " + container + " kept changing while it was copied to");
     }
 
     /** Whether {@code path} names a directory in the container (following links inside it). */
@@ -306,21 +358,26 @@ public final class ContainerFiles implements AutoCloseable {
             long mode = (flags & Linux.O_CREAT()) != 0 ? 0600 : 0;
             return Posix.openat2(dirfd, path, flags | Linux.O_CLOEXEC(), mode, RESOLVE, shown);
         } catch (ErrnoException e) {
-            String where = shown + " in container " + container;
-            if (e.errno() == Linux.ENOENT()) {
-                throw new IllegalArgumentException(where + " does not exist");
-            }
-            if (e.errno() == Linux.ENOTDIR()) {
-                throw new IllegalArgumentException(where + ": not a directory");
-            }
-            if (e.errno() == Linux.ELOOP()) {
-                throw new IllegalArgumentException(where + " is a symbolic link (not followed)");
-            }
-            if (e.errno() == Linux.EISDIR()) {
-                throw new IllegalArgumentException(where + " is a directory");
-            }
-            throw new ContainerException(where + ": " + Errno.describe(e.errno()), e);
+            throw failure(e, shown);
         }
+    }
+
+    /** A failed openat2 of {@code shown}: a bad path as a one-line {@link IllegalArgumentException}, else a {@link ContainerException}. */
+    private RuntimeException failure(ErrnoException e, String shown) {
+        String where = shown + " in container " + container;
+        if (e.errno() == Linux.ENOENT()) {
+            return new IllegalArgumentException(where + " does not exist");
+        }
+        if (e.errno() == Linux.ENOTDIR()) {
+            return new IllegalArgumentException(where + ": not a directory");
+        }
+        if (e.errno() == Linux.ELOOP()) {
+            return new IllegalArgumentException(where + " is a symbolic link (not followed)");
+        }
+        if (e.errno() == Linux.EISDIR()) {
+            return new IllegalArgumentException(where + " is a directory");
+        }
+        return new ContainerException(where + ": " + Errno.describe(e.errno()), e);
     }
 
     private void requireRegular(int fd, String shown) throws IOException {
@@ -379,6 +436,20 @@ public final class ContainerFiles implements AutoCloseable {
 
         public boolean isSymbolicLink() {
             return (mode & S_IFMT) == 0120000;
+        }
+
+        /** The file's type in words. */
+        public String kind() {
+            return switch (mode & S_IFMT) {
+                case 0100000 -> "regular file";
+                case 0040000 -> "directory";
+                case 0120000 -> "symbolic link";
+                case 0020000 -> "character device";
+                case 0060000 -> "block device";
+                case 0010000 -> "fifo";
+                case 0140000 -> "socket";
+                default -> "special file";
+            };
         }
     }
 

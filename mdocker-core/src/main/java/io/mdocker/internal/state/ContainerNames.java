@@ -47,7 +47,8 @@ final class ContainerNames {
     String claim(String name, String id) {
         Path link = dir.resolve(name);
         try {
-            Files.createDirectories(dir);
+            Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
             if (tryLink(link, id)) {
                 return null;
             }

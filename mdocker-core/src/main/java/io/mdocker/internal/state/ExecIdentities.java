@@ -82,8 +82,15 @@ final class ExecIdentities {
         Path tmp = file.resolveSibling(file.getFileName() + ".new-" + ProcessHandle.current().pid() + "-"
                 + Thread.currentThread().threadId());
         try {
-            Files.createDirectories(file.getParent());
-            Files.write(tmp, identity);
+            Files.createDirectories(file.getParent(), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            try (var ch = Files.newByteChannel(tmp, Set.of(java.nio.file.StandardOpenOption.CREATE_NEW,
+                    java.nio.file.StandardOpenOption.WRITE), StateRoots.privateFile())) { // 0600
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(identity);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+            }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE); // the same bytes, whoever wins
         } catch (IOException e) {
             deleteQuietly(tmp);

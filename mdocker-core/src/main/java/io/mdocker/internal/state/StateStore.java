@@ -141,13 +141,16 @@ public final class StateStore {
         Path dir = runContainers.resolve(id);
         FileChannel lockChannel = null;
         try {
+            var privateDir = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
             try {
-                Files.createDirectory(tmp);
+                Files.createDirectory(tmp, privateDir);
             } catch (NoSuchFileException e) { // the first container on these roots
-                Files.createDirectories(runContainers);
-                Files.createDirectory(tmp);
+                Files.createDirectories(runContainers, privateDir);
+                Files.createDirectory(tmp, privateDir);
             }
-            lockChannel = FileChannel.open(tmp.resolve("lock"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            lockChannel = FileChannel.open(tmp.resolve("lock"), Set.of(StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE), StateRoots.privateFile());
             FileLock lock = lockChannel.lock();
             Properties p = new Properties();
             p.putAll(info);
@@ -157,7 +160,10 @@ public final class StateStore {
             p.setProperty("libDir", libContainers.resolve(id).toString());
             p.setProperty("monitorPid", Integer.toString(monitorPid));
             p.setProperty("monitorStartTime", Long.toString(ProcStat.startTime(monitorPid)));
-            try (var out = Files.newBufferedWriter(tmp.resolve("state"), StandardCharsets.UTF_8)) {
+            // 0600: the state holds the container's environment, secrets included
+            try (var out = new java.io.OutputStreamWriter(java.nio.channels.Channels.newOutputStream(
+                    Files.newByteChannel(tmp.resolve("state"), Set.of(StandardOpenOption.CREATE_NEW,
+                            StandardOpenOption.WRITE), StateRoots.privateFile())), StandardCharsets.UTF_8)) {
                 p.store(out, "mdocker container state");
             }
             String name = info.get(ContainerRecord.NAME);
