@@ -277,7 +277,9 @@ public final class ContainerNetwork implements HostResource {
                 return known(link, link.alias());
             }
         });
-        noRouterAdvertisements(plan.bridge());
+        if (alias != null && alias.startsWith(LEASES_ALIAS_PREFIX)) { // a bridge made by hand (the host's uplink?) keeps its own
+            noRouterAdvertisements(plan.bridge());
+        }
         return allocator(alias, defaultDir);
     }
 
