@@ -162,6 +162,9 @@ public final class Nat {
             }
             INSTALLED.remove(key(r));
         }
+        if (rules.stream().anyMatch(r -> r.chain().equals(ISOLATION))) {
+            run(List.of(iptables, "-w", "-t", "filter", "-X", ISOLATION)); // goes only once empty and unreferenced
+        }
     }
 
     private static void enableForwarding() {
