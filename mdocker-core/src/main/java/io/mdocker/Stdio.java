@@ -13,7 +13,14 @@ import java.util.Objects;
  *       {@link Exec}: {@code exec()} returns the output, {@code execStart()} exposes the streams on
  *       the {@link ExecProcess}, and {@code exec()}'s piped stdin is empty unless
  *       {@link Exec.Builder#input(byte[])} gives it bytes.</li>
- *   <li>{@link #inherit()}: this JVM's own descriptor, e.g. the terminal of a CLI.</li>
+ *   <li>{@link #inherit()}: this JVM's own descriptor, e.g. the terminal of a CLI, when it is a
+ *       pipe, a socket, a terminal or /dev/null: none of them leads anywhere on the host through
+ *       the container's {@code /proc/self/fd/N}. A regular file as stdout or stderr is relayed
+ *       instead (the container writes into a pipe; mdocker's reaper appends to the file, as
+ *       Docker does), so the container cannot reopen the host's file. Anything else (a
+ *       directory, a regular file as stdin, a block or other character device) makes the start
+ *       or exec fail with a {@link ContainerException} naming the stream and its type, before
+ *       anything is created: pipe such input in instead. Checked at each start and exec.</li>
  *   <li>{@link #discard()}: /dev/null.</li>
  *   <li>{@link #to(OutputStream)}: stdout or stderr written into a sink as it arrives, from
  *       mdocker's reaper thread; the sink must not block. stdin cannot take a sink.</li>

@@ -404,4 +404,69 @@ class EscapeTest {
         assertThat(priv.stdout()).as("privileged: every capability this runtime holds, no filter")
                 .isEqualTo("CapEff:\t" + runtime + "\nSeccomp:\t0\n");
     }
+
+    // Issue 17, item 2: the caller's stdio. A child JVM with inheritIO() stands for the CLI.
+
+    /** Runs {@code command} in a container started by a child JVM whose stdio {@code redirections} (sh syntax) set. */
+    private static String[] inheritChild(String redirections, String... command) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", "exec \"$@\" " + redirections, "sh"));
+        cmd.addAll(InheritChild.command(Fixtures.rootfs(), Fixtures.RUNTIME, command));
+        Process p = new ProcessBuilder(cmd).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        String err = new String(p.getErrorStream().readAllBytes());
+        return new String[] {Integer.toString(p.waitFor()), out, err};
+    }
+
+    @Test
+    @DisplayName("stdin a host directory: refused, the container never gets it as /proc/self/fd/0")
+    void aDirectoryAsStdinIsRefused() throws Exception {
+        Path dir = Files.createTempDirectory("mdk-stdin-dir");
+        try {
+            Files.writeString(dir.resolve("secret"), "host-secret\n");
+            String[] r = inheritChild("< " + dir, "/bin/sh", "-c", "cd /proc/self/fd/0 && cat secret; touch planted");
+            assertThat(r[1]).as("what the container read").doesNotContain("host-secret");
+            assertThat(dir.resolve("planted")).as("a file the container made through its stdin").doesNotExist();
+            assertThat(r[0]).isEqualTo("125");
+            assertThat(r[2].strip()).startsWith("error: stdin is a directory: an inherited stream must be a pipe")
+                    .doesNotContain("\n");
+            // counterpart: a pipe as stdin is passed, and reads as ever
+            String[] piped = inheritChild("< /dev/null", "/bin/sh", "-c", "ls -l /proc/self/fd/0 | grep -c /dev/null");
+            assertThat(piped[1].strip()).as(piped[2]).isEqualTo("1");
+            Process p = new ProcessBuilder(InheritChild.command(Fixtures.rootfs(), Fixtures.RUNTIME, "/bin/cat")).start();
+            p.getOutputStream().write("hi\n".getBytes());
+            p.getOutputStream().close();
+            assertThat(new String(p.getInputStream().readAllBytes())).isEqualTo("hi\n");
+            assertThat(p.waitFor()).isZero();
+        } finally {
+            try (var s = Files.list(dir)) {
+                for (Path f : s.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+
+    @Test
+    @DisplayName("stdout and stderr to a host file: relayed through pipes, the file cannot be reopened from inside")
+    void aFileAsStdoutIsRelayedNotPassed() throws Exception {
+        Path out = Files.createTempFile("mdk-stdout", ".txt");
+        Path err = Files.createTempFile("mdk-stderr", ".txt");
+        try {
+            String[] r = inheritChild("> " + out + " 2> " + err, "/bin/sh", "-c",
+                    "echo hi; readlink /proc/self/fd/1; echo oops >&2; readlink /proc/self/fd/2 >&2; "
+                            + "test -f /proc/self/fd/1 && echo a-host-file-here; true");
+            assertThat(r[0]).isEqualTo("0");
+            List<String> lines = Files.readString(out).lines().toList();
+            assertThat(lines.get(0)).isEqualTo("hi");
+            assertThat(lines.get(1)).as("the container's fd 1").startsWith("pipe:[");
+            assertThat(Files.readString(out)).doesNotContain(out.toString()).doesNotContain("a-host-file-here");
+            List<String> errLines = Files.readString(err).lines().toList();
+            assertThat(errLines.get(0)).isEqualTo("oops");
+            assertThat(errLines.get(1)).as("the container's fd 2").startsWith("pipe:[");
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
 }

@@ -277,7 +277,30 @@ public final class ContainerNetwork implements HostResource {
                 return known(link, link.alias());
             }
         });
+        if (alias != null && alias.startsWith(LEASES_ALIAS_PREFIX)) { // a bridge made by hand (the host's uplink?) keeps its own
+            noRouterAdvertisements(plan.bridge());
+        }
         return allocator(alias, defaultDir);
+    }
+
+    /**
+     * accept_ra 0 on a host-side link mdocker made (its bridge, a veth's host end), as Docker
+     * sets it on its bridges: a container with CAP_NET_RAW could otherwise give the host a
+     * default route, or addresses, by router advertisement. The veth's is set before the
+     * container's command runs, so nothing in the container can send one first. No IPv6 on the
+     * host: nothing to do.
+     */
+    static void noRouterAdvertisements(String link) {
+        Path f = Path.of("/proc/sys/net/ipv6/conf", link, "accept_ra");
+        try {
+            if (!Files.readString(f, java.nio.charset.StandardCharsets.US_ASCII).trim().equals("0")) {
+                Files.writeString(f, "0\n", java.nio.charset.StandardCharsets.US_ASCII);
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            // IPv6 is off (or the link has none): no advertisement is accepted
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("setting " + f + " to 0: " + e.getMessage(), e);
+        }
     }
 
     private String usePrepared() {
@@ -347,6 +370,7 @@ public final class ContainerNetwork implements HostResource {
                 CompletableFuture<Integer> inside = NetnsSockets.request(pid);
                 try (NetlinkSocket host = NetlinkSocket.open("host")) {
                     host.execute(Rtnl.createVeth(vethName, bridgeIndex, "eth0", mac(address), pid));
+                    noRouterAdvertisements(vethName);
                 } catch (RuntimeException e) {
                     NetnsSockets.discard(inside);
                     KNOWN_BRIDGES.remove(key(plan.bridge(), plan.gateway())); // gone? the next container looks again
@@ -361,6 +385,7 @@ public final class ContainerNetwork implements HostResource {
                 CompletableFuture<Integer> inside = NetnsSockets.request(pid);
                 try (NetlinkSocket host = NetlinkSocket.open("host")) {
                     host.execute(Rtnl.createVeth(vethName, 0, "eth0", mac(address), pid));
+                    noRouterAdvertisements(vethName);
                     Rtnl.Link link = Rtnl.findLink(host, vethName);
                     host.execute(Rtnl.addAddress(link.index(), vethName, hostAddr, p2p ? ctrAddr.address() : 0));
                 } catch (RuntimeException e) {
@@ -382,7 +407,10 @@ public final class ContainerNetwork implements HostResource {
                 throw new IllegalStateException("eth0 is missing in the network namespace of pid " + pid
                         + " right after it was created there");
             }
+            // rp_filter 1 (strict) on eth0: a packet whose source would not be routed back out of
+            // eth0 is dropped (the kernel uses the larger of conf/all and conf/eth0).
             c.execute(List.of(Rtnl.setUp(1, "lo"), Rtnl.setUp(eth0.index(), "eth0"),
+                    Rtnl.setInetConf(eth0.index(), "eth0", Rtnl.IPV4_DEVCONF_RP_FILTER, 1),
                     Rtnl.addAddress(eth0.index(), "eth0", local, peer),
                     Rtnl.addDefaultRoute(eth0.index(), "eth0", gateway)));
         }

@@ -17,8 +17,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * -t nat    -A POSTROUTING -s SUBNET ! -o BRIDGE -j MASQUERADE   (veth: -s SUBNET ! -d SUBNET)
- * -t filter -I FORWARD -s SUBNET -j ACCEPT
- * -t filter -I FORWARD -d SUBNET -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+ * -t filter -I FORWARD -i BRIDGE -s SUBNET -j ACCEPT                  (veth: -s SUBNET)
+ * -t filter -I FORWARD -o BRIDGE -d SUBNET -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+ * -t filter -A MDOCKER-ISOLATION -o BRIDGE -j DROP                      (bridges only)
+ * -t filter -I FORWARD -i BRIDGE ! -o BRIDGE -j MDOCKER-ISOLATION       (bridges only, above the accepts)
  * </pre>
  *
  * all tagged with the comment {@code mdocker <network>}. The FORWARD rules keep containers
@@ -37,15 +39,28 @@ public final class Nat {
     /** One rule: table, chain, whether it goes first (-I) or last (-A), and its match and target. */
     record Rule(String table, String chain, boolean insert, List<String> spec) { }
 
-    /** The rules for a bridge network. */
+    /** The chain that drops what one mdocker bridge would forward into another (Docker's DOCKER-ISOLATION). */
+    static final String ISOLATION = "MDOCKER-ISOLATION";
+
+    /**
+     * The rules for a bridge network. The FORWARD accepts name the bridge ({@code -i}/{@code -o});
+     * above them, a packet from this bridge to any other interface goes through
+     * {@value #ISOLATION}, which holds one DROP per mdocker bridge ({@code -o BRIDGE}): so a
+     * container reaches the outside and its own bridge, never another mdocker bridge, whatever
+     * the FORWARD policy.
+     */
     public static List<Rule> bridgeRules(String bridge, Ipv4 subnet) {
         String net = subnet.network().toString();
         String tag = "mdocker " + bridge;
         return List.of(
                 new Rule("nat", "POSTROUTING", false, List.of("-s", net, "!", "-o", bridge, "-m", "comment", "--comment", tag, "-j", "MASQUERADE")),
-                new Rule("filter", "FORWARD", true, List.of("-s", net, "-m", "comment", "--comment", tag, "-j", "ACCEPT")),
-                new Rule("filter", "FORWARD", true, List.of("-d", net, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED",
-                        "-m", "comment", "--comment", tag, "-j", "ACCEPT")));
+                new Rule("filter", "FORWARD", true, List.of("-i", bridge, "-s", net, "-m", "comment", "--comment", tag, "-j", "ACCEPT")),
+                new Rule("filter", "FORWARD", true, List.of("-o", bridge, "-d", net, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED",
+                        "-m", "comment", "--comment", tag, "-j", "ACCEPT")),
+                new Rule("filter", ISOLATION, false, List.of("-o", bridge, "-m", "comment", "--comment", tag, "-j", "DROP")),
+                // last, so inserted above this bridge's accepts
+                new Rule("filter", "FORWARD", true, List.of("-i", bridge, "!", "-o", bridge, "-m", "comment", "--comment", tag,
+                        "-j", ISOLATION)));
     }
 
     /** The rules for a point-to-point (veth) network. */
@@ -112,6 +127,15 @@ public final class Nat {
         String iptables = iptables();
         HostLock.with(lockFile, () -> {
             enableForwarding();
+            rules.stream().map(Rule::chain).filter(c -> c.equals(ISOLATION)).distinct().forEach(c -> {
+                if (run(List.of(iptables, "-w", "-t", "filter", "-S", c)).exitCode() != 0) {
+                    Result made = run(List.of(iptables, "-w", "-t", "filter", "-N", c));
+                    if (made.exitCode() != 0 && run(List.of(iptables, "-w", "-t", "filter", "-S", c)).exitCode() != 0) {
+                        throw new IllegalStateException("iptables -t filter -N " + c + " failed (exit " + made.exitCode()
+                                + "): " + made.output().strip());
+                    }
+                }
+            });
             for (Rule r : rules) {
                 if (INSTALLED.contains(key(r))) {
                     continue;
@@ -137,6 +161,9 @@ public final class Nat {
                 // each -D removes one copy
             }
             INSTALLED.remove(key(r));
+        }
+        if (rules.stream().anyMatch(r -> r.chain().equals(ISOLATION))) {
+            run(List.of(iptables, "-w", "-t", "filter", "-X", ISOLATION)); // goes only once empty and unreferenced
         }
     }
 
@@ -166,6 +193,10 @@ public final class Nat {
         List<String> cmd = new ArrayList<>();
         cmd.add(iptables);
         cmd.addAll(args(r, op));
+        return run(cmd);
+    }
+
+    private static Result run(List<String> cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
             String out;

@@ -76,6 +76,24 @@ final class Rtnl {
         return r;
     }
 
+    private static final int IFLA_AF_SPEC = 26;
+    private static final int IFLA_INET_CONF = 1;
+    /** IPV4_DEVCONF_RP_FILTER (linux/ip.h): the index of rp_filter in a device's IPv4 configuration. */
+    static final int IPV4_DEVCONF_RP_FILTER = 8;
+
+    /**
+     * Sets one of a device's IPv4 settings ({@code /proc/sys/net/ipv4/conf/NAME/...}) in the
+     * namespace of the socket it is sent on: IFLA_AF_SPEC / AF_INET / IFLA_INET_CONF, which the
+     * kernel applies per device (as {@code ip}'s sysctl files would, without entering the namespace).
+     */
+    static NlRequest setInetConf(int index, String name, int devconf, int value) {
+        NlRequest r = link(Linux.RTM_NEWLINK(), 0, index, "set IPv4 setting " + devconf + " of " + name + " to " + value);
+        r.beginNested(IFLA_AF_SPEC).beginNested(Linux.AF_INET()).beginNested(IFLA_INET_CONF);
+        r.u32(devconf, value);
+        r.endNested().endNested().endNested();
+        return r;
+    }
+
     /** Brings a link up. */
     static NlRequest setUp(int index, String name) {
         NlRequest r = link(Linux.RTM_NEWLINK(), 0, index, "set " + name + " up");

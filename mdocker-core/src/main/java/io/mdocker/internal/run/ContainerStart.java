@@ -115,6 +115,11 @@ public final class ContainerStart {
                     + "): nothing would hold its terminal; drop tty() or run it attached");
         }
         requireRoot();
+        // Inherited streams: passed only as pipes, sockets, terminals or /dev/null (a regular
+        // file as stdout or stderr is relayed, anything else refused), before anything exists.
+        StreamChoice stdinChoice = detached() ? spec.stdin() : InheritedStdio.resolve(spec.stdin(), 0);
+        StreamChoice stdoutChoice = detached() ? spec.stdout() : InheritedStdio.resolve(spec.stdout(), 1);
+        StreamChoice stderrChoice = detached() ? spec.stderr() : InheritedStdio.resolve(spec.stderr(), 2);
         if (spec.name().isPresent()) { // the usual conflict, before anything exists; recording the state claims it
             String holder = spec.store().nameHolder(spec.name().get());
             if (holder != null) {
@@ -143,21 +148,21 @@ public final class ContainerStart {
         List<HostResource> resources = new ArrayList<>();
         resources.add(network);
         boolean forRun = mode == Mode.RUN;
-        ByteArrayOutputStream out = forRun && spec.stdout().kind() == StreamChoice.Kind.PIPE
+        ByteArrayOutputStream out = forRun && stdoutChoice.kind() == StreamChoice.Kind.PIPE
                 ? new ByteArrayOutputStream() : null;
         // With a tty, stdout and stderr are one stream: the terminal's, read as stdout.
-        ByteArrayOutputStream err = forRun && spec.stderr().kind() == StreamChoice.Kind.PIPE && spec.tty().isEmpty()
+        ByteArrayOutputStream err = forRun && stderrChoice.kind() == StreamChoice.Kind.PIPE && spec.tty().isEmpty()
                 ? new ByteArrayOutputStream() : null;
         // A started (attached) container's piped output is drained into a bounded log, which
         // stdout()/stderr() read from.
-        OutputLog log = mode == Mode.START && (spec.stdout().kind() == StreamChoice.Kind.PIPE
-                || spec.stderr().kind() == StreamChoice.Kind.PIPE) ? new OutputLog(LOG_CAPACITY) : null;
+        OutputLog log = mode == Mode.START && (stdoutChoice.kind() == StreamChoice.Kind.PIPE
+                || stderrChoice.kind() == StreamChoice.Kind.PIPE) ? new OutputLog(LOG_CAPACITY) : null;
         // Detached: the monitor replaces the three streams with /dev/null and the log files.
         InitProcess.StdioPlan stdio = detached()
                 ? new InitProcess.StdioPlan(Redirect.DISCARD, Redirect.DISCARD, null, Redirect.DISCARD, null)
-                : new InitProcess.StdioPlan(spec.stdin().stdinRedirect(forRun),
-                        spec.stdout().redirect(out), spec.stdout().sinkOr(out),
-                        spec.stderr().redirect(err), spec.stderr().sinkOr(err), log, spec.tty().isPresent());
+                : new InitProcess.StdioPlan(stdinChoice.stdinRedirect(forRun),
+                        stdoutChoice.redirect(out), stdoutChoice.sinkOr(out),
+                        stderrChoice.redirect(err), stderrChoice.sinkOr(err), log, spec.tty().isPresent());
         // The monitor comes first (usually ready-made, from the pool) so that the state record
         // names it in one write. It has made nothing yet, and exits by itself should this JVM die
         // before the record exists.

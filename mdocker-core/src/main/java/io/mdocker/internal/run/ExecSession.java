@@ -80,15 +80,18 @@ public final class ExecSession implements AutoCloseable {
     public static ExecSession start(String containerId, ExecRecord record, ExecSpec exec, boolean forResult,
                              Consumer<Object> onClose) {
         long t0 = System.nanoTime();
-        ByteArrayOutputStream out = forResult && exec.stdout().kind() == StreamChoice.Kind.PIPE ? new ByteArrayOutputStream() : null;
-        ByteArrayOutputStream err = forResult && exec.stderr().kind() == StreamChoice.Kind.PIPE && exec.tty().isEmpty()
+        StreamChoice stdinChoice = InheritedStdio.resolve(exec.stdin(), 0); // see ContainerStart
+        StreamChoice stdoutChoice = InheritedStdio.resolve(exec.stdout(), 1);
+        StreamChoice stderrChoice = InheritedStdio.resolve(exec.stderr(), 2);
+        ByteArrayOutputStream out = forResult && stdoutChoice.kind() == StreamChoice.Kind.PIPE ? new ByteArrayOutputStream() : null;
+        ByteArrayOutputStream err = forResult && stderrChoice.kind() == StreamChoice.Kind.PIPE && exec.tty().isEmpty()
                 ? new ByteArrayOutputStream() : null; // with a tty, stderr is part of stdout
         InitProcess joiner;
         try {
             joiner = InitProcess.spawnJoiner(new InitProcess.StdioPlan(
-                    exec.stdin().stdinRedirect(forResult && exec.input() == null),
-                    exec.stdout().redirect(out), exec.stdout().sinkOr(out),
-                    exec.stderr().redirect(err), exec.stderr().sinkOr(err),
+                    stdinChoice.stdinRedirect(forResult && exec.input() == null),
+                    stdoutChoice.redirect(out), stdoutChoice.sinkOr(out),
+                    stderrChoice.redirect(err), stderrChoice.sinkOr(err),
                     null, exec.tty().isPresent()));
         } catch (RuntimeException e) {
             throw new ContainerException("starting mdocker-init to exec into container " + containerId + ": "
