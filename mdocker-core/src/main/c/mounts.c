@@ -221,6 +221,40 @@ static unsigned long kept_mount_flags(const struct statvfs *sv)
     return flags;
 }
 
+/* linux/mount.h's, which musl's sys/mount.h cannot be included with */
+struct mdk_mount_attr {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#define MDK_MOUNT_ATTR_RDONLY 0x1ULL
+#define MDK_AT_RECURSIVE 0x8000
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442 /* the same number on every architecture */
+#endif
+
+/*
+ * The bind at fd (its own mount) and every mount below it read-only (Docker 25's "ro"): a bind of
+ * a tree holding /proc, a tmpfs or another bind must not leave those writable. Only the
+ * read-only flag is set; each mount keeps its nosuid/nodev/noexec. Closes fd.
+ */
+static int readonly_recursive(int fd, const struct bind *b)
+{
+    struct mdk_mount_attr attr = { .attr_set = MDK_MOUNT_ATTR_RDONLY };
+    long ret;
+    int err;
+
+    ret = syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | MDK_AT_RECURSIVE, &attr, sizeof attr);
+    err = errno;
+    close(fd);
+    if (ret == 0)
+        return 0;
+    if (err == ENOSYS)
+        return fail(MDK_STEP_MOUNT, err, "bind %s:ro: a recursively read-only bind needs "
+                    "mount_setattr (Linux 5.12 or later); ro-non-recursive leaves the mounts "
+                    "below it writable", b->target);
+    return fail(MDK_STEP_MOUNT, err, "mount_setattr(%s, AT_RECURSIVE, MOUNT_ATTR_RDONLY)",
+                b->target);
+}
+
 static int mount_bind(int root, const struct bind *b)
 {
     struct statvfs sv;
@@ -239,6 +273,8 @@ static int mount_bind(int root, const struct bind *b)
     fd = open_beneath(root, b->target); /* again: now it resolves to the new bind mount */
     if (fd < 0)
         return fail(MDK_STEP_MOUNT, errno, "open(%s in rootfs)", b->target);
+    if (b->flags & MDK_BIND_RECURSIVE)
+        return readonly_recursive(fd, b);
     fd_path(path, sizeof path, fd);
     ret = mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_mount_flags(&sv),
                 NULL);

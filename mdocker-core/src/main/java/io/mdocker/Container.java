@@ -611,7 +611,10 @@ public final class Container {
             return bind(new BindMount(source, target, false));
         }
 
-        /** Binds a host path (which must exist) read-only at {@code target} in the container. */
+        /**
+         * Binds a host path (which must exist) read-only at {@code target} in the container, with
+         * every mount below it read-only too ({@link BindMount.Access#READ_ONLY}).
+         */
         public Builder bindReadOnly(Path source, String target) {
             return bind(new BindMount(source, target, true));
         }
@@ -627,7 +630,7 @@ public final class Container {
             }
             noNul("bind target", t);
             noNul("bind source", src.toString());
-            binds.add(new BindMount(src, t, mount.readOnly()));
+            binds.add(new BindMount(src, t, mount.access()));
             return this;
         }
 

@@ -99,8 +99,12 @@ class BadInputTest {
     @Test
     void malformedOrMissingBinds() {
         assertThatThrownBy(() -> BindMount.parse("onlyone")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("invalid volume 'onlyone': expected HOST:CONTAINER[:ro|:rw]");
+                .hasMessage("invalid volume 'onlyone': expected HOST:CONTAINER[:rw|:ro|:rro|:ro-non-recursive]");
         assertThatThrownBy(() -> BindMount.parse("/a:/b:rx")).hasMessageContaining("mode 'rx'");
+        assertThat(BindMount.parse("/a:/b").access()).isEqualTo(BindMount.Access.READ_WRITE);
+        assertThat(BindMount.parse("/a:/b:ro").access()).isEqualTo(BindMount.Access.READ_ONLY);
+        assertThat(BindMount.parse("/a:/b:rro").access()).isEqualTo(BindMount.Access.READ_ONLY);
+        assertThat(BindMount.parse("/a:/b:ro-non-recursive").access()).isEqualTo(BindMount.Access.READ_ONLY_NON_RECURSIVE);
         assertThatThrownBy(() -> fresh().bind(Path.of("/no/such/source"), "/data"))
                 .hasMessage("bind source /no/such/source does not exist");
         assertThatThrownBy(() -> fresh().bind(Path.of("/tmp"), "relative"))

@@ -196,6 +196,42 @@ class EscapeTest {
     }
 
     @Test
+    @DisplayName("a read-only bind is read-only all the way down (Docker 25's ro): a mount below it, as /proc/sys below -v /:/h:ro, stays read-only")
+    void readOnlyBindIsRecursive() throws Exception {
+        // a directory of the test's own with a tmpfs of its own below it (never the host's /proc)
+        Path dir = Files.createTempDirectory("mdk-escape-rbind");
+        Path sub = Files.createDirectory(dir.resolve("sub"));
+        hostCommand("mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "mdk-escape-rbind", sub.toString());
+        try {
+            String erofs = "create: EROFS (Read-only file system)\n";
+            Container.Builder ro = Fixtures.probeContainer().bindReadOnly(dir, "/mdk-probe-rw");
+            assertThat(probe(ro, "create", "/mdk-probe-rw/top")).isEqualTo(erofs);
+            assertThat(probe(ro, "create", "/mdk-probe-rw/sub/below")).as("the tmpfs below the bind").isEqualTo(erofs);
+            Container.Builder rro = Fixtures.probeContainer().bind(BindMount.parse(dir + ":/mdk-probe-rw:rro"));
+            assertThat(probe(rro, "create", "/mdk-probe-rw/sub/below")).isEqualTo(erofs);
+            // the counterpart: ro-non-recursive makes the top read-only and leaves the tmpfs below writable
+            Container.Builder flat = Fixtures.probeContainer().bind(BindMount.parse(dir + ":/mdk-probe-rw:ro-non-recursive"));
+            assertThat(probe(flat, "create", "/mdk-probe-rw/top")).isEqualTo(erofs);
+            assertThat(probe(flat, "create", "/mdk-probe-rw/sub/below")).isEqualTo("create: ok\n");
+            assertThat(probe(Fixtures.probeContainer().bind(dir, "/mdk-probe-rw"), "create", "/mdk-probe-rw/top"))
+                    .isEqualTo("create: ok\n");
+        } finally {
+            hostCommand("umount", sub.toString());
+            try (var paths = Files.walk(dir)) {
+                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    private static void hostCommand(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
+    }
+
+    @Test
     @DisplayName("/proc/kcore and /proc/keys: kernel memory and the host's keys")
     void kcoreAndKeys() {
         String kcore = probe("read", "/proc/kcore");

@@ -55,7 +55,7 @@ final class RunCommand implements Callable<Integer> {
             description = "Read labels from FILE: KEY=VALUE or KEY lines, # comments (before -l).")
     List<Path> labelFiles = new ArrayList<>();
 
-    @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CTR[:ro]", description = "Bind-mount a host path.")
+    @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CTR[:MODE]", description = "Bind-mount a host path (recursively, as rbind); MODE rw (default), ro or rro (read-only with every mount below it), ro-non-recursive.")
     List<String> volumes = new ArrayList<>();
 
     @Option(names = {"-d", "--detach"},
