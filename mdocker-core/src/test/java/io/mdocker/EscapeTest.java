@@ -377,7 +377,8 @@ class EscapeTest {
             "swapon", "swapoff", "acct", "iopl", "ioperm", "lookup_dcookie", "quotactl", "syslog", "vhangup", "uselib",
             "ustat", "sysfs", "nfsservctl", "get_kernel_syms", "create_module", "query_module", "move_pages", "mbind",
             "set_mempolicy", "get_mempolicy", "fanotify_init", "sethostname", "setdomainname", "fsopen", "fsmount",
-            "open_tree", "move_mount", "kcmp", "process_madvise", "pidfd_getfd");
+            "open_tree", "move_mount", "kcmp", "process_madvise", "pidfd_getfd", "io_uring_setup", "io_uring_enter",
+            "io_uring_register");
 
     @Test
     @DisplayName("Docker's blocked set: every call answered by the filter itself, not the kernel")
@@ -401,6 +402,14 @@ class EscapeTest {
         // and an allowed call gets through the same filter
         assertThat(probe(Fixtures.probeContainer().seccomp(marked), "syscalls", Integer.toString(syscallNumber("getppid"))))
                 .isEqualTo("syscall(" + syscallNumber("getppid") + "): ok\n");
+    }
+
+    @Test
+    @DisplayName("io_uring: its operations bypass seccomp, and it has been a steady source of kernel escapes (Docker 25, moby#46762)")
+    void ioUring() {
+        assertThat(probe("io-uring")).isEqualTo("io_uring_setup: EPERM (Operation not permitted)\n");
+        // the counterpart: without the filter the kernel sets the ring up (or has no io_uring at all)
+        assertThat(probe(unconfined(), "io-uring")).isIn("io_uring_setup: ok\n", "io_uring_setup: ENOSYS (Function not implemented)\n");
     }
 
     private static int syscallNumber(String name) {
