@@ -225,6 +225,33 @@ class EscapeTest {
         }
     }
 
+    @Test
+    @DisplayName("a bind or tmpfs onto the container's /proc or /dev through a symlink of the image: refused before the command runs")
+    void mountOverProcThroughASymlink() throws IOException {
+        Path dir = Files.createTempDirectory("mdk-escape-proclink");
+        try {
+            Path toProc = Files.createSymbolicLink(dir.resolve("to-proc"), Path.of("/proc"));
+            Path toDev = Files.createSymbolicLink(dir.resolve("to-dev"), Path.of("/dev"));
+            Path toMnt = Files.createSymbolicLink(dir.resolve("to-mnt"), Path.of("/mnt"));
+            assertThatThrownBy(() -> Fixtures.probeContainer().copyIn(toProc, "/p").bind(dir, "/p").run(PROBE, "fds"))
+                    .isInstanceOf(ContainerException.class).hasMessageContaining("mount over /proc (target /p)");
+            assertThatThrownBy(() -> Fixtures.probeContainer().copyIn(toProc, "/p").tmpfs("/p").run(PROBE, "fds"))
+                    .isInstanceOf(ContainerException.class).hasMessageContaining("mount over /proc (target /p)");
+            assertThatThrownBy(() -> Fixtures.probeContainer().copyIn(toDev, "/d").tmpfs("/d").run(PROBE, "fds"))
+                    .isInstanceOf(ContainerException.class).hasMessageContaining("mount over /dev (target /d)");
+            // the counterpart: the same through a symlink to an ordinary directory mounts
+            assertThat(probe(Fixtures.probeContainer().copyIn(toMnt, "/m").bind(dir, "/m"), "fds")).isEqualTo("fds: 0,1,2\n");
+            assertThat(probe(Fixtures.probeContainer().copyIn(toDev, "/d").bind(dir, "/d"), "fds")).as("a bind on /dev is allowed")
+                    .isEqualTo("fds: 0,1,2\n");
+        } finally {
+            try (var paths = Files.walk(dir)) {
+                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
     private static void hostCommand(String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());

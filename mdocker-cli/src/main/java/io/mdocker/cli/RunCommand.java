@@ -194,6 +194,11 @@ final class RunCommand implements Callable<Integer> {
         }
         if (name != null) {
             b.name(name);
+            String note = PsCommand.shadowNote(name, "", state.runtime().list());
+            if (!note.isEmpty()) { // Docker's resolution: the name wins; say so once, where it is given
+                System.err.println("mdocker: " + Main.oneLine("warning: name " + name + note.replace(" (shadows", ":")
+                        .replace(")", "") + ", which the other commands now resolve to this container"));
+            }
         }
         if (hostname != null) {
             b.hostname(hostname);
