@@ -231,7 +231,7 @@ class MainTest {
         assertThat(stderrOf(125, "run", "--rootfs", root, "-v", "/no/such:/x", "true"))
                 .isEqualTo("mdocker: bind source /no/such does not exist\n");
         assertThat(stderrOf(125, "run", "--rootfs", root, "-v", "justone", "true"))
-                .isEqualTo("mdocker: invalid volume 'justone': expected HOST:CONTAINER[:ro|:rw]\n");
+                .isEqualTo("mdocker: invalid volume 'justone': expected HOST:CONTAINER[:rw|:ro|:rro|:ro-non-recursive]\n");
         assertThat(stderrOf(125, "run", "--rootfs", root, "-h", "bad_name", "true"))
                 .startsWith("mdocker: invalid hostname 'bad_name'").hasLineCount(1);
         assertThat(stderrOf(125, "run", "--rootfs", root, "--state-root", state, "-u", "root", "true"))
