@@ -215,6 +215,9 @@ class EscapeTest {
             assertThat(probe(flat, "create", "/mdk-probe-rw/sub/below")).isEqualTo("create: ok\n");
             assertThat(probe(Fixtures.probeContainer().bind(dir, "/mdk-probe-rw"), "create", "/mdk-probe-rw/top"))
                     .isEqualTo("create: ok\n");
+            // the case: the host's root read-only, its /proc/sys with it (opened for writing, never written)
+            assertThat(probe(Fixtures.probeContainer().bindReadOnly(Path.of("/"), "/h"), "open-write", "/h/proc/sys/kernel/panic"))
+                    .isEqualTo("open-write: EROFS (Read-only file system)\n");
         } finally {
             hostCommand("umount", sub.toString());
             try (var paths = Files.walk(dir)) {
