@@ -428,7 +428,8 @@ static int validate_config(struct config *c)
         if (b->source[0] != '/' || b->target[0] != '/')
             return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: BIND %s -> %s is not absolute",
                         b->source, b->target);
-        if (b->flags & ~MDK_BIND_READONLY)
+        if ((b->flags & ~(MDK_BIND_READONLY | MDK_BIND_RECURSIVE))
+            || b->flags == MDK_BIND_RECURSIVE)
             return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: BIND flags %#x", b->flags);
     }
     for (i = 0; i < c->ntmpfs; i++)

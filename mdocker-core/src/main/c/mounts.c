@@ -137,9 +137,29 @@ static void fd_path(char *buf, size_t n, int fd)
     snprintf(buf, n, "/proc/self/fd/%d", fd);
 }
 
-/* mount(source, <target inside root>, ...) through the fd of the safely resolved target. */
+/* Whether fd is the directory `sys` ("/proc", "/dev") resolves to inside root. */
+static bool is_system_dir(int root, int fd, const char *sys)
+{
+    struct stat a, b;
+    bool same;
+    int sfd = open_beneath(root, sys);
+
+    if (sfd < 0)
+        return false;
+    same = fstat(fd, &a) == 0 && fstat(sfd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    close(sfd);
+    return same;
+}
+
+/*
+ * mount(source, <target inside root>, ...) through the fd of the safely resolved target.
+ * `refused` (NULL-terminated, or NULL): system directories the target must not resolve to, such
+ * as /proc through a symlink of the image (the JVM refuses the plain path already; runc refuses
+ * anything but proc on /proc).
+ */
 static int mount_in_root(int root, const char *source, const char *target, bool file,
-                         const char *fstype, unsigned long flags, const char *data)
+                         const char *fstype, unsigned long flags, const char *data,
+                         const char *const *refused)
 {
     char path[32];
     int fd, ret, err;
@@ -147,6 +167,13 @@ static int mount_in_root(int root, const char *source, const char *target, bool 
     fd = open_in_root(root, target, file);
     if (fd < 0)
         return fail(MDK_STEP_MOUNT, errno, "mkdir(%s in rootfs)", target);
+    for (; refused != NULL && *refused != NULL; refused++) {
+        if (is_system_dir(root, fd, *refused)) {
+            close(fd);
+            return fail(MDK_STEP_MOUNT, EINVAL, "mount over %s (target %s): the container's own %s "
+                        "cannot be replaced", *refused, target, *refused);
+        }
+    }
     fd_path(path, sizeof path, fd);
     ret = mount(source, path, fstype, flags, data);
     err = errno;
@@ -197,7 +224,7 @@ static int mount_system(int root, const struct config *c)
         if ((c->security & MDK_SEC_SYSFS_RW) && strcmp(system_mounts[i].target, "/sys") == 0)
             flags &= ~(unsigned long) MS_RDONLY; /* privileged */
         ret = mount_in_root(root, system_mounts[i].source, system_mounts[i].target, false,
-                            system_mounts[i].fstype, flags, system_mounts[i].data);
+                            system_mounts[i].fstype, flags, system_mounts[i].data, NULL);
         if (ret < 0)
             return ret;
     }
@@ -221,6 +248,43 @@ static unsigned long kept_mount_flags(const struct statvfs *sv)
     return flags;
 }
 
+/* linux/mount.h's, which musl's sys/mount.h cannot be included with */
+struct mdk_mount_attr {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#define MDK_MOUNT_ATTR_RDONLY 0x1ULL
+#define MDK_AT_RECURSIVE 0x8000
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442 /* the same number on every architecture */
+#endif
+
+/*
+ * The bind at fd (its own mount) and every mount below it read-only (Docker 25's "ro"): a bind of
+ * a tree holding /proc, a tmpfs or another bind must not leave those writable. Only the
+ * read-only flag is set; each mount keeps its nosuid/nodev/noexec. Closes fd.
+ */
+static int readonly_recursive(int fd, const struct bind *b)
+{
+    struct mdk_mount_attr attr = { .attr_set = MDK_MOUNT_ATTR_RDONLY };
+    long ret;
+    int err;
+
+    ret = syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | MDK_AT_RECURSIVE, &attr, sizeof attr);
+    err = errno;
+    close(fd);
+    if (ret == 0)
+        return 0;
+    if (err == ENOSYS)
+        return fail(MDK_STEP_MOUNT, err, "bind %s:ro: a recursively read-only bind needs "
+                    "mount_setattr (Linux 5.12 or later); ro-non-recursive leaves the mounts "
+                    "below it writable", b->target);
+    return fail(MDK_STEP_MOUNT, err, "mount_setattr(%s, AT_RECURSIVE, MOUNT_ATTR_RDONLY)",
+                b->target);
+}
+
+static const char *const proc_only[] = { "/proc", NULL };
+static const char *const proc_and_dev[] = { "/proc", "/dev", NULL };
+
 static int mount_bind(int root, const struct bind *b)
 {
     struct statvfs sv;
@@ -231,7 +295,7 @@ static int mount_bind(int root, const struct bind *b)
     if (stat(b->source, &st) < 0)
         return fail(MDK_STEP_MOUNT, errno, "bind source %s", b->source);
     ret = mount_in_root(root, b->source, b->target, !S_ISDIR(st.st_mode), NULL,
-                        MS_BIND | MS_REC, NULL);
+                        MS_BIND | MS_REC, NULL, proc_only);
     if (ret < 0 || !(b->flags & MDK_BIND_READONLY))
         return ret;
     if (statvfs(b->source, &sv) < 0)
@@ -239,6 +303,8 @@ static int mount_bind(int root, const struct bind *b)
     fd = open_beneath(root, b->target); /* again: now it resolves to the new bind mount */
     if (fd < 0)
         return fail(MDK_STEP_MOUNT, errno, "open(%s in rootfs)", b->target);
+    if (b->flags & MDK_BIND_RECURSIVE)
+        return readonly_recursive(fd, b);
     fd_path(path, sizeof path, fd);
     ret = mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_mount_flags(&sv),
                 NULL);
@@ -272,7 +338,7 @@ static int mount_tmpfs(int root, const struct config *c)
         const struct flagged_mount *t = &c->tmpfs[i];
 
         ret = mount_in_root(root, "tmpfs", t->target, false, "tmpfs", t->flags,
-                            t->data[0] != '\0' ? t->data : NULL);
+                            t->data[0] != '\0' ? t->data : NULL, proc_and_dev);
         if (ret < 0)
             return ret;
     }

@@ -268,7 +268,9 @@ struct mdk_header {
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */
 #define MDK_SEC_SYSFS_RW 4u        /* /sys is mounted read-write (privileged) */
 
-#define MDK_BIND_READONLY 1u
+#define MDK_BIND_READONLY 1u  /* the bind's own mount read-only (MS_REMOUNT|MS_RDONLY) */
+#define MDK_BIND_RECURSIVE 2u /* with READONLY: every mount below it too (mount_setattr
+                                 AT_RECURSIVE, Linux 5.12); refused without READONLY */
 
 /* ERROR steps: where in the start sequence the failure happened. */
 #define MDK_STEP_PROTOCOL 1   /* bad message, version mismatch, truncated config */

@@ -13,7 +13,9 @@
  * under /proc/sys and /proc/sysrq-trigger are opened for writing but never written; a device
  * node is opened read-only and never read; cgroup release_agent is opened, never written;
  * "syscalls" passes all-zero arguments, which for every call it is used with means nothing, an
- * invalid request or a fault (and runs without the capabilities those calls check).
+ * invalid request or a fault (and runs without the capabilities those calls check);
+ * "create" makes a new empty file only below a directory the test made for it (it refuses any
+ * other path); "io-uring" sets up a 1-entry ring and closes it at once, submitting nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -250,6 +252,34 @@ static int lower_rlimit(void)
     return report("setrlimit(nofile, hard - 1)", setrlimit(RLIMIT_NOFILE, &l));
 }
 
+/* A new, empty file: only under /mdk-probe-rw/, where the tests bind a directory of their own. */
+static int create_file(const char *path)
+{
+    int fd;
+
+    if (strncmp(path, "/mdk-probe-rw/", 14) != 0 || strstr(path, "..") != NULL) {
+        printf("refused: %s is not below /mdk-probe-rw/\n", path);
+        return 2;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+    return report("create", fd);
+}
+
+/* io_uring_setup(1 entry): the ring is closed at once, nothing is ever submitted. */
+static int io_uring(void)
+{
+    unsigned char params[120]; /* struct io_uring_params, zeroed: no flags */
+    long fd;
+
+    memset(params, 0, sizeof params);
+    fd = syscall(425 /* io_uring_setup, on every architecture */, 1, params);
+    if (fd >= 0)
+        close((int) fd);
+    return report("io_uring_setup", fd);
+}
+
 int main(int argc, char **argv)
 {
     const char *a = argc > 1 ? argv[1] : "";
@@ -330,6 +360,10 @@ int main(int argc, char **argv)
         }
         return 0;
     }
+    if (!strcmp(a, "create") && arg)
+        return create_file(arg);
+    if (!strcmp(a, "io-uring"))
+        return io_uring();
     if (!strcmp(a, "ids")) {
         printf("ids: uid=%d euid=%d gid=%d egid=%d\n", getuid(), geteuid(), getgid(), getegid());
         return 0;

@@ -394,9 +394,10 @@ public final class Container {
     static void checkEnv(String key, String value) {
         Objects.requireNonNull(key, "env key");
         Objects.requireNonNull(value, "env value");
-        if (key.isEmpty() || key.indexOf('=') >= 0) {
+        if (key.isEmpty() || key.indexOf('=') >= 0
+                || key.chars().anyMatch(ch -> Character.isWhitespace(ch) || Character.isISOControl(ch))) {
             throw new IllegalArgumentException("invalid environment variable name '" + key
-                    + "': expected a non-empty name without '='");
+                    + "': expected a non-empty name without '=', spaces or control characters");
         }
         noNul("environment variable " + key, key + value);
     }
@@ -440,6 +441,22 @@ public final class Container {
             throw new IllegalArgumentException("invalid user " + uid + ":" + gid + ": expected non-negative ids");
         }
         return new int[] {uid, gid};
+    }
+
+    /**
+     * A mount over /proc (or /dev) would replace the container's own, which its masked and
+     * read-only paths, device nodes and ptys are: refused as runc refuses anything but proc on
+     * /proc. {@code target} is compared in its normal form ("/proc/", "//proc/." are /proc).
+     */
+    private static void refuseSystemMount(String what, String target, String... refused) {
+        String normal = java.nio.file.Path.of(target).normalize().toString();
+        for (String r : refused) {
+            if (normal.equals(r)) {
+                throw new IllegalArgumentException("invalid " + what + " target '" + target + "': " + r
+                        + " is the container's own " + (r.equals("/proc") ? "proc file system" : "device directory")
+                        + " and cannot be replaced");
+            }
+        }
     }
 
     private static void noNul(String what, String value) {
@@ -611,7 +628,10 @@ public final class Container {
             return bind(new BindMount(source, target, false));
         }
 
-        /** Binds a host path (which must exist) read-only at {@code target} in the container. */
+        /**
+         * Binds a host path (which must exist) read-only at {@code target} in the container, with
+         * every mount below it read-only too ({@link BindMount.Access#READ_ONLY}).
+         */
         public Builder bindReadOnly(Path source, String target) {
             return bind(new BindMount(source, target, true));
         }
@@ -627,7 +647,8 @@ public final class Container {
             }
             noNul("bind target", t);
             noNul("bind source", src.toString());
-            binds.add(new BindMount(src, t, mount.readOnly()));
+            refuseSystemMount("bind", t, "/proc");
+            binds.add(new BindMount(src, t, mount.access()));
             return this;
         }
 
@@ -847,6 +868,7 @@ public final class Container {
             }
             noNul("tmpfs target", target);
             noNul("tmpfs options", options);
+            refuseSystemMount("tmpfs", target, "/proc", "/dev");
             io.mdocker.internal.security.MountOptions.tmpfs(target, options); // checks every word now
             tmpfs.put(target, options);
             return this;
@@ -932,8 +954,9 @@ public final class Container {
 
         /**
          * Where the container's cgroup is made: an absolute path ("/batch") from each hierarchy's
-         * root, a relative one ("batch") below the JVM's own cgroup. Created when missing and
-         * never removed. Default: {@code mdocker} below the JVM's cgroup on v1, {@code /mdocker}
+         * root, a relative one ("batch") below the JVM's own cgroup. The directories of it that
+         * are missing are created, and removed again, when empty, once the container is gone (an
+         * existing one is never removed). Default: {@code mdocker} below the JVM's cgroup on v1, {@code /mdocker}
          * on v2.
          */
         public Builder cgroupParent(String parent) {

@@ -9,10 +9,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Docker's default seccomp profile (moby's profiles/seccomp/default.json, as of Docker 25),
+ * Docker's default seccomp profile (moby's profiles/seccomp/default.json at tag v25.0.0),
  * written out as a {@link SeccompProfile}: the same allow-list, the same capability-gated and
  * argument-filtered rules, EPERM for everything else. Rules for other architectures than the
  * ones mdocker runs on (x86_64, aarch64) are kept, so that the profile reads like Docker's.
+ * As in Docker 25 (moby#46762) and containerd 2.0, io_uring_setup, io_uring_enter and
+ * io_uring_register are not allowed: the operations of a ring bypass seccomp, and io_uring has
+ * been a steady source of kernel escapes. DockerProfileTest compares every rule with the list
+ * in src/test/resources/docker-25.0.0-seccomp.txt, so that this cannot drift silently.
  */
 final class DockerDefaultSeccomp {
     private DockerDefaultSeccomp() {}
@@ -37,7 +41,7 @@ final class DockerDefaultSeccomp {
             getsid getsockname getsockopt get_thread_area gettid gettimeofday getuid getuid32 getxattr
             inotify_add_watch inotify_init inotify_init1 inotify_rm_watch io_cancel ioctl io_destroy
             io_getevents io_pgetevents io_pgetevents_time64 ioprio_get ioprio_set io_setup io_submit
-            io_uring_enter io_uring_register io_uring_setup ipc kill landlock_add_rule
+            ipc kill landlock_add_rule
             landlock_create_ruleset landlock_restrict_self lchown lchown32 lgetxattr link linkat listen
             listxattr llistxattr _llseek lremovexattr lseek lsetxattr lstat lstat64 madvise membarrier
             memfd_create memfd_secret mincore mkdir mkdirat mknod mknodat mlock mlock2 mlockall mmap mmap2
@@ -108,7 +112,7 @@ final class DockerDefaultSeccomp {
         r.add(Rule.of(Action.allow(), "settimeofday", "stime", "clock_settime", "clock_settime64")
                 .ifCapabilities(Capability.SYS_TIME));
         r.add(Rule.of(Action.allow(), "vhangup").ifCapabilities(Capability.SYS_TTY_CONFIG));
-        r.add(Rule.of(Action.allow(), "get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node")
+        r.add(Rule.of(Action.allow(), "get_mempolicy", "mbind", "set_mempolicy")
                 .ifCapabilities(Capability.SYS_NICE));
         r.add(Rule.of(Action.allow(), "syslog").ifCapabilities(Capability.SYSLOG));
         r.add(Rule.of(Action.allow(), "bpf").ifCapabilities(Capability.BPF));

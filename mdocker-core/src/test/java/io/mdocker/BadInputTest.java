@@ -97,10 +97,31 @@ class BadInputTest {
     }
 
     @Test
+    void mountsOverProcOrDevAndEnvKeysWithSpacesAreRefused() {
+        assertThatThrownBy(() -> fresh().bind(Path.of("/tmp"), "/proc"))
+                .hasMessage("invalid bind target '/proc': /proc is the container's own proc file system and cannot be replaced");
+        assertThatThrownBy(() -> fresh().bindReadOnly(Path.of("/tmp"), "/proc/../proc/")).hasMessageContaining("/proc is");
+        assertThatThrownBy(() -> fresh().tmpfs("/proc")).hasMessageContaining("invalid tmpfs target '/proc'");
+        assertThatThrownBy(() -> fresh().tmpfs("/dev", "size=1m"))
+                .hasMessage("invalid tmpfs target '/dev': /dev is the container's own device directory and cannot be replaced");
+        fresh().bind(Path.of("/tmp"), "/proc-like").tmpfs("/dev-like").tmpfs("/run"); // neighbours are fine
+        for (String key : List.of("A B", "A\nB", "A\tB", "A\u001bB")) {
+            assertThatThrownBy(() -> fresh().env(key, "1")).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("expected a non-empty name without '=', spaces or control characters");
+        }
+        assertThatThrownBy(() -> fresh().env("A B=1")).hasMessageContaining("invalid environment variable name 'A B'");
+        assertNothingCreated();
+    }
+
+    @Test
     void malformedOrMissingBinds() {
         assertThatThrownBy(() -> BindMount.parse("onlyone")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("invalid volume 'onlyone': expected HOST:CONTAINER[:ro|:rw]");
+                .hasMessage("invalid volume 'onlyone': expected HOST:CONTAINER[:rw|:ro|:rro|:ro-non-recursive]");
         assertThatThrownBy(() -> BindMount.parse("/a:/b:rx")).hasMessageContaining("mode 'rx'");
+        assertThat(BindMount.parse("/a:/b").access()).isEqualTo(BindMount.Access.READ_WRITE);
+        assertThat(BindMount.parse("/a:/b:ro").access()).isEqualTo(BindMount.Access.READ_ONLY);
+        assertThat(BindMount.parse("/a:/b:rro").access()).isEqualTo(BindMount.Access.READ_ONLY);
+        assertThat(BindMount.parse("/a:/b:ro-non-recursive").access()).isEqualTo(BindMount.Access.READ_ONLY_NON_RECURSIVE);
         assertThatThrownBy(() -> fresh().bind(Path.of("/no/such/source"), "/data"))
                 .hasMessage("bind source /no/such/source does not exist");
         assertThatThrownBy(() -> fresh().bind(Path.of("/tmp"), "relative"))

@@ -196,6 +196,72 @@ class EscapeTest {
     }
 
     @Test
+    @DisplayName("a read-only bind is read-only all the way down (Docker 25's ro): a mount below it, as /proc/sys below -v /:/h:ro, stays read-only")
+    void readOnlyBindIsRecursive() throws Exception {
+        // a directory of the test's own with a tmpfs of its own below it (never the host's /proc)
+        Path dir = Files.createTempDirectory("mdk-escape-rbind");
+        Path sub = Files.createDirectory(dir.resolve("sub"));
+        hostCommand("mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "mdk-escape-rbind", sub.toString());
+        try {
+            String erofs = "create: EROFS (Read-only file system)\n";
+            Container.Builder ro = Fixtures.probeContainer().bindReadOnly(dir, "/mdk-probe-rw");
+            assertThat(probe(ro, "create", "/mdk-probe-rw/top")).isEqualTo(erofs);
+            assertThat(probe(ro, "create", "/mdk-probe-rw/sub/below")).as("the tmpfs below the bind").isEqualTo(erofs);
+            Container.Builder rro = Fixtures.probeContainer().bind(BindMount.parse(dir + ":/mdk-probe-rw:rro"));
+            assertThat(probe(rro, "create", "/mdk-probe-rw/sub/below")).isEqualTo(erofs);
+            // the counterpart: ro-non-recursive makes the top read-only and leaves the tmpfs below writable
+            Container.Builder flat = Fixtures.probeContainer().bind(BindMount.parse(dir + ":/mdk-probe-rw:ro-non-recursive"));
+            assertThat(probe(flat, "create", "/mdk-probe-rw/top")).isEqualTo(erofs);
+            assertThat(probe(flat, "create", "/mdk-probe-rw/sub/below")).isEqualTo("create: ok\n");
+            assertThat(probe(Fixtures.probeContainer().bind(dir, "/mdk-probe-rw"), "create", "/mdk-probe-rw/top"))
+                    .isEqualTo("create: ok\n");
+            // the case: the host's root read-only, its /proc/sys with it (opened for writing, never written)
+            assertThat(probe(Fixtures.probeContainer().bindReadOnly(Path.of("/"), "/h"), "open-write", "/h/proc/sys/kernel/panic"))
+                    .isEqualTo("open-write: EROFS (Read-only file system)\n");
+        } finally {
+            hostCommand("umount", sub.toString());
+            try (var paths = Files.walk(dir)) {
+                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("a bind or tmpfs onto the container's /proc or /dev through a symlink of the image: refused before the command runs")
+    void mountOverProcThroughASymlink() throws IOException {
+        Path dir = Files.createTempDirectory("mdk-escape-proclink");
+        try {
+            Path toProc = Files.createSymbolicLink(dir.resolve("to-proc"), Path.of("/proc"));
+            Path toDev = Files.createSymbolicLink(dir.resolve("to-dev"), Path.of("/dev"));
+            Path toMnt = Files.createSymbolicLink(dir.resolve("to-mnt"), Path.of("/mnt"));
+            assertThatThrownBy(() -> Fixtures.probeContainer().copyIn(toProc, "/p").bind(dir, "/p").run(PROBE, "fds"))
+                    .isInstanceOf(ContainerException.class).hasMessageContaining("mount over /proc (target /p)");
+            assertThatThrownBy(() -> Fixtures.probeContainer().copyIn(toProc, "/p").tmpfs("/p").run(PROBE, "fds"))
+                    .isInstanceOf(ContainerException.class).hasMessageContaining("mount over /proc (target /p)");
+            assertThatThrownBy(() -> Fixtures.probeContainer().copyIn(toDev, "/d").tmpfs("/d").run(PROBE, "fds"))
+                    .isInstanceOf(ContainerException.class).hasMessageContaining("mount over /dev (target /d)");
+            // the counterpart: the same through a symlink to an ordinary directory mounts
+            assertThat(probe(Fixtures.probeContainer().copyIn(toMnt, "/m").bind(dir, "/m"), "fds")).isEqualTo("fds: 0,1,2\n");
+            assertThat(probe(Fixtures.probeContainer().copyIn(toDev, "/d").bind(dir, "/d"), "fds")).as("a bind on /dev is allowed")
+                    .isEqualTo("fds: 0,1,2\n");
+        } finally {
+            try (var paths = Files.walk(dir)) {
+                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    private static void hostCommand(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
+    }
+
+    @Test
     @DisplayName("/proc/kcore and /proc/keys: kernel memory and the host's keys")
     void kcoreAndKeys() {
         String kcore = probe("read", "/proc/kcore");
@@ -341,7 +407,8 @@ class EscapeTest {
             "swapon", "swapoff", "acct", "iopl", "ioperm", "lookup_dcookie", "quotactl", "syslog", "vhangup", "uselib",
             "ustat", "sysfs", "nfsservctl", "get_kernel_syms", "create_module", "query_module", "move_pages", "mbind",
             "set_mempolicy", "get_mempolicy", "fanotify_init", "sethostname", "setdomainname", "fsopen", "fsmount",
-            "open_tree", "move_mount", "kcmp", "process_madvise", "pidfd_getfd");
+            "open_tree", "move_mount", "kcmp", "process_madvise", "pidfd_getfd", "io_uring_setup", "io_uring_enter",
+            "io_uring_register");
 
     @Test
     @DisplayName("Docker's blocked set: every call answered by the filter itself, not the kernel")
@@ -365,6 +432,14 @@ class EscapeTest {
         // and an allowed call gets through the same filter
         assertThat(probe(Fixtures.probeContainer().seccomp(marked), "syscalls", Integer.toString(syscallNumber("getppid"))))
                 .isEqualTo("syscall(" + syscallNumber("getppid") + "): ok\n");
+    }
+
+    @Test
+    @DisplayName("io_uring: its operations bypass seccomp, and it has been a steady source of kernel escapes (Docker 25, moby#46762)")
+    void ioUring() {
+        assertThat(probe("io-uring")).isEqualTo("io_uring_setup: EPERM (Operation not permitted)\n");
+        // the counterpart: without the filter the kernel sets the ring up (or has no io_uring at all)
+        assertThat(probe(unconfined(), "io-uring")).isIn("io_uring_setup: ok\n", "io_uring_setup: ENOSYS (Function not implemented)\n");
     }
 
     private static int syscallNumber(String name) {

@@ -60,7 +60,7 @@ public final class Main implements Runnable {
         }
         cli.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("mdocker: " + ex.getMessage() + " (see 'mdocker " + subcommandName(ex.getCommandLine()) + "--help')");
+            err.println("mdocker: " + oneLine(String.valueOf(ex.getMessage())) + " (see 'mdocker " + subcommandName(ex.getCommandLine()) + "--help')");
             return RUNTIME_ERROR;
         });
         cli.setExecutionExceptionHandler((ex, c, parseResult) -> {
@@ -105,8 +105,27 @@ public final class Main implements Runnable {
     }
 
     static String oneLine(Throwable e) {
-        String m = e.getMessage() == null ? e.toString() : e.getMessage();
-        return m.replace('\n', ' ');
+        return oneLine(e.getMessage() == null ? e.toString() : e.getMessage());
+    }
+
+    /**
+     * A message as one line of a terminal: newlines become spaces, and every other control byte
+     * a user's value may carry (ESC, CR, BEL, C1 controls...) is escaped as {@code \xNN}, so that
+     * an error line can neither span lines nor drive the terminal.
+     */
+    static String oneLine(String m) {
+        StringBuilder b = new StringBuilder(m.length());
+        for (int i = 0; i < m.length(); i++) {
+            char ch = m.charAt(i);
+            if (ch == '\n') {
+                b.append(' ');
+            } else if (Character.isISOControl(ch) || ch == '\u2028' || ch == '\u2029') {
+                b.append(ch <= 0xff ? String.format("\\x%02x", (int) ch) : String.format("\\u%04x", (int) ch));
+            } else {
+                b.append(ch);
+            }
+        }
+        return b.toString();
     }
 
     @Override

@@ -37,12 +37,12 @@ final class NetworkCommand implements Runnable {
             for (String name : names) {
                 Optional<Network> n = Network.existingBridge(name);
                 if (n.isEmpty()) {
-                    System.err.println("mdocker: network " + name + " not found");
+                    System.err.println("mdocker: " + Main.oneLine("network " + name + " not found"));
                     status = 1;
                     continue;
                 }
                 if (!n.get().isUserDefined()) {
-                    System.err.println("mdocker: " + name + " is the default network, which stays");
+                    System.err.println("mdocker: " + Main.oneLine(name + " is the default network, which stays"));
                     status = 1;
                     continue;
                 }

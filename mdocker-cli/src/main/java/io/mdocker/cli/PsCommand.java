@@ -38,8 +38,8 @@ final class PsCommand implements Callable<Integer> {
     public Integer call() {
         ContainerFilter[] by = filters.stream().map(ContainerFilter::parse).toArray(ContainerFilter[]::new);
         ContainerRuntime.requireRoot();
-        List<ContainerInfo> listed = state.runtime().list(by).stream()
-                .filter(c -> all || c.running()).toList();
+        List<ContainerInfo> known = state.runtime().list(by);
+        List<ContainerInfo> listed = known.stream().filter(c -> all || c.running()).toList();
         if (quiet) {
             listed.forEach(c -> System.out.println(c.shortId()));
             return 0;
@@ -49,10 +49,23 @@ final class PsCommand implements Callable<Integer> {
         for (ContainerInfo c : listed) {
             System.out.println(String.format(FORMAT, c.shortId(), c.pid() > 0 ? Integer.toString(c.pid()) : "-", state(c),
                     ago(Duration.between(c.created(), now)), quote(c.command()),
-                    String.join(", ", c.ports().stream().map(Object::toString).toList()), c.name().orElse(""))
+                    String.join(", ", c.ports().stream().map(Object::toString).toList()), c.name().orElse("") + shadowNote(c.name().orElse(null), c.id(), known))
                     .stripTrailing());
         }
         return 0;
+    }
+
+    /**
+     * A name of hex digits that another container's id starts with shadows that id: the other
+     * commands take a name before an id prefix (as Docker does), so {@code ps} says so.
+     */
+    static String shadowNote(String name, String ownId, List<ContainerInfo> containers) {
+        if (name == null || !name.matches("[0-9a-f]{1,64}")) {
+            return "";
+        }
+        List<String> shadowed = containers.stream().filter(o -> !o.id().equals(ownId) && o.id().startsWith(name))
+                .map(ContainerInfo::shortId).toList();
+        return shadowed.isEmpty() ? "" : " (shadows the id of " + String.join(", ", shadowed) + ")";
     }
 
     static String state(ContainerInfo c) {

@@ -55,7 +55,7 @@ final class RunCommand implements Callable<Integer> {
             description = "Read labels from FILE: KEY=VALUE or KEY lines, # comments (before -l).")
     List<Path> labelFiles = new ArrayList<>();
 
-    @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CTR[:ro]", description = "Bind-mount a host path.")
+    @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CTR[:MODE]", description = "Bind-mount a host path (recursively, as rbind); MODE rw (default), ro or rro (read-only with every mount below it), ro-non-recursive.")
     List<String> volumes = new ArrayList<>();
 
     @Option(names = {"-d", "--detach"},
@@ -194,6 +194,11 @@ final class RunCommand implements Callable<Integer> {
         }
         if (name != null) {
             b.name(name);
+            String note = PsCommand.shadowNote(name, "", state.runtime().list());
+            if (!note.isEmpty()) { // Docker's resolution: the name wins; say so once, where it is given
+                System.err.println("mdocker: " + Main.oneLine("warning: name " + name + note.replace(" (shadows", ":")
+                        .replace(")", "") + ", which the other commands now resolve to this container"));
+            }
         }
         if (hostname != null) {
             b.hostname(hostname);

@@ -101,6 +101,54 @@ class MainTest {
     }
 
     @Test
+    void mountsOverProcOrDevAndEnvKeysWithSpacesAreOneLineErrors(@org.junit.jupiter.api.io.TempDir Path tmp) {
+        String root = ROOTFS.toString();
+        String state = tmp.resolve("state").toString();
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--state-root", state, "-v", "/tmp:/proc", "true"))
+                .isEqualTo("mdocker: invalid bind target '/proc': /proc is the container's own proc file system and cannot be replaced\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--state-root", state, "-v", "/tmp://proc/.:ro", "true"))
+                .startsWith("mdocker: invalid bind target '//proc/.': /proc is");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--state-root", state, "--tmpfs", "/proc", "true"))
+                .isEqualTo("mdocker: invalid tmpfs target '/proc': /proc is the container's own proc file system and cannot be replaced\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--state-root", state, "--tmpfs", "/dev/:size=1m", "true"))
+                .isEqualTo("mdocker: invalid tmpfs target '/dev/': /dev is the container's own device directory and cannot be replaced\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--state-root", state, "-e", "BAD KEY=1", "true"))
+                .isEqualTo("mdocker: invalid environment variable name 'BAD KEY': expected a non-empty name without '=',"
+                        + " spaces or control characters\n");
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--state-root", state, "-e", "BAD\nKEY=1", "true"))
+                .isEqualTo("mdocker: invalid environment variable name 'BAD KEY': expected a non-empty name without '=',"
+                        + " spaces or control characters\n");
+        assertThat(tmp.resolve("state")).as("nothing created").doesNotExist();
+    }
+
+    @Test
+    void aNameThatIsAnotherContainersIdPrefixIsShownAsShadowingIt() {
+        String a = "abc123" + "0".repeat(58);
+        String b = "abc999" + "1".repeat(58);
+        java.util.function.BiFunction<String, String, io.mdocker.ContainerInfo> info = (id, name) -> new io.mdocker.ContainerInfo(
+                id, true, io.mdocker.ContainerInfo.State.RUNNING, java.util.OptionalInt.empty(), 1, java.time.Instant.now(),
+                "sh", List.of(), "none", java.util.Optional.empty(), java.util.Optional.ofNullable(name), java.util.Map.of());
+        List<io.mdocker.ContainerInfo> all = List.of(info.apply(a, null), info.apply(b, "abc1"));
+        assertThat(PsCommand.shadowNote("abc1", b, all)).isEqualTo(" (shadows the id of abc123000000)");
+        assertThat(PsCommand.shadowNote("abc", b, all)).as("its own id does not count").isEqualTo(" (shadows the id of abc123000000)");
+        assertThat(PsCommand.shadowNote("web", b, all)).isEmpty();
+        assertThat(PsCommand.shadowNote("abd", b, all)).isEmpty();
+        assertThat(PsCommand.shadowNote(null, b, all)).isEmpty();
+    }
+
+    @Test
+    void errorLinesEscapeControlBytesFromUserValues() {
+        String root = ROOTFS.toString();
+        // an ESC sequence (clear screen), a carriage return and a bell in a value the error echoes
+        String err = stderrOf(125, "run", "--rootfs", root, "-v", "/tmp:rel\u001b[2J\rx\u0007", "true");
+        assertThat(err).isEqualTo("mdocker: invalid bind target 'rel\\x1b[2J\\x0dx\\x07': expected an absolute path below /\n");
+        assertThat(err.chars().filter(c -> c < 0x20 && c != '\n')).isEmpty();
+        assertThat(stderrOf(125, "run", "--rootfs", root, "--no-such-option\u001b]0;title\u0007", "true"))
+                .doesNotContain("\u001b").contains("\\x1b]0;title\\x07");
+        assertThat(Main.oneLine("a\nb\u009bc\u2028d")).isEqualTo("a b\\x9bc\\u2028d");
+    }
+
+    @Test
     void badLabelsAreOneLineErrorsAndNothingIsMade(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         String root = ROOTFS.toString();
         Path state = tmp.resolve("state");
@@ -183,7 +231,7 @@ class MainTest {
         assertThat(stderrOf(125, "run", "--rootfs", root, "-v", "/no/such:/x", "true"))
                 .isEqualTo("mdocker: bind source /no/such does not exist\n");
         assertThat(stderrOf(125, "run", "--rootfs", root, "-v", "justone", "true"))
-                .isEqualTo("mdocker: invalid volume 'justone': expected HOST:CONTAINER[:ro|:rw]\n");
+                .isEqualTo("mdocker: invalid volume 'justone': expected HOST:CONTAINER[:rw|:ro|:rro|:ro-non-recursive]\n");
         assertThat(stderrOf(125, "run", "--rootfs", root, "-h", "bad_name", "true"))
                 .startsWith("mdocker: invalid hostname 'bad_name'").hasLineCount(1);
         assertThat(stderrOf(125, "run", "--rootfs", root, "--state-root", state, "-u", "root", "true"))

@@ -214,6 +214,20 @@ public final class ContainerCgroups implements HostResource {
     }
 
     /**
+     * The directories from {@code dir} up to (not including) {@code base} that do not exist yet,
+     * deepest first: of a cgroup parent the caller chose, the ones mdocker would make, and so the
+     * only ones it removes again (when empty) once the container is gone. A parent that existed
+     * before is never removed.
+     */
+    static List<Path> missing(CgroupFs fs, Path base, Path dir) {
+        List<Path> out = new ArrayList<>();
+        for (Path p = dir; p != null && p.startsWith(base) && !p.equals(base) && !fs.exists(p); p = p.getParent()) {
+            out.add(p);
+        }
+        return out;
+    }
+
+    /**
      * Removes the default parents this JVM used where they are empty: at the JVM's exit, once its
      * containers are closed. Parents other JVMs still use stay.
      */

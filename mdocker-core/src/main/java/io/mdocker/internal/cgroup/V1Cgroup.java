@@ -18,7 +18,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class V1Cgroup implements CgroupManager {
     /** One hierarchy: the controllers mdocker uses on it and the container's directory there. */
-    record Slot(CgroupLayout.Hierarchy hierarchy, Set<String> controllers, Path base, Path dir, Path removableParent) {}
+    /** newParents: the directories of a chosen cgroup parent missing at planning, deepest first. */
+    record Slot(CgroupLayout.Hierarchy hierarchy, Set<String> controllers, Path base, Path dir, Path removableParent,
+                List<Path> newParents) {}
 
     private static final int RACE_RETRIES = 5;
     /** mdocker's own cpuset parents known to have cgroup.clone_children set. */
@@ -27,6 +29,8 @@ final class V1Cgroup implements CgroupManager {
     private final CgroupFs fs;
     private final List<Slot> slots;
     private final List<Path> made = new CopyOnWriteArrayList<>();
+    /** The slots' new parents this cgroup made, deepest first: removed with it when empty. */
+    private final List<Path> madeParents = new CopyOnWriteArrayList<>();
     private CgroupSpec spec = CgroupSpec.NONE;
 
     private V1Cgroup(CgroupFs fs, List<Slot> slots) {
@@ -57,7 +61,8 @@ final class V1Cgroup implements CgroupManager {
             CgroupLayout.Hierarchy h = e.getKey();
             Path parentDir = h.resolve(p);
             Path base = p.startsWith("/") ? h.mount() : h.own();
-            slots.add(new Slot(h, e.getValue(), base, parentDir.resolve(id), parent == null ? parentDir : null));
+            slots.add(new Slot(h, e.getValue(), base, parentDir.resolve(id), parent == null ? parentDir : null,
+                    parent == null ? List.of() : ContainerCgroups.missing(fs, base, parentDir)));
         }
         return new V1Cgroup(fs, slots);
     }
@@ -89,7 +94,14 @@ final class V1Cgroup implements CgroupManager {
 
     @Override
     public List<Path> removableParents() {
-        return slots.stream().map(Slot::removableParent).filter(p -> p != null).toList();
+        List<Path> parents = new ArrayList<>();
+        for (Slot s : slots) {
+            if (s.removableParent() != null) {
+                parents.add(s.removableParent());
+            }
+            parents.addAll(s.newParents());
+        }
+        return parents;
     }
 
     @Override
@@ -145,7 +157,9 @@ final class V1Cgroup implements CgroupManager {
                     continue;
                 }
                 p = p.resolve(name);
-                fs.mkdir(p);
+                if (fs.mkdir(p) && s.newParents().contains(p)) {
+                    madeParents.add(0, p);
+                }
                 if (s.controllers().contains("cpuset")) {
                     CpusetController.inheritV1(fs, p);
                     if (p.equals(s.removableParent())) {
@@ -222,7 +236,7 @@ final class V1Cgroup implements CgroupManager {
                 freezer = s.dir();
             }
         }
-        removeDirs(fs, List.copyOf(made), freezer, List.of());
+        removeDirs(fs, List.copyOf(made), freezer, List.copyOf(madeParents)); // the chosen parent's, if empty
     }
 
     /**

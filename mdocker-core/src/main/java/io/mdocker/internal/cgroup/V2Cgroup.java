@@ -23,14 +23,20 @@ final class V2Cgroup implements CgroupManager {
     private final Set<String> controllers;
     private final Path dir;
     private final Path removableParent;
+    /** The directories of a cgroup parent the caller chose that were missing at planning, deepest first. */
+    private final List<Path> newParents;
+    /** Those of {@link #newParents} this cgroup made, deepest first: removed with it when empty. */
+    private final List<Path> madeParents = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean made;
 
-    private V2Cgroup(CgroupFs fs, CgroupLayout.Hierarchy hierarchy, Set<String> controllers, Path dir, Path removableParent) {
+    private V2Cgroup(CgroupFs fs, CgroupLayout.Hierarchy hierarchy, Set<String> controllers, Path dir, Path removableParent,
+                     List<Path> newParents) {
         this.fs = fs;
         this.hierarchy = hierarchy;
         this.controllers = controllers;
         this.dir = dir;
         this.removableParent = removableParent;
+        this.newParents = List.copyOf(newParents);
     }
 
     /**
@@ -53,7 +59,8 @@ final class V2Cgroup implements CgroupManager {
         }
         String p = parent != null ? parent : "/" + ContainerCgroups.DEFAULT_PARENT;
         Path parentDir = h.resolve(p);
-        return new V2Cgroup(fs, h, enable, parentDir.resolve(id), parent == null ? parentDir : null);
+        return new V2Cgroup(fs, h, enable, parentDir.resolve(id), parent == null ? parentDir : null,
+                parent == null ? List.of() : ContainerCgroups.missing(fs, h.mount(), parentDir));
     }
 
     /** For recovery: a directory recorded by a JVM that is gone. */
@@ -75,7 +82,7 @@ final class V2Cgroup implements CgroupManager {
 
     @Override
     public List<Path> removableParents() {
-        return removableParent == null ? List.of() : List.of(removableParent);
+        return removableParent == null ? newParents : List.of(removableParent);
     }
 
     @Override
@@ -129,7 +136,9 @@ final class V2Cgroup implements CgroupManager {
                     continue;
                 }
                 p = p.resolve(name);
-                fs.mkdir(p);
+                if (fs.mkdir(p) && newParents.contains(p)) {
+                    madeParents.add(0, p);
+                }
                 enable(p);
             }
         } catch (NoSuchFileException e) {
@@ -204,7 +213,7 @@ final class V2Cgroup implements CgroupManager {
     @Override
     public void destroy() {
         if (made) {
-            removeDir(fs, dir, List.of());
+            removeDir(fs, dir, List.copyOf(madeParents)); // the chosen parent's directories it made, if empty
         }
     }
 

@@ -104,6 +104,7 @@ public final class Protocol {
     public static final int SEC_SYSFS_RW = 4;
 
     public static final int BIND_READONLY = 1;
+    public static final int BIND_RECURSIVE = 2;
 
     // ERROR steps
     public static final int STEP_PROTOCOL = 1;
@@ -224,11 +225,12 @@ public final class Protocol {
             return record(tag, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array());
         }
 
-        public ConfigWriter bind(String source, String target, boolean readOnly) {
+        /** {@code flags}: {@link #BIND_READONLY}, with {@link #BIND_RECURSIVE} for the mounts below too. */
+        public ConfigWriter bind(String source, String target, int flags) {
             byte[] s = source.getBytes(StandardCharsets.UTF_8);
             byte[] t = target.getBytes(StandardCharsets.UTF_8);
             ByteBuffer v = ByteBuffer.allocate(4 + s.length + 1 + t.length).order(ByteOrder.LITTLE_ENDIAN);
-            v.putInt(readOnly ? BIND_READONLY : 0).put(s).put((byte) 0).put(t);
+            v.putInt(flags).put(s).put((byte) 0).put(t);
             return record(T_BIND, v.array());
         }
 

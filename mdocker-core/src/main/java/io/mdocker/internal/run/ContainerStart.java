@@ -361,10 +361,14 @@ public final class ContainerStart {
                 .u64(Protocol.T_NSFLAGS, s.init().nsflags())
                 .u32(Protocol.T_INIT, spec.init() ? 1 : 0);
         for (ContainerNetwork.Bind b : network.binds()) { // /etc/hosts etc.: the user's binds may cover them
-            config.bind(b.source().toString(), b.target(), true);
+            config.bind(b.source().toString(), b.target(), Protocol.BIND_READONLY); // single files
         }
         for (BindMount b : spec.binds()) {
-            config.bind(b.source().toString(), b.target(), b.readOnly());
+            config.bind(b.source().toString(), b.target(), switch (b.access()) {
+                case READ_WRITE -> 0;
+                case READ_ONLY -> Protocol.BIND_READONLY | Protocol.BIND_RECURSIVE;
+                case READ_ONLY_NON_RECURSIVE -> Protocol.BIND_READONLY;
+            });
         }
         if (deviceCgroupV2 != null) {
             config.string(Protocol.T_DEVCGROUP, deviceCgroupV2.toString());

@@ -232,19 +232,34 @@ class FakeCgroupfsTest {
     }
 
     @Test
-    void customParentsAbsoluteFromTheRootRelativeFromTheJvmsCgroupAndKept() throws IOException {
+    void customParentsAbsoluteFromTheRootRelativeFromTheJvmsCgroupAndOnlyTheLevelsMadeRemoved() throws IOException {
         CgroupLayout l = hybrid();
         Path fs = root.resolve("sys/fs/cgroup");
         CgroupSpec abs = new CgroupSpec(CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET,
                 CgroupSpec.UNSET, CgroupSpec.UNSET, null, CgroupSpec.UNSET, "/batch/jobs");
         ContainerCgroups a = ContainerCgroups.plan(l, abs, ID, new FakeCgroupFs());
         assertThat(a.dirs()).contains(fs.resolve("memory/batch/jobs/" + ID), fs.resolve("cpu/batch/jobs/" + ID));
-        assertThat(a.stateInfo()).noneSatisfy((k, v) -> assertThat(k).startsWith("cgroupParent."));
+        assertThat(a.stateInfo()).as("the levels it will make, deepest first, for a recovery to remove")
+                .containsEntry("cgroupParent.1", "v1 " + fs.resolve("memory/batch/jobs"))
+                .containsEntry("cgroupParent.2", "v1 " + fs.resolve("memory/batch"));
         a.create();
         assertThat(Files.readString(fs.resolve("cpuset/batch/jobs/" + ID + "/cpuset.cpus"))).as("filled by hand").isEqualTo("0-1");
         assertThat(Files.readString(fs.resolve("cpuset/batch/jobs/cgroup.clone_children"))).as("not ours to change").isEmpty();
         a.close();
-        assertThat(fs.resolve("memory/batch/jobs")).as("a parent the user named is not ours to remove").exists();
+        assertThat(fs.resolve("memory/batch")).as("the levels of a named parent mdocker made go with the container").doesNotExist();
+        assertThat(fs.resolve("cpuset/batch")).doesNotExist();
+
+        // a level that existed before is never removed
+        Files.createDirectories(fs.resolve("memory/keep"));
+        CgroupSpec kept = new CgroupSpec(CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET,
+                CgroupSpec.UNSET, CgroupSpec.UNSET, null, CgroupSpec.UNSET, "/keep/jobs");
+        ContainerCgroups k = ContainerCgroups.plan(l, kept, ID, new FakeCgroupFs());
+        assertThat(k.stateInfo().values()).doesNotContain("v1 " + fs.resolve("memory/keep"));
+        k.create();
+        k.close();
+        assertThat(fs.resolve("memory/keep")).as("not ours to remove").exists();
+        assertThat(fs.resolve("memory/keep/jobs")).doesNotExist();
+        assertThat(fs.resolve("pids/keep")).as("made for the container, in this hierarchy").doesNotExist();
 
         CgroupSpec rel = new CgroupSpec(CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET,
                 CgroupSpec.UNSET, CgroupSpec.UNSET, null, CgroupSpec.UNSET, "jobs");
