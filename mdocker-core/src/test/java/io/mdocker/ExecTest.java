@@ -326,7 +326,7 @@ class ExecTest {
         assertThatThrownBy(() -> Exec.builder("env").env("NOVALUE")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("invalid environment variable 'NOVALUE': expected KEY=VALUE");
         assertThatThrownBy(() -> Exec.builder("env").env("A=B", "x")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("invalid environment variable name 'A=B': expected a non-empty name without '='");
+                .hasMessage("invalid environment variable name 'A=B': expected a non-empty name without '=', spaces or control characters");
         assertThatThrownBy(() -> Exec.builder("pwd").workdir("tmp")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("invalid working directory 'tmp': expected an absolute path");
         assertThatThrownBy(() -> Exec.builder("id").user("bob")).isInstanceOf(IllegalArgumentException.class)
