@@ -59,20 +59,20 @@ final class TestMachine {
         }
     }
 
-    /** Removes the test bridge and the iptables rules tagged "mdocker mdt40"; restores ip_forward. */
+    /**
+     * Removes the test network as a user's code does, with {@link Network#close()} (its bridge, its
+     * rules, its hosts file), checks nothing of it is left, and restores ip_forward.
+     */
     static synchronized void cleanUp() {
         if (ipForwardBefore == null) {
             return; // prepare() did not get that far: nothing was made
         }
-        if (Files.exists(Path.of("/sys/class/net", BRIDGE))) {
-            sh("ip link delete " + BRIDGE);
-        }
+        bridge().close();
         String tag = "\"mdocker " + BRIDGE + "\"";
         for (String table : List.of("nat", "filter")) {
-            for (String rule : sh("iptables -t " + table + " -S").lines().filter(l -> l.contains(tag)).toList()) {
-                sh("eval \"iptables -t " + table + " $0\"", rule.replaceFirst("^-A ", "-D "));
-            }
-            assertFalse(sh("iptables -t " + table + " -S").contains(tag), "rules of " + BRIDGE + " left in " + table);
+            String rules = sh("iptables -t " + table + " -S");
+            assertFalse(rules.contains(tag), "rules of " + BRIDGE + " left in " + table);
+            assertFalse(rules.contains("MDOCKER-ISOLATION"), "the bridges' isolation chain left in " + table);
         }
         if ("0".equals(ipForwardBefore)) {
             write(IP_FORWARD, "0\n");
