@@ -15,7 +15,7 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Layer 2 and 3 hardening of bridge networks (issue 17, item 8), checked from inside containers'
+ * Layer 2 and 3 hardening of bridge networks, checked from inside containers'
  * namespaces: two mdocker bridges do not forward into each other (a container on one cannot
  * reach a container on the other, while two on the same bridge can); a container's eth0 has
  * rp_filter 1 (its loopback, untouched, reads 0: the check sees the namespace's own values);

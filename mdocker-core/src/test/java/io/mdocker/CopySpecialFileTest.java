@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A copy into a running container whose target the container made a fifo or a device node
- * (issue 17, item 4): refused in one line without the node ever being opened for I/O on the host
+ * A copy into a running container whose target the container made a fifo or a device node:
+ * refused in one line without the node ever being opened for I/O on the host
  * side, as opening a device (a watchdog, a tape, a serial line) has effects of its own.
  *
  * <p>Proof that the fifo is not opened: a reader in the container blocks in open(2) until a

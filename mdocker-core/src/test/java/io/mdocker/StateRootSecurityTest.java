@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The state roots against other users of the host (issue 17, items 3 and 6): a detached container's
+ * The state roots against other users of the host: a detached container's
  * secrets in its state and logs are readable by root alone, and a state root another user could
  * change is refused before anything is written below it.
  *

@@ -8,8 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Arguments that reach the host side of the CLI's file and state handling (issue 17, items 4 and
- * 6): a {@code CONTAINER:PATH} with a newline is refused in one line rather than misread as a
+ * Arguments that reach the host side of the CLI's file and state handling: a {@code CONTAINER:PATH} with a newline is refused in one line rather than misread as a
  * host path, and a state root other users may write is refused in one line before anything is
  * created in it.
  */
