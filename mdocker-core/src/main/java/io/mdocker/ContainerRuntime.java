@@ -123,9 +123,14 @@ public final class ContainerRuntime {
     public List<String> gc() {
         secureRoots();
         recovered.set(true);
-        StateStore.Recovered r = store.recover();
-        r.entries().forEach(DevicesCgroupV1::removeLeftover);
-        return r.entries();
+        return recover();
+    }
+
+    /** Removes what dead JVMs' containers left (their devices cgroups too); returns their ids. */
+    private List<String> recover() {
+        List<String> removed = store.recover().entries();
+        removed.forEach(DevicesCgroupV1::removeLeftover);
+        return removed;
     }
 
     /**
@@ -324,7 +329,7 @@ public final class ContainerRuntime {
     StateStore store() {
         secureRoots();
         if (!recovered.get() && recovered.compareAndSet(false, true)) {
-            store.recover().entries().forEach(DevicesCgroupV1::removeLeftover);
+            recover();
         }
         return store;
     }

@@ -33,7 +33,6 @@ import java.util.function.Consumer;
  * <p>The handle holds no descriptor: it reads the container's record on each call. Thread-safe.
  */
 public final class DetachedContainer implements ContainerHandle {
-    private static final Duration KILL_WAIT = Duration.ofSeconds(10);
     private static final Duration FOREVER = Duration.ofDays(36500);
 
     private final ContainerRuntime runtime;
@@ -278,11 +277,7 @@ public final class DetachedContainer implements ContainerHandle {
             if (!force) {
                 throw new ContainerException("container " + shortId() + " is running: stop it first, or remove it with force");
             }
-            kill(Signal.KILL);
-            if (!record.awaitExit(KILL_WAIT)) {
-                throw new ContainerException("container " + shortId() + " did not exit within " + KILL_WAIT.toSeconds()
-                        + " s of SIGKILL");
-            }
+            Signalling.killAndAwait(target);
         }
         runtime.store().remove(record);
     }

@@ -60,6 +60,11 @@ public final class ContainerFiles implements AutoCloseable {
         return new ContainerFiles(fd, container, parentTemplate);
     }
 
+    /** Opens the root of the running container whose pid 1 has host pid {@code pid1}. */
+    public static ContainerFiles openRootOf(int pid1, String container) {
+        return open(Path.of("/proc", Integer.toString(pid1), "root"), container, path -> Optional.empty());
+    }
+
     /**
      * Copies the host file, directory tree or symbolic link {@code source} to {@code target} in
      * the container (the path the copy gets; missing parents are made). An existing file is

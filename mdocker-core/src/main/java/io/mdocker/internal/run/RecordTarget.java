@@ -45,8 +45,7 @@ public record RecordTarget(ContainerRecord record) implements Target {
 
     @Override
     public ContainerFiles openRoot() {
-        return record.openOfPid1(pid -> ContainerFiles.open(Path.of("/proc", Integer.toString(pid), "root"),
-                shortId(), path -> Optional.empty()));
+        return record.openOfPid1(pid -> ContainerFiles.openRootOf(pid, shortId()));
     }
 
     @Override

@@ -348,7 +348,7 @@ public final class Session implements Target {
         if (!isRunning()) {
             return null;
         }
-        return ContainerFiles.open(Path.of("/proc", Integer.toString(pid), "root"), shortId(), path -> Optional.empty());
+        return ContainerFiles.openRootOf(pid, shortId());
     }
 
     /**

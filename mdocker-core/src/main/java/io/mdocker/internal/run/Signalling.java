@@ -32,11 +32,20 @@ public final class Signalling {
     public static void stop(Target target, Duration grace) {
         kill(target, SIGTERM);
         if (!target.awaitExit(grace)) {
-            kill(target, SIGKILL);
-            if (!target.awaitExit(KILL_WAIT)) {
-                throw new ContainerException("container " + target.shortId() + " did not exit within "
-                        + KILL_WAIT.toSeconds() + " s of SIGKILL");
-            }
+            killAndAwait(target);
+        }
+    }
+
+    /**
+     * SIGKILL and up to {@link #KILL_WAIT} for the end.
+     *
+     * @throws ContainerException when it still runs after that
+     */
+    public static void killAndAwait(Target target) {
+        kill(target, SIGKILL);
+        if (!target.awaitExit(KILL_WAIT)) {
+            throw new ContainerException("container " + target.shortId() + " did not exit within "
+                    + KILL_WAIT.toSeconds() + " s of SIGKILL");
         }
     }
 }
