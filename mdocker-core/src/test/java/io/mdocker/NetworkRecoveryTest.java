@@ -45,6 +45,8 @@ class NetworkRecoveryTest {
         }
         assertThat(NetFixtures.vethLinks()).containsAll(ids.stream().map(id -> "mdk" + id.substring(0, 12)).toList());
         assertThat(NetFixtures.leases(Fixtures.RUNTIME, NetFixtures.BRIDGE)).hasSize(3);
+        assertThat(NetFixtures.host("nft", "list", "table", "bridge", "mdocker")).as("the bridge's anti-spoofing guard")
+                .contains(ids.stream().map(id -> "\"mdk" + id.substring(0, 12) + "\"").toList());
         child.killHard();
         long deadline = System.nanoTime() + 10_000_000_000L;
         for (int pid : pids) {
@@ -59,6 +61,8 @@ class NetworkRecoveryTest {
         assertThat(removed).containsExactlyInAnyOrderElementsOf(ids);
         assertThat(NetFixtures.leases(Fixtures.RUNTIME, NetFixtures.BRIDGE)).isEmpty();
         assertThat(NetFixtures.vethLinks()).isEqualTo(vethBefore);
+        assertThat(NetFixtures.host("nft", "list", "table", "bridge", "mdocker")).as("the guard after gc")
+                .doesNotContain(ids.stream().map(id -> "mdk" + id.substring(0, 12)).toList());
         assertThat(Fixtures.list(run.resolve("containers"))).isEmpty();
     }
 }

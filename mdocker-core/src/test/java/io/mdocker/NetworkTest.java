@@ -279,6 +279,9 @@ class NetworkTest {
             vethName = "mdk" + c.shortId();
             assertThat(NetFixtures.host("ip", "-o", "-4", "addr", "show", vethName))
                     .contains("inet " + NetFixtures.VETH_HOST + " peer " + NetFixtures.VETH_CONTAINER + "/32");
+            // strict reverse-path filtering on the host end: only the container's own address is accepted from it
+            assertThat(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/conf", vethName, "rp_filter")).strip())
+                    .as("rp_filter of " + vethName).isEqualTo("1");
             assertThat(NetFixtures.httpGet(NetFixtures.VETH_CONTAINER, 80, Duration.ofSeconds(10))).isEqualTo("hello p2p\n");
             assertThat(NetFixtures.httpGet("127.0.0.1", c.mappedPort(80), Duration.ofSeconds(10))).isEqualTo("hello p2p\n");
         } catch (IOException e) {

@@ -97,6 +97,8 @@ public final class ContainerNetwork implements HostResource {
     private final List<Bind> binds = new ArrayList<>();
     private final List<Path> files = new ArrayList<>();
     private boolean closed;
+    /** The container's elements are in the bridge's anti-spoofing sets ({@link AntiSpoofing}). */
+    private boolean guarded;
     private List<PortProxy.Spec> monitorPorts = List.of();
     private List<PortProxy.Bound> monitorBound = List.of();
 
@@ -371,6 +373,8 @@ public final class ContainerNetwork implements HostResource {
                 try (NetlinkSocket host = NetlinkSocket.open("host")) {
                     host.execute(Rtnl.createVeth(vethName, bridgeIndex, "eth0", mac(address), pid));
                     noRouterAdvertisements(vethName);
+                    AntiSpoofing.guard(vethName, mac(address), address);
+                    guarded = true;
                 } catch (RuntimeException e) {
                     NetnsSockets.discard(inside);
                     KNOWN_BRIDGES.remove(key(plan.bridge(), plan.gateway())); // gone? the next container looks again
@@ -387,7 +391,10 @@ public final class ContainerNetwork implements HostResource {
                     host.execute(Rtnl.createVeth(vethName, 0, "eth0", mac(address), pid));
                     noRouterAdvertisements(vethName);
                     Rtnl.Link link = Rtnl.findLink(host, vethName);
-                    host.execute(Rtnl.addAddress(link.index(), vethName, hostAddr, p2p ? ctrAddr.address() : 0));
+                    // strict rp_filter on the host end: a packet from any source but the container's
+                    // (the one address routed back through this link) is dropped by the host
+                    host.execute(List.of(Rtnl.addAddress(link.index(), vethName, hostAddr, p2p ? ctrAddr.address() : 0),
+                            Rtnl.setInetConf(link.index(), vethName, Rtnl.IPV4_DEVCONF_RP_FILTER, 1)));
                 } catch (RuntimeException e) {
                     NetnsSockets.discard(inside);
                     throw e;
@@ -474,6 +481,13 @@ public final class ContainerNetwork implements HostResource {
         if (plan.userDefined() && ipam != null && address != 0) {
             try { // off the network's hosts file now; the address comes back once the veth pair is gone
                 ipam.forgetNames(address, entryDir);
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        if (guarded) {
+            try {
+                AntiSpoofing.release(vethName, mac(address), address);
             } catch (RuntimeException e) {
                 failure = e;
             }
@@ -636,6 +650,11 @@ public final class ContainerNetwork implements HostResource {
         String veth = record.get("veth");
         if (veth != null) {
             deleteVeth(veth);
+            String address = record.get("address");
+            if (record.get("bridge") != null && address != null) {
+                int a = Ipv4.parseAddress(address, address, "recorded address");
+                AntiSpoofing.release(veth, mac(a), a);
+            }
         }
         String lease = record.get("lease");
         if (lease != null) {
@@ -745,6 +764,7 @@ public final class ContainerNetwork implements HostResource {
             } catch (IllegalStateException noIptables) {
                 // without iptables no rule was ever installed
             }
+            AntiSpoofing.removeTableIfUnused();
             deleteFiles(dir, HostsFile.of(dir));
         });
         try { // the lock and the directory last, outside the lock (a late release makes them again: harmless)
@@ -790,6 +810,7 @@ public final class ContainerNetwork implements HostResource {
         }
         KNOWN_BRIDGES.keySet().removeIf(k -> k.startsWith(name + " "));
         Nat.remove(Nat.bridgeRules(name, gateway));
+        AntiSpoofing.removeTableIfUnused();
     }
 
     /** Deletes the NAT rules of a veth network (tests). */

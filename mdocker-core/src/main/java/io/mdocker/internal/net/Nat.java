@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Outbound access for a container subnet: IPv4 forwarding on, and iptables rules, each installed
@@ -129,7 +128,7 @@ public final class Nat {
             enableForwarding();
             rules.stream().map(Rule::chain).filter(c -> c.equals(ISOLATION)).distinct().forEach(c -> {
                 if (run(List.of(iptables, "-w", "-t", "filter", "-S", c)).exitCode() != 0) {
-                    Result made = run(List.of(iptables, "-w", "-t", "filter", "-N", c));
+                    HostCommand.Result made = run(List.of(iptables, "-w", "-t", "filter", "-N", c));
                     if (made.exitCode() != 0 && run(List.of(iptables, "-w", "-t", "filter", "-S", c)).exitCode() != 0) {
                         throw new IllegalStateException("iptables -t filter -N " + c + " failed (exit " + made.exitCode()
                                 + "): " + made.output().strip());
@@ -141,7 +140,7 @@ public final class Nat {
                     continue;
                 }
                 if (run(iptables, r, "-C").exitCode() != 0) {
-                    Result added = run(iptables, r, r.insert() ? "-I" : "-A");
+                    HostCommand.Result added = run(iptables, r, r.insert() ? "-I" : "-A");
                     if (added.exitCode() != 0) {
                         throw new IllegalStateException("iptables " + String.join(" ", args(r, r.insert() ? "-I" : "-A"))
                                 + " failed (exit " + added.exitCode() + "): " + added.output().strip());
@@ -187,32 +186,14 @@ public final class Nat {
         return a;
     }
 
-    record Result(int exitCode, String output) { }
-
-    private static Result run(String iptables, Rule r, String op) {
+    private static HostCommand.Result run(String iptables, Rule r, String op) {
         List<String> cmd = new ArrayList<>();
         cmd.add(iptables);
         cmd.addAll(args(r, op));
         return run(cmd);
     }
 
-    private static Result run(List<String> cmd) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-            String out;
-            try (var in = p.getInputStream()) { // closed now, not when the JDK notices the exit
-                out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            }
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", cmd) + " did not finish within 30 s");
-            }
-            return new Result(p.exitValue(), out);
-        } catch (IOException e) {
-            throw new UncheckedIOException("running " + String.join(" ", cmd) + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while running " + String.join(" ", cmd), e);
-        }
+    private static HostCommand.Result run(List<String> cmd) {
+        return HostCommand.run(cmd, null);
     }
 }
