@@ -39,6 +39,10 @@
 #include <linux/if_link.h>
 #include <linux/if_addr.h>
 #include <linux/veth.h>
+/* nftables over nfnetlink (the bridges' anti-spoofing set elements) */
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
 /* pseudo-terminals: window size, the CLI's raw mode */
 #include <sys/ioctl.h>
 #include <termios.h>

@@ -1112,6 +1112,15 @@ public class Linux {
     public static int NETLINK_ROUTE() {
         return NETLINK_ROUTE;
     }
+    private static final int NETLINK_NETFILTER = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * #define NETLINK_NETFILTER 12
+     * }
+     */
+    public static int NETLINK_NETFILTER() {
+        return NETLINK_NETFILTER;
+    }
     private static final int NLM_F_REQUEST = (int)1L;
     /**
      * {@snippet lang=c :
@@ -1228,6 +1237,24 @@ public class Linux {
      */
     public static int RTMGRP_LINK() {
         return RTMGRP_LINK;
+    }
+    private static final int NFNETLINK_V0 = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define NFNETLINK_V0 0
+     * }
+     */
+    public static int NFNETLINK_V0() {
+        return NFNETLINK_V0;
+    }
+    private static final int NFNL_SUBSYS_NFTABLES = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * #define NFNL_SUBSYS_NFTABLES 10
+     * }
+     */
+    public static int NFNL_SUBSYS_NFTABLES() {
+        return NFNL_SUBSYS_NFTABLES;
     }
     private static final int TIOCGWINSZ = (int)21523L;
     /**
@@ -4191,6 +4218,114 @@ public class Linux {
     public static int VETH_INFO_PEER() {
         return VETH_INFO_PEER;
     }
+    private static final int NFPROTO_BRIDGE = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.NFPROTO_BRIDGE = 7
+     * }
+     */
+    public static int NFPROTO_BRIDGE() {
+        return NFPROTO_BRIDGE;
+    }
+    private static final int NFT_MSG_GETSET = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * enum nf_tables_msg_types.NFT_MSG_GETSET = 10
+     * }
+     */
+    public static int NFT_MSG_GETSET() {
+        return NFT_MSG_GETSET;
+    }
+    private static final int NFT_MSG_NEWSETELEM = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * enum nf_tables_msg_types.NFT_MSG_NEWSETELEM = 12
+     * }
+     */
+    public static int NFT_MSG_NEWSETELEM() {
+        return NFT_MSG_NEWSETELEM;
+    }
+    private static final int NFT_MSG_DELSETELEM = (int)14L;
+    /**
+     * {@snippet lang=c :
+     * enum nf_tables_msg_types.NFT_MSG_DELSETELEM = 14
+     * }
+     */
+    public static int NFT_MSG_DELSETELEM() {
+        return NFT_MSG_DELSETELEM;
+    }
+    private static final int NFTA_LIST_ELEM = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum nft_list_attributes.NFTA_LIST_ELEM = 1
+     * }
+     */
+    public static int NFTA_LIST_ELEM() {
+        return NFTA_LIST_ELEM;
+    }
+    private static final int NFTA_SET_TABLE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum nft_set_attributes.NFTA_SET_TABLE = 1
+     * }
+     */
+    public static int NFTA_SET_TABLE() {
+        return NFTA_SET_TABLE;
+    }
+    private static final int NFTA_SET_NAME = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum nft_set_attributes.NFTA_SET_NAME = 2
+     * }
+     */
+    public static int NFTA_SET_NAME() {
+        return NFTA_SET_NAME;
+    }
+    private static final int NFTA_SET_ELEM_KEY = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum nft_set_elem_attributes.NFTA_SET_ELEM_KEY = 1
+     * }
+     */
+    public static int NFTA_SET_ELEM_KEY() {
+        return NFTA_SET_ELEM_KEY;
+    }
+    private static final int NFTA_SET_ELEM_LIST_TABLE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum nft_set_elem_list_attributes.NFTA_SET_ELEM_LIST_TABLE = 1
+     * }
+     */
+    public static int NFTA_SET_ELEM_LIST_TABLE() {
+        return NFTA_SET_ELEM_LIST_TABLE;
+    }
+    private static final int NFTA_SET_ELEM_LIST_SET = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum nft_set_elem_list_attributes.NFTA_SET_ELEM_LIST_SET = 2
+     * }
+     */
+    public static int NFTA_SET_ELEM_LIST_SET() {
+        return NFTA_SET_ELEM_LIST_SET;
+    }
+    private static final int NFTA_SET_ELEM_LIST_ELEMENTS = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum nft_set_elem_list_attributes.NFTA_SET_ELEM_LIST_ELEMENTS = 3
+     * }
+     */
+    public static int NFTA_SET_ELEM_LIST_ELEMENTS() {
+        return NFTA_SET_ELEM_LIST_ELEMENTS;
+    }
+    private static final int NFTA_DATA_VALUE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum nft_data_attributes.NFTA_DATA_VALUE = 1
+     * }
+     */
+    public static int NFTA_DATA_VALUE() {
+        return NFTA_DATA_VALUE;
+    }
 
     /**
      * Variadic invoker class for:
@@ -4691,6 +4826,24 @@ public class Linux {
      */
     public static int RTA_ALIGNTO() {
         return RTA_ALIGNTO;
+    }
+    private static final int NFNL_MSG_BATCH_BEGIN = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * #define NFNL_MSG_BATCH_BEGIN 16
+     * }
+     */
+    public static int NFNL_MSG_BATCH_BEGIN() {
+        return NFNL_MSG_BATCH_BEGIN;
+    }
+    private static final int NFNL_MSG_BATCH_END = (int)17L;
+    /**
+     * {@snippet lang=c :
+     * #define NFNL_MSG_BATCH_END 17
+     * }
+     */
+    public static int NFNL_MSG_BATCH_END() {
+        return NFNL_MSG_BATCH_END;
     }
 }
 

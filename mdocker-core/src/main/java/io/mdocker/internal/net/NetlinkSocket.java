@@ -48,6 +48,12 @@ final class NetlinkSocket implements AutoCloseable {
                 "AF_NETLINK, NETLINK_ROUTE"), where);
     }
 
+    /** A NETLINK_NETFILTER socket (nftables) in the calling thread's network namespace. */
+    static NetlinkSocket openNetfilter(String where) {
+        return adopt(Posix.socket(Linux.AF_NETLINK(), Linux.SOCK_RAW() | Linux.SOCK_CLOEXEC(), Linux.NETLINK_NETFILTER(),
+                "AF_NETLINK, NETLINK_NETFILTER"), where);
+    }
+
     /** Takes ownership of a NETLINK_ROUTE socket (one opened in another namespace). */
     static NetlinkSocket adopt(int fd, String where) {
         try {
@@ -107,16 +113,31 @@ final class NetlinkSocket implements AutoCloseable {
      * values (e.g. EEXIST for an idempotent step) count as success.
      */
     void execute(List<NlRequest> requests, int... tolerated) {
-        int first = seq + 1;
+        exchange(null, requests, null, tolerated);
+    }
+
+    /**
+     * As {@link #execute(List, int...)}, the requests between {@code begin} and {@code end}, which
+     * are not acknowledged themselves: an nfnetlink batch (NFNL_MSG_BATCH_BEGIN ... END), which the
+     * kernel applies as one transaction, all or nothing.
+     */
+    void executeBatch(NlRequest begin, List<NlRequest> requests, NlRequest end, int... tolerated) {
+        exchange(begin, requests, end, tolerated);
+    }
+
+    private void exchange(NlRequest begin, List<NlRequest> requests, NlRequest end, int[] tolerated) {
         long len = 0;
-        for (NlRequest r : requests) {
-            MemorySegment m = messageWithAck(r, ++seq);
-            if (len + m.byteSize() > BUFFER) {
-                throw new IllegalStateException("netlink batch larger than " + BUFFER + " bytes");
-            }
-            MemorySegment.copy(m, 0, tx, len, m.byteSize());
-            len += NlRequest.align((int) m.byteSize());
+        if (begin != null) {
+            len = append(begin.finish(++seq), len);
         }
+        int first = seq + 1;
+        for (NlRequest r : requests) {
+            len = append(messageWithAck(r, ++seq), len);
+        }
+        if (end != null) {
+            len = append(end.finish(++seq), len);
+        }
+        int last = first + requests.size() - 1;
         send(len, requests.get(0));
         ErrnoException failure = null;
         int pending = requests.size();
@@ -126,7 +147,7 @@ final class NetlinkSocket implements AutoCloseable {
                     continue;
                 }
                 int ackSeq = nlmsghdr.nlmsg_seq(nlmsgerr.msg(m.payload()));
-                if (ackSeq < first || ackSeq > seq) {
+                if (ackSeq < first || ackSeq > last) {
                     continue; // a stale answer to an earlier request
                 }
                 pending--;
@@ -173,6 +194,15 @@ final class NetlinkSocket implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Copies {@code m} into the send buffer at {@code len}; returns the length after it. */
+    private long append(MemorySegment m, long len) {
+        if (len + m.byteSize() > BUFFER) {
+            throw new IllegalStateException("netlink batch larger than " + BUFFER + " bytes");
+        }
+        MemorySegment.copy(m, 0, tx, len, m.byteSize());
+        return len + NlRequest.align((int) m.byteSize());
     }
 
     private static MemorySegment messageWithAck(NlRequest r, int seq) {
