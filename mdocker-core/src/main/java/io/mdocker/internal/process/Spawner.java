@@ -1,7 +1,6 @@
 package io.mdocker.internal.process;
 
 import io.mdocker.bindings.Linux;
-import io.mdocker.bindings.posix_spawn_file_actions_t;
 import io.mdocker.bindings.posix_spawnattr_t;
 import io.mdocker.bindings.sigset_t;
 import io.mdocker.internal.sys.ErrnoException;
@@ -30,6 +29,13 @@ final class Spawner {
     static final int INHERIT = -1;
     /** In a stdio slot: open /dev/null. */
     static final int DEV_NULL = -2;
+    /**
+     * The size and alignment of glibc's posix_spawn_file_actions_t (the generated class's layout,
+     * SpawnerLayoutTest checks): allocating through that class would initialize it, and its static
+     * initializer spins method handles for every field (milliseconds of a one-shot CLI run).
+     */
+    static final long FILE_ACTIONS_BYTES = 80;
+    static final long FILE_ACTIONS_ALIGNMENT = 8;
     /** Where the child finds the init's memfd while it execs it. */
     private static final int EXEC_FD = 4;
 
@@ -47,7 +53,7 @@ final class Spawner {
         // mdocker-init closes first thing) because closefrom would close its original number.
         String path = "/proc/self/fd/" + EXEC_FD;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment actions = posix_spawn_file_actions_t.allocate(arena);
+            MemorySegment actions = arena.allocate(FILE_ACTIONS_BYTES, FILE_ACTIONS_ALIGNMENT);
             MemorySegment attr = posix_spawnattr_t.allocate(arena);
             check("posix_spawn_file_actions_init", call(FileActionsInit.F, ptr(actions)));
             try {
