@@ -39,15 +39,15 @@ public final class Posix {
      * ..., long a6)} with errno captured, the function's address as the handle's first argument.
      * Linking a downcall spins a stub class and dozens of LambdaForms for each distinct shape, none of
      * which the JDK's AOT cache keeps; with one handle per C prototype a CLI {@code run} linked 22
-     * shapes, about a third of its time (docs/bench/cli.md). One shape is sound on the 64-bit Linux
-     * ABIs for functions whose arguments and result are all ints, longs or pointers, at most
-     * {@value #ARGS} of them, which {@link #function} checks against each function's C prototype (a
-     * short counts as an int):
-     * such arguments travel in 64-bit registers, whose upper half a callee does not read for an int
-     * (Java's widening sign-extends it, as RISC-V wants); argument registers the callee has no
-     * parameter for are not read; an int result is the low half of the returned register; and on
-     * x86-64 the linker sets {@code %al} (vector registers used: 0) for every call, which is all a
-     * variadic callee (fcntl, open, syscall) needs beyond the fixed convention.
+     * shapes, about a fifth of its CPU time (docs/bench/cli.md). One shape is sound on the 64-bit
+     * Linux ABIs for functions whose arguments and result are all ints (or shorts), longs or
+     * pointers, at most {@value #ARGS} of them, which {@link #function} checks against each
+     * function's C prototype: such arguments travel in 64-bit registers, whose upper half a callee
+     * does not read for an int (Java's widening sign-extends it, as RISC-V wants); argument
+     * registers the callee has no parameter for are not read; an int result is the low half of the
+     * returned register; and on x86-64 the linker sets {@code %al} (vector registers used: 0) for
+     * every call, which is all a variadic callee (fcntl, open, syscall) needs beyond the fixed
+     * convention.
      */
     static final int ARGS = 6;
 
@@ -83,8 +83,9 @@ public final class Posix {
     }
 
     /**
-     * An int, a long, a short (widened like an int: posix_spawnattr_setflags), a pointer, or glibc's transparent union of sockaddr pointers
-     * (__CONST_SOCKADDR_ARG, passed as its first member).
+     * An int, a long, a short (widened like an int: posix_spawnattr_setflags), a pointer, or
+     * glibc's transparent union of sockaddr pointers (__CONST_SOCKADDR_ARG, passed as its first
+     * member).
      */
     private static boolean integerClass(MemoryLayout l) {
         if (l instanceof java.lang.foreign.UnionLayout u) {
