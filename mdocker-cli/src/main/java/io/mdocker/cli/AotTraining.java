@@ -11,7 +11,8 @@ import java.nio.file.Path;
 /**
  * The training run of the JDK's AOT cache (JEP 483, 514, 515), made by the Maven build of this
  * module on JDK 25+: {@code java -XX:AOTCacheOutput=target/mdocker-cli.aot -cp target/mdocker-cli.jar
- * io.mdocker.cli.AotTraining WORK JDKFILE}; JDKFILE gets this JVM's java.home, the JDK ./mdocker then uses. What it does here, the CLI finds loaded, linked and profiled
+ * io.mdocker.cli.AotTraining WORK JDKFILE VERSIONFILE}; JDKFILE gets this JVM's java.home, the JDK ./mdocker
+ * then uses, and VERSIONFILE what {@code --version} printed, which ./mdocker prints itself. What it does here, the CLI finds loaded, linked and profiled
  * when ./mdocker starts with {@code -XX:AOTCache}: {@code --version}, the help of every command
  * (every command's picocli model), and, as root with a static busybox on the host, one
  * {@code run --network none /bin/true} on a state root and rootfs of its own under WORK (the
@@ -29,10 +30,12 @@ public final class AotTraining {
         PrintStream err = System.err;
         PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
         String container;
-        System.setOut(quiet);
+        java.io.ByteArrayOutputStream version = new java.io.ByteArrayOutputStream();
         System.setErr(quiet);
         try {
+            System.setOut(new PrintStream(version, true));
             Main.execute("--version");
+            System.setOut(quiet);
             Main.execute("--help");
             for (String c : Main.COMMANDS) {
                 Main.execute(c, "--help");
@@ -45,6 +48,14 @@ public final class AotTraining {
             System.setErr(err);
         }
         out.println("mdocker AOT training: --version, help of every command; container run: " + container);
+        if (args.length > 2) {
+            // What --version printed, for ./mdocker to print without starting a JVM.
+            try {
+                Files.write(Path.of(args[2]), version.toByteArray());
+            } catch (java.io.IOException e) {
+                out.println("mdocker AOT training: cannot write " + args[2] + ": " + e.getMessage());
+            }
+        }
         if (args.length > 1) {
             // The JDK the cache is for, for ./mdocker (which otherwise asks scripts/find-jdk.sh).
             try {

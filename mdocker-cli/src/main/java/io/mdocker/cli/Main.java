@@ -27,13 +27,20 @@ public final class Main implements Runnable {
     public static void main(String[] args) {
         // A CLI process runs one command and exits: monitors spawned ahead for a next container
         // (the library's pool) would be made for nothing, with CPU the command itself needs.
-        ContainerRuntime.setMonitorPoolSize(0);
+        // (--version leaves the engine's classes unloaded.)
+        if (!isVersion(args)) {
+            ContainerRuntime.setMonitorPoolSize(0);
+        }
         System.exit(execute(args));
+    }
+
+    private static boolean isVersion(String[] args) {
+        return args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"));
     }
 
     /** Runs the CLI and returns its exit status (for tests, without exiting the JVM). */
     public static int execute(String... args) {
-        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+        if (isVersion(args)) {
             // What picocli would print, without building its model of the command line (most of the
             // CPU time of a --version).
             System.out.println(VERSION);

@@ -26,6 +26,35 @@ class LauncherIT {
         assertThat(out).matches("hi there from [0-9a-f]{12}\n");
     }
 
+    /**
+     * ./mdocker answers --version itself from mdocker-cli.version, which the build's AOT training
+     * writes with what the Java CLI printed: the launcher's answer, the file and the JVM's answer
+     * (the packaged jar run directly) must be the same bytes.
+     */
+    @Test
+    void theLaunchersVersionIsTheJavaClis() throws Exception {
+        Path project = Path.of(System.getenv().getOrDefault("MDOCKER_PROJECT_ROOT", "..")).toAbsolutePath().normalize();
+        Path target = project.resolve("mdocker-cli/target");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        for (String flag : java.util.List.of("--version", "-V")) {
+            byte[] jvm = stdout(javaBin, "-cp", target.resolve("mdocker-cli.jar").toString(), "io.mdocker.cli.Main", flag);
+            byte[] launcher = stdout(project.resolve("mdocker").toString(), flag);
+            assertThat(new String(jvm, StandardCharsets.UTF_8)).matches("mdocker \\S+\n");
+            assertThat(launcher).as("./mdocker %s", flag).isEqualTo(jvm);
+            Path file = target.resolve("mdocker-cli.version");
+            if (java.nio.file.Files.exists(file)) {
+                assertThat(java.nio.file.Files.readAllBytes(file)).as(file.toString()).isEqualTo(jvm);
+            }
+        }
+    }
+
+    private static byte[] stdout(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertThat(p.waitFor()).as(String.join(" ", command)).isZero();
+        return out;
+    }
+
     @Test
     void execIntoAContainerOfAnotherMdockerProcess() throws Exception {
         MainTest.prerequisites();

@@ -1,14 +1,16 @@
 package io.mdocker.internal.process;
 
 import io.mdocker.bindings.Linux;
-import io.mdocker.bindings.posix_spawn_file_actions_t;
 import io.mdocker.bindings.posix_spawnattr_t;
 import io.mdocker.bindings.sigset_t;
 import io.mdocker.internal.sys.ErrnoException;
+import io.mdocker.internal.sys.Posix;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 
+import static io.mdocker.bindings.Linux.C_INT;
 import static io.mdocker.bindings.Linux.C_POINTER;
 
 /**
@@ -27,6 +29,13 @@ final class Spawner {
     static final int INHERIT = -1;
     /** In a stdio slot: open /dev/null. */
     static final int DEV_NULL = -2;
+    /**
+     * The size and alignment of glibc's posix_spawn_file_actions_t (the generated class's layout,
+     * SpawnerLayoutTest checks): allocating through that class would initialize it, and its static
+     * initializer spins method handles for every field (milliseconds of a one-shot CLI run).
+     */
+    static final long FILE_ACTIONS_BYTES = 80;
+    static final long FILE_ACTIONS_ALIGNMENT = 8;
     /** Where the child finds the init's memfd while it execs it. */
     private static final int EXEC_FD = 4;
 
@@ -44,11 +53,11 @@ final class Spawner {
         // mdocker-init closes first thing) because closefrom would close its original number.
         String path = "/proc/self/fd/" + EXEC_FD;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment actions = posix_spawn_file_actions_t.allocate(arena);
+            MemorySegment actions = arena.allocate(FILE_ACTIONS_BYTES, FILE_ACTIONS_ALIGNMENT);
             MemorySegment attr = posix_spawnattr_t.allocate(arena);
-            check("posix_spawn_file_actions_init", Linux.posix_spawn_file_actions_init(actions));
+            check("posix_spawn_file_actions_init", call(FileActionsInit.F, ptr(actions)));
             try {
-                check("posix_spawnattr_init", Linux.posix_spawnattr_init(attr));
+                check("posix_spawnattr_init", call(AttrInit.F, ptr(attr)));
                 try {
                     MemorySegment devNull = arena.allocateFrom("/dev/null");
                     for (int target = 0; target < 3; target++) {
@@ -56,28 +65,28 @@ final class Spawner {
                         if (fd == DEV_NULL) {
                             int flags = target == 0 ? Linux.O_RDONLY() : Linux.O_WRONLY();
                             check("posix_spawn_file_actions_addopen(/dev/null)",
-                                    Linux.posix_spawn_file_actions_addopen(actions, target, devNull, flags, 0));
+                                    call(FileActionsAddopen.F, ptr(actions), target, ptr(devNull), flags, 0));
                         } else if (fd != INHERIT) {
                             check("posix_spawn_file_actions_adddup2(" + fd + ", " + target + ")",
-                                    Linux.posix_spawn_file_actions_adddup2(actions, fd, target));
+                                    call(FileActionsAdddup2.F, ptr(actions), fd, target));
                         }
                     }
                     check("posix_spawn_file_actions_adddup2(" + syncFd + ", 3)",
-                            Linux.posix_spawn_file_actions_adddup2(actions, syncFd, 3));
+                            call(FileActionsAdddup2.F, ptr(actions), syncFd, 3));
                     check("posix_spawn_file_actions_adddup2(mdocker-init memfd, " + EXEC_FD + ")",
-                            Linux.posix_spawn_file_actions_adddup2(actions, InitBinary.fd(), EXEC_FD));
+                            call(FileActionsAdddup2.F, ptr(actions), InitBinary.fd(), EXEC_FD));
                     check("posix_spawn_file_actions_addclosefrom_np(" + (EXEC_FD + 1) + ")",
-                            Linux.posix_spawn_file_actions_addclosefrom_np(actions, EXEC_FD + 1));
+                            call(FileActionsAddclosefrom.F, ptr(actions), EXEC_FD + 1));
 
                     MemorySegment empty = sigset_t.allocate(arena);
                     MemorySegment all = sigset_t.allocate(arena);
-                    Linux.sigemptyset(empty);
-                    Linux.sigfillset(all);
-                    check("posix_spawnattr_setsigmask", Linux.posix_spawnattr_setsigmask(attr, empty));
-                    check("posix_spawnattr_setsigdefault", Linux.posix_spawnattr_setsigdefault(attr, all));
-                    check("posix_spawnattr_setflags", Linux.posix_spawnattr_setflags(attr,
-                            (short) (Linux.POSIX_SPAWN_SETSIGMASK() | Linux.POSIX_SPAWN_SETSIGDEF()
-                                    | Linux.POSIX_SPAWN_SETPGROUP())));
+                    call(Sigemptyset.F, ptr(empty));
+                    call(Sigfillset.F, ptr(all));
+                    check("posix_spawnattr_setsigmask", call(AttrSetsigmask.F, ptr(attr), ptr(empty)));
+                    check("posix_spawnattr_setsigdefault", call(AttrSetsigdefault.F, ptr(attr), ptr(all)));
+                    check("posix_spawnattr_setflags", call(AttrSetflags.F, ptr(attr),
+                            Linux.POSIX_SPAWN_SETSIGMASK() | Linux.POSIX_SPAWN_SETSIGDEF()
+                                    | Linux.POSIX_SPAWN_SETPGROUP()));
 
                     MemorySegment argv = arena.allocate(C_POINTER, 3);
                     argv.setAtIndex(C_POINTER, 0, arena.allocateFrom(InitBinary.RESOURCE));
@@ -88,15 +97,107 @@ final class Spawner {
                     envp.setAtIndex(C_POINTER, 0, MemorySegment.NULL);
                     MemorySegment pid = arena.allocate(Linux.C_INT);
                     check("posix_spawn(" + path + ")",
-                            Linux.posix_spawn(pid, arena.allocateFrom(path), actions, attr, argv, envp));
+                            call(Spawn.F, ptr(pid), ptr(arena.allocateFrom(path)), ptr(actions), ptr(attr), ptr(argv), ptr(envp)));
                     return pid.get(Linux.C_INT, 0);
                 } finally {
-                    Linux.posix_spawnattr_destroy(attr);
+                    call(AttrDestroy.F, ptr(attr));
                 }
             } finally {
-                Linux.posix_spawn_file_actions_destroy(actions);
+                call(FileActionsDestroy.F, ptr(actions));
             }
         }
+    }
+
+    // The functions called, each through Posix's common downcall shape (one linked handle for
+    // all of them: linking costs per distinct C prototype); PosixDescriptorsTest checks each DESC
+    // against jextract's.
+
+    private static final class FileActionsInit {
+        static final String SYMBOL = "posix_spawn_file_actions_init";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
+        static final MemorySegment F = Posix.function(SYMBOL, DESC);
+    }
+
+    private static final class FileActionsDestroy {
+        static final String SYMBOL = "posix_spawn_file_actions_destroy";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
+        static final MemorySegment F = Posix.function(SYMBOL, DESC);
+    }
+
+    private static final class FileActionsAddopen {
+        static final String SYMBOL = "posix_spawn_file_actions_addopen";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_POINTER, C_INT, C_INT);
+        static final MemorySegment F = Posix.function(SYMBOL, DESC);
+    }
+
+    private static final class FileActionsAdddup2 {
+        static final String SYMBOL = "posix_spawn_file_actions_adddup2";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_INT);
+        static final MemorySegment F = Posix.function(SYMBOL, DESC);
+    }
+
+    private static final class FileActionsAddclosefrom {
+        static final String SYMBOL = "posix_spawn_file_actions_addclosefrom_np";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT);
+        static final MemorySegment F = Posix.function(SYMBOL, DESC);
+    }
+
+    private static final class AttrInit {
+        static final String SYMBOL = "posix_spawnattr_init";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
+        static final MemorySegment F = Posix.function(SYMBOL, DESC);
+    }
+
+    private static final class AttrDestroy {
+        static final String SYMBOL = "posix_spawnattr_destroy";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
+        static final MemorySegment F = Posix.function(SYMBOL, DESC);
+    }
+
+    private static final class AttrSetsigmask {
+        static final String SYMBOL = "posix_spawnattr_setsigmask";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
+        static final MemorySegment F = Posix.function(SYMBOL, DESC);
+    }
+
+    private static final class AttrSetsigdefault {
+        static final String SYMBOL = "posix_spawnattr_setsigdefault";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
+        static final MemorySegment F = Posix.function(SYMBOL, DESC);
+    }
+
+    /** Its flags are a C short, passed (like an int) in the low bits of a register. */
+    private static final class AttrSetflags {
+        static final String SYMBOL = "posix_spawnattr_setflags";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, Linux.C_SHORT);
+        static final MemorySegment F = Posix.function(SYMBOL, DESC);
+    }
+
+    private static final class Sigemptyset {
+        static final String SYMBOL = "sigemptyset";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
+        static final MemorySegment F = Posix.function(SYMBOL, DESC);
+    }
+
+    private static final class Sigfillset {
+        static final String SYMBOL = "sigfillset";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
+        static final MemorySegment F = Posix.function(SYMBOL, DESC);
+    }
+
+    private static final class Spawn {
+        static final String SYMBOL = "posix_spawn";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT,
+                C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
+        static final MemorySegment F = Posix.function(SYMBOL, DESC);
+    }
+
+    private static int call(MemorySegment function, long... args) {
+        return (int) Posix.callIgnoringErrno(function, args);
+    }
+
+    private static long ptr(MemorySegment segment) {
+        return Posix.ptr(segment);
     }
 
     /** The posix_spawn family returns an error number instead of setting errno. */

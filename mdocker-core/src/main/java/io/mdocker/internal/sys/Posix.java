@@ -34,9 +34,105 @@ public final class Posix {
             CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
-    private static MethodHandle link(String symbol, FunctionDescriptor descriptor) {
-        return link(Linker.nativeLinker().defaultLookup().find(symbol).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + symbol)),
-                descriptor);
+    /**
+     * The one downcall shape every function of this class is called through: {@code long f(long a1,
+     * ..., long a6)} with errno captured, the function's address as the handle's first argument.
+     * Linking a downcall spins a stub class and dozens of LambdaForms for each distinct shape, none of
+     * which the JDK's AOT cache keeps; with one handle per C prototype a CLI {@code run} linked 22
+     * shapes, about a fifth of its CPU time (docs/bench/cli.md). One shape is sound on the 64-bit
+     * Linux ABIs for functions whose arguments and result are all ints (or shorts), longs or
+     * pointers, at most {@value #ARGS} of them, which {@link #function} checks against each
+     * function's C prototype: such arguments travel in 64-bit registers, whose upper half a callee
+     * does not read for an int (Java's widening sign-extends it, as RISC-V wants); argument
+     * registers the callee has no parameter for are not read; an int result is the low half of the
+     * returned register; and on x86-64 the linker sets {@code %al} (vector registers used: 0) for
+     * every call, which is all a variadic callee (fcntl, open, syscall) needs beyond the fixed
+     * convention.
+     */
+    static final int ARGS = 6;
+
+    private static final class Shape {
+        static final MethodHandle CALL = ErrnoLinker.link(FunctionDescriptor.of(C_LONG,
+                C_LONG, C_LONG, C_LONG, C_LONG, C_LONG, C_LONG), CAPTURE_ERRNO);
+    }
+
+    /**
+     * The address of libc's {@code symbol}, whose C prototype is {@code descriptor}, to be called
+     * through the common shape; fails when the prototype does not fit it (see {@link #ARGS}).
+     */
+    public static MemorySegment function(String symbol, FunctionDescriptor descriptor) {
+        if (!fitsShape(descriptor)) {
+            throw new IllegalArgumentException(symbol + " " + descriptor
+                    + ": expected at most " + ARGS + " int, long or pointer arguments and such a result");
+        }
+        return Linker.nativeLinker().defaultLookup().find(symbol)
+                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + symbol));
+    }
+
+    /** Whether a C prototype can be called through the common shape. */
+    static boolean fitsShape(FunctionDescriptor descriptor) {
+        if (descriptor.argumentLayouts().size() > ARGS) {
+            return false;
+        }
+        for (MemoryLayout l : descriptor.argumentLayouts()) {
+            if (!integerClass(l)) {
+                return false;
+            }
+        }
+        return descriptor.returnLayout().map(Posix::integerClass).orElse(true);
+    }
+
+    /**
+     * An int, a long, a short (widened like an int: posix_spawnattr_setflags), a pointer, or
+     * glibc's transparent union of sockaddr pointers (__CONST_SOCKADDR_ARG, passed as its first
+     * member).
+     */
+    private static boolean integerClass(MemoryLayout l) {
+        if (l instanceof java.lang.foreign.UnionLayout u) {
+            return u.memberLayouts().stream().allMatch(m -> m instanceof java.lang.foreign.AddressLayout);
+        }
+        return l instanceof java.lang.foreign.AddressLayout
+                || (l instanceof java.lang.foreign.ValueLayout v && (v.carrier() == int.class || v.carrier() == long.class
+                        || v.carrier() == short.class));
+    }
+
+    /** The address of a native segment, as a pointer argument of the common shape. */
+    public static long ptr(MemorySegment segment) {
+        if (!segment.isNative()) {
+            throw new IllegalArgumentException("a pointer argument must be native memory: " + segment);
+        }
+        return segment.address();
+    }
+
+    /**
+     * Calls {@code function} (from {@link #function}) through the common shape. The caller keeps
+     * the memory its pointer arguments refer to alive for the call (every caller here allocates it
+     * in an arena open around the call, or is handed it by its own caller).
+     */
+    static long call(MemorySegment function, MemorySegment capture, long a1, long a2, long a3, long a4, long a5, long a6)
+            throws Throwable {
+        return (long) Shape.CALL.invokeExact(function, capture, a1, a2, a3, a4, a5, a6);
+    }
+
+    static long call(MemorySegment function, MemorySegment capture, long a1, long a2, long a3, long a4, long a5)
+            throws Throwable {
+        return call(function, capture, a1, a2, a3, a4, a5, 0);
+    }
+
+    static long call(MemorySegment function, MemorySegment capture, long a1, long a2, long a3, long a4) throws Throwable {
+        return call(function, capture, a1, a2, a3, a4, 0, 0);
+    }
+
+    static long call(MemorySegment function, MemorySegment capture, long a1, long a2, long a3) throws Throwable {
+        return call(function, capture, a1, a2, a3, 0, 0, 0);
+    }
+
+    static long call(MemorySegment function, MemorySegment capture, long a1, long a2) throws Throwable {
+        return call(function, capture, a1, a2, 0, 0, 0, 0);
+    }
+
+    static long call(MemorySegment function, MemorySegment capture, long a1) throws Throwable {
+        return call(function, capture, a1, 0, 0, 0, 0, 0);
     }
 
     static MethodHandle link(MemorySegment address, FunctionDescriptor descriptor, Linker.Option... more) {
@@ -46,146 +142,145 @@ public final class Posix {
         return ErrnoLinker.link(address, descriptor, options);
     }
 
-    // Each handle is linked on first use, in a holder class of its own: linking a downcall spins
-    // and loads a class (milliseconds each before the JIT has warmed), and a one-shot CLI run uses
-    // about half of them. The symbols are looked up directly, and the descriptors written here,
-    // rather than taken from the generated Linux.f$address()/f$descriptor(): jextract 22 keeps
-    // them in one holder class per function with the errno-less handle, which initializing either
+    // One holder class per function: its symbol, its C prototype (DESC) and its address (F), called
+    // through the common shape above. The symbols are looked up directly, and the prototypes written
+    // here, rather than taken from the generated Linux.f$address()/f$descriptor(): jextract 22 keeps
+    // them in one holder class per function with an errno-less handle, which initializing either
     // would link as well. PosixDescriptorsTest checks that each DESC equals jextract's descriptor
     // for SYMBOL (with FIRST_VARIADIC: its variadic invoker's, for these argument layouts).
 
     private static final class MemfdCreate {
         static final String SYMBOL = "memfd_create";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class FcntlInt {
         static final String SYMBOL = "fcntl";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT);
         static final int FIRST_VARIADIC = 2;
-        static final MethodHandle H = link(Linux.fcntl.address(), DESC, Linker.Option.firstVariadicArg(FIRST_VARIADIC));
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Read {
         static final String SYMBOL = "read";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Write {
         static final String SYMBOL = "write";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Close {
         static final String SYMBOL = "close";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Socketpair {
         static final String SYMBOL = "socketpair";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Pipe2 {
         static final String SYMBOL = "pipe2";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Poll {
         static final String SYMBOL = "poll";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Eventfd {
         static final String SYMBOL = "eventfd";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class PidfdOpen {
         static final String SYMBOL = "pidfd_open";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class PidfdSendSignal {
         static final String SYMBOL = "pidfd_send_signal";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT, C_POINTER, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Waitpid {
         static final String SYMBOL = "waitpid";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Kill {
         static final String SYMBOL = "kill";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Socket {
         static final String SYMBOL = "socket";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Bind {
         static final String SYMBOL = "bind";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, __CONST_SOCKADDR_ARG.layout(), C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Sendto {
         static final String SYMBOL = "sendto";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_INT, __CONST_SOCKADDR_ARG.layout(), C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Recv {
         static final String SYMBOL = "recv";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_LONG, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Setsockopt {
         static final String SYMBOL = "setsockopt";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Setns {
         static final String SYMBOL = "setns";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Recvmsg {
         static final String SYMBOL = "recvmsg";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Dup {
         static final String SYMBOL = "dup";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT);
-        static final MethodHandle H = link(SYMBOL, DESC);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     private static final class Open {
         static final String SYMBOL = "open";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, Linux.C_POINTER, C_INT);
         static final int FIRST_VARIADIC = 2;
-        static final MethodHandle H = link(Linux.open.address(), DESC, Linker.Option.firstVariadicArg(FIRST_VARIADIC));
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     /** syscall(SYS_openat2, dirfd, path, how, sizeof how): glibc has no wrapper. */
@@ -193,7 +288,7 @@ public final class Posix {
         static final String SYMBOL = "syscall";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(Linux.C_LONG, Linux.C_LONG, Linux.C_LONG, Linux.C_POINTER, Linux.C_POINTER, Linux.C_LONG);
         static final int FIRST_VARIADIC = 1;
-        static final MethodHandle H = link(Linux.syscall.address(), DESC, Linker.Option.firstVariadicArg(FIRST_VARIADIC));
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     static int errno(MemorySegment capture) {
@@ -235,23 +330,23 @@ public final class Posix {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cname = arena.allocateFrom(name);
             return (int) check("memfd_create(" + name + ")",
-                    st -> (int) MemfdCreate.H.invokeExact(st, cname, flags));
+                    st -> (int) call(MemfdCreate.F, st, ptr(cname), flags));
         }
     }
 
     /** fcntl(fd, cmd, arg) for the commands that take an int. */
     public static int fcntl(int fd, int cmd, int arg, String what) {
-        return (int) check("fcntl(" + what + ", " + cmd + ")", st -> (int) FcntlInt.H.invokeExact(st, fd, cmd, arg));
+        return (int) check("fcntl(" + what + ", " + cmd + ")", st -> (int) call(FcntlInt.F, st, fd, cmd, arg));
     }
 
     /** read(2) into buf; 0 at end of file. */
     public static int read(int fd, MemorySegment buf, long count, String what) {
-        return (int) check("read(" + what + ")", st -> (long) Read.H.invokeExact(st, fd, buf, count));
+        return (int) check("read(" + what + ")", st -> call(Read.F, st, fd, ptr(buf), count));
     }
 
     /** write(2) once; returns how many bytes were written. */
     public static int write(int fd, MemorySegment buf, long count, String what) {
-        return (int) check("write(" + what + ")", st -> (long) Write.H.invokeExact(st, fd, buf, count));
+        return (int) check("write(" + what + ")", st -> call(Write.F, st, fd, ptr(buf), count));
     }
 
     /** Writes all of buf, looping over short writes. */
@@ -265,7 +360,7 @@ public final class Posix {
     /** close(2). EINTR is not retried: on Linux the descriptor is gone either way. */
     public static void close(int fd) {
         check("close(" + fd + ")", st -> {
-            int r = (int) Close.H.invokeExact(st, fd);
+            int r = (int) call(Close.F, st, fd);
             return r < 0 && errno(st) == Linux.EINTR() ? 0 : r;
         });
     }
@@ -285,7 +380,7 @@ public final class Posix {
     public static int[] socketpair(int domain, int type) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(C_INT, 2);
-            check("socketpair(AF_UNIX)", st -> (int) Socketpair.H.invokeExact(st, domain, type, 0, fds));
+            check("socketpair(AF_UNIX)", st -> (int) call(Socketpair.F, st, domain, type, 0, ptr(fds)));
             return new int[] {fds.getAtIndex(C_INT, 0), fds.getAtIndex(C_INT, 1)};
         }
     }
@@ -294,7 +389,7 @@ public final class Posix {
     public static int[] pipe2(int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(C_INT, 2);
-            check("pipe2", st -> (int) Pipe2.H.invokeExact(st, fds, flags));
+            check("pipe2", st -> (int) call(Pipe2.F, st, ptr(fds), flags));
             return new int[] {fds.getAtIndex(C_INT, 0), fds.getAtIndex(C_INT, 1)};
         }
     }
@@ -305,7 +400,7 @@ public final class Posix {
      */
     public static int poll(MemorySegment pollfds, int count, int timeoutMillis) {
         return (int) check("poll(" + count + " fds)", st -> {
-            int r = (int) Poll.H.invokeExact(st, pollfds, (long) count, timeoutMillis);
+            int r = (int) call(Poll.F, st, ptr(pollfds), count, timeoutMillis);
             return r < 0 && errno(st) == Linux.EINTR() ? 0 : r;
         });
     }
@@ -334,18 +429,18 @@ public final class Posix {
 
     /** eventfd(initval, flags). */
     public static int eventfd(int initval, int flags) {
-        return (int) check("eventfd", st -> (int) Eventfd.H.invokeExact(st, initval, flags));
+        return (int) check("eventfd", st -> (int) call(Eventfd.F, st, initval, flags));
     }
 
     /** pidfd_open(pid, 0). */
     public static int pidfdOpen(int pid) {
-        return (int) check("pidfd_open(" + pid + ")", st -> (int) PidfdOpen.H.invokeExact(st, pid, 0));
+        return (int) check("pidfd_open(" + pid + ")", st -> (int) call(PidfdOpen.F, st, pid, 0));
     }
 
     /** pidfd_send_signal(pidfd, sig, NULL, 0); false when the process has already exited. */
     public static boolean pidfdSendSignal(int pidfd, int sig) {
         return check("pidfd_send_signal(" + pidfd + ", " + sig + ")", st -> {
-            int r = (int) PidfdSendSignal.H.invokeExact(st, pidfd, sig, MemorySegment.NULL, 0);
+            int r = (int) call(PidfdSendSignal.F, st, pidfd, sig, 0, 0);
             return r < 0 && errno(st) == Linux.ESRCH() ? 0 : r + 1;
         }) > 0;
     }
@@ -353,7 +448,7 @@ public final class Posix {
     /** kill(pid, sig); false when there is no such process. */
     public static boolean kill(int pid, int sig) {
         return check("kill(" + pid + ", " + sig + ")", st -> {
-            int r = (int) Kill.H.invokeExact(st, pid, sig);
+            int r = (int) call(Kill.F, st, pid, sig);
             return r < 0 && errno(st) == Linux.ESRCH() ? 0 : r + 1;
         }) > 0;
     }
@@ -365,7 +460,7 @@ public final class Posix {
     public static int waitpid(int pid, int options) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment status = arena.allocate(C_INT);
-            int r = (int) check("waitpid(" + pid + ")", st -> (int) Waitpid.H.invokeExact(st, pid, status, options));
+            int r = (int) check("waitpid(" + pid + ")", st -> (int) call(Waitpid.F, st, pid, ptr(status), options));
             return r == 0 ? -1 : status.get(C_INT, 0);
         }
     }
@@ -374,7 +469,7 @@ public final class Posix {
     public static int open(String path, int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cpath = arena.allocateFrom(path);
-            return (int) check("open(" + path + ")", st -> (int) Open.H.invokeExact(st, cpath, flags));
+            return (int) check("open(" + path + ")", st -> (int) call(Open.F, st, ptr(cpath), flags));
         }
     }
 
@@ -391,55 +486,38 @@ public final class Posix {
             io.mdocker.bindings.open_how.mode(how, mode);
             io.mdocker.bindings.open_how.resolve(how, resolve);
             long size = io.mdocker.bindings.open_how.sizeof();
-            return (int) check("openat2(" + what + ")", st -> (long) SyscallOpenat2.H.invokeExact(st,
-                    (long) Linux.SYS_openat2(), (long) dirfd, cpath, how, size));
+            return (int) check("openat2(" + what + ")", st -> call(SyscallOpenat2.F, st,
+                    Linux.SYS_openat2(), dirfd, ptr(cpath), ptr(how), size));
         }
     }
 
     /** socket(domain, type, protocol). */
     public static int socket(int domain, int type, int protocol, String what) {
-        return (int) check("socket(" + what + ")", st -> (int) Socket.H.invokeExact(st, domain, type, protocol));
+        return (int) check("socket(" + what + ")", st -> (int) call(Socket.F, st, domain, type, protocol));
     }
 
     /** bind(fd, address, sizeof address). */
     public static void bind(int fd, MemorySegment address, String what) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment arg = sockaddrArg(arena, address);
-            check("bind(" + what + ")", st -> (int) Bind.H.invokeExact(st, fd, arg, (int) address.byteSize()));
-        }
-    }
-
-    /**
-     * The address argument of bind and sendto: glibc declares it (with _GNU_SOURCE) as the
-     * transparent union __CONST_SOCKADDR_ARG of sockaddr pointers, which the generated descriptor
-     * passes by value; a transparent union is passed as its first member, the pointer set here.
-     */
-    private static MemorySegment sockaddrArg(Arena arena, MemorySegment address) {
-        MemorySegment arg = __CONST_SOCKADDR_ARG.allocate(arena);
-        __CONST_SOCKADDR_ARG.__sockaddr__(arg, address);
-        return arg;
+        check("bind(" + what + ")", st -> (int) call(Bind.F, st, fd, ptr(address), address.byteSize()));
     }
 
     /** setsockopt(fd, level, name, &amp;value, sizeof(int)) for the options that take an int. */
     public static void setsockoptInt(int fd, int level, int name, int value, String what) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment v = arena.allocateFrom(C_INT, value);
-            check("setsockopt(" + what + ")", st -> (int) Setsockopt.H.invokeExact(st, fd, level, name, v, (int) C_INT.byteSize()));
+            check("setsockopt(" + what + ")", st -> (int) call(Setsockopt.F, st, fd, level, name, ptr(v), C_INT.byteSize()));
         }
     }
 
     /** sendto(2) of the whole buffer to {@code address} (a sockaddr of {@code address.byteSize()} bytes). */
     public static long sendto(int fd, MemorySegment buf, long count, MemorySegment address, String what) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment arg = sockaddrArg(arena, address);
-            return check("sendto(" + what + ")",
-                    st -> (long) Sendto.H.invokeExact(st, fd, buf, count, 0, arg, (int) address.byteSize()));
-        }
+        return check("sendto(" + what + ")",
+                st -> call(Sendto.F, st, fd, ptr(buf), count, 0, ptr(address), address.byteSize()));
     }
 
     /** recv(2) into buf; returns the datagram's length (which exceeds count when MSG_TRUNC is given and it did not fit). */
     public static long recv(int fd, MemorySegment buf, long count, int flags, String what) {
-        return check("recv(" + what + ")", st -> (long) Recv.H.invokeExact(st, fd, buf, count, flags));
+        return check("recv(" + what + ")", st -> call(Recv.F, st, fd, ptr(buf), count, flags));
     }
 
     /** A datagram's length and the descriptor that came with it (SCM_RIGHTS), or -1. */
@@ -465,7 +543,7 @@ public final class Posix {
             io.mdocker.bindings.msghdr.msg_control(msg, control);
             io.mdocker.bindings.msghdr.msg_controllen(msg, CONTROL_SPACE);
             int n = (int) check("recvmsg(" + what + ")",
-                    st -> (long) Recvmsg.H.invokeExact(st, fd, msg, Linux.MSG_CMSG_CLOEXEC()));
+                    st -> call(Recvmsg.F, st, fd, ptr(msg), Linux.MSG_CMSG_CLOEXEC()));
             long controlLength = io.mdocker.bindings.msghdr.msg_controllen(msg);
             int passed = -1;
             long header = io.mdocker.bindings.cmsghdr.sizeof();
@@ -481,21 +559,54 @@ public final class Posix {
 
     /** dup(2), close-on-exec not set (the JVM's descriptors never reach a child: posix_spawn closes them). */
     public static int dup(int fd, String what) {
-        return (int) check("dup(" + what + ")", st -> (int) Dup.H.invokeExact(st, fd));
+        return (int) check("dup(" + what + ")", st -> (int) call(Dup.F, st, fd));
     }
 
     /** setns(fd, nstype): moves the calling thread into the namespace fd refers to (an nsfs file or a pidfd). */
     public static void setns(int fd, int nstype, String what) {
-        check("setns(" + what + ")", st -> (int) Setns.H.invokeExact(st, fd, nstype));
+        check("setns(" + what + ")", st -> (int) call(Setns.F, st, fd, nstype));
+    }
+
+    private static final class Geteuid {
+        static final String SYMBOL = "geteuid";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT);
+        static final MemorySegment F = function(SYMBOL, DESC);
+    }
+
+    private static final class Getpid {
+        static final String SYMBOL = "getpid";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT);
+        static final MemorySegment F = function(SYMBOL, DESC);
     }
 
     /** The effective uid of this process. */
     public static int geteuid() {
-        return Linux.geteuid();
+        return (int) callIgnoringErrno(Geteuid.F);
     }
 
     /** The pid of this process. */
     public static int getpid() {
-        return Linux.getpid();
+        return (int) callIgnoringErrno(Getpid.F);
     }
+
+    /**
+     * Calls {@code function} (from {@link #function}) with {@code args} (ints widened, pointers
+     * as {@link #ptr addresses}) through the common shape, for a function that reports failure by
+     * its result rather than errno (the posix_spawn family) or cannot fail; returns its raw result
+     * (cast an int result to int). The memory the pointers refer to must stay alive for the call.
+     */
+    public static long callIgnoringErrno(MemorySegment function, long... args) {
+        if (args.length > ARGS) {
+            throw new IllegalArgumentException(args.length + " arguments: expected at most " + ARGS);
+        }
+        long[] a = java.util.Arrays.copyOf(args, ARGS);
+        try (Arena arena = Arena.ofConfined()) {
+            return call(function, arena.allocate(CAPTURE), a[0], a[1], a[2], a[3], a[4], a[5]);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("downcall failed", t);
+        }
+    }
+
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.mdocker.bindings.Linux;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -15,12 +16,14 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Posix} (and {@link Terminals}) link their errno-capturing downcalls from hand-written
+ * {@link Posix}, {@link Terminals} and the process Spawner call libc from hand-written
  * descriptors, not from jextract's {@code Linux.f$descriptor()} (whose holder class would link the
  * errno-less handle too). This test keeps them from drifting: every holder class (a nested class
- * with a static {@code MethodHandle H}) must name its {@code SYMBOL} and {@code DESC}, and
- * {@code DESC} must equal the generated descriptor of that symbol; with {@code FIRST_VARIADIC},
- * the generated variadic invoker's descriptor for the same trailing argument layouts.
+ * with a static {@code MethodHandle H}, or a static {@code MemorySegment F} called through Posix's
+ * common shape) must name its {@code SYMBOL} and {@code DESC}, and {@code DESC} must equal the
+ * generated descriptor of that symbol (with {@code FIRST_VARIADIC}, the generated variadic
+ * invoker's descriptor for the same trailing argument layouts); a function called through the
+ * common shape must fit it.
  */
 class PosixDescriptorsTest {
 
@@ -28,10 +31,14 @@ class PosixDescriptorsTest {
     void everyHandWrittenDescriptorIsJextracts() throws Exception {
         List<String> checked = new ArrayList<>();
         List<String> problems = new ArrayList<>();
-        for (Class<?> facade : List.of(Posix.class, Terminals.class)) {
+        for (Class<?> facade : List.of(Posix.class, Terminals.class,
+                Class.forName("io.mdocker.internal.process.Spawner"))) {
             for (Class<?> holder : facade.getDeclaredClasses()) {
                 Field handle = staticField(holder, "H");
-                if (handle == null || handle.getType() != MethodHandle.class) {
+                Field function = staticField(holder, "F");
+                boolean linked = handle != null && handle.getType() == MethodHandle.class;
+                boolean shared = function != null && function.getType() == MemorySegment.class;
+                if (!linked && !shared) {
                     continue;
                 }
                 String name = facade.getSimpleName() + "." + holder.getSimpleName();
@@ -50,10 +57,13 @@ class PosixDescriptorsTest {
                 if (!desc.equals(generated)) {
                     problems.add(name + " (" + symbol + "): hand-written " + desc + ", generated " + generated);
                 }
+                if (shared && !Posix.fitsShape(desc)) {
+                    problems.add(name + " (" + symbol + "): called through the common shape, but " + desc + " does not fit it");
+                }
                 checked.add(name);
             }
         }
-        assertThat(checked).as("downcall holders found in Posix and Terminals").hasSizeGreaterThan(20);
+        assertThat(checked).as("downcall holders found in Posix, Terminals and Spawner").hasSizeGreaterThan(30);
         assertThat(problems).as("hand-written descriptors that differ from jextract's (%d checked)", checked.size())
                 .isEmpty();
     }

@@ -6,10 +6,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
 /**
- * The two restricted operations mdocker-core needs beyond the generated bindings, written by
- * hand and kept in this module so that native access is granted to this module alone
+ * The restricted operations mdocker-core needs beyond the generated bindings, written by hand and
+ * kept in this module so that native access is granted to this module alone
  * ({@code --enable-native-access=io.mdocker.bindings}): linking a generated symbol again with
- * errno capture (which jextract cannot add), and reading a C string of unknown size.
+ * errno capture (which jextract cannot add), linking one shape for many functions (the address
+ * given per call), and reading a C string of unknown size.
  */
 public final class ErrnoLinker {
     private ErrnoLinker() {}
@@ -19,6 +20,14 @@ public final class ErrnoLinker {
     /** A downcall handle for {@code address} with {@code descriptor} and {@code options}. */
     public static MethodHandle link(MemorySegment address, FunctionDescriptor descriptor, Linker.Option... options) {
         return LINKER.downcallHandle(address, descriptor, options);
+    }
+
+    /**
+     * A downcall handle for any function of {@code descriptor}'s shape: its first parameter is the
+     * function's address.
+     */
+    public static MethodHandle link(FunctionDescriptor descriptor, Linker.Option... options) {
+        return LINKER.downcallHandle(descriptor, options);
     }
 
     /** The NUL-terminated string at {@code address}, read within its first {@code max} bytes; null for NULL. */
