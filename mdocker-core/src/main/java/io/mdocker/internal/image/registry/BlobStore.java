@@ -11,6 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -19,12 +20,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * and renamed into place, so a blob that is present is complete and verified.
  *
  * <p>Whoever writes a blob holds its lock: an in-JVM lock for this JVM's threads, then
- * {@code FileChannel.lock} on {@code <algorithm>/<hex>.lock} for other processes. A second pull of
- * a blob waits for the first and then finds it present: it is downloaded once. The holder removes
- * the lock file before releasing it, so nothing stays behind. After a success that is safe: the
- * blob is present, and whoever gets a lock (the removed file's or a new one) looks first and finds
- * it. After a failure a waiter on the removed file and a newcomer on a new one may both download:
- * twice, never wrongly, as each writes a temporary file of its own, verified before the rename.
+ * {@code FileChannel.lock} on {@code <algorithm>/<hex>.lock} for other processes (the store's
+ * contract, see {@code io.mdocker.internal.image}: the lock file is never removed while the store
+ * is in use, so every writer locks the same file). A second pull of a blob waits for the first and
+ * then finds it present: it is downloaded once. A temporary file whose blob's lock no one holds is
+ * a leftover of a writer that died, and is removed.
  */
 public final class BlobStore {
     private static final KeyedLocks<Path> JVM_LOCKS = new KeyedLocks<>();
@@ -113,9 +113,8 @@ public final class BlobStore {
     }
 
     /**
-     * Removes temporary files of writers that are gone: the file names the writer's pid, and a
-     * pid that no longer runs cannot finish it. (A pid reused since then keeps its file until the
-     * next clean-up after that process.)
+     * Removes the temporary files of writers that are gone: a temporary file is named after its
+     * blob ({@code <hex>.<pid>.<random>.partial}), and one whose blob's lock is free has no writer.
      */
     public void removeAbandonedTemporaries() {
         Path tmp = tmpDir();
@@ -124,15 +123,34 @@ public final class BlobStore {
         }
         try (DirectoryStream<Path> s = Files.newDirectoryStream(tmp, "*.partial")) {
             for (Path p : s) {
-                String[] parts = p.getFileName().toString().split("\\.");
-                if (parts.length == 4) {
-                    try {
-                        long pid = Long.parseLong(parts[1]);
-                        if (ProcessHandle.of(pid).isEmpty()) {
-                            Files.deleteIfExists(p);
+                String name = p.getFileName().toString();
+                Digest d;
+                try {
+                    d = new Digest(name.length() > 128 && name.charAt(128) == '.' ? "sha512" : "sha256",
+                            name.substring(0, name.indexOf('.')));
+                } catch (IllegalArgumentException | IndexOutOfBoundsException notOurs) {
+                    continue; // a name this store did not make: left alone
+                }
+                Path blob = path(d);
+                Optional<KeyedLocks.Held> held = JVM_LOCKS.tryLock(blob);
+                if (held.isEmpty()) {
+                    continue; // a thread of this JVM is writing it
+                }
+                try (KeyedLocks.Held h = held.get()) {
+                    Path lockPath = lockPath(d);
+                    if (!Files.exists(lockPath)) {
+                        Files.deleteIfExists(p); // a lock file is made before any temporary file
+                        continue;
+                    }
+                    try (FileChannel ch = FileChannel.open(lockPath, StandardOpenOption.WRITE)) {
+                        FileLock lock = ch.tryLock();
+                        if (lock != null) {
+                            try {
+                                Files.deleteIfExists(p);
+                            } finally {
+                                lock.release();
+                            }
                         }
-                    } catch (NumberFormatException notOurs) {
-                        // a name this store did not make: left alone
                     }
                 }
             }
@@ -143,29 +161,40 @@ public final class BlobStore {
         }
     }
 
-    /** A held lock file, removed and released by close(). */
+    /** A held lock file, released by close() (the file stays, as the store's contract says). */
     private record LockFile(Path path, FileChannel channel, FileLock lock) implements AutoCloseable {
 
-        static LockFile take(Path path) throws IOException {
-            FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            try {
-                return new LockFile(path, ch, ch.lock());
-            } catch (IOException | RuntimeException e) {
-                ch.close();
-                throw e;
+        /**
+         * Locks the file, waiting for another holder. The kernel owns fcntl locks per process, not
+         * per thread: while this JVM holds one blob's lock and waits for another held by a second
+         * JVM that waits for the first, it sees a deadlock that is none (different threads) and
+         * fails with EDEADLK. Then this waits a little and tries again; the other side's download
+         * ends meanwhile.
+         */
+        static LockFile take(Path path) throws IOException, InterruptedException {
+            while (true) {
+                FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                try {
+                    return new LockFile(path, ch, ch.lock());
+                } catch (IOException e) {
+                    ch.close();
+                    if (e.getMessage() == null || !e.getMessage().contains("deadlock")) {
+                        throw e;
+                    }
+                } catch (RuntimeException e) {
+                    ch.close();
+                    throw e;
+                }
+                Thread.sleep(10 + ThreadLocalRandom.current().nextInt(40));
             }
         }
 
         @Override
         public void close() throws IOException {
             try {
-                Files.deleteIfExists(path);
+                lock.release();
             } finally {
-                try {
-                    lock.release();
-                } finally {
-                    channel.close();
-                }
+                channel.close();
             }
         }
     }

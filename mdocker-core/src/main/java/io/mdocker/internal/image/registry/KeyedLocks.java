@@ -35,6 +35,20 @@ final class KeyedLocks<K> {
         };
     }
 
+    /** Takes the key's lock if no thread holds it; empty otherwise. */
+    java.util.Optional<Held> tryLock(K key) {
+        Entry e = locks.compute(key, (k, old) -> old == null ? new Entry(new ReentrantLock(), 1) : new Entry(old.lock(), old.users() + 1));
+        ReentrantLock lock = e.lock();
+        if (!lock.tryLock()) {
+            release(key);
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(() -> {
+            lock.unlock();
+            release(key);
+        });
+    }
+
     private void release(K key) {
         locks.computeIfPresent(key, (k, old) -> old.users() == 1 ? null : new Entry(old.lock(), old.users() - 1));
     }

@@ -1,5 +1,7 @@
 package io.mdocker.internal.image.registry;
 
+import io.mdocker.internal.image.ImageReference;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -117,6 +119,15 @@ public final class RegistryClient {
             }
             return new RegistryClient(this);
         }
+    }
+
+    /**
+     * Pulls an image by its reference (its digest when it pins one, else its tag); see
+     * {@link #pull(String, String, String, Path, Platform, PullListener)}.
+     */
+    public PullResult pull(ImageReference ref, Path blobsRoot, Platform platform, PullListener listener) {
+        String reference = ref.digest().or(ref::tag).orElseThrow(); // a reference has one or the other
+        return pull(ref.registry(), ref.repository(), reference, blobsRoot, platform, listener);
     }
 
     /**
