@@ -1,7 +1,5 @@
 package io.mdocker.internal.image.registry;
 
-import io.mdocker.internal.image.ImageReference;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -121,13 +119,9 @@ public final class RegistryClient {
         }
     }
 
-    /**
-     * Pulls an image by its reference (its digest when it pins one, else its tag); see
-     * {@link #pull(String, String, String, Path, Platform, PullListener)}.
-     */
-    public PullResult pull(ImageReference ref, Path blobsRoot, Platform platform, PullListener listener) {
-        String reference = ref.digest().or(ref::tag).orElseThrow(); // a reference has one or the other
-        return pull(ref.registry(), ref.repository(), reference, blobsRoot, platform, listener);
+    /** Pulls an image; see {@link #pull(String, String, String, Path, Platform, PullListener)}. */
+    public PullResult pull(RemoteImage image, Path blobsRoot, Platform platform, PullListener listener) {
+        return pull(image.registry(), image.repository(), image.reference(), blobsRoot, platform, listener);
     }
 
     /**
@@ -139,8 +133,9 @@ public final class RegistryClient {
      */
     public PullResult pull(String registry, String repository, String reference, Path blobsRoot, Platform platform,
                            PullListener listener) {
-        boolean byDigest = reference.contains(":");
-        String image = registry + "/" + repository + (byDigest ? "@" : ":") + reference;
+        RemoteImage remote = new RemoteImage(registry, repository, reference);
+        boolean byDigest = remote.byDigest();
+        String image = remote.toString();
         Optional<Digest> pinned = Optional.empty();
         if (byDigest) {
             try {

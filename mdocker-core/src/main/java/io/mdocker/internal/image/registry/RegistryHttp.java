@@ -124,6 +124,10 @@ final class RegistryHttp {
         if (!"https".equals(realmUri.getScheme()) && !"http".equals(realmUri.getScheme())) {
             throw new RegistryException(image + ": " + what + ": token realm " + realm + " is not an http(s) URL");
         }
+        if ("https".equals(base.getScheme()) && "http".equals(realmUri.getScheme())) {
+            throw new RegistryException(image + ": " + what + ": the registry is reached over https but names a plain-http token realm ("
+                    + realm + "); refused");
+        }
         StringBuilder query = new StringBuilder();
         c.param("service").ifPresent(s -> query.append("service=").append(enc(s)));
         for (String scope : c.param("scope").filter(s -> !s.equals(scope())).map(s -> List.of(s, scope())).orElse(List.of(scope()))) {

@@ -74,6 +74,12 @@ class RegistryPullTest {
         return RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("no-docker-config.json"))).build();
     }
 
+    /** A reference as users write it, normalised as Docker does, into what a pull asks for. */
+    static RemoteImage remote(String reference) {
+        ImageReference ref = ImageReference.parse(reference);
+        return new RemoteImage(ref.registry(), ref.repository(), ref.digest().or(ref::tag).orElseThrow());
+    }
+
     static Path newStore() throws IOException {
         return Files.createDirectories(DIR.resolve("store-" + STORES.incrementAndGet()).resolve("images/blobs"));
     }
@@ -83,7 +89,7 @@ class RegistryPullTest {
         Path blobs = newStore();
         try (RegistryProxy proxy = new RegistryProxy(registry.host())) {
         RecordingListener events = new RecordingListener();
-        PullResult r = client().pull(ImageReference.parse(proxy.host() + "/test/busy:v1"), blobs, Platform.host(), events);
+        PullResult r = client().pull(remote(proxy.host() + "/test/busy:v1"), blobs, Platform.host(), events);
 
         assertThat(r.manifestMediaType()).isEqualTo(MediaTypes.OCI_MANIFEST);
         assertThat(r.layers()).hasSize(3).allSatisfy(l -> assertThat(l.mediaType()).isEqualTo("application/vnd.oci.image.layer.v1.tar+gzip"));
@@ -110,7 +116,7 @@ class RegistryPullTest {
         }
 
         RecordingListener again = new RecordingListener();
-        client().pull(ImageReference.parse(proxy.host() + "/test/busy:v1"), blobs, Platform.host(), again);
+        client().pull(remote(proxy.host() + "/test/busy:v1"), blobs, Platform.host(), again);
         assertThat(again.present).hasSize(4);
         assertThat(again.started).isEmpty();
         for (Descriptor l : r.layers()) {
@@ -122,13 +128,13 @@ class RegistryPullTest {
     @Test
     void dockerSchema2ByTagAndByDigest() throws Exception {
         Path blobs = newStore();
-        PullResult byTag = client().pull(ImageReference.parse(registry.host() + "/test/docker:v1"), blobs, AMD64, PullListener.NONE);
+        PullResult byTag = client().pull(remote(registry.host() + "/test/docker:v1"), blobs, AMD64, PullListener.NONE);
         assertThat(byTag.manifestMediaType()).isEqualTo(MediaTypes.DOCKER_MANIFEST);
         assertThat(byTag.config().mediaType()).isEqualTo(MediaTypes.DOCKER_CONFIG);
         assertThat(byTag.layers()).hasSize(3).allSatisfy(l -> assertThat(l.mediaType()).isEqualTo("application/vnd.docker.image.rootfs.diff.tar.gzip"));
         byTag.layers().forEach(l -> assertVerified(blobs, l));
 
-        PullResult byDigest = client().pull(ImageReference.parse(registry.host() + "/test/docker@" + byTag.manifestDigest()),
+        PullResult byDigest = client().pull(remote(registry.host() + "/test/docker@" + byTag.manifestDigest()),
                 newStore(), AMD64, PullListener.NONE);
         assertThat(byDigest.manifestDigest()).isEqualTo(byTag.manifestDigest());
         assertThat(byDigest.image()).isEqualTo(registry.host() + "/test/docker@" + byTag.manifestDigest());
@@ -138,11 +144,11 @@ class RegistryPullTest {
     void aMissingTagIsAOneLine404NamingTheImageAndLeavesNothing() throws Exception {
         Path blobs = newStore();
         String image = registry.host() + "/test/busy:nope";
-        assertThatThrownBy(() -> client().pull(ImageReference.parse(image), blobs, AMD64, PullListener.NONE))
+        assertThatThrownBy(() -> client().pull(remote(image), blobs, AMD64, PullListener.NONE))
                 .isInstanceOf(RegistryException.class)
                 .hasMessage(image + ": not found in the registry (404 MANIFEST_UNKNOWN: manifest unknown)");
         String missingRepo = registry.host() + "/test/nothing:v1";
-        assertThatThrownBy(() -> client().pull(ImageReference.parse(missingRepo), blobs, AMD64, PullListener.NONE))
+        assertThatThrownBy(() -> client().pull(remote(missingRepo), blobs, AMD64, PullListener.NONE))
                 .hasMessageStartingWith(missingRepo + ": not found in the registry (404 ");
         assertThat(Fixtures.list(blobs)).isEmpty();
     }
@@ -156,7 +162,7 @@ class RegistryPullTest {
 
             PullResult r = RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
                     .credentials(secured.host(), alice).build()
-                    .pull(ImageReference.parse(image), newStore(), AMD64, PullListener.NONE);
+                    .pull(remote(image), newStore(), AMD64, PullListener.NONE);
             assertThat(r.layers()).hasSize(3);
 
             Path dockerDir = Files.createDirectories(DIR.resolve("docker-config"));
@@ -166,17 +172,17 @@ class RegistryPullTest {
             DockerConfig config = DockerConfig.load(Map.of("DOCKER_CONFIG", dockerDir.toString(), "HOME", "/nonexistent"));
             Path fromConfig = newStore();
             PullResult r2 = RegistryClient.builder().dockerConfig(config).build()
-                    .pull(ImageReference.parse(image), fromConfig, AMD64, PullListener.NONE);
+                    .pull(remote(image), fromConfig, AMD64, PullListener.NONE);
             assertThat(r2.manifestDigest()).isEqualTo(r.manifestDigest());
 
             Path refused = newStore();
             assertThatThrownBy(() -> RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
                     .credentials(secured.host(), new Credentials("alice", "wrong")).build()
-                    .pull(ImageReference.parse(image), refused, AMD64, PullListener.NONE))
+                    .pull(remote(image), refused, AMD64, PullListener.NONE))
                     .isInstanceOf(RegistryException.class)
                     .hasMessageStartingWith(image + ": manifest v1: 401 Unauthorized: the registry refused the credentials of user alice")
                     .satisfies(e -> assertThat(e.getMessage()).doesNotContain("wrong").doesNotContain("\n"));
-            assertThatThrownBy(() -> client().pull(ImageReference.parse(image), refused, AMD64, PullListener.NONE))
+            assertThatThrownBy(() -> client().pull(remote(image), refused, AMD64, PullListener.NONE))
                     .hasMessage(image + ": manifest v1: 401 Unauthorized: the registry asks for credentials (basic realm mdocker-test) and none were given");
             assertThat(Fixtures.list(refused)).isEmpty();
         }
@@ -192,7 +198,7 @@ class RegistryPullTest {
             Path blobs = newStore();
             PullResult r = RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
                     .credentials(guarded.host(), bob).build()
-                    .pull(ImageReference.parse(image), blobs, AMD64, PullListener.NONE);
+                    .pull(remote(image), blobs, AMD64, PullListener.NONE);
             r.layers().forEach(l -> assertVerified(blobs, l));
 
             assertThat(guarded.tokenRequests).isNotEmpty().allSatisfy(t -> {
@@ -212,17 +218,17 @@ class RegistryPullTest {
             String other = guarded.host() + "/test/docker:v1";
             assertThatThrownBy(() -> RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
                     .credentials(guarded.host(), bob).build()
-                    .pull(ImageReference.parse(other), newStore(), AMD64, PullListener.NONE))
+                    .pull(remote(other), newStore(), AMD64, PullListener.NONE))
                     .hasMessage(other + ": token service " + guarded.host() + " refused repository:test/docker:pull (403, as user bob)");
             // a wrong password: the token service says 401
             assertThatThrownBy(() -> RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
                     .credentials(guarded.host(), new Credentials("bob", "nope")).build()
-                    .pull(ImageReference.parse(image), newStore(), AMD64, PullListener.NONE))
+                    .pull(remote(image), newStore(), AMD64, PullListener.NONE))
                     .hasMessage(image + ": token service " + guarded.host() + " refused repository:test/busy:pull (401, as user bob)");
         }
         try (RegistryProxy anonymous = new RegistryProxy(registry.host())) {
             anonymous.requireBearer(new RegistryProxy.Bearer(Set.of("test/docker"), Optional.empty()));
-            PullResult r = client().pull(ImageReference.parse(anonymous.host() + "/test/docker:v1"), newStore(), AMD64, PullListener.NONE);
+            PullResult r = client().pull(remote(anonymous.host() + "/test/docker:v1"), newStore(), AMD64, PullListener.NONE);
             assertThat(r.manifestMediaType()).isEqualTo(MediaTypes.DOCKER_MANIFEST);
             assertThat(anonymous.tokenRequests).hasSize(1).allSatisfy(t -> assertThat(t.user()).isEmpty());
         }
@@ -248,7 +254,7 @@ class RegistryPullTest {
 
         String image = registry.host() + "/test/multi:latest";
         Path blobs = newStore();
-        PullResult onArm = client().pull(ImageReference.parse(image), blobs, Platform.parse("linux/arm64"), PullListener.NONE);
+        PullResult onArm = client().pull(remote(image), blobs, Platform.parse("linux/arm64"), PullListener.NONE);
         assertThat(onArm.manifestDigest()).isEqualTo(arm.digest());
         assertThat(onArm.index()).hasValueSatisfying(i -> {
             assertThat(i.mediaType()).isEqualTo(MediaTypes.OCI_INDEX);
@@ -257,21 +263,21 @@ class RegistryPullTest {
         assertVerified(blobs, new Descriptor(MediaTypes.OCI_INDEX, onArm.index().get().digest(), index.length()));
         assertThat(new String(Files.readAllBytes(onArm.config().digest().pathUnder(blobs)), StandardCharsets.UTF_8)).contains("\"architecture\":\"arm64\"");
 
-        PullResult onAmd = client().pull(ImageReference.parse(image), blobs, AMD64, PullListener.NONE);
+        PullResult onAmd = client().pull(remote(image), blobs, AMD64, PullListener.NONE);
         assertThat(onAmd.manifestDigest()).isEqualTo(amd.digest());
         assertThat(new String(Files.readAllBytes(onAmd.config().digest().pathUnder(blobs)), StandardCharsets.UTF_8)).contains("\"architecture\":\"amd64\"");
 
         Path none = newStore();
-        assertThatThrownBy(() -> client().pull(ImageReference.parse(image), none, Platform.parse("linux/s390x"), PullListener.NONE))
+        assertThatThrownBy(() -> client().pull(remote(image), none, Platform.parse("linux/s390x"), PullListener.NONE))
                 .isInstanceOf(RegistryException.class)
                 .hasMessage(image + ": no manifest for linux/s390x in the index; it offers linux/amd64, linux/arm64/v8");
-        assertThatThrownBy(() -> client().pull(ImageReference.parse(image), none, Platform.parse("linux/arm/v7"), PullListener.NONE))
+        assertThatThrownBy(() -> client().pull(remote(image), none, Platform.parse("linux/arm/v7"), PullListener.NONE))
                 .hasMessageContaining("no manifest for linux/arm/v7");
         assertThat(Fixtures.list(none)).isEmpty();
 
         // a Docker manifest list of the same two
         putManifest("test/multi", "list", MediaTypes.DOCKER_LIST, index.replace(MediaTypes.OCI_INDEX, MediaTypes.DOCKER_LIST));
-        PullResult fromList = client().pull(ImageReference.parse(registry.host() + "/test/multi:list"), newStore(),
+        PullResult fromList = client().pull(remote(registry.host() + "/test/multi:list"), newStore(),
                 Platform.parse("linux/arm64/v8"), PullListener.NONE);
         assertThat(fromList.manifestDigest()).isEqualTo(arm.digest());
         assertThat(fromList.index().orElseThrow().mediaType()).isEqualTo(MediaTypes.DOCKER_LIST);
@@ -282,11 +288,11 @@ class RegistryPullTest {
         try {
             Path lied = newStore();
             String viaProxy = proxy.host() + "/test/multi:latest";
-            assertThatThrownBy(() -> client().pull(ImageReference.parse(viaProxy), lied, AMD64, PullListener.NONE))
+            assertThatThrownBy(() -> client().pull(remote(viaProxy), lied, AMD64, PullListener.NONE))
                     .hasMessage(viaProxy + ": manifest latest: the manifest declares media type \"" + MediaTypes.OCI_INDEX
                             + "\" but was served as " + MediaTypes.OCI_MANIFEST + "; refused (media type confusion)");
             String byDigest = proxy.host() + "/test/multi@" + arm.digest();
-            assertThatThrownBy(() -> client().pull(ImageReference.parse(byDigest), lied, AMD64, PullListener.NONE))
+            assertThatThrownBy(() -> client().pull(remote(byDigest), lied, AMD64, PullListener.NONE))
                     .hasMessageEndingWith("refused (media type confusion)");
             assertThat(Fixtures.list(lied)).isEmpty();
         } finally {
@@ -301,7 +307,7 @@ class RegistryPullTest {
         try (RegistryProxy corrupting = new RegistryProxy(registry.host())) {
             corrupting.corrupt.add(big.digest().toString());
             String image = corrupting.host() + "/test/busy:v1";
-            assertThatThrownBy(() -> client().pull(ImageReference.parse(image), blobs, AMD64, PullListener.NONE))
+            assertThatThrownBy(() -> client().pull(remote(image), blobs, AMD64, PullListener.NONE))
                     .isInstanceOf(RegistryException.class)
                     .hasMessageStartingWith(image + ": blob " + big.digest() + " does not match its digest (got sha256:")
                     .hasMessageEndingWith("); nothing stored");
@@ -322,7 +328,7 @@ class RegistryPullTest {
             long cut = big.size() / 2;
             dropping.dropOnce.put(big.digest().toString(), cut);
             RecordingListener events = new RecordingListener();
-            PullResult r = client().pull(ImageReference.parse(dropping.host() + "/test/busy:v1"), blobs, AMD64, events);
+            PullResult r = client().pull(remote(dropping.host() + "/test/busy:v1"), blobs, AMD64, events);
             assertVerified(blobs, r.layers().get(2));
             List<RegistryProxy.Request> gets = dropping.blobRequests(big.digest());
             assertThat(gets).hasSize(2);
@@ -347,7 +353,7 @@ class RegistryPullTest {
             for (int i = 0; i < 2; i++) {
                 threads.add(Thread.ofPlatform().start(() -> {
                     try {
-                        results.add(client().pull(ImageReference.parse(image), blobs, AMD64, PullListener.NONE));
+                        results.add(client().pull(remote(image), blobs, AMD64, PullListener.NONE));
                     } catch (Throwable t) {
                         errors.add(t);
                     }
@@ -413,13 +419,13 @@ class RegistryPullTest {
         putManifest("test/uncompressed", "v1", MediaTypes.OCI_MANIFEST, new String(manifest, StandardCharsets.UTF_8));
 
         Path blobs = newStore();
-        PullResult z = client().pull(ImageReference.parse(registry.host() + "/test/zstd:v1"), blobs, AMD64, PullListener.NONE);
+        PullResult z = client().pull(remote(registry.host() + "/test/zstd:v1"), blobs, AMD64, PullListener.NONE);
         assertThat(z.layers()).hasSize(2).allSatisfy(l -> {
             assertThat(l.mediaType()).isEqualTo("application/vnd.oci.image.layer.v1.tar+zstd");
             assertVerified(blobs, l);
             assertThat(head(l.digest().pathUnder(blobs), 4)).isEqualTo(new byte[] {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd});
         });
-        PullResult u = client().pull(ImageReference.parse(registry.host() + "/test/uncompressed:v1"), blobs, AMD64, PullListener.NONE);
+        PullResult u = client().pull(remote(registry.host() + "/test/uncompressed:v1"), blobs, AMD64, PullListener.NONE);
         assertThat(u.layers()).hasSize(2).allSatisfy(l -> {
             assertThat(l.mediaType()).isEqualTo("application/vnd.oci.image.layer.v1.tar");
             assertVerified(blobs, l);
