@@ -40,9 +40,10 @@ import java.util.regex.Pattern;
  * <p>Registries are reached over https, except the loopback ({@code localhost}, {@code 127.0.0.1},
  * {@code [::1]}) and the hosts the caller names insecure, which are reached over plain http.
  * Credentials come from the caller (per registry host) and else from Docker's config.json.
- * Immutable and safe for concurrent pulls; it holds one {@link HttpClient}.
+ * Immutable and safe for concurrent pulls; it holds one {@link HttpClient}, whose threads and
+ * connections {@link #close()} releases.
  */
-public final class RegistryClient {
+public final class RegistryClient implements AutoCloseable {
     /** How many blobs of one pull download at once. */
     public static final int PARALLEL_DOWNLOADS = 3;
     /** How many times a dropped blob download is resumed or restarted. */
@@ -185,6 +186,12 @@ public final class RegistryClient {
             throw new RegistryException(image + ": interrupted while storing the manifest");
         }
         return new PullResult(image, chosen.digest(), chosen.mediaType(), chosen.bytes(), manifest.config(), manifest.layers(), index);
+    }
+
+    /** Closes the HTTP client: its connections and its selector thread (a pull in progress finishes first). */
+    @Override
+    public void close() {
+        http.close();
     }
 
     /** The base URI of a registry: http for the loopback and hosts named insecure, https otherwise. */

@@ -30,7 +30,7 @@ public final class PullBench {
         try (TestRegistry registry = TestRegistry.start(dir.resolve("registry"))) {
             registry.push(layout, "big", "bench/big:v1");
             String image = registry.host() + "/bench/big:v1";
-            RegistryClient client = RegistryClient.builder().dockerConfig(DockerConfig.read(dir.resolve("no-config.json"))).build();
+            RegistryClient client = RegistryClient.builder().dockerConfig(DockerConfig.read(dir.resolve("no-config.json"))).build(); // lives as long as the run
             PullResult first = client.pull(registry.host(), "bench/big", "v1", dir.resolve("warm/blobs"), Platform.parse("linux/amd64"), PullListener.NONE);
             long total = first.config().size() + first.layers().stream().mapToLong(Descriptor::size).sum();
             System.out.printf(Locale.ROOT, "image %s: %d layers, %.1f MB of blobs (a first pull warmed the registry's page cache)%n",

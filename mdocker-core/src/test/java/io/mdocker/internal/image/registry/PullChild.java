@@ -10,8 +10,9 @@ public final class PullChild {
     private PullChild() {}
 
     public static void main(String[] args) {
-        RegistryClient client = RegistryClient.builder().dockerConfig(DockerConfig.read(Path.of("/nonexistent/config.json"))).build();
-        PullResult r = client.pull(args[0], args[1], args[2], Path.of(args[3]), Platform.parse("linux/amd64"), PullListener.NONE);
-        System.out.println(r.manifestDigest());
+        try (RegistryClient client = RegistryClient.builder().dockerConfig(DockerConfig.read(Path.of("/nonexistent/config.json"))).build()) {
+            PullResult r = client.pull(args[0], args[1], args[2], Path.of(args[3]), Platform.parse("linux/amd64"), PullListener.NONE);
+            System.out.println(r.manifestDigest());
+        }
     }
 }

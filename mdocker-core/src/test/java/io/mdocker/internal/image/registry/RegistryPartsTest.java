@@ -124,17 +124,18 @@ class RegistryPartsTest {
 
     @Test
     void plainHttpOnlyForTheLoopbackAndHostsNamedInsecure() {
-        RegistryClient c = RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
-                .insecure("registry.lan:5000").insecure("mirror.lan").build();
-        assertThat(c.baseUri("docker.io")).hasToString("https://registry-1.docker.io");
-        assertThat(c.baseUri("quay.io")).hasToString("https://quay.io");
-        assertThat(c.baseUri("registry.lan:5001")).hasToString("https://registry.lan:5001");
-        assertThat(c.baseUri("registry.lan:5000")).hasToString("http://registry.lan:5000");
-        assertThat(c.baseUri("mirror.lan:443")).hasToString("http://mirror.lan:443");
-        assertThat(c.baseUri("127.0.0.1:5000")).hasToString("http://127.0.0.1:5000");
-        assertThat(c.baseUri("localhost:5000")).hasToString("http://localhost:5000");
-        assertThat(c.baseUri("[::1]:5000")).hasToString("http://[::1]:5000");
-        assertThat(c.baseUri("127.0.0.1.example.com")).hasToString("https://127.0.0.1.example.com");
+        try (RegistryClient c = RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
+                .insecure("registry.lan:5000").insecure("mirror.lan").build()) {
+            assertThat(c.baseUri("docker.io")).hasToString("https://registry-1.docker.io");
+            assertThat(c.baseUri("quay.io")).hasToString("https://quay.io");
+            assertThat(c.baseUri("registry.lan:5001")).hasToString("https://registry.lan:5001");
+            assertThat(c.baseUri("registry.lan:5000")).hasToString("http://registry.lan:5000");
+            assertThat(c.baseUri("mirror.lan:443")).hasToString("http://mirror.lan:443");
+            assertThat(c.baseUri("127.0.0.1:5000")).hasToString("http://127.0.0.1:5000");
+            assertThat(c.baseUri("localhost:5000")).hasToString("http://localhost:5000");
+            assertThat(c.baseUri("[::1]:5000")).hasToString("http://[::1]:5000");
+            assertThat(c.baseUri("127.0.0.1.example.com")).hasToString("https://127.0.0.1.example.com");
+        }
     }
 
     @Test

@@ -70,6 +70,10 @@ final class RegistryProxy implements AutoCloseable {
     final Map<String, Long> dropOnce = new ConcurrentHashMap<>();
     /** Manifest references served with this Content-Type instead of the registry's. */
     final Map<String, String> contentTypes = new ConcurrentHashMap<>();
+    /** Blob digests whose every GET (ranged or not) is cut after 1000 bytes. */
+    final Set<String> dropAlways = ConcurrentHashMap.newKeySet();
+    /** A registry that does not resume: Range headers are not passed on, so it answers 200 with the whole blob. */
+    volatile boolean ignoreRange;
     volatile Duration blobDelay = Duration.ZERO;
     volatile boolean redirectBlobs;
 
@@ -162,7 +166,8 @@ final class RegistryProxy implements AutoCloseable {
         URI target = upstream.resolve(path + (query == null || blob ? "" : "?" + query));
         HttpRequest.Builder req = HttpRequest.newBuilder(target).method(ex.getRequestMethod(), HttpRequest.BodyPublishers.noBody());
         ex.getRequestHeaders().forEach((k, vs) -> {
-            if (!RESTRICTED.contains(k.toLowerCase(Locale.ROOT)) && !(bearer != null && k.equalsIgnoreCase("Authorization"))) {
+            if (!RESTRICTED.contains(k.toLowerCase(Locale.ROOT)) && !(bearer != null && k.equalsIgnoreCase("Authorization"))
+                    && !(ignoreRange && k.equalsIgnoreCase("Range"))) {
                 vs.forEach(v -> req.header(k, v));
             }
         });
@@ -192,6 +197,9 @@ final class RegistryProxy implements AutoCloseable {
                 return;
             }
             Long cut = blob && r.statusCode() == 200 && range.isEmpty() ? dropOnce.remove(digest) : null;
+            if (blob && dropAlways.contains(digest) && (r.statusCode() == 200 || r.statusCode() == 206)) {
+                cut = 1000L;
+            }
             ex.sendResponseHeaders(r.statusCode(), length == 0 || ex.getRequestMethod().equals("HEAD") ? -1 : Math.max(length, 0));
             OutputStream out = ex.getResponseBody();
             if (cut != null) {
@@ -266,5 +274,6 @@ final class RegistryProxy implements AutoCloseable {
         server.stop(0);
         storage.stop(0);
         executor.shutdownNow();
+        client.close();
     }
 }

@@ -45,6 +45,10 @@ class RegistryPullTest {
 
     static TestRegistry registry;
     static RegistryProxy proxy;
+    static RegistryClient client;
+    /** The tests' own requests to the registry (setting up indexes and uploads). */
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final List<RegistryClient> OPENED = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @BeforeAll
     static void registryWithImages() throws Exception {
@@ -62,6 +66,11 @@ class RegistryPullTest {
 
     @AfterAll
     static void stop() throws InterruptedException {
+        if (client != null) {
+            client.close();
+        }
+        OPENED.forEach(RegistryClient::close);
+        HTTP.close();
         if (proxy != null) {
             proxy.close();
         }
@@ -70,8 +79,19 @@ class RegistryPullTest {
         }
     }
 
-    static RegistryClient client() {
-        return RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("no-docker-config.json"))).build();
+    /** The class's client: no credentials (no config.json), closed after the class. */
+    static synchronized RegistryClient client() {
+        if (client == null) {
+            client = RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("no-docker-config.json"))).build();
+        }
+        return client;
+    }
+
+    /** A client of a test's own options, closed after the class. */
+    static RegistryClient opened(RegistryClient.Builder b) {
+        RegistryClient c = b.build();
+        OPENED.add(c);
+        return c;
     }
 
     /** A reference as users write it, normalised as Docker does, into what a pull asks for. */
@@ -160,8 +180,7 @@ class RegistryPullTest {
             secured.push(DIR.resolve("oci"), "busy", "private/busy:v1");
             String image = secured.host() + "/private/busy:v1";
 
-            PullResult r = RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
-                    .credentials(secured.host(), alice).build()
+            PullResult r = opened(RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json"))).credentials(secured.host(), alice))
                     .pull(remote(image), newStore(), AMD64, PullListener.NONE);
             assertThat(r.layers()).hasSize(3);
 
@@ -171,13 +190,12 @@ class RegistryPullTest {
                     "{\"auths\":{\"https://" + secured.host() + "/v1/\":{\"auth\":\"" + auth + "\"},\"other:5000\":{\"auth\":\"eDp5\"}}}");
             DockerConfig config = DockerConfig.load(Map.of("DOCKER_CONFIG", dockerDir.toString(), "HOME", "/nonexistent"));
             Path fromConfig = newStore();
-            PullResult r2 = RegistryClient.builder().dockerConfig(config).build()
+            PullResult r2 = opened(RegistryClient.builder().dockerConfig(config))
                     .pull(remote(image), fromConfig, AMD64, PullListener.NONE);
             assertThat(r2.manifestDigest()).isEqualTo(r.manifestDigest());
 
             Path refused = newStore();
-            assertThatThrownBy(() -> RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
-                    .credentials(secured.host(), new Credentials("alice", "wrong")).build()
+            assertThatThrownBy(() -> opened(RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json"))).credentials(secured.host(), new Credentials("alice", "wrong")))
                     .pull(remote(image), refused, AMD64, PullListener.NONE))
                     .isInstanceOf(RegistryException.class)
                     .hasMessageStartingWith(image + ": manifest v1: 401 Unauthorized: the registry refused the credentials of user alice")
@@ -196,8 +214,7 @@ class RegistryPullTest {
             guarded.redirectBlobs = true; // blobs come from "storage" on another port, which must not see the token
             String image = guarded.host() + "/test/busy:v1";
             Path blobs = newStore();
-            PullResult r = RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
-                    .credentials(guarded.host(), bob).build()
+            PullResult r = opened(RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json"))).credentials(guarded.host(), bob))
                     .pull(remote(image), blobs, AMD64, PullListener.NONE);
             r.layers().forEach(l -> assertVerified(blobs, l));
 
@@ -216,13 +233,11 @@ class RegistryPullTest {
 
             // another repository: the token service grants bob only test/busy
             String other = guarded.host() + "/test/docker:v1";
-            assertThatThrownBy(() -> RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
-                    .credentials(guarded.host(), bob).build()
+            assertThatThrownBy(() -> opened(RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json"))).credentials(guarded.host(), bob))
                     .pull(remote(other), newStore(), AMD64, PullListener.NONE))
                     .hasMessage(other + ": token service " + guarded.host() + " refused repository:test/docker:pull (403, as user bob)");
             // a wrong password: the token service says 401
-            assertThatThrownBy(() -> RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
-                    .credentials(guarded.host(), new Credentials("bob", "nope")).build()
+            assertThatThrownBy(() -> opened(RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json"))).credentials(guarded.host(), new Credentials("bob", "nope")))
                     .pull(remote(image), newStore(), AMD64, PullListener.NONE))
                     .hasMessage(image + ": token service " + guarded.host() + " refused repository:test/busy:pull (401, as user bob)");
         }
@@ -342,6 +357,43 @@ class RegistryPullTest {
     }
 
     @Test
+    void aRegistryThatDoesNotResumeIsReadAgainFromTheStart() throws Exception {
+        Path blobs = newStore();
+        Descriptor big = layers("test/busy:v1").get(2);
+        try (RegistryProxy dropping = new RegistryProxy(registry.host())) {
+            dropping.dropOnce.put(big.digest().toString(), big.size() / 3);
+            dropping.ignoreRange = true;
+            PullResult r = client().pull(remote(dropping.host() + "/test/busy:v1"), blobs, AMD64, PullListener.NONE);
+            assertVerified(blobs, r.layers().get(2));
+            List<RegistryProxy.Request> gets = dropping.blobRequests(big.digest());
+            assertThat(gets).hasSize(2);
+            assertThat(gets.get(1).range()).isPresent(); // asked to resume, answered 200 with the whole blob
+        }
+    }
+
+    @Test
+    void aConnectionThatKeepsDroppingFailsAfterTheBoundedRetriesLeavingNothing() throws Exception {
+        Path blobs = newStore();
+        Descriptor big = layers("test/busy:v1").get(2);
+        try (RegistryProxy dropping = new RegistryProxy(registry.host())) {
+            dropping.dropAlways.add(big.digest().toString());
+            String image = dropping.host() + "/test/busy:v1";
+            RecordingListener events = new RecordingListener();
+            assertThatThrownBy(() -> client().pull(remote(image), blobs, AMD64, events))
+                    .isInstanceOf(RegistryException.class)
+                    .hasMessageStartingWith(image + ": blob " + big.digest() + ": ")
+                    .hasMessageEndingWith(", and " + RegistryClient.MAX_RETRIES + " retries did not finish it")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+            assertThat(dropping.blobRequests(big.digest())).hasSize(RegistryClient.MAX_RETRIES + 1);
+            assertThat(events.retries).hasSize(RegistryClient.MAX_RETRIES);
+            // every attempt resumed where the last stopped
+            assertThat(dropping.blobRequests(big.digest()).get(RegistryClient.MAX_RETRIES).range()).contains("bytes=3000-");
+        }
+        assertThat(big.digest().pathUnder(blobs)).doesNotExist();
+        assertThat(partials(blobs)).isEmpty();
+    }
+
+    @Test
     void twoThreadsPullingOneImageDownloadEachBlobOnce() throws Exception {
         Path blobs = newStore();
         try (RegistryProxy slow = new RegistryProxy(registry.host())) {
@@ -446,7 +498,7 @@ class RegistryPullTest {
     static HttpResponse<byte[]> getManifest(String repo, String ref) throws Exception {
         HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + registry.host() + "/v2/" + repo + "/manifests/" + ref))
                 .header("Accept", MediaTypes.ACCEPT).GET().build();
-        HttpResponse<byte[]> r = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r = HTTP.send(req, HttpResponse.BodyHandlers.ofByteArray());
         assertThat(r.statusCode()).as("GET " + req.uri()).isEqualTo(200);
         return r;
     }
@@ -459,13 +511,13 @@ class RegistryPullTest {
     static void putManifest(String repo, String ref, String mediaType, String body) throws Exception {
         HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + registry.host() + "/v2/" + repo + "/manifests/" + ref))
                 .header("Content-Type", mediaType).PUT(HttpRequest.BodyPublishers.ofString(body)).build();
-        HttpResponse<String> r = HttpClient.newHttpClient().send(req, HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as("PUT " + req.uri() + ": " + r.body()).isEqualTo(201);
     }
 
     /** A blob upload as the distribution spec's monolithic PUT: POST for a session, then PUT the bytes with the digest. */
     static void uploadBlob(String repo, Digest d, byte[] bytes) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
+        HttpClient http = HTTP;
         URI start = URI.create("http://" + registry.host() + "/v2/" + repo + "/blobs/uploads/");
         HttpResponse<String> session = http.send(HttpRequest.newBuilder(start).POST(HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.ofString());
