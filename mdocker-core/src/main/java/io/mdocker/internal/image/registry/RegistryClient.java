@@ -27,7 +27,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -48,6 +53,8 @@ public final class RegistryClient implements AutoCloseable {
     public static final int PARALLEL_DOWNLOADS = 3;
     /** How many times a dropped blob download is resumed or restarted. */
     public static final int MAX_RETRIES = 3;
+    static final int DEFAULT_STALL_SECONDS = 60;
+    static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(DEFAULT_STALL_SECONDS);
     /** The largest manifest or index read (as containerd's limit). */
     static final int MAX_MANIFEST_BYTES = 4 << 20;
 
@@ -59,6 +66,9 @@ public final class RegistryClient implements AutoCloseable {
     private final Map<String, Credentials> credentials;
     private final DockerConfig dockerConfig;
     private final int parallel;
+    private final Duration stallTimeout;
+    /** Watches the downloads for stalls: one daemon thread, ended by {@link #close()}. */
+    private final ScheduledExecutorService watchdog;
 
     private RegistryClient(Builder b) {
         this.http = HttpClient.newBuilder()
@@ -70,6 +80,12 @@ public final class RegistryClient implements AutoCloseable {
         this.credentials = Map.copyOf(b.credentials);
         this.dockerConfig = b.dockerConfig;
         this.parallel = b.parallel;
+        this.stallTimeout = b.stallTimeout;
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread t = new Thread(task, "mdocker-pull-watchdog-" + THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     public static Builder builder() {
@@ -82,6 +98,7 @@ public final class RegistryClient implements AutoCloseable {
         private final Map<String, Credentials> credentials = new HashMap<>();
         private DockerConfig dockerConfig;
         private int parallel = PARALLEL_DOWNLOADS;
+        private Duration stallTimeout = DEFAULT_STALL_TIMEOUT;
 
         private Builder() {}
 
@@ -109,6 +126,18 @@ public final class RegistryClient implements AutoCloseable {
                 throw new IllegalArgumentException("parallel downloads " + n + ": expected 1 to 16");
             }
             this.parallel = n;
+            return this;
+        }
+
+        /**
+         * How long a blob download may receive nothing before its connection counts as dropped
+         * (and is resumed or retried like one); default {@value #DEFAULT_STALL_SECONDS} s.
+         */
+        public Builder stallTimeout(Duration d) {
+            if (d.isNegative() || d.isZero() || d.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("stall timeout " + d + ": expected more than 0 and at most 1 hour");
+            }
+            this.stallTimeout = d;
             return this;
         }
 
@@ -191,6 +220,7 @@ public final class RegistryClient implements AutoCloseable {
     /** Closes the HTTP client: its connections and its selector thread (a pull in progress finishes first). */
     @Override
     public void close() {
+        watchdog.shutdownNow();
         http.close();
     }
 
@@ -350,10 +380,42 @@ public final class RegistryClient implements AutoCloseable {
         }
     }
 
+    private static String stallSeconds(AtomicLong lastByte) {
+        return String.format(Locale.ROOT, "%.1f s", (System.nanoTime() - lastByte.get()) / 1e9);
+    }
+
     /** Streams a blob into {@code tmp}, hashing as it goes; resumes a dropped connection; verifies. */
-    private static void download(RegistryHttp session, Descriptor d, Path tmp, String image, PullListener listener) throws IOException {
+    private void download(RegistryHttp session, Descriptor d, Path tmp, String image, PullListener listener) throws IOException {
         String what = "blob " + d.digest();
         listener.blobStarted(d);
+        // A connection that stays open but sends nothing would block a read for ever (the HTTP
+        // client has no read timeout): the watchdog closes the body of a download that has received
+        // nothing for the stall timeout, and the download treats that as a dropped connection.
+        AtomicLong lastByte = new AtomicLong(System.nanoTime());
+        AtomicReference<InputStream> body = new AtomicReference<>();
+        AtomicBoolean stalled = new AtomicBoolean();
+        long period = Math.max(stallTimeout.toMillis() / 5, 20);
+        ScheduledFuture<?> dog = watchdog.scheduleWithFixedDelay(() -> {
+            InputStream current = body.get();
+            if (current != null && System.nanoTime() - lastByte.get() > stallTimeout.toNanos()) {
+                stalled.set(true);
+                try {
+                    current.close();
+                } catch (IOException ignored) {
+                    // closing is all that matters: the reader wakes up
+                }
+            }
+        }, period, period, TimeUnit.MILLISECONDS);
+        try {
+            download(session, d, tmp, image, listener, lastByte, body, stalled);
+        } finally {
+            dog.cancel(false);
+        }
+    }
+
+    private static void download(RegistryHttp session, Descriptor d, Path tmp, String image, PullListener listener,
+                                 AtomicLong lastByte, AtomicReference<InputStream> body, AtomicBoolean stalled) throws IOException {
+        String what = "blob " + d.digest();
         MessageDigest hasher = d.digest().newHasher();
         long done = 0;
         int retries = 0;
@@ -392,9 +454,13 @@ public final class RegistryClient implements AutoCloseable {
                         throw new RegistryException(image + ": " + what + ": the registry answered " + status
                                 + RegistryHttp.suffix(RegistryHttp.errorBody(r)));
                     }
+                    lastByte.set(System.nanoTime());
+                    stalled.set(false);
                     try (InputStream in = r.body()) {
+                        body.set(in);
                         int n;
                         while ((n = in.read(buf)) > 0) {
+                            lastByte.set(System.nanoTime());
                             if (done + n > d.size()) {
                                 throw new RegistryException(image + ": " + what + ": the registry sent more than the "
                                         + d.size() + " bytes its descriptor gives");
@@ -408,17 +474,21 @@ public final class RegistryClient implements AutoCloseable {
                             listener.blobProgress(d, done, d.size());
                         }
                     }
+                    body.set(null);
                     if (done == d.size()) {
                         break;
                     }
-                    dropped = "the connection ended at byte " + done + " of " + d.size();
+                    dropped = stalled.get() ? "nothing received for " + stallSeconds(lastByte) + " at byte " + done + " of " + d.size()
+                            : "the connection ended at byte " + done + " of " + d.size();
                 } catch (InterruptedIOException | ClosedByInterruptException e) {
                     throw e;
                 } catch (IOException e) {
+                    body.set(null);
                     if (Thread.currentThread().isInterrupted()) {
                         throw new InterruptedIOException("interrupted");
                     }
-                    dropped = RegistryHttp.describe(e);
+                    dropped = stalled.get() ? "nothing received for " + stallSeconds(lastByte) + " at byte " + done + " of " + d.size()
+                            : RegistryHttp.describe(e);
                 } catch (RegistryException e) {
                     if (!(e.getCause() instanceof IOException io) || e.getCause() instanceof InterruptedIOException) {
                         throw e;

@@ -70,6 +70,8 @@ final class RegistryProxy implements AutoCloseable {
     final Map<String, Long> dropOnce = new ConcurrentHashMap<>();
     /** Manifest references served with this Content-Type instead of the registry's. */
     final Map<String, String> contentTypes = new ConcurrentHashMap<>();
+    /** Blob digests whose next full GET stops sending after this many bytes, the connection left open. */
+    final Map<String, Long> stallOnce = new ConcurrentHashMap<>();
     /** Blob digests whose every GET (ranged or not) is cut after 1000 bytes. */
     final Set<String> dropAlways = ConcurrentHashMap.newKeySet();
     /** A registry that does not resume: Range headers are not passed on, so it answers 200 with the whole blob. */
@@ -197,6 +199,18 @@ final class RegistryProxy implements AutoCloseable {
                 return;
             }
             Long cut = blob && r.statusCode() == 200 && range.isEmpty() ? dropOnce.remove(digest) : null;
+            Long stall = blob && r.statusCode() == 200 && range.isEmpty() ? stallOnce.remove(digest) : null;
+            if (stall != null) {
+                ex.sendResponseHeaders(200, Math.max(length, 0));
+                ex.getResponseBody().write(in.readNBytes((int) (long) stall));
+                ex.getResponseBody().flush();
+                try {
+                    Thread.sleep(Duration.ofMinutes(5)); // silent, connection open; close() interrupts
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new IOException("stalled on purpose");
+            }
             if (blob && dropAlways.contains(digest) && (r.statusCode() == 200 || r.statusCode() == 206)) {
                 cut = 1000L;
             }

@@ -357,6 +357,26 @@ class RegistryPullTest {
     }
 
     @Test
+    void aConnectionThatFallsSilentIsClosedAfterTheStallTimeoutAndResumed() throws Exception {
+        Path blobs = newStore();
+        Descriptor big = layers("test/busy:v1").get(2);
+        try (RegistryProxy silent = new RegistryProxy(registry.host());
+             RegistryClient impatient = RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
+                     .stallTimeout(java.time.Duration.ofMillis(500)).build()) {
+            silent.stallOnce.put(big.digest().toString(), 100_000L);
+            RecordingListener events = new RecordingListener();
+            long t0 = System.nanoTime();
+            PullResult r = impatient.pull(remote(silent.host() + "/test/busy:v1"), blobs, AMD64, events);
+            assertVerified(blobs, r.layers().get(2));
+            assertThat(events.retries).hasSize(1).allSatisfy(s -> assertThat(s).contains("nothing received for"));
+            assertThat(silent.blobRequests(big.digest())).hasSize(2);
+            assertThat(silent.blobRequests(big.digest()).get(1).range()).hasValueSatisfying(v -> assertThat(v).startsWith("bytes="));
+            assertThat(System.nanoTime() - t0).as("the pull waited for the stall timeout, not for the silent server")
+                    .isLessThan(TimeUnit.SECONDS.toNanos(60));
+        }
+    }
+
+    @Test
     void aRegistryThatDoesNotResumeIsReadAgainFromTheStart() throws Exception {
         Path blobs = newStore();
         Descriptor big = layers("test/busy:v1").get(2);
