@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -143,7 +144,12 @@ public final class BlobStore {
                         continue;
                     }
                     try (FileChannel ch = FileChannel.open(lockPath, StandardOpenOption.WRITE)) {
-                        FileLock lock = ch.tryLock();
+                        FileLock lock;
+                        try {
+                            lock = ch.tryLock();
+                        } catch (OverlappingFileLockException heldInThisJvm) {
+                            continue; // another part of this JVM holds it: a live writer
+                        }
                         if (lock != null) {
                             try {
                                 Files.deleteIfExists(p);
@@ -169,7 +175,8 @@ public final class BlobStore {
          * per thread: while this JVM holds one blob's lock and waits for another held by a second
          * JVM that waits for the first, it sees a deadlock that is none (different threads) and
          * fails with EDEADLK. Then this waits a little and tries again; the other side's download
-         * ends meanwhile.
+         * ends meanwhile. The same when another part of this JVM that does not share these in-JVM
+         * locks holds the file's lock (OverlappingFileLockException): wait, try again.
          */
         static LockFile take(Path path) throws IOException, InterruptedException {
             while (true) {
@@ -181,6 +188,8 @@ public final class BlobStore {
                     if (e.getMessage() == null || !e.getMessage().contains("deadlock")) {
                         throw e;
                     }
+                } catch (OverlappingFileLockException e) {
+                    ch.close();
                 } catch (RuntimeException e) {
                     ch.close();
                     throw e;

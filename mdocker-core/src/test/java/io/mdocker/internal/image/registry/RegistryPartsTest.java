@@ -220,6 +220,32 @@ class RegistryPartsTest {
     }
 
     @Test
+    void aFileLockHeldElsewhereInThisJvmIsWaitedFor() throws Exception {
+        BlobStore store = new BlobStore(DIR.resolve("store-" + System.nanoTime()));
+        Digest d = Digest.sha256(bytes("waited"));
+        Files.createDirectories(store.path(d).getParent());
+        CountDownLatch done = new CountDownLatch(1);
+        Thread writer;
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(store.root().resolve("sha256/" + d.hex() + ".lock"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+             java.nio.channels.FileLock held = ch.lock()) {
+            writer = Thread.ofPlatform().start(() -> {
+                try {
+                    store.ensure(d, tmp -> Files.writeString(tmp, "waited"));
+                    done.countDown();
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            assertThat(done.await(300, java.util.concurrent.TimeUnit.MILLISECONDS)).as("written while the lock was held").isFalse();
+            assertThat(store.has(d)).isFalse();
+        }
+        writer.join();
+        assertThat(done.getCount()).isZero();
+        assertThat(Files.readString(store.path(d))).isEqualTo("waited");
+    }
+
+    @Test
     void indexChoiceFallsBackToAnEntryWithoutPlatformOnlyWhenNoneMatches() {
         Descriptor arm = new Descriptor(MediaTypes.OCI_MANIFEST, Digest.sha256(bytes("arm")), 1, Optional.of(Platform.parse("linux/arm64/v8")));
         Descriptor bare = new Descriptor(MediaTypes.OCI_MANIFEST, Digest.sha256(bytes("bare")), 1);
