@@ -380,6 +380,15 @@ public final class RegistryClient implements AutoCloseable {
         }
     }
 
+    /** A registry answer worth another try (429, 5xx, a 416 to a resume): not an I/O error, handled like one. */
+    private static final class Transient extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Transient(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     private static String stallSeconds(AtomicLong lastByte) {
         return String.format(Locale.ROOT, "%.1f s", (System.nanoTime() - lastByte.get()) / 1e9);
     }
@@ -428,28 +437,34 @@ public final class RegistryClient implements AutoCloseable {
                 try {
                     r = session.get("blobs/" + d.digest(), headers, what);
                     int status = r.statusCode();
-                    if (status == 200 && done > 0 || status == 416) {
-                        // the registry does not resume: start again from the first byte
-                        if (status == 416) {
-                            RegistryHttp.closeQuietly(r);
-                            r = null;
-                        }
+                    if (status == 200 && done > 0) {
+                        // the registry does not resume: the body is the whole blob again
                         hasher.reset();
                         out.truncate(0);
                         out.position(0);
                         done = 0;
-                        if (r == null) {
-                            continue;
-                        }
                     } else if (status == 206) {
                         Matcher m = CONTENT_RANGE.matcher(r.headers().firstValue("Content-Range").orElse(""));
-                        if (!m.matches() || Long.parseLong(m.group(1)) != done) {
+                        if (done == 0 || !m.matches() || Long.parseLong(m.group(1)) != done) {
                             throw new RegistryException(image + ": " + what + ": asked to resume at byte " + done
                                     + " and got Content-Range " + r.headers().firstValue("Content-Range").orElse("(none)"));
                         }
                     } else if (status == 404) {
+                        String body404 = RegistryHttp.errorBody(r);
                         throw new RegistryException(image + ": " + what + ": not found in the registry (404"
-                                + RegistryHttp.suffix(RegistryHttp.errorBody(r)) + ")");
+                                + (body404.isEmpty() ? "" : " " + body404) + ")");
+                    } else if (status == 416 && done > 0 || status == 429 || status >= 500) {
+                        // a registry that will not resume, or one that is busy or failing for now: try again
+                        // (from the first byte after a 416), within the retries
+                        if (status == 416) {
+                            hasher.reset();
+                            out.truncate(0);
+                            out.position(0);
+                            done = 0;
+                        }
+                        String answer = "the registry answered " + status + RegistryHttp.suffix(RegistryHttp.errorBody(r));
+                        r = null; // errorBody closed it
+                        throw new Transient(answer);
                     } else if (status != 200) {
                         throw new RegistryException(image + ": " + what + ": the registry answered " + status
                                 + RegistryHttp.suffix(RegistryHttp.errorBody(r)));
@@ -480,6 +495,8 @@ public final class RegistryClient implements AutoCloseable {
                     }
                     dropped = stalled.get() ? "nothing received for " + stallSeconds(lastByte) + " at byte " + done + " of " + d.size()
                             : "the connection ended at byte " + done + " of " + d.size();
+                } catch (Transient e) {
+                    dropped = e.getMessage();
                 } catch (InterruptedIOException | ClosedByInterruptException e) {
                     throw e;
                 } catch (IOException e) {

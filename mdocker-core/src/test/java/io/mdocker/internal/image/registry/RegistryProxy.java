@@ -70,6 +70,8 @@ final class RegistryProxy implements AutoCloseable {
     final Map<String, Long> dropOnce = new ConcurrentHashMap<>();
     /** Manifest references served with this Content-Type instead of the registry's. */
     final Map<String, String> contentTypes = new ConcurrentHashMap<>();
+    /** Blob digests whose next GET is answered with this status (a registry busy or failing for a moment). */
+    final Map<String, Integer> failOnce = new ConcurrentHashMap<>();
     /** Blob digests whose next full GET stops sending after this many bytes, the connection left open. */
     final Map<String, Long> stallOnce = new ConcurrentHashMap<>();
     /** Blob digests whose every GET (ranged or not) is cut after 1000 bytes. */
@@ -147,6 +149,13 @@ final class RegistryProxy implements AutoCloseable {
             if (blob && redirectBlobs && which.equals("proxy")) {
                 ex.getResponseHeaders().add("Location", "http://127.0.0.1:" + storage.getAddress().getPort() + path + "?signed=yes");
                 ex.sendResponseHeaders(307, -1);
+                return;
+            }
+            Integer fail = blob ? failOnce.remove(m.group(3)) : null;
+            if (fail != null) {
+                byte[] body = "{\"errors\":[{\"code\":\"UNAVAILABLE\",\"message\":\"try again\"}]}".getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(fail, body.length);
+                ex.getResponseBody().write(body);
                 return;
             }
             if (blob && !blobDelay.isZero()) {

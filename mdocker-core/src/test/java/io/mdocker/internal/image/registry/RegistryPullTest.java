@@ -377,6 +377,31 @@ class RegistryPullTest {
     }
 
     @Test
+    void aBusyOrFailingRegistryIsAskedAgainAndANotFoundBlobIsAnError() throws Exception {
+        Path blobs = newStore();
+        List<Descriptor> layers = layers("test/busy:v1");
+        try (RegistryProxy flaky = new RegistryProxy(registry.host())) {
+            flaky.failOnce.put(layers.get(1).digest().toString(), 503);
+            flaky.failOnce.put(layers.get(2).digest().toString(), 429);
+            RecordingListener events = new RecordingListener();
+            PullResult r = client().pull(remote(flaky.host() + "/test/busy:v1"), blobs, AMD64, events);
+            r.layers().forEach(l -> assertVerified(blobs, l));
+            assertThat(events.retries).hasSize(2).anySatisfy(s -> assertThat(s).contains("the registry answered 503 (UNAVAILABLE: try again)"))
+                    .anySatisfy(s -> assertThat(s).contains("the registry answered 429"));
+        }
+        // a manifest naming a blob the registry does not have
+        try (RegistryProxy proxy404 = new RegistryProxy(registry.host())) {
+            proxy404.failOnce.put(layers.get(0).digest().toString(), 404);
+            Path other = newStore();
+            String image = proxy404.host() + "/test/busy:v1";
+            assertThatThrownBy(() -> client().pull(remote(image), other, AMD64, PullListener.NONE))
+                    .hasMessage(image + ": blob " + layers.get(0).digest() + ": not found in the registry (404 UNAVAILABLE: try again)");
+            assertThat(layers.get(0).digest().pathUnder(other)).doesNotExist();
+            assertThat(partials(other)).isEmpty();
+        }
+    }
+
+    @Test
     void aRegistryThatDoesNotResumeIsReadAgainFromTheStart() throws Exception {
         Path blobs = newStore();
         Descriptor big = layers("test/busy:v1").get(2);
