@@ -71,7 +71,11 @@ public final class RegistryClient implements AutoCloseable {
     private final ScheduledExecutorService watchdog;
 
     private RegistryClient(Builder b) {
-        this.http = HttpClient.newBuilder()
+        HttpClient.Builder hb = HttpClient.newBuilder();
+        if (b.sslContext != null) {
+            hb.sslContext(b.sslContext);
+        }
+        this.http = hb
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(30))
                 .followRedirects(HttpClient.Redirect.NEVER) // RegistryHttp follows them, dropping credentials off-origin
@@ -99,6 +103,7 @@ public final class RegistryClient implements AutoCloseable {
         private DockerConfig dockerConfig;
         private int parallel = PARALLEL_DOWNLOADS;
         private Duration stallTimeout = DEFAULT_STALL_TIMEOUT;
+        private javax.net.ssl.SSLContext sslContext;
 
         private Builder() {}
 
@@ -138,6 +143,12 @@ public final class RegistryClient implements AutoCloseable {
                 throw new IllegalArgumentException("stall timeout " + d + ": expected more than 0 and at most 1 hour");
             }
             this.stallTimeout = d;
+            return this;
+        }
+
+        /** The TLS context for https registries, e.g. one trusting a private CA (default: the JDK's trust store). */
+        public Builder sslContext(javax.net.ssl.SSLContext context) {
+            this.sslContext = context;
             return this;
         }
 

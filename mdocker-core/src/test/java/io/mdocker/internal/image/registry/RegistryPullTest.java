@@ -207,6 +207,27 @@ class RegistryPullTest {
     }
 
     @Test
+    void aRegistryNotOnTheLoopbackNamesIsReachedOverHttpsAndItsCertificateChecked() throws Exception {
+        // 127.0.0.2 is a loopback address, but not one the client reaches over plain http
+        Path tlsDir = DIR.resolve("registry-tls");
+        try (TestRegistry tls = TestRegistry.startTls(tlsDir, "127.0.0.2")) {
+            tls.push(DIR.resolve("oci"), "busy", "secure/busy:v1");
+            String image = tls.host() + "/secure/busy:v1";
+            Path blobs = newStore();
+            PullResult r = opened(RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
+                    .sslContext(TestRegistry.trust(tlsDir))).pull(remote(image), blobs, AMD64, PullListener.NONE);
+            r.layers().forEach(l -> assertVerified(blobs, l));
+            // the JDK's trust store does not know the registry's certificate: refused, in one line
+            Path refused = newStore();
+            assertThatThrownBy(() -> client().pull(remote(image), refused, AMD64, PullListener.NONE))
+                    .isInstanceOf(RegistryException.class)
+                    .hasMessageStartingWith(image + ": manifest v1: " + tls.host() + ": SSLHandshakeException")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+            assertThat(Fixtures.list(refused)).isEmpty();
+        }
+    }
+
+    @Test
     void bearerChallengeGetsATokenForTheRepositorysScopeWithTheUsersCredentials() throws Exception {
         Credentials bob = new Credentials("bob", "token-pass");
         try (RegistryProxy guarded = new RegistryProxy(registry.host())) {

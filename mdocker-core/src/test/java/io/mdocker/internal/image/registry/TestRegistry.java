@@ -25,11 +25,13 @@ final class TestRegistry implements AutoCloseable {
     static final Path BINARY = Path.of("/usr/bin/docker-registry");
 
     private final Process process;
+    private final String address;
     private final int port;
     private final Optional<Credentials> pushCredentials;
 
-    private TestRegistry(Process process, int port, Optional<Credentials> pushCredentials) {
+    private TestRegistry(Process process, String address, int port, Optional<Credentials> pushCredentials) {
         this.process = process;
+        this.address = address;
         this.port = port;
         this.pushCredentials = pushCredentials;
     }
@@ -58,10 +60,53 @@ final class TestRegistry implements AutoCloseable {
 
     /** A registry that wants basic auth (htpasswd, bcrypt) for {@code user}, storing under {@code dir}. */
     static TestRegistry start(Path dir, Optional<Credentials> user) throws IOException, InterruptedException {
+        return start(dir, user, "127.0.0.1", Optional.empty());
+    }
+
+    /**
+     * A registry on {@code address} serving https with a certificate for that address made here
+     * (by the JDK's keytool; written as PEM for the registry); {@link #trust(Path)} gives the TLS
+     * context that trusts it.
+     */
+    static TestRegistry startTls(Path dir, String address) throws Exception {
+        Files.createDirectories(dir);
+        Path p12 = dir.resolve("registry.p12");
+        Files.deleteIfExists(p12);
+        run(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair", "-alias", "registry",
+                "-keyalg", "RSA", "-keysize", "2048", "-validity", "2", "-dname", "CN=" + address, "-ext", "SAN=ip:" + address,
+                "-keystore", p12.toString(), "-storetype", "PKCS12", "-storepass", "changeit"));
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(p12)) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        java.util.Base64.Encoder b64 = java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
+        Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\n"
+                + b64.encodeToString(ks.getCertificate("registry").getEncoded()) + "\n-----END CERTIFICATE-----\n");
+        Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\n"
+                + b64.encodeToString(ks.getKey("registry", "changeit".toCharArray()).getEncoded()) + "\n-----END PRIVATE KEY-----\n");
+        return start(dir, Optional.empty(), address, Optional.of(dir));
+    }
+
+    /** A TLS context that trusts the certificate {@link #startTls} made in {@code dir}, and nothing else. */
+    static javax.net.ssl.SSLContext trust(Path dir) throws Exception {
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        try (var in = Files.newInputStream(dir.resolve("cert.pem"))) {
+            trust.setCertificateEntry("registry", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+
+    private static TestRegistry start(Path dir, Optional<Credentials> user, String address, Optional<Path> tls)
+            throws IOException, InterruptedException {
         prerequisites();
         Files.createDirectories(dir);
         int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName(address))) {
             port = s.getLocalPort();
         }
         StringBuilder yml = new StringBuilder("""
@@ -74,8 +119,15 @@ final class TestRegistry implements AutoCloseable {
                   delete:
                     enabled: true
                 http:
-                  addr: 127.0.0.1:%d
-                """.formatted(dir.resolve("storage"), port));
+                  addr: %s:%d
+                """.formatted(dir.resolve("storage"), address, port));
+        if (tls.isPresent()) {
+            yml.append("""
+                      tls:
+                        certificate: %s
+                        key: %s
+                    """.formatted(tls.get().resolve("cert.pem"), tls.get().resolve("key.pem")));
+        }
         if (user.isPresent()) {
             Path htpasswd = dir.resolve("htpasswd");
             run(List.of("htpasswd", "-Bbc", htpasswd.toString(), user.get().username(), user.get().password()));
@@ -90,7 +142,7 @@ final class TestRegistry implements AutoCloseable {
         Files.writeString(config, yml);
         Process p = new ProcessBuilder(BINARY.toString(), "serve", config.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
-        TestRegistry r = new TestRegistry(p, port, user);
+        TestRegistry r = new TestRegistry(p, address, port, user);
         try {
             r.awaitListening(dir);
         } catch (RuntimeException | Error e) {
@@ -107,18 +159,18 @@ final class TestRegistry implements AutoCloseable {
                 fail("docker-registry exited (" + process.exitValue() + "): " + Files.readString(dir.resolve("registry.log")));
             }
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                s.connect(new InetSocketAddress(address, port), 200);
                 return;
             } catch (IOException notYet) {
                 Thread.sleep(20); // a process's listening socket has no fd of ours to wait on
             }
         }
-        fail("docker-registry did not listen on 127.0.0.1:" + port + " within 20 s");
+        fail("docker-registry did not listen on " + address + ":" + port + " within 20 s");
     }
 
-    /** {@code 127.0.0.1:PORT}. */
+    /** {@code ADDRESS:PORT} (127.0.0.1 unless it serves TLS). */
     String host() {
-        return "127.0.0.1:" + port;
+        return address + ":" + port;
     }
 
     int port() {
