@@ -174,17 +174,14 @@ public final class RegistryClient implements AutoCloseable {
      */
     public PullResult pull(String registry, String repository, String reference, Path blobsRoot, Platform platform,
                            PullListener listener) {
-        RemoteImage remote = new RemoteImage(registry, repository, reference);
-        boolean byDigest = remote.byDigest();
-        String image = remote.toString();
-        Optional<Digest> pinned = Optional.empty();
-        if (byDigest) {
-            try {
-                pinned = Optional.of(Digest.parse(reference));
-            } catch (IllegalArgumentException e) {
-                throw new RegistryException(image + ": " + e.getMessage());
-            }
+        RemoteImage remote;
+        try {
+            remote = new RemoteImage(registry, repository, reference);
+        } catch (IllegalArgumentException e) {
+            throw new RegistryException(e.getMessage());
         }
+        String image = remote.toString();
+        Optional<Digest> pinned = remote.byDigest() ? Optional.of(Digest.parse(reference)) : Optional.empty();
         BlobStore store = new BlobStore(blobsRoot);
         store.removeAbandonedTemporaries();
         RegistryHttp session = new RegistryHttp(http, baseUri(registry), repository, credentialsFor(registry), image);

@@ -139,6 +139,26 @@ class RegistryPartsTest {
     }
 
     @Test
+    void whatGoesIntoARequestPathIsCheckedFirst() {
+        assertThat(new RemoteImage("docker.io", "library/alpine", "3.20")).hasToString("docker.io/library/alpine:3.20");
+        assertThat(new RemoteImage("[::1]:5000", "a/b-c__d.e", "sha256:" + "0".repeat(64)).byDigest()).isTrue();
+        assertThatThrownBy(() -> new RemoteImage("127.0.0.1:5000", "../etc", "v1"))
+                .hasMessage("image 127.0.0.1:5000/../etc:v1: repository '../etc' is not lower-case path components of letters"
+                        + " and digits separated by . _ __ or -");
+        assertThatThrownBy(() -> new RemoteImage("127.0.0.1:5000", "app", "v1?x=y"))
+                .hasMessageStartingWith("image 127.0.0.1:5000/app:v1?x=y: tag 'v1?x=y' is not 1 to 128 letters");
+        assertThatThrownBy(() -> new RemoteImage("host/evil", "app", "v1")).hasMessageContaining("registry 'host/evil' is not a host name");
+        assertThatThrownBy(() -> new RemoteImage("host", "app", "sha256:zz"))
+                .hasMessageStartingWith("image host/app@sha256:zz: digest sha256:zz: expected");
+        try (RegistryClient c = RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json"))).build()) {
+            Path store = DIR.resolve("never-made");
+            assertThatThrownBy(() -> c.pull("127.0.0.1:1", "Upper", "v1", store, Platform.host(), PullListener.NONE))
+                    .isInstanceOf(RegistryException.class).hasMessageStartingWith("image 127.0.0.1:1/Upper:v1: repository 'Upper'");
+            assertThat(store).doesNotExist();
+        }
+    }
+
+    @Test
     void aFailedWriteLeavesNoBlobAndNoTemporaryAndAnAbandonedTemporaryIsRemoved() throws Exception {
         Path root = DIR.resolve("store-" + System.nanoTime());
         BlobStore store = new BlobStore(root);
