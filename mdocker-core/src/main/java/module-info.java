@@ -8,6 +8,7 @@
 module io.mdocker.core {
     requires io.mdocker.bindings;
     requires java.net.http;
+    requires com.fasterxml.jackson.databind;
 
     exports io.mdocker;
     exports io.mdocker.internal to io.mdocker.junit;

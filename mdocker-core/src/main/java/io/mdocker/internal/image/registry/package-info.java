@@ -1,0 +1,12 @@
+/**
+ * Pulls images from registries that speak the distribution API v2 (the OCI distribution spec):
+ * manifests and indexes (OCI and Docker schema 2), the platform chosen from an index, anonymous,
+ * basic and bearer-token authentication, and blobs verified against their digests while they
+ * stream into a content store shaped like an OCI image layout ({@code blobs/sha256/<hex>}).
+ *
+ * <p>Threading: a {@link io.mdocker.internal.image.registry.RegistryClient} is safe for concurrent
+ * pulls; each pull downloads its layers on a small pool of its own. Two pulls of the same blob, by
+ * threads of one JVM or by several JVMs on one store, download it once: {@link
+ * io.mdocker.internal.image.registry.BlobStore} serialises them with an in-JVM lock and a file lock.
+ */
+package io.mdocker.internal.image.registry;
