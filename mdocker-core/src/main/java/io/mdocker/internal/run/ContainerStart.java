@@ -294,6 +294,8 @@ public final class ContainerStart {
             return;
         }
         ContainerDirs dirs = s.entry().dirs();
+        System.getLogger(ContainerStart.class.getName()).log(System.Logger.Level.DEBUG,
+                "container " + s.shortId() + ": writable layer bounded to " + limit.bytes() + " bytes by " + limit.why());
         try {
             if (limit.kind() == LayerLimit.Kind.PROJECT_QUOTA) {
                 Path libRoot = dirs.root().getParent();

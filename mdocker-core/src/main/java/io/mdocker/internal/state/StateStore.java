@@ -43,7 +43,7 @@ import java.util.Set;
  *                                       time of its mdocker-init
  *                                       and what exec needs ({@link ExecRecord}, keys exec.*)
  * &lt;run root&gt;/exec-identities/&lt;sha256&gt;  the identity records the states name ({@link ExecIdentities})
- * &lt;lib root&gt;/containers/&lt;id&gt;/        upper, work, merged ({@link ContainerDirs})
+ * &lt;lib root&gt;/containers/&lt;id&gt;/        upper, work, merged, layer ({@link ContainerDirs})
  * </pre>
  *
  * An entry is made under a temporary name and renamed into place with its lock held, so another
