@@ -2,7 +2,6 @@ package io.mdocker.internal.fs;
 
 import io.mdocker.DataSize;
 import io.mdocker.bindings.Linux;
-import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Errno;
 import io.mdocker.internal.sys.Posix;
 import io.mdocker.internal.sys.Quotas;
@@ -147,15 +146,8 @@ public record LayerLimit(Kind kind, long bytes, int projectId, String why) {
     private static int freeProject(int fd) {
         for (int i = 0; i < PROJECT_ATTEMPTS; i++) {
             int id = FIRST_PROJECT + RANDOM.nextInt(Integer.MAX_VALUE - FIRST_PROJECT);
-            try {
-                if (Quotas.usage(fd, id).unused()) {
-                    return id;
-                }
-            } catch (ErrnoException e) {
-                if (e.errno() == Linux.ENOENT() || e.errno() == Linux.ESRCH()) {
-                    return id; // no quota structure for it yet
-                }
-                throw e;
+            if (Quotas.usage(fd, id).unused()) {
+                return id;
             }
         }
         throw new IllegalStateException("no free project id after " + PROJECT_ATTEMPTS + " attempts");

@@ -108,12 +108,21 @@ public final class Quotas {
         }
     }
 
-    /** The usage and block limit of project {@code projectId} on the filesystem of {@code fd}. */
+    /**
+     * The usage and block limit of project {@code projectId} on the filesystem of {@code fd}; none
+     * of either where the filesystem keeps nothing for the project (XFS answers ENOENT then).
+     */
     public static Usage usage(int fd, int projectId) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment dq = arena.allocate(DQBLK_SIZE, 8);
-            Posix.check("quotactl_fd(Q_GETQUOTA, project " + projectId + ")", st -> (long) SyscallQuotactlFd.H.invokeExact(st,
-                    SYS_QUOTACTL_FD, (long) fd, qcmd(Q_GETQUOTA), Integer.toUnsignedLong(projectId), dq));
+            long r = Posix.check("quotactl_fd(Q_GETQUOTA, project " + projectId + ")", st -> {
+                long v = (long) SyscallQuotactlFd.H.invokeExact(st, SYS_QUOTACTL_FD, (long) fd, qcmd(Q_GETQUOTA),
+                        Integer.toUnsignedLong(projectId), dq);
+                return v < 0 && Posix.errno(st) == Linux.ENOENT() ? 1 : v;
+            });
+            if (r == 1) {
+                return new Usage(0, 0);
+            }
             return new Usage(dq.get(ValueLayout.JAVA_LONG, DQB_CURSPACE),
                     dq.get(ValueLayout.JAVA_LONG, DQB_BHARDLIMIT) * QUOTA_BLOCK);
         }
