@@ -909,15 +909,18 @@ public final class Container {
         }
 
         /**
-         * Bounds the container's writable layer (what it writes to its root filesystem, and the
-         * files copied in before the start) to {@code size}, from {@link #MIN_STORAGE_SIZE} to
+         * Bounds the container's writable layer (what it writes to its root filesystem) to
+         * {@code size}, from {@link #MIN_STORAGE_SIZE} to
          * {@link #MAX_STORAGE_SIZE} (Docker's {@code --storage-opt size=}): a write beyond it fails
          * with ENOSPC. Where the state root's filesystem has project quotas (XFS mounted with
          * {@code pquota}, ext4 with the {@code project} feature mounted with {@code prjquota}),
          * the layer stays on it under a quota of its own; elsewhere it is a tmpfs of that size,
          * which holds its files in memory (charged to the container's memory limit, and gone once
-         * the container exits, also for a detached one). Which of the two a start uses, and why,
-         * is in the failure message of a refused start and in docs/security.md. Default: unbounded.
+         * the container exits, also for a detached one; files copied in before the start stay on
+         * disk and do not count). Which of the two a start uses, and why, is in the failure message
+         * of a refused start, the state record's {@code storage} key and a DEBUG line of the logger
+         * {@code io.mdocker.internal.run.ContainerStart}; docs/security.md explains both. Default:
+         * unbounded.
          */
         public Builder storageSize(DataSize size) {
             Objects.requireNonNull(size, "storage size");
