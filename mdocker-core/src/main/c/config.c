@@ -101,7 +101,7 @@ static int count_records(const unsigned char *p, const unsigned char *end, struc
         case MDK_T_CWD: case MDK_T_UID: case MDK_T_GID: case MDK_T_NSFLAGS: case MDK_T_INIT:
         case MDK_T_CAPS: case MDK_T_SECURITY: case MDK_T_SECCOMP: case MDK_T_GROUPS: case MDK_T_DEVCGROUP:
         case MDK_T_DETACH: case MDK_T_STDOUT: case MDK_T_STDERR: case MDK_T_JOINPID: case MDK_T_FORWARD:
-        case MDK_T_TTY:
+        case MDK_T_TTY: case MDK_T_LAYERFS:
             if (seen & (1u << r.tag))
                 return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: tag %u given twice", r.tag);
             seen |= 1u << r.tag;
@@ -154,10 +154,10 @@ static int copy_bind(const struct record *r, struct bind *b, char **arena)
     return b->target == NULL ? -1 : 0;
 }
 
-/* TMPFS and CGROUPFS: uint32 MS_* flags, then "target\0data". */
+/* TMPFS, CGROUPFS and LAYERFS: uint32 MS_* flags, then "target\0data". */
 static int copy_flagged_mount(const struct record *r, struct flagged_mount *t, char **arena)
 {
-    const char *name = r->tag == MDK_T_TMPFS ? "TMPFS" : "CGROUPFS";
+    const char *name = r->tag == MDK_T_TMPFS ? "TMPFS" : r->tag == MDK_T_LAYERFS ? "LAYERFS" : "CGROUPFS";
     const unsigned char *sep;
     uint32_t flags;
 
@@ -261,6 +261,7 @@ static int copy_record(const struct record *r, struct config *c, char **arena)
     case MDK_T_TTY: return copy_fixed(r, c->tty, sizeof c->tty);
     case MDK_T_TMPFS: return copy_flagged_mount(r, &c->tmpfs[c->ntmpfs++], arena);
     case MDK_T_CGROUPFS: return copy_flagged_mount(r, &c->cgroupfs[c->ncgroupfs++], arena);
+    case MDK_T_LAYERFS: return copy_flagged_mount(r, &c->layerfs, arena);
     case MDK_T_RLIMIT: return copy_rlimit(r, &c->rlimits[c->nrlimits++]);
     case MDK_T_SECURITY: return copy_fixed(r, &c->security, 4);
     case MDK_T_CAPS:
@@ -348,7 +349,7 @@ int check_nsflags(const char *what, uint64_t nsflags)
 #define CONFIG_ONLY (TAG(MDK_T_LOWER) | TAG(MDK_T_UPPER) | TAG(MDK_T_WORK) | TAG(MDK_T_MERGED) \
                      | TAG(MDK_T_HOSTNAME) | TAG(MDK_T_BIND) | TAG(MDK_T_NSFLAGS) | TAG(MDK_T_INIT) \
                      | TAG(MDK_T_MASK) | TAG(MDK_T_READONLY) | TAG(MDK_T_TMPFS) | TAG(MDK_T_DEVCGROUP) \
-                     | TAG(MDK_T_CGROUPFS) \
+                     | TAG(MDK_T_CGROUPFS) | TAG(MDK_T_LAYERFS) \
                      | TAG(MDK_T_DETACH) | TAG(MDK_T_STDOUT) | TAG(MDK_T_STDERR) | TAG(MDK_T_FORWARD))
 #define JOIN_ONLY (TAG(MDK_T_JOINPID) | TAG(MDK_T_CGROUP))
 #define SEC_FLAGS (MDK_SEC_NO_NEW_PRIVS | MDK_SEC_READONLY_ROOTFS | MDK_SEC_SYSFS_RW)
@@ -400,6 +401,18 @@ static int check_cgroupfs(const struct config *c)
     return 0;
 }
 
+/* 0 when path is target/NAME (one component, neither . nor ..), -1 otherwise */
+static int check_layerfs_path(const char *target, const char *path)
+{
+    size_t n = strlen(target);
+    const char *name = path + n;
+
+    if (target[0] != '/' || strncmp(path, target, n) != 0 || name[0] != '/' || name[1] == '\0'
+        || strchr(name + 1, '/') != NULL || strcmp(name, "/.") == 0 || strcmp(name, "/..") == 0)
+        return -1;
+    return 0;
+}
+
 static int validate_config(struct config *c)
 {
     size_t i;
@@ -420,6 +433,10 @@ static int validate_config(struct config *c)
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: HOSTNAME '%s'", c->hostname);
     if (c->merged[0] != '/')
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: MERGED %s is not absolute", c->merged);
+    if (c->layerfs.target != NULL && (check_layerfs_path(c->layerfs.target, c->upper) < 0
+                                      || check_layerfs_path(c->layerfs.target, c->work) < 0))
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: UPPER %s and WORK %s must lie directly below LAYERFS %s",
+                    c->upper, c->work, c->layerfs.target);
     if (c->cwd != NULL && c->cwd[0] != '/')
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: CWD %s is not absolute", c->cwd);
     for (i = 0; i < c->nbinds; i++) {

@@ -84,6 +84,7 @@ struct config {
     size_t nmasked, nreadonly;
     struct flagged_mount *tmpfs, *cgroupfs;
     size_t ntmpfs, ncgroupfs;
+    struct flagged_mount layerfs; /* target NULL: no LAYERFS (the layer is on the lib root) */
     char *upper, *work, *merged, *hostname, *cwd;
     char *overlay_data; /* "lowerdir=...,upperdir=...,workdir=...,volatile" */
     uint32_t uid, gid;

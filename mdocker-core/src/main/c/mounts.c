@@ -190,9 +190,29 @@ static int make_mounts_private(void)
     return 0;
 }
 
+/*
+ * LAYERFS: the writable layer on a size-limited tmpfs, mounted like the overlay in this mount
+ * namespace only, so it ends with the container whatever happens to the JVM; UPPER and WORK are
+ * made in it.
+ */
+static int mount_layerfs(const struct config *c)
+{
+    const struct flagged_mount *l = &c->layerfs;
+
+    if (mount("tmpfs", l->target, "tmpfs", l->flags, l->data) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mount(tmpfs %s -> %s)", l->data, l->target);
+    if (mkdir(c->upper, 0755) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mkdir(%s)", c->upper);
+    if (mkdir(c->work, 0700) < 0)
+        return fail(MDK_STEP_MOUNT, errno, "mkdir(%s)", c->work);
+    return 0;
+}
+
 /* In this mount namespace only: it vanishes with the container, so a dead JVM cannot leak it. */
 static int mount_overlay(const struct config *c)
 {
+    if (c->layerfs.target != NULL && mount_layerfs(c) < 0)
+        return -1;
     if (mount("overlay", c->merged, "overlay", 0, c->overlay_data) < 0)
         return fail(MDK_STEP_MOUNT, errno, "mount(overlay -> %s)", c->merged);
     return 0;

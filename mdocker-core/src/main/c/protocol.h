@@ -263,6 +263,14 @@ struct mdk_header {
  * resizes through its master (TIOCSWINSZ), which sends the foreground process group SIGWINCH.
  */
 #define MDK_T_TTY 30
+/*
+ * LAYERFS: uint32 MS_* flags, then "target\0data": a tmpfs pid 1 mounts at target (a host path,
+ * in its own mount namespace, so it ends with the container) before the overlay, then creates
+ * UPPER and WORK in it; both must lie directly below target. The writable layer of a container
+ * with a storage size where the state root's filesystem has no project quotas: data carries
+ * size=. Optional, CONFIG only.
+ */
+#define MDK_T_LAYERFS 31
 
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */

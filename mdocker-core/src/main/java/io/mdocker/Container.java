@@ -48,6 +48,10 @@ import java.util.regex.Pattern;
 public final class Container {
     /** Docker's default PATH. */
     public static final String DEFAULT_PATH = Spec.DEFAULT_PATH;
+    /** The smallest {@link Builder#storageSize storage size}: 1 MiB. */
+    public static final DataSize MIN_STORAGE_SIZE = DataSize.ofMiB(1);
+    /** The largest {@link Builder#storageSize storage size}: 16 TiB. */
+    public static final DataSize MAX_STORAGE_SIZE = DataSize.ofGiB(16 * 1024);
 
     private static final Pattern HOSTNAME =
             Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
@@ -83,6 +87,7 @@ public final class Container {
     private final List<PortMapping> ports;
     private final List<FileCopy> copies;
     private final Map<String, String> labels;
+    private final DataSize storageSize;
 
     private Container(Builder b) {
         this.layers = List.copyOf(b.layers);
@@ -115,6 +120,7 @@ public final class Container {
         this.ports = List.copyOf(b.ports);
         this.copies = List.copyOf(b.copies);
         this.labels = Collections.unmodifiableMap(new LinkedHashMap<>(b.labels));
+        this.storageSize = b.storageSize;
     }
 
     public static Builder builder() {
@@ -184,7 +190,8 @@ public final class Container {
         return new Spec(layers, Optional.ofNullable(name), Optional.ofNullable(hostname), env, workdir, uid, gid,
                 binds, staged, stdio.stdin().choice(), stdio.stdout().choice(), stdio.stderr().choice(),
                 Optional.ofNullable(stdio.tty()), init, startTimeout, runtime.store(), security, resources.toSpec(),
-                plan, n.toString(), labels);
+                plan, n.toString(), labels,
+                storageSize == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(storageSize.bytes()));
     }
 
     private List<String> commandOrDefault(String... given) {
@@ -350,6 +357,14 @@ public final class Container {
         return ports;
     }
 
+    /**
+     * The bound on the writable layer ({@link Builder#storageSize}); empty when it is unbounded
+     * (the default).
+     */
+    public Optional<DataSize> storageSize() {
+        return Optional.ofNullable(storageSize);
+    }
+
     /** Checks the host side again: the rootfs layers and bind sources must exist. */
     private void checkHost() {
         for (Path layer : layers) {
@@ -497,6 +512,7 @@ public final class Container {
         private final List<PortMapping> ports = new ArrayList<>();
         private final List<FileCopy> copies = new ArrayList<>();
         private final Map<String, String> labels = new LinkedHashMap<>();
+        private DataSize storageSize;
 
         private Builder() {}
 
@@ -531,6 +547,7 @@ public final class Container {
             network = c.network;
             networkAliases.addAll(c.networkAliases);
             ports.addAll(c.ports);
+            storageSize = c.storageSize;
         }
 
         /** The root filesystem: one directory, the overlay's only lower layer. It is never written. */
@@ -888,6 +905,30 @@ public final class Container {
         /** The state roots to use (default {@link ContainerRuntime#defaults()}). */
         public Builder runtime(ContainerRuntime rt) {
             runtime = Objects.requireNonNull(rt, "runtime");
+            return this;
+        }
+
+        /**
+         * Bounds the container's writable layer (what it writes to its root filesystem) to
+         * {@code size}, from {@link #MIN_STORAGE_SIZE} to
+         * {@link #MAX_STORAGE_SIZE} (Docker's {@code --storage-opt size=}): a write beyond it fails
+         * with ENOSPC. Where the state root's filesystem has project quotas (XFS mounted with
+         * {@code pquota}, ext4 with the {@code project} feature mounted with {@code prjquota}),
+         * the layer stays on it under a quota of its own; elsewhere it is a tmpfs of that size,
+         * which holds its files in memory (charged to the container's memory limit, and gone once
+         * the container exits, also for a detached one; files copied in before the start stay on
+         * disk and do not count). Which of the two a start uses, and why, is in the failure message
+         * of a refused start, the state record's {@code storage} key and a DEBUG line of the logger
+         * {@code io.mdocker.internal.run.ContainerStart}; docs/security.md explains both. Default:
+         * unbounded.
+         */
+        public Builder storageSize(DataSize size) {
+            Objects.requireNonNull(size, "storage size");
+            if (size.bytes() < MIN_STORAGE_SIZE.bytes() || size.bytes() > MAX_STORAGE_SIZE.bytes()) {
+                throw new IllegalArgumentException("invalid storage size " + size + " (" + size.bytes()
+                        + " bytes): expected " + MIN_STORAGE_SIZE + " to " + MAX_STORAGE_SIZE);
+            }
+            storageSize = size;
             return this;
         }
 

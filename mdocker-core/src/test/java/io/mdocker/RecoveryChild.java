@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and 81 published on free ports of 127.0.0.1; needs a bridge), "exit" (exit normally, through the
  * shutdown hooks, once all are started),
  * "stdin" (wait for stdin to close, then close the containers and exit normally),
- * "label:KEY=VALUE" (a label on every container; repeatable).
+ * "label:KEY=VALUE" (a label on every container; repeatable), "storage:BYTES" (a storage size on
+ * every container).
  */
 public final class RecoveryChild {
     private RecoveryChild() {}
@@ -85,6 +86,7 @@ public final class RecoveryChild {
         String end = "sleep";
         Network network = Network.none();
         List<String> labels = new ArrayList<>();
+        long storage = 0;
         for (int i = 4; i < args.length; i++) {
             if (args[i].equals("limits")) {
                 limits = true;
@@ -92,6 +94,8 @@ public final class RecoveryChild {
                 publish = true;
             } else if (args[i].startsWith("detached:")) {
                 detached = Integer.parseInt(args[i].substring("detached:".length()));
+            } else if (args[i].startsWith("storage:")) {
+                storage = Long.parseLong(args[i].substring("storage:".length()));
             } else if (args[i].startsWith("label:")) {
                 labels.add(args[i].substring("label:".length()));
             } else if (args[i].equals("exit") || args[i].equals("stdin")) {
@@ -104,6 +108,9 @@ public final class RecoveryChild {
         for (int i = 0; i < count; i++) {
             Container.Builder b = Container.builder().rootfs(rootfs).runtime(rt).network(network).stdout(Stdio.discard());
             labels.forEach(b::label);
+            if (storage > 0) {
+                b.storageSize(DataSize.ofBytes(storage));
+            }
             if (limits) {
                 b.memory(DataSize.ofMiB(64)).cpus(0.5).pidsLimit(64);
             }

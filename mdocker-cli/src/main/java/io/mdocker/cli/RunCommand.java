@@ -95,6 +95,12 @@ final class RunCommand implements Callable<Integer> {
             description = "no-new-privileges[=true|false] (default true), seccomp=FILE (Docker's JSON format) or seccomp=unconfined.")
     List<String> securityOpts = new ArrayList<>();
 
+    @Option(names = "--storage-opt", paramLabel = "size=SIZE",
+            description = "size=SIZE (such as 64m, 1 MiB to 16 TiB): bound the container's writable layer; writes beyond "
+                    + "it fail with ENOSPC. A project quota where the state root's filesystem has them (XFS pquota, ext4 "
+                    + "prjquota), else a tmpfs of that size (held in memory).")
+    List<String> storageOpts = new ArrayList<>();
+
     @Option(names = "--group-add", paramLabel = "GID", description = "Add a supplementary group (numeric).")
     List<Integer> groupAdd = new ArrayList<>();
 
@@ -353,6 +359,18 @@ final class RunCommand implements Callable<Integer> {
         }
         if (pidsLimit != null) {
             b.pidsLimit(pidsLimit);
+        }
+        for (String opt : storageOpts) {
+            int eq = opt.indexOf('=');
+            if (eq < 0 || !opt.substring(0, eq).strip().equals("size")) {
+                throw new IllegalArgumentException("unsupported --storage-opt " + opt + ": mdocker knows size=SIZE only");
+            }
+            String size = opt.substring(eq + 1);
+            try {
+                b.storageSize(DataSize.parse(size));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("invalid --storage-opt " + opt + ": " + e.getMessage());
+            }
         }
         if (cgroupParent != null) {
             b.cgroupParent(cgroupParent);

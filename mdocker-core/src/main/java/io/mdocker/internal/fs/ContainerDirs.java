@@ -28,6 +28,14 @@ public record ContainerDirs(Path root) {
     }
 
     /**
+     * A layer on a size-limited tmpfs ({@link LayerLimit.Kind#TMPFS}): the mount point pid 1
+     * mounts it on, in its own mount namespace (so this directory stays empty on the host).
+     */
+    public Path layer() {
+        return root.resolve("layer");
+    }
+
+    /**
      * Where the overlay is mounted: the container's directory itself (a mount point of its own
      * would cost a mkdir and an rmdir per container for nothing: nobody outside the container's
      * mount namespace sees the mount).
@@ -75,6 +83,7 @@ public record ContainerDirs(Path root) {
             Files.deleteIfExists(work().resolve("incompat/volatile"));
             Files.deleteIfExists(work().resolve("incompat"));
             Files.delete(work());
+            Files.deleteIfExists(layer());
             Files.delete(root);
         } catch (IOException e) {
             deleteTree(root);

@@ -98,6 +98,11 @@ public final class Protocol {
     public static final int T_FORWARD = 29;
     /** CONFIG or JOIN: a pseudo-terminal for the command, uint16 rows, uint16 columns (its window size). */
     public static final int T_TTY = 30;
+    /**
+     * mount flags, then "target\0data": a size-limited tmpfs pid 1 mounts at target before the
+     * overlay, creating UPPER and WORK (directly below target) in it
+     */
+    public static final int T_LAYERFS = 31;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_READONLY_ROOTFS = 2;
@@ -291,6 +296,11 @@ public final class Protocol {
         /** TMPFS: mount flags, then "target\0data". */
         public ConfigWriter tmpfs(String target, long flags, String data) {
             return flaggedMount(T_TMPFS, target, flags, data);
+        }
+
+        /** LAYERFS: mount flags, then "target\0data" of the tmpfs that holds UPPER and WORK. */
+        public ConfigWriter layerfs(String target, long flags, String data) {
+            return flaggedMount(T_LAYERFS, target, flags, data);
         }
 
         /** CGROUPFS: mount flags, then "target\0controllers" (empty: cgroup2). */

@@ -10,6 +10,7 @@ import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.cgroup.MonitorCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.fs.ContainerFiles;
+import io.mdocker.internal.fs.LayerLimit;
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.InitProcess.Redirect;
@@ -27,6 +28,7 @@ import io.mdocker.internal.sys.Posix;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -129,6 +131,8 @@ public final class ContainerStart {
         // capabilities, no_new_privs, seccomp, rlimits, groups: the command's and every exec's
         Protocol.ConfigWriter identity = new Protocol.ConfigWriter();
         SecurityPlan.writeIdentity(spec.security(), identity, spec.store().libRoot());
+        // The writable layer's bound: a project quota or a tmpfs, decided before anything exists.
+        LayerLimit layerLimit = planLayerLimit();
         // Checks the network plan against the host and binds published ports (an attached container's;
         // a detached one's monitor binds them, below): before anything exists.
         ContainerNetwork network = prepareNetwork();
@@ -192,7 +196,7 @@ public final class ContainerStart {
                 environment(id.substring(0, 12)), identity.records());
         StateStore.Entry entry;
         try {
-            entry = spec.store().create(id, stateInfo(network, cgroups, execBasis), init.pid());
+            entry = spec.store().create(id, stateInfo(network, cgroups, execBasis, layerLimit), init.pid());
         } catch (StateStore.NameInUseException e) { // claimed by another process since the check above
             discardMonitor(init, network);
             throw new ContainerException(e.getMessage(), e);
@@ -203,7 +207,7 @@ public final class ContainerStart {
         Session s = new Session(new Session.Parts(id, spec.name(), spec.labels(), command, entry, resources, network, init, t0,
                 out, err, log, spec.tty().isPresent(), cgroups.dirs(), execBasis));
         try {
-            setUp(s, cgroups);
+            setUp(s, cgroups, layerLimit);
             if (mode != Mode.RUN) { // run() replenishes after its teardown, on the cleanup thread
                 MonitorPool.replenish(init.nsflags());
             }
@@ -219,7 +223,7 @@ public final class ContainerStart {
     }
 
     /** Once the state entry exists: the network, the writable layer's copies, CONFIG, cgroups, GO. */
-    private void setUp(Session s, ContainerCgroups cgroups) {
+    private void setUp(Session s, ContainerCgroups cgroups, LayerLimit layerLimit) {
         ContainerNetwork network = s.network();
         try {
             network.create(s.id(), s.entry().dir(), spec.name(), hostname(s), spec.layers());
@@ -236,8 +240,9 @@ public final class ContainerStart {
         }
         // Before CONFIG: pid 1 mounts the overlay as soon as it has it, and the upper dir must
         // not change under a mounted overlay.
+        boundLayer(s, layerLimit);
         stageCopies(s);
-        send(s, config(s, deviceCgroupV2, cgroupMounts)); // sync 2: pid 1 builds its filesystem meanwhile
+        send(s, config(s, deviceCgroupV2, cgroupMounts, layerLimit)); // sync 2: pid 1 builds its filesystem meanwhile
         try {
             cgroups.create(); // removes what it made when it fails
         } catch (RuntimeException e) {
@@ -264,7 +269,58 @@ public final class ContainerStart {
         }
     }
 
-    private Map<String, String> stateInfo(ContainerNetwork network, ContainerCgroups cgroups, ExecRecord execBasis) {
+    /** The bound on the writable layer, or null for none; refused in one line where it cannot hold. */
+    private LayerLimit planLayerLimit() {
+        if (spec.storageBytes().isEmpty()) {
+            return null;
+        }
+        try {
+            return LayerLimit.plan(spec.store().libRoot(), spec.storageBytes().getAsLong());
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ContainerException("checking how to bound the writable layer to " + spec.storageBytes().getAsLong()
+                    + " bytes under " + spec.store().libRoot() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Bounds the writable layer before anything is written to it: a project quota is set now
+     * (and removed with the container, or from its record by whoever removes it); a tmpfs layer
+     * gets the empty directory pid 1 mounts it on.
+     */
+    private static void boundLayer(Session s, LayerLimit limit) {
+        if (limit == null) {
+            return;
+        }
+        ContainerDirs dirs = s.entry().dirs();
+        System.getLogger(ContainerStart.class.getName()).log(System.Logger.Level.DEBUG,
+                "container " + s.shortId() + ": writable layer bounded to " + limit.bytes() + " bytes by " + limit.why());
+        try {
+            if (limit.kind() == LayerLimit.Kind.PROJECT_QUOTA) {
+                Path libRoot = dirs.root().getParent();
+                s.resources().add(new HostResource() { // a detached container's stays until rm
+                    @Override
+                    public void attach(int pid) {
+                    }
+
+                    @Override
+                    public void close() {
+                        LayerLimit.release(libRoot, limit.projectId());
+                    }
+                });
+                limit.apply(dirs);
+            } else {
+                Files.createDirectory(dirs.layer());
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new ContainerException("bounding the writable layer of container " + s.shortId() + " by "
+                    + limit.why() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Map<String, String> stateInfo(ContainerNetwork network, ContainerCgroups cgroups, ExecRecord execBasis,
+                                          LayerLimit layerLimit) {
         Map<String, String> info = new LinkedHashMap<>();
         info.put("command", String.join(" ", command));
         info.put("rootfs", spec.layers().toString());
@@ -275,6 +331,9 @@ public final class ContainerStart {
         info.putAll(execBasis.stateInfo(spec.store().runRoot()));
         if (detached()) {
             info.put("detached", "true");
+        }
+        if (layerLimit != null) {
+            info.put(LayerLimit.RECORD_KEY, layerLimit.recordValue());
         }
         if (!network.ports().isEmpty()) {
             info.put(ContainerRecord.PORTS, String.join(",", network.ports().stream()
@@ -334,7 +393,8 @@ public final class ContainerStart {
     }
 
     /** sync 2: CONFIG, which pid 1 (cloned with the monitor, sync 1) builds its filesystem with. */
-    private java.nio.ByteBuffer config(Session s, Path deviceCgroupV2, List<ContainerCgroups.Mount> cgroupMounts) {
+    private java.nio.ByteBuffer config(Session s, Path deviceCgroupV2, List<ContainerCgroups.Mount> cgroupMounts,
+                                       LayerLimit layerLimit) {
         ContainerDirs dirs = s.entry().dirs();
         ContainerNetwork network = s.network();
         ExecRecord exec = s.execRecordUnchecked();
@@ -345,14 +405,21 @@ public final class ContainerStart {
         for (Map.Entry<String, String> e : exec.env().entrySet()) {
             config.string(Protocol.T_ENV, e.getKey() + "=" + e.getValue());
         }
+        boolean tmpfsLayer = layerLimit != null && layerLimit.kind() == LayerLimit.Kind.TMPFS;
+        if (tmpfsLayer && !spec.copies().isEmpty()) { // the files copied in before the start, on disk
+            config.string(Protocol.T_LOWER, dirs.upper().toString());
+        }
         for (Path layer : network.layers()) { // the binds' mount points, above the image
             config.string(Protocol.T_LOWER, layer.toString());
         }
         for (Path layer : spec.layers()) {
             config.string(Protocol.T_LOWER, layer.toString());
         }
-        config.string(Protocol.T_UPPER, dirs.upper().toString())
-                .string(Protocol.T_WORK, dirs.work().toString())
+        if (tmpfsLayer) { // pid 1 mounts the tmpfs and makes upper and work in it
+            config.layerfs(dirs.layer().toString(), 0, layerLimit.tmpfsData());
+        }
+        config.string(Protocol.T_UPPER, (tmpfsLayer ? dirs.layer().resolve("upper") : dirs.upper()).toString())
+                .string(Protocol.T_WORK, (tmpfsLayer ? dirs.layer().resolve("work") : dirs.work()).toString())
                 .string(Protocol.T_MERGED, dirs.merged().toString())
                 .string(Protocol.T_HOSTNAME, hostname(s))
                 .string(Protocol.T_CWD, spec.workdir())

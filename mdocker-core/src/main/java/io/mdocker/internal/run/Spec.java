@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * What the engine starts: an immutable snapshot of a container definition, its values already
@@ -44,12 +45,14 @@ import java.util.Optional;
  * @param network      the network plan
  * @param networkText  the network in words, for errors
  * @param labels       the container's labels (Docker's {@code --label}), recorded with its state
+ * @param storageBytes the bound on the writable layer in bytes; empty for none
  */
 public record Spec(List<Path> layers, Optional<String> name, Optional<String> hostname, Map<String, String> env,
                    String workdir, int uid, int gid, List<BindMount> binds, List<Copy> copies,
                    StreamChoice stdin, StreamChoice stdout, StreamChoice stderr, Optional<TtySize> tty, boolean init,
                    Duration startTimeout, StateStore store, SecuritySpec security, CgroupSpec cgroups,
-                   ContainerNetwork.Plan network, String networkText, Map<String, String> labels) {
+                   ContainerNetwork.Plan network, String networkText, Map<String, String> labels,
+                   OptionalLong storageBytes) {
     /** Docker's default PATH. */
     public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -71,6 +74,7 @@ public record Spec(List<Path> layers, Optional<String> name, Optional<String> ho
         Objects.requireNonNull(cgroups, "cgroups");
         Objects.requireNonNull(network, "network");
         labels = Collections.unmodifiableMap(new LinkedHashMap<>(labels));
+        Objects.requireNonNull(storageBytes, "storageBytes");
     }
 
     /**

@@ -7,6 +7,7 @@ import io.mdocker.internal.cgroup.CgroupLayout;
 import io.mdocker.internal.cgroup.MonitorCgroups;
 import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
+import io.mdocker.internal.fs.LayerLimit;
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.sys.ErrnoException;
@@ -42,7 +43,7 @@ import java.util.Set;
  *                                       time of its mdocker-init
  *                                       and what exec needs ({@link ExecRecord}, keys exec.*)
  * &lt;run root&gt;/exec-identities/&lt;sha256&gt;  the identity records the states name ({@link ExecIdentities})
- * &lt;lib root&gt;/containers/&lt;id&gt;/        upper, work, merged ({@link ContainerDirs})
+ * &lt;lib root&gt;/containers/&lt;id&gt;/        upper, work, merged, layer ({@link ContainerDirs})
  * </pre>
  *
  * An entry is made under a temporary name and renamed into place with its lock held, so another
@@ -356,7 +357,7 @@ public final class StateStore {
         }
         withLock(record, () -> {
             releaseResources(record);
-            ContainerDirs.deleteTree(libContainers.resolve(record.id()));
+            removeLayer(record.dir(), record.id());
             releaseName(record.dir(), record.id());
             ContainerDirs.deleteTree(record.dir());
         });
@@ -463,6 +464,15 @@ public final class StateStore {
         return new Recovered(entries, libDirs, killed, pruneExecIdentities());
     }
 
+    /**
+     * Removes a container's writable layer and logs, and the project quota limit its record names
+     * (a layer with a storage size on a filesystem with project quotas), before the entry goes.
+     */
+    private void removeLayer(Path entry, String id) {
+        ContainerDirs.deleteTree(libContainers.resolve(id));
+        LayerLimit.releaseRecorded(ContainerRecord.readProperties(entry.resolve(ContainerRecord.STATE_FILE)), libContainers);
+    }
+
     /** Gives up the name the state in {@code entry} records, if any (before the entry goes). */
     private void releaseName(Path entry, String id) {
         Map<String, String> state = ContainerRecord.readProperties(entry.resolve(ContainerRecord.STATE_FILE));
@@ -514,14 +524,14 @@ public final class StateStore {
             if (!removeCgroups(entry)) {
                 return false; // kept for a later attempt
             }
-            ContainerDirs.deleteTree(libContainers.resolve(id));
+            removeLayer(entry, id);
             releaseName(entry, id);
             ContainerDirs.deleteTree(entry);
             return true;
         } catch (NoSuchFileException e) {
             // no lock file: an entry removed concurrently, or a temporary one that died early
             if (olderThan(entry, TMP_GRACE) && removeCgroups(entry)) {
-                ContainerDirs.deleteTree(libContainers.resolve(id));
+                removeLayer(entry, id);
                 releaseName(entry, id);
                 ContainerDirs.deleteTree(entry);
                 return true;

@@ -31,7 +31,7 @@ class PosixDescriptorsTest {
     void everyHandWrittenDescriptorIsJextracts() throws Exception {
         List<String> checked = new ArrayList<>();
         List<String> problems = new ArrayList<>();
-        for (Class<?> facade : List.of(Posix.class, Terminals.class,
+        for (Class<?> facade : List.of(Posix.class, Terminals.class, Quotas.class,
                 Class.forName("io.mdocker.internal.process.Spawner"))) {
             for (Class<?> holder : facade.getDeclaredClasses()) {
                 Field handle = staticField(holder, "H");
