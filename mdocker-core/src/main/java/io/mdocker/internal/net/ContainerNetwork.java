@@ -360,6 +360,9 @@ public final class ContainerNetwork implements HostResource {
     public void attach(int pid) {
         switch (plan.kind()) {
             case NONE -> {
+                if (io.mdocker.internal.sys.Namespaces.rootless()) {
+                    return; // pid 1 brings lo up itself: this JVM may not enter its user namespace's netns
+                }
                 try (NetlinkSocket c = containerSocket(pid)) {
                     c.execute(Rtnl.setUp(1, "lo"));
                 }

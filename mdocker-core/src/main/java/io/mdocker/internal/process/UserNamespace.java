@@ -1,0 +1,250 @@
+package io.mdocker.internal.process;
+
+import io.mdocker.ContainerException;
+import io.mdocker.internal.sys.Namespaces;
+import io.mdocker.internal.sys.Posix;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The user namespace of a rootless container (this JVM's effective uid is not 0): whether the
+ * host allows one, and the uid and gid maps its pid 1 gets, written from outside (by this JVM)
+ * after pid 1 is cloned and before CONFIG, as runc and crun do. With subordinate ranges for this
+ * user in /etc/subuid and /etc/subgid, {@code newuidmap}/{@code newgidmap} (Debian's uidmap)
+ * map root inside to this user and ids 1.. to the range; without them a single mapping of this
+ * user to root inside, with setgroups denied (only ids 0 exist inside then: a chown to another
+ * id fails with EINVAL). Thread-safe; the host's facts are read once.
+ */
+public final class UserNamespace {
+    private UserNamespace() {}
+
+    /** A subordinate range: {@code count} ids from {@code start}. */
+    public record Range(long start, long count) { }
+
+    /**
+     * The maps of every rootless container of this JVM: this user's uid and gid to 0 inside,
+     * and the subordinate ranges to 1.. when the user has them (both, or the single mapping).
+     */
+    public record IdMaps(int uid, int gid, Optional<Range> subUids, Optional<Range> subGids,
+                         Optional<Path> newuidmap, Optional<Path> newgidmap) {
+        /** Only this user's uid and gid are mapped (to 0). */
+        public boolean single() {
+            return subUids.isEmpty();
+        }
+
+        /** The highest id that exists inside. */
+        public long maxUid() {
+            return subUids.map(Range::count).orElse(0L);
+        }
+
+        public long maxGid() {
+            return subGids.map(Range::count).orElse(0L);
+        }
+
+        /** In words, for messages and docs. */
+        public String describe() {
+            return single() ? "uid " + uid + " and gid " + gid + " as 0 (no subordinate ids)"
+                    : "uid " + uid + " as 0 and 1-" + maxUid() + " as " + subUids.get().start() + "-"
+                    + (subUids.get().start() + maxUid() - 1);
+        }
+
+        /** Writes the maps of process {@code pid} (cloned into its user namespace, not yet mapped). */
+        public void write(int pid) {
+            if (single()) {
+                Path proc = Path.of("/proc", Integer.toString(pid));
+                writeProc(proc.resolve("setgroups"), "deny"); // an unprivileged gid_map needs it
+                writeProc(proc.resolve("gid_map"), "0 " + gid + " 1\n");
+                writeProc(proc.resolve("uid_map"), "0 " + uid + " 1\n");
+                return;
+            }
+            Process u = spawn(newuidmap.get(), pid, uid, subUids.get());
+            Process g = spawn(newgidmap.get(), pid, gid, subGids.get());
+            await(u, newuidmap.get(), pid);
+            await(g, newgidmap.get(), pid);
+        }
+
+        private static Process spawn(Path tool, int pid, int id, Range range) {
+            try {
+                return new ProcessBuilder(tool.toString(), Integer.toString(pid), "0", Integer.toString(id), "1",
+                        "1", Long.toString(range.start()), Long.toString(range.count()))
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .start();
+            } catch (IOException e) {
+                throw new ContainerException("starting " + tool + ": " + e.getMessage(), e);
+            }
+        }
+
+        private static void await(Process p, Path tool, int pid) {
+            try {
+                String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+                int code = p.waitFor();
+                if (code != 0) {
+                    throw new ContainerException(tool + " " + pid + " failed (exit " + code + "): "
+                            + err.replace('\n', ' '));
+                }
+            } catch (IOException e) {
+                throw new ContainerException(tool + ": " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                p.destroyForcibly();
+                throw new ContainerException("interrupted while " + tool + " wrote the maps of " + pid, e);
+            }
+        }
+
+        private static void writeProc(Path file, String text) {
+            try {
+                Files.writeString(file, text);
+            } catch (IOException e) {
+                throw new ContainerException("writing " + text.strip() + " to " + file + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static volatile IdMaps maps;
+
+    /** Whether containers of this JVM get a user namespace (its effective uid is not 0). */
+    public static boolean rootless() {
+        return Namespaces.rootless();
+    }
+
+    /**
+     * Why rootless containers cannot work on this host, in one line naming the setting and the
+     * fix; empty when nothing known stands in the way.
+     */
+    public static Optional<String> unavailable() {
+        return unavailable(Path.of("/proc/sys"), Path.of("/etc"), osRelease());
+    }
+
+    static Optional<String> unavailable(Path procSys, Path etc, String release) {
+        if ("0".equals(read(procSys.resolve("kernel/unprivileged_userns_clone")))) {
+            return Optional.of("unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone=0): "
+                    + "as root, sysctl -w kernel.unprivileged_userns_clone=1, or run as root");
+        }
+        if ("0".equals(read(procSys.resolve("user/max_user_namespaces")))) {
+            return Optional.of("user namespaces are disabled (user.max_user_namespaces=0): as root, "
+                    + "sysctl -w user.max_user_namespaces=15000, or run as root");
+        }
+        if ("1".equals(read(procSys.resolve("kernel/apparmor_restrict_unprivileged_userns")))) {
+            return Optional.of("AppArmor restricts unprivileged user namespaces "
+                    + "(kernel.apparmor_restrict_unprivileged_userns=1): give the java binary a profile with "
+                    + "'userns,' (as Ubuntu's for bwrap), or as root sysctl -w kernel.apparmor_restrict_unprivileged_userns=0");
+        }
+        if (!atLeast(release, 5, 11)) {
+            return Optional.of("overlay in a user namespace needs Linux 5.11 or later (userxattr), this kernel is "
+                    + release + ": run as root");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The maps of this JVM's containers, read once from /etc/subuid and /etc/subgid.
+     *
+     * @throws ContainerException when the user has subordinate ranges but newuidmap or newgidmap is missing
+     */
+    public static IdMaps maps() {
+        IdMaps m = maps;
+        if (m == null) {
+            synchronized (UserNamespace.class) {
+                m = maps;
+                if (m == null) {
+                    m = read(Path.of("/etc"), System.getProperty("user.name"), Posix.geteuid(), egid(),
+                            List.of(Path.of("/usr/bin"), Path.of("/bin"), Path.of("/usr/sbin"), Path.of("/sbin")));
+                    maps = m;
+                }
+            }
+        }
+        return m;
+    }
+
+    static IdMaps read(Path etc, String user, int uid, int gid, List<Path> bins) {
+        Optional<Range> subUids = range(etc.resolve("subuid"), user, uid);
+        Optional<Range> subGids = range(etc.resolve("subgid"), user, uid);
+        if (subUids.isEmpty() || subGids.isEmpty()) {
+            return new IdMaps(uid, gid, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+        }
+        Optional<Path> newuidmap = find(bins, "newuidmap");
+        Optional<Path> newgidmap = find(bins, "newgidmap");
+        if (newuidmap.isEmpty() || newgidmap.isEmpty()) {
+            throw new ContainerException("user " + user + " has subordinate ids in " + etc.resolve("subuid") + " and "
+                    + etc.resolve("subgid") + ", but " + (newuidmap.isEmpty() ? "newuidmap" : "newgidmap")
+                    + " is missing: install it (Debian: apt-get install uidmap), or remove the ranges for a single mapping");
+        }
+        return new IdMaps(uid, gid, subUids, subGids, newuidmap, newgidmap);
+    }
+
+    /** The first range of {@code user} (by name or uid) in a subuid/subgid file. */
+    static Optional<Range> range(Path file, String user, int uid) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + file, e);
+        }
+        for (String line : lines) {
+            String[] f = line.strip().split(":");
+            if (f.length == 3 && (f[0].equals(user) || f[0].equals(Integer.toString(uid)))) {
+                try {
+                    long start = Long.parseLong(f[1]);
+                    long count = Long.parseLong(f[2]);
+                    if (start > 0 && count > 0) {
+                        return Optional.of(new Range(start, count));
+                    }
+                } catch (NumberFormatException e) {
+                    // not a range: the tools ignore such lines too
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<Path> find(List<Path> dirs, String name) {
+        return dirs.stream().map(d -> d.resolve(name)).filter(Files::isExecutable).findFirst();
+    }
+
+    /** The effective gid, from /proc/self/status (Gid: real effective saved fs). */
+    private static int egid() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Gid:")) {
+                    return Integer.parseInt(line.substring(4).strip().split("\\s+")[1]);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading /proc/self/status", e);
+        }
+        throw new IllegalStateException("/proc/self/status has no Gid line");
+    }
+
+    private static String osRelease() {
+        String r = read(Path.of("/proc/sys/kernel/osrelease"));
+        return r == null ? "" : r;
+    }
+
+    static boolean atLeast(String release, int major, int minor) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
+        if (!m.find()) {
+            return true; // unknown: let the kernel say
+        }
+        int a = Integer.parseInt(m.group(1));
+        int b = Integer.parseInt(m.group(2));
+        return a > major || (a == major && b >= minor);
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p).strip();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}

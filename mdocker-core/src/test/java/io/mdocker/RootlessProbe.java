@@ -1,0 +1,116 @@
+package io.mdocker;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/**
+ * A user's program on the public API, run by {@link RootlessTest} as an unprivileged user (the
+ * JVM's euid is not 0, so containers are rootless). Prints one {@code key=value} line per check
+ * ({@code key!=message} when the check threw), which the test asserts on:
+ * <ul>
+ *   <li>{@code suite ROOTFS HOSTDIR}: isolation, ids, exit codes, signals, exec, tty, refusals,
+ *       escape attempts through a bind of HOSTDIR (holding a file root owns), cleanup;</li>
+ *   <li>{@code hang ROOTFS}: starts a container, prints its pid and waits to be SIGKILLed;</li>
+ *   <li>{@code state}: recovers the user's roots (as any first start does) and counts what is left.</li>
+ * </ul>
+ */
+public final class RootlessProbe {
+    private RootlessProbe() {}
+
+    public static void main(String[] args) throws Exception {
+        ContainerRuntime.setMonitorPoolSize(0);
+        switch (args[0]) {
+            case "suite" -> suite(Path.of(args[1]), Path.of(args[2]));
+            case "hang" -> hang(Path.of(args[1]));
+            case "state" -> state();
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+    }
+
+    private static Container.Builder box(Path rootfs) {
+        return Container.builder().rootfs(rootfs);
+    }
+
+    private static void check(String key, Callable<Object> c) {
+        try {
+            System.out.println(key + "=" + String.valueOf(c.call()).strip().replace("\n", "|"));
+        } catch (Exception | Error e) {
+            System.out.println(key + "!=" + e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).replace("\n", "|"));
+        }
+        System.out.flush();
+    }
+
+    private static void suite(Path rootfs, Path hostDir) throws Exception {
+        ContainerRuntime rt = ContainerRuntime.defaults();
+        System.out.println("roots=" + rt.libRoot() + " " + rt.runRoot());
+        check("ids", () -> box(rootfs).run("/bin/sh", "-c", "id -u; id -g").stdout());
+        check("pid1", () -> box(rootfs).run("/bin/sh", "-c",
+                "cat /proc/1/comm; echo $$; ls /proc | grep -c '^[0-9][0-9]*$'").stdout());
+        check("hostname", () -> box(rootfs).hostname("rlbox").run("hostname").stdout());
+        check("userns", () -> box(rootfs).run("/bin/sh", "-c", "cat /proc/self/uid_map | wc -l; readlink /proc/self/ns/user").stdout()
+                + " host " + Files.readSymbolicLink(Path.of("/proc/self/ns/user")));
+        check("exit", () -> box(rootfs).run("/bin/sh", "-c", "exit 7").exitCode());
+        check("lo", () -> box(rootfs).run("/bin/sh", "-c", "cat /sys/class/net/lo/operstate; ls /sys/class/net").stdout());
+        check("devnull", () -> box(rootfs).run("/bin/sh", "-c", "echo x > /dev/null && head -c 4 /dev/zero | wc -c").stdout());
+        check("write", () -> box(rootfs).run("/bin/sh", "-c", "echo hi > /tmp/f && cat /tmp/f && touch /newfile && echo ok").stdout());
+        check("signal", () -> {
+            try (RunningContainer c = box(rootfs).start("/bin/sleep", "100")) {
+                c.kill(Signal.parse("TERM"));
+                return c.waitFor();
+            }
+        });
+        check("exec", () -> {
+            try (RunningContainer c = box(rootfs).start("/bin/sleep", "100")) {
+                ExecResult r = c.exec(Exec.builder("/bin/sh", "-c", "id -u; echo $$; cat /proc/1/comm").build());
+                return r.exitCode() + " " + r.stdout();
+            }
+        });
+        check("tty", () -> box(rootfs).tty(true).run("/bin/sh", "-c", "tty").stdout());
+        check("hostnet", () -> box(rootfs).network(Network.host()).run("/bin/sh", "-c", "ls /sys/class/net | wc -l").stdout());
+        check("limits", () -> box(rootfs).memory(DataSize.ofMiB(64)).run("true").exitCode());
+        check("bridge", () -> box(rootfs).network(Network.bridge()).run("true").exitCode());
+        check("user", () -> box(rootfs).user(1000, 1000).run("id").stdout());
+        // escapes: root in the container is this user on the host
+        Path rootFile = hostDir.resolve("root-owned");
+        check("bindwrite", () -> box(rootfs).bind(hostDir, "/host").run("/bin/sh", "-c",
+                "echo pwned >> /host/root-owned; echo rc=$?; ls -ln /host/root-owned").stdout());
+        check("rootfile", () -> Files.readString(rootFile));
+        check("chown", () -> box(rootfs).bind(hostDir, "/host").run("/bin/sh", "-c",
+                "chown 0:0 /host/root-owned; echo rc=$?").stdout());
+        check("kill1", () -> box(rootfs).capAdd("KILL").run("/bin/sh", "-c",
+                "kill -0 " + ProcessHandle.current().pid() + " 2>&1; echo rc=$?").stdout());
+        ContainerRuntime.awaitCleanup();
+        check("left", () -> left(rt));
+    }
+
+    /** Entries left in the user's state roots' container directories. */
+    private static String left(ContainerRuntime rt) throws Exception {
+        StringBuilder b = new StringBuilder();
+        for (Path root : List.of(rt.libRoot(), rt.runRoot())) {
+            Path containers = root.resolve("containers");
+            if (Files.isDirectory(containers)) {
+                try (Stream<Path> s = Files.list(containers)) {
+                    s.forEach(p -> b.append(p).append(' '));
+                }
+            }
+        }
+        return b.length() == 0 ? "none" : b.toString();
+    }
+
+    private static void hang(Path rootfs) throws Exception {
+        RunningContainer c = box(rootfs).start("/bin/sleep", "1000");
+        System.out.println("pid=" + c.pid());
+        System.out.flush();
+        Thread.sleep(Duration.ofMinutes(5));
+    }
+
+    private static void state() throws Exception {
+        ContainerRuntime rt = ContainerRuntime.defaults();
+        check("gc", rt::gc);
+        check("left", () -> left(rt));
+    }
+}
