@@ -15,7 +15,9 @@ import java.util.stream.Stream;
  *   <li>{@code suite ROOTFS HOSTDIR}: isolation, ids, exit codes, signals, exec, tty, refusals,
  *       escape attempts through a bind of HOSTDIR (holding a file root owns), cleanup;</li>
  *   <li>{@code hang ROOTFS}: starts a container, prints its pid and waits to be SIGKILLed;</li>
- *   <li>{@code state}: recovers the user's roots (as any first start does) and counts what is left.</li>
+ *   <li>{@code state}: recovers the user's roots (as any first start does) and counts what is left;</li>
+ *   <li>{@code bench ROOTFS N}: the median of N {@code run("/bin/true")} after a warm-up, for
+ *       docs/rootless.md (as root it measures the rootful path, with the default pool of 2).</li>
  * </ul>
  */
 public final class RootlessProbe {
@@ -27,6 +29,7 @@ public final class RootlessProbe {
             case "suite" -> suite(Path.of(args[1]), Path.of(args[2]));
             case "hang" -> hang(Path.of(args[1]));
             case "state" -> state();
+            case "bench" -> bench(Path.of(args[1]), Integer.parseInt(args[2]));
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -106,6 +109,22 @@ public final class RootlessProbe {
         System.out.println("pid=" + c.pid());
         System.out.flush();
         Thread.sleep(Duration.ofMinutes(5));
+    }
+
+    private static void bench(Path rootfs, int n) {
+        ContainerRuntime.setMonitorPoolSize(2);
+        Container c = box(rootfs).build();
+        for (int i = 0; i < 20; i++) {
+            c.run("/bin/true");
+        }
+        long[] t = new long[n];
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            c.run("/bin/true");
+            t[i] = System.nanoTime() - t0;
+        }
+        java.util.Arrays.sort(t);
+        System.out.printf("median=%.2f ms p90=%.2f ms%n", t[n / 2] / 1e6, t[n * 9 / 10] / 1e6);
     }
 
     private static void state() throws Exception {

@@ -120,28 +120,7 @@ public final class UserNamespace {
      * fix; empty when nothing known stands in the way.
      */
     public static Optional<String> unavailable() {
-        return unavailable(Path.of("/proc/sys"), Path.of("/etc"), osRelease());
-    }
-
-    static Optional<String> unavailable(Path procSys, Path etc, String release) {
-        if ("0".equals(read(procSys.resolve("kernel/unprivileged_userns_clone")))) {
-            return Optional.of("unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone=0): "
-                    + "as root, sysctl -w kernel.unprivileged_userns_clone=1, or run as root");
-        }
-        if ("0".equals(read(procSys.resolve("user/max_user_namespaces")))) {
-            return Optional.of("user namespaces are disabled (user.max_user_namespaces=0): as root, "
-                    + "sysctl -w user.max_user_namespaces=15000, or run as root");
-        }
-        if ("1".equals(read(procSys.resolve("kernel/apparmor_restrict_unprivileged_userns")))) {
-            return Optional.of("AppArmor restricts unprivileged user namespaces "
-                    + "(kernel.apparmor_restrict_unprivileged_userns=1): give the java binary a profile with "
-                    + "'userns,' (as Ubuntu's for bwrap), or as root sysctl -w kernel.apparmor_restrict_unprivileged_userns=0");
-        }
-        if (!atLeast(release, 5, 11)) {
-            return Optional.of("overlay in a user namespace needs Linux 5.11 or later (userxattr), this kernel is "
-                    + release + ": run as root");
-        }
-        return Optional.empty();
+        return io.mdocker.internal.RootlessSupport.unavailable(Path.of("/proc/sys"));
     }
 
     /**
@@ -225,26 +204,4 @@ public final class UserNamespace {
         throw new IllegalStateException("/proc/self/status has no Gid line");
     }
 
-    private static String osRelease() {
-        String r = read(Path.of("/proc/sys/kernel/osrelease"));
-        return r == null ? "" : r;
-    }
-
-    static boolean atLeast(String release, int major, int minor) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
-        if (!m.find()) {
-            return true; // unknown: let the kernel say
-        }
-        int a = Integer.parseInt(m.group(1));
-        int b = Integer.parseInt(m.group(2));
-        return a > major || (a == major && b >= minor);
-    }
-
-    private static String read(Path p) {
-        try {
-            return Files.readString(p).strip();
-        } catch (IOException e) {
-            return null;
-        }
-    }
 }
