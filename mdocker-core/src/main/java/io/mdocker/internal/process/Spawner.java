@@ -99,6 +99,41 @@ final class Spawner {
         }
     }
 
+    /**
+     * Spawns a helper program of the host (newuidmap, newgidmap) with posix_spawn, as mdocker-init
+     * is (the JDK's ProcessBuilder execs a helper first and costs twice as much): {@code argv[0]}
+     * is {@code path}, stdio on /dev/null, every other descriptor closed, an empty environment.
+     * The caller reaps the returned pid.
+     */
+    static int spawnTool(String path, java.util.List<String> args) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment actions = posix_spawn_file_actions_t.allocate(arena);
+            check("posix_spawn_file_actions_init", Linux.posix_spawn_file_actions_init(actions));
+            try {
+                MemorySegment devNull = arena.allocateFrom("/dev/null");
+                for (int target = 0; target < 3; target++) {
+                    check("posix_spawn_file_actions_addopen(/dev/null)", Linux.posix_spawn_file_actions_addopen(
+                            actions, target, devNull, target == 0 ? Linux.O_RDONLY() : Linux.O_WRONLY(), 0));
+                }
+                check("posix_spawn_file_actions_addclosefrom_np(3)", Linux.posix_spawn_file_actions_addclosefrom_np(actions, 3));
+                MemorySegment argv = arena.allocate(C_POINTER, args.size() + 2);
+                argv.setAtIndex(C_POINTER, 0, arena.allocateFrom(path));
+                for (int i = 0; i < args.size(); i++) {
+                    argv.setAtIndex(C_POINTER, i + 1, arena.allocateFrom(args.get(i)));
+                }
+                argv.setAtIndex(C_POINTER, args.size() + 1, MemorySegment.NULL);
+                MemorySegment envp = arena.allocate(C_POINTER, 1);
+                envp.setAtIndex(C_POINTER, 0, MemorySegment.NULL);
+                MemorySegment pid = arena.allocate(Linux.C_INT);
+                check("posix_spawn(" + path + ")",
+                        Linux.posix_spawn(pid, arena.allocateFrom(path), actions, MemorySegment.NULL, argv, envp));
+                return pid.get(Linux.C_INT, 0);
+            } finally {
+                Linux.posix_spawn_file_actions_destroy(actions);
+            }
+        }
+    }
+
     /** The posix_spawn family returns an error number instead of setting errno. */
     private static void check(String call, int result) {
         if (result != 0) {

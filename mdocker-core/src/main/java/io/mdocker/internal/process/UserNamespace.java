@@ -64,39 +64,49 @@ public final class UserNamespace {
                 writeProc(proc.resolve("uid_map"), "0 " + uid + " 1\n");
                 return;
             }
-            Process u = spawn(newuidmap.get(), pid, uid, subUids.get());
-            Process g = spawn(newgidmap.get(), pid, gid, subGids.get());
-            await(u, newuidmap.get(), pid);
-            await(g, newgidmap.get(), pid);
-        }
-
-        private static Process spawn(Path tool, int pid, int id, Range range) {
+            // both at once, spawned as mdocker-init is; a failure is run again to capture its message
+            List<String> uidArgs = args(pid, uid, subUids.get());
+            List<String> gidArgs = args(pid, gid, subGids.get());
+            int u = Spawner.spawnTool(newuidmap.get().toString(), uidArgs);
+            int g;
             try {
-                return new ProcessBuilder(tool.toString(), Integer.toString(pid), "0", Integer.toString(id), "1",
-                        "1", Long.toString(range.start()), Long.toString(range.count()))
-                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                        .start();
-            } catch (IOException e) {
-                throw new ContainerException("starting " + tool + ": " + e.getMessage(), e);
+                g = Spawner.spawnTool(newgidmap.get().toString(), gidArgs);
+            } catch (RuntimeException e) {
+                Posix.waitpid(u, 0);
+                throw e;
+            }
+            int us = Posix.waitpid(u, 0);
+            int gs = Posix.waitpid(g, 0);
+            if (us != 0) {
+                throw failure(newuidmap.get(), uidArgs, us);
+            }
+            if (gs != 0) {
+                throw failure(newgidmap.get(), gidArgs, gs);
             }
         }
 
-        private static void await(Process p, Path tool, int pid) {
+        private static List<String> args(int pid, int id, Range range) {
+            return List.of(Integer.toString(pid), "0", Integer.toString(id), "1", "1", Long.toString(range.start()),
+                    Long.toString(range.count()));
+        }
+
+        /** The tool's message: it is run once more (nothing changes: the maps can be written once). */
+        private static ContainerException failure(Path tool, List<String> args, int status) {
+            String message = "";
             try {
-                String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-                int code = p.waitFor();
-                if (code != 0) {
-                    throw new ContainerException(tool + " " + pid + " failed (exit " + code + "): "
-                            + err.replace('\n', ' '));
-                }
+                List<String> cmd = new java.util.ArrayList<>(List.of(tool.toString()));
+                cmd.addAll(args);
+                Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                message = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip().replace('\n', ' ');
+                p.waitFor();
             } catch (IOException e) {
-                throw new ContainerException(tool + ": " + e.getMessage(), e);
+                message = e.getMessage();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                p.destroyForcibly();
-                throw new ContainerException("interrupted while " + tool + " wrote the maps of " + pid, e);
             }
+            return new ContainerException(tool + " " + String.join(" ", args) + " failed (wait status " + status + "): "
+                    + message);
         }
 
         private static void writeProc(Path file, String text) {
