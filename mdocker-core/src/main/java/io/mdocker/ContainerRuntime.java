@@ -52,6 +52,14 @@ public final class ContainerRuntime {
     }
 
     /**
+     * Whether this JVM runs containers rootless: its effective uid is not 0, so every container
+     * gets a user namespace where root is this user (see docs/rootless.md).
+     */
+    public static boolean rootless() {
+        return io.mdocker.internal.sys.Namespaces.rootless();
+    }
+
+    /**
      * Sets the iptables binary that bridge and veth networks install their NAT and forwarding
      * rules with, for every runtime of this JVM; null looks in the usual places again
      * ({@code /usr/sbin}, {@code /sbin}, {@code /usr/bin}, {@code /bin}, {@code /usr/local/sbin}).

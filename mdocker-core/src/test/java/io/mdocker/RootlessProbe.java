@@ -14,8 +14,10 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>{@code suite ROOTFS HOSTDIR}: isolation, ids, exit codes, signals, exec, tty, refusals,
  *       escape attempts through a bind of HOSTDIR (holding a file root owns), cleanup;</li>
- *   <li>{@code hang ROOTFS}: starts a container, prints its pid and waits to be SIGKILLed;</li>
- *   <li>{@code state}: recovers the user's roots (as any first start does) and counts what is left;</li>
+ *   <li>{@code hang ROOTFS}: starts a container (network pasta, a published port), prints its pid
+ *       and waits to be SIGKILLed;</li>
+ *   <li>{@code state}: recovers the user's roots (as any first start does) and counts what is left,
+ *       pasta processes included;</li>
  *   <li>{@code bench ROOTFS N}: the median of N {@code run("/bin/true")} after a warm-up, for
  *       docs/rootless.md (as root it measures the rootful path, with the default pool of 2).</li>
  * </ul>
@@ -73,7 +75,8 @@ public final class RootlessProbe {
             }
         });
         check("tty", () -> box(rootfs).tty(true).run("/bin/sh", "-c", "tty").stdout());
-        check("hostnet", () -> box(rootfs).network(Network.host()).run("/bin/sh", "-c", "ls /sys/class/net | wc -l").stdout());
+        check("hostnet", () -> box(rootfs).network(Network.host()).run("/bin/sh", "-c",
+                "readlink /proc/self/ns/net; ls -d /sys/class/net/lo").stdout());
         check("limits", () -> box(rootfs).memory(DataSize.ofMiB(64)).run("true").exitCode());
         check("bridge", () -> box(rootfs).network(Network.bridge()).run("true").exitCode());
         check("user", () -> box(rootfs).user(1000, 1000).run("id").stdout());
@@ -86,8 +89,54 @@ public final class RootlessProbe {
                 "chown 0:0 /host/root-owned; echo rc=$?").stdout());
         check("kill1", () -> box(rootfs).capAdd("KILL").run("/bin/sh", "-c",
                 "kill -0 " + ProcessHandle.current().pid() + " 2>&1; echo rc=$?").stdout());
+        pasta(rootfs);
         ContainerRuntime.awaitCleanup();
         check("left", () -> left(rt));
+    }
+
+    /** Network pasta: an address of its own, a published port on the host's loopback, no way to the host's. */
+    private static void pasta(Path rootfs) throws Exception {
+        check("pastanet", () -> box(rootfs).network(Network.pasta()).run("/bin/sh", "-c",
+                "ls /sys/class/net | wc -l; ip -4 route | grep -c default").stdout());
+        try (java.net.ServerSocket hostOnly = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            check("pastahostloop", () -> box(rootfs).network(Network.pasta()).run("/bin/sh", "-c",
+                    "gw=$(ip -4 route | awk '/default/ {print $3}'); for a in 127.0.0.1 $gw; do "
+                    + "nc -w 2 $a " + hostOnly.getLocalPort() + " </dev/null && echo reached $a; done; "
+                    // the control: nc does connect where something listens (the container's own loopback)
+                    + "nc -l -p 9 </dev/null & sleep 0.3; nc -w 2 127.0.0.1 9 </dev/null && echo control-ok; echo done").stdout());
+        }
+        check("published", () -> {
+            try (RunningContainer c = box(rootfs).network(Network.pasta()).publish("127.0.0.1", 0, 8080)
+                    .start("/bin/sh", "-c", "echo hello-from-container > /tmp/index.html; exec httpd -f -p 8080 -h /tmp")) {
+                c.await(Wait.forHttp(8080, "/index.html"));
+                int port = c.mappedPort(8080);
+                java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/index.html")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                return r.statusCode() + " " + r.body();
+            }
+        });
+        check("pastaleft", RootlessProbe::pastaProcesses);
+    }
+
+    /** pasta processes still running, after at most 3 s for them to see their link go. */
+    private static long pastaProcesses() {
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        long n;
+        do {
+            n = ProcessHandle.allProcesses().filter(p -> p.info().command().orElse("").contains("pasta")
+                    || p.info().command().orElse("").contains("passt")).count();
+        } while (n > 0 && System.nanoTime() < deadline && sleep());
+        return n;
+    }
+
+    private static boolean sleep() {
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return true;
     }
 
     /** Entries left in the user's state roots' container directories. */
@@ -105,7 +154,7 @@ public final class RootlessProbe {
     }
 
     private static void hang(Path rootfs) throws Exception {
-        RunningContainer c = box(rootfs).start("/bin/sleep", "1000");
+        RunningContainer c = box(rootfs).network(Network.pasta()).publish("127.0.0.1", 0, 80).start("/bin/sleep", "1000");
         System.out.println("pid=" + c.pid());
         System.out.flush();
         Thread.sleep(Duration.ofMinutes(5));
@@ -131,5 +180,6 @@ public final class RootlessProbe {
         ContainerRuntime rt = ContainerRuntime.defaults();
         check("gc", rt::gc);
         check("left", () -> left(rt));
+        check("pastaleft", RootlessProbe::pastaProcesses);
     }
 }

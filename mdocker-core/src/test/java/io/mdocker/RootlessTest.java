@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -135,12 +134,6 @@ class RootlessTest {
         return lines;
     }
 
-    private static int hostInterfaces() throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/sys/class/net"))) {
-            return (int) s.count();
-        }
-    }
-
     /** What the suite shows in either mapping. */
     private static void assertSuite(Map<String, String> r, int mapLines) throws IOException {
         assertThat(r).as("the probe's lines").containsKeys("ids", "left");
@@ -160,7 +153,8 @@ class RootlessTest {
         assertThat(r.get("signal")).isEqualTo("143");
         assertThat(r.get("exec")).matches("0 0\\|\\d+\\|mdocker-init");
         assertThat(r.get("tty")).isEqualTo("/dev/pts/0");
-        assertThat(r.get("hostnet")).isEqualTo(Integer.toString(hostInterfaces()));
+        // network host: the host's network namespace, and its /sys (bound read-only: no sysfs of its own)
+        assertThat(r.get("hostnet")).isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/net")) + "|/sys/class/net/lo");
         assertThat(r.get("limits!")).as(r.toString()).startsWith("IllegalArgumentException: the memory limit needs a cgroup")
                 .contains("no delegated cgroup v2 subtree").doesNotContain("|");
         assertThat(r.get("bridge!")).startsWith("IllegalArgumentException: network bridge").contains("needs root");
@@ -170,6 +164,12 @@ class RootlessTest {
         assertThat(Files.readString(dir.resolve("host/root-owned"))).isEqualTo("original");
         assertThat(r.get("chown")).isEqualTo("rc=1");
         assertThat(r.get("kill1")).as("the user's JVM cannot be signalled from inside").contains("rc=1");
+        // network pasta: an interface besides lo and a default route, a published port on the
+        // host's loopback, and neither the host's loopback nor its gateway address reachable
+        assertThat(r.get("pastanet")).isEqualTo("2|1");
+        assertThat(r.get("published")).isEqualTo("200 hello-from-container");
+        assertThat(r.get("pastahostloop")).isEqualTo("control-ok|done");
+        assertThat(r.get("pastaleft")).as("pasta processes once their containers are gone").isEqualTo("0");
         // cleanup: nothing in the user's state directories
         assertThat(r.get("left")).isEqualTo("none");
         assertThat(r.get("roots")).isEqualTo(dir.resolve("home/.local/share/mdocker") + " " + dir.resolve("run/mdocker"));
@@ -212,5 +212,6 @@ class RootlessTest {
         Map<String, String> r = run("state");
         assertThat(r.get("gc")).as(r.toString()).matches("\\[[0-9a-f]{64}]"); // its record and layer, removed
         assertThat(r.get("left")).isEqualTo("none");
+        assertThat(r.get("pastaleft")).as("its pasta ends once recovery removes its state").isEqualTo("0");
     }
 }

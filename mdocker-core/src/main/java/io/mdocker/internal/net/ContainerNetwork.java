@@ -49,7 +49,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ContainerNetwork implements HostResource {
     /** The modes, as the public Network has them. */
-    public enum Kind { NONE, HOST, BRIDGE, VETH }
+    public enum Kind { NONE, HOST, BRIDGE, VETH, PASTA }
 
     /**
      * What to make: for BRIDGE the bridge name, its address with the subnet's prefix and an
@@ -98,6 +98,7 @@ public final class ContainerNetwork implements HostResource {
     private final List<Path> files = new ArrayList<>();
     private boolean closed;
     private List<PortProxy.Spec> monitorPorts = List.of();
+    private List<PortProxy.Bound> pastaPorts = List.of(); // network pasta: the host ports it forwards
     private List<PortProxy.Bound> monitorBound = List.of();
 
     private ContainerNetwork(Plan plan, Path netRoot, PortProxy proxy) {
@@ -139,6 +140,13 @@ public final class ContainerNetwork implements HostResource {
                 }
             }
             default -> { }
+        }
+        if (plan.kind() == Kind.PASTA) { // pasta forwards the ports itself
+            Pasta.binary();
+            ContainerNetwork n = new ContainerNetwork(plan, runRoot.resolve("net"), null);
+            n.pastaPorts = Pasta.choosePorts(plan.ports());
+            n.libNet = libRoot.resolve("net");
+            return n;
         }
         PortProxy proxy = plan.ports().isEmpty() || !proxyHere ? null : PortProxy.bind(plan.ports());
         ContainerNetwork n = new ContainerNetwork(plan, runRoot.resolve("net"), proxy);
@@ -211,7 +219,7 @@ public final class ContainerNetwork implements HostResource {
             initLayer = InitLayer.ensure(libNet, containerResolvConf());
         }
         switch (plan.kind()) {
-            case NONE -> { }
+            case NONE, PASTA -> { } // pasta: configured in attach, once pid 1 exists
             case HOST -> {
                 copyHostFile("/etc/hosts", "hosts");
                 copyHostFile("/etc/resolv.conf", "resolv.conf");
@@ -368,6 +376,7 @@ public final class ContainerNetwork implements HostResource {
                 }
             }
             case HOST -> { }
+            case PASTA -> files.add(Pasta.start(entryDir, pid, pastaPorts, io.mdocker.internal.sys.Namespaces.rootless()));
             case BRIDGE -> {
                 // The container's socket is opened by the netns thread while this one makes the veth pair.
                 CompletableFuture<Integer> inside = NetnsSockets.request(pid);
@@ -441,7 +450,7 @@ public final class ContainerNetwork implements HostResource {
 
     /** The published ports as bound (real host ports), in the order given. */
     public List<PortProxy.Bound> ports() {
-        return proxy != null ? proxy.bound() : monitorBound;
+        return proxy != null ? proxy.bound() : plan.kind() == Kind.PASTA ? pastaPorts : monitorBound;
     }
 
     /** The published ports the container's monitor is to bind and serve (empty when this JVM proxies them). */
