@@ -89,6 +89,16 @@ public final class RootlessProbe {
                 "chown 0:0 /host/root-owned; echo rc=$?").stdout());
         check("kill1", () -> box(rootfs).capAdd("KILL").run("/bin/sh", "-c",
                 "kill -0 " + ProcessHandle.current().pid() + " 2>&1; echo rc=$?").stdout());
+        check("detached", () -> {
+            DetachedContainer d = box(rootfs).startDetached("/bin/sh", "-c", "sleep 0.2; echo out; exit 3");
+            try {
+                ExecResult e = d.exec(Exec.builder("/bin/sh", "-c", "id -u").build());
+                int code = d.waitFor();
+                return e.stdout().strip() + " " + code + " " + new String(d.stdout()).strip();
+            } finally {
+                d.remove(true);
+            }
+        });
         pasta(rootfs);
         ContainerRuntime.awaitCleanup();
         check("left", () -> left(rt));

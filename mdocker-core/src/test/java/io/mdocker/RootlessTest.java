@@ -153,6 +153,7 @@ class RootlessTest {
         assertThat(r.get("signal")).isEqualTo("143");
         assertThat(r.get("exec")).matches("0 0\\|\\d+\\|mdocker-init");
         assertThat(r.get("tty")).isEqualTo("/dev/pts/0");
+        assertThat(r.get("detached")).as("exec into a detached container, its exit code and log").isEqualTo("0 3 out");
         // network host: the host's network namespace, and its /sys (bound read-only: no sysfs of its own)
         assertThat(r.get("hostnet")).isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/net")) + "|/sys/class/net/lo");
         assertThat(r.get("limits!")).as(r.toString()).startsWith("IllegalArgumentException: the memory limit needs a cgroup")
