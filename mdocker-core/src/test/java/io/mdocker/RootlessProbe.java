@@ -74,6 +74,16 @@ public final class RootlessProbe {
                 return r.exitCode() + " " + r.stdout();
             }
         });
+        check("copystats", () -> {
+            try (RunningContainer c = box(rootfs).start("/bin/sleep", "100")) {
+                Path f = Files.createTempFile("rootless-copy", ".txt");
+                Files.writeString(f, "copied");
+                c.copyIn(f, "/tmp/copied.txt");
+                Files.delete(f);
+                ExecResult r = c.exec(Exec.builder("/bin/sh", "-c", "cat /tmp/copied.txt; stat -c ' %u' /tmp/copied.txt").build());
+                return r.stdout().strip() + " " + c.stats().getClass().getSimpleName();
+            }
+        });
         check("tty", () -> box(rootfs).tty(true).run("/bin/sh", "-c", "tty").stdout());
         check("hostnet", () -> box(rootfs).network(Network.host()).run("/bin/sh", "-c",
                 "readlink /proc/self/ns/net; ls -d /sys/class/net/lo").stdout());
@@ -90,9 +100,10 @@ public final class RootlessProbe {
         check("kill1", () -> box(rootfs).capAdd("KILL").run("/bin/sh", "-c",
                 "kill -0 " + ProcessHandle.current().pid() + " 2>&1; echo rc=$?").stdout());
         check("detached", () -> {
-            DetachedContainer d = box(rootfs).startDetached("/bin/sh", "-c", "sleep 0.2; echo out; exit 3");
+            DetachedContainer d = box(rootfs).startDetached("/bin/sh", "-c",
+                    "while [ ! -e /tmp/go ]; do sleep 0.05; done; echo out; exit 3"); // ends once the exec ran
             try {
-                ExecResult e = d.exec(Exec.builder("/bin/sh", "-c", "id -u").build());
+                ExecResult e = d.exec(Exec.builder("/bin/sh", "-c", "id -u; touch /tmp/go").build());
                 int code = d.waitFor();
                 return e.stdout().strip() + " " + code + " " + new String(d.stdout()).strip();
             } finally {

@@ -153,6 +153,8 @@ class RootlessTest {
         assertThat(r.get("signal")).isEqualTo("143");
         assertThat(r.get("exec")).matches("0 0\\|\\d+\\|mdocker-init");
         assertThat(r.get("tty")).isEqualTo("/dev/pts/0");
+        // copyIn keeps the JVM's user as owner, root inside; stats without a cgroup of its own
+        assertThat(r.get("copystats")).as(r.toString()).isEqualTo("copied 0 ResourceStats");
         assertThat(r.get("detached")).as("exec into a detached container, its exit code and log").isEqualTo("0 3 out");
         // network host: the host's network namespace, and its /sys (bound read-only: no sysfs of its own)
         assertThat(r.get("hostnet")).isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/net")) + "|/sys/class/net/lo");
