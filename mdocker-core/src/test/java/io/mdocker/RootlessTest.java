@@ -59,6 +59,8 @@ class RootlessTest {
         Path host = Files.createDirectory(dir.resolve("host"));
         Files.writeString(host.resolve("root-owned"), "original");
         sh("chmod 755 " + host + " && chmod 644 " + host.resolve("root-owned"));
+        Files.createDirectory(host.resolve("private")); // a layer this user cannot read
+        sh("chmod 700 " + host.resolve("private"));
         // the classes the probe needs, readable by the user (the build's may sit below a private home)
         List<String> cp = new ArrayList<>();
         int i = 0;
@@ -166,6 +168,8 @@ class RootlessTest {
         assertThat(r.get("rootfile")).isEqualTo("original");
         assertThat(Files.readString(dir.resolve("host/root-owned"))).isEqualTo("original");
         assertThat(r.get("chown")).isEqualTo("rc=1");
+        assertThat(r.get("setupfail")).as("10 starts whose pid 1 fails its setup")
+                .isEqualTo("mkdir(/proc in rootfs): EACCES (Permission denied)");
         assertThat(r.get("kill1")).as("the user's JVM cannot be signalled from inside").contains("rc=1");
         // network pasta: an interface besides lo and a default route, a published port on the
         // host's loopback, and neither the host's loopback nor its gateway address reachable
