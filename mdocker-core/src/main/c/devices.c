@@ -27,8 +27,11 @@ static const struct {
     { "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },
 };
 
-/* The safe device set in the fresh /dev tmpfs (no host device is reachable otherwise). */
-int populate_dev(int root)
+/*
+ * The safe device set in the fresh /dev tmpfs (no host device is reachable otherwise); in a user
+ * namespace, where mknod is refused, the host's nodes of the same set bound onto empty files.
+ */
+int populate_dev(int root, bool bind_nodes)
 {
     size_t i;
     int dev = open_beneath(root, "/dev");
@@ -36,7 +39,10 @@ int populate_dev(int root)
     if (dev < 0)
         return fail(MDK_STEP_MOUNT, errno, "open(/dev in rootfs)");
     for (i = 0; i < sizeof devices / sizeof devices[0]; i++)
-        if (mknodat(dev, devices[i].name, S_IFCHR | 0666,
+        if (bind_nodes) {
+            if (bind_host_device(dev, devices[i].name) < 0)
+                goto out;
+        } else if (mknodat(dev, devices[i].name, S_IFCHR | 0666,
                     makedev(devices[i].major, devices[i].minor)) < 0) {
             fail(MDK_STEP_MOUNT, errno, "mknod(/dev/%s)", devices[i].name);
             goto out;

@@ -131,7 +131,8 @@ static int set_user(const struct config *c, int sock)
 
     if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
         return fail(MDK_STEP_USER, errno, "prctl(PR_SET_KEEPCAPS)");
-    if (setgroups(c->ngroups, c->groups) < 0)
+    /* a single uid/gid mapping (rootless, no subordinate ids) denies setgroups: none to drop */
+    if ((c->ngroups > 0 || !setgroups_denied()) && setgroups(c->ngroups, c->groups) < 0)
         return fail(MDK_STEP_USER, errno, "setgroups(%zu groups)", c->ngroups);
     if (setgid(c->gid) < 0)
         return fail(MDK_STEP_USER, errno, "setgid(%u)", c->gid);

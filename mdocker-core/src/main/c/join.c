@@ -24,7 +24,10 @@
 struct joiner {
     int pid1fd;      /* pidfd of the container's pid 1 */
     int *cgroup_fds; /* cgroup.procs of each of the container's cgroups, opened on the host */
-    struct stat root; /* pid 1's root directory, as seen before setns */
+    struct stat root; /* pid 1's root directory, as seen before setns (rootless: the host's) */
+    bool rootless;   /* pid 1 is in a user namespace: its /proc entries are not ours to read */
+    int own_ns;      /* rootless: O_PATH of this process's /proc/<pid>/ns, read again after setns */
+    struct stat monitor_cgroup_ns; /* rootless: the monitor's cgroup namespace */
     struct rlimit limits[RLIMIT_NLIMITS]; /* pid 1's, which its command inherited */
 };
 
@@ -85,6 +88,48 @@ static int check_past_go(pid_t pid1)
 }
 
 /*
+ * Rootless (the JVM is not root, pid 1 is in a user namespace it owns): pid 1 is not dumpable, so
+ * its /proc/<pid>/root and ns links are refused to this process; what find_container checks
+ * there is checked after setns instead (enter_namespaces): / is no longer the host's (pivot_root
+ * done), and the cgroup namespace is no longer the monitor's (GO passed).
+ */
+static int find_rootless(const struct config *c, struct joiner *j)
+{
+    uint64_t ppid;
+    char path[64];
+
+    if (stat("/", &j->root) < 0)
+        return fail(MDK_STEP_JOIN, errno, "stat(/)");
+    if (read_stat_field(c->join_pid, 4, &ppid) < 0)
+        return fail(MDK_STEP_JOIN, ESRCH, "/proc/%d/stat, the container's pid 1", c->join_pid);
+    snprintf(path, sizeof path, "/proc/%d/ns/cgroup", (int) ppid);
+    if (stat(path, &j->monitor_cgroup_ns) < 0)
+        return fail(MDK_STEP_JOIN, errno == ENOENT ? ESRCH : errno, "stat(%s)", path);
+    snprintf(path, sizeof path, "/proc/%d/ns", (int) getpid());
+    j->own_ns = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (j->own_ns < 0)
+        return fail(MDK_STEP_JOIN, errno, "open(%s)", path);
+    return 0;
+}
+
+/* Rootless, after setns: what find_container could not check before (see find_rootless). */
+static int check_rootless_joined(const struct config *c, const struct joiner *j, const struct stat *now)
+{
+    struct stat cgns;
+
+    if (now->st_dev == j->root.st_dev && now->st_ino == j->root.st_ino)
+        return fail(MDK_STEP_JOIN, EAGAIN, "the container's pid 1 (pid %d) is still setting up its root "
+                    "filesystem", c->join_pid);
+    if (fstatat(j->own_ns, "cgroup", &cgns, 0) < 0)
+        return fail(MDK_STEP_JOIN, errno, "stat(ns/cgroup) after setns");
+    close(j->own_ns);
+    if (cgns.st_dev == j->monitor_cgroup_ns.st_dev && cgns.st_ino == j->monitor_cgroup_ns.st_ino)
+        return fail(MDK_STEP_JOIN, EAGAIN, "the container's pid 1 (pid %d) has not started its command yet",
+                    c->join_pid);
+    return 0;
+}
+
+/*
  * Pins the container's pid 1 with a pidfd and checks it is the process recorded (its start
  * time), that it has entered its root filesystem (it is no longer the host's), and opens the
  * cgroups to join while the host's cgroupfs is still reachable.
@@ -103,15 +148,20 @@ static int find_container(const struct config *c, struct joiner *j)
     /* the pidfd pins the process: a start time that matches now names the recorded one */
     if (read_stat_field(c->join_pid, 22, &start) < 0 || start != c->join_start)
         return fail(MDK_STEP_JOIN, ESRCH, "pid %d is no longer the container's pid 1", c->join_pid);
+    j->rootless = geteuid() != 0;
+    if (j->rootless && find_rootless(c, j) < 0)
+        return -1;
     snprintf(path, sizeof path, "/proc/%d/root", c->join_pid);
-    if (stat(path, &j->root) < 0)
+    if (j->rootless)
+        ; /* pid 1 is not dumpable (so the container cannot ptrace it): checked after setns instead */
+    else if (stat(path, &j->root) < 0)
         return fail(MDK_STEP_JOIN, errno == ENOENT ? ESRCH : errno, "stat(%s)", path);
     if (stat("/", &host) < 0)
         return fail(MDK_STEP_JOIN, errno, "stat(/)");
-    if (host.st_dev == j->root.st_dev && host.st_ino == j->root.st_ino)
+    if (!j->rootless && host.st_dev == j->root.st_dev && host.st_ino == j->root.st_ino)
         return fail(MDK_STEP_JOIN, EAGAIN, "the container's pid 1 (pid %d) is still setting up its root "
                     "filesystem", c->join_pid);
-    if (check_past_go(c->join_pid) < 0)
+    if (!j->rootless && check_past_go(c->join_pid) < 0)
         return -1;
     for (i = 0; i < RLIMIT_NLIMITS; i++)
         if (prlimit(c->join_pid, (rlimit_resource) i, NULL, &j->limits[i]) < 0)
@@ -133,10 +183,15 @@ static int enter_namespaces(const struct config *c, const struct joiner *j)
 {
     struct stat now;
 
+    /* rootless: the user namespace first, whose capabilities then let it enter the others */
+    if (j->rootless && setns(j->pid1fd, CLONE_NEWUSER) < 0)
+        return fail(MDK_STEP_JOIN, errno, "setns(pidfd of pid %d, CLONE_NEWUSER)", c->join_pid);
     if (setns(j->pid1fd, NS_JOINED) < 0)
         return fail(MDK_STEP_JOIN, errno, "setns(pidfd of pid %d, mnt|uts|ipc|net|pid|cgroup)", c->join_pid);
     if (stat("/", &now) < 0)
         return fail(MDK_STEP_JOIN, errno, "stat(/) in the container");
+    if (j->rootless)
+        return check_rootless_joined(c, j, &now);
     if (now.st_dev != j->root.st_dev || now.st_ino != j->root.st_ino)
         return fail(MDK_STEP_JOIN, EXDEV, "the root of pid %d's mount namespace is not its root directory",
                     c->join_pid);

@@ -148,7 +148,7 @@ int prepare_cgroupfs(const struct config *c);
 int mount_cgroupfs(const struct config *c);
 
 /* devices.c: /dev and the cgroup v2 device program */
-int populate_dev(int root);
+int populate_dev(int root, bool bind_nodes);
 int attach_device_filter(const char *cgroup);
 
 /* identity.c: rlimits, user, capabilities, no_new_privs, seccomp */
@@ -172,6 +172,13 @@ void __attribute__((noreturn)) exec_as_pid1(const struct config *c, int sock);
 pid_t clone_container(uint64_t nsflags, int *pidfd);
 int monitor_loop(struct monitor *m);
 int abandon(struct monitor *m, bool report);
+
+/* userns.c: inside a user namespace (rootless) */
+bool in_userns(const struct config *c);
+bool single_mapping(void);
+bool setgroups_denied(void);
+int loopback_up(void);
+int bind_host_device(int dev, const char *name);
 
 /* join.c: join mode (exec) */
 int join_main(const struct config *c);

@@ -54,6 +54,13 @@ static int relay_from_container(struct monitor *m, int flags)
     ssize_t n = m->tty ? recv_relaying_tty(m->sock, msgbuf, sizeof msgbuf, flags)
                        : recv_datagram(m->sock, msgbuf, sizeof msgbuf, flags);
 
+    /*
+     * pid 1 exited with a message of ours unread (GO relayed while it was failing its setup): the
+     * kernel reports that once, ahead of what pid 1 sent before it exited (its ERROR): read on.
+     */
+    if (n < 0 && errno == ECONNRESET)
+        n = m->tty ? recv_relaying_tty(m->sock, msgbuf, sizeof msgbuf, flags)
+                   : recv_datagram(m->sock, msgbuf, sizeof msgbuf, flags);
     if (n < 0 && errno == EAGAIN)
         return -1;
     if (n <= 0) {

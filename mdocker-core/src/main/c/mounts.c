@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -232,6 +233,32 @@ static const struct {
     { "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
 };
 
+static int mount_bind(int root, const struct bind *b);
+
+/*
+ * In a user namespace: sysfs only with a network namespace of its own (else the host's /sys,
+ * bound read-only, as rootless runc does), devpts without gid=5 under a single mapping (gid 5
+ * is not mapped). True when mount `i` was handled here (its result in *ret).
+ */
+static bool userns_system_mount(int root, const struct config *c, size_t i, int *ret)
+{
+    const char *target = system_mounts[i].target;
+
+    *ret = 0;
+    if (strcmp(target, "/sys") == 0 && !(c->nsflags & CLONE_NEWNET)) {
+        struct bind sys = { .source = (char *) "/sys", .target = (char *) "/sys",
+                            .flags = MDK_BIND_READONLY | MDK_BIND_RECURSIVE };
+
+        *ret = mount_bind(root, &sys);
+        return true;
+    }
+    if (strcmp(target, "/dev/pts") == 0 && single_mapping()) {
+        *ret = mount_in_root(root, "devpts", target, false, "devpts", system_mounts[i].flags,
+                             "newinstance,ptmxmode=0666,mode=0620", NULL);
+        return true;
+    }
+    return false;
+}
 
 static int mount_system(int root, const struct config *c)
 {
@@ -241,6 +268,8 @@ static int mount_system(int root, const struct config *c)
 
     for (i = 0; i < sizeof system_mounts / sizeof system_mounts[0]; i++) {
         flags = system_mounts[i].flags;
+        if (in_userns(c) && userns_system_mount(root, c, i, &ret))
+            continue;
         if ((c->security & MDK_SEC_SYSFS_RW) && strcmp(system_mounts[i].target, "/sys") == 0)
             flags &= ~(unsigned long) MS_RDONLY; /* privileged */
         ret = mount_in_root(root, system_mounts[i].source, system_mounts[i].target, false,
@@ -248,7 +277,7 @@ static int mount_system(int root, const struct config *c)
         if (ret < 0)
             return ret;
     }
-    return populate_dev(root);
+    return populate_dev(root, in_userns(c));
 }
 
 /* The per-mount flags of a read-only remount must keep the source's nosuid/nodev/noexec. */

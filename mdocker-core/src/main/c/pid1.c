@@ -79,6 +79,8 @@ int setup_container(const struct config *c)
     int ret;
 
     umask(0); /* modes below are exact; the command gets Docker's 022 */
+    if (in_userns(c) && (c->nsflags & CLONE_NEWNET) && loopback_up() < 0)
+        return -1; /* rootless: the JVM cannot enter this network namespace to do it */
     ret = setup_rootfs(c);
     if (ret < 0)
         return ret;
@@ -269,7 +271,13 @@ void __attribute__((noreturn)) run_init(const struct config *c, int sock)
         sigaddset(&set, forwarded_signals[i]);
     sigprocmask(SIG_BLOCK, &set, NULL);
 
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    /*
+     * Not dumpable: only host root may ptrace pid 1 or read its /proc. Rootless, the joiner of an
+     * exec (this user, outside) must pass setns's ptrace check; the container's processes still
+     * may not, lacking pid 1's capabilities (CAP_SYS_PTRACE unless added).
+     */
+    if (!in_userns(c))
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     child_failed = false;
     command = vfork();
     if (command < 0) {

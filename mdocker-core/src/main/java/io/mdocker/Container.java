@@ -179,6 +179,7 @@ public final class Container {
             case HOST -> ContainerNetwork.Kind.HOST;
             case BRIDGE -> ContainerNetwork.Kind.BRIDGE;
             case VETH -> ContainerNetwork.Kind.VETH;
+            case PASTA -> ContainerNetwork.Kind.PASTA;
         };
         List<PortProxy.Spec> published = ports.stream()
                 .map(p -> new PortProxy.Spec(p.bindAddress(), p.hostPort(), p.containerPort())).toList();
@@ -1067,8 +1068,8 @@ public final class Container {
                 throw new IllegalArgumentException("no rootfs: call rootfs(dir) with the container's root filesystem");
             }
             resources.checkCombination();
-            if (!ports.isEmpty() && !network.hasAddress()) {
-                throw new IllegalArgumentException("published port " + ports.get(0) + " needs a bridge or veth network, "
+            if (!ports.isEmpty() && !network.hasAddress() && network.mode() != Network.Mode.PASTA) {
+                throw new IllegalArgumentException("published port " + ports.get(0) + " needs a bridge, veth or pasta network, "
                         + "but the network is " + network + ": expected network(Network.bridge()) or no published ports");
             }
             if (!networkAliases.isEmpty() && !network.isUserDefined()) {

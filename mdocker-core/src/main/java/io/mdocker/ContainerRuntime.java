@@ -21,12 +21,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Where containers keep their state: the lib root holds their writable layers
  * ({@code /var/lib/mdocker} by default), the run root their records and locks
- * ({@code /run/mdocker}). Before its first container a runtime removes what containers of dead
+ * ({@code /run/mdocker}); rootless (a JVM whose effective uid is not 0) the user's own,
+ * {@code $XDG_DATA_HOME/mdocker} (else {@code ~/.local/share/mdocker}) and
+ * {@code $XDG_RUNTIME_DIR/mdocker} (else {@code /tmp/mdocker-<uid>}). Before its first container a runtime removes what containers of dead
  * JVMs left on the same roots; {@link #gc()} does so on demand. Thread-safe.
  */
 public final class ContainerRuntime {
-    private static final ContainerRuntime DEFAULTS =
-            new ContainerRuntime(Path.of("/var/lib/mdocker"), Path.of("/run/mdocker"));
+    private static final ContainerRuntime DEFAULTS = io.mdocker.internal.sys.Namespaces.rootless()
+            ? new ContainerRuntime(userLibRoot(), userRunRoot())
+            : new ContainerRuntime(Path.of("/var/lib/mdocker"), Path.of("/run/mdocker"));
 
     private final Path libRoot;
     private final Path runRoot;
@@ -46,6 +49,14 @@ public final class ContainerRuntime {
      */
     public static void requireRoot() {
         ContainerStart.requireRoot();
+    }
+
+    /**
+     * Whether this JVM runs containers rootless: its effective uid is not 0, so every container
+     * gets a user namespace where root is this user (see docs/rootless.md).
+     */
+    public static boolean rootless() {
+        return io.mdocker.internal.sys.Namespaces.rootless();
     }
 
     /**
@@ -89,7 +100,24 @@ public final class ContainerRuntime {
         return io.mdocker.internal.process.MonitorPool.size();
     }
 
-    /** The runtime on /var/lib/mdocker and /run/mdocker. */
+    /** Rootless: $XDG_DATA_HOME/mdocker, else ~/.local/share/mdocker (verified on first use as any root). */
+    private static Path userLibRoot() {
+        String data = System.getenv("XDG_DATA_HOME");
+        return data != null && data.startsWith("/") ? Path.of(data, "mdocker")
+                : Path.of(System.getProperty("user.home"), ".local", "share", "mdocker");
+    }
+
+    /** Rootless: $XDG_RUNTIME_DIR/mdocker, else /tmp/mdocker-UID (refused when another user made it first). */
+    private static Path userRunRoot() {
+        String run = System.getenv("XDG_RUNTIME_DIR");
+        return run != null && run.startsWith("/") ? Path.of(run, "mdocker")
+                : Path.of("/tmp", "mdocker-" + io.mdocker.internal.sys.Posix.geteuid());
+    }
+
+    /**
+     * The runtime on /var/lib/mdocker and /run/mdocker; rootless, on the user's own roots (see the
+     * class comment).
+     */
     public static ContainerRuntime defaults() {
         return DEFAULTS;
     }

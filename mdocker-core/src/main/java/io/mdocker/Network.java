@@ -44,7 +44,7 @@ import java.util.Optional;
  */
 public final class Network implements AutoCloseable {
     /** The networking modes. */
-    public enum Mode { NONE, HOST, BRIDGE, VETH }
+    public enum Mode { NONE, HOST, BRIDGE, VETH, PASTA }
 
     /** The default bridge, as Docker's docker0. */
     public static final String DEFAULT_BRIDGE = "mdocker0";
@@ -54,6 +54,7 @@ public final class Network implements AutoCloseable {
     private static final int IFNAMSIZ = 16;
     private static final Network NONE = new Network(Mode.NONE, null, null, 0, null, null);
     private static final Network HOST = new Network(Mode.HOST, null, null, 0, null, null);
+    private static final Network PASTA = new Network(Mode.PASTA, null, null, 0, null, null);
     private static final Network BRIDGE = bridge(DEFAULT_BRIDGE, DEFAULT_BRIDGE_ADDRESS);
 
     private final Mode mode;
@@ -80,6 +81,17 @@ public final class Network implements AutoCloseable {
     /** The host's network: no network namespace. */
     public static Network host() {
         return HOST;
+    }
+
+    /**
+     * A user-mode network through {@code pasta} (Debian's passt), which needs no root: the
+     * container's own namespace gets an address and outbound TCP/UDP through the host's sockets,
+     * and published TCP ports are forwarded from the host (read them with {@code mappedPort});
+     * the host's loopback is not reachable from inside. The network for rootless containers that
+     * need one (see docs/rootless.md).
+     */
+    public static Network pasta() {
+        return PASTA;
     }
 
     /** The default bridge {@code mdocker0} on {@code 10.200.1.0/24}. */
@@ -168,13 +180,14 @@ public final class Network implements AutoCloseable {
         return ContainerNetwork.bridgeAddress(name).map(a -> bridge(name, a.toString()));
     }
 
-    /** The CLI's {@code --network}: {@code none}, {@code host} or {@code bridge}. */
+    /** The CLI's {@code --network}: {@code none}, {@code host}, {@code bridge} or {@code pasta}. */
     public static Network parse(String mode) {
         return switch (Objects.requireNonNull(mode, "network")) {
             case "none" -> none();
             case "host" -> host();
             case "bridge" -> bridge();
-            default -> throw new IllegalArgumentException("invalid network '" + mode + "': expected none, host or bridge");
+            case "pasta" -> pasta();
+            default -> throw new IllegalArgumentException("invalid network '" + mode + "': expected none, host, bridge or pasta");
         };
     }
 
@@ -327,6 +340,7 @@ public final class Network implements AutoCloseable {
         return switch (mode) {
             case NONE -> "none";
             case HOST -> "host";
+            case PASTA -> "pasta";
             case BRIDGE -> "bridge " + bridge + " " + gateway + (address == 0 ? "" : " address " + Ipv4.format(address));
             case VETH -> "veth " + hostAddress + " <-> " + containerAddress;
         };

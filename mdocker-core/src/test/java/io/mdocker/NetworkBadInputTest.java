@@ -51,7 +51,7 @@ class NetworkBadInputTest {
         assertThatThrownBy(() -> Network.veth("10.201.9.1", "10.201.9.1"))
                 .hasMessage("invalid veth addresses: host and container both have 10.201.9.1");
         assertThatThrownBy(() -> Network.parse("bridged"))
-                .hasMessage("invalid network 'bridged': expected none, host or bridge");
+                .hasMessage("invalid network 'bridged': expected none, host, bridge or pasta");
     }
 
     @Test
@@ -90,7 +90,7 @@ class NetworkBadInputTest {
         assertThat(PortMapping.parse("8080:80")).isEqualTo(new PortMapping("0.0.0.0", 8080, 80));
         assertThat(PortMapping.parse("80")).isEqualTo(new PortMapping("0.0.0.0", 0, 80));
         assertThatThrownBy(() -> fresh().publish(8080, 80).build()).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("published port 0.0.0.0:8080->80/tcp needs a bridge or veth network, but the network is none: "
+                .hasMessage("published port 0.0.0.0:8080->80/tcp needs a bridge, veth or pasta network, but the network is none: "
                         + "expected network(Network.bridge()) or no published ports");
         assertThatThrownBy(() -> fresh().network(NetFixtures.bridge()).publish(8080, 80).publish("127.0.0.1", 8080, 81))
                 .hasMessageStartingWith("host port 8080 is published twice");

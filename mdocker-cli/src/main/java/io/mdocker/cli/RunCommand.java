@@ -141,8 +141,9 @@ final class RunCommand implements Callable<Integer> {
                     + "cgroup (default: mdocker below the CLI's cgroup on v1, /mdocker on v2).")
     String cgroupParent;
 
-    @Option(names = "--network", paramLabel = "MODE", defaultValue = "bridge",
-            description = "none (loopback only), host (the host's network), bridge (default: a veth on the bridge, NAT outbound) "
+    @Option(names = "--network", paramLabel = "MODE",
+            description = "none (loopback only; the default when not root), host (the host's network), "
+                    + "bridge (the default as root: a veth on the bridge, NAT outbound), pasta (user-mode, also rootless) "
                     + "or NAME: the user-defined bridge network NAME (its containers find each other by name), as it exists, "
                     + "or made with --bip CIDR.")
     String network;
@@ -378,7 +379,10 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private Network network() {
-        if (!List.of("none", "host", "bridge").contains(network)) { // a user-defined network's name
+        if (network == null) { // rootless, bridges are root's: Docker's default only as root
+            network = io.mdocker.ContainerRuntime.rootless() ? "none" : "bridge";
+        }
+        if (!List.of("none", "host", "bridge", "pasta").contains(network)) { // a user-defined network's name
             if (bridge != null) {
                 throw new IllegalArgumentException("--bridge needs --network bridge, not " + network
                         + ": the network's name is its bridge's");

@@ -94,7 +94,7 @@ class NetworkCliTest {
         assertThat(stderrOf(125, run("-p", "8080:80/udp", "true")))
                 .isEqualTo("mdocker: invalid published port '8080:80/udp': protocol 'udp' is not supported, only tcp\n");
         assertThat(stderrOf(125, run("--network", "none", "-p", "80", "true")))
-                .startsWith("mdocker: published port 0.0.0.0:0->80/tcp needs a bridge or veth network").hasLineCount(1);
+                .startsWith("mdocker: published port 0.0.0.0:0->80/tcp needs a bridge, veth or pasta network").hasLineCount(1);
         assertThat(stderrOf(125, run("--bip", "10.201.5.1", "true")))
                 .isEqualTo("mdocker: invalid bridge address '10.201.5.1': expected an address with its subnet's prefix length, like 10.200.1.1/24\n");
         assertThat(stderrOf(125, run("--network", "host", "--bridge", BRIDGE, "true")))

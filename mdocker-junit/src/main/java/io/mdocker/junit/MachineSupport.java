@@ -9,8 +9,8 @@ import java.util.Map;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 
 /**
- * Whether this machine can run mdocker containers: root, the namespaces a container is made of,
- * and OverlayFS. Read from {@code /proc} (and the kernel's module directory for an overlay module
+ * Whether this machine can run mdocker containers: root, or (rootless) user namespaces the
+ * kernel lets an unprivileged user make; the namespaces a container is made of, and OverlayFS. Read from {@code /proc} (and the kernel's module directory for an overlay module
  * not loaded yet); the roots are parameters so that the decision can be tested on fake trees.
  */
 final class MachineSupport {
@@ -23,9 +23,11 @@ final class MachineSupport {
     static List<String> missing(Path proc, Path modules) {
         List<String> missing = new ArrayList<>();
         int euid = effectiveUid(proc);
-        if (euid != 0) {
-            missing.add(euid < 0 ? "cannot tell the effective user (no Uid: line in " + proc.resolve("self/status") + ")"
-                    : "not root (euid " + euid + ")");
+        if (euid < 0) {
+            missing.add("cannot tell the effective user (no Uid: line in " + proc.resolve("self/status") + ")");
+        } else if (euid != 0) { // rootless: a user namespace per container, where the kernel allows one
+            io.mdocker.internal.RootlessSupport.unavailable(proc.resolve("sys"))
+                    .ifPresent(why -> missing.add("not root (euid " + euid + ") and " + why));
         }
         for (String ns : NAMESPACES) {
             if (!Files.exists(proc.resolve("self/ns").resolve(ns))) {

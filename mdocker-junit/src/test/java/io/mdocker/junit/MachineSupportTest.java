@@ -44,14 +44,39 @@ class MachineSupportTest {
     void whatIsMissingIsNamedAndDisablesTheTestsOutsideCi() throws Exception {
         Path proc = proc("Uid:\t1000\t1000\t1000\t1000", List.of("user", "mnt", "uts", "ipc", "net", "cgroup"),
                 "nodev\tproc\n\text4\n");
+        Files.createDirectories(proc.resolve("sys/user"));
+        Files.writeString(proc.resolve("sys/user/max_user_namespaces"), "0\n");
         List<String> missing = MachineSupport.missing(proc, fake.resolve("modules"));
-        assertThat(missing).containsExactly("not root (euid 1000)",
+        String rootless = "not root (euid 1000) and user namespaces are disabled (user.max_user_namespaces=0): "
+                + "as root, sysctl -w user.max_user_namespaces=15000, or run as root";
+        assertThat(missing).containsExactly(rootless,
                 "no pid namespaces (" + proc.resolve("self/ns/pid") + " missing)",
                 "no OverlayFS (not in " + proc.resolve("filesystems") + ", no overlay module under " + fake.resolve("modules") + ")");
         ConditionEvaluationResult verdict = MachineSupport.decide(Map.of("CI", "false"), missing);
         assertThat(verdict.isDisabled()).isTrue();
-        assertThat(verdict.getReason()).hasValue("mdocker cannot run containers on this machine: not root (euid 1000); "
+        assertThat(verdict.getReason()).hasValue("mdocker cannot run containers on this machine: " + rootless + "; "
                 + "no pid namespaces (" + proc.resolve("self/ns/pid") + " missing); " + missing.get(2));
+    }
+
+    @Test
+    void aUserRunsRootlessWhereTheKernelAllowsUnprivilegedUserNamespaces() throws Exception {
+        Path proc = proc("Uid:\t1000\t1000\t1000\t1000", List.of("user", "pid", "mnt", "uts", "ipc", "net", "cgroup"),
+                "nodev\tproc\nnodev\toverlay\n");
+        Files.createDirectories(proc.resolve("sys/user"));
+        Files.writeString(proc.resolve("sys/user/max_user_namespaces"), "15000\n");
+        assertThat(MachineSupport.missing(proc, fake.resolve("modules"))).isEmpty();
+        Files.writeString(proc.resolve("sys/kernel/apparmor_restrict_unprivileged_userns"), "1\n");
+        assertThat(MachineSupport.missing(proc, fake.resolve("modules"))).singleElement().asString()
+                .startsWith("not root (euid 1000) and AppArmor restricts unprivileged user namespaces "
+                        + "(kernel.apparmor_restrict_unprivileged_userns=1)");
+        Files.writeString(proc.resolve("sys/kernel/apparmor_restrict_unprivileged_userns"), "0\n");
+        Files.writeString(proc.resolve("sys/kernel/unprivileged_userns_clone"), "0\n");
+        assertThat(MachineSupport.missing(proc, fake.resolve("modules"))).singleElement().asString()
+                .contains("(kernel.unprivileged_userns_clone=0)");
+        Files.writeString(proc.resolve("sys/kernel/unprivileged_userns_clone"), "1\n");
+        Files.writeString(proc.resolve("sys/kernel/osrelease"), "5.10.0-old\n");
+        assertThat(MachineSupport.missing(proc, fake.resolve("modules"))).singleElement().asString()
+                .contains("needs Linux 5.11 or later (userxattr), this kernel is 5.10.0-old");
     }
 
     @Test
@@ -67,7 +92,7 @@ class MachineSupportTest {
         ConditionEvaluationResult verdict = MachineSupport.decide(Map.of("CI", "true"),
                 MachineSupport.missing(proc, fake.resolve("modules")));
         assertThat(verdict.isDisabled()).isFalse();
-        assertThat(verdict.getReason().orElseThrow()).startsWith("CI=true: never skipped, although not root (euid 1000)");
+        assertThat(verdict.getReason().orElseThrow()).startsWith("CI=true: never skipped, although no user namespaces");
     }
 
     @Test

@@ -79,6 +79,14 @@ public final class ContainerCgroups implements HostResource {
     }
 
     /**
+     * No cgroup of the container's own (rootless, without a delegated subtree): nothing is created,
+     * joined, mounted or removed; stats are unknown.
+     */
+    public static ContainerCgroups none(CgroupLayout layout, CgroupFs fs) {
+        return new ContainerCgroups(fs, layout.kind(), CgroupSpec.NONE, List.of());
+    }
+
+    /**
      * The container's cgroup v2 directory, where there is one: where the monitor attaches the
      * device program (BPF_PROG_TYPE_CGROUP_DEVICE) when the host has no v1 devices controller.
      */

@@ -90,6 +90,20 @@ public record ContainerDirs(Path root) {
         }
     }
 
+    /** A directory this user owns but may not read or search, made 0700; false when that fails. */
+    private static boolean openedUp(Path dir) {
+        try {
+            if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    || (Files.isReadable(dir) && Files.isExecutable(dir))) {
+                return false;
+            }
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /**
      * Deletes {@code dir} and everything below it without following symbolic links; a missing
      * tree is not an error.
@@ -106,6 +120,10 @@ public record ContainerDirs(Path root) {
                 @Override
                 public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
                     if (exc instanceof NoSuchFileException) {
+                        return FileVisitResult.CONTINUE;
+                    }
+                    if (exc instanceof java.nio.file.AccessDeniedException && openedUp(file)) {
+                        deleteTree(file); // rootless: overlay's work/work is mode 0, this user's to open up
                         return FileVisitResult.CONTINUE;
                     }
                     throw exc;

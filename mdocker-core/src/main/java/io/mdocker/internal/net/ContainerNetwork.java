@@ -49,7 +49,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ContainerNetwork implements HostResource {
     /** The modes, as the public Network has them. */
-    public enum Kind { NONE, HOST, BRIDGE, VETH }
+    public enum Kind { NONE, HOST, BRIDGE, VETH, PASTA }
 
     /**
      * What to make: for BRIDGE the bridge name, its address with the subnet's prefix and an
@@ -100,6 +100,7 @@ public final class ContainerNetwork implements HostResource {
     /** The container's elements are in the bridge's anti-spoofing sets ({@link AntiSpoofing}). */
     private boolean guarded;
     private List<PortProxy.Spec> monitorPorts = List.of();
+    private List<PortProxy.Bound> pastaPorts = List.of(); // network pasta: the host ports it forwards
     private List<PortProxy.Bound> monitorBound = List.of();
 
     private ContainerNetwork(Plan plan, Path netRoot, PortProxy proxy) {
@@ -141,6 +142,13 @@ public final class ContainerNetwork implements HostResource {
                 }
             }
             default -> { }
+        }
+        if (plan.kind() == Kind.PASTA) { // pasta forwards the ports itself
+            Pasta.binary();
+            ContainerNetwork n = new ContainerNetwork(plan, runRoot.resolve("net"), null);
+            n.pastaPorts = Pasta.choosePorts(plan.ports());
+            n.libNet = libRoot.resolve("net");
+            return n;
         }
         PortProxy proxy = plan.ports().isEmpty() || !proxyHere ? null : PortProxy.bind(plan.ports());
         ContainerNetwork n = new ContainerNetwork(plan, runRoot.resolve("net"), proxy);
@@ -213,7 +221,7 @@ public final class ContainerNetwork implements HostResource {
             initLayer = InitLayer.ensure(libNet, containerResolvConf());
         }
         switch (plan.kind()) {
-            case NONE -> { }
+            case NONE, PASTA -> { } // pasta: configured in attach, once pid 1 exists
             case HOST -> {
                 copyHostFile("/etc/hosts", "hosts");
                 copyHostFile("/etc/resolv.conf", "resolv.conf");
@@ -362,11 +370,15 @@ public final class ContainerNetwork implements HostResource {
     public void attach(int pid) {
         switch (plan.kind()) {
             case NONE -> {
+                if (io.mdocker.internal.sys.Namespaces.rootless()) {
+                    return; // pid 1 brings lo up itself: this JVM may not enter its user namespace's netns
+                }
                 try (NetlinkSocket c = containerSocket(pid)) {
                     c.execute(Rtnl.setUp(1, "lo"));
                 }
             }
             case HOST -> { }
+            case PASTA -> files.add(Pasta.start(entryDir, pid, pastaPorts, io.mdocker.internal.sys.Namespaces.rootless()));
             case BRIDGE -> {
                 // The container's socket is opened by the netns thread while this one makes the veth pair.
                 CompletableFuture<Integer> inside = NetnsSockets.request(pid);
@@ -445,7 +457,7 @@ public final class ContainerNetwork implements HostResource {
 
     /** The published ports as bound (real host ports), in the order given. */
     public List<PortProxy.Bound> ports() {
-        return proxy != null ? proxy.bound() : monitorBound;
+        return proxy != null ? proxy.bound() : plan.kind() == Kind.PASTA ? pastaPorts : monitorBound;
     }
 
     /** The published ports the container's monitor is to bind and serve (empty when this JVM proxies them). */

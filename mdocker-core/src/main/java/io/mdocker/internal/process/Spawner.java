@@ -200,6 +200,41 @@ final class Spawner {
         return Posix.ptr(segment);
     }
 
+    /**
+     * Spawns a helper program of the host (newuidmap, newgidmap) with posix_spawn, as mdocker-init
+     * is (the JDK's ProcessBuilder execs a helper first and costs twice as much): {@code argv[0]}
+     * is {@code path}, stdio on /dev/null, every other descriptor closed, an empty environment.
+     * The caller reaps the returned pid.
+     */
+    static int spawnTool(String path, java.util.List<String> args) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment actions = arena.allocate(FILE_ACTIONS_BYTES, FILE_ACTIONS_ALIGNMENT);
+            check("posix_spawn_file_actions_init", call(FileActionsInit.F, ptr(actions)));
+            try {
+                MemorySegment devNull = arena.allocateFrom("/dev/null");
+                for (int target = 0; target < 3; target++) {
+                    check("posix_spawn_file_actions_addopen(/dev/null)", call(FileActionsAddopen.F, ptr(actions), target,
+                            ptr(devNull), target == 0 ? Linux.O_RDONLY() : Linux.O_WRONLY(), 0));
+                }
+                check("posix_spawn_file_actions_addclosefrom_np(3)", call(FileActionsAddclosefrom.F, ptr(actions), 3));
+                MemorySegment argv = arena.allocate(C_POINTER, args.size() + 2);
+                argv.setAtIndex(C_POINTER, 0, arena.allocateFrom(path));
+                for (int i = 0; i < args.size(); i++) {
+                    argv.setAtIndex(C_POINTER, i + 1, arena.allocateFrom(args.get(i)));
+                }
+                argv.setAtIndex(C_POINTER, args.size() + 1, MemorySegment.NULL);
+                MemorySegment envp = arena.allocate(C_POINTER, 1);
+                envp.setAtIndex(C_POINTER, 0, MemorySegment.NULL);
+                MemorySegment pid = arena.allocate(Linux.C_INT);
+                check("posix_spawn(" + path + ")", call(Spawn.F, ptr(pid), ptr(arena.allocateFrom(path)), ptr(actions),
+                        0, ptr(argv), ptr(envp)));
+                return pid.get(Linux.C_INT, 0);
+            } finally {
+                call(FileActionsDestroy.F, ptr(actions));
+            }
+        }
+    }
+
     /** The posix_spawn family returns an error number instead of setting errno. */
     private static void check(String call, int result) {
         if (result != 0) {

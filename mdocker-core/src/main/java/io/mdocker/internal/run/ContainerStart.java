@@ -17,6 +17,7 @@ import io.mdocker.internal.process.InitProcess.Redirect;
 import io.mdocker.internal.process.MonitorPool;
 import io.mdocker.internal.process.OutputLog;
 import io.mdocker.internal.process.Protocol;
+import io.mdocker.internal.process.UserNamespace;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.security.SecurityPlan;
 import io.mdocker.internal.state.ContainerRecord;
@@ -77,12 +78,42 @@ public final class ContainerStart {
         this.mode = mode;
     }
 
-    /** Throws unless this process runs as root, which creating namespaces, mounts and cgroups needs. */
+    /**
+     * Throws unless this process can create containers: as root, or rootless (any other user) where
+     * the host allows unprivileged user namespaces and overlay in them (one line naming the setting).
+     */
     public static void requireRoot() {
         int euid = Posix.geteuid();
         if (euid != 0) {
-            throw new ContainerException("mdocker needs root to create namespaces and mounts, but runs as uid "
-                    + euid + ": run it with sudo or as root");
+            UserNamespace.unavailable().ifPresent(why -> {
+                throw new ContainerException("mdocker runs rootless here (uid " + euid + "), but " + why);
+            });
+        }
+    }
+
+    /**
+     * Rootless: what a user namespace without root on the host cannot give, refused before anything
+     * exists; the id maps are read (and newuidmap looked for) here too.
+     */
+    private void checkRootless() {
+        ContainerNetwork.Kind kind = spec.network().kind();
+        if (kind == ContainerNetwork.Kind.BRIDGE || kind == ContainerNetwork.Kind.VETH) {
+            throw new IllegalArgumentException("network " + spec.networkText() + " needs root (veth pairs and bridges "
+                    + "live in the host's network namespace): a rootless container has network none or host");
+        }
+        if (!spec.cgroups().required().isEmpty() || spec.cgroups().parent() != null) {
+            String what = spec.cgroups().parent() != null ? "cgroup parent " + spec.cgroups().parent()
+                    : String.join(", ", spec.cgroups().required().values());
+            throw new IllegalArgumentException("the " + what + " needs a cgroup, and this rootless user (uid "
+                    + Posix.geteuid() + ") has no delegated cgroup v2 subtree (cgroup layout "
+                    + CgroupLayout.host().describe() + "): run as root, or on cgroup v2 with systemd's user delegation");
+        }
+        UserNamespace.IdMaps maps = UserNamespace.maps();
+        if (spec.uid() > maps.maxUid() || spec.gid() > maps.maxGid()) {
+            throw new IllegalArgumentException("user " + spec.uid() + ":" + spec.gid() + " does not exist in a rootless "
+                    + "container here, whose user namespace maps " + maps.describe() + ": "
+                    + (maps.single() ? "add subordinate ids for this user to /etc/subuid and /etc/subgid, or "
+                    : "") + "run as a mapped id");
         }
     }
 
@@ -117,6 +148,10 @@ public final class ContainerStart {
                     + "): nothing would hold its terminal; drop tty() or run it attached");
         }
         requireRoot();
+        boolean rootless = UserNamespace.rootless();
+        if (rootless) {
+            checkRootless();
+        }
         // Inherited streams: passed only as pipes, sockets, terminals or /dev/null (a regular
         // file as stdout or stderr is relayed, anything else refused), before anything exists.
         StreamChoice stdinChoice = detached() ? spec.stdin() : InheritedStdio.resolve(spec.stdin(), 0);
@@ -140,7 +175,8 @@ public final class ContainerStart {
         // Checked against the host's cgroup layout before anything exists; recorded with the state.
         ContainerCgroups cgroups;
         try {
-            cgroups = ContainerCgroups.plan(CgroupLayout.host(), spec.cgroups(), id, CgroupFs.REAL);
+            cgroups = rootless ? ContainerCgroups.none(CgroupLayout.host(), CgroupFs.REAL) // no limits: no cgroup
+                    : ContainerCgroups.plan(CgroupLayout.host(), spec.cgroups(), id, CgroupFs.REAL);
         } catch (UncheckedIOException e) {
             network.close();
             throw new ContainerException("detecting the cgroup layout: " + e.getMessage(), e);
@@ -189,7 +225,7 @@ public final class ContainerStart {
         }
         // What exec needs, recorded with the state so that other processes can exec in too.
         List<Path> execCgroups = new ArrayList<>(cgroups.dirs());
-        if (!spec.privileged()) {
+        if (!spec.privileged() && !rootless) {
             DevicesCgroupV1.plannedPath(id).ifPresent(execCgroups::add);
         }
         ExecRecord execBasis = ExecRecord.basis(execCgroups, spec.uid(), spec.gid(), spec.workdir(),
@@ -232,16 +268,25 @@ public final class ContainerStart {
         }
         // Where there is no v1 devices controller, the monitor attaches a device BPF program to
         // the container's v2 cgroup instead, as GO arrives (CONFIG record DEVCGROUP).
+        // Rootless, the devices are the host's nodes bound in, which the user's rights already cover.
+        boolean rootless = UserNamespace.rootless();
         Path deviceCgroupV2 = !spec.privileged() && DevicesCgroupV1.mountPoint().isEmpty()
                 ? cgroups.v2Dir().orElse(null) : null;
         List<ContainerCgroups.Mount> cgroupMounts = new ArrayList<>(cgroups.containerMounts());
-        if (!spec.privileged()) { // the v1 devices cgroup made below, when this host has one
+        if (!spec.privileged() && !rootless) { // the v1 devices cgroup made below, when this host has one
             DevicesCgroupV1.containerMount().ifPresent(cgroupMounts::add);
         }
         // Before CONFIG: pid 1 mounts the overlay as soon as it has it, and the upper dir must
         // not change under a mounted overlay.
         boundLayer(s, layerLimit);
         stageCopies(s);
+        if (rootless) { // from outside, before pid 1 does anything with its ids
+            try {
+                UserNamespace.maps().write(s.pid());
+            } catch (RuntimeException e) {
+                throw SetupErrors.wrap("writing the id maps of container " + s.shortId(), e);
+            }
+        }
         send(s, config(s, deviceCgroupV2, cgroupMounts, layerLimit)); // sync 2: pid 1 builds its filesystem meanwhile
         try {
             cgroups.create(); // removes what it made when it fails
@@ -249,10 +294,10 @@ public final class ContainerStart {
             throw SetupErrors.wrap("creating the cgroups of container " + s.shortId(), e);
         }
         s.resources().add(cgroups);
-        if (!spec.privileged()) { // the devices cgroup, joined by pid 1 before GO
+        if (!spec.privileged() && !rootless) { // the devices cgroup, joined by pid 1 before GO
             DevicesCgroupV1.create(s.id()).ifPresent(s.resources()::add);
         }
-        if (detached()) { // out of this process's cgroup: its service's end must not end the container
+        if (detached() && !rootless) { // out of this process's cgroup: its service's end must not end the container
             s.resources().add(MonitorCgroups.forDetached(CgroupLayout.host(), CgroupFs.REAL, s.init().pid(),
                     cgroups.dirs()));
         }

@@ -22,6 +22,12 @@ public final class SetupErrors {
             }
             return new ExecFailedException("cannot execute " + object + ": " + Errno.describe(errno), 126);
         }
+        if (io.mdocker.internal.sys.Namespaces.rootless() && object.startsWith("mount(overlay ")) {
+            return new ContainerException(object + ": " + Errno.describe(errno) + ": the kernel refused overlay in the "
+                    + "container's user namespace (rootless); it needs Linux 5.11 or later, layers this user can read, "
+                    + "and a lib root on a file system with user xattrs (ext4, xfs, btrfs; tmpfs from Linux 6.6): "
+                    + "choose another with ContainerRuntime.at or --state-root, or run as root");
+        }
         return new ContainerException(object + ": " + Errno.describe(errno));
     }
 

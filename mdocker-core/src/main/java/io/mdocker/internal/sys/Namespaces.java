@@ -6,9 +6,20 @@ import io.mdocker.bindings.Linux;
 public final class Namespaces {
     private Namespaces() {}
 
-    /** Mount, UTS, IPC, PID and cgroup namespaces, and a network namespace when {@code ownNetwork}. */
+    private static final boolean ROOTLESS = Posix.geteuid() != 0;
+
+    /** Whether this JVM runs containers rootless: its effective uid is not 0. */
+    public static boolean rootless() {
+        return ROOTLESS;
+    }
+
+    /**
+     * Mount, UTS, IPC, PID and cgroup namespaces, a network namespace when {@code ownNetwork},
+     * and a user namespace when {@link #rootless()}.
+     */
     public static long container(boolean ownNetwork) {
         return Linux.CLONE_NEWNS() | Linux.CLONE_NEWUTS() | Linux.CLONE_NEWIPC() | Linux.CLONE_NEWPID()
-                | (ownNetwork ? Linux.CLONE_NEWNET() : 0) | Linux.CLONE_NEWCGROUP();
+                | (ownNetwork ? Linux.CLONE_NEWNET() : 0) | Linux.CLONE_NEWCGROUP()
+                | (ROOTLESS ? Linux.CLONE_NEWUSER() : 0);
     }
 }

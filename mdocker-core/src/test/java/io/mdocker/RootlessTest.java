@@ -1,0 +1,224 @@
+package io.mdocker;
+
+import io.mdocker.testing.Fixtures;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Rootless containers, started by an unprivileged user's JVM: as root this class creates the
+ * user {@value #USER} (with subordinate id ranges), a directory it can read holding the classes
+ * {@link RootlessProbe} needs and a copy of the test rootfs it owns, and runs the probe as that
+ * user through {@code setpriv --reset-env} with its own HOME and XDG_RUNTIME_DIR. It asserts on
+ * the probe's lines: isolation, ids, exit codes, signals, exec, tty, the one-line refusals of what
+ * rootless cannot do here (limits without a delegated cgroup, bridge networks, unmapped users),
+ * escape attempts through a bind of a root-owned file, cleanup, and a SIGKILLed JVM's container.
+ * The user, its ranges and the directory are removed after the class.
+ */
+@Tag("rootless")
+class RootlessTest {
+    static final String USER = "mdockerrl";
+    private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
+    private static Path dir;
+    private static String classpath;
+
+    @BeforeAll
+    static void createUser() throws Exception {
+        Path rootfs = Fixtures.rootfs(); // root, and busybox
+        Fixtures.prerequisite(Files.isExecutable(SETPRIV), "setpriv (util-linux) to run the probe as another user");
+        Fixtures.prerequisite(Files.isExecutable(Path.of("/usr/sbin/useradd")), "useradd (passwd) to make the test user");
+        Fixtures.prerequisite(Files.isExecutable(Path.of("/usr/bin/newuidmap")),
+                "newuidmap and newgidmap (apt-get install uidmap) for subordinate id ranges");
+        removeUser(); // a run killed before its end may have left it
+        dir = Files.createTempDirectory("mdocker-rootless-");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        sh("useradd -M -d " + dir.resolve("home") + " -s /usr/sbin/nologin -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 " + USER
+                + " && usermod --add-subuids 1300000-1365535 --add-subgids 1300000-1365535 " + USER);
+        for (String d : List.of("home", "run")) {
+            Files.createDirectory(dir.resolve(d));
+            sh("chown " + USER + ": " + dir.resolve(d) + " && chmod 700 " + dir.resolve(d));
+        }
+        sh("cp -a " + rootfs + " " + dir.resolve("rootfs") + " && chown -R " + USER + ": " + dir.resolve("rootfs"));
+        // a file root owns, in a directory the container binds read-write
+        Path host = Files.createDirectory(dir.resolve("host"));
+        Files.writeString(host.resolve("root-owned"), "original");
+        sh("chmod 755 " + host + " && chmod 644 " + host.resolve("root-owned"));
+        Files.createDirectory(host.resolve("private")); // a layer this user cannot read
+        sh("chmod 700 " + host.resolve("private"));
+        // the classes the probe needs, readable by the user (the build's may sit below a private home)
+        List<String> cp = new ArrayList<>();
+        int i = 0;
+        for (Class<?> c : List.of(RootlessProbe.class, ContainerRuntime.class, io.mdocker.bindings.Linux.class)) {
+            Path from = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path to = dir.resolve("cp" + i++ + (Files.isDirectory(from) ? "" : ".jar"));
+            sh("cp -r " + from + " " + to + " && chmod -R a+rX " + to);
+            cp.add(to.toString());
+        }
+        classpath = String.join(":", cp);
+    }
+
+    @AfterAll
+    static void removeAll() throws Exception {
+        try {
+            removeUser();
+        } finally {
+            if (dir != null) {
+                sh("rm -rf " + dir);
+            }
+        }
+    }
+
+    /** The user's processes (ours: nobody else runs as it), the user and its ranges. */
+    private static void removeUser() throws Exception {
+        if (sh("id -u " + USER + " 2>/dev/null || true").isBlank()) {
+            return;
+        }
+        int uid = Integer.parseInt(sh("id -u " + USER).strip());
+        ProcessHandle.allProcesses().filter(p -> ownedBy(p, uid)).forEach(ProcessHandle::destroyForcibly);
+        sh("userdel " + USER);
+        assertThat(Files.readString(Path.of("/etc/subuid")) + Files.readString(Path.of("/etc/subgid")))
+                .doesNotContain(USER + ":");
+    }
+
+    private static boolean ownedBy(ProcessHandle p, int uid) {
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc", Long.toString(p.pid())), "unix:uid") == uid;
+        } catch (IOException | UncheckedIOException e) {
+            return false;
+        }
+    }
+
+    private static String sh(String script) throws Exception {
+        Process p = new ProcessBuilder("/bin/sh", "-c", script).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(script).isTrue();
+        assertThat(p.exitValue()).as(script + ": " + out).isZero();
+        return out;
+    }
+
+    /** The probe as the user: setpriv with a clean environment, HOME and XDG_RUNTIME_DIR of its own. */
+    private static Process probe(String... args) throws IOException {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> cmd = new ArrayList<>(List.of(SETPRIV.toString(), "--reuid=" + USER, "--regid=" + USER,
+                "--init-groups", "--reset-env", "/usr/bin/env", "HOME=" + dir.resolve("home"),
+                "XDG_RUNTIME_DIR=" + dir.resolve("run"), java, "--enable-native-access=ALL-UNNAMED", "-cp", classpath,
+                RootlessProbe.class.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).directory(dir.toFile()).start();
+        p.getOutputStream().close();
+        return p;
+    }
+
+    private static Map<String, String> run(String... args) throws Exception {
+        Process p = probe(args);
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        Map<String, String> lines = new LinkedHashMap<>();
+        out.lines().filter(l -> l.contains("=")).forEach(l -> lines.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1)));
+        return lines;
+    }
+
+    /** What the suite shows in either mapping. */
+    private static void assertSuite(Map<String, String> r, int mapLines) throws IOException {
+        assertThat(r).as("the probe's lines").containsKeys("ids", "left");
+        assertThat(r.get("ids")).as(r.toString()).isEqualTo("0|0"); // root inside
+        String[] pid1 = r.get("pid1").split("\\|");
+        assertThat(pid1[0]).isEqualTo("mdocker-init");
+        assertThat(pid1[1]).isEqualTo("2");
+        assertThat(Integer.parseInt(pid1[2])).as("processes the container sees (not the user's JVM)").isBetween(2, 4);
+        assertThat(r.get("hostname")).isEqualTo("rlbox");
+        String[] userns = r.get("userns").split("\\|");
+        assertThat(userns[0]).as("lines of uid_map").isEqualTo(Integer.toString(mapLines));
+        assertThat(userns[1]).startsWith("user:[").isNotEqualTo(userns[2].replace(" host ", ""));
+        assertThat(r.get("exit")).isEqualTo("7");
+        assertThat(r.get("lo")).as("lo is up (IFF_UP|IFF_LOOPBACK)").isEqualTo("0x9|lo");
+        assertThat(r.get("devnull")).isEqualTo("4");
+        assertThat(r.get("write")).isEqualTo("hi|ok");
+        assertThat(r.get("signal")).isEqualTo("143");
+        assertThat(r.get("exec")).matches("0 0\\|\\d+\\|mdocker-init");
+        assertThat(r.get("tty")).isEqualTo("/dev/pts/0");
+        // copyIn keeps the JVM's user as owner, root inside; stats without a cgroup of its own
+        assertThat(r.get("copystats")).as(r.toString()).isEqualTo("copied 0 ResourceStats");
+        assertThat(r.get("detached")).as("exec into a detached container, its exit code and log").isEqualTo("0 3 out");
+        // network host: the host's network namespace, and its /sys (bound read-only: no sysfs of its own)
+        assertThat(r.get("hostnet")).isEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/net")) + "|/sys/class/net/lo");
+        assertThat(r.get("limits!")).as(r.toString()).startsWith("IllegalArgumentException: the memory limit needs a cgroup")
+                .contains("no delegated cgroup v2 subtree").doesNotContain("|");
+        assertThat(r.get("bridge!")).startsWith("IllegalArgumentException: network bridge").contains("needs root");
+        // escapes: root inside is the user outside
+        assertThat(r.get("bindwrite")).startsWith("rc=1|").contains(" 65534 ");
+        assertThat(r.get("rootfile")).isEqualTo("original");
+        assertThat(Files.readString(dir.resolve("host/root-owned"))).isEqualTo("original");
+        assertThat(r.get("chown")).isEqualTo("rc=1");
+        assertThat(r.get("setupfail")).as("10 starts whose pid 1 fails its setup")
+                .isEqualTo("mkdir(/proc in rootfs): EACCES (Permission denied)");
+        assertThat(r.get("kill1")).as("the user's JVM cannot be signalled from inside").contains("rc=1");
+        // network pasta: an interface besides lo and a default route, a published port on the
+        // host's loopback, and neither the host's loopback nor its gateway address reachable
+        assertThat(r.get("pastanet")).isEqualTo("2|1");
+        assertThat(r.get("published")).isEqualTo("200 hello-from-container");
+        assertThat(r.get("pastahostloop")).isEqualTo("control-ok|done");
+        assertThat(r.get("pastaleft")).as("pasta processes once their containers are gone").isEqualTo("0");
+        // cleanup: nothing in the user's state directories
+        assertThat(r.get("left")).isEqualTo("none");
+        assertThat(r.get("roots")).isEqualTo(dir.resolve("home/.local/share/mdocker") + " " + dir.resolve("run/mdocker"));
+    }
+
+    @Test
+    void withSubordinateIdsRootInsideIsTheUserAndOtherIdsAreMapped() throws Exception {
+        Map<String, String> r = run("suite", dir.resolve("rootfs").toString(), dir.resolve("host").toString());
+        assertSuite(r, 2);
+        assertThat(r.get("user")).isEqualTo("uid=1000 gid=1000");
+    }
+
+    @Test
+    void withoutSubordinateIdsASingleMappingRunsAndRefusesOtherUsersInOneLine() throws Exception {
+        sh("usermod --del-subuids 1300000-1365535 --del-subgids 1300000-1365535 " + USER);
+        try {
+            Map<String, String> r = run("suite", dir.resolve("rootfs").toString(), dir.resolve("host").toString());
+            assertSuite(r, 1);
+            assertThat(r.get("user!")).startsWith("IllegalArgumentException: user 1000:1000 does not exist")
+                    .contains("no subordinate ids").contains("/etc/subuid");
+        } finally {
+            sh("usermod --add-subuids 1300000-1365535 --add-subgids 1300000-1365535 " + USER);
+        }
+    }
+
+    @Test
+    void theContainerOfASigkilledJvmEndsAndIsRemovedByTheNextRuntime() throws Exception {
+        Process p = probe("hang", dir.resolve("rootfs").toString());
+        String line = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        assertThat(line).startsWith("pid=");
+        long pid1 = Long.parseLong(line.substring(4));
+        assertThat(ProcessHandle.of(pid1)).isPresent();
+        p.destroyForcibly(); // SIGKILL to the user's JVM (setpriv exec'd it: same pid)
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ProcessHandle.of(pid1).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(ProcessHandle.of(pid1).map(ProcessHandle::isAlive).orElse(false)).as("pid 1 of the container").isFalse();
+        Map<String, String> r = run("state");
+        assertThat(r.get("gc")).as(r.toString()).matches("\\[[0-9a-f]{64}]"); // its record and layer, removed
+        assertThat(r.get("left")).isEqualTo("none");
+        assertThat(r.get("pastaleft")).as("its pasta ends once recovery removes its state").isEqualTo("0");
+    }
+}
