@@ -43,6 +43,7 @@ import java.util.function.Function;
  */
 public final class OciConfigReader {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final java.math.BigInteger UINT64_MAX = java.math.BigInteger.ONE.shiftLeft(64).subtract(java.math.BigInteger.ONE);
 
     /** Mount types mdocker-runtime mounts (a bind may also be written as type none or no type, with a bind option). */
     static final Set<String> MOUNT_TYPES = Set.of("bind", "tmpfs", "proc", "sysfs", "mqueue", "devpts", "cgroup",
@@ -388,6 +389,9 @@ public final class OciConfigReader {
             JsonNode v = take(field);
             if (v == null) {
                 return OptionalLong.empty();
+            }
+            if (v.isIntegralNumber() && v.bigIntegerValue().equals(UINT64_MAX)) {
+                return OptionalLong.of(-1); // RLIM_INFINITY, as runc writes it
             }
             if (!v.isIntegralNumber() || !v.canConvertToLong()) {
                 throw new IllegalArgumentException(at(field) + ": expected an integer, got " + v);
