@@ -56,6 +56,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,16 @@ static void __attribute__((noreturn)) container_main(int sock)
     /* sync 2 (pid 1 side): CONFIG as the monitor relays it; the filesystem, before GO */
     if (receive_config(sock, &c, MDK_MSG_CONFIG) < 0)
         _exit(1); /* the monitor is gone (it checked this CONFIG before relaying it) */
+    for (size_t i = 0; i < c.njoinns; i++) { /* a namespace to enter (host path): before the mounts */
+        int fd = open(c.joinns[i].path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0 || setns(fd, (int) c.joinns[i].type) < 0) {
+            fail(MDK_STEP_NAMESPACE, errno, "setns(%s)", c.joinns[i].path);
+            send_error(sock);
+            _exit(EXIT_SETUP);
+        }
+        close(fd);
+    }
     if (c.exec_fifo != NULL) { /* a host path: opened before pivot_root, reopened for writing after GO */
         if (mknod(c.exec_fifo, S_IFIFO | 0600, 0) < 0)
             fail(MDK_STEP_MOUNT, errno, "mkfifo(%s)", c.exec_fifo);

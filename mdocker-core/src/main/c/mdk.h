@@ -68,6 +68,11 @@ struct listed_mount {
     char *type, *source, *target, *data;
 };
 
+struct joinns {
+    uint32_t type; /* CLONE_NEW* */
+    char *path;
+};
+
 struct sysctl {
     char *key, *value;
 };
@@ -102,6 +107,8 @@ struct config {
     size_t nmounts;
     struct sysctl *sysctls;
     size_t nsysctls;
+    struct joinns *joinns; /* JOINNS */
+    size_t njoinns;
     char *overlay_data; /* "lowerdir=...,upperdir=...,workdir=...,volatile" */
     uint32_t uid, gid;
     uint64_t nsflags;

@@ -290,6 +290,10 @@ struct mdk_header {
 /* CONSOLE string, with TTY: a unix socket (host path) pid 1 connects to as CONFIG comes; the
  * terminal's master goes there (SCM_RIGHTS, the payload its /dev/pts name) instead of as TTY. */
 #define MDK_T_CONSOLE 35
+/* JOINNS repeated: uint32 CLONE_NEWNET, CLONE_NEWIPC or CLONE_NEWUTS, then a namespace file (host
+ * path): pid 1 enters it with setns as CONFIG comes, before its mounts (pid 1 is cloned without
+ * that flag). */
+#define MDK_T_JOINNS 36
 
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */

@@ -76,7 +76,8 @@ final class OciPlanner {
                     + "the terminal's master would have nowhere to go");
         }
         OciConfig.Linux l = c.linux();
-        long ns = namespaces(l);
+        Map<Long, Path> join = new java.util.HashMap<>();
+        long ns = namespaces(l, join);
         if (c.hostname().isPresent() && (ns & CLONE_NEWUTS) == 0 && !c.hostname().get().isEmpty()) {
             throw new IllegalArgumentException("hostname: '" + c.hostname().get() + "' needs a uts namespace in linux.namespaces");
         }
@@ -153,7 +154,7 @@ final class OciPlanner {
             }
         }
         return new OciCreate.Plan(id, root, p.args(), p.env(), p.cwd(), p.user().uid(), p.user().gid(),
-                p.user().additionalGids(), c.hostname().filter(h -> !h.isEmpty() && (ns & CLONE_NEWUTS) != 0), ns, mounts, caps,
+                p.user().additionalGids(), c.hostname().filter(h -> !h.isEmpty() && (ns & CLONE_NEWUTS) != 0), ns, join, mounts, caps,
                 p.noNewPrivileges(), c.root().readonly(), l.seccomp(), rlimits, l.maskedPaths(), l.readonlyPaths(),
                 l.sysctl(), cgroups(l.resources(), parent), leaf, cgroupMount, cgroupRw, defaultDevices(l.resources()),
                 p.terminal() ? Optional.of(p.consoleSize().map(s -> new TtySize(s.height(), s.width())).orElse(TtySize.DEFAULT))
@@ -161,13 +162,24 @@ final class OciPlanner {
                 p.terminal() ? consoleSocket : Optional.empty(), execFifo, p.oomScoreAdj(), libRoot);
     }
 
-    private static long namespaces(OciConfig.Linux l) {
+    private static long namespaces(OciConfig.Linux l, Map<Long, Path> join) {
         long flags = 0;
         for (int i = 0; i < l.namespaces().size(); i++) {
             OciConfig.Namespace n = l.namespaces().get(i);
             if (n.path().isPresent()) {
-                throw new IllegalArgumentException("linux.namespaces[" + i + "].path: joining a " + n.type()
-                        + " namespace (" + n.path().get() + ") is not supported; only new namespaces");
+                long type = switch (n.type()) {
+                    case "network" -> CLONE_NEWNET;
+                    case "ipc" -> CLONE_NEWIPC;
+                    case "uts" -> CLONE_NEWUTS;
+                    default -> throw new IllegalArgumentException("linux.namespaces[" + i + "].path: joining a " + n.type()
+                            + " namespace (" + n.path().get() + ") is not supported (network, ipc and uts only)");
+                };
+                Path p = Path.of(n.path().get());
+                if (!p.isAbsolute() || !Files.exists(p)) {
+                    throw new IllegalArgumentException("linux.namespaces[" + i + "].path: " + p + " does not exist");
+                }
+                join.put(type, p);
+                continue;
             }
             flags |= switch (n.type()) {
                 case "pid" -> CLONE_NEWPID;

@@ -110,6 +110,8 @@ public final class Protocol {
     public static final int T_SYSCTL = 34;
     /** With TTY: the console socket (host path) pid 1 sends the terminal's master to. */
     public static final int T_CONSOLE = 35;
+    /** uint32 CLONE_NEW* (net, ipc, uts), then a namespace file pid 1 enters. */
+    public static final int T_JOINNS = 36;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_READONLY_ROOTFS = 2;
@@ -307,6 +309,13 @@ public final class Protocol {
             ByteBuffer b = ByteBuffer.allocate(8 + v.length).order(ByteOrder.LITTLE_ENDIAN);
             b.putInt((int) flags).putInt((int) propagation).put(v);
             return record(T_MOUNT, b.array());
+        }
+
+        /** JOINNS: the namespace file {@code path} of type {@code cloneFlag}, which pid 1 enters. */
+        public ConfigWriter joinNamespace(long cloneFlag, String path) {
+            byte[] v = path.getBytes(StandardCharsets.UTF_8);
+            return record(T_JOINNS, ByteBuffer.allocate(4 + v.length).order(ByteOrder.LITTLE_ENDIAN)
+                    .putInt((int) cloneFlag).put(v).array());
         }
 
         /** SYSCTL: "key\0value". */

@@ -79,6 +79,7 @@ public final class OciCreate {
      * @param groups         its supplementary groups
      * @param hostname       the UTS hostname, where the container has its own UTS namespace
      * @param nsflags        the CLONE_NEW* namespaces of pid 1 (mount and pid required)
+     * @param joinNamespaces namespaces pid 1 enters instead (CLONE_NEWNET, CLONE_NEWIPC or CLONE_NEWUTS to a namespace file)
      * @param mounts         the mounts, in order
      * @param caps           bounding, effective, permitted, inheritable, ambient (capability bit masks)
      * @param noNewPrivileges PR_SET_NO_NEW_PRIVS
@@ -100,7 +101,8 @@ public final class OciCreate {
      * @param libRoot        where compiled seccomp programs are cached
      */
     public record Plan(String id, Path rootfs, List<String> args, List<String> env, String cwd, int uid, int gid,
-                       List<Integer> groups, Optional<String> hostname, long nsflags, List<Mount> mounts, long[] caps,
+                       List<Integer> groups, Optional<String> hostname, long nsflags, Map<Long, Path> joinNamespaces,
+                       List<Mount> mounts, long[] caps,
                        boolean noNewPrivileges, boolean readonlyRoot, Optional<SeccompProfile> seccomp,
                        List<Ulimit> rlimits, List<String> masked, List<String> readonly, Map<String, String> sysctl,
                        CgroupSpec cgroups, String cgroupLeaf, boolean cgroupMount, boolean cgroupMountRw,
@@ -110,6 +112,7 @@ public final class OciCreate {
             args = List.copyOf(args);
             env = List.copyOf(env);
             groups = List.copyOf(groups);
+            joinNamespaces = Map.copyOf(joinNamespaces);
             mounts = List.copyOf(mounts);
             caps = caps.clone();
             if (caps.length != 5) {
@@ -250,6 +253,7 @@ public final class OciCreate {
                 .u32(Protocol.T_INIT, 0)
                 .string(Protocol.T_EXECFIFO, plan.execFifo().toString());
         plan.hostname().ifPresent(h -> c.string(Protocol.T_HOSTNAME, h));
+        plan.joinNamespaces().forEach((type, path) -> c.joinNamespace(type, path.toString()));
         for (Mount m : plan.mounts()) {
             c.mount(m.type(), m.source(), m.target(), m.flags(), m.propagation(), m.data());
         }
