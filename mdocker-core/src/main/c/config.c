@@ -105,7 +105,7 @@ static int count_records(const unsigned char *p, const unsigned char *end, struc
         case MDK_T_CWD: case MDK_T_UID: case MDK_T_GID: case MDK_T_NSFLAGS: case MDK_T_INIT:
         case MDK_T_CAPS: case MDK_T_SECURITY: case MDK_T_SECCOMP: case MDK_T_GROUPS: case MDK_T_DEVCGROUP:
         case MDK_T_DETACH: case MDK_T_STDOUT: case MDK_T_STDERR: case MDK_T_JOINPID: case MDK_T_FORWARD:
-        case MDK_T_TTY: case MDK_T_ROOTFS: case MDK_T_EXECFIFO: case MDK_T_CONSOLE:
+        case MDK_T_TTY: case MDK_T_ROOTFS: case MDK_T_EXECFIFO: case MDK_T_CONSOLE: case MDK_T_ORPHAN:
             if (seen & (UINT64_C(1) << r.tag))
                 return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: tag %u given twice", r.tag);
             seen |= UINT64_C(1) << r.tag;
@@ -308,6 +308,7 @@ static int copy_record(const struct record *r, struct config *c, char **arena)
     case MDK_T_ROOTFS: str = &c->rootfs; break;
     case MDK_T_EXECFIFO: str = &c->exec_fifo; break;
     case MDK_T_CONSOLE: str = &c->console; break;
+    case MDK_T_ORPHAN: return copy_fixed(r, &c->orphan, 4);
     case MDK_T_MOUNT: return copy_listed_mount(r, &c->mounts[c->nmounts++], arena);
     case MDK_T_SYSCTL: return copy_sysctl(r, &c->sysctls[c->nsysctls++], arena);
     case MDK_T_JOINNS: return copy_joinns(r, &c->joinns[c->njoinns++], arena);
@@ -413,8 +414,8 @@ int check_nsflags(const char *what, uint64_t nsflags)
                      | TAG(MDK_T_CGROUPFS) \
                      | TAG(MDK_T_DETACH) | TAG(MDK_T_STDOUT) | TAG(MDK_T_STDERR) | TAG(MDK_T_FORWARD) \
                      | TAG(MDK_T_ROOTFS) | TAG(MDK_T_MOUNT) | TAG(MDK_T_EXECFIFO) | TAG(MDK_T_SYSCTL) \
-                     | TAG(MDK_T_CONSOLE) | TAG(MDK_T_JOINNS))
-#define JOIN_ONLY (TAG(MDK_T_JOINPID) | TAG(MDK_T_CGROUP))
+                     | TAG(MDK_T_JOINNS))
+#define JOIN_ONLY (TAG(MDK_T_JOINPID) | TAG(MDK_T_CGROUP) | TAG(MDK_T_ORPHAN))
 #define SEC_FLAGS (MDK_SEC_NO_NEW_PRIVS | MDK_SEC_READONLY_ROOTFS | MDK_SEC_SYSFS_RW)
 
 static int check_foreign_tags(const struct config *c, uint64_t foreign, const char *msg)

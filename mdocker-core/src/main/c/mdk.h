@@ -107,6 +107,7 @@ struct config {
     size_t nmounts;
     struct sysctl *sysctls;
     size_t nsysctls;
+    uint32_t orphan; /* ORPHAN (join mode) */
     struct joinns *joinns; /* JOINNS */
     size_t njoinns;
     char *overlay_data; /* "lowerdir=...,upperdir=...,workdir=...,volatile" */
@@ -149,6 +150,7 @@ struct monitor {
 
 extern unsigned char msgbuf[MDK_MAX_MESSAGE]; /* the receive buffer of each process */
 extern bool handed_over; /* pid 1 after CREATED: no monitor; errors go to stderr, no parent death signal */
+extern bool orphan_ok;   /* ORPHAN: the exec'd process outlives its joiner (no parent death signal) */
 int fail(int step, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int failure_exit_code(void);
 int send_msg(int fd, uint16_t type, const void *payload, size_t len);

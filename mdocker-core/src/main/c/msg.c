@@ -40,6 +40,7 @@ int fail(int step, int err, const char *fmt, ...)
 
 unsigned char msgbuf[MDK_MAX_MESSAGE]; /* the receive buffer: one message at a time */
 bool handed_over;
+bool orphan_ok;
 
 int send_msg(int fd, uint16_t type, const void *payload, size_t len)
 {

@@ -294,6 +294,10 @@ struct mdk_header {
  * path): pid 1 enters it with setns as CONFIG comes, before its mounts (pid 1 is cloned without
  * that flag). */
 #define MDK_T_JOINNS 36
+/* JOIN, with uint32 1: the exec'd process is left to the nearest subreaper: no parent death
+ * signal, and the joiner exits once it has sent JOINED (mdocker-runtime exec --detach). JOIN also
+ * takes CONSOLE (connected before setns). */
+#define MDK_T_ORPHAN 37
 
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */

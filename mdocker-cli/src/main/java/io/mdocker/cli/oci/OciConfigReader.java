@@ -91,6 +91,15 @@ public final class OciConfigReader {
         return new OciConfig(version, process, root1, mounts, hostname, linux, hooks, annotations);
     }
 
+    /** Reads a process.json (the {@code process} object alone, as exec takes it). */
+    static OciConfig.Process parseProcess(byte[] json) {
+        try {
+            return process(Obj.of(JSON.readTree(json), "process"));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("process.json is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
     private static OciConfig.Process process(Obj p) {
         boolean terminal = p.bool("terminal");
         Optional<ConsoleSize> size = p.obj("consoleSize").map(c -> {

@@ -9,6 +9,7 @@ import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.cgroup.Freezer;
 import io.mdocker.internal.run.OciCreate;
+import io.mdocker.internal.run.OciExec;
 import io.mdocker.internal.state.ProcStat;
 import io.mdocker.internal.sys.Posix;
 
@@ -81,6 +82,7 @@ public final class RuntimeMain {
                 case "kill" -> kill(args);
                 case "delete" -> delete(args);
                 case "ps" -> ps(args);
+                case "exec" -> exec(args);
                 case "pause" -> pause(args, true);
                 case "resume" -> pause(args, false);
                 case "update" -> update(args);
@@ -339,6 +341,68 @@ public final class RuntimeMain {
         } catch (IllegalArgumentException e) {
             return null; // the bundle went: no hooks to run
         }
+    }
+
+    private int exec(Deque<String> args) {
+        Parsed p = parse("exec", args, Set.of("process", "p", "pid-file", "console-socket", "cwd", "env", "e", "user", "u",
+                "preserve-fds", "process-label", "apparmor", "cap", "c"), Set.of("detach", "d", "tty", "t", "no-new-privs"));
+        String id = p.id("exec");
+        OciState st = OciState.read(root, id);
+        OciState.Status s = st.status();
+        if (s != OciState.Status.RUNNING && s != OciState.Status.CREATED) {
+            throw new IllegalStateException("cannot exec in container " + id + ": it is " + s.text());
+        }
+        for (String f : List.of("cwd", "env", "e", "user", "u", "process-label", "apparmor", "cap", "c")) {
+            if (p.has(f)) {
+                throw new IllegalArgumentException("exec: --" + f + " is not supported: give the process as --process FILE");
+            }
+        }
+        String preserve = p.get("preserve-fds");
+        if (preserve != null && !preserve.equals("0")) {
+            throw new IllegalArgumentException("exec: --preserve-fds " + preserve + " is not supported");
+        }
+        String file = p.get("process", "p");
+        if (file == null) {
+            throw new IllegalArgumentException("exec: --process FILE is required (a command line alone is not supported)");
+        }
+        OciConfig.Process proc;
+        try {
+            proc = OciConfigReader.parseProcess(Files.readAllBytes(Path.of(file)));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("exec: cannot read " + file + ": " + e.getMessage());
+        }
+        boolean tty = proc.terminal() || p.has("tty", "t");
+        Optional<Path> console = Optional.ofNullable(p.get("console-socket")).map(x -> Path.of(x).toAbsolutePath());
+        if (tty && console.isEmpty()) {
+            throw new IllegalArgumentException("exec: a terminal needs --console-socket");
+        }
+        long[] caps = new long[5];
+        proc.capabilities().ifPresent(cs -> {
+            List<List<String>> sets = List.of(cs.bounding(), cs.effective(), cs.permitted(), cs.inheritable(), cs.ambient());
+            for (int i = 0; i < 5; i++) {
+                for (String name : sets.get(i)) {
+                    caps[i] |= 1L << Capability.parse(name).number();
+                }
+            }
+        });
+        caps[4] &= caps[2] & caps[3];
+        List<io.mdocker.Ulimit> rlimits = new ArrayList<>();
+        for (OciConfig.Rlimit r : proc.rlimits()) {
+            rlimits.add(new io.mdocker.Ulimit(r.type().substring("RLIMIT_".length()).toLowerCase(Locale.ROOT), r.soft(), r.hard()));
+        }
+        OciConfig config = configOrNull(st);
+        List<Path> cgroups = new ArrayList<>(st.cgroupDirs());
+        Optional.ofNullable(st.cgroupInfo().get("devices")).map(Path::of).ifPresent(cgroups::add);
+        OciExec.Started started = OciExec.start(new OciExec.Plan(st.pid(), st.startTime(), cgroups, proc.args(), proc.env(),
+                proc.cwd(), proc.user().uid(), proc.user().gid(), proc.user().additionalGids(), caps,
+                proc.noNewPrivileges() || p.has("no-new-privs"), config == null ? Optional.empty() : config.linux().seccomp(),
+                rlimits, tty ? Optional.of(proc.consoleSize().map(c -> new io.mdocker.TtySize(c.height(), c.width()))
+                        .orElse(io.mdocker.TtySize.DEFAULT)) : Optional.empty(), tty ? console : Optional.empty(),
+                p.has("detach", "d"), root));
+        if (p.get("pid-file") != null) {
+            writeAtomically(Path.of(p.get("pid-file")).toAbsolutePath(), Integer.toString(started.pid()));
+        }
+        return p.has("detach", "d") ? 0 : started.waitFor();
     }
 
     // ---------------------------------------------------------------------------------------

@@ -112,6 +112,8 @@ public final class Protocol {
     public static final int T_CONSOLE = 35;
     /** uint32 CLONE_NEW* (net, ipc, uts), then a namespace file pid 1 enters. */
     public static final int T_JOINNS = 36;
+    /** JOIN: the exec'd process is left to the nearest subreaper; the joiner exits after JOINED. */
+    public static final int T_ORPHAN = 37;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_READONLY_ROOTFS = 2;
