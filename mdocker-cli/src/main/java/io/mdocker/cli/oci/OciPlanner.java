@@ -106,6 +106,18 @@ final class OciPlanner {
                 cgroupRw = !m.options().contains("ro");
                 continue;
             }
+            if (m.options().contains("tmpcopyup")) {
+                // tmpcopyup (runc's and crun's): the tmpfs starts with what the image has at the target;
+                // the same as without it where the image has nothing there
+                Path under = root.resolve(m.destination().substring(1));
+                if (Files.isDirectory(under) && !isEmpty(under)) {
+                    throw new IllegalArgumentException(where + ": mount option 'tmpcopyup' over a directory with content "
+                            + "(" + under + ") is not supported");
+                }
+                List<String> options = new ArrayList<>(m.options());
+                options.remove("tmpcopyup");
+                m = new OciConfig.Mount(m.destination(), m.type(), m.source(), options);
+            }
             mounts.add(mount(m, where, bundle));
         }
         long[] caps = new long[5];
@@ -160,6 +172,14 @@ final class OciPlanner {
                 p.terminal() ? Optional.of(p.consoleSize().map(s -> new TtySize(s.height(), s.width())).orElse(TtySize.DEFAULT))
                         : Optional.empty(),
                 p.terminal() ? consoleSocket : Optional.empty(), execFifo, p.oomScoreAdj(), libRoot);
+    }
+
+    private static boolean isEmpty(Path dir) {
+        try (var s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static long namespaces(OciConfig.Linux l, Map<Long, Path> join) {
