@@ -181,7 +181,7 @@ class OciRuntimeTest {
     void lifecycleCreatedRunningStoppedDeletedWithoutAJvmInBetween() throws Exception {
         String id = newId("life");
         Path marker = WORK.resolve(id + ".poststop");
-        Path bundle = bundle(id, List.of("sh", "-c", "echo out-$(hostname); sleep 1; exit 7"), c ->
+        Path bundle = bundle(id, List.of("sh", "-c", "trap 'exit 7' USR1; echo out-$(hostname); while true; do sleep 0.05; done"), c ->
                 c.putObject("hooks").putArray("poststop").addObject().put("path", "/bin/sh")
                         .putArray("args").add("sh").add("-c").add("cat > " + marker));
         Path pidFile = WORK.resolve(id + ".pid");
@@ -223,6 +223,7 @@ class OciRuntimeTest {
             }
             assertThat(Files.readString(Path.of("/proc", pid, "comm")).trim()).isEqualTo("sh");
             assertThat(caller.next("out-", seen)).isEqualTo("out-oci-" + id);
+            assertThat(runtime("kill", id, "USR1").exit()).isZero();
             // the caller reaps the process itself, with its exit status
             assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " exit 7");
             JsonNode stopped = state(id);
@@ -366,6 +367,43 @@ class OciRuntimeTest {
             assertThat(caller.next("tty ", seen)).isEqualTo("tty 33 101");
             assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " exit 0");
             assertThat(runtime("delete", id).exit()).isZero();
+        }
+    }
+
+    /**
+     * exec --detach (as conmon and the shim call it): the process runs in the container with the
+     * process.json's identity, is left to the caller's subreaper, which reaps its exit status.
+     */
+    @Test
+    void execDetachedIsReparentedToTheCaller() throws Exception {
+        String id = newId("exec");
+        Path bundle = bundle(id, List.of("sleep", "600"), c -> { });
+        Path process = WORK.resolve(id + ".process.json");
+        ObjectNode proc = JSON.createObjectNode();
+        proc.put("terminal", false).put("cwd", "/tmp");
+        proc.putObject("user").put("uid", 1000).put("gid", 1000);
+        proc.putArray("args").add("sh").add("-c").add("echo exec-$(id -u)-$(pwd)-$(hostname)-$X; exit 5");
+        proc.putArray("env").add("PATH=/bin").add("X=y");
+        Files.write(process, JSON.writeValueAsBytes(proc));
+        Path pidFile = WORK.resolve(id + ".exec.pid");
+        List<String> seen = new ArrayList<>();
+        try (Caller container = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
+            assertThat(container.next("created", seen)).isEqualTo("created 0");
+            String pid1 = container.next("children", seen).substring("children ".length()).trim();
+            assertThat(runtime("start", id).exit()).isZero();
+            try (Caller exec = new Caller(List.of(), "exec", "--process", process.toString(), "--detach",
+                    "--pid-file", pidFile.toString(), id)) {
+                assertThat(exec.next("created", seen)).isEqualTo("created 0");
+                String execPid = Files.readString(pidFile).trim();
+                String children = exec.next("children", seen);
+                // the process may print before the caller reports create's end: look at what was skipped first
+                String out = seen.stream().filter(l -> l.startsWith("exec-")).findFirst().orElse(null);
+                assertThat(out != null ? out : exec.next("exec-", seen)).isEqualTo("exec-1000-/tmp-oci-" + id + "-y");
+                assertThat(exec.next("reaped", seen)).isEqualTo("reaped " + execPid + " exit 5");
+                assertThat(children).isIn("children " + execPid + " ", "children "); // gone already, or still ours
+            }
+            assertThat(runtime("delete", "--force", id).exit()).isZero();
+            assertThat(container.next("reaped", seen)).isEqualTo("reaped " + pid1 + " signal 9");
         }
     }
 
