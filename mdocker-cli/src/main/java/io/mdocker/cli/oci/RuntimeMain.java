@@ -78,6 +78,7 @@ public final class RuntimeMain {
             return switch (verb) {
                 case "create" -> create(args);
                 case "start" -> start(args);
+                case "run" -> runVerb(args);
                 case "state" -> state(args);
                 case "kill" -> kill(args);
                 case "delete" -> delete(args);
@@ -287,6 +288,63 @@ public final class RuntimeMain {
         }
         debug("created " + id + " pid " + c.pid());
         return 0;
+    }
+
+    /**
+     * run: with --detach, create and start; else the container's monitor stays, this JVM waits for
+     * the process, removes the container and exits with its status.
+     */
+    private int runVerb(Deque<String> args) {
+        List<String> copy = new ArrayList<>(args);
+        Parsed p = parse("run", args, Set.of("bundle", "b", "pid-file", "console-socket", "preserve-fds"),
+                Set.of("no-pivot", "no-new-keyring", "detach", "d", "keep"));
+        String id = p.id("run");
+        if (p.has("detach", "d")) {
+            copy.removeIf(a -> a.equals("--detach") || a.equals("-d"));
+            create(new ArrayDeque<>(copy));
+            return start(new ArrayDeque<>(List.of(id)));
+        }
+        if (p.has("console-socket") || p.has("keep")) {
+            throw new IllegalArgumentException("run: --console-socket and --keep are supported with --detach only");
+        }
+        Path bundle = Path.of(Optional.ofNullable(p.get("bundle", "b")).orElse(".")).toAbsolutePath().normalize();
+        OciConfig config = OciConfigReader.read(bundle);
+        if (config.process().terminal()) {
+            throw new IllegalArgumentException("run: process.terminal needs --detach and --console-socket");
+        }
+        Path dir = OciState.dir(root, id);
+        OciCreate.Plan plan = OciPlanner.plan(id, bundle, config, Optional.empty(), Path.of(""), systemdCgroup, root);
+        try {
+            Files.createDirectories(root);
+            Files.createDirectory(dir);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw new IllegalArgumentException("container " + id + " already exists");
+        } catch (IOException e) {
+            throw new UncheckedIOException("mkdir " + dir, e);
+        }
+        String created = Instant.now().toString();
+        OciState[] st = new OciState[1];
+        try {
+            int code = OciCreate.run(plan, pid -> runHooks("createRuntime", config.hooks().createRuntime(),
+                    new byte[0], true), c -> {
+                st[0] = new OciState(id, dir, c.pid(), c.startTime(), bundle, created, config.annotations(), c.cgroupInfo(),
+                        config.hooks().poststop());
+                st[0].write();
+                if (p.get("pid-file") != null) {
+                    writeAtomically(Path.of(p.get("pid-file")).toAbsolutePath(), Integer.toString(c.pid()));
+                }
+                runHooks("poststart", config.hooks().poststart(),
+                        st[0].stateJson(OciState.Status.RUNNING).toString().getBytes(StandardCharsets.UTF_8), false);
+            });
+            return code;
+        } finally {
+            if (st[0] != null) {
+                destroy(st[0]);
+                runHooks("poststop", st[0].poststop(),
+                        st[0].stateJson(OciState.Status.STOPPED).toString().getBytes(StandardCharsets.UTF_8), false);
+            }
+            deleteTree(dir);
+        }
     }
 
     private int start(Deque<String> args) {

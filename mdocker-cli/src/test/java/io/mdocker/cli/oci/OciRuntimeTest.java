@@ -241,6 +241,17 @@ class OciRuntimeTest {
         }
     }
 
+    /** run: create, start, wait and delete in one call, exiting with the process's status. */
+    @Test
+    void runToCompletion() throws Exception {
+        String id = newId("run");
+        Path bundle = bundle(id, List.of("sh", "-c", "echo ran-$(hostname); exit 6"), c -> { });
+        Result r = runtime("run", "--bundle", bundle.toString(), id);
+        assertThat(r.exit()).as(r.err()).isEqualTo(6);
+        assertThat(r.out()).isEqualTo("ran-oci-" + id + "\n");
+        assertThat(ROOT.resolve(id)).doesNotExist();
+    }
+
     /** runtime.md "Operations: Kill": signals by name and by number reach the process. */
     @Test
     void killByNameAndByNumber() throws Exception {

@@ -96,7 +96,7 @@ public final class OciCreate {
      * @param defaultDevices whether the device cgroup allows mdocker's (Docker's) default devices only; else all
      * @param tty            the terminal's size, if the process has one
      * @param consoleSocket  where its master goes
-     * @param execFifo       the fifo pid 1 waits on
+     * @param execFifo       the fifo pid 1 waits on (the empty path for none: run)
      * @param oomScoreAdj    the process's oom_score_adj
      * @param libRoot        where compiled seccomp programs are cached
      */
@@ -143,6 +143,30 @@ public final class OciCreate {
      * @throws ContainerException       when a step fails (everything made is removed first)
      */
     public static Created create(Plan plan, IntConsumer createRuntime) {
+        return start(plan, createRuntime, null);
+    }
+
+    /**
+     * {@code run}: creates the container without an exec fifo (its process execs at GO) and with
+     * its monitor kept, calls {@code started} with what was made once the process runs, waits for
+     * its end and returns its exit code (128+n when signal n killed it). The cgroups are the
+     * caller's to remove ({@code started} has their record).
+     */
+    public static int run(Plan plan, IntConsumer createRuntime, java.util.function.Consumer<Created> started) {
+        int[] code = new int[1];
+        start(plan, createRuntime, (created, init) -> {
+            started.accept(created);
+            init.monitorStatus().join();
+            code[0] = init.exitCodeAfterExit();
+        });
+        return code[0];
+    }
+
+    private interface Running {
+        void accept(Created created, InitProcess init);
+    }
+
+    private static Created start(Plan plan, IntConsumer createRuntime, Running running) {
         ContainerStart.requireRoot();
         ContainerCgroups cgroups;
         try {
@@ -193,11 +217,16 @@ public final class OciCreate {
             if (m.type() == Protocol.MSG_ERROR) {
                 throw SetupErrors.of(m.int32(0), m.int32(1), m.text(2));
             }
-            if (m.type() != Protocol.MSG_CREATED) {
-                throw new ContainerException("mdocker-init sent message " + m.type() + " where CREATED was expected");
+            int expected = running == null ? Protocol.MSG_CREATED : Protocol.MSG_STARTED;
+            if (m.type() != expected) {
+                throw new ContainerException("mdocker-init sent message " + m.type() + " where " + expected + " was expected");
             }
-            created = true;
-            return new Created(pid, startTime, info);
+            created = running == null;
+            Created result = new Created(pid, startTime, info);
+            if (running != null) {
+                running.accept(result, init);
+            }
+            return result;
         } catch (RuntimeException | Error e) {
             RuntimeException wrapped = e instanceof RuntimeException r
                     && (r instanceof ContainerException || r instanceof IllegalArgumentException) ? r
@@ -239,6 +268,7 @@ public final class OciCreate {
 
     private static java.nio.ByteBuffer config(Plan plan, ContainerCgroups cgroups, Optional<Path> v2Devices) {
         Protocol.ConfigWriter c = new Protocol.ConfigWriter();
+        boolean fifo = !plan.execFifo().toString().isEmpty();
         for (String a : plan.args()) {
             c.string(Protocol.T_ARG, a);
         }
@@ -250,8 +280,10 @@ public final class OciCreate {
                 .u32(Protocol.T_UID, plan.uid())
                 .u32(Protocol.T_GID, plan.gid())
                 .u64(Protocol.T_NSFLAGS, plan.nsflags())
-                .u32(Protocol.T_INIT, 0)
-                .string(Protocol.T_EXECFIFO, plan.execFifo().toString());
+                .u32(Protocol.T_INIT, 0);
+        if (fifo) {
+            c.string(Protocol.T_EXECFIFO, plan.execFifo().toString());
+        }
         plan.hostname().ifPresent(h -> c.string(Protocol.T_HOSTNAME, h));
         plan.joinNamespaces().forEach((type, path) -> c.joinNamespace(type, path.toString()));
         for (Mount m : plan.mounts()) {
