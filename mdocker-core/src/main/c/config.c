@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 
 #include "mdk.h"
 
@@ -78,14 +79,14 @@ static int next_record(const unsigned char **pos, const unsigned char *end, stru
 
 static int count_records(const unsigned char *p, const unsigned char *end, struct config *c)
 {
-    uint32_t seen = 0;
+    uint64_t seen = 0;
     struct record r;
 
     while (p < end) {
         if (next_record(&p, end, &r) < 0)
             return -1;
-        if (r.tag < 32)
-            c->tags |= UINT32_C(1) << r.tag;
+        if (r.tag < 64)
+            c->tags |= UINT64_C(1) << r.tag;
         switch (r.tag) {
         case MDK_T_ARG: c->argc++; break;
         case MDK_T_ENV: c->envc++; break;
@@ -97,14 +98,17 @@ static int count_records(const unsigned char *p, const unsigned char *end, struc
         case MDK_T_TMPFS: c->ntmpfs++; break;
         case MDK_T_CGROUPFS: c->ncgroupfs++; break;
         case MDK_T_CGROUP: c->ncgroups++; break;
+        case MDK_T_MOUNT: c->nmounts++; break;
+        case MDK_T_SYSCTL: c->nsysctls++; break;
+        case MDK_T_JOINNS: c->njoinns++; break;
         case MDK_T_UPPER: case MDK_T_WORK: case MDK_T_MERGED: case MDK_T_HOSTNAME:
         case MDK_T_CWD: case MDK_T_UID: case MDK_T_GID: case MDK_T_NSFLAGS: case MDK_T_INIT:
         case MDK_T_CAPS: case MDK_T_SECURITY: case MDK_T_SECCOMP: case MDK_T_GROUPS: case MDK_T_DEVCGROUP:
         case MDK_T_DETACH: case MDK_T_STDOUT: case MDK_T_STDERR: case MDK_T_JOINPID: case MDK_T_FORWARD:
-        case MDK_T_TTY: case MDK_T_LAYERFS:
-            if (seen & (1u << r.tag))
+        case MDK_T_TTY: case MDK_T_LAYERFS: case MDK_T_ROOTFS: case MDK_T_EXECFIFO: case MDK_T_CONSOLE: case MDK_T_ORPHAN:
+            if (seen & (UINT64_C(1) << r.tag))
                 return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: tag %u given twice", r.tag);
-            seen |= 1u << r.tag;
+            seen |= UINT64_C(1) << r.tag;
             break;
         default:
             return fail(MDK_STEP_PROTOCOL, EPROTO, "CONFIG: unknown tag %u", r.tag);
@@ -173,6 +177,58 @@ static int copy_flagged_mount(const struct record *r, struct flagged_mount *t, c
         return -1;
     t->data = copy_string(sep + 1, (size_t) (r->value + r->len - sep) - 1, arena, r->tag);
     return t->data == NULL ? -1 : 0;
+}
+
+/* MOUNT: uint32 flags, uint32 propagation, then "type\0source\0target\0data". */
+static int copy_listed_mount(const struct record *r, struct listed_mount *m, char **arena)
+{
+    const unsigned char *p = r->value + 8, *end = r->value + r->len, *sep;
+    char **fields[4] = { &m->type, &m->source, &m->target, &m->data };
+    uint32_t flags, propagation;
+    int i;
+
+    if (r->len < 8 + 4)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: MOUNT record of %u bytes", r->len);
+    memcpy(&flags, r->value, 4);
+    memcpy(&propagation, r->value + 4, 4);
+    m->flags = flags;
+    m->propagation = propagation;
+    for (i = 0; i < 4; i++) {
+        sep = i < 3 ? memchr(p, 0, (size_t) (end - p)) : end;
+        if (sep == NULL)
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: MOUNT without type\\0source\\0target\\0data");
+        *fields[i] = copy_string(p, (size_t) (sep - p), arena, r->tag);
+        if (*fields[i] == NULL)
+            return -1;
+        p = sep + 1;
+    }
+    return 0;
+}
+
+/* JOINNS: uint32 type, then the path. */
+static int copy_joinns(const struct record *r, struct joinns *j, char **arena)
+{
+    if (r->len < 4 + 1)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: JOINNS record of %u bytes", r->len);
+    memcpy(&j->type, r->value, 4);
+    if (j->type != CLONE_NEWNET && j->type != CLONE_NEWIPC && j->type != CLONE_NEWUTS)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: JOINNS type %#x", j->type);
+    j->path = copy_string(r->value + 4, r->len - 4, arena, r->tag);
+    return j->path == NULL ? -1 : 0;
+}
+
+/* SYSCTL: "key\0value". */
+static int copy_sysctl(const struct record *r, struct sysctl *s, char **arena)
+{
+    const unsigned char *sep = memchr(r->value, 0, r->len);
+
+    if (sep == NULL || sep == r->value)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: SYSCTL without key\\0value");
+    s->key = copy_string(r->value, (size_t) (sep - r->value), arena, r->tag);
+    if (s->key == NULL)
+        return -1;
+    s->value = copy_string(sep + 1, (size_t) (r->value + r->len - sep) - 1, arena, r->tag);
+    return s->value == NULL ? -1 : 0;
 }
 
 static int copy_rlimit(const struct record *r, struct rlimit_rec *l)
@@ -249,6 +305,13 @@ static int copy_record(const struct record *r, struct config *c, char **arena)
     case MDK_T_DETACH: str = &c->exit_file; break;
     case MDK_T_STDOUT: str = &c->stdout_file; break;
     case MDK_T_STDERR: str = &c->stderr_file; break;
+    case MDK_T_ROOTFS: str = &c->rootfs; break;
+    case MDK_T_EXECFIFO: str = &c->exec_fifo; break;
+    case MDK_T_CONSOLE: str = &c->console; break;
+    case MDK_T_ORPHAN: return copy_fixed(r, &c->orphan, 4);
+    case MDK_T_MOUNT: return copy_listed_mount(r, &c->mounts[c->nmounts++], arena);
+    case MDK_T_SYSCTL: return copy_sysctl(r, &c->sysctls[c->nsysctls++], arena);
+    case MDK_T_JOINNS: return copy_joinns(r, &c->joinns[c->njoinns++], arena);
     case MDK_T_UID: return copy_fixed(r, &c->uid, 4);
     case MDK_T_GID: return copy_fixed(r, &c->gid, 4);
     case MDK_T_NSFLAGS: return copy_fixed(r, &c->nsflags, 8);
@@ -353,18 +416,20 @@ int check_nsflags(const char *what, uint64_t nsflags)
                      | TAG(MDK_T_HOSTNAME) | TAG(MDK_T_BIND) | TAG(MDK_T_NSFLAGS) | TAG(MDK_T_INIT) \
                      | TAG(MDK_T_MASK) | TAG(MDK_T_READONLY) | TAG(MDK_T_TMPFS) | TAG(MDK_T_DEVCGROUP) \
                      | TAG(MDK_T_CGROUPFS) | TAG(MDK_T_LAYERFS) \
-                     | TAG(MDK_T_DETACH) | TAG(MDK_T_STDOUT) | TAG(MDK_T_STDERR) | TAG(MDK_T_FORWARD))
-#define JOIN_ONLY (TAG(MDK_T_JOINPID) | TAG(MDK_T_CGROUP))
+                     | TAG(MDK_T_DETACH) | TAG(MDK_T_STDOUT) | TAG(MDK_T_STDERR) | TAG(MDK_T_FORWARD) \
+                     | TAG(MDK_T_ROOTFS) | TAG(MDK_T_MOUNT) | TAG(MDK_T_EXECFIFO) | TAG(MDK_T_SYSCTL) \
+                     | TAG(MDK_T_JOINNS))
+#define JOIN_ONLY (TAG(MDK_T_JOINPID) | TAG(MDK_T_CGROUP) | TAG(MDK_T_ORPHAN))
 #define SEC_FLAGS (MDK_SEC_NO_NEW_PRIVS | MDK_SEC_READONLY_ROOTFS | MDK_SEC_SYSFS_RW)
 
-static int check_foreign_tags(const struct config *c, uint32_t foreign, const char *msg)
+static int check_foreign_tags(const struct config *c, uint64_t foreign, const char *msg)
 {
     int tag;
 
     if ((c->tags & TAG(MDK_T_TTY)) && check_tty(c, msg) < 0)
         return -1;
 
-    for (tag = 0; tag < 32; tag++)
+    for (tag = 0; tag < 64; tag++)
         if (c->tags & foreign & TAG(tag))
             return fail(MDK_STEP_PROTOCOL, EINVAL, "%s: tag %d does not belong in it", msg, tag);
     return 0;
@@ -424,7 +489,12 @@ static int validate_config(struct config *c)
         return -1;
     if (c->argc == 0)
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: no ARG");
-    if (c->merged == NULL || c->upper == NULL || c->work == NULL || c->nlower == 0)
+    if (c->rootfs != NULL) {
+        if (c->merged != NULL || c->upper != NULL || c->work != NULL || c->nlower != 0)
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: ROOTFS with an overlay (LOWER, UPPER, WORK, MERGED)");
+        if (c->rootfs[0] != '/')
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: ROOTFS %s is not absolute", c->rootfs);
+    } else if (c->merged == NULL || c->upper == NULL || c->work == NULL || c->nlower == 0)
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: missing %s",
                     c->merged == NULL ? "MERGED" : c->upper == NULL ? "UPPER"
                     : c->work == NULL ? "WORK" : "LOWER");
@@ -434,7 +504,23 @@ static int validate_config(struct config *c)
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: HOSTNAME without CLONE_NEWUTS");
     if (c->hostname != NULL && (c->hostname[0] == '\0' || strlen(c->hostname) > HOST_NAME_MAX))
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: HOSTNAME '%s'", c->hostname);
-    if (c->merged[0] != '/')
+    if (c->exec_fifo != NULL && (c->exec_fifo[0] != '/' || c->init || c->exit_file != NULL))
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: EXECFIFO %s: an absolute path, with INIT 0, not DETACH",
+                    c->exec_fifo);
+    for (i = 0; i < c->nmounts; i++)
+        if (c->mounts[i].target[0] != '/' || (c->mounts[i].flags & MS_BIND && c->mounts[i].source[0] != '/'))
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: MOUNT %s -> %s is not absolute",
+                        c->mounts[i].source, c->mounts[i].target);
+    if (c->console != NULL && (c->console[0] != '/' || !(c->tags & TAG(MDK_T_TTY))))
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: CONSOLE %s: an absolute path, with TTY", c->console);
+    for (i = 0; i < c->njoinns; i++)
+        if ((c->nsflags & c->joinns[i].type) || c->joinns[i].path[0] != '/')
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: JOINNS %s: an absolute path, of a namespace not in NSFLAGS",
+                        c->joinns[i].path);
+    for (i = 0; i < c->nsysctls; i++)
+        if (strstr(c->sysctls[i].key, "..") != NULL || strchr(c->sysctls[i].key, '/') != NULL)
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: SYSCTL %s", c->sysctls[i].key);
+    if (c->rootfs == NULL && c->merged[0] != '/')
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: MERGED %s is not absolute", c->merged);
     if (c->layerfs.target != NULL && (check_layerfs_path(c->layerfs.target, c->upper) < 0
                                       || check_layerfs_path(c->layerfs.target, c->work) < 0))
@@ -470,7 +556,7 @@ static int validate_config(struct config *c)
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: DETACH, STDOUT and STDERR take absolute paths");
     if (c->security & ~SEC_FLAGS)
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: SECURITY flags %#x", c->security);
-    return build_overlay_data(c);
+    return c->rootfs != NULL ? 0 : build_overlay_data(c);
 }
 
 /* JOIN: the process to start and the container to start it in; nothing of the container's setup. */
@@ -515,12 +601,16 @@ static int parse_config(const unsigned char *p, size_t len, struct config *c)
     c->tmpfs = cfg_alloc(c->ntmpfs + 1, sizeof *c->tmpfs);
     c->cgroupfs = cfg_alloc(c->ncgroupfs + 1, sizeof *c->cgroupfs);
     c->cgroups = cfg_alloc(c->ncgroups + 1, sizeof *c->cgroups);
+    c->mounts = cfg_alloc(c->nmounts + 1, sizeof *c->mounts);
+    c->sysctls = cfg_alloc(c->nsysctls + 1, sizeof *c->sysctls);
+    c->joinns = cfg_alloc(c->njoinns + 1, sizeof *c->joinns);
     arena = cfg_alloc(1, len + 1); /* each string needs len + 1 <= its record's 8 + len bytes */
     if (!c->argv || !c->envp || !c->lower || !c->binds || !c->rlimits || !c->masked
-        || !c->readonly || !c->tmpfs || !c->cgroupfs || !c->cgroups || !arena)
+        || !c->readonly || !c->tmpfs || !c->cgroupfs || !c->cgroups || !c->mounts || !c->sysctls || !c->joinns || !arena)
         return fail(MDK_STEP_PROTOCOL, ENOMEM, "CONFIG of %zu bytes", len);
     c->argc = c->envc = c->nlower = c->nbinds = 0;
     c->nrlimits = c->nmasked = c->nreadonly = c->ntmpfs = c->ncgroupfs = c->ncgroups = 0;
+    c->nmounts = c->nsysctls = c->njoinns = 0;
     for (pos = p; pos < end;)
         if (next_record(&pos, end, &r) < 0 || copy_record(&r, c, &arena) < 0)
             return -1;

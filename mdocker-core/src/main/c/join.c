@@ -298,7 +298,9 @@ int join_main(const struct config *c)
     pid_t child;
     size_t i;
 
-    if (find_container(c, &j) < 0 || enter_namespaces(c, &j) < 0) {
+    orphan_ok = c->orphan != 0;
+    if ((c->console != NULL && connect_console(c->console) < 0) /* a host path: before setns */
+        || find_container(c, &j) < 0 || enter_namespaces(c, &j) < 0) {
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;
     }
@@ -340,5 +342,7 @@ int join_main(const struct config *c)
         return failure_exit_code();
     }
     send_pair(MDK_SYNC_FD, MDK_MSG_JOINED, child, joined_pid);
+    if (c->orphan)
+        return 0; /* the process goes to the nearest subreaper */
     return join_loop(child);
 }

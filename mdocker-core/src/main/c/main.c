@@ -56,11 +56,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "mdk.h"
@@ -73,6 +75,7 @@
 static void __attribute__((noreturn)) container_main(int sock)
 {
     static struct config c;
+    int fifo = -1;
 
     /* keep 0-2 (container stdio) and sock; drop fd 3 and the monitor's end */
     if (sock > 3)
@@ -85,7 +88,25 @@ static void __attribute__((noreturn)) container_main(int sock)
     /* sync 2 (pid 1 side): CONFIG as the monitor relays it; the filesystem, before GO */
     if (receive_config(sock, &c, MDK_MSG_CONFIG) < 0)
         _exit(1); /* the monitor is gone (it checked this CONFIG before relaying it) */
-    if ((c.exit_file != NULL && open_stdio_files(&c) < 0) || setup_container(&c) < 0) {
+    for (size_t i = 0; i < c.njoinns; i++) { /* a namespace to enter (host path): before the mounts */
+        int fd = open(c.joinns[i].path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0 || setns(fd, (int) c.joinns[i].type) < 0) {
+            fail(MDK_STEP_NAMESPACE, errno, "setns(%s)", c.joinns[i].path);
+            send_error(sock);
+            _exit(EXIT_SETUP);
+        }
+        close(fd);
+    }
+    if (c.exec_fifo != NULL) { /* a host path: opened before pivot_root, reopened for writing after GO */
+        if (mknod(c.exec_fifo, S_IFIFO | 0600, 0) < 0)
+            fail(MDK_STEP_MOUNT, errno, "mkfifo(%s)", c.exec_fifo);
+        else if ((fifo = open(c.exec_fifo, O_PATH | O_CLOEXEC)) < 0)
+            fail(MDK_STEP_MOUNT, errno, "open(%s)", c.exec_fifo);
+    }
+    if ((c.exec_fifo != NULL && fifo < 0) || (c.console != NULL && connect_console(c.console) < 0)
+        || (c.exit_file != NULL && open_stdio_files(&c) < 0)
+        || setup_container(&c) < 0) {
         /* sync 4 (pid 1 side): setup failed */
         send_error(sock);
         _exit(EXIT_SETUP);
@@ -97,6 +118,8 @@ static void __attribute__((noreturn)) container_main(int sock)
         send_error(sock);
         _exit(EXIT_SETUP);
     }
+    if (fifo >= 0)
+        wait_for_start(sock, fifo); /* CREATED; the monitor exits, pid 1 waits for start */
     /* sync 4 and 5 (pid 1 side): the command's exec, STARTED or ERROR; with INIT=1, EXIT */
     if (c.init)
         run_init(&c, sock);

@@ -18,7 +18,7 @@
 #include "protocol.h"
 
 #define EXIT_SETUP 125      /* the container could not be set up (Docker's code for it) */
-#define TAG(t) (UINT32_C(1) << (t))
+#define TAG(t) (UINT64_C(1) << (t))
 #define CGROUPFS_ROOT "/sys/fs/cgroup"
 
 #ifdef __GLIBC__
@@ -62,8 +62,23 @@ struct flagged_mount {
     char *target, *data;
 };
 
+/* MOUNT (an OCI runtime's mounts, in order) */
+struct listed_mount {
+    unsigned long flags, propagation; /* MS_* */
+    char *type, *source, *target, *data;
+};
+
+struct joinns {
+    uint32_t type; /* CLONE_NEW* */
+    char *path;
+};
+
+struct sysctl {
+    char *key, *value;
+};
+
 struct config {
-    uint32_t tags; /* bit n: a record with tag n was given */
+    uint64_t tags; /* bit n: a record with tag n was given */
     char **argv, **envp, **lower; /* argv and envp are NULL-terminated */
     size_t argc, envc, nlower, nbinds;
     struct bind *binds;
@@ -86,6 +101,16 @@ struct config {
     size_t ntmpfs, ncgroupfs;
     struct flagged_mount layerfs; /* target NULL: no LAYERFS (the layer is on the lib root) */
     char *upper, *work, *merged, *hostname, *cwd;
+    char *rootfs;    /* ROOTFS: bound and pivoted into instead of the overlay, or NULL */
+    char *exec_fifo; /* EXECFIFO: pid 1 waits on it before exec, or NULL */
+    char *console;   /* CONSOLE: where the terminal's master goes, or NULL */
+    struct listed_mount *mounts; /* MOUNT, in order */
+    size_t nmounts;
+    struct sysctl *sysctls;
+    size_t nsysctls;
+    uint32_t orphan; /* ORPHAN (join mode) */
+    struct joinns *joinns; /* JOINNS */
+    size_t njoinns;
     char *overlay_data; /* "lowerdir=...,upperdir=...,workdir=...,volatile" */
     uint32_t uid, gid;
     uint64_t nsflags;
@@ -106,6 +131,7 @@ enum { CAPS_BOUNDING, CAPS_EFFECTIVE, CAPS_PERMITTED, CAPS_INHERITABLE, CAPS_AMB
 struct proxy;
 
 struct monitor {
+    bool handed_over; /* CREATED relayed: pid 1 is no longer ours, the monitor exits */
     pid_t pid;  /* host pid of container pid 1: never reaped before sync 5, so kill() is safe */
     int pidfd;
     int sock;   /* our end of the socketpair with pid 1; -1 after EOF */
@@ -124,6 +150,8 @@ struct monitor {
 /* msg.c: errors and messages                                                                  */
 
 extern unsigned char msgbuf[MDK_MAX_MESSAGE]; /* the receive buffer of each process */
+extern bool handed_over; /* pid 1 after CREATED: no monitor; errors go to stderr, no parent death signal */
+extern bool orphan_ok;   /* ORPHAN: the exec'd process outlives its joiner (no parent death signal) */
 int fail(int step, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int failure_exit_code(void);
 int send_msg(int fd, uint16_t type, const void *payload, size_t len);
@@ -163,6 +191,7 @@ extern volatile bool child_failed;
 int setup_container(const struct config *c);
 int open_stdio_files(const struct config *c);
 void wait_for_go(int sock);
+void wait_for_start(int sock, int fifo);
 int unshare_cgroup(const struct config *c);
 int exec_command(const struct config *c, int sock);
 void __attribute__((noreturn)) run_init(const struct config *c, int sock);
@@ -192,6 +221,8 @@ PROXY_CODE struct pollfd *proxy_pfds(struct proxy *p);
 
 /* tty.c: pseudo-terminals */
 extern int tty_slave; /* the pseudo-terminal's peer for the command (TTY), until it runs */
+extern int console_fd; /* CONSOLE's connected socket, or -1 */
+TTY_CODE int connect_console(const char *path);
 TTY_CODE int check_tty(const struct config *c, const char *msg);
 TTY_CODE ssize_t recv_relaying_tty(int sock, void *buf, size_t cap, int flags);
 TTY_CODE int open_tty(const struct config *c, int sock);

@@ -74,8 +74,14 @@ static int relay_from_container(struct monitor *m, int flags)
         return 0;
     }
     if (parse_header(msgbuf, (size_t) n, &h) < 0
-        || (h.type != MDK_MSG_ERROR && h.type != MDK_MSG_STARTED && h.type != MDK_MSG_EXIT))
+        || (h.type != MDK_MSG_ERROR && h.type != MDK_MSG_STARTED && h.type != MDK_MSG_EXIT
+            && h.type != MDK_MSG_CREATED))
         return 1; /* not ours to relay */
+    if (h.type == MDK_MSG_CREATED) { /* EXECFIFO: pid 1 waits for start, without us */
+        m->handed_over = true;
+        send(MDK_SYNC_FD, msgbuf, (size_t) n, MSG_NOSIGNAL);
+        return 1;
+    }
     if (h.type == MDK_MSG_EXIT) { /* sync 5 (monitor side), early: relayed verbatim */
         if (h.length != 2 * sizeof(int32_t))
             return 1;
@@ -219,6 +225,8 @@ int monitor_loop(struct monitor *m)
         /* pid 1's messages first, so that STARTED/ERROR always precede EXIT */
         if (fds[1].revents && relay_from_container(m, MSG_DONTWAIT) == 0)
             fds[1].fd = -1;
+        if (m->handed_over)
+            return 0; /* pid 1 goes to the nearest subreaper (docs/oci-runtime.md) */
         if (fds[2].revents && m->may_reap)
             return report_exit(m);
         if (fds[0].revents && handle_jvm_message(m) < 0) {

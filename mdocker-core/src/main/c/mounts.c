@@ -396,10 +396,12 @@ static int mount_tmpfs(int root, const struct config *c)
 
 static int pivot_into(int root, const struct config *c)
 {
+    const char *top = c->rootfs != NULL ? c->rootfs : c->merged;
+
     if (fchdir(root) < 0)
-        return fail(MDK_STEP_PIVOT_ROOT, errno, "chdir(%s)", c->merged);
+        return fail(MDK_STEP_PIVOT_ROOT, errno, "chdir(%s)", top);
     if (syscall(SYS_pivot_root, ".", ".") < 0)
-        return fail(MDK_STEP_PIVOT_ROOT, errno, "pivot_root(%s)", c->merged);
+        return fail(MDK_STEP_PIVOT_ROOT, errno, "pivot_root(%s)", top);
     if (umount2(".", MNT_DETACH) < 0)
         return fail(MDK_STEP_PIVOT_ROOT, errno, "umount2(old root, MNT_DETACH)");
     if (chdir("/") < 0)
@@ -407,21 +409,83 @@ static int pivot_into(int root, const struct config *c)
     return 0;
 }
 
-/* Everything mounted under merged, and the pivot into it. */
+/*
+ * MOUNT (an OCI runtime's list, in order) instead of the fixed system mounts. A bind is
+ * remounted with its other flags (ro, nosuid, nodev, noexec); a propagation is set last; /dev's
+ * devices are made once a mount targets /dev.
+ */
+static int mount_listed(int root, const struct config *c)
+{
+    const unsigned long remount = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME
+                                  | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME;
+    bool dev = false;
+    struct statvfs sv;
+    struct stat st;
+    char path[32];
+    size_t i;
+    int fd, ret, err;
+
+    for (i = 0; i < c->nmounts; i++) {
+        const struct listed_mount *m = &c->mounts[i];
+
+        if (m->flags & MS_BIND) {
+            if (stat(m->source, &st) < 0)
+                return fail(MDK_STEP_MOUNT, errno, "bind source %s", m->source);
+            ret = mount_in_root(root, m->source, m->target, !S_ISDIR(st.st_mode), NULL,
+                                MS_BIND | (m->flags & MS_REC), NULL, proc_only);
+        } else {
+            ret = mount_in_root(root, m->source, m->target, false, m->type, m->flags,
+                                m->data[0] != '\0' ? m->data : NULL, NULL);
+        }
+        if (ret < 0)
+            return ret;
+        if (((m->flags & MS_BIND) && (m->flags & remount)) || m->propagation != 0) {
+            fd = open_beneath(root, m->target); /* again: now the new mount */
+            if (fd < 0)
+                return fail(MDK_STEP_MOUNT, errno, "open(%s in rootfs)", m->target);
+            fd_path(path, sizeof path, fd);
+            ret = 0;
+            if ((m->flags & MS_BIND) && (m->flags & remount)) {
+                ret = statvfs(path, &sv);
+                if (ret == 0)
+                    ret = mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | (m->flags & remount)
+                                | kept_mount_flags(&sv), NULL);
+            }
+            if (ret == 0 && m->propagation != 0)
+                ret = mount(NULL, path, NULL, m->propagation, NULL);
+            err = errno;
+            close(fd);
+            if (ret < 0)
+                return fail(MDK_STEP_MOUNT, err, "mount(%s, remount %#lx, propagation %#lx)", m->target,
+                            m->flags & remount, m->propagation);
+        }
+        dev |= strcmp(m->target, "/dev") == 0;
+    }
+    return dev ? populate_dev(root) : 0;
+}
+
+/* Everything mounted under merged (or ROOTFS), and the pivot into it. */
 int setup_rootfs(const struct config *c)
 {
+    const char *top = c->rootfs != NULL ? c->rootfs : c->merged;
     int root, ret;
 
     ret = make_mounts_private();
     if (ret < 0)
         return ret;
-    ret = mount_overlay(c);
-    if (ret < 0)
-        return ret;
-    root = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (c->rootfs != NULL) { /* a mount of its own, so that pivot_root takes it */
+        ret = mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL);
+        if (ret < 0)
+            return fail(MDK_STEP_MOUNT, errno, "mount(%s, MS_BIND|MS_REC)", c->rootfs);
+    } else {
+        ret = mount_overlay(c);
+        if (ret < 0)
+            return ret;
+    }
+    root = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
-        return fail(MDK_STEP_MOUNT, errno, "open(%s)", c->merged);
-    ret = mount_system(root, c);
+        return fail(MDK_STEP_MOUNT, errno, "open(%s)", top);
+    ret = c->rootfs != NULL || c->nmounts > 0 ? mount_listed(root, c) : mount_system(root, c);
     if (ret == 0)
         ret = mount_binds(root, c);
     if (ret == 0)

@@ -39,6 +39,8 @@ int fail(int step, int err, const char *fmt, ...)
 /* Messages                                                                                  */
 
 unsigned char msgbuf[MDK_MAX_MESSAGE]; /* the receive buffer: one message at a time */
+bool handed_over;
+bool orphan_ok;
 
 int send_msg(int fd, uint16_t type, const void *payload, size_t len)
 {
@@ -66,6 +68,10 @@ void send_error(int fd)
     int32_t v[2] = { last_error.step, last_error.err };
     size_t n = strnlen(last_error.text, sizeof last_error.text);
 
+    if (handed_over) { /* nobody listens on fd any more: the container's stderr is the caller's */
+        dprintf(2, "mdocker-init: %.*s: %s\n", (int) n, last_error.text, strerror(last_error.err));
+        return;
+    }
     memcpy(buf, v, sizeof v);
     memcpy(buf + sizeof v, last_error.text, n);
     send_msg(fd, MDK_MSG_ERROR, buf, sizeof v + n);

@@ -73,6 +73,59 @@ static int enter_cwd(const struct config *c)
     return 0;
 }
 
+/* SYSCTL: in the container's own /proc (its namespaces' values), before /proc/sys is made read-only. */
+static int set_sysctls(const struct config *c)
+{
+    char path[PATH_MAX];
+    size_t i, j, len;
+    int fd, n;
+
+    for (i = 0; i < c->nsysctls; i++) {
+        n = snprintf(path, sizeof path, "/proc/sys/%s", c->sysctls[i].key);
+        if (n < 0 || (size_t) n >= sizeof path)
+            return fail(MDK_STEP_MOUNT, ENAMETOOLONG, "sysctl %s", c->sysctls[i].key);
+        for (j = sizeof "/proc/sys/" - 1; path[j] != '\0'; j++)
+            if (path[j] == '.')
+                path[j] = '/';
+        fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            return fail(MDK_STEP_MOUNT, errno, "open(%s) for sysctl %s", path, c->sysctls[i].key);
+        len = strlen(c->sysctls[i].value);
+        if (write(fd, c->sysctls[i].value, len) != (ssize_t) len) {
+            n = errno;
+            close(fd);
+            return fail(MDK_STEP_MOUNT, n, "sysctl %s=%s", c->sysctls[i].key, c->sysctls[i].value);
+        }
+        close(fd);
+    }
+    return 0;
+}
+
+/*
+ * EXECFIFO, after GO: pid 1 is no longer the monitor's (no parent death signal, errors on its
+ * stderr), says CREATED, and waits until mdocker-runtime start opens the fifo for reading.
+ */
+void wait_for_start(int sock, int fifo)
+{
+    char path[32];
+    int fd;
+
+    handed_over = true;
+    prctl(PR_SET_PDEATHSIG, 0);
+    send_msg(sock, MDK_MSG_CREATED, NULL, 0);
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fifo);
+    do
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0 || write(fd, "0", 1) != 1) {
+        fail(MDK_STEP_EXEC, errno, "exec fifo %s", path);
+        send_error(sock);
+        _exit(EXIT_SETUP);
+    }
+    close(fd);
+    close(fifo);
+}
+
 /* pid 1's setup once CONFIG has come, before GO, in the order the kernel needs it. */
 int setup_container(const struct config *c)
 {
@@ -82,6 +135,9 @@ int setup_container(const struct config *c)
     if (in_userns(c) && (c->nsflags & CLONE_NEWNET) && loopback_up() < 0)
         return -1; /* rootless: the JVM cannot enter this network namespace to do it */
     ret = setup_rootfs(c);
+    if (ret < 0)
+        return ret;
+    ret = set_sysctls(c);
     if (ret < 0)
         return ret;
     ret = protect_paths(c);

@@ -119,7 +119,7 @@
 
 #define MDK_SYNC_FD 3
 #define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
-#define MDK_VERSION 7 /* see Versioning above */
+#define MDK_VERSION 8 /* see Versioning above */
 #define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
 
 struct mdk_header {
@@ -156,6 +156,10 @@ struct mdk_header {
                                 master side of the command's pseudo-terminal (record TTY). pid 1
                                 sends it to the monitor, which relays it (again SCM_RIGHTS) and
                                 closes its copy; a joiner sends it itself. Before STARTED/JOINED */
+
+#define MDK_MSG_CREATED 108  /* payload: empty. With EXECFIFO: pid 1 is set up (after GO, its terminal sent)
+                                and waits on the fifo; it no longer dies with the monitor, which relays
+                                CREATED and exits, leaving pid 1 to the nearest subreaper */
 
 #define MDK_MAX_PORTS 64   /* published ports of one container */
 #define MDK_MAX_CONNS 256  /* connections through them open at once; more wait in the backlog */
@@ -264,13 +268,44 @@ struct mdk_header {
  */
 #define MDK_T_TTY 30
 /*
+ * CONFIG, for an OCI runtime's container (mdocker-runtime; docs/oci-runtime.md):
+ * ROOTFS   string: the root filesystem (host path), bound onto itself and pivoted into instead of
+ *          an overlay (LOWER, UPPER, WORK and MERGED are then an error).
+ * MOUNT    repeated, in order: uint32 MS_* flags, uint32 propagation (MS_PRIVATE, MS_SLAVE,
+ *          MS_SHARED or MS_UNBINDABLE, with MS_REC; 0: none), then "type\0source\0target\0data".
+ *          With MOUNT or ROOTFS these replace the fixed system mounts (/proc, /sys, /dev, ...);
+ *          /dev's devices are made when one targets /dev. A bind (MS_BIND) is remounted with the
+ *          flags it has beyond MS_BIND|MS_REC.
+ * EXECFIFO string: a fifo (host path). pid 1 opens it O_PATH as CONFIG comes; after GO it sends
+ *          CREATED, clears PR_SET_PDEATHSIG and opens it for writing through /proc/self/fd, which
+ *          blocks until a reader (mdocker-runtime start) opens it; it writes one byte and execs.
+ *          From CREATED on, pid 1 reports failures on its stderr (the monitor is gone).
+ * SYSCTL   repeated: "key\0value", written to /proc/sys/<key with . as /> after pivot_root.
+ */
+#define MDK_T_ROOTFS 31
+#define MDK_T_MOUNT 32
+#define MDK_T_EXECFIFO 33
+#define MDK_T_SYSCTL 34
+/* CONSOLE string, with TTY: a unix socket (host path) pid 1 connects to as CONFIG comes; the
+ * terminal's master goes there (SCM_RIGHTS, the payload its /dev/pts name) instead of as TTY. */
+#define MDK_T_CONSOLE 35
+/* JOINNS repeated: uint32 CLONE_NEWNET, CLONE_NEWIPC or CLONE_NEWUTS, then a namespace file (host
+ * path): pid 1 enters it with setns as CONFIG comes, before its mounts (pid 1 is cloned without
+ * that flag). */
+#define MDK_T_JOINNS 36
+/* JOIN, with uint32 1: the exec'd process is left to the nearest subreaper: no parent death
+ * signal, and the joiner exits once it has sent JOINED (mdocker-runtime exec --detach). JOIN also
+ * takes CONSOLE (connected before setns). */
+#define MDK_T_ORPHAN 37
+
+/*
  * LAYERFS: uint32 MS_* flags, then "target\0data": a tmpfs pid 1 mounts at target (a host path,
  * in its own mount namespace, so it ends with the container) before the overlay, then creates
  * UPPER and WORK in it; both must lie directly below target. The writable layer of a container
  * with a storage size where the state root's filesystem has no project quotas: data carries
  * size=. Optional, CONFIG only.
  */
-#define MDK_T_LAYERFS 31
+#define MDK_T_LAYERFS 38
 
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */

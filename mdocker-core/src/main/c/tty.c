@@ -12,10 +12,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <stdio.h>
 
 #include "mdk.h"
 
 int tty_slave = -1; /* open_tty's peer, for the command (pid1.c, join.c) until it runs */
+int console_fd = -1;
 
 #ifndef TIOCGPTPEER /* Linux 4.13; musl's headers may lack it */
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -50,6 +53,50 @@ static TTY_CODE void send_fd(int sock, uint16_t type, int fd)
     memcpy(CMSG_DATA(cm), &fd, sizeof fd);
     while (sendmsg(sock, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
         ;
+}
+
+/* CONSOLE: connects to the caller's console socket (a host path: before pivot_root). */
+TTY_CODE int connect_console(const char *path)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+    if (strlen(path) >= sizeof a.sun_path)
+        return fail(MDK_STEP_TTY, ENAMETOOLONG, "console socket %s", path);
+    strcpy(a.sun_path, path);
+    console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (console_fd < 0)
+        return fail(MDK_STEP_TTY, errno, "socket(console)");
+    if (connect(console_fd, (struct sockaddr *) &a, sizeof a) < 0)
+        return fail(MDK_STEP_TTY, errno, "connect(console socket %s)", path);
+    return 0;
+}
+
+/* The master to the console socket, as runc sends it: its name as the payload, the fd along. */
+static TTY_CODE int send_console(int master, int slave)
+{
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    char name[64];
+    struct iovec iov = { name, 0 };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf };
+    struct cmsghdr *cm;
+    int n = 0;
+
+    if (tty_ioctl(slave, TIOCGPTN, &n) < 0)
+        n = 0;
+    iov.iov_len = (size_t) snprintf(name, sizeof name, "/dev/pts/%d", n);
+    memset(&control, 0, sizeof control);
+    cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof master);
+    memcpy(CMSG_DATA(cm), &master, sizeof master);
+    while (sendmsg(console_fd, &m, MSG_NOSIGNAL) < 0)
+        if (errno != EINTR)
+            return fail(MDK_STEP_TTY, errno, "sendmsg(console socket)");
+    close(console_fd);
+    console_fd = -1;
+    return 0;
 }
 
 /*
@@ -111,7 +158,14 @@ TTY_CODE int open_tty(const struct config *c, int sock)
         close(master);
         return -1;
     }
-    send_fd(sock, MDK_MSG_TTY, master);
+    if (console_fd >= 0) {
+        if (send_console(master, master) < 0) {
+            close(master);
+            return -1;
+        }
+    } else {
+        send_fd(sock, MDK_MSG_TTY, master);
+    }
     close(master);
     return 0;
 }

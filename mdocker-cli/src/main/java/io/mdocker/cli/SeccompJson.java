@@ -45,7 +45,14 @@ public final class SeccompJson {
         } catch (IOException e) {
             throw new IllegalArgumentException("seccomp profile " + file + ": " + e.getMessage().lines().findFirst().orElse(""), e);
         }
-        String where = "seccomp profile " + file;
+        return parse(root, file.getFileName().toString(), "seccomp profile " + file);
+    }
+
+    /**
+     * Reads a profile already parsed ({@code linux.seccomp} of an OCI {@code config.json});
+     * {@code where} starts the error messages.
+     */
+    public static SeccompProfile parse(JsonNode root, String name, String where) {
         if (root == null || !root.isObject()) {
             throw new IllegalArgumentException(where + ": expected a JSON object");
         }
@@ -68,7 +75,7 @@ public final class SeccompJson {
         for (JsonNode s : root.path("syscalls")) {
             rules.add(rule(s, where + ": syscalls[" + i++ + "]"));
         }
-        return new SeccompProfile(file.getFileName().toString(), defaultAction, List.copyOf(arches), rules);
+        return new SeccompProfile(name, defaultAction, List.copyOf(arches), rules);
     }
 
     private static Rule rule(JsonNode s, String where) {

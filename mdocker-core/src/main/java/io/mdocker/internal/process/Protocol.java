@@ -16,7 +16,7 @@ public final class Protocol {
     private Protocol() {}
 
     public static final int MAGIC = 0x314b444d; // "MDK1"
-    public static final short VERSION = 7;
+    public static final short VERSION = 8;
     public static final int HEADER_SIZE = 12;
     public static final int MAX_MESSAGE = 256 * 1024;
     /**
@@ -52,6 +52,8 @@ public final class Protocol {
      */
     public static final int MSG_TTY = 107;
     /** The most ports one PUBLISH carries. */
+    /** pid 1 waits on its EXECFIFO; the monitor has let it go and exits. */
+    public static final int MSG_CREATED = 108;
     public static final int MAX_PORTS = 64;
 
     // CONFIG record tags
@@ -98,11 +100,25 @@ public final class Protocol {
     public static final int T_FORWARD = 29;
     /** CONFIG or JOIN: a pseudo-terminal for the command, uint16 rows, uint16 columns (its window size). */
     public static final int T_TTY = 30;
+    /** An OCI bundle's root, bound instead of an overlay. */
+    public static final int T_ROOTFS = 31;
+    /** An OCI mount: flags, propagation, "type\0source\0target\0data"; replaces the system mounts. */
+    public static final int T_MOUNT = 32;
+    /** The exec fifo pid 1 waits on before exec (OCI create/start). */
+    public static final int T_EXECFIFO = 33;
+    /** "key\0value": a sysctl written in the container. */
+    public static final int T_SYSCTL = 34;
+    /** With TTY: the console socket (host path) pid 1 sends the terminal's master to. */
+    public static final int T_CONSOLE = 35;
+    /** uint32 CLONE_NEW* (net, ipc, uts), then a namespace file pid 1 enters. */
+    public static final int T_JOINNS = 36;
+    /** JOIN: the exec'd process is left to the nearest subreaper; the joiner exits after JOINED. */
+    public static final int T_ORPHAN = 37;
     /**
      * mount flags, then "target\0data": a size-limited tmpfs pid 1 mounts at target before the
      * overlay, creating UPPER and WORK (directly below target) in it
      */
-    public static final int T_LAYERFS = 31;
+    public static final int T_LAYERFS = 38;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_READONLY_ROOTFS = 2;
@@ -291,6 +307,27 @@ public final class Protocol {
             ByteBuffer v = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
             v.putInt(resource).putInt(0).putLong(soft).putLong(hard);
             return record(T_RLIMIT, v.array());
+        }
+
+        /** MOUNT: MS_* flags, propagation (MS_* with MS_REC, 0: none), "type\0source\0target\0data". */
+        public ConfigWriter mount(String type, String source, String target, long flags, long propagation,
+                                  String data) {
+            byte[] v = (type + "\0" + source + "\0" + target + "\0" + data).getBytes(StandardCharsets.UTF_8);
+            ByteBuffer b = ByteBuffer.allocate(8 + v.length).order(ByteOrder.LITTLE_ENDIAN);
+            b.putInt((int) flags).putInt((int) propagation).put(v);
+            return record(T_MOUNT, b.array());
+        }
+
+        /** JOINNS: the namespace file {@code path} of type {@code cloneFlag}, which pid 1 enters. */
+        public ConfigWriter joinNamespace(long cloneFlag, String path) {
+            byte[] v = path.getBytes(StandardCharsets.UTF_8);
+            return record(T_JOINNS, ByteBuffer.allocate(4 + v.length).order(ByteOrder.LITTLE_ENDIAN)
+                    .putInt((int) cloneFlag).put(v).array());
+        }
+
+        /** SYSCTL: "key\0value". */
+        public ConfigWriter sysctl(String key, String value) {
+            return string(T_SYSCTL, key + "\0" + value);
         }
 
         /** TMPFS: mount flags, then "target\0data". */

@@ -12,10 +12,11 @@ import java.nio.file.Path;
  * Reads /proc/PID/stat: a process's start time (field 22), which with the pid names one process,
  * and its state (field 3), which tells a running process from a zombie.
  */
-final class ProcStat {
+public final class ProcStat {
     private ProcStat() {}
 
-    static long startTime(int pid) {
+    /** The start time of {@code pid}; UncheckedIOException when it does not exist. */
+    public static long startTime(int pid) {
         long t = startTimeOrMinus1(pid);
         if (t < 0) {
             throw new UncheckedIOException(new NoSuchFileException("/proc/" + pid + "/stat"));
@@ -23,7 +24,8 @@ final class ProcStat {
         return t;
     }
 
-    static long startTimeOrMinus1(int pid) {
+    /** The start time of {@code pid}, or -1 when it does not exist. */
+    public static long startTimeOrMinus1(int pid) {
         String[] rest = fieldsAfterComm(pid);
         return rest == null ? -1 : Long.parseLong(rest[22 - 3]);
     }
@@ -32,7 +34,7 @@ final class ProcStat {
      * Whether the process {@code pid} that started at {@code startTime} still runs: it exists
      * with that start time and has not exited (a zombie waiting for its parent has).
      */
-    static boolean isRunning(int pid, long startTime) {
+    public static boolean isRunning(int pid, long startTime) {
         String[] rest = fieldsAfterComm(pid);
         return rest != null && Long.parseLong(rest[22 - 3]) == startTime
                 && !rest[0].equals("Z") && !rest[0].equals("X");

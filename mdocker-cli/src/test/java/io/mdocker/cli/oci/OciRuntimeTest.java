@@ -1,0 +1,443 @@
+package io.mdocker.cli.oci;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mdocker.testing.Fixtures;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * mdocker-runtime with real containers, each verb a process of its own (a JVM started as the
+ * launcher starts it), driven as conmon and containerd's shim drive a runtime: through
+ * {@code oci-caller} (src/test/c), a child subreaper that runs {@code create} and then reaps what
+ * is reparented to it. Bundles are made here from the busybox test rootfs and the config.json
+ * {@code runc spec} writes (src/test/resources/oci/runc.json). Test names cite the runtime-spec
+ * (v1.0.2) sections whose MUST they check.
+ */
+@Timeout(value = 4, unit = TimeUnit.MINUTES)
+class OciRuntimeTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path TARGET = Path.of("target").toAbsolutePath();
+    private static final Path WORK = TARGET.resolve("oci-runtime-test");
+    private static final Path ROOT = WORK.resolve("root");
+    private static final Path CALLER = WORK.resolve("oci-caller");
+    private static Path rootfs;
+
+    @BeforeAll
+    static void prerequisites() throws Exception {
+        rootfs = Fixtures.rootfs();
+        Files.createDirectories(WORK);
+        Process gcc;
+        try {
+            gcc = new ProcessBuilder("gcc", "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", CALLER.toString(),
+                    Path.of("src/test/c/oci-caller.c").toAbsolutePath().toString()).inheritIO().start();
+        } catch (IOException e) {
+            Fixtures.prerequisite(false, "gcc builds the test's subreaper (apt-get install gcc): " + e.getMessage());
+            return;
+        }
+        assertThat(gcc.waitFor()).as("gcc oci-caller.c").isZero();
+    }
+
+    @AfterAll
+    static void removeWhatAFailureLeft() throws Exception {
+        if (Files.isDirectory(ROOT)) {
+            try (var ids = Files.list(ROOT)) {
+                for (Path d : ids.toList()) {
+                    runtime("delete", "--force", d.getFileName().toString());
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // helpers
+
+    /** A bundle in WORK/name: runc spec's config.json with the busybox rootfs (read-only) and {@code edit} applied. */
+    private static Path bundle(String name, List<String> args, Consumer<ObjectNode> edit) throws IOException {
+        Path b = WORK.resolve("bundles").resolve(name);
+        Files.createDirectories(b);
+        ObjectNode c;
+        try (InputStream in = OciRuntimeTest.class.getResourceAsStream("/oci/runc.json")) {
+            c = (ObjectNode) JSON.readTree(in);
+        }
+        c.with("process").put("terminal", false);
+        ArrayNode a = c.with("process").putArray("args");
+        args.forEach(a::add);
+        c.with("root").put("path", rootfs.toString()).put("readonly", true);
+        c.put("hostname", "oci-" + name);
+        edit.accept(c);
+        Files.write(b.resolve("config.json"), JSON.writeValueAsBytes(c));
+        return b;
+    }
+
+    private static String newId(String prefix) {
+        return prefix + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+    }
+
+    private record Result(int exit, String out, String err) {}
+
+    /** One mdocker-runtime call: a JVM started as the launcher starts it, with this module's classes. */
+    private static List<String> runtimeCommand(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"), RuntimeMain.class.getName(), "--root", ROOT.toString()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    private static Result runtime(String... args) throws Exception {
+        Process p = new ProcessBuilder(runtimeCommand(args)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        var out = p.getInputStream().readAllBytes();
+        var err = p.getErrorStream().readAllBytes();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    }
+
+    private static JsonNode state(String id) throws Exception {
+        Result r = runtime("state", id);
+        assertThat(r.exit()).as("state %s: %s", id, r.err()).isZero();
+        return JSON.readTree(r.out());
+    }
+
+    /** oci-caller running create: a child subreaper whose stdout lines arrive in a queue. */
+    private static final class Caller implements AutoCloseable {
+        final Process process;
+        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+
+        Caller(List<String> prefix, String... createArgs) throws IOException {
+            List<String> cmd = new ArrayList<>(List.of(CALLER.toString()));
+            cmd.addAll(prefix);
+            cmd.addAll(runtimeCommand(createArgs));
+            process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            Thread.ofVirtual().start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        lines.add(line);
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+
+        /** The next line that starts with {@code prefix} (others are the container's output, kept in {@code seen}). */
+        String next(String prefix, List<String> seen) throws InterruptedException {
+            while (true) {
+                String line = lines.poll(60, TimeUnit.SECONDS);
+                assertThat(line).as("a line starting with '%s' from oci-caller (so far %s)", prefix, seen).isNotNull();
+                if (line.startsWith(prefix)) {
+                    return line;
+                }
+                seen.add(line);
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    private static String status(String pid, String field) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", pid, "status"))) {
+            if (line.startsWith(field + ":")) {
+                return line.substring(field.length() + 1).trim();
+            }
+        }
+        throw new AssertionError(field + " not in /proc/" + pid + "/status");
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // the life cycle
+
+    /** runtime.md "Lifecycle" 1-12 and "Operations" (state, create, start, delete); config.md "Hooks". */
+    @Test
+    void lifecycleCreatedRunningStoppedDeletedWithoutAJvmInBetween() throws Exception {
+        String id = newId("life");
+        Path marker = WORK.resolve(id + ".poststop");
+        Path bundle = bundle(id, List.of("sh", "-c", "trap 'exit 7' USR1; echo out-$(hostname); while true; do sleep 0.05; done"), c ->
+                c.putObject("hooks").putArray("poststop").addObject().put("path", "/bin/sh")
+                        .putArray("args").add("sh").add("-c").add("cat > " + marker));
+        Path pidFile = WORK.resolve(id + ".pid");
+        List<String> seen = new ArrayList<>();
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle.toString(), "--pid-file", pidFile.toString(), id)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            // the pid file is written before create returns
+            String pid = Files.readString(pidFile).trim();
+            // nothing of mdocker's is left but the container's own process, mdocker-init waiting on the
+            // exec fifo, and it is the caller's child (reparented to the subreaper): no JVM, no monitor
+            assertThat(caller.next("children", seen)).isEqualTo("children " + pid + " ");
+            assertThat(status(pid, "PPid")).isEqualTo(Long.toString(caller.process.pid()));
+            assertThat(Files.readString(Path.of("/proc", pid, "comm")).trim()).isEqualTo("mdocker-init");
+            assertThat(Files.readString(Path.of("/proc", pid, "task", pid, "children")).trim()).isEmpty();
+            // "created": the user's program has not run (create MUST NOT run it)
+            JsonNode created = state(id);
+            assertThat(created.get("status").asText()).isEqualTo("created");
+            assertThat(created.get("pid").asText()).isEqualTo(pid);
+            assertThat(created.get("bundle").asText()).isEqualTo(bundle.toString());
+            assertThat(created.get("id").asText()).isEqualTo(id);
+            assertThat(created.get("ociVersion").asText()).startsWith("1.");
+            assertThat(seen).isEmpty();
+            JsonNode recorded = JSON.readTree(ROOT.resolve(id).resolve("state.json").toFile());
+            List<Path> cgroups = new ArrayList<>();
+            recorded.get("cgroups").fields().forEachRemaining(e -> {
+                if (e.getKey().startsWith("cgroup.")) {
+                    cgroups.add(Path.of(e.getValue().asText().substring(3)));
+                }
+            });
+            assertThat(cgroups).isNotEmpty().allSatisfy(d -> assertThat(Files.readString(d.resolve("cgroup.procs")).trim())
+                    .isEqualTo(pid));
+
+            Result start = runtime("start", id);
+            assertThat(start.exit()).as(start.err()).isZero();
+            assertThat(state(id).get("status").asText()).isEqualTo("running");
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5); // pid 1 becomes the process by exec
+            while (!Files.readString(Path.of("/proc", pid, "comm")).trim().equals("sh") && System.nanoTime() < until) {
+                Thread.sleep(5);
+            }
+            assertThat(Files.readString(Path.of("/proc", pid, "comm")).trim()).isEqualTo("sh");
+            assertThat(caller.next("out-", seen)).isEqualTo("out-oci-" + id);
+            assertThat(runtime("kill", id, "USR1").exit()).isZero();
+            // the caller reaps the process itself, with its exit status
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " exit 7");
+            JsonNode stopped = state(id);
+            assertThat(stopped.get("status").asText()).isEqualTo("stopped");
+
+            Result delete = runtime("delete", id);
+            assertThat(delete.exit()).as(delete.err()).isZero();
+            assertThat(ROOT.resolve(id)).doesNotExist();
+            assertThat(cgroups).allSatisfy(d -> assertThat(d).doesNotExist());
+            // poststop ran after delete, with the state on its stdin
+            assertThat(JSON.readTree(marker.toFile()).get("id").asText()).isEqualTo(id);
+            Result gone = runtime("state", id);
+            assertThat(gone.exit()).isEqualTo(1);
+            assertThat(gone.err()).contains("container " + id + " does not exist");
+        }
+    }
+
+    /** run: create, start, wait and delete in one call, exiting with the process's status. */
+    @Test
+    void runToCompletion() throws Exception {
+        String id = newId("run");
+        Path bundle = bundle(id, List.of("sh", "-c", "echo ran-$(hostname); exit 6"), c -> { });
+        Result r = runtime("run", "--bundle", bundle.toString(), id);
+        assertThat(r.exit()).as(r.err()).isEqualTo(6);
+        assertThat(r.out()).isEqualTo("ran-oci-" + id + "\n");
+        assertThat(ROOT.resolve(id)).doesNotExist();
+    }
+
+    /** runtime.md "Operations: Kill": signals by name and by number reach the process. */
+    @Test
+    void killByNameAndByNumber() throws Exception {
+        String id = newId("kill");
+        Path bundle = bundle(id, List.of("sh", "-c", "trap 'exit 42' TERM; echo ready; while true; do sleep 0.05; done"), c -> { });
+        List<String> seen = new ArrayList<>();
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            assertThat(runtime("start", id).exit()).isZero();
+            caller.next("ready", seen);
+            Result kill = runtime("kill", id, "SIGTERM");
+            assertThat(kill.exit()).as(kill.err()).isZero();
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " exit 42");
+            // kill of a stopped container MUST generate an error
+            Result again = runtime("kill", id, "TERM");
+            assertThat(again.exit()).isEqualTo(1);
+            assertThat(again.err()).contains("is not running");
+            assertThat(runtime("delete", id).exit()).isZero();
+        }
+        String id2 = newId("kill9");
+        Path bundle2 = bundle(id2, List.of("sleep", "600"), c -> { });
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle2.toString(), id2)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            assertThat(runtime("start", id2).exit()).isZero();
+            Result kill = runtime("kill", id2, "9");
+            assertThat(kill.exit()).as(kill.err()).isZero();
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
+            assertThat(runtime("delete", id2).exit()).isZero();
+        }
+    }
+
+    /** runtime.md "Operations: Delete" (MUST error unless stopped), and delete --force of a running container. */
+    @Test
+    void deleteRefusesARunningContainerUnlessForced() throws Exception {
+        String id = newId("del");
+        Path bundle = bundle(id, List.of("sleep", "600"), c -> { });
+        List<String> seen = new ArrayList<>();
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            // start MUST error on a container that is not created (here: one already running)
+            assertThat(runtime("start", id).exit()).isZero();
+            Result again = runtime("start", id);
+            assertThat(again.exit()).isEqualTo(1);
+            assertThat(again.err()).contains("it is running, not created");
+            Result refused = runtime("delete", id);
+            assertThat(refused.exit()).isEqualTo(1);
+            assertThat(refused.err()).contains("it is running");
+            assertThat(state(id).get("status").asText()).isEqualTo("running"); // no effect
+            assertThat(runtime("delete", "--force", id).exit()).isZero();
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
+            assertThat(ROOT.resolve(id)).doesNotExist();
+        }
+    }
+
+    /** runtime.md "Operations: Create": an id in use MUST be an error, and MUST NOT create a new container. */
+    @Test
+    void createRefusesAnIdInUse() throws Exception {
+        String id = newId("dup");
+        Path bundle = bundle(id, List.of("sleep", "600"), c -> { });
+        List<String> seen = new ArrayList<>();
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            Result second = runtime("create", "--bundle", bundle.toString(), id);
+            assertThat(second.exit()).isEqualTo(1);
+            assertThat(second.err()).contains("container " + id + " already exists");
+            assertThat(state(id).get("pid").asText()).isEqualTo(pid);
+            // delete of a created container: its waiting process goes
+            assertThat(runtime("delete", id).exit()).isZero();
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
+        }
+    }
+
+    /** config.md "Hooks" / runtime.md "Lifecycle" step 4: a failing createRuntime hook fails create and leaves nothing. */
+    @Test
+    void failingCreateRuntimeHookFailsCreateAndLeavesNothing() throws Exception {
+        String id = newId("hook");
+        Path bundle = bundle(id, List.of("true"), c ->
+                c.putObject("hooks").putArray("createRuntime").addObject().put("path", "/bin/false"));
+        List<String> seen = new ArrayList<>();
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 1");
+            assertThat(caller.next("children", seen)).isEqualTo("children ");
+            assertThat(String.join("\n", seen)).contains("createRuntime hook /bin/false exited with 1");
+        }
+        assertThat(ROOT.resolve(id)).doesNotExist();
+    }
+
+    /** config.md: unsupported fields are refused in one line naming them, before anything exists (--log-format json). */
+    @Test
+    void unsupportedFieldIsRefusedAsAJsonLogLine() throws Exception {
+        String id = newId("bad");
+        Path bundle = bundle(id, List.of("true"), c -> c.with("linux").putObject("intelRdt").put("closID", "x"));
+        Path log = WORK.resolve(id + ".log");
+        Result r = runtime("--log", log.toString(), "--log-format", "json", "create", "--bundle", bundle.toString(), id);
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().strip()).isEqualTo("mdocker-runtime: unsupported field linux.intelRdt");
+        JsonNode line = JSON.readTree(Files.readAllLines(log).get(0));
+        assertThat(line.get("level").asText()).isEqualTo("error");
+        assertThat(line.get("msg").asText()).isEqualTo("unsupported field linux.intelRdt");
+        assertThat(ROOT.resolve(id)).doesNotExist();
+    }
+
+    /** config.md "Process" terminal: with --console-socket the caller gets the pty master (SCM_RIGHTS) and sees the output. */
+    @Test
+    void consoleSocketReceivesTheTerminal() throws Exception {
+        String id = newId("tty");
+        Path bundle = bundle(id, List.of("sh", "-c", "tty; stty size"), c -> {
+            c.with("process").put("terminal", true);
+            c.with("process").putObject("consoleSize").put("height", 33).put("width", 101);
+        });
+        Path socket = WORK.resolve(id + ".sock");
+        List<String> seen = new ArrayList<>();
+        try (Caller caller = new Caller(List.of("--console", socket.toString()), "create", "--bundle", bundle.toString(),
+                "--console-socket", socket.toString(), id)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            assertThat(caller.next("console", seen)).isEqualTo("console /dev/pts/0 fd tty");
+            assertThat(runtime("start", id).exit()).isZero();
+            assertThat(caller.next("tty ", seen)).isEqualTo("tty /dev/pts/0");
+            assertThat(caller.next("tty ", seen)).isEqualTo("tty 33 101");
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " exit 0");
+            assertThat(runtime("delete", id).exit()).isZero();
+        }
+    }
+
+    /**
+     * exec --detach (as conmon and the shim call it): the process runs in the container with the
+     * process.json's identity, is left to the caller's subreaper, which reaps its exit status.
+     */
+    @Test
+    void execDetachedIsReparentedToTheCaller() throws Exception {
+        String id = newId("exec");
+        Path bundle = bundle(id, List.of("sleep", "600"), c -> { });
+        Path process = WORK.resolve(id + ".process.json");
+        ObjectNode proc = JSON.createObjectNode();
+        proc.put("terminal", false).put("cwd", "/tmp");
+        proc.putObject("user").put("uid", 1000).put("gid", 1000);
+        proc.putArray("args").add("sh").add("-c").add("echo exec-$(id -u)-$(pwd)-$(hostname)-$X; exit 5");
+        proc.putArray("env").add("PATH=/bin").add("X=y");
+        Files.write(process, JSON.writeValueAsBytes(proc));
+        Path pidFile = WORK.resolve(id + ".exec.pid");
+        List<String> seen = new ArrayList<>();
+        try (Caller container = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
+            assertThat(container.next("created", seen)).isEqualTo("created 0");
+            String pid1 = container.next("children", seen).substring("children ".length()).trim();
+            assertThat(runtime("start", id).exit()).isZero();
+            try (Caller exec = new Caller(List.of(), "exec", "--process", process.toString(), "--detach",
+                    "--pid-file", pidFile.toString(), id)) {
+                assertThat(exec.next("created", seen)).isEqualTo("created 0");
+                String execPid = Files.readString(pidFile).trim();
+                String children = exec.next("children", seen);
+                // the process may print before the caller reports create's end: look at what was skipped first
+                String out = seen.stream().filter(l -> l.startsWith("exec-")).findFirst().orElse(null);
+                assertThat(out != null ? out : exec.next("exec-", seen)).isEqualTo("exec-1000-/tmp-oci-" + id + "-y");
+                assertThat(exec.next("reaped", seen)).isEqualTo("reaped " + execPid + " exit 5");
+                assertThat(children).isIn("children " + execPid + " ", "children "); // gone already, or still ours
+            }
+            assertThat(runtime("delete", "--force", id).exit()).isZero();
+            assertThat(container.next("reaped", seen)).isEqualTo("reaped " + pid1 + " signal 9");
+        }
+    }
+
+    /** runtime.md "State": pause and resume change the status; ps lists the container's processes. */
+    @Test
+    void pauseResumeAndPs() throws Exception {
+        String id = newId("pause");
+        Path bundle = bundle(id, List.of("sleep", "600"), c -> { });
+        List<String> seen = new ArrayList<>();
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            assertThat(runtime("start", id).exit()).isZero();
+            Result ps = runtime("ps", "--format", "json", id);
+            assertThat(JSON.readTree(ps.out()).toString()).isEqualTo("[" + pid + "]");
+            assertThat(runtime("pause", id).exit()).isZero();
+            assertThat(state(id).get("status").asText()).isEqualTo("paused");
+            assertThat(runtime("resume", id).exit()).isZero();
+            assertThat(state(id).get("status").asText()).isEqualTo("running");
+            Result list = runtime("list", "--format", "json");
+            assertThat(JSON.readTree(list.out()).findValuesAsText("id")).contains(id);
+            assertThat(runtime("delete", "--force", id).exit()).isZero();
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
+        }
+    }
+}
