@@ -461,7 +461,7 @@ static int mount_listed(int root, const struct config *c)
         }
         dev |= strcmp(m->target, "/dev") == 0;
     }
-    return dev ? populate_dev(root) : 0;
+    return dev ? populate_dev(root, in_userns(c)) : 0;
 }
 
 /* Everything mounted under merged (or ROOTFS), and the pivot into it. */
