@@ -8,6 +8,7 @@
 module io.mdocker.core {
     requires io.mdocker.bindings;
     requires java.net.http;
+    requires com.github.luben.zstd_jni;
 
     exports io.mdocker;
     exports io.mdocker.internal to io.mdocker.junit;
