@@ -14,7 +14,7 @@ import java.util.Optional;
  * An image's configuration (OCI image config or Docker's container image JSON): what a container
  * of it runs, as Docker applies it.
  */
-record ImageConfig(String os, String architecture, List<String> diffIds, List<String> entrypoint, List<String> cmd,
+public record ImageConfig(String os, String architecture, List<String> diffIds, List<String> entrypoint, List<String> cmd,
                    List<String> env, String workingDir, String user, List<String> exposedPorts, String stopSignal,
                    Map<String, String> labels, Optional<Instant> created) {
 

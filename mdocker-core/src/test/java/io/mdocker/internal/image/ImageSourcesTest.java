@@ -32,41 +32,12 @@ class ImageSourcesTest {
     @BeforeAll
     static void makeImage() throws Exception {
         Fixtures.prerequisite(Posix.geteuid() == 0, "image tests need root (euid is " + Posix.geteuid() + ")");
-        for (String tool : List.of("umoci", "skopeo")) {
-            Fixtures.prerequisite(which(tool), tool + " is needed (apt-get install " + tool + ")");
-        }
         base = Fixtures.TARGET.resolve("image-tests").resolve("sources");
         if (Files.exists(base)) {
             LayerUnpacker.removeTree(base);
         }
         Files.createDirectories(base);
-        Path rootfs = Fixtures.rootfs(base.resolve("busybox-rootfs"));
-        layout = base.resolve("layout");
-        run("umoci", "init", "--layout", layout.toString());
-        run("umoci", "new", "--image", layout + ":base");
-        Path b1 = base.resolve("bundle1");
-        run("umoci", "unpack", "--image", layout + ":base", b1.toString());
-        run("cp", "-a", rootfs + "/.", b1.resolve("rootfs").toString());
-        run("umoci", "repack", "--image", layout + ":base", b1.toString());
-        Path b2 = base.resolve("bundle2");
-        run("umoci", "unpack", "--image", layout + ":base", b2.toString());
-        Path r2 = b2.resolve("rootfs");
-        Files.createDirectories(r2.resolve("etc/app"));
-        Files.writeString(r2.resolve("etc/app/conf"), "v2\n");
-        Files.delete(r2.resolve("etc/passwd"));
-        Files.writeString(r2.resolve("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\napp:x:1234:2345::/home/app:/bin/sh\n");
-        Files.writeString(r2.resolve("etc/group"), "root:x:0:\napp:x:2345:\n");
-        try (Stream<Path> s = Files.list(r2.resolve("tmp"))) {
-            for (Path p : s.toList()) {
-                LayerUnpacker.removeTree(p);
-            }
-        }
-        Files.delete(r2.resolve("tmp"));
-        run("umoci", "repack", "--image", layout + ":v2", b2.toString());
-        run("umoci", "config", "--image", layout + ":v2", "--config.entrypoint", "/bin/echo",
-                "--config.cmd", "from-image", "--config.env", "GREETING=hello", "--config.workingdir", "/etc",
-                "--config.user", "app", "--config.label", "org.example=yes", "--config.exposedports", "8080/tcp",
-                "--config.stopsignal", "SIGINT");
+        layout = io.mdocker.testing.TestImages.umociLayout(base);
     }
 
     private static LocalImages store(String name) throws IOException {
