@@ -114,8 +114,7 @@ public final class Container {
         String userSpec = b.userSpec != null ? b.userSpec : img != null && !b.userSet && !img.user().isEmpty() ? img.user() : null;
         if (userSpec != null) {
             if (img == null) {
-                throw new IllegalArgumentException("invalid user '" + userSpec + "': expected UID[:GID] with numeric ids "
-                        + "(names are resolved only for a container of an image)");
+                throw new IllegalArgumentException("invalid user '" + userSpec + "': expected UID[:GID] with numeric ids");
             }
             int[] ids = io.mdocker.internal.image.ImageBinding.resolveUser(img.layers(), userSpec, img.reference());
             this.uid = ids[0];
@@ -682,13 +681,13 @@ public final class Container {
         }
 
         /**
-         * Parses {@code UID[:GID]} with numeric ids (GID defaults to UID); for a container of an
-         * {@link #image(String) image} also {@code NAME[:GROUP]}, resolved from the image's
-         * /etc/passwd and /etc/group as Docker does (when the container is built).
+         * Parses {@code UID[:GID]} with numeric ids (GID defaults to UID); after
+         * {@link #image(String)} also {@code NAME[:GROUP]}, resolved from the image's /etc/passwd
+         * and /etc/group as Docker does (when the container is built).
          */
         public Builder user(String spec) {
             Objects.requireNonNull(spec, "user");
-            if (spec.matches("[A-Za-z_][A-Za-z0-9_.-]*(:[A-Za-z0-9_.-]+)?|\\d+:[A-Za-z_][A-Za-z0-9_.-]*")) {
+            if (image != null && spec.matches("[A-Za-z_][A-Za-z0-9_.-]*(:[A-Za-z0-9_.-]+)?|\\d+:[A-Za-z_][A-Za-z0-9_.-]*")) {
                 userSpec = spec;
                 userSet = true;
                 return this;

@@ -66,8 +66,10 @@ class ImageContainerTest {
                 + "docker.io/mdocker-test/bb:v2");
         e = assertThrows(IllegalArgumentException.class, () -> Container.builder().image("Bad Name"));
         assertThat(e.getMessage()).startsWith("invalid image reference 'Bad Name'");
-        e = assertThrows(IllegalArgumentException.class, () -> Fixtures.container().user("app").build());
-        assertThat(e.getMessage()).contains("names are resolved only for a container of an image");
+        e = assertThrows(IllegalArgumentException.class, () -> Fixtures.container().user("app"));
+        assertThat(e.getMessage()).isEqualTo("invalid user 'app': expected UID[:GID] with numeric ids");
+        e = assertThrows(IllegalArgumentException.class, () -> image().user("app").rootfs(Fixtures.rootfs()).build());
+        assertThat(e.getMessage()).isEqualTo("invalid user 'app': expected UID[:GID] with numeric ids");
     }
 
     @Test
