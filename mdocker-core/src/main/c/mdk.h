@@ -86,6 +86,7 @@ struct config {
     size_t ntmpfs, ncgroupfs;
     char *upper, *work, *merged, *hostname, *cwd;
     char *overlay_data; /* "lowerdir=...,upperdir=...,workdir=...,volatile" */
+    char *overlay_cwd;  /* when set, the lowerdirs are relative to it: mount from there */
     uint32_t uid, gid;
     uint64_t nsflags;
     bool init;
