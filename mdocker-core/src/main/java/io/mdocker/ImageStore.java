@@ -54,12 +54,12 @@ public final class ImageStore {
      * @return what was done, as Docker's {@code rmi} says it ({@code Untagged: …}, {@code Deleted: …})
      */
     public List<String> remove(String nameOrId, boolean force) {
-        return io(() -> images.remove(nameOrId, force, this::inUse), "removing image " + nameOrId);
+        return io(() -> images.remove(nameOrId, force, this::inUse, layersInUse()), "removing image " + nameOrId);
     }
 
     /** Removes the blobs and layers no image refers to; returns the bytes of blobs freed. */
     public long prune() {
-        return io(images::collectGarbage, "pruning images");
+        return io(() -> images.collectGarbage(layersInUse()), "pruning images");
     }
 
     /** Loads the images of a {@code docker save} archive (also what {@link #save} writes). */
@@ -93,6 +93,21 @@ public final class ImageStore {
             images.save(chosen, out);
             return null;
         }, "saving " + namesOrIds);
+    }
+
+    /** The diffIDs of the layers some container's overlay has (its record's rootfs lists them). */
+    private java.util.Set<String> layersInUse() {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        for (ContainerRecord r : runtime.store().records()) {
+            String rootfs = r.state().get("rootfs");
+            if (rootfs == null || rootfs.length() < 2) {
+                continue;
+            }
+            for (String p : rootfs.substring(1, rootfs.length() - 1).split(", ")) {
+                images.diffIdOf(Path.of(p)).ifPresent(out::add);
+            }
+        }
+        return out;
     }
 
     private boolean inUse(String id) {

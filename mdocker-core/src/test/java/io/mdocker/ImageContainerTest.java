@@ -81,8 +81,16 @@ class ImageContainerTest {
                 .start("/bin/sleep", "30")) {
             var e = assertThrows(IllegalStateException.class, () -> store.remove("mdocker-test/inuse:1", false));
             assertThat(e.getMessage()).contains("is used by a container");
+            // forced: the name goes, the layer under the running overlay stays until the container ends
+            assertThat(store.remove("mdocker-test/inuse:1", true)).contains("Deleted: " + copy.id());
+            assertThat(c.exec(Exec.builder("/bin/ls", "/bin/busybox").build()).exitCode()).isZero();
+            store.prune();
+            assertThat(c.exec(Exec.builder("/bin/ls", "/bin/busybox").build()).exitCode()).isZero();
         }
-        assertThat(store.remove("mdocker-test/inuse:1", false)).contains("Deleted: " + copy.id());
+        store.prune();
+        Image again = store.importRootfs(base.resolve("busybox-rootfs"), "mdocker-test/inuse:1");
+        assertThat(store.remove("mdocker-test/inuse:1", false)).as("no container uses it now")
+                .contains("Deleted: " + again.id());
         assertThat(store.inspect("mdocker-test/inuse:1")).isEmpty();
     }
 

@@ -60,6 +60,14 @@ public final class LocalImages {
         return dir;
     }
 
+    /** The diffID of an unpacked layer's directory, when {@code p} is one of this store's. */
+    public Optional<String> diffIdOf(Path p) {
+        Path parent = p.getParent();
+        String name = p.getFileName() == null ? "" : p.getFileName().toString();
+        return parent != null && parent.equals(dir.resolve("layers").resolve("sha256")) && name.matches("[0-9a-f]{64}")
+                ? Optional.of("sha256:" + name) : Optional.empty();
+    }
+
     // ---------------------------------------------------------------- sources
 
     /**
@@ -406,9 +414,11 @@ public final class LocalImages {
     /**
      * Removes the name {@code nameOrId} (or, for an ID, all names of that image); an image left
      * without names is deleted with the blobs and layers no other image uses. {@code inUse} tells
-     * whether a container uses an image (by ID): such an image is kept unless {@code force}.
+     * whether a container uses an image (by ID): such an image is kept unless {@code force};
+     * the layers in {@code layersInUse} (diffIDs a container's overlay has) are kept in any case.
      */
-    public List<String> remove(String nameOrId, boolean force, Predicate<String> inUse) throws IOException {
+    public List<String> remove(String nameOrId, boolean force, Predicate<String> inUse, Set<String> layersInUse)
+            throws IOException {
         List<String> removed = new ArrayList<>();
         try (StoreLock lock = lockTags()) {
             Optional<Stored> found = find(nameOrId);
@@ -441,14 +451,17 @@ public final class LocalImages {
             s.names().forEach(n -> removed.add("Untagged: " + n));
             removed.add("Deleted: " + s.id());
         }
-        collectGarbage();
+        collectGarbage(layersInUse);
         return removed;
     }
 
-    /** Removes blobs and layers no tagged image refers to; returns how many bytes of blobs went. */
-    public long collectGarbage() throws IOException {
+    /**
+     * Removes blobs and layers no tagged image refers to, but the layers {@code layersInUse} (by
+     * diffID: a container's overlay has them); returns how many bytes of blobs went.
+     */
+    public long collectGarbage(Set<String> layersInUse) throws IOException {
         Set<String> keepBlobs = new HashSet<>();
-        Set<String> keepLayers = new HashSet<>();
+        Set<String> keepLayers = new HashSet<>(layersInUse);
         List<String> allBlobs;
         List<String> allLayers;
         try (StoreLock lock = lockTags()) {

@@ -172,11 +172,11 @@ class ImageSourcesTest {
         assertThat(images.list()).hasSize(2);
         assertThat(images.find("local/bb:tar")).map(LocalImages.Stored::id).contains(fromTar.id());
         assertThat(images.find(fromDir.id().substring(7, 19))).map(LocalImages.Stored::id).contains(fromDir.id());
-        images.remove("local/bb:tar", false, id -> false);
+        images.remove("local/bb:tar", false, id -> false, java.util.Set.of());
         assertThat(images.find("local/bb:tar")).isEmpty();
-        var e = assertThrows(IllegalStateException.class, () -> images.remove("local/bb:dir", false, id -> true));
+        var e = assertThrows(IllegalStateException.class, () -> images.remove("local/bb:dir", false, id -> true, java.util.Set.of()));
         assertThat(e.getMessage()).contains("is used by a container");
-        images.remove("local/bb:dir", true, id -> true);
+        images.remove("local/bb:dir", true, id -> true, java.util.Set.of());
         assertThat(images.list()).isEmpty();
         try (Stream<Path> s = Files.list(base.resolve("lib-import/images/layers/sha256"))) {
             assertThat(s.filter(p -> !p.toString().endsWith(".lock")).toList()).as("layers collected").isEmpty();
