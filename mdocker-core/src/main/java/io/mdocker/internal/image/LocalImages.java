@@ -31,6 +31,7 @@ import java.util.function.Predicate;
  * <p>Thread-safe and safe across JVMs: the tags are read and rewritten under {@code index.lock}.
  */
 public final class LocalImages {
+    private final Path libRoot;
     private final Path dir;
     private final BlobStore blobs;
     private final LayerStore layers;
@@ -50,6 +51,7 @@ public final class LocalImages {
     }
 
     LocalImages(Path libRoot, LayerStore.Options options) {
+        this.libRoot = libRoot;
         this.dir = libRoot.resolve("images");
         this.blobs = new BlobStore(dir);
         this.layers = new LayerStore(dir);
@@ -261,7 +263,7 @@ public final class LocalImages {
     /** Stores the config and layer blobs, unpacks the layers, stores the manifest, records the names. */
     Stored add(byte[] manifest, String manifestType, Manifests.Manifest m, BlobSource source, List<ImageReference> names,
                String what) throws IOException {
-        Files.createDirectories(dir);
+        makeDir();
         blobs.removeLeftovers();
         Manifests.Descriptor c = m.config();
         blobs.put(c.digest(), c.size(), source.open(c), what + " config");
@@ -322,8 +324,15 @@ public final class LocalImages {
         Files.move(tmp, dir.resolve("index.json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
+    /** The store's directory, made (0700, in a lib root made and checked as the containers' is) when missing. */
+    private void makeDir() {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            io.mdocker.internal.state.StateRoots.secure(libRoot, "images");
+        }
+    }
+
     private StoreLock lockTags() throws IOException {
-        Files.createDirectories(dir);
+        makeDir();
         return StoreLock.acquire(dir.resolve("index.lock"));
     }
 
@@ -541,6 +550,7 @@ public final class LocalImages {
     // ---------------------------------------------------------------- helpers
 
     private Path tempDir() throws IOException {
+        makeDir();
         Path t = dir.resolve("tmp");
         Files.createDirectories(t);
         return Files.createTempDirectory(t, "work.");
