@@ -47,5 +47,8 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <sys/uio.h>
+/* image layers: device nodes and whiteouts, extended attributes */
+#include <sys/stat.h>
+#include <sys/xattr.h>
 
 #endif /* MDOCKER_JEXTRACT_H */

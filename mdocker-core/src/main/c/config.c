@@ -367,9 +367,28 @@ static int check_overlay_path(const char *what, const char *path)
     return 0;
 }
 
+/* The length of the longest directory ("/a/b/") that every lower path lies below. */
+static size_t common_lower_dir(const struct config *c)
+{
+    size_t i, k, len = strlen(c->lower[0]);
+
+    for (i = 1; i < c->nlower; i++) {
+        for (k = 0; k < len && c->lower[i][k] == c->lower[0][k]; k++)
+            ;
+        len = k;
+    }
+    while (len > 0 && c->lower[0][len - 1] != '/')
+        len--;
+    for (i = 0; i < c->nlower; i++) /* each keeps a name of its own after the prefix */
+        if (c->lower[i][len] == '\0')
+            return 0;
+    return len;
+}
+
 static int build_overlay_data(struct config *c)
 {
     size_t i, n = sizeof "lowerdir=,upperdir=,workdir=,volatile,userxattr" + strlen(c->upper) + strlen(c->work);
+    size_t skip = 0, lowers = 0;
     char *p;
 
     if (check_overlay_path("UPPER", c->upper) < 0 || check_overlay_path("WORK", c->work) < 0)
@@ -377,8 +396,21 @@ static int build_overlay_data(struct config *c)
     for (i = 0; i < c->nlower; i++) {
         if (check_overlay_path("LOWER", c->lower[i]) < 0)
             return -1;
-        n += strlen(c->lower[i]) + 1;
+        lowers += strlen(c->lower[i]) + 1;
     }
+    /*
+     * Many layers (an image's, under one store directory) do not fit one page of options as
+     * absolute paths: they are then given relative to their common directory, and the overlay is
+     * mounted with that directory as the working directory (as containerd does).
+     */
+    if (n + lowers > MOUNT_DATA_MAX + 1 && c->nlower > 1 && (skip = common_lower_dir(c)) > 1) {
+        c->overlay_cwd = cfg_alloc(1, skip + 1);
+        if (c->overlay_cwd == NULL)
+            return fail(MDK_STEP_PROTOCOL, ENOMEM, "CONFIG: overlay directory");
+        memcpy(c->overlay_cwd, c->lower[0], skip);
+        lowers -= skip * c->nlower;
+    }
+    n += lowers;
     if (n > MOUNT_DATA_MAX + 1)
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: overlay options are %zu bytes, "
                     "mount(2) takes at most %d", n - 1, MOUNT_DATA_MAX);
@@ -387,7 +419,7 @@ static int build_overlay_data(struct config *c)
         return fail(MDK_STEP_PROTOCOL, ENOMEM, "CONFIG: overlay options");
     p = stpcpy(p, "lowerdir=");
     for (i = 0; i < c->nlower; i++)
-        p += sprintf(p, "%s%s", i ? ":" : "", c->lower[i]);
+        p += sprintf(p, "%s%s", i ? ":" : "", c->lower[i] + skip);
     /*
      * volatile: the writable layer lives exactly as long as the container, so the upper
      * filesystem is not synced when the overlay goes (at pid 1's exit, when its mount namespace

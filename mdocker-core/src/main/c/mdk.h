@@ -112,6 +112,7 @@ struct config {
     struct joinns *joinns; /* JOINNS */
     size_t njoinns;
     char *overlay_data; /* "lowerdir=...,upperdir=...,workdir=...,volatile" */
+    char *overlay_cwd;  /* when set, the lowerdirs are relative to it: mount from there */
     uint32_t uid, gid;
     uint64_t nsflags;
     bool init;

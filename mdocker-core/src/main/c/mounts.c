@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <linux/openat2.h>
+#include <unistd.h>
 
 #include "mdk.h"
 
@@ -212,10 +213,28 @@ static int mount_layerfs(const struct config *c)
 /* In this mount namespace only: it vanishes with the container, so a dead JVM cannot leak it. */
 static int mount_overlay(const struct config *c)
 {
+    int here = -1, err;
+
     if (c->layerfs.target != NULL && mount_layerfs(c) < 0)
         return -1;
-    if (mount("overlay", c->merged, "overlay", 0, c->overlay_data) < 0)
-        return fail(MDK_STEP_MOUNT, errno, "mount(overlay -> %s)", c->merged);
+    if (c->overlay_cwd != NULL) { /* relative lowerdirs: resolved from the working directory */
+        here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (here < 0)
+            return fail(MDK_STEP_MOUNT, errno, "open(.)");
+        if (chdir(c->overlay_cwd) < 0) {
+            err = errno;
+            close(here);
+            return fail(MDK_STEP_MOUNT, err, "chdir(%s)", c->overlay_cwd);
+        }
+    }
+    err = mount("overlay", c->merged, "overlay", 0, c->overlay_data) < 0 ? errno : 0;
+    if (here >= 0) {
+        if (fchdir(here) < 0 && err == 0)
+            err = errno;
+        close(here);
+    }
+    if (err != 0)
+        return fail(MDK_STEP_MOUNT, err, "mount(overlay -> %s)", c->merged);
     return 0;
 }
 

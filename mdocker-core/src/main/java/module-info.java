@@ -8,6 +8,7 @@
 module io.mdocker.core {
     requires io.mdocker.bindings;
     requires java.net.http;
+    requires com.github.luben.zstd_jni;
     requires com.fasterxml.jackson.databind;
 
     exports io.mdocker;

@@ -88,19 +88,56 @@ public final class Container {
     private final List<FileCopy> copies;
     private final Map<String, String> labels;
     private final DataSize storageSize;
+    /** Run before the command (an image's Entrypoint or the builder's); empty for none. */
+    private final List<String> entrypoint;
+    /** The image reference the layers came from, or null for a root filesystem given as paths. */
+    private final String image;
+    private final PullPolicy pullPolicy;
 
     private Container(Builder b) {
-        this.layers = List.copyOf(b.layers);
+        // the image store (and Jackson) is reached only for a container of an image
+        this(b, b.image == null ? null : io.mdocker.internal.image.ImageBinding.bind(b.runtime.libRoot(), b.image,
+                b.pullPolicy.name().toLowerCase(java.util.Locale.ROOT)));
+    }
+
+    private Container(Builder b, io.mdocker.internal.image.ImageBinding.Bound img) {
+        this.layers = img == null ? List.copyOf(b.layers) : List.copyOf(img.layers());
         this.name = b.name;
         this.hostname = b.hostname;
-        this.env = Collections.unmodifiableMap(new LinkedHashMap<>(b.env));
-        this.workdir = b.workdir;
-        this.uid = b.uid;
-        this.gid = b.gid;
+        Map<String, String> e = new LinkedHashMap<>();
+        if (img != null) {
+            for (String kv : img.env()) {
+                int eq = kv.indexOf('=');
+                if (eq > 0) {
+                    e.put(kv.substring(0, eq), kv.substring(eq + 1));
+                }
+            }
+        }
+        e.putAll(b.env);
+        this.env = Collections.unmodifiableMap(e);
+        this.workdir = img != null && !b.workdirSet && !img.workingDir().isEmpty() ? checkWorkdir(img.workingDir()) : b.workdir;
+        String userSpec = b.userSpec != null ? b.userSpec : img != null && !b.userSet && !img.user().isEmpty() ? img.user() : null;
+        if (userSpec != null) {
+            if (img == null) {
+                throw new IllegalArgumentException("invalid user '" + userSpec + "': expected UID[:GID] with numeric ids");
+            }
+            int[] ids = io.mdocker.internal.image.ImageBinding.resolveUser(img.layers(), userSpec, img.reference());
+            this.uid = ids[0];
+            this.gid = ids[1];
+        } else {
+            this.uid = b.uid;
+            this.gid = b.gid;
+        }
+        this.entrypoint = b.entrypoint != null ? List.copyOf(b.entrypoint) : img != null ? List.copyOf(img.entrypoint()) : List.of();
+        this.image = b.image;
+        this.pullPolicy = b.pullPolicy;
         this.binds = List.copyOf(b.binds);
         this.stdio = b.stdio;
         this.init = b.init;
-        this.command = b.command == null ? null : List.copyOf(b.command);
+        // Docker's rule: an entrypoint given by the builder drops the image's Cmd
+        List<String> cmd = b.command != null ? b.command
+                : b.entrypoint == null && img != null && !img.cmd().isEmpty() ? img.cmd() : null;
+        this.command = cmd == null ? null : List.copyOf(cmd);
         this.startTimeout = b.startTimeout;
         this.runtime = b.runtime;
         this.capAdd = Set.copyOf(b.capAdd);
@@ -119,7 +156,12 @@ public final class Container {
         this.networkAliases = List.copyOf(b.networkAliases);
         this.ports = List.copyOf(b.ports);
         this.copies = List.copyOf(b.copies);
-        this.labels = Collections.unmodifiableMap(new LinkedHashMap<>(b.labels));
+        Map<String, String> l = new LinkedHashMap<>();
+        if (img != null) {
+            l.putAll(img.labels());
+        }
+        l.putAll(b.labels);
+        this.labels = Collections.unmodifiableMap(l);
         this.storageSize = b.storageSize;
     }
 
@@ -197,6 +239,13 @@ public final class Container {
 
     private List<String> commandOrDefault(String... given) {
         List<String> cmd = given.length > 0 ? List.of(given) : command;
+        if (!entrypoint.isEmpty()) {
+            List<String> full = new ArrayList<>(entrypoint);
+            if (cmd != null) {
+                full.addAll(cmd);
+            }
+            cmd = full;
+        }
         if (cmd == null || cmd.isEmpty()) {
             throw new IllegalArgumentException("empty command: give the program to run in the container");
         }
@@ -514,6 +563,12 @@ public final class Container {
         private final List<FileCopy> copies = new ArrayList<>();
         private final Map<String, String> labels = new LinkedHashMap<>();
         private DataSize storageSize;
+        private String image;
+        private PullPolicy pullPolicy = PullPolicy.MISSING;
+        private List<String> entrypoint;
+        private boolean workdirSet;
+        private boolean userSet;
+        private String userSpec;
 
         private Builder() {}
 
@@ -549,6 +604,10 @@ public final class Container {
             networkAliases.addAll(c.networkAliases);
             ports.addAll(c.ports);
             storageSize = c.storageSize;
+            entrypoint = c.entrypoint.isEmpty() ? null : c.entrypoint;
+            pullPolicy = c.pullPolicy;
+            workdirSet = true;
+            userSet = true;
         }
 
         /** The root filesystem: one directory, the overlay's only lower layer. It is never written. */
@@ -558,6 +617,7 @@ public final class Container {
 
         /** Several read-only layers, top-most first (as overlayfs' lowerdir lists them). */
         public Builder layers(List<Path> topFirst) {
+            image = null;
             if (topFirst.isEmpty()) {
                 throw new IllegalArgumentException("rootfs: at least one layer is needed");
             }
@@ -624,6 +684,7 @@ public final class Container {
         /** The working directory inside the container, an absolute path; created if missing. */
         public Builder workdir(String dir) {
             workdir = checkWorkdir(dir);
+            workdirSet = true;
             return this;
         }
 
@@ -632,13 +693,55 @@ public final class Container {
             checkUser(uid, gid);
             this.uid = uid;
             this.gid = gid;
+            userSet = true;
+            userSpec = null;
             return this;
         }
 
-        /** Parses {@code UID[:GID]} with numeric ids (GID defaults to UID). */
+        /**
+         * Parses {@code UID[:GID]} with numeric ids (GID defaults to UID); after
+         * {@link #image(String)} also {@code NAME[:GROUP]}, resolved from the image's /etc/passwd
+         * and /etc/group as Docker does (when the container is built).
+         */
         public Builder user(String spec) {
+            Objects.requireNonNull(spec, "user");
+            if (image != null && spec.matches("[A-Za-z_][A-Za-z0-9_.-]*(:[A-Za-z0-9_.-]+)?|\\d+:[A-Za-z_][A-Za-z0-9_.-]*")) {
+                userSpec = spec;
+                userSet = true;
+                return this;
+            }
             int[] ids = parseUser(spec);
             return user(ids[0], ids[1]);
+        }
+
+        /**
+         * The root filesystem and defaults of a stored image ({@link ImageStore}): its layers, and
+         * its Entrypoint, Cmd, Env, WorkingDir, User and Labels, each overridden by this builder's
+         * own {@link #entrypoint}, {@link #command}, {@link #env}, {@link #workdir}, {@link #user}
+         * and {@link #label} as Docker's flags override them. The image is looked up when the
+         * container is built ({@link #pullPolicy}): one not in the store is an
+         * {@link IllegalArgumentException} naming it. Replaces {@link #rootfs}/{@link #layers}.
+         */
+        public Builder image(String reference) {
+            io.mdocker.internal.image.ImageReference.parse(Objects.requireNonNull(reference, "image"));
+            image = reference;
+            layers.clear();
+            return this;
+        }
+
+        /** When {@link #image(String)} pulls its image (default {@link PullPolicy#MISSING}). */
+        public Builder pullPolicy(PullPolicy policy) {
+            pullPolicy = Objects.requireNonNull(policy, "pullPolicy");
+            return this;
+        }
+
+        /**
+         * Docker's {@code --entrypoint}: run before the command, replacing the image's
+         * Entrypoint; with none given, the image's Cmd is not used either. No arguments: none.
+         */
+        public Builder entrypoint(String... program) {
+            entrypoint = program.length == 0 ? List.of() : checkCommand(program);
+            return this;
         }
 
         /** Binds a host path (which must exist) read-write at {@code target} in the container. */
@@ -1064,7 +1167,7 @@ public final class Container {
         }
 
         public Container build() {
-            if (layers.isEmpty()) {
+            if (layers.isEmpty() && image == null) {
                 throw new IllegalArgumentException("no rootfs: call rootfs(dir) with the container's root filesystem");
             }
             resources.checkCombination();

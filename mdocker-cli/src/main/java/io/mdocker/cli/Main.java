@@ -22,7 +22,7 @@ public final class Main implements Runnable {
 
     /** The subcommands, in the order help lists them. */
     static final List<String> COMMANDS = List.of("run", "exec", "ps", "logs", "stop", "kill", "rm", "wait", "inspect", "cp",
-            "pause", "unpause", "stats", "gc", "network");
+            "pause", "unpause", "stats", "gc", "network", "images", "rmi", "load", "save", "import", "image");
 
     public static void main(String[] args) {
         // A CLI process runs one command and exits: monitors spawned ahead for a next container
@@ -94,6 +94,12 @@ public final class Main implements Runnable {
             case "stats" -> new StatsCommand();
             case "gc" -> new GcCommand();
             case "network" -> new NetworkCommand();
+            case "images" -> new ImagesCommand();
+            case "rmi" -> new RmiCommand();
+            case "load" -> new LoadCommand();
+            case "save" -> new SaveCommand();
+            case "import" -> new ImportCommand();
+            case "image" -> new ImageCommand();
             default -> throw new IllegalArgumentException("no subcommand " + name);
         };
     }

@@ -33,9 +33,18 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
     boolean help;
 
-    @Option(names = "--rootfs", paramLabel = "DIR", defaultValue = "rootfs",
-            description = "Root filesystem directory (default: ./rootfs; assembled from the host's busybox-static when missing).")
+    @Option(names = "--rootfs", paramLabel = "DIR",
+            description = "Root filesystem directory (default, when the first argument is not an image in the store: "
+                    + "./rootfs, assembled from the host's busybox-static when missing).")
     Path rootfs;
+
+    @Option(names = "--entrypoint", paramLabel = "PROGRAM",
+            description = "Run PROGRAM (with the arguments after IMAGE) instead of the image's Entrypoint and Cmd.")
+    String entrypoint;
+
+    @Option(names = "--pull", paramLabel = "POLICY", defaultValue = "missing",
+            description = "When to pull the image: missing (default), always, never.")
+    String pull;
 
     @Option(names = "--name", paramLabel = "NAME",
             description = "A name for the container, unique on the state root: the other commands take it for its id.")
@@ -170,7 +179,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     StateRootOption state = new StateRootOption();
 
-    @Parameters(index = "0..*", arity = "1..*", paramLabel = "CMD", description = "Command and arguments.")
+    @Parameters(index = "0..*", arity = "1..*", paramLabel = "CMD",
+            description = "An image in the store (mdocker images), then the command and arguments (default: the image's); "
+                    + "without an image, the command run in --rootfs.")
     List<String> command = new ArrayList<>();
 
     RunCommand() {}
@@ -210,6 +221,22 @@ final class RunCommand implements Callable<Integer> {
         if (hostname != null) {
             b.hostname(hostname);
         }
+        io.mdocker.PullPolicy policy = switch (pull) {
+            case "missing" -> io.mdocker.PullPolicy.MISSING;
+            case "always" -> io.mdocker.PullPolicy.ALWAYS;
+            case "never" -> io.mdocker.PullPolicy.NEVER;
+            default -> throw new IllegalArgumentException("invalid --pull '" + pull + "': expected missing, always or never");
+        };
+        String image = rootfs == null ? ImagesCommand.imageNamed(state.runtime(), command.get(0)) : null;
+        if (image == null && rootfs == null && command.get(0).contains(":") && !command.get(0).startsWith("/")) {
+            image = command.get(0); // NAME:TAG is an image, not a program: the build says it is not in the store
+        }
+        if (image != null) {
+            b.image(image).pullPolicy(policy); // first: -u NAME is resolved in the image
+        } else if (entrypoint != null) {
+            throw new IllegalArgumentException("--entrypoint needs an image: '" + command.get(0)
+                    + "' is not an image in the store (mdocker images)");
+        }
         process.applyTo(b::env, b::workdir, b::user);
         labels(b);
         for (String v : volumes) {
@@ -222,15 +249,26 @@ final class RunCommand implements Callable<Integer> {
         for (String p : publish) {
             b.publish(PortMapping.parse(p));
         }
-        b.command(command.toArray(String[]::new));
         ContainerRuntime.requireRoot();
-        if (!Files.exists(rootfs) && rootfs.equals(Path.of("rootfs"))) {
-            if (BusyboxRootfs.ensure(rootfs)) {
-                System.err.println("mdocker: ./rootfs was missing; assembled a busybox rootfs there from "
-                        + BusyboxRootfs.findStaticBusybox().orElseThrow());
+        if (image != null) {
+            List<String> args = command.subList(1, command.size());
+            if (entrypoint != null) {
+                b.entrypoint(entrypoint);
             }
+            if (!args.isEmpty()) {
+                b.command(args.toArray(String[]::new));
+            }
+        } else {
+            b.command(command.toArray(String[]::new));
+            Path dir = rootfs == null ? Path.of("rootfs") : rootfs;
+            if (!Files.exists(dir) && dir.equals(Path.of("rootfs"))) {
+                if (BusyboxRootfs.ensure(dir)) {
+                    System.err.println("mdocker: ./rootfs was missing; assembled a busybox rootfs there from "
+                            + BusyboxRootfs.findStaticBusybox().orElseThrow());
+                }
+            }
+            b.rootfs(dir);
         }
-        b.rootfs(rootfs);
         Container spec = b.build();
 
         try {

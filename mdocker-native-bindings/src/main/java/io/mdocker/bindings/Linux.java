@@ -455,6 +455,15 @@ public class Linux {
     public static int F_SEAL_WRITE() {
         return F_SEAL_WRITE;
     }
+    private static final int AT_SYMLINK_NOFOLLOW = (int)256L;
+    /**
+     * {@snippet lang=c :
+     * #define AT_SYMLINK_NOFOLLOW 256
+     * }
+     */
+    public static int AT_SYMLINK_NOFOLLOW() {
+        return AT_SYMLINK_NOFOLLOW;
+    }
     private static final int POLLIN = (int)1L;
     /**
      * {@snippet lang=c :
@@ -608,6 +617,15 @@ public class Linux {
     public static int EEXIST() {
         return EEXIST;
     }
+    private static final int EXDEV = (int)18L;
+    /**
+     * {@snippet lang=c :
+     * #define EXDEV 18
+     * }
+     */
+    public static int EXDEV() {
+        return EXDEV;
+    }
     private static final int ENODEV = (int)19L;
     /**
      * {@snippet lang=c :
@@ -688,6 +706,15 @@ public class Linux {
      */
     public static int ELOOP() {
         return ELOOP;
+    }
+    private static final int ENODATA = (int)61L;
+    /**
+     * {@snippet lang=c :
+     * #define ENODATA 61
+     * }
+     */
+    public static int ENODATA() {
+        return ENODATA;
     }
     private static final int EPROTO = (int)71L;
     /**
@@ -4571,6 +4598,311 @@ public class Linux {
                 traceDowncall("cfmakeraw", __termios_p);
             }
             mh$.invokeExact(__termios_p);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class mknodat {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_POINTER,
+            Linux.C_INT,
+            Linux.C_LONG
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("mknodat");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int mknodat(int __fd, const char *__path, __mode_t __mode, __dev_t __dev)
+     * }
+     */
+    public static FunctionDescriptor mknodat$descriptor() {
+        return mknodat.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int mknodat(int __fd, const char *__path, __mode_t __mode, __dev_t __dev)
+     * }
+     */
+    public static MethodHandle mknodat$handle() {
+        return mknodat.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int mknodat(int __fd, const char *__path, __mode_t __mode, __dev_t __dev)
+     * }
+     */
+    public static MemorySegment mknodat$address() {
+        return mknodat.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int mknodat(int __fd, const char *__path, __mode_t __mode, __dev_t __dev)
+     * }
+     */
+    public static int mknodat(int __fd, MemorySegment __path, int __mode, long __dev) {
+        var mh$ = mknodat.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("mknodat", __fd, __path, __mode, __dev);
+            }
+            return (int)mh$.invokeExact(__fd, __path, __mode, __dev);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class utimensat {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_INT,
+            Linux.C_INT,
+            Linux.C_POINTER,
+            Linux.C_POINTER,
+            Linux.C_INT
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("utimensat");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int utimensat(int __fd, const char *__path, const struct timespec __times[2], int __flags)
+     * }
+     */
+    public static FunctionDescriptor utimensat$descriptor() {
+        return utimensat.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int utimensat(int __fd, const char *__path, const struct timespec __times[2], int __flags)
+     * }
+     */
+    public static MethodHandle utimensat$handle() {
+        return utimensat.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int utimensat(int __fd, const char *__path, const struct timespec __times[2], int __flags)
+     * }
+     */
+    public static MemorySegment utimensat$address() {
+        return utimensat.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int utimensat(int __fd, const char *__path, const struct timespec __times[2], int __flags)
+     * }
+     */
+    public static int utimensat(int __fd, MemorySegment __path, MemorySegment __times, int __flags) {
+        var mh$ = utimensat.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("utimensat", __fd, __path, __times, __flags);
+            }
+            return (int)mh$.invokeExact(__fd, __path, __times, __flags);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lsetxattr {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_INT,
+            Linux.C_POINTER,
+            Linux.C_POINTER,
+            Linux.C_POINTER,
+            Linux.C_LONG,
+            Linux.C_INT
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("lsetxattr");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int lsetxattr(const char *__path, const char *__name, const void *__value, size_t __size, int __flags)
+     * }
+     */
+    public static FunctionDescriptor lsetxattr$descriptor() {
+        return lsetxattr.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int lsetxattr(const char *__path, const char *__name, const void *__value, size_t __size, int __flags)
+     * }
+     */
+    public static MethodHandle lsetxattr$handle() {
+        return lsetxattr.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int lsetxattr(const char *__path, const char *__name, const void *__value, size_t __size, int __flags)
+     * }
+     */
+    public static MemorySegment lsetxattr$address() {
+        return lsetxattr.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int lsetxattr(const char *__path, const char *__name, const void *__value, size_t __size, int __flags)
+     * }
+     */
+    public static int lsetxattr(MemorySegment __path, MemorySegment __name, MemorySegment __value, long __size, int __flags) {
+        var mh$ = lsetxattr.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lsetxattr", __path, __name, __value, __size, __flags);
+            }
+            return (int)mh$.invokeExact(__path, __name, __value, __size, __flags);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lgetxattr {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_LONG,
+            Linux.C_POINTER,
+            Linux.C_POINTER,
+            Linux.C_POINTER,
+            Linux.C_LONG
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("lgetxattr");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ssize_t lgetxattr(const char *__path, const char *__name, void *__value, size_t __size)
+     * }
+     */
+    public static FunctionDescriptor lgetxattr$descriptor() {
+        return lgetxattr.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ssize_t lgetxattr(const char *__path, const char *__name, void *__value, size_t __size)
+     * }
+     */
+    public static MethodHandle lgetxattr$handle() {
+        return lgetxattr.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ssize_t lgetxattr(const char *__path, const char *__name, void *__value, size_t __size)
+     * }
+     */
+    public static MemorySegment lgetxattr$address() {
+        return lgetxattr.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ssize_t lgetxattr(const char *__path, const char *__name, void *__value, size_t __size)
+     * }
+     */
+    public static long lgetxattr(MemorySegment __path, MemorySegment __name, MemorySegment __value, long __size) {
+        var mh$ = lgetxattr.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lgetxattr", __path, __name, __value, __size);
+            }
+            return (long)mh$.invokeExact(__path, __name, __value, __size);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class llistxattr {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Linux.C_LONG,
+            Linux.C_POINTER,
+            Linux.C_POINTER,
+            Linux.C_LONG
+        );
+
+        public static final MemorySegment ADDR = Linux.findOrThrow("llistxattr");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ssize_t llistxattr(const char *__path, char *__list, size_t __size)
+     * }
+     */
+    public static FunctionDescriptor llistxattr$descriptor() {
+        return llistxattr.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ssize_t llistxattr(const char *__path, char *__list, size_t __size)
+     * }
+     */
+    public static MethodHandle llistxattr$handle() {
+        return llistxattr.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ssize_t llistxattr(const char *__path, char *__list, size_t __size)
+     * }
+     */
+    public static MemorySegment llistxattr$address() {
+        return llistxattr.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ssize_t llistxattr(const char *__path, char *__list, size_t __size)
+     * }
+     */
+    public static long llistxattr(MemorySegment __path, MemorySegment __list, long __size) {
+        var mh$ = llistxattr.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("llistxattr", __path, __list, __size);
+            }
+            return (long)mh$.invokeExact(__path, __list, __size);
         } catch (Throwable ex$) {
            throw new AssertionError("should not reach here", ex$);
         }

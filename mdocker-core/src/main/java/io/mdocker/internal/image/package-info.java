@@ -19,9 +19,9 @@
  *       (whiteouts as 0/0 character devices, opaque directories by xattr), used read-only as an
  *       overlay lower directory. It is unpacked into {@code images/layers/tmp/<random>/} under the
  *       lock {@code images/layers/sha256/<diffhex>.lock} and renamed when complete; leftover
- *       temporary directories are removed at the next use. Overlay mounts name these directories
- *       by path relative to {@code images/layers/sha256/} so that many layers fit in one page
- *       of mount options.</li>
+ *       temporary directories are removed at the next use. When their absolute paths would not
+ *       fit the page of options mount(2) takes, the overlay names them relative to their common
+ *       directory ({@code images/layers/sha256/}) and is mounted from there.</li>
  *   <li>{@code images/index.json}: the tags, an OCI image index whose manifests carry the
  *       canonical reference in the annotation {@code org.opencontainers.image.ref.name}
  *       ({@code docker.io/library/alpine:latest}); rewritten through a temporary file and a rename

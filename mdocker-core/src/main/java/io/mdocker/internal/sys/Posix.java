@@ -222,6 +222,36 @@ public final class Posix {
         static final MemorySegment F = function(SYMBOL, DESC);
     }
 
+    private static final class Mknodat {
+        static final String SYMBOL = "mknodat";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_LONG);
+        static final MemorySegment F = function(SYMBOL, DESC);
+    }
+
+    private static final class Utimensat {
+        static final String SYMBOL = "utimensat";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_POINTER, C_INT);
+        static final MemorySegment F = function(SYMBOL, DESC);
+    }
+
+    private static final class Lsetxattr {
+        static final String SYMBOL = "lsetxattr";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_INT);
+        static final MemorySegment F = function(SYMBOL, DESC);
+    }
+
+    private static final class Lgetxattr {
+        static final String SYMBOL = "lgetxattr";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_POINTER, C_POINTER, C_POINTER, C_LONG);
+        static final MemorySegment F = function(SYMBOL, DESC);
+    }
+
+    private static final class Llistxattr {
+        static final String SYMBOL = "llistxattr";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_POINTER, C_POINTER, C_LONG);
+        static final MemorySegment F = function(SYMBOL, DESC);
+    }
+
     private static final class Kill {
         static final String SYMBOL = "kill";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT);
@@ -488,6 +518,93 @@ public final class Posix {
             long size = io.mdocker.bindings.open_how.sizeof();
             return (int) check("openat2(" + what + ")", st -> call(SyscallOpenat2.F, st,
                     Linux.SYS_openat2(), dirfd, ptr(cpath), ptr(how), size));
+        }
+    }
+
+    /**
+     * mknodat(dirfd, name, mode, dev): a device node, fifo or socket {@code name} below
+     * {@code dirfd} ({@code mode} with its S_IF* type bits; {@code dev} as makedev encodes it).
+     */
+    public static void mknodat(int dirfd, String name, int mode, long dev, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cname = arena.allocateFrom(name);
+            check("mknodat(" + what + ")", st -> (int) call(Mknodat.F, st, dirfd, ptr(cname), mode, dev));
+        }
+    }
+
+    /** The dev_t of {@code major:minor}, as glibc's makedev encodes it. */
+    public static long makedev(long major, long minor) {
+        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8)
+                | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
+    }
+
+    /**
+     * utimensat(dirfd, name, {atime, mtime}, AT_SYMLINK_NOFOLLOW): sets the times of {@code name}
+     * below {@code dirfd} itself (a link's own), opening nothing.
+     */
+    public static void utimensatNoFollow(int dirfd, String name, long seconds, int nanos, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cname = arena.allocateFrom(name);
+            MemorySegment times = io.mdocker.bindings.timespec.allocateArray(2, arena);
+            for (int i = 0; i < 2; i++) {
+                MemorySegment t = io.mdocker.bindings.timespec.asSlice(times, i);
+                io.mdocker.bindings.timespec.tv_sec(t, seconds);
+                io.mdocker.bindings.timespec.tv_nsec(t, nanos);
+            }
+            int flags = Linux.AT_SYMLINK_NOFOLLOW();
+            check("utimensat(" + what + ")", st -> (int) call(Utimensat.F, st, dirfd, ptr(cname), ptr(times), flags));
+        }
+    }
+
+    /** lsetxattr(path, name, value): sets an extended attribute of {@code path} itself (a link is not followed). */
+    public static void lsetxattr(String path, String name, byte[] value, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cpath = arena.allocateFrom(path);
+            MemorySegment cname = arena.allocateFrom(name);
+            MemorySegment v = arena.allocate(Math.max(1, value.length));
+            MemorySegment.copy(value, 0, v, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, value.length);
+            long size = value.length;
+            check("lsetxattr(" + what + ", " + name + ")",
+                    st -> (int) call(Lsetxattr.F, st, ptr(cpath), ptr(cname), ptr(v), size, 0));
+        }
+    }
+
+    /** lgetxattr(path, name): the attribute's value, or empty when {@code path} has none of that name. */
+    public static java.util.Optional<byte[]> lgetxattr(String path, String name, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cpath = arena.allocateFrom(path);
+            MemorySegment cname = arena.allocateFrom(name);
+            MemorySegment v = arena.allocate(65536); // XATTR_SIZE_MAX
+            long n;
+            try {
+                n = check("lgetxattr(" + what + ", " + name + ")",
+                        st -> call(Lgetxattr.F, st, ptr(cpath), ptr(cname), ptr(v), 65536L));
+            } catch (ErrnoException e) {
+                if (e.errno() == Linux.ENODATA()) {
+                    return java.util.Optional.empty();
+                }
+                throw e;
+            }
+            return java.util.Optional.of(v.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        }
+    }
+
+    /** llistxattr(path): the names of the extended attributes of {@code path} itself. */
+    public static java.util.List<String> llistxattr(String path, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cpath = arena.allocateFrom(path);
+            MemorySegment list = arena.allocate(65536);
+            long n = check("llistxattr(" + what + ")", st -> call(Llistxattr.F, st, ptr(cpath), ptr(list), 65536L));
+            java.util.List<String> names = new java.util.ArrayList<>();
+            long start = 0;
+            for (long i = 0; i < n; i++) {
+                if (list.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) == 0) {
+                    names.add(new String(list.asSlice(start, i - start).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                            java.nio.charset.StandardCharsets.UTF_8));
+                    start = i + 1;
+                }
+            }
+            return names;
         }
     }
 

@@ -1,0 +1,92 @@
+package io.mdocker.cli;
+
+import io.mdocker.ContainerRuntime;
+import io.mdocker.Image;
+import io.mdocker.ImageStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code mdocker images}: the images in the store, as Docker lists them. */
+@Command(name = "images", mixinStandardHelpOptions = true, description = "List the images in the store.")
+final class ImagesCommand implements Callable<Integer> {
+    @Mixin
+    StateRootOption state = new StateRootOption();
+
+    @Option(names = {"-q", "--quiet"}, description = "Only the image IDs.")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        List<Image> all = ImageStore.of(state.runtime()).list();
+        if (quiet) {
+            all.forEach(i -> System.out.println(i.shortId()));
+            return 0;
+        }
+        System.out.printf("%-40s %-16s %-14s %-16s %s%n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+        for (Image i : all) {
+            String created = i.created().map(ImagesCommand::ago).orElse("unknown");
+            List<String> names = i.names().isEmpty() ? List.of("<none>:<none>") : i.names();
+            for (String n : names) {
+                String familiar = familiar(n);
+                int colon = familiar.lastIndexOf(':');
+                String repo = colon > familiar.lastIndexOf('/') ? familiar.substring(0, colon) : familiar;
+                String tag = colon > familiar.lastIndexOf('/') ? familiar.substring(colon + 1) : "<none>";
+                System.out.printf("%-40s %-16s %-14s %-16s %s%n", repo, tag, i.shortId(), created, size(i.size()));
+            }
+        }
+        return 0;
+    }
+
+    /** Docker's short form of a canonical name. */
+    static String familiar(String canonical) {
+        String s = canonical;
+        if (s.startsWith("docker.io/")) {
+            s = s.substring("docker.io/".length());
+            if (s.startsWith("library/") && s.indexOf('/', 8) < 0) {
+                s = s.substring("library/".length());
+            }
+        }
+        return s;
+    }
+
+    /**
+     * {@code arg} when it names an image in the store of {@code rt}, else null. The store is not
+     * opened (nor its JSON library loaded) when the state root has no images.
+     */
+    static String imageNamed(ContainerRuntime rt, String arg) {
+        if (!Files.isRegularFile(rt.libRoot().resolve("images").resolve("index.json")) || arg.startsWith("/")
+                || arg.startsWith(".")) {
+            return null;
+        }
+        try {
+            return ImageStore.of(rt).inspect(arg).isPresent() ? arg : null;
+        } catch (IllegalArgumentException notAReference) {
+            return null;
+        }
+    }
+
+    private static String ago(Instant t) {
+        Duration d = Duration.between(t, Instant.now());
+        if (d.toDays() > 0) {
+            return d.toDays() + " days ago";
+        }
+        if (d.toHours() > 0) {
+            return d.toHours() + " hours ago";
+        }
+        return Math.max(0, d.toMinutes()) + " minutes ago";
+    }
+
+    static String size(long bytes) {
+        if (bytes >= 1_000_000) {
+            return String.format("%.1fMB", bytes / 1e6);
+        }
+        return String.format("%.1fkB", bytes / 1e3);
+    }
+}

@@ -1,0 +1,43 @@
+package io.mdocker;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * An image in the store ({@link ImageStore}): its ID, names, and the config a container of it
+ * starts with.
+ *
+ * @param id           the ID: {@code sha256:} and the hex digest of its config
+ * @param names        its names, canonical ({@code docker.io/library/alpine:latest}); empty for none
+ * @param created      when it was made, when the image says
+ * @param size         bytes of its layers as stored (compressed)
+ * @param layers       how many layers it has
+ * @param entrypoint   Entrypoint
+ * @param cmd          Cmd
+ * @param env          Env, {@code KEY=VALUE}
+ * @param workingDir   WorkingDir; "" for none
+ * @param user         User; "" for none (root)
+ * @param exposedPorts ExposedPorts, {@code 8080/tcp}
+ * @param stopSignal   StopSignal; "" for none
+ * @param labels       Labels
+ */
+public record Image(String id, List<String> names, Optional<Instant> created, long size, int layers,
+                    List<String> entrypoint, List<String> cmd, List<String> env, String workingDir, String user,
+                    List<String> exposedPorts, String stopSignal, Map<String, String> labels) {
+    /** Copies the lists and map. */
+    public Image {
+        names = List.copyOf(names);
+        entrypoint = List.copyOf(entrypoint);
+        cmd = List.copyOf(cmd);
+        env = List.copyOf(env);
+        exposedPorts = List.copyOf(exposedPorts);
+        labels = Map.copyOf(labels);
+    }
+
+    /** The first 12 hex digits of the ID, as {@code mdocker images} shows it. */
+    public String shortId() {
+        return id.substring(7, 19);
+    }
+}

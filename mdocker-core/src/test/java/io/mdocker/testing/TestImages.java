@@ -1,0 +1,66 @@
+package io.mdocker.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The image tests' image, made by real producers: an OCI layout {@code DIR:v2} built by umoci
+ * from the busybox rootfs (layer 1) and a second layer that replaces /etc/passwd and /etc/group
+ * (user {@code app}, 1234:2345), adds /etc/app/conf and deletes /tmp; its config has Entrypoint
+ * {@code /bin/echo}, Cmd {@code from-image}, Env {@code GREETING=hello}, WorkingDir {@code /etc},
+ * User {@code app}, a label, an exposed port and a stop signal.
+ */
+public final class TestImages {
+    private TestImages() {}
+
+    /** Makes the layout in {@code base/layout} (anew) and returns it; needs root, umoci and busybox-static. */
+    public static synchronized Path umociLayout(Path base) throws IOException, InterruptedException {
+        for (String tool : List.of("umoci", "skopeo")) {
+            Fixtures.prerequisite(new ProcessBuilder("sh", "-c", "command -v " + tool).start().waitFor() == 0,
+                    tool + " is needed (apt-get install " + tool + ")");
+        }
+        Files.createDirectories(base);
+        Path rootfs = Fixtures.rootfs(base.resolve("busybox-rootfs"));
+        Path layout = base.resolve("layout");
+        for (Path p : List.of(layout, base.resolve("bundle1"), base.resolve("bundle2"))) {
+            run("rm", "-rf", p.toString());
+        }
+        run("umoci", "init", "--layout", layout.toString());
+        run("umoci", "new", "--image", layout + ":base");
+        Path b1 = base.resolve("bundle1");
+        run("umoci", "unpack", "--image", layout + ":base", b1.toString());
+        run("cp", "-a", rootfs + "/.", b1.resolve("rootfs").toString());
+        run("umoci", "repack", "--image", layout + ":base", b1.toString());
+        Path b2 = base.resolve("bundle2");
+        run("umoci", "unpack", "--image", layout + ":base", b2.toString());
+        Path r2 = b2.resolve("rootfs");
+        Files.createDirectories(r2.resolve("etc/app"));
+        Files.writeString(r2.resolve("etc/app/conf"), "v2\n");
+        Files.deleteIfExists(r2.resolve("etc/passwd"));
+        Files.writeString(r2.resolve("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\napp:x:1234:2345::/home/app:/bin/sh\n");
+        Files.writeString(r2.resolve("etc/group"), "root:x:0:\napp:x:2345:\nstaff:x:50:\n");
+        try (Stream<Path> s = Files.list(r2.resolve("tmp"))) {
+            for (Path p : s.toList()) {
+                run("rm", "-rf", p.toString());
+            }
+        }
+        Files.delete(r2.resolve("tmp"));
+        run("umoci", "repack", "--image", layout + ":v2", b2.toString());
+        run("umoci", "config", "--image", layout + ":v2", "--config.entrypoint", "/bin/echo",
+                "--config.cmd", "from-image", "--config.env", "GREETING=hello", "--config.workingdir", "/etc",
+                "--config.user", "app", "--config.label", "org.example=yes", "--config.exposedports", "8080/tcp",
+                "--config.stopsignal", "SIGINT");
+        return layout;
+    }
+
+    public static void run(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new AssertionError(String.join(" ", cmd) + " failed: " + out);
+        }
+    }
+}
