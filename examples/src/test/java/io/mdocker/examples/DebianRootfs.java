@@ -17,22 +17,27 @@ import java.util.concurrent.TimeUnit;
  * A Debian root filesystem made by {@code scripts/debian-rootfs} (debootstrap from the host's
  * Debian mirror), cached outside the repository under {@code /var/cache/mdocker-test} (or
  * {@code $MDOCKER_TEST_CACHE}) by release and package list: the first use in a machine's life
- * builds it (about 2 minutes), later ones, from any checkout, find it. The script's progress goes
- * to stderr. Under {@code CI=true} a failure to make it fails the test; elsewhere it aborts it
- * with the reason (no root, no debootstrap, no mirror).
+ * builds it (about 5 minutes for PostgreSQL 15), later ones, from any checkout, find it. The
+ * script's progress goes to stderr. Under {@code CI=true} a failure to make it fails the test;
+ * elsewhere it aborts it with the reason (no root, no debootstrap, no mirror).
  *
  * @param dir the cache directory: {@code rootfs/} (the tree) and {@code rootfs.tar} (the same
  *            tree as a tar, for an image import)
  */
 record DebianRootfs(Path dir) {
-    private static final ConcurrentHashMap<String, DebianRootfs> MADE = new ConcurrentHashMap<>();
-    /** A first build takes about 2 minutes; a slow mirror gets this long before the test gives up. */
+    /** Each release and package list's outcome in this JVM: a failure is not tried again by the next test. */
+    private static final ConcurrentHashMap<String, Outcome> MADE = new ConcurrentHashMap<>();
+    /** A first build takes about 5 minutes; a slow mirror gets this long before the test gives up. */
     private static final long BUILD_TIMEOUT_MINUTES = 20;
 
     /** The root filesystem of {@code release} with {@code packages} (comma-separated), made on first use. */
     static DebianRootfs of(String release, String packages) {
-        return MADE.computeIfAbsent(release + " " + packages, k -> make(release, packages));
+        Outcome o = MADE.computeIfAbsent(release + " " + packages, k -> make(release, packages));
+        prerequisite(o.failure() == null, o.failure());
+        return o.made();
     }
+
+    private record Outcome(DebianRootfs made, String failure) {}
 
     /** The tree, to use as a container's root filesystem. */
     Path rootfs() {
@@ -63,7 +68,7 @@ record DebianRootfs(Path dir) {
         throw new IllegalArgumentException("no user '" + user + "' in " + passwd);
     }
 
-    private static DebianRootfs make(String release, String packages) {
+    private static Outcome make(String release, String packages) {
         Path script = projectRoot().resolve("scripts/debian-rootfs");
         List<String> cmd = List.of(script.toString(), release, packages);
         try {
@@ -80,24 +85,30 @@ record DebianRootfs(Path dir) {
                     }
                 });
                 if (!p.waitFor(BUILD_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
-                    p.destroy(); // its EXIT trap removes the half-made build
+                    // debootstrap and what it runs first (bash runs its traps once they end), then the
+                    // script, whose EXIT trap removes the half-made build.
+                    p.descendants().forEach(ProcessHandle::destroy);
+                    p.destroy();
                     p.waitFor();
                     System.err.println(script + " ran for more than " + BUILD_TIMEOUT_MINUTES + " minutes: stopped");
                 }
                 progress.join();
                 int rc = p.exitValue();
-                prerequisite(rc == 0, String.join(" ", cmd) + " failed with exit code " + rc + " (its message is above)");
+                if (rc != 0) {
+                    return new Outcome(null, String.join(" ", cmd) + " failed with exit code " + rc + " (its message is above)");
+                }
                 String out = Files.readString(stdout).strip();
                 Path dir = Path.of(out);
-                prerequisite(Files.isDirectory(dir.resolve("rootfs")) && Files.isRegularFile(dir.resolve("rootfs.tar")),
-                        String.join(" ", cmd) + " printed '" + out + "': expected a directory holding rootfs/ and rootfs.tar");
-                return new DebianRootfs(dir);
+                if (!Files.isDirectory(dir.resolve("rootfs")) || !Files.isRegularFile(dir.resolve("rootfs.tar"))) {
+                    return new Outcome(null, String.join(" ", cmd) + " printed '" + out
+                            + "': expected a directory holding rootfs/ and rootfs.tar");
+                }
+                return new Outcome(new DebianRootfs(dir), null);
             } finally {
                 Files.deleteIfExists(stdout);
             }
         } catch (IOException e) {
-            prerequisite(false, "cannot run " + script + ": " + e.getMessage());
-            throw new UncheckedIOException(e); // not reached: prerequisite(false, ...) throws
+            return new Outcome(null, "cannot run " + script + ": " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while " + script + " ran", e);

@@ -25,11 +25,11 @@ import org.junit.jupiter.api.Test;
 /**
  * A JUnit test against a real database server: PostgreSQL 15 from Debian's packages in a
  * container of its own for each test, reached through its JDBC driver on a port published on
- * 127.0.0.1. The root filesystem is made without Docker Hub by {@code scripts/debian-rootfs} (debootstrap,
- * cached under {@code /var/cache/mdocker-test}: minutes the first time, nothing afterwards); the
- * server starts from an empty data directory on a tmpfs, so every container begins with a new
- * database. The test bridge goes after the class, once its sandboxes are closed
- * ({@code @TestBridge} before {@code @MdockerTest}).
+ * 127.0.0.1. The root filesystem is made without Docker Hub by {@code scripts/debian-rootfs}
+ * (debootstrap, cached under {@code /var/cache/mdocker-test}: minutes the first time, nothing
+ * afterwards); the server starts from an empty data directory on a tmpfs, so every container
+ * begins with a new database. The test bridge goes after the class, once its sandboxes are
+ * closed ({@code @TestBridge} before {@code @MdockerTest}).
  */
 @TestBridge(name = PostgresExampleTest.BRIDGE, address = PostgresExampleTest.BRIDGE_ADDRESS)
 @MdockerTest
@@ -58,9 +58,9 @@ class PostgresExampleTest {
 
     /**
      * The server: initdb into a tmpfs, then postgres in the foreground, listening on every
-     * address. {@code host all all 0.0.0.0/0 trust} lets anyone in without a password: a
-     * test-only setting, as are fsync off and initdb's --no-sync (the data dies with the
-     * container anyway).
+     * address, its Unix socket in /tmp. {@code host all all 0.0.0.0/0 trust} lets anyone in
+     * without a password: a test-only setting, as are fsync off and initdb's --no-sync (the data
+     * dies with the container anyway).
      */
     static SandboxContainer postgres() {
         return SandboxContainer.of(postgresRoot()
