@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * A Debian root filesystem made by {@code scripts/debian-rootfs} (debootstrap from the host's
  * Debian mirror), cached outside the repository under {@code /var/cache/mdocker-test} (or
  * {@code $MDOCKER_TEST_CACHE}) by release and package list: the first use in a machine's life
- * builds it (about 5 minutes for PostgreSQL 15), later ones, from any checkout, find it. The
+ * builds it (3 to 8 minutes for PostgreSQL 15), later ones, from any checkout, find it. The
  * script's progress goes to stderr. Under {@code CI=true} a failure to make it fails the test;
  * elsewhere it aborts it with the reason (no root, no debootstrap, no mirror).
  *
@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 record DebianRootfs(Path dir) {
     /** Each release and package list's outcome in this JVM: a failure is not tried again by the next test. */
     private static final ConcurrentHashMap<String, Outcome> MADE = new ConcurrentHashMap<>();
-    /** A first build takes about 5 minutes; a slow mirror gets this long before the test gives up. */
+    /** A first build takes 3 to 8 minutes; a slow mirror gets this long before the test gives up. */
     private static final long BUILD_TIMEOUT_MINUTES = 20;
 
     /** The root filesystem of {@code release} with {@code packages} (comma-separated), made on first use. */
