@@ -62,6 +62,25 @@ public final class ImageStore {
         return io(() -> images.collectGarbage(layersInUse()), "pruning images");
     }
 
+    /**
+     * Pulls an image from its registry ({@code alpine} is {@code docker.io/library/alpine:latest};
+     * {@code host:port/repo:tag}, {@code repo@sha256:...}) into this store, for this machine's
+     * platform. Credentials come from Docker's {@code ~/.docker/config.json} ({@code DOCKER_CONFIG});
+     * plain http is used only for 127.0.0.1 and localhost. Blobs already in the store are not
+     * downloaded again; each is verified against its digest while it streams.
+     *
+     * @throws RuntimeException a one-line message naming the image and what failed (not found,
+     *                          unauthorized, no manifest for this platform, a digest mismatch ...)
+     */
+    public Image pull(String reference) {
+        ImageReference ref = ImageReference.parse(reference);
+        return io(() -> {
+            try (var client = io.mdocker.internal.image.registry.RegistryClient.builder().build()) {
+                return toImage(images.pull(ref, client, io.mdocker.internal.image.registry.PullListener.NONE));
+            }
+        }, "pulling " + reference);
+    }
+
     /** Loads the images of a {@code docker save} archive (also what {@link #save} writes). */
     public List<Image> load(Path archive) {
         return io(() -> images.addDockerArchive(archive, Optional.empty()).stream().map(ImageStore::toImage).toList(),

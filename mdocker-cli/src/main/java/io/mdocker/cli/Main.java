@@ -22,7 +22,7 @@ public final class Main implements Runnable {
 
     /** The subcommands, in the order help lists them. */
     static final List<String> COMMANDS = List.of("run", "exec", "ps", "logs", "stop", "kill", "rm", "wait", "inspect", "cp",
-            "pause", "unpause", "stats", "gc", "network", "images", "rmi", "load", "save", "import", "image");
+            "pause", "unpause", "stats", "gc", "network", "images", "pull", "rmi", "load", "save", "import", "image");
 
     public static void main(String[] args) {
         // A CLI process runs one command and exits: monitors spawned ahead for a next container
@@ -95,6 +95,7 @@ public final class Main implements Runnable {
             case "gc" -> new GcCommand();
             case "network" -> new NetworkCommand();
             case "images" -> new ImagesCommand();
+            case "pull" -> new PullCommand();
             case "rmi" -> new RmiCommand();
             case "load" -> new LoadCommand();
             case "save" -> new SaveCommand();

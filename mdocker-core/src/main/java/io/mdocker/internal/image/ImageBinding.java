@@ -27,20 +27,25 @@ public final class ImageBinding {
                         Map<String, String> labels) {}
 
     /**
-     * Finds {@code reference} in the store of {@code libRoot}. {@code pull} is the policy's name
-     * (missing, always, never); with no registry client, an image not in the store is an error
-     * for each, naming the image and how to bring it in.
+     * Finds {@code reference} in the store of {@code libRoot}, pulling it from its registry first
+     * by {@code pull}, the policy's name: {@code missing} pulls an image the store lacks,
+     * {@code always} pulls every time (blobs already present are not downloaded again),
+     * {@code never} makes a missing image an error naming it and how to bring it in.
      */
     public static Bound bind(Path libRoot, String reference, String pull) {
         ImageReference ref = ImageReference.parse(reference);
         LocalImages images = new LocalImages(libRoot);
         try {
-            Optional<LocalImages.Stored> s = images.find(reference);
-            if (s.isEmpty() || pull.equals("always")) {
+            Optional<LocalImages.Stored> s = pull.equals("always") ? Optional.empty() : images.find(reference);
+            if (s.isEmpty() && pull.equals("never")) {
                 throw new IllegalArgumentException("image " + ref.familiar() + " is not in the image store ("
-                        + images.dir() + ")" + (pull.equals("never") ? " and the pull policy is never" : "")
-                        + ", and this mdocker has no registry client to pull it: bring it in with mdocker load -i FILE, "
-                        + "mdocker import, or ImageStore");
+                        + images.dir() + ") and the pull policy is never: pull it (mdocker pull, ImageStore.pull), "
+                        + "or bring it in with mdocker load -i FILE or mdocker import");
+            }
+            if (s.isEmpty()) {
+                try (var client = io.mdocker.internal.image.registry.RegistryClient.builder().build()) {
+                    s = Optional.of(images.pull(ref, client, io.mdocker.internal.image.registry.PullListener.NONE));
+                }
             }
             LocalImages.Stored i = s.get();
             ImageConfig c = i.config();

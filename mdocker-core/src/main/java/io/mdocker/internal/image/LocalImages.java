@@ -115,6 +115,30 @@ public final class LocalImages {
         return addFromDescriptor(chosen, source, name.or(() -> tag.flatMap(LocalImages::parseQuietly)), what);
     }
 
+    /**
+     * Pulls {@code ref} from its registry into this store and records it under {@code ref}: the
+     * client writes the manifest, config and layer blobs straight into {@code images/blobs} (the
+     * package's layout, under each blob's lock, verified), then the layers are unpacked as for
+     * any other source. Failures are one line naming the image ({@code RegistryException}).
+     */
+    public Stored pull(ImageReference ref, io.mdocker.internal.image.registry.RegistryClient client,
+                       io.mdocker.internal.image.registry.PullListener listener) throws IOException {
+        makeDir();
+        var remote = new io.mdocker.internal.image.registry.RemoteImage(ref.registry(), ref.repository(),
+                ref.digest().or(ref::tag).orElseThrow());
+        var pulled = client.pull(remote, dir.resolve("blobs"), io.mdocker.internal.image.registry.Platform.host(), listener);
+        String what = "image " + ref.familiar();
+        JsonNode n = Manifests.check(pulled.manifestBytes(), pulled.manifestMediaType(), what + " " + pulled.manifestDigest());
+        Manifests.Manifest m = Manifests.manifest(n, pulled.manifestMediaType(), what);
+        BlobSource pulledBlobs = d -> {
+            if (!blobs.contains(d.digest())) {
+                throw new IOException(what + ": blob " + d.digest() + " is not in the store after the pull");
+            }
+            return () -> blobs.open(d.digest());
+        };
+        return add(pulled.manifestBytes(), pulled.manifestMediaType(), m, pulledBlobs, List.of(ref), what);
+    }
+
     /** Adds the images of a {@code docker save} archive (manifest.json, configs and layer tars); returns them. */
     public List<Stored> addDockerArchive(Path archive, Optional<ImageReference> name) throws IOException {
         String what = "docker archive " + archive;
