@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mdocker.Container;
 import io.mdocker.DataSize;
+import io.mdocker.ImageStore;
 import io.mdocker.Network;
+import io.mdocker.PullPolicy;
 import io.mdocker.RunningContainer;
 import io.mdocker.Wait;
 import io.mdocker.junit.MdockerTest;
@@ -25,9 +27,9 @@ import org.junit.jupiter.api.Test;
 /**
  * A JUnit test against a real database server: PostgreSQL 15 from Debian's packages in a
  * container of its own for each test, reached through its JDBC driver on a port published on
- * 127.0.0.1. The root filesystem is made without Docker Hub by {@code scripts/debian-rootfs}
- * (debootstrap, cached under {@code /var/cache/mdocker-test}: minutes the first time, nothing
- * afterwards); the server starts from an empty data directory on a tmpfs, so every container
+ * 127.0.0.1. Its image is made without Docker Hub: {@code scripts/debian-rootfs} (debootstrap,
+ * cached under {@code /var/cache/mdocker-test}: minutes the first time, nothing afterwards), then
+ * imported into the image store; the server starts from an empty data directory on a tmpfs, so every container
  * begins with a new database. The test bridge goes after the class, once its sandboxes are
  * closed ({@code @TestBridge} before {@code @MdockerTest}).
  */
@@ -43,17 +45,24 @@ class PostgresExampleTest {
     @Sandbox // a new server for every test, removed after it
     SandboxContainer postgres = postgres();
 
+    /** The image the cached root filesystem is imported as. */
+    static final String IMAGE = "mdocker-test/postgres:15";
+
     /**
-     * The container's root: the one place that chooses it. Today a directory (Debian bookworm with
-     * postgresql-15, made and cached by scripts/debian-rootfs); once images exist it becomes
-     * {@code Container.builder().image("mdocker-test/postgres:15")}, after an
-     * {@code mdocker import <cache>/rootfs.tar mdocker-test/postgres:15} of the cached tar
-     * ({@link DebianRootfs#tar()}), and the user below becomes {@code .user("postgres")}.
+     * The container's root: the one place that chooses it. The image {@value #IMAGE}, imported
+     * once per state root from the tar of Debian bookworm with postgresql-15 that
+     * scripts/debian-rootfs makes and caches ({@code mdocker import <cache>/rootfs.tar
+     * mdocker-test/postgres:15} does the same); never pulled. PostgreSQL refuses to run as root:
+     * the user is the image's {@code postgres}, found by name in its /etc/passwd.
      */
     static Container.Builder postgresRoot() {
-        DebianRootfs debian = DebianRootfs.of("bookworm", "postgresql-15");
-        int[] postgresUser = debian.user("postgres"); // PostgreSQL refuses to run as root
-        return Container.builder().rootfs(debian.rootfs()).user(postgresUser[0], postgresUser[1]);
+        ImageStore store = ImageStore.of(ExampleSetup.runtime());
+        synchronized (PostgresExampleTest.class) {
+            if (store.inspect(IMAGE).isEmpty()) {
+                store.importRootfs(DebianRootfs.of("bookworm", "postgresql-15").tar(), IMAGE);
+            }
+        }
+        return Container.builder().image(IMAGE).pullPolicy(PullPolicy.NEVER).user("postgres");
     }
 
     /**

@@ -225,11 +225,23 @@ public final class RegistryClient implements AutoCloseable {
         return new PullResult(image, chosen.digest(), chosen.mediaType(), chosen.bytes(), manifest.config(), manifest.layers(), index);
     }
 
-    /** Closes the HTTP client: its connections and its selector thread (a pull in progress finishes first). */
+    /**
+     * Closes the HTTP client: its connections and its selector thread. A pull in progress has 5 s
+     * to finish; then what is left (an exchange a stalled or abandoned download never completed,
+     * which {@code HttpClient.close()} would wait for forever) is aborted.
+     */
     @Override
     public void close() {
         watchdog.shutdownNow();
-        http.close();
+        http.shutdown();
+        try {
+            if (!http.awaitTermination(java.time.Duration.ofSeconds(5))) {
+                http.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            http.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The base URI of a registry: http for the loopback and hosts named insecure, https otherwise. */
