@@ -59,7 +59,7 @@ class ImageContainerTest {
     @Test
     void badImagesAndUsersAreOneLineErrors() {
         var e = assertThrows(IllegalArgumentException.class, () -> Container.builder().image("mdocker-test/absent:1")
-                .runtime(Fixtures.RUNTIME).build());
+                .pullPolicy(PullPolicy.NEVER).runtime(Fixtures.RUNTIME).build()); // never: no traffic to docker.io
         assertThat(e.getMessage()).startsWith("image mdocker-test/absent:1 is not in the image store").doesNotContain("\n");
         e = assertThrows(IllegalArgumentException.class, () -> image().user("nobody-here").build());
         assertThat(e.getMessage()).isEqualTo("user 'nobody-here' is not in the /etc/passwd of image "

@@ -82,7 +82,7 @@ class ImageCliTest {
                 "bb:v2", "-c", "echo $GREETING $(id -u) $(pwd)");
         assertThat(over.stdout()).isEqualTo("x 1234 /\n");
 
-        Out missing = run("absent:1");
+        Out missing = run("--pull", "never", "absent:1"); // never: no traffic to docker.io
         assertThat(missing.status()).isEqualTo(Main.RUNTIME_ERROR);
         assertThat(missing.stderr()).startsWith("mdocker: image absent:1 is not in the image store").hasLineCount(1);
 

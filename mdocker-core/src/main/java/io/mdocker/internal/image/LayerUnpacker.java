@@ -386,9 +386,13 @@ final class LayerUnpacker implements AutoCloseable {
 
     /**
      * A member name as path components below the root: {@code ./} and empty or {@code .}
-     * components dropped; an absolute name or a {@code ..} component refused.
+     * components dropped; an absolute name or a {@code ..} component refused, except the root
+     * itself, which {@code umoci insert ... /} writes as the member {@code /}.
      */
     private List<String> clean(String name, TarEntry e) {
+        if (name.matches("/[/.]*") && !name.contains("..")) {
+            return List.of();
+        }
         if (name.startsWith("/")) {
             throw refuse(e.name(), "an absolute name" + (name.equals(e.name()) ? "" : " ('" + name + "')"));
         }
