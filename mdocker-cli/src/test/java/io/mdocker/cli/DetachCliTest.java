@@ -7,8 +7,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -62,32 +60,18 @@ class DetachCliTest {
     }
 
     /** What one CLI call printed, and its status. */
-    record Out(int status, String stdout, String stderr) {}
-
     /** Runs the CLI in this JVM with --state-root after the verb. */
-    private static Out cli(String verb, String... args) {
+    private static Cli.Out cli(String verb, String... args) {
         return cli(verb, args, true);
     }
 
-    private static Out cli(String verb, String[] args, boolean stateRoot) {
+    private static Cli.Out cli(String verb, String[] args, boolean stateRoot) {
         List<String> all = new ArrayList<>(List.of(verb));
         if (stateRoot) {
             all.addAll(List.of("--state-root", STATE.toString()));
         }
         all.addAll(List.of(args));
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int status = Main.execute(all.toArray(String[]::new));
-            return new Out(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+        return Cli.captured(all);
     }
 
     /** {@code mdocker run -d} in a JVM of its own; returns the id it printed, once it has exited 0. */
@@ -98,7 +82,7 @@ class DetachCliTest {
     }
 
     /** {@code mdocker run -d ARGS} in a JVM of its own, once it has exited 0 and printed an id. */
-    private static Out runDetachedInAnotherJvm(List<String> args) throws Exception {
+    private static Cli.Out runDetachedInAnotherJvm(List<String> args) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
                 System.getProperty("java.class.path"), Main.class.getName(), "run", "-d", "--rootfs", ROOTFS.toString(),
@@ -117,12 +101,12 @@ class DetachCliTest {
         String stderr = new String(err.join(), StandardCharsets.UTF_8);
         assertThat(p.exitValue()).as("mdocker run -d exits at once, with 0: " + stderr).isZero();
         assertThat(out).matches("[0-9a-f]{64}\n");
-        return new Out(p.exitValue(), out, stderr);
+        return new Cli.Out(p.exitValue(), out, stderr);
     }
 
     @Test
     void runDashDWithAPublishedPortServesItAfterTheCliExitedAndRmFreesIt() throws Exception {
-        Out run = runDetachedInAnotherJvm(List.of("--network", "bridge", "--bridge", BRIDGE, "--bip", BIP,
+        Cli.Out run = runDetachedInAnotherJvm(List.of("--network", "bridge", "--bridge", BRIDGE, "--bip", BIP,
                 "-p", "127.0.0.1:0:80", "/bin/sh", "-c", "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www"));
         String id = run.stdout().trim();
         String shortId = id.substring(0, 12);
@@ -178,7 +162,7 @@ class DetachCliTest {
                 + "while true; do sleep 0.1; done");
         String shortId = id.substring(0, 12);
 
-        Out ps = cli("ps");
+        Cli.Out ps = cli("ps");
         assertThat(ps.status()).isZero();
         assertThat(ps.stdout().lines().findFirst().orElseThrow()).startsWith("CONTAINER ID   PID      STATE");
         assertThat(ps.stdout().lines().filter(l -> l.startsWith(shortId)).toList()).hasSize(1);
@@ -188,12 +172,12 @@ class DetachCliTest {
         assertThat(Path.of("/proc", Integer.toString(pid))).exists();
         assertThat(cli("ps", "-q").stdout().lines().toList()).contains(shortId);
 
-        Out logs = cli("logs", id.substring(0, 6));
+        Cli.Out logs = cli("logs", id.substring(0, 6));
         assertThat(logs.status()).isZero();
         assertThat(logs.stdout()).isEqualTo("hello\n");
         assertThat(logs.stderr()).isEqualTo("oops\n");
 
-        Out stats = cli("stats", "--no-stream", shortId);
+        Cli.Out stats = cli("stats", "--no-stream", shortId);
         assertThat(stats.status()).as(stats.stderr()).isZero();
         List<String> lines = stats.stdout().lines().toList();
         assertThat(lines).hasSize(2);
@@ -202,29 +186,29 @@ class DetachCliTest {
         assertThat(lines.get(1)).startsWith(shortId).matches(".*\\d+(\\.\\d+)?% +\\d+(\\.\\d+)? [KMG]?i?B +\\d+(\\.\\d+)? [KMG]?i?B +\\d+$");
         assertThat(Integer.parseInt(f[f.length - 1])).as("init, sh and its sleep: " + lines.get(1)).isBetween(2, 10);
         assertThat(cli("stats", "--no-stream").stdout().lines().filter(l -> l.startsWith(shortId)).toList()).hasSize(1);
-        Out unknown = cli("stats", "--no-stream", "ffffffffffff");
+        Cli.Out unknown = cli("stats", "--no-stream", "ffffffffffff");
         assertThat(unknown.status()).isEqualTo(1);
         assertThat(unknown.stderr()).isEqualTo("mdocker: no such container: ffffffffffff\n");
 
-        Out rm = cli("rm", shortId);
+        Cli.Out rm = cli("rm", shortId);
         assertThat(rm.status()).isEqualTo(1);
         assertThat(rm.stderr()).isEqualTo("mdocker: container " + shortId + " is running: stop it first, or remove it with force\n");
 
-        Out stop = cli("stop", "-t", "10", shortId);
+        Cli.Out stop = cli("stop", "-t", "10", shortId);
         assertThat(stop.status()).isZero();
         assertThat(stop.stdout()).isEqualTo(shortId + "\n");
         assertThat(Path.of("/proc", Integer.toString(pid))).doesNotExist();
         assertThat(cli("ps").stdout()).doesNotContain(shortId);
         assertThat(cli("ps", "-a").stdout()).contains(shortId).contains("exited (3)");
         assertThat(cli("logs", shortId).stdout()).isEqualTo("hello\nbye\n");
-        Out last = cli("logs", "--tail", "1", shortId);
+        Cli.Out last = cli("logs", "--tail", "1", shortId);
         assertThat(last.stdout()).isEqualTo("bye\n");
         assertThat(last.stderr()).isEqualTo("oops\n");
         assertThat(cli("logs", "-n", "0", shortId).stdout()).isEmpty();
-        Out badTail = cli("logs", "--tail", "-2", shortId);
+        Cli.Out badTail = cli("logs", "--tail", "-2", shortId);
         assertThat(badTail.status()).isEqualTo(125);
         assertThat(badTail.stderr()).isEqualTo("mdocker: --tail -2: expected a number of lines (0 or more) or all\n");
-        Out waited = cli("wait", shortId); // exited already: at once
+        Cli.Out waited = cli("wait", shortId); // exited already: at once
         assertThat(waited.status()).isZero();
         assertThat(waited.stdout()).isEqualTo("3\n");
         JsonNode inspected = inspect(shortId);
@@ -264,12 +248,12 @@ class DetachCliTest {
             }
             cli("kill", id);
         });
-        Out follow = cli("logs", "-f", id);
+        Cli.Out follow = cli("logs", "-f", id);
         killer.join();
         assertThat(follow.status()).isZero();
         assertThat(follow.stdout()).isEqualTo("first\nsecond\nhup\n");
         assertThat(cli("ps", "-a").stdout()).contains("exited (137)");
-        Out again = cli("kill", id);
+        Cli.Out again = cli("kill", id);
         assertThat(again.status()).isEqualTo(1);
         assertThat(again.stderr()).isEqualTo("mdocker: container " + id.substring(0, 12) + " is not running\n");
         assertThat(cli("rm", id).status()).isZero();
@@ -283,16 +267,16 @@ class DetachCliTest {
         String second = runDetachedInAnotherJvm("/bin/sh", "-c", "exit 0");
         JsonNode running = inspect(first);
         assertThat(running.at("/State/Running").asBoolean()).isTrue();
-        CompletableFuture<Out> waiting = CompletableFuture.supplyAsync(() -> cli("wait", first, second.substring(0, 12)));
+        CompletableFuture<Cli.Out> waiting = CompletableFuture.supplyAsync(() -> cli("wait", first, second.substring(0, 12)));
         Thread.sleep(300);
         assertThat(waiting).as("wait returned while the first still runs").isNotDone();
         Files.writeString(Path.of("/proc", running.at("/State/Pid").asText(), "root", "tmp", "go"), "");
-        Out waited = waiting.get(30, TimeUnit.SECONDS);
+        Cli.Out waited = waiting.get(30, TimeUnit.SECONDS);
         assertThat(waited.status()).as(waited.stderr()).isZero();
         assertThat(waited.stdout()).isEqualTo("5\n0\n");
         assertThat(inspect(first).at("/State/ExitCode").asInt()).isEqualTo(5);
         assertThat(inspect(second).at("/State/Status").asText()).isEqualTo("exited");
-        Out unknown = cli("wait", "ffffffffffff");
+        Cli.Out unknown = cli("wait", "ffffffffffff");
         assertThat(unknown.status()).isEqualTo(1);
         assertThat(unknown.stderr()).isEqualTo("mdocker: no such container: ffffffffffff\n");
         assertThat(cli("rm", first, second).status()).isZero();
@@ -311,18 +295,18 @@ class DetachCliTest {
         assertThat(inspect("web").get("Name").asText()).isEqualTo("/web");
         assertThat(cli("logs", "web").stdout()).isEqualTo("hi\n");
 
-        Out second = runCli("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString(), "--network", "none",
+        Cli.Out second = runCli("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString(), "--network", "none",
                 "--name", "web", "/bin/true");
         assertThat(second.status()).isEqualTo(125);
         assertThat(second.stderr()).isEqualTo("mdocker: the container name web is already in use by container "
                 + id.substring(0, 12) + ": remove that container or choose another name\n");
-        Out bad = runCli("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString(), "--network", "none",
+        Cli.Out bad = runCli("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString(), "--network", "none",
                 "--name", "web/1", "/bin/true");
         assertThat(bad.status()).isEqualTo(125);
         assertThat(bad.stderr()).isEqualTo("mdocker: invalid container name 'web/1': expected a letter or digit, then "
                 + "letters, digits, '_', '.' or '-' (2 to 255 characters)\n");
 
-        Out stop = cli("stop", "web");
+        Cli.Out stop = cli("stop", "web");
         assertThat(stop.status()).isZero();
         assertThat(stop.stdout()).isEqualTo("web\n");
         assertThat(cli("wait", "web").stdout()).isEqualTo("4\n");
@@ -346,7 +330,7 @@ class DetachCliTest {
         assertThat(rt.exec("files", io.mdocker.Exec.builder("/bin/sh", "-c",
                 "cat /tmp/note.txt /renamed.txt /tmp/tree/sub/leaf /opt/sub/leaf").build()).stdout())
                 .isEqualTo("a note\na note\nleaf\nleaf\n");
-        Out noDir = cli("cp", hostFile.toString(), "files:/nodir/");
+        Cli.Out noDir = cli("cp", hostFile.toString(), "files:/nodir/");
         assertThat(noDir.status()).isEqualTo(1);
         assertThat(noDir.stderr()).isEqualTo("mdocker: cp " + hostFile + " files:/nodir/: the destination directory /nodir/ "
                 + "does not exist in the container\n");
@@ -357,14 +341,14 @@ class DetachCliTest {
         assertThat(cli("cp", "files:/tmp/note.txt", out.resolve("copy.txt").toString()).status()).isZero();
         assertThat(Files.readString(out.resolve("copy.txt"))).isEqualTo("a note\n");
 
-        Out neither = cli("cp", hostFile.toString(), out.toString());
+        Cli.Out neither = cli("cp", hostFile.toString(), out.toString());
         assertThat(neither.status()).isEqualTo(1);
         assertThat(neither.stderr()).isEqualTo("mdocker: cp " + hostFile + " " + out
                 + ": expected exactly one of SRC and DEST as CONTAINER:PATH\n");
-        Out missing = cli("cp", "files:/no/such", out.toString());
+        Cli.Out missing = cli("cp", "files:/no/such", out.toString());
         assertThat(missing.status()).isEqualTo(1);
         assertThat(missing.stderr()).isEqualTo("mdocker: /no/such in container " + id.substring(0, 12) + " does not exist\n");
-        Out unknown = cli("cp", "nosuch:/x", out.toString());
+        Cli.Out unknown = cli("cp", "nosuch:/x", out.toString());
         assertThat(unknown.stderr()).isEqualTo("mdocker: no such container: nosuch\n");
 
         assertThat(cli("rm", "-f", "files").status()).isZero();
@@ -374,7 +358,7 @@ class DetachCliTest {
     @Test
     void pauseAndUnpauseShowInPsAndInspect() throws Exception {
         String id = runDetachedInAnotherJvm("--name", "frozen", "/bin/sleep", "600");
-        Out pause = cli("pause", "frozen");
+        Cli.Out pause = cli("pause", "frozen");
         assertThat(pause.status()).as(pause.stderr()).isZero();
         assertThat(pause.stdout()).isEqualTo("frozen\n");
         assertThat(cli("ps").stdout().lines().filter(l -> l.startsWith(id.substring(0, 12))).findFirst().orElseThrow())
@@ -383,7 +367,7 @@ class DetachCliTest {
         assertThat(paused.at("/State/Status").asText()).isEqualTo("paused");
         assertThat(paused.at("/State/Paused").asBoolean()).isTrue();
         assertThat(paused.at("/State/Running").asBoolean()).isTrue();
-        Out exec = runCli("exec", "--state-root", STATE.toString(), "frozen", "true");
+        Cli.Out exec = runCli("exec", "--state-root", STATE.toString(), "frozen", "true");
         assertThat(exec.status()).isEqualTo(125);
         assertThat(exec.stderr()).isEqualTo("mdocker: container " + id.substring(0, 12) + " is paused: unpause it before exec\n");
 
@@ -395,7 +379,7 @@ class DetachCliTest {
     }
 
     /** The CLI in this JVM with exactly these arguments. */
-    private static Out runCli(String... args) {
+    private static Cli.Out runCli(String... args) {
         return cli(args[0], java.util.Arrays.copyOfRange(args, 1, args.length), false);
     }
 
@@ -416,7 +400,7 @@ class DetachCliTest {
                 .contains(l).doesNotContain(p);
         assertThat(ids(cli("ps", "-q", "-f", "label=tier=db"))).as("-l after the file wins").doesNotContain(l);
         assertThat(ids(cli("ps", "-q", "-f", "label=note=a=b c", "-f", "label=flag="))).contains(l).doesNotContain(p);
-        Out table = cli("ps", "--filter", "label=team=other");
+        Cli.Out table = cli("ps", "--filter", "label=team=other");
         assertThat(table.stdout().lines().toList()).hasSize(2).last().asString().startsWith(p);
 
         JsonNode labels = inspect(l).at("/Config/Labels");
@@ -429,7 +413,7 @@ class DetachCliTest {
         assertThat(labels.get("note").asText()).isEqualTo("a=b c");
         assertThat(labels.get("flag").asText()).isEmpty();
 
-        Out bad = cli("ps", "--filter", "status=running");
+        Cli.Out bad = cli("ps", "--filter", "status=running");
         assertThat(bad.status()).isEqualTo(Main.RUNTIME_ERROR);
         assertThat(bad.stderr()).isEqualTo("mdocker: unsupported filter 'status=running': expected label=KEY or label=KEY=VALUE\n");
         assertThat(cli("rm", "-f", l, p).status()).isZero();
@@ -437,13 +421,13 @@ class DetachCliTest {
         assertNothingLeft(plain);
     }
 
-    private static List<String> ids(Out ps) {
+    private static List<String> ids(Cli.Out ps) {
         assertThat(ps.status()).as(ps.stderr()).isZero();
         return ps.stdout().lines().toList();
     }
 
     private static JsonNode inspect(String id) throws Exception {
-        Out out = cli("inspect", id);
+        Cli.Out out = cli("inspect", id);
         assertThat(out.status()).as(out.stderr()).isZero();
         JsonNode array = new ObjectMapper().readTree(out.stdout());
         assertThat(array.isArray()).isTrue();
@@ -454,7 +438,7 @@ class DetachCliTest {
     @Test
     void unknownIdsAreOneLineErrorsWithStatusOneAndTheOthersStillGo() throws Exception {
         String id = runDetachedInAnotherJvm("/bin/sleep", "600");
-        Out rm = cli("rm", "-f", "ffffffffffff", id);
+        Cli.Out rm = cli("rm", "-f", "ffffffffffff", id);
         assertThat(rm.status()).isEqualTo(1);
         assertThat(rm.stderr()).isEqualTo("mdocker: no such container: ffffffffffff\n");
         assertThat(rm.stdout()).isEqualTo(id + "\n");
@@ -462,7 +446,7 @@ class DetachCliTest {
         assertThat(cli("logs", "nothex").stderr()).isEqualTo("mdocker: no such container: nothex\n");
         assertThat(cli("logs", "not hex").stderr()).isEqualTo("mdocker: container 'not hex': expected an id, a unique prefix of one (lowercase hex digits), or a container name\n");
         assertThat(cli("stop", "-t", "-1", "ffff").status()).isEqualTo(1);
-        Out inspect = cli("inspect", "ffffffffffff");
+        Cli.Out inspect = cli("inspect", "ffffffffffff");
         assertThat(inspect.status()).isEqualTo(1);
         assertThat(inspect.stderr()).isEqualTo("mdocker: no such container: ffffffffffff\n");
         assertThat(inspect.stdout()).isEqualTo("[ ]\n");

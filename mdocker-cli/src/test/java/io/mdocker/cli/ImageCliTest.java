@@ -3,8 +3,6 @@ package io.mdocker.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mdocker.testing.TestImages;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,29 +28,15 @@ class ImageCliTest {
         TestImages.run("rm", "-rf", STATE.toString());
     }
 
-    record Out(int status, String stdout, String stderr) {}
-
-    private static Out cli(String verb, String... args) {
+    private static Cli.Out cli(String verb, String... args) {
         List<String> all = new ArrayList<>(List.of(verb.split(" ")));
         all.addAll(List.of("--state-root", STATE.toString()));
         all.addAll(List.of(args));
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int status = Main.execute(all.toArray(String[]::new));
-            return new Out(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+        return Cli.captured(all);
     }
 
     /** {@code mdocker run ARGS} in a JVM of its own: the container's output goes to that process's stdout. */
-    private static Out run(String... args) throws Exception {
+    private static Cli.Out run(String... args) throws Exception {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED", "-cp",
                 System.getProperty("java.class.path"), Main.class.getName(), "run", "--state-root", STATE.toString(),
@@ -67,22 +51,22 @@ class ImageCliTest {
             }
         });
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new Out(p.waitFor(), out, err.get());
+        return new Cli.Out(p.waitFor(), out, err.get());
     }
 
     @Test
     void loadRunSaveRemove() throws Exception {
         assertThat(cli("load", "-i", "oci:" + layout + ":v2", "--name", "bb:v2").stdout())
                 .isEqualTo("Loaded image: docker.io/library/bb:v2\n");
-        Out images = cli("images");
+        Cli.Out images = cli("images");
         assertThat(images.stdout()).startsWith("REPOSITORY").contains("bb ").contains("v2");
         assertThat(run("bb:v2").stdout()).isEqualTo("from-image\n");
         assertThat(run("bb:v2", "two", "words").stdout()).isEqualTo("two words\n");
-        Out over = run("--entrypoint", "/bin/sh", "-u", "app", "-w", "/", "-e", "GREETING=x",
+        Cli.Out over = run("--entrypoint", "/bin/sh", "-u", "app", "-w", "/", "-e", "GREETING=x",
                 "bb:v2", "-c", "echo $GREETING $(id -u) $(pwd)");
         assertThat(over.stdout()).isEqualTo("x 1234 /\n");
 
-        Out missing = run("--pull", "never", "absent:1"); // never: no traffic to docker.io
+        Cli.Out missing = run("--pull", "never", "absent:1"); // never: no traffic to docker.io
         assertThat(missing.status()).isEqualTo(Main.RUNTIME_ERROR);
         assertThat(missing.stderr()).startsWith("mdocker: image absent:1 is not in the image store").hasLineCount(1);
 
@@ -91,7 +75,7 @@ class ImageCliTest {
         assertThat(cli("save", "-o", saved.toString(), "bb:v2", "local/bb").status()).isZero();
         assertThat(cli("rmi", "bb:v2").stdout()).contains("Untagged: docker.io/library/bb:v2").contains("Deleted: sha256:");
         assertThat(cli("images", "-q").stdout().lines().count()).isEqualTo(1);
-        Out loaded = cli("load", "-i", saved.toString());
+        Cli.Out loaded = cli("load", "-i", saved.toString());
         assertThat(loaded.stdout()).contains("Loaded image: docker.io/library/bb:v2").contains("docker.io/local/bb:latest");
         assertThat(run("bb:v2").stdout()).isEqualTo("from-image\n");
         assertThat(cli("rmi", "local/bb", "bb:v2").status()).isZero();

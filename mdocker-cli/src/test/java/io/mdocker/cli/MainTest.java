@@ -11,7 +11,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -30,10 +29,7 @@ class MainTest {
     }
 
     private static int run(String... args) {
-        List<String> all = new ArrayList<>(List.of("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString(),
-                "--network", "none"));
-        all.addAll(List.of(args));
-        return Main.execute(all.toArray(String[]::new));
+        return Cli.run(args);
     }
 
     /** Runs the CLI with System.err captured; returns what it printed there. */

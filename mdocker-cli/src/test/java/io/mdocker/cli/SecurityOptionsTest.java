@@ -9,8 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -30,11 +28,7 @@ class SecurityOptionsTest {
     }
 
     private static int run(String... args) {
-        // --network none: the CLI's default bridge would be created on the host and left, as Docker's is.
-        List<String> all = new ArrayList<>(List.of("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString(),
-                "--network", "none"));
-        all.addAll(List.of(args));
-        return Main.execute(all.toArray(String[]::new));
+        return Cli.run(args);
     }
 
     @Test

@@ -5,8 +5,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,10 +22,7 @@ class StorageOptTest {
     }
 
     private static int run(String... args) {
-        List<String> all = new ArrayList<>(List.of("run", "--rootfs", ROOTFS.toString(), "--state-root", STATE.toString(),
-                "--network", "none"));
-        all.addAll(List.of(args));
-        return Main.execute(all.toArray(String[]::new));
+        return Cli.run(args);
     }
 
     @Test
