@@ -250,14 +250,7 @@ public final class RuntimeMain {
         OciCreate.Plan plan = OciPlanner.plan(id, bundle, config,
                 Optional.ofNullable(p.get("console-socket")).map(s -> Path.of(s).toAbsolutePath()), execFifo,
                 systemdCgroup, root);
-        try {
-            Files.createDirectories(root);
-            Files.createDirectory(dir);
-        } catch (java.nio.file.FileAlreadyExistsException e) {
-            throw new IllegalArgumentException("container " + id + " already exists");
-        } catch (IOException e) {
-            throw new UncheckedIOException("mkdir " + dir, e);
-        }
+        makeStateDir(root, dir, id);
         String created = Instant.now().toString();
         OciCreate.Created c;
         try {
@@ -314,14 +307,7 @@ public final class RuntimeMain {
         }
         Path dir = OciState.dir(root, id);
         OciCreate.Plan plan = OciPlanner.plan(id, bundle, config, Optional.empty(), Path.of(""), systemdCgroup, root);
-        try {
-            Files.createDirectories(root);
-            Files.createDirectory(dir);
-        } catch (java.nio.file.FileAlreadyExistsException e) {
-            throw new IllegalArgumentException("container " + id + " already exists");
-        } catch (IOException e) {
-            throw new UncheckedIOException("mkdir " + dir, e);
-        }
+        makeStateDir(root, dir, id);
         String created = Instant.now().toString();
         OciState[] st = new OciState[1];
         try {
@@ -938,6 +924,18 @@ public final class RuntimeMain {
             } catch (IOException e) {
                 throw new UncheckedIOException("writing " + value + " to " + file, e);
             }
+        }
+    }
+
+    /** The container's state directory under {@code root}; an id that exists is refused in one line. */
+    private static void makeStateDir(Path root, Path dir, String id) {
+        try {
+            Files.createDirectories(root);
+            Files.createDirectory(dir);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw new IllegalArgumentException("container " + id + " already exists");
+        } catch (IOException e) {
+            throw new UncheckedIOException("mkdir " + dir, e);
         }
     }
 }
