@@ -7,14 +7,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The CLI run in the tests' own JVM, as they call it. */
-final class Cli {
+public final class Cli {
     private Cli() {}
 
     /** What a command returned and printed. */
-    record Out(int status, String stdout, String stderr) {}
+    public record Out(int status, String stdout, String stderr) {}
 
     /** {@code Main.execute(args)} with System.out and System.err captured. */
-    static Out captured(List<String> args) {
+    public static Out captured(List<String> args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();

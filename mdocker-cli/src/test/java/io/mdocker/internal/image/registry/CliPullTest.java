@@ -1,16 +1,15 @@
 package io.mdocker.internal.image.registry;
 
+import io.mdocker.cli.Cli;
 import io.mdocker.cli.Main;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -47,27 +46,13 @@ class CliPullTest {
         Main.execute("rmi", "--state-root", STATE.toString(), "-f", ref);
     }
 
-    record Out(int status, String stdout, String stderr) {}
-
-    static Out cli(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int status = Main.execute(args);
-            return new Out(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static Cli.Out cli(String... args) {
+        return Cli.captured(List.of(args));
     }
 
     @Test
     void pullThenRunWithoutPulling() throws Exception {
-        Out pulled = cli("pull", "--state-root", STATE.toString(), ref);
+        Cli.Out pulled = cli("pull", "--state-root", STATE.toString(), ref);
         assertThat(pulled.status()).as(pulled.stderr()).isZero();
         assertThat(pulled.stdout()).contains("Status: pulled " + ref).containsPattern("Digest: sha256:[0-9a-f]{64}")
                 .containsPattern("ID: sha256:[0-9a-f]{64}");
@@ -77,7 +62,7 @@ class CliPullTest {
         assertThat(pulled.stdout().lines().filter(l -> l.matches("[0-9a-f]{12}: done, .* in .* s \\(.*\\)")).count()).isEqualTo(3);
         assertThat(cli("images", "--state-root", STATE.toString()).stdout()).contains("test/cli");
 
-        Out again = cli("pull", "--state-root", STATE.toString(), ref);
+        Cli.Out again = cli("pull", "--state-root", STATE.toString(), ref);
         assertThat(again.status()).isZero();
         assertThat(again.stdout()).as("nothing downloaded the second time").doesNotContain("downloading")
                 .contains("already present");
@@ -88,7 +73,7 @@ class CliPullTest {
         assertThat(Main.execute("run", "--state-root", STATE.toString(), "--network", "none", "--pull", "never", ref,
                 "/bin/sh", "-c", "grep -qx 'another image' /etc/image-seed")).as("counterpart: the check can fail").isOne();
 
-        Out missing = cli("pull", "--state-root", STATE.toString(), ref.replace(":v1", ":nope"));
+        Cli.Out missing = cli("pull", "--state-root", STATE.toString(), ref.replace(":v1", ":nope"));
         assertThat(missing.status()).isEqualTo(125);
         assertThat(missing.stderr()).startsWith("mdocker: ").contains("test/cli").hasLineCount(1);
     }
