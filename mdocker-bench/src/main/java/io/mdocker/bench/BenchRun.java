@@ -91,17 +91,26 @@ public final class BenchRun {
         variants.add(new Variant("mdocker, no hardening", () -> Benchmark.check(plain.run("/bin/true"))));
         variants.add(new Variant("mdocker, + " + Report.LIMITS, () -> Benchmark.check(limited.run("/bin/true"))));
         variants.add(new Variant("mdocker, + bridge network", () -> Benchmark.check(bridged.run("/bin/true"))));
+        // the same root filesystem as a stored one-layer image (imported once, before the rounds):
+        // what a container of an image adds to a start once the image is in the store
+        String image = "mdocker-bench/rootfs:latest";
+        io.mdocker.ImageStore store = io.mdocker.ImageStore.of(spec.runtime());
+        if (store.inspect(image).isEmpty()) {
+            store.importRootfs(spec.layers().getFirst(), image);
+        }
+        Container fromImage = spec.toBuilder().image(image).pullPolicy(io.mdocker.PullPolicy.NEVER).build();
+        variants.add(new Variant("mdocker, from a stored image", () -> Benchmark.check(fromImage.run("/bin/true"))));
         // storageSize: a tmpfs writable layer where the state root has no project quotas (this
         // host's ext4), against the alternative not taken: an ext4 image of that size, made,
         // loop-mounted and removed (no container: that cost comes on top of a start).
         Container bounded = spec.toBuilder().storageSize(DataSize.ofMiB(16)).build();
         variants.add(new Variant("mdocker, + storageSize 16 MiB (tmpfs layer)", () -> Benchmark.check(bounded.run("/bin/true"))));
-        Path image = o.out.resolve("layer.img");
+        Path layerImage = o.out.resolve("layer.img");
         Path mnt = o.out.resolve("layer-mnt");
         Files.createDirectories(mnt);
         variants.add(new Variant("16 MiB ext4 image: mkfs, mount -o loop, umount (alone)", () -> External.exec(List.of("sh", "-c",
-                "truncate -s 16M " + image + " && mkfs.ext4 -q -F " + image + " && mount -o loop " + image + " " + mnt
-                        + " && umount " + mnt + " && rm " + image))));
+                "truncate -s 16M " + layerImage + " && mkfs.ext4 -q -F " + layerImage + " && mount -o loop " + layerImage
+                        + " " + mnt + " && umount " + mnt + " && rm " + layerImage))));
         // run() leaves pid 1's exit, the cgroups and the files to its cleanup thread: this row times them too
         variants.add(new Variant("mdocker, until all is torn down", () -> {
             Benchmark.check(spec.run("/bin/true"));
