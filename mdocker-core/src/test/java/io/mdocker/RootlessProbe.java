@@ -242,7 +242,7 @@ public final class RootlessProbe {
         });
         check("pids", () -> {
             ExecResult r = box(rootfs).pidsLimit(8).run("/bin/sh", "-c",
-                    "i=0; while [ $i -lt 20 ]; do sleep 30 & i=$((i+1)); done 2>/dev/null; set -- /proc/[0-9]*; echo $#");
+                    "(i=0; while [ $i -lt 20 ]; do sleep 30 & i=$((i+1)); done) 2>/dev/null; set -- /proc/[0-9]*; echo $#");
             return r.exitCode() + " " + r.stdout();
         });
         check("left", () -> {

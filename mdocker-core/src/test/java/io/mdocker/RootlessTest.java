@@ -221,7 +221,9 @@ class RootlessTest {
                     .isEqualTo("0::/" + delegated.getFileName() + "/mdocker-jvm mdocker 67108864 16");
             assertThat(r.get("oom")).as(r.toString()).isEqualTo("137 true");
             assertThat(r.get("fits")).as(r.toString()).isEqualTo("0 false 1000000");
-            assertThat(r.get("pids")).as(r.toString() + ": pids.max 8 holds init, sh and 6 sleeps").isEqualTo("0 8");
+            // pids.max 8: init, sh, the subshell and 5 sleeps; busybox's subshell ends at its failed fork
+            // (status 2), so 7 processes are left (8 should it stay), never the 22 without the limit
+            assertThat(r.get("pids")).as(r.toString()).matches("0 [78]");
             assertThat(r.get("left")).as(r.toString()).isEqualTo("0");
             try (var s = Files.list(delegated)) {
                 assertThat(s.filter(Files::isDirectory).map(d -> d.getFileName().toString()).toList())
