@@ -18,6 +18,9 @@ import java.util.stream.Stream;
  *       and waits to be SIGKILLed;</li>
  *   <li>{@code state}: recovers the user's roots (as any first start does) and counts what is left,
  *       pasta processes included;</li>
+ *   <li>{@code limits ROOTFS CGROUP}: limits in the cgroup v2 subtree CGROUP delegated to the user
+ *       (the JVM started in it): the JVM's and a container's cgroup, an OOM kill at 32 MiB, pids.max,
+ *       what is left below CGROUP once the containers are gone;</li>
  *   <li>{@code bench ROOTFS N}: the median of N {@code run("/bin/true")} after a warm-up, for
  *       docs/rootless.md (as root it measures the rootful path, with the default pool of 2).</li>
  * </ul>
@@ -32,6 +35,7 @@ public final class RootlessProbe {
             case "hang" -> hang(Path.of(args[1]));
             case "state" -> state();
             case "bench" -> bench(Path.of(args[1]), Integer.parseInt(args[2]));
+            case "limits" -> limits(Path.of(args[1]), Path.of(args[2]));
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -216,5 +220,35 @@ public final class RootlessProbe {
         check("gc", rt::gc);
         check("left", () -> left(rt));
         check("pastaleft", RootlessProbe::pastaProcesses);
+    }
+
+    private static void limits(Path rootfs, Path delegated) throws Exception {
+        check("placement", () -> {
+            try (RunningContainer c = box(rootfs).memory(DataSize.ofMiB(64)).pidsLimit(16).start("/bin/sleep", "100")) {
+                Path cg = delegated.getParent().resolve(Files.readString(Path.of("/proc/" + c.pid() + "/cgroup")).strip()
+                        .substring(4)); // "0::/path"
+                return Files.readString(Path.of("/proc/self/cgroup")).strip() + " " + cg.getParent().getFileName() + " "
+                        + Files.readString(cg.resolve("memory.max")).strip() + " " + Files.readString(cg.resolve("pids.max")).strip();
+            }
+        });
+        check("oom", () -> {
+            ExecResult r = box(rootfs).memory(DataSize.ofMiB(32)).memorySwap(DataSize.ofMiB(32))
+                    .run("/bin/sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived ${#x}");
+            return r.exitCode() + " " + r.oomKilled() + " " + r.stdout();
+        });
+        check("fits", () -> {
+            ExecResult r = box(rootfs).memory(DataSize.ofMiB(32)).run("/bin/sh", "-c", "x=$(head -c 1000000 /dev/zero | tr '\\0' a); echo ${#x}");
+            return r.exitCode() + " " + r.oomKilled() + " " + r.stdout();
+        });
+        check("pids", () -> {
+            ExecResult r = box(rootfs).pidsLimit(8).run("/bin/sh", "-c",
+                    "(i=0; while [ $i -lt 20 ]; do sleep 30 & i=$((i+1)); done) 2>/dev/null; set -- /proc/[0-9]*; echo $#");
+            return r.exitCode() + " " + r.stdout();
+        });
+        check("left", () -> {
+            try (Stream<Path> s = Files.list(delegated.resolve("mdocker"))) {
+                return s.filter(Files::isDirectory).count();
+            }
+        });
     }
 }

@@ -115,8 +115,17 @@ class RootlessTest {
 
     /** The probe as the user: setpriv with a clean environment, HOME and XDG_RUNTIME_DIR of its own. */
     private static Process probe(String... args) throws IOException {
+        return probeIn(null, args);
+    }
+
+    /** The probe, started in {@code cgroup} (null: this JVM's) by root before setpriv makes it the user. */
+    private static Process probeIn(Path cgroup, String... args) throws IOException {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> cmd = new ArrayList<>(List.of(SETPRIV.toString(), "--reuid=" + USER, "--regid=" + USER,
+        List<String> cmd = new ArrayList<>();
+        if (cgroup != null) {
+            cmd.addAll(List.of("/bin/sh", "-c", "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec \"$@\"", "sh"));
+        }
+        cmd.addAll(List.of(SETPRIV.toString(), "--reuid=" + USER, "--regid=" + USER,
                 "--init-groups", "--reset-env", "/usr/bin/env", "HOME=" + dir.resolve("home"),
                 "XDG_RUNTIME_DIR=" + dir.resolve("run"), java, "--enable-native-access=ALL-UNNAMED", "-cp", classpath,
                 RootlessProbe.class.getName()));
@@ -127,7 +136,11 @@ class RootlessTest {
     }
 
     private static Map<String, String> run(String... args) throws Exception {
-        Process p = probe(args);
+        return runIn(null, args);
+    }
+
+    private static Map<String, String> runIn(Path cgroup, String... args) throws Exception {
+        Process p = probeIn(cgroup, args);
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
@@ -180,6 +193,45 @@ class RootlessTest {
         // cleanup: nothing in the user's state directories
         assertThat(r.get("left")).isEqualTo("none");
         assertThat(r.get("roots")).isEqualTo(dir.resolve("home/.local/share/mdocker") + " " + dir.resolve("run/mdocker"));
+    }
+
+    /**
+     * On a pure cgroup v2 host (the cgroup v2 guest of scripts/test-cgroup-v2): root makes a cgroup
+     * and hands it to the user as systemd's delegation does (the directory and its cgroup.procs,
+     * cgroup.subtree_control and cgroup.threads chowned), the probe's JVM starts in it, and its
+     * containers' limits are enforced there: memory (an OOM kill, reported), pids.max; nothing
+     * is left below the delegated cgroup but the JVM's leaf, gone with the JVM.
+     */
+    @Test
+    @Tag("rootless-cgroup-v2")
+    void inADelegatedCgroupV2SubtreeLimitsAreEnforced() throws Exception {
+        Path fs = Path.of("/sys/fs/cgroup");
+        String controllers = Files.exists(fs.resolve("cgroup.subtree_control"))
+                ? Files.readString(fs.resolve("cgroup.subtree_control")) : "";
+        Fixtures.prerequisite(controllers.contains("memory") && controllers.contains("pids")
+                        && io.mdocker.internal.cgroup.CgroupLayout.host().kind() == io.mdocker.internal.cgroup.CgroupLayout.Kind.UNIFIED,
+                "a pure cgroup v2 host with memory and pids enabled at the root (scripts/test-cgroup-v2's guest)");
+        Path delegated = fs.resolve("mdocker-rl-" + ProcessHandle.current().pid());
+        Files.createDirectory(delegated);
+        try {
+            sh("chown " + USER + ": " + delegated + " " + delegated.resolve("cgroup.procs") + " "
+                    + delegated.resolve("cgroup.subtree_control") + " " + delegated.resolve("cgroup.threads"));
+            Map<String, String> r = runIn(delegated, "limits", dir.resolve("rootfs").toString(), delegated.toString());
+            assertThat(r.get("placement")).as(r.toString())
+                    .isEqualTo("0::/" + delegated.getFileName() + "/mdocker-jvm mdocker 67108864 16");
+            assertThat(r.get("oom")).as(r.toString()).isEqualTo("137 true");
+            assertThat(r.get("fits")).as(r.toString()).isEqualTo("0 false 1000000");
+            // pids.max 8: init, sh, the subshell and 5 sleeps; busybox's subshell ends at its failed fork
+            // (status 2), so 7 processes are left (8 should it stay), never the 22 without the limit
+            assertThat(r.get("pids")).as(r.toString()).matches("0 [78]");
+            assertThat(r.get("left")).as(r.toString()).isEqualTo("0");
+            try (var s = Files.list(delegated)) {
+                assertThat(s.filter(Files::isDirectory).map(d -> d.getFileName().toString()).toList())
+                        .as("once the user's JVM has exited").containsExactly("mdocker-jvm");
+            }
+        } finally {
+            sh("rmdir " + delegated + "/*/ 2>/dev/null; rmdir " + delegated);
+        }
     }
 
     @Test

@@ -156,6 +156,20 @@ public class CgroupFs {
         }
     }
 
+    /** The uid owning {@code p}, or -1 when it cannot be read. */
+    public int owner(Path p) {
+        try {
+            return (Integer) Files.getAttribute(p, "unix:uid");
+        } catch (IOException | UnsupportedOperationException e) {
+            return -1;
+        }
+    }
+
+    /** Whether this process may write {@code p} (access(2), no write attempted). */
+    public boolean writable(Path p) {
+        return Files.isWritable(p);
+    }
+
     /** rmdir that keeps quiet about a busy or missing directory; true when removed. */
     public boolean rmdirIfUnused(Path dir) {
         try {

@@ -79,6 +79,16 @@ public final class ContainerCgroups implements HostResource {
     }
 
     /**
+     * Plans a rootless container's cgroup below {@code delegated} (from {@link Delegation#check}):
+     * {@code <delegated>/mdocker/<id>}, with the same limits as when root.
+     */
+    public static ContainerCgroups planDelegated(CgroupLayout layout, Path delegated, CgroupSpec spec, String id,
+                                                 CgroupFs fs) {
+        return new ContainerCgroups(fs, layout.kind(), spec,
+                List.of(V2Cgroup.planDelegated(fs, layout, delegated, id)));
+    }
+
+    /**
      * No cgroup of the container's own (rootless, without a delegated subtree): nothing is created,
      * joined, mounted or removed; stats are unknown.
      */

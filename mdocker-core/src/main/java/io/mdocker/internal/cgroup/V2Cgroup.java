@@ -25,13 +25,16 @@ final class V2Cgroup implements CgroupManager {
     private final Path removableParent;
     /** The directories of a cgroup parent the caller chose that were missing at planning, deepest first. */
     private final List<Path> newParents;
+    /** Where enabling controllers starts: the hierarchy's root, or a rootless user's delegated cgroup. */
+    private final Path base;
     /** Those of {@link #newParents} this cgroup made, deepest first: removed with it when empty. */
     private final List<Path> madeParents = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean made;
 
     private V2Cgroup(CgroupFs fs, CgroupLayout.Hierarchy hierarchy, Set<String> controllers, Path dir, Path removableParent,
-                     List<Path> newParents) {
+                     List<Path> newParents, Path base) {
         this.fs = fs;
+        this.base = base;
         this.hierarchy = hierarchy;
         this.controllers = controllers;
         this.dir = dir;
@@ -60,7 +63,23 @@ final class V2Cgroup implements CgroupManager {
         String p = parent != null ? parent : "/" + ContainerCgroups.DEFAULT_PARENT;
         Path parentDir = h.resolve(p);
         return new V2Cgroup(fs, h, enable, parentDir.resolve(id), parent == null ? parentDir : null,
-                parent == null ? List.of() : ContainerCgroups.missing(fs, h.mount(), parentDir));
+                parent == null ? List.of() : ContainerCgroups.missing(fs, h.mount(), parentDir), h.mount());
+    }
+
+    /**
+     * Rootless: {@code <delegated>/mdocker/<id>}, enabling in the delegated cgroup (and below) the
+     * managed controllers it offers; nothing above it is touched.
+     */
+    static V2Cgroup planDelegated(CgroupFs fs, CgroupLayout layout, Path delegated, String id) {
+        Set<String> offered = Delegation.words(fs.read(delegated.resolve("cgroup.controllers")));
+        Set<String> enable = new LinkedHashSet<>();
+        for (String c : CgroupLayout.MANAGED) {
+            if (offered.contains(c)) {
+                enable.add(c);
+            }
+        }
+        Path parentDir = delegated.resolve(ContainerCgroups.DEFAULT_PARENT);
+        return new V2Cgroup(fs, layout.unified(), enable, parentDir.resolve(id), parentDir, List.of(), delegated);
     }
 
     /** For recovery: a directory recorded by a JVM that is gone. */
@@ -129,9 +148,9 @@ final class V2Cgroup implements CgroupManager {
     /** Makes the missing parents, enabling the managed controllers from the root down. */
     private void makeParents() {
         try {
-            Path p = hierarchy.mount();
+            Path p = base;
             enable(p);
-            for (Path name : hierarchy.mount().relativize(dir.getParent())) {
+            for (Path name : base.relativize(dir.getParent())) {
                 if (name.toString().isEmpty()) {
                     continue;
                 }

@@ -7,6 +7,7 @@ import io.mdocker.internal.HostResource;
 import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.CgroupLayout;
 import io.mdocker.internal.cgroup.ContainerCgroups;
+import io.mdocker.internal.cgroup.Delegation;
 import io.mdocker.internal.cgroup.MonitorCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.fs.ContainerFiles;
@@ -71,6 +72,8 @@ public final class ContainerStart {
     private final Spec spec;
     private final List<String> command;
     private final Mode mode;
+    /** Rootless with limits: the cgroup delegated to the user, where the container's cgroup goes. */
+    private Path delegated;
 
     private ContainerStart(Spec spec, List<String> command, Mode mode) {
         this.spec = spec;
@@ -101,12 +104,12 @@ public final class ContainerStart {
             throw new IllegalArgumentException("network " + spec.networkText() + " needs root (veth pairs and bridges "
                     + "live in the host's network namespace): a rootless container has network none or host");
         }
-        if (!spec.cgroups().required().isEmpty() || spec.cgroups().parent() != null) {
-            String what = spec.cgroups().parent() != null ? "cgroup parent " + spec.cgroups().parent()
-                    : String.join(", ", spec.cgroups().required().values());
-            throw new IllegalArgumentException("the " + what + " needs a cgroup, and this rootless user (uid "
-                    + Posix.geteuid() + ") has no delegated cgroup v2 subtree (cgroup layout "
-                    + CgroupLayout.host().describe() + "): run as root, or on cgroup v2 with systemd's user delegation");
+        if (spec.cgroups().parent() != null) {
+            throw new IllegalArgumentException("cgroup parent " + spec.cgroups().parent() + " is for root: a rootless "
+                    + "container's cgroup goes below the cgroup delegated to its user (drop cgroupParent)");
+        }
+        if (!spec.cgroups().required().isEmpty()) { // one line naming the missing delegation or controller
+            delegated = Delegation.check(CgroupLayout.host(), CgroupFs.REAL, Posix.geteuid(), spec.cgroups().required());
         }
         UserNamespace.IdMaps maps = UserNamespace.maps();
         if (spec.uid() > maps.maxUid() || spec.gid() > maps.maxGid()) {
@@ -175,8 +178,13 @@ public final class ContainerStart {
         // Checked against the host's cgroup layout before anything exists; recorded with the state.
         ContainerCgroups cgroups;
         try {
-            cgroups = rootless ? ContainerCgroups.none(CgroupLayout.host(), CgroupFs.REAL) // no limits: no cgroup
-                    : ContainerCgroups.plan(CgroupLayout.host(), spec.cgroups(), id, CgroupFs.REAL);
+            if (rootless && delegated != null) { // the JVM leaves the delegated cgroup before any monitor is forked
+                Delegation.enterLeaf(CgroupFs.REAL, delegated, ProcessHandle.current().pid());
+                cgroups = ContainerCgroups.planDelegated(CgroupLayout.host(), delegated, spec.cgroups(), id, CgroupFs.REAL);
+            } else {
+                cgroups = rootless ? ContainerCgroups.none(CgroupLayout.host(), CgroupFs.REAL) // no limits: no cgroup
+                        : ContainerCgroups.plan(CgroupLayout.host(), spec.cgroups(), id, CgroupFs.REAL);
+            }
         } catch (UncheckedIOException e) {
             network.close();
             throw new ContainerException("detecting the cgroup layout: " + e.getMessage(), e);
@@ -270,9 +278,12 @@ public final class ContainerStart {
         // the container's v2 cgroup instead, as GO arrives (CONFIG record DEVCGROUP).
         // Rootless, the devices are the host's nodes bound in, which the user's rights already cover.
         boolean rootless = UserNamespace.rootless();
-        Path deviceCgroupV2 = !spec.privileged() && DevicesCgroupV1.mountPoint().isEmpty()
+        // Nor does a rootless container mount a cgroup file system of its own (its delegated cgroup
+        // is written from outside, by this JVM).
+        Path deviceCgroupV2 = !spec.privileged() && !rootless && DevicesCgroupV1.mountPoint().isEmpty()
                 ? cgroups.v2Dir().orElse(null) : null;
-        List<ContainerCgroups.Mount> cgroupMounts = new ArrayList<>(cgroups.containerMounts());
+        List<ContainerCgroups.Mount> cgroupMounts = rootless ? new ArrayList<>()
+                : new ArrayList<>(cgroups.containerMounts());
         if (!spec.privileged() && !rootless) { // the v1 devices cgroup made below, when this host has one
             DevicesCgroupV1.containerMount().ifPresent(cgroupMounts::add);
         }

@@ -367,4 +367,95 @@ class FakeCgroupfsTest {
         assertThat(root.resolve("sys/fs/cgroup/memory/process_api/abc/mdocker/" + ID)).doesNotExist();
         assertThat(root.resolve("sys/fs/cgroup/cpu/mdocker/" + ID)).doesNotExist();
     }
+
+    private static final CgroupSpec MEMORY_PIDS = new CgroupSpec(32L << 20, CgroupSpec.UNSET, CgroupSpec.UNSET,
+            CgroupSpec.UNSET, CgroupSpec.UNSET, CgroupSpec.UNSET, null, 64, null);
+
+    /** A pure v2 host where the JVM runs in {@code /user.slice/app.scope} offering {@code controllers}. */
+    private Path delegatedTree(String controllers) throws IOException {
+        Path fs = Files.createDirectories(root.resolve("sys/fs/cgroup"));
+        Files.writeString(fs.resolve("cgroup.controllers"), "cpuset cpu io memory pids\n");
+        Files.writeString(fs.resolve("cgroup.subtree_control"), "cpu memory pids\n");
+        Path own = Files.createDirectories(fs.resolve("user.slice/app.scope"));
+        Files.writeString(own.resolve("cgroup.controllers"), controllers);
+        Files.writeString(own.resolve("cgroup.subtree_control"), "");
+        Files.writeString(own.resolve("cgroup.procs"), "4242\n");
+        touch(own, "memory.max", "memory.swap.max", "pids.max", "cpu.max");
+        return own;
+    }
+
+    private CgroupLayout delegatedLayout(String ownPath) {
+        return CgroupLayout.detect(V2_MOUNTINFO, "0::" + ownPath + "\n", root);
+    }
+
+    private static int ownerOf(Path p) throws IOException {
+        return (Integer) Files.getAttribute(p, "unix:uid");
+    }
+
+    @Test
+    void aDelegatedSubtreeHoldsTheContainerBelowItAndTheJvmMovesIntoALeaf() throws IOException {
+        Path own = delegatedTree("cpu memory pids\n");
+        CgroupLayout l = delegatedLayout("/user.slice/app.scope");
+        FakeCgroupFs fs = new FakeCgroupFs();
+        int uid = ownerOf(own);
+        Path dir = Delegation.check(l, fs, uid, MEMORY_PIDS.required());
+        assertThat(dir).isEqualTo(own);
+        Delegation.enterLeaf(fs, dir, 4242);
+        assertThat(Files.readString(own.resolve("mdocker-jvm/cgroup.procs"))).isEqualTo("4242");
+        assertThat(Delegation.check(delegatedLayout("/user.slice/app.scope/mdocker-jvm"), fs, uid, MEMORY_PIDS.required()))
+                .as("a JVM already in its leaf finds the delegated cgroup above it").isEqualTo(own);
+
+        ContainerCgroups cg = ContainerCgroups.planDelegated(l, dir, MEMORY_PIDS, ID, fs);
+        assertThat(cg.dirs()).containsExactly(own.resolve("mdocker/" + ID));
+        cg.create();
+        Path fsRoot = root.resolve("sys/fs/cgroup");
+        assertThat(Files.readString(fsRoot.resolve("cgroup.subtree_control"))).as("nothing above the delegation touched")
+                .isEqualTo("cpu memory pids\n");
+        assertThat(Files.readString(own.resolve("cgroup.subtree_control"))).isEqualTo("memory cpu pids\n");
+        assertThat(Files.readString(own.resolve("mdocker/cgroup.subtree_control"))).isEqualTo("memory cpu pids\n");
+        Path d = own.resolve("mdocker/" + ID);
+        assertThat(Files.readString(d.resolve("memory.max"))).isEqualTo("33554432");
+        assertThat(Files.readString(d.resolve("pids.max"))).isEqualTo("64");
+        assertThat(cg.stateInfo()).containsEntry("cgroup.1", "v2 " + d).containsEntry("cgroupParent.1", "v2 " + own.resolve("mdocker"));
+        cg.close();
+        assertThat(d).doesNotExist();
+        ContainerCgroups.removeUnusedParents();
+        assertThat(own.resolve("mdocker")).doesNotExist();
+        assertThat(own.resolve("mdocker-jvm")).as("the JVM's leaf stays: the JVM is in it").exists();
+    }
+
+    @Test
+    void aCgroupTheUserDoesNotOwnIsNoDelegationAndNothingIsCreated() throws IOException {
+        Path own = delegatedTree("cpu memory pids\n");
+        int other = ownerOf(own) + 1;
+        assertThatThrownBy(() -> Delegation.check(delegatedLayout("/user.slice/app.scope"), new FakeCgroupFs(), other,
+                MEMORY_PIDS.required()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("the memory limit, pids limit needs a cgroup, and this rootless user (uid " + other
+                        + ") has no delegated cgroup v2 subtree (its own cgroup's directory " + own + " is owned by uid ")
+                .hasMessageNotContaining("\n");
+        assertThat(own.resolve("mdocker")).doesNotExist();
+        assertThat(own.resolve("mdocker-jvm")).doesNotExist();
+    }
+
+    @Test
+    void aCgroupV1HostHasNoDelegation() throws IOException {
+        CgroupLayout legacy = CgroupLayout.detect(
+                "31 30 0:28 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n", "4:memory:/\n", root);
+        assertThatThrownBy(() -> Delegation.check(legacy, new FakeCgroupFs(), 1000, MEMORY_PIDS.required()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("has no delegated cgroup v2 subtree (no cgroup v2 hierarchy is mounted; cgroup layout cgroup v1");
+    }
+
+    @Test
+    void aControllerTheDelegationDoesNotOfferIsNamed() throws IOException {
+        Path own = delegatedTree("cpu memory\n");
+        assertThatThrownBy(() -> Delegation.check(delegatedLayout("/user.slice/app.scope"), new FakeCgroupFs(), ownerOf(own),
+                MEMORY_PIDS.required()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the pids limit needs the pids cgroup controller, which the cgroup delegated to this rootless user"
+                        + " (uid " + ownerOf(own) + "), " + own + ", does not offer (its cgroup.controllers: cpu memory):"
+                        + " delegate it (systemd: Delegate=pids in user@.service)");
+        assertThat(own.resolve("mdocker")).doesNotExist();
+    }
 }
