@@ -100,6 +100,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--privileged", description = "Every capability, no seccomp, no masked or read-only paths, no device rules.")
     boolean privileged;
 
+    @Option(names = "--userns", paramLabel = "MODE", arity = "0..1", fallbackValue = "remap",
+            description = "remap (the default of a bare --userns): as root, a user namespace with the subordinate range "
+                    + "of user dockremap (-Dmdocker.userns.user) in /etc/subuid and /etc/subgid; host: none (the default).")
+    String userns = "host";
+
     @Option(names = "--security-opt", paramLabel = "OPT",
             description = "no-new-privileges[=true|false] (default true), seccomp=FILE (Docker's JSON format) or seccomp=unconfined.")
     List<String> securityOpts = new ArrayList<>();
@@ -311,6 +316,11 @@ final class RunCommand implements Callable<Integer> {
     private void applySecurity(Container.Builder b) {
         b.capAdd(capAdd.toArray(String[]::new)).capDrop(capDrop.toArray(String[]::new)).privileged(privileged)
                 .readOnlyRootfs(readOnly);
+        switch (userns) {
+            case "remap" -> b.userns(true);
+            case "host" -> b.userns(false);
+            default -> throw new IllegalArgumentException("--userns=" + userns + ": expected remap or host");
+        }
         for (int g : groupAdd) {
             b.groupAdd(g);
         }

@@ -69,6 +69,8 @@ public final class ContainerStart {
     }
 
     private final Spec spec;
+    /** A root JVM's remapped container: its range, read in run(); null otherwise. */
+    private UserNamespace.Remap remap;
     private final List<String> command;
     private final Mode mode;
 
@@ -151,6 +153,13 @@ public final class ContainerStart {
         boolean rootless = UserNamespace.rootless();
         if (rootless) {
             checkRootless();
+        } else if (spec.userns()) { // root remapped: the range, and the user inside it, before anything exists
+            remap = UserNamespace.remap();
+            if (spec.uid() >= remap.uids().count() || spec.gid() >= remap.gids().count()) {
+                throw new IllegalArgumentException("user " + spec.uid() + ":" + spec.gid()
+                        + " does not exist in the container's user namespace (" + remap.describe()
+                        + "): expected a uid and gid below the range's size");
+            }
         }
         // Inherited streams: passed only as pipes, sockets, terminals or /dev/null (a regular
         // file as stdout or stderr is relayed, anything else refused), before anything exists.
@@ -208,7 +217,7 @@ public final class ContainerStart {
         // before the record exists.
         InitProcess init;
         try {
-            init = MonitorPool.take(stdio, Namespaces.container(network.ownNamespace()));
+            init = MonitorPool.take(stdio, Namespaces.container(network.ownNamespace(), remap != null));
         } catch (RuntimeException e) {
             network.close();
             throw SetupErrors.wrap("starting mdocker-init", e);
@@ -283,6 +292,26 @@ public final class ContainerStart {
         if (rootless) { // from outside, before pid 1 does anything with its ids
             try {
                 UserNamespace.maps().write(s.pid());
+            } catch (RuntimeException e) {
+                throw SetupErrors.wrap("writing the id maps of container " + s.shortId(), e);
+            }
+        } else if (remap != null) { // root remapped: the writable layer is root's inside, and the maps
+            try {
+                // pid 1 mounts the overlay as the range's root: it must reach its directory (the
+                // containers directory 0710 with the range's group, as Docker's remapped root) and
+                // own the container's directory and the writable layer
+                ContainerDirs dirs = s.entry().dirs();
+                Path containers = dirs.root().getParent();
+                Files.setAttribute(containers, "unix:gid", (int) remap.gids().start(), LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(containers, "unix:mode", 0710, LinkOption.NOFOLLOW_LINKS);
+                for (Path dir : List.of(dirs.root(), dirs.upper(), dirs.work())) {
+                    Files.setAttribute(dir, "unix:uid", (int) remap.uids().start(), LinkOption.NOFOLLOW_LINKS);
+                    Files.setAttribute(dir, "unix:gid", (int) remap.gids().start(), LinkOption.NOFOLLOW_LINKS);
+                }
+                remap.write(s.pid());
+            } catch (IOException e) {
+                throw new ContainerException("handing the writable layer of container " + s.shortId()
+                        + " to the remapped root: " + e.getMessage(), e);
             } catch (RuntimeException e) {
                 throw SetupErrors.wrap("writing the id maps of container " + s.shortId(), e);
             }
