@@ -297,13 +297,17 @@ public final class ContainerStart {
             }
         } else if (remap != null) { // root remapped: the writable layer is root's inside, and the maps
             try {
-                // pid 1 mounts the overlay as the range's root: it must reach its directory (the
-                // containers directory 0710 with the range's group, as Docker's remapped root) and
-                // own the container's directory and the writable layer
+                // pid 1 mounts the overlay and the network's /etc files as the range's root: it
+                // must reach them (the directories on the way 0710 with the range's group, as
+                // Docker's remapped root reaches /var/lib/docker) and own the writable layer
                 ContainerDirs dirs = s.entry().dirs();
-                Path containers = dirs.root().getParent();
-                Files.setAttribute(containers, "unix:gid", (int) remap.gids().start(), LinkOption.NOFOLLOW_LINKS);
-                Files.setAttribute(containers, "unix:mode", 0710, LinkOption.NOFOLLOW_LINKS);
+                for (Path dir : List.of(dirs.root().getParent(), spec.store().libRoot().resolve("net"),
+                        spec.store().runRoot().resolve("net"), s.entry().dir().getParent(), s.entry().dir())) {
+                    if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                        Files.setAttribute(dir, "unix:gid", (int) remap.gids().start(), LinkOption.NOFOLLOW_LINKS);
+                        Files.setAttribute(dir, "unix:mode", 0710, LinkOption.NOFOLLOW_LINKS);
+                    }
+                }
                 for (Path dir : List.of(dirs.root(), dirs.upper(), dirs.work())) {
                     Files.setAttribute(dir, "unix:uid", (int) remap.uids().start(), LinkOption.NOFOLLOW_LINKS);
                     Files.setAttribute(dir, "unix:gid", (int) remap.gids().start(), LinkOption.NOFOLLOW_LINKS);
