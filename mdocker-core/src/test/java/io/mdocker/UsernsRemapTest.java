@@ -91,6 +91,20 @@ class UsernsRemapTest {
     }
 
     @Test
+    void theImagesRootOwnedFilesAreNobodysAndReadOnlyInside() {
+        // copying a root-owned directory up would chown to an id the namespace does not map: the
+        // image's tree is read-only, even its mode 0777 /tmp; a tmpfs is writable
+        ExecResult r = Fixtures.container().userns(true).tmpfs("/scratch")
+                .run("sh", "-c", "stat -c '%u %g' /etc /bin/busybox; touch /scratch/ok && echo scratch-ok; "
+                        + "touch /tmp/x || echo tmp-refused; touch /etc/x");
+        assertThat(r.stdout()).contains("65534 65534\n65534 65534\n").contains("scratch-ok").contains("tmp-refused");
+        assertThat(r.exitCode()).isNotZero();
+        assertThat(r.stderr()).contains("/etc/x");
+        ExecResult host = Fixtures.container().run("sh", "-c", "stat -c '%u' /etc; touch /etc/x");
+        assertThat(out(host)).isEqualTo("0\n");
+    }
+
+    @Test
     void withoutUsernsRootInsideIsHostRoot() {
         ExecResult r = Fixtures.container().run("cat", "/proc/self/uid_map");
         assertThat(out(r).strip().split("\\s+")).containsExactly("0", "0", "4294967295");
