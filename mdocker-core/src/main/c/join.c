@@ -26,6 +26,7 @@ struct joiner {
     int *cgroup_fds; /* cgroup.procs of each of the container's cgroups, opened on the host */
     struct stat root; /* pid 1's root directory, as seen before setns (rootless: the host's) */
     bool rootless;   /* pid 1 is in a user namespace: its /proc entries are not ours to read */
+    bool remapped;   /* root, and pid 1 is in a user namespace of its own (userns): entered first */
     int own_ns;      /* rootless: O_PATH of this process's /proc/<pid>/ns, read again after setns */
     struct stat monitor_cgroup_ns; /* rootless: the monitor's cgroup namespace */
     struct rlimit limits[RLIMIT_NLIMITS]; /* pid 1's, which its command inherited */
@@ -151,6 +152,16 @@ static int find_container(const struct config *c, struct joiner *j)
     j->rootless = geteuid() != 0;
     if (j->rootless && find_rootless(c, j) < 0)
         return -1;
+    if (!j->rootless) {
+        struct stat own, theirs;
+
+        snprintf(path, sizeof path, "/proc/%d/ns/user", c->join_pid);
+        if (stat(path, &theirs) < 0)
+            return fail(MDK_STEP_JOIN, errno == ENOENT ? ESRCH : errno, "stat(%s)", path);
+        if (stat("/proc/self/ns/user", &own) < 0)
+            return fail(MDK_STEP_JOIN, errno, "stat(/proc/self/ns/user)");
+        j->remapped = own.st_ino != theirs.st_ino || own.st_dev != theirs.st_dev;
+    }
     snprintf(path, sizeof path, "/proc/%d/root", c->join_pid);
     if (j->rootless)
         ; /* pid 1 is not dumpable (so the container cannot ptrace it): checked after setns instead */
@@ -186,7 +197,13 @@ static int enter_namespaces(const struct config *c, const struct joiner *j)
     /* rootless: the user namespace first, whose capabilities then let it enter the others */
     if (j->rootless && setns(j->pid1fd, CLONE_NEWUSER) < 0)
         return fail(MDK_STEP_JOIN, errno, "setns(pidfd of pid %d, CLONE_NEWUSER)", c->join_pid);
-    if (setns(j->pid1fd, NS_JOINED) < 0)
+    /*
+     * root, remapped: all at once, user namespace included, so the kernel checks access to pid 1
+     * (not dumpable, another uid) with host root's capabilities before it leaves them
+     */
+    if (j->remapped && setns(j->pid1fd, CLONE_NEWUSER | NS_JOINED) < 0)
+        return fail(MDK_STEP_JOIN, errno, "setns(pidfd of pid %d, user|mnt|uts|ipc|net|pid|cgroup)", c->join_pid);
+    if (!j->remapped && setns(j->pid1fd, NS_JOINED) < 0)
         return fail(MDK_STEP_JOIN, errno, "setns(pidfd of pid %d, mnt|uts|ipc|net|pid|cgroup)", c->join_pid);
     if (stat("/", &now) < 0)
         return fail(MDK_STEP_JOIN, errno, "stat(/) in the container");

@@ -106,7 +106,7 @@ static void __attribute__((noreturn)) container_main(int sock)
     }
     if ((c.exec_fifo != NULL && fifo < 0) || (c.console != NULL && connect_console(c.console) < 0)
         || (c.exit_file != NULL && open_stdio_files(&c) < 0)
-        || setup_container(&c) < 0) {
+        || become_mapped_root(&c, sock) < 0 || setup_container(&c) < 0) {
         /* sync 4 (pid 1 side): setup failed */
         send_error(sock);
         _exit(EXIT_SETUP);

@@ -205,6 +205,7 @@ int abandon(struct monitor *m, bool report);
 
 /* userns.c: inside a user namespace (rootless) */
 bool in_userns(const struct config *c);
+int become_mapped_root(const struct config *c, int sock);
 bool single_mapping(void);
 bool setgroups_denied(void);
 int loopback_up(void);

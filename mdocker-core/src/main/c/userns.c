@@ -20,6 +20,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include "mdk.h"
@@ -27,6 +28,27 @@
 bool in_userns(const struct config *c)
 {
     return (c->nsflags & CLONE_NEWUSER) != 0;
+}
+
+/*
+ * A root JVM's remapped container (userns): pid 1 was cloned by host root, whose uid the map
+ * (0.. -> the range) leaves unmapped, and the kernel refuses a mount by an unmapped fsuid. So pid
+ * 1 becomes root of its namespace, the range's first id outside, before it mounts anything, and
+ * drops host root's supplementary groups. Rootless, the user is mapped to 0 already: nothing to do.
+ * setuid clears the parent death signal: armed again.
+ */
+int become_mapped_root(const struct config *c, int sock)
+{
+    if (!in_userns(c) || getuid() == 0)
+        return 0;
+    if (setgroups(0, NULL) < 0)
+        return fail(MDK_STEP_USER, errno, "setgroups(0) in the user namespace");
+    if (setresgid(0, 0, 0) < 0)
+        return fail(MDK_STEP_USER, errno, "setresgid(0) in the user namespace");
+    if (setresuid(0, 0, 0) < 0)
+        return fail(MDK_STEP_USER, errno, "setresuid(0) in the user namespace");
+    arm_parent_death(sock);
+    return 0;
 }
 
 /* The map has a single line: the JVM's user alone (no subordinate range), setgroups denied. */

@@ -75,6 +75,7 @@ public final class Container {
     private final boolean capAddAll;
     private final boolean capDropAll;
     private final boolean privileged;
+    private final boolean userns;
     private final boolean noNewPrivileges;
     private final SeccompProfile seccomp;
     private final List<Integer> groups;
@@ -145,6 +146,7 @@ public final class Container {
         this.capAddAll = b.capAddAll;
         this.capDropAll = b.capDropAll;
         this.privileged = b.privileged;
+        this.userns = b.userns;
         this.noNewPrivileges = b.noNewPrivileges;
         this.seccomp = b.seccomp;
         this.groups = List.copyOf(b.groups);
@@ -234,7 +236,8 @@ public final class Container {
                 binds, staged, stdio.stdin().choice(), stdio.stdout().choice(), stdio.stderr().choice(),
                 Optional.ofNullable(stdio.tty()), init, startTimeout, runtime.store(), security, resources.toSpec(),
                 plan, n.toString(), labels,
-                storageSize == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(storageSize.bytes()));
+                storageSize == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(storageSize.bytes()),
+                userns);
     }
 
     private List<String> commandOrDefault(String... given) {
@@ -355,6 +358,11 @@ public final class Container {
     /** Docker's --privileged: all capabilities, no seccomp, no masked or read-only paths, /sys writable, all devices. */
     public boolean privileged() {
         return privileged;
+    }
+
+    /** Whether a root JVM runs this container in a user namespace with the remap range (see {@link Builder#userns}). */
+    public boolean userns() {
+        return userns;
     }
 
     /** Whether no_new_privs is set: exec of a setuid or file-capability binary grants nothing. Default true. */
@@ -550,6 +558,7 @@ public final class Container {
         private boolean capAddAll;
         private boolean capDropAll;
         private boolean privileged;
+        private boolean userns;
         private boolean noNewPrivileges = true;
         private SeccompProfile seccomp = SeccompProfile.dockerDefault();
         private final List<Integer> groups = new ArrayList<>();
@@ -593,6 +602,7 @@ public final class Container {
             capAddAll = c.capAddAll;
             capDropAll = c.capDropAll;
             privileged = c.privileged;
+            userns = c.userns;
             noNewPrivileges = c.noNewPrivileges;
             seccomp = c.seccomp;
             groups.addAll(c.groups);
@@ -938,6 +948,21 @@ public final class Container {
          */
         public Builder privileged(boolean enabled) {
             privileged = enabled;
+            return this;
+        }
+
+        /**
+         * Runs the container in a user namespace of its own even when this JVM is root, as Docker's
+         * userns-remap does: root inside is the first id of a subordinate range outside, an
+         * unprivileged nobody on the host. The range is that of the user named by the system property
+         * {@code mdocker.userns.user} (default {@code dockremap}) in /etc/subuid and /etc/subgid;
+         * without one the start is refused in one line naming what to add. Files of host root (the
+         * image's layers among them) show as 65534 (nobody) inside and are read-only to the
+         * container. Rootless (a JVM that is not root) every container has a user namespace anyway.
+         * Default false.
+         */
+        public Builder userns(boolean enabled) {
+            userns = enabled;
             return this;
         }
 

@@ -100,6 +100,27 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--privileged", description = "Every capability, no seccomp, no masked or read-only paths, no device rules.")
     boolean privileged;
 
+    @Option(names = "--userns", paramLabel = "MODE", arity = "0..1", parameterConsumer = UsernsConsumer.class,
+            description = "remap (a bare --userns): as root, a user namespace with the subordinate range of user "
+                    + "dockremap (-Dmdocker.userns.user) in /etc/subuid and /etc/subgid; host: none (the default).")
+    String userns = "host";
+
+    /**
+     * A bare --userns is remap, and the word after it is left alone unless it is remap or host
+     * (so that {@code --userns IMAGE} runs IMAGE remapped); any other value given with = is refused.
+     */
+    static final class UsernsConsumer implements picocli.CommandLine.IParameterConsumer {
+        @Override
+        public void consumeParameters(java.util.Stack<String> args, picocli.CommandLine.Model.ArgSpec spec,
+                                      picocli.CommandLine.Model.CommandSpec command) {
+            String value = "remap";
+            if (!args.isEmpty() && (args.peek().equals("remap") || args.peek().equals("host"))) {
+                value = args.pop();
+            }
+            spec.setValue(value);
+        }
+    }
+
     @Option(names = "--security-opt", paramLabel = "OPT",
             description = "no-new-privileges[=true|false] (default true), seccomp=FILE (Docker's JSON format) or seccomp=unconfined.")
     List<String> securityOpts = new ArrayList<>();
@@ -311,6 +332,10 @@ final class RunCommand implements Callable<Integer> {
     private void applySecurity(Container.Builder b) {
         b.capAdd(capAdd.toArray(String[]::new)).capDrop(capDrop.toArray(String[]::new)).privileged(privileged)
                 .readOnlyRootfs(readOnly);
+        if (!userns.equals("remap") && !userns.equals("host")) {
+            throw new IllegalArgumentException("--userns=" + userns + ": expected remap or host");
+        }
+        b.userns(userns.equals("remap"));
         for (int g : groupAdd) {
             b.groupAdd(g);
         }

@@ -118,6 +118,57 @@ public final class UserNamespace {
         }
     }
 
+    /** The system property naming the user whose subordinate range a root JVM's userns containers get. */
+    public static final String REMAP_USER_PROPERTY = "mdocker.userns.user";
+
+    /** The user whose range is used when the property is not set (Docker's userns-remap default). */
+    public static final String DEFAULT_REMAP_USER = "dockremap";
+
+    /**
+     * A root JVM's remapped container (Docker's userns-remap): ids 0..count-1 inside are the
+     * range of {@code user} outside; root writes the maps itself, no helper needed.
+     */
+    public record Remap(String user, Range uids, Range gids) {
+        /** Writes the maps of process {@code pid} (cloned into its user namespace, not yet mapped). */
+        public void write(int pid) {
+            Path proc = Path.of("/proc", Integer.toString(pid));
+            IdMaps.writeProc(proc.resolve("gid_map"), "0 " + gids.start() + " " + gids.count() + "\n");
+            IdMaps.writeProc(proc.resolve("uid_map"), "0 " + uids.start() + " " + uids.count() + "\n");
+        }
+
+        /** In words, for messages and docs. */
+        public String describe() {
+            return "uids 0-" + (uids.count() - 1) + " as " + uids.start() + "-" + (uids.start() + uids.count() - 1)
+                    + " (user " + user + "'s range)";
+        }
+    }
+
+    /**
+     * The remap range of a root JVM's userns containers: the first range in /etc/subuid and
+     * /etc/subgid of the user named by {@link #REMAP_USER_PROPERTY} (default dockremap).
+     *
+     * @throws IllegalArgumentException in one line naming what to add, when there is none
+     */
+    public static Remap remap() {
+        return remap(Path.of("/etc"), System.getProperty(REMAP_USER_PROPERTY, DEFAULT_REMAP_USER));
+    }
+
+    static Remap remap(Path etc, String user) {
+        if (user.isBlank() || user.contains(":") || user.contains("\n")) {
+            throw new IllegalArgumentException("-D" + REMAP_USER_PROPERTY + "=" + user
+                    + " is not a user name: expected the name in /etc/subuid whose range userns containers get");
+        }
+        Optional<Range> uids = range(etc.resolve("subuid"), user, -1);
+        Optional<Range> gids = range(etc.resolve("subgid"), user, -1);
+        if (uids.isEmpty() || gids.isEmpty()) {
+            throw new IllegalArgumentException("userns needs a subordinate range for user " + user + " in "
+                    + etc.resolve(uids.isEmpty() ? "subuid" : "subgid") + ": add a line such as " + user
+                    + ":165536:65536 to " + etc.resolve("subuid") + " and " + etc.resolve("subgid")
+                    + " (or name another user with -D" + REMAP_USER_PROPERTY + "=NAME)");
+        }
+        return new Remap(user, uids.get(), gids.get());
+    }
+
     private static volatile IdMaps maps;
 
     /** Whether containers of this JVM get a user namespace (its effective uid is not 0). */

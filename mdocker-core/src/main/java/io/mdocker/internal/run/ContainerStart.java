@@ -70,6 +70,8 @@ public final class ContainerStart {
     }
 
     private final Spec spec;
+    /** A root JVM's remapped container: its range, read in run(); null otherwise. */
+    private UserNamespace.Remap remap;
     private final List<String> command;
     private final Mode mode;
     /** Rootless with limits: the cgroup delegated to the user, where the container's cgroup goes. */
@@ -154,6 +156,13 @@ public final class ContainerStart {
         boolean rootless = UserNamespace.rootless();
         if (rootless) {
             checkRootless();
+        } else if (spec.userns()) { // root remapped: the range, and the user inside it, before anything exists
+            remap = UserNamespace.remap();
+            if (spec.uid() >= remap.uids().count() || spec.gid() >= remap.gids().count()) {
+                throw new IllegalArgumentException("user " + spec.uid() + ":" + spec.gid()
+                        + " does not exist in the container's user namespace (" + remap.describe()
+                        + "): expected a uid and gid below the range's size");
+            }
         }
         // Inherited streams: passed only as pipes, sockets, terminals or /dev/null (a regular
         // file as stdout or stderr is relayed, anything else refused), before anything exists.
@@ -216,7 +225,7 @@ public final class ContainerStart {
         // before the record exists.
         InitProcess init;
         try {
-            init = MonitorPool.take(stdio, Namespaces.container(network.ownNamespace()));
+            init = MonitorPool.take(stdio, Namespaces.container(network.ownNamespace(), remap != null));
         } catch (RuntimeException e) {
             network.close();
             throw SetupErrors.wrap("starting mdocker-init", e);
@@ -294,6 +303,30 @@ public final class ContainerStart {
         if (rootless) { // from outside, before pid 1 does anything with its ids
             try {
                 UserNamespace.maps().write(s.pid());
+            } catch (RuntimeException e) {
+                throw SetupErrors.wrap("writing the id maps of container " + s.shortId(), e);
+            }
+        } else if (remap != null) { // root remapped: the writable layer is root's inside, and the maps
+            try {
+                // pid 1 mounts the overlay and the network's /etc files as the range's root: it
+                // must reach them (the directories on the way 0710 with the range's group, as
+                // Docker's remapped root reaches /var/lib/docker) and own the writable layer
+                ContainerDirs dirs = s.entry().dirs();
+                for (Path dir : List.of(dirs.root().getParent(), spec.store().libRoot().resolve("net"),
+                        spec.store().runRoot().resolve("net"), s.entry().dir().getParent(), s.entry().dir())) {
+                    if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                        Files.setAttribute(dir, "unix:gid", (int) remap.gids().start(), LinkOption.NOFOLLOW_LINKS);
+                        Files.setAttribute(dir, "unix:mode", 0710, LinkOption.NOFOLLOW_LINKS);
+                    }
+                }
+                for (Path dir : List.of(dirs.root(), dirs.upper(), dirs.work())) {
+                    Files.setAttribute(dir, "unix:uid", (int) remap.uids().start(), LinkOption.NOFOLLOW_LINKS);
+                    Files.setAttribute(dir, "unix:gid", (int) remap.gids().start(), LinkOption.NOFOLLOW_LINKS);
+                }
+                remap.write(s.pid());
+            } catch (IOException e) {
+                throw new ContainerException("handing the writable layer of container " + s.shortId()
+                        + " to the remapped root: " + e.getMessage(), e);
             } catch (RuntimeException e) {
                 throw SetupErrors.wrap("writing the id maps of container " + s.shortId(), e);
             }

@@ -46,13 +46,14 @@ import java.util.OptionalLong;
  * @param networkText  the network in words, for errors
  * @param labels       the container's labels (Docker's {@code --label}), recorded with its state
  * @param storageBytes the bound on the writable layer in bytes; empty for none
+ * @param userns       a root JVM's container gets a user namespace with the remap range (rootless: always one)
  */
 public record Spec(List<Path> layers, Optional<String> name, Optional<String> hostname, Map<String, String> env,
                    String workdir, int uid, int gid, List<BindMount> binds, List<Copy> copies,
                    StreamChoice stdin, StreamChoice stdout, StreamChoice stderr, Optional<TtySize> tty, boolean init,
                    Duration startTimeout, StateStore store, SecuritySpec security, CgroupSpec cgroups,
                    ContainerNetwork.Plan network, String networkText, Map<String, String> labels,
-                   OptionalLong storageBytes) {
+                   OptionalLong storageBytes, boolean userns) {
     /** Docker's default PATH. */
     public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 

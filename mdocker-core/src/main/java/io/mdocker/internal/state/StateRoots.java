@@ -163,7 +163,9 @@ public final class StateRoots {
                     throw unsafe(shown, entry + ((mode & S_IFMT) == S_IFLNK ? " is a symbolic link" : " is a directory")
                             + " owned by uid " + owner + ": state directories are never links, and belong to uid " + euid);
                 }
-                if ((mode & S_IFMT) == 0040000 && (mode & 077) != 0 && owner == euid) {
+                // 0710 is kept: the containers directory a remapped (userns) container's root
+                // traverses through its group, which can list and change nothing there
+                if ((mode & S_IFMT) == 0040000 && (mode & 077) != 0 && (mode & 077) != 010 && owner == euid) {
                     setMode(entry, PRIVATE_DIR, entry);
                 }
             }

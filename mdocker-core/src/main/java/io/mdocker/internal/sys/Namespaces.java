@@ -18,7 +18,12 @@ public final class Namespaces {
      * and a user namespace when {@link #rootless()}.
      */
     public static long container(boolean ownNetwork) {
-        return Linux.CLONE_NEWNS() | Linux.CLONE_NEWUTS() | Linux.CLONE_NEWIPC() | Linux.CLONE_NEWPID()
+        return container(ownNetwork, false);
+    }
+
+    /** As {@link #container(boolean)}, with a user namespace also when {@code userns} (a root JVM's remapped container). */
+    public static long container(boolean ownNetwork, boolean userns) {
+        return (userns ? Linux.CLONE_NEWUSER() : 0) | Linux.CLONE_NEWNS() | Linux.CLONE_NEWUTS() | Linux.CLONE_NEWIPC() | Linux.CLONE_NEWPID()
                 | (ownNetwork ? Linux.CLONE_NEWNET() : 0) | Linux.CLONE_NEWCGROUP()
                 | (ROOTLESS ? Linux.CLONE_NEWUSER() : 0);
     }

@@ -51,6 +51,22 @@ class UserNamespaceTest {
     }
 
     @Test
+    void theRemapRangeIsTheNamedUsersAndItsAbsenceIsRefusedNamingTheLineToAdd() throws Exception {
+        Path etc = etc("other:100000:65536\ndockremap:300000:1000\n", "dockremap:400000:2000\n");
+        UserNamespace.Remap r = UserNamespace.remap(etc, "dockremap");
+        assertThat(r.uids()).isEqualTo(new UserNamespace.Range(300000, 1000));
+        assertThat(r.gids()).isEqualTo(new UserNamespace.Range(400000, 2000));
+        assertThatThrownBy(() -> UserNamespace.remap(etc, "other"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("userns needs a subordinate range for user other in " + etc.resolve("subgid")
+                        + ": add a line such as other:165536:65536 to " + etc.resolve("subuid") + " and "
+                        + etc.resolve("subgid") + " (or name another user with -Dmdocker.userns.user=NAME)");
+        assertThatThrownBy(() -> UserNamespace.remap(etc, "a:b"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("-Dmdocker.userns.user=a:b is not a user name");
+    }
+
+    @Test
     void withoutARangeOnlyTheUserIsMapped() throws Exception {
         Path etc = etc("other:100000:65536\nbroken:line\nalice:x:5\n", "");
         UserNamespace.IdMaps m = UserNamespace.read(etc, "alice", 1001, 1002, List.of(bin()));
