@@ -7,7 +7,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -29,12 +28,7 @@ class CliPullTest {
 
     @BeforeAll
     static void registryWithAnImage() throws Exception {
-        TestRegistry.prerequisites();
-        RegistryPullTest.deleteTree(DIR);
-        Files.createDirectories(DIR);
-        registry = TestRegistry.start(DIR.resolve("registry"));
-        Path layout = TestImages.image(DIR.resolve("oci"), "cli", "amd64", 91, 32 << 10);
-        registry.push(layout, "cli", "test/cli:v1");
+        registry = TestRegistry.startWithImage(DIR, "test/cli:v1", 91, 32 << 10);
         ref = registry.host() + "/test/cli:v1";
     }
 
@@ -69,7 +63,7 @@ class CliPullTest {
 
         // the pulled image runs without a registry round trip (its own file, checked inside)
         assertThat(Main.execute("run", "--state-root", STATE.toString(), "--network", "none", "--pull", "never", ref,
-                "/bin/sh", "-c", "grep -qx 'cli amd64 91' /etc/image-seed")).isZero();
+                "/bin/sh", "-c", "grep -qx 'v1 amd64 91' /etc/image-seed")).isZero();
         assertThat(Main.execute("run", "--state-root", STATE.toString(), "--network", "none", "--pull", "never", ref,
                 "/bin/sh", "-c", "grep -qx 'another image' /etc/image-seed")).as("counterpart: the check can fail").isOne();
 

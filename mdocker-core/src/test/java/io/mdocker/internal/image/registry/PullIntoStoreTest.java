@@ -11,7 +11,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -32,12 +31,7 @@ class PullIntoStoreTest {
 
     @BeforeAll
     static void registryWithAnImage() throws Exception {
-        TestRegistry.prerequisites();
-        RegistryPullTest.deleteTree(DIR);
-        Files.createDirectories(DIR);
-        registry = TestRegistry.start(DIR.resolve("registry"));
-        Path layout = TestImages.image(DIR.resolve("oci"), "pulled", "amd64", 77, 64 << 10);
-        registry.push(layout, "pulled", "test/pulled:v1");
+        registry = TestRegistry.startWithImage(DIR, "test/pulled:v1", 77, 64 << 10);
         ref = registry.host() + "/test/pulled:v1";
     }
 
@@ -64,7 +58,7 @@ class PullIntoStoreTest {
 
         ExecResult r = fromRegistry().run("/bin/sh", "-c", "cat /etc/image-seed; wc -c < /data0/random-0.bin");
         assertThat(r.exitCode()).as(r.stderr()).isZero();
-        assertThat(r.stdout()).isEqualTo("pulled amd64 77\n" + (64 << 10) + "\n");
+        assertThat(r.stdout()).isEqualTo("v1 amd64 77\n" + (64 << 10) + "\n");
         Image pulled = store.inspect(ref).orElseThrow();
         assertThat(pulled.names()).contains(ref);
 
@@ -74,7 +68,7 @@ class PullIntoStoreTest {
         registry.close();
         registry = null;
         assertThat(fromRegistry().run("/bin/cat", "/etc/image-seed").stdout()).as("run from the store, registry gone")
-                .isEqualTo("pulled amd64 77\n");
+                .isEqualTo("v1 amd64 77\n");
         assertThatThrownBy(() -> fromRegistry().pullPolicy(PullPolicy.ALWAYS).build())
                 .as("the policy always needs the registry").hasMessageContaining(ref.substring(0, ref.indexOf('/')));
     }

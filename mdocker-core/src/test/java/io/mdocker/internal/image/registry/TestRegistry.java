@@ -54,6 +54,22 @@ final class TestRegistry implements AutoCloseable {
     }
 
     /** An anonymous registry storing under {@code dir}. */
+    /**
+     * A registry in a fresh {@code dir} holding one image, {@code repositoryAndTag}: busybox and a
+     * layer of {@code layerSize} random bytes of {@code seed} (TestImages), pushed by skopeo.
+     */
+    static TestRegistry startWithImage(Path dir, String repositoryAndTag, long seed, int layerSize)
+            throws IOException, InterruptedException {
+        prerequisites();
+        RegistryPullTest.deleteTree(dir);
+        java.nio.file.Files.createDirectories(dir);
+        TestRegistry registry = start(dir.resolve("registry"));
+        String tag = repositoryAndTag.substring(repositoryAndTag.lastIndexOf(':') + 1);
+        Path layout = TestImages.image(dir.resolve("oci"), tag, "amd64", seed, layerSize);
+        registry.push(layout, tag, repositoryAndTag);
+        return registry;
+    }
+
     static TestRegistry start(Path dir) throws IOException, InterruptedException {
         return start(dir, Optional.empty());
     }
