@@ -93,6 +93,10 @@ public final class Container {
     /** The image reference the layers came from, or null for a root filesystem given as paths. */
     private final String image;
     private final PullPolicy pullPolicy;
+    /** The signal given by {@link Builder#stopSignal}, or null for the image's (SIGTERM without one). */
+    private final Signal stopSignalGiven;
+    /** The number of the signal stop sends first. */
+    private final int stopSignal;
 
     private Container(Builder b) {
         // the image store (and Jackson) is reached only for a container of an image
@@ -131,6 +135,10 @@ public final class Container {
         this.entrypoint = b.entrypoint != null ? List.copyOf(b.entrypoint) : img != null ? List.copyOf(img.entrypoint()) : List.of();
         this.image = b.image;
         this.pullPolicy = b.pullPolicy;
+        this.stopSignalGiven = b.stopSignal;
+        this.stopSignal = b.stopSignal != null ? b.stopSignal.number()
+                : img != null && !img.stopSignal().isEmpty() ? imageSignal(img.stopSignal(), img.reference())
+                : Signal.TERM.number();
         this.binds = List.copyOf(b.binds);
         this.stdio = b.stdio;
         this.init = b.init;
@@ -163,6 +171,30 @@ public final class Container {
         l.putAll(b.labels);
         this.labels = Collections.unmodifiableMap(l);
         this.storageSize = b.storageSize;
+    }
+
+    /**
+     * An image's StopSignal as Docker takes it: a name with or without SIG (those of
+     * {@link Signal}, or RTMIN+N/RTMAX-N), or a number from 1 to 64.
+     */
+    private static int imageSignal(String value, String image) {
+        String n = value.trim().toUpperCase(java.util.Locale.ROOT);
+        n = n.startsWith("SIG") ? n.substring(3) : n;
+        int number = -1;
+        try {
+            number = Signal.parse(n).number();
+        } catch (IllegalArgumentException notNamed) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,2})|RTMIN\\+(\\d{1,2})|RTMAX-(\\d{1,2})").matcher(n);
+            if (m.matches()) {
+                number = m.group(1) != null ? Integer.parseInt(m.group(1))
+                        : m.group(2) != null ? 34 + Integer.parseInt(m.group(2)) : 64 - Integer.parseInt(m.group(3));
+            }
+        }
+        if (number < 1 || number > 64) {
+            throw new IllegalArgumentException("image " + image + ": StopSignal '" + value
+                    + "' is not a signal: expected a name such as SIGTERM or SIGRTMIN+3, or a number from 1 to 64");
+        }
+        return number;
     }
 
     public static Builder builder() {
@@ -234,7 +266,8 @@ public final class Container {
                 binds, staged, stdio.stdin().choice(), stdio.stdout().choice(), stdio.stderr().choice(),
                 Optional.ofNullable(stdio.tty()), init, startTimeout, runtime.store(), security, resources.toSpec(),
                 plan, n.toString(), labels,
-                storageSize == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(storageSize.bytes()));
+                storageSize == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(storageSize.bytes()),
+                stopSignal);
     }
 
     private List<String> commandOrDefault(String... given) {
@@ -569,6 +602,7 @@ public final class Container {
         private boolean workdirSet;
         private boolean userSet;
         private String userSpec;
+        private Signal stopSignal;
 
         private Builder() {}
 
@@ -606,6 +640,7 @@ public final class Container {
             storageSize = c.storageSize;
             entrypoint = c.entrypoint.isEmpty() ? null : c.entrypoint;
             pullPolicy = c.pullPolicy;
+            stopSignal = c.stopSignalGiven;
             workdirSet = true;
             userSet = true;
         }
@@ -732,6 +767,15 @@ public final class Container {
         /** When {@link #image(String)} pulls its image (default {@link PullPolicy#MISSING}). */
         public Builder pullPolicy(PullPolicy policy) {
             pullPolicy = Objects.requireNonNull(policy, "pullPolicy");
+            return this;
+        }
+
+        /**
+         * Docker's {@code --stop-signal}: the signal {@code stop} sends first, before SIGKILL at
+         * the end of its grace period. Without it, the image's StopSignal, else SIGTERM.
+         */
+        public Builder stopSignal(Signal signal) {
+            stopSignal = Objects.requireNonNull(signal, "stopSignal");
             return this;
         }
 

@@ -58,8 +58,9 @@ public sealed interface ContainerHandle permits RunningContainer, DetachedContai
     boolean kill(Signal signal);
 
     /**
-     * Sends SIGTERM, waits up to {@code grace} for the container to exit, then SIGKILL; returns
-     * the exit code.
+     * Sends the container's stop signal (its {@code Container.Builder#stopSignal}, else its
+     * image's StopSignal, else SIGTERM), waits up to {@code grace} for the container to exit,
+     * then SIGKILL; returns the exit code.
      */
     int stop(Duration grace);
 

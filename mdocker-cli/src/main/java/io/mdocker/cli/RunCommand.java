@@ -46,6 +46,10 @@ final class RunCommand implements Callable<Integer> {
             description = "When to pull the image: missing (default), always, never.")
     String pull;
 
+    @Option(names = "--stop-signal", paramLabel = "SIGNAL",
+            description = "The signal stop sends first (TERM, SIGINT, 2...; default: the image's StopSignal, else SIGTERM).")
+    String stopSignal;
+
     @Option(names = "--name", paramLabel = "NAME",
             description = "A name for the container, unique on the state root: the other commands take it for its id.")
     String name;
@@ -220,6 +224,9 @@ final class RunCommand implements Callable<Integer> {
         }
         if (hostname != null) {
             b.hostname(hostname);
+        }
+        if (stopSignal != null) {
+            b.stopSignal(io.mdocker.Signal.parse(stopSignal));
         }
         io.mdocker.PullPolicy policy = switch (pull) {
             case "missing" -> io.mdocker.PullPolicy.MISSING;

@@ -56,6 +56,19 @@ public final class TestImages {
         return layout;
     }
 
+    /**
+     * Tags {@code stop} in {@code layout} (made by {@link #umociLayout}): the v2 image run by root,
+     * its StopSignal SIGINT, its entrypoint a shell that traps INT, TERM and USR1 (exit 42, 43, 44),
+     * ignores HUP, writes /ready once the traps are set, and waits.
+     */
+    public static void stopTag(Path layout) throws IOException, InterruptedException {
+        run("umoci", "config", "--image", layout + ":v2", "--tag", "stop", "--clear=config.entrypoint",
+                "--clear=config.cmd", "--config.user", "0", "--config.stopsignal", "SIGINT",
+                "--config.entrypoint", "/bin/sh", "--config.entrypoint", "-c", "--config.entrypoint",
+                "trap 'exit 42' INT; trap 'exit 43' TERM; trap 'exit 44' USR1; trap '' HUP; touch /ready; "
+                        + "while true; do sleep 1 & wait $!; done");
+    }
+
     public static void run(String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());

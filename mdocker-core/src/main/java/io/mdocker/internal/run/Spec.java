@@ -46,13 +46,14 @@ import java.util.OptionalLong;
  * @param networkText  the network in words, for errors
  * @param labels       the container's labels (Docker's {@code --label}), recorded with its state
  * @param storageBytes the bound on the writable layer in bytes; empty for none
+ * @param stopSignal   the signal stop sends first (the image's StopSignal, the builder's, or SIGTERM)
  */
 public record Spec(List<Path> layers, Optional<String> name, Optional<String> hostname, Map<String, String> env,
                    String workdir, int uid, int gid, List<BindMount> binds, List<Copy> copies,
                    StreamChoice stdin, StreamChoice stdout, StreamChoice stderr, Optional<TtySize> tty, boolean init,
                    Duration startTimeout, StateStore store, SecuritySpec security, CgroupSpec cgroups,
                    ContainerNetwork.Plan network, String networkText, Map<String, String> labels,
-                   OptionalLong storageBytes) {
+                   OptionalLong storageBytes, int stopSignal) {
     /** Docker's default PATH. */
     public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
