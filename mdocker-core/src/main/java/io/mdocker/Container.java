@@ -84,6 +84,7 @@ public final class Container {
     private final Resources resources;
     private final Network network;
     private final List<String> networkAliases;
+    /** The ports published: those given, then the image's exposed ones by {@link Builder#publishAllExposed}. */
     private final List<PortMapping> ports;
     private final List<FileCopy> copies;
     private final Map<String, String> labels;
@@ -93,8 +94,6 @@ public final class Container {
     /** The image reference the layers came from, or null for a root filesystem given as paths. */
     private final String image;
     private final PullPolicy pullPolicy;
-    /** The signal given by {@link Builder#stopSignal}, or null for the image's (SIGTERM without one). */
-    private final Signal stopSignalGiven;
     /** The number of the signal stop sends first. */
     private final int stopSignal;
 
@@ -135,8 +134,7 @@ public final class Container {
         this.entrypoint = b.entrypoint != null ? List.copyOf(b.entrypoint) : img != null ? List.copyOf(img.entrypoint()) : List.of();
         this.image = b.image;
         this.pullPolicy = b.pullPolicy;
-        this.stopSignalGiven = b.stopSignal;
-        this.stopSignal = b.stopSignal != null ? b.stopSignal.number()
+        this.stopSignal = b.stopSignal != 0 ? b.stopSignal
                 : img != null && !img.stopSignal().isEmpty() ? imageSignal(img.stopSignal(), img.reference())
                 : Signal.TERM.number();
         this.binds = List.copyOf(b.binds);
@@ -162,7 +160,11 @@ public final class Container {
         this.resources = b.resources;
         this.network = b.network;
         this.networkAliases = List.copyOf(b.networkAliases);
-        this.ports = List.copyOf(b.ports);
+        this.ports = b.publishAllExposed ? withExposed(b.ports, img) : List.copyOf(b.ports);
+        if (!ports.isEmpty() && !b.network.hasAddress() && b.network.mode() != Network.Mode.PASTA) {
+            throw new IllegalArgumentException("published port " + ports.get(0) + " needs a bridge, veth or pasta network, "
+                    + "but the network is " + b.network + ": expected network(Network.bridge()) or no published ports");
+        }
         this.copies = List.copyOf(b.copies);
         Map<String, String> l = new LinkedHashMap<>();
         if (img != null) {
@@ -195,6 +197,32 @@ public final class Container {
                     + "' is not a signal: expected a name such as SIGTERM or SIGRTMIN+3, or a number from 1 to 64");
         }
         return number;
+    }
+
+    /**
+     * {@code given}, then each TCP port the image exposes ({@code PORT} or {@code PORT/tcp}) that
+     * none of them publishes, on a free port of 127.0.0.1; other protocols are not published.
+     */
+    private static List<PortMapping> withExposed(List<PortMapping> given, io.mdocker.internal.image.ImageBinding.Bound img) {
+        if (img == null) {
+            throw new IllegalArgumentException("publishAllExposed() publishes an image's ExposedPorts, "
+                    + "but the container has a root filesystem, not an image: expected image(...) or publish(...)");
+        }
+        List<PortMapping> all = new ArrayList<>(given);
+        for (String exposed : img.exposedPorts()) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,5})(/(tcp|udp|sctp))?")
+                    .matcher(exposed.toLowerCase(java.util.Locale.ROOT));
+            if (!m.matches()) {
+                throw new IllegalArgumentException("image " + img.reference() + ": exposed port '" + exposed
+                        + "' is not PORT[/tcp|udp|sctp]");
+            }
+            int port = Integer.parseInt(m.group(1));
+            if (m.group(3) != null && !m.group(3).equals("tcp") || all.stream().anyMatch(p -> p.containerPort() == port)) {
+                continue;
+            }
+            all.add(new PortMapping("127.0.0.1", 0, port));
+        }
+        return List.copyOf(all);
     }
 
     public static Builder builder() {
@@ -602,7 +630,9 @@ public final class Container {
         private boolean workdirSet;
         private boolean userSet;
         private String userSpec;
-        private Signal stopSignal;
+        /** The number of the signal given, 0 for the image's (SIGTERM without one). */
+        private int stopSignal;
+        private boolean publishAllExposed;
 
         private Builder() {}
 
@@ -636,11 +666,11 @@ public final class Container {
             resources = c.resources;
             network = c.network;
             networkAliases.addAll(c.networkAliases);
-            ports.addAll(c.ports);
+            ports.addAll(c.ports); // an image's exposed ports included: this builder has the layers, not the image
             storageSize = c.storageSize;
             entrypoint = c.entrypoint.isEmpty() ? null : c.entrypoint;
             pullPolicy = c.pullPolicy;
-            stopSignal = c.stopSignalGiven;
+            stopSignal = c.stopSignal; // the image's included, as for its other settings
             workdirSet = true;
             userSet = true;
         }
@@ -775,7 +805,7 @@ public final class Container {
          * the end of its grace period. Without it, the image's StopSignal, else SIGTERM.
          */
         public Builder stopSignal(Signal signal) {
-            stopSignal = Objects.requireNonNull(signal, "stopSignal");
+            stopSignal = Objects.requireNonNull(signal, "stopSignal").number();
             return this;
         }
 
@@ -1179,6 +1209,17 @@ public final class Container {
             if (!networkAliases.contains(alias)) {
                 networkAliases.add(alias);
             }
+            return this;
+        }
+
+        /**
+         * Docker's {@code -P}: publishes each TCP port the image exposes (its ExposedPorts) on a
+         * free port of 127.0.0.1, after the ports {@link #publish}ed (which win for their container
+         * port); {@link #ports()} and {@code mappedPort(port)} tell them. Needs {@link #image} and
+         * a network with an address (bridge, veth) or pasta.
+         */
+        public Builder publishAllExposed() {
+            publishAllExposed = true;
             return this;
         }
 

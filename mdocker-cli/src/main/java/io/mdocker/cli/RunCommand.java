@@ -169,6 +169,10 @@ final class RunCommand implements Callable<Integer> {
             description = "Publish a container TCP port on the host (bridge): 8080:80, 127.0.0.1:0:80 (0: a free port, printed).")
     List<String> publish = new ArrayList<>();
 
+    @Option(names = {"-P", "--publish-all"},
+            description = "Publish each TCP port the image exposes on a free port of 127.0.0.1 (bridge; printed).")
+    boolean publishAll;
+
     @Option(names = "--bridge", paramLabel = "NAME",
             description = "The bridge to attach to, created when missing (default: " + Network.DEFAULT_BRIDGE + ").")
     String bridge;
@@ -255,6 +259,9 @@ final class RunCommand implements Callable<Integer> {
         networkAliases.forEach(b::networkAlias);
         for (String p : publish) {
             b.publish(PortMapping.parse(p));
+        }
+        if (publishAll) {
+            b.publishAllExposed();
         }
         ContainerRuntime.requireRoot();
         if (image != null) {

@@ -69,6 +69,18 @@ public final class TestImages {
                         + "while true; do sleep 1 & wait $!; done");
     }
 
+    /**
+     * Tags {@code web} in {@code layout}: the v2 image run by root, exposing 80/tcp, 8081 and
+     * 53/udp, its entrypoint busybox httpd serving "hello" on 80.
+     */
+    public static void webTag(Path layout) throws IOException, InterruptedException {
+        run("umoci", "config", "--image", layout + ":v2", "--tag", "web", "--clear=config.entrypoint",
+                "--clear=config.cmd", "--clear=config.exposedports", "--config.user", "0",
+                "--config.exposedports", "80/tcp", "--config.exposedports", "8081", "--config.exposedports", "53/udp",
+                "--config.entrypoint", "/bin/sh", "--config.entrypoint", "-c", "--config.entrypoint",
+                "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www");
+    }
+
     public static void run(String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
