@@ -96,6 +96,8 @@ public final class Container {
     private final PullPolicy pullPolicy;
     /** The number of the signal stop sends first. */
     private final int stopSignal;
+    /** The image's Healthcheck, for {@link Wait#forHealthcheck()}; null for none. */
+    private final Healthcheck healthcheck;
 
     private Container(Builder b) {
         // the image store (and Jackson) is reached only for a container of an image
@@ -134,6 +136,7 @@ public final class Container {
         this.entrypoint = b.entrypoint != null ? List.copyOf(b.entrypoint) : img != null ? List.copyOf(img.entrypoint()) : List.of();
         this.image = b.image;
         this.pullPolicy = b.pullPolicy;
+        this.healthcheck = img != null ? img.healthcheck().map(Image::healthcheckOf).orElse(null) : b.healthcheck;
         this.stopSignal = b.stopSignal != 0 ? b.stopSignal
                 : img != null && !img.stopSignal().isEmpty() ? imageSignal(img.stopSignal(), img.reference())
                 : Signal.TERM.number();
@@ -253,7 +256,8 @@ public final class Container {
 
     /** Starts {@code command} (or the default command when none is given) and returns its handle. */
     public RunningContainer start(String... command) {
-        return new RunningContainer(ContainerStart.start(spec(), commandOrDefault(command), ContainerStart.Mode.START));
+        return new RunningContainer(ContainerStart.start(spec(), commandOrDefault(command), ContainerStart.Mode.START),
+                Optional.ofNullable(healthcheck));
     }
 
     /**
@@ -269,7 +273,12 @@ public final class Container {
     public DetachedContainer startDetached(String... command) {
         String[] id = new String[1];
         id[0] = ContainerStart.startDetached(spec(), commandOrDefault(command), () -> runtime.releaseIfExited(id[0]));
-        return runtime.attach(id[0]);
+        return runtime.attach(id[0]).withHealthcheck(Optional.ofNullable(healthcheck));
+    }
+
+    /** The image's Healthcheck ({@link Wait#forHealthcheck()} runs it); empty when it has none. */
+    public Optional<Healthcheck> healthcheck() {
+        return Optional.ofNullable(healthcheck);
     }
 
     /** The engine's snapshot of this definition, its host paths checked again. */
@@ -632,6 +641,7 @@ public final class Container {
         private String userSpec;
         /** The number of the signal given, 0 for the image's (SIGTERM without one). */
         private int stopSignal;
+        private Healthcheck healthcheck;
         private boolean publishAllExposed;
 
         private Builder() {}
@@ -671,6 +681,7 @@ public final class Container {
             entrypoint = c.entrypoint.isEmpty() ? null : c.entrypoint;
             pullPolicy = c.pullPolicy;
             stopSignal = c.stopSignal; // the image's included, as for its other settings
+            healthcheck = c.healthcheck;
             workdirSet = true;
             userSet = true;
         }

@@ -64,6 +64,9 @@ public sealed interface ContainerHandle permits RunningContainer, DetachedContai
      */
     int stop(Duration grace);
 
+    /** The Healthcheck of the image the container was started from; empty when it has none. */
+    Optional<Healthcheck> healthcheck();
+
     /**
      * Pauses the container (Docker's {@code pause}): every process in its cgroups is frozen where it
      * is (cgroup v2 {@code cgroup.freeze}, or the v1 freezer) until {@link #unpause()}. A paused

@@ -38,11 +38,31 @@ public final class DetachedContainer implements ContainerHandle {
     private final ContainerRuntime runtime;
     private final ContainerRecord record;
     private final RecordTarget target;
+    private final Optional<Healthcheck> healthcheck;
 
     DetachedContainer(ContainerRuntime runtime, ContainerRecord record) {
+        this(runtime, record, Optional.empty());
+    }
+
+    private DetachedContainer(ContainerRuntime runtime, ContainerRecord record, Optional<Healthcheck> healthcheck) {
         this.runtime = runtime;
         this.record = record;
         this.target = new RecordTarget(record);
+        this.healthcheck = healthcheck;
+    }
+
+    /** This handle knowing its image's Healthcheck (the record does not keep it). */
+    DetachedContainer withHealthcheck(Optional<Healthcheck> check) {
+        return new DetachedContainer(runtime, record, check);
+    }
+
+    /**
+     * {@inheritDoc} Known to the handle {@link Container#startDetached} returns; a handle from
+     * {@link ContainerRuntime#attach} has none (the state record does not keep it).
+     */
+    @Override
+    public Optional<Healthcheck> healthcheck() {
+        return healthcheck;
     }
 
     @Override

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The parts of an image's config that act after the start: StopSignal (what {@code stop} sends
- * first, overridden by the builder) and ExposedPorts ({@code publishAllExposed()}, on the test
- * bridge mdt80; traffic only to 127.0.0.1).
+ * first, overridden by the builder), ExposedPorts ({@code publishAllExposed()}, on the test
+ * bridge mdt80; traffic only to 127.0.0.1) and Healthcheck ({@link Wait#forHealthcheck()}).
  */
 @TestBridge(name = ImageConfigAppliedTest.BRIDGE, address = ImageConfigAppliedTest.BRIDGE_ADDRESS)
 class ImageConfigAppliedTest {
@@ -34,6 +34,14 @@ class ImageConfigAppliedTest {
         ImageStore store = ImageStore.of(Fixtures.RUNTIME);
         store.loadOciLayout(layout, Optional.of("stop"), Optional.of(STOP));
         store.loadOciLayout(layout, Optional.of("web"), Optional.of(WEB));
+        TestImages.healthTag(layout, "ok", 1, "{\"Test\":[\"CMD-SHELL\",\"test -f /ok\"],\"Interval\":100000000,"
+                + "\"Timeout\":5000000000,\"Retries\":3,\"StartPeriod\":20000000000}");
+        TestImages.healthTag(layout, "never", 0, "{\"Test\":[\"CMD\",\"/bin/ls\",\"/never\"],\"Interval\":50000000,"
+                + "\"Retries\":3}");
+        TestImages.healthTag(layout, "none", 0, "{\"Test\":[\"NONE\"]}");
+        for (String tag : new String[] {"ok", "never", "none"}) {
+            store.loadOciLayout(layout, Optional.of(tag), Optional.of("mdocker-test/cfg-health:" + tag));
+        }
     }
 
     private static Container.Builder stopper() {
@@ -119,5 +127,55 @@ class ImageConfigAppliedTest {
                 .network(Network.bridge(BRIDGE, BRIDGE_ADDRESS)).build());
         assertThat(e.getMessage()).startsWith("publishAllExposed() publishes an image's ExposedPorts, but the container "
                 + "has a root filesystem");
+    }
+
+    private static Container.Builder health(String tag) {
+        return Container.builder().image("mdocker-test/cfg-health:" + tag).pullPolicy(PullPolicy.NEVER).runtime(Fixtures.RUNTIME);
+    }
+
+    @Test
+    void theHealthcheckIsReadAndAwaited() throws Exception {
+        Image ok = ImageStore.of(Fixtures.RUNTIME).inspect("mdocker-test/cfg-health:ok").orElseThrow();
+        assertThat(ok.healthcheck()).contains(new Healthcheck(java.util.List.of("CMD-SHELL", "test -f /ok"),
+                Duration.ofMillis(100), Duration.ofSeconds(5), 3, Duration.ofSeconds(20)));
+        assertThat(ImageStore.of(Fixtures.RUNTIME).inspect("mdocker-test/cfg-health:never").orElseThrow().healthcheck())
+                .as("Docker's defaults where the image gives none").hasValueSatisfying(h -> {
+                    assertThat(h.timeout()).isEqualTo(Duration.ofSeconds(30));
+                    assertThat(h.startPeriod()).isZero();
+                });
+        assertThat(ImageStore.of(Fixtures.RUNTIME).inspect(STOP).orElseThrow().healthcheck()).isEmpty();
+
+        try (RunningContainer c = health("ok").start()) {
+            assertThat(c.exec("/bin/ls", "/ok").exitCode()).as("/ok appears after 1 s").isNotZero();
+            c.await(Wait.forHealthcheck());
+            assertThat(c.exec("/bin/ls", "/ok").exitCode()).as("ready once /ok is there").isZero();
+        }
+        DetachedContainer d = health("ok").startDetached();
+        try {
+            d.await(Wait.forHealthcheck());
+            assertThat(d.exec("/bin/ls", "/ok").exitCode()).isZero();
+        } finally {
+            d.remove(true);
+        }
+    }
+
+    @Test
+    void aHealthcheckThatNeverPassesOrIsMissingIsAnError() {
+        try (RunningContainer c = health("never").start()) {
+            var e = assertThrows(WaitTimeoutException.class, () -> c.await(Wait.forHealthcheck()));
+            assertThat(e.getMessage()).as("one line: the container wrote nothing").isEqualTo("container " + c.shortId()
+                    + ": healthcheck [CMD, /bin/ls, /never] failed 3 times in a row (last: /bin/ls /never exited with 1: "
+                    + "ls: /never: No such file or directory); no output");
+        }
+        try (RunningContainer c = health("none").start()) {
+            var e = assertThrows(IllegalStateException.class, () -> c.await(Wait.forHealthcheck()));
+            assertThat(e.getMessage()).isEqualTo("container " + c.shortId() + " has no healthcheck to wait for: its image"
+                    + " turns it off (Test [\"NONE\"]): expected another wait strategy");
+        }
+        try (RunningContainer c = stopper().start()) {
+            var e = assertThrows(IllegalStateException.class, () -> c.await(Wait.forHealthcheck()));
+            assertThat(e.getMessage()).startsWith("container " + c.shortId() + " has no healthcheck to wait for: its image"
+                    + " defines none").doesNotContain("\n");
+        }
     }
 }
