@@ -39,6 +39,11 @@ class ImageConfigAppliedTest {
         TestImages.healthTag(layout, "never", 0, "{\"Test\":[\"CMD\",\"/bin/ls\",\"/never\"],\"Interval\":50000000,"
                 + "\"Retries\":3}");
         TestImages.healthTag(layout, "none", 0, "{\"Test\":[\"NONE\"]}");
+        for (String[] sig : new String[][] {{"bogus", "BOGUS"}, {"rt", "SIGRTMIN+3"}, {"num", "10"}}) {
+            TestImages.run("umoci", "config", "--image", layout + ":stop", "--tag", "sig-" + sig[0],
+                    "--config.stopsignal", sig[1]);
+            store.loadOciLayout(layout, Optional.of("sig-" + sig[0]), Optional.of("mdocker-test/cfg-sig:" + sig[0]));
+        }
         for (String tag : new String[] {"ok", "never", "none"}) {
             store.loadOciLayout(layout, Optional.of(tag), Optional.of("mdocker-test/cfg-health:" + tag));
         }
@@ -97,6 +102,26 @@ class ImageConfigAppliedTest {
             awaitTraps(c);
             assertThat(c.stop(Duration.ofSeconds(20))).as("toBuilder keeps the signal given").isEqualTo(44);
         }
+        try (RunningContainer c = Container.builder().image("mdocker-test/cfg-sig:num").pullPolicy(PullPolicy.NEVER)
+                .runtime(Fixtures.RUNTIME).start()) {
+            awaitTraps(c);
+            assertThat(c.stop(Duration.ofSeconds(20))).as("StopSignal \"10\" is SIGUSR1: exit 44").isEqualTo(44);
+        }
+        try (RunningContainer c = Container.builder().image("mdocker-test/cfg-sig:rt").pullPolicy(PullPolicy.NEVER)
+                .runtime(Fixtures.RUNTIME).init(false).start()) {
+            awaitTraps(c);
+            assertThat(c.stop(Duration.ofSeconds(20))).as("SIGRTMIN+3 (37) to the shell as pid 1: exit 45").isEqualTo(45);
+        }
+        try (RunningContainer c = Container.builder().image("mdocker-test/cfg-sig:rt").pullPolicy(PullPolicy.NEVER)
+                .runtime(Fixtures.RUNTIME).start()) {
+            awaitTraps(c);
+            assertThat(c.stop(Duration.ofSeconds(1))).as("mdocker-init does not forward SIGRTMIN+3: SIGKILL")
+                    .isEqualTo(128 + 9);
+        }
+        var bad = assertThrows(IllegalArgumentException.class, () -> Container.builder().image("mdocker-test/cfg-sig:bogus")
+                .pullPolicy(PullPolicy.NEVER).runtime(Fixtures.RUNTIME).build());
+        assertThat(bad.getMessage()).isEqualTo("image docker.io/mdocker-test/cfg-sig:bogus: StopSignal 'BOGUS' is not a "
+                + "signal: expected a name such as SIGTERM or SIGRTMIN+3, or a number from 1 to 64");
         var e = assertThrows(NullPointerException.class, () -> stopper().stopSignal(null));
         assertThat(e.getMessage()).isEqualTo("stopSignal");
     }

@@ -58,14 +58,15 @@ public final class TestImages {
 
     /**
      * Tags {@code stop} in {@code layout} (made by {@link #umociLayout}): the v2 image run by root,
-     * its StopSignal SIGINT, its entrypoint a shell that traps INT, TERM and USR1 (exit 42, 43, 44),
+     * its StopSignal SIGINT, its entrypoint a shell that traps INT, TERM, USR1 and SIGRTMIN+3 (exit 42,
+     * 43, 44, 45),
      * ignores HUP, writes /ready once the traps are set, and waits.
      */
     public static void stopTag(Path layout) throws IOException, InterruptedException {
         run("umoci", "config", "--image", layout + ":v2", "--tag", "stop", "--clear=config.entrypoint",
                 "--clear=config.cmd", "--config.user", "0", "--config.stopsignal", "SIGINT",
                 "--config.entrypoint", "/bin/sh", "--config.entrypoint", "-c", "--config.entrypoint",
-                "trap 'exit 42' INT; trap 'exit 43' TERM; trap 'exit 44' USR1; trap '' HUP; touch /ready; "
+                "trap 'exit 42' INT; trap 'exit 43' TERM; trap 'exit 44' USR1; trap 'exit 45' 37; trap '' HUP; touch /ready; "
                         + "while true; do sleep 1 & wait $!; done");
     }
 
