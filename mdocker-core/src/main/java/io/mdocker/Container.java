@@ -273,7 +273,7 @@ public final class Container {
     public DetachedContainer startDetached(String... command) {
         String[] id = new String[1];
         id[0] = ContainerStart.startDetached(spec(), commandOrDefault(command), () -> runtime.releaseIfExited(id[0]));
-        return runtime.attach(id[0]).withHealthcheck(Optional.ofNullable(healthcheck));
+        return runtime.attach(id[0]);
     }
 
     /** The image's Healthcheck ({@link Wait#forHealthcheck()} runs it); empty when it has none. */
@@ -304,7 +304,8 @@ public final class Container {
                 Optional.ofNullable(stdio.tty()), init, startTimeout, runtime.store(), security, resources.toSpec(),
                 plan, n.toString(), labels,
                 storageSize == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(storageSize.bytes()),
-                stopSignal);
+                stopSignal, Optional.ofNullable(healthcheck).map(h -> new io.mdocker.internal.state.HealthRecord(h.test(),
+                        h.interval().toNanos(), h.timeout().toNanos(), h.retries(), h.startPeriod().toNanos())));
     }
 
     private List<String> commandOrDefault(String... given) {

@@ -38,31 +38,19 @@ public final class DetachedContainer implements ContainerHandle {
     private final ContainerRuntime runtime;
     private final ContainerRecord record;
     private final RecordTarget target;
-    private final Optional<Healthcheck> healthcheck;
 
     DetachedContainer(ContainerRuntime runtime, ContainerRecord record) {
-        this(runtime, record, Optional.empty());
-    }
-
-    private DetachedContainer(ContainerRuntime runtime, ContainerRecord record, Optional<Healthcheck> healthcheck) {
         this.runtime = runtime;
         this.record = record;
         this.target = new RecordTarget(record);
-        this.healthcheck = healthcheck;
     }
 
-    /** This handle knowing its image's Healthcheck (the record does not keep it). */
-    DetachedContainer withHealthcheck(Optional<Healthcheck> check) {
-        return new DetachedContainer(runtime, record, check);
-    }
-
-    /**
-     * {@inheritDoc} Known to the handle {@link Container#startDetached} returns; a handle from
-     * {@link ContainerRuntime#attach} has none (the state record does not keep it).
-     */
+    /** {@inheritDoc} Read from the container's state record, by any process. */
     @Override
     public Optional<Healthcheck> healthcheck() {
-        return healthcheck;
+        return io.mdocker.internal.state.HealthRecord.of(record.state()).map(h -> new Healthcheck(h.test(),
+                Duration.ofNanos(h.intervalNanos()), Duration.ofNanos(h.timeoutNanos()), h.retries(),
+                Duration.ofNanos(h.startPeriodNanos())));
     }
 
     @Override

@@ -17,8 +17,7 @@ final class HealthcheckWait extends WaitBase {
     @Override
     public void waitUntilReady(ContainerHandle c) {
         Healthcheck h = c.healthcheck().orElseThrow(() -> new IllegalStateException("container " + c.shortId()
-                + " has no healthcheck to wait for: its image defines none (a handle from ContainerRuntime.attach"
-                + " does not know it): expected an image with a Healthcheck, or another wait strategy"));
+                + " has no healthcheck to wait for: its image defines none: expected an image with a Healthcheck, or another wait strategy"));
         if (h.disabled()) {
             throw new IllegalStateException("container " + c.shortId() + " has no healthcheck to wait for: its image"
                     + " turns it off (Test [\"NONE\"]): expected another wait strategy");

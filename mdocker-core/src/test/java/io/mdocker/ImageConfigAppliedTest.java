@@ -177,7 +177,10 @@ class ImageConfigAppliedTest {
         }
         DetachedContainer d = health("ok").startDetached();
         try {
-            d.await(Wait.forHealthcheck());
+            DetachedContainer attached = Fixtures.RUNTIME.attach(d.id());
+            assertThat(attached.healthcheck()).as("kept in the state record").isEqualTo(d.healthcheck())
+                    .isEqualTo(ok.healthcheck());
+            attached.await(Wait.forHealthcheck());
             assertThat(d.exec("/bin/ls", "/ok").exitCode()).isZero();
         } finally {
             d.remove(true);
@@ -199,8 +202,8 @@ class ImageConfigAppliedTest {
         }
         try (RunningContainer c = stopper().start()) {
             var e = assertThrows(IllegalStateException.class, () -> c.await(Wait.forHealthcheck()));
-            assertThat(e.getMessage()).startsWith("container " + c.shortId() + " has no healthcheck to wait for: its image"
-                    + " defines none").doesNotContain("\n");
+            assertThat(e.getMessage()).isEqualTo("container " + c.shortId() + " has no healthcheck to wait for: its image"
+                    + " defines none: expected an image with a Healthcheck, or another wait strategy");
         }
     }
 }

@@ -374,6 +374,7 @@ public final class ContainerStart {
         spec.labels().forEach((k, v) -> info.put(ContainerRecord.LABEL_PREFIX + k, v)); // Properties escapes any text
         info.putAll(cgroups.stateInfo());
         info.putAll(execBasis.stateInfo(spec.store().runRoot()));
+        spec.healthcheck().ifPresent(h -> info.putAll(h.stateInfo()));
         if (spec.stopSignal() != Signalling.SIGTERM) {
             info.put(ContainerRecord.STOP_SIGNAL, Integer.toString(spec.stopSignal()));
         }
