@@ -85,6 +85,7 @@ public final class Container {
     private final Resources resources;
     private final Network network;
     private final List<String> networkAliases;
+    /** The ports published: those given, then the image's exposed ones by {@link Builder#publishAllExposed}. */
     private final List<PortMapping> ports;
     private final List<FileCopy> copies;
     private final Map<String, String> labels;
@@ -94,6 +95,10 @@ public final class Container {
     /** The image reference the layers came from, or null for a root filesystem given as paths. */
     private final String image;
     private final PullPolicy pullPolicy;
+    /** The number of the signal stop sends first. */
+    private final int stopSignal;
+    /** The image's Healthcheck, for {@link Wait#forHealthcheck()}; null for none. */
+    private final Healthcheck healthcheck;
 
     private Container(Builder b) {
         // the image store (and Jackson) is reached only for a container of an image
@@ -132,6 +137,10 @@ public final class Container {
         this.entrypoint = b.entrypoint != null ? List.copyOf(b.entrypoint) : img != null ? List.copyOf(img.entrypoint()) : List.of();
         this.image = b.image;
         this.pullPolicy = b.pullPolicy;
+        this.healthcheck = img != null ? img.healthcheck().map(Image::healthcheckOf).orElse(null) : b.healthcheck;
+        this.stopSignal = b.stopSignal != 0 ? b.stopSignal
+                : img != null && !img.stopSignal().isEmpty() ? imageSignal(img.stopSignal(), img.reference())
+                : Signal.TERM.number();
         this.binds = List.copyOf(b.binds);
         this.stdio = b.stdio;
         this.init = b.init;
@@ -156,7 +165,11 @@ public final class Container {
         this.resources = b.resources;
         this.network = b.network;
         this.networkAliases = List.copyOf(b.networkAliases);
-        this.ports = List.copyOf(b.ports);
+        this.ports = b.publishAllExposed ? withExposed(b.ports, img) : List.copyOf(b.ports);
+        if (!ports.isEmpty() && !b.network.hasAddress() && b.network.mode() != Network.Mode.PASTA) {
+            throw new IllegalArgumentException("published port " + ports.get(0) + " needs a bridge, veth or pasta network, "
+                    + "but the network is " + b.network + ": expected network(Network.bridge()) or no published ports");
+        }
         this.copies = List.copyOf(b.copies);
         Map<String, String> l = new LinkedHashMap<>();
         if (img != null) {
@@ -165,6 +178,56 @@ public final class Container {
         l.putAll(b.labels);
         this.labels = Collections.unmodifiableMap(l);
         this.storageSize = b.storageSize;
+    }
+
+    /**
+     * An image's StopSignal as Docker takes it: a name with or without SIG (those of
+     * {@link Signal}, or RTMIN+N/RTMAX-N), or a number from 1 to 64.
+     */
+    private static int imageSignal(String value, String image) {
+        String n = value.trim().toUpperCase(java.util.Locale.ROOT);
+        n = n.startsWith("SIG") ? n.substring(3) : n;
+        int number = -1;
+        try {
+            number = Signal.parse(n).number();
+        } catch (IllegalArgumentException notNamed) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,2})|RTMIN\\+(\\d{1,2})|RTMAX-(\\d{1,2})").matcher(n);
+            if (m.matches()) {
+                number = m.group(1) != null ? Integer.parseInt(m.group(1))
+                        : m.group(2) != null ? 34 + Integer.parseInt(m.group(2)) : 64 - Integer.parseInt(m.group(3));
+            }
+        }
+        if (number < 1 || number > 64) {
+            throw new IllegalArgumentException("image " + image + ": StopSignal '" + value
+                    + "' is not a signal: expected a name such as SIGTERM or SIGRTMIN+3, or a number from 1 to 64");
+        }
+        return number;
+    }
+
+    /**
+     * {@code given}, then each TCP port the image exposes ({@code PORT} or {@code PORT/tcp}) that
+     * none of them publishes, on a free port of 127.0.0.1; other protocols are not published.
+     */
+    private static List<PortMapping> withExposed(List<PortMapping> given, io.mdocker.internal.image.ImageBinding.Bound img) {
+        if (img == null) {
+            throw new IllegalArgumentException("publishAllExposed() publishes an image's ExposedPorts, "
+                    + "but the container has a root filesystem, not an image: expected image(...) or publish(...)");
+        }
+        List<PortMapping> all = new ArrayList<>(given);
+        for (String exposed : img.exposedPorts()) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,5})(/(tcp|udp|sctp))?")
+                    .matcher(exposed.toLowerCase(java.util.Locale.ROOT));
+            if (!m.matches()) {
+                throw new IllegalArgumentException("image " + img.reference() + ": exposed port '" + exposed
+                        + "' is not PORT[/tcp|udp|sctp]");
+            }
+            int port = Integer.parseInt(m.group(1));
+            if (m.group(3) != null && !m.group(3).equals("tcp") || all.stream().anyMatch(p -> p.containerPort() == port)) {
+                continue;
+            }
+            all.add(new PortMapping("127.0.0.1", 0, port));
+        }
+        return List.copyOf(all);
     }
 
     public static Builder builder() {
@@ -195,7 +258,8 @@ public final class Container {
 
     /** Starts {@code command} (or the default command when none is given) and returns its handle. */
     public RunningContainer start(String... command) {
-        return new RunningContainer(ContainerStart.start(spec(), commandOrDefault(command), ContainerStart.Mode.START));
+        return new RunningContainer(ContainerStart.start(spec(), commandOrDefault(command), ContainerStart.Mode.START),
+                Optional.ofNullable(healthcheck));
     }
 
     /**
@@ -212,6 +276,11 @@ public final class Container {
         String[] id = new String[1];
         id[0] = ContainerStart.startDetached(spec(), commandOrDefault(command), () -> runtime.releaseIfExited(id[0]));
         return runtime.attach(id[0]);
+    }
+
+    /** The image's Healthcheck ({@link Wait#forHealthcheck()} runs it); empty when it has none. */
+    public Optional<Healthcheck> healthcheck() {
+        return Optional.ofNullable(healthcheck);
     }
 
     /** The engine's snapshot of this definition, its host paths checked again. */
@@ -237,7 +306,8 @@ public final class Container {
                 Optional.ofNullable(stdio.tty()), init, startTimeout, runtime.store(), security, resources.toSpec(),
                 plan, n.toString(), labels,
                 storageSize == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(storageSize.bytes()),
-                userns);
+                userns, stopSignal, Optional.ofNullable(healthcheck).map(h -> new io.mdocker.internal.state.HealthRecord(h.test(),
+                        h.interval().toNanos(), h.timeout().toNanos(), h.retries(), h.startPeriod().toNanos())));
     }
 
     private List<String> commandOrDefault(String... given) {
@@ -578,6 +648,10 @@ public final class Container {
         private boolean workdirSet;
         private boolean userSet;
         private String userSpec;
+        /** The number of the signal given, 0 for the image's (SIGTERM without one). */
+        private int stopSignal;
+        private Healthcheck healthcheck;
+        private boolean publishAllExposed;
 
         private Builder() {}
 
@@ -612,10 +686,12 @@ public final class Container {
             resources = c.resources;
             network = c.network;
             networkAliases.addAll(c.networkAliases);
-            ports.addAll(c.ports);
+            ports.addAll(c.ports); // an image's exposed ports included: this builder has the layers, not the image
             storageSize = c.storageSize;
             entrypoint = c.entrypoint.isEmpty() ? null : c.entrypoint;
             pullPolicy = c.pullPolicy;
+            stopSignal = c.stopSignal; // the image's included, as for its other settings
+            healthcheck = c.healthcheck;
             workdirSet = true;
             userSet = true;
         }
@@ -742,6 +818,15 @@ public final class Container {
         /** When {@link #image(String)} pulls its image (default {@link PullPolicy#MISSING}). */
         public Builder pullPolicy(PullPolicy policy) {
             pullPolicy = Objects.requireNonNull(policy, "pullPolicy");
+            return this;
+        }
+
+        /**
+         * Docker's {@code --stop-signal}: the signal {@code stop} sends first, before SIGKILL at
+         * the end of its grace period. Without it, the image's StopSignal, else SIGTERM.
+         */
+        public Builder stopSignal(Signal signal) {
+            stopSignal = Objects.requireNonNull(signal, "stopSignal").number();
             return this;
         }
 
@@ -1160,6 +1245,17 @@ public final class Container {
             if (!networkAliases.contains(alias)) {
                 networkAliases.add(alias);
             }
+            return this;
+        }
+
+        /**
+         * Docker's {@code -P}: publishes each TCP port the image exposes (its ExposedPorts) on a
+         * free port of 127.0.0.1, after the ports {@link #publish}ed (which win for their container
+         * port); {@link #ports()} and {@code mappedPort(port)} tell them. Needs {@link #image} and
+         * a network with an address (bridge, veth) or pasta.
+         */
+        public Builder publishAllExposed() {
+            publishAllExposed = true;
             return this;
         }
 

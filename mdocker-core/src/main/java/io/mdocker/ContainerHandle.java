@@ -58,10 +58,14 @@ public sealed interface ContainerHandle permits RunningContainer, DetachedContai
     boolean kill(Signal signal);
 
     /**
-     * Sends SIGTERM, waits up to {@code grace} for the container to exit, then SIGKILL; returns
-     * the exit code.
+     * Sends the container's stop signal (its {@code Container.Builder#stopSignal}, else its
+     * image's StopSignal, else SIGTERM), waits up to {@code grace} for the container to exit,
+     * then SIGKILL; returns the exit code.
      */
     int stop(Duration grace);
+
+    /** The Healthcheck of the image the container was started from; empty when it has none. */
+    Optional<Healthcheck> healthcheck();
 
     /**
      * Pauses the container (Docker's {@code pause}): every process in its cgroups is frozen where it

@@ -45,6 +45,14 @@ public final class DetachedContainer implements ContainerHandle {
         this.target = new RecordTarget(record);
     }
 
+    /** {@inheritDoc} Read from the container's state record, by any process. */
+    @Override
+    public Optional<Healthcheck> healthcheck() {
+        return io.mdocker.internal.state.HealthRecord.of(record.state()).map(h -> new Healthcheck(h.test(),
+                Duration.ofNanos(h.intervalNanos()), Duration.ofNanos(h.timeoutNanos()), h.retries(),
+                Duration.ofNanos(h.startPeriodNanos())));
+    }
+
     @Override
     public String id() {
         return record.id();

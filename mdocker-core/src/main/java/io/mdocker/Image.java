@@ -22,10 +22,12 @@ import java.util.Optional;
  * @param exposedPorts ExposedPorts, {@code 8080/tcp}
  * @param stopSignal   StopSignal; "" for none
  * @param labels       Labels
+ * @param healthcheck  Healthcheck, Docker's defaults filled in where it gives none; empty for none
  */
 public record Image(String id, List<String> names, Optional<Instant> created, long size, int layers,
                     List<String> entrypoint, List<String> cmd, List<String> env, String workingDir, String user,
-                    List<String> exposedPorts, String stopSignal, Map<String, String> labels) {
+                    List<String> exposedPorts, String stopSignal, Map<String, String> labels,
+                    Optional<Healthcheck> healthcheck) {
     /** Copies the lists and map. */
     public Image {
         names = List.copyOf(names);
@@ -34,6 +36,14 @@ public record Image(String id, List<String> names, Optional<Instant> created, lo
         env = List.copyOf(env);
         exposedPorts = List.copyOf(exposedPorts);
         labels = Map.copyOf(labels);
+    }
+
+    /** The public form of a config's Healthcheck, Docker's defaults where it gives none. */
+    static Healthcheck healthcheckOf(io.mdocker.internal.image.ImageConfig.Health h) {
+        java.time.Duration thirty = java.time.Duration.ofSeconds(30);
+        return new Healthcheck(h.test(), h.intervalNanos() > 0 ? java.time.Duration.ofNanos(h.intervalNanos()) : thirty,
+                h.timeoutNanos() > 0 ? java.time.Duration.ofNanos(h.timeoutNanos()) : thirty,
+                h.retries() > 0 ? h.retries() : 3, java.time.Duration.ofNanos(Math.max(0, h.startPeriodNanos())));
     }
 
     /** The first 12 hex digits of the ID, as {@code mdocker images} shows it. */

@@ -151,7 +151,7 @@ public final class ImageStore {
     private static Image toImage(LocalImages.Stored s) {
         var c = s.config();
         return new Image(s.id(), s.names(), c.created(), s.size(), c.diffIds().size(), c.entrypoint(), c.cmd(), c.env(),
-                c.workingDir(), c.user(), c.exposedPorts(), c.stopSignal(), c.labels());
+                c.workingDir(), c.user(), c.exposedPorts(), c.stopSignal(), c.labels(), c.healthcheck().map(Image::healthcheckOf));
     }
 
     private interface IoCall<T> {

@@ -35,9 +35,17 @@ public final class RunningContainer implements ContainerHandle, AutoCloseable {
     public static final int LOG_CAPACITY = ContainerStart.LOG_CAPACITY;
 
     private final Session session;
+    private final Optional<Healthcheck> healthcheck;
 
-    RunningContainer(Session session) {
+    RunningContainer(Session session, Optional<Healthcheck> healthcheck) {
         this.session = session;
+        this.healthcheck = healthcheck;
+    }
+
+    /** {@inheritDoc} From the image this container was started from. */
+    @Override
+    public Optional<Healthcheck> healthcheck() {
+        return healthcheck;
     }
 
     @Override

@@ -59,6 +59,17 @@ public final class Wait {
         return new CommandWait(List.of(command), Objects.requireNonNull(runner, "runner"), DEFAULT_TIMEOUT);
     }
 
+    /**
+     * The Healthcheck of the container's image ({@link ContainerHandle#healthcheck()}) passing:
+     * its command (CMD, or CMD-SHELL through /bin/sh) run by exec at once and then every
+     * Interval, each run within its Timeout; Retries failures in a row after its StartPeriod end
+     * the wait with a {@link WaitTimeoutException} naming the check. A container without a
+     * check, or whose image turns it off ({@code NONE}), is an {@link IllegalStateException}.
+     */
+    public static WaitStrategy forHealthcheck() {
+        return new HealthcheckWait(DEFAULT_TIMEOUT);
+    }
+
     /** Runs a wait's command in a container, for {@link #forCommand(CommandRunner, String...)}. */
     @FunctionalInterface
     public interface CommandRunner {

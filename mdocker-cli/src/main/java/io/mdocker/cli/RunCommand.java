@@ -46,6 +46,10 @@ final class RunCommand implements Callable<Integer> {
             description = "When to pull the image: missing (default), always, never.")
     String pull;
 
+    @Option(names = "--stop-signal", paramLabel = "SIGNAL",
+            description = "The signal stop sends first (TERM, SIGINT, 2...; default: the image's StopSignal, else SIGTERM).")
+    String stopSignal;
+
     @Option(names = "--name", paramLabel = "NAME",
             description = "A name for the container, unique on the state root: the other commands take it for its id.")
     String name;
@@ -186,6 +190,10 @@ final class RunCommand implements Callable<Integer> {
             description = "Publish a container TCP port on the host (bridge): 8080:80, 127.0.0.1:0:80 (0: a free port, printed).")
     List<String> publish = new ArrayList<>();
 
+    @Option(names = {"-P", "--publish-all"},
+            description = "Publish each TCP port the image exposes on a free port of 127.0.0.1 (bridge; printed).")
+    boolean publishAll;
+
     @Option(names = "--bridge", paramLabel = "NAME",
             description = "The bridge to attach to, created when missing (default: " + Network.DEFAULT_BRIDGE + ").")
     String bridge;
@@ -242,6 +250,9 @@ final class RunCommand implements Callable<Integer> {
         if (hostname != null) {
             b.hostname(hostname);
         }
+        if (stopSignal != null) {
+            b.stopSignal(io.mdocker.Signal.parse(stopSignal));
+        }
         io.mdocker.PullPolicy policy = switch (pull) {
             case "missing" -> io.mdocker.PullPolicy.MISSING;
             case "always" -> io.mdocker.PullPolicy.ALWAYS;
@@ -269,6 +280,9 @@ final class RunCommand implements Callable<Integer> {
         networkAliases.forEach(b::networkAlias);
         for (String p : publish) {
             b.publish(PortMapping.parse(p));
+        }
+        if (publishAll) {
+            b.publishAllExposed();
         }
         ContainerRuntime.requireRoot();
         if (image != null) {

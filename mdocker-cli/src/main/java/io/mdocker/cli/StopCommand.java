@@ -6,12 +6,13 @@ import picocli.CommandLine.Option;
 
 import java.time.Duration;
 
-/** {@code mdocker stop [-t SECONDS] ID...}: SIGTERM, a grace period, then SIGKILL. */
+/** {@code mdocker stop [-t SECONDS] ID...}: the stop signal (SIGTERM unless set), a grace period, then SIGKILL. */
 @Command(name = "stop", mixinStandardHelpOptions = true,
-        description = "Stop detached containers: SIGTERM, then SIGKILL after the grace period.")
+        description = "Stop detached containers: their stop signal (run --stop-signal, the image's StopSignal, else SIGTERM), "
+                + "then SIGKILL after the grace period.")
 final class StopCommand extends ContainerVerb {
     @Option(names = {"-t", "--time"}, paramLabel = "SECONDS", defaultValue = "10",
-            description = "Seconds to wait after SIGTERM before SIGKILL (default 10).")
+            description = "Seconds to wait after the stop signal before SIGKILL (default 10).")
     int seconds;
 
     @Override

@@ -56,6 +56,85 @@ public final class TestImages {
         return layout;
     }
 
+    /**
+     * Tags {@code stop} in {@code layout} (made by {@link #umociLayout}): the v2 image run by root,
+     * its StopSignal SIGINT, its entrypoint a shell that traps INT, TERM, USR1 and SIGRTMIN+3 (exit 42,
+     * 43, 44, 45),
+     * ignores HUP, writes /ready once the traps are set, and waits.
+     */
+    public static void stopTag(Path layout) throws IOException, InterruptedException {
+        run("umoci", "config", "--image", layout + ":v2", "--tag", "stop", "--clear=config.entrypoint",
+                "--clear=config.cmd", "--config.user", "0", "--config.stopsignal", "SIGINT",
+                "--config.entrypoint", "/bin/sh", "--config.entrypoint", "-c", "--config.entrypoint",
+                "trap 'exit 42' INT; trap 'exit 43' TERM; trap 'exit 44' USR1; trap 'exit 45' 37; trap '' HUP; touch /ready; "
+                        + "while true; do sleep 1 & wait $!; done");
+    }
+
+    /**
+     * Tags {@code web} in {@code layout}: the v2 image run by root, exposing 80/tcp, 8081 and
+     * 53/udp, its entrypoint busybox httpd serving "hello" on 80.
+     */
+    public static void webTag(Path layout) throws IOException, InterruptedException {
+        run("umoci", "config", "--image", layout + ":v2", "--tag", "web", "--clear=config.entrypoint",
+                "--clear=config.cmd", "--clear=config.exposedports", "--config.user", "0",
+                "--config.exposedports", "80/tcp", "--config.exposedports", "8081", "--config.exposedports", "53/udp",
+                "--config.entrypoint", "/bin/sh", "--config.entrypoint", "-c", "--config.entrypoint",
+                "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www");
+    }
+
+    /**
+     * Tags {@code tag} in {@code layout}: the v2 image run by root, its entrypoint a shell that
+     * touches /ok after {@code okAfter} seconds and then waits, its config's Healthcheck
+     * {@code healthcheckJson} (umoci cannot set one: the config and manifest are rewritten here,
+     * as new blobs named by their digests).
+     */
+    public static void healthTag(Path layout, String tag, int okAfter, String healthcheckJson)
+            throws IOException, InterruptedException {
+        String base = tag + "-base";
+        run("umoci", "config", "--image", layout + ":v2", "--tag", base, "--clear=config.entrypoint",
+                "--clear=config.cmd", "--config.user", "0", "--config.entrypoint", "/bin/sh", "--config.entrypoint", "-c",
+                "--config.entrypoint", "sleep " + okAfter + "; touch /ok; while true; do sleep 1 & wait $!; done");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Path indexFile = layout.resolve("index.json");
+        var index = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(indexFile.toFile());
+        com.fasterxml.jackson.databind.JsonNode baseDesc = null;
+        for (var d : index.get("manifests")) {
+            if (base.equals(d.path("annotations").path("org.opencontainers.image.ref.name").asText())) {
+                baseDesc = d;
+            }
+        }
+        if (baseDesc == null) {
+            throw new AssertionError("no tag " + base + " in " + indexFile);
+        }
+        var manifest = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(blob(layout, baseDesc.get("digest").asText()));
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(blob(layout,
+                manifest.get("config").get("digest").asText()));
+        ((com.fasterxml.jackson.databind.node.ObjectNode) config.get("config")).set("Healthcheck", json.readTree(healthcheckJson));
+        byte[] configBytes = json.writeValueAsBytes(config);
+        var configDesc = (com.fasterxml.jackson.databind.node.ObjectNode) manifest.get("config");
+        configDesc.put("digest", writeBlob(layout, configBytes)).put("size", configBytes.length);
+        byte[] manifestBytes = json.writeValueAsBytes(manifest);
+        var desc = ((com.fasterxml.jackson.databind.node.ObjectNode) baseDesc).deepCopy();
+        desc.put("digest", writeBlob(layout, manifestBytes)).put("size", manifestBytes.length);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) desc.get("annotations")).put("org.opencontainers.image.ref.name", tag);
+        ((com.fasterxml.jackson.databind.node.ArrayNode) index.get("manifests")).add(desc);
+        Files.write(indexFile, json.writeValueAsBytes(index));
+    }
+
+    private static byte[] blob(Path layout, String digest) throws IOException {
+        return Files.readAllBytes(layout.resolve("blobs/sha256").resolve(digest.substring("sha256:".length())));
+    }
+
+    private static String writeBlob(Path layout, byte[] bytes) throws IOException {
+        try {
+            String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+            Files.write(layout.resolve("blobs/sha256").resolve(hex), bytes);
+            return "sha256:" + hex;
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     public static void run(String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());

@@ -24,7 +24,7 @@ public final class ImageBinding {
      */
     public record Bound(String id, String reference, List<Path> layers, List<String> entrypoint, List<String> cmd,
                         List<String> env, String workingDir, String user, List<String> exposedPorts, String stopSignal,
-                        Map<String, String> labels) {}
+                        Map<String, String> labels, java.util.Optional<ImageConfig.Health> healthcheck) {}
 
     /**
      * Finds {@code reference} in the store of {@code libRoot}, pulling it from its registry first
@@ -50,7 +50,7 @@ public final class ImageBinding {
             LocalImages.Stored i = s.get();
             ImageConfig c = i.config();
             return new Bound(i.id(), ref.toString(), images.layerDirs(i), c.entrypoint(), c.cmd(), c.env(), c.workingDir(),
-                    c.user(), c.exposedPorts(), c.stopSignal(), c.labels());
+                    c.user(), c.exposedPorts(), c.stopSignal(), c.labels(), c.healthcheck());
         } catch (IOException e) {
             throw new UncheckedIOException("image " + reference + ": " + e.getMessage(), e);
         }

@@ -16,7 +16,12 @@ import java.util.Optional;
  */
 public record ImageConfig(String os, String architecture, List<String> diffIds, List<String> entrypoint, List<String> cmd,
                    List<String> env, String workingDir, String user, List<String> exposedPorts, String stopSignal,
-                   Map<String, String> labels, Optional<Instant> created) {
+                   Map<String, String> labels, Optional<Instant> created, Optional<Health> healthcheck) {
+    /**
+     * The config's Healthcheck; durations in nanoseconds, 0 where the image gives none (Docker's
+     * defaults then apply), retries 0 likewise.
+     */
+    public record Health(List<String> test, long intervalNanos, long timeoutNanos, int retries, long startPeriodNanos) {}
 
     static ImageConfig parse(byte[] data, String what) throws IOException {
         JsonNode n = Json.parse(data, what);
@@ -52,7 +57,16 @@ public record ImageConfig(String os, String architecture, List<String> diffIds, 
         }
         return new ImageConfig(Json.text(n, "os"), Json.text(n, "architecture"), diffIds, strings(c, "Entrypoint"),
                 strings(c, "Cmd"), strings(c, "Env"), orEmpty(Json.text(c, "WorkingDir")), orEmpty(Json.text(c, "User")),
-                ports, orEmpty(Json.text(c, "StopSignal")), labels, created);
+                ports, orEmpty(Json.text(c, "StopSignal")), labels, created, health(c.get("Healthcheck")));
+    }
+
+    private static Optional<Health> health(JsonNode h) {
+        if (h == null || !h.isObject() || !h.has("Test")) {
+            return Optional.empty();
+        }
+        List<String> test = strings(h, "Test");
+        return Optional.of(new Health(test, h.path("Interval").asLong(0), h.path("Timeout").asLong(0),
+                h.path("Retries").asInt(0), h.path("StartPeriod").asLong(0)));
     }
 
     private static String orEmpty(String s) {

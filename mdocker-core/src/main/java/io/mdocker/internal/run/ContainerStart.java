@@ -258,7 +258,7 @@ public final class ContainerStart {
             throw SetupErrors.wrap("recording container " + id.substring(0, 12), e);
         }
         Session s = new Session(new Session.Parts(id, spec.name(), spec.labels(), command, entry, resources, network, init, t0,
-                out, err, log, spec.tty().isPresent(), cgroups.dirs(), execBasis));
+                out, err, log, spec.tty().isPresent(), cgroups.dirs(), execBasis, spec.stopSignal()));
         try {
             setUp(s, cgroups, layerLimit);
             if (mode != Mode.RUN) { // run() replenishes after its teardown, on the cleanup thread
@@ -418,6 +418,10 @@ public final class ContainerStart {
         spec.labels().forEach((k, v) -> info.put(ContainerRecord.LABEL_PREFIX + k, v)); // Properties escapes any text
         info.putAll(cgroups.stateInfo());
         info.putAll(execBasis.stateInfo(spec.store().runRoot()));
+        spec.healthcheck().ifPresent(h -> info.putAll(h.stateInfo()));
+        if (spec.stopSignal() != Signalling.SIGTERM) {
+            info.put(ContainerRecord.STOP_SIGNAL, Integer.toString(spec.stopSignal()));
+        }
         if (detached()) {
             info.put("detached", "true");
         }

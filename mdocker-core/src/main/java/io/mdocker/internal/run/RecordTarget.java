@@ -34,6 +34,11 @@ public record RecordTarget(ContainerRecord record) implements Target {
     }
 
     @Override
+    public int stopSignal() {
+        return record.stopSignal();
+    }
+
+    @Override
     public boolean signalPid1(int signal) {
         return record.signal(signal);
     }

@@ -76,12 +76,13 @@ public final class Session implements Target {
     private Integer exitCode; // guarded by this
     private boolean closed; // guarded by this
     private Boolean oomKilled; // guarded by this
+    private final int stopSignal;
 
     /** What a session is made of, once its state entry exists (see {@link ContainerStart}). */
     record Parts(String id, Optional<String> name, Map<String, String> labels, List<String> command, StateStore.Entry entry,
                  List<HostResource> resources, ContainerNetwork network, InitProcess init, long startNanos,
                  ByteArrayOutputStream out, ByteArrayOutputStream err, OutputLog log, boolean tty,
-                 List<Path> cgroupDirs, ExecRecord execBasis) { }
+                 List<Path> cgroupDirs, ExecRecord execBasis, int stopSignal) { }
 
     Session(Parts p) {
         this.id = p.id();
@@ -98,6 +99,7 @@ public final class Session implements Target {
         this.log = p.log();
         this.tty = p.tty();
         this.cgroupDirs = List.copyOf(p.cgroupDirs());
+        this.stopSignal = p.stopSignal();
         this.pid = init.containerPid(); // sync 1, read when the monitor was spawned
         this.execRecord = p.execBasis().withPid1(pid);
         // Waiters wait on this dependent, so the exit time is set before any of them returns.
@@ -333,6 +335,11 @@ public final class Session implements Target {
             }
             return oomKilled;
         }
+    }
+
+    @Override
+    public int stopSignal() {
+        return stopSignal;
     }
 
     @Override

@@ -25,12 +25,14 @@ public final class Signalling {
     }
 
     /**
-     * SIGTERM, up to {@code grace} for the end, then SIGKILL and up to {@link #KILL_WAIT} more.
+     * The container's stop signal ({@link Target#stopSignal()}: SIGTERM unless its image or its
+     * definition names another), up to {@code grace} for the end, then SIGKILL and up to
+     * {@link #KILL_WAIT} more.
      *
      * @throws ContainerException when it still runs after that
      */
     public static void stop(Target target, Duration grace) {
-        kill(target, SIGTERM);
+        kill(target, target.stopSignal());
         if (!target.awaitExit(grace)) {
             killAndAwait(target);
         }

@@ -47,13 +47,16 @@ import java.util.OptionalLong;
  * @param labels       the container's labels (Docker's {@code --label}), recorded with its state
  * @param storageBytes the bound on the writable layer in bytes; empty for none
  * @param userns       a root JVM's container gets a user namespace with the remap range (rootless: always one)
+ * @param stopSignal   the signal stop sends first (the image's StopSignal, the builder's, or SIGTERM)
+ * @param healthcheck  the image's Healthcheck, kept in the state record; empty for none
  */
 public record Spec(List<Path> layers, Optional<String> name, Optional<String> hostname, Map<String, String> env,
                    String workdir, int uid, int gid, List<BindMount> binds, List<Copy> copies,
                    StreamChoice stdin, StreamChoice stdout, StreamChoice stderr, Optional<TtySize> tty, boolean init,
                    Duration startTimeout, StateStore store, SecuritySpec security, CgroupSpec cgroups,
                    ContainerNetwork.Plan network, String networkText, Map<String, String> labels,
-                   OptionalLong storageBytes, boolean userns) {
+                   OptionalLong storageBytes, boolean userns, int stopSignal,
+                   Optional<io.mdocker.internal.state.HealthRecord> healthcheck) {
     /** Docker's default PATH. */
     public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 

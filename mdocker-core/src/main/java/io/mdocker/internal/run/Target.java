@@ -23,6 +23,9 @@ public interface Target {
     /** The container's own cgroup directories, one per hierarchy (empty once released). */
     List<Path> cgroupDirs();
 
+    /** The signal stop sends first (the image's StopSignal, the one given, or SIGTERM). */
+    int stopSignal();
+
     /** Sends {@code signal} to pid 1; false when it no longer runs. */
     boolean signalPid1(int signal);
 

@@ -45,6 +45,8 @@ public final class ContainerRecord {
      * key; the state file, a {@link java.util.Properties} file, escapes any key and value.
      */
     public static final String LABEL_PREFIX = "label.";
+    /** State key: the number of the signal stop sends first, when it is not SIGTERM. */
+    public static final String STOP_SIGNAL = "stopSignal";
     /** State key: the network mode (none, host, bridge, veth). */
     public static final String NETWORK = "network";
     static final String STATE_FILE = "state";
@@ -120,6 +122,12 @@ public final class ContainerRecord {
             }
         });
         return java.util.Collections.unmodifiableMap(labels);
+    }
+
+    /** The number of the signal stop sends first: 15 (SIGTERM) unless the record names another. */
+    public int stopSignal() {
+        String s = state.get(STOP_SIGNAL);
+        return s == null ? 15 : Integer.parseInt(s);
     }
 
     /** The network mode (none, host, bridge, veth); empty in a record of an older mdocker. */
