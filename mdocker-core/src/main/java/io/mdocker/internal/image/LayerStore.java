@@ -1,5 +1,6 @@
 package io.mdocker.internal.image;
 
+import io.mdocker.internal.image.registry.StoreLock;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -1,5 +1,6 @@
 package io.mdocker.internal.image;
 
+import io.mdocker.internal.image.registry.StoreLock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

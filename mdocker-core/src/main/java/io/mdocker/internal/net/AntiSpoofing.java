@@ -31,7 +31,7 @@ import java.util.stream.Stream;
  * </pre>
  * A veth with no elements (its container's are not yet added, or already deleted) can send
  * nothing: the rules fail closed. A container's two elements are added in one nfnetlink
- * transaction, over a netlink socket (no process is started); only when the sets are missing
+ * transaction, over a netlink socket (no process is started, no lookup first); only when the sets are missing
  * (the first container on the host, or someone deleted the table) is {@code nft -f} run once,
  * to declare the table, its sets and its rules ({@code flush chain} then the rules, so they are
  * never doubled). The elements are deleted when the container's network is closed or, for a
@@ -68,18 +68,24 @@ final class AntiSpoofing {
 
     /**
      * Lets {@code veth} (a bridge port) send from {@code mac} and {@code address} alone: its two
-     * elements in one nfnetlink transaction; the table, sets and rules first (one {@code nft -f}
-     * run) when the sets are missing.
+     * elements in one nfnetlink transaction; when the sets are missing (ENOENT: the first
+     * container on the host, or the table deleted), the table, sets and rules first (one
+     * {@code nft -f} run), then the transaction again.
      */
     static void guard(String veth, byte[] mac, int address) {
         HostLock.with(LOCK, () -> {
             try (NetlinkSocket s = NetlinkSocket.openNetfilter("host")) {
-                if (!setsPresent(s)) {
+                List<NlRequest> elements = List.of(element(Linux.NFT_MSG_NEWSETELEM(), "macs", key(veth, mac), veth),
+                        element(Linux.NFT_MSG_NEWSETELEM(), "ips", key(veth, Ipv4.bytes(address)), veth));
+                try {
+                    s.executeBatch(batch(Linux.NFNL_MSG_BATCH_BEGIN()), elements, batch(Linux.NFNL_MSG_BATCH_END()));
+                } catch (ErrnoException e) {
+                    if (e.errno() != Linux.ENOENT()) {
+                        throw e;
+                    }
                     declare();
+                    s.executeBatch(batch(Linux.NFNL_MSG_BATCH_BEGIN()), elements, batch(Linux.NFNL_MSG_BATCH_END()));
                 }
-                s.executeBatch(batch(Linux.NFNL_MSG_BATCH_BEGIN()), List.of(element(Linux.NFT_MSG_NEWSETELEM(), "macs", key(veth, mac), veth),
-                        element(Linux.NFT_MSG_NEWSETELEM(), "ips", key(veth, Ipv4.bytes(address)), veth)),
-                        batch(Linux.NFNL_MSG_BATCH_END()));
             } catch (ErrnoException e) {
                 throw new IllegalStateException("confining " + veth + " to its own MAC and address: " + e.getMessage(), e);
             }

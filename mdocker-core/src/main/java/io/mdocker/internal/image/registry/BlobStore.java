@@ -3,8 +3,6 @@ package io.mdocker.internal.image.registry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -12,7 +10,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -20,16 +17,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code <algorithm>/<hex>}, each written whole and verified to a temporary file in {@code tmp/}
  * and renamed into place, so a blob that is present is complete and verified.
  *
- * <p>Whoever writes a blob holds its lock: an in-JVM lock for this JVM's threads, then
- * {@code FileChannel.lock} on {@code <algorithm>/<hex>.lock} for other processes (the store's
+ * <p>Whoever writes a blob holds its lock ({@link StoreLock}: an in-JVM lock for this JVM's threads,
+ * then {@code FileChannel.lock} on {@code <algorithm>/<hex>.lock} for other processes (the store's
  * contract, see {@code io.mdocker.internal.image}: the lock file is never removed while the store
  * is in use, so every writer locks the same file). A second pull of a blob waits for the first and
  * then finds it present: it is downloaded once. A temporary file whose blob's lock no one holds is
  * a leftover of a writer that died, and is removed.
  */
 public final class BlobStore {
-    private static final KeyedLocks<Path> JVM_LOCKS = new KeyedLocks<>();
-
     private final Path root;
 
     /** A store on a {@code blobs} directory (made when first written to). */
@@ -71,7 +66,7 @@ public final class BlobStore {
         }
         Files.createDirectories(blob.getParent());
         Files.createDirectories(tmpDir());
-        try (KeyedLocks.Held held = JVM_LOCKS.lock(blob); LockFile lock = LockFile.take(lockPath(d))) {
+        try (StoreLock lock = StoreLock.acquire(lockPath(d))) {
             if (Files.isRegularFile(blob)) {
                 return Outcome.PRESENT;
             }
@@ -132,31 +127,14 @@ public final class BlobStore {
                 } catch (IllegalArgumentException | IndexOutOfBoundsException notOurs) {
                     continue; // a name this store did not make: left alone
                 }
-                Path blob = path(d);
-                Optional<KeyedLocks.Held> held = JVM_LOCKS.tryLock(blob);
-                if (held.isEmpty()) {
-                    continue; // a thread of this JVM is writing it
+                Path lockPath = lockPath(d);
+                if (!Files.exists(lockPath)) {
+                    Files.deleteIfExists(p); // a lock file is made before any temporary file
+                    continue;
                 }
-                try (KeyedLocks.Held h = held.get()) {
-                    Path lockPath = lockPath(d);
-                    if (!Files.exists(lockPath)) {
-                        Files.deleteIfExists(p); // a lock file is made before any temporary file
-                        continue;
-                    }
-                    try (FileChannel ch = FileChannel.open(lockPath, StandardOpenOption.WRITE)) {
-                        FileLock lock;
-                        try {
-                            lock = ch.tryLock();
-                        } catch (OverlappingFileLockException heldInThisJvm) {
-                            continue; // another part of this JVM holds it: a live writer
-                        }
-                        if (lock != null) {
-                            try {
-                                Files.deleteIfExists(p);
-                            } finally {
-                                lock.release();
-                            }
-                        }
+                try (StoreLock lock = StoreLock.tryAcquire(lockPath)) {
+                    if (lock != null) { // free: its writer is gone
+                        Files.deleteIfExists(p);
                     }
                 }
             }
@@ -164,47 +142,6 @@ public final class BlobStore {
             // removed meanwhile
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    /** A held lock file, released by close() (the file stays, as the store's contract says). */
-    private record LockFile(Path path, FileChannel channel, FileLock lock) implements AutoCloseable {
-
-        /**
-         * Locks the file, waiting for another holder. The kernel owns fcntl locks per process, not
-         * per thread: while this JVM holds one blob's lock and waits for another held by a second
-         * JVM that waits for the first, it sees a deadlock that is none (different threads) and
-         * fails with EDEADLK. Then this waits a little and tries again; the other side's download
-         * ends meanwhile. The same when another part of this JVM that does not share these in-JVM
-         * locks holds the file's lock (OverlappingFileLockException): wait, try again.
-         */
-        static LockFile take(Path path) throws IOException, InterruptedException {
-            while (true) {
-                FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                try {
-                    return new LockFile(path, ch, ch.lock());
-                } catch (IOException e) {
-                    ch.close();
-                    if (e.getMessage() == null || !e.getMessage().contains("deadlock")) {
-                        throw e;
-                    }
-                } catch (OverlappingFileLockException e) {
-                    ch.close();
-                } catch (RuntimeException e) {
-                    ch.close();
-                    throw e;
-                }
-                Thread.sleep(10 + ThreadLocalRandom.current().nextInt(40));
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            try {
-                lock.release();
-            } finally {
-                channel.close();
-            }
         }
     }
 }
