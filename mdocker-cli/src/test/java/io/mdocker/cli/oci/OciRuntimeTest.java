@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * mdocker-runtime with real containers, each verb a process of its own (a JVM started as the
- * launcher starts it), driven as conmon and containerd's shim drive a runtime: through
+ * mdocker-runtime with real containers, each verb a process of its own (the front end with the
+ * JVM's command line, as the launcher starts it), driven as conmon and containerd's shim drive a runtime: through
  * {@code oci-caller} (src/test/c), a child subreaper that runs {@code create} and then reaps what
  * is reparented to it. Bundles are made here from the busybox test rootfs and the config.json
  * {@code runc spec} writes (src/test/resources/oci/runc.json). Test names cite the runtime-spec
@@ -44,6 +44,7 @@ class OciRuntimeTest {
     private static final Path WORK = TARGET.resolve("oci-runtime-test");
     private static final Path ROOT = WORK.resolve("root");
     private static final Path CALLER = WORK.resolve("oci-caller");
+    static final Path FRONT = TARGET.resolve("oci-front");
     private static Path rootfs;
 
     @BeforeAll
@@ -99,13 +100,23 @@ class OciRuntimeTest {
 
     private record Result(int exit, String out, String err) {}
 
-    /** One mdocker-runtime call: a JVM started as the launcher starts it, with this module's classes. */
-    private static List<String> runtimeCommand(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    /**
+     * One mdocker-runtime call as the launcher makes it: the front end (target/oci-front, built by
+     * this module's build) with the JVM's command line (with this module's classes) and the arguments.
+     */
+    static List<String> runtimeCommand(Path root, String... args) {
+        List<String> jvm = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), RuntimeMain.class.getName(), "--root", ROOT.toString()));
+                "-cp", System.getProperty("java.class.path"), RuntimeMain.class.getName());
+        List<String> cmd = new ArrayList<>(List.of(FRONT.toString(), Integer.toString(jvm.size())));
+        cmd.addAll(jvm);
+        cmd.addAll(List.of("--root", root.toString()));
         cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    private static List<String> runtimeCommand(String... args) {
+        return runtimeCommand(ROOT, args);
     }
 
     private static Result runtime(String... args) throws Exception {
@@ -204,13 +215,7 @@ class OciRuntimeTest {
             assertThat(created.get("id").asText()).isEqualTo(id);
             assertThat(created.get("ociVersion").asText()).startsWith("1.");
             assertThat(seen).isEmpty();
-            JsonNode recorded = JSON.readTree(ROOT.resolve(id).resolve("state.json").toFile());
-            List<Path> cgroups = new ArrayList<>();
-            recorded.get("cgroups").fields().forEachRemaining(e -> {
-                if (e.getKey().startsWith("cgroup.")) {
-                    cgroups.add(Path.of(e.getValue().asText().substring(3)));
-                }
-            });
+            List<Path> cgroups = OciState.read(ROOT, id).cgroupDirs();
             assertThat(cgroups).isNotEmpty().allSatisfy(d -> assertThat(Files.readString(d.resolve("cgroup.procs")).trim())
                     .isEqualTo(pid));
 
