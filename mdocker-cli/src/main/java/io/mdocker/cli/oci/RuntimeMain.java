@@ -37,9 +37,13 @@ import java.util.concurrent.TimeUnit;
  * {@code mdocker-runtime}: the OCI runtime command line (runc's grammar: global flags, a verb,
  * its flags, the container id), for Podman (conmon), containerd (the runc shim v2) and Kubernetes
  * (containerd's CRI with a runtime handler). docs/oci-runtime.md says what each verb does and
- * what is not supported. Errors: one line on stderr and, with {@code --log}, in the log file
- * ({@code --log-format json}: {@code {"level":"error","msg":...,"time":...}}, what the shim reads);
- * exit status 1.
+ * what is not supported. This JVM runs the verbs that build or enter a container or read its
+ * config: create, run (without --detach), exec, ps, pause, resume, update, features, --version.
+ * The launcher execs the front end first (src/main/c/oci-front.c), which answers state, kill,
+ * start, delete, list and run --detach's start itself, from the state file create writes
+ * ({@link OciState}), and execs this JVM with the same arguments for the rest. Errors: one line
+ * on stderr and, with {@code --log}, in the log file ({@code --log-format json}:
+ * {@code {"level":"error","msg":...,"time":...}}, what the shim reads); exit status 1.
  */
 public final class RuntimeMain {
     static final String VERSION = "0.1.0";
