@@ -1091,7 +1091,7 @@ static int list_verb(char **args, int argc)
     for (int i = 0; i < n; i++) {
         struct state st;
         const char *id = names[i]->d_name;
-        if (id[0] == '.')
+        if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
             continue;
         char *dir = path_join(root, id), *file = path_join(dir, "state");
         int has = exists(file);
