@@ -591,7 +591,7 @@ static void run_hooks(const struct state *st, const char *kind, enum status s, i
         if (pid < 0)
             die("%s hook %s: fork: %s", kind, h->path, strerror(errno));
         if (pid == 0) {
-            int devnull = open("/dev/null", O_WRONLY);
+            int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
             dup2(in[0], 0);
             dup2(devnull, 1);
             signal(SIGPIPE, SIG_DFL);
