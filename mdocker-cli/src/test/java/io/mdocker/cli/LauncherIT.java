@@ -48,6 +48,41 @@ class LauncherIT {
         }
     }
 
+    /**
+     * ./mdocker-runtime execs the front end with the JVM's command line: a verb the front end
+     * answers (state), verbs it hands to the JVM (--version, features), and the same with a
+     * JAVA_HOME that is no JDK, when the JVM is found by scripts/find-jdk.sh as it starts.
+     */
+    @Test
+    void theRuntimeLauncherAnswersThroughTheFrontEndAndTheJvm() throws Exception {
+        Path project = Path.of(System.getenv().getOrDefault("MDOCKER_PROJECT_ROOT", "..")).toAbsolutePath().normalize();
+        String runtime = project.resolve("mdocker-runtime").toString();
+        String root = MainTest.TARGET.resolve("launcher-runtime-root").toString();
+        for (String javaHome : java.util.Arrays.asList(null, "/nonexistent-jdk")) {
+            ProcessBuilder version = new ProcessBuilder(runtime, "--root", root, "--version");
+            ProcessBuilder features = new ProcessBuilder(runtime, "--root", root, "features");
+            ProcessBuilder state = new ProcessBuilder(runtime, "--root", root, "state", "no-such-container");
+            for (ProcessBuilder pb : java.util.List.of(version, features, state)) {
+                if (javaHome != null) {
+                    pb.environment().put("JAVA_HOME", javaHome);
+                }
+            }
+            Process v = version.start();
+            assertThat(new String(v.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                    .isEqualTo("mdocker-runtime version 0.1.0\nspec: 1.0.2\n");
+            assertThat(v.waitFor()).isZero();
+            Process f = features.start();
+            assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(f.getInputStream()).get("ociVersionMax").asText())
+                    .isEqualTo("1.1.0");
+            assertThat(f.waitFor()).isZero();
+            Process s = state.start();
+            assertThat(new String(s.getErrorStream().readAllBytes(), StandardCharsets.UTF_8))
+                    .isEqualTo("mdocker-runtime: container no-such-container does not exist\n");
+            assertThat(s.getInputStream().readAllBytes()).isEmpty();
+            assertThat(s.waitFor()).isEqualTo(1);
+        }
+    }
+
     private static byte[] stdout(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         byte[] out = p.getInputStream().readAllBytes();

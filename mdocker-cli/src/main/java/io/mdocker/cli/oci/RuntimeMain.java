@@ -16,8 +16,6 @@ import io.mdocker.internal.sys.Posix;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,9 +37,13 @@ import java.util.concurrent.TimeUnit;
  * {@code mdocker-runtime}: the OCI runtime command line (runc's grammar: global flags, a verb,
  * its flags, the container id), for Podman (conmon), containerd (the runc shim v2) and Kubernetes
  * (containerd's CRI with a runtime handler). docs/oci-runtime.md says what each verb does and
- * what is not supported. Errors: one line on stderr and, with {@code --log}, in the log file
- * ({@code --log-format json}: {@code {"level":"error","msg":...,"time":...}}, what the shim reads);
- * exit status 1.
+ * what is not supported. This JVM runs the verbs that build or enter a container or read its
+ * config: create, run (without --detach), exec, ps, pause, resume, update, features, --version.
+ * The launcher execs the front end first (src/main/c/oci-front.c), which answers state, kill,
+ * start, delete, list and run --detach's start itself, from the state file create writes
+ * ({@link OciState}), and execs this JVM with the same arguments for the rest. Errors: one line
+ * on stderr and, with {@code --log}, in the log file ({@code --log-format json}:
+ * {@code {"level":"error","msg":...,"time":...}}, what the shim reads); exit status 1.
  */
 public final class RuntimeMain {
     static final String VERSION = "0.1.0";
@@ -72,28 +74,25 @@ public final class RuntimeMain {
             String verb = globals(args);
             if (verb == null) {
                 throw new IllegalArgumentException("no command given (expected one of create, start, state, kill, delete, "
-                        + "ps, pause, resume, update, list, features, --version)");
+                        + "exec, ps, pause, resume, update, list, run, features, --version)");
             }
             debug("mdocker-runtime " + String.join(" ", argv));
             return switch (verb) {
                 case "create" -> create(args);
-                case "start" -> start(args);
                 case "run" -> runVerb(args);
-                case "state" -> state(args);
-                case "kill" -> kill(args);
-                case "delete" -> delete(args);
                 case "ps" -> ps(args);
                 case "exec" -> exec(args);
                 case "pause" -> pause(args, true);
                 case "resume" -> pause(args, false);
                 case "update" -> update(args);
-                case "list" -> list(args);
                 case "features" -> features(args);
                 case "--version", "-v", "version" -> version();
                 case "help" -> {
                     out.println(usage());
                     yield 0;
                 }
+                case "start", "state", "kill", "delete", "list" -> throw new IllegalArgumentException(verb
+                        + " is answered by the mdocker-runtime front end (oci-front), not by this JVM");
                 default -> throw new IllegalArgumentException("unknown command '" + verb + "'");
             };
         } catch (IllegalArgumentException | IllegalStateException | io.mdocker.ContainerException | UncheckedIOException e) {
@@ -256,7 +255,7 @@ public final class RuntimeMain {
         try {
             c = OciCreate.create(plan, pid -> {
                 OciState pending = new OciState(id, dir, pid, ProcStat.startTimeOrMinus1(pid), bundle, created,
-                        config.annotations(), Map.of(), List.of());
+                        config.annotations(), Map.of(), OciConfig.Hooks.NONE);
                 byte[] state = pending.stateJson(OciState.Status.CREATED).toString().getBytes(StandardCharsets.UTF_8);
                 List<OciConfig.Hook> hooks = new ArrayList<>(config.hooks().prestart());
                 hooks.addAll(config.hooks().createRuntime());
@@ -268,7 +267,7 @@ public final class RuntimeMain {
             throw e;
         }
         OciState st = new OciState(id, dir, c.pid(), c.startTime(), bundle, created, config.annotations(), c.cgroupInfo(),
-                config.hooks().poststop());
+                config.hooks());
         try {
             st.write();
             if (p.get("pid-file") != null) {
@@ -284,18 +283,17 @@ public final class RuntimeMain {
     }
 
     /**
-     * run: with --detach, create and start; else the container's monitor stays, this JVM waits for
-     * the process, removes the container and exits with its status.
+     * run without --detach: the container's monitor stays, this JVM waits for the process, removes
+     * the container and exits with its status. ({@code run --detach} is create and start: the front
+     * end runs this JVM's create and then starts the container itself.)
      */
     private int runVerb(Deque<String> args) {
-        List<String> copy = new ArrayList<>(args);
         Parsed p = parse("run", args, Set.of("bundle", "b", "pid-file", "console-socket", "preserve-fds"),
                 Set.of("no-pivot", "no-new-keyring", "detach", "d", "keep"));
         String id = p.id("run");
         if (p.has("detach", "d")) {
-            copy.removeIf(a -> a.equals("--detach") || a.equals("-d"));
-            create(new ArrayDeque<>(copy));
-            return start(new ArrayDeque<>(List.of(id)));
+            throw new IllegalArgumentException("run --detach is create then start, run by the mdocker-runtime front end "
+                    + "(oci-front), not by this JVM");
         }
         if (p.has("console-socket") || p.has("keep")) {
             throw new IllegalArgumentException("run: --console-socket and --keep are supported with --detach only");
@@ -314,7 +312,7 @@ public final class RuntimeMain {
             int code = OciCreate.run(plan, pid -> runHooks("createRuntime", config.hooks().createRuntime(),
                     new byte[0], true), c -> {
                 st[0] = new OciState(id, dir, c.pid(), c.startTime(), bundle, created, config.annotations(), c.cgroupInfo(),
-                        config.hooks().poststop());
+                        config.hooks());
                 st[0].write();
                 if (p.get("pid-file") != null) {
                     writeAtomically(Path.of(p.get("pid-file")).toAbsolutePath(), Integer.toString(c.pid()));
@@ -326,56 +324,10 @@ public final class RuntimeMain {
         } finally {
             if (st[0] != null) {
                 destroy(st[0]);
-                runHooks("poststop", st[0].poststop(),
+                runHooks("poststop", st[0].hooks().poststop(),
                         st[0].stateJson(OciState.Status.STOPPED).toString().getBytes(StandardCharsets.UTF_8), false);
             }
             deleteTree(dir);
-        }
-    }
-
-    private int start(Deque<String> args) {
-        Parsed p = parse("start", args, Set.of(), Set.of());
-        OciState st = OciState.read(root, p.id("start"));
-        OciState.Status s = st.status();
-        if (s != OciState.Status.CREATED) {
-            throw new IllegalStateException("cannot start container " + st.id() + ": it is " + s.text() + ", not created");
-        }
-        OciConfig config = configOrNull(st);
-        byte[] state = st.stateJson(s).toString().getBytes(StandardCharsets.UTF_8);
-        if (config != null) {
-            runHooks("startContainer", config.hooks().startContainer(), state, true);
-        }
-        releaseFifo(st);
-        if (config != null) {
-            runHooks("poststart", config.hooks().poststart(), st.stateJson(OciState.Status.RUNNING).toString()
-                    .getBytes(StandardCharsets.UTF_8), false);
-        }
-        return 0;
-    }
-
-    /** Opens the exec fifo for reading, which lets pid 1 go on to exec; takes its byte and removes the fifo. */
-    private void releaseFifo(OciState st) {
-        final int oRdonlyNonblockCloexec = 0 | 04000 | 02000000;
-        int fd = Posix.open(st.execFifo().toString(), oRdonlyNonblockCloexec);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment b = arena.allocate(1);
-            while (true) {
-                if (Posix.awaitReadable(fd, 100)) {
-                    if (Posix.read(fd, b, 1, "exec fifo") == 1) {
-                        break;
-                    }
-                }
-                if (!ProcStat.isRunning(st.pid(), st.startTime())) {
-                    throw new IllegalStateException("container " + st.id() + " exited before it was started");
-                }
-            }
-        } finally {
-            Posix.closeQuietly(fd);
-        }
-        try {
-            Files.deleteIfExists(st.execFifo());
-        } catch (IOException e) {
-            throw new UncheckedIOException("removing " + st.execFifo(), e);
         }
     }
 
@@ -452,51 +404,6 @@ public final class RuntimeMain {
     // ---------------------------------------------------------------------------------------
     // state, list, ps
 
-    private int state(Deque<String> args) {
-        Parsed p = parse("state", args, Set.of(), Set.of());
-        OciState st = OciState.read(root, p.id("state"));
-        out.println(st.stateJson(st.status()).toPrettyString());
-        return 0;
-    }
-
-    private int list(Deque<String> args) {
-        Parsed p = parse("list", args, Set.of("format", "f"), Set.of("quiet", "q"));
-        List<OciState> all = new ArrayList<>();
-        if (Files.isDirectory(root)) {
-            try (var dirs = Files.list(root)) {
-                for (Path d : dirs.sorted().toList()) {
-                    if (Files.exists(d.resolve("state.json"))) {
-                        try {
-                            all.add(OciState.read(root, d.getFileName().toString()));
-                        } catch (RuntimeException e) {
-                            debug("skipping " + d + ": " + e.getMessage());
-                        }
-                    }
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("listing " + root, e);
-            }
-        }
-        String format = Optional.ofNullable(p.get("format", "f")).orElse("table");
-        if (p.has("quiet", "q")) {
-            all.forEach(s -> out.println(s.id()));
-        } else if (format.equals("json")) {
-            ArrayNode a = JSON.createArrayNode();
-            all.forEach(s -> a.add(s.stateJson(s.status())));
-            out.println(a);
-        } else if (format.equals("table")) {
-            out.printf("%-20s %-8s %-10s %-40s %-30s %s%n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
-            for (OciState s : all) {
-                OciState.Status status = s.status();
-                out.printf("%-20s %-8d %-10s %-40s %-30s %s%n", s.id(), status == OciState.Status.STOPPED ? 0 : s.pid(),
-                        status.text(), s.bundle(), s.created(), "root");
-            }
-        } else {
-            throw new IllegalArgumentException("list: --format '" + format + "' (expected table or json)");
-        }
-        return 0;
-    }
-
     private int ps(Deque<String> args) {
         Parsed p = parse("ps", args, Set.of("format", "f"), Set.of());
         OciState st = OciState.read(root, p.id("ps"));
@@ -534,53 +441,6 @@ public final class RuntimeMain {
 
     // ---------------------------------------------------------------------------------------
     // kill, delete, pause, update
-
-    private int kill(Deque<String> args) {
-        Parsed p = parse("kill", args, Set.of(), Set.of("all", "a"));
-        OciState st = OciState.read(root, p.id("kill"));
-        int sig = Signals.parse(p.positional().size() > 1 ? p.positional().get(1) : "SIGTERM");
-        OciState.Status s = st.status();
-        if (s == OciState.Status.STOPPED) {
-            if (p.has("all", "a")) {
-                return 0; // nothing left to signal (the shim kills --all a stopped container at delete)
-            }
-            throw new IllegalStateException("container " + st.id() + " is not running");
-        }
-        if (p.has("all", "a")) {
-            for (int pid : pids(st)) {
-                Posix.kill(pid, sig);
-            }
-        }
-        if (ProcStat.isRunning(st.pid(), st.startTime())) {
-            Posix.kill(st.pid(), sig);
-        }
-        return 0;
-    }
-
-    private int delete(Deque<String> args) {
-        Parsed p = parse("delete", args, Set.of(), Set.of("force", "f"));
-        String id = p.id("delete");
-        OciState st;
-        try {
-            st = OciState.read(root, id);
-        } catch (OciState.NoSuchContainer e) {
-            if (p.has("force", "f")) {
-                return 0;
-            }
-            throw e;
-        }
-        OciState.Status s = st.status();
-        if ((s == OciState.Status.RUNNING || s == OciState.Status.PAUSED) && !p.has("force", "f")) {
-            throw new IllegalStateException("cannot delete container " + id + ": it is " + s.text()
-                    + " (stop it first, or delete --force)");
-        }
-        destroy(st);
-        OciConfig.Hooks none = OciConfig.Hooks.NONE;
-        runHooks("poststop", st.poststop().isEmpty() ? none.poststop() : st.poststop(),
-                st.stateJson(OciState.Status.STOPPED).toString().getBytes(StandardCharsets.UTF_8), false);
-        deleteTree(st.dir());
-        return 0;
-    }
 
     /** Kills whatever of the container still runs, waits for its process to end, and removes its cgroups. */
     private void destroy(OciState st) {
@@ -804,41 +664,6 @@ public final class RuntimeMain {
                     StandardOpenOption.WRITE);
         } catch (IOException e) {
             err.println("mdocker-runtime: writing the log " + log.get() + ": " + e.getMessage());
-        }
-    }
-
-    /** Signal names (with or without SIG) and numbers. */
-    static final class Signals {
-        private static final List<String> NAMES = List.of("", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE",
-                "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN",
-                "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS");
-
-        static int parse(String s) {
-            if (s.matches("\\d+")) {
-                int n = Integer.parseInt(s);
-                if (n < 1 || n > 64) {
-                    throw new IllegalArgumentException("signal " + s + " is outside 1..64");
-                }
-                return n;
-            }
-            String name = s.toUpperCase(Locale.ROOT);
-            if (name.startsWith("SIG")) {
-                name = name.substring(3);
-            }
-            int i = NAMES.indexOf(name);
-            if (i > 0) {
-                return i;
-            }
-            if (name.equals("IOT")) {
-                return 6;
-            }
-            if (name.equals("POLL")) {
-                return 29;
-            }
-            if (name.matches("RTMIN(\\+\\d+)?")) {
-                return 34 + (name.length() > 5 ? Integer.parseInt(name.substring(6)) : 0);
-            }
-            throw new IllegalArgumentException("unknown signal '" + s + "'");
         }
     }
 

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * mdocker-runtime with real containers, each verb a process of its own (a JVM started as the
- * launcher starts it), driven as conmon and containerd's shim drive a runtime: through
+ * mdocker-runtime with real containers, each verb a process of its own (the front end with the
+ * JVM's command line, as the launcher starts it), driven as conmon and containerd's shim drive a runtime: through
  * {@code oci-caller} (src/test/c), a child subreaper that runs {@code create} and then reaps what
  * is reparented to it. Bundles are made here from the busybox test rootfs and the config.json
  * {@code runc spec} writes (src/test/resources/oci/runc.json). Test names cite the runtime-spec
@@ -44,6 +44,7 @@ class OciRuntimeTest {
     private static final Path WORK = TARGET.resolve("oci-runtime-test");
     private static final Path ROOT = WORK.resolve("root");
     private static final Path CALLER = WORK.resolve("oci-caller");
+    static final Path FRONT = TARGET.resolve("oci-front");
     private static Path rootfs;
 
     @BeforeAll
@@ -99,13 +100,23 @@ class OciRuntimeTest {
 
     private record Result(int exit, String out, String err) {}
 
-    /** One mdocker-runtime call: a JVM started as the launcher starts it, with this module's classes. */
-    private static List<String> runtimeCommand(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    /**
+     * One mdocker-runtime call as the launcher makes it: the front end (target/oci-front, built by
+     * this module's build) with the JVM's command line (with this module's classes) and the arguments.
+     */
+    static List<String> runtimeCommand(Path root, String... args) {
+        List<String> jvm = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), RuntimeMain.class.getName(), "--root", ROOT.toString()));
+                "-cp", System.getProperty("java.class.path"), RuntimeMain.class.getName());
+        List<String> cmd = new ArrayList<>(List.of(FRONT.toString(), Integer.toString(jvm.size())));
+        cmd.addAll(jvm);
+        cmd.addAll(List.of("--root", root.toString()));
         cmd.addAll(List.of(args));
         return cmd;
+    }
+
+    private static List<String> runtimeCommand(String... args) {
+        return runtimeCommand(ROOT, args);
     }
 
     private static Result runtime(String... args) throws Exception {
@@ -114,6 +125,22 @@ class OciRuntimeTest {
         var err = p.getErrorStream().readAllBytes();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A call the front end must answer alone: its JVM is a path that does not exist, so a call it
+     * handed to the JVM fails with "starting the JVM".
+     */
+    private static Result front(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(FRONT.toString(), "1", "/nonexistent/java", "--root", ROOT.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        var out = p.getInputStream().readAllBytes();
+        var err = p.getErrorStream().readAllBytes();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        Result r = new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+        assertThat(r.err()).as("answered without a JVM").doesNotContain("starting the JVM");
+        return r;
     }
 
     private static JsonNode state(String id) throws Exception {
@@ -204,13 +231,7 @@ class OciRuntimeTest {
             assertThat(created.get("id").asText()).isEqualTo(id);
             assertThat(created.get("ociVersion").asText()).startsWith("1.");
             assertThat(seen).isEmpty();
-            JsonNode recorded = JSON.readTree(ROOT.resolve(id).resolve("state.json").toFile());
-            List<Path> cgroups = new ArrayList<>();
-            recorded.get("cgroups").fields().forEachRemaining(e -> {
-                if (e.getKey().startsWith("cgroup.")) {
-                    cgroups.add(Path.of(e.getValue().asText().substring(3)));
-                }
-            });
+            List<Path> cgroups = OciState.read(ROOT, id).cgroupDirs();
             assertThat(cgroups).isNotEmpty().allSatisfy(d -> assertThat(Files.readString(d.resolve("cgroup.procs")).trim())
                     .isEqualTo(pid));
 
@@ -438,6 +459,214 @@ class OciRuntimeTest {
             assertThat(JSON.readTree(list.out()).findValuesAsText("id")).contains(id);
             assertThat(runtime("delete", "--force", id).exit()).isZero();
             assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // the front end (oci-front): the verbs it answers without a JVM
+
+    /** runtime.md "State": the front end's state JSON has the spec's fields, annotations escaped as JSON. */
+    @Test
+    void frontEndStateHasTheSpecFieldsWithoutAJvm() throws Exception {
+        String id = newId("fstate");
+        String odd = "a \"quoted\" value\nwith a newline, a \\ and \u00e9t\u00e9";
+        Path bundle = bundle(id, List.of("sleep", "600"), c -> {
+            ObjectNode a = c.putObject("annotations");
+            a.put("org.example.plain", "x");
+            a.put("org.example.odd key", odd);
+            a.put("org.example.empty", "");
+        });
+        List<String> seen = new ArrayList<>();
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            Result r = front("state", id);
+            assertThat(r.exit()).as(r.err()).isZero();
+            JsonNode st = JSON.readTree(r.out());
+            assertThat(st.get("ociVersion").asText()).isEqualTo(OciState.OCI_VERSION);
+            assertThat(st.get("id").asText()).isEqualTo(id);
+            assertThat(st.get("status").asText()).isEqualTo("created");
+            assertThat(st.get("pid").asInt()).isEqualTo(Integer.parseInt(pid));
+            assertThat(st.get("bundle").asText()).isEqualTo(bundle.toString());
+            assertThat(st.get("annotations").get("org.example.plain").asText()).isEqualTo("x");
+            assertThat(st.get("annotations").get("org.example.odd key").asText()).isEqualTo(odd);
+            assertThat(st.get("annotations").get("org.example.empty").asText()).isEmpty();
+            assertThat(java.time.Instant.parse(st.get("created").asText())).isBefore(java.time.Instant.now());
+            Result list = front("list", "--format", "json");
+            assertThat(list.exit()).as(list.err()).isZero();
+            assertThat(JSON.readTree(list.out()).findValuesAsText("id")).contains(id);
+            assertThat(front("list", "-q").out().lines().toList()).contains(id);
+            // a created container's pid 1 (blocked on the exec fifo) goes with KILL by name
+            Result kill = front("kill", id, "kill");
+            assertThat(kill.exit()).as(kill.err()).isZero();
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
+            JsonNode stopped = JSON.readTree(front("state", id).out());
+            assertThat(stopped.get("status").asText()).isEqualTo("stopped");
+            assertThat(stopped.get("pid").asInt()).isZero();
+            assertDeletedLeavingNothing(id, OciState.read(ROOT, id).cgroupDirs(), false);
+        }
+    }
+
+    /** runtime.md "Operations: Kill" and "Delete": a created container killed by number, deleted; a running one deleted --force. */
+    @Test
+    void frontEndKillsByNumberAndDeletesCreatedAndRunningContainers() throws Exception {
+        List<String> seen = new ArrayList<>();
+        String created = newId("fcreated");
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle(created, List.of("sleep", "600"), c -> { }).toString(),
+                created)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            assertThat(front("kill", "--all", created, "9").exit()).isZero();
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
+            // kill of a stopped container is an error (without --all), as runc's
+            Result again = front("kill", created, "9");
+            assertThat(again.exit()).isEqualTo(1);
+            assertThat(again.err()).isEqualTo("mdocker-runtime: container " + created + " is not running\n");
+            assertThat(front("kill", "--all", created, "KILL").exit()).isZero();
+            assertDeletedLeavingNothing(created, OciState.read(ROOT, created).cgroupDirs(), false);
+        }
+        String waiting = newId("fwaiting"); // deleted while created: its waiting pid 1 is killed
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle(waiting, List.of("sleep", "600"), c -> { }).toString(),
+                waiting)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            assertDeletedLeavingNothing(waiting, OciState.read(ROOT, waiting).cgroupDirs(), false);
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
+        }
+        String running = newId("frunning");
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle(running, List.of("sh", "-c",
+                "sleep 600 & sleep 600 & echo forked; wait"), c -> { }).toString(), running)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            assertThat(front("start", running).exit()).isZero();
+            caller.next("forked", seen);
+            List<Path> cgroups = OciState.read(ROOT, running).cgroupDirs();
+            assertThat(Files.readString(cgroups.get(0).resolve("cgroup.procs")).lines().count()).isEqualTo(3);
+            Result refused = front("delete", running);
+            assertThat(refused.exit()).isEqualTo(1);
+            assertThat(refused.err()).isEqualTo("mdocker-runtime: cannot delete container " + running
+                    + ": it is running (stop it first, or delete --force)\n");
+            assertDeletedLeavingNothing(running, cgroups, true);
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
+        }
+    }
+
+    private static void assertDeletedLeavingNothing(String id, List<Path> cgroups, boolean force) throws Exception {
+        assertThat(cgroups).isNotEmpty();
+        Result delete = force ? front("delete", "--force", id) : front("delete", id);
+        assertThat(delete.exit()).as(delete.err()).isZero();
+        assertThat(delete.err()).isEmpty();
+        assertThat(ROOT.resolve(id)).doesNotExist();
+        assertThat(cgroups).allSatisfy(d -> assertThat(d).doesNotExist());
+        assertThat(front("delete", "--force", id).exit()).isZero(); // gone: --force is content
+        Result again = front("delete", id);
+        assertThat(again.exit()).isEqualTo(1);
+        assertThat(again.err()).isEqualTo("mdocker-runtime: container " + id + " does not exist\n");
+    }
+
+    /** Bad input to the front end's verbs: one line each, exit status 1 (runc's), nothing touched. */
+    @Test
+    void frontEndRefusesBadIdsSignalsAndFlagsInOneLine() throws Exception {
+        String id = newId("fbad");
+        List<String> seen = new ArrayList<>();
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle(id, List.of("sleep", "600"), c -> { }).toString(), id)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            record Case(List<String> args, String error) {}
+            for (Case c : List.of(
+                    new Case(List.of("state", "../etc"), "container id '../etc' is not valid (expected letters, digits, _ + . -)"),
+                    new Case(List.of("kill", "a/b", "9"), "container id 'a/b' is not valid (expected letters, digits, _ + . -)"),
+                    new Case(List.of("state", "no-such-" + id), "container no-such-" + id + " does not exist"),
+                    new Case(List.of("kill", id, "SIGFOO"), "unknown signal 'SIGFOO'"),
+                    new Case(List.of("kill", id, "65"), "signal 65 is outside 1..64"),
+                    new Case(List.of("kill", id, "0"), "signal 0 is outside 1..64"),
+                    new Case(List.of("kill", "--now", id), "kill: unknown flag '--now'"),
+                    new Case(List.of("start"), "start: no container id given"),
+                    new Case(List.of("list", "--format", "yaml"), "list: --format 'yaml' (expected table or json)"))) {
+                Result r = front(c.args().toArray(String[]::new));
+                assertThat(r.exit()).as("%s", c.args()).isEqualTo(1);
+                assertThat(r.err()).as("%s", c.args()).isEqualTo("mdocker-runtime: " + c.error() + "\n");
+                assertThat(r.out()).isEmpty();
+            }
+            assertThat(JSON.readTree(front("state", id).out()).get("status").asText()).isEqualTo("created"); // untouched
+            // --log-format json: the error as the JSON line containerd's shim reads, and one line on stderr
+            Path log = WORK.resolve(id + ".front.log");
+            Result r = front("--log", log.toString(), "--log-format", "json", "kill", id, "NOPE");
+            assertThat(r.exit()).isEqualTo(1);
+            assertThat(r.err()).isEqualTo("mdocker-runtime: unknown signal 'NOPE'\n");
+            List<String> lines = Files.readAllLines(log);
+            assertThat(lines).hasSize(1);
+            JsonNode line = JSON.readTree(lines.get(0));
+            assertThat(line.get("level").asText()).isEqualTo("error");
+            assertThat(line.get("msg").asText()).isEqualTo("unknown signal 'NOPE'");
+            assertThat(java.time.Instant.parse(line.get("time").asText())).isBefore(java.time.Instant.now());
+            Path text = WORK.resolve(id + ".front.txt");
+            assertThat(front("--log", text.toString(), "state", "x\"y").exit()).isEqualTo(1);
+            assertThat(Files.readString(text)).matches(
+                    "time=\"[-0-9T:.]+Z\" level=error msg=\"container id 'x\\\\\"y' is not valid \\(expected letters, digits, _ \\+ \\. -\\)\"\n");
+            assertThat(front("delete", "--force", id).exit()).isZero();
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
+        }
+    }
+
+    /** config.md "Hooks": start runs startContainer then poststart from the state create recorded; a failing startContainer fails start. */
+    @Test
+    void frontEndStartRunsTheRecordedHooks() throws Exception {
+        String id = newId("fhooks");
+        Path marker = WORK.resolve(id + ".hooks");
+        Path bundle = bundle(id, List.of("sleep", "600"), c -> {
+            ObjectNode hooks = c.putObject("hooks");
+            ObjectNode sc = hooks.putArray("startContainer").addObject().put("path", "/bin/sh");
+            sc.putArray("args").add("sh").add("-c").add("echo \"startContainer $HOOK_ENV $(cat)\" >> " + marker);
+            sc.putArray("env").add("HOOK_ENV=from-env");
+            ObjectNode ps = hooks.putArray("poststart").addObject().put("path", "/bin/sh").put("timeout", 5);
+            ps.putArray("args").add("sh").add("-c").add("echo \"poststart $(cat)\" >> " + marker);
+        });
+        List<String> seen = new ArrayList<>();
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            Files.delete(bundle.resolve("config.json")); // the hooks come from what create recorded
+            Result start = front("start", id);
+            assertThat(start.exit()).as(start.err()).isZero();
+            List<String> ran = Files.readAllLines(marker);
+            assertThat(ran).hasSize(2);
+            assertThat(ran.get(0)).startsWith("startContainer from-env {");
+            assertThat(JSON.readTree(ran.get(0).substring("startContainer from-env ".length())).get("status").asText())
+                    .isEqualTo("created");
+            assertThat(JSON.readTree(ran.get(1).substring("poststart ".length())).get("status").asText()).isEqualTo("running");
+            assertThat(JSON.readTree(front("state", id).out()).get("status").asText()).isEqualTo("running");
+            assertThat(front("delete", "--force", id).exit()).isZero();
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
+        }
+        String failing = newId("fhookfail");
+        Path bundle2 = bundle(failing, List.of("sleep", "600"), c -> c.putObject("hooks").putArray("startContainer")
+                .addObject().put("path", "/bin/false"));
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle2.toString(), failing)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            Result start = front("start", failing);
+            assertThat(start.exit()).isEqualTo(1);
+            assertThat(start.err()).isEqualTo("mdocker-runtime: startContainer hook /bin/false exited with 1\n");
+            assertThat(JSON.readTree(front("state", failing).out()).get("status").asText()).isEqualTo("created");
+            assertThat(front("delete", failing).exit()).isZero();
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
+        }
+    }
+
+    /** run --detach: the JVM's create, then the front end's start; the process is the caller's. */
+    @Test
+    void runDetachedIsCreateThenStart() throws Exception {
+        String id = newId("frun");
+        Path bundle = bundle(id, List.of("sh", "-c", "echo detached-$(hostname); exit 3"), c -> { });
+        List<String> seen = new ArrayList<>();
+        try (Caller caller = new Caller(List.of(), "run", "--detach", "--bundle", bundle.toString(), id)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String out = seen.stream().filter(l -> l.startsWith("detached-")).findFirst().orElse(null);
+            assertThat(out != null ? out : caller.next("detached-", seen)).isEqualTo("detached-oci-" + id);
+            assertThat(caller.next("reaped", seen)).endsWith(" exit 3");
+            assertThat(JSON.readTree(front("state", id).out()).get("status").asText()).isEqualTo("stopped");
+            assertThat(front("delete", id).exit()).isZero();
         }
     }
 }
