@@ -52,6 +52,8 @@ public final class RegistryClient implements AutoCloseable {
     static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(DEFAULT_STALL_SECONDS);
     /** The largest manifest or index read (as containerd's limit). */
     static final int MAX_MANIFEST_BYTES = 4 << 20;
+    /** How many indexes deep an index's entry for the platform is followed. */
+    static final int MAX_INDEX_DEPTH = 4;
 
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
     private static final AtomicInteger THREADS = new AtomicInteger();
@@ -206,13 +208,18 @@ public final class RegistryClient implements AutoCloseable {
         Fetched top = fetchManifest(session, image, reference, pinned, Optional.empty());
         Fetched chosen = top;
         Optional<PullResult.IndexBlob> index = Optional.empty();
-        if (top.parsed() instanceof Manifests.Index idx) {
+        List<Fetched> indexes = new ArrayList<>();
+        while (chosen.parsed() instanceof Manifests.Index idx) {
+            // an index's entry may be an index itself (nested): followed, a few levels at most
+            if (indexes.size() == MAX_INDEX_DEPTH) {
+                throw new RegistryException(image + ": more than " + MAX_INDEX_DEPTH + " indexes nested (the last "
+                        + chosen.digest() + "); refused");
+            }
+            indexes.add(chosen);
             Descriptor entry = choose(idx, platform, image);
             chosen = fetchManifest(session, image, entry.digest().toString(), Optional.of(entry.digest()), Optional.of(entry.mediaType()));
-            if (chosen.parsed() instanceof Manifests.Index) {
-                throw new RegistryException(image + ": the index's entry for " + platform + " (" + entry.digest()
-                        + ") is an index itself; nested indexes are not followed");
-            }
+        }
+        if (!indexes.isEmpty()) {
             index = Optional.of(new PullResult.IndexBlob(top.digest(), top.mediaType(), top.bytes()));
         }
         Manifests.Manifest manifest = (Manifests.Manifest) chosen.parsed();
@@ -230,8 +237,8 @@ public final class RegistryClient implements AutoCloseable {
         downloadAll(session, store, List.copyOf(distinct.values()), image, listener);
         try {
             store.put(chosen.digest(), chosen.bytes());
-            if (index.isPresent()) {
-                store.put(index.get().digest(), index.get().bytes());
+            for (Fetched i : indexes.reversed()) {
+                store.put(i.digest(), i.bytes());
             }
         } catch (IOException e) {
             throw new RegistryException(image + ": storing the manifest in " + store.root() + ": " + RegistryHttp.describe(e), e);
@@ -342,7 +349,7 @@ public final class RegistryClient implements AutoCloseable {
             }
         }
         for (Descriptor d : index.manifests()) { // as containerd: an entry that declares no platform fits any
-            if (d.platform().isEmpty() && MediaTypes.isManifest(d.mediaType())) {
+            if (d.platform().isEmpty() && (MediaTypes.isManifest(d.mediaType()) || MediaTypes.isIndex(d.mediaType()))) {
                 return d;
             }
         }

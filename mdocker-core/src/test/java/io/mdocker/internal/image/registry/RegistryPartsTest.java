@@ -69,7 +69,7 @@ class RegistryPartsTest {
                   "registry.example:5000": {"username": "u", "password": "p:w"},
                   "http://plain.example/": {"auth": "cGxhaW46cA=="},
                   "empty.example": {}
-                }, "credsStore": "desktop"}
+                }}
                 """);
         DockerConfig c = DockerConfig.load(Map.of("DOCKER_CONFIG", dir.toString()));
         assertThat(c.credentialsFor("docker.io")).contains(new Credentials("hub", "hubpass"));
