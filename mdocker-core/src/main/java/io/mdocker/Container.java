@@ -137,7 +137,8 @@ public final class Container {
         this.entrypoint = b.entrypoint != null ? List.copyOf(b.entrypoint) : img != null ? List.copyOf(img.entrypoint()) : List.of();
         this.image = b.image;
         this.pullPolicy = b.pullPolicy;
-        this.healthcheck = img != null ? img.healthcheck().map(Image::healthcheckOf).orElse(null) : b.healthcheck;
+        this.healthcheck = b.healthcheck != null ? b.healthcheck
+                : img != null ? img.healthcheck().map(Image::healthcheckOf).orElse(null) : null;
         this.stopSignal = b.stopSignal != 0 ? b.stopSignal
                 : img != null && !img.stopSignal().isEmpty() ? imageSignal(img.stopSignal(), img.reference())
                 : Signal.TERM.number();
@@ -818,6 +819,30 @@ public final class Container {
         /** When {@link #image(String)} pulls its image (default {@link PullPolicy#MISSING}). */
         public Builder pullPolicy(PullPolicy policy) {
             pullPolicy = Objects.requireNonNull(policy, "pullPolicy");
+            return this;
+        }
+
+        /**
+         * Docker's {@code --health-cmd} and its companions: the healthcheck that
+         * {@link Wait#forHealthcheck()} and {@link ContainerHandle#runHealthchecks()} run, replacing
+         * the image's; a test of {@code ["NONE"]} turns the image's off ({@code --no-healthcheck}).
+         *
+         * @throws IllegalArgumentException a test that is not {@code CMD} with a program,
+         *         {@code CMD-SHELL} with a command or {@code NONE}; an interval or timeout not
+         *         positive, a start period negative, retries below 1
+         */
+        public Builder healthcheck(Healthcheck check) {
+            Objects.requireNonNull(check, "healthcheck");
+            if (!check.disabled()) {
+                check.command(); // refuses a test of another shape, naming it
+                if (check.interval().isNegative() || check.interval().isZero() || check.timeout().isNegative()
+                        || check.timeout().isZero() || check.startPeriod().isNegative() || check.retries() < 1) {
+                    throw new IllegalArgumentException("healthcheck " + check.test() + ": interval " + check.interval()
+                            + ", timeout " + check.timeout() + ", retries " + check.retries() + ", start period "
+                            + check.startPeriod() + ": expected interval and timeout above 0, retries 1 or more, a start period 0 or more");
+                }
+            }
+            healthcheck = check;
             return this;
         }
 
