@@ -95,6 +95,7 @@ public final class Container {
     /** The image reference the layers came from, or null for a root filesystem given as paths. */
     private final String image;
     private final PullPolicy pullPolicy;
+    private final PullOptions pullOptions;
     /** The number of the signal stop sends first. */
     private final int stopSignal;
     /** The image's Healthcheck, for {@link Wait#forHealthcheck()}; null for none. */
@@ -103,7 +104,8 @@ public final class Container {
     private Container(Builder b) {
         // the image store (and Jackson) is reached only for a container of an image
         this(b, b.image == null ? null : io.mdocker.internal.image.ImageBinding.bind(b.runtime.libRoot(), b.image,
-                b.pullPolicy.name().toLowerCase(java.util.Locale.ROOT)));
+                b.pullPolicy.name().toLowerCase(java.util.Locale.ROOT), () -> ImageStore.registryClient(b.pullOptions),
+                ImageStore.listener(b.pullOptions)));
     }
 
     private Container(Builder b, io.mdocker.internal.image.ImageBinding.Bound img) {
@@ -137,6 +139,7 @@ public final class Container {
         this.entrypoint = b.entrypoint != null ? List.copyOf(b.entrypoint) : img != null ? List.copyOf(img.entrypoint()) : List.of();
         this.image = b.image;
         this.pullPolicy = b.pullPolicy;
+        this.pullOptions = b.pullOptions;
         this.healthcheck = b.healthcheck != null ? b.healthcheck
                 : img != null ? img.healthcheck().map(Image::healthcheckOf).orElse(null) : null;
         this.stopSignal = b.stopSignal != 0 ? b.stopSignal
@@ -645,6 +648,7 @@ public final class Container {
         private DataSize storageSize;
         private String image;
         private PullPolicy pullPolicy = PullPolicy.MISSING;
+        private PullOptions pullOptions = PullOptions.defaults();
         private List<String> entrypoint;
         private boolean workdirSet;
         private boolean userSet;
@@ -691,6 +695,7 @@ public final class Container {
             storageSize = c.storageSize;
             entrypoint = c.entrypoint.isEmpty() ? null : c.entrypoint;
             pullPolicy = c.pullPolicy;
+            pullOptions = c.pullOptions;
             stopSignal = c.stopSignal; // the image's included, as for its other settings
             healthcheck = c.healthcheck;
             workdirSet = true;
@@ -813,6 +818,16 @@ public final class Container {
             io.mdocker.internal.image.ImageReference.parse(Objects.requireNonNull(reference, "image"));
             image = reference;
             layers.clear();
+            return this;
+        }
+
+        /**
+         * How {@link #image(String)} pulls its image when the policy has it pulled: credentials,
+         * insecure registries, a progress listener ({@link ImageStore#pull(String, PullOptions)});
+         * default {@link PullOptions#defaults()}.
+         */
+        public Builder pullOptions(PullOptions options) {
+            pullOptions = Objects.requireNonNull(options, "pullOptions");
             return this;
         }
 

@@ -93,14 +93,19 @@ public final class ImageStore {
         ImageReference ref = ImageReference.parse(reference);
         return io(() -> {
             try (var client = registryClient(options)) {
-                var listener = options.progress().<io.mdocker.internal.image.registry.PullListener>map(PullListenerAdapter::new)
-                        .orElse(io.mdocker.internal.image.registry.PullListener.NONE);
-                return toImage(images.pull(ref, client, listener));
+                return toImage(images.pull(ref, client, listener(options)));
             }
         }, "pulling " + reference);
     }
 
-    private static io.mdocker.internal.image.registry.RegistryClient registryClient(PullOptions options) {
+    /** The registry client's listener that passes the pull's events on to the options' progress listener. */
+    static io.mdocker.internal.image.registry.PullListener listener(PullOptions options) {
+        return options.progress().<io.mdocker.internal.image.registry.PullListener>map(PullListenerAdapter::new)
+                .orElse(io.mdocker.internal.image.registry.PullListener.NONE);
+    }
+
+    /** A registry client with the options' credentials, tokens and insecure registries; the caller closes it. */
+    static io.mdocker.internal.image.registry.RegistryClient registryClient(PullOptions options) {
         var b = io.mdocker.internal.image.registry.RegistryClient.builder();
         options.insecureRegistries().forEach(b::insecure);
         options.logins().forEach((host, login) -> b.credentials(host,

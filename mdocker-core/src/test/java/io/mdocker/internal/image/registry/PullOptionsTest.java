@@ -1,5 +1,7 @@
 package io.mdocker.internal.image.registry;
 
+import io.mdocker.Container;
+import io.mdocker.ExecResult;
 import io.mdocker.Image;
 import io.mdocker.ImageStore;
 import io.mdocker.PullOptions;
@@ -74,6 +76,13 @@ class PullOptionsTest {
             Image image = pull(ref, good);
             assertThat(image.names()).contains(ref);
             assertThat(image.layers()).isEqualTo(2);
+
+            // the builder's pull on first use takes the same options
+            ImageStore.of(Fixtures.RUNTIME).remove(ref, true);
+            assertThatThrownBy(() -> Container.builder().image(ref).runtime(Fixtures.RUNTIME).build())
+                    .hasMessageContaining("the registry asks for credentials");
+            ExecResult r = Container.builder().image(ref).pullOptions(good).runtime(Fixtures.RUNTIME).run("/bin/cat", "/etc/image-seed");
+            assertThat(r.stdout()).as(r.stderr()).isEqualTo("v1 amd64 81\n");
         }
     }
 
