@@ -73,8 +73,9 @@ public sealed interface ContainerHandle permits RunningContainer, DetachedContai
      * healthy, Retries failures in a row after the StartPeriod unhealthy. Each run is recorded in
      * the container's state record, where {@link ContainerInfo#health()} (and the command line's
      * {@code ps} and {@code inspect}) of any process read it. Returns at once when the container
-     * has no check or its check is {@code NONE}. Blocks: call it on a thread of its own; one
-     * caller per container (the command line's {@code run -d} starts one for a detached container).
+     * has no check or its check is {@code NONE}, or when another thread or process runs them
+     * already (one at a time per container; the command line's {@code run -d} starts one for a
+     * detached container). Blocks: call it on a thread of its own.
      */
     void runHealthchecks();
 

@@ -2,7 +2,14 @@ package io.mdocker;
 
 import io.mdocker.internal.state.HealthLog;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -18,10 +25,45 @@ import java.util.List;
 final class HealthMonitor {
     private HealthMonitor() {}
 
+    /** The file whose lock the process running a container's checks holds: one at a time. */
+    static final String LOCK = "health.lock";
+    /** The state directories whose checks a thread of this JVM runs. */
+    private static final java.util.Set<Path> RUNNING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Runs the checks until the container exits; returns at once when the check is NONE or
+     * another thread or process runs them already (it holds the lock {@value #LOCK}).
+     */
     static void run(ContainerHandle c, Healthcheck h, Path stateDir) {
         if (h.disabled()) {
             return;
         }
+        // this JVM's runner first: a second descriptor of the lock file, once closed, would drop the
+        // process's fcntl lock that the first holds
+        Path key = stateDir.toAbsolutePath().normalize();
+        if (!RUNNING.add(key)) {
+            return;
+        }
+        try (FileChannel ch = FileChannel.open(stateDir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            FileLock held;
+            try {
+                held = ch.tryLock();
+            } catch (OverlappingFileLockException heldInThisJvm) {
+                held = null;
+            }
+            if (held != null) {
+                runChecks(c, h, stateDir);
+            }
+        } catch (NoSuchFileException removed) {
+            // the container's record is gone: nothing to check
+        } catch (IOException e) {
+            throw new UncheckedIOException("healthcheck of container " + c.shortId() + ": " + e.getMessage(), e);
+        } finally {
+            RUNNING.remove(key);
+        }
+    }
+
+    private static void runChecks(ContainerHandle c, Healthcheck h, Path stateDir) {
         List<String> command = h.command();
         Instant started = Instant.now();
         Wait.CommandRunner exec = CommandWait.exec(h.timeout());

@@ -50,6 +50,10 @@ class HealthStatusTest {
         Thread monitor = Thread.ofPlatform().start(() -> Fixtures.RUNTIME.attach(d.id()).runHealthchecks());
         try {
             HealthStatus bad = awaitHealth(d.id(), h -> h.status() == HealthStatus.Status.UNHEALTHY, "unhealthy after 2 failures");
+            long t0 = System.nanoTime();
+            d.runHealthchecks(); // another caller while the monitor thread runs them: returns at once
+            assertThat(System.nanoTime() - t0).as("a second caller does not run them too").isLessThan(TimeUnit.SECONDS.toNanos(2));
+            assertThat(monitor.isAlive()).isTrue();
             assertThat(bad.failingStreak()).isGreaterThanOrEqualTo(2);
             assertThat(bad.log()).isNotEmpty().hasSizeLessThanOrEqualTo(5).allSatisfy(r -> {
                 assertThat(r.exitCode()).isEqualTo(1);

@@ -70,7 +70,7 @@ class ImageLeaseTest {
                     images.collectGarbage(Set.of());
                     assertThat(blobs.has(orphan)).as("the prune ran: it removed a blob no image or lease holds").isFalse();
                     assertThat(blobs.has(configDigest)).as("the config the lease holds").isTrue();
-                    assertThat(Fixtures.list(images.dir().resolve("leases"))).hasSize(1);
+                    assertThat(Fixtures.list(images.dir().resolve("leases"))).as("the lease's list and lock file").hasSize(2);
                 }
                 return new ByteArrayInputStream(layer);
             };
@@ -98,18 +98,48 @@ class ImageLeaseTest {
         Path leases = images.dir().resolve("leases");
         Digest held = blobs.put("held by a live lease".getBytes(StandardCharsets.UTF_8));
         Digest orphan = blobs.put("listed by a dead lease".getBytes(StandardCharsets.UTF_8));
-        // a lease file no one holds locked: a process that died while adding an image
+        // a lease no one holds locked: a process that died while adding an image
         Files.createDirectories(leases);
         Path dead = Files.writeString(leases.resolve("dead"), orphan + "\n");
+        Path deadLock = Files.createFile(leases.resolve("dead.lock"));
         try (Lease live = Lease.take(leases, images.dir().resolve("index.lock"))) {
             live.protect(held.toString());
             images.collectGarbage(Set.of());
             assertThat(blobs.has(held)).isTrue();
             assertThat(blobs.has(orphan)).isFalse();
             assertThat(dead).doesNotExist();
+            assertThat(deadLock).doesNotExist();
         }
         assertThat(Fixtures.list(leases)).isEmpty();
         images.collectGarbage(Set.of());
         assertThat(blobs.has(held)).as("its lease closed, nothing holds it").isFalse();
+    }
+
+    @Test
+    void aLeaseHeldByAnotherJvmKeepsWhatItListsEvenAfterItsAppends() throws Exception {
+        LocalImages images = store("other-jvm");
+        BlobStore blobs = new BlobStore(images.dir().resolve("blobs"));
+        Digest first = blobs.put("held by the child, added first".getBytes(StandardCharsets.UTF_8));
+        Digest second = blobs.put("held by the child, added second".getBytes(StandardCharsets.UTF_8));
+        Digest orphan = blobs.put("held by no one".getBytes(StandardCharsets.UTF_8));
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"), LeaseChild.class.getName(),
+                images.dir().toString(), first.toString(), second.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(out.readLine()).isEqualTo("held");
+            // the child's appends (each through a descriptor of the list) have not dropped its lock: the prune sees it live
+            images.collectGarbage(Set.of());
+            assertThat(blobs.has(first)).isTrue();
+            assertThat(blobs.has(second)).isTrue();
+            assertThat(blobs.has(orphan)).isFalse();
+        } finally {
+            child.getOutputStream().close();
+            assertThat(child.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(child.exitValue()).isZero();
+        images.collectGarbage(Set.of());
+        assertThat(blobs.list()).as("the child's lease ended with it").isEmpty();
+        assertThat(Fixtures.list(images.dir().resolve("leases"))).isEmpty();
     }
 }
