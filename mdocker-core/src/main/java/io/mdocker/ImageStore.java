@@ -57,7 +57,11 @@ public final class ImageStore {
         return io(() -> images.remove(nameOrId, force, this::inUse, layersInUse()), "removing image " + nameOrId);
     }
 
-    /** Removes the blobs and layers no image refers to; returns the bytes of blobs freed. */
+    /**
+     * Removes the blobs and layers no image refers to; returns the bytes of blobs freed. What an
+     * image being added (a pull, load or import of any process on this store) has written is kept
+     * until the image is recorded.
+     */
     public long prune() {
         return io(() -> images.collectGarbage(layersInUse()), "pruning images");
     }
