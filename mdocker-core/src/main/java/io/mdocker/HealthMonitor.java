@@ -76,11 +76,12 @@ final class HealthMonitor {
                 o = exec.run(c, command);
             } catch (ExecTimeoutException e) {
                 o = new Wait.CommandOutcome(-1, "Health check exceeded timeout (" + h.timeout().toMillis() + " ms)");
-            } catch (ContainerException e) {
+            } catch (RuntimeException e) {
+                // the exec could not be made (the container stopping, a resource short): a failed run
                 if (!c.isRunning()) {
                     return;
                 }
-                o = new Wait.CommandOutcome(-1, e.getMessage());
+                o = new Wait.CommandOutcome(-1, String.valueOf(e.getMessage()));
             }
             Instant t1 = Instant.now();
             if (!c.isRunning()) {

@@ -149,4 +149,20 @@ class HealthCliTest {
         assertThat(RunCommand.runtime(STATE).list()).as("nothing created").hasSize(before);
         assertThat(Optional.of(HealthOptions.duration("--health-interval", "1m30.5s", null))).contains(java.time.Duration.ofMillis(90_500));
     }
+
+    @Test
+    void psShowsTheAgeOfALastRunOlderThanAMinute() {
+        java.time.Instant now = java.time.Instant.parse("2026-12-07T10:00:00Z");
+        java.util.function.Function<io.mdocker.HealthStatus, io.mdocker.ContainerInfo> info = h -> new io.mdocker.ContainerInfo(
+                "ab".repeat(32), true, io.mdocker.ContainerInfo.State.RUNNING, java.util.OptionalInt.empty(), 1, now, "sh",
+                List.of(), "none", Optional.empty(), Optional.empty(), java.util.Map.of(), Optional.of(h));
+        io.mdocker.HealthStatus.Run fresh = new io.mdocker.HealthStatus.Run(now.minusSeconds(3), now.minusSeconds(2), 0, "");
+        io.mdocker.HealthStatus.Run old = new io.mdocker.HealthStatus.Run(now.minusSeconds(301), now.minusSeconds(300), 1, "no");
+        assertThat(PsCommand.health(info.apply(new io.mdocker.HealthStatus(io.mdocker.HealthStatus.Status.HEALTHY, 0, List.of(fresh))), now))
+                .isEqualTo(" (healthy)");
+        assertThat(PsCommand.health(info.apply(new io.mdocker.HealthStatus(io.mdocker.HealthStatus.Status.UNHEALTHY, 3, List.of(old))), now))
+                .isEqualTo(" (unhealthy, checked 5 minutes ago)");
+        assertThat(PsCommand.health(info.apply(new io.mdocker.HealthStatus(io.mdocker.HealthStatus.Status.STARTING, 0, List.of())), now))
+                .isEqualTo(" (health: starting)");
+    }
 }
