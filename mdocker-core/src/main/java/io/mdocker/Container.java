@@ -95,6 +95,7 @@ public final class Container {
     /** The image reference the layers came from, or null for a root filesystem given as paths. */
     private final String image;
     private final PullPolicy pullPolicy;
+    private final PullOptions pullOptions;
     /** The number of the signal stop sends first. */
     private final int stopSignal;
     /** The image's Healthcheck, for {@link Wait#forHealthcheck()}; null for none. */
@@ -103,7 +104,8 @@ public final class Container {
     private Container(Builder b) {
         // the image store (and Jackson) is reached only for a container of an image
         this(b, b.image == null ? null : io.mdocker.internal.image.ImageBinding.bind(b.runtime.libRoot(), b.image,
-                b.pullPolicy.name().toLowerCase(java.util.Locale.ROOT)));
+                b.pullPolicy.name().toLowerCase(java.util.Locale.ROOT), () -> ImageStore.registryClient(b.pullOptions),
+                ImageStore.listener(b.pullOptions)));
     }
 
     private Container(Builder b, io.mdocker.internal.image.ImageBinding.Bound img) {
@@ -137,7 +139,9 @@ public final class Container {
         this.entrypoint = b.entrypoint != null ? List.copyOf(b.entrypoint) : img != null ? List.copyOf(img.entrypoint()) : List.of();
         this.image = b.image;
         this.pullPolicy = b.pullPolicy;
-        this.healthcheck = img != null ? img.healthcheck().map(Image::healthcheckOf).orElse(null) : b.healthcheck;
+        this.pullOptions = b.pullOptions;
+        this.healthcheck = b.healthcheck != null ? b.healthcheck
+                : img != null ? img.healthcheck().map(Image::healthcheckOf).orElse(null) : null;
         this.stopSignal = b.stopSignal != 0 ? b.stopSignal
                 : img != null && !img.stopSignal().isEmpty() ? imageSignal(img.stopSignal(), img.reference())
                 : Signal.TERM.number();
@@ -644,6 +648,7 @@ public final class Container {
         private DataSize storageSize;
         private String image;
         private PullPolicy pullPolicy = PullPolicy.MISSING;
+        private PullOptions pullOptions = PullOptions.defaults();
         private List<String> entrypoint;
         private boolean workdirSet;
         private boolean userSet;
@@ -690,6 +695,7 @@ public final class Container {
             storageSize = c.storageSize;
             entrypoint = c.entrypoint.isEmpty() ? null : c.entrypoint;
             pullPolicy = c.pullPolicy;
+            pullOptions = c.pullOptions;
             stopSignal = c.stopSignal; // the image's included, as for its other settings
             healthcheck = c.healthcheck;
             workdirSet = true;
@@ -815,9 +821,43 @@ public final class Container {
             return this;
         }
 
+        /**
+         * How {@link #image(String)} pulls its image when the policy has it pulled: credentials,
+         * insecure registries, a progress listener ({@link ImageStore#pull(String, PullOptions)});
+         * default {@link PullOptions#defaults()}.
+         */
+        public Builder pullOptions(PullOptions options) {
+            pullOptions = Objects.requireNonNull(options, "pullOptions");
+            return this;
+        }
+
         /** When {@link #image(String)} pulls its image (default {@link PullPolicy#MISSING}). */
         public Builder pullPolicy(PullPolicy policy) {
             pullPolicy = Objects.requireNonNull(policy, "pullPolicy");
+            return this;
+        }
+
+        /**
+         * Docker's {@code --health-cmd} and its companions: the healthcheck that
+         * {@link Wait#forHealthcheck()} and {@link ContainerHandle#runHealthchecks()} run, replacing
+         * the image's; a test of {@code ["NONE"]} turns the image's off ({@code --no-healthcheck}).
+         *
+         * @throws IllegalArgumentException a test that is not {@code CMD} with a program,
+         *         {@code CMD-SHELL} with a command or {@code NONE}; an interval or timeout not
+         *         positive, a start period negative, retries below 1
+         */
+        public Builder healthcheck(Healthcheck check) {
+            Objects.requireNonNull(check, "healthcheck");
+            if (!check.disabled()) {
+                check.command(); // refuses a test of another shape, naming it
+                if (check.interval().isNegative() || check.interval().isZero() || check.timeout().isNegative()
+                        || check.timeout().isZero() || check.startPeriod().isNegative() || check.retries() < 1) {
+                    throw new IllegalArgumentException("healthcheck " + check.test() + ": interval " + check.interval()
+                            + ", timeout " + check.timeout() + ", retries " + check.retries() + ", start period "
+                            + check.startPeriod() + ": expected interval and timeout above 0, retries 1 or more, a start period 0 or more");
+                }
+            }
+            healthcheck = check;
             return this;
         }
 

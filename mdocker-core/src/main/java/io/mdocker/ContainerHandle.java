@@ -68,6 +68,18 @@ public sealed interface ContainerHandle permits RunningContainer, DetachedContai
     Optional<Healthcheck> healthcheck();
 
     /**
+     * Runs the container's healthcheck until the container exits, as Docker's daemon does: at
+     * once and then every Interval, each run bounded by the Timeout; a run that passes makes it
+     * healthy, Retries failures in a row after the StartPeriod unhealthy. Each run is recorded in
+     * the container's state record, where {@link ContainerInfo#health()} (and the command line's
+     * {@code ps} and {@code inspect}) of any process read it. Returns at once when the container
+     * has no check or its check is {@code NONE}, or when another thread or process runs them
+     * already (one at a time per container; the command line's {@code run -d} starts one for a
+     * detached container). Blocks: call it on a thread of its own.
+     */
+    void runHealthchecks();
+
+    /**
      * Pauses the container (Docker's {@code pause}): every process in its cgroups is frozen where it
      * is (cgroup v2 {@code cgroup.freeze}, or the v1 freezer) until {@link #unpause()}. A paused
      * container refuses exec; a signal ({@link #kill}, {@link #stop}) unpauses it.

@@ -25,14 +25,24 @@ import java.util.TreeMap;
  * @param ipAddress its IPv4 address on its bridge or veth pair, while it has one
  * @param name its name, when it was given one
  * @param labels its labels ({@link Container.Builder#label}), sorted by key; empty for none
+ * @param health what its healthcheck's runs found, when it has a check ({@code starting} with no
+ *               run while no process runs it: {@link ContainerHandle#runHealthchecks()})
  */
 public record ContainerInfo(String id, boolean detached, State state, OptionalInt exitCode, int pid, Instant created,
                             String command, List<PortMapping> ports, String network, Optional<String> ipAddress,
-                            Optional<String> name, Map<String, String> labels) {
+                            Optional<String> name, Map<String, String> labels, Optional<HealthStatus> health) {
     /** Copies the ports and labels. */
     public ContainerInfo {
         ports = List.copyOf(ports);
+        java.util.Objects.requireNonNull(health, "health");
         labels = Collections.unmodifiableMap(new TreeMap<>(labels));
+    }
+
+    /** A container without a healthcheck ({@link #health()} empty). */
+    public ContainerInfo(String id, boolean detached, State state, OptionalInt exitCode, int pid, Instant created,
+                         String command, List<PortMapping> ports, String network, Optional<String> ipAddress,
+                         Optional<String> name, Map<String, String> labels) {
+        this(id, detached, state, exitCode, pid, created, command, ports, network, ipAddress, name, labels, Optional.empty());
     }
 
     /** Whether the container runs: paused ones ({@link RunningContainer#pause()}) run, frozen. */

@@ -261,7 +261,18 @@ public final class ContainerRuntime {
                 : ContainerInfo.State.RUNNING;
         return new ContainerInfo(r.id(), r.detached(), state,
                 running ? OptionalInt.empty() : r.exitCode(), running ? r.containerPid() : -1, r.created(), r.command(),
-                r.ports().stream().map(PortMapping::ofBound).toList(), r.networkMode(), address, r.name(), r.labels());
+                r.ports().stream().map(PortMapping::ofBound).toList(), r.networkMode(), address, r.name(), r.labels(),
+                health(r));
+    }
+
+    /** The recorded health of a container whose record keeps a check (not NONE); starting before any run. */
+    private static Optional<HealthStatus> health(ContainerRecord r) {
+        Optional<io.mdocker.internal.state.HealthRecord> check = io.mdocker.internal.state.HealthRecord.of(r.state());
+        if (check.isEmpty() || check.get().test().isEmpty() || check.get().test().get(0).equals("NONE")) {
+            return Optional.empty();
+        }
+        return Optional.of(io.mdocker.internal.state.HealthLog.readFrom(r.dir()).map(HealthMonitor::statusOf)
+                .orElse(new HealthStatus(HealthStatus.Status.STARTING, 0, java.util.List.of())));
     }
 
     /**

@@ -45,6 +45,11 @@ public final class DetachedContainer implements ContainerHandle {
         this.target = new RecordTarget(record);
     }
 
+    @Override
+    public void runHealthchecks() {
+        healthcheck().ifPresent(h -> HealthMonitor.run(this, h, record.dir()));
+    }
+
     /** {@inheritDoc} Read from the container's state record, by any process. */
     @Override
     public Optional<Healthcheck> healthcheck() {

@@ -57,28 +57,65 @@ public final class ImageStore {
         return io(() -> images.remove(nameOrId, force, this::inUse, layersInUse()), "removing image " + nameOrId);
     }
 
-    /** Removes the blobs and layers no image refers to; returns the bytes of blobs freed. */
+    /**
+     * Removes the blobs and layers no image refers to; returns the bytes of blobs freed. What an
+     * image being added (a pull, load or import of any process on this store) has written is kept
+     * until the image is recorded.
+     */
     public long prune() {
         return io(() -> images.collectGarbage(layersInUse()), "pruning images");
     }
 
     /**
+     * Pulls an image from its registry with {@link PullOptions#defaults()}; see
+     * {@link #pull(String, PullOptions)}.
+     *
+     * @param reference the image, as Docker names it
+     * @return the image as stored
+     */
+    public Image pull(String reference) {
+        return pull(reference, PullOptions.defaults());
+    }
+
+    /**
      * Pulls an image from its registry ({@code alpine} is {@code docker.io/library/alpine:latest};
      * {@code host:port/repo:tag}, {@code repo@sha256:...}) into this store, for this machine's
-     * platform. Credentials come from Docker's {@code ~/.docker/config.json} ({@code DOCKER_CONFIG});
-     * plain http is used only for 127.0.0.1 and localhost. Blobs already in the store are not
-     * downloaded again; each is verified against its digest while it streams.
+     * platform, with the credentials, insecure registries and progress listener of
+     * {@code options}. Blobs already in the store are not downloaded again; each is verified
+     * against its digest while it streams. Until the image is recorded, what it has written is
+     * kept from a {@link #prune()} running meanwhile.
      *
+     * @param reference the image, as Docker names it
+     * @param options   credentials, insecure registries, a progress listener
+     * @return the image as stored
+     * @throws IllegalArgumentException a reference that is not one
      * @throws RuntimeException a one-line message naming the image and what failed (not found,
      *                          unauthorized, no manifest for this platform, a digest mismatch ...)
      */
-    public Image pull(String reference) {
+    public Image pull(String reference, PullOptions options) {
+        Objects.requireNonNull(options, "options");
         ImageReference ref = ImageReference.parse(reference);
         return io(() -> {
-            try (var client = io.mdocker.internal.image.registry.RegistryClient.builder().build()) {
-                return toImage(images.pull(ref, client, io.mdocker.internal.image.registry.PullListener.NONE));
+            try (var client = registryClient(options)) {
+                return toImage(images.pull(ref, client, listener(options)));
             }
         }, "pulling " + reference);
+    }
+
+    /** The registry client's listener that passes the pull's events on to the options' progress listener. */
+    static io.mdocker.internal.image.registry.PullListener listener(PullOptions options) {
+        return options.progress().<io.mdocker.internal.image.registry.PullListener>map(PullListenerAdapter::new)
+                .orElse(io.mdocker.internal.image.registry.PullListener.NONE);
+    }
+
+    /** A registry client with the options' credentials, tokens and insecure registries; the caller closes it. */
+    static io.mdocker.internal.image.registry.RegistryClient registryClient(PullOptions options) {
+        var b = io.mdocker.internal.image.registry.RegistryClient.builder();
+        options.insecureRegistries().forEach(b::insecure);
+        options.logins().forEach((host, login) -> b.credentials(host,
+                new io.mdocker.internal.image.registry.Credentials(login.user(), login.password())));
+        options.tokens().forEach(b::token);
+        return b.build();
     }
 
     /** Loads the images of a {@code docker save} archive (also what {@link #save} writes). */

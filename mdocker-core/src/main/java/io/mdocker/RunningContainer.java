@@ -49,6 +49,11 @@ public final class RunningContainer implements ContainerHandle, AutoCloseable {
     }
 
     @Override
+    public void runHealthchecks() {
+        healthcheck.ifPresent(h -> HealthMonitor.run(this, h, session.stateDir()));
+    }
+
+    @Override
     public String id() {
         return session.id();
     }

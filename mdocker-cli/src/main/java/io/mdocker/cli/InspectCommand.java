@@ -73,6 +73,19 @@ final class InspectCommand implements Callable<Integer> {
         } else {
             s.putNull("ExitCode");
         }
+        c.health().ifPresent(h -> {
+            ObjectNode health = s.putObject("Health"); // Docker's State.Health
+            health.put("Status", h.status().dockerName());
+            health.put("FailingStreak", h.failingStreak());
+            ArrayNode log = health.putArray("Log");
+            for (io.mdocker.HealthStatus.Run r : h.log()) {
+                ObjectNode e = log.addObject();
+                e.put("Start", r.start().toString());
+                e.put("End", r.end().toString());
+                e.put("ExitCode", r.exitCode());
+                e.put("Output", r.output());
+            }
+        });
         ObjectNode net = o.putObject("NetworkSettings");
         net.put("Mode", c.network());
         net.put("IPAddress", c.ipAddress().orElse(""));

@@ -51,7 +51,9 @@ public final class Main implements Runnable {
         // picocli builds the model of every subcommand it is given, by reflection (a tenth of a
         // second for all of them): `mdocker run ...` gets run alone; help, errors and anything
         // else get them all, as before.
-        if (args.length > 0 && COMMANDS.contains(args[0])) {
+        if (args.length > 0 && args[0].equals("health-monitor")) {
+            cli.addSubcommand(args[0], new HealthMonitorCommand()); // hidden: run -d starts it
+        } else if (args.length > 0 && COMMANDS.contains(args[0])) {
             cli.addSubcommand(args[0], subcommand(args[0]));
         } else {
             for (String name : COMMANDS) {

@@ -70,9 +70,24 @@ final class PsCommand implements Callable<Integer> {
 
     static String state(ContainerInfo c) {
         if (c.running()) {
-            return c.state() == ContainerInfo.State.PAUSED ? "paused" : "running";
+            return (c.state() == ContainerInfo.State.PAUSED ? "paused" : "running") + health(c, Instant.now());
         }
         return "exited (" + (c.exitCode().isPresent() ? Integer.toString(c.exitCode().getAsInt()) : "?") + ")";
+    }
+
+    /**
+     * Docker's " (healthy)", " (unhealthy)", " (health: starting)"; with the last run's age when it
+     * is more than a minute old (no process runs the check now, or its interval is long).
+     */
+    static String health(ContainerInfo c, Instant now) {
+        if (c.health().isEmpty()) {
+            return "";
+        }
+        io.mdocker.HealthStatus h = c.health().get();
+        String word = h.status() == io.mdocker.HealthStatus.Status.STARTING ? "health: starting" : h.status().dockerName();
+        String age = h.lastRun().filter(t -> Duration.between(t, now).toSeconds() >= 60)
+                .map(t -> ", checked " + ago(Duration.between(t, now))).orElse("");
+        return " (" + word + age + ")";
     }
 
     /** Docker's "5 seconds ago", "3 minutes ago", ... */

@@ -60,6 +60,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ProcessOptions process = new ProcessOptions();
 
+    @Mixin
+    HealthOptions health = new HealthOptions();
+
     @Option(names = {"-l", "--label"}, paramLabel = "KEY[=VALUE]",
             description = "Set a label on the container (ps --filter label=KEY[=VALUE] and inspect show it).")
     List<String> labels = new ArrayList<>();
@@ -253,6 +256,7 @@ final class RunCommand implements Callable<Integer> {
         if (stopSignal != null) {
             b.stopSignal(io.mdocker.Signal.parse(stopSignal));
         }
+        health.apply(b);
         io.mdocker.PullPolicy policy = switch (pull) {
             case "missing" -> io.mdocker.PullPolicy.MISSING;
             case "always" -> io.mdocker.PullPolicy.ALWAYS;
@@ -304,11 +308,14 @@ final class RunCommand implements Callable<Integer> {
             }
             b.rootfs(dir);
         }
-        Container spec = b.build();
+        Container spec = health.amend(b.build());
 
         try {
             if (detach) {
                 DetachedContainer c = spec.startDetached();
+                if (c.healthcheck().filter(h -> !h.disabled()).isPresent()) {
+                    HealthOptions.startMonitor(state.stateRoot, c.id());
+                }
                 printFreePorts(spec, c.ports());
                 System.out.println(c.id());
                 return 0;

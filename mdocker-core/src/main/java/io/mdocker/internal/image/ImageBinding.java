@@ -30,9 +30,13 @@ public final class ImageBinding {
      * Finds {@code reference} in the store of {@code libRoot}, pulling it from its registry first
      * by {@code pull}, the policy's name: {@code missing} pulls an image the store lacks,
      * {@code always} pulls every time (blobs already present are not downloaded again),
-     * {@code never} makes a missing image an error naming it and how to bring it in.
+     * {@code never} makes a missing image an error naming it and how to bring it in. A pull uses
+     * the registry client {@code client} makes (only when a pull happens; closed after it) and
+     * reports to {@code listener}.
      */
-    public static Bound bind(Path libRoot, String reference, String pull) {
+    public static Bound bind(Path libRoot, String reference, String pull,
+                             java.util.function.Supplier<io.mdocker.internal.image.registry.RegistryClient> client,
+                             io.mdocker.internal.image.registry.PullListener listener) {
         ImageReference ref = ImageReference.parse(reference);
         LocalImages images = new LocalImages(libRoot);
         try {
@@ -43,8 +47,8 @@ public final class ImageBinding {
                         + "or bring it in with mdocker load -i FILE or mdocker import");
             }
             if (s.isEmpty()) {
-                try (var client = io.mdocker.internal.image.registry.RegistryClient.builder().build()) {
-                    s = Optional.of(images.pull(ref, client, io.mdocker.internal.image.registry.PullListener.NONE));
+                try (var c = client.get()) {
+                    s = Optional.of(images.pull(ref, c, listener));
                 }
             }
             LocalImages.Stored i = s.get();

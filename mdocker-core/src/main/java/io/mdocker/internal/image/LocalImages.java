@@ -1,5 +1,8 @@
 package io.mdocker.internal.image;
 
+import io.mdocker.internal.image.registry.BlobStore;
+import io.mdocker.internal.image.registry.Digest;
+import io.mdocker.internal.image.registry.Lease;
 import io.mdocker.internal.image.registry.StoreLock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -30,6 +33,8 @@ import java.util.function.Predicate;
  * root filesystem, their layers unpacked once, and their removal.
  *
  * <p>Thread-safe and safe across JVMs: the tags are read and rewritten under {@code index.lock}.
+ * An image being added holds a {@link Lease} from before its first blob until its name is
+ * written, and {@link #collectGarbage} keeps what live leases hold.
  */
 public final class LocalImages {
     private final Path libRoot;
@@ -54,7 +59,7 @@ public final class LocalImages {
     LocalImages(Path libRoot, LayerStore.Options options) {
         this.libRoot = libRoot;
         this.dir = libRoot.resolve("images");
-        this.blobs = new BlobStore(dir);
+        this.blobs = new BlobStore(dir.resolve("blobs"));
         this.layers = new LayerStore(dir);
         this.options = options;
     }
@@ -113,7 +118,9 @@ public final class LocalImages {
             }
             return () -> Files.newInputStream(p);
         };
-        return addFromDescriptor(chosen, source, name.or(() -> tag.flatMap(LocalImages::parseQuietly)), what);
+        try (Lease lease = newLease()) {
+            return addFromDescriptor(chosen, source, name.or(() -> tag.flatMap(LocalImages::parseQuietly)), what, lease);
+        }
     }
 
     /**
@@ -124,20 +131,22 @@ public final class LocalImages {
      */
     public Stored pull(ImageReference ref, io.mdocker.internal.image.registry.RegistryClient client,
                        io.mdocker.internal.image.registry.PullListener listener) throws IOException {
-        makeDir();
         var remote = new io.mdocker.internal.image.registry.RemoteImage(ref.registry(), ref.repository(),
                 ref.digest().or(ref::tag).orElseThrow());
-        var pulled = client.pull(remote, dir.resolve("blobs"), io.mdocker.internal.image.registry.Platform.host(), listener);
-        String what = "image " + ref.familiar();
-        JsonNode n = Manifests.check(pulled.manifestBytes(), pulled.manifestMediaType(), what + " " + pulled.manifestDigest());
-        Manifests.Manifest m = Manifests.manifest(n, pulled.manifestMediaType(), what);
-        BlobSource pulledBlobs = d -> {
-            if (!blobs.contains(d.digest())) {
-                throw new IOException(what + ": blob " + d.digest() + " is not in the store after the pull");
-            }
-            return () -> blobs.open(d.digest());
-        };
-        return add(pulled.manifestBytes(), pulled.manifestMediaType(), m, pulledBlobs, List.of(ref), what);
+        try (Lease lease = newLease()) {
+            var pulled = client.pull(remote, blobs.leased(lease), io.mdocker.internal.image.registry.Platform.host(), listener);
+            String what = "image " + ref.familiar();
+            JsonNode n = Manifests.check(pulled.manifestBytes(), pulled.manifestMediaType(), what + " " + pulled.manifestDigest());
+            Manifests.Manifest m = Manifests.manifest(n, pulled.manifestMediaType(), what);
+            BlobSource pulledBlobs = d -> {
+                Digest digest = digest(d.digest(), what + " blob");
+                if (!blobs.has(digest)) {
+                    throw new IOException(what + ": blob " + d.digest() + " is not in the store after the pull");
+                }
+                return () -> blobs.open(digest);
+            };
+            return add(pulled.manifestBytes(), pulled.manifestMediaType(), m, pulledBlobs, List.of(ref), what, lease);
+        }
     }
 
     /** Adds the images of a {@code docker save} archive (manifest.json, configs and layer tars); returns them. */
@@ -147,7 +156,7 @@ public final class LocalImages {
             throw new IllegalArgumentException(what + " does not exist or is not a file");
         }
         Path work = tempDir();
-        try {
+        try (Lease lease = newLease()) {
             extractFiles(archive, work, what);
             Path manifestFile = work.resolve("manifest.json");
             if (!Files.isRegularFile(manifestFile)) {
@@ -200,7 +209,7 @@ public final class LocalImages {
                     }
                 }
                 Stored s = add(manifest, Manifests.OCI_MANIFEST, Manifests.manifest(Json.parse(manifest, what),
-                        Manifests.OCI_MANIFEST, what), d -> () -> Files.newInputStream(files.get(d.digest())), names, what);
+                        Manifests.OCI_MANIFEST, what), d -> () -> Files.newInputStream(files.get(d.digest())), names, what, lease);
                 out.add(s);
             }
             return out;
@@ -230,7 +239,7 @@ public final class LocalImages {
         } else {
             throw new IllegalArgumentException("cannot import " + rootfs + ": expected a directory or a tar file");
         }
-        try {
+        try (Lease lease = newLease()) {
             Compression c;
             try (BufferedInputStream in = new BufferedInputStream(Files.newInputStream(tarFile))) {
                 c = Compression.sniff(in);
@@ -255,7 +264,7 @@ public final class LocalImages {
             Path layerFile = tarFile;
             return add(manifest, Manifests.OCI_MANIFEST, Manifests.manifest(Json.parse(manifest, what), Manifests.OCI_MANIFEST,
                     what), d -> d.digest().equals(configDesc.digest()) ? () -> new java.io.ByteArrayInputStream(config)
-                    : () -> Files.newInputStream(layerFile), List.of(name), what);
+                    : () -> Files.newInputStream(layerFile), List.of(name), what, lease);
         } finally {
             if (work != null) {
                 LayerStore.deleteQuietly(work);
@@ -270,8 +279,8 @@ public final class LocalImages {
     }
 
     /** Adds the image a descriptor names (a manifest, or an index resolved to this platform). */
-    Stored addFromDescriptor(Manifests.Descriptor d, BlobSource source, Optional<ImageReference> name, String what)
-            throws IOException {
+    Stored addFromDescriptor(Manifests.Descriptor d, BlobSource source, Optional<ImageReference> name, String what,
+                             Lease lease) throws IOException {
         byte[] doc = source.open(d).open().readAllBytes();
         if (!Digests.of(doc).equals(d.digest())) {
             throw new IOException(what + ": " + d.mediaType() + " " + d.digest() + " digests to " + Digests.of(doc));
@@ -279,20 +288,25 @@ public final class LocalImages {
         JsonNode n = Manifests.check(doc, d.mediaType(), what + " " + d.digest());
         if (Manifests.isIndex(d.mediaType())) {
             Manifests.Descriptor chosen = Manifests.choose(Manifests.entries(n, what), what);
-            return addFromDescriptor(chosen, source, name, what);
+            return addFromDescriptor(chosen, source, name, what, lease);
         }
         Manifests.Manifest m = Manifests.manifest(n, d.mediaType(), what);
-        return add(doc, d.mediaType(), m, source, name.map(List::of).orElse(List.of()), what);
+        return add(doc, d.mediaType(), m, source, name.map(List::of).orElse(List.of()), what, lease);
     }
 
-    /** Stores the config and layer blobs, unpacks the layers, stores the manifest, records the names. */
+    /**
+     * Stores the config and layer blobs, unpacks the layers, stores the manifest, records the
+     * names; each blob and layer held by {@code lease} (which the caller closes once this returns).
+     */
     Stored add(byte[] manifest, String manifestType, Manifests.Manifest m, BlobSource source, List<ImageReference> names,
-               String what) throws IOException {
+               String what, Lease lease) throws IOException {
         makeDir();
-        blobs.removeLeftovers();
+        BlobStore leased = blobs.leased(lease);
+        leased.removeAbandonedTemporaries();
         Manifests.Descriptor c = m.config();
-        blobs.put(c.digest(), c.size(), source.open(c), what + " config");
-        ImageConfig config = ImageConfig.parse(blobs.read(c.digest()), what + " config " + c.digest());
+        Digest configDigest = digest(c.digest(), what + " config digest");
+        leased.put(configDigest, c.size(), what + " config " + c.digest(), source.open(c)::open);
+        ImageConfig config = ImageConfig.parse(blobs.read(configDigest), what + " config " + c.digest());
         if (config.diffIds().size() != m.layers().size()) {
             throw new IOException(what + ": the config lists " + config.diffIds().size() + " layers, the manifest "
                     + m.layers().size());
@@ -302,12 +316,15 @@ public final class LocalImages {
         }
         for (int i = 0; i < m.layers().size(); i++) {
             Manifests.Descriptor l = m.layers().get(i);
-            blobs.put(l.digest(), l.size(), source.open(l), what + " layer " + l.digest());
+            Digest layerDigest = digest(l.digest(), what + " layer digest");
+            leased.put(layerDigest, l.size(), what + " layer " + l.digest(), source.open(l)::open);
             Compression comp = Compression.ofMediaType(l.mediaType()).orElseThrow();
-            layers.ensure(config.diffIds().get(i), () -> blobs.open(l.digest()), comp, options,
-                    what + " layer " + l.digest());
+            String diffId = config.diffIds().get(i);
+            Digests.hex(diffId, what + " diffID");
+            lease.protect(diffId); // before the layer is looked for: a prune from now on keeps it
+            layers.ensure(diffId, () -> blobs.open(layerDigest), comp, options, what + " layer " + l.digest());
         }
-        String manifestDigest = blobs.put(manifest);
+        String manifestDigest = leased.put(manifest).toString();
         tag(manifestDigest, manifestType, manifest.length, names);
         return load(manifestDigest, manifestType, names.stream().map(ImageReference::toString).toList());
     }
@@ -354,6 +371,18 @@ public final class LocalImages {
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             io.mdocker.internal.state.StateRoots.secure(libRoot, "images");
         }
+    }
+
+    /** A lease for an image about to be added (see {@link Lease}), its entries added under the tags' lock. */
+    private Lease newLease() throws IOException {
+        makeDir();
+        return Lease.take(dir.resolve("leases"), dir.resolve("index.lock"));
+    }
+
+    /** A digest as the store's blobs name it; an {@link IllegalArgumentException} naming {@code what} otherwise. */
+    private static Digest digest(String digest, String what) {
+        Digests.hex(digest, what);
+        return Digest.parse(digest);
     }
 
     private StoreLock lockTags() throws IOException {
@@ -412,10 +441,11 @@ public final class LocalImages {
     }
 
     private Stored load(String manifestDigest, String mediaType, List<String> names) throws IOException {
-        byte[] doc = blobs.read(manifestDigest);
+        byte[] doc = blobs.read(digest(manifestDigest, "manifest digest"));
         Manifests.Manifest m = Manifests.manifest(Json.parse(doc, "manifest " + manifestDigest), mediaType,
                 "manifest " + manifestDigest);
-        ImageConfig config = ImageConfig.parse(blobs.read(m.config().digest()), "config " + m.config().digest());
+        ImageConfig config = ImageConfig.parse(blobs.read(digest(m.config().digest(), "config digest")),
+                "config " + m.config().digest());
         long size = 0;
         for (Manifests.Descriptor l : m.layers()) {
             size += l.size();
@@ -432,7 +462,7 @@ public final class LocalImages {
             if (!layers.contains(diffId)) {
                 // removed by a prune meanwhile, or never unpacked: unpacked again from its blob
                 Manifests.Descriptor l = image.layerBlobs().get(i);
-                layers.ensure(diffId, () -> blobs.open(l.digest()), Compression.ofMediaType(l.mediaType()).orElseThrow(),
+                layers.ensure(diffId, () -> blobs.open(digest(l.digest(), "layer digest")), Compression.ofMediaType(l.mediaType()).orElseThrow(),
                         options, "layer " + l.digest());
             }
             out.add(layers.path(diffId));
@@ -491,14 +521,18 @@ public final class LocalImages {
 
     /**
      * Removes blobs and layers no tagged image refers to, but the layers {@code layersInUse} (by
-     * diffID: a container's overlay has them); returns how many bytes of blobs went.
+     * diffID: a container's overlay has them) and what the leases of images being added hold;
+     * returns how many bytes of blobs went.
      */
     public long collectGarbage(Set<String> layersInUse) throws IOException {
         Set<String> keepBlobs = new HashSet<>();
         Set<String> keepLayers = new HashSet<>(layersInUse);
-        List<String> allBlobs;
+        List<Digest> allBlobs;
         List<String> allLayers;
         try (StoreLock lock = lockTags()) {
+            Set<String> leased = Lease.live(dir.resolve("leases"));
+            keepBlobs.addAll(leased);
+            keepLayers.addAll(leased);
             for (Stored s : list()) {
                 keepBlobs.add(s.manifestDigest());
                 keepBlobs.add(s.configDigest());
@@ -508,8 +542,8 @@ public final class LocalImages {
             allBlobs = blobs.list();
             allLayers = layers.list();
             long freed = 0;
-            for (String b : allBlobs) {
-                if (!keepBlobs.contains(b)) {
+            for (Digest b : allBlobs) {
+                if (!keepBlobs.contains(b.toString())) {
                     freed += Files.size(blobs.path(b));
                     blobs.remove(b);
                 }
@@ -545,7 +579,7 @@ public final class LocalImages {
             s.layerBlobs().forEach(l -> digests.add(l.digest()));
             for (String d : digests) {
                 if (written.add(d)) {
-                    Path p = blobs.path(d);
+                    Path p = blobs.path(digest(d, "blob digest"));
                     try (InputStream in = Files.newInputStream(p)) {
                         w.file("blobs/sha256/" + d.substring(7), 0644, Files.size(p), in);
                     }
@@ -561,7 +595,7 @@ public final class LocalImages {
                 ObjectNode e = entries.addObject();
                 e.put("mediaType", Manifests.OCI_MANIFEST);
                 e.put("digest", s.manifestDigest());
-                e.put("size", Files.size(blobs.path(s.manifestDigest())));
+                e.put("size", Files.size(blobs.path(digest(s.manifestDigest(), "manifest digest"))));
                 if (!n.isEmpty()) {
                     e.putObject("annotations").put(Manifests.REF_NAME, n);
                 }

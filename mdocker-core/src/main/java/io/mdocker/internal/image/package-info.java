@@ -13,7 +13,12 @@
  *       {@code FileChannel.lock} on {@code images/blobs/sha256/<hex>.lock} (created if absent, never
  *       removed while the store is in use) and checks again whether the blob exists, so that
  *       several threads or JVMs fetching the same blob write it once. Files in
- *       {@code images/blobs/tmp/} not locked by a live writer are leftovers and are removed.</li>
+ *       {@code images/blobs/tmp/} not locked by a live writer are leftovers and are removed.
+ *       One class writes them, whatever the source: {@code registry.BlobStore}.</li>
+ *   <li>{@code images/leases/<random>} and {@code <random>.lock}: one pair per image being added
+ *       (pulled, loaded, imported), from before its first blob until its name is in
+ *       {@code index.json}: the list of the blobs and layers it holds, and the lock file its
+ *       writer keeps locked; a prune keeps what live leases list ({@code registry.Lease}).</li>
  *   <li>{@code images/layers/sha256/<diffhex>/}: a layer unpacked once, named by its diffID (the
  *       sha256 of the uncompressed tar); its content is the layer's tree in overlayfs form
  *       (whiteouts as 0/0 character devices, opaque directories by xattr), used read-only as an

@@ -115,6 +115,11 @@ public final class Session implements Target {
         return init;
     }
 
+    /** The container's state directory, where its record and its health are. */
+    public java.nio.file.Path stateDir() {
+        return entry.dir();
+    }
+
     StateStore.Entry entry() {
         return entry;
     }

@@ -6,16 +6,11 @@ import java.io.InterruptedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -57,6 +52,8 @@ public final class RegistryClient implements AutoCloseable {
     static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(DEFAULT_STALL_SECONDS);
     /** The largest manifest or index read (as containerd's limit). */
     static final int MAX_MANIFEST_BYTES = 4 << 20;
+    /** How many indexes deep an index's entry for the platform is followed. */
+    static final int MAX_INDEX_DEPTH = 4;
 
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
     private static final AtomicInteger THREADS = new AtomicInteger();
@@ -64,6 +61,7 @@ public final class RegistryClient implements AutoCloseable {
     private final HttpClient http;
     private final Set<String> insecure;
     private final Map<String, Credentials> credentials;
+    private final Map<String, String> tokens;
     private final DockerConfig dockerConfig;
     private final int parallel;
     private final Duration stallTimeout;
@@ -82,6 +80,7 @@ public final class RegistryClient implements AutoCloseable {
                 .build();
         this.insecure = Set.copyOf(b.insecure);
         this.credentials = Map.copyOf(b.credentials);
+        this.tokens = Map.copyOf(b.tokens);
         this.dockerConfig = b.dockerConfig;
         this.parallel = b.parallel;
         this.stallTimeout = b.stallTimeout;
@@ -100,6 +99,7 @@ public final class RegistryClient implements AutoCloseable {
     public static final class Builder {
         private final java.util.HashSet<String> insecure = new java.util.HashSet<>();
         private final Map<String, Credentials> credentials = new HashMap<>();
+        private final Map<String, String> tokens = new HashMap<>();
         private DockerConfig dockerConfig;
         private int parallel = PARALLEL_DOWNLOADS;
         private Duration stallTimeout = DEFAULT_STALL_TIMEOUT;
@@ -116,6 +116,12 @@ public final class RegistryClient implements AutoCloseable {
         /** Credentials for a registry host, before any of config.json. */
         public Builder credentials(String registryHost, Credentials c) {
             credentials.put(DockerConfig.canonicalHost(registryHost.toLowerCase(Locale.ROOT)), c);
+            return this;
+        }
+
+        /** A bearer token sent as it is to a registry host from the first request on, before any credentials. */
+        public Builder token(String registryHost, String token) {
+            tokens.put(DockerConfig.canonicalHost(registryHost.toLowerCase(Locale.ROOT)), token);
             return this;
         }
 
@@ -160,19 +166,30 @@ public final class RegistryClient implements AutoCloseable {
         }
     }
 
-    /** Pulls an image; see {@link #pull(String, String, String, Path, Platform, PullListener)}. */
+    /** Pulls an image; see {@link #pull(String, String, String, BlobStore, Platform, PullListener)}. */
     public PullResult pull(RemoteImage image, Path blobsRoot, Platform platform, PullListener listener) {
-        return pull(image.registry(), image.repository(), image.reference(), blobsRoot, platform, listener);
+        return pull(image, new BlobStore(blobsRoot), platform, listener);
+    }
+
+    /** Pulls an image; see {@link #pull(String, String, String, BlobStore, Platform, PullListener)}. */
+    public PullResult pull(RemoteImage image, BlobStore store, Platform platform, PullListener listener) {
+        return pull(image.registry(), image.repository(), image.reference(), store, platform, listener);
+    }
+
+    /** Pulls an image into the store on {@code blobsRoot}; see {@link #pull(String, String, String, BlobStore, Platform, PullListener)}. */
+    public PullResult pull(String registry, String repository, String reference, Path blobsRoot, Platform platform,
+                           PullListener listener) {
+        return pull(registry, repository, reference, new BlobStore(blobsRoot), platform, listener);
     }
 
     /**
      * Pulls {@code registry/repository} at {@code reference} (a tag, or a digest
-     * {@code sha256:<hex>}) into the store on {@code blobsRoot} (a content store's {@code blobs}
-     * directory), choosing {@code platform}'s manifest from an index. Blobs already present are
+     * {@code sha256:<hex>}) into {@code store} (a content store's {@code blobs} directory, leased
+     * by the caller when a prune may run meanwhile), choosing {@code platform}'s manifest from an index. Blobs already present are
      * not downloaded. Throws a {@link RegistryException} with a one-line message naming the image
      * and what failed; nothing of a blob that failed is left in the store.
      */
-    public PullResult pull(String registry, String repository, String reference, Path blobsRoot, Platform platform,
+    public PullResult pull(String registry, String repository, String reference, BlobStore store, Platform platform,
                            PullListener listener) {
         RemoteImage remote;
         try {
@@ -182,20 +199,27 @@ public final class RegistryClient implements AutoCloseable {
         }
         String image = remote.toString();
         Optional<Digest> pinned = remote.byDigest() ? Optional.of(Digest.parse(reference)) : Optional.empty();
-        BlobStore store = new BlobStore(blobsRoot);
         store.removeAbandonedTemporaries();
-        RegistryHttp session = new RegistryHttp(http, baseUri(registry), repository, credentialsFor(registry), image);
+        String host = DockerConfig.canonicalHost(registry.toLowerCase(Locale.ROOT));
+        RegistryHttp session = tokens.containsKey(host)
+                ? RegistryHttp.withToken(http, baseUri(registry), repository, tokens.get(host), image)
+                : new RegistryHttp(http, baseUri(registry), repository, credentialsFor(registry), image);
 
         Fetched top = fetchManifest(session, image, reference, pinned, Optional.empty());
         Fetched chosen = top;
         Optional<PullResult.IndexBlob> index = Optional.empty();
-        if (top.parsed() instanceof Manifests.Index idx) {
+        List<Fetched> indexes = new ArrayList<>();
+        while (chosen.parsed() instanceof Manifests.Index idx) {
+            // an index's entry may be an index itself (nested): followed, a few levels at most
+            if (indexes.size() == MAX_INDEX_DEPTH) {
+                throw new RegistryException(image + ": more than " + MAX_INDEX_DEPTH + " indexes nested (the last "
+                        + chosen.digest() + "); refused");
+            }
+            indexes.add(chosen);
             Descriptor entry = choose(idx, platform, image);
             chosen = fetchManifest(session, image, entry.digest().toString(), Optional.of(entry.digest()), Optional.of(entry.mediaType()));
-            if (chosen.parsed() instanceof Manifests.Index) {
-                throw new RegistryException(image + ": the index's entry for " + platform + " (" + entry.digest()
-                        + ") is an index itself; nested indexes are not followed");
-            }
+        }
+        if (!indexes.isEmpty()) {
             index = Optional.of(new PullResult.IndexBlob(top.digest(), top.mediaType(), top.bytes()));
         }
         Manifests.Manifest manifest = (Manifests.Manifest) chosen.parsed();
@@ -213,14 +237,11 @@ public final class RegistryClient implements AutoCloseable {
         downloadAll(session, store, List.copyOf(distinct.values()), image, listener);
         try {
             store.put(chosen.digest(), chosen.bytes());
-            if (index.isPresent()) {
-                store.put(index.get().digest(), index.get().bytes());
+            for (Fetched i : indexes.reversed()) {
+                store.put(i.digest(), i.bytes());
             }
         } catch (IOException e) {
             throw new RegistryException(image + ": storing the manifest in " + store.root() + ": " + RegistryHttp.describe(e), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RegistryException(image + ": interrupted while storing the manifest");
         }
         return new PullResult(image, chosen.digest(), chosen.mediaType(), chosen.bytes(), manifest.config(), manifest.layers(), index);
     }
@@ -328,7 +349,7 @@ public final class RegistryClient implements AutoCloseable {
             }
         }
         for (Descriptor d : index.manifests()) { // as containerd: an entry that declares no platform fits any
-            if (d.platform().isEmpty() && MediaTypes.isManifest(d.mediaType())) {
+            if (d.platform().isEmpty() && (MediaTypes.isManifest(d.mediaType()) || MediaTypes.isIndex(d.mediaType()))) {
                 return d;
             }
         }
@@ -384,7 +405,8 @@ public final class RegistryClient implements AutoCloseable {
 
     private void fetchBlob(RegistryHttp session, BlobStore store, Descriptor d, String image, PullListener listener) {
         try {
-            BlobStore.Outcome o = store.ensure(d.digest(), tmp -> download(session, d, tmp, image, listener));
+            BlobStore.Outcome o = store.ensure(d.digest(), d.size(), image + ": blob " + d.digest(),
+                    sink -> download(session, d, sink, image, listener));
             if (o == BlobStore.Outcome.PRESENT) {
                 listener.blobPresent(d);
             } else {
@@ -392,11 +414,10 @@ public final class RegistryClient implements AutoCloseable {
             }
         } catch (ClosedByInterruptException | InterruptedIOException e) {
             throw new RegistryException(image + ": blob " + d.digest() + ": interrupted");
+        } catch (BlobStore.MismatchException e) {
+            throw new RegistryException(e.getMessage(), e);
         } catch (IOException e) {
             throw new RegistryException(image + ": blob " + d.digest() + ": " + RegistryHttp.describe(e), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RegistryException(image + ": blob " + d.digest() + ": interrupted");
         }
     }
 
@@ -413,8 +434,8 @@ public final class RegistryClient implements AutoCloseable {
         return String.format(Locale.ROOT, "%.1f s", (System.nanoTime() - lastByte.get()) / 1e9);
     }
 
-    /** Streams a blob into {@code tmp}, hashing as it goes; resumes a dropped connection; verifies. */
-    private void download(RegistryHttp session, Descriptor d, Path tmp, String image, PullListener listener) throws IOException {
+    /** Streams a blob into the store's sink (which hashes and verifies it); resumes a dropped connection. */
+    private void download(RegistryHttp session, Descriptor d, BlobStore.Sink sink, String image, PullListener listener) throws IOException {
         String what = "blob " + d.digest();
         listener.blobStarted(d);
         // A connection that stays open but sends nothing would block a read for ever (the HTTP
@@ -436,118 +457,101 @@ public final class RegistryClient implements AutoCloseable {
             }
         }, period, period, TimeUnit.MILLISECONDS);
         try {
-            download(session, d, tmp, image, listener, lastByte, body, stalled);
+            download(session, d, sink, image, listener, lastByte, body, stalled);
         } finally {
             dog.cancel(false);
         }
     }
 
-    private static void download(RegistryHttp session, Descriptor d, Path tmp, String image, PullListener listener,
+    private static void download(RegistryHttp session, Descriptor d, BlobStore.Sink out, String image, PullListener listener,
                                  AtomicLong lastByte, AtomicReference<InputStream> body, AtomicBoolean stalled) throws IOException {
         String what = "blob " + d.digest();
-        MessageDigest hasher = d.digest().newHasher();
         long done = 0;
         int retries = 0;
         byte[] buf = new byte[128 * 1024];
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            while (true) {
-                Map<String, String> headers = done > 0 ? Map.of("Range", "bytes=" + done + "-") : Map.of();
-                String dropped;
-                HttpResponse<InputStream> r = null;
-                try {
-                    r = session.get("blobs/" + d.digest(), headers, what);
-                    int status = r.statusCode();
-                    if (status == 200 && done > 0) {
-                        // the registry does not resume: the body is the whole blob again
-                        hasher.reset();
-                        out.truncate(0);
-                        out.position(0);
+        while (true) {
+            Map<String, String> headers = done > 0 ? Map.of("Range", "bytes=" + done + "-") : Map.of();
+            String dropped;
+            HttpResponse<InputStream> r = null;
+            try {
+                r = session.get("blobs/" + d.digest(), headers, what);
+                int status = r.statusCode();
+                if (status == 200 && done > 0) {
+                    // the registry does not resume: the body is the whole blob again
+                    out.restart();
+                    done = 0;
+                } else if (status == 206) {
+                    Matcher m = CONTENT_RANGE.matcher(r.headers().firstValue("Content-Range").orElse(""));
+                    if (done == 0 || !m.matches() || Long.parseLong(m.group(1)) != done) {
+                        throw new RegistryException(image + ": " + what + ": asked to resume at byte " + done
+                                + " and got Content-Range " + r.headers().firstValue("Content-Range").orElse("(none)"));
+                    }
+                } else if (status == 404) {
+                    String body404 = RegistryHttp.errorBody(r);
+                    throw new RegistryException(image + ": " + what + ": not found in the registry (404"
+                            + (body404.isEmpty() ? "" : " " + body404) + ")");
+                } else if (status == 416 && done > 0 || status == 429 || status >= 500) {
+                    // a registry that will not resume, or one that is busy or failing for now: try again
+                    // (from the first byte after a 416), within the retries
+                    if (status == 416) {
+                        out.restart();
                         done = 0;
-                    } else if (status == 206) {
-                        Matcher m = CONTENT_RANGE.matcher(r.headers().firstValue("Content-Range").orElse(""));
-                        if (done == 0 || !m.matches() || Long.parseLong(m.group(1)) != done) {
-                            throw new RegistryException(image + ": " + what + ": asked to resume at byte " + done
-                                    + " and got Content-Range " + r.headers().firstValue("Content-Range").orElse("(none)"));
-                        }
-                    } else if (status == 404) {
-                        String body404 = RegistryHttp.errorBody(r);
-                        throw new RegistryException(image + ": " + what + ": not found in the registry (404"
-                                + (body404.isEmpty() ? "" : " " + body404) + ")");
-                    } else if (status == 416 && done > 0 || status == 429 || status >= 500) {
-                        // a registry that will not resume, or one that is busy or failing for now: try again
-                        // (from the first byte after a 416), within the retries
-                        if (status == 416) {
-                            hasher.reset();
-                            out.truncate(0);
-                            out.position(0);
-                            done = 0;
-                        }
-                        String answer = "the registry answered " + status + RegistryHttp.suffix(RegistryHttp.errorBody(r));
-                        r = null; // errorBody closed it
-                        throw new Transient(answer);
-                    } else if (status != 200) {
-                        throw new RegistryException(image + ": " + what + ": the registry answered " + status
-                                + RegistryHttp.suffix(RegistryHttp.errorBody(r)));
                     }
-                    lastByte.set(System.nanoTime());
-                    stalled.set(false);
-                    try (InputStream in = r.body()) {
-                        body.set(in);
-                        int n;
-                        while ((n = in.read(buf)) > 0) {
-                            lastByte.set(System.nanoTime());
-                            if (done + n > d.size()) {
-                                throw new RegistryException(image + ": " + what + ": the registry sent more than the "
-                                        + d.size() + " bytes its descriptor gives");
-                            }
-                            hasher.update(buf, 0, n);
-                            ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-                            while (bb.hasRemaining()) {
-                                out.write(bb);
-                            }
-                            done += n;
-                            listener.blobProgress(d, done, d.size());
+                    String answer = "the registry answered " + status + RegistryHttp.suffix(RegistryHttp.errorBody(r));
+                    r = null; // errorBody closed it
+                    throw new Transient(answer);
+                } else if (status != 200) {
+                    throw new RegistryException(image + ": " + what + ": the registry answered " + status
+                            + RegistryHttp.suffix(RegistryHttp.errorBody(r)));
+                }
+                lastByte.set(System.nanoTime());
+                stalled.set(false);
+                try (InputStream in = r.body()) {
+                    body.set(in);
+                    int n;
+                    while ((n = in.read(buf)) > 0) {
+                        lastByte.set(System.nanoTime());
+                        if (done + n > d.size()) {
+                            throw new RegistryException(image + ": " + what + ": the registry sent more than the "
+                                    + d.size() + " bytes its descriptor gives");
                         }
+                        out.write(buf, 0, n);
+                        done += n;
+                        listener.blobProgress(d, done, d.size());
                     }
-                    body.set(null);
-                    if (done == d.size()) {
-                        break;
-                    }
-                    dropped = stalled.get() ? "nothing received for " + stallSeconds(lastByte) + " at byte " + done + " of " + d.size()
-                            : "the connection ended at byte " + done + " of " + d.size();
-                } catch (Transient e) {
-                    dropped = e.getMessage();
-                } catch (InterruptedIOException | ClosedByInterruptException e) {
+                }
+                body.set(null);
+                if (done == d.size()) {
+                    break;
+                }
+                dropped = stalled.get() ? "nothing received for " + stallSeconds(lastByte) + " at byte " + done + " of " + d.size()
+                        : "the connection ended at byte " + done + " of " + d.size();
+            } catch (Transient e) {
+                dropped = e.getMessage();
+            } catch (InterruptedIOException | ClosedByInterruptException | BlobStore.MismatchException e) {
+                throw e;
+            } catch (IOException e) {
+                body.set(null);
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedIOException("interrupted");
+                }
+                dropped = stalled.get() ? "nothing received for " + stallSeconds(lastByte) + " at byte " + done + " of " + d.size()
+                        : RegistryHttp.describe(e);
+            } catch (RegistryException e) {
+                if (!(e.getCause() instanceof IOException io) || e.getCause() instanceof InterruptedIOException) {
                     throw e;
-                } catch (IOException e) {
-                    body.set(null);
-                    if (Thread.currentThread().isInterrupted()) {
-                        throw new InterruptedIOException("interrupted");
-                    }
-                    dropped = stalled.get() ? "nothing received for " + stallSeconds(lastByte) + " at byte " + done + " of " + d.size()
-                            : RegistryHttp.describe(e);
-                } catch (RegistryException e) {
-                    if (!(e.getCause() instanceof IOException io) || e.getCause() instanceof InterruptedIOException) {
-                        throw e;
-                    }
-                    dropped = RegistryHttp.describe(io);
-                } finally {
-                    if (r != null) {
-                        RegistryHttp.closeQuietly(r);
-                    }
                 }
-                if (++retries > MAX_RETRIES) {
-                    throw new RegistryException(image + ": " + what + ": " + dropped + ", and " + MAX_RETRIES
-                            + " retries did not finish it");
+                dropped = RegistryHttp.describe(io);
+            } finally {
+                if (r != null) {
+                    RegistryHttp.closeQuietly(r);
                 }
-                listener.blobRetrying(d, done, dropped);
             }
-            byte[] got = hasher.digest();
-            if (!d.digest().matches(got)) {
-                throw new RegistryException(image + ": " + what + " does not match its digest (got " + d.digest().algorithm() + ":"
-                        + HexFormat.of().formatHex(got) + "); nothing stored");
+            if (++retries > MAX_RETRIES) {
+                throw new RegistryException(image + ": " + what + ": " + dropped + ", and " + MAX_RETRIES
+                        + " retries did not finish it");
             }
-            out.force(true);
+            listener.blobRetrying(d, done, dropped);
         }
     }
 }

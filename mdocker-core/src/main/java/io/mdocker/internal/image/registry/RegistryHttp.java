@@ -36,13 +36,27 @@ final class RegistryHttp {
     private final String image;
     /** The Authorization header that the registry last accepted or was last sent, empty for none. */
     private volatile Optional<String> authorization = Optional.empty();
+    /** A bearer token the caller gave, sent as it is: nothing to renew it with. */
+    private final boolean givenToken;
 
     RegistryHttp(HttpClient client, URI base, String repository, Optional<Credentials> credentials, String image) {
+        this(client, base, repository, credentials, image, Optional.empty());
+    }
+
+    private RegistryHttp(HttpClient client, URI base, String repository, Optional<Credentials> credentials, String image,
+                         Optional<String> token) {
         this.client = client;
         this.base = base;
         this.repository = repository;
         this.credentials = credentials;
         this.image = image;
+        this.givenToken = token.isPresent();
+        this.authorization = token.map(t -> "Bearer " + t);
+    }
+
+    /** The requests of a pull that sends {@code token} as a bearer token from the first request on. */
+    static RegistryHttp withToken(HttpClient client, URI base, String repository, String token, String image) {
+        return new RegistryHttp(client, base, repository, Optional.empty(), image, Optional.of(token));
     }
 
     /** The scope a pull needs: {@code repository:NAME:pull}. */
@@ -69,6 +83,10 @@ final class RegistryHttp {
             }
             List<Challenge> challenges = Challenge.parseAll(r.headers().allValues("WWW-Authenticate"));
             String body = errorBody(r);
+            if (givenToken) {
+                throw new RegistryException(image + ": " + what + ": 401 Unauthorized: the registry refused the token given for it"
+                        + suffix(body));
+            }
             synchronized (this) {
                 if (!authorization.equals(sent)) {
                     sent = authorization; // another thread has authenticated meanwhile

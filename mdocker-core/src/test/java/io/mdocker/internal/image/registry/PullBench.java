@@ -10,9 +10,11 @@ import java.util.Locale;
 /**
  * A figure, not a test (run by scripts/bench-pull): a multi-layer image of about 220 MB (busybox
  * and four layers of 52 MiB of random bytes, so compression cannot shrink them) pushed by skopeo
- * into Debian's docker-registry on 127.0.0.1, then pulled round by round into an empty store by
- * {@link RegistryClient} and by {@code skopeo copy docker://… oci:…}, in alternating order. Prints
- * each round and the medians with their ratio.
+ * into Debian's docker-registry on 127.0.0.1, then, round by round into empty stores, in rotating
+ * order: pulled by {@link RegistryClient} and by {@code skopeo copy docker://… oci:…}; and pulled
+ * and unpacked, by the image store ({@code LocalImages.pull}: blobs, then every layer unpacked)
+ * and by {@code skopeo copy} followed by {@code umoci unpack}. Prints each round and the medians
+ * of each pair with their ratio.
  *
  * <p>Arguments: a work directory (emptied) and the number of rounds.
  */
@@ -35,29 +37,44 @@ public final class PullBench {
             long total = first.config().size() + first.layers().stream().mapToLong(Descriptor::size).sum();
             System.out.printf(Locale.ROOT, "image %s: %d layers, %.1f MB of blobs (a first pull warmed the registry's page cache)%n",
                     image, first.layers().size(), total / 1e6);
-            List<Double> ours = new ArrayList<>();
-            List<Double> skopeo = new ArrayList<>();
+            // pull: blobs only; unpack: the image ready to run (mdocker: blobs and every layer unpacked
+            // in its store; skopeo: blobs in an OCI layout, then umoci unpack of the bundle)
+            String[] kinds = {"mdocker pull", "skopeo copy", "mdocker pull+unpack", "skopeo+umoci unpack"};
+            List<List<Double>> times = new ArrayList<>();
+            for (int k = 0; k < kinds.length; k++) {
+                times.add(new ArrayList<>());
+            }
             for (int r = 0; r < rounds; r++) {
-                for (int k = 0; k < 2; k++) {
-                    boolean mdocker = (r + k) % 2 == 0;
-                    Path store = dir.resolve("round-" + r + (mdocker ? "-mdocker" : "-skopeo"));
+                for (int j = 0; j < kinds.length; j++) {
+                    int k = (r + j) % kinds.length; // each kind first in turn
+                    Path store = dir.resolve("round-" + r + "-" + k);
                     long t0 = System.nanoTime();
-                    if (mdocker) {
-                        client.pull(registry.host(), "bench/big", "v1", store.resolve("blobs"), Platform.parse("linux/amd64"), PullListener.NONE);
-                    } else {
-                        TestRegistry.run(List.of("skopeo", "--insecure-policy", "copy", "-q", "--src-tls-verify=false",
+                    switch (k) {
+                        case 0 -> client.pull(registry.host(), "bench/big", "v1", store.resolve("blobs"), Platform.parse("linux/amd64"),
+                                PullListener.NONE);
+                        case 1 -> TestRegistry.run(List.of("skopeo", "--insecure-policy", "copy", "-q", "--src-tls-verify=false",
                                 "docker://" + image, "oci:" + store + ":big"));
+                        case 2 -> new io.mdocker.internal.image.LocalImages(store)
+                                .pull(io.mdocker.internal.image.ImageReference.parse(image), client, PullListener.NONE);
+                        default -> {
+                            Files.createDirectories(store);
+                            TestRegistry.run(List.of("skopeo", "--insecure-policy", "copy", "-q", "--src-tls-verify=false",
+                                    "docker://" + image, "oci:" + store + "/oci:big"));
+                            TestRegistry.run(List.of("umoci", "unpack", "--image", store + "/oci:big", store + "/bundle"));
+                        }
                     }
-                    double s = (System.nanoTime() - t0) / 1e9;
-                    (mdocker ? ours : skopeo).add(s);
-                    System.out.printf(Locale.ROOT, "round %d: %-7s %.2f s%n", r + 1, mdocker ? "mdocker" : "skopeo", s);
+                    double sec = (System.nanoTime() - t0) / 1e9;
+                    times.get(k).add(sec);
+                    System.out.printf(Locale.ROOT, "round %d: %-20s %.2f s%n", r + 1, kinds[k], sec);
                     RegistryPullTest.deleteTree(store);
                 }
             }
-            double m = median(ours);
-            double sk = median(skopeo);
-            System.out.printf(Locale.ROOT, "median of %d rounds: mdocker pull %.2f s (%.0f MB/s), skopeo copy %.2f s (%.0f MB/s); mdocker/skopeo %.2f%n",
-                    rounds, m, total / 1e6 / m, sk, total / 1e6 / sk, m / sk);
+            for (int pair = 0; pair < 2; pair++) {
+                double m = median(times.get(2 * pair));
+                double sk = median(times.get(2 * pair + 1));
+                System.out.printf(Locale.ROOT, "median of %d rounds: %s %.2f s (%.0f MB/s), %s %.2f s (%.0f MB/s); mdocker/other %.2f%n",
+                        rounds, kinds[2 * pair], m, total / 1e6 / m, kinds[2 * pair + 1], sk, total / 1e6 / sk, m / sk);
+            }
         } finally {
             RegistryPullTest.deleteTree(dir);
         }

@@ -4,7 +4,9 @@ import io.mdocker.Container;
 import io.mdocker.ExecResult;
 import io.mdocker.Image;
 import io.mdocker.ImageStore;
+import io.mdocker.PullOptions;
 import io.mdocker.PullPolicy;
+import io.mdocker.PullProgress;
 import io.mdocker.testing.Fixtures;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -12,6 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -71,6 +78,56 @@ class PullIntoStoreTest {
                 .isEqualTo("v1 amd64 77\n");
         assertThatThrownBy(() -> fromRegistry().pullPolicy(PullPolicy.ALWAYS).build())
                 .as("the policy always needs the registry").hasMessageContaining(ref.substring(0, ref.indexOf('/')));
+    }
+
+    @Test
+    void aPruneDuringAPullKeepsWhatThePullWroteAndTheProgressListenerSeesEveryByte() throws Exception {
+        ImageStore store = ImageStore.of(Fixtures.RUNTIME);
+        try (TestRegistry own = TestRegistry.startWithImage(DIR.resolve("leased"), "test/leased:v1", 78, 96 << 10)) {
+            String leased = own.host() + "/test/leased:v1";
+            BlobStore blobs = new BlobStore(Fixtures.RUNTIME.libRoot().resolve("images/blobs"));
+            Digest orphan = blobs.put(("no image has me " + System.nanoTime()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+            Map<String, Long> sizes = new ConcurrentHashMap<>();
+            Map<String, Long> bytes = new ConcurrentHashMap<>();
+            List<String> done = new CopyOnWriteArrayList<>();
+            AtomicBoolean pruned = new AtomicBoolean();
+            PullProgress progress = new PullProgress() {
+                @Override
+                public void resolved(String image, String manifestDigest, List<Blob> list) {
+                    list.forEach(b -> sizes.put(b.digest(), b.size()));
+                }
+
+                @Override
+                public void blobProgress(Blob blob, long n) {
+                    bytes.merge(blob.digest(), n, Math::max);
+                }
+
+                @Override
+                public void blobDone(Blob blob) {
+                    done.add(blob.digest());
+                    if (pruned.compareAndSet(false, true)) {
+                        // a blob is stored, the image not recorded: a prune now must keep what the pull wrote
+                        store.prune();
+                        assertThat(blobs.has(orphan)).as("the prune ran: it removed a blob nothing holds").isFalse();
+                        assertThat(blobs.has(Digest.parse(blob.digest()))).as("the blob just pulled, held by the pull's lease").isTrue();
+                    }
+                }
+            };
+            try {
+                Image pulled = store.pull(leased, PullOptions.builder().progress(progress).build());
+                assertThat(pruned).isTrue();
+                assertThat(sizes).as("config, busybox, random bytes").hasSize(3);
+                assertThat(done).containsExactlyInAnyOrderElementsOf(sizes.keySet());
+                assertThat(bytes).as("each blob's bytes, up to its size").isEqualTo(sizes);
+                assertThat(store.inspect(leased)).hasValueSatisfying(i -> assertThat(i.id()).isEqualTo(pulled.id()));
+                ExecResult r = Container.builder().image(leased).pullPolicy(PullPolicy.NEVER).runtime(Fixtures.RUNTIME)
+                        .run("/bin/sh", "-c", "cat /etc/image-seed; wc -c < /data0/random-0.bin");
+                assertThat(r.stdout()).as(r.stderr()).isEqualTo("v1 amd64 78\n" + (96 << 10) + "\n");
+            } finally {
+                store.inspect(leased).ifPresent(i -> store.remove(leased, true));
+            }
+        }
     }
 
     @Test

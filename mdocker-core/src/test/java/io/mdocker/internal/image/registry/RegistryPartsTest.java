@@ -69,7 +69,7 @@ class RegistryPartsTest {
                   "registry.example:5000": {"username": "u", "password": "p:w"},
                   "http://plain.example/": {"auth": "cGxhaW46cA=="},
                   "empty.example": {}
-                }, "credsStore": "desktop"}
+                }}
                 """);
         DockerConfig c = DockerConfig.load(Map.of("DOCKER_CONFIG", dir.toString()));
         assertThat(c.credentialsFor("docker.io")).contains(new Credentials("hub", "hubpass"));
@@ -163,8 +163,8 @@ class RegistryPartsTest {
         Path root = DIR.resolve("store-" + System.nanoTime());
         BlobStore store = new BlobStore(root);
         Digest d = Digest.sha256(bytes("content"));
-        assertThatThrownBy(() -> store.ensure(d, tmp -> {
-            Files.writeString(tmp, "half of it");
+        assertThatThrownBy(() -> store.ensure(d, sink -> {
+            write(sink, "half of it");
             throw new java.io.IOException("connection reset");
         })).hasMessage("connection reset");
         assertThat(store.has(d)).isFalse();
@@ -177,8 +177,8 @@ class RegistryPartsTest {
         CountDownLatch finish = new CountDownLatch(1);
         Thread writer = Thread.ofPlatform().start(() -> {
             try {
-                store.ensure(other, tmp -> {
-                    Files.writeString(tmp, "other");
+                store.ensure(other, sink -> {
+                    write(sink, "other");
                     writing.countDown();
                     try {
                         finish.await();
@@ -212,9 +212,9 @@ class RegistryPartsTest {
         for (int i = 0; i < 8; i++) {
             threads.add(Thread.ofPlatform().start(() -> {
                 try {
-                    store.ensure(d, tmp -> {
+                    store.ensure(d, sink -> {
                         writes.incrementAndGet();
-                        Files.writeString(tmp, "once");
+                        write(sink, "once");
                         try {
                             Thread.sleep(50); // a slow write, so the others wait for it
                         } catch (InterruptedException e) {
@@ -251,7 +251,7 @@ class RegistryPartsTest {
              java.nio.channels.FileLock held = ch.lock()) {
             writer = Thread.ofPlatform().start(() -> {
                 try {
-                    store.ensure(d, tmp -> Files.writeString(tmp, "waited"));
+                    store.ensure(d, sink -> write(sink, "waited"));
                     done.countDown();
                 } catch (Exception e) {
                     throw new AssertionError(e);
@@ -274,6 +274,11 @@ class RegistryPartsTest {
         assertThat(RegistryClient.choose(idx, Platform.parse("linux/amd64"), "img")).isEqualTo(bare);
         assertThatThrownBy(() -> RegistryClient.choose(new Manifests.Index(MediaTypes.OCI_INDEX, List.of()), Platform.parse("linux/amd64"), "img"))
                 .hasMessage("img: no manifest for linux/amd64 in the index; it offers no platform");
+    }
+
+    private static void write(BlobStore.Sink sink, String s) throws java.io.IOException {
+        byte[] b = bytes(s);
+        sink.write(b, 0, b.length);
     }
 
     private static byte[] bytes(String s) {

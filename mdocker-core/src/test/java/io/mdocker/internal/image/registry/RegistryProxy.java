@@ -109,6 +109,11 @@ final class RegistryProxy implements AutoCloseable {
         this.bearer = b;
     }
 
+    /** Forgets every token granted so far, as a token service does when they expire: the next request with one gets a 401. */
+    void expireTokens() {
+        tokens.clear();
+    }
+
     /** How many GETs of a blob reached the proxy or its storage server with no Range (whole downloads). */
     long blobDownloads(Digest d) {
         synchronized (requests) {

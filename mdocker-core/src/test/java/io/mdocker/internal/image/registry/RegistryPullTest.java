@@ -337,6 +337,123 @@ class RegistryPullTest {
     }
 
     @Test
+    void nestedIndexesAreFollowedToThePlatformsManifestAFewLevelsDeep() throws Exception {
+        // the image in the repository (an index may name only manifests the repository has), then
+        // n1: an index with it for linux/amd64; n2..n5: each an index whose one entry (no platform) is the one before
+        registry.push(DIR.resolve("oci"), "busy", "test/nested:busy");
+        Descriptor busy = headManifest("test/nested", "busy");
+        putManifest("test/nested", "n1", MediaTypes.OCI_INDEX, """
+                {"schemaVersion":2,"mediaType":"%s","manifests":[
+                 {"mediaType":"%s","digest":"%s","size":%d,"platform":{"os":"linux","architecture":"amd64"}}]}
+                """.formatted(MediaTypes.OCI_INDEX, busy.mediaType(), busy.digest(), busy.size()));
+        for (int level = 2; level <= 5; level++) {
+            Descriptor inner = headManifest("test/nested", "n" + (level - 1));
+            putManifest("test/nested", "n" + level, MediaTypes.OCI_INDEX, """
+                    {"schemaVersion":2,"mediaType":"%s","manifests":[{"mediaType":"%s","digest":"%s","size":%d}]}
+                    """.formatted(MediaTypes.OCI_INDEX, inner.mediaType(), inner.digest(), inner.size()));
+        }
+        Path blobs = newStore();
+        PullResult r = client().pull(remote(registry.host() + "/test/nested:n4"), blobs, AMD64, PullListener.NONE);
+        assertThat(r.manifestDigest()).isEqualTo(busy.digest());
+        Digest top = headManifest("test/nested", "n4").digest();
+        assertThat(r.index()).hasValueSatisfying(i -> assertThat(i.digest()).isEqualTo(top));
+        for (int level = 1; level <= 4; level++) {
+            Descriptor idx = headManifest("test/nested", "n" + level);
+            assertVerified(blobs, idx);
+        }
+        r.layers().forEach(l -> assertVerified(blobs, l));
+
+        String tooDeep = registry.host() + "/test/nested:n5";
+        Digest innermost = headManifest("test/nested", "n1").digest();
+        Path none = newStore();
+        assertThatThrownBy(() -> client().pull(remote(tooDeep), none, AMD64, PullListener.NONE))
+                .isInstanceOf(RegistryException.class)
+                .hasMessage(tooDeep + ": more than 4 indexes nested (the last " + innermost + "); refused");
+        assertThat(Fixtures.list(none)).isEmpty();
+    }
+
+    @Test
+    void credentialHelpersOfDockerConfigAreRunForTheirRegistries() throws Exception {
+        Credentials alice = new Credentials("alice", "helper-pass");
+        try (TestRegistry secured = TestRegistry.start(DIR.resolve("registry-helper"), Optional.of(alice))) {
+            secured.push(DIR.resolve("oci"), "busy", "private/busy:v1");
+            String image = secured.host() + "/private/busy:v1";
+            Path bin = Files.createDirectories(DIR.resolve("helper-bin"));
+            Path asked = DIR.resolve("helper-asked");
+            Files.deleteIfExists(asked);
+            // a credential helper as Docker's protocol has it: "get", the server on stdin, JSON out
+            Path helper = bin.resolve("docker-credential-mdtest");
+            Files.writeString(helper, """
+                    #!/bin/sh
+                    read server
+                    echo "$1 $server" >> %s
+                    if [ "$1" = get ] && [ "$server" = "%s" ]; then
+                      printf '{"ServerURL":"%%s","Username":"alice","Secret":"helper-pass"}' "$server"
+                    else
+                      echo "credentials not found in native keychain"; exit 1
+                    fi
+                    """.formatted(asked, secured.host()));
+            helper.toFile().setExecutable(true);
+            String path = bin + ":/usr/bin:/bin";
+            Path dockerDir = Files.createDirectories(DIR.resolve("docker-config-helpers"));
+            Path configFile = dockerDir.resolve("config.json");
+
+            Files.writeString(configFile, "{\"credsStore\":\"mdtest\",\"auths\":{\"" + secured.host() + "\":{}}}");
+            PullResult fromStore = opened(RegistryClient.builder().dockerConfig(DockerConfig.read(configFile, path)))
+                    .pull(remote(image), newStore(), AMD64, PullListener.NONE);
+            assertThat(fromStore.layers()).hasSize(3);
+            assertThat(Files.readAllLines(asked)).containsExactly("get " + secured.host());
+
+            Files.writeString(configFile, "{\"credHelpers\":{\"" + secured.host() + "\":\"mdtest\"}}");
+            DockerConfig helpers = DockerConfig.load(Map.of("DOCKER_CONFIG", dockerDir.toString(), "PATH", path));
+            assertThat(opened(RegistryClient.builder().dockerConfig(helpers)).pull(remote(image), newStore(), AMD64, PullListener.NONE)
+                    .manifestDigest()).isEqualTo(fromStore.manifestDigest());
+            assertThat(Files.readAllLines(asked)).hasSize(2);
+
+            // a helper with nothing for this registry: no credentials, the registry's 401 says so
+            Files.writeString(configFile, "{\"credHelpers\":{\"" + secured.host() + "\":\"mdtest\"}}");
+            Files.writeString(helper, Files.readString(helper).replace(secured.host(), "elsewhere:1"));
+            assertThatThrownBy(() -> opened(RegistryClient.builder().dockerConfig(DockerConfig.read(configFile, path)))
+                    .pull(remote(image), newStore(), AMD64, PullListener.NONE))
+                    .hasMessageEndingWith("the registry asks for credentials (basic realm mdocker-test) and none were given");
+            // a helper that is not there: one line naming it
+            Files.writeString(configFile, "{\"credsStore\":\"absent\"}");
+            assertThatThrownBy(() -> opened(RegistryClient.builder().dockerConfig(DockerConfig.read(configFile, path)))
+                    .pull(remote(image), newStore(), AMD64, PullListener.NONE))
+                    .isInstanceOf(RegistryException.class)
+                    .hasMessage("docker config " + configFile + ": credsStore helper docker-credential-absent is not on the PATH (" + path + ")");
+            Files.writeString(configFile, "{\"credsStore\":\"../evil\"}");
+            assertThatThrownBy(() -> DockerConfig.read(configFile, path)).hasMessageContaining("credsStore '../evil' is not a credential helper's name");
+        }
+    }
+
+    @Test
+    void aBearerTokenThatExpiresMidPullIsRenewedAndThePullGoesOn() throws Exception {
+        Credentials bob = new Credentials("bob", "token-pass");
+        try (RegistryProxy guarded = new RegistryProxy(registry.host())) {
+            guarded.requireBearer(new RegistryProxy.Bearer(Set.of("test/busy"), Optional.of(bob)));
+            String image = guarded.host() + "/test/busy:v1";
+            Path blobs = newStore();
+            AtomicInteger done = new AtomicInteger();
+            PullListener expireAfterTheFirstBlob = new PullListener() {
+                @Override
+                public void blobDone(Descriptor blob) {
+                    if (done.incrementAndGet() == 1) {
+                        guarded.expireTokens();
+                    }
+                }
+            };
+            PullResult r = opened(RegistryClient.builder().dockerConfig(DockerConfig.read(DIR.resolve("none.json")))
+                    .credentials(guarded.host(), bob).parallelDownloads(1))
+                    .pull(remote(image), blobs, AMD64, expireAfterTheFirstBlob);
+            r.layers().forEach(l -> assertVerified(blobs, l));
+            assertThat(done).hasValue(4);
+            assertThat(guarded.tokenRequests).as("the first token, then one more when it expired").hasSize(2)
+                    .allSatisfy(t -> assertThat(t.user()).contains("bob"));
+        }
+    }
+
+    @Test
     void aCorruptBlobIsRefusedNamingImageAndBlobAndLeavesNothingOfIt() throws Exception {
         Path blobs = newStore();
         Descriptor big = layers("test/busy:v1").get(2);

@@ -79,6 +79,11 @@ final class TestRegistry implements AutoCloseable {
         return start(dir, user, "127.0.0.1", Optional.empty());
     }
 
+    /** An anonymous registry on {@code address} (a loopback address) over plain http, storing under {@code dir}. */
+    static TestRegistry startOn(Path dir, String address) throws IOException, InterruptedException {
+        return start(dir, Optional.empty(), address, Optional.empty());
+    }
+
     /**
      * A registry on {@code address} serving https with a certificate for that address made here
      * (by the JDK's keytool; written as PEM for the registry); {@link #trust(Path)} gives the TLS
