@@ -252,15 +252,17 @@ public final class ContainerRuntime {
         return info(find(id));
     }
 
+    /** What the record says, with the monitor's liveness read once (list() does this for every container). */
     private static ContainerInfo info(ContainerRecord r) {
         boolean running = r.running();
         Optional<String> address = running
                 ? Optional.ofNullable(ContainerNetwork.recorded(r.dir()).get("address")) : Optional.empty();
         ContainerInfo.State state = !running ? ContainerInfo.State.EXITED
-                : Pausing.isPaused(new RecordTarget(r)) ? ContainerInfo.State.PAUSED
+                : Pausing.isPaused(new RecordTarget(r).cgroupDirs()) ? ContainerInfo.State.PAUSED
                 : ContainerInfo.State.RUNNING;
+        int pid = running ? r.containerPid() : -1;
         return new ContainerInfo(r.id(), r.detached(), state,
-                running ? OptionalInt.empty() : r.exitCode(), running ? r.containerPid() : -1, r.created(), r.command(),
+                running ? OptionalInt.empty() : r.exitCode(), pid, r.created(), r.command(),
                 r.ports().stream().map(PortMapping::ofBound).toList(), r.networkMode(), address, r.name(), r.labels());
     }
 
@@ -303,8 +305,7 @@ public final class ContainerRuntime {
         if (byName != null) {
             return byName;
         }
-        List<ContainerRecord> matches = hex ? store().records().stream().filter(r -> r.id().startsWith(id)).toList()
-                : List.of();
+        List<ContainerRecord> matches = hex ? store().recordsStartingWith(id) : List.of();
         if (matches.isEmpty()) {
             throw new ContainerException("no such container: " + id);
         }
