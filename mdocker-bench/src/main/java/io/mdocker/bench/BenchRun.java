@@ -77,7 +77,7 @@ public final class BenchRun {
             cli(o, rootfs, report);
         }
         if (o.sections.contains("scale")) {
-            scale(o, spec, report);
+            scale(o, spec, ext, report);
         }
         report.setting("load average (1, 5, 15 min) at the start: " + loadBefore + "; at the end: " + Machine.loadAverage());
         ext.notes().forEach(report::note);
@@ -170,18 +170,19 @@ public final class BenchRun {
                 + "per round, order rotated round by round; launchers: " + o.launchers + "; state root " + state);
     }
 
-    private static void scale(Options o, Container spec, Report report) throws IOException {
+    private static void scale(Options o, Container spec, External ext, Report report) throws IOException {
         // a state root of its own, so that list() counts the idle containers and the probe only
         Path state = o.out.resolve("scale-state");
         Container scaled = spec.toBuilder().runtime(ContainerRuntime.at(state.resolve("lib"), state.resolve("run")))
                 .network(o.scaleNetwork.equals("bridge") ? Network.bridge(o.bridge, o.bip) : Network.none()).build();
         int warmup = Math.min(o.warmup, 10);
-        report.scale(Scale.measure(scaled, o.scaleLevels, warmup, o.scaleRuns));
+        report.scale(Scale.measure(scaled, ext, o.scaleLevels, warmup, o.scaleRuns));
         report.setting("scale: detached idle containers (`sleep`, hardened defaults, network " + o.scaleNetwork
                 + (o.scaleNetwork.equals("bridge") ? " " + o.bridge + " " + o.bip : "") + ") on one state root ("
                 + state + ") besides one probe container; at each level " + o.scaleRuns + " timed rounds after " + warmup
                 + " warm-up rounds of run(\"/bin/true\") (same network), list(), inspect by id, name and 12-digit prefix, "
-                + "in an order rotated round by round; then all removed and level 0 measured again");
+                + "and as references of the machine's load bwrap --unshare-all and a host process (/bin/true), in an order "
+                + "rotated round by round; then all removed and level 0 measured again");
     }
 
     private static void footprint(Container spec, Report report) throws IOException {

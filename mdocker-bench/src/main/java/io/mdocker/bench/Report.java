@@ -196,9 +196,10 @@ public final class Report {
         }
         Scale.Level base = scale.getFirst();
         md.append("With N idle detached containers on the state root (besides the probe), median ms (p99), and the "
-                + "median divided by the first level's (target: ≤ 1.2x from 0 to 1,000):\n\n| idle containers |");
+                + "median divided by the first level's (target: ≤ 1.2x from 0 to 1,000); bwrap and the host process are "
+                + "the machine's load at that level:\n\n| idle containers |");
         Scale.ROWS.forEach(r -> md.append(" `").append(r).append("` |"));
-        md.append("\n|---:|").append("---:|".repeat(Scale.ROWS.size())).append('\n');
+        md.append(" run ÷ bwrap | load |\n|---:|").append("---:|".repeat(Scale.ROWS.size() + 1)).append("---|\n");
         for (Scale.Level l : scale) {
             md.append("| ").append(l.label()).append(" |");
             for (int i = 0; i < Scale.ROWS.size(); i++) {
@@ -206,14 +207,18 @@ public final class Report {
                 md.append(String.format(Locale.ROOT, " %.3f (%.2f) %.2fx |", s.medianMs(), s.p99Ms(),
                         s.medianMs() / base.samples().get(i).medianMs()));
             }
-            md.append('\n');
+            double ratio = l.samples().get(0).medianMs() / l.samples().get(5).medianMs();
+            double baseRatio = base.samples().get(0).medianMs() / base.samples().get(5).medianMs();
+            md.append(String.format(Locale.ROOT, " %.2f (%.2fx) | %s |%n", ratio, ratio / baseRatio, l.load()));
         }
         md.append("\nPer idle container: its two helpers (monitor and pid 1) in KiB, the JVM, and the time to start it "
-                + "detached while filling up to the level:\n\n| idle containers | helper RSS | helper PSS | JVM threads "
-                + "| JVM open fds | JVM heap KiB (after full GC) | startDetached ms each |\n|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "detached while filling up to the level; list() per listed container:\n\n| idle containers | helper RSS "
+                + "| helper PSS | JVM threads | JVM open fds | JVM heap KiB (after full GC) | startDetached ms each "
+                + "| list() ms per container |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Scale.Level l : scale) {
-            md.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %.2f |%n", l.label(), l.helpers().rssKiB(),
-                    l.helpers().pssKiB(), l.jvmThreads(), l.jvmFds(), l.heapKiB(), l.fillMsPerContainer()));
+            md.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %.2f | %.3f |%n", l.label(),
+                    l.helpers().rssKiB(), l.helpers().pssKiB(), l.jvmThreads(), l.jvmFds(), l.heapKiB(),
+                    l.fillMsPerContainer(), l.samples().get(1).medianMs() / (l.idle() + 1)));
         }
         md.append('\n');
     }

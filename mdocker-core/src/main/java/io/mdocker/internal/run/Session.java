@@ -479,13 +479,16 @@ public final class Session implements Target {
         }
         init.close();
         entry.handOver();
-        init.monitorStatus().whenComplete((status, e) -> Thread.ofVirtual().name("mdocker-release-" + shortId())
+        // Only the short id is kept until the monitor exits, not this session (its records and
+        // cgroup handles): a JVM that started many detached containers holds little for each.
+        String shortId = shortId();
+        init.monitorStatus().whenComplete((status, e) -> Thread.ofVirtual().name("mdocker-release-" + shortId)
                 .start(() -> {
                     try {
                         release.run();
                     } catch (RuntimeException failure) {
                         System.getLogger(Session.class.getName()).log(System.Logger.Level.WARNING,
-                                "releasing the resources of detached container " + shortId() + ": " + failure.getMessage());
+                                "releasing the resources of detached container " + shortId + ": " + failure.getMessage());
                     }
                 }));
     }
