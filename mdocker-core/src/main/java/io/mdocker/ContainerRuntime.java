@@ -260,7 +260,7 @@ public final class ContainerRuntime {
         ContainerInfo.State state = !running ? ContainerInfo.State.EXITED
                 : Pausing.isPaused(new RecordTarget(r).cgroupDirs()) ? ContainerInfo.State.PAUSED
                 : ContainerInfo.State.RUNNING;
-        int pid = running ? r.containerPid() : -1;
+        int pid = running ? r.containerPidOfRunning() : -1;
         return new ContainerInfo(r.id(), r.detached(), state,
                 running ? OptionalInt.empty() : r.exitCode(), pid, r.created(), r.command(),
                 r.ports().stream().map(PortMapping::ofBound).toList(), r.networkMode(), address, r.name(), r.labels());
