@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/epoll.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <string.h>

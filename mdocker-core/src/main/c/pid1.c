@@ -132,8 +132,10 @@ int setup_container(const struct config *c)
     int ret;
 
     umask(0); /* modes below are exact; the command gets Docker's 022 */
-    if (in_userns(c) && (c->nsflags & CLONE_NEWNET) && loopback_up() < 0)
-        return -1; /* rootless: the JVM cannot enter this network namespace to do it */
+    /* lo up in a network namespace of its own, here and in parallel with the JVM's host-side
+       setup: no JVM thread has to enter the namespace for it (rootless, none could) */
+    if ((c->nsflags & CLONE_NEWNET) && loopback_up() < 0)
+        return -1;
     ret = setup_rootfs(c);
     if (ret < 0)
         return ret;

@@ -5,8 +5,7 @@
  * before CONFIG, so pid 1 is root of its namespace by the time it mounts anything. What root of
  * the host would do and a user namespace may not: mknod (the device nodes are bound from the
  * host's /dev instead, as rootless runc does), sysfs without a network namespace of its own (the
- * host's /sys is bound read-only), the loopback device (the JVM cannot enter a namespace its user
- * namespace owns, so pid 1 brings lo up itself), devpts' gid=5 and setgroups under a single
+ * host's /sys is bound read-only), devpts' gid=5 and setgroups under a single
  * mapping (gid 5 is not mapped; setgroups is denied).
  */
 #define _GNU_SOURCE
@@ -84,7 +83,8 @@ bool setgroups_denied(void)
     return strncmp(buf, "deny", 4) == 0;
 }
 
-/* lo up in pid 1's own network namespace (SIOCSIFFLAGS needs CAP_NET_ADMIN there: pid 1 has it). */
+/* lo up in pid 1's own network namespace, root or rootless (SIOCSIFFLAGS needs CAP_NET_ADMIN
+   there: pid 1 has it until it drops its capabilities). */
 int loopback_up(void)
 {
     struct ifreq ifr;

@@ -7,6 +7,8 @@ import io.mdocker.internal.run.Pausing;
 import io.mdocker.internal.run.RecordTarget;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.state.ContainerRecord;
+import io.mdocker.internal.state.HealthLog;
+import io.mdocker.internal.state.HealthRecord;
 import io.mdocker.internal.state.StateRoots;
 import io.mdocker.internal.state.StateStore;
 
@@ -252,27 +254,29 @@ public final class ContainerRuntime {
         return info(find(id));
     }
 
+    /** What the record says, with the monitor's liveness read once (list() does this for every container). */
     private static ContainerInfo info(ContainerRecord r) {
         boolean running = r.running();
         Optional<String> address = running
                 ? Optional.ofNullable(ContainerNetwork.recorded(r.dir()).get("address")) : Optional.empty();
         ContainerInfo.State state = !running ? ContainerInfo.State.EXITED
-                : Pausing.isPaused(new RecordTarget(r)) ? ContainerInfo.State.PAUSED
+                : Pausing.isPaused(new RecordTarget(r).cgroupDirs()) ? ContainerInfo.State.PAUSED
                 : ContainerInfo.State.RUNNING;
+        int pid = running ? r.containerPidOfRunning() : -1;
         return new ContainerInfo(r.id(), r.detached(), state,
-                running ? OptionalInt.empty() : r.exitCode(), running ? r.containerPid() : -1, r.created(), r.command(),
+                running ? OptionalInt.empty() : r.exitCode(), pid, r.created(), r.command(),
                 r.ports().stream().map(PortMapping::ofBound).toList(), r.networkMode(), address, r.name(), r.labels(),
                 health(r));
     }
 
     /** The recorded health of a container whose record keeps a check (not NONE); starting before any run. */
     private static Optional<HealthStatus> health(ContainerRecord r) {
-        Optional<io.mdocker.internal.state.HealthRecord> check = io.mdocker.internal.state.HealthRecord.of(r.state());
+        Optional<HealthRecord> check = HealthRecord.of(r.state());
         if (check.isEmpty() || check.get().test().isEmpty() || check.get().test().get(0).equals("NONE")) {
             return Optional.empty();
         }
-        return Optional.of(io.mdocker.internal.state.HealthLog.readFrom(r.dir()).map(HealthMonitor::statusOf)
-                .orElse(new HealthStatus(HealthStatus.Status.STARTING, 0, java.util.List.of())));
+        return Optional.of(HealthLog.readFrom(r.dir()).map(HealthMonitor::statusOf)
+                .orElse(new HealthStatus(HealthStatus.Status.STARTING, 0, List.of())));
     }
 
     /**
@@ -314,8 +318,7 @@ public final class ContainerRuntime {
         if (byName != null) {
             return byName;
         }
-        List<ContainerRecord> matches = hex ? store().records().stream().filter(r -> r.id().startsWith(id)).toList()
-                : List.of();
+        List<ContainerRecord> matches = hex ? store().recordsStartingWith(id) : List.of();
         if (matches.isEmpty()) {
             throw new ContainerException("no such container: " + id);
         }

@@ -20,7 +20,9 @@ public final class BenchRun {
     private BenchRun() {}
 
     /** The sections, in the order they run. */
-    public static final List<String> SECTIONS = List.of("footprint", "latency", "throughput", "junit", "cli");
+    public static final List<String> SECTIONS = List.of("footprint", "latency", "throughput", "junit", "cli", "scale");
+    /** The sections run when none are named: all but scale, which starts 1,000 containers. */
+    public static final List<String> DEFAULT_SECTIONS = List.of("footprint", "latency", "throughput", "junit", "cli");
 
     private static final int JUNIT_SERVER_RUNS = 20;
 
@@ -31,7 +33,7 @@ public final class BenchRun {
         public int runs = 300;
         public int warmup = 30;
         public Path out = Path.of("target", "bench").toAbsolutePath();
-        public List<String> sections = SECTIONS;
+        public List<String> sections = DEFAULT_SECTIONS;
         public int[] levels = {1, 2, 8, 32};
         public int perRound = 96;
         public int rounds = 3;
@@ -40,6 +42,11 @@ public final class BenchRun {
         /** The cli section's timed rounds (each a few process starts) and the launchers it times. */
         public int cliRuns = 20;
         public List<Path> launchers = List.of(Path.of("mdocker").toAbsolutePath());
+        /** The scale section's levels of idle containers and its timed rounds per level. */
+        public int[] scaleLevels = {0, 100, 1000};
+        public int scaleRuns = 100;
+        /** The scale section's network: "none", or "bridge" (on --bridge, --bip). */
+        public String scaleNetwork = "none";
     }
 
     public static void run(Options o) throws Exception {
@@ -68,6 +75,9 @@ public final class BenchRun {
         }
         if (o.sections.contains("cli")) {
             cli(o, rootfs, report);
+        }
+        if (o.sections.contains("scale")) {
+            scale(o, spec, ext, report);
         }
         report.setting("load average (1, 5, 15 min) at the start: " + loadBefore + "; at the end: " + Machine.loadAverage());
         ext.notes().forEach(report::note);
@@ -158,6 +168,21 @@ public final class BenchRun {
         report.cli(CliStartup.measure(o.launchers, rootfs, state, warmup, o.cliRuns));
         report.setting("cli: " + o.cliRuns + " timed rounds after " + warmup + " warm-up rounds, each command a new process "
                 + "per round, order rotated round by round; launchers: " + o.launchers + "; state root " + state);
+    }
+
+    private static void scale(Options o, Container spec, External ext, Report report) throws IOException {
+        // a state root of its own, so that list() counts the idle containers and the probe only
+        Path state = o.out.resolve("scale-state");
+        Container scaled = spec.toBuilder().runtime(ContainerRuntime.at(state.resolve("lib"), state.resolve("run")))
+                .network(o.scaleNetwork.equals("bridge") ? Network.bridge(o.bridge, o.bip) : Network.none()).build();
+        int warmup = Math.min(o.warmup, 10);
+        report.scale(Scale.measure(scaled, ext, o.scaleLevels, warmup, o.scaleRuns));
+        report.setting("scale: detached idle containers (`sleep`, hardened defaults, network " + o.scaleNetwork
+                + (o.scaleNetwork.equals("bridge") ? " " + o.bridge + " " + o.bip : "") + ") on one state root ("
+                + state + ") besides one probe container; at each level " + o.scaleRuns + " timed rounds after " + warmup
+                + " warm-up rounds of run(\"/bin/true\") (same network), list(), inspect by id, name and 12-digit prefix, "
+                + "and as references of the machine's load bwrap --unshare-all and a host process (/bin/true), in an order "
+                + "rotated round by round; then all removed and level 0 measured again");
     }
 
     private static void footprint(Container spec, Report report) throws IOException {

@@ -21,18 +21,21 @@ import java.util.Locale;
  * machine) and {@code latency.png} under the output folder. Not a test: figures from a shared
  * 2-core machine are noisy, which is why each is set against the others measured in the same run.
  *
- * The {@code cli} section times the command line itself ({@link CliStartup}).
+ * The {@code cli} section times the command line itself ({@link CliStartup}); the {@code scale}
+ * section starts and looks containers up with 0, 100 and 1,000 idle ones running ({@link Scale}).
  *
- * <pre>sudo scripts/bench [--runs N] [--warmup N] [--out DIR] [--sections latency,throughput,footprint,junit,cli]
+ * <pre>sudo scripts/bench [--runs N] [--warmup N] [--out DIR] [--sections latency,throughput,footprint,junit,cli,scale]
  *                   [--levels 1,2,8,32] [--per-round N] [--rounds N] [--bridge NAME --bip CIDR]
- *                   [--cli-runs N] [--launchers PATH,...]</pre>
+ *                   [--cli-runs N] [--launchers PATH,...]
+ *                   [--scale-levels 0,100,1000] [--scale-runs N] [--scale-network none|bridge]</pre>
  */
 public final class Benchmark {
     private Benchmark() {}
 
     private static final String USAGE = "usage: scripts/bench [--runs N] [--warmup N] [--out DIR]"
-            + " [--sections latency,throughput,footprint,junit,cli] [--levels 1,2,8,32] [--per-round N] [--rounds N]"
-            + " [--bridge NAME --bip CIDR] [--cli-runs N] [--launchers PATH,...]";
+            + " [--sections latency,throughput,footprint,junit,cli,scale] [--levels 1,2,8,32] [--per-round N] [--rounds N]"
+            + " [--bridge NAME --bip CIDR] [--cli-runs N] [--launchers PATH,...]"
+            + " [--scale-levels 0,100,1000] [--scale-runs N] [--scale-network none|bridge]";
 
     public static void main(String[] args) throws Exception {
         BenchRun.Options o = new BenchRun.Options();
@@ -53,6 +56,14 @@ public final class Benchmark {
                 case "--bridge" -> o.bridge = v;
                 case "--bip" -> o.bip = v;
                 case "--cli-runs" -> o.cliRuns = positive(a, v);
+                case "--scale-levels" -> o.scaleLevels = Arrays.stream(v.split(",")).mapToInt(s -> whole(a, s)).sorted().toArray();
+                case "--scale-runs" -> o.scaleRuns = positive(a, v);
+                case "--scale-network" -> {
+                    if (!v.equals("none") && !v.equals("bridge")) {
+                        usage("invalid --scale-network '" + v + "': expected none or bridge");
+                    }
+                    o.scaleNetwork = v;
+                }
                 case "--launchers" -> o.launchers = Arrays.stream(v.split(",")).map(p -> Path.of(p).toAbsolutePath()).toList();
                 default -> usage("unknown option " + a);
             }
@@ -76,6 +87,19 @@ public final class Benchmark {
             // reported below
         }
         usage("invalid " + option + " '" + value + "': expected a positive whole number");
+        return 0;
+    }
+
+    private static int whole(String option, String value) {
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        usage("invalid " + option + " '" + value + "': expected a whole number, 0 or more");
         return 0;
     }
 

@@ -35,6 +35,7 @@ public final class Report {
     private List<Footprint.JvmState> jvm = List.of();
     private Optional<JUnitTiming.Figures> junit = Optional.empty();
     private List<CliStartup.Row> cli = List.of();
+    private List<Scale.Level> scale = List.of();
 
     Report(Machine machine) {
         this.machine = machine;
@@ -68,6 +69,10 @@ public final class Report {
         cli = rows;
     }
 
+    void scale(List<Scale.Level> levels) {
+        scale = levels;
+    }
+
     void junit(JUnitTiming.Figures f) {
         junit = Optional.of(f);
     }
@@ -83,6 +88,7 @@ public final class Report {
         footprintTables(md);
         junitTable(md);
         cliTable(md);
+        scaleTables(md);
         if (!notes.isEmpty()) {
             md.append("Notes:\n\n");
             notes.forEach(n -> md.append("- ").append(n).append('\n'));
@@ -142,26 +148,77 @@ public final class Report {
         if (throughput.isEmpty()) {
             return;
         }
-        Map<String, Map<Integer, Double>> by = new LinkedHashMap<>();
+        Map<String, Map<Integer, Throughput.Rate>> by = new LinkedHashMap<>();
         for (Throughput.Rate r : throughput) {
-            by.computeIfAbsent(r.variant(), k -> new LinkedHashMap<>()).put(r.inFlight(), r.perSecond());
+            by.computeIfAbsent(r.variant(), k -> new LinkedHashMap<>()).put(r.inFlight(), r);
         }
         List<Integer> levels = throughput.stream().map(Throughput.Rate::inFlight).distinct().toList();
         List<String> names = List.copyOf(by.keySet());
         String mdocker = names.getFirst();
-        md.append("Throughput, containers per second (median of the rounds) with N in flight at once:\n\n| N |");
+        md.append("Throughput, containers per second (median of the rounds) with N in flight at once, each round "
+                + "until all is torn down:\n\n| N |");
         names.forEach(n -> md.append(' ').append(n).append(" |"));
         names.subList(1, names.size()).forEach(n -> md.append(" mdocker ÷ ").append(n.split(" ")[0]).append(" |"));
         md.append("\n|---:|").append("---:|".repeat(2 * names.size() - 1)).append('\n');
         for (int level : levels) {
             md.append("| ").append(level).append(" |");
             for (String n : names) {
-                md.append(String.format(Locale.ROOT, " %.1f |", by.get(n).get(level)));
+                md.append(String.format(Locale.ROOT, " %.1f |", by.get(n).get(level).perSecond()));
             }
             for (String n : names.subList(1, names.size())) {
-                md.append(String.format(Locale.ROOT, " %.2f |", by.get(mdocker).get(level) / by.get(n).get(level)));
+                md.append(String.format(Locale.ROOT, " %.2f |", by.get(mdocker).get(level).perSecond()
+                        / by.get(n).get(level).perSecond()));
             }
             md.append('\n');
+        }
+        md.append("\nCPU time per container, ms (user + system of the JVM and every process it reaped: the "
+                + "container's helpers and command, or the other runtime's processes; median round):\n\n| N |");
+        names.forEach(n -> md.append(' ').append(n).append(" |"));
+        names.subList(1, names.size()).forEach(n -> md.append(" mdocker ÷ ").append(n.split(" ")[0]).append(" |"));
+        md.append("\n|---:|").append("---:|".repeat(2 * names.size() - 1)).append('\n');
+        for (int level : levels) {
+            md.append("| ").append(level).append(" |");
+            for (String n : names) {
+                md.append(String.format(Locale.ROOT, " %.2f |", by.get(n).get(level).cpuMsPerContainer()));
+            }
+            for (String n : names.subList(1, names.size())) {
+                md.append(String.format(Locale.ROOT, " %.2f |", by.get(mdocker).get(level).cpuMsPerContainer()
+                        / by.get(n).get(level).cpuMsPerContainer()));
+            }
+            md.append('\n');
+        }
+        md.append('\n');
+    }
+
+    private void scaleTables(StringBuilder md) {
+        if (scale.isEmpty()) {
+            return;
+        }
+        Scale.Level base = scale.getFirst();
+        md.append("With N idle detached containers on the state root (besides the probe), median ms (p99), and the "
+                + "median divided by the first level's (target: ≤ 1.2x from 0 to 1,000); bwrap and the host process are "
+                + "the machine's load at that level:\n\n| idle containers |");
+        Scale.ROWS.forEach(r -> md.append(" `").append(r).append("` |"));
+        md.append(" run ÷ bwrap | load |\n|---:|").append("---:|".repeat(Scale.ROWS.size() + 1)).append("---|\n");
+        for (Scale.Level l : scale) {
+            md.append("| ").append(l.label()).append(" |");
+            for (int i = 0; i < Scale.ROWS.size(); i++) {
+                Samples s = l.samples().get(i);
+                md.append(String.format(Locale.ROOT, " %.3f (%.2f) %.2fx |", s.medianMs(), s.p99Ms(),
+                        s.medianMs() / base.samples().get(i).medianMs()));
+            }
+            double ratio = l.samples().get(0).medianMs() / l.samples().get(5).medianMs();
+            double baseRatio = base.samples().get(0).medianMs() / base.samples().get(5).medianMs();
+            md.append(String.format(Locale.ROOT, " %.2f (%.2fx) | %s |%n", ratio, ratio / baseRatio, l.load()));
+        }
+        md.append("\nPer idle container: its two helpers (monitor and pid 1) in KiB, the JVM, and the time to start it "
+                + "detached while filling up to the level; list() per listed container:\n\n| idle containers | helper RSS "
+                + "| helper PSS | JVM threads | JVM open fds | JVM heap KiB (after full GC) | startDetached ms each "
+                + "| list() ms per container |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Scale.Level l : scale) {
+            md.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %.2f | %.3f |%n", l.label(),
+                    l.helpers().rssKiB(), l.helpers().pssKiB(), l.jvmThreads(), l.jvmFds(), l.heapKiB(),
+                    l.fillMsPerContainer(), l.samples().get(1).medianMs() / (l.idle() + 1)));
         }
         md.append('\n');
     }

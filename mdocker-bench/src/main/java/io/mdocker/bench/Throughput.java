@@ -1,5 +1,7 @@
 package io.mdocker.bench;
 
+import io.mdocker.ContainerRuntime;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -14,7 +16,12 @@ import java.util.concurrent.TimeUnit;
  * Containers per second with a fixed number in flight: {@code inFlight} threads each start a
  * container, wait for its exit and start the next, until {@code perRound} are done; the rate is
  * that count over the wall time. Each level runs {@code rounds} rounds in which every variant
- * takes its turn (rotated, as in {@link Interleaved}); the report gives the median round.
+ * takes its turn (rotated, as in {@link Interleaved}); the report gives the median round. A round
+ * ends once mdocker's background teardown of its containers is over too
+ * ({@link ContainerRuntime#awaitCleanup()}, timed), so that neither its time nor its CPU spills
+ * into the next variant's round. CPU per container: user + system of this JVM and every process it
+ * reaped during the round ({@link CpuTime}), over the round's containers; the JVM's own work for
+ * runc, bwrap and unshare (starting and reaping them) counts for them as mdocker's counts for it.
  */
 public final class Throughput {
     private Throughput() {}
@@ -25,13 +32,16 @@ public final class Throughput {
      * @param variant the variant's name
      * @param inFlight containers running at once
      * @param perSecond the median round's containers per second
+     * @param cpuMsPerContainer the median round's CPU time (user + system, JVM and its reaped
+     *                          descendants) per container, in milliseconds
      */
-    public record Rate(String variant, int inFlight, double perSecond) {}
+    public record Rate(String variant, int inFlight, double perSecond, double cpuMsPerContainer) {}
 
     public static List<Rate> measure(List<Variant> variants, int[] levels, int rounds, int perRound) throws InterruptedException {
         List<Rate> out = new ArrayList<>();
         for (int level : levels) {
             double[][] rates = new double[variants.size()][rounds];
+            double[][] cpu = new double[variants.size()][rounds];
             ExecutorService pool = Executors.newFixedThreadPool(level, r -> Thread.ofPlatform().daemon().unstarted(r));
             try {
                 ((ThreadPoolExecutor) pool).prestartAllCoreThreads();
@@ -41,9 +51,13 @@ public final class Throughput {
                 for (int r = 0; r < rounds; r++) {
                     for (int k = 0; k < variants.size(); k++) {
                         int v = (k + r) % variants.size();
+                        ContainerRuntime.awaitCleanup();
+                        double c0 = CpuTime.selfAndChildrenMs();
                         long t0 = System.nanoTime();
                         run(pool, variants.get(v), perRound);
+                        ContainerRuntime.awaitCleanup();
                         rates[v][r] = perRound / ((System.nanoTime() - t0) / 1e9);
+                        cpu[v][r] = (CpuTime.selfAndChildrenMs() - c0) / perRound;
                     }
                 }
             } finally {
@@ -53,7 +67,9 @@ public final class Throughput {
             for (int v = 0; v < variants.size(); v++) {
                 double[] s = rates[v].clone();
                 Arrays.sort(s);
-                out.add(new Rate(variants.get(v).name(), level, s[s.length / 2]));
+                double[] c = cpu[v].clone();
+                Arrays.sort(c);
+                out.add(new Rate(variants.get(v).name(), level, s[s.length / 2], c[c.length / 2]));
             }
             System.out.printf("throughput with %d in flight: done%n", level);
         }

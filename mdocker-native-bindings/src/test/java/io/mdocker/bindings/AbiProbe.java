@@ -289,11 +289,12 @@ public abstract class AbiProbe {
         }
         Set<String> structsAndTypedefs = new TreeSet<>(listed.getOrDefault("--include-struct", Set.of()));
         structsAndTypedefs.addAll(listed.getOrDefault("--include-typedef", Set.of()));
+        structsAndTypedefs.addAll(listed.getOrDefault("--include-union", Set.of()));
         assertThat(listed.getOrDefault("--include-function", Set.of())).as("--include-function lines")
                 .containsExactlyInAnyOrderElementsOf(functions.stream().map(Function::name).toList());
         assertThat(listed.getOrDefault("--include-constant", Set.of())).as("--include-constant lines")
                 .containsExactlyInAnyOrderElementsOf(constants.stream().map(Constant::name).toList());
-        assertThat(structsAndTypedefs).as("--include-struct and --include-typedef lines")
+        assertThat(structsAndTypedefs).as("--include-struct, --include-union and --include-typedef lines")
                 .containsExactlyInAnyOrderElementsOf(structs.stream().map(Struct::key).toList());
     }
 

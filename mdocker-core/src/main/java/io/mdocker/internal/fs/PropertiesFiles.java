@@ -17,8 +17,8 @@ public final class PropertiesFiles {
     /** {@code file} as a map; null when it does not exist. */
     public static Map<String, String> read(Path file) {
         Properties p = new Properties();
-        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(in);
+        try { // read whole: these files are small, and list() reads one or two per container
+            p.load(new java.io.StringReader(Files.readString(file, StandardCharsets.UTF_8)));
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException e) {

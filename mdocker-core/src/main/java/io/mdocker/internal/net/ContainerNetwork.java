@@ -32,8 +32,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *       {@code /etc/resolv.conf} for read-only binds.
  *   <li>{@link #attach} — between sync 2 (CONFIG) and sync 3 (GO): the veth pair, its container end
  *       created directly in the container's namespace as {@code eth0}; there, over a netlink
- *       socket opened in that namespace ({@link NetnsSockets}), {@code lo} up, the address and
- *       the default route; then the port proxy starts.
+ *       socket opened in that namespace ({@link NetnsSockets}), {@code eth0} up, the address and
+ *       the default route; then the port proxy starts. {@code lo} is brought up by pid 1 itself
+ *       in every network namespace of its own (network none included: nothing to do here).
  * </ol>
  *
  * {@code close()} stops the proxy and deletes the files; the veth pair goes with the container's
@@ -369,15 +370,7 @@ public final class ContainerNetwork implements HostResource {
     @Override
     public void attach(int pid) {
         switch (plan.kind()) {
-            case NONE -> {
-                if (io.mdocker.internal.sys.Namespaces.rootless()) {
-                    return; // pid 1 brings lo up itself: this JVM may not enter its user namespace's netns
-                }
-                try (NetlinkSocket c = containerSocket(pid)) {
-                    c.execute(Rtnl.setUp(1, "lo"));
-                }
-            }
-            case HOST -> { }
+            case NONE, HOST -> { } // lo: pid 1 brings it up in its network namespace
             case PASTA -> files.add(Pasta.start(entryDir, pid, pastaPorts, io.mdocker.internal.sys.Namespaces.rootless()));
             case BRIDGE -> {
                 // The container's socket is opened by the netns thread while this one makes the veth pair.
@@ -428,15 +421,11 @@ public final class ContainerNetwork implements HostResource {
             }
             // rp_filter 1 (strict) on eth0: a packet whose source would not be routed back out of
             // eth0 is dropped (the kernel uses the larger of conf/all and conf/eth0).
-            c.execute(List.of(Rtnl.setUp(1, "lo"), Rtnl.setUp(eth0.index(), "eth0"),
+            c.execute(List.of(Rtnl.setUp(eth0.index(), "eth0"),
                     Rtnl.setInetConf(eth0.index(), "eth0", Rtnl.IPV4_DEVCONF_RP_FILTER, 1),
                     Rtnl.addAddress(eth0.index(), "eth0", local, peer),
                     Rtnl.addDefaultRoute(eth0.index(), "eth0", gateway)));
         }
-    }
-
-    private static NetlinkSocket containerSocket(int pid) {
-        return NetlinkSocket.adopt(NetnsSockets.openRouteSocket(pid), "container pid " + pid);
     }
 
     /** The container end's MAC, derived from its address as Docker does: stale ARP entries stay right. */

@@ -29,11 +29,6 @@ final class NetnsSockets {
     private static final Object LOCK = new Object();
     private static LinkedBlockingQueue<Request> queue; // guarded by LOCK; null when no thread runs
 
-    /** A NETLINK_ROUTE socket in the network namespace of process {@code pid}; the caller closes it. */
-    static int openRouteSocket(int pid) {
-        return await(request(pid));
-    }
-
     /**
      * Asks for a socket in the namespace of {@code pid} without waiting, so the caller can do
      * other work meanwhile; {@link #await} it, or {@link #discard} it.

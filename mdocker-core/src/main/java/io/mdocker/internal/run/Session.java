@@ -72,7 +72,8 @@ public final class Session implements Target {
     private final ExecRecord execRecord;
     private final CompletableFuture<Void> done;
     private final Set<AutoCloseable> execs = ConcurrentHashMap.newKeySet();
-    private volatile long exitNanos;
+    /** When the command's exit was seen (0 until then); shared with a dependent of the monitor's future (see the constructor). */
+    private final java.util.concurrent.atomic.AtomicLong exitNanos = new java.util.concurrent.atomic.AtomicLong();
     private Integer exitCode; // guarded by this
     private boolean closed; // guarded by this
     private Boolean oomKilled; // guarded by this
@@ -102,12 +103,11 @@ public final class Session implements Target {
         this.stopSignal = p.stopSignal();
         this.pid = init.containerPid(); // sync 1, read when the monitor was spawned
         this.execRecord = p.execBasis().withPid1(pid);
-        // Waiters wait on this dependent, so the exit time is set before any of them returns.
-        this.done = init.finished().whenComplete((v, e) -> {
-            if (exitNanos == 0) {
-                exitNanos = System.nanoTime();
-            }
-        });
+        // Waiters wait on this dependent, so the exit time is set before any of them returns. It
+        // holds the exit time's holder only, not this session: a detached container's monitor
+        // (and so its futures) outlives the session by hours, and must not keep it in the heap.
+        java.util.concurrent.atomic.AtomicLong exitAt = exitNanos;
+        this.done = init.finished().whenComplete((v, e) -> exitAt.compareAndSet(0, System.nanoTime()));
         LIVE.add(this);
     }
 
@@ -188,7 +188,7 @@ public final class Session implements Target {
         while ((m = init.receive(-1)) != null) {
             if (m.type() == Protocol.MSG_EXIT) {
                 init.drained().join();
-                exitNanos = System.nanoTime();
+                exitNanos.set(System.nanoTime());
                 synchronized (this) {
                     exitCode = m.int32(0);
                     code = exitCode;
@@ -199,7 +199,7 @@ public final class Session implements Target {
         if (m == null) {
             code = waitFor();
         }
-        return new RunResult(code, bytes(capturedOut), bytes(capturedErr), Duration.ofNanos(exitNanos - startNanos),
+        return new RunResult(code, bytes(capturedOut), bytes(capturedErr), Duration.ofNanos(exitNanos.get() - startNanos),
                 oomKilled());
     }
 
@@ -484,13 +484,16 @@ public final class Session implements Target {
         }
         init.close();
         entry.handOver();
-        init.monitorStatus().whenComplete((status, e) -> Thread.ofVirtual().name("mdocker-release-" + shortId())
+        // Only the short id is kept until the monitor exits, not this session (its records and
+        // cgroup handles): a JVM that started many detached containers holds little for each.
+        String shortId = shortId();
+        init.monitorStatus().whenComplete((status, e) -> Thread.ofVirtual().name("mdocker-release-" + shortId)
                 .start(() -> {
                     try {
                         release.run();
                     } catch (RuntimeException failure) {
                         System.getLogger(Session.class.getName()).log(System.Logger.Level.WARNING,
-                                "releasing the resources of detached container " + shortId() + ": " + failure.getMessage());
+                                "releasing the resources of detached container " + shortId + ": " + failure.getMessage());
                     }
                 }));
     }

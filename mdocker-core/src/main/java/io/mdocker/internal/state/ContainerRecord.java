@@ -208,10 +208,15 @@ public final class ContainerRecord {
 
     /** The host pid of the container's pid 1 while it runs (the monitor's one child), else -1. */
     public int containerPid() {
+        return running() ? containerPidOfRunning() : -1;
+    }
+
+    /**
+     * The host pid of pid 1 for a caller that has just seen {@link #running()} true (list() reads
+     * each monitor's liveness once); -1 when the monitor has no child (any more).
+     */
+    public int containerPidOfRunning() {
         int monitor = monitorPid();
-        if (!running()) {
-            return -1;
-        }
         String children = ProcStat.readOrNull(Path.of("/proc", Integer.toString(monitor), "task",
                 Integer.toString(monitor), "children"));
         if (children == null || children.isBlank()) {

@@ -327,6 +327,24 @@ public final class StateStore {
         return out;
     }
 
+    /**
+     * The records whose id starts with {@code prefix}: only the entries' names are listed, and
+     * only the records that match are read, however many containers there are.
+     */
+    public List<ContainerRecord> recordsStartingWith(String prefix) {
+        List<ContainerRecord> out = new ArrayList<>();
+        for (Path entry : list(runContainers)) {
+            String name = entry.getFileName().toString();
+            if (name.startsWith(prefix) && !name.startsWith(TMP_PREFIX)) {
+                ContainerRecord r = ContainerRecord.read(entry, libContainers);
+                if (r != null) {
+                    out.add(r);
+                }
+            }
+        }
+        return out;
+    }
+
     /** The record of container {@code id} (a full id), or null. */
     public ContainerRecord record(String id) {
         return ContainerRecord.read(runContainers.resolve(id), libContainers);

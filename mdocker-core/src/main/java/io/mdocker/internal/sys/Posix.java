@@ -198,6 +198,24 @@ public final class Posix {
         static final MemorySegment F = function(SYMBOL, DESC);
     }
 
+    private static final class EpollCreate1 {
+        static final String SYMBOL = "epoll_create1";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT);
+        static final MemorySegment F = function(SYMBOL, DESC);
+    }
+
+    private static final class EpollCtl {
+        static final String SYMBOL = "epoll_ctl";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER);
+        static final MemorySegment F = function(SYMBOL, DESC);
+    }
+
+    private static final class EpollWait {
+        static final String SYMBOL = "epoll_wait";
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_INT, C_INT);
+        static final MemorySegment F = function(SYMBOL, DESC);
+    }
+
     private static final class Eventfd {
         static final String SYMBOL = "eventfd";
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT);
@@ -455,6 +473,27 @@ public final class Posix {
                 }
             }
         }
+    }
+
+    /** epoll_create1(flags): a new epoll instance. */
+    public static int epollCreate1(int flags) {
+        return (int) check("epoll_create1", st -> (int) call(EpollCreate1.F, st, flags));
+    }
+
+    /**
+     * epoll_ctl(epfd, op, fd, event): adds, changes or removes {@code fd} in the interest list;
+     * {@code event} is an epoll_event, or {@link MemorySegment#NULL} for EPOLL_CTL_DEL.
+     */
+    public static void epollCtl(int epfd, int op, int fd, MemorySegment event) {
+        check("epoll_ctl(" + op + ", fd " + fd + ")", st -> (int) call(EpollCtl.F, st, epfd, op, fd, ptr(event)));
+    }
+
+    /**
+     * epoll_wait(epfd, events, maxEvents, timeout): the number of epoll_event structs filled in,
+     * 0 on timeout; EINTR is retried.
+     */
+    public static int epollWait(int epfd, MemorySegment events, int maxEvents, int timeoutMillis) {
+        return (int) check("epoll_wait", st -> (int) call(EpollWait.F, st, epfd, ptr(events), maxEvents, timeoutMillis));
     }
 
     /** eventfd(initval, flags). */
