@@ -191,14 +191,18 @@ final class OciPlanner {
                     case "network" -> CLONE_NEWNET;
                     case "ipc" -> CLONE_NEWIPC;
                     case "uts" -> CLONE_NEWUTS;
+                    case "pid" -> CLONE_NEWPID;
                     default -> throw new IllegalArgumentException("linux.namespaces[" + i + "].path: joining a " + n.type()
-                            + " namespace (" + n.path().get() + ") is not supported (network, ipc and uts only)");
+                            + " namespace (" + n.path().get() + ") is not supported (network, ipc, uts and pid only)");
                 };
                 Path p = Path.of(n.path().get());
                 if (!p.isAbsolute() || !Files.exists(p)) {
                     throw new IllegalArgumentException("linux.namespaces[" + i + "].path: " + p + " does not exist");
                 }
                 join.put(type, p);
+                if (type == CLONE_NEWPID) { // pid 1 is cloned into it: not the host's pid namespace either
+                    flags |= CLONE_NEWPID;
+                }
                 continue;
             }
             flags |= switch (n.type()) {
@@ -213,8 +217,8 @@ final class OciPlanner {
             };
         }
         if ((flags & CLONE_NEWPID) == 0 || (flags & CLONE_NEWNS) == 0) {
-            throw new IllegalArgumentException("linux.namespaces: mdocker-runtime needs new pid and mount namespaces "
-                    + "(a container without them is not supported)");
+            throw new IllegalArgumentException("linux.namespaces: mdocker-runtime needs a pid namespace (new or joined) "
+                    + "and a new mount namespace (a container without them is not supported)");
         }
         // mdocker-init unshares the cgroup namespace after GO (so pid 1 sees its own cgroup as the root)
         return flags | CLONE_NEWCGROUP;

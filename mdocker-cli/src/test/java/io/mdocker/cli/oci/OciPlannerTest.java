@@ -78,6 +78,11 @@ class OciPlannerTest {
                 .put("path", "/proc/self/ns/net")));
         assertThat(p.nsflags() & OciPlanner.CLONE_NEWNET).isZero();
         assertThat(p.joinNamespaces()).containsEntry(OciPlanner.CLONE_NEWNET, Path.of("/proc/self/ns/net"));
+        // a pid namespace joined: pid 1 is cloned into it (CLONE_NEWPID stays: not the host's)
+        OciCreate.Plan pid = plan(config("runc.json", n -> ((ObjectNode) n.with("linux").get("namespaces").get(0))
+                .put("path", "/proc/self/ns/pid")));
+        assertThat(pid.nsflags() & OciPlanner.CLONE_NEWPID).isEqualTo(OciPlanner.CLONE_NEWPID);
+        assertThat(pid.joinNamespaces()).containsEntry(OciPlanner.CLONE_NEWPID, Path.of("/proc/self/ns/pid"));
     }
 
     @Test
@@ -88,9 +93,9 @@ class OciPlannerTest {
         assertThatThrownBy(() -> plan(tty)).hasMessageStartingWith("process.terminal is true, but no --console-socket");
         OciConfig systemd = config("podman.json", n -> n.with("linux").put("cgroupsPath", "machine.slice:libpod:abc"));
         assertThatThrownBy(() -> plan(systemd)).hasMessageContaining("systemd's slice:prefix:name form");
-        OciConfig pid = config("podman.json", n -> ((ObjectNode) n.with("linux").get("namespaces").get(0))
-                .put("path", "/proc/self/ns/pid"));
-        assertThatThrownBy(() -> plan(pid)).hasMessageStartingWith("linux.namespaces[0].path: joining a pid namespace");
+        OciConfig mnt = config("podman.json", n -> ((ObjectNode) n.with("linux").get("namespaces").get(4))
+                .put("path", "/proc/self/ns/mnt"));
+        assertThatThrownBy(() -> plan(mnt)).hasMessageStartingWith("linux.namespaces[4].path: joining a mount namespace");
         OciConfig device = config("podman.json", n -> n.with("linux").putArray("devices").addObject()
                 .put("type", "c").put("path", "/dev/fuse").put("major", 10).put("minor", 229));
         assertThatThrownBy(() -> plan(device)).hasMessageStartingWith("linux.devices[0]: /dev/fuse");

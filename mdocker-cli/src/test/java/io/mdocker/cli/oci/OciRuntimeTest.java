@@ -252,6 +252,35 @@ class OciRuntimeTest {
         assertThat(ROOT.resolve(id)).doesNotExist();
     }
 
+    /**
+     * config-linux.md "Namespaces" (path: the runtime MUST place the container's process in that
+     * namespace): a pid namespace joined by path, as a Kubernetes pod with shareProcessNamespace asks
+     * (its containers in the pause container's pid namespace): the process sees the first
+     * container's pid 1 as its own pid 1, and its exit status still comes back.
+     */
+    @Test
+    void joinsAPidNamespaceByPath() throws Exception {
+        String pod = newId("pidns");
+        Path podBundle = bundle(pod, List.of("sleep", "600"), c -> { });
+        List<String> seen = new ArrayList<>();
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", podBundle.toString(), pod)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            assertThat(runtime("start", pod).exit()).isZero();
+            Path pidns = Path.of("/proc", pid, "ns", "pid");
+            String id = newId("joiner");
+            Path bundle = bundle(id, List.of("sh", "-c", "readlink /proc/self/ns/pid; tr '\\0' ' ' < /proc/1/cmdline; echo; exit 4"),
+                    c -> ((ObjectNode) c.with("linux").get("namespaces").get(0)).put("type", "pid").put("path", pidns.toString()));
+            Result r = runtime("run", "--bundle", bundle.toString(), id);
+            assertThat(r.exit()).as(r.err()).isEqualTo(4);
+            assertThat(r.out()).isEqualTo(Files.readSymbolicLink(pidns) + "\nsleep 600 \n");
+            assertThat(ROOT.resolve(id)).doesNotExist();
+            assertThat(runtime("kill", pod, "KILL").exit()).isZero();
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
+            assertThat(runtime("delete", pod).exit()).isZero();
+        }
+    }
+
     /** runtime.md "Operations: Kill": signals by name and by number reach the process. */
     @Test
     void killByNameAndByNumber() throws Exception {

@@ -42,6 +42,9 @@ import java.util.function.IntConsumer;
  * {@code --root}), since a container here outlives its monitor by design.
  */
 public final class OciCreate {
+    /** clone(2)'s flag for a pid namespace (the bindings are not the engine's to use). */
+    private static final long CLONE_NEWPID = 0x20000000L;
+
     private static final long TIMEOUT_MILLIS = 30_000;
     private static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8;
 
@@ -79,7 +82,9 @@ public final class OciCreate {
      * @param groups         its supplementary groups
      * @param hostname       the UTS hostname, where the container has its own UTS namespace
      * @param nsflags        the CLONE_NEW* namespaces of pid 1 (mount and pid required)
-     * @param joinNamespaces namespaces pid 1 enters instead (CLONE_NEWNET, CLONE_NEWIPC or CLONE_NEWUTS to a namespace file)
+     * @param joinNamespaces namespaces pid 1 enters instead (CLONE_NEWNET, CLONE_NEWIPC or CLONE_NEWUTS to a
+     *                       namespace file, entered by pid 1; CLONE_NEWPID, entered by the monitor before it
+     *                       clones pid 1 into it)
      * @param mounts         the mounts, in order
      * @param caps           bounding, effective, permitted, inheritable, ambient (capability bit masks)
      * @param noNewPrivileges PR_SET_NO_NEW_PRIVS
@@ -177,7 +182,8 @@ public final class OciCreate {
         // Without a terminal the process has the caller's stdio (a pipe, a socket, a terminal or
         // a file: conmon and the shim pass pipes); with one, the terminal only.
         Redirect stdio = plan.tty().isPresent() ? Redirect.DISCARD : Redirect.INHERIT;
-        InitProcess init = InitProcess.spawn(new InitProcess.StdioPlan(stdio, stdio, null, stdio, null), plan.nsflags());
+        InitProcess init = InitProcess.spawn(new InitProcess.StdioPlan(stdio, stdio, null, stdio, null), plan.nsflags(),
+                Optional.ofNullable(plan.joinNamespaces().get(CLONE_NEWPID)));
         List<HostResource> made = new ArrayList<>();
         boolean created = false;
         try {
@@ -285,7 +291,11 @@ public final class OciCreate {
             c.string(Protocol.T_EXECFIFO, plan.execFifo().toString());
         }
         plan.hostname().ifPresent(h -> c.string(Protocol.T_HOSTNAME, h));
-        plan.joinNamespaces().forEach((type, path) -> c.joinNamespace(type, path.toString()));
+        plan.joinNamespaces().forEach((type, path) -> {
+            if (type != CLONE_NEWPID) { // the monitor's (InitProcess.spawn), not pid 1's
+                c.joinNamespace(type, path.toString());
+            }
+        });
         for (Mount m : plan.mounts()) {
             c.mount(m.type(), m.source(), m.target(), m.flags(), m.propagation(), m.data());
         }
