@@ -281,6 +281,27 @@ class OciRuntimeTest {
         }
     }
 
+    /**
+     * config-linux.md "Devices" (the runtime MUST make each device available in the container):
+     * a node below a directory /dev did not have, with its type, number, mode and owner, usable
+     * (the device cgroup allows all, as for a privileged pod's host devices; the process, root without
+     * CAP_DAC_OVERRIDE, writes to it as its owner).
+     */
+    @Test
+    void makesDeviceNodes() throws Exception {
+        String id = newId("dev");
+        Path bundle = bundle(id, List.of("sh", "-c", "stat -c '%F %t:%T %a %u:%g' /dev/extra/null2; echo x > /dev/extra/null2 && echo written"),
+                c -> {
+                    c.with("linux").putArray("devices").addObject().put("type", "c").put("path", "/dev/extra/null2")
+                            .put("major", 1).put("minor", 3).put("fileMode", 0620).put("uid", 0).put("gid", 5);
+                    c.with("linux").with("resources").putArray("devices").addObject().put("allow", true).put("access", "rwm");
+                });
+        Result r = runtime("run", "--bundle", bundle.toString(), id);
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("character special file 1:3 620 0:5\nwritten\n");
+        assertThat(ROOT.resolve(id)).doesNotExist();
+    }
+
     /** runtime.md "Operations: Kill": signals by name and by number reach the process. */
     @Test
     void killByNameAndByNumber() throws Exception {

@@ -104,6 +104,7 @@ public final class OciCreate {
      * @param execFifo       the fifo pid 1 waits on (the empty path for none: run)
      * @param oomScoreAdj    the process's oom_score_adj
      * @param libRoot        where compiled seccomp programs are cached
+     * @param devices        device nodes made in the container's /dev after its mounts
      */
     public record Plan(String id, Path rootfs, List<String> args, List<String> env, String cwd, int uid, int gid,
                        List<Integer> groups, Optional<String> hostname, long nsflags, Map<Long, Path> joinNamespaces,
@@ -112,7 +113,7 @@ public final class OciCreate {
                        List<Ulimit> rlimits, List<String> masked, List<String> readonly, Map<String, String> sysctl,
                        CgroupSpec cgroups, String cgroupLeaf, boolean cgroupMount, boolean cgroupMountRw,
                        boolean defaultDevices, Optional<TtySize> tty, Optional<Path> consoleSocket, Path execFifo,
-                       OptionalInt oomScoreAdj, Path libRoot) {
+                       OptionalInt oomScoreAdj, Path libRoot, List<Device> devices) {
         public Plan {
             args = List.copyOf(args);
             env = List.copyOf(env);
@@ -127,8 +128,15 @@ public final class OciCreate {
             masked = List.copyOf(masked);
             readonly = List.copyOf(readonly);
             sysctl = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(sysctl));
+            devices = List.copyOf(devices);
         }
     }
+
+    /**
+     * A device node: {@code type} S_IFCHR, S_IFBLK or S_IFIFO (stat(2)'s bits), at {@code path}
+     * under /dev, with the permission bits {@code mode} and the owner {@code uid}:{@code gid}.
+     */
+    public record Device(int type, int major, int minor, int mode, int uid, int gid, String path) {}
 
     /**
      * A created container.
@@ -291,6 +299,9 @@ public final class OciCreate {
             c.string(Protocol.T_EXECFIFO, plan.execFifo().toString());
         }
         plan.hostname().ifPresent(h -> c.string(Protocol.T_HOSTNAME, h));
+        for (Device d : plan.devices()) {
+            c.device(d.type(), d.major(), d.minor(), d.mode(), d.uid(), d.gid(), d.path());
+        }
         plan.joinNamespaces().forEach((type, path) -> {
             if (type != CLONE_NEWPID) { // the monitor's (InitProcess.spawn), not pid 1's
                 c.joinNamespace(type, path.toString());
