@@ -19,7 +19,7 @@ import java.util.Set;
 /**
  * Turns an {@link OciConfig} into the engine's {@link OciCreate.Plan}: each field into what
  * mdocker-init does with it, and a one-line refusal, naming the field, of what it cannot do
- * (user namespaces, joining namespaces, device nodes beyond the default set, ...).
+ * (user namespaces, joining mount or cgroup namespaces, device cgroup rules beyond the default set, ...).
  */
 final class OciPlanner {
     private OciPlanner() {}
