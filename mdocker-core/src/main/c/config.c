@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "mdk.h"
 
@@ -101,6 +102,7 @@ static int count_records(const unsigned char *p, const unsigned char *end, struc
         case MDK_T_MOUNT: c->nmounts++; break;
         case MDK_T_SYSCTL: c->nsysctls++; break;
         case MDK_T_JOINNS: c->njoinns++; break;
+        case MDK_T_DEVICE: c->ndevices++; break;
         case MDK_T_UPPER: case MDK_T_WORK: case MDK_T_MERGED: case MDK_T_HOSTNAME:
         case MDK_T_CWD: case MDK_T_UID: case MDK_T_GID: case MDK_T_NSFLAGS: case MDK_T_INIT:
         case MDK_T_CAPS: case MDK_T_SECURITY: case MDK_T_SECCOMP: case MDK_T_GROUPS: case MDK_T_DEVCGROUP:
@@ -217,6 +219,21 @@ static int copy_joinns(const struct record *r, struct joinns *j, char **arena)
     return j->path == NULL ? -1 : 0;
 }
 
+/* DEVICE: six uint32 (type, major, minor, mode, uid, gid), then the path. */
+static int copy_device(const struct record *r, struct device *d, char **arena)
+{
+    if (r->len < 24 + 1)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: DEVICE record of %u bytes", r->len);
+    memcpy(&d->type, r->value, 4);
+    memcpy(&d->major, r->value + 4, 4);
+    memcpy(&d->minor, r->value + 8, 4);
+    memcpy(&d->mode, r->value + 12, 4);
+    memcpy(&d->uid, r->value + 16, 4);
+    memcpy(&d->gid, r->value + 20, 4);
+    d->path = copy_string(r->value + 24, r->len - 24, arena, r->tag);
+    return d->path == NULL ? -1 : 0;
+}
+
 /* SYSCTL: "key\0value". */
 static int copy_sysctl(const struct record *r, struct sysctl *s, char **arena)
 {
@@ -312,6 +329,7 @@ static int copy_record(const struct record *r, struct config *c, char **arena)
     case MDK_T_MOUNT: return copy_listed_mount(r, &c->mounts[c->nmounts++], arena);
     case MDK_T_SYSCTL: return copy_sysctl(r, &c->sysctls[c->nsysctls++], arena);
     case MDK_T_JOINNS: return copy_joinns(r, &c->joinns[c->njoinns++], arena);
+    case MDK_T_DEVICE: return copy_device(r, &c->devices[c->ndevices++], arena);
     case MDK_T_UID: return copy_fixed(r, &c->uid, 4);
     case MDK_T_GID: return copy_fixed(r, &c->gid, 4);
     case MDK_T_NSFLAGS: return copy_fixed(r, &c->nsflags, 8);
@@ -450,7 +468,7 @@ int check_nsflags(const char *what, uint64_t nsflags)
                      | TAG(MDK_T_CGROUPFS) | TAG(MDK_T_LAYERFS) \
                      | TAG(MDK_T_DETACH) | TAG(MDK_T_STDOUT) | TAG(MDK_T_STDERR) | TAG(MDK_T_FORWARD) \
                      | TAG(MDK_T_ROOTFS) | TAG(MDK_T_MOUNT) | TAG(MDK_T_EXECFIFO) | TAG(MDK_T_SYSCTL) \
-                     | TAG(MDK_T_JOINNS))
+                     | TAG(MDK_T_JOINNS) | TAG(MDK_T_DEVICE))
 #define JOIN_ONLY (TAG(MDK_T_JOINPID) | TAG(MDK_T_CGROUP) | TAG(MDK_T_ORPHAN))
 #define SEC_FLAGS (MDK_SEC_NO_NEW_PRIVS | MDK_SEC_READONLY_ROOTFS | MDK_SEC_SYSFS_RW)
 
@@ -545,6 +563,12 @@ static int validate_config(struct config *c)
                         c->mounts[i].source, c->mounts[i].target);
     if (c->console != NULL && (c->console[0] != '/' || !(c->tags & TAG(MDK_T_TTY))))
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: CONSOLE %s: an absolute path, with TTY", c->console);
+    for (i = 0; i < c->ndevices; i++)
+        if ((c->devices[i].type != S_IFCHR && c->devices[i].type != S_IFBLK && c->devices[i].type != S_IFIFO)
+            || strncmp(c->devices[i].path, "/dev/", 5) != 0 || strstr(c->devices[i].path, "/..") != NULL
+            || (c->devices[i].mode & ~07777u) != 0)
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: DEVICE %s (type %#x, mode %#o)", c->devices[i].path,
+                        c->devices[i].type, c->devices[i].mode);
     for (i = 0; i < c->njoinns; i++)
         if ((c->nsflags & c->joinns[i].type) || c->joinns[i].path[0] != '/')
             return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: JOINNS %s: an absolute path, of a namespace not in NSFLAGS",
@@ -636,13 +660,14 @@ static int parse_config(const unsigned char *p, size_t len, struct config *c)
     c->mounts = cfg_alloc(c->nmounts + 1, sizeof *c->mounts);
     c->sysctls = cfg_alloc(c->nsysctls + 1, sizeof *c->sysctls);
     c->joinns = cfg_alloc(c->njoinns + 1, sizeof *c->joinns);
+    c->devices = cfg_alloc(c->ndevices + 1, sizeof *c->devices);
     arena = cfg_alloc(1, len + 1); /* each string needs len + 1 <= its record's 8 + len bytes */
     if (!c->argv || !c->envp || !c->lower || !c->binds || !c->rlimits || !c->masked
-        || !c->readonly || !c->tmpfs || !c->cgroupfs || !c->cgroups || !c->mounts || !c->sysctls || !c->joinns || !arena)
+        || !c->readonly || !c->tmpfs || !c->cgroupfs || !c->cgroups || !c->mounts || !c->sysctls || !c->joinns || !c->devices || !arena)
         return fail(MDK_STEP_PROTOCOL, ENOMEM, "CONFIG of %zu bytes", len);
     c->argc = c->envc = c->nlower = c->nbinds = 0;
     c->nrlimits = c->nmasked = c->nreadonly = c->ntmpfs = c->ncgroupfs = c->ncgroups = 0;
-    c->nmounts = c->nsysctls = c->njoinns = 0;
+    c->nmounts = c->nsysctls = c->njoinns = c->ndevices = 0;
     for (pos = p; pos < end;)
         if (next_record(&pos, end, &r) < 0 || copy_record(&r, c, &arena) < 0)
             return -1;

@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -173,5 +175,54 @@ int attach_device_filter(const char *cgroup)
     }
     close(cgfd);
     close(progfd); /* the attachment holds the program until the cgroup goes */
+    return 0;
+}
+
+/*
+ * The DEVICE nodes, after the mounts: each made under root's /dev (a missing parent directory
+ * made 0755, a node already there replaced), with its mode and owner. Every step below root
+ * opens the next component with O_NOFOLLOW: a symbolic link in the rootfs leads nowhere.
+ */
+int make_devices(int root, const struct config *c)
+{
+    char name[PATH_MAX];
+    size_t i;
+
+    for (i = 0; i < c->ndevices; i++) {
+        const struct device *d = &c->devices[i];
+        char *part, *next;
+        int dir = open_beneath(root, "/dev"), sub;
+
+        if (dir < 0)
+            return fail(MDK_STEP_MOUNT, errno, "open(/dev in rootfs)");
+        snprintf(name, sizeof name, "%s", d->path + 5); /* after "/dev/" */
+        for (part = name; (next = strchr(part, '/')) != NULL; part = next + 1) {
+            *next = '\0';
+            if (mkdirat(dir, part, 0755) < 0 && errno != EEXIST) {
+                fail(MDK_STEP_MOUNT, errno, "mkdir(%s: %s)", d->path, part);
+                close(dir);
+                return -1;
+            }
+            sub = openat(dir, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            close(dir);
+            if (sub < 0)
+                return fail(MDK_STEP_MOUNT, errno, "open(%s: %s)", d->path, part);
+            dir = sub;
+        }
+        if (unlinkat(dir, part, 0) < 0 && errno != ENOENT) {
+            fail(MDK_STEP_MOUNT, errno, "unlink(%s)", d->path);
+            close(dir);
+            return -1;
+        }
+        if (mknodat(dir, part, d->type | d->mode, makedev(d->major, d->minor)) < 0
+            || fchmodat(dir, part, d->mode, 0) < 0 /* without the umask */
+            || fchownat(dir, part, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+            fail(MDK_STEP_MOUNT, errno, "mknod(%s, %c %u:%u)", d->path,
+                 d->type == S_IFBLK ? 'b' : d->type == S_IFCHR ? 'c' : 'p', d->major, d->minor);
+            close(dir);
+            return -1;
+        }
+        close(dir);
+    }
     return 0;
 }

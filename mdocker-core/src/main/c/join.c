@@ -34,6 +34,41 @@ struct joiner {
 
 static volatile pid_t joined_pid; /* the exec'd process's pid in the container, set by the vfork child */
 
+/*
+ * All of pid's rlimits from /proc/PID/limits, whose lines after the header are the limits in
+ * RLIMIT_* order, each "%-25s %-20s %-20s ...": the name, the soft limit, the hard limit, each a
+ * number or "unlimited". For when prlimit(2) on pid is refused (EPERM).
+ */
+static int read_proc_limits(pid_t pid, struct rlimit *limits)
+{
+    char path[64], buf[4096], *line;
+    ssize_t n, got = 0;
+    size_t i;
+    int fd;
+
+    snprintf(path, sizeof path, "/proc/%d/limits", pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    while (got < (ssize_t) sizeof buf - 1 && (n = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+        got += n;
+    close(fd);
+    buf[got] = '\0';
+    line = strchr(buf, '\n'); /* past the header */
+    for (i = 0; i < RLIMIT_NLIMITS; i++) {
+        char soft[24], hard[24];
+
+        if (line == NULL || strlen(line + 1) < 27 || sscanf(line + 1 + 26, "%23s %23s", soft, hard) != 2) {
+            errno = EPROTO;
+            return -1;
+        }
+        limits[i].rlim_cur = strcmp(soft, "unlimited") == 0 ? RLIM_INFINITY : strtoull(soft, NULL, 10);
+        limits[i].rlim_max = strcmp(hard, "unlimited") == 0 ? RLIM_INFINITY : strtoull(hard, NULL, 10);
+        line = strchr(line + 1, '\n');
+    }
+    return 0;
+}
+
 /* Field `want` (> 2) of /proc/PID/stat (after comm, which may hold spaces and parentheses). */
 static int read_stat_field(pid_t pid, int want, uint64_t *out)
 {
@@ -175,8 +210,13 @@ static int find_container(const struct config *c, struct joiner *j)
     if (!j->rootless && check_past_go(c->join_pid) < 0)
         return -1;
     for (i = 0; i < RLIMIT_NLIMITS; i++)
-        if (prlimit(c->join_pid, (rlimit_resource) i, NULL, &j->limits[i]) < 0)
+        if (prlimit(c->join_pid, (rlimit_resource) i, NULL, &j->limits[i]) < 0) {
+            /* pid 1 runs as another user and this root lacks CAP_SYS_RESOURCE (root in a
+             * container, or the kernel's check for another uid): its limits are world-readable text */
+            if (errno == EPERM && read_proc_limits(c->join_pid, j->limits) == 0)
+                break;
             return fail(MDK_STEP_RLIMIT, errno, "prlimit(%d, %zu), the container's pid 1", c->join_pid, i);
+        }
     j->cgroup_fds = cfg_alloc(c->ncgroups + 1, sizeof *j->cgroup_fds);
     if (j->cgroup_fds == NULL)
         return fail(MDK_STEP_JOIN, ENOMEM, "%zu cgroups", c->ncgroups);

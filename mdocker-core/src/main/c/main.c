@@ -126,13 +126,18 @@ static void __attribute__((noreturn)) container_main(int sock)
     exec_as_pid1(&c, sock);
 }
 
-/* argv[1]: the namespaces of pid 1 as a hexadecimal CLONE_NEW* mask (Spawner passes it). */
+/*
+ * argv[1]: the namespaces of pid 1 as a hexadecimal CLONE_NEW* mask (Spawner passes it); argv[2],
+ * optional: a pid namespace file (host path) for pid 1 to be cloned into instead of a new one (a
+ * pod's shared pid namespace, mdocker-runtime): the monitor enters it first (setns(CLONE_NEWPID)
+ * places its children only), and CLONE_NEWPID in NSFLAGS then means "not the host's".
+ */
 static int parse_nsflags_arg(int argc, char **argv, uint64_t *nsflags)
 {
     char *end;
 
-    if (argc != 2)
-        return fail(MDK_STEP_PROTOCOL, EINVAL, "usage: mdocker-init NSFLAGS|join (%d arguments)", argc - 1);
+    if (argc != 2 && argc != 3)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "usage: mdocker-init NSFLAGS [PIDNS]|join (%d arguments)", argc - 1);
     errno = 0;
     *nsflags = strtoull(argv[1], &end, 16);
     if (errno != 0 || end == argv[1] || *end != '\0')
@@ -195,8 +200,17 @@ int main(int argc, char **argv)
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;
     }
+    if (argc == 3) { /* a pid namespace to join: pid 1 is cloned into it */
+        fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) {
+            fail(MDK_STEP_NAMESPACE, errno, "setns(%s, CLONE_NEWPID)", argv[2]);
+            send_error(MDK_SYNC_FD);
+            return EXIT_SETUP;
+        }
+        close(fd);
+    }
     /* pid 1 is made ahead of its CONFIG: the namespaces are ready when the container is asked for */
-    m.pid = clone_container(nsflags, &m.pidfd);
+    m.pid = clone_container(argc == 3 ? nsflags & ~(uint64_t) CLONE_NEWPID : nsflags, &m.pidfd);
     if (m.pid < 0) {
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;

@@ -77,6 +77,11 @@ struct sysctl {
     char *key, *value;
 };
 
+struct device {
+    uint32_t type, major, minor, mode, uid, gid; /* type: S_IFCHR, S_IFBLK or S_IFIFO */
+    char *path;
+};
+
 struct config {
     uint64_t tags; /* bit n: a record with tag n was given */
     char **argv, **envp, **lower; /* argv and envp are NULL-terminated */
@@ -111,6 +116,8 @@ struct config {
     uint32_t orphan; /* ORPHAN (join mode) */
     struct joinns *joinns; /* JOINNS */
     size_t njoinns;
+    struct device *devices; /* DEVICE */
+    size_t ndevices;
     char *overlay_data; /* "lowerdir=...,upperdir=...,workdir=...,volatile" */
     char *overlay_cwd;  /* when set, the lowerdirs are relative to it: mount from there */
     uint32_t uid, gid;
@@ -178,6 +185,7 @@ int mount_cgroupfs(const struct config *c);
 
 /* devices.c: /dev and the cgroup v2 device program */
 int populate_dev(int root, bool bind_nodes);
+int make_devices(int root, const struct config *c);
 int attach_device_filter(const char *cgroup);
 
 /* identity.c: rlimits, user, capabilities, no_new_privs, seccomp */

@@ -480,7 +480,9 @@ static int mount_listed(int root, const struct config *c)
         }
         dev |= strcmp(m->target, "/dev") == 0;
     }
-    return dev ? populate_dev(root, in_userns(c)) : 0;
+    if (dev && populate_dev(root, in_userns(c)) < 0)
+        return -1;
+    return make_devices(root, c);
 }
 
 /* Everything mounted under merged (or ROOTFS), and the pivot into it. */

@@ -306,6 +306,13 @@ struct mdk_header {
  * size=. Optional, CONFIG only.
  */
 #define MDK_T_LAYERFS 38
+/*
+ * DEVICE repeated: uint32 type (S_IFCHR, S_IFBLK or S_IFIFO), major, minor, mode (permission
+ * bits), uid, gid, then the node's path in the container (absolute, under /dev): pid 1 makes it
+ * after its mounts (replacing what is there, making missing parent directories) (mdocker-runtime:
+ * linux.devices, e.g. a privileged pod's host devices). CONFIG only.
+ */
+#define MDK_T_DEVICE 39
 
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */

@@ -125,6 +125,16 @@ class ExecTest {
         assertSameAsTheCommand(Fixtures.container().privileged(true).noNewPrivileges(false));
     }
 
+    @Test
+    void anExecdProcessGetsTheLimitsOfAPid1RunningAsAnotherUser() throws Exception {
+        // Without the init, pid 1 is the command itself, here not root: the joiner reads its rlimits
+        // with prlimit(2), which the kernel refuses to a root without CAP_SYS_RESOURCE (root in a
+        // container, as on the CI machine), and then from /proc/PID/limits. The OCI runtime's exec
+        // (containerd's ExecSync into a pod's container with runAsUser) goes this way.
+        assertSameAsTheCommand(Fixtures.container().init(false).user("1000:1001").groupAdd(4711)
+                .ulimit("nofile=100:200").ulimit("nproc=300:400"));
+    }
+
     private static void assertSameAsTheCommand(Container.Builder b) throws IOException {
         try (RunningContainer c = startReady(b)) {
             ExecResult command = c.exec("/bin/sh", "-c", READ_COMMANDS_REPORT);

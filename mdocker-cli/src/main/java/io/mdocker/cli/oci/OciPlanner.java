@@ -19,7 +19,7 @@ import java.util.Set;
 /**
  * Turns an {@link OciConfig} into the engine's {@link OciCreate.Plan}: each field into what
  * mdocker-init does with it, and a one-line refusal, naming the field, of what it cannot do
- * (user namespaces, joining namespaces, device nodes beyond the default set, ...).
+ * (user namespaces, joining mount or cgroup namespaces, device cgroup rules beyond the default set, ...).
  */
 final class OciPlanner {
     private OciPlanner() {}
@@ -84,10 +84,7 @@ final class OciPlanner {
         if (!l.uidMappings().isEmpty() || !l.gidMappings().isEmpty()) {
             throw new IllegalArgumentException("linux.uidMappings: user namespaces are not supported");
         }
-        if (!l.devices().isEmpty()) {
-            throw new IllegalArgumentException("linux.devices[0]: " + l.devices().get(0).path()
-                    + ": device nodes beyond the default set (null, zero, full, random, urandom, tty, ptmx) are not supported");
-        }
+        List<OciCreate.Device> devices = devices(l.devices());
         if (l.rootfsPropagation().isPresent() && !Set.of("private", "rprivate").contains(l.rootfsPropagation().get())) {
             throw new IllegalArgumentException("linux.rootfsPropagation: '" + l.rootfsPropagation().get()
                     + "' is not supported (the container's mounts are rprivate)");
@@ -171,7 +168,43 @@ final class OciPlanner {
                 l.sysctl(), cgroups(l.resources(), parent), leaf, cgroupMount, cgroupRw, defaultDevices(l.resources()),
                 p.terminal() ? Optional.of(p.consoleSize().map(s -> new TtySize(s.height(), s.width())).orElse(TtySize.DEFAULT))
                         : Optional.empty(),
-                p.terminal() ? consoleSocket : Optional.empty(), execFifo, p.oomScoreAdj(), libRoot);
+                p.terminal() ? consoleSocket : Optional.empty(), execFifo, p.oomScoreAdj(), libRoot, devices);
+    }
+
+    /** stat(2)'s file type bits for the device types of linux.devices. */
+    private static final int S_IFCHR = 0020000, S_IFBLK = 0060000, S_IFIFO = 0010000;
+
+    /**
+     * linux.devices: each node under /dev, made by pid 1 after the mounts (a privileged pod's host
+     * devices, a pod's device requests); the default mode 0666 and owner 0:0, as runc.
+     */
+    private static List<OciCreate.Device> devices(List<OciConfig.Device> devices) {
+        List<OciCreate.Device> result = new ArrayList<>();
+        for (int i = 0; i < devices.size(); i++) {
+            OciConfig.Device d = devices.get(i);
+            Path p = Path.of(d.path()).normalize();
+            if (!d.path().startsWith("/dev/") || !p.toString().equals(d.path()) || p.getNameCount() < 2) {
+                throw new IllegalArgumentException("linux.devices[" + i + "].path: '" + d.path()
+                        + "' (expected an absolute, normalized path under /dev)");
+            }
+            if (d.major() < 0 || d.major() > 0xfff || d.minor() < 0 || d.minor() > 0xfffff) {
+                throw new IllegalArgumentException("linux.devices[" + i + "]: " + d.path() + ": device number "
+                        + d.major() + ":" + d.minor() + " out of range");
+            }
+            int mode = d.fileMode().orElse(0666) & ~0170000; // the file type bits, if given, are the type's
+            if ((mode & ~07777) != 0) {
+                throw new IllegalArgumentException("linux.devices[" + i + "].fileMode: " + Integer.toOctalString(mode)
+                        + " (expected permission bits, at most 07777)");
+            }
+            int type = switch (d.type()) {
+                case "b" -> S_IFBLK;
+                case "p" -> S_IFIFO;
+                default -> S_IFCHR; // c and u (unbuffered): both character devices
+            };
+            result.add(new OciCreate.Device(type, (int) d.major(), (int) d.minor(), mode, d.uid().orElse(0),
+                    d.gid().orElse(0), d.path()));
+        }
+        return result;
     }
 
     private static boolean isEmpty(Path dir) {
@@ -191,14 +224,18 @@ final class OciPlanner {
                     case "network" -> CLONE_NEWNET;
                     case "ipc" -> CLONE_NEWIPC;
                     case "uts" -> CLONE_NEWUTS;
+                    case "pid" -> CLONE_NEWPID;
                     default -> throw new IllegalArgumentException("linux.namespaces[" + i + "].path: joining a " + n.type()
-                            + " namespace (" + n.path().get() + ") is not supported (network, ipc and uts only)");
+                            + " namespace (" + n.path().get() + ") is not supported (network, ipc, uts and pid only)");
                 };
                 Path p = Path.of(n.path().get());
                 if (!p.isAbsolute() || !Files.exists(p)) {
                     throw new IllegalArgumentException("linux.namespaces[" + i + "].path: " + p + " does not exist");
                 }
                 join.put(type, p);
+                if (type == CLONE_NEWPID) { // pid 1 is cloned into it: not the host's pid namespace either
+                    flags |= CLONE_NEWPID;
+                }
                 continue;
             }
             flags |= switch (n.type()) {
@@ -213,8 +250,8 @@ final class OciPlanner {
             };
         }
         if ((flags & CLONE_NEWPID) == 0 || (flags & CLONE_NEWNS) == 0) {
-            throw new IllegalArgumentException("linux.namespaces: mdocker-runtime needs new pid and mount namespaces "
-                    + "(a container without them is not supported)");
+            throw new IllegalArgumentException("linux.namespaces: mdocker-runtime needs a pid namespace (new or joined) "
+                    + "and a new mount namespace (a container without them is not supported)");
         }
         // mdocker-init unshares the cgroup namespace after GO (so pid 1 sees its own cgroup as the root)
         return flags | CLONE_NEWCGROUP;

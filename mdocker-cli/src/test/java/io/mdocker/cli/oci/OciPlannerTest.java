@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mdocker.internal.run.OciCreate;
 
@@ -73,11 +74,28 @@ class OciPlannerTest {
     }
 
     @Test
+    void plansDeviceNodes() throws IOException {
+        OciCreate.Plan p = plan(config("podman.json", n -> {
+            ArrayNode devices = n.with("linux").putArray("devices");
+            devices.addObject().put("type", "c").put("path", "/dev/fuse").put("major", 10).put("minor", 229)
+                    .put("fileMode", 0620).put("uid", 1000).put("gid", 5);
+            devices.addObject().put("type", "b").put("path", "/dev/loop9").put("major", 7).put("minor", 9);
+        }));
+        assertThat(p.devices()).containsExactly(new OciCreate.Device(0020000, 10, 229, 0620, 1000, 5, "/dev/fuse"),
+                new OciCreate.Device(0060000, 7, 9, 0666, 0, 0, "/dev/loop9"));
+    }
+
+    @Test
     void joinsNamespacesByPath() throws IOException {
         OciCreate.Plan p = plan(config("runc.json", n -> ((ObjectNode) n.with("linux").get("namespaces").get(1))
                 .put("path", "/proc/self/ns/net")));
         assertThat(p.nsflags() & OciPlanner.CLONE_NEWNET).isZero();
         assertThat(p.joinNamespaces()).containsEntry(OciPlanner.CLONE_NEWNET, Path.of("/proc/self/ns/net"));
+        // a pid namespace joined: pid 1 is cloned into it (CLONE_NEWPID stays: not the host's)
+        OciCreate.Plan pid = plan(config("runc.json", n -> ((ObjectNode) n.with("linux").get("namespaces").get(0))
+                .put("path", "/proc/self/ns/pid")));
+        assertThat(pid.nsflags() & OciPlanner.CLONE_NEWPID).isEqualTo(OciPlanner.CLONE_NEWPID);
+        assertThat(pid.joinNamespaces()).containsEntry(OciPlanner.CLONE_NEWPID, Path.of("/proc/self/ns/pid"));
     }
 
     @Test
@@ -88,12 +106,13 @@ class OciPlannerTest {
         assertThatThrownBy(() -> plan(tty)).hasMessageStartingWith("process.terminal is true, but no --console-socket");
         OciConfig systemd = config("podman.json", n -> n.with("linux").put("cgroupsPath", "machine.slice:libpod:abc"));
         assertThatThrownBy(() -> plan(systemd)).hasMessageContaining("systemd's slice:prefix:name form");
-        OciConfig pid = config("podman.json", n -> ((ObjectNode) n.with("linux").get("namespaces").get(0))
-                .put("path", "/proc/self/ns/pid"));
-        assertThatThrownBy(() -> plan(pid)).hasMessageStartingWith("linux.namespaces[0].path: joining a pid namespace");
+        OciConfig mnt = config("podman.json", n -> ((ObjectNode) n.with("linux").get("namespaces").get(4))
+                .put("path", "/proc/self/ns/mnt"));
+        assertThatThrownBy(() -> plan(mnt)).hasMessageStartingWith("linux.namespaces[4].path: joining a mount namespace");
         OciConfig device = config("podman.json", n -> n.with("linux").putArray("devices").addObject()
-                .put("type", "c").put("path", "/dev/fuse").put("major", 10).put("minor", 229));
-        assertThatThrownBy(() -> plan(device)).hasMessageStartingWith("linux.devices[0]: /dev/fuse");
+                .put("type", "c").put("path", "/dev/../etc/x").put("major", 10).put("minor", 229));
+        assertThatThrownBy(() -> plan(device)).hasMessage(
+                "linux.devices[0].path: '/dev/../etc/x' (expected an absolute, normalized path under /dev)");
         OciConfig option = config("podman.json", n -> n.withArray("mounts").addObject().put("destination", "/x")
                 .put("type", "bind").put("source", "/tmp").putArray("options").add("rbind").add("idmap"));
         assertThatThrownBy(() -> plan(option)).hasMessage("mounts[10] (/x): mount option 'idmap' is not supported");

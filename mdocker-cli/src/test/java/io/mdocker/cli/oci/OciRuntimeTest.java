@@ -273,6 +273,56 @@ class OciRuntimeTest {
         assertThat(ROOT.resolve(id)).doesNotExist();
     }
 
+    /**
+     * config-linux.md "Namespaces" (path: the runtime MUST place the container's process in that
+     * namespace): a pid namespace joined by path, as a Kubernetes pod with shareProcessNamespace asks
+     * (its containers in the pause container's pid namespace): the process sees the first
+     * container's pid 1 as its own pid 1, and its exit status still comes back.
+     */
+    @Test
+    void joinsAPidNamespaceByPath() throws Exception {
+        String pod = newId("pidns");
+        Path podBundle = bundle(pod, List.of("sleep", "600"), c -> { });
+        List<String> seen = new ArrayList<>();
+        try (Caller caller = new Caller(List.of(), "create", "--bundle", podBundle.toString(), pod)) {
+            assertThat(caller.next("created", seen)).isEqualTo("created 0");
+            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            assertThat(runtime("start", pod).exit()).isZero();
+            Path pidns = Path.of("/proc", pid, "ns", "pid");
+            String id = newId("joiner");
+            Path bundle = bundle(id, List.of("sh", "-c", "readlink /proc/self/ns/pid; tr '\\0' ' ' < /proc/1/cmdline; echo; exit 4"),
+                    c -> ((ObjectNode) c.with("linux").get("namespaces").get(0)).put("type", "pid").put("path", pidns.toString()));
+            Result r = runtime("run", "--bundle", bundle.toString(), id);
+            assertThat(r.exit()).as(r.err()).isEqualTo(4);
+            assertThat(r.out()).isEqualTo(Files.readSymbolicLink(pidns) + "\nsleep 600 \n");
+            assertThat(ROOT.resolve(id)).doesNotExist();
+            assertThat(runtime("kill", pod, "KILL").exit()).isZero();
+            assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
+            assertThat(runtime("delete", pod).exit()).isZero();
+        }
+    }
+
+    /**
+     * config-linux.md "Devices" (the runtime MUST make each device available in the container):
+     * a node below a directory /dev did not have, with its type, number, mode and owner, usable
+     * (the device cgroup allows all, as for a privileged pod's host devices; the process, root without
+     * CAP_DAC_OVERRIDE, writes to it as its owner).
+     */
+    @Test
+    void makesDeviceNodes() throws Exception {
+        String id = newId("dev");
+        Path bundle = bundle(id, List.of("sh", "-c", "stat -c '%F %t:%T %a %u:%g' /dev/extra/null2; echo x > /dev/extra/null2 && echo written"),
+                c -> {
+                    c.with("linux").putArray("devices").addObject().put("type", "c").put("path", "/dev/extra/null2")
+                            .put("major", 1).put("minor", 3).put("fileMode", 0620).put("uid", 0).put("gid", 5);
+                    c.with("linux").with("resources").putArray("devices").addObject().put("allow", true).put("access", "rwm");
+                });
+        Result r = runtime("run", "--bundle", bundle.toString(), id);
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("character special file 1:3 620 0:5\nwritten\n");
+        assertThat(ROOT.resolve(id)).doesNotExist();
+    }
+
     /** runtime.md "Operations: Kill": signals by name and by number reach the process. */
     @Test
     void killByNameAndByNumber() throws Exception {

@@ -14,8 +14,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -115,8 +117,18 @@ public final class InitProcess implements AutoCloseable {
      * spawned monitor is killed and reaped.
      */
     public static InitProcess spawn(StdioPlan plan, long nsflags) {
+        return spawn(plan, nsflags, Optional.empty());
+    }
+
+    /**
+     * As {@link #spawn(StdioPlan, long)}, with pid 1 cloned into the pid namespace file
+     * {@code pidNamespace} instead of a new one when present ({@code nsflags} still has CLONE_NEWPID:
+     * not the host's): a pod's shared pid namespace, which mdocker-runtime joins.
+     */
+    public static InitProcess spawn(StdioPlan plan, long nsflags, Optional<Path> pidNamespace) {
         Redirect[] spawned = plan.spawned();
-        InitProcess p = spawnRaw(new Redirect[] {raw(spawned[0]), raw(spawned[1]), raw(spawned[2])}, nsflags);
+        InitProcess p = spawnRaw(new Redirect[] {raw(spawned[0]), raw(spawned[1]), raw(spawned[2])}, nsflags,
+                pidNamespace.map(Path::toString));
         p.bind(plan);
         return p;
     }
@@ -142,6 +154,10 @@ public final class InitProcess implements AutoCloseable {
      * before their containers are asked for.
      */
     static InitProcess spawnRaw(Redirect[] redirects, long nsflags) {
+        return spawnRaw(redirects, nsflags, Optional.empty());
+    }
+
+    private static InitProcess spawnRaw(Redirect[] redirects, long nsflags, Optional<String> pidNamespace) {
         List<Integer> childEnds = new ArrayList<>();
         List<Integer> parentEnds = new ArrayList<>();
         int[] stdio = new int[3];
@@ -168,7 +184,7 @@ public final class InitProcess implements AutoCloseable {
             parentEnds.add(sync[0]);
             childEnds.add(sync[1]);
             long mounts = HostMounts.generation(); // before the clone: pid 1 has at least these mounts
-            pid = Spawner.spawn(stdio, sync[1], nsflags);
+            pid = Spawner.spawn(stdio, sync[1], nsflags, pidNamespace);
             for (int fd : childEnds) {
                 Posix.closeQuietly(fd);
             }

@@ -119,6 +119,11 @@ public final class Protocol {
      * overlay, creating UPPER and WORK (directly below target) in it
      */
     public static final int T_LAYERFS = 38;
+    /**
+     * uint32 type (S_IFCHR, S_IFBLK or S_IFIFO), major, minor, mode, uid, gid, then the path (under
+     * /dev): a device node pid 1 makes after its mounts (OCI linux.devices).
+     */
+    public static final int T_DEVICE = 39;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_READONLY_ROOTFS = 2;
@@ -323,6 +328,13 @@ public final class Protocol {
             byte[] v = path.getBytes(StandardCharsets.UTF_8);
             return record(T_JOINNS, ByteBuffer.allocate(4 + v.length).order(ByteOrder.LITTLE_ENDIAN)
                     .putInt((int) cloneFlag).put(v).array());
+        }
+
+        /** DEVICE: a device node {@code path} (under /dev) of {@code type} (S_IFCHR, S_IFBLK or S_IFIFO). */
+        public ConfigWriter device(int type, int major, int minor, int mode, int uid, int gid, String path) {
+            byte[] v = path.getBytes(StandardCharsets.UTF_8);
+            return record(T_DEVICE, ByteBuffer.allocate(24 + v.length).order(ByteOrder.LITTLE_ENDIAN)
+                    .putInt(type).putInt(major).putInt(minor).putInt(mode).putInt(uid).putInt(gid).put(v).array());
         }
 
         /** SYSCTL: "key\0value". */

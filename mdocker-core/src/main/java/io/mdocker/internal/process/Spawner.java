@@ -9,6 +9,7 @@ import io.mdocker.internal.sys.Posix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 
 import static io.mdocker.bindings.Linux.C_INT;
 import static io.mdocker.bindings.Linux.C_POINTER;
@@ -46,9 +47,10 @@ final class Spawner {
      * @param syncFd the child's end of the sync socket, which becomes its fd 3
      * @param nsflags the CLONE_NEW* namespaces of the container's pid 1, or
      *     {@link InitProcess#JOINER} for a joiner (argument "join")
+     * @param pidNamespace a pid namespace file pid 1 is cloned into instead of a new one (second argument)
      * @return the child's pid
      */
-    static int spawn(int[] stdio, int syncFd, long nsflags) {
+    static int spawn(int[] stdio, int syncFd, long nsflags, Optional<String> pidNamespace) {
         // The memfd must survive the file actions until execve; it is duplicated onto fd 4 (which
         // mdocker-init closes first thing) because closefrom would close its original number.
         String path = "/proc/self/fd/" + EXEC_FD;
@@ -88,11 +90,12 @@ final class Spawner {
                             Linux.POSIX_SPAWN_SETSIGMASK() | Linux.POSIX_SPAWN_SETSIGDEF()
                                     | Linux.POSIX_SPAWN_SETPGROUP()));
 
-                    MemorySegment argv = arena.allocate(C_POINTER, 3);
+                    MemorySegment argv = arena.allocate(C_POINTER, 4);
                     argv.setAtIndex(C_POINTER, 0, arena.allocateFrom(InitBinary.RESOURCE));
                     argv.setAtIndex(C_POINTER, 1, arena.allocateFrom(
                             nsflags == InitProcess.JOINER ? "join" : Long.toHexString(nsflags)));
-                    argv.setAtIndex(C_POINTER, 2, MemorySegment.NULL);
+                    argv.setAtIndex(C_POINTER, 2, pidNamespace.map(arena::allocateFrom).orElse(MemorySegment.NULL));
+                    argv.setAtIndex(C_POINTER, 3, MemorySegment.NULL);
                     MemorySegment envp = arena.allocate(C_POINTER, 1);
                     envp.setAtIndex(C_POINTER, 0, MemorySegment.NULL);
                     MemorySegment pid = arena.allocate(Linux.C_INT);

@@ -42,6 +42,9 @@ import java.util.function.IntConsumer;
  * {@code --root}), since a container here outlives its monitor by design.
  */
 public final class OciCreate {
+    /** clone(2)'s flag for a pid namespace (the bindings are not the engine's to use). */
+    private static final long CLONE_NEWPID = 0x20000000L;
+
     private static final long TIMEOUT_MILLIS = 30_000;
     private static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8;
 
@@ -79,7 +82,9 @@ public final class OciCreate {
      * @param groups         its supplementary groups
      * @param hostname       the UTS hostname, where the container has its own UTS namespace
      * @param nsflags        the CLONE_NEW* namespaces of pid 1 (mount and pid required)
-     * @param joinNamespaces namespaces pid 1 enters instead (CLONE_NEWNET, CLONE_NEWIPC or CLONE_NEWUTS to a namespace file)
+     * @param joinNamespaces namespaces pid 1 enters instead (CLONE_NEWNET, CLONE_NEWIPC or CLONE_NEWUTS to a
+     *                       namespace file, entered by pid 1; CLONE_NEWPID, entered by the monitor before it
+     *                       clones pid 1 into it)
      * @param mounts         the mounts, in order
      * @param caps           bounding, effective, permitted, inheritable, ambient (capability bit masks)
      * @param noNewPrivileges PR_SET_NO_NEW_PRIVS
@@ -99,6 +104,7 @@ public final class OciCreate {
      * @param execFifo       the fifo pid 1 waits on (the empty path for none: run)
      * @param oomScoreAdj    the process's oom_score_adj
      * @param libRoot        where compiled seccomp programs are cached
+     * @param devices        device nodes made in the container's /dev after its mounts
      */
     public record Plan(String id, Path rootfs, List<String> args, List<String> env, String cwd, int uid, int gid,
                        List<Integer> groups, Optional<String> hostname, long nsflags, Map<Long, Path> joinNamespaces,
@@ -107,7 +113,7 @@ public final class OciCreate {
                        List<Ulimit> rlimits, List<String> masked, List<String> readonly, Map<String, String> sysctl,
                        CgroupSpec cgroups, String cgroupLeaf, boolean cgroupMount, boolean cgroupMountRw,
                        boolean defaultDevices, Optional<TtySize> tty, Optional<Path> consoleSocket, Path execFifo,
-                       OptionalInt oomScoreAdj, Path libRoot) {
+                       OptionalInt oomScoreAdj, Path libRoot, List<Device> devices) {
         public Plan {
             args = List.copyOf(args);
             env = List.copyOf(env);
@@ -122,8 +128,15 @@ public final class OciCreate {
             masked = List.copyOf(masked);
             readonly = List.copyOf(readonly);
             sysctl = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(sysctl));
+            devices = List.copyOf(devices);
         }
     }
+
+    /**
+     * A device node: {@code type} S_IFCHR, S_IFBLK or S_IFIFO (stat(2)'s bits), at {@code path}
+     * under /dev, with the permission bits {@code mode} and the owner {@code uid}:{@code gid}.
+     */
+    public record Device(int type, int major, int minor, int mode, int uid, int gid, String path) {}
 
     /**
      * A created container.
@@ -177,7 +190,8 @@ public final class OciCreate {
         // Without a terminal the process has the caller's stdio (a pipe, a socket, a terminal or
         // a file: conmon and the shim pass pipes); with one, the terminal only.
         Redirect stdio = plan.tty().isPresent() ? Redirect.DISCARD : Redirect.INHERIT;
-        InitProcess init = InitProcess.spawn(new InitProcess.StdioPlan(stdio, stdio, null, stdio, null), plan.nsflags());
+        InitProcess init = InitProcess.spawn(new InitProcess.StdioPlan(stdio, stdio, null, stdio, null), plan.nsflags(),
+                Optional.ofNullable(plan.joinNamespaces().get(CLONE_NEWPID)));
         List<HostResource> made = new ArrayList<>();
         boolean created = false;
         try {
@@ -285,7 +299,14 @@ public final class OciCreate {
             c.string(Protocol.T_EXECFIFO, plan.execFifo().toString());
         }
         plan.hostname().ifPresent(h -> c.string(Protocol.T_HOSTNAME, h));
-        plan.joinNamespaces().forEach((type, path) -> c.joinNamespace(type, path.toString()));
+        for (Device d : plan.devices()) {
+            c.device(d.type(), d.major(), d.minor(), d.mode(), d.uid(), d.gid(), d.path());
+        }
+        plan.joinNamespaces().forEach((type, path) -> {
+            if (type != CLONE_NEWPID) { // the monitor's (InitProcess.spawn), not pid 1's
+                c.joinNamespace(type, path.toString());
+            }
+        });
         for (Mount m : plan.mounts()) {
             c.mount(m.type(), m.source(), m.target(), m.flags(), m.propagation(), m.data());
         }
