@@ -109,6 +109,8 @@ struct config {
     struct sysctl *sysctls;
     size_t nsysctls;
     uint32_t orphan; /* ORPHAN (join mode) */
+    uint32_t park;   /* PARK: wait for CLAIM after GO */
+    bool claim;      /* this struct holds a CLAIM's records */
     struct joinns *joinns; /* JOINNS */
     size_t njoinns;
     char *overlay_data; /* "lowerdir=...,upperdir=...,workdir=...,volatile" */
@@ -145,6 +147,7 @@ struct monitor {
     int32_t exit_code, exit_signal; /* pid 1's own EXIT, once exit_sent */
     struct proxy *proxy; /* PUBLISH's ports, or NULL */
     bool tty; /* CONFIG has TTY: pid 1 sends the terminal's master (TTY), relayed to the JVM */
+    bool park, claim_sent; /* CONFIG has PARK; CLAIM relayed to pid 1 */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -166,6 +169,7 @@ void *cfg_alloc(size_t count, size_t size);
 int check_nsflags(const char *what, uint64_t nsflags);
 const char *cgroupfs_name(const char *target);
 ssize_t receive_config(int fd, struct config *c, uint16_t type);
+int receive_claim(int fd, struct config *c);
 void prefault_for_config(void);
 
 /* mounts.c: pid 1's filesystem */
@@ -193,6 +197,7 @@ int setup_container(const struct config *c);
 int open_stdio_files(const struct config *c);
 void wait_for_go(int sock);
 void wait_for_start(int sock, int fifo);
+void wait_for_claim(struct config *c, int sock);
 int unshare_cgroup(const struct config *c);
 int exec_command(const struct config *c, int sock);
 void __attribute__((noreturn)) run_init(const struct config *c, int sock);

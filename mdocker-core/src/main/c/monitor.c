@@ -75,8 +75,12 @@ static int relay_from_container(struct monitor *m, int flags)
     }
     if (parse_header(msgbuf, (size_t) n, &h) < 0
         || (h.type != MDK_MSG_ERROR && h.type != MDK_MSG_STARTED && h.type != MDK_MSG_EXIT
-            && h.type != MDK_MSG_CREATED))
+            && h.type != MDK_MSG_CREATED && h.type != MDK_MSG_PARKED))
         return 1; /* not ours to relay */
+    if (h.type == MDK_MSG_PARKED) { /* PARK: set up, waiting for CLAIM */
+        send(MDK_SYNC_FD, msgbuf, (size_t) n, MSG_NOSIGNAL);
+        return 1;
+    }
     if (h.type == MDK_MSG_CREATED) { /* EXECFIFO: pid 1 waits for start, without us */
         m->handed_over = true;
         send(MDK_SYNC_FD, msgbuf, (size_t) n, MSG_NOSIGNAL);
@@ -128,6 +132,13 @@ static int handle_jvm_message(struct monitor *m)
             }
             if (m->sock >= 0)
                 send_msg(m->sock, MDK_MSG_GO, NULL, 0);
+            return 0;
+        }
+        if (h.type == MDK_MSG_CLAIM && m->park && m->go_sent && !m->claim_sent) {
+            /* PARK: the command, relayed verbatim; pid 1 checks it */
+            m->claim_sent = true;
+            if (m->sock >= 0)
+                send(m->sock, msgbuf, (size_t) n, MSG_NOSIGNAL);
             return 0;
         }
         if (h.type == MDK_MSG_SIGNAL && h.length == sizeof sig) {

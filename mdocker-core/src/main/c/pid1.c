@@ -126,6 +126,24 @@ void wait_for_start(int sock, int fifo)
     close(fifo);
 }
 
+/*
+ * PARK, after GO: the container is ready but for its command. PARKED, then CLAIM brings the
+ * command, its environment and maybe another working directory; nothing of it runs before.
+ */
+void wait_for_claim(struct config *c, int sock)
+{
+    int n;
+
+    send_msg(sock, MDK_MSG_PARKED, NULL, 0);
+    n = receive_claim(sock, c);
+    if (n == -2)
+        _exit(1); /* the monitor is gone */
+    if (n < 0 || (n == 1 && enter_cwd(c) < 0)) {
+        send_error(sock);
+        _exit(EXIT_SETUP);
+    }
+}
+
 /* pid 1's setup once CONFIG has come, before GO, in the order the kernel needs it. */
 int setup_container(const struct config *c)
 {

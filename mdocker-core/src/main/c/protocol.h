@@ -119,7 +119,7 @@
 
 #define MDK_SYNC_FD 3
 #define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
-#define MDK_VERSION 8 /* see Versioning above */
+#define MDK_VERSION 9 /* see Versioning above */
 #define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
 
 struct mdk_header {
@@ -139,6 +139,9 @@ struct mdk_header {
                              address[4] in network order (0.0.0.0: every address of the host, IPv4
                              and IPv6 where the host has IPv6), uint16 host port (0: a free one),
                              uint16 container port; only between PID and CONFIG, at most once */
+#define MDK_MSG_CLAIM 6  /* payload: records ARG (at least one), ENV (the complete environment,
+                            replacing CONFIG's when given) and CWD (optional): the command of a
+                            parked pid 1 (PARK), after PARKED, at most once */
 
 /* monitor -> JVM */
 #define MDK_MSG_PID 101     /* payload: int32 host pid of container pid 1 */
@@ -160,6 +163,9 @@ struct mdk_header {
 #define MDK_MSG_CREATED 108  /* payload: empty. With EXECFIFO: pid 1 is set up (after GO, its terminal sent)
                                 and waits on the fifo; it no longer dies with the monitor, which relays
                                 CREATED and exits, leaving pid 1 to the nearest subreaper */
+
+#define MDK_MSG_PARKED 109   /* payload: empty. With PARK: pid 1 is set up past GO (cgroup namespace,
+                                cgroup file systems) and waits for CLAIM */
 
 #define MDK_MAX_PORTS 64   /* published ports of one container */
 #define MDK_MAX_CONNS 256  /* connections through them open at once; more wait in the backlog */
@@ -306,6 +312,25 @@ struct mdk_header {
  * size=. Optional, CONFIG only.
  */
 #define MDK_T_LAYERFS 38
+
+/*
+ * PARK: uint32 1, CONFIG only (the warm pool of the JVM, docs/architecture.md). CONFIG may then
+ * lack ARG. pid 1 does everything it does for a container up to the command: its filesystem
+ * before GO, after GO its cgroup namespace and cgroup file systems; then it sends PARKED (relayed
+ * by the monitor as it relays STARTED) and waits for CLAIM, which the monitor relays verbatim.
+ * CLAIM's ARG are the command, its ENV (when given) replace CONFIG's, its CWD (when given) is
+ * entered as CONFIG's would be (created if missing); then pid 1 goes on as after GO: the command's
+ * exec with the identity and seccomp filter of CONFIG, STARTED or ERROR, EXIT. Not with TTY,
+ * EXECFIFO or DETACH. EOF while parked ends the container as at any time before STARTED.
+ *
+ *   JVM                      monitor                               pid 1
+ *   GO      ------------->   relay GO ---------------------------> cgroupns, cgroupfs
+ *           <-------------   relay PARKED <----------------------- PARKED; waits
+ *   ... (the sandbox waits in the JVM's pool) ...
+ *   CLAIM   ------------->   relay CLAIM ------------------------> argv, env, cwd; exec as usual
+ *   sync 4  <-------------   relay STARTED or ERROR <------------- (as without PARK)
+ */
+#define MDK_T_PARK 39
 
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */

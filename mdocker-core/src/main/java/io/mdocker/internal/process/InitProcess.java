@@ -86,8 +86,10 @@ public final class InitProcess implements AutoCloseable {
     private final CompletableFuture<Integer> monitorStatus = new CompletableFuture<>();
     private final Object receiveLock = new Object();
     private final Object sendLock = new Object();
-    private volatile CompletableFuture<Void> finished;
-    private volatile CompletableFuture<Void> drained;
+    /** Completes when the streams {@link #bind} drains have ended (at once when it drains none). */
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private final CompletableFuture<Void> finished = CompletableFuture.allOf(drained, monitorStatus);
+    private boolean bound; // guarded by this
     private volatile OutputLog log;
     private final TeeInput.Flow[] flows = new TeeInput.Flow[3];
     private volatile InputStream stdout;
@@ -107,6 +109,14 @@ public final class InitProcess implements AutoCloseable {
         this.pidfd = pidfd;
         this.spawnedWith = spawnedWith;
         this.parentFd = parentFd;
+        // A monitor that ends before its streams were bound leaves nothing to drain: its pipes go with close().
+        monitorStatus.whenComplete((status, e) -> {
+            synchronized (this) {
+                if (!bound) {
+                    drained.complete(null);
+                }
+            }
+        });
     }
 
     /**
@@ -119,6 +129,15 @@ public final class InitProcess implements AutoCloseable {
         InitProcess p = spawnRaw(new Redirect[] {raw(spawned[0]), raw(spawned[1]), raw(spawned[2])}, nsflags);
         p.bind(plan);
         return p;
+    }
+
+    /**
+     * Spawns a monitor with all three streams on pipes, left unbound: {@link #bind} decides what
+     * they become when the container gets its command (the warm pool's sandboxes, whose stdio is
+     * made before anyone asks for them). Until then {@link #finished()} waits for the monitor alone.
+     */
+    public static InitProcess spawnUnbound(long nsflags) {
+        return spawnRaw(new Redirect[] {Redirect.PIPE, Redirect.PIPE, Redirect.PIPE}, nsflags);
     }
 
     /**
@@ -241,9 +260,12 @@ public final class InitProcess implements AutoCloseable {
     /**
      * Connects the JVM's pipe ends as the plan says: CAPTURE and DISCARD outputs are drained by
      * the reaper (into the sink, or dropped), PIPE streams are handed to the caller, a DISCARD
-     * stdin pipe is closed so the container reads end-of-file at once.
+     * stdin pipe is closed so the container reads end-of-file at once. Once only.
      */
-    synchronized void bind(StdioPlan plan) {
+    public synchronized void bind(StdioPlan plan) {
+        if (bound) {
+            throw new IllegalStateException("the streams of mdocker-init " + pid + " are bound already");
+        }
         if (!canServe(spawnedWith, plan)) {
             throw new IllegalStateException("a monitor spawned with " + List.of(spawnedWith) + " cannot serve " + plan);
         }
@@ -285,8 +307,8 @@ public final class InitProcess implements AutoCloseable {
             }
         }
         log = this.plan.log();
-        drained = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
-        finished = CompletableFuture.allOf(drained, monitorStatus);
+        bound = true;
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> drained.complete(null));
     }
 
     /**
@@ -689,10 +711,11 @@ public final class InitProcess implements AutoCloseable {
             }
         }
         synchronized (this) {
-            if (finished == null) { // never bound: the pipe ends are still ours
+            if (!bound) { // never bound: the pipe ends are still ours, and nothing will drain them
                 for (int fd : parentFd) {
                     Posix.closeQuietly(fd);
                 }
+                drained.complete(null);
             }
         }
         for (AutoCloseable stream : new AutoCloseable[] {stdin, stdout, stderr}) { // the raw ones: a tee holds no descriptor
