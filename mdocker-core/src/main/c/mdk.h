@@ -201,6 +201,7 @@ void wait_for_claim(struct config *c, int sock);
 int unshare_cgroup(const struct config *c);
 int exec_command(const struct config *c, int sock);
 void __attribute__((noreturn)) run_init(const struct config *c, int sock);
+void __attribute__((noreturn)) run_parked_init(struct config *c, int sock);
 void __attribute__((noreturn)) exec_as_pid1(const struct config *c, int sock);
 
 /* monitor.c: the host-side monitor */

@@ -1,7 +1,6 @@
 package io.mdocker;
 
 import io.mdocker.testing.Fixtures;
-import io.mdocker.testing.HostSnapshot;
 import io.mdocker.testing.TestBridge;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -191,43 +190,81 @@ class ContainerPoolTest {
     }
 
     @Test
-    void closeLeavesNothingOfItsSandboxes() {
-        HostSnapshot before = HostSnapshot.take(RUNTIME, BRIDGE);
+    void closeLeavesNothingOfItsSandboxes() throws Exception {
         Container def = base().network(Network.bridge(BRIDGE, "10.210.1.1/24")).memory(DataSize.ofMiB(64)).pidsLimit(32)
                 .build();
+        ContainerRuntime.awaitCleanup();
+        Set<Long> children = ProcessHandle.current().children().map(ProcessHandle::pid).collect(Collectors.toSet());
+        List<String> before = held(Set.of());
         Set<String> parked;
+        List<ProcessHandle> helpers;
         ContainerPool pool = RUNTIME.pool(def, 3);
         try {
             assertThat(pool.awaitFull(FILL)).isTrue();
             parked = recordedIds();
             assertThat(parked).hasSize(3);
-            // what a parked sandbox holds, so that the check below can fail
-            HostSnapshot full = HostSnapshot.take(RUNTIME, BRIDGE);
-            List<String> held = mine(full.leftSince(before), parked);
-            assertThat(held).anyMatch(l -> l.startsWith("state directory"))
-                    .anyMatch(l -> l.startsWith("address lease"))
-                    .anyMatch(l -> l.startsWith("process (JVM descendant)"));
+            helpers = ProcessHandle.current().children().filter(p -> !children.contains(p.pid())).toList();
+            assertThat(helpers).as("the parked sandboxes' monitors").hasSize(3);
+            // what the parked sandboxes hold, so that the check below can fail
+            List<String> held = held(parked);
             for (String id : parked) {
-                assertThat(held).as("a cgroup of " + id).anyMatch(l -> l.startsWith("cgroup directory") && l.contains(id));
+                String s = id.substring(0, 12);
+                assertThat(held).as("what " + s + " holds").anyMatch(l -> l.startsWith("state: ") && l.contains(id))
+                        .anyMatch(l -> l.startsWith("cgroup: ") && l.contains(id))
+                        .anyMatch(l -> l.equals("veth: mdk" + s));
             }
+            assertThat(held.stream().filter(l -> l.startsWith("lease: "))).hasSize(3);
         } finally {
             pool.close();
         }
-        List<String> left = mine(HostSnapshot.take(RUNTIME, BRIDGE).leftSince(before), parked);
-        assertThat(left).isEmpty();
+        assertThat(helpers).noneMatch(ProcessHandle::isAlive);
         assertThat(refillThreads()).isZero();
         assertThat(RUNTIME.pools()).doesNotContain(pool);
+        // a veth pair goes with its network namespace, which the kernel ends asynchronously
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        List<String> left = held(parked);
+        while (!left.equals(before) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            left = held(parked);
+        }
+        assertThat(left).isEqualTo(before);
     }
 
     /**
-     * What of a snapshot's difference is this class's: items naming one of {@code ids}, and those of
-     * the kinds only this JVM and its state roots make (descendant processes, the roots' directories,
-     * this class's bridge's leases, the JVM's threads and descriptors).
+     * What containers {@code ids} and this class's state roots hold on the host: state directories,
+     * address leases on this class's bridge, cgroup directories named for the containers (on every
+     * hierarchy), their veth links, and mounts below the state roots.
      */
-    private static List<String> mine(List<String> diff, Set<String> ids) {
-        return diff.stream().filter(l -> ids.stream().anyMatch(id -> l.contains(id.substring(0, 12)))
-                || l.startsWith("process (JVM descendant)") || l.startsWith("state directory")
-                || l.startsWith("address lease") || l.startsWith("JVM thread: mdocker-pool")).toList();
+    private static List<String> held(Set<String> ids) throws java.io.IOException {
+        List<String> out = new java.util.ArrayList<>();
+        for (Path dir : List.of(RUNTIME.libRoot().resolve("containers"), RUNTIME.runRoot().resolve("containers"))) {
+            Fixtures.list(dir).forEach(p -> out.add("state: " + p));
+        }
+        io.mdocker.testing.NetFixtures.leases(RUNTIME, BRIDGE).forEach(p -> out.add("lease: " + p.getFileName()));
+        if (!ids.isEmpty()) {
+            java.nio.file.Files.walkFileTree(Path.of("/sys/fs/cgroup"), Set.of(), 8, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult preVisitDirectory(Path d, java.nio.file.attribute.BasicFileAttributes a) {
+                    if (ids.contains(d.getFileName() == null ? "" : d.getFileName().toString())) {
+                        out.add("cgroup: " + d);
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path f, java.io.IOException e) {
+                    return java.nio.file.FileVisitResult.CONTINUE; // another process's cgroup went meanwhile
+                }
+            });
+            for (String id : ids) {
+                if (java.nio.file.Files.exists(Path.of("/sys/class/net/mdk" + id.substring(0, 12)))) {
+                    out.add("veth: mdk" + id.substring(0, 12));
+                }
+            }
+        }
+        Fixtures.mountinfo().lines().filter(l -> l.contains(STATE.toString())).forEach(l -> out.add("mount: " + l));
+        java.util.Collections.sort(out);
+        return out;
     }
 
     @Test

@@ -81,7 +81,8 @@ public final class Footprint {
     /**
      * Helper memory of {@code sandboxes} parked sandboxes of a full, idle warm pool of {@code spec}:
      * their monitors are the JVM's children that the pool added (mdocker-init), their pid 1s those
-     * monitors' children.
+     * monitors' children, counted with their own child, the command's process made and waiting for
+     * its command.
      */
     public static Helpers parked(Container spec, int sandboxes) throws IOException {
         io.mdocker.ContainerRuntime.awaitCleanup();
@@ -106,6 +107,9 @@ public final class Footprint {
                 }
                 monitor = monitor.plus(Smaps.rollup(m));
                 pid1 = pid1.plus(Smaps.rollup(children.getFirst()));
+                for (ProcessHandle prepared : ProcessHandle.of(children.getFirst()).orElseThrow().children().toList()) {
+                    pid1 = pid1.plus(Smaps.rollup(prepared.pid())); // the command's process, made before its command
+                }
                 firstPid1 = firstPid1 < 0 ? children.getFirst() : firstPid1;
             }
             Map<String, Long> merged = new LinkedHashMap<>();

@@ -208,7 +208,8 @@ public final class Report {
                     .map(e -> "`" + e.getKey() + "` " + e.getValue()).toList())).append("\n\n");
         }
         parked.ifPresent(h -> md.append(String.format(Locale.ROOT, "Host memory of one parked sandbox of a full, idle "
-                + "warm pool (%d parked; its monitor and its pid 1, both mdocker-init), KiB: monitor RSS %d, pid 1 RSS %d, "
+                + "warm pool (%d parked; its monitor, its pid 1 and the command's process waiting for its command, all three "
+                + "mdocker-init), KiB: monitor RSS %d, pid 1 and the waiting process RSS %d, "
                 + "**RSS %d, PSS %d per parked sandbox**. Largest mappings (RSS, KiB): %s.%n%n", h.containers(),
                 h.monitor().rssKiB(), h.pid1().rssKiB(), h.perContainer().rssKiB(), h.perContainer().pssKiB(),
                 String.join(", ", h.topMappings().stream().map(e -> "`" + e.getKey() + "` " + e.getValue()).toList()))));

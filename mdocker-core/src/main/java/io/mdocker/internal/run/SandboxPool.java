@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * but the environment, the working directory, the standard streams' choices (not inherited ones)
  * and the start timeout ({@link #key}); the command is never part of it.
  *
- * <p>Refill: after a claim, one thread of this pool (at most) sets up replacements one at a time
+ * <p>Refill: after a claim (a run()'s once its output has ended, so as not to compete with it for
+ * the CPU), one thread of this pool (at most) sets up replacements one at a time
  * until the pool is full again, then ends: a full, idle pool runs no thread and no process but
  * its sandboxes' waiting helpers. A failed refill stops until the next claim (which falls back to
  * a cold start while the pool is empty, and reports the failure the same way a cold start would).
@@ -226,11 +227,21 @@ public final class SandboxPool implements AutoCloseable {
             return Optional.empty();
         }
         claims.incrementAndGet();
+        Session started;
         try {
-            return Optional.of(start(s, spec, command, mode));
-        } finally {
-            refill(); // after the claimed start: the refill's setup does not compete with it
+            started = start(s, spec, command, mode);
+        } catch (RuntimeException | Error e) {
+            refill();
+            throw e;
         }
+        // The refill's setup must not compete with the claimed container for the CPU: it begins
+        // once a run()'s output has ended, or once a start()'s command runs.
+        if (mode == ContainerStart.Mode.RUN) {
+            started.init().drained().whenComplete((v, e) -> refill());
+        } else {
+            refill();
+        }
+        return Optional.of(started);
     }
 
     /** The number of sandboxes claimed so far. */
