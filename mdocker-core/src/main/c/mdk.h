@@ -231,6 +231,7 @@ PROXY_CODE struct pollfd *proxy_pfds(struct proxy *p);
 extern int tty_slave; /* the pseudo-terminal's peer for the command (TTY), until it runs */
 extern int console_fd; /* CONSOLE's connected socket, or -1 */
 TTY_CODE int connect_console(const char *path);
+TTY_CODE void send_fd(int sock, uint16_t type, int fd);
 TTY_CODE int check_tty(const struct config *c, const char *msg);
 TTY_CODE ssize_t recv_relaying_tty(int sock, void *buf, size_t cap, int flags);
 TTY_CODE int open_tty(const struct config *c, int sock);

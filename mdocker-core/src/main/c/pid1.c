@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
@@ -353,10 +354,10 @@ static void become_init(const struct config *c, sigset_t *set)
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-/* The parked command process: its failure as ERROR on sock, 'E' to pid 1, and its end. */
-static void __attribute__((noreturn)) parked_failed(int sock, int ready)
+/* The parked command process: its failure as ERROR on `to`, 'E' to pid 1, and its end. */
+static void __attribute__((noreturn)) parked_failed(int to, int ready)
 {
-    send_error(sock);
+    send_error(to);
     if (write(ready, "E", 1) < 0)
         _exit(EXIT_SETUP);
     _exit(failure_exit_code());
@@ -377,12 +378,13 @@ void __attribute__((noreturn)) run_parked_init(struct config *c, int sock)
 {
     sigset_t set;
     pid_t command;
-    int ready[2], n;
+    int ready[2], claim[2], n;
+    bool parked;
     char b = 0;
 
     become_init(c, &set);
-    if (pipe2(ready, O_CLOEXEC) < 0) {
-        fail(MDK_STEP_FORK, errno, "pipe2 for the parked command");
+    if (pipe2(ready, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, claim) < 0) {
+        fail(MDK_STEP_FORK, errno, "pipe2, socketpair for the parked command");
         send_error(sock);
         _exit(EXIT_SETUP);
     }
@@ -394,6 +396,7 @@ void __attribute__((noreturn)) run_parked_init(struct config *c, int sock)
     }
     if (command == 0) {
         close(ready[0]);
+        close(claim[0]);
         setpgid(0, 0); /* the command leads a process group of its own: see reap_loop */
         reset_signals();
         if (close_fd_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
@@ -404,20 +407,23 @@ void __attribute__((noreturn)) run_parked_init(struct config *c, int sock)
             parked_failed(sock, ready[1]);
         if (write(ready[1], "R", 1) != 1)
             _exit(EXIT_SETUP);
-        n = receive_claim(sock, c);
+        n = receive_claim(claim[1], c);
         if (n == -2)
-            _exit(1); /* the monitor is gone */
+            _exit(1); /* the JVM gave the sandbox up */
         if (n < 0 || (n == 1 && enter_cwd(c) < 0))
-            parked_failed(sock, ready[1]);
+            parked_failed(claim[1], ready[1]);
         fail(MDK_STEP_EXEC, exec_search(c->argv, c->envp), "%s", c->argv[0]);
-        parked_failed(sock, ready[1]);
+        parked_failed(claim[1], ready[1]);
     }
     close(ready[1]);
+    close(claim[1]);
     do
         n = (int) read(ready[0], &b, 1);
     while (n < 0 && errno == EINTR);
-    if (n == 1 && b == 'R') { /* PARKED; then the claim's exec (EOF) or its failure ('E', ERROR sent) */
-        send_msg(sock, MDK_MSG_PARKED, NULL, 0);
+    parked = n == 1 && b == 'R';
+    if (parked) { /* PARKED; then the claim's exec (EOF) or its failure ('E', its ERROR sent to the JVM) */
+        send_fd(sock, MDK_MSG_PARKED, claim[0]); /* the claim channel, relayed to the JVM */
+        close(claim[0]);
         do
             n = (int) read(ready[0], &b, 1);
         while (n < 0 && errno == EINTR);
@@ -425,6 +431,8 @@ void __attribute__((noreturn)) run_parked_init(struct config *c, int sock)
             send_msg(sock, MDK_MSG_STARTED, NULL, 0);
     }
     close(ready[0]);
+    if (!parked)
+        close(claim[0]); /* never sent: the process failed before it was ready (its ERROR went to the monitor) */
     /* the container's stdio reaches its end-of-file once the command's side closes it */
     close_fd_range(0, 2, 0);
     reduce_pid1(c);

@@ -316,18 +316,24 @@ struct mdk_header {
 /*
  * PARK: uint32 1, CONFIG only (the warm pool of the JVM, docs/architecture.md). CONFIG may then
  * lack ARG. pid 1 does everything it does for a container up to the command: its filesystem
- * before GO, after GO its cgroup namespace and cgroup file systems; then it sends PARKED (relayed
- * by the monitor as it relays STARTED) and waits for CLAIM, which the monitor relays verbatim.
- * CLAIM's ARG are the command, its ENV (when given) replace CONFIG's, its CWD (when given) is
- * entered as CONFIG's would be (created if missing); then pid 1 goes on as after GO: the command's
- * exec with the identity and seccomp filter of CONFIG, STARTED or ERROR, EXIT. Not with TTY,
+ * before GO, after GO its cgroup namespace and cgroup file systems. With INIT=1 it then forks the
+ * command's process at once, which takes the command's identity (ids, capabilities, no_new_privs,
+ * the seccomp filter last) and waits for CLAIM itself; once it is ready pid 1 sends PARKED
+ * (relayed by the monitor as it relays STARTED). The monitor relays CLAIM verbatim; the waiting
+ * process takes CLAIM's ARG as the command, its ENV (when given) instead of CONFIG's, enters its
+ * CWD (when given; created if missing, as the command's user) and execs; pid 1 sends STARTED when
+ * that exec closed their CLOEXEC pipe, or the process itself sends ERROR; EXIT as usual. With
+ * INIT=0 pid 1 waits for CLAIM itself, then goes on as after GO (identity, exec). Not with TTY,
  * EXECFIFO or DETACH. EOF while parked ends the container as at any time before STARTED.
  *
  *   JVM                      monitor                               pid 1
  *   GO      ------------->   relay GO ---------------------------> cgroupns, cgroupfs
+ *                                                                   [INIT=1: fork the command's
+ *                                                                    process: identity, seccomp]
  *           <-------------   relay PARKED <----------------------- PARKED; waits
  *   ... (the sandbox waits in the JVM's pool) ...
- *   CLAIM   ------------->   relay CLAIM ------------------------> argv, env, cwd; exec as usual
+ *   CLAIM   ------------->   relay CLAIM ------------------------> (its process) argv, env, cwd;
+ *                                                                   exec
  *   sync 4  <-------------   relay STARTED or ERROR <------------- (as without PARK)
  */
 #define MDK_T_PARK 39

@@ -265,8 +265,8 @@ public final class SandboxPool implements AutoCloseable {
         ByteArrayOutputStream errBytes = forRun && err.kind() == StreamChoice.Kind.PIPE ? new ByteArrayOutputStream() : null;
         OutputLog log = mode == ContainerStart.Mode.START && (out.kind() == StreamChoice.Kind.PIPE
                 || err.kind() == StreamChoice.Kind.PIPE) ? new OutputLog(ContainerStart.LOG_CAPACITY) : null;
-        sandbox.init().bind(new InitProcess.StdioPlan(in.stdinRedirect(forRun), out.redirect(outBytes), out.sinkOr(outBytes),
-                err.redirect(errBytes), err.sinkOr(errBytes), log, false));
+        InitProcess.StdioPlan plan = new InitProcess.StdioPlan(in.stdinRedirect(forRun), out.redirect(outBytes),
+                out.sinkOr(outBytes), err.redirect(errBytes), err.sinkOr(errBytes), log, false);
         Map<String, String> env = ContainerStart.environment(spec, sandbox.shortId());
         ExecRecord basis = sandbox.execRecordUnchecked();
         Session s = Session.claimed(sandbox, command, t0, outBytes, errBytes, log, new ExecRecord(0, 0, basis.cgroups(),
@@ -282,8 +282,28 @@ public final class SandboxPool implements AutoCloseable {
             if (!spec.workdir().equals(definition.workdir())) {
                 claim.string(Protocol.T_CWD, spec.workdir());
             }
-            ContainerStart.send(s, claim.message(Protocol.MSG_CLAIM));
-            ContainerStart.expect(s, spec.startTimeout().toMillis(), Protocol.MSG_STARTED);
+            InitProcess init = s.init();
+            if (init.hasClaimChannel()) { // the command's process waits: straight to it, no relay
+                Protocol.Message error;
+                try {
+                    error = init.claimDirect(claim.message(Protocol.MSG_CLAIM), spec.startTimeout().toMillis());
+                } catch (InitProcess.ProtocolTimeoutException e) {
+                    throw new ContainerException("container " + s.shortId() + " did not start its command within "
+                            + spec.startTimeout().toMillis() + " ms");
+                } finally {
+                    // the output is bound once the command has its CLAIM (its pipes keep what it writes
+                    // meanwhile), so that waking the reaper does not delay the claim
+                    init.bind(plan);
+                }
+                if (error != null) {
+                    throw error.type() == Protocol.MSG_ERROR ? SetupErrors.of(error.int32(0), error.int32(1), error.text(2))
+                            : new ContainerException("mdocker-init sent message " + error.type() + " on the claim channel");
+                }
+            } else { // init(false): pid 1 itself waits, through its monitor
+                init.bind(plan);
+                ContainerStart.send(s, claim.message(Protocol.MSG_CLAIM));
+                ContainerStart.expect(s, spec.startTimeout().toMillis(), Protocol.MSG_STARTED);
+            }
             return s;
         } catch (RuntimeException | Error e) {
             s.close();
