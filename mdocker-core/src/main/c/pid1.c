@@ -354,12 +354,10 @@ static void become_init(const struct config *c, sigset_t *set)
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-/* The parked command process: its failure as ERROR on `to`, 'E' to pid 1, and its end. */
-static void __attribute__((noreturn)) parked_failed(int to, int ready)
+/* The parked command process: its failure as ERROR on `to`, and its end (pid 1 sends EXIT). */
+static void __attribute__((noreturn)) parked_failed(int to)
 {
     send_error(to);
-    if (write(ready, "E", 1) < 0)
-        _exit(EXIT_SETUP);
     _exit(failure_exit_code());
 }
 
@@ -367,10 +365,12 @@ static void __attribute__((noreturn)) parked_failed(int to, int ready)
  * PARK with INIT=1: the command's process is made before its command is known. pid 1 forks it
  * after GO; it goes through every step of exec_command but the exec (signals reset, descriptors
  * CLOEXEC, its process group, the identity with the seccomp filter last) and says 'R' on a pipe;
- * pid 1 then sends PARKED. CLAIM goes to that process (pid 1 does not read the socket meanwhile):
- * it takes the argv, environment and working directory and execs, which closes the pipe, upon
- * which pid 1 sends STARTED; a failure it reports itself (ERROR) and says 'E'. So a claim costs
- * the relay of CLAIM and the exec, nothing of the setup. pid 1 then stays as run_init's init.
+ * pid 1 then sends PARKED with the other end of that process's claim channel, and becomes the
+ * init at once (run_init's reap loop: a signal for a parked sandbox reaches the waiting process).
+ * CLAIM comes on the channel, straight from the JVM: the process takes the argv, environment and
+ * working directory and execs, which closes its end: the JVM's sign that the command runs (no
+ * STARTED); a failure it reports itself as ERROR on the channel. So a claim costs one datagram
+ * and the exec, nothing of the setup, and no relay.
  * The process waits under the container's seccomp filter: it needs recvfrom, chdir (mkdir for a
  * new working directory), execve, sendmsg and write, which Docker's profile allows.
  */
@@ -401,40 +401,33 @@ void __attribute__((noreturn)) run_parked_init(struct config *c, int sock)
         reset_signals();
         if (close_fd_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
             fail(MDK_STEP_EXEC, errno, "close_range(3.., CLOSE_RANGE_CLOEXEC)");
-            parked_failed(sock, ready[1]);
+            parked_failed(sock);
         }
         if (enter_identity(c, -1) < 0)
-            parked_failed(sock, ready[1]);
+            parked_failed(sock);
         if (write(ready[1], "R", 1) != 1)
             _exit(EXIT_SETUP);
+        close(ready[1]);
         n = receive_claim(claim[1], c);
         if (n == -2)
             _exit(1); /* the JVM gave the sandbox up */
         if (n < 0 || (n == 1 && enter_cwd(c) < 0))
-            parked_failed(claim[1], ready[1]);
+            parked_failed(claim[1]);
         fail(MDK_STEP_EXEC, exec_search(c->argv, c->envp), "%s", c->argv[0]);
-        parked_failed(claim[1], ready[1]);
+        parked_failed(claim[1]);
     }
     close(ready[1]);
     close(claim[1]);
+    /* the container's stdio is the waiting process's now: its end of file must not wait for pid 1 */
+    close_fd_range(0, 2, 0);
     do
         n = (int) read(ready[0], &b, 1);
     while (n < 0 && errno == EINTR);
-    parked = n == 1 && b == 'R';
-    if (parked) { /* PARKED; then the claim's exec (EOF) or its failure ('E', its ERROR sent to the JVM) */
-        send_fd(sock, MDK_MSG_PARKED, claim[0]); /* the claim channel, relayed to the JVM */
-        close(claim[0]);
-        do
-            n = (int) read(ready[0], &b, 1);
-        while (n < 0 && errno == EINTR);
-        if (n == 0)
-            send_msg(sock, MDK_MSG_STARTED, NULL, 0);
-    }
     close(ready[0]);
-    if (!parked)
-        close(claim[0]); /* never sent: the process failed before it was ready (its ERROR went to the monitor) */
-    /* the container's stdio reaches its end-of-file once the command's side closes it */
-    close_fd_range(0, 2, 0);
+    parked = n == 1 && b == 'R';
+    if (parked) /* PARKED with the claim channel, relayed to the JVM, whose end of file says the exec happened */
+        send_fd(sock, MDK_MSG_PARKED, claim[0]);
+    close(claim[0]); /* not sent: the process failed before it was ready (its ERROR went to the monitor) */
     reduce_pid1(c);
     reap_loop(command, &set, sock); /* EXIT as the command, or the failed process, ends */
 }

@@ -141,7 +141,8 @@ struct mdk_header {
                              uint16 container port; only between PID and CONFIG, at most once */
 #define MDK_MSG_CLAIM 6  /* payload: records ARG (at least one), ENV (the complete environment,
                             replacing CONFIG's when given) and CWD (optional): the command of a
-                            parked pid 1 (PARK), after PARKED, at most once */
+                            parked sandbox (PARK), after PARKED, once: on the claim channel (INIT=1)
+                            or through the monitor (INIT=0) */
 
 /* monitor -> JVM */
 #define MDK_MSG_PID 101     /* payload: int32 host pid of container pid 1 */
@@ -165,7 +166,8 @@ struct mdk_header {
                                 CREATED and exits, leaving pid 1 to the nearest subreaper */
 
 #define MDK_MSG_PARKED 109   /* payload: empty. With PARK: pid 1 is set up past GO (cgroup namespace,
-                                cgroup file systems) and waits for CLAIM */
+                                cgroup file systems) and waits for CLAIM; with INIT=1 it carries the
+                                claim channel (SCM_RIGHTS), relayed as TTY's master is */
 
 #define MDK_MAX_PORTS 64   /* published ports of one container */
 #define MDK_MAX_CONNS 256  /* connections through them open at once; more wait in the backlog */
@@ -318,22 +320,27 @@ struct mdk_header {
  * lack ARG. pid 1 does everything it does for a container up to the command: its filesystem
  * before GO, after GO its cgroup namespace and cgroup file systems. With INIT=1 it then forks the
  * command's process at once, which takes the command's identity (ids, capabilities, no_new_privs,
- * the seccomp filter last) and waits for CLAIM itself; once it is ready pid 1 sends PARKED
- * (relayed by the monitor as it relays STARTED). The monitor relays CLAIM verbatim; the waiting
- * process takes CLAIM's ARG as the command, its ENV (when given) instead of CONFIG's, enters its
- * CWD (when given; created if missing, as the command's user) and execs; pid 1 sends STARTED when
- * that exec closed their CLOEXEC pipe, or the process itself sends ERROR; EXIT as usual. With
- * INIT=0 pid 1 waits for CLAIM itself, then goes on as after GO (identity, exec). Not with TTY,
- * EXECFIFO or DETACH. EOF while parked ends the container as at any time before STARTED.
+ * the seccomp filter last) and waits for CLAIM itself, on a SOCK_SEQPACKET socketpair of its own
+ * (the "claim channel"); once it is ready pid 1 sends PARKED carrying the channel's other end
+ * (SCM_RIGHTS; the monitor relays it as it relays TTY's master). The JVM sends CLAIM on the
+ * channel; the waiting process takes CLAIM's ARG as the command, its ENV (when given) instead of
+ * CONFIG's, enters its CWD (when given; created if missing, as the command's user) and execs,
+ * which closes its end (CLOEXEC): the JVM's end of file says the command runs (no STARTED follows).
+ * A failure it sends as ERROR on the channel before it exits. pid 1 is the init from PARKED on
+ * (it holds no copy of the stdio) and sends EXIT as usual. With INIT=0 pid 1 waits for CLAIM itself, relayed by the monitor, then goes
+ * on as after GO (identity, exec, STARTED). Not with TTY, EXECFIFO or DETACH. EOF on fd 3 while
+ * parked ends the container as at any time before STARTED; EOF on the claim channel ends its
+ * waiting process.
  *
  *   JVM                      monitor                               pid 1
  *   GO      ------------->   relay GO ---------------------------> cgroupns, cgroupfs
- *                                                                   [INIT=1: fork the command's
- *                                                                    process: identity, seccomp]
- *           <-------------   relay PARKED <----------------------- PARKED; waits
+ *                                                                   INIT=1: fork the command's
+ *                                                                   process: identity, seccomp
+ *           <-------------   relay PARKED(claim channel) <-------- PARKED; it waits on the channel
  *   ... (the sandbox waits in the JVM's pool) ...
- *   CLAIM   ------------->   relay CLAIM ------------------------> (its process) argv, env, cwd;
- *                                                                   exec
+ *   CLAIM on the claim channel ----------------------------------> (its process) argv, env, cwd,
+ *           <---------------------------------------------------- exec: EOF (or ERROR)
+ *          [INIT=0: CLAIM -> relay CLAIM -> pid 1; identity, exec; STARTED as after GO]
  *   sync 4  <-------------   relay STARTED or ERROR <------------- (as without PARK)
  */
 #define MDK_T_PARK 39

@@ -283,6 +283,9 @@ public final class SandboxPool implements AutoCloseable {
                 claim.string(Protocol.T_CWD, spec.workdir());
             }
             InitProcess init = s.init();
+            // The reaper starts draining the output now, while the command is exec'd: by its end the
+            // reaper waits on the pipes already, as for a container started cold.
+            init.bind(plan);
             if (init.hasClaimChannel()) { // the command's process waits: straight to it, no relay
                 Protocol.Message error;
                 try {
@@ -290,17 +293,12 @@ public final class SandboxPool implements AutoCloseable {
                 } catch (InitProcess.ProtocolTimeoutException e) {
                     throw new ContainerException("container " + s.shortId() + " did not start its command within "
                             + spec.startTimeout().toMillis() + " ms");
-                } finally {
-                    // the output is bound once the command has its CLAIM (its pipes keep what it writes
-                    // meanwhile), so that waking the reaper does not delay the claim
-                    init.bind(plan);
                 }
                 if (error != null) {
                     throw error.type() == Protocol.MSG_ERROR ? SetupErrors.of(error.int32(0), error.int32(1), error.text(2))
                             : new ContainerException("mdocker-init sent message " + error.type() + " on the claim channel");
                 }
             } else { // init(false): pid 1 itself waits, through its monitor
-                init.bind(plan);
                 ContainerStart.send(s, claim.message(Protocol.MSG_CLAIM));
                 ContainerStart.expect(s, spec.startTimeout().toMillis(), Protocol.MSG_STARTED);
             }
