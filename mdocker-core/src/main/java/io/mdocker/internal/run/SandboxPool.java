@@ -56,6 +56,8 @@ public final class SandboxPool implements AutoCloseable {
     private final ConcurrentLinkedDeque<Session> parked = new ConcurrentLinkedDeque<>();
     private final Object lock = new Object();
     private Thread refiller; // guarded by lock
+    /** Claims whose refill is yet to begin (a run()'s begins at the end of its output); guarded by lock. */
+    private int refillsOwed;
     private boolean closed; // guarded by lock
     private volatile RuntimeException lastFailure;
     private final AtomicLong claims = new AtomicLong();
@@ -176,6 +178,9 @@ public final class SandboxPool implements AutoCloseable {
      */
     public boolean awaitFull(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
+        if (!awaitOwedRefills(deadline)) {
+            return false;
+        }
         while (true) {
             Thread t;
             synchronized (lock) {
@@ -203,6 +208,25 @@ public final class SandboxPool implements AutoCloseable {
         }
     }
 
+    /** Until the refills owed have begun: false when interrupted or {@code deadline} passed. */
+    private boolean awaitOwedRefills(long deadline) {
+        synchronized (lock) {
+            while (refillsOwed > 0 && !closed) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(lock, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
     /**
      * Claims a sandbox for {@code command} of {@code spec} (a definition this pool {@link #serves})
      * and returns once the command runs (STARTED), or empty when none is parked now. Either way a
@@ -227,21 +251,33 @@ public final class SandboxPool implements AutoCloseable {
             return Optional.empty();
         }
         claims.incrementAndGet();
+        synchronized (lock) {
+            refillsOwed++;
+        }
         Session started;
         try {
             started = start(s, spec, command, mode);
         } catch (RuntimeException | Error e) {
-            refill();
+            refillOwed();
             throw e;
         }
         // The refill's setup must not compete with the claimed container for the CPU: it begins
         // once a run()'s output has ended, or once a start()'s command runs.
         if (mode == ContainerStart.Mode.RUN) {
-            started.init().drained().whenComplete((v, e) -> refill());
+            started.init().drained().whenComplete((v, e) -> refillOwed());
         } else {
-            refill();
+            refillOwed();
         }
         return Optional.of(started);
+    }
+
+    /** The refill a claim owes: begins now. */
+    private void refillOwed() {
+        synchronized (lock) {
+            refillsOwed--;
+            refill();
+            lock.notifyAll();
+        }
     }
 
     /** The number of sandboxes claimed so far. */
@@ -383,6 +419,7 @@ public final class SandboxPool implements AutoCloseable {
             }
             closed = true;
             t = refiller;
+            lock.notifyAll(); // awaitFull returns
         }
         REGISTERED.remove(this);
         if (t != null && t != Thread.currentThread()) {
