@@ -108,6 +108,7 @@ static int count_records(const unsigned char *p, const unsigned char *end, struc
         case MDK_T_CAPS: case MDK_T_SECURITY: case MDK_T_SECCOMP: case MDK_T_GROUPS: case MDK_T_DEVCGROUP:
         case MDK_T_DETACH: case MDK_T_STDOUT: case MDK_T_STDERR: case MDK_T_JOINPID: case MDK_T_FORWARD:
         case MDK_T_TTY: case MDK_T_LAYERFS: case MDK_T_ROOTFS: case MDK_T_EXECFIFO: case MDK_T_CONSOLE: case MDK_T_ORPHAN:
+        case MDK_T_PARK:
             if (seen & (UINT64_C(1) << r.tag))
                 return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: tag %u given twice", r.tag);
             seen |= UINT64_C(1) << r.tag;
@@ -326,6 +327,7 @@ static int copy_record(const struct record *r, struct config *c, char **arena)
     case MDK_T_EXECFIFO: str = &c->exec_fifo; break;
     case MDK_T_CONSOLE: str = &c->console; break;
     case MDK_T_ORPHAN: return copy_fixed(r, &c->orphan, 4);
+    case MDK_T_PARK: return copy_fixed(r, &c->park, 4);
     case MDK_T_MOUNT: return copy_listed_mount(r, &c->mounts[c->nmounts++], arena);
     case MDK_T_SYSCTL: return copy_sysctl(r, &c->sysctls[c->nsysctls++], arena);
     case MDK_T_JOINNS: return copy_joinns(r, &c->joinns[c->njoinns++], arena);
@@ -468,7 +470,7 @@ int check_nsflags(const char *what, uint64_t nsflags)
                      | TAG(MDK_T_CGROUPFS) | TAG(MDK_T_LAYERFS) \
                      | TAG(MDK_T_DETACH) | TAG(MDK_T_STDOUT) | TAG(MDK_T_STDERR) | TAG(MDK_T_FORWARD) \
                      | TAG(MDK_T_ROOTFS) | TAG(MDK_T_MOUNT) | TAG(MDK_T_EXECFIFO) | TAG(MDK_T_SYSCTL) \
-                     | TAG(MDK_T_JOINNS) | TAG(MDK_T_DEVICE))
+                     | TAG(MDK_T_JOINNS) | TAG(MDK_T_DEVICE) | TAG(MDK_T_PARK))
 #define JOIN_ONLY (TAG(MDK_T_JOINPID) | TAG(MDK_T_CGROUP) | TAG(MDK_T_ORPHAN))
 #define SEC_FLAGS (MDK_SEC_NO_NEW_PRIVS | MDK_SEC_READONLY_ROOTFS | MDK_SEC_SYSFS_RW)
 
@@ -537,8 +539,11 @@ static int validate_config(struct config *c)
 
     if (check_foreign_tags(c, JOIN_ONLY, "CONFIG") < 0)
         return -1;
-    if (c->argc == 0)
+    if (c->argc == 0 && !c->park)
         return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: no ARG");
+    if ((c->tags & TAG(MDK_T_PARK)) && (c->park != 1 || c->exec_fifo != NULL || c->exit_file != NULL
+                                        || (c->tags & TAG(MDK_T_TTY))))
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: PARK %u: expected 1, without EXECFIFO, DETACH or TTY", c->park);
     if (c->rootfs != NULL) {
         if (c->merged != NULL || c->upper != NULL || c->work != NULL || c->nlower != 0)
             return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: ROOTFS with an overlay (LOWER, UPPER, WORK, MERGED)");
@@ -636,6 +641,18 @@ static int validate_join(const struct config *c)
     return 0;
 }
 
+/* CLAIM: the command of a parked pid 1, nothing else. */
+static int validate_claim(const struct config *c)
+{
+    if (check_foreign_tags(c, ~(TAG(MDK_T_ARG) | TAG(MDK_T_ENV) | TAG(MDK_T_CWD)), "CLAIM") < 0)
+        return -1;
+    if (c->argc == 0)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CLAIM: no ARG");
+    if (c->cwd != NULL && c->cwd[0] != '/')
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CLAIM: CWD %s is not absolute", c->cwd);
+    return 0;
+}
+
 /* The config lives as long as the process (and is copied into pid 1 by clone): never freed. */
 static int parse_config(const unsigned char *p, size_t len, struct config *c)
 {
@@ -671,7 +688,7 @@ static int parse_config(const unsigned char *p, size_t len, struct config *c)
     for (pos = p; pos < end;)
         if (next_record(&pos, end, &r) < 0 || copy_record(&r, c, &arena) < 0)
             return -1;
-    return c->join ? validate_join(c) : validate_config(c);
+    return c->claim ? validate_claim(c) : c->join ? validate_join(c) : validate_config(c);
 }
 
 /*
@@ -697,6 +714,40 @@ ssize_t receive_config(int fd, struct config *c, uint16_t type)
     if (parse_config(msgbuf + sizeof h, h.length, c) < 0)
         return -1;
     return n;
+}
+
+/*
+ * PARK (pid 1): the CLAIM the monitor relays, merged into c: its ARG replace c's, its ENV (when
+ * given) c's, its CWD (when given) c's. Returns 1 when the working directory changed, 0 when not,
+ * -1 with last_error, -2 at EOF.
+ */
+int receive_claim(int fd, struct config *c)
+{
+    static struct config claim;
+    struct mdk_header h;
+    ssize_t n = recv_datagram(fd, msgbuf, sizeof msgbuf, 0);
+
+    if (n == 0 || (n < 0 && errno != EMSGSIZE))
+        return -2;
+    if (n < 0)
+        return fail(MDK_STEP_PROTOCOL, EPROTO, "CLAIM larger than %d bytes", MDK_MAX_MESSAGE);
+    if (parse_header(msgbuf, (size_t) n, &h) < 0)
+        return -1;
+    if (h.type != MDK_MSG_CLAIM)
+        return fail(MDK_STEP_PROTOCOL, EPROTO, "expected CLAIM, got message type %u", h.type);
+    claim.claim = true;
+    if (parse_config(msgbuf + sizeof h, h.length, &claim) < 0)
+        return -1;
+    c->argv = claim.argv;
+    c->argc = claim.argc;
+    if (claim.tags & TAG(MDK_T_ENV)) {
+        c->envp = claim.envp;
+        c->envc = claim.envc;
+    }
+    if (claim.cwd == NULL)
+        return 0;
+    c->cwd = claim.cwd;
+    return 1;
 }
 
 /*

@@ -118,6 +118,10 @@ static void __attribute__((noreturn)) container_main(int sock)
         send_error(sock);
         _exit(EXIT_SETUP);
     }
+    if (c.park && c.init)
+        run_parked_init(&c, sock); /* the command's process made and confined, waiting for CLAIM */
+    if (c.park)
+        wait_for_claim(&c, sock); /* INIT=0: PARKED; pid 1 waits for its command in the JVM's pool */
     if (fifo >= 0)
         wait_for_start(sock, fifo); /* CREATED; the monitor exits, pid 1 waits for start */
     /* sync 4 and 5 (pid 1 side): the command's exec, STARTED or ERROR; with INIT=1, EXIT */
@@ -248,6 +252,7 @@ int main(int argc, char **argv)
     m.init = cfg.init;
     m.tty = cfg.tags & TAG(MDK_T_TTY);
     m.devcgroup = cfg.devcgroup;
+    m.park = cfg.park != 0;
     m.exit_file = cfg.exit_file;
     if (m.exit_file != NULL)
         signal(SIGHUP, SIG_IGN); /* a closing terminal of the starting JVM must not end it */

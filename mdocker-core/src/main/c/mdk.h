@@ -114,6 +114,8 @@ struct config {
     struct sysctl *sysctls;
     size_t nsysctls;
     uint32_t orphan; /* ORPHAN (join mode) */
+    uint32_t park;   /* PARK: wait for CLAIM after GO */
+    bool claim;      /* this struct holds a CLAIM's records */
     struct joinns *joinns; /* JOINNS */
     size_t njoinns;
     struct device *devices; /* DEVICE */
@@ -152,6 +154,7 @@ struct monitor {
     int32_t exit_code, exit_signal; /* pid 1's own EXIT, once exit_sent */
     struct proxy *proxy; /* PUBLISH's ports, or NULL */
     bool tty; /* CONFIG has TTY: pid 1 sends the terminal's master (TTY), relayed to the JVM */
+    bool park, claim_sent; /* CONFIG has PARK; CLAIM relayed to pid 1 */
 };
 
 /* ---------------------------------------------------------------------------------------- */
@@ -173,6 +176,7 @@ void *cfg_alloc(size_t count, size_t size);
 int check_nsflags(const char *what, uint64_t nsflags);
 const char *cgroupfs_name(const char *target);
 ssize_t receive_config(int fd, struct config *c, uint16_t type);
+int receive_claim(int fd, struct config *c);
 void prefault_for_config(void);
 
 /* mounts.c: pid 1's filesystem */
@@ -201,9 +205,11 @@ int setup_container(const struct config *c);
 int open_stdio_files(const struct config *c);
 void wait_for_go(int sock);
 void wait_for_start(int sock, int fifo);
+void wait_for_claim(struct config *c, int sock);
 int unshare_cgroup(const struct config *c);
 int exec_command(const struct config *c, int sock);
 void __attribute__((noreturn)) run_init(const struct config *c, int sock);
+void __attribute__((noreturn)) run_parked_init(struct config *c, int sock);
 void __attribute__((noreturn)) exec_as_pid1(const struct config *c, int sock);
 
 /* monitor.c: the host-side monitor */
@@ -233,6 +239,7 @@ PROXY_CODE struct pollfd *proxy_pfds(struct proxy *p);
 extern int tty_slave; /* the pseudo-terminal's peer for the command (TTY), until it runs */
 extern int console_fd; /* CONSOLE's connected socket, or -1 */
 TTY_CODE int connect_console(const char *path);
+TTY_CODE void send_fd(int sock, uint16_t type, int fd);
 TTY_CODE int check_tty(const struct config *c, const char *msg);
 TTY_CODE ssize_t recv_relaying_tty(int sock, void *buf, size_t cap, int flags);
 TTY_CODE int open_tty(const struct config *c, int sock);

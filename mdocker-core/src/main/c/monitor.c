@@ -51,16 +51,17 @@ pid_t clone_container(uint64_t nsflags, int *pidfd)
 static int relay_from_container(struct monitor *m, int flags)
 {
     struct mdk_header h;
-    ssize_t n = m->tty ? recv_relaying_tty(m->sock, msgbuf, sizeof msgbuf, flags)
-                       : recv_datagram(m->sock, msgbuf, sizeof msgbuf, flags);
+    bool fds = m->tty || (m->park && m->init); /* a descriptor may come along: relayed with its message */
+    ssize_t n = fds ? recv_relaying_tty(m->sock, msgbuf, sizeof msgbuf, flags)
+                    : recv_datagram(m->sock, msgbuf, sizeof msgbuf, flags);
 
     /*
      * pid 1 exited with a message of ours unread (GO relayed while it was failing its setup): the
      * kernel reports that once, ahead of what pid 1 sent before it exited (its ERROR): read on.
      */
     if (n < 0 && errno == ECONNRESET)
-        n = m->tty ? recv_relaying_tty(m->sock, msgbuf, sizeof msgbuf, flags)
-                   : recv_datagram(m->sock, msgbuf, sizeof msgbuf, flags);
+        n = fds ? recv_relaying_tty(m->sock, msgbuf, sizeof msgbuf, flags)
+                : recv_datagram(m->sock, msgbuf, sizeof msgbuf, flags);
     if (n < 0 && errno == EAGAIN)
         return -1;
     if (n <= 0) {
@@ -75,8 +76,13 @@ static int relay_from_container(struct monitor *m, int flags)
     }
     if (parse_header(msgbuf, (size_t) n, &h) < 0
         || (h.type != MDK_MSG_ERROR && h.type != MDK_MSG_STARTED && h.type != MDK_MSG_EXIT
-            && h.type != MDK_MSG_CREATED))
+            && h.type != MDK_MSG_CREATED && h.type != MDK_MSG_PARKED))
         return 1; /* not ours to relay */
+    if (h.type == MDK_MSG_PARKED) { /* PARK: set up, waiting for CLAIM */
+        if (!m->init) /* INIT=1: relayed with its claim channel by recv_relaying_tty */
+            send(MDK_SYNC_FD, msgbuf, (size_t) n, MSG_NOSIGNAL);
+        return 1;
+    }
     if (h.type == MDK_MSG_CREATED) { /* EXECFIFO: pid 1 waits for start, without us */
         m->handed_over = true;
         send(MDK_SYNC_FD, msgbuf, (size_t) n, MSG_NOSIGNAL);
@@ -128,6 +134,13 @@ static int handle_jvm_message(struct monitor *m)
             }
             if (m->sock >= 0)
                 send_msg(m->sock, MDK_MSG_GO, NULL, 0);
+            return 0;
+        }
+        if (h.type == MDK_MSG_CLAIM && m->park && !m->init && m->go_sent && !m->claim_sent) {
+            /* PARK with INIT=0: the command, relayed verbatim; pid 1 checks it (INIT=1: the claim channel) */
+            m->claim_sent = true;
+            if (m->sock >= 0)
+                send(m->sock, msgbuf, (size_t) n, MSG_NOSIGNAL);
             return 0;
         }
         if (h.type == MDK_MSG_SIGNAL && h.length == sizeof sig) {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
@@ -124,6 +125,24 @@ void wait_for_start(int sock, int fifo)
     }
     close(fd);
     close(fifo);
+}
+
+/*
+ * PARK, after GO: the container is ready but for its command. PARKED, then CLAIM brings the
+ * command, its environment and maybe another working directory; nothing of it runs before.
+ */
+void wait_for_claim(struct config *c, int sock)
+{
+    int n;
+
+    send_msg(sock, MDK_MSG_PARKED, NULL, 0);
+    n = receive_claim(sock, c);
+    if (n == -2)
+        _exit(1); /* the monitor is gone */
+    if (n < 0 || (n == 1 && enter_cwd(c) < 0)) {
+        send_error(sock);
+        _exit(EXIT_SETUP);
+    }
 }
 
 /* pid 1's setup once CONFIG has come, before GO, in the order the kernel needs it. */
@@ -316,18 +335,17 @@ static void reduce_pid1(const struct config *c)
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-void __attribute__((noreturn)) run_init(const struct config *c, int sock)
+/* pid 1 as init: the signals it forwards and SIGCHLD blocked (taken with sigwaitinfo), not dumpable. */
+static void become_init(const struct config *c, sigset_t *set)
 {
-    sigset_t set;
-    pid_t command;
     size_t i;
 
     /* pid 1 ignores unhandled signals from outside: block them and take them synchronously */
-    sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
+    sigemptyset(set);
+    sigaddset(set, SIGCHLD);
     for (i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
-        sigaddset(&set, forwarded_signals[i]);
-    sigprocmask(SIG_BLOCK, &set, NULL);
+        sigaddset(set, forwarded_signals[i]);
+    sigprocmask(SIG_BLOCK, set, NULL);
 
     /*
      * Not dumpable: only host root may ptrace pid 1 or read its /proc. Rootless, the joiner of an
@@ -336,6 +354,92 @@ void __attribute__((noreturn)) run_init(const struct config *c, int sock)
      */
     if (!in_userns(c))
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/* The parked command process: its failure as ERROR on `to`, and its end (pid 1 sends EXIT). */
+static void __attribute__((noreturn)) parked_failed(int to)
+{
+    send_error(to);
+    _exit(failure_exit_code());
+}
+
+/*
+ * PARK with INIT=1: the command's process is made before its command is known. pid 1 forks it
+ * after GO; it goes through every step of exec_command but the exec (signals reset, descriptors
+ * CLOEXEC, its process group, the identity with the seccomp filter last) and says 'R' on a pipe;
+ * pid 1 then sends PARKED with the other end of that process's claim channel, and becomes the
+ * init at once (run_init's reap loop: a signal for a parked sandbox reaches the waiting process).
+ * CLAIM comes on the channel, straight from the JVM: the process takes the argv, environment and
+ * working directory and execs, which closes its end: the JVM's sign that the command runs (no
+ * STARTED); a failure it reports itself as ERROR on the channel. So a claim costs one datagram
+ * and the exec, nothing of the setup, and no relay.
+ * The process waits under the container's seccomp filter: it needs recvfrom, chdir (mkdir for a
+ * new working directory), execve, sendmsg and write, which Docker's profile allows.
+ */
+void __attribute__((noreturn)) run_parked_init(struct config *c, int sock)
+{
+    sigset_t set;
+    pid_t command;
+    int ready[2], claim[2], n;
+    bool parked;
+    char b = 0;
+
+    become_init(c, &set);
+    if (pipe2(ready, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, claim) < 0) {
+        fail(MDK_STEP_FORK, errno, "pipe2, socketpair for the parked command");
+        send_error(sock);
+        _exit(EXIT_SETUP);
+    }
+    command = fork();
+    if (command < 0) {
+        fail(MDK_STEP_FORK, errno, "fork(the parked command)");
+        send_error(sock);
+        _exit(EXIT_SETUP);
+    }
+    if (command == 0) {
+        close(ready[0]);
+        close(claim[0]);
+        setpgid(0, 0); /* the command leads a process group of its own: see reap_loop */
+        reset_signals();
+        if (close_fd_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+            fail(MDK_STEP_EXEC, errno, "close_range(3.., CLOSE_RANGE_CLOEXEC)");
+            parked_failed(sock);
+        }
+        if (enter_identity(c, -1) < 0)
+            parked_failed(sock);
+        if (write(ready[1], "R", 1) != 1)
+            _exit(EXIT_SETUP);
+        close(ready[1]);
+        n = receive_claim(claim[1], c);
+        if (n == -2)
+            _exit(1); /* the JVM gave the sandbox up */
+        if (n < 0 || (n == 1 && enter_cwd(c) < 0))
+            parked_failed(claim[1]);
+        fail(MDK_STEP_EXEC, exec_search(c->argv, c->envp), "%s", c->argv[0]);
+        parked_failed(claim[1]);
+    }
+    close(ready[1]);
+    close(claim[1]);
+    /* the container's stdio is the waiting process's now: its end of file must not wait for pid 1 */
+    close_fd_range(0, 2, 0);
+    do
+        n = (int) read(ready[0], &b, 1);
+    while (n < 0 && errno == EINTR);
+    close(ready[0]);
+    parked = n == 1 && b == 'R';
+    if (parked) /* PARKED with the claim channel, relayed to the JVM, whose end of file says the exec happened */
+        send_fd(sock, MDK_MSG_PARKED, claim[0]);
+    close(claim[0]); /* not sent: the process failed before it was ready (its ERROR went to the monitor) */
+    reduce_pid1(c);
+    reap_loop(command, &set, sock); /* EXIT as the command, or the failed process, ends */
+}
+
+void __attribute__((noreturn)) run_init(const struct config *c, int sock)
+{
+    sigset_t set;
+    pid_t command;
+
+    become_init(c, &set);
     child_failed = false;
     command = vfork();
     if (command < 0) {

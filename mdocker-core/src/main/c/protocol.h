@@ -119,7 +119,7 @@
 
 #define MDK_SYNC_FD 3
 #define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
-#define MDK_VERSION 8 /* see Versioning above */
+#define MDK_VERSION 9 /* see Versioning above */
 #define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
 
 struct mdk_header {
@@ -139,6 +139,10 @@ struct mdk_header {
                              address[4] in network order (0.0.0.0: every address of the host, IPv4
                              and IPv6 where the host has IPv6), uint16 host port (0: a free one),
                              uint16 container port; only between PID and CONFIG, at most once */
+#define MDK_MSG_CLAIM 6  /* payload: records ARG (at least one), ENV (the complete environment,
+                            replacing CONFIG's when given) and CWD (optional): the command of a
+                            parked sandbox (PARK), after PARKED, once: on the claim channel (INIT=1)
+                            or through the monitor (INIT=0) */
 
 /* monitor -> JVM */
 #define MDK_MSG_PID 101     /* payload: int32 host pid of container pid 1 */
@@ -160,6 +164,10 @@ struct mdk_header {
 #define MDK_MSG_CREATED 108  /* payload: empty. With EXECFIFO: pid 1 is set up (after GO, its terminal sent)
                                 and waits on the fifo; it no longer dies with the monitor, which relays
                                 CREATED and exits, leaving pid 1 to the nearest subreaper */
+
+#define MDK_MSG_PARKED 109   /* payload: empty. With PARK: pid 1 is set up past GO (cgroup namespace,
+                                cgroup file systems) and waits for CLAIM; with INIT=1 it carries the
+                                claim channel (SCM_RIGHTS), relayed as TTY's master is */
 
 #define MDK_MAX_PORTS 64   /* published ports of one container */
 #define MDK_MAX_CONNS 256  /* connections through them open at once; more wait in the backlog */
@@ -313,6 +321,36 @@ struct mdk_header {
  * linux.devices, e.g. a privileged pod's host devices). CONFIG only.
  */
 #define MDK_T_DEVICE 39
+
+/*
+ * PARK: uint32 1, CONFIG only (the warm pool of the JVM, docs/architecture.md). CONFIG may then
+ * lack ARG. pid 1 does everything it does for a container up to the command: its filesystem
+ * before GO, after GO its cgroup namespace and cgroup file systems. With INIT=1 it then forks the
+ * command's process at once, which takes the command's identity (ids, capabilities, no_new_privs,
+ * the seccomp filter last) and waits for CLAIM itself, on a SOCK_SEQPACKET socketpair of its own
+ * (the "claim channel"); once it is ready pid 1 sends PARKED carrying the channel's other end
+ * (SCM_RIGHTS; the monitor relays it as it relays TTY's master). The JVM sends CLAIM on the
+ * channel; the waiting process takes CLAIM's ARG as the command, its ENV (when given) instead of
+ * CONFIG's, enters its CWD (when given; created if missing, as the command's user) and execs,
+ * which closes its end (CLOEXEC): the JVM's end of file says the command runs (no STARTED follows).
+ * A failure it sends as ERROR on the channel before it exits. pid 1 is the init from PARKED on
+ * (it holds no copy of the stdio) and sends EXIT as usual. With INIT=0 pid 1 waits for CLAIM itself, relayed by the monitor, then goes
+ * on as after GO (identity, exec, STARTED). Not with TTY, EXECFIFO or DETACH. EOF on fd 3 while
+ * parked ends the container as at any time before STARTED; EOF on the claim channel ends its
+ * waiting process.
+ *
+ *   JVM                      monitor                               pid 1
+ *   GO      ------------->   relay GO ---------------------------> cgroupns, cgroupfs
+ *                                                                   INIT=1: fork the command's
+ *                                                                   process: identity, seccomp
+ *           <-------------   relay PARKED(claim channel) <-------- PARKED; it waits on the channel
+ *   ... (the sandbox waits in the JVM's pool) ...
+ *   CLAIM on the claim channel ----------------------------------> (its process) argv, env, cwd,
+ *           <---------------------------------------------------- exec: EOF (or ERROR)
+ *          [INIT=0: CLAIM -> relay CLAIM -> pid 1; identity, exec; STARTED as after GO]
+ *   sync 4  <-------------   relay STARTED or ERROR <------------- (as without PARK)
+ */
+#define MDK_T_PARK 40
 
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */

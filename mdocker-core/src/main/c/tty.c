@@ -35,8 +35,8 @@ TTY_CODE int check_tty(const struct config *c, const char *msg)
     return 0;
 }
 
-/* A message of `type` without payload, carrying fd (SCM_RIGHTS). */
-static TTY_CODE void send_fd(int sock, uint16_t type, int fd)
+/* A message of `type` without payload, carrying fd (SCM_RIGHTS): TTY's master, PARKED's claim channel. */
+TTY_CODE void send_fd(int sock, uint16_t type, int fd)
 {
     struct mdk_header h = { MDK_MAGIC, MDK_VERSION, type, 0 };
     union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
@@ -100,9 +100,9 @@ static TTY_CODE int send_console(int master, int slave)
 }
 
 /*
- * The monitor's receive from pid 1 when CONFIG has TTY: as recv_datagram, and a descriptor sent
- * along with TTY (the master) is relayed to the JVM (SCM_RIGHTS again) and closed here; one sent
- * with anything else is closed.
+ * The monitor's receive from pid 1 when CONFIG has TTY or PARK: as recv_datagram, and a descriptor
+ * sent along with TTY (the master) or PARKED (the claim channel) is relayed to the JVM with its
+ * message (SCM_RIGHTS again) and closed here; one sent with anything else is closed.
  */
 TTY_CODE ssize_t recv_relaying_tty(int sock, void *buf, size_t cap, int flags)
 {
@@ -122,8 +122,8 @@ TTY_CODE ssize_t recv_relaying_tty(int sock, void *buf, size_t cap, int flags)
     if (cm != NULL && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS
         && cm->cmsg_len == CMSG_LEN(sizeof fd)) {
         memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-        if (parse_header(buf, (size_t) n, &h) == 0 && h.type == MDK_MSG_TTY)
-            send_fd(MDK_SYNC_FD, MDK_MSG_TTY, fd);
+        if (parse_header(buf, (size_t) n, &h) == 0 && (h.type == MDK_MSG_TTY || h.type == MDK_MSG_PARKED))
+            send_fd(MDK_SYNC_FD, h.type, fd);
         close(fd);
     }
     if (n > 0 && (m.msg_flags & MSG_TRUNC)) {

@@ -288,7 +288,7 @@ public final class Container {
     }
 
     /** The engine's snapshot of this definition, its host paths checked again. */
-    private Spec spec() {
+    Spec spec() {
         checkHost();
         Network n = network;
         ContainerNetwork.Kind kind = switch (n.mode()) {
@@ -314,7 +314,7 @@ public final class Container {
                         h.interval().toNanos(), h.timeout().toNanos(), h.retries(), h.startPeriod().toNanos())));
     }
 
-    private List<String> commandOrDefault(String... given) {
+    List<String> commandOrDefault(String... given) {
         List<String> cmd = given.length > 0 ? List.of(given) : command;
         if (!entrypoint.isEmpty()) {
             List<String> full = new ArrayList<>(entrypoint);

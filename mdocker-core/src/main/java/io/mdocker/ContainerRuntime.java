@@ -38,6 +38,7 @@ public final class ContainerRuntime {
     private final StateStore store;
     private final AtomicBoolean recovered = new AtomicBoolean();
     private volatile boolean secured;
+    private final java.util.concurrent.CopyOnWriteArrayList<ContainerPool> pools = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private ContainerRuntime(Path libRoot, Path runRoot) {
         this.libRoot = libRoot.toAbsolutePath().normalize();
@@ -336,6 +337,34 @@ public final class ContainerRuntime {
         if (r != null && r.detached() && !r.running()) {
             store.releaseIfExited(r);
         }
+    }
+
+    /**
+     * A warm pool of {@code size} sandboxes of {@code definition} (a definition of this runtime),
+     * which starts filling in the background at once; while it is open, {@link ContainerPool#run},
+     * {@link ContainerPool#start} and the {@code run()}/{@code start()} of every definition that
+     * matches it (see {@link ContainerPool}) claim its sandboxes. Close it to remove them.
+     *
+     * @throws IllegalArgumentException when {@code size} is not 1 to {@link ContainerPool#MAX_SIZE},
+     *                                  {@code definition} belongs to another runtime, or a sandbox
+     *                                  cannot serve it (a name, a tty, published ports, inherited streams)
+     */
+    public ContainerPool pool(Container definition, int size) {
+        java.util.Objects.requireNonNull(definition, "definition");
+        if (definition.runtime() != this && !(definition.runtime().libRoot.equals(libRoot)
+                && definition.runtime().runRoot.equals(runRoot))) {
+            throw new IllegalArgumentException("the definition's runtime " + definition.runtime() + " is not " + this
+                    + ": expected a definition built with runtime(this runtime)");
+        }
+        ContainerPool[] made = new ContainerPool[1];
+        made[0] = new ContainerPool(definition, size, () -> pools.remove(made[0]));
+        pools.add(made[0]);
+        return made[0];
+    }
+
+    /** The warm pools of this runtime that are open now ({@link #pool}), oldest first. */
+    public List<ContainerPool> pools() {
+        return List.copyOf(pools);
     }
 
     /**

@@ -13,6 +13,9 @@
  * daemon threads when first used ({@code mdocker-netns}, {@code mdocker-net-reaper}) and virtual
  * threads for published ports and for an exec's input larger than a pipe takes at once. An exec
  * ({@link io.mdocker.RunningContainer#exec}) is started by an mdocker-init of its own, never by
- * the JVM; its handle, {@link io.mdocker.ExecProcess}, is thread-safe and closed with its container. No type of the Foreign Function &amp; Memory API appears here.
+ * the JVM; its handle, {@link io.mdocker.ExecProcess}, is thread-safe and closed with its container.
+ * A warm pool ({@link io.mdocker.ContainerRuntime#pool}) refills on one platform thread of its own
+ * ({@code mdocker-pool-N}) while it is not full, and runs none once it is. No type of the Foreign
+ * Function &amp; Memory API appears here.
  */
 package io.mdocker;

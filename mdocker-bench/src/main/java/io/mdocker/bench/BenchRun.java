@@ -1,6 +1,8 @@
 package io.mdocker.bench;
 
 import io.mdocker.Container;
+import io.mdocker.ContainerPool;
+import io.mdocker.RunningContainer;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.DataSize;
 import io.mdocker.Network;
@@ -25,6 +27,9 @@ public final class BenchRun {
     public static final List<String> DEFAULT_SECTIONS = List.of("footprint", "latency", "throughput", "junit", "cli");
 
     private static final int JUNIT_SERVER_RUNS = 20;
+    /** Parked sandboxes whose helpers the footprint section measures. */
+    private static final int PARKED = 8;
+    private static final java.time.Duration POOL_FILL = java.time.Duration.ofSeconds(60);
 
     private static final List<String> TRUE = List.of("/bin/true");
 
@@ -126,13 +131,44 @@ public final class BenchRun {
             Benchmark.check(spec.run("/bin/true"));
             ContainerRuntime.awaitCleanup();
         }));
+        // The warm pool: sandboxes of the hardened definition parked before the command. Its
+        // definition carries a label so that the cold rows above (the definition without it) never
+        // claim from it; after each pooled row the pool is refilled, not timed.
+        ContainerPool pool = spec.runtime().pool(spec.toBuilder().label("bench", "pool").build(), 2);
+        if (!pool.awaitFull(POOL_FILL)) {
+            pool.close();
+            throw new IllegalStateException("the warm pool did not fill within " + POOL_FILL);
+        }
+        Work refilled = () -> {
+            ContainerRuntime.awaitCleanup();
+            if (!pool.awaitFull(POOL_FILL)) {
+                throw new IllegalStateException("the warm pool did not refill within " + POOL_FILL);
+            }
+        };
+        RunningContainer[] started = new RunningContainer[1];
+        Work closeStarted = () -> {
+            started[0].waitFor();
+            started[0].close();
+            refilled.run();
+        };
+        variants.add(new Variant(Report.POOL_EXEC, () -> started[0] = pool.start("/bin/true"), closeStarted));
+        variants.add(new Variant(Report.POOL_RUN, () -> Benchmark.check(pool.run("/bin/true")), refilled));
+        variants.add(new Variant(Report.COLD_EXEC, () -> started[0] = spec.start("/bin/true"), closeStarted));
         add(variants, ext.runc(Report.RUNC, null, TRUE));
         add(variants, ext.runc(Report.RUNC_LIMITS, Limits.DEFAULT, TRUE));
         add(variants, ext.bwrap(Report.BWRAP, TRUE));
         add(variants, ext.unshare(Report.UNSHARE, TRUE));
         variants.add(ext.host("host process, no isolation", TRUE));
         System.out.printf("latency: %d variants, %d warm-up and %d timed rounds%n", variants.size(), o.warmup, o.runs);
-        List<Samples> samples = Interleaved.measure(variants, o.warmup, o.runs, Interleaved.Progress.every(50, "latency"));
+        List<Samples> samples;
+        try {
+            samples = Interleaved.measure(variants, o.warmup, o.runs, Interleaved.Progress.every(50, "latency"));
+            if (pool.misses() > 0) {
+                throw new IllegalStateException("the pooled rows started " + pool.misses() + " containers cold");
+            }
+        } finally {
+            pool.close();
+        }
         report.latency(samples);
         report.setting("latency: " + o.runs + " timed rounds after " + o.warmup + " warm-up rounds; in each round every "
                 + "variant runs once, in an order rotated round by round; limits: " + Limits.DEFAULT
@@ -189,8 +225,10 @@ public final class BenchRun {
         System.out.println("footprint: helpers of 1 and 20 idle containers, JVM with 0, 10, 50 running");
         report.helpers(List.of(Footprint.helpers(spec, 1), Footprint.helpers(spec, 20)));
         report.jvm(Footprint.jvm(spec, 0, 10, 50));
+        report.parked(Footprint.parked(spec, PARKED));
         report.setting("footprint: idle containers run `sleep 3600` with the hardened defaults and no network; "
-                + "the monitor pool keeps 2 spare monitors (each with its pid 1), not counted per container");
+                + "the monitor pool keeps 2 spare monitors (each with its pid 1), not counted per container; parked "
+                + "sandboxes: a warm pool of " + PARKED + " of the hardened definition, full and idle");
     }
 
     private static void add(List<Variant> variants, Optional<Variant> v) {

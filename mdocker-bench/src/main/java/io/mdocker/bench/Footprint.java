@@ -78,6 +78,55 @@ public final class Footprint {
         }
     }
 
+    /**
+     * Helper memory of {@code sandboxes} parked sandboxes of a full, idle warm pool of {@code spec}:
+     * their monitors are the JVM's children that the pool added (mdocker-init), their pid 1s those
+     * monitors' children, counted with their own child, the command's process made and waiting for
+     * its command.
+     */
+    public static Helpers parked(Container spec, int sandboxes) throws IOException {
+        io.mdocker.ContainerRuntime.awaitCleanup();
+        java.util.Set<Long> before = ProcessHandle.current().children().map(ProcessHandle::pid)
+                .collect(java.util.stream.Collectors.toSet());
+        try (io.mdocker.ContainerPool pool = spec.runtime().pool(spec.toBuilder().label("bench", "parked").build(), sandboxes)) {
+            if (!pool.awaitFull(java.time.Duration.ofSeconds(120))) {
+                throw new IllegalStateException("the warm pool did not fill");
+            }
+            List<Long> monitors = ProcessHandle.current().children().map(ProcessHandle::pid)
+                    .filter(p -> !before.contains(p)).toList();
+            if (monitors.size() != sandboxes) {
+                throw new IllegalStateException(monitors.size() + " new helper processes for " + sandboxes + " parked sandboxes");
+            }
+            Smaps.Usage monitor = new Smaps.Usage(0, 0);
+            Smaps.Usage pid1 = new Smaps.Usage(0, 0);
+            long firstPid1 = -1;
+            for (long m : monitors) {
+                List<Long> children = ProcessHandle.of(m).orElseThrow().children().map(ProcessHandle::pid).toList();
+                if (children.size() != 1) {
+                    throw new IllegalStateException("monitor " + m + " has " + children.size() + " children, expected its pid 1");
+                }
+                monitor = monitor.plus(Smaps.rollup(m));
+                pid1 = pid1.plus(Smaps.rollup(children.getFirst()));
+                for (ProcessHandle prepared : ProcessHandle.of(children.getFirst()).orElseThrow().children().toList()) {
+                    pid1 = pid1.plus(Smaps.rollup(prepared.pid())); // the command's process, made before its command
+                }
+                firstPid1 = firstPid1 < 0 ? children.getFirst() : firstPid1;
+            }
+            Map<String, Long> merged = new LinkedHashMap<>();
+            for (long pid : new long[] {monitors.getFirst(), firstPid1}) {
+                for (Map.Entry<String, Long> e : Smaps.rssByMapping(pid)) {
+                    merged.merge(e.getKey(), e.getValue(), Long::sum);
+                }
+            }
+            List<Map.Entry<String, Long>> top = merged.entrySet().stream()
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(4).toList();
+            int n = sandboxes;
+            Smaps.Usage avgMonitor = new Smaps.Usage(monitor.rssKiB() / n, monitor.pssKiB() / n);
+            Smaps.Usage avgPid1 = new Smaps.Usage(pid1.rssKiB() / n, pid1.pssKiB() / n);
+            return new Helpers(n, avgMonitor.plus(avgPid1), avgMonitor, avgPid1, top);
+        }
+    }
+
     /** The JVM's threads, heap and RSS with each of {@code levels} containers running (ascending). */
     public static List<JvmState> jvm(Container spec, int... levels) throws IOException {
         List<RunningContainer> started = new ArrayList<>();

@@ -16,6 +16,8 @@ import java.util.List;
  * leaves the rest of its teardown to a cleanup thread; each unit of work starts once that is over
  * ({@link ContainerRuntime#awaitCleanup()}, not timed), as a runc or bwrap run has finished its
  * teardown when it returns. A variant that includes the teardown in its time says so in its name.
+ * What a variant leaves to finish (a started container to close, a warm pool to refill) is done
+ * after its timed work and before the next variant's ({@link Variant#after()}, not timed).
  */
 public final class Interleaved {
     private Interleaved() {}
@@ -31,6 +33,7 @@ public final class Interleaved {
                 long t0 = System.nanoTime();
                 run(variants.get(v));
                 long t = System.nanoTime() - t0;
+                finish(variants.get(v)); // not timed
                 if (r >= 0) {
                     ns[v][r] = t;
                 }
@@ -42,6 +45,14 @@ public final class Interleaved {
             out.add(new Samples(variants.get(v).name(), ns[v]));
         }
         return out;
+    }
+
+    static void finish(Variant v) {
+        try {
+            v.after().run();
+        } catch (Exception e) {
+            throw new IllegalStateException(v.name() + " (after): " + e.getMessage(), e);
+        }
     }
 
     static void run(Variant v) {

@@ -89,7 +89,7 @@ final class LatencyChart {
     }
 
     private static void row(Graphics2D g, Axis axis, Samples s, int y, Random jitter) {
-        Color c = s.name().startsWith("mdocker") || s.name().startsWith("  ") ? MDOCKER : OTHER;
+        Color c = s.name().startsWith("mdocker") || s.name().startsWith("pool:") || s.name().startsWith("  ") ? MDOCKER : OTHER;
         g.setColor(Color.BLACK);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
         String name = s.name().strip();

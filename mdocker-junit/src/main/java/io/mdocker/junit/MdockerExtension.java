@@ -31,6 +31,8 @@ import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
  *       registered in its scope's {@code ExtensionContext.Store} before it starts, so JUnit closes
  *       it when the scope ends: after a pass, a failure, a timeout or a failed start alike.</li>
  *   <li>{@link Sandbox} parameters: see {@link Sandbox}.</li>
+ *   <li>{@link Sandbox#pool()}: a warm pool for an instance field's definition, opened as its first
+ *       container starts and kept in the class's store, so JUnit closes it after the class.</li>
  *   <li>On a failure in a test or a lifecycle method, each sandbox of the scopes involved adds its
  *       last output to the exception as a suppressed {@link SandboxOutput}.</li>
  *   <li>A machine that cannot run containers disables the tests with the reason, except under
@@ -90,7 +92,20 @@ public final class MdockerExtension implements BeforeAllCallback, BeforeEachCall
             default -> throw new ExtensionConfigurationException("@Sandbox field " + describe(field) + " holds a "
                     + value.getClass().getName() + ": expected a SandboxContainer or a Container");
         };
+        int pool = field.getAnnotation(Sandbox.class).pool();
+        if (instance != null && pool != 0) {
+            SandboxPools.of(classContext(context)).open(field, sandbox.definition(), pool);
+        }
         scope(context).add(field, field.getName(), sandbox).start();
+    }
+
+    /** The class's context: {@code context} itself in beforeAll, its nearest class-level ancestor in a test's. */
+    private static ExtensionContext classContext(ExtensionContext context) {
+        ExtensionContext c = context;
+        while (c.getTestMethod().isPresent() && c.getParent().isPresent()) {
+            c = c.getParent().get();
+        }
+        return c;
     }
 
     @Override

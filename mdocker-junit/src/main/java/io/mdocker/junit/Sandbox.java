@@ -27,4 +27,14 @@ import java.lang.annotation.Target;
 public @interface Sandbox {
     /** For a parameter: the field it comes from. Ignored on fields. */
     String value() default "";
+
+    /**
+     * For an instance field: how many sandboxes a warm pool keeps ready for its definition
+     * ({@link io.mdocker.ContainerPool}, 1 to {@link io.mdocker.ContainerPool#MAX_SIZE}); 0, the
+     * default, for none. The pool is opened as the field's first container starts, serves that
+     * container and those of the class's later tests (each still a sandbox of its own, never
+     * reused), and is closed after the class's last test. For a class of many short tests of one
+     * definition. Ignored on static fields and parameters.
+     */
+    int pool() default 0;
 }

@@ -88,8 +88,10 @@ public final class InitProcess implements AutoCloseable {
     private final CompletableFuture<Integer> monitorStatus = new CompletableFuture<>();
     private final Object receiveLock = new Object();
     private final Object sendLock = new Object();
-    private volatile CompletableFuture<Void> finished;
-    private volatile CompletableFuture<Void> drained;
+    /** Completes when the streams {@link #bind} drains have ended (at once when it drains none). */
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private final CompletableFuture<Void> finished = CompletableFuture.allOf(drained, monitorStatus);
+    private boolean bound; // guarded by this
     private volatile OutputLog log;
     private final TeeInput.Flow[] flows = new TeeInput.Flow[3];
     private volatile InputStream stdout;
@@ -101,6 +103,8 @@ public final class InitProcess implements AutoCloseable {
     private int ttyControl = -1; // a copy of the terminal's master, for resizes; guarded by this
     private int pidfd;
     private volatile boolean closed;
+    /** PARKED's claim channel: the waiting command process's socket, until claimed or closed; guarded by this. */
+    private int claimChannel = -1;
 
     private InitProcess(int pid, long nsflags, int syncFd, int pidfd, Redirect[] spawnedWith, int[] parentFd) {
         this.pid = pid;
@@ -109,6 +113,14 @@ public final class InitProcess implements AutoCloseable {
         this.pidfd = pidfd;
         this.spawnedWith = spawnedWith;
         this.parentFd = parentFd;
+        // A monitor that ends before its streams were bound leaves nothing to drain: its pipes go with close().
+        monitorStatus.whenComplete((status, e) -> {
+            synchronized (this) {
+                if (!bound) {
+                    drained.complete(null);
+                }
+            }
+        });
     }
 
     /**
@@ -131,6 +143,15 @@ public final class InitProcess implements AutoCloseable {
                 pidNamespace.map(Path::toString));
         p.bind(plan);
         return p;
+    }
+
+    /**
+     * Spawns a monitor with all three streams on pipes, left unbound: {@link #bind} decides what
+     * they become when the container gets its command (the warm pool's sandboxes, whose stdio is
+     * made before anyone asks for them). Until then {@link #finished()} waits for the monitor alone.
+     */
+    public static InitProcess spawnUnbound(long nsflags) {
+        return spawnRaw(new Redirect[] {Redirect.PIPE, Redirect.PIPE, Redirect.PIPE}, nsflags);
     }
 
     /**
@@ -257,9 +278,12 @@ public final class InitProcess implements AutoCloseable {
     /**
      * Connects the JVM's pipe ends as the plan says: CAPTURE and DISCARD outputs are drained by
      * the reaper (into the sink, or dropped), PIPE streams are handed to the caller, a DISCARD
-     * stdin pipe is closed so the container reads end-of-file at once.
+     * stdin pipe is closed so the container reads end-of-file at once. Once only.
      */
-    synchronized void bind(StdioPlan plan) {
+    public synchronized void bind(StdioPlan plan) {
+        if (bound) {
+            throw new IllegalStateException("the streams of mdocker-init " + pid + " are bound already");
+        }
         if (!canServe(spawnedWith, plan)) {
             throw new IllegalStateException("a monitor spawned with " + List.of(spawnedWith) + " cannot serve " + plan);
         }
@@ -301,8 +325,8 @@ public final class InitProcess implements AutoCloseable {
             }
         }
         log = this.plan.log();
-        drained = CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
-        finished = CompletableFuture.allOf(drained, monitorStatus);
+        bound = true;
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> drained.complete(null));
     }
 
     /**
@@ -617,6 +641,16 @@ public final class InitProcess implements AutoCloseable {
                 Posix.closeQuietly(r.descriptor());
                 throw e;
             }
+            if (m.type() == Protocol.MSG_PARKED && r.descriptor() >= 0) {
+                synchronized (this) { // a parked sandbox's claim channel: kept for claimDirect
+                    if (claimChannel >= 0 || closed) {
+                        Posix.closeQuietly(r.descriptor());
+                    } else {
+                        claimChannel = r.descriptor();
+                    }
+                }
+                return m;
+            }
             if (m.type() == Protocol.MSG_TTY && r.descriptor() >= 0) {
                 attachTty(r.descriptor());
                 return receiveLocked(timeoutMillis); // TTY is this object's: the caller gets what follows
@@ -624,6 +658,69 @@ public final class InitProcess implements AutoCloseable {
             Posix.closeQuietly(r.descriptor()); // only TTY carries one
             noMoreTty();
             return m;
+        }
+    }
+
+    /** Whether PARKED brought a claim channel (the command's process waits on it) that is not used yet. */
+    public synchronized boolean hasClaimChannel() {
+        return claimChannel >= 0;
+    }
+
+    /**
+     * CLAIM over the claim channel, straight to the parked sandbox's waiting command process (no
+     * relay): sends {@code claim} and waits until that process has exec'd the command (the
+     * channel's end of file, as exec closes its end: returns null) or says why it could not (its
+     * ERROR, returned). The channel is closed either way.
+     *
+     * @throws ProtocolTimeoutException when neither came within {@code timeoutMillis}
+     * @throws IllegalStateException    when there is no claim channel (see {@link #hasClaimChannel})
+     */
+    public Protocol.Message claimDirect(ByteBuffer claim, long timeoutMillis) {
+        int fd;
+        synchronized (this) {
+            fd = claimChannel;
+            claimChannel = -1;
+        }
+        if (fd < 0) {
+            throw new IllegalStateException("mdocker-init " + pid + " has no claim channel");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(Math.max(claim.remaining(), Protocol.MAX_MESSAGE));
+            buf.asSlice(0, claim.remaining()).copyFrom(MemorySegment.ofBuffer(claim));
+            try {
+                Posix.write(fd, buf, claim.remaining(), "claim channel");
+            } catch (ErrnoException e) {
+                if (e.errno() != Linux.EPIPE() && e.errno() != Linux.ECONNRESET()) {
+                    throw e;
+                }
+                // the waiting process is gone: its end of file below says so
+            }
+            MemorySegment pfd = arena.allocate(pollfd.layout());
+            pollfd.fd(pfd, fd);
+            pollfd.events(pfd, (short) Linux.POLLIN());
+            long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+            while (Posix.poll(pfd, 1, (int) Math.max(0, Math.min(Integer.MAX_VALUE,
+                    (deadline - System.nanoTime()) / 1_000_000))) <= 0) {
+                if (System.nanoTime() >= deadline) {
+                    throw new ProtocolTimeoutException(timeoutMillis);
+                }
+            }
+            Posix.Received r;
+            try {
+                r = Posix.recvWithDescriptor(fd, buf, "claim channel");
+            } catch (ErrnoException e) {
+                if (e.errno() != Linux.ECONNRESET()) {
+                    throw e;
+                }
+                return null; // gone with our CLAIM unread: the end of file of a process that exec'd or died
+            }
+            Posix.closeQuietly(r.descriptor());
+            if (r.length() == 0) {
+                return null; // exec closed its end
+            }
+            return Protocol.parse(ByteBuffer.wrap(buf.asSlice(0, r.length()).toArray(ValueLayout.JAVA_BYTE)));
+        } finally {
+            Posix.closeQuietly(fd);
         }
     }
 
@@ -698,6 +795,8 @@ public final class InitProcess implements AutoCloseable {
             }
             Posix.closeQuietly(ttyControl); // a drained master is closed by its drain at its end
             ttyControl = -1;
+            Posix.closeQuietly(claimChannel); // a parked sandbox never claimed
+            claimChannel = -1;
         }
         synchronized (receiveLock) { // a receive in progress finishes first
             synchronized (sendLock) { // and so does a send
@@ -705,10 +804,11 @@ public final class InitProcess implements AutoCloseable {
             }
         }
         synchronized (this) {
-            if (finished == null) { // never bound: the pipe ends are still ours
+            if (!bound) { // never bound: the pipe ends are still ours, and nothing will drain them
                 for (int fd : parentFd) {
                     Posix.closeQuietly(fd);
                 }
+                drained.complete(null);
             }
         }
         for (AutoCloseable stream : new AutoCloseable[] {stdin, stdout, stderr}) { // the raw ones: a tee holds no descriptor

@@ -16,7 +16,7 @@ public final class Protocol {
     private Protocol() {}
 
     public static final int MAGIC = 0x314b444d; // "MDK1"
-    public static final short VERSION = 8;
+    public static final short VERSION = 9;
     public static final int HEADER_SIZE = 12;
     public static final int MAX_MESSAGE = 256 * 1024;
     /**
@@ -37,6 +37,11 @@ public final class Protocol {
      * port (0: a free one), uint16 container port.
      */
     public static final int MSG_PUBLISH = 5;
+    /**
+     * The command of a parked pid 1 (CONFIG had PARK), after PARKED: records ARG, ENV (replacing
+     * CONFIG's) and optionally CWD.
+     */
+    public static final int MSG_CLAIM = 6;
     // monitor -> JVM
     public static final int MSG_PID = 101;
     public static final int MSG_ERROR = 102;
@@ -54,6 +59,8 @@ public final class Protocol {
     /** The most ports one PUBLISH carries. */
     /** pid 1 waits on its EXECFIFO; the monitor has let it go and exits. */
     public static final int MSG_CREATED = 108;
+    /** With PARK: pid 1 is set up past GO and waits for CLAIM. */
+    public static final int MSG_PARKED = 109;
     public static final int MAX_PORTS = 64;
 
     // CONFIG record tags
@@ -124,6 +131,8 @@ public final class Protocol {
      * /dev): a device node pid 1 makes after its mounts (OCI linux.devices).
      */
     public static final int T_DEVICE = 39;
+    /** uint32 1: pid 1 stops after GO, sends PARKED and waits for CLAIM (the warm pool); CONFIG may lack ARG. */
+    public static final int T_PARK = 40;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_READONLY_ROOTFS = 2;

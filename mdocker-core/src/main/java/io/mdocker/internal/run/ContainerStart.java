@@ -66,7 +66,12 @@ public final class ContainerStart {
         /** start(): a handle of this JVM, piped output kept in a log. */
         START,
         /** startDetached(): output to log files, the container outlives this JVM. */
-        DETACHED
+        DETACHED,
+        /**
+         * A warm pool's sandbox ({@link SandboxPool}): set up to the command, which CLAIM brings
+         * later; its monitor is spawned for it with its three streams on unbound pipes.
+         */
+        PARK
     }
 
     private final Spec spec;
@@ -123,13 +128,26 @@ public final class ContainerStart {
     }
 
     /**
-     * Starts {@code command} as {@code spec} says and returns once it runs (sync 4).
+     * Starts {@code command} as {@code spec} says and returns once it runs (sync 4): in a parked
+     * sandbox of a {@link SandboxPool} that serves {@code spec} when one is ready, else from the start.
      *
      * @throws IllegalArgumentException when the definition does not fit the host (before anything exists)
      * @throws ContainerException       when a step fails (everything made is removed first)
      */
     public static Session start(Spec spec, List<String> command, Mode mode) {
+        Optional<Session> pooled = SandboxPool.claimMatching(spec, command, mode); // a warm pool's sandbox, when one serves spec
+        if (pooled.isPresent()) {
+            return pooled.get();
+        }
         return new ContainerStart(spec, command, mode).run();
+    }
+
+    /**
+     * Sets up a sandbox of {@code spec} up to its command (PARKED instead of STARTED) for the warm
+     * pool; {@link SandboxPool#claim} gives it its command. Its stdio is bound then too.
+     */
+    static Session park(Spec spec) {
+        return new ContainerStart(spec, List.of(), Mode.PARK).run();
     }
 
     /**
@@ -148,7 +166,7 @@ public final class ContainerStart {
 
     private Session run() {
         long t0 = System.nanoTime();
-        if (detached() && spec.tty().isPresent()) {
+        if ((detached() || mode == Mode.PARK) && spec.tty().isPresent()) {
             throw new IllegalArgumentException("a detached container cannot have a tty (" + spec.tty().get()
                     + "): nothing would hold its terminal; drop tty() or run it attached");
         }
@@ -225,7 +243,8 @@ public final class ContainerStart {
         // before the record exists.
         InitProcess init;
         try {
-            init = MonitorPool.take(stdio, Namespaces.container(network.ownNamespace(), remap != null));
+            long nsflags = Namespaces.container(network.ownNamespace(), remap != null);
+            init = mode == Mode.PARK ? InitProcess.spawnUnbound(nsflags) : MonitorPool.take(stdio, nsflags);
         } catch (RuntimeException e) {
             network.close();
             throw SetupErrors.wrap("starting mdocker-init", e);
@@ -261,12 +280,14 @@ public final class ContainerStart {
                 out, err, log, spec.tty().isPresent(), cgroups.dirs(), execBasis, spec.stopSignal()));
         try {
             setUp(s, cgroups, layerLimit);
-            if (mode != Mode.RUN) { // run() replenishes after its teardown, on the cleanup thread
+            if (mode != Mode.RUN && mode != Mode.PARK) { // run() replenishes after its teardown, on the cleanup thread
                 MonitorPool.replenish(init.nsflags());
             }
             return s;
         } catch (RuntimeException | Error e) {
-            MonitorPool.replenish(init.nsflags());
+            if (mode != Mode.PARK) { // a sandbox's monitor was not the monitor pool's
+                MonitorPool.replenish(init.nsflags());
+            }
             s.close();
             if (e instanceof ContainerException || e instanceof IllegalArgumentException) {
                 throw e;
@@ -537,6 +558,9 @@ public final class ContainerStart {
             config.bytes(Protocol.T_FORWARD, network.addressBytes());
         }
         spec.tty().ifPresent(t -> config.tty(t.rows(), t.columns()));
+        if (mode == Mode.PARK) { // pid 1 stops after GO; CLAIM brings the command
+            config.u32(Protocol.T_PARK, 1);
+        }
         if (detached()) {
             config.string(Protocol.T_DETACH, s.entry().exitFile().toString())
                     .string(Protocol.T_STDOUT, s.entry().stdoutLog().toString())
@@ -559,7 +583,8 @@ public final class ContainerStart {
             throw setupFailure(s, e);
         }
         send(s, Protocol.go()); // sync 3
-        expect(s, spec.startTimeout().toMillis(), Protocol.MSG_STARTED); // sync 4: the command runs, or ERROR
+        // sync 4: the command runs (a sandbox: it is parked), or ERROR
+        expect(s, spec.startTimeout().toMillis(), mode == Mode.PARK ? Protocol.MSG_PARKED : Protocol.MSG_STARTED);
     }
 
     /**
@@ -580,14 +605,14 @@ public final class ContainerStart {
         return e;
     }
 
-    private static void send(Session s, java.nio.ByteBuffer message) {
+    static void send(Session s, java.nio.ByteBuffer message) {
         if (!s.init().send(message)) {
             throw new ContainerException("mdocker-init of container " + s.shortId() + " exited during setup"
                     + MonitorStatus.text(s.init()));
         }
     }
 
-    private static void expect(Session s, long timeoutMillis, int type) {
+    static void expect(Session s, long timeoutMillis, int type) {
         Protocol.Message m;
         try {
             m = s.init().receive(timeoutMillis);
@@ -609,6 +634,11 @@ public final class ContainerStart {
 
     /** The environment: PATH, HOSTNAME and HOME where the definition does not set them. */
     private Map<String, String> environment(String shortId) {
+        return environment(spec, shortId);
+    }
+
+    /** {@code spec}'s environment for the container {@code shortId}: PATH, HOSTNAME and HOME where it does not set them. */
+    static Map<String, String> environment(Spec spec, String shortId) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", Spec.DEFAULT_PATH);
         env.put("HOSTNAME", spec.hostname().orElse(shortId));

@@ -111,6 +111,20 @@ public final class Session implements Target {
         LIVE.add(this);
     }
 
+    /**
+     * A parked sandbox ({@link ContainerStart#park}) as the container it becomes when claimed: the
+     * same monitor, host resources and state entry, with the claim's command, start time, output
+     * destinations and exec basis (its environment and working directory). The parked session is
+     * forgotten: the returned one owns and closes all of it.
+     */
+    static Session claimed(Session parked, List<String> command, long startNanos, ByteArrayOutputStream out,
+                           ByteArrayOutputStream err, OutputLog log, ExecRecord execBasis) {
+        LIVE.remove(parked);
+        return new Session(new Parts(parked.id, parked.name, parked.labels, command, parked.entry, parked.resources,
+                parked.network, parked.init, startNanos, out, err, log, false, parked.cgroupDirs, execBasis,
+                parked.stopSignal));
+    }
+
     InitProcess init() {
         return init;
     }

@@ -1,0 +1,180 @@
+package io.mdocker;
+
+import io.mdocker.bindings.Linux;
+import io.mdocker.internal.fs.ContainerDirs;
+import io.mdocker.internal.process.InitProcess;
+import io.mdocker.internal.process.InitProcess.Redirect;
+import io.mdocker.internal.process.InitProcess.StdioPlan;
+import io.mdocker.internal.process.Protocol;
+import io.mdocker.testing.Fixtures;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * mdocker-init's side of the warm pool, spoken to directly: a CONFIG with PARK and no ARG stops
+ * after GO with PARKED; with the init, PARKED brings the claim channel of the command's process,
+ * which waits with its identity taken; without, pid 1 waits for CLAIM through its monitor. CLAIM
+ * brings the command, the environment and a working directory (created); what does not belong in
+ * a CLAIM, a CLAIM before GO, through the monitor where a process waits, or a second one, and
+ * PARK with a tty are refused with a protocol ERROR naming it, and the container ends.
+ */
+class ParkProtocolTest {
+    private static final long NAMESPACES = Linux.CLONE_NEWNS() | Linux.CLONE_NEWPID() | Linux.CLONE_NEWUTS()
+            | Linux.CLONE_NEWIPC() | Linux.CLONE_NEWNET();
+
+    @Test
+    void theWaitingCommandProcessRunsTheClaimFromItsClaimChannel() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        withParked(1, out, config -> { }, monitor -> {
+            send(monitor, Protocol.go());
+            assertThat(next(monitor).type()).isEqualTo(Protocol.MSG_PARKED);
+            assertThat(monitor.hasClaimChannel()).as("PARKED brought the claim channel").isTrue();
+            assertThat(monitor.claimDirect(new Protocol.ConfigWriter().string(Protocol.T_ARG, "/bin/sh")
+                    .string(Protocol.T_ARG, "-c").string(Protocol.T_ARG, "echo $X; pwd; id -u")
+                    .string(Protocol.T_ENV, "X=claimed").string(Protocol.T_CWD, "/tmp/made/here")
+                    .message(Protocol.MSG_CLAIM), 20_000)).as("exec'd: end of file, no ERROR").isNull();
+            Protocol.Message exit = next(monitor); // no STARTED: the claim channel's end of file said it
+            assertThat(exit.type()).isEqualTo(Protocol.MSG_EXIT);
+            assertThat(exit.int32(0)).isZero();
+            monitor.finished().join();
+            assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("claimed\n/tmp/made/here\n0\n");
+        });
+    }
+
+    @Test
+    void withoutTheInitPid1WaitsForTheClaimThroughItsMonitor() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        withParked(0, out, config -> { }, monitor -> {
+            send(monitor, Protocol.go());
+            assertThat(next(monitor).type()).isEqualTo(Protocol.MSG_PARKED);
+            assertThat(monitor.hasClaimChannel()).isFalse();
+            send(monitor, new Protocol.ConfigWriter().string(Protocol.T_ARG, "/bin/sh").string(Protocol.T_ARG, "-c")
+                    .string(Protocol.T_ARG, "echo $$ $X").string(Protocol.T_ENV, "X=claimed").message(Protocol.MSG_CLAIM));
+            assertThat(next(monitor).type()).isEqualTo(Protocol.MSG_STARTED);
+            assertThat(next(monitor).type()).isEqualTo(Protocol.MSG_EXIT);
+            monitor.finished().join();
+            assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("1 claimed\n");
+        });
+    }
+
+    @Test
+    void aClaimWithAnotherRecordOrWithoutArgIsRefused() {
+        for (int init : new int[] {1, 0}) {
+            withParked(init, new ByteArrayOutputStream(), config -> { }, monitor -> {
+                send(monitor, Protocol.go());
+                assertThat(next(monitor).type()).isEqualTo(Protocol.MSG_PARKED);
+                assertClaimRefused(monitor, new Protocol.ConfigWriter().string(Protocol.T_ARG, "/bin/true")
+                        .string(Protocol.T_HOSTNAME, "sneaky"), "CLAIM: tag " + Protocol.T_HOSTNAME + " does not belong in it");
+            });
+            withParked(init, new ByteArrayOutputStream(), config -> { }, monitor -> {
+                send(monitor, Protocol.go());
+                assertThat(next(monitor).type()).isEqualTo(Protocol.MSG_PARKED);
+                assertClaimRefused(monitor, new Protocol.ConfigWriter().string(Protocol.T_ENV, "X=1"), "CLAIM: no ARG");
+            });
+        }
+    }
+
+    /** A bad CLAIM: ERROR (on the claim channel, or through the monitor without one), then the container's end. */
+    private static void assertClaimRefused(InitProcess monitor, Protocol.ConfigWriter claim, String text) {
+        if (monitor.hasClaimChannel()) {
+            Protocol.Message m = monitor.claimDirect(claim.message(Protocol.MSG_CLAIM), 20_000);
+            assertThat(m).as("ERROR on the claim channel").isNotNull();
+            assertThat(m.type()).isEqualTo(Protocol.MSG_ERROR);
+            assertThat(m.int32(0)).isEqualTo(Protocol.STEP_PROTOCOL);
+            assertThat(m.text(2)).isEqualTo(text);
+            Protocol.Message exit = next(monitor);
+            assertThat(exit.type()).isEqualTo(Protocol.MSG_EXIT);
+            assertThat(exit.int32(0)).isEqualTo(125);
+            monitor.finished().join();
+        } else {
+            send(monitor, claim.message(Protocol.MSG_CLAIM));
+            assertProtocolError(monitor, text);
+        }
+    }
+
+    @Test
+    void aClaimBeforeGoThroughTheMonitorOfAWaitingProcessOrASecondOneIsRefused() {
+        withParked(1, new ByteArrayOutputStream(), config -> { }, monitor -> {
+            send(monitor, new Protocol.ConfigWriter().string(Protocol.T_ARG, "/bin/true").message(Protocol.MSG_CLAIM));
+            assertProtocolError(monitor, "unexpected message type " + Protocol.MSG_CLAIM);
+        });
+        withParked(1, new ByteArrayOutputStream(), config -> { }, monitor -> {
+            send(monitor, Protocol.go());
+            assertThat(next(monitor).type()).isEqualTo(Protocol.MSG_PARKED);
+            send(monitor, new Protocol.ConfigWriter().string(Protocol.T_ARG, "/bin/true").message(Protocol.MSG_CLAIM));
+            assertProtocolError(monitor, "unexpected message type " + Protocol.MSG_CLAIM);
+        });
+        withParked(0, new ByteArrayOutputStream(), config -> { }, monitor -> {
+            send(monitor, Protocol.go());
+            assertThat(next(monitor).type()).isEqualTo(Protocol.MSG_PARKED);
+            java.nio.ByteBuffer claim = new Protocol.ConfigWriter().string(Protocol.T_ARG, "/bin/sleep")
+                    .string(Protocol.T_ARG, "60").message(Protocol.MSG_CLAIM);
+            send(monitor, claim.duplicate());
+            assertThat(next(monitor).type()).isEqualTo(Protocol.MSG_STARTED);
+            send(monitor, claim);
+            assertProtocolError(monitor, "unexpected message type " + Protocol.MSG_CLAIM);
+        });
+    }
+
+    @Test
+    void parkWithATtyIsRefused() {
+        withParked(1, new ByteArrayOutputStream(), config -> config.tty(24, 80), monitor ->
+                assertProtocolError(monitor, "CONFIG: PARK 1: expected 1, without EXECFIFO, DETACH or TTY"));
+    }
+
+    /** A monitor whose CONFIG (PARK, no ARG; {@code extra} adds records) has been sent; removed afterwards. */
+    private static void withParked(int init, ByteArrayOutputStream out, Consumer<Protocol.ConfigWriter> extra,
+                                   Consumer<InitProcess> body) {
+        java.nio.file.Path rootfs = Fixtures.rootfs();
+        ContainerDirs dirs = ContainerDirs.create(Fixtures.TARGET.resolve("park-protocol"),
+                "c" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        InitProcess monitor = InitProcess.spawn(new StdioPlan(Redirect.DISCARD, Redirect.CAPTURE, out, Redirect.CAPTURE,
+                new ByteArrayOutputStream()), NAMESPACES);
+        try {
+            Protocol.ConfigWriter config = new Protocol.ConfigWriter()
+                    .string(Protocol.T_LOWER, rootfs.toString())
+                    .string(Protocol.T_UPPER, dirs.upper().toString())
+                    .string(Protocol.T_WORK, dirs.work().toString())
+                    .string(Protocol.T_MERGED, dirs.merged().toString())
+                    .string(Protocol.T_HOSTNAME, "parked")
+                    .u64(Protocol.T_NSFLAGS, NAMESPACES)
+                    .u32(Protocol.T_INIT, init)
+                    .u32(Protocol.T_PARK, 1);
+            extra.accept(config);
+            send(monitor, config.message());
+            body.accept(monitor);
+        } finally {
+            monitor.killAndReap(java.time.Duration.ofSeconds(5));
+            monitor.finished().join();
+            monitor.close();
+            dirs.delete();
+        }
+    }
+
+    private static void send(InitProcess monitor, java.nio.ByteBuffer message) {
+        assertThat(monitor.send(message)).as("sent").isTrue();
+    }
+
+    private static Protocol.Message next(InitProcess monitor) {
+        Protocol.Message m = monitor.receive(20_000);
+        assertThat(m).as("a message from mdocker-init").isNotNull();
+        if (m.type() == Protocol.MSG_ERROR) {
+            throw new AssertionError("mdocker-init: ERROR step " + m.int32(0) + " errno " + m.int32(1) + ": " + m.text(2));
+        }
+        return m;
+    }
+
+    private static void assertProtocolError(InitProcess monitor, String text) {
+        Protocol.Message m = monitor.receive(20_000);
+        assertThat(m).as("ERROR from mdocker-init").isNotNull();
+        assertThat(m.type()).isEqualTo(Protocol.MSG_ERROR);
+        assertThat(m.int32(0)).isEqualTo(Protocol.STEP_PROTOCOL);
+        assertThat(m.text(2)).startsWith(text);
+        monitor.finished().join(); // the container ends
+    }
+}
