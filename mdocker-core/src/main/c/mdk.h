@@ -214,6 +214,9 @@ int bind_host_device(int dev, const char *name);
 /* join.c: join mode (exec) */
 int join_main(const struct config *c);
 
+/* owners.c: owners mode (a rootless image store's helper; section mdk_owners) */
+int owners_main(void);
+
 /* proxy.c: published ports */
 PROXY_CODE int receive_publish(struct proxy **out);
 PROXY_CODE int set_forward(struct proxy *p, const struct config *c);

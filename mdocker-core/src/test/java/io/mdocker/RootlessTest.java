@@ -64,7 +64,9 @@ class RootlessTest {
         // the classes the probe needs, readable by the user (the build's may sit below a private home)
         List<String> cp = new ArrayList<>();
         int i = 0;
-        for (Class<?> c : List.of(RootlessProbe.class, ContainerRuntime.class, io.mdocker.bindings.Linux.class)) {
+        for (Class<?> c : List.of(RootlessProbe.class, ContainerRuntime.class, io.mdocker.bindings.Linux.class,
+                com.fasterxml.jackson.databind.JsonNode.class, com.fasterxml.jackson.core.JsonFactory.class,
+                com.fasterxml.jackson.annotation.JsonProperty.class, com.github.luben.zstd.Zstd.class)) { // images: JSON, zstd
             Path from = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
             Path to = dir.resolve("cp" + i++ + (Files.isDirectory(from) ? "" : ".jar"));
             sh("cp -r " + from + " " + to + " && chmod -R a+rX " + to);
@@ -252,6 +254,59 @@ class RootlessTest {
         } finally {
             sh("usermod --add-subuids 1300000-1365535 --add-subgids 1300000-1365535 " + USER);
         }
+    }
+
+    /**
+     * An image whose files have several owners, loaded into the user's own store and run: the
+     * layer is unpacked with its owners through the user's subordinate mapping (uid 70 in the
+     * image is 1300069 on the host, 70 inside), its whiteout and opaque directory hide the lower
+     * layer's files, chown and a write by uid 70 work inside, and removing the image removes its
+     * layers although the range owns their files.
+     */
+    @Test
+    void anImageOfSeveralOwnersKeepsThemThroughTheMapping() throws Exception {
+        Path layout = ownersLayout();
+        Map<String, String> r = run("image", layout.toString());
+        String uid = sh("id -u " + USER).strip();
+        assertThat(r.get("loaded")).as(r.toString()).isEqualTo("2");
+        assertThat(r.get("hostowners")).as("/home/pg of the unpacked layer, and the layer's root, on the host")
+                .isEqualTo("1300069:1300069 " + uid);
+        assertThat(r.get("owners")).as(r.toString()).isEqualTo("70:70 700|70:71 640|0:0 4755|pgdata");
+        assertThat(r.get("hidden")).as("a whiteout and an opaque directory").isEqualTo("kept|opq|-|new");
+        assertThat(r.get("imagechown")).as(r.toString()).isEqualTo("70:71|1000:1000");
+        assertThat(r.get("as70")).as(r.toString()).isEqualTo("70|pgdata|mine");
+        assertThat(r.get("imageleft")).as("the container directories, one with uid 70's files, removed").isEqualTo("none");
+        assertThat(r.get("removed")).as(r.toString()).matches("2 \\d+");
+        assertThat(r.get("layersleft")).as(r.toString()).isEqualTo("0");
+    }
+
+    /**
+     * An OCI layout (umoci) with the tag {@code owners}: the busybox rootfs with /srv/gone,
+     * /srv/kept and /srv/opq/old, and a second layer (GNU tar, added verbatim) that deletes
+     * /srv/gone, makes /srv/opq opaque with /srv/opq/new, and adds /home/pg (70:70, 0700) with
+     * data (70:71, 0640) and a setuid /bin/suid.
+     */
+    private static Path ownersLayout() throws Exception {
+        Path base = dir.resolve("img");
+        Path layout = base.resolve("layout");
+        Path b1 = base.resolve("bundle");
+        Path l2 = base.resolve("layer2");
+        sh("rm -rf " + base + " && mkdir -p " + base
+                + " && umoci init --layout " + layout + " && umoci new --image " + layout + ":base"
+                + " && umoci unpack --image " + layout + ":base " + b1
+                + " && cp -a " + Fixtures.rootfs() + "/. " + b1 + "/rootfs"
+                + " && mkdir -p " + b1 + "/rootfs/srv/opq && echo g > " + b1 + "/rootfs/srv/gone"
+                + " && echo k > " + b1 + "/rootfs/srv/kept && echo o > " + b1 + "/rootfs/srv/opq/old"
+                + " && umoci repack --image " + layout + ":base " + b1
+                + " && mkdir -p " + l2 + "/srv/opq " + l2 + "/home/pg " + l2 + "/bin"
+                + " && touch " + l2 + "/srv/.wh.gone " + l2 + "/srv/opq/.wh..wh..opq && echo n > " + l2 + "/srv/opq/new"
+                + " && echo pgdata > " + l2 + "/home/pg/data && chown 70:71 " + l2 + "/home/pg/data && chmod 640 " + l2 + "/home/pg/data"
+                + " && chown 70:70 " + l2 + "/home/pg && chmod 700 " + l2 + "/home/pg"
+                + " && echo x > " + l2 + "/bin/suid && chmod 4755 " + l2 + "/bin/suid"
+                + " && tar --numeric-owner -C " + l2 + " -cf " + base + "/layer2.tar ."
+                + " && umoci raw add-layer --image " + layout + ":base --tag owners " + base + "/layer2.tar"
+                + " && chmod -R a+rX " + layout);
+        return layout;
     }
 
     @Test

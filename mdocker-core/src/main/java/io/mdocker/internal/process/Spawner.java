@@ -49,6 +49,14 @@ final class Spawner {
      * @return the child's pid
      */
     static int spawn(int[] stdio, int syncFd, long nsflags) {
+        return spawn(stdio, syncFd, nsflags == InitProcess.JOINER ? "join" : Long.toHexString(nsflags));
+    }
+
+    /**
+     * Spawns mdocker-init with its one argument {@code mode}: a hexadecimal CLONE_NEW* mask, "join",
+     * or "owners" ({@link UsernsFiles}); otherwise as {@link #spawn(int[], int, long)}.
+     */
+    static int spawn(int[] stdio, int syncFd, String mode) {
         // The memfd must survive the file actions until execve; it is duplicated onto fd 4 (which
         // mdocker-init closes first thing) because closefrom would close its original number.
         String path = "/proc/self/fd/" + EXEC_FD;
@@ -90,8 +98,7 @@ final class Spawner {
 
                     MemorySegment argv = arena.allocate(C_POINTER, 3);
                     argv.setAtIndex(C_POINTER, 0, arena.allocateFrom(InitBinary.RESOURCE));
-                    argv.setAtIndex(C_POINTER, 1, arena.allocateFrom(
-                            nsflags == InitProcess.JOINER ? "join" : Long.toHexString(nsflags)));
+                    argv.setAtIndex(C_POINTER, 1, arena.allocateFrom(mode));
                     argv.setAtIndex(C_POINTER, 2, MemorySegment.NULL);
                     MemorySegment envp = arena.allocate(C_POINTER, 1);
                     envp.setAtIndex(C_POINTER, 0, MemorySegment.NULL);
