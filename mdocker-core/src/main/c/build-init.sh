@@ -31,4 +31,4 @@ src=$(dirname "$0")
 exec musl-gcc -std=gnu11 -static -O2 -flto -s -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -idirafter "$inc" \
   -Wl,--section-start=mdk_proxy=0x1000000 -Wl,--section-start=mdk_tty=0x1100000 -Wl,--section-start=mdk_owners=0x1200000 "$@" -o "$out" \
   "$src/main.c" "$src/msg.c" "$src/config.c" "$src/mounts.c" "$src/devices.c" "$src/identity.c" \
-  "$src/pid1.c" "$src/monitor.c" "$src/join.c" "$src/proxy.c" "$src/tty.c" "$src/userns.c" "$src/owners.c"
+  "$src/pid1.c" "$src/monitor.c" "$src/join.c" "$src/proxy.c" "$src/tty.c" "$src/userns.c" "$src/owners.c" "$src/idmap.c"

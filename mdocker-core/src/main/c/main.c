@@ -53,6 +53,7 @@
  *   join.c      join mode
  *   proxy.c     published ports (section mdk_proxy)
  *   tty.c       pseudo-terminals (section mdk_tty)
+ *   idmap.c     a root JVM's remapped container: its lower layers idmapped in pid 1's mount namespace
  *   owners.c    owners mode: a rootless image store's helper in a user namespace (section mdk_owners)
  *
  * Requires Linux 5.11 (clone3, openat2, close_range CLOSE_RANGE_CLOEXEC), as root.
@@ -230,6 +231,9 @@ int main(int argc, char **argv)
         n = fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: NSFLAGS %#llx, but pid 1 was cloned with %#llx",
                  (unsigned long long) cfg.nsflags, (unsigned long long) nsflags);
     if (n >= 0 && ((cfg.tags & TAG(MDK_T_FORWARD)) || m.proxy != NULL) && set_forward(m.proxy, &cfg) < 0)
+        n = -1;
+    /* a root JVM's remapped container: the image's layers idmapped to the range (its maps are written) */
+    if (n >= 0 && (cfg.nsflags & CLONE_NEWUSER) && geteuid() == 0 && cfg.nlower > 0 && idmap_lowers(m.pid, &cfg) < 0)
         n = -1;
     if (n < 0)
         return abandon(&m, true);

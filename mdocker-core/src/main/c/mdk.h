@@ -211,6 +211,9 @@ bool setgroups_denied(void);
 int loopback_up(void);
 int bind_host_device(int dev, const char *name);
 
+/* idmap.c: a root JVM's remapped container's lower layers, idmapped in pid 1's mount namespace */
+int idmap_lowers(pid_t pid, const struct config *c);
+
 /* join.c: join mode (exec) */
 int join_main(const struct config *c);
 

@@ -265,7 +265,8 @@ class RootlessTest {
      */
     @Test
     void anImageOfSeveralOwnersKeepsThemThroughTheMapping() throws Exception {
-        Path layout = ownersLayout();
+        Path layout = io.mdocker.testing.TestImages.ownersLayout(dir.resolve("img"));
+        sh("chmod -R a+rX " + layout);
         Map<String, String> r = run("image", layout.toString());
         String uid = sh("id -u " + USER).strip();
         assertThat(r.get("loaded")).as(r.toString()).isEqualTo("2");
@@ -278,35 +279,6 @@ class RootlessTest {
         assertThat(r.get("imageleft")).as("the container directories, one with uid 70's files, removed").isEqualTo("none");
         assertThat(r.get("removed")).as(r.toString()).matches("2 \\d+");
         assertThat(r.get("layersleft")).as(r.toString()).isEqualTo("0");
-    }
-
-    /**
-     * An OCI layout (umoci) with the tag {@code owners}: the busybox rootfs with /srv/gone,
-     * /srv/kept and /srv/opq/old, and a second layer (GNU tar, added verbatim) that deletes
-     * /srv/gone, makes /srv/opq opaque with /srv/opq/new, and adds /home/pg (70:70, 0700) with
-     * data (70:71, 0640) and a setuid /bin/suid.
-     */
-    private static Path ownersLayout() throws Exception {
-        Path base = dir.resolve("img");
-        Path layout = base.resolve("layout");
-        Path b1 = base.resolve("bundle");
-        Path l2 = base.resolve("layer2");
-        sh("rm -rf " + base + " && mkdir -p " + base
-                + " && umoci init --layout " + layout + " && umoci new --image " + layout + ":base"
-                + " && umoci unpack --image " + layout + ":base " + b1
-                + " && cp -a " + Fixtures.rootfs() + "/. " + b1 + "/rootfs"
-                + " && mkdir -p " + b1 + "/rootfs/srv/opq && echo g > " + b1 + "/rootfs/srv/gone"
-                + " && echo k > " + b1 + "/rootfs/srv/kept && echo o > " + b1 + "/rootfs/srv/opq/old"
-                + " && umoci repack --image " + layout + ":base " + b1
-                + " && mkdir -p " + l2 + "/srv/opq " + l2 + "/home/pg " + l2 + "/bin"
-                + " && touch " + l2 + "/srv/.wh.gone " + l2 + "/srv/opq/.wh..wh..opq && echo n > " + l2 + "/srv/opq/new"
-                + " && echo pgdata > " + l2 + "/home/pg/data && chown 70:71 " + l2 + "/home/pg/data && chmod 640 " + l2 + "/home/pg/data"
-                + " && chown 70:70 " + l2 + "/home/pg && chmod 700 " + l2 + "/home/pg"
-                + " && echo x > " + l2 + "/bin/suid && chmod 4755 " + l2 + "/bin/suid"
-                + " && tar --numeric-owner -C " + l2 + " -cf " + base + "/layer2.tar ."
-                + " && umoci raw add-layer --image " + layout + ":base --tag owners " + base + "/layer2.tar"
-                + " && chmod -R a+rX " + layout);
-        return layout;
     }
 
     @Test

@@ -312,8 +312,10 @@ public final class ContainerStart {
                 // must reach them (the directories on the way 0710 with the range's group, as
                 // Docker's remapped root reaches /var/lib/docker) and own the writable layer
                 ContainerDirs dirs = s.entry().dirs();
+                // (the image store's too: its layers are the overlay's lower directories)
                 for (Path dir : List.of(dirs.root().getParent(), spec.store().libRoot().resolve("net"),
-                        spec.store().runRoot().resolve("net"), s.entry().dir().getParent(), s.entry().dir())) {
+                        spec.store().runRoot().resolve("net"), s.entry().dir().getParent(), s.entry().dir(),
+                        spec.store().libRoot().resolve("images"))) {
                     if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                         Files.setAttribute(dir, "unix:gid", (int) remap.gids().start(), LinkOption.NOFOLLOW_LINKS);
                         Files.setAttribute(dir, "unix:mode", 0710, LinkOption.NOFOLLOW_LINKS);
