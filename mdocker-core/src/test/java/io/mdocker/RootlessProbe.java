@@ -25,6 +25,8 @@ import java.util.stream.Stream;
  *       owners, a setuid file, a whiteout and an opaque directory) into the user's store and runs
  *       it: owners and modes inside, the hidden files, chown and a write by uid 70 inside, the
  *       owners of the unpacked layer on the host, its removal;</li>
+ *   <li>{@code dns ROOTFS}: a container on network pasta: its resolv.conf, and a name looked up
+ *       through pasta's DNS relay;</li>
  *   <li>{@code bench ROOTFS N}: the median of N {@code run("/bin/true")} after a warm-up, for
  *       docs/rootless.md (as root it measures the rootful path, with the default pool of 2).</li>
  * </ul>
@@ -41,6 +43,8 @@ public final class RootlessProbe {
             case "bench" -> bench(Path.of(args[1]), Integer.parseInt(args[2]));
             case "limits" -> limits(Path.of(args[1]), Path.of(args[2]));
             case "image" -> image(Path.of(args[1]));
+            case "dns" -> check("dns", () -> box(Path.of(args[1])).network(Network.pasta()).run("/bin/sh", "-c",
+                    "cat /etc/resolv.conf; nslookup -type=a mdocker.test | grep -c 10.9.8.7").stdout());
             default -> throw new IllegalArgumentException(args[0]);
         }
     }

@@ -20,7 +20,7 @@ public final class BenchRun {
     private BenchRun() {}
 
     /** The sections, in the order they run. */
-    public static final List<String> SECTIONS = List.of("footprint", "latency", "throughput", "junit", "cli");
+    public static final List<String> SECTIONS = List.of("footprint", "latency", "throughput", "junit", "cli", "rootless");
 
     private static final int JUNIT_SERVER_RUNS = 20;
 
@@ -40,6 +40,8 @@ public final class BenchRun {
         /** The cli section's timed rounds (each a few process starts) and the launchers it times. */
         public int cliRuns = 20;
         public List<Path> launchers = List.of(Path.of("mdocker").toAbsolutePath());
+        /** The rootless section's timed rounds (at most runs): rootless Podman takes about a second a run. */
+        public int rootlessRuns = 50;
     }
 
     public static void run(Options o) throws Exception {
@@ -68,6 +70,9 @@ public final class BenchRun {
         }
         if (o.sections.contains("cli")) {
             cli(o, rootfs, report);
+        }
+        if (o.sections.contains("rootless")) {
+            rootless(o, spec, rootfs, report);
         }
         report.setting("load average (1, 5, 15 min) at the start: " + loadBefore + "; at the end: " + Machine.loadAverage());
         ext.notes().forEach(report::note);
@@ -158,6 +163,20 @@ public final class BenchRun {
         report.cli(CliStartup.measure(o.launchers, rootfs, state, warmup, o.cliRuns));
         report.setting("cli: " + o.cliRuns + " timed rounds after " + warmup + " warm-up rounds, each command a new process "
                 + "per round, order rotated round by round; launchers: " + o.launchers + "; state root " + state);
+    }
+
+    private static void rootless(Options o, Container spec, Path rootfs, Report report) throws Exception {
+        int warmup = Math.min(o.warmup, 5);
+        int rounds = Math.min(o.runs, o.rootlessRuns);
+        System.out.printf("rootless: mdocker root and rootless, bwrap and podman as an unprivileged user, %d warm-up and "
+                + "%d timed rounds%n", warmup, rounds);
+        List<String> notes = new ArrayList<>();
+        report.rootless(Rootless.measure(spec, rootfs, o.out, warmup, rounds, notes));
+        notes.forEach(report::note);
+        report.setting("rootless: " + rounds + " timed rounds after " + warmup + " warm-up rounds, the variants in an order "
+                + "rotated round by round; the unprivileged user " + Rootless.USER + " (subordinate ids 1300000-1365535) made "
+                + "for the run; its variants timed in its own JVM; podman: " + String.join(" ",
+                RootlessWorker.podman(Path.of("ROOTFS"))));
     }
 
     private static void footprint(Container spec, Report report) throws IOException {

@@ -23,16 +23,19 @@ import java.util.Locale;
  *
  * The {@code cli} section times the command line itself ({@link CliStartup}).
  *
- * <pre>sudo scripts/bench [--runs N] [--warmup N] [--out DIR] [--sections latency,throughput,footprint,junit,cli]
+ * <pre>sudo scripts/bench [--runs N] [--warmup N] [--out DIR] [--sections latency,throughput,footprint,junit,cli,rootless]
  *                   [--levels 1,2,8,32] [--per-round N] [--rounds N] [--bridge NAME --bip CIDR]
- *                   [--cli-runs N] [--launchers PATH,...]</pre>
+ *                   [--cli-runs N] [--launchers PATH,...] [--rootless-runs N]</pre>
+ *
+ * The {@code rootless} section compares a rootless JVM's start with the rootful one, bwrap and
+ * rootless Podman ({@link Rootless}).
  */
 public final class Benchmark {
     private Benchmark() {}
 
     private static final String USAGE = "usage: scripts/bench [--runs N] [--warmup N] [--out DIR]"
-            + " [--sections latency,throughput,footprint,junit,cli] [--levels 1,2,8,32] [--per-round N] [--rounds N]"
-            + " [--bridge NAME --bip CIDR] [--cli-runs N] [--launchers PATH,...]";
+            + " [--sections latency,throughput,footprint,junit,cli,rootless] [--levels 1,2,8,32] [--per-round N] [--rounds N]"
+            + " [--bridge NAME --bip CIDR] [--cli-runs N] [--launchers PATH,...] [--rootless-runs N]";
 
     public static void main(String[] args) throws Exception {
         BenchRun.Options o = new BenchRun.Options();
@@ -53,6 +56,7 @@ public final class Benchmark {
                 case "--bridge" -> o.bridge = v;
                 case "--bip" -> o.bip = v;
                 case "--cli-runs" -> o.cliRuns = positive(a, v);
+                case "--rootless-runs" -> o.rootlessRuns = positive(a, v);
                 case "--launchers" -> o.launchers = Arrays.stream(v.split(",")).map(p -> Path.of(p).toAbsolutePath()).toList();
                 default -> usage("unknown option " + a);
             }
