@@ -300,9 +300,11 @@ public final class ContainerStart {
         // not change under a mounted overlay.
         boundLayer(s, layerLimit);
         stageCopies(s);
-        if (rootless) { // from outside, before pid 1 does anything with its ids
+        if (rootless) { // from outside, before pid 1 does anything with its ids (a pooled pid 1's are)
             try {
-                UserNamespace.maps().write(s.pid());
+                if (!s.init().idMapped()) {
+                    UserNamespace.maps().write(s.pid());
+                }
             } catch (RuntimeException e) {
                 throw SetupErrors.wrap("writing the id maps of container " + s.shortId(), e);
             }
