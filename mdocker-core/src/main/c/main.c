@@ -31,6 +31,9 @@
  * reaps it and exits -- except for a detached container (DETACH) after sync 4, whose monitor
  * stays, and writes pid 1's exit status (its EXIT's, or its wait status) to the DETACH file.
  *
+ * Owners mode (argument "owners", owners.c): no container; the helper that sets the owners of a
+ * rootless user's unpacked layers from inside a user namespace with the containers' mapping.
+ *
  * Join mode (argument "join", then JOIN instead of CONFIG, protocol.h): the spawned process
  * clones nothing and becomes a "joiner" that enters a running container past its GO and starts
  * one process in it (exec), with the identity and confinement of the container's command
@@ -50,6 +53,8 @@
  *   join.c      join mode
  *   proxy.c     published ports (section mdk_proxy)
  *   tty.c       pseudo-terminals (section mdk_tty)
+ *   idmap.c     a root JVM's remapped container: its lower layers idmapped in pid 1's mount namespace
+ *   owners.c    owners mode: a rootless image store's helper in a user namespace (section mdk_owners)
  *
  * Requires Linux 5.11 (clone3, openat2, close_range CLOSE_RANGE_CLOEXEC), as root.
  */
@@ -195,6 +200,8 @@ int main(int argc, char **argv)
 
     if (argc == 2 && strcmp(argv[1], "join") == 0)
         return join_process(&cfg);
+    if (argc == 2 && strcmp(argv[1], "owners") == 0)
+        return owners_main();
     if (parse_nsflags_arg(argc, argv, &nsflags) < 0) {
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;
@@ -242,6 +249,9 @@ int main(int argc, char **argv)
         n = fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: NSFLAGS %#llx, but pid 1 was cloned with %#llx",
                  (unsigned long long) cfg.nsflags, (unsigned long long) nsflags);
     if (n >= 0 && ((cfg.tags & TAG(MDK_T_FORWARD)) || m.proxy != NULL) && set_forward(m.proxy, &cfg) < 0)
+        n = -1;
+    /* a root JVM's remapped container: the image's layers idmapped to the range (its maps are written) */
+    if (n >= 0 && (cfg.nsflags & CLONE_NEWUSER) && geteuid() == 0 && cfg.nlower > 0 && idmap_lowers(m.pid, &cfg) < 0)
         n = -1;
     if (n < 0)
         return abandon(&m, true);

@@ -225,8 +225,14 @@ bool setgroups_denied(void);
 int loopback_up(void);
 int bind_host_device(int dev, const char *name);
 
+/* idmap.c: a root JVM's remapped container's lower layers, idmapped in pid 1's mount namespace */
+int idmap_lowers(pid_t pid, const struct config *c);
+
 /* join.c: join mode (exec) */
 int join_main(const struct config *c);
+
+/* owners.c: owners mode (a rootless image store's helper; section mdk_owners) */
+int owners_main(void);
 
 /* proxy.c: published ports */
 PROXY_CODE int receive_publish(struct proxy **out);

@@ -21,6 +21,12 @@ import java.util.stream.Stream;
  *   <li>{@code limits ROOTFS CGROUP}: limits in the cgroup v2 subtree CGROUP delegated to the user
  *       (the JVM started in it): the JVM's and a container's cgroup, an OOM kill at 32 MiB, pids.max,
  *       what is left below CGROUP once the containers are gone;</li>
+ *   <li>{@code image LAYOUT}: loads the OCI layout's image tagged {@code owners} (files of several
+ *       owners, a setuid file, a whiteout and an opaque directory) into the user's store and runs
+ *       it: owners and modes inside, the hidden files, chown and a write by uid 70 inside, the
+ *       owners of the unpacked layer on the host, its removal;</li>
+ *   <li>{@code dns ROOTFS}: a container on network pasta: its resolv.conf, and a name looked up
+ *       through pasta's DNS relay;</li>
  *   <li>{@code bench ROOTFS N}: the median of N {@code run("/bin/true")} after a warm-up, for
  *       docs/rootless.md (as root it measures the rootful path, with the default pool of 2).</li>
  * </ul>
@@ -36,6 +42,9 @@ public final class RootlessProbe {
             case "state" -> state();
             case "bench" -> bench(Path.of(args[1]), Integer.parseInt(args[2]));
             case "limits" -> limits(Path.of(args[1]), Path.of(args[2]));
+            case "image" -> image(Path.of(args[1]));
+            case "dns" -> check("dns", () -> box(Path.of(args[1])).network(Network.pasta()).run("/bin/sh", "-c",
+                    "cat /etc/resolv.conf; nslookup -type=a mdocker.test | grep -c 10.9.8.7").stdout());
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -213,6 +222,43 @@ public final class RootlessProbe {
         }
         java.util.Arrays.sort(t);
         System.out.printf("median=%.2f ms p90=%.2f ms%n", t[n / 2] / 1e6, t[n * 9 / 10] / 1e6);
+    }
+
+    private static void image(Path layout) throws Exception {
+        ContainerRuntime rt = ContainerRuntime.defaults();
+        ImageStore store = ImageStore.of(rt);
+        check("loaded", () -> store.loadOciLayout(layout, java.util.Optional.of("owners"),
+                java.util.Optional.of("rl/owners:1")).layers());
+        Path layers = rt.libRoot().resolve("images/layers/sha256");
+        check("hostowners", () -> {
+            StringBuilder b = new StringBuilder();
+            try (Stream<Path> s = Files.list(layers)) {
+                for (Path l : s.filter(Files::isDirectory).sorted().toList()) {
+                    if (Files.exists(l.resolve("home/pg"), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        b.append(Files.getAttribute(l.resolve("home/pg"), "unix:uid")).append(':')
+                                .append(Files.getAttribute(l.resolve("home/pg"), "unix:gid")).append(' ')
+                                .append(Files.getAttribute(l, "unix:uid"));
+                    }
+                }
+            }
+            return b;
+        });
+        Container.Builder img = Container.builder().image("rl/owners:1");
+        check("owners", () -> img.run("/bin/sh", "-c",
+                "stat -c '%u:%g %a' /home/pg /home/pg/data /bin/suid; cat /home/pg/data").stdout());
+        check("hidden", () -> img.run("/bin/sh", "-c", "ls /srv; echo -; ls -A /srv/opq").stdout());
+        check("imagechown", () -> img.run("/bin/sh", "-c",
+                "touch /f && chown 70:71 /f && chown 1000:1000 /home/pg/data && stat -c '%u:%g' /f /home/pg/data").stdout());
+        check("as70", () -> img.user(70, 70).run("/bin/sh", "-c",
+                "mkdir /home/pg/sub && echo mine > /home/pg/sub/f && id -u && cat /home/pg/data /home/pg/sub/f").stdout());
+        ContainerRuntime.awaitCleanup();
+        check("imageleft", () -> left(rt));
+        check("removed", () -> store.remove("rl/owners:1", false).size() + " " + store.prune());
+        check("layersleft", () -> {
+            try (Stream<Path> s = Files.list(layers)) {
+                return s.filter(Files::isDirectory).count();
+            }
+        });
     }
 
     private static void state() throws Exception {

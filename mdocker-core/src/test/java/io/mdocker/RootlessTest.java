@@ -64,7 +64,9 @@ class RootlessTest {
         // the classes the probe needs, readable by the user (the build's may sit below a private home)
         List<String> cp = new ArrayList<>();
         int i = 0;
-        for (Class<?> c : List.of(RootlessProbe.class, ContainerRuntime.class, io.mdocker.bindings.Linux.class)) {
+        for (Class<?> c : List.of(RootlessProbe.class, ContainerRuntime.class, io.mdocker.bindings.Linux.class,
+                com.fasterxml.jackson.databind.JsonNode.class, com.fasterxml.jackson.core.JsonFactory.class,
+                com.fasterxml.jackson.annotation.JsonProperty.class, com.github.luben.zstd.Zstd.class)) { // images: JSON, zstd
             Path from = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
             Path to = dir.resolve("cp" + i++ + (Files.isDirectory(from) ? "" : ".jar"));
             sh("cp -r " + from + " " + to + " && chmod -R a+rX " + to);
@@ -120,11 +122,17 @@ class RootlessTest {
 
     /** The probe, started in {@code cgroup} (null: this JVM's) by root before setpriv makes it the user. */
     private static Process probeIn(Path cgroup, String... args) throws IOException {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> cmd = new ArrayList<>();
+        List<String> prefix = new ArrayList<>();
         if (cgroup != null) {
-            cmd.addAll(List.of("/bin/sh", "-c", "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec \"$@\"", "sh"));
+            prefix.addAll(List.of("/bin/sh", "-c", "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec \"$@\"", "sh"));
         }
+        return probeAfter(prefix, args);
+    }
+
+    /** The probe, started through {@code prefix} (a command that ends by exec'ing its arguments) by root. */
+    private static Process probeAfter(List<String> prefix, String... args) throws IOException {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(SETPRIV.toString(), "--reuid=" + USER, "--regid=" + USER,
                 "--init-groups", "--reset-env", "/usr/bin/env", "HOME=" + dir.resolve("home"),
                 "XDG_RUNTIME_DIR=" + dir.resolve("run"), java, "--enable-native-access=ALL-UNNAMED", "-cp", classpath,
@@ -140,7 +148,10 @@ class RootlessTest {
     }
 
     private static Map<String, String> runIn(Path cgroup, String... args) throws Exception {
-        Process p = probeIn(cgroup, args);
+        return lines(probeIn(cgroup, args));
+    }
+
+    private static Map<String, String> lines(Process p) throws Exception {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
@@ -251,6 +262,87 @@ class RootlessTest {
                     .contains("no subordinate ids").contains("/etc/subuid");
         } finally {
             sh("usermod --add-subuids 1300000-1365535 --add-subgids 1300000-1365535 " + USER);
+        }
+    }
+
+    /**
+     * An image whose files have several owners, loaded into the user's own store and run: the
+     * layer is unpacked with its owners through the user's subordinate mapping (uid 70 in the
+     * image is 1300069 on the host, 70 inside), its whiteout and opaque directory hide the lower
+     * layer's files, chown and a write by uid 70 work inside, and removing the image removes its
+     * layers although the range owns their files.
+     */
+    @Test
+    void anImageOfSeveralOwnersKeepsThemThroughTheMapping() throws Exception {
+        Path layout = io.mdocker.testing.TestImages.ownersLayout(dir.resolve("img"));
+        sh("chmod -R a+rX " + layout);
+        Map<String, String> r = run("image", layout.toString());
+        String uid = sh("id -u " + USER).strip();
+        assertThat(r.get("loaded")).as(r.toString()).isEqualTo("2");
+        assertThat(r.get("hostowners")).as("/home/pg of the unpacked layer, and the layer's root, on the host")
+                .isEqualTo("1300069:1300069 " + uid);
+        assertThat(r.get("owners")).as(r.toString()).isEqualTo("70:70 700|70:71 640|0:0 4755|pgdata");
+        assertThat(r.get("hidden")).as("a whiteout and an opaque directory").isEqualTo("kept|opq|-|new");
+        assertThat(r.get("imagechown")).as(r.toString()).isEqualTo("70:71|1000:1000");
+        assertThat(r.get("as70")).as(r.toString()).isEqualTo("70|pgdata|mine");
+        assertThat(r.get("imageleft")).as("the container directories, one with uid 70's files, removed").isEqualTo("none");
+        assertThat(r.get("removed")).as(r.toString()).matches("2 \\d+");
+        assertThat(r.get("layersleft")).as(r.toString()).isEqualTo("0");
+    }
+
+    /**
+     * DNS on network pasta: the container's resolv.conf names pasta's relay address, and a query
+     * sent there reaches the host's name server. The probe runs in a mount namespace of its own
+     * whose /etc/resolv.conf names 127.0.0.1, where this test answers A queries for
+     * mdocker.test with 10.9.8.7 (pasta reads the host's resolv.conf; the real one is left alone).
+     */
+    @Test
+    void pastaRelaysDnsToTheHostsNameServer() throws Exception {
+        Path resolv = dir.resolve("resolv.conf");
+        Files.writeString(resolv, "nameserver 127.0.0.1\nsearch example.test\n");
+        sh("chmod 644 " + resolv);
+        java.util.concurrent.atomic.AtomicInteger queries = new java.util.concurrent.atomic.AtomicInteger();
+        try (java.net.DatagramSocket dns = new java.net.DatagramSocket(new java.net.InetSocketAddress("127.0.0.1", 53))) {
+            Thread server = Thread.ofVirtual().start(() -> answer(dns, queries));
+            Map<String, String> r = lines(probeAfter(List.of("unshare", "-m", "--propagation", "slave", "/bin/sh", "-c",
+                    "mount --bind " + resolv + " /etc/resolv.conf && exec \"$@\"", "sh"), "dns", dir.resolve("rootfs").toString()));
+            assertThat(r.get("dns")).as(r.toString()).isEqualTo("nameserver 169.254.1.1|search example.test|1");
+            assertThat(queries.get()).as("queries that reached the host's name server").isPositive();
+            dns.close();
+            server.join(5000);
+        }
+    }
+
+    /** A name server of one name: A mdocker.test is 10.9.8.7, every other question an empty answer. */
+    private static void answer(java.net.DatagramSocket dns, java.util.concurrent.atomic.AtomicInteger queries) {
+        byte[] buf = new byte[512];
+        while (!dns.isClosed()) {
+            java.net.DatagramPacket q = new java.net.DatagramPacket(buf, buf.length);
+            try {
+                dns.receive(q);
+            } catch (IOException e) {
+                return;
+            }
+            queries.incrementAndGet();
+            int end = 12;
+            while (end < q.getLength() && buf[end] != 0) {
+                end += (buf[end] & 0xff) + 1;
+            }
+            int qtype = ((buf[end + 1] & 0xff) << 8) | (buf[end + 2] & 0xff);
+            String name = new String(buf, 13, Math.max(0, end - 13), StandardCharsets.US_ASCII).replaceAll("[\\x00-\\x1f]", ".");
+            boolean a = qtype == 1 && name.equals("mdocker.test");
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            out.write(buf, 0, 2); // the query's id
+            out.writeBytes(new byte[] {(byte) 0x81, (byte) 0x80, 0, 1, 0, (byte) (a ? 1 : 0), 0, 0, 0, 0});
+            out.write(buf, 12, end + 5 - 12); // the question
+            if (a) {
+                out.writeBytes(new byte[] {(byte) 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 9, 8, 7});
+            }
+            try {
+                dns.send(new java.net.DatagramPacket(out.toByteArray(), out.size(), q.getSocketAddress()));
+            } catch (IOException e) {
+                return;
+            }
         }
     }
 

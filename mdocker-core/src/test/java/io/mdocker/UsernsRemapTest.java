@@ -90,18 +90,52 @@ class UsernsRemapTest {
         made.assertGone();
     }
 
+    /**
+     * The lower layers are idmapped to the range in pid 1's mount namespace: the image's
+     * root-owned files are root's inside, /tmp and a file of the image are writable (copied up
+     * as files of the range), the image on disk is unchanged, and no idmapped mount is left in
+     * the host's mount table.
+     */
     @Test
-    void theImagesRootOwnedFilesAreNobodysAndReadOnlyInside() {
-        // copying a root-owned directory up would chown to an id the namespace does not map: the
-        // image's tree is read-only, even its mode 0777 /tmp; a tmpfs is writable
-        ExecResult r = Fixtures.container().userns(true).tmpfs("/scratch")
-                .run("sh", "-c", "stat -c '%u %g' /etc /bin/busybox; touch /scratch/ok && echo scratch-ok; "
-                        + "touch /tmp/x || echo tmp-refused; touch /etc/x");
-        assertThat(r.stdout()).contains("65534 65534\n65534 65534\n").contains("scratch-ok").contains("tmp-refused");
-        assertThat(r.exitCode()).isNotZero();
-        assertThat(r.stderr()).contains("/etc/x");
-        ExecResult host = Fixtures.container().run("sh", "-c", "stat -c '%u' /etc; touch /etc/x");
-        assertThat(out(host)).isEqualTo("0\n");
+    void theImageIsRootsInsideAndWritableThroughIdmappedLayers() throws IOException {
+        Path rootfs = Fixtures.rootfs();
+        String passwd = Files.readString(rootfs.resolve("etc/passwd"));
+        try (RunningContainer c = Fixtures.container().userns(true).start("sleep", "30")) {
+            String inside = out(c.exec("sh", "-c", "stat -c '%u %g' /etc /bin/busybox; echo x > /tmp/x && "
+                    + "echo extra >> /etc/passwd && tail -n 1 /etc/passwd && chown 1000:1000 /tmp/x && stat -c '%u' /tmp/x"));
+            assertThat(inside).isEqualTo("0 0\n0 0\nextra\n1000\n");
+            Path upper = RUNTIME.libRoot().resolve("containers").resolve(c.id()).resolve("upper");
+            assertThat(Files.getAttribute(upper.resolve("etc/passwd"), "unix:uid")).as("copied up").isEqualTo((int) START);
+            assertThat(Files.getAttribute(upper.resolve("tmp"), "unix:uid")).isEqualTo((int) START);
+            assertThat(Files.getAttribute(upper.resolve("tmp/x"), "unix:uid")).isEqualTo((int) (START + 1000));
+            assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).as("the host's mounts")
+                    .doesNotContain(" " + rootfs + " ");
+        }
+        assertThat(Files.readString(rootfs.resolve("etc/passwd"))).isEqualTo(passwd);
+        assertThat(Files.getAttribute(rootfs.resolve("etc/passwd"), "unix:uid")).isEqualTo(0);
+        assertThat(Files.exists(rootfs.resolve("tmp/x"))).isFalse();
+    }
+
+    /**
+     * A stored image of several owners (root's store) in a remapped container: through the
+     * idmapped layers uid 70's files are 70's inside, the setuid bit stays, the whiteout and the
+     * opaque directory (marked for a user namespace's overlay too) hide the lower layer's files,
+     * and uid 70 writes in its own directory.
+     */
+    @Test
+    void aStoredImageKeepsItsOwnersAndWhiteoutsRemapped() throws Exception {
+        Path layout = io.mdocker.testing.TestImages.ownersLayout(dir.resolve("img"));
+        ImageStore store = ImageStore.of(RUNTIME);
+        store.loadOciLayout(layout, java.util.Optional.of("owners"), java.util.Optional.of("remap/owners:1"));
+        try {
+            Container.Builder img = Container.builder().runtime(RUNTIME).image("remap/owners:1").userns(true);
+            assertThat(out(img.run("sh", "-c", "stat -c '%u:%g %a' /home/pg /home/pg/data /bin/suid; cat /home/pg/data;"
+                    + " ls /srv; echo -; ls -A /srv/opq")))
+                    .isEqualTo("70:70 700\n70:71 640\n0:0 4755\npgdata\nkept\nopq\n-\nnew\n");
+            assertThat(out(img.user(70, 70).run("sh", "-c", "echo mine > /home/pg/f && cat /home/pg/f"))).isEqualTo("mine\n");
+        } finally {
+            store.remove("remap/owners:1", true);
+        }
     }
 
     @Test
@@ -134,7 +168,7 @@ class UsernsRemapTest {
                 .run("sh", "-c", "ls -ln /f; echo changed >> /f");
         assertThat(remapped.exitCode()).isNotZero();
         assertThat(remapped.stderr()).containsIgnoringCase("permission denied");
-        assertThat(remapped.stdout()).contains(" 65534 "); // host root shows as nobody
+        assertThat(remapped.stdout()).contains(" 65534 "); // host root shows as nobody (binds are not idmapped)
         assertThat(Files.readString(file)).isEqualTo("original\n");
 
         ExecResult host = Fixtures.container().bind(file, "/f").run("sh", "-c", "echo changed >> /f");

@@ -22,8 +22,11 @@ public final class BenchRun {
     private BenchRun() {}
 
     /** The sections, in the order they run. */
-    public static final List<String> SECTIONS = List.of("footprint", "latency", "throughput", "junit", "cli", "scale");
-    /** The sections run when none are named: all but scale, which starts 1,000 containers. */
+    public static final List<String> SECTIONS = List.of("footprint", "latency", "throughput", "junit", "cli", "scale", "rootless");
+    /**
+     * The sections run when none are named: all but scale, which starts 1,000 containers, and
+     * rootless, which makes a user and times rootless Podman.
+     */
     public static final List<String> DEFAULT_SECTIONS = List.of("footprint", "latency", "throughput", "junit", "cli");
 
     private static final int JUNIT_SERVER_RUNS = 20;
@@ -52,6 +55,8 @@ public final class BenchRun {
         public int scaleRuns = 100;
         /** The scale section's network: "none", or "bridge" (on --bridge, --bip). */
         public String scaleNetwork = "none";
+        /** The rootless section's timed rounds (at most runs): rootless Podman takes about a second a run. */
+        public int rootlessRuns = 50;
     }
 
     public static void run(Options o) throws Exception {
@@ -83,6 +88,9 @@ public final class BenchRun {
         }
         if (o.sections.contains("scale")) {
             scale(o, spec, ext, report);
+        }
+        if (o.sections.contains("rootless")) {
+            rootless(o, spec, rootfs, report);
         }
         report.setting("load average (1, 5, 15 min) at the start: " + loadBefore + "; at the end: " + Machine.loadAverage());
         ext.notes().forEach(report::note);
@@ -219,6 +227,20 @@ public final class BenchRun {
                 + " warm-up rounds of run(\"/bin/true\") (same network), list(), inspect by id, name and 12-digit prefix, "
                 + "and as references of the machine's load bwrap --unshare-all and a host process (/bin/true), in an order "
                 + "rotated round by round; then all removed and level 0 measured again");
+    }
+
+    private static void rootless(Options o, Container spec, Path rootfs, Report report) throws Exception {
+        int warmup = Math.min(o.warmup, 5);
+        int rounds = Math.min(o.runs, o.rootlessRuns);
+        System.out.printf("rootless: mdocker root and rootless, bwrap and podman as an unprivileged user, %d warm-up and "
+                + "%d timed rounds%n", warmup, rounds);
+        List<String> notes = new ArrayList<>();
+        report.rootless(Rootless.measure(spec, rootfs, o.out, warmup, rounds, notes));
+        notes.forEach(report::note);
+        report.setting("rootless: " + rounds + " timed rounds after " + warmup + " warm-up rounds, the variants in an order "
+                + "rotated round by round; the unprivileged user " + Rootless.USER + " (subordinate ids 1300000-1365535) made "
+                + "for the run; its variants timed in its own JVM; podman: " + String.join(" ",
+                RootlessWorker.podman(Path.of("ROOTFS"))));
     }
 
     private static void footprint(Container spec, Report report) throws IOException {

@@ -24,18 +24,21 @@ import java.util.Locale;
  * The {@code cli} section times the command line itself ({@link CliStartup}); the {@code scale}
  * section starts and looks containers up with 0, 100 and 1,000 idle ones running ({@link Scale}).
  *
- * <pre>sudo scripts/bench [--runs N] [--warmup N] [--out DIR] [--sections latency,throughput,footprint,junit,cli,scale]
+ * <pre>sudo scripts/bench [--runs N] [--warmup N] [--out DIR] [--sections latency,throughput,footprint,junit,cli,scale,rootless]
  *                   [--levels 1,2,8,32] [--per-round N] [--rounds N] [--bridge NAME --bip CIDR]
  *                   [--cli-runs N] [--launchers PATH,...]
- *                   [--scale-levels 0,100,1000] [--scale-runs N] [--scale-network none|bridge]</pre>
+ *                   [--scale-levels 0,100,1000] [--scale-runs N] [--scale-network none|bridge] [--rootless-runs N]</pre>
+ *
+ * The {@code rootless} section compares a rootless JVM's start with the rootful one, bwrap and
+ * rootless Podman ({@link Rootless}).
  */
 public final class Benchmark {
     private Benchmark() {}
 
     private static final String USAGE = "usage: scripts/bench [--runs N] [--warmup N] [--out DIR]"
-            + " [--sections latency,throughput,footprint,junit,cli,scale] [--levels 1,2,8,32] [--per-round N] [--rounds N]"
+            + " [--sections latency,throughput,footprint,junit,cli,scale,rootless] [--levels 1,2,8,32] [--per-round N] [--rounds N]"
             + " [--bridge NAME --bip CIDR] [--cli-runs N] [--launchers PATH,...]"
-            + " [--scale-levels 0,100,1000] [--scale-runs N] [--scale-network none|bridge]";
+            + " [--scale-levels 0,100,1000] [--scale-runs N] [--scale-network none|bridge] [--rootless-runs N]";
 
     public static void main(String[] args) throws Exception {
         BenchRun.Options o = new BenchRun.Options();
@@ -64,6 +67,7 @@ public final class Benchmark {
                     }
                     o.scaleNetwork = v;
                 }
+                case "--rootless-runs" -> o.rootlessRuns = positive(a, v);
                 case "--launchers" -> o.launchers = Arrays.stream(v.split(",")).map(p -> Path.of(p).toAbsolutePath()).toList();
                 default -> usage("unknown option " + a);
             }

@@ -36,6 +36,7 @@ public final class Report {
     private final List<String> settings = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
     private List<Samples> latency = List.of();
+    private List<Samples> rootless = List.of();
     private List<Throughput.Rate> throughput = List.of();
     private List<Footprint.Helpers> helpers = List.of();
     private List<Footprint.JvmState> jvm = List.of();
@@ -76,6 +77,10 @@ public final class Report {
         parked = Optional.of(h);
     }
 
+    void rootless(List<Samples> s) {
+        rootless = s;
+    }
+
     void cli(List<CliStartup.Row> rows) {
         cli = rows;
     }
@@ -100,6 +105,7 @@ public final class Report {
         junitTable(md);
         cliTable(md);
         scaleTables(md);
+        rootlessTable(md);
         if (!notes.isEmpty()) {
             md.append("Notes:\n\n");
             notes.forEach(n -> md.append("- ").append(n).append('\n'));
@@ -129,6 +135,27 @@ public final class Report {
                     s.p99Ms(), ratio(s, RUNC), ratio(s, BWRAP), ratio(s, UNSHARE)));
         }
         md.append('\n');
+    }
+
+    private void rootlessTable(StringBuilder md) {
+        if (rootless.isEmpty()) {
+            return;
+        }
+        md.append("Rootless: start-to-exit of `/bin/true` by a JVM that is not root (in-process, as the user's tests "
+                + "would), set against the rootful one, bwrap and rootless Podman run by the same user (target: rootless "
+                + "≤ 1.5× rootful, below bwrap):\n\n");
+        md.append("| variant | median ms | p90 ms | ÷ root | ÷ bwrap | ÷ podman |\n|---|---:|---:|---:|---:|---:|\n");
+        for (Samples s : rootless) {
+            md.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %s | %s | %s |%n", s.name(), s.medianMs(),
+                    s.percentileMs(90), rootlessRatio(s, Rootless.ROOTFUL), rootlessRatio(s, Rootless.BWRAP),
+                    rootlessRatio(s, Rootless.PODMAN)));
+        }
+        md.append('\n');
+    }
+
+    private String rootlessRatio(Samples row, String other) {
+        return rootless.stream().filter(o -> o.name().equals(other)).findFirst()
+                .map(o -> String.format(Locale.ROOT, "%.2f", row.medianMs() / o.medianMs())).orElse("-");
     }
 
     private void cliTable(StringBuilder md) {

@@ -121,6 +121,36 @@ public final class TestImages {
         Files.write(indexFile, json.writeValueAsBytes(index));
     }
 
+    /**
+     * An OCI layout in {@code base/layout} (anew) with the tag {@code owners}: the busybox rootfs
+     * with /srv/gone, /srv/kept and /srv/opq/old (umoci), and a second layer (GNU tar, added
+     * verbatim) that deletes /srv/gone, makes /srv/opq opaque holding only /srv/opq/new, and adds
+     * /home/pg (70:70, 0700) with /home/pg/data (70:71, 0640, "pgdata") and a setuid /bin/suid.
+     * Needs root and umoci.
+     */
+    public static synchronized Path ownersLayout(Path base) throws IOException, InterruptedException {
+        Fixtures.prerequisite(new ProcessBuilder("sh", "-c", "command -v umoci").start().waitFor() == 0,
+                "umoci is needed (apt-get install umoci)");
+        Path layout = base.resolve("layout");
+        Path b1 = base.resolve("bundle");
+        Path l2 = base.resolve("layer2");
+        run("sh", "-c", "rm -rf " + base + " && mkdir -p " + base
+                + " && umoci init --layout " + layout + " && umoci new --image " + layout + ":base"
+                + " && umoci unpack --image " + layout + ":base " + b1
+                + " && cp -a " + Fixtures.rootfs() + "/. " + b1 + "/rootfs"
+                + " && mkdir -p " + b1 + "/rootfs/srv/opq && echo g > " + b1 + "/rootfs/srv/gone"
+                + " && echo k > " + b1 + "/rootfs/srv/kept && echo o > " + b1 + "/rootfs/srv/opq/old"
+                + " && umoci repack --image " + layout + ":base " + b1
+                + " && mkdir -p " + l2 + "/srv/opq " + l2 + "/home/pg " + l2 + "/bin"
+                + " && touch " + l2 + "/srv/.wh.gone " + l2 + "/srv/opq/.wh..wh..opq && echo n > " + l2 + "/srv/opq/new"
+                + " && echo pgdata > " + l2 + "/home/pg/data && chown 70:71 " + l2 + "/home/pg/data && chmod 640 "
+                + l2 + "/home/pg/data && chown 70:70 " + l2 + "/home/pg && chmod 700 " + l2 + "/home/pg"
+                + " && echo x > " + l2 + "/bin/suid && chmod 4755 " + l2 + "/bin/suid"
+                + " && tar --numeric-owner -C " + l2 + " -cf " + base + "/layer2.tar ."
+                + " && umoci raw add-layer --image " + layout + ":base --tag owners " + base + "/layer2.tar");
+        return layout;
+    }
+
     private static byte[] blob(Path layout, String digest) throws IOException {
         return Files.readAllBytes(layout.resolve("blobs/sha256").resolve(digest.substring("sha256:".length())));
     }

@@ -140,6 +140,18 @@ public record ContainerDirs(Path root) {
             });
         } catch (NoSuchFileException e) {
             // already gone
+        } catch (java.nio.file.AccessDeniedException e) {
+            if (!io.mdocker.internal.sys.Namespaces.rootless()) {
+                throw new UncheckedIOException("removing " + dir + ": " + e.getMessage(), e);
+            }
+            // rootless: a directory a container's user other than root made (owned by a subordinate
+            // id) is removed by the owners helper, root over those ids in the containers' user namespace
+            try (io.mdocker.internal.process.UsernsFiles helper = io.mdocker.internal.process.UsernsFiles.start()) {
+                helper.removeTree(dir);
+            } catch (IOException x) {
+                x.addSuppressed(e);
+                throw new UncheckedIOException("removing " + dir + ": " + x.getMessage(), x);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("removing " + dir + ": " + e.getMessage(), e);
         }

@@ -4,11 +4,9 @@ import io.mdocker.internal.image.registry.StoreLock;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -31,15 +29,29 @@ final class LayerStore {
     /**
      * How layers are written.
      *
-     * @param rootless  mark opaque directories with {@code user.overlay.opaque} (for overlay
-     *                  mounts with {@code userxattr}, without root) rather than {@code trusted.overlay.opaque}
+     * @param rootless  a rootless user's store: opaque directories are marked with
+     *                  {@code user.overlay.opaque} alone (for overlay mounts with {@code userxattr}),
+     *                  and, when this JVM is not root, the files' owners are set by the owners
+     *                  helper inside the containers' user namespace ({@link LayerFiles}); otherwise
+     *                  with both {@code trusted.overlay.opaque} (root's overlay) and
+     *                  {@code user.overlay.opaque} (the overlay a root JVM's userns container mounts)
      * @param maxBytes  bound on a layer's uncompressed size
      */
     record Options(boolean rootless, long maxBytes) {
         static final Options DEFAULT = new Options(false, DEFAULT_MAX_BYTES);
 
-        String opaqueXattr() {
-            return rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
+        /** The options of this JVM's stores: rootless when its effective uid is not 0. */
+        static Options forThisJvm() {
+            return io.mdocker.internal.sys.Namespaces.rootless() ? new Options(true, DEFAULT_MAX_BYTES) : DEFAULT;
+        }
+
+        List<String> opaqueXattrs() {
+            return rootless ? List.of("user.overlay.opaque") : List.of("trusted.overlay.opaque", "user.overlay.opaque");
+        }
+
+        /** Owners are set by the owners helper: a rootless store written by a JVM that is not root. */
+        boolean deferOwners() {
+            return rootless && io.mdocker.internal.sys.Namespaces.rootless();
         }
     }
 
@@ -86,26 +98,23 @@ final class LayerStore {
         }
         Files.createDirectories(sha256);
         Files.createDirectories(tmp);
-        try (StoreLock lock = StoreLock.acquire(sha256.resolve(hex + ".lock"))) {
+        try (StoreLock lock = StoreLock.acquire(sha256.resolve(hex + ".lock"));
+             LayerFiles files = new LayerFiles()) {
             if (Files.isDirectory(done, LinkOption.NOFOLLOW_LINKS)) {
                 return done; // unpacked meanwhile by another thread or JVM
             }
-            removeLeftovers(hex);
+            removeLeftovers(hex, files);
             Path work = tmp.resolve(hex + "." + UUID.randomUUID());
             Files.createDirectory(work);
             boolean complete = false;
             try {
-                unpackInto(work, blob, compression, options, diffId, what);
-                try {
-                    Files.move(work, done, StandardCopyOption.ATOMIC_MOVE);
-                } catch (AtomicMoveNotSupportedException e) {
-                    throw new IOException("cannot rename " + work + " to " + done + ": " + e.getMessage(), e);
-                }
+                unpackInto(work, blob, compression, options, diffId, what, files);
+                files.move(work, done);
                 complete = true;
                 return done;
             } finally {
                 if (!complete) {
-                    deleteQuietly(work);
+                    files.deleteQuietly(work);
                 }
             }
         }
@@ -114,10 +123,17 @@ final class LayerStore {
     /** Unpacks {@code blob} into the empty directory {@code dir}, checking the diffID (null: not checked). */
     static String unpackInto(Path dir, Opener blob, Compression compression, Options options, String diffId, String what)
             throws IOException {
+        try (LayerFiles files = new LayerFiles()) {
+            return unpackInto(dir, blob, compression, options, diffId, what, files);
+        }
+    }
+
+    private static String unpackInto(Path dir, Opener blob, Compression compression, Options options, String diffId,
+                                     String what, LayerFiles files) throws IOException {
         try (InputStream raw = blob.open();
              InputStream plain = compression.open(raw, what);
              Digests.Counting counted = new Digests.Counting(plain, options.maxBytes(), what);
-             LayerUnpacker unpacker = new LayerUnpacker(dir, what, options.opaqueXattr())) {
+             LayerUnpacker unpacker = new LayerUnpacker(dir, what, options.opaqueXattrs(), options.deferOwners())) {
             try {
                 unpacker.unpack(new TarReader(counted));
                 counted.drain();
@@ -133,6 +149,9 @@ final class LayerStore {
                 throw new LayerUnpacker.LayerException(what + ": uncompressed content digests to " + actual
                         + ", not its diffID " + diffId);
             }
+            if (options.deferOwners()) {
+                files.applyOwners(dir, unpacker.deferredOwners());
+            }
             return actual;
         }
     }
@@ -141,7 +160,7 @@ final class LayerStore {
      * Removes temporary directories that no live unpack holds; those of {@code heldHex}, whose
      * lock the caller holds, are leftovers all.
      */
-    void removeLeftovers(String heldHex) throws IOException {
+    void removeLeftovers(String heldHex, LayerFiles files) throws IOException {
         if (!Files.isDirectory(tmp)) {
             return;
         }
@@ -154,12 +173,12 @@ final class LayerStore {
             int dot = name.indexOf('.');
             String hex = dot < 0 ? name : name.substring(0, dot);
             if (hex.equals(heldHex)) {
-                deleteQuietly(p);
+                files.deleteQuietly(p);
                 continue;
             }
             try (StoreLock lock = StoreLock.tryAcquire(sha256.resolve(hex + ".lock"))) {
                 if (lock != null) {
-                    deleteQuietly(p);
+                    files.deleteQuietly(p);
                 }
             }
         }
@@ -168,14 +187,15 @@ final class LayerStore {
     /** Removes the layer's directory (its lock file stays). */
     void remove(String diffId) throws IOException {
         String hex = Digests.hex(diffId, "diffID");
-        try (StoreLock lock = StoreLock.acquire(sha256.resolve(hex + ".lock"))) {
+        try (StoreLock lock = StoreLock.acquire(sha256.resolve(hex + ".lock"));
+             LayerFiles files = new LayerFiles()) {
             Path dir = sha256.resolve(hex);
             if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 // renamed out of the way first, so that no half-removed layer is ever used
                 Files.createDirectories(tmp);
                 Path doomed = tmp.resolve(hex + "." + UUID.randomUUID());
-                Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
-                deleteQuietly(doomed);
+                files.move(dir, doomed);
+                files.deleteQuietly(doomed);
             }
         }
     }

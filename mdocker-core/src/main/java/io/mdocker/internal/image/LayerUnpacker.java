@@ -1,6 +1,7 @@
 package io.mdocker.internal.image;
 
 import io.mdocker.bindings.Linux;
+import io.mdocker.internal.process.UsernsFiles;
 import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Errno;
 import io.mdocker.internal.sys.Posix;
@@ -22,6 +23,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -41,6 +43,14 @@ import java.util.Map;
  * links; lchown, lsetxattr and utimensat(AT_SYMLINK_NOFOLLOW) act on the link. Directory times are
  * set last, once their content is written.
  *
+ * <p>A rootless JVM (deferred owners) cannot chown, nor make device nodes other than overlay's
+ * 0/0 whiteouts: it writes every file as itself, directories searchable and writable by it
+ * until the end, and collects each member's owner, mode and file capability for the owners helper
+ * ({@link UsernsFiles}), which applies them inside the containers' user namespace once the layer
+ * is written. Owners beyond the subordinate range are refused; with a single mapping every owner
+ * is root inside (the user). Device nodes are left out (a container's /dev is its own), and
+ * extended attributes other than {@code user.*} and {@code security.capability} are dropped.
+ *
  * <p>Not thread-safe; one object per unpack.
  */
 final class LayerUnpacker implements AutoCloseable {
@@ -53,7 +63,11 @@ final class LayerUnpacker implements AutoCloseable {
 
     private final int root;
     private final String layer;
-    private final String opaqueXattr;
+    private final List<String> opaqueXattrs;
+    /** Owners for the owners helper by path (rootless), or null: set directly. */
+    private final Map<String, UsernsFiles.Owner> deferred;
+    private final long maxUid;
+    private final long maxGid;
     private final Arena arena = Arena.ofConfined();
     private final MemorySegment buffer = arena.allocate(1 << 17);
     private final byte[] heapBuffer = new byte[1 << 17];
@@ -68,13 +82,24 @@ final class LayerUnpacker implements AutoCloseable {
     /**
      * @param dir         the empty directory to unpack into
      * @param layer       names the layer in errors
-     * @param opaqueXattr {@code trusted.overlay.opaque} or {@code user.overlay.opaque}
+     * @param opaqueXattrs the xattrs that mark an opaque directory ({@code trusted.overlay.opaque},
+     *                     {@code user.overlay.opaque})
+     * @param deferOwners  collect owners for the owners helper rather than set them (rootless)
      */
-    LayerUnpacker(Path dir, String layer, String opaqueXattr) {
+    LayerUnpacker(Path dir, String layer, List<String> opaqueXattrs, boolean deferOwners) {
         this.root = Posix.openat2(-100, dir.toString(), Linux.O_PATH() | Linux.O_DIRECTORY() | Linux.O_CLOEXEC(), 0, 0,
                 dir.toString());
         this.layer = layer;
-        this.opaqueXattr = opaqueXattr;
+        this.opaqueXattrs = List.copyOf(opaqueXattrs);
+        this.deferred = deferOwners ? new LinkedHashMap<>() : null;
+        var maps = deferOwners ? io.mdocker.internal.process.UserNamespace.maps() : null;
+        this.maxUid = maps == null ? Long.MAX_VALUE : maps.maxUid();
+        this.maxGid = maps == null ? Long.MAX_VALUE : maps.maxGid();
+    }
+
+    /** The owners collected for the owners helper, in the order of the members (empty unless deferred). */
+    List<UsernsFiles.Owner> deferredOwners() {
+        return deferred == null ? List.of() : List.copyOf(deferred.values());
     }
 
     /** Thrown for a member refused or a layer that cannot be unpacked; its message is one line. */
@@ -121,7 +146,7 @@ final class LayerUnpacker implements AutoCloseable {
                 throw refuse(e.name(), "the layer's root is not a directory");
             }
             Path self = self(root);
-            applyOwnerModeXattrs(self, e, false);
+            applyOwnerModeXattrs(self, e, false, ".");
             dirTimes.add(new DirTimes(List.of(), e.mtime()));
             return;
         }
@@ -138,16 +163,26 @@ final class LayerUnpacker implements AutoCloseable {
                 removeExisting(at, names);
                 Files.createDirectory(at);
             }
-            applyOwnerModeXattrs(at, e, false);
+            applyOwnerModeXattrs(at, e, false, String.join("/", names));
             dirTimes.add(new DirTimes(List.copyOf(names), e.mtime()));
             return;
         }
         removeExisting(at, names);
+        if (deferred != null && (e.type() == TarEntry.Type.CHAR_DEVICE || e.type() == TarEntry.Type.BLOCK_DEVICE)) {
+            return; // mknod needs CAP_MKNOD in the host's user namespace
+        }
         switch (e.type()) {
             case FILE -> writeFile(parent, base, e, tar.content());
             case SYMLINK -> Files.createSymbolicLink(at, Path.of(e.linkName()));
             case HARDLINK -> {
                 hardlink(e, at);
+                if (deferred != null) { // the inode's attributes are the target's, kept should the target go
+                    UsernsFiles.Owner target = deferred.get(String.join("/", clean(e.linkName(), e)));
+                    if (target != null) {
+                        deferred.put(String.join("/", names), new UsernsFiles.Owner(String.join("/", names), target.uid(),
+                                target.gid(), target.mode(), false, target.capability()));
+                    }
+                }
                 return; // the inode's attributes are the target's
             }
             case CHAR_DEVICE -> Posix.mknodat(parent, base, S_IFCHR | 0600,
@@ -157,7 +192,7 @@ final class LayerUnpacker implements AutoCloseable {
             case FIFO -> Posix.mknodat(parent, base, S_IFIFO | 0600, 0, e.name());
             default -> throw new AssertionError(e.type());
         }
-        applyOwnerModeXattrs(at, e, e.type() == TarEntry.Type.SYMLINK);
+        applyOwnerModeXattrs(at, e, e.type() == TarEntry.Type.SYMLINK, String.join("/", names));
         setTimes(parent, base, e.mtime(), e.name());
     }
 
@@ -167,7 +202,9 @@ final class LayerUnpacker implements AutoCloseable {
                 throw refuse(e.name(), "an opaque marker for the layer's root");
             }
             int parent = parent(parentNames, e.name());
-            Posix.lsetxattr(self(parent).toString(), opaqueXattr, new byte[] {'y'}, e.name());
+            for (String x : opaqueXattrs) {
+                Posix.lsetxattr(self(parent).toString(), x, new byte[] {'y'}, e.name());
+            }
             return;
         }
         if (base.startsWith(WHITEOUT + WHITEOUT)) {
@@ -232,8 +269,21 @@ final class LayerUnpacker implements AutoCloseable {
         }
     }
 
-    /** Sets owner, then mode (not on links: chmod would follow), then extended attributes. */
-    private void applyOwnerModeXattrs(Path at, TarEntry e, boolean link) throws IOException {
+    /**
+     * Sets owner, then mode (not on links: chmod would follow), then extended attributes; when
+     * deferred, the mode (a directory's kept open to this user) and {@code user.*} attributes, the
+     * rest collected under {@code path} for the owners helper.
+     */
+    private void applyOwnerModeXattrs(Path at, TarEntry e, boolean link, String path) throws IOException {
+        for (String name : e.xattrs().keySet()) {
+            if (name.startsWith("trusted.overlay.") || name.startsWith("user.overlay.")) {
+                throw refuse(e.name(), "carries overlayfs' own attribute " + name);
+            }
+        }
+        if (deferred != null) {
+            deferOwner(at, e, link, path);
+            return;
+        }
         Files.setAttribute(at, "unix:uid", e.uid(), LinkOption.NOFOLLOW_LINKS);
         Files.setAttribute(at, "unix:gid", e.gid(), LinkOption.NOFOLLOW_LINKS);
         if (!link) {
@@ -241,12 +291,30 @@ final class LayerUnpacker implements AutoCloseable {
             Files.setAttribute(at, "unix:mode", e.mode());
         }
         for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
-            String name = x.getKey();
-            if (name.startsWith("trusted.overlay.") || name.startsWith("user.overlay.")) {
-                throw refuse(e.name(), "carries overlayfs' own attribute " + name);
-            }
-            Posix.lsetxattr(at.toString(), name, x.getValue(), e.name());
+            Posix.lsetxattr(at.toString(), x.getKey(), x.getValue(), e.name());
         }
+    }
+
+    private void deferOwner(Path at, TarEntry e, boolean link, String path) throws IOException {
+        long uid = maxUid == 0 ? 0 : e.uid();
+        long gid = maxGid == 0 ? 0 : e.gid();
+        if (uid > maxUid || gid > maxGid) {
+            throw refuse(e.name(), "owner " + e.uid() + ":" + e.gid() + " does not exist in this user's rootless containers"
+                    + " (ids 0-" + Math.min(maxUid, maxGid) + ": the subordinate ranges in /etc/subuid and /etc/subgid)");
+        }
+        boolean dir = e.type() == TarEntry.Type.DIRECTORY;
+        if (!link) {
+            Files.setAttribute(at, "unix:mode", dir ? e.mode() | 0700 : e.mode() & 0777);
+        }
+        byte[] capability = null;
+        for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) {
+            if (x.getKey().startsWith("user.")) {
+                Posix.lsetxattr(at.toString(), x.getKey(), x.getValue(), e.name());
+            } else if (x.getKey().equals("security.capability")) {
+                capability = x.getValue();
+            }
+        }
+        deferred.put(path, new UsernsFiles.Owner(path, (int) uid, (int) gid, e.mode(), link, capability));
     }
 
     /** Sets atime and mtime of {@code name} below {@code dir} with utimensat(AT_SYMLINK_NOFOLLOW): nothing is opened. */
@@ -265,11 +333,17 @@ final class LayerUnpacker implements AutoCloseable {
         } catch (NoSuchFileException e) {
             return;
         }
+        String removed = String.join("/", names);
+        if (deferred != null) {
+            deferred.remove(removed);
+            if (a.isDirectory()) {
+                deferred.keySet().removeIf(k -> k.startsWith(removed + "/"));
+            }
+        }
         if (!a.isDirectory()) {
             Files.delete(at);
             return;
         }
-        String removed = String.join("/", names);
         if (cachedParent != null && (cachedParent.equals(removed) || cachedParent.startsWith(removed + "/"))) {
             dropCachedParent(); // inside the tree removed
         }

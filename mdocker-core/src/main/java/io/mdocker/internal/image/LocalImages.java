@@ -53,7 +53,7 @@ public final class LocalImages {
     }
 
     public LocalImages(Path libRoot) {
-        this(libRoot, LayerStore.Options.DEFAULT);
+        this(libRoot, LayerStore.Options.forThisJvm());
     }
 
     LocalImages(Path libRoot, LayerStore.Options options) {

@@ -222,7 +222,9 @@ public final class ContainerNetwork implements HostResource {
             initLayer = InitLayer.ensure(libNet, containerResolvConf());
         }
         switch (plan.kind()) {
-            case NONE, PASTA -> { } // pasta: configured in attach, once pid 1 exists
+            case NONE -> { }
+            // pasta: configured in attach, once pid 1 exists; its DNS relay is the name server
+            case PASTA -> writeFile("resolv.conf", "/etc/resolv.conf", "nameserver " + Pasta.DNS + "\n" + hostSearch());
             case HOST -> {
                 copyHostFile("/etc/hosts", "hosts");
                 copyHostFile("/etc/resolv.conf", "resolv.conf");
@@ -616,6 +618,21 @@ public final class ContainerNetwork implements HostResource {
             kept.add("nameserver 8.8.4.4");
         }
         return String.join("\n", kept) + "\n";
+    }
+
+    /** The host's resolv.conf search and options lines (the name servers are not the container's). */
+    private static String hostSearch() {
+        try {
+            StringBuilder b = new StringBuilder();
+            for (String line : Files.readAllLines(Path.of("/etc/resolv.conf"), StandardCharsets.UTF_8)) {
+                if (line.startsWith("search ") || line.startsWith("options ")) {
+                    b.append(line).append('\n');
+                }
+            }
+            return b.toString();
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     private void copyHostFile(String hostPath, String name) {

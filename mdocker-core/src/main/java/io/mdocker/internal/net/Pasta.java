@@ -22,12 +22,19 @@ import java.util.concurrent.TimeUnit;
  * pasta quits when that name is deleted (an inotify watch on the directory), which the
  * container's teardown does, and so does recovery when a dead JVM left the container. The
  * container cannot reach the host's loopback through it ({@code --no-map-gw}) and nothing is
- * forwarded from the container to the host ({@code -T none -U none}).
+ * forwarded from the container to the host ({@code -T none -U none}). DNS: the container's
+ * resolv.conf names {@link #DNS}, which pasta relays to the host's name server.
  */
 final class Pasta {
     private Pasta() {}
 
     static final String LINK = "netns";
+    /**
+     * The container's name server: pasta answers DNS queries sent to this address by relaying
+     * them to the host's first name server (--dns-forward; the host's own resolv.conf, loopback
+     * resolvers such as 127.0.0.53 included, as pasta runs on the host). Podman's address for it.
+     */
+    static final String DNS = "169.254.1.1";
     private static final List<Path> PLACES = List.of(Path.of("/usr/bin/pasta"), Path.of("/usr/local/bin/pasta"),
             Path.of("/bin/pasta"));
 
@@ -65,7 +72,7 @@ final class Pasta {
         try {
             Files.createSymbolicLink(link, Path.of("/proc", Integer.toString(pid), "ns", "net"));
             List<String> cmd = new ArrayList<>(List.of(binary().toString(), "--config-net", "--quiet", "--no-map-gw",
-                    "-u", "none", "-T", "none", "-U", "none", "--stderr"));
+                    "-u", "none", "-T", "none", "-U", "none", "--dns-forward", DNS, "--stderr"));
             if (ports.isEmpty()) {
                 cmd.addAll(List.of("-t", "none"));
             }

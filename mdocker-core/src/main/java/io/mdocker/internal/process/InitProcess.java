@@ -81,6 +81,7 @@ public final class InitProcess implements AutoCloseable {
     private final int pid;
     private final long nsflags;
     private int containerPid = -1; // set once, by spawnRaw, before the object is shared
+    private volatile boolean idMapped; // a rootless pid 1's maps, written by the pool before it was taken
     private long mountGeneration; // HostMounts' generation before the spawn; set as containerPid is
     private final int syncFd;
     private final Redirect[] spawnedWith;
@@ -502,6 +503,15 @@ public final class InitProcess implements AutoCloseable {
     }
 
     /** The {@link HostMounts} generation of the host's mount table when pid 1 was cloned (at the latest). */
+    /** Whether pid 1's uid and gid maps are written (a pooled rootless monitor's, by the pool). */
+    public boolean idMapped() {
+        return idMapped;
+    }
+
+    void markIdMapped() {
+        idMapped = true;
+    }
+
     long mountGeneration() {
         return mountGeneration;
     }

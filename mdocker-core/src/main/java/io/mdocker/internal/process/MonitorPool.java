@@ -93,7 +93,7 @@ public final class MonitorPool {
         }
         PENDING.incrementAndGet();
         try {
-            IDLE.add(InitProcess.spawnRaw(ALL_PIPES.clone(), nsflags));
+            IDLE.add(spawnPooled(nsflags));
         } catch (RuntimeException e) {
             // The next take spawns directly and reports the failure to its caller.
         } finally {
@@ -121,6 +121,24 @@ public final class MonitorPool {
         return IDLE.stream().map(InitProcess::pid).toList();
     }
 
+    /**
+     * A monitor for the pool. A rootless pid 1 gets its id maps at once (newuidmap/newgidmap, the
+     * rootless start's main cost), here rather than on its container's start path.
+     */
+    private static InitProcess spawnPooled(long nsflags) {
+        InitProcess p = InitProcess.spawnRaw(ALL_PIPES.clone(), nsflags);
+        if (UserNamespace.rootless() && (nsflags & io.mdocker.bindings.Linux.CLONE_NEWUSER()) != 0) {
+            try {
+                UserNamespace.maps().write(p.containerPid());
+                p.markIdMapped();
+            } catch (RuntimeException e) {
+                p.close(); // its EOF ends it; the next take spawns directly and reports the failure
+                throw e;
+            }
+        }
+        return p;
+    }
+
     private static void refill(long nsflags) {
         if (IDLE.size() + PENDING.get() >= size) {
             return;
@@ -128,7 +146,7 @@ public final class MonitorPool {
         PENDING.incrementAndGet();
         SPAWNER.execute(() -> {
             try {
-                IDLE.add(InitProcess.spawnRaw(ALL_PIPES.clone(), nsflags));
+                IDLE.add(spawnPooled(nsflags));
             } catch (RuntimeException e) {
                 // The next take spawns directly and reports the failure to its caller.
             } finally {

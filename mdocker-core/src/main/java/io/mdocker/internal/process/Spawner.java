@@ -51,6 +51,18 @@ final class Spawner {
      * @return the child's pid
      */
     static int spawn(int[] stdio, int syncFd, long nsflags, Optional<String> pidNamespace) {
+        return spawn(stdio, syncFd, nsflags == InitProcess.JOINER ? "join" : Long.toHexString(nsflags), pidNamespace);
+    }
+
+    /**
+     * Spawns mdocker-init with its first argument {@code mode}: a hexadecimal CLONE_NEW* mask, "join",
+     * or "owners" ({@link UsernsFiles}); otherwise as {@link #spawn(int[], int, long, Optional)}.
+     */
+    static int spawn(int[] stdio, int syncFd, String mode) {
+        return spawn(stdio, syncFd, mode, Optional.empty());
+    }
+
+    private static int spawn(int[] stdio, int syncFd, String mode, Optional<String> pidNamespace) {
         // The memfd must survive the file actions until execve; it is duplicated onto fd 4 (which
         // mdocker-init closes first thing) because closefrom would close its original number.
         String path = "/proc/self/fd/" + EXEC_FD;
@@ -92,8 +104,7 @@ final class Spawner {
 
                     MemorySegment argv = arena.allocate(C_POINTER, 4);
                     argv.setAtIndex(C_POINTER, 0, arena.allocateFrom(InitBinary.RESOURCE));
-                    argv.setAtIndex(C_POINTER, 1, arena.allocateFrom(
-                            nsflags == InitProcess.JOINER ? "join" : Long.toHexString(nsflags)));
+                    argv.setAtIndex(C_POINTER, 1, arena.allocateFrom(mode));
                     argv.setAtIndex(C_POINTER, 2, pidNamespace.map(arena::allocateFrom).orElse(MemorySegment.NULL));
                     argv.setAtIndex(C_POINTER, 3, MemorySegment.NULL);
                     MemorySegment envp = arena.allocate(C_POINTER, 1);

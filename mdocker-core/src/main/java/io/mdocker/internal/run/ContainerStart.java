@@ -321,9 +321,11 @@ public final class ContainerStart {
         // not change under a mounted overlay.
         boundLayer(s, layerLimit);
         stageCopies(s);
-        if (rootless) { // from outside, before pid 1 does anything with its ids
+        if (rootless) { // from outside, before pid 1 does anything with its ids (a pooled pid 1's are)
             try {
-                UserNamespace.maps().write(s.pid());
+                if (!s.init().idMapped()) {
+                    UserNamespace.maps().write(s.pid());
+                }
             } catch (RuntimeException e) {
                 throw SetupErrors.wrap("writing the id maps of container " + s.shortId(), e);
             }
@@ -333,8 +335,10 @@ public final class ContainerStart {
                 // must reach them (the directories on the way 0710 with the range's group, as
                 // Docker's remapped root reaches /var/lib/docker) and own the writable layer
                 ContainerDirs dirs = s.entry().dirs();
+                // (the image store's too: its layers are the overlay's lower directories)
                 for (Path dir : List.of(dirs.root().getParent(), spec.store().libRoot().resolve("net"),
-                        spec.store().runRoot().resolve("net"), s.entry().dir().getParent(), s.entry().dir())) {
+                        spec.store().runRoot().resolve("net"), s.entry().dir().getParent(), s.entry().dir(),
+                        spec.store().libRoot().resolve("images"))) {
                     if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                         Files.setAttribute(dir, "unix:gid", (int) remap.gids().start(), LinkOption.NOFOLLOW_LINKS);
                         Files.setAttribute(dir, "unix:mode", 0710, LinkOption.NOFOLLOW_LINKS);

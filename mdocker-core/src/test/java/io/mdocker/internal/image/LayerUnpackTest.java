@@ -115,6 +115,8 @@ class LayerUnpackTest {
         assertThat(Files.getAttribute(layer.resolve("etc/gone"), "unix:rdev", LinkOption.NOFOLLOW_LINKS)).isEqualTo(0L);
         assertThat(Files.exists(layer.resolve("etc/.wh.gone"), LinkOption.NOFOLLOW_LINKS)).isFalse();
         assertThat(xattr(layer.resolve("var"), "trusted.overlay.opaque")).contains(new byte[] {'y'});
+        assertThat(xattr(layer.resolve("var"), "user.overlay.opaque")).as("for a root JVM's userns containers")
+                .contains(new byte[] {'y'});
         assertThat(Files.exists(layer.resolve("var/.wh..wh..opq"), LinkOption.NOFOLLOW_LINKS)).isFalse();
         assertThat(Files.readString(layer.resolve("var/kept"))).isEqualTo("v");
         // times, also of directories (set after their content) and of the link itself
