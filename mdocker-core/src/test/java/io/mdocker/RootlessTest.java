@@ -1,6 +1,7 @@
 package io.mdocker;
 
 import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.UnprivilegedUser;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -8,11 +9,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,76 +32,34 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @Tag("rootless")
 class RootlessTest {
-    static final String USER = "mdockerrl";
+    static final String USER = UnprivilegedUser.NAME;
     private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
+    private static UnprivilegedUser user;
     private static Path dir;
     private static String classpath;
 
     @BeforeAll
     static void createUser() throws Exception {
-        Path rootfs = Fixtures.rootfs(); // root, and busybox
-        Fixtures.prerequisite(Files.isExecutable(SETPRIV), "setpriv (util-linux) to run the probe as another user");
-        Fixtures.prerequisite(Files.isExecutable(Path.of("/usr/sbin/useradd")), "useradd (passwd) to make the test user");
-        Fixtures.prerequisite(Files.isExecutable(Path.of("/usr/bin/newuidmap")),
-                "newuidmap and newgidmap (apt-get install uidmap) for subordinate id ranges");
-        removeUser(); // a run killed before its end may have left it
-        dir = Files.createTempDirectory("mdocker-rootless-");
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        sh("useradd -M -d " + dir.resolve("home") + " -s /usr/sbin/nologin -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 " + USER
-                + " && usermod --add-subuids 1300000-1365535 --add-subgids 1300000-1365535 " + USER);
-        for (String d : List.of("home", "run")) {
-            Files.createDirectory(dir.resolve(d));
-            sh("chown " + USER + ": " + dir.resolve(d) + " && chmod 700 " + dir.resolve(d));
-        }
-        sh("cp -a " + rootfs + " " + dir.resolve("rootfs") + " && chown -R " + USER + ": " + dir.resolve("rootfs"));
+        user = UnprivilegedUser.create(); // removes one a killed run left first
+        dir = user.dir();
         // a file root owns, in a directory the container binds read-write
         Path host = Files.createDirectory(dir.resolve("host"));
         Files.writeString(host.resolve("root-owned"), "original");
         sh("chmod 755 " + host + " && chmod 644 " + host.resolve("root-owned"));
         Files.createDirectory(host.resolve("private")); // a layer this user cannot read
         sh("chmod 700 " + host.resolve("private"));
-        // the classes the probe needs, readable by the user (the build's may sit below a private home)
-        List<String> cp = new ArrayList<>();
-        int i = 0;
-        for (Class<?> c : List.of(RootlessProbe.class, ContainerRuntime.class, io.mdocker.bindings.Linux.class,
+        // the classes the probe needs, readable by the user; images: JSON, zstd
+        classpath = user.classpath(List.of(RootlessProbe.class, ContainerRuntime.class, io.mdocker.bindings.Linux.class,
                 com.fasterxml.jackson.databind.JsonNode.class, com.fasterxml.jackson.core.JsonFactory.class,
-                com.fasterxml.jackson.annotation.JsonProperty.class, com.github.luben.zstd.Zstd.class)) { // images: JSON, zstd
-            Path from = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
-            Path to = dir.resolve("cp" + i++ + (Files.isDirectory(from) ? "" : ".jar"));
-            sh("cp -r " + from + " " + to + " && chmod -R a+rX " + to);
-            cp.add(to.toString());
-        }
-        classpath = String.join(":", cp);
+                com.fasterxml.jackson.annotation.JsonProperty.class, com.github.luben.zstd.Zstd.class));
     }
 
     @AfterAll
     static void removeAll() throws Exception {
-        try {
-            removeUser();
-        } finally {
-            if (dir != null) {
-                sh("rm -rf " + dir);
-            }
-        }
-    }
-
-    /** The user's processes (ours: nobody else runs as it), the user and its ranges. */
-    private static void removeUser() throws Exception {
-        if (sh("id -u " + USER + " 2>/dev/null || true").isBlank()) {
-            return;
-        }
-        int uid = Integer.parseInt(sh("id -u " + USER).strip());
-        ProcessHandle.allProcesses().filter(p -> ownedBy(p, uid)).forEach(ProcessHandle::destroyForcibly);
-        sh("userdel " + USER);
-        assertThat(Files.readString(Path.of("/etc/subuid")) + Files.readString(Path.of("/etc/subgid")))
-                .doesNotContain(USER + ":");
-    }
-
-    private static boolean ownedBy(ProcessHandle p, int uid) {
-        try {
-            return (Integer) Files.getAttribute(Path.of("/proc", Long.toString(p.pid())), "unix:uid") == uid;
-        } catch (IOException | UncheckedIOException e) {
-            return false;
+        if (user != null) {
+            user.close();
+            assertThat(Files.readString(Path.of("/etc/subuid")) + Files.readString(Path.of("/etc/subgid")))
+                    .doesNotContain(USER + ":");
         }
     }
 
