@@ -36,6 +36,20 @@ public final class SandboxContainer implements AutoCloseable {
         return new SandboxContainer(definition, List.of());
     }
 
+    /**
+     * A sandbox of the image {@code image} (such as {@code "postgres:15"} or a name given to an
+     * imported image) running the image's own command: the definition
+     * {@code Container.builder().image(image).build()}, on the default runtime's image store, pulled
+     * here when the store lacks it ({@link io.mdocker.PullPolicy#MISSING}). For a command, limits,
+     * ports, another pull policy or another runtime, build the definition and use {@link #of(Container)}.
+     *
+     * @throws IllegalArgumentException when {@code image} is not an image reference, or is neither
+     *                                  stored nor pullable (one line naming it)
+     */
+    public static SandboxContainer of(String image) {
+        return of(Container.builder().image(Objects.requireNonNull(image, "image")).build());
+    }
+
     /** The same definition with one more wait strategy (applied after those already given). */
     public SandboxContainer waitingFor(WaitStrategy strategy) {
         List<WaitStrategy> more = new ArrayList<>(waits);
