@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -92,8 +93,10 @@ class RootlessTest {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(SETPRIV.toString(), "--reuid=" + USER, "--regid=" + USER,
                 "--init-groups", "--reset-env", "/usr/bin/env", "HOME=" + dir.resolve("home"),
-                "XDG_RUNTIME_DIR=" + dir.resolve("run"), java, "--enable-native-access=ALL-UNNAMED", "-cp", classpath,
-                RootlessProbe.class.getName()));
+                "XDG_RUNTIME_DIR=" + dir.resolve("run")));
+        // the test JVM's own options (the cgroup v2 guest's JIT flags, without which C1/C2 crash under emulation)
+        Optional.ofNullable(System.getenv("JAVA_TOOL_OPTIONS")).ifPresent(o -> cmd.add("JAVA_TOOL_OPTIONS=" + o));
+        cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", classpath, RootlessProbe.class.getName()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).directory(dir.toFile()).start();
         p.getOutputStream().close();
