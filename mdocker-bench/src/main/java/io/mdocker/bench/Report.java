@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The benchmark's Markdown: latencies with ratios against runc, bubblewrap and unshare measured
@@ -191,41 +192,38 @@ public final class Report {
             by.computeIfAbsent(r.variant(), k -> new LinkedHashMap<>()).put(r.inFlight(), r);
         }
         List<Integer> levels = throughput.stream().map(Throughput.Rate::inFlight).distinct().toList();
+        rateTable(md, "Throughput, containers per second (median of the rounds) with N in flight at once, each round "
+                + "until all is torn down:", by, levels, Throughput.Rate::perSecond, " %.1f |");
+        md.append("\n");
+        rateTable(md, "CPU time per container, ms (user + system of the JVM and every process it reaped: the "
+                + "container's helpers and command, or the other runtime's processes; median round):", by, levels,
+                Throughput.Rate::cpuMsPerContainer, " %.2f |");
+        md.append('\n');
+    }
+
+    /**
+     * One throughput table: a row per level of {@code metric} for each variant (the first is
+     * mdocker's, written with {@code format}), then mdocker's value divided by each other's.
+     */
+    private static void rateTable(StringBuilder md, String caption, Map<String, Map<Integer, Throughput.Rate>> by,
+            List<Integer> levels, ToDoubleFunction<Throughput.Rate> metric, String format) {
         List<String> names = List.copyOf(by.keySet());
         String mdocker = names.getFirst();
-        md.append("Throughput, containers per second (median of the rounds) with N in flight at once, each round "
-                + "until all is torn down:\n\n| N |");
+        md.append(caption).append("\n\n| N |");
         names.forEach(n -> md.append(' ').append(n).append(" |"));
         names.subList(1, names.size()).forEach(n -> md.append(" mdocker ÷ ").append(n.split(" ")[0]).append(" |"));
         md.append("\n|---:|").append("---:|".repeat(2 * names.size() - 1)).append('\n');
         for (int level : levels) {
             md.append("| ").append(level).append(" |");
             for (String n : names) {
-                md.append(String.format(Locale.ROOT, " %.1f |", by.get(n).get(level).perSecond()));
+                md.append(String.format(Locale.ROOT, format, metric.applyAsDouble(by.get(n).get(level))));
             }
             for (String n : names.subList(1, names.size())) {
-                md.append(String.format(Locale.ROOT, " %.2f |", by.get(mdocker).get(level).perSecond()
-                        / by.get(n).get(level).perSecond()));
+                md.append(String.format(Locale.ROOT, " %.2f |", metric.applyAsDouble(by.get(mdocker).get(level))
+                        / metric.applyAsDouble(by.get(n).get(level))));
             }
             md.append('\n');
         }
-        md.append("\nCPU time per container, ms (user + system of the JVM and every process it reaped: the "
-                + "container's helpers and command, or the other runtime's processes; median round):\n\n| N |");
-        names.forEach(n -> md.append(' ').append(n).append(" |"));
-        names.subList(1, names.size()).forEach(n -> md.append(" mdocker ÷ ").append(n.split(" ")[0]).append(" |"));
-        md.append("\n|---:|").append("---:|".repeat(2 * names.size() - 1)).append('\n');
-        for (int level : levels) {
-            md.append("| ").append(level).append(" |");
-            for (String n : names) {
-                md.append(String.format(Locale.ROOT, " %.2f |", by.get(n).get(level).cpuMsPerContainer()));
-            }
-            for (String n : names.subList(1, names.size())) {
-                md.append(String.format(Locale.ROOT, " %.2f |", by.get(mdocker).get(level).cpuMsPerContainer()
-                        / by.get(n).get(level).cpuMsPerContainer()));
-            }
-            md.append('\n');
-        }
-        md.append('\n');
     }
 
     private void scaleTables(StringBuilder md) {

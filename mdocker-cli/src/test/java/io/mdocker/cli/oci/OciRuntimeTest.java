@@ -285,8 +285,7 @@ class OciRuntimeTest {
         Path podBundle = bundle(pod, List.of("sleep", "600"), c -> { });
         List<String> seen = new ArrayList<>();
         try (Caller caller = new Caller(List.of(), "create", "--bundle", podBundle.toString(), pod)) {
-            assertThat(caller.next("created", seen)).isEqualTo("created 0");
-            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            String pid = createdPid(caller, seen);
             assertThat(runtime("start", pod).exit()).isZero();
             Path pidns = Path.of("/proc", pid, "ns", "pid");
             String id = newId("joiner");
@@ -330,8 +329,7 @@ class OciRuntimeTest {
         Path bundle = bundle(id, List.of("sh", "-c", "trap 'exit 42' TERM; echo ready; while true; do sleep 0.05; done"), c -> { });
         List<String> seen = new ArrayList<>();
         try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
-            assertThat(caller.next("created", seen)).isEqualTo("created 0");
-            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            String pid = createdPid(caller, seen);
             assertThat(runtime("start", id).exit()).isZero();
             caller.next("ready", seen);
             Result kill = runtime("kill", id, "SIGTERM");
@@ -346,8 +344,7 @@ class OciRuntimeTest {
         String id2 = newId("kill9");
         Path bundle2 = bundle(id2, List.of("sleep", "600"), c -> { });
         try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle2.toString(), id2)) {
-            assertThat(caller.next("created", seen)).isEqualTo("created 0");
-            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            String pid = createdPid(caller, seen);
             assertThat(runtime("start", id2).exit()).isZero();
             Result kill = runtime("kill", id2, "9");
             assertThat(kill.exit()).as(kill.err()).isZero();
@@ -363,8 +360,7 @@ class OciRuntimeTest {
         Path bundle = bundle(id, List.of("sleep", "600"), c -> { });
         List<String> seen = new ArrayList<>();
         try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
-            assertThat(caller.next("created", seen)).isEqualTo("created 0");
-            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            String pid = createdPid(caller, seen);
             // start MUST error on a container that is not created (here: one already running)
             assertThat(runtime("start", id).exit()).isZero();
             Result again = runtime("start", id);
@@ -387,8 +383,7 @@ class OciRuntimeTest {
         Path bundle = bundle(id, List.of("sleep", "600"), c -> { });
         List<String> seen = new ArrayList<>();
         try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
-            assertThat(caller.next("created", seen)).isEqualTo("created 0");
-            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            String pid = createdPid(caller, seen);
             Result second = runtime("create", "--bundle", bundle.toString(), id);
             assertThat(second.exit()).isEqualTo(1);
             assertThat(second.err()).contains("container " + id + " already exists");
@@ -441,8 +436,7 @@ class OciRuntimeTest {
         List<String> seen = new ArrayList<>();
         try (Caller caller = new Caller(List.of("--console", socket.toString()), "create", "--bundle", bundle.toString(),
                 "--console-socket", socket.toString(), id)) {
-            assertThat(caller.next("created", seen)).isEqualTo("created 0");
-            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            String pid = createdPid(caller, seen);
             assertThat(caller.next("console", seen)).isEqualTo("console /dev/pts/0 fd tty");
             assertThat(runtime("start", id).exit()).isZero();
             assertThat(caller.next("tty ", seen)).isEqualTo("tty /dev/pts/0");
@@ -496,8 +490,7 @@ class OciRuntimeTest {
         Path bundle = bundle(id, List.of("sleep", "600"), c -> { });
         List<String> seen = new ArrayList<>();
         try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
-            assertThat(caller.next("created", seen)).isEqualTo("created 0");
-            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            String pid = createdPid(caller, seen);
             assertThat(runtime("start", id).exit()).isZero();
             Result ps = runtime("ps", "--format", "json", id);
             assertThat(JSON.readTree(ps.out()).toString()).isEqualTo("[" + pid + "]");
@@ -528,8 +521,7 @@ class OciRuntimeTest {
         });
         List<String> seen = new ArrayList<>();
         try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
-            assertThat(caller.next("created", seen)).isEqualTo("created 0");
-            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            String pid = createdPid(caller, seen);
             Result r = front("state", id);
             assertThat(r.exit()).as(r.err()).isZero();
             JsonNode st = JSON.readTree(r.out());
@@ -564,8 +556,7 @@ class OciRuntimeTest {
         String created = newId("fcreated");
         try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle(created, List.of("sleep", "600"), c -> { }).toString(),
                 created)) {
-            assertThat(caller.next("created", seen)).isEqualTo("created 0");
-            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            String pid = createdPid(caller, seen);
             assertThat(front("kill", "--all", created, "9").exit()).isZero();
             assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
             // kill of a stopped container is an error (without --all), as runc's
@@ -578,16 +569,14 @@ class OciRuntimeTest {
         String waiting = newId("fwaiting"); // deleted while created: its waiting pid 1 is killed
         try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle(waiting, List.of("sleep", "600"), c -> { }).toString(),
                 waiting)) {
-            assertThat(caller.next("created", seen)).isEqualTo("created 0");
-            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            String pid = createdPid(caller, seen);
             assertDeletedLeavingNothing(waiting, OciState.read(ROOT, waiting).cgroupDirs(), false);
             assertThat(caller.next("reaped", seen)).isEqualTo("reaped " + pid + " signal 9");
         }
         String running = newId("frunning");
         try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle(running, List.of("sh", "-c",
                 "sleep 600 & sleep 600 & echo forked; wait"), c -> { }).toString(), running)) {
-            assertThat(caller.next("created", seen)).isEqualTo("created 0");
-            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            String pid = createdPid(caller, seen);
             assertThat(front("start", running).exit()).isZero();
             caller.next("forked", seen);
             List<Path> cgroups = OciState.read(ROOT, running).cgroupDirs();
@@ -620,8 +609,7 @@ class OciRuntimeTest {
         String id = newId("fbad");
         List<String> seen = new ArrayList<>();
         try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle(id, List.of("sleep", "600"), c -> { }).toString(), id)) {
-            assertThat(caller.next("created", seen)).isEqualTo("created 0");
-            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            String pid = createdPid(caller, seen);
             record Case(List<String> args, String error) {}
             for (Case c : List.of(
                     new Case(List.of("state", "../etc"), "container id '../etc' is not valid (expected letters, digits, _ + . -)"),
@@ -674,8 +662,7 @@ class OciRuntimeTest {
         });
         List<String> seen = new ArrayList<>();
         try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle.toString(), id)) {
-            assertThat(caller.next("created", seen)).isEqualTo("created 0");
-            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            String pid = createdPid(caller, seen);
             Files.delete(bundle.resolve("config.json")); // the hooks come from what create recorded
             Result start = front("start", id);
             assertThat(start.exit()).as(start.err()).isZero();
@@ -693,8 +680,7 @@ class OciRuntimeTest {
         Path bundle2 = bundle(failing, List.of("sleep", "600"), c -> c.putObject("hooks").putArray("startContainer")
                 .addObject().put("path", "/bin/false"));
         try (Caller caller = new Caller(List.of(), "create", "--bundle", bundle2.toString(), failing)) {
-            assertThat(caller.next("created", seen)).isEqualTo("created 0");
-            String pid = caller.next("children", seen).substring("children ".length()).trim();
+            String pid = createdPid(caller, seen);
             Result start = front("start", failing);
             assertThat(start.exit()).isEqualTo(1);
             assertThat(start.err()).isEqualTo("mdocker-runtime: startContainer hook /bin/false exited with 1\n");
@@ -718,5 +704,11 @@ class OciRuntimeTest {
             assertThat(JSON.readTree(front("state", id).out()).get("status").asText()).isEqualTo("stopped");
             assertThat(front("delete", id).exit()).isZero();
         }
+    }
+
+    /** Reads the caller's "created 0" (create succeeded) and then the pid of the child it reaps: the container's init. */
+    private static String createdPid(Caller caller, List<String> seen) throws InterruptedException {
+        assertThat(caller.next("created", seen)).isEqualTo("created 0");
+        return caller.next("children", seen).substring("children ".length()).trim();
     }
 }
