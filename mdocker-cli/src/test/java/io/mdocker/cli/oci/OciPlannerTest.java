@@ -66,7 +66,7 @@ class OciPlannerTest {
         assertThat(p.cgroups().pidsMax()).isEqualTo(50);
         assertThat(p.groups()).containsExactly(1000);
         assertThat(p.uid()).isEqualTo(1000);
-        assertThat(p.defaultDevices()).isTrue();
+        assertThat(p.deviceRules().isDefault()).as(p.deviceRules().toString()).isTrue();
         assertThat(p.seccomp()).isPresent();
         assertThat(p.sysctl()).containsEntry("net.ipv4.ping_group_range", "0 0");
         assertThat(p.caps()[0] & 1L).isEqualTo(1L); // CAP_CHOWN (0) in the bounding set, CAP_SYS_ADMIN (21) not
