@@ -31,10 +31,16 @@ import java.util.Optional;
  * devices controller only; the cgroup manager may take it over, it needs nothing but
  * {@link #RULES} and the order deny-all, allow each.
  *
+ * <p>A container with rules of its own ({@link DeviceRules}: an OCI bundle's
+ * linux.resources.devices, a {@code device(...)} or {@code deviceCgroupRule(...)}) gets
+ * {@code <devices mount>/mdocker-rules/<id>} instead, with its rules written on it
+ * ({@link #create(String, DeviceRules)}); one whose rules allow every device gets none.
+ *
  * <p>On a cgroup v2-only host there is no devices controller ({@link #mountPoint()} is empty):
  * there mdocker-init loads a BPF_PROG_TYPE_CGROUP_DEVICE program with the same {@link #RULES}
- * (devices.c, attach_device_filter) and attaches it to the container's v2 cgroup, which
- * RunningContainer names in the CONFIG record DEVCGROUP.
+ * (devices.c, attach_device_filter), or the one {@link DeviceRules#bpfProgram} made for other
+ * rules (CONFIG record DEVPROG), and attaches it to the container's v2 cgroup, which the engine
+ * names in the CONFIG record DEVCGROUP.
  */
 public final class DevicesCgroupV1 implements HostResource {
     /** Docker's (runc's) default device rules: type major:minor access. */
