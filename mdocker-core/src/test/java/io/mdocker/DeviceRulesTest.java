@@ -85,6 +85,19 @@ class DeviceRulesTest {
     }
 
     @Test
+    @DisplayName("an exec in a container with device rules of its own is under them too (it joins that devices cgroup)")
+    void execIsUnderTheContainersRules() {
+        try (RunningContainer c = kmsgReader().deviceCgroupRule("c 1:11 r").start("/bin/sleep", "600")) {
+            ExecResult allowed = c.exec(PROBE, "mknod-open", "c", "1", "11");
+            assertThat(allowed.stdout()).as(allowed.stderr()).isEqualTo(ALLOWED);
+            // /dev/fuse: no capability needed to open it, so EPERM is the device rules' (outside them it opens,
+            // or gives ENODEV where the kernel has no fuse)
+            ExecResult denied = c.exec(PROBE, "mknod-open", "c", "10", "229");
+            assertThat(denied.stdout()).as("/dev/fuse from an exec: " + denied.stderr()).isEqualTo(DENIED);
+        }
+    }
+
+    @Test
     @DisplayName("device(\"/dev/kmsg:/dev/mine/kmsg:r\"): the host's node at that path with its mode and owner, readable, not writable")
     void deviceBringsTheHostNode() {
         String how = DevicesCgroupV1.mountPoint().isPresent() ? "v1 devices cgroup" : "v2 device BPF program";
