@@ -65,7 +65,8 @@ out:
 /* ---------------------------------------------------------------------------------------- */
 /* cgroup v2 devices: a BPF_PROG_TYPE_CGROUP_DEVICE program with Docker's default rules       */
 /* (DeviceRules.DEFAULT_ALLOWED_TEXT; a container with rules of its own brings its program in */
-/* DEVPROG, made by DeviceRules.bpfProgram): creating any c/b node; using c 1:3 1:5 1:7 1:8 1:9 5:0 5:1 5:2     */
+/* DEVPROG, made by DeviceRules.bpfProgram): creating any c/b node; using c 1:3 1:5 1:7 1:8    */
+/* 1:9 5:0 5:1 5:2                                                                            */
 /* 136:* 10:200; nothing else. The ctx is struct bpf_cgroup_dev_ctx: access_type (low 16 bits */
 /* BPF_DEVCG_DEV_*, high 16 bits BPF_DEVCG_ACC_*), major, minor. Returns 1 allow, 0 deny.    */
 
