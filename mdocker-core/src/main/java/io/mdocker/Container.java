@@ -45,7 +45,8 @@ import java.util.regex.Pattern;
  * masked and read-only /proc and /sys paths, the safe device set, no host descriptor. Each can be
  * changed: {@link Builder#capAdd}, {@link Builder#capDrop}, {@link Builder#privileged},
  * {@link Builder#noNewPrivileges}, {@link Builder#seccomp}, {@link Builder#readOnlyRootfs},
- * {@link Builder#tmpfs}, {@link Builder#ulimit}, {@link Builder#groupAdd}.
+ * {@link Builder#tmpfs}, {@link Builder#ulimit}, {@link Builder#groupAdd}; host devices and more
+ * devices allowed: {@link Builder#device(String)}, {@link Builder#deviceCgroupRule}.
  */
 public final class Container {
     /** Docker's default PATH. */
