@@ -23,6 +23,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Tagged "cgroup" so that scripts/test-cgroup-v2 runs it on a pure v2 kernel too, where there is
  * no v1 devices controller and only the BPF program stands between a mknod'ed node and the
  * device. Nodes are only opened read-only, never read or written (harmless if a rule is missing).
+ * With {@code deviceCgroupRule} and {@code device} (Docker's --device-cgroup-rule and --device) the
+ * rules are the container's own: a v1 cgroup under mdocker-rules, or a program built from them
+ * (DeviceRules.bpfProgram) on v2.
  */
 @Tag("cgroup")
 class DeviceRulesTest {
