@@ -85,6 +85,18 @@ class OciPlannerTest {
                 new OciCreate.Device(0060000, 7, 9, 0666, 0, 0, "/dev/loop9"));
     }
 
+    /** A device plugin's rule after Podman's default ones: the default list and that allowance; allow-all: none. */
+    @Test
+    void plansDeviceRules() throws IOException {
+        OciCreate.Plan p = plan(config("podman.json", n -> ((ArrayNode) n.with("linux").with("resources").get("devices"))
+                .addObject().put("allow", true).put("type", "c").put("major", 10).put("minor", 229).put("access", "rwm")));
+        assertThat(p.deviceRules().isDefault()).isFalse();
+        assertThat(p.deviceRules().v1List()).contains("c 10:229 rwm", "c 1:3 rwm").hasSize(io.mdocker.internal.security.DevicesCgroupV1.RULES.size() + 1);
+        OciCreate.Plan all = plan(config("podman.json", n -> n.with("linux").with("resources").putArray("devices")
+                .addObject().put("allow", true).put("access", "rwm")));
+        assertThat(all.deviceRules().allowsAll()).isTrue();
+    }
+
     @Test
     void joinsNamespacesByPath() throws IOException {
         OciCreate.Plan p = plan(config("runc.json", n -> ((ObjectNode) n.with("linux").get("namespaces").get(1))
