@@ -758,6 +758,26 @@ static void rmdir_parents(char **parents)
         rmdir_cgroup(*p);
 }
 
+/*
+ * The parent of a devices cgroup with rules of its own (DevicesCgroupV1.CUSTOM_PARENT), removed
+ * with its last child; while another container's devices cgroup is in it, rmdir fails and it stays.
+ */
+static void remove_custom_devices_parent(const char *devices)
+{
+    static const char parent_name[] = "/mdocker-rules/";
+    const char *slash = strrchr(devices, '/');
+    size_t n = strlen(parent_name);
+
+    if (slash == NULL || (size_t)(slash - devices) + 1 < n
+        || strncmp(slash + 1 - n, parent_name, n) != 0)
+        return;
+    char *parent = strndup(devices, (size_t)(slash - devices));
+    if (parent) {
+        rmdir(parent);
+        free(parent);
+    }
+}
+
 /* ContainerCgroups.removeRecorded, then the v1 devices cgroup. */
 static void remove_cgroups(const struct state *st)
 {
@@ -795,8 +815,11 @@ static void remove_cgroups(const struct state *st)
         rmdir_parents(v2p);
     }
     for (int i = 0; i < st->ncg; i++)
-        if (strcmp(st->cg_k[i], "devices") == 0 && rmdir(st->cg_v[i]) < 0 && errno != ENOENT)
-            die("removing %s: %s", st->cg_v[i], strerror(errno));
+        if (strcmp(st->cg_k[i], "devices") == 0) {
+            if (rmdir(st->cg_v[i]) < 0 && errno != ENOENT)
+                die("removing %s: %s", st->cg_v[i], strerror(errno));
+            remove_custom_devices_parent(st->cg_v[i]);
+        }
 }
 
 /* Removes dir and what is in it (the state directory: files, no deeper tree expected). */

@@ -13,6 +13,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <linux/bpf.h>
+
 #include "mdk.h"
 
 #define NS_ALLOWED (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET \
@@ -108,7 +110,7 @@ static int count_records(const unsigned char *p, const unsigned char *end, struc
         case MDK_T_CAPS: case MDK_T_SECURITY: case MDK_T_SECCOMP: case MDK_T_GROUPS: case MDK_T_DEVCGROUP:
         case MDK_T_DETACH: case MDK_T_STDOUT: case MDK_T_STDERR: case MDK_T_JOINPID: case MDK_T_FORWARD:
         case MDK_T_TTY: case MDK_T_LAYERFS: case MDK_T_ROOTFS: case MDK_T_EXECFIFO: case MDK_T_CONSOLE: case MDK_T_ORPHAN:
-        case MDK_T_PARK:
+        case MDK_T_PARK: case MDK_T_DEVPROG:
             if (seen & (UINT64_C(1) << r.tag))
                 return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: tag %u given twice", r.tag);
             seen |= UINT64_C(1) << r.tag;
@@ -353,6 +355,14 @@ static int copy_record(const struct record *r, struct config *c, char **arena)
     case MDK_T_GROUPS:
         c->groups = copy_array(r, sizeof(gid_t), &c->ngroups);
         return c->groups == NULL ? -1 : 0;
+    case MDK_T_DEVPROG:
+        c->devprog = copy_array(r, sizeof(struct bpf_insn), &c->ndevprog);
+        if (c->devprog == NULL)
+            return -1;
+        if (c->ndevprog > BPF_MAXINSNS)
+            return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: DEVPROG program of %zu instructions, "
+                        "the kernel takes at most %d", c->ndevprog, BPF_MAXINSNS);
+        return 0;
     case MDK_T_SECCOMP:
         c->seccomp.filter = copy_array(r, sizeof(struct sock_filter), &n);
         if (c->seccomp.filter == NULL)
@@ -470,7 +480,8 @@ int check_nsflags(const char *what, uint64_t nsflags)
                      | TAG(MDK_T_CGROUPFS) | TAG(MDK_T_LAYERFS) \
                      | TAG(MDK_T_DETACH) | TAG(MDK_T_STDOUT) | TAG(MDK_T_STDERR) | TAG(MDK_T_FORWARD) \
                      | TAG(MDK_T_ROOTFS) | TAG(MDK_T_MOUNT) | TAG(MDK_T_EXECFIFO) | TAG(MDK_T_SYSCTL) \
-                     | TAG(MDK_T_JOINNS) | TAG(MDK_T_DEVICE) | TAG(MDK_T_PARK))
+                     | TAG(MDK_T_JOINNS) | TAG(MDK_T_DEVICE) | TAG(MDK_T_PARK) \
+                     | TAG(MDK_T_DEVPROG))
 #define JOIN_ONLY (TAG(MDK_T_JOINPID) | TAG(MDK_T_CGROUP) | TAG(MDK_T_ORPHAN))
 #define SEC_FLAGS (MDK_SEC_NO_NEW_PRIVS | MDK_SEC_READONLY_ROOTFS | MDK_SEC_SYSFS_RW)
 
@@ -574,6 +585,8 @@ static int validate_config(struct config *c)
             || (c->devices[i].mode & ~07777u) != 0)
             return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: DEVICE %s (type %#x, mode %#o)", c->devices[i].path,
                         c->devices[i].type, c->devices[i].mode);
+    if (c->devprog != NULL && c->devcgroup == NULL)
+        return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: DEVPROG without DEVCGROUP");
     for (i = 0; i < c->njoinns; i++)
         if ((c->nsflags & c->joinns[i].type) || c->joinns[i].path[0] != '/')
             return fail(MDK_STEP_PROTOCOL, EINVAL, "CONFIG: JOINNS %s: an absolute path, of a namespace not in NSFLAGS",

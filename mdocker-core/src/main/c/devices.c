@@ -64,7 +64,9 @@ out:
 
 /* ---------------------------------------------------------------------------------------- */
 /* cgroup v2 devices: a BPF_PROG_TYPE_CGROUP_DEVICE program with Docker's default rules       */
-/* (DevicesCgroupV1.RULES): creating any c/b node; using c 1:3 1:5 1:7 1:8 1:9 5:0 5:1 5:2     */
+/* (DeviceRules.DEFAULT_ALLOWED_TEXT; a container with rules of its own brings its program in */
+/* DEVPROG, made by DeviceRules.bpfProgram): creating any c/b node; using c 1:3 1:5 1:7 1:8    */
+/* 1:9 5:0 5:1 5:2                                                                            */
 /* 136:* 10:200; nothing else. The ctx is struct bpf_cgroup_dev_ctx: access_type (low 16 bits */
 /* BPF_DEVCG_DEV_*, high 16 bits BPF_DEVCG_ACC_*), major, minor. Returns 1 allow, 0 deny.    */
 
@@ -116,7 +118,11 @@ static int bpf_call(int cmd, union bpf_attr *attr)
     return (int) syscall(SYS_bpf, cmd, attr, sizeof(*attr));
 }
 
-int attach_device_filter(const char *cgroup)
+/*
+ * Loads the device program and attaches it to the cgroup: `program` (len instructions, DEVPROG:
+ * the container's own rules, built by the JVM) or, when NULL, the default one above.
+ */
+int attach_device_filter(const char *cgroup, const struct bpf_insn *program, size_t len)
 {
     static struct bpf_insn prog[DEVICE_FILTER_LEN + 4];
     static char log[8192];
@@ -125,20 +131,24 @@ int attach_device_filter(const char *cgroup)
     int progfd, cgfd, err;
     size_t i;
 
-    for (i = 0; i < DEVICE_FILTER_LEN; i++) {
-        prog[i] = device_filter[i].insn;
-        if (device_filter[i].target != 0)
-            prog[i].off = (int16_t) ((device_filter[i].target == DEV_ALLOW ? allow : deny) - (int) i - 1);
+    if (program == NULL) {
+        for (i = 0; i < DEVICE_FILTER_LEN; i++) {
+            prog[i] = device_filter[i].insn;
+            if (device_filter[i].target != 0)
+                prog[i].off = (int16_t) ((device_filter[i].target == DEV_ALLOW ? allow : deny) - (int) i - 1);
+        }
+        prog[deny] = (struct bpf_insn) { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 };
+        prog[deny + 1] = (struct bpf_insn) { .code = BPF_JMP | BPF_EXIT };
+        prog[allow] = (struct bpf_insn) { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 };
+        prog[allow + 1] = (struct bpf_insn) { .code = BPF_JMP | BPF_EXIT };
+        program = prog;
+        len = DEVICE_FILTER_LEN + 4;
     }
-    prog[deny] = (struct bpf_insn) { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 };
-    prog[deny + 1] = (struct bpf_insn) { .code = BPF_JMP | BPF_EXIT };
-    prog[allow] = (struct bpf_insn) { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 };
-    prog[allow + 1] = (struct bpf_insn) { .code = BPF_JMP | BPF_EXIT };
 
     memset(&attr, 0, sizeof(attr));
     attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-    attr.insns = (uint64_t) (uintptr_t) prog;
-    attr.insn_cnt = DEVICE_FILTER_LEN + 4;
+    attr.insns = (uint64_t) (uintptr_t) program;
+    attr.insn_cnt = (uint32_t) len;
     attr.license = (uint64_t) (uintptr_t) "Apache-2.0";
     progfd = bpf_call(BPF_PROG_LOAD, &attr);
     if (progfd < 0 && errno == EINVAL) { /* once more with the verifier's log, for the message */

@@ -262,6 +262,8 @@ int main(int argc, char **argv)
     m.init = cfg.init;
     m.tty = cfg.tags & TAG(MDK_T_TTY);
     m.devcgroup = cfg.devcgroup;
+    m.devprog = cfg.devprog;
+    m.ndevprog = cfg.ndevprog;
     m.park = cfg.park != 0;
     m.exit_file = cfg.exit_file;
     if (m.exit_file != NULL)

@@ -17,6 +17,8 @@
 
 #include "protocol.h"
 
+struct bpf_insn; /* linux/bpf.h, where a program is built or copied */
+
 #define EXIT_SETUP 125      /* the container could not be set up (Docker's code for it) */
 #define TAG(t) (UINT64_C(1) << (t))
 #define CGROUPFS_ROOT "/sys/fs/cgroup"
@@ -93,6 +95,8 @@ struct config {
     uint32_t security; /* MDK_SEC_* */
     struct sock_fprog seccomp; /* len 0: no filter */
     char *devcgroup; /* cgroup v2 directory for the device program, or NULL */
+    struct bpf_insn *devprog; /* DEVPROG: that program, or NULL for the default one */
+    size_t ndevprog;
     char *exit_file, *stdout_file, *stderr_file; /* detached containers, or NULL */
     unsigned char forward[4]; /* FORWARD: the container's IPv4 address, for PUBLISH's ports */
     uint16_t tty[2]; /* TTY: rows, columns of the command's pseudo-terminal (tags has MDK_T_TTY) */
@@ -150,6 +154,8 @@ struct monitor {
     bool may_reap; /* GO relayed, or pid 1 killed by us: until then pid 1 stays a zombie if it
                       dies, so that the pid the JVM writes into cgroup.procs is never reused */
     const char *devcgroup; /* CONFIG's DEVCGROUP: the device program goes there at GO */
+    const struct bpf_insn *devprog; /* CONFIG's DEVPROG, or NULL: the default program */
+    size_t ndevprog;
     const char *exit_file; /* detached: where pid 1's exit status goes; else NULL */
     int32_t exit_code, exit_signal; /* pid 1's own EXIT, once exit_sent */
     struct proxy *proxy; /* PUBLISH's ports, or NULL */
@@ -190,7 +196,7 @@ int mount_cgroupfs(const struct config *c);
 /* devices.c: /dev and the cgroup v2 device program */
 int populate_dev(int root, bool bind_nodes);
 int make_devices(int root, const struct config *c);
-int attach_device_filter(const char *cgroup);
+int attach_device_filter(const char *cgroup, const struct bpf_insn *program, size_t len);
 
 /* identity.c: rlimits, user, capabilities, no_new_privs, seccomp */
 int set_rlimits(const struct config *c);

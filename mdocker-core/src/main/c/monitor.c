@@ -127,7 +127,7 @@ static int handle_jvm_message(struct monitor *m)
             m->go_sent = true;
             m->may_reap = true;
             /* the container's v2 cgroup exists by GO (the JVM makes it while pid 1 mounts) */
-            if (m->devcgroup != NULL && attach_device_filter(m->devcgroup) < 0) {
+            if (m->devcgroup != NULL && attach_device_filter(m->devcgroup, m->devprog, m->ndevprog) < 0) {
                 send_error(MDK_SYNC_FD); /* sync 4: ERROR; EXIT follows through the pidfd */
                 kill(m->pid, SIGKILL);
                 return 0;

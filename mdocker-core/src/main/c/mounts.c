@@ -296,7 +296,9 @@ static int mount_system(int root, const struct config *c)
         if (ret < 0)
             return ret;
     }
-    return populate_dev(root, in_userns(c));
+    if (populate_dev(root, in_userns(c)) < 0)
+        return -1;
+    return make_devices(root, c); /* a --device's node */
 }
 
 /* The per-mount flags of a read-only remount must keep the source's nosuid/nodev/noexec. */

@@ -220,10 +220,11 @@ struct mdk_header {
                              paths are skipped */
 #define MDK_T_TMPFS 21    /* uint32 MS_* flags, then "target\0data" (no trailing NUL) */
 #define MDK_T_DEVCGROUP 22 /* string: the container's cgroup v2 directory (host path). The monitor
-                              loads a BPF_PROG_TYPE_CGROUP_DEVICE program with Docker's default
-                              device rules and attaches it there (BPF_F_ALLOW_MULTI) when GO
-                              arrives, before relaying it (the directory may not exist before);
-                              absent: no device program (privileged, or cgroup v1 devices) */
+                              loads a BPF_PROG_TYPE_CGROUP_DEVICE program (DEVPROG's, else one
+                              with Docker's default device rules) and attaches it there
+                              (BPF_F_ALLOW_MULTI) when GO arrives, before relaying it (the
+                              directory may not exist before); absent: no device program
+                              (privileged, or cgroup v1 devices) */
 
 /*
  * Detached containers (all three optional; Java sends them together). STDOUT and STDERR are
@@ -351,6 +352,13 @@ struct mdk_header {
  *   sync 4  <-------------   relay STARTED or ERROR <------------- (as without PARK)
  */
 #define MDK_T_PARK 40
+
+/*
+ * DEVPROG: struct bpf_insn[len / 8], the BPF_PROG_TYPE_CGROUP_DEVICE program for DEVCGROUP when
+ * the container's device rules are not the default ones (DeviceRules.bpfProgram: a container's
+ * linux.resources.devices, or its --device allowances). Optional, CONFIG only, with DEVCGROUP.
+ */
+#define MDK_T_DEVPROG 41
 
 #define MDK_SEC_NO_NEW_PRIVS 1u    /* prctl(PR_SET_NO_NEW_PRIVS) before exec */
 #define MDK_SEC_READONLY_ROOTFS 2u /* the container's / is remounted read-only */

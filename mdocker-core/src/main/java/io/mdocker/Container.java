@@ -5,6 +5,8 @@ import io.mdocker.internal.net.PortProxy;
 import io.mdocker.internal.run.ContainerStart;
 import io.mdocker.internal.run.Session;
 import io.mdocker.internal.run.Spec;
+import io.mdocker.internal.security.DeviceNode;
+import io.mdocker.internal.security.DeviceRules;
 import io.mdocker.internal.security.SecurityPlan;
 import io.mdocker.internal.security.SecuritySpec;
 
@@ -43,7 +45,8 @@ import java.util.regex.Pattern;
  * masked and read-only /proc and /sys paths, the safe device set, no host descriptor. Each can be
  * changed: {@link Builder#capAdd}, {@link Builder#capDrop}, {@link Builder#privileged},
  * {@link Builder#noNewPrivileges}, {@link Builder#seccomp}, {@link Builder#readOnlyRootfs},
- * {@link Builder#tmpfs}, {@link Builder#ulimit}, {@link Builder#groupAdd}.
+ * {@link Builder#tmpfs}, {@link Builder#ulimit}, {@link Builder#groupAdd}; host devices and more
+ * devices allowed: {@link Builder#device(String)}, {@link Builder#deviceCgroupRule}.
  */
 public final class Container {
     /** Docker's default PATH. */
@@ -100,6 +103,10 @@ public final class Container {
     private final int stopSignal;
     /** The image's Healthcheck, for {@link Wait#forHealthcheck()}; null for none. */
     private final Healthcheck healthcheck;
+    /** {@link Builder#device} nodes, and the device cgroup: the defaults, then the devices' and the rules' allowances. */
+    private final List<DeviceNode> devices;
+    private final List<DeviceRules.Rule> deviceCgroupRules;
+    private final DeviceRules deviceRules;
 
     private Container(Builder b) {
         // the image store (and Jackson) is reached only for a container of an image
@@ -182,6 +189,12 @@ public final class Container {
         l.putAll(b.labels);
         this.labels = Collections.unmodifiableMap(l);
         this.storageSize = b.storageSize;
+        this.devices = List.copyOf(b.devices);
+        this.deviceCgroupRules = List.copyOf(b.deviceCgroupRules);
+        List<DeviceRules.Rule> rules = new ArrayList<>();
+        rules.add(new DeviceRules.Rule(false, 'a', -1, -1, "rwm")); // deny all, the defaults appended
+        rules.addAll(deviceCgroupRules);
+        this.deviceRules = DeviceRules.of(rules);
     }
 
     /**
@@ -303,7 +316,7 @@ public final class Container {
         ContainerNetwork.Plan plan = new ContainerNetwork.Plan(kind, n.bridgeNameOrNull(), n.gatewayIpv4(),
                 n.fixedAddressValue(), n.hostIpv4(), n.containerIpv4(), published, n.isUserDefined(), networkAliases);
         SecuritySpec security = new SecuritySpec(capabilities(), privileged, noNewPrivileges, seccomp(), groups,
-                readOnlyRootfs, tmpfs, ulimits);
+                readOnlyRootfs, tmpfs, ulimits, deviceRules, devices);
         List<Spec.Copy> staged = copies.stream().map(c -> new Spec.Copy(c.source().toFileSource(), c.target())).toList();
         return new Spec(layers, Optional.ofNullable(name), Optional.ofNullable(hostname), env, workdir, uid, gid,
                 binds, staged, stdio.stdin().choice(), stdio.stdout().choice(), stdio.stderr().choice(),
@@ -657,6 +670,8 @@ public final class Container {
         private int stopSignal;
         private Healthcheck healthcheck;
         private boolean publishAllExposed;
+        private final List<DeviceNode> devices = new ArrayList<>();
+        private final List<DeviceRules.Rule> deviceCgroupRules = new ArrayList<>();
 
         private Builder() {}
 
@@ -698,6 +713,8 @@ public final class Container {
             pullOptions = c.pullOptions;
             stopSignal = c.stopSignal; // the image's included, as for its other settings
             healthcheck = c.healthcheck;
+            devices.addAll(c.devices);
+            deviceCgroupRules.addAll(c.deviceCgroupRules);
             workdirSet = true;
             userSet = true;
         }
@@ -1073,6 +1090,94 @@ public final class Container {
          */
         public Builder privileged(boolean enabled) {
             privileged = enabled;
+            return this;
+        }
+
+        /**
+         * Docker's {@code --device HOST[:CONTAINER][:PERMISSIONS]}: the host's device node
+         * {@code HOST} (a character or block device; a symbolic link is followed) made in the
+         * container at {@code CONTAINER} (default: the same path, which must lie under /dev), with the
+         * host node's permission bits and owner, and the container's device cgroup allowing it
+         * {@code PERMISSIONS}, some of r (read), w (write), m (mknod), default {@code rwm}. The node's
+         * numbers are read now. The container needs root without a user namespace (mknod); with
+         * {@link #privileged} every device is allowed anyway.
+         *
+         * @throws IllegalArgumentException when HOST is not a device node, CONTAINER is not a path
+         *                                  under /dev, or PERMISSIONS is not letters of rwm
+         */
+        public Builder device(String spec) {
+            String[] parts = spec.split(":", -1);
+            String host = parts[0];
+            String target = host;
+            String permissions = "rwm";
+            if (parts.length == 3) {
+                target = parts[1];
+                permissions = parts[2];
+            } else if (parts.length == 2) {
+                if (parts[1].matches("[rwm]+")) {
+                    permissions = parts[1];
+                } else {
+                    target = parts[1];
+                }
+            } else if (parts.length != 1) {
+                throw new IllegalArgumentException("device '" + spec + "': expected HOST[:CONTAINER][:PERMISSIONS], "
+                        + "e.g. /dev/fuse or /dev/fuse:/dev/fuse:rw");
+            }
+            if (host.isEmpty()) {
+                throw new IllegalArgumentException("device '" + spec + "': the host path is empty (expected HOST[:CONTAINER][:PERMISSIONS])");
+            }
+            return device(Path.of(host), target.isEmpty() ? host : target, permissions);
+        }
+
+        /**
+         * {@link #device(String)} with its parts apart: the host's device node {@code hostDevice} made at
+         * {@code containerPath} (under /dev), allowed {@code permissions} (some of r, w, m).
+         *
+         * @throws IllegalArgumentException when a value is not what {@link #device(String)} says
+         */
+        public Builder device(Path hostDevice, String containerPath, String permissions) {
+            Objects.requireNonNull(hostDevice, "hostDevice");
+            Map<String, Object> a;
+            try {
+                a = Files.readAttributes(hostDevice, "unix:mode,rdev,uid,gid");
+            } catch (java.io.IOException | UnsupportedOperationException e) {
+                throw new IllegalArgumentException("device " + hostDevice + ": cannot read it (" + e.getMessage()
+                        + "): expected a device node of this host");
+            }
+            int mode = (Integer) a.get("mode");
+            int type = mode & 0170000;
+            if (type != DeviceNode.S_IFCHR && type != DeviceNode.S_IFBLK) {
+                throw new IllegalArgumentException("device " + hostDevice + " is not a character or block device");
+            }
+            Path target = Path.of(containerPath).normalize();
+            if (!containerPath.startsWith("/dev/") || !target.toString().equals(containerPath) || target.getNameCount() < 2) {
+                throw new IllegalArgumentException("device " + hostDevice + ": container path '" + containerPath
+                        + "' (expected an absolute, normalized path under /dev)");
+            }
+            if (!permissions.matches("[rwm]+")) {
+                throw new IllegalArgumentException("device " + hostDevice + ": permissions '" + permissions
+                        + "' (expected one or more of r, w, m)");
+            }
+            long rdev = (Long) a.get("rdev");
+            int major = (int) (((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL));
+            int minor = (int) ((rdev & 0xff) | ((rdev >>> 12) & ~0xffL));
+            devices.add(new DeviceNode(type, major, minor, mode & 07777, (Integer) a.get("uid"), (Integer) a.get("gid"),
+                    containerPath));
+            deviceCgroupRules.add(new DeviceRules.Rule(true, type == DeviceNode.S_IFCHR ? 'c' : 'b', major, minor, permissions));
+            return this;
+        }
+
+        /**
+         * Docker's {@code --device-cgroup-rule}: the container's device cgroup allows {@code rule}
+         * too, written as the cgroup v1 devices.allow file takes it: {@code TYPE MAJOR:MINOR ACCESS},
+         * type a (all), b or c, {@code *} for any number, access some of r, w, m; e.g.
+         * {@code c 10:229 rwm}. It applies to a node the container has or makes (see
+         * {@link #device} for one of the host's); the same rules on cgroup v1 and v2.
+         *
+         * @throws IllegalArgumentException naming the rule and what was expected
+         */
+        public Builder deviceCgroupRule(String rule) {
+            deviceCgroupRules.add(DeviceRules.Rule.parse(true, rule));
             return this;
         }
 

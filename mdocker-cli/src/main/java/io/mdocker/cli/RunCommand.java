@@ -107,6 +107,15 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--privileged", description = "Every capability, no seccomp, no masked or read-only paths, no device rules.")
     boolean privileged;
 
+    @Option(names = "--device", paramLabel = "HOST[:CONTAINER][:PERMS]",
+            description = "Make the host's device node HOST at CONTAINER (default the same path, under /dev) and allow it "
+                    + "PERMS (some of r, w, m; default rwm) in the device cgroup.")
+    List<String> devices = new ArrayList<>();
+
+    @Option(names = "--device-cgroup-rule", paramLabel = "RULE",
+            description = "Also allow devices matching RULE ('c 10:229 rwm': type a, b or c, * for any number, access of rwm).")
+    List<String> deviceCgroupRules = new ArrayList<>();
+
     @Option(names = "--userns", paramLabel = "MODE", arity = "0..1", parameterConsumer = UsernsConsumer.class,
             description = "remap (a bare --userns): as root, a user namespace with the subordinate range of user "
                     + "dockremap (-Dmdocker.userns.user) in /etc/subuid and /etc/subgid; host: none (the default).")
@@ -357,6 +366,8 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--userns=" + userns + ": expected remap or host");
         }
         b.userns(userns.equals("remap"));
+        devices.forEach(b::device);
+        deviceCgroupRules.forEach(b::deviceCgroupRule);
         for (int g : groupAdd) {
             b.groupAdd(g);
         }

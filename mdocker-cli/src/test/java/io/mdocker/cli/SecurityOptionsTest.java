@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -40,6 +41,32 @@ class SecurityOptionsTest {
                 "grep -q '^CapEff:.0000000000000001$' /proc/self/status")).isZero();
         assertThat(run("--privileged", "sh", "-c", "grep -q '^Seccomp:.0$' /proc/self/status")).isZero();
         assertThat(run("--cap-add", "NO_SUCH_CAP", "true")).isEqualTo(Main.RUNTIME_ERROR);
+    }
+
+    /**
+     * --device and --device-cgroup-rule (Docker's): the host's /dev/fuse (c 10:229, not a default
+     * device) opens in the container with either, and not without (EPERM from the device cgroup);
+     * read-only permissions refuse a write; bad values are one line, status 125, before anything runs.
+     */
+    @Test
+    void deviceFlags() {
+        assertThat(run("--device", "/dev/fuse", "sh", "-c", ": < /dev/fuse")).isZero();
+        assertThat(run("--device", "/dev/fuse:/dev/fuse2:r", "sh", "-c", ": < /dev/fuse2 && ! (: > /dev/fuse2)")).isZero();
+        assertThat(run("--device-cgroup-rule", "c 10:229 rwm", "sh", "-c", "mknod /dev/f c 10 229 && : < /dev/f")).isZero();
+        assertThat(run("--device-cgroup-rule", "c 10:* rw", "sh", "-c", "mknod /dev/f c 10 229 && : < /dev/f")).isZero();
+        // 4: the node was made and opening it failed with EPERM
+        String eperm = "mknod /dev/f c 10 229 || exit 3; e=$( (: < /dev/f) 2>&1 ); case \"$e\" in *'not permitted'*) exit 4;; esac";
+        assertThat(run("sh", "-c", eperm)).isEqualTo(4);
+        assertThat(run("--device-cgroup-rule", "c 10:228 rwm", "sh", "-c", eperm)).isEqualTo(4);
+        assertThat(run("--device-cgroup-rule", "c 10:229 rwm", "sh", "-c", eperm)).isZero();
+        Cli.Out bad = Cli.captured(List.of("run", "--rootfs", ROOTFS.toString(), "--state-root", MainTest.STATE.toString(),
+                "--network", "none", "--device-cgroup-rule", "c 10:229 rwz", "true"));
+        assertThat(bad.status()).isEqualTo(Main.RUNTIME_ERROR);
+        assertThat(bad.stderr().strip()).isEqualTo("mdocker: device rule 'c 10:229 rwz': access 'rwz' (expected one or more of r, w, m)");
+        Cli.Out notADevice = Cli.captured(List.of("run", "--rootfs", ROOTFS.toString(), "--state-root", MainTest.STATE.toString(),
+                "--network", "none", "--device", "/etc/hostname", "true"));
+        assertThat(notADevice.status()).isEqualTo(Main.RUNTIME_ERROR);
+        assertThat(notADevice.stderr().strip()).isEqualTo("mdocker: device /etc/hostname is not a character or block device");
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.mdocker.TtySize;
 import io.mdocker.Ulimit;
 import io.mdocker.internal.cgroup.CgroupSpec;
 import io.mdocker.internal.run.OciCreate;
+import io.mdocker.internal.security.DeviceRules;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -165,7 +166,7 @@ final class OciPlanner {
         return new OciCreate.Plan(id, root, p.args(), p.env(), p.cwd(), p.user().uid(), p.user().gid(),
                 p.user().additionalGids(), c.hostname().filter(h -> !h.isEmpty() && (ns & CLONE_NEWUTS) != 0), ns, join, mounts, caps,
                 p.noNewPrivileges(), c.root().readonly(), l.seccomp(), rlimits, l.maskedPaths(), l.readonlyPaths(),
-                l.sysctl(), cgroups(l.resources(), parent), leaf, cgroupMount, cgroupRw, defaultDevices(l.resources()),
+                l.sysctl(), cgroups(l.resources(), parent), leaf, cgroupMount, cgroupRw, deviceRules(l.resources()),
                 p.terminal() ? Optional.of(p.consoleSize().map(s -> new TtySize(s.height(), s.width())).orElse(TtySize.DEFAULT))
                         : Optional.empty(),
                 p.terminal() ? consoleSocket : Optional.empty(), execFifo, p.oomScoreAdj(), libRoot, devices);
@@ -331,32 +332,21 @@ final class OciPlanner {
                 r.cpusetMems().orElse(null), pids, parent);
     }
 
-    /** true: mdocker's (Docker's) default device rules; false: every device allowed (privileged). */
-    private static boolean defaultDevices(OciConfig.Resources r) {
-        List<OciConfig.DeviceRule> rules = r.devices();
-        OciConfig.DeviceRule denyAll = new OciConfig.DeviceRule(false, "a", -1, -1, "rwm");
-        OciConfig.DeviceRule allowAll = new OciConfig.DeviceRule(true, "a", -1, -1, "rwm");
-        if (rules.isEmpty() || rules.equals(List.of(denyAll))) {
-            return true;
-        }
-        if (rules.get(rules.size() - 1).equals(allowAll)) {
-            return false;
-        }
-        for (int i = 1; i < rules.size(); i++) {
-            OciConfig.DeviceRule d = rules.get(i);
-            if (!d.allow() || !DEFAULT_ALLOWED.contains(d.type() + " " + d.major() + ":" + d.minor())) {
-                throw new IllegalArgumentException("linux.resources.devices[" + i + "]: " + (d.allow() ? "allow " : "deny ")
-                        + d.type() + " " + d.major() + ":" + d.minor() + " " + d.access()
-                        + ": only the default device rules (deny all, then the default devices) or allow-all are supported");
+    /**
+     * linux.resources.devices: the rules in order, then mdocker's default allowances, as runc
+     * applies them (DeviceRules); a rule with a bad value, or one that takes access from inside a
+     * wildcard rule before it, refused naming it.
+     */
+    private static DeviceRules deviceRules(OciConfig.Resources r) {
+        List<DeviceRules.Rule> rules = new ArrayList<>();
+        for (int i = 0; i < r.devices().size(); i++) {
+            OciConfig.DeviceRule d = r.devices().get(i);
+            try {
+                rules.add(new DeviceRules.Rule(d.allow(), d.type().charAt(0), d.major(), d.minor(), d.access()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("linux.resources.devices[" + i + "]: " + e.getMessage());
             }
         }
-        if (!rules.get(0).equals(denyAll)) {
-            throw new IllegalArgumentException("linux.resources.devices[0]: expected the deny-all rule first");
-        }
-        return true;
+        return DeviceRules.of(rules, "linux.resources.devices");
     }
-
-    /** The devices the default rules allow (as runc's and Docker's): null, zero, full, tty, random, urandom, console, ptmx, pts. */
-    private static final Set<String> DEFAULT_ALLOWED = Set.of("c 1:3", "c 1:5", "c 1:7", "c 5:0", "c 1:8", "c 1:9",
-            "c 5:1", "c 5:2", "c 136:-1", "c 10:200", "c -1:-1", "b -1:-1");
 }

@@ -10,6 +10,7 @@ import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.cgroup.Freezer;
 import io.mdocker.internal.run.OciCreate;
 import io.mdocker.internal.run.OciExec;
+import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.state.ProcStat;
 import io.mdocker.internal.sys.Posix;
 
@@ -463,6 +464,14 @@ public final class RuntimeMain {
                 Files.deleteIfExists(Path.of(devices));
             } catch (IOException e) {
                 throw new UncheckedIOException("removing " + devices, e);
+            }
+            Path parent = Path.of(devices).getParent();
+            if (parent.getFileName().toString().equals(DevicesCgroupV1.CUSTOM_PARENT)) {
+                try {
+                    Files.deleteIfExists(parent); // the parent of containers with their own device rules, if it was the last
+                } catch (IOException e) {
+                    // another container's devices cgroup is in it
+                }
             }
         }
     }

@@ -66,7 +66,7 @@ class OciPlannerTest {
         assertThat(p.cgroups().pidsMax()).isEqualTo(50);
         assertThat(p.groups()).containsExactly(1000);
         assertThat(p.uid()).isEqualTo(1000);
-        assertThat(p.defaultDevices()).isTrue();
+        assertThat(p.deviceRules().isDefault()).as(p.deviceRules().toString()).isTrue();
         assertThat(p.seccomp()).isPresent();
         assertThat(p.sysctl()).containsEntry("net.ipv4.ping_group_range", "0 0");
         assertThat(p.caps()[0] & 1L).isEqualTo(1L); // CAP_CHOWN (0) in the bounding set, CAP_SYS_ADMIN (21) not
@@ -83,6 +83,18 @@ class OciPlannerTest {
         }));
         assertThat(p.devices()).containsExactly(new OciCreate.Device(0020000, 10, 229, 0620, 1000, 5, "/dev/fuse"),
                 new OciCreate.Device(0060000, 7, 9, 0666, 0, 0, "/dev/loop9"));
+    }
+
+    /** A device plugin's rule after Podman's default ones: the default list and that allowance; allow-all: none. */
+    @Test
+    void plansDeviceRules() throws IOException {
+        OciCreate.Plan p = plan(config("podman.json", n -> ((ArrayNode) n.with("linux").with("resources").get("devices"))
+                .addObject().put("allow", true).put("type", "c").put("major", 10).put("minor", 229).put("access", "rwm")));
+        assertThat(p.deviceRules().isDefault()).isFalse();
+        assertThat(p.deviceRules().v1List()).contains("c 10:229 rwm", "c 1:3 rwm").hasSize(io.mdocker.internal.security.DevicesCgroupV1.RULES.size() + 1);
+        OciCreate.Plan all = plan(config("podman.json", n -> n.with("linux").with("resources").putArray("devices")
+                .addObject().put("allow", true).put("access", "rwm")));
+        assertThat(all.deviceRules().allowsAll()).isTrue();
     }
 
     @Test

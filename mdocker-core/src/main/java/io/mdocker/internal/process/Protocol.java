@@ -133,6 +133,8 @@ public final class Protocol {
     public static final int T_DEVICE = 39;
     /** uint32 1: pid 1 stops after GO, sends PARKED and waits for CLAIM (the warm pool); CONFIG may lack ARG. */
     public static final int T_PARK = 40;
+    /** struct bpf_insn[]: the device program for DEVCGROUP when the rules are not the default ones. */
+    public static final int T_DEVPROG = 41;
 
     public static final int SEC_NO_NEW_PRIVS = 1;
     public static final int SEC_READONLY_ROOTFS = 2;

@@ -19,6 +19,7 @@ import io.mdocker.internal.process.MonitorPool;
 import io.mdocker.internal.process.OutputLog;
 import io.mdocker.internal.process.Protocol;
 import io.mdocker.internal.process.UserNamespace;
+import io.mdocker.internal.security.DeviceNode;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.security.SecurityPlan;
 import io.mdocker.internal.state.ContainerRecord;
@@ -172,6 +173,10 @@ public final class ContainerStart {
         }
         requireRoot();
         boolean rootless = UserNamespace.rootless();
+        if (!spec.security().devices().isEmpty() && (rootless || spec.userns())) { // mknod needs the host's root
+            throw new IllegalArgumentException("device " + spec.security().devices().get(0).path() + " needs a container "
+                    + "of root without a user namespace (mknod is refused in one): drop device(...) or run as root without userns");
+        }
         if (rootless) {
             checkRootless();
         } else if (spec.userns()) { // root remapped: the range, and the user inside it, before anything exists
@@ -261,8 +266,8 @@ public final class ContainerStart {
         }
         // What exec needs, recorded with the state so that other processes can exec in too.
         List<Path> execCgroups = new ArrayList<>(cgroups.dirs());
-        if (!spec.privileged() && !rootless) {
-            DevicesCgroupV1.plannedPath(id).ifPresent(execCgroups::add);
+        if (!rootless) {
+            DevicesCgroupV1.plannedPath(id, spec.security().deviceRules()).ifPresent(execCgroups::add);
         }
         ExecRecord execBasis = ExecRecord.basis(execCgroups, spec.uid(), spec.gid(), spec.workdir(),
                 environment(id.substring(0, 12)), identity.records());
@@ -310,11 +315,11 @@ public final class ContainerStart {
         boolean rootless = UserNamespace.rootless();
         // Nor does a rootless container mount a cgroup file system of its own (its delegated cgroup
         // is written from outside, by this JVM).
-        Path deviceCgroupV2 = !spec.privileged() && !rootless && DevicesCgroupV1.mountPoint().isEmpty()
+        Path deviceCgroupV2 = !spec.security().deviceRules().allowsAll() && !rootless && DevicesCgroupV1.mountPoint().isEmpty()
                 ? cgroups.v2Dir().orElse(null) : null;
         List<ContainerCgroups.Mount> cgroupMounts = rootless ? new ArrayList<>()
                 : new ArrayList<>(cgroups.containerMounts());
-        if (!spec.privileged() && !rootless) { // the v1 devices cgroup made below, when this host has one
+        if (!spec.security().deviceRules().allowsAll() && !rootless) { // the v1 devices cgroup made below, when this host has one
             DevicesCgroupV1.containerMount().ifPresent(cgroupMounts::add);
         }
         // Before CONFIG: pid 1 mounts the overlay as soon as it has it, and the upper dir must
@@ -363,8 +368,8 @@ public final class ContainerStart {
             throw SetupErrors.wrap("creating the cgroups of container " + s.shortId(), e);
         }
         s.resources().add(cgroups);
-        if (!spec.privileged() && !rootless) { // the devices cgroup, joined by pid 1 before GO
-            DevicesCgroupV1.create(s.id()).ifPresent(s.resources()::add);
+        if (!rootless) { // the devices cgroup, joined by pid 1 before GO
+            DevicesCgroupV1.create(s.id(), spec.security().deviceRules()).ifPresent(s.resources()::add);
         }
         if (detached() && !rootless) { // out of this process's cgroup: its service's end must not end the container
             s.resources().add(MonitorCgroups.forDetached(CgroupLayout.host(), CgroupFs.REAL, s.init().pid(),
@@ -557,6 +562,12 @@ public final class ContainerStart {
         }
         if (deviceCgroupV2 != null) {
             config.string(Protocol.T_DEVCGROUP, deviceCgroupV2.toString());
+            if (!spec.security().deviceRules().isDefault()) { // else the monitor's own program, the same rules
+                config.bytes(Protocol.T_DEVPROG, spec.security().deviceRules().bpfProgram());
+            }
+        }
+        for (DeviceNode d : spec.security().devices()) {
+            config.device(d.type(), d.major(), d.minor(), d.mode(), d.uid(), d.gid(), d.path());
         }
         if (!network.monitorPorts().isEmpty()) { // where the monitor's published ports lead
             config.bytes(Protocol.T_FORWARD, network.addressBytes());

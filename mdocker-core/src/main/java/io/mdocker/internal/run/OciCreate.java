@@ -12,6 +12,7 @@ import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.InitProcess.Redirect;
 import io.mdocker.internal.process.Protocol;
+import io.mdocker.internal.security.DeviceRules;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.security.SeccompCompiler;
 import io.mdocker.internal.state.ProcStat;
@@ -98,7 +99,7 @@ public final class OciCreate {
      * @param cgroupLeaf     the cgroup's own name
      * @param cgroupMount    whether a cgroup file system is mounted at /sys/fs/cgroup, and read-only unless {@code cgroupMountRw}
      * @param cgroupMountRw  the cgroup file system writable
-     * @param defaultDevices whether the device cgroup allows mdocker's (Docker's) default devices only; else all
+     * @param deviceRules    the device cgroup's rules (linux.resources.devices)
      * @param tty            the terminal's size, if the process has one
      * @param consoleSocket  where its master goes
      * @param execFifo       the fifo pid 1 waits on (the empty path for none: run)
@@ -112,7 +113,7 @@ public final class OciCreate {
                        boolean noNewPrivileges, boolean readonlyRoot, Optional<SeccompProfile> seccomp,
                        List<Ulimit> rlimits, List<String> masked, List<String> readonly, Map<String, String> sysctl,
                        CgroupSpec cgroups, String cgroupLeaf, boolean cgroupMount, boolean cgroupMountRw,
-                       boolean defaultDevices, Optional<TtySize> tty, Optional<Path> consoleSocket, Path execFifo,
+                       DeviceRules deviceRules, Optional<TtySize> tty, Optional<Path> consoleSocket, Path execFifo,
                        OptionalInt oomScoreAdj, Path libRoot, List<Device> devices) {
         public Plan {
             args = List.copyOf(args);
@@ -129,6 +130,7 @@ public final class OciCreate {
             readonly = List.copyOf(readonly);
             sysctl = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(sysctl));
             devices = List.copyOf(devices);
+            Objects.requireNonNull(deviceRules, "deviceRules");
         }
     }
 
@@ -198,18 +200,16 @@ public final class OciCreate {
             int pid = init.containerPid();
             long startTime = ProcStat.startTime(pid);
             createRuntime.accept(pid);
-            Optional<Path> v2Devices = plan.defaultDevices() && DevicesCgroupV1.mountPoint().isEmpty()
+            Optional<Path> v2Devices = !plan.deviceRules().allowsAll() && DevicesCgroupV1.mountPoint().isEmpty()
                     ? cgroups.v2Dir() : Optional.empty();
             send(init, config(plan, cgroups, v2Devices));
             cgroups.create();
             made.add(cgroups);
             Map<String, String> info = new LinkedHashMap<>(cgroups.stateInfo());
-            if (plan.defaultDevices()) {
-                DevicesCgroupV1.create(plan.id()).ifPresent(d -> {
-                    made.add(d);
-                    info.put("devices", d.path().toString());
-                });
-            }
+            DevicesCgroupV1.create(plan.id(), plan.deviceRules()).ifPresent(d -> {
+                made.add(d);
+                info.put("devices", d.path().toString());
+            });
             for (HostResource r : made) {
                 r.attach(pid);
             }
@@ -336,7 +336,7 @@ public final class OciCreate {
         plan.sysctl().forEach(c::sysctl);
         if (plan.cgroupMount()) {
             List<ContainerCgroups.Mount> mounts = new ArrayList<>(cgroups.containerMounts());
-            if (plan.defaultDevices()) {
+            if (!plan.deviceRules().allowsAll()) {
                 DevicesCgroupV1.containerMount().ifPresent(mounts::add);
             }
             long mflags = MS_NOSUID | MS_NODEV | MS_NOEXEC | (plan.cgroupMountRw() ? 0 : MS_RDONLY);
@@ -344,7 +344,12 @@ public final class OciCreate {
                 c.cgroupfs(m.target(), mflags, m.controllers());
             }
         }
-        v2Devices.ifPresent(d -> c.string(Protocol.T_DEVCGROUP, d.toString()));
+        v2Devices.ifPresent(d -> {
+            c.string(Protocol.T_DEVCGROUP, d.toString());
+            if (!plan.deviceRules().isDefault()) { // else the monitor's own program, the same rules
+                c.bytes(Protocol.T_DEVPROG, plan.deviceRules().bpfProgram());
+            }
+        });
         plan.tty().ifPresent(t -> c.tty(t.rows(), t.columns()));
         plan.consoleSocket().ifPresent(s -> c.string(Protocol.T_CONSOLE, s.toString()));
         return c.message();

@@ -31,19 +31,23 @@ import java.util.Optional;
  * devices controller only; the cgroup manager may take it over, it needs nothing but
  * {@link #RULES} and the order deny-all, allow each.
  *
+ * <p>A container with rules of its own ({@link DeviceRules}: an OCI bundle's
+ * linux.resources.devices, a {@code device(...)} or {@code deviceCgroupRule(...)}) gets
+ * {@code <devices mount>/mdocker-rules/<id>} instead, with its rules written on it
+ * ({@link #create(String, DeviceRules)}); one whose rules allow every device gets none.
+ *
  * <p>On a cgroup v2-only host there is no devices controller ({@link #mountPoint()} is empty):
  * there mdocker-init loads a BPF_PROG_TYPE_CGROUP_DEVICE program with the same {@link #RULES}
- * (devices.c, attach_device_filter) and attaches it to the container's v2 cgroup, which
- * RunningContainer names in the CONFIG record DEVCGROUP.
+ * (devices.c, attach_device_filter), or the one {@link DeviceRules#bpfProgram} made for other
+ * rules (CONFIG record DEVPROG), and attaches it to the container's v2 cgroup, which the engine
+ * names in the CONFIG record DEVCGROUP.
  */
 public final class DevicesCgroupV1 implements HostResource {
     /** Docker's (runc's) default device rules: type major:minor access. */
-    public static final List<String> RULES = List.of(
-            "c *:* m", "b *:* m",          // mknod of anything (CAP_MKNOD decides), opening none of it
-            "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", // null zero full random urandom
-            "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm",                            // tty console ptmx
-            "c 136:* rwm",                                                     // the container's /dev/pts/*
-            "c 10:200 rwm");                                                   // /dev/net/tun
+    public static final List<String> RULES = DeviceRules.DEFAULT_ALLOWED_TEXT;
+
+    /** The parent of the devices cgroups of containers with rules other than the default ones. */
+    public static final String CUSTOM_PARENT = "mdocker-rules";
 
     private static final Optional<Path> MOUNT = findMount();
     private static final Object PARENT_LOCK = new Object();
@@ -69,6 +73,59 @@ public final class DevicesCgroupV1 implements HostResource {
     /** Where the v1 devices hierarchy is mounted, if it is. */
     public static Optional<Path> mountPoint() {
         return MOUNT;
+    }
+
+    /**
+     * The devices cgroup {@link #create(String, DeviceRules)} makes for a container with these rules:
+     * under {@code mdocker} for the default rules, under {@value #CUSTOM_PARENT} for others, none for
+     * allow-all or where the host has no v1 devices hierarchy.
+     */
+    public static Optional<Path> plannedPath(String containerId, DeviceRules rules) {
+        if (rules.allowsAll()) {
+            return Optional.empty();
+        }
+        return MOUNT.map(m -> m.resolve(rules.isDefault() ? "mdocker" : CUSTOM_PARENT).resolve(containerId));
+    }
+
+    /**
+     * Creates the container's devices cgroup with {@code rules} ({@link DeviceRules#v1Writes}), or
+     * returns empty where they allow every device or the host has no v1 devices hierarchy. The
+     * default rules go the way of {@link #create(String)}; others need a parent that allows what
+     * they allow (a child never gets more than its parent), so their cgroups are children of
+     * {@value #CUSTOM_PARENT}, which keeps the hierarchy root's rules and is removed with its last child.
+     */
+    public static Optional<DevicesCgroupV1> create(String containerId, DeviceRules rules) {
+        if (rules.isDefault()) {
+            return create(containerId);
+        }
+        Optional<Path> planned = plannedPath(containerId, rules);
+        if (planned.isEmpty()) {
+            return Optional.empty();
+        }
+        Path dir = planned.get();
+        for (int attempt = 0; ; attempt++) {
+            try {
+                Files.createDirectories(dir.getParent());
+                Files.createDirectory(dir);
+                break;
+            } catch (NoSuchFileException e) { // the parent removed by another's close meanwhile: again
+                if (attempt >= 3) {
+                    throw new ContainerException("mkdir " + dir + ": " + e.getMessage(), e);
+                }
+            } catch (IOException e) {
+                throw new ContainerException("mkdir " + dir + " (the container's devices cgroup): " + describe(e), e);
+            }
+        }
+        DevicesCgroupV1 cg = new DevicesCgroupV1(dir);
+        try {
+            for (DeviceRules.Write w : rules.v1Writes()) {
+                cg.write(w.file(), w.value());
+            }
+            return Optional.of(cg);
+        } catch (RuntimeException e) {
+            cg.close();
+            throw e;
+        }
     }
 
     /**
@@ -161,6 +218,8 @@ public final class DevicesCgroupV1 implements HostResource {
         MOUNT.ifPresent(m -> {
             removeQuietly(m.resolve("mdocker").resolve(containerId));
             removeQuietly(m.resolve("mdocker"));
+            removeQuietly(m.resolve(CUSTOM_PARENT).resolve(containerId));
+            removeQuietly(m.resolve(CUSTOM_PARENT));
         });
     }
 
@@ -177,7 +236,10 @@ public final class DevicesCgroupV1 implements HostResource {
 
     @Override
     public void close() {
-        removeQuietly(dir); // the parent stays for the JVM's next containers
+        removeQuietly(dir); // the default rules' parent stays for the JVM's next containers
+        if (dir.getParent().getFileName().toString().equals(CUSTOM_PARENT)) {
+            removeQuietly(dir.getParent()); // where it is the last child
+        }
     }
 
     private static void removeQuietly(Path p) {

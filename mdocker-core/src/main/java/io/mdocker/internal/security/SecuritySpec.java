@@ -21,14 +21,19 @@ import java.util.Set;
  * @param readOnlyRootfs  whether the root filesystem is mounted read-only
  * @param tmpfs           container path to mount options
  * @param ulimits         rlimits set before the command starts
+ * @param deviceRules     the device cgroup's rules (all devices allowed when privileged)
+ * @param devices         device nodes made in the container's /dev
  */
 public record SecuritySpec(Set<Capability> capabilities, boolean privileged, boolean noNewPrivileges,
                            SeccompProfile seccomp, List<Integer> groups, boolean readOnlyRootfs,
-                           Map<String, String> tmpfs, List<Ulimit> ulimits) {
+                           Map<String, String> tmpfs, List<Ulimit> ulimits, DeviceRules deviceRules,
+                           List<DeviceNode> devices) {
     public SecuritySpec {
         capabilities = Set.copyOf(capabilities);
         groups = List.copyOf(groups);
         tmpfs = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(tmpfs));
         ulimits = List.copyOf(ulimits);
+        deviceRules = privileged ? DeviceRules.ALLOW_ALL : java.util.Objects.requireNonNull(deviceRules, "deviceRules");
+        devices = List.copyOf(devices);
     }
 }
