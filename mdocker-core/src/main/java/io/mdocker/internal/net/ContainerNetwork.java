@@ -103,6 +103,8 @@ public final class ContainerNetwork implements HostResource {
     private List<PortProxy.Spec> monitorPorts = List.of();
     private List<PortProxy.Bound> pastaPorts = List.of(); // network pasta: the host ports it forwards
     private List<PortProxy.Bound> monitorBound = List.of();
+    /** A rootless named network: its holder, whose namespace has the bridge; else null. */
+    private RootlessBridges.Held held;
 
     private ContainerNetwork(Plan plan, Path netRoot, PortProxy proxy) {
         this.plan = plan;
@@ -119,8 +121,13 @@ public final class ContainerNetwork implements HostResource {
      */
     public static ContainerNetwork prepare(Plan plan, Path runRoot, Path libRoot, boolean proxyHere) {
         Rtnl.Link bridge = null;
+        RootlessBridges.Held held = null;
         switch (plan.kind()) {
             case BRIDGE -> {
+                if (io.mdocker.internal.sys.Namespaces.rootless()) {
+                    held = prepareRootless(plan);
+                    break;
+                }
                 Nat.iptables();
                 bridge = KNOWN_BRIDGES.get(key(plan.bridge(), plan.gateway()));
                 if (bridge == null) {
@@ -151,12 +158,32 @@ public final class ContainerNetwork implements HostResource {
             n.libNet = libRoot.resolve("net");
             return n;
         }
-        PortProxy proxy = plan.ports().isEmpty() || !proxyHere ? null : PortProxy.bind(plan.ports());
+        // a rootless named network's ports: its monitors serve them (they reach the holder's bridge)
+        boolean here = proxyHere && held == null;
+        PortProxy proxy = plan.ports().isEmpty() || !here ? null : PortProxy.bind(plan.ports());
         ContainerNetwork n = new ContainerNetwork(plan, runRoot.resolve("net"), proxy);
-        n.monitorPorts = proxyHere ? List.of() : plan.ports();
+        n.monitorPorts = here ? List.of() : plan.ports();
         n.bridgeLink = bridge;
+        n.held = held;
         n.libNet = libRoot.resolve("net");
         return n;
+    }
+
+    /**
+     * A rootless named network: the bridge lives in the network holder's namespace (made here
+     * when this JVM does not hold the network open yet), never in the host's. Its subnet must
+     * still be free of the host's routes: the host's networks of those addresses would otherwise
+     * be hidden from the containers, and the host's own routes to them mislead whoever reads both.
+     */
+    private static RootlessBridges.Held prepareRootless(Plan plan) {
+        if (!plan.userDefined()) {
+            throw new IllegalArgumentException("the default bridge " + plan.bridge() + " needs root (it lives in the host's "
+                    + "network namespace): a rootless container takes a named network, Network.bridge(NAME, CIDR)");
+        }
+        try (NetlinkSocket s = NetlinkSocket.open("host")) {
+            checkNoOverlap(s, plan.gateway().network(), 0, "subnet of rootless network " + plan.bridge());
+        }
+        return RootlessBridges.ensure(plan.bridge(), plan.gateway());
     }
 
     /**
@@ -231,11 +258,17 @@ public final class ContainerNetwork implements HostResource {
             }
             case BRIDGE -> {
                 vethName = "mdk" + id.substring(0, 12);
-                Ipam leases = ensureBridge();
-                // under the bridge's lease lock: the one lock every runtime using this bridge shares;
-                // checked again for a bridge made anew (another process may have removed the rules with it)
-                Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), leases.dir().resolve("lock"),
-                        Integer.toString(bridgeIndex));
+                Ipam leases;
+                if (held != null) { // rootless: the bridge is the holder's, no host rule is made
+                    bridgeIndex = held.bridgeIndex();
+                    leases = allocator(null, netRoot.resolve(plan.bridge()));
+                } else {
+                    leases = ensureBridge();
+                    // under the bridge's lease lock: the one lock every runtime using this bridge shares;
+                    // checked again for a bridge made anew (another process may have removed the rules with it)
+                    Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), leases.dir().resolve("lock"),
+                            Integer.toString(bridgeIndex));
+                }
                 String names = null;
                 if (plan.userDefined()) {
                     List<String> all = new ArrayList<>();
@@ -375,6 +408,10 @@ public final class ContainerNetwork implements HostResource {
             case NONE, HOST -> { } // lo: pid 1 brings it up in its network namespace
             case PASTA -> files.add(Pasta.start(entryDir, pid, pastaPorts, io.mdocker.internal.sys.Namespaces.rootless()));
             case BRIDGE -> {
+                if (held != null) {
+                    attachRootless(pid);
+                    break;
+                }
                 // The container's socket is opened by the netns thread while this one makes the veth pair.
                 CompletableFuture<Integer> inside = NetnsSockets.request(pid);
                 try (NetlinkSocket host = NetlinkSocket.open("host")) {
@@ -387,7 +424,8 @@ public final class ContainerNetwork implements HostResource {
                     KNOWN_BRIDGES.remove(key(plan.bridge(), plan.gateway())); // gone? the next container looks again
                     throw e;
                 }
-                configureContainer(inside, pid, new Ipv4(address, plan.gateway().prefix()), 0, plan.gateway().address());
+                configureContainer(NetnsSockets.await(inside), pid, new Ipv4(address, plan.gateway().prefix()), 0,
+                        plan.gateway().address());
             }
             case VETH -> {
                 Ipv4 hostAddr = plan.hostAddress();
@@ -406,7 +444,8 @@ public final class ContainerNetwork implements HostResource {
                     NetnsSockets.discard(inside);
                     throw e;
                 }
-                configureContainer(inside, pid, ctrAddr, p2p ? hostAddr.address() : 0, hostAddr.address());
+                configureContainer(NetnsSockets.await(inside), pid, ctrAddr, p2p ? hostAddr.address() : 0,
+                        hostAddr.address());
             }
         }
         if (proxy != null) {
@@ -414,8 +453,26 @@ public final class ContainerNetwork implements HostResource {
         }
     }
 
-    private static void configureContainer(CompletableFuture<Integer> socket, int pid, Ipv4 local, int peer, int gateway) {
-        try (NetlinkSocket c = NetlinkSocket.adopt(NetnsSockets.await(socket), "container pid " + pid)) {
+    /**
+     * A rootless named network's container: both netlink sockets come from the holder (one in its
+     * namespace, where the bridge is, one in the container's, which belongs to the holder's user
+     * namespace); this JVM's user owns that user namespace, so the kernel lets it configure both.
+     * No host-side hardening applies: nothing of it is in the host's namespace.
+     */
+    private void attachRootless(int pid) {
+        int inside = held.holder().socketIn(pid);
+        try (NetlinkSocket bridgeSide = NetlinkSocket.adopt(held.holder().ownSocket(), "the holder of network "
+                + plan.bridge())) {
+            bridgeSide.execute(Rtnl.createVeth(vethName, bridgeIndex, "eth0", mac(address), pid));
+        } catch (RuntimeException e) {
+            io.mdocker.internal.sys.Posix.closeQuietly(inside);
+            throw e;
+        }
+        configureContainer(inside, pid, new Ipv4(address, plan.gateway().prefix()), 0, plan.gateway().address());
+    }
+
+    private static void configureContainer(int socket, int pid, Ipv4 local, int peer, int gateway) {
+        try (NetlinkSocket c = NetlinkSocket.adopt(socket, "container pid " + pid)) {
             Rtnl.Link eth0 = Rtnl.findLink(c, "eth0");
             if (eth0 == null) {
                 throw new IllegalStateException("eth0 is missing in the network namespace of pid " + pid
@@ -449,6 +506,14 @@ public final class ContainerNetwork implements HostResource {
     /** The published ports as bound (real host ports), in the order given. */
     public List<PortProxy.Bound> ports() {
         return proxy != null ? proxy.bound() : plan.kind() == Kind.PASTA ? pastaPorts : monitorBound;
+    }
+
+    /**
+     * A rootless named network's holder, into whose user namespace the container's pid 1 is
+     * cloned (its monitor then serves the published ports from the holder's network namespace).
+     */
+    public java.util.Optional<io.mdocker.internal.process.NetworkHolder> holder() {
+        return java.util.Optional.ofNullable(held).map(RootlessBridges.Held::holder);
     }
 
     /** The published ports the container's monitor is to bind and serve (empty when this JVM proxies them). */
@@ -495,7 +560,21 @@ public final class ContainerNetwork implements HostResource {
                 failure = e;
             }
         }
-        if (vethName != null) {
+        if (vethName != null && held != null) {
+            // rootless: the pair is deleted here (the link reaper watches the host's namespace only),
+            // then the lease comes back
+            try {
+                try (NetlinkSocket s = NetlinkSocket.adopt(held.holder().ownSocket(), "the holder of network "
+                        + plan.bridge())) {
+                    s.execute(Rtnl.deleteLink(vethName), Linux.ENODEV());
+                }
+                if (ipam != null && address != 0) {
+                    ipam.release(address, entryDir);
+                }
+            } catch (RuntimeException e) {
+                failure = add(failure, e);
+            }
+        } else if (vethName != null) {
             // The kernel removes the veth pair with the container's namespace; the lease comes
             // back once it is gone (see LinkReaper for why nobody waits for that here).
             Ipam leases = ipam;
@@ -546,6 +625,9 @@ public final class ContainerNetwork implements HostResource {
         }
         if (bridge != null) {
             p.setProperty("bridge", bridge);
+        }
+        if (held != null) { // the veth pair was in the holder's namespace, which went with its JVM
+            p.setProperty("holder", "rootless");
         }
         Path f = entryDir.resolve(RECORD);
         try (var out = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
@@ -666,7 +748,7 @@ public final class ContainerNetwork implements HostResource {
     public static void removeLeftovers(Path entryDir) {
         Map<String, String> record = readRecord(entryDir);
         String veth = record.get("veth");
-        if (veth != null) {
+        if (veth != null && record.get("holder") == null) {
             deleteVeth(veth);
             String address = record.get("address");
             if (record.get("bridge") != null && address != null) {
@@ -742,6 +824,10 @@ public final class ContainerNetwork implements HostResource {
      */
     public static void removeNetwork(String name, Ipv4 gateway, Path runRoot) {
         awaitReleases(RELEASE_PATIENCE);
+        if (io.mdocker.internal.sys.Namespaces.rootless()) {
+            removeRootless(name, gateway, runRoot);
+            return;
+        }
         Rtnl.Link link;
         try (NetlinkSocket s = NetlinkSocket.open("host")) {
             link = Rtnl.findLink(s, name);
@@ -786,6 +872,35 @@ public final class ContainerNetwork implements HostResource {
             deleteFiles(dir, HostsFile.of(dir));
         });
         try { // the lock and the directory last, outside the lock (a late release makes them again: harmless)
+            Files.deleteIfExists(dir.resolve("lock"));
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            // not empty (a container started meanwhile) or gone: left as it is
+        }
+    }
+
+    /**
+     * A rootless named network: refused while containers hold addresses on it, as for root; else
+     * its holder ends (its namespaces, the bridge with them, go) and its leases and hosts file are
+     * deleted.
+     */
+    private static void removeRootless(String name, Ipv4 gateway, Path runRoot) {
+        Path dir = runRoot.resolve("net").resolve(name);
+        if (!Files.isDirectory(dir)) {
+            RootlessBridges.close(name);
+            return;
+        }
+        HostLock.with(dir.resolve("lock"), () -> {
+            List<String> users = new Ipam(dir, gateway, gateway.address()).users();
+            if (!users.isEmpty()) {
+                throw new IllegalStateException("network " + name + " is in use by " + (users.size() == 1 ? "container "
+                        : users.size() + " containers: ") + String.join(", ", users)
+                        + ": close or remove them first (a dead process's containers: mdocker gc)");
+            }
+            RootlessBridges.close(name);
+            deleteFiles(dir, HostsFile.of(dir));
+        });
+        try {
             Files.deleteIfExists(dir.resolve("lock"));
             Files.deleteIfExists(dir);
         } catch (IOException e) {

@@ -1,0 +1,154 @@
+package io.mdocker;
+
+import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.UnprivilegedUser;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Rootless named networks, as an unprivileged user ({@link UnprivilegedUser}): the user's JVM
+ * ({@link RootlessNetworkProbe}) starts an httpd on {@code Network.bridge("mdn1", "10.216.1.1/24")}
+ * with a published port, and clients on the same network reach it by address, container name and
+ * alias, while clients on another named network (mdn2) or network none cannot; the containers of
+ * one network share the holder's user namespace, those of another network do not; the published
+ * port answers on 127.0.0.1; closing a network in use is refused; after close no holder process,
+ * namespace or state entry is left. Refusals: the default bridge, a subnet the host routes (a
+ * bridge mdn4 on 10.216.4.0/24 that this test makes on the host and removes), a detached
+ * container, one name with two subnets.
+ */
+@Tag("rootless")
+class RootlessNetworkTest {
+    private static final String HOST_BRIDGE = "mdn4";
+    private static UnprivilegedUser user;
+    private static String classpath;
+
+    @BeforeAll
+    static void createUser() throws Exception {
+        Fixtures.prerequisite(Files.isExecutable(Path.of("/usr/sbin/ip")) || Files.isExecutable(Path.of("/sbin/ip")),
+                "ip (iproute2) to make the host bridge a rootless subnet must not overlap");
+        user = UnprivilegedUser.create();
+        classpath = user.classpath(List.of(RootlessNetworkProbe.class, ContainerRuntime.class,
+                io.mdocker.bindings.Linux.class, com.fasterxml.jackson.databind.JsonNode.class,
+                com.fasterxml.jackson.core.JsonFactory.class, com.fasterxml.jackson.annotation.JsonProperty.class,
+                com.github.luben.zstd.Zstd.class));
+        UnprivilegedUser.sh("ip link del " + HOST_BRIDGE + " 2>/dev/null; ip link add " + HOST_BRIDGE
+                + " type bridge && ip addr add 10.216.4.1/24 dev " + HOST_BRIDGE + " && ip link set " + HOST_BRIDGE + " up");
+    }
+
+    @AfterAll
+    static void removeAll() throws Exception {
+        try {
+            UnprivilegedUser.sh("ip link del " + HOST_BRIDGE + " 2>/dev/null || true");
+        } finally {
+            if (user != null) {
+                user.close();
+            }
+        }
+    }
+
+    @Test
+    void containersOfOneNamedNetworkReachEachOtherAndNothingIsLeft() throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> cmd = new ArrayList<>();
+        Optional.ofNullable(System.getenv("JAVA_TOOL_OPTIONS")).ifPresent(o -> cmd.addAll(List.of("/usr/bin/env",
+                "JAVA_TOOL_OPTIONS=" + o)));
+        cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", classpath,
+                RootlessNetworkProbe.class.getName(), user.rootfs().toString(), "10.216.4.0/24"));
+        Process p = user.command(cmd).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(180, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        Map<String, String> r = new LinkedHashMap<>();
+        out.lines().filter(l -> l.contains("=")).forEach(l -> r.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1)));
+
+        // refusals, each one line, and no holder left behind by them
+        assertThat(r.get("defaultbridge!")).as(out).startsWith("IllegalArgumentException: network bridge mdocker0")
+                .contains("needs root").contains("Network.bridge(NAME, CIDR)").doesNotContain("|");
+        assertThat(r.get("overlap!")).as(out).startsWith("IllegalArgumentException: ")
+                .contains("10.216.4.0/24").contains("overlaps the host route").doesNotContain("|");
+        assertThat(r.get("detached!")).as(out).startsWith("IllegalArgumentException: rootless network mdn3")
+                .contains("detached").doesNotContain("|");
+        assertThat(r.get("twice!")).as(out).startsWith("IllegalArgumentException: rootless network mdn3 is open")
+                .contains("10.216.3.1/24").contains("10.216.33.1/24").doesNotContain("|");
+        assertThat(r.get("refusedholders")).as(out).isEqualTo("0");
+
+        // one holder per open network, a user namespace of its own each
+        assertThat(r.get("holders")).as(out).isEqualTo("2");
+        String[] holders = r.get("holderns").split(",");
+        assertThat(holders).hasSize(2);
+        List<String> holderUserns = Stream.of(holders).map(h -> h.substring(h.indexOf('/') + 1)).toList();
+        List<String> holderNetns = Stream.of(holders).map(h -> h.substring(0, h.indexOf('/'))).toList();
+        assertThat(holderUserns.get(0)).startsWith("user:[").isNotEqualTo(holderUserns.get(1));
+        // the containers of one network share its holder's user namespace; another network's have the other
+        assertThat(r.get("webuserns")).as(out).isIn(holderUserns).isEqualTo(r.get("clientuserns"));
+        assertThat(r.get("otheruserns")).as(out).isIn(holderUserns).isNotEqualTo(r.get("webuserns"));
+        assertThat(r.get("webuserns")).isNotEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/user")).toString());
+
+        // reached by address, name and alias on its network; an address of the subnet and its route
+        assertThat(r.get("webip")).as(out).startsWith("10.216.1.");
+        assertThat(r.get("byaddr")).as(out).isEqualTo("hello-from-web");
+        assertThat(r.get("byname")).as(out).isEqualTo("hello-from-web");
+        assertThat(r.get("byalias")).as(out).isEqualTo("hello-from-web");
+        assertThat(r.get("clienteth0")).as(out).matches("10\\.216\\.1\\.\\d+/24\\|default via 10\\.216\\.1\\.1 dev eth0.*");
+        assertThat(r.get("hosts")).as(out).startsWith(r.get("webip")).contains("rlweb").contains("www");
+        // not from another named network, nor from network none
+        assertThat(r.get("samenet")).as(out).isEqualTo("reached|control-ok|done");
+        assertThat(r.get("othernet")).as(out).startsWith("control-ok|done").doesNotContain("reached");
+        assertThat(r.get("othername")).as(out).isEqualTo("0");
+        assertThat(r.get("none")).as(out).startsWith("control-ok|done").doesNotContain("reached");
+        // the published port on the host's loopback
+        assertThat(r.get("published")).as(out).isEqualTo("200 hello-from-web");
+        assertThat(r.get("inuse!")).as(out).startsWith("IllegalStateException: network mdn1 is in use by container rlweb");
+
+        // after close: no holder, no process, no state entry; no process on the host in the holders' namespaces
+        assertThat(r.get("afterholders")).as(out).isEqualTo("0");
+        assertThat(r.get("children")).as(out).isEqualTo("0");
+        assertThat(r.get("leftnet")).as(out).isEmpty();
+        assertThat(r.get("leftcontainers")).as(out).isEmpty();
+        assertThat(processesIn(holderNetns)).as("processes in the holders' network namespaces").isEmpty();
+        assertThat(processesIn(holderUserns)).as("processes in the holders' user namespaces").isEmpty();
+        assertThat(UnprivilegedUser.sh("pgrep -u " + UnprivilegedUser.NAME + " || true").strip()).as("the user's processes")
+                .isEmpty();
+        try (Stream<Path> s = Files.list(user.dir().resolve("run"))) {
+            assertThat(s.map(f -> f.getFileName().toString()).toList()).as("the user's runtime directory")
+                    .containsOnly("mdocker");
+        }
+    }
+
+    /** The pids whose namespaces (net or user) are among {@code ids}. */
+    private static List<String> processesIn(List<String> ids) throws IOException {
+        List<String> found = new ArrayList<>();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : procs.filter(d -> d.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+                for (String type : List.of("net", "user")) {
+                    try {
+                        if (ids.contains(Files.readSymbolicLink(proc.resolve("ns").resolve(type)).toString())) {
+                            found.add(proc.getFileName().toString());
+                        }
+                    } catch (IOException gone) {
+                        // ended meanwhile, or a kernel thread
+                    }
+                }
+            }
+        }
+        return found;
+    }
+}
