@@ -8,8 +8,15 @@ import java.util.concurrent.Callable;
 /**
  * A user's program on the public API, run by {@link RootlessNetworkTest} as an unprivileged user:
  * containers on rootless named networks. Prints one {@code key=value} line per check
- * ({@code key!=message} when the check threw). Arguments: ROOTFS and a subnet the host routes
- * (for the refusal of an overlapping one).
+ * ({@code key!=message} when the check threw):
+ * <ul>
+ *   <li>{@code suite ROOTFS SUBNET}: the refusals (SUBNET: one the host routes), two networks, a
+ *       server reached by address, name and alias and through its published port, or not;
+ *       what is left after close;</li>
+ *   <li>{@code hang ROOTFS}: a container on a named network; prints its pid, the holder's pid and
+ *       namespaces, then waits to be SIGKILLed;</li>
+ *   <li>{@code gc}: recovers the user's roots and lists what is left of their networks and containers.</li>
+ * </ul>
  */
 public final class RootlessNetworkProbe {
     private RootlessNetworkProbe() {}
@@ -19,8 +26,28 @@ public final class RootlessNetworkProbe {
 
     public static void main(String[] args) throws Exception {
         ContainerRuntime.setMonitorPoolSize(0);
-        Path rootfs = Path.of(args[0]);
-        String hostRouted = args[1];
+        switch (args[0]) {
+            case "suite" -> suite(Path.of(args[1]), args[2]);
+            case "hang" -> hang(Path.of(args[1]));
+            case "gc" -> {
+                check("gc", ContainerRuntime.defaults()::gc);
+                leftovers();
+            }
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+    }
+
+    private static void hang(Path rootfs) throws Exception {
+        Network app = Network.bridge("mdn3", "10.216.3.1/24");
+        RunningContainer c = box(rootfs).network(app).name("rlhang").start("sleep", "1000");
+        check("pid", c::pid);
+        check("holder", () -> holders().getFirst().pid() + " " + ns(holders().getFirst(), "net") + " "
+                + ns(holders().getFirst(), "user"));
+        System.out.flush();
+        Thread.sleep(600_000);
+    }
+
+    private static void suite(Path rootfs, String hostRouted) throws Exception {
         refusals(rootfs, hostRouted);
         try (Network app = Network.bridge("mdn1", "10.216.1.1/24");
              Network other = Network.bridge("mdn2", "10.216.2.1/24");
@@ -59,10 +86,14 @@ public final class RootlessNetworkProbe {
         }
         // everything closed: holders, state
         check("afterholders", () -> holders().size());
+        leftovers();
+        check("children", () -> ProcessHandle.current().descendants().count());
+    }
+
+    private static void leftovers() {
         Path run = Path.of(System.getenv("XDG_RUNTIME_DIR"), "mdocker");
         check("leftnet", () -> list(run.resolve("net")));
         check("leftcontainers", () -> list(run.resolve("containers")));
-        check("children", () -> ProcessHandle.current().descendants().count());
     }
 
     private static void refusals(Path rootfs, String hostRouted) {

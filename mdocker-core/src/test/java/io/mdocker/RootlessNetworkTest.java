@@ -63,21 +63,38 @@ class RootlessNetworkTest {
         }
     }
 
-    @Test
-    void containersOfOneNamedNetworkReachEachOtherAndNothingIsLeft() throws Exception {
+    /** The probe as the user (its stdout; stderr inherited). */
+    private static Process probe(String... args) throws IOException {
         String java = ProcessHandle.current().info().command().orElseThrow();
         List<String> cmd = new ArrayList<>();
         Optional.ofNullable(System.getenv("JAVA_TOOL_OPTIONS")).ifPresent(o -> cmd.addAll(List.of("/usr/bin/env",
                 "JAVA_TOOL_OPTIONS=" + o)));
         cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", classpath,
-                RootlessNetworkProbe.class.getName(), user.rootfs().toString(), "10.216.4.0/24"));
-        Process p = user.command(cmd).start();
+                RootlessNetworkProbe.class.getName()));
+        cmd.addAll(List.of(args));
+        Process p = user.command(cmd).redirectErrorStream(false).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         p.getOutputStream().close();
+        return p;
+    }
+
+    private static Map<String, String> lines(String out) {
+        Map<String, String> r = new LinkedHashMap<>();
+        out.lines().filter(l -> l.contains("=")).forEach(l -> r.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1)));
+        return r;
+    }
+
+    private static Map<String, String> run(String... args) throws Exception {
+        Process p = probe(args);
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(180, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
-        Map<String, String> r = new LinkedHashMap<>();
-        out.lines().filter(l -> l.contains("=")).forEach(l -> r.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1)));
+        return lines(out);
+    }
+
+    @Test
+    void containersOfOneNamedNetworkReachEachOtherAndNothingIsLeft() throws Exception {
+        Map<String, String> r = run("suite", user.rootfs().toString(), "10.216.4.0/24");
+        String out = r.toString();
 
         // refusals, each one line, and no holder left behind by them
         assertThat(r.get("defaultbridge!")).as(out).startsWith("IllegalArgumentException: network bridge mdocker0")
@@ -133,15 +150,61 @@ class RootlessNetworkTest {
         }
     }
 
-    /** The pids whose namespaces (net or user) are among {@code ids}. */
+    /**
+     * A JVM SIGKILLed with a container on a named network: its holder and container end with it
+     * (end of file on their sockets), their namespaces with them; the next runtime's recovery
+     * removes the container's state and the network's leases, hosts file and claim.
+     */
+    @Test
+    void aKilledJvmsNetworkGoesWithIt() throws Exception {
+        Process p = probe("hang", user.rootfs().toString());
+        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                StandardCharsets.UTF_8));
+        String pidLine = in.readLine();
+        String holderLine = in.readLine();
+        assertThat(pidLine).startsWith("pid=");
+        assertThat(holderLine).startsWith("holder=");
+        long pid1 = Long.parseLong(pidLine.substring(4));
+        String[] holder = holderLine.substring(7).split(" ");
+        ProcessHandle holderProcess = ProcessHandle.of(Long.parseLong(holder[0])).orElseThrow();
+        ProcessHandle container = ProcessHandle.of(pid1).orElseThrow();
+        assertThat(Files.readSymbolicLink(Path.of("/proc", Long.toString(pid1), "ns", "user")).toString())
+                .as("the container in the holder's user namespace").isEqualTo(holder[2]);
+        assertThat(Files.list(user.dir().resolve("run/mdocker/net")).map(f -> f.getFileName().toString()).sorted().toList())
+                .contains("mdn3", "mdn3.holder", "mdn3.hosts");
+
+        p.destroyForcibly(); // SIGKILL: the JVM is the process setpriv and env exec'd
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        holderProcess.onExit().get(10, TimeUnit.SECONDS);
+        container.onExit().get(10, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!processesIn(List.of(holder[1], holder[2])).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(processesIn(List.of(holder[1], holder[2]))).as("processes in the holder's namespaces").isEmpty();
+
+        Map<String, String> r = run("gc");
+        assertThat(r.get("leftnet")).as(r.toString()).isEmpty();
+        assertThat(r.get("leftcontainers")).as(r.toString()).isEmpty();
+        assertThat(UnprivilegedUser.sh("pgrep -u " + UnprivilegedUser.NAME + " || true").strip()).as("the user's processes")
+                .isEmpty();
+    }
+
+    /**
+     * The pids of the user's processes (its uid or its subordinate range: kernel namespace numbers
+     * are reused, by anyone's new namespaces) whose namespaces (net or user) are among {@code ids}.
+     */
     private static List<String> processesIn(List<String> ids) throws IOException {
         List<String> found = new ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             for (Path proc : procs.filter(d -> d.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
                 for (String type : List.of("net", "user")) {
                     try {
-                        if (ids.contains(Files.readSymbolicLink(proc.resolve("ns").resolve(type)).toString())) {
-                            found.add(proc.getFileName().toString());
+                        int uid = (Integer) Files.getAttribute(proc, "unix:uid");
+                        boolean users = uid == user.uid() || (uid >= 1_300_000 && uid <= 1_365_535);
+                        if (users && ids.contains(Files.readSymbolicLink(proc.resolve("ns").resolve(type)).toString())) {
+                            found.add(proc.getFileName().toString() + " " + Files.readString(proc.resolve("cmdline"))
+                                    .replace('\0', ' '));
                         }
                     } catch (IOException gone) {
                         // ended meanwhile, or a kernel thread

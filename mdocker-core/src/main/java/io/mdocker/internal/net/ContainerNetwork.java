@@ -125,7 +125,7 @@ public final class ContainerNetwork implements HostResource {
         switch (plan.kind()) {
             case BRIDGE -> {
                 if (io.mdocker.internal.sys.Namespaces.rootless()) {
-                    held = prepareRootless(plan);
+                    held = prepareRootless(plan, runRoot.resolve("net"));
                     break;
                 }
                 Nat.iptables();
@@ -175,7 +175,7 @@ public final class ContainerNetwork implements HostResource {
      * still be free of the host's routes: the host's networks of those addresses would otherwise
      * be hidden from the containers, and the host's own routes to them mislead whoever reads both.
      */
-    private static RootlessBridges.Held prepareRootless(Plan plan) {
+    private static RootlessBridges.Held prepareRootless(Plan plan, Path netRoot) {
         if (!plan.userDefined()) {
             throw new IllegalArgumentException("the default bridge " + plan.bridge() + " needs root (it lives in the host's "
                     + "network namespace): a rootless container takes a named network, Network.bridge(NAME, CIDR)");
@@ -183,7 +183,7 @@ public final class ContainerNetwork implements HostResource {
         try (NetlinkSocket s = NetlinkSocket.open("host")) {
             checkNoOverlap(s, plan.gateway().network(), 0, "subnet of rootless network " + plan.bridge());
         }
-        return RootlessBridges.ensure(plan.bridge(), plan.gateway());
+        return RootlessBridges.ensure(plan.bridge(), plan.gateway(), netRoot);
     }
 
     /**
@@ -759,6 +759,9 @@ public final class ContainerNetwork implements HostResource {
         String lease = record.get("lease");
         if (lease != null) {
             Ipam.releaseLease(Path.of(lease), entryDir);
+            if (record.get("holder") != null) { // a dead JVM's rootless network: gone with it, unless reopened
+                removeUnheld(Path.of(lease).getParent(), record.get("bridge"));
+            }
         }
     }
 
@@ -899,12 +902,41 @@ public final class ContainerNetwork implements HostResource {
             }
             RootlessBridges.close(name);
             deleteFiles(dir, HostsFile.of(dir));
+            try {
+                Files.deleteIfExists(RootlessBridges.claimFile(dir.getParent(), name));
+            } catch (IOException e) {
+                throw new UncheckedIOException("deleting " + RootlessBridges.claimFile(dir.getParent(), name) + ": "
+                        + e.getMessage(), e);
+            }
         });
         try {
             Files.deleteIfExists(dir.resolve("lock"));
             Files.deleteIfExists(dir);
         } catch (IOException e) {
             // not empty (a container started meanwhile) or gone: left as it is
+        }
+    }
+
+    /**
+     * Recovery: the rootless network whose leases are in {@code dir}, once no container holds an
+     * address on it and no live process holds it open: its files go (its holder went with its JVM).
+     */
+    private static void removeUnheld(Path dir, String name) {
+        if (name == null || !Files.isDirectory(dir)) {
+            return;
+        }
+        boolean removed = RootlessBridges.removeIfUnheld(dir.getParent(), name, () -> HostLock.with(dir.resolve("lock"), () -> {
+            if (new Ipam(dir, new Ipv4(0, 32), 0).users().isEmpty()) {
+                deleteFiles(dir, HostsFile.of(dir));
+            }
+        }));
+        if (removed) {
+            try {
+                Files.deleteIfExists(dir.resolve("lock"));
+                Files.deleteIfExists(dir);
+            } catch (IOException e) {
+                // not empty (another container's lease) or gone: left as it is
+            }
         }
     }
 

@@ -2,6 +2,14 @@ package io.mdocker.internal.net;
 
 import io.mdocker.internal.process.NetworkHolder;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.HashMap;
 import java.util.List;
@@ -12,12 +20,17 @@ import java.util.Map;
  * whose network namespace holds the bridge with the network's address. Made by the first
  * container started on the network, ended by {@code Network.close()} ({@link #close}) or with this
  * JVM (the holder exits at its socket's end of file). Thread-safe.
+ *
+ * <p>A network's leases and hosts file are under the run root's {@code net/}, as for root; the
+ * JVM that holds it open claims it with an fcntl lock on {@code net/NAME.holder}, so that another
+ * process of the user cannot open a second holder for the same leases (refused in one line), and
+ * recovery knows a dead JVM's network from a live one's: the lock went with the process.
  */
 final class RootlessBridges {
     private RootlessBridges() {}
 
     /** One open network: its holder, the bridge's address and its index in the holder's namespace. */
-    record Held(NetworkHolder holder, Ipv4 gateway, int bridgeIndex) { }
+    record Held(NetworkHolder holder, Ipv4 gateway, int bridgeIndex, FileChannel claim) { }
 
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Map<String, Held> HELD = new HashMap<>(); // guarded by the class
@@ -28,7 +41,7 @@ final class RootlessBridges {
      *
      * @throws IllegalArgumentException when this JVM holds {@code name} open with another address
      */
-    static synchronized Held ensure(String name, Ipv4 gateway) {
+    static synchronized Held ensure(String name, Ipv4 gateway, Path netRoot) {
         Held h = HELD.get(name);
         if (h != null) {
             if (!h.gateway().equals(gateway)) {
@@ -37,7 +50,14 @@ final class RootlessBridges {
             }
             return h;
         }
-        NetworkHolder holder = NetworkHolder.start();
+        FileChannel claim = claim(name, netRoot);
+        NetworkHolder holder;
+        try {
+            holder = NetworkHolder.start();
+        } catch (RuntimeException e) {
+            closeQuietly(claim);
+            throw e;
+        }
         try (NetlinkSocket s = NetlinkSocket.adopt(holder.ownSocket(), "the holder of network " + name)) {
             byte[] mac = new byte[6];
             RANDOM.nextBytes(mac);
@@ -45,9 +65,10 @@ final class RootlessBridges {
             s.execute(Rtnl.createBridge(name, mac));
             Rtnl.Link link = Rtnl.findLink(s, name);
             s.execute(List.of(Rtnl.addAddress(link.index(), name, gateway, 0)));
-            h = new Held(holder, gateway, link.index());
+            h = new Held(holder, gateway, link.index(), claim);
         } catch (RuntimeException e) {
             holder.close();
+            closeQuietly(claim);
             throw e;
         }
         HELD.put(name, h);
@@ -59,6 +80,77 @@ final class RootlessBridges {
         Held h = HELD.remove(name);
         if (h != null) {
             h.holder().close();
+            closeQuietly(h.claim());
+        }
+    }
+
+    /** The claim file of network {@code name}. */
+    static Path claimFile(Path netRoot, String name) {
+        return netRoot.resolve(name + ".holder");
+    }
+
+    /** An fcntl lock on {@code net/NAME.holder}, with this JVM's pid in it, or a one-line refusal. */
+    private static FileChannel claim(String name, Path netRoot) {
+        Path file = claimFile(netRoot, name);
+        try {
+            Files.createDirectories(netRoot);
+            FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (IOException | RuntimeException e) {
+                ch.close();
+                throw e;
+            }
+            if (lock == null) {
+                String pid = Files.readString(file, StandardCharsets.US_ASCII).strip();
+                ch.close();
+                throw new IllegalArgumentException("rootless network " + name + " is held open by another process of "
+                        + "this user (pid " + pid + ", " + file + "): a rootless named network belongs to the JVM that "
+                        + "opened it; use another name");
+            }
+            ch.truncate(0).write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\n")
+                    .getBytes(StandardCharsets.US_ASCII)), 0);
+            return ch;
+        } catch (IOException e) {
+            throw new UncheckedIOException("claiming rootless network " + name + " (" + file + "): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Whether network {@code name} under {@code netRoot} is held by no process (not by this JVM,
+     * and its claim file, if any, unlocked), running {@code removal} while it makes sure, and
+     * deleting the claim file after it: recovery's removal of a dead JVM's network.
+     */
+    static synchronized boolean removeIfUnheld(Path netRoot, String name, Runnable removal) {
+        if (HELD.containsKey(name)) {
+            return false; // never a second descriptor of our own claim: closing it would drop the lock
+        }
+        Path file = claimFile(netRoot, name);
+        if (!Files.exists(file)) {
+            removal.run();
+            return true;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE); FileLock lock = ch.tryLock()) {
+            if (lock == null) {
+                return false;
+            }
+            removal.run();
+            Files.deleteIfExists(file);
+            return true;
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("checking the claim " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            // closing drops the lock whatever it reports
         }
     }
 }
