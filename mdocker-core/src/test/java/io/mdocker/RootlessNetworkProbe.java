@@ -15,6 +15,8 @@ import java.util.concurrent.Callable;
  *       what is left after close;</li>
  *   <li>{@code hang ROOTFS}: a container on a named network; prints its pid, the holder's pid and
  *       namespaces, then waits to be SIGKILLed;</li>
+ *   <li>{@code dns ROOTFS}: a container on a named network: its resolv.conf, and a name looked up
+ *       through the holder's namespace, its masquerading and pasta's DNS relay (outbound);</li>
  *   <li>{@code gc}: recovers the user's roots and lists what is left of their networks and containers.</li>
  * </ul>
  */
@@ -29,6 +31,13 @@ public final class RootlessNetworkProbe {
         switch (args[0]) {
             case "suite" -> suite(Path.of(args[1]), args[2]);
             case "hang" -> hang(Path.of(args[1]));
+            case "dns" -> {
+                try (Network app = Network.bridge("mdn1", "10.216.1.1/24")) {
+                    check("dns", () -> client(Path.of(args[1]), app,
+                            "cat /etc/resolv.conf; nslookup -type=a mdocker.test | grep -c 10.9.8.7"));
+                }
+                check("pastasafter", () -> pastas().size());
+            }
             case "gc" -> {
                 check("gc", ContainerRuntime.defaults()::gc);
                 leftovers();
@@ -72,6 +81,7 @@ public final class RootlessNetworkProbe {
             check("none", () -> client(rootfs, Network.none(), reach));
             check("samenet", () -> client(rootfs, app, reach));
             check("holders", () -> holders().size());
+            check("pastas", () -> pastas().size());
             check("holderns", () -> String.join(",", holders().stream().map(p -> ns(p, "net") + "/" + ns(p, "user")).toList()));
             check("published", () -> {
                 var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
@@ -86,6 +96,7 @@ public final class RootlessNetworkProbe {
         }
         // everything closed: holders, state
         check("afterholders", () -> holders().size());
+        check("pastasafter", () -> pastas().size());
         leftovers();
         check("children", () -> ProcessHandle.current().descendants().count());
     }
@@ -137,6 +148,18 @@ public final class RootlessNetworkProbe {
     private static List<ProcessHandle> holders() {
         return ProcessHandle.current().children().filter(p -> p.info().arguments()
                 .map(a -> a.length == 1 && a[0].equals("network")).orElse(false)).toList();
+    }
+
+    /** The pasta processes below this JVM (the holders' children; Debian's pasta runs as passt.avx2). */
+    private static List<ProcessHandle> pastas() {
+        return ProcessHandle.current().descendants().filter(p -> {
+            try { // comm: pasta makes itself undumpable, so its exe link is not readable
+                String comm = Files.readString(Path.of("/proc", Long.toString(p.pid()), "comm"));
+                return comm.startsWith("pasta") || comm.startsWith("passt");
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }).toList();
     }
 
     private static String ns(ProcessHandle p, String type) {

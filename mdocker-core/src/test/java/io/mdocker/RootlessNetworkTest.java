@@ -65,6 +65,11 @@ class RootlessNetworkTest {
 
     /** The probe as the user (its stdout; stderr inherited). */
     private static Process probe(String... args) throws IOException {
+        return probeAfter(List.of(), args);
+    }
+
+    /** The probe, started through {@code prefix} (a command of root's that ends by exec'ing its arguments). */
+    private static Process probeAfter(List<String> prefix, String... args) throws IOException {
         String java = ProcessHandle.current().info().command().orElseThrow();
         List<String> cmd = new ArrayList<>();
         Optional.ofNullable(System.getenv("JAVA_TOOL_OPTIONS")).ifPresent(o -> cmd.addAll(List.of("/usr/bin/env",
@@ -72,7 +77,9 @@ class RootlessNetworkTest {
         cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", classpath,
                 RootlessNetworkProbe.class.getName()));
         cmd.addAll(List.of(args));
-        Process p = user.command(cmd).redirectErrorStream(false).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ProcessBuilder pb = user.command(cmd).redirectErrorStream(false).redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.command().addAll(0, prefix);
+        Process p = pb.start();
         p.getOutputStream().close();
         return p;
     }
@@ -84,7 +91,10 @@ class RootlessNetworkTest {
     }
 
     private static Map<String, String> run(String... args) throws Exception {
-        Process p = probe(args);
+        return output(probe(args));
+    }
+
+    private static Map<String, String> output(Process p) throws Exception {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(180, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
@@ -109,6 +119,7 @@ class RootlessNetworkTest {
 
         // one holder per open network, a user namespace of its own each
         assertThat(r.get("holders")).as(out).isEqualTo("2");
+        assertThat(r.get("pastas")).as(out + ": a pasta per holder, its child").isEqualTo("2");
         String[] holders = r.get("holderns").split(",");
         assertThat(holders).hasSize(2);
         List<String> holderUserns = Stream.of(holders).map(h -> h.substring(h.indexOf('/') + 1)).toList();
@@ -137,6 +148,7 @@ class RootlessNetworkTest {
 
         // after close: no holder, no process, no state entry; no process on the host in the holders' namespaces
         assertThat(r.get("afterholders")).as(out).isEqualTo("0");
+        assertThat(r.get("pastasafter")).as(out).isEqualTo("0");
         assertThat(r.get("children")).as(out).isEqualTo("0");
         assertThat(r.get("leftnet")).as(out).isEmpty();
         assertThat(r.get("leftcontainers")).as(out).isEmpty();
@@ -147,6 +159,64 @@ class RootlessNetworkTest {
         try (Stream<Path> s = Files.list(user.dir().resolve("run"))) {
             assertThat(s.map(f -> f.getFileName().toString()).toList()).as("the user's runtime directory")
                     .containsOnly("mdocker");
+        }
+    }
+
+    /**
+     * Outbound: a container on a named network looks a name up through pasta's DNS relay
+     * (169.254.1.1, its resolv.conf's name server), reached through the holder's namespace, which
+     * routes and masquerades the bridge's subnet to pasta's tap. The probe runs in a mount
+     * namespace whose /etc/resolv.conf names 127.0.0.77, where this test answers A queries for
+     * mdocker.test with 10.9.8.7 (pasta relays to the host's name server; nothing leaves the machine).
+     */
+    @Test
+    void outboundTrafficLeavesThroughPasta() throws Exception {
+        Path resolv = user.dir().resolve("resolv.conf");
+        Files.writeString(resolv, "nameserver 127.0.0.77\nsearch example.test\n");
+        UnprivilegedUser.sh("chmod 644 " + resolv);
+        java.util.concurrent.atomic.AtomicInteger queries = new java.util.concurrent.atomic.AtomicInteger();
+        try (java.net.DatagramSocket dns = new java.net.DatagramSocket(new java.net.InetSocketAddress("127.0.0.77", 53))) {
+            Thread server = Thread.ofVirtual().start(() -> answer(dns, queries));
+            Map<String, String> r = output(probeAfter(List.of("unshare", "-m", "--propagation", "slave", "/bin/sh", "-c",
+                    "mount --bind " + resolv + " /etc/resolv.conf && exec \"$@\"", "sh"), "dns", user.rootfs().toString()));
+            assertThat(r.get("dns")).as(r.toString()).isEqualTo("nameserver 169.254.1.1|search example.test|1");
+            assertThat(queries.get()).as("queries that reached the host's name server").isPositive();
+            assertThat(r.get("pastasafter")).as(r.toString()).isEqualTo("0");
+            dns.close();
+            server.join(5000);
+        }
+    }
+
+    /** A name server of one name: A mdocker.test is 10.9.8.7, every other question an empty answer. */
+    private static void answer(java.net.DatagramSocket dns, java.util.concurrent.atomic.AtomicInteger queries) {
+        byte[] buf = new byte[512];
+        while (!dns.isClosed()) {
+            java.net.DatagramPacket q = new java.net.DatagramPacket(buf, buf.length);
+            try {
+                dns.receive(q);
+            } catch (IOException e) {
+                return;
+            }
+            queries.incrementAndGet();
+            int end = 12;
+            while (end < q.getLength() && buf[end] != 0) {
+                end += (buf[end] & 0xff) + 1;
+            }
+            int qtype = ((buf[end + 1] & 0xff) << 8) | (buf[end + 2] & 0xff);
+            String name = new String(buf, 13, Math.max(0, end - 13), StandardCharsets.US_ASCII).replaceAll("[\\x00-\\x1f]", ".");
+            boolean a = qtype == 1 && name.equals("mdocker.test");
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            out.write(buf, 0, 2); // the query's id
+            out.writeBytes(new byte[] {(byte) 0x81, (byte) 0x80, 0, 1, 0, (byte) (a ? 1 : 0), 0, 0, 0, 0});
+            out.write(buf, 12, end + 5 - 12); // the question
+            if (a) {
+                out.writeBytes(new byte[] {(byte) 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 9, 8, 7});
+            }
+            try {
+                dns.send(new java.net.DatagramPacket(out.toByteArray(), out.size(), q.getSocketAddress()));
+            } catch (IOException e) {
+                return;
+            }
         }
     }
 

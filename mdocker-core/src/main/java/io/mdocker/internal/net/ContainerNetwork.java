@@ -245,7 +245,8 @@ public final class ContainerNetwork implements HostResource {
      */
     public void create(String id, Path entryDir, java.util.Optional<String> name, String hostname, List<Path> layers) {
         this.entryDir = entryDir;
-        if ((plan.kind() == Kind.BRIDGE || plan.kind() == Kind.VETH) && etcIsADirectory(layers)) {
+        // (a rootless named network's resolv.conf names pasta's DNS relay: made in the writable layer)
+        if ((plan.kind() == Kind.BRIDGE || plan.kind() == Kind.VETH) && held == null && etcIsADirectory(layers)) {
             initLayer = InitLayer.ensure(libNet, containerResolvConf());
         }
         switch (plan.kind()) {
@@ -648,7 +649,9 @@ public final class ContainerNetwork implements HostResource {
             writeFile("hosts", "/etc/hosts", HostsFile.HEADER + Ipv4.format(ip) + "\t" + hostname + "\n");
         }
         writeFile("hostname", "/etc/hostname", hostname + "\n");
-        if (initLayer == null) { // /etc is a symbolic link in the image: no init layer holds resolv.conf
+        if (held != null) { // through the holder's namespace to pasta, which relays it to the host's name server
+            writeFile("resolv.conf", "/etc/resolv.conf", "nameserver " + Pasta.DNS + "\n" + hostSearch());
+        } else if (initLayer == null) { // /etc is a symbolic link in the image: no init layer holds resolv.conf
             writeFile("resolv.conf", "/etc/resolv.conf", containerResolvConf());
         }
     }

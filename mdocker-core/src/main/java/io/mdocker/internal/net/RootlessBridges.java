@@ -17,7 +17,9 @@ import java.util.Map;
 
 /**
  * The rootless named networks this JVM holds open, by bridge name: each a {@link NetworkHolder}
- * whose network namespace holds the bridge with the network's address. Made by the first
+ * whose network namespace holds the bridge with the network's address, routes, masquerades the
+ * bridge's subnet (an nft rule in that namespace) and reaches the outside through pasta, which
+ * the holder started there from the host's namespaces and ends with itself. Made by the first
  * container started on the network, ended by {@code Network.close()} ({@link #close}) or with this
  * JVM (the holder exits at its socket's end of file). Thread-safe.
  *
@@ -50,6 +52,9 @@ final class RootlessBridges {
             }
             return h;
         }
+        String pasta = Pasta.binary().toString();
+        String nft = AntiSpoofing.find().orElseThrow(() -> new IllegalArgumentException("rootless network " + name
+                + " needs nft to masquerade its containers' outbound traffic (apt-get install nftables)"));
         FileChannel claim = claim(name, netRoot);
         NetworkHolder holder;
         try {
@@ -65,6 +70,26 @@ final class RootlessBridges {
             s.execute(Rtnl.createBridge(name, mac));
             Rtnl.Link link = Rtnl.findLink(s, name);
             s.execute(List.of(Rtnl.addAddress(link.index(), name, gateway, 0)));
+            // outbound: masqueraded to pasta's tap address, routed through pasta
+            // and never to the subnet of another of this JVM's networks (whose containers would otherwise be
+            // sought beyond the host): those are refused, as Docker's isolation between bridges does
+            StringBuilder others = new StringBuilder();
+            for (Held other : HELD.values()) {
+                others.append(others.isEmpty() ? "" : ", ").append(other.gateway().network());
+            }
+            holder.run(List.of(nft, "add table ip mdocker; add chain ip mdocker postrouting { type nat hook postrouting "
+                    + "priority srcnat ; } ; add rule ip mdocker postrouting ip saddr " + gateway.network()
+                    + " oifname != \"" + name + "\" masquerade ; add set ip mdocker isolated { type ipv4_addr ; flags "
+                    + "interval ; } ; add chain ip mdocker forward { type filter hook forward priority filter ; } ; "
+                    + "add rule ip mdocker forward ip daddr @isolated reject with icmp type admin-prohibited"
+                    + (others.isEmpty() ? "" : " ; add element ip mdocker isolated { " + others + " }")));
+            for (Held other : HELD.values()) {
+                other.holder().run(List.of(nft, "add element ip mdocker isolated { " + gateway.network() + " }"));
+            }
+            Path ns = holder.namespaces();
+            holder.startPasta(List.of(pasta, "--config-net", "--quiet", "--no-map-gw", "-t", "none", "-u", "none",
+                    "-T", "none", "-U", "none", "--dns-forward", Pasta.DNS, "--userns", ns.resolve("user").toString(),
+                    "--netns", ns.resolve("net").toString()));
             h = new Held(holder, gateway, link.index(), claim);
         } catch (RuntimeException e) {
             holder.close();
@@ -81,6 +106,15 @@ final class RootlessBridges {
         if (h != null) {
             h.holder().close();
             closeQuietly(h.claim());
+            AntiSpoofing.find().ifPresent(nft -> {
+                for (Held other : HELD.values()) { // its subnet is free for another network again
+                    try {
+                        other.holder().run(List.of(nft, "delete element ip mdocker isolated { " + h.gateway().network() + " }"));
+                    } catch (RuntimeException e) {
+                        // a holder that cannot answer is on its way out
+                    }
+                }
+            });
         }
     }
 

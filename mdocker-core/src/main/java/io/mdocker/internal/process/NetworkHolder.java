@@ -115,6 +115,56 @@ public final class NetworkHolder implements AutoCloseable {
                 : "the holder answered '" + reply + "'"));
     }
 
+    /**
+     * Starts pasta with {@code command} (its path first) from the host's namespaces, through the
+     * holder's starter (once); returns when pasta has configured the holder's network namespace.
+     * pasta's daemon is the holder's child from then on, and dies with it.
+     */
+    public synchronized void startPasta(java.util.List<String> command) {
+        String reply = request('P', command, "starting pasta for the network holder");
+        if (!reply.equals("K")) {
+            throw new ContainerException("pasta for the rootless network's namespace failed: " + reply.substring(1)
+                    + " (" + String.join(" ", command) + ")");
+        }
+    }
+
+    /**
+     * Runs {@code command} (its path first) in the holder's user and network namespaces, as root
+     * there, and waits for it.
+     *
+     * @throws ContainerException naming the command and what it printed on stderr when it fails
+     */
+    public synchronized void run(java.util.List<String> command) {
+        String reply = request('C', command, "running " + command.getFirst() + " in the network holder");
+        if (!reply.equals("K")) {
+            throw new ContainerException(String.join(" ", command) + " in the rootless network's namespace failed: "
+                    + reply.substring(1).strip().replace('\n', ' '));
+        }
+    }
+
+    private String request(char type, java.util.List<String> args, String what) {
+        if (closed) {
+            throw new IllegalStateException("the network holder is closed");
+        }
+        java.io.ByteArrayOutputStream m = new java.io.ByteArrayOutputStream();
+        m.write(type);
+        for (String a : args) {
+            m.writeBytes(a.getBytes(StandardCharsets.UTF_8));
+            m.write(0);
+        }
+        if (m.size() > MAX_MESSAGE) {
+            throw new IllegalArgumentException(what + ": a command line of " + m.size() + " bytes, more than " + MAX_MESSAGE);
+        }
+        byte[] bytes = m.toByteArray();
+        MemorySegment.copy(bytes, 0, buf, ValueLayout.JAVA_BYTE, 0, bytes.length);
+        Posix.writeFully(sock, buf.asSlice(0, bytes.length), "network holder");
+        Posix.Received r = receive(what);
+        if (r.descriptor() >= 0) {
+            Posix.closeQuietly(r.descriptor());
+        }
+        return text(r);
+    }
+
     private Posix.Received receive(String what) {
         if (!Posix.awaitReadable(sock, TIMEOUT_MILLIS)) {
             throw new ContainerException(what + ": the network holder did not answer within " + TIMEOUT_MILLIS + " ms");
