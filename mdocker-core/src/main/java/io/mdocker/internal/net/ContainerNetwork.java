@@ -891,7 +891,8 @@ public final class ContainerNetwork implements HostResource {
      * deleted.
      */
     private static void removeRootless(String name, Ipv4 gateway, Path runRoot) {
-        Path dir = runRoot.resolve("net").resolve(name);
+        // the leases where the network was opened (a runtime on other roots), else the given run root's
+        Path dir = RootlessBridges.netRoot(name).orElse(runRoot.resolve("net")).resolve(name);
         if (!Files.isDirectory(dir)) {
             RootlessBridges.close(name);
             return;

@@ -32,7 +32,7 @@ final class RootlessBridges {
     private RootlessBridges() {}
 
     /** One open network: its holder, the bridge's address and its index in the holder's namespace. */
-    record Held(NetworkHolder holder, Ipv4 gateway, int bridgeIndex, FileChannel claim) { }
+    record Held(NetworkHolder holder, Ipv4 gateway, int bridgeIndex, FileChannel claim, Path netRoot) { }
 
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final Map<String, Held> HELD = new HashMap<>(); // guarded by the class
@@ -90,7 +90,7 @@ final class RootlessBridges {
             holder.startPasta(List.of(pasta, "--config-net", "--quiet", "--no-map-gw", "-t", "none", "-u", "none",
                     "-T", "none", "-U", "none", "--dns-forward", Pasta.DNS, "--userns", ns.resolve("user").toString(),
                     "--netns", ns.resolve("net").toString()));
-            h = new Held(holder, gateway, link.index(), claim);
+            h = new Held(holder, gateway, link.index(), claim, netRoot);
         } catch (RuntimeException e) {
             holder.close();
             closeQuietly(claim);
@@ -98,6 +98,11 @@ final class RootlessBridges {
         }
         HELD.put(name, h);
         return h;
+    }
+
+    /** Where the open network {@code name} keeps its leases ({@code <run root>/net}), if this JVM holds it. */
+    static synchronized java.util.Optional<Path> netRoot(String name) {
+        return java.util.Optional.ofNullable(HELD.get(name)).map(Held::netRoot);
     }
 
     /** The holder of {@code name}, ended (its namespaces go with it); nothing when it is not open. */
