@@ -161,6 +161,14 @@ public final class InitProcess implements AutoCloseable {
         return p;
     }
 
+    /** As {@link #spawnUnbound(long)} for a pooled sandbox on a rootless named network (see {@link #spawnInHolder}). */
+    public static InitProcess spawnUnboundInHolder(long nsflags, NetworkHolder holder) {
+        InitProcess p = spawnRaw(new Redirect[] {Redirect.PIPE, Redirect.PIPE, Redirect.PIPE}, nsflags,
+                Optional.of("holder=" + holder.namespaces()));
+        p.markIdMapped();
+        return p;
+    }
+
     /**
      * Spawns a monitor with all three streams on pipes, left unbound: {@link #bind} decides what
      * they become when the container gets its command (the warm pool's sandboxes, whose stdio is

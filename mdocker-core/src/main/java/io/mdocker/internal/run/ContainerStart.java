@@ -113,10 +113,10 @@ public final class ContainerStart {
                     + "live in the host's network namespace): a rootless container has network none, host, pasta or a "
                     + "named network, Network.bridge(NAME, CIDR)");
         }
-        if (named && (detached() || mode == Mode.PARK)) {
+        if (named && detached()) {
             throw new IllegalArgumentException("rootless network " + spec.network().bridge() + " lives as long as this JVM "
-                    + "holds it open: a " + (detached() ? "detached container, which outlives the JVM," : "pooled sandbox")
-                    + " cannot join it (run it attached, or on network none, host or pasta)");
+                    + "holds it open: a detached container, which outlives the JVM, cannot join it (run it attached, or "
+                    + "on network none, host or pasta)");
         }
         if (spec.cgroups().parent() != null) {
             throw new IllegalArgumentException("cgroup parent " + spec.cgroups().parent() + " is for root: a rootless "
@@ -251,8 +251,12 @@ public final class ContainerStart {
         InitProcess init;
         try {
             long nsflags = Namespaces.container(network.ownNamespace(), remap != null);
-            init = network.holder().isPresent() ? InitProcess.spawnInHolder(stdio, nsflags, network.holder().get())
-                    : mode == Mode.PARK ? InitProcess.spawnUnbound(nsflags) : MonitorPool.take(stdio, nsflags);
+            if (network.holder().isPresent()) { // a rootless named network: pid 1 in its holder's user namespace
+                init = mode == Mode.PARK ? InitProcess.spawnUnboundInHolder(nsflags, network.holder().get())
+                        : InitProcess.spawnInHolder(stdio, nsflags, network.holder().get());
+            } else {
+                init = mode == Mode.PARK ? InitProcess.spawnUnbound(nsflags) : MonitorPool.take(stdio, nsflags);
+            }
         } catch (RuntimeException e) {
             network.close();
             throw SetupErrors.wrap("starting mdocker-init", e);
