@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
  *       namespaces, then waits to be SIGKILLed;</li>
  *   <li>{@code dns ROOTFS}: a container on a named network: its resolv.conf, and a name looked up
  *       through the holder's namespace, its masquerading and pasta's DNS relay (outbound);</li>
+ *   <li>{@code claim ROOTFS}: a container on the network {@code hang} holds (refused);</li>
  *   <li>{@code gc}: recovers the user's roots and lists what is left of their networks and containers.</li>
  * </ul>
  */
@@ -38,6 +39,8 @@ public final class RootlessNetworkProbe {
                 }
                 check("pastasafter", () -> pastas().size());
             }
+            case "claim" -> check("claim", () -> box(Path.of(args[1])).network(Network.bridge("mdn3", "10.216.3.1/24"))
+                    .run("true").exitCode());
             case "gc" -> {
                 check("gc", ContainerRuntime.defaults()::gc);
                 leftovers();

@@ -221,7 +221,8 @@ class RootlessNetworkTest {
     }
 
     /**
-     * A JVM SIGKILLed with a container on a named network: its holder and container end with it
+     * A JVM SIGKILLed with a container on a named network (which another JVM of the user is refused
+     * meanwhile): its holder and container end with it
      * (end of file on their sockets), their namespaces with them; the next runtime's recovery
      * removes the container's state and the network's leases, hosts file and claim.
      */
@@ -242,6 +243,12 @@ class RootlessNetworkTest {
                 .as("the container in the holder's user namespace").isEqualTo(holder[2]);
         assertThat(Files.list(user.dir().resolve("run/mdocker/net")).map(f -> f.getFileName().toString()).sorted().toList())
                 .contains("mdn3", "mdn3.holder", "mdn3.hosts");
+
+        // another JVM of the user cannot open the network this one holds (one holder for its leases)
+        Map<String, String> other = run("claim", user.rootfs().toString());
+        assertThat(other.get("claim!")).as(other.toString()).isEqualTo("IllegalArgumentException: rootless network mdn3 is "
+                + "held open by another process of this user (pid " + p.pid() + ", " + user.dir().resolve("run/mdocker/net/mdn3.holder")
+                + "): a rootless named network belongs to the JVM that opened it; use another name");
 
         p.destroyForcibly(); // SIGKILL: the JVM is the process setpriv and env exec'd
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
