@@ -43,6 +43,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * After a killed JVM, {@link #removeLeftovers} deletes the pair and gives the lease back, from the
  * record.
  *
+ * <p>Rootless, a user-defined bridge is a network holder's ({@link RootlessBridges}): {@link #prepare}
+ * opens it, {@link #attach} makes the veth pair and configures {@code eth0} over netlink sockets
+ * the holder opens, published ports are the monitor's, and {@link #close()} deletes the pair itself
+ * (the link reaper watches the host's namespace only) and gives the lease back.
+ *
  * <p>On a user-defined bridge (any but the default) the container's {@code /etc/hosts} is the
  * network's one shared {@link HostsFile}, made from the leases, which carry each member's names:
  * the names are added with the lease, taken off at {@code close()} and gone with the lease when
