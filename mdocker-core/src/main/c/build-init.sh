@@ -24,11 +24,12 @@ src=$(dirname "$0")
 # maps the neighbouring cached pages of the same mapping too (fault-around, 64 KiB), so code in the
 # main text segment counts in every idle helper's RSS whether it runs or not. The pseudo-terminal code
 # (tty.c, section mdk_tty, run only for containers and execs with a terminal) gets a segment of its
-# own too, and so does owners mode (owners.c, section mdk_owners, a rootless image store's helper). No unwind tables (-fno-asynchronous-unwind-tables): C without exceptions never reads
+# own too, and so does owners mode (owners.c, section mdk_owners, a rootless image store's helper, with network
+# mode, netholder.c, the holder of a rootless named network). No unwind tables (-fno-asynchronous-unwind-tables): C without exceptions never reads
 # .eh_frame, whose ~3 KiB would sit in the read-only segment that every helper maps.
 # All sources in one invocation with -flto: the compiler sees the program whole, as if it were one
 # file, so calls between files inline as calls within one do (without it the text is ~1.2 KB larger).
 exec musl-gcc -std=gnu11 -static -O2 -flto -s -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -idirafter "$inc" \
   -Wl,--section-start=mdk_proxy=0x1000000 -Wl,--section-start=mdk_tty=0x1100000 -Wl,--section-start=mdk_owners=0x1200000 "$@" -o "$out" \
   "$src/main.c" "$src/msg.c" "$src/config.c" "$src/mounts.c" "$src/devices.c" "$src/identity.c" \
-  "$src/pid1.c" "$src/monitor.c" "$src/join.c" "$src/proxy.c" "$src/tty.c" "$src/userns.c" "$src/owners.c" "$src/idmap.c"
+  "$src/pid1.c" "$src/monitor.c" "$src/join.c" "$src/proxy.c" "$src/tty.c" "$src/userns.c" "$src/owners.c" "$src/netholder.c" "$src/idmap.c"

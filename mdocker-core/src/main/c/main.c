@@ -34,6 +34,10 @@
  * Owners mode (argument "owners", owners.c): no container; the helper that sets the owners of a
  * rootless user's unpacked layers from inside a user namespace with the containers' mapping.
  *
+ * Network mode (argument "network", netholder.c): no container; the holder of a rootless user's
+ * named network (a user namespace and a network namespace with the bridge). A monitor given
+ * "holder=/proc/PID/ns" as its second argument clones pid 1 into that holder's user namespace.
+ *
  * Join mode (argument "join", then JOIN instead of CONFIG, protocol.h): the spawned process
  * clones nothing and becomes a "joiner" that enters a running container past its GO and starts
  * one process in it (exec), with the identity and confinement of the container's command
@@ -63,6 +67,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -71,6 +76,8 @@
 #include <sys/wait.h>
 
 #include "mdk.h"
+
+#define HOLDER_ARG "holder="
 
 /*
  * pid 1, cloned before its CONFIG exists: it waits for the CONFIG the monitor checked and
@@ -183,12 +190,37 @@ static int join_process(struct config *c)
     return join_main(c);
 }
 
+/*
+ * argv[2] "holder=DIR" (DIR: /proc/PID/ns of a network holder, netholder.c): the monitor enters the
+ * holder's user namespace, whose owner is this user, so that pid 1 is cloned into it rather than
+ * into a new one, and keeps its network namespace (*net) to enter after PUBLISH.
+ */
+static int join_holder(const char *dir, int *net)
+{
+    char path[256];
+    int fd;
+
+    snprintf(path, sizeof path, "%s/user", dir);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || setns(fd, CLONE_NEWUSER) < 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        return fail(MDK_STEP_NAMESPACE, err, "setns(%s, CLONE_NEWUSER)", path);
+    }
+    close(fd);
+    snprintf(path, sizeof path, "%s/net", dir);
+    if ((*net = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return fail(MDK_STEP_NAMESPACE, errno, "open(%s)", path);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static struct config cfg;
     struct monitor m = { 0 };
-    uint64_t nsflags = 0;
-    int socks[2], fd;
+    uint64_t nsflags = 0, nsflags_clone;
+    int socks[2], fd, holder_net = -1;
+    bool in_holder = false;
     ssize_t n;
 
     close_fd_range(MDK_SYNC_FD + 1, ~0U, 0); /* nothing else from the JVM */
@@ -202,16 +234,27 @@ int main(int argc, char **argv)
         return join_process(&cfg);
     if (argc == 2 && strcmp(argv[1], "owners") == 0)
         return owners_main();
+    if (argc == 2 && strcmp(argv[1], "network") == 0)
+        return netholder_main();
     if (parse_nsflags_arg(argc, argv, &nsflags) < 0) {
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;
     }
+    nsflags_clone = nsflags;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0) {
         fail(MDK_STEP_CLONE, errno, "socketpair(AF_UNIX, SOCK_SEQPACKET)");
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;
     }
-    if (argc == 3) { /* a pid namespace to join: pid 1 is cloned into it */
+    if (argc == 3 && strncmp(argv[2], HOLDER_ARG, strlen(HOLDER_ARG)) == 0) {
+        /* a rootless named network's holder: pid 1 is cloned into its user namespace */
+        if (join_holder(argv[2] + strlen(HOLDER_ARG), &holder_net) < 0) {
+            send_error(MDK_SYNC_FD);
+            return EXIT_SETUP;
+        }
+        nsflags_clone &= ~(uint64_t) CLONE_NEWUSER;
+        in_holder = true; /* root of the holder's namespace now: not a root JVM's remapped container */
+    } else if (argc == 3) { /* a pid namespace to join: pid 1 is cloned into it */
         fd = open(argv[2], O_RDONLY | O_CLOEXEC);
         if (fd < 0 || setns(fd, CLONE_NEWPID) < 0) {
             fail(MDK_STEP_NAMESPACE, errno, "setns(%s, CLONE_NEWPID)", argv[2]);
@@ -219,9 +262,10 @@ int main(int argc, char **argv)
             return EXIT_SETUP;
         }
         close(fd);
+        nsflags_clone &= ~(uint64_t) CLONE_NEWPID;
     }
     /* pid 1 is made ahead of its CONFIG: the namespaces are ready when the container is asked for */
-    m.pid = clone_container(argc == 3 ? nsflags & ~(uint64_t) CLONE_NEWPID : nsflags, &m.pidfd);
+    m.pid = clone_container(nsflags_clone, &m.pidfd);
     if (m.pid < 0) {
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;
@@ -241,6 +285,15 @@ int main(int argc, char **argv)
         n = receive_publish(&m.proxy);
     if (n < 0)
         return abandon(&m, n == -1);
+    /* in a holder's user namespace: the monitor moves to its network namespace once the published
+       ports listen on the host's, so that their connections reach the container on the bridge */
+    if (holder_net >= 0) {
+        if (setns(holder_net, CLONE_NEWNET) < 0) {
+            fail(MDK_STEP_NAMESPACE, errno, "setns(network holder's network namespace)");
+            return abandon(&m, true);
+        }
+        close(holder_net);
+    }
     /* sync 2 (monitor side): CONFIG, checked here, then relayed to pid 1 */
     n = receive_config(MDK_SYNC_FD, &cfg, MDK_MSG_CONFIG);
     if (n == -2)
@@ -251,7 +304,8 @@ int main(int argc, char **argv)
     if (n >= 0 && ((cfg.tags & TAG(MDK_T_FORWARD)) || m.proxy != NULL) && set_forward(m.proxy, &cfg) < 0)
         n = -1;
     /* a root JVM's remapped container: the image's layers idmapped to the range (its maps are written) */
-    if (n >= 0 && (cfg.nsflags & CLONE_NEWUSER) && geteuid() == 0 && cfg.nlower > 0 && idmap_lowers(m.pid, &cfg) < 0)
+    if (n >= 0 && (cfg.nsflags & CLONE_NEWUSER) && !in_holder && geteuid() == 0 && cfg.nlower > 0
+        && idmap_lowers(m.pid, &cfg) < 0)
         n = -1;
     if (n < 0)
         return abandon(&m, true);

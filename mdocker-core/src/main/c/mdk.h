@@ -240,6 +240,9 @@ int join_main(const struct config *c);
 /* owners.c: owners mode (a rootless image store's helper; section mdk_owners) */
 int owners_main(void);
 
+/* netholder.c: network mode (the holder of a rootless user's named network; section mdk_owners) */
+int netholder_main(void);
+
 /* proxy.c: published ports */
 PROXY_CODE int receive_publish(struct proxy **out);
 PROXY_CODE int set_forward(struct proxy *p, const struct config *c);

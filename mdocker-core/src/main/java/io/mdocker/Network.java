@@ -40,6 +40,12 @@ import java.util.Optional;
  * }   // the containers close first, then the network
  * }</pre>
  *
+ * <p><b>Rootless.</b> A JVM that is not root runs a user-defined network's bridge in a network
+ * namespace of its own, held by a small mdocker-init process whose user namespace the network's
+ * containers share (as Podman's rootless network namespace); outbound traffic leaves through
+ * pasta. The network lives until {@link #close()} or the JVM's end; detached containers cannot
+ * join it, and the default bridge and veth networks stay root's (see docs/rootless.md).
+ *
  * Immutable; every value is checked when the network is made.
  */
 public final class Network implements AutoCloseable {

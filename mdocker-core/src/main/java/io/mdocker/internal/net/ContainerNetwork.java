@@ -43,6 +43,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * After a killed JVM, {@link #removeLeftovers} deletes the pair and gives the lease back, from the
  * record.
  *
+ * <p>Rootless, a user-defined bridge is a network holder's ({@link RootlessBridges}): {@link #prepare}
+ * opens it, {@link #attach} makes the veth pair and configures {@code eth0} over netlink sockets
+ * the holder opens, published ports are the monitor's, and {@link #close()} deletes the pair itself
+ * (the link reaper watches the host's namespace only) and gives the lease back.
+ *
  * <p>On a user-defined bridge (any but the default) the container's {@code /etc/hosts} is the
  * network's one shared {@link HostsFile}, made from the leases, which carry each member's names:
  * the names are added with the lease, taken off at {@code close()} and gone with the lease when
@@ -103,6 +108,8 @@ public final class ContainerNetwork implements HostResource {
     private List<PortProxy.Spec> monitorPorts = List.of();
     private List<PortProxy.Bound> pastaPorts = List.of(); // network pasta: the host ports it forwards
     private List<PortProxy.Bound> monitorBound = List.of();
+    /** A rootless named network: its holder, whose namespace has the bridge; else null. */
+    private RootlessBridges.Held held;
 
     private ContainerNetwork(Plan plan, Path netRoot, PortProxy proxy) {
         this.plan = plan;
@@ -119,8 +126,13 @@ public final class ContainerNetwork implements HostResource {
      */
     public static ContainerNetwork prepare(Plan plan, Path runRoot, Path libRoot, boolean proxyHere) {
         Rtnl.Link bridge = null;
+        RootlessBridges.Held held = null;
         switch (plan.kind()) {
             case BRIDGE -> {
+                if (io.mdocker.internal.sys.Namespaces.rootless()) {
+                    held = prepareRootless(plan, runRoot.resolve("net"));
+                    break;
+                }
                 Nat.iptables();
                 bridge = KNOWN_BRIDGES.get(key(plan.bridge(), plan.gateway()));
                 if (bridge == null) {
@@ -151,12 +163,32 @@ public final class ContainerNetwork implements HostResource {
             n.libNet = libRoot.resolve("net");
             return n;
         }
-        PortProxy proxy = plan.ports().isEmpty() || !proxyHere ? null : PortProxy.bind(plan.ports());
+        // a rootless named network's ports: its monitors serve them (they reach the holder's bridge)
+        boolean here = proxyHere && held == null;
+        PortProxy proxy = plan.ports().isEmpty() || !here ? null : PortProxy.bind(plan.ports());
         ContainerNetwork n = new ContainerNetwork(plan, runRoot.resolve("net"), proxy);
-        n.monitorPorts = proxyHere ? List.of() : plan.ports();
+        n.monitorPorts = here ? List.of() : plan.ports();
         n.bridgeLink = bridge;
+        n.held = held;
         n.libNet = libRoot.resolve("net");
         return n;
+    }
+
+    /**
+     * A rootless named network: the bridge lives in the network holder's namespace (made here
+     * when this JVM does not hold the network open yet), never in the host's. Its subnet must
+     * still be free of the host's routes: the host's networks of those addresses would otherwise
+     * be hidden from the containers, and the host's own routes to them mislead whoever reads both.
+     */
+    private static RootlessBridges.Held prepareRootless(Plan plan, Path netRoot) {
+        if (!plan.userDefined()) {
+            throw new IllegalArgumentException("the default bridge " + plan.bridge() + " needs root (it lives in the host's "
+                    + "network namespace): a rootless container takes a named network, Network.bridge(NAME, CIDR)");
+        }
+        try (NetlinkSocket s = NetlinkSocket.open("host")) {
+            checkNoOverlap(s, plan.gateway().network(), 0, "subnet of rootless network " + plan.bridge());
+        }
+        return RootlessBridges.ensure(plan.bridge(), plan.gateway(), netRoot);
     }
 
     /**
@@ -218,7 +250,8 @@ public final class ContainerNetwork implements HostResource {
      */
     public void create(String id, Path entryDir, java.util.Optional<String> name, String hostname, List<Path> layers) {
         this.entryDir = entryDir;
-        if ((plan.kind() == Kind.BRIDGE || plan.kind() == Kind.VETH) && etcIsADirectory(layers)) {
+        // (a rootless named network's resolv.conf names pasta's DNS relay: made in the writable layer)
+        if ((plan.kind() == Kind.BRIDGE || plan.kind() == Kind.VETH) && held == null && etcIsADirectory(layers)) {
             initLayer = InitLayer.ensure(libNet, containerResolvConf());
         }
         switch (plan.kind()) {
@@ -231,11 +264,17 @@ public final class ContainerNetwork implements HostResource {
             }
             case BRIDGE -> {
                 vethName = "mdk" + id.substring(0, 12);
-                Ipam leases = ensureBridge();
-                // under the bridge's lease lock: the one lock every runtime using this bridge shares;
-                // checked again for a bridge made anew (another process may have removed the rules with it)
-                Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), leases.dir().resolve("lock"),
-                        Integer.toString(bridgeIndex));
+                Ipam leases;
+                if (held != null) { // rootless: the bridge is the holder's, no host rule is made
+                    bridgeIndex = held.bridgeIndex();
+                    leases = allocator(null, netRoot.resolve(plan.bridge()));
+                } else {
+                    leases = ensureBridge();
+                    // under the bridge's lease lock: the one lock every runtime using this bridge shares;
+                    // checked again for a bridge made anew (another process may have removed the rules with it)
+                    Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), leases.dir().resolve("lock"),
+                            Integer.toString(bridgeIndex));
+                }
                 String names = null;
                 if (plan.userDefined()) {
                     List<String> all = new ArrayList<>();
@@ -375,6 +414,10 @@ public final class ContainerNetwork implements HostResource {
             case NONE, HOST -> { } // lo: pid 1 brings it up in its network namespace
             case PASTA -> files.add(Pasta.start(entryDir, pid, pastaPorts, io.mdocker.internal.sys.Namespaces.rootless()));
             case BRIDGE -> {
+                if (held != null) {
+                    attachRootless(pid);
+                    break;
+                }
                 // The container's socket is opened by the netns thread while this one makes the veth pair.
                 CompletableFuture<Integer> inside = NetnsSockets.request(pid);
                 try (NetlinkSocket host = NetlinkSocket.open("host")) {
@@ -387,7 +430,8 @@ public final class ContainerNetwork implements HostResource {
                     KNOWN_BRIDGES.remove(key(plan.bridge(), plan.gateway())); // gone? the next container looks again
                     throw e;
                 }
-                configureContainer(inside, pid, new Ipv4(address, plan.gateway().prefix()), 0, plan.gateway().address());
+                configureContainer(NetnsSockets.await(inside), pid, new Ipv4(address, plan.gateway().prefix()), 0,
+                        plan.gateway().address());
             }
             case VETH -> {
                 Ipv4 hostAddr = plan.hostAddress();
@@ -406,7 +450,8 @@ public final class ContainerNetwork implements HostResource {
                     NetnsSockets.discard(inside);
                     throw e;
                 }
-                configureContainer(inside, pid, ctrAddr, p2p ? hostAddr.address() : 0, hostAddr.address());
+                configureContainer(NetnsSockets.await(inside), pid, ctrAddr, p2p ? hostAddr.address() : 0,
+                        hostAddr.address());
             }
         }
         if (proxy != null) {
@@ -414,8 +459,26 @@ public final class ContainerNetwork implements HostResource {
         }
     }
 
-    private static void configureContainer(CompletableFuture<Integer> socket, int pid, Ipv4 local, int peer, int gateway) {
-        try (NetlinkSocket c = NetlinkSocket.adopt(NetnsSockets.await(socket), "container pid " + pid)) {
+    /**
+     * A rootless named network's container: both netlink sockets come from the holder (one in its
+     * namespace, where the bridge is, one in the container's, which belongs to the holder's user
+     * namespace); this JVM's user owns that user namespace, so the kernel lets it configure both.
+     * No host-side hardening applies: nothing of it is in the host's namespace.
+     */
+    private void attachRootless(int pid) {
+        int inside = held.holder().socketIn(pid);
+        try (NetlinkSocket bridgeSide = NetlinkSocket.adopt(held.holder().ownSocket(), "the holder of network "
+                + plan.bridge())) {
+            bridgeSide.execute(Rtnl.createVeth(vethName, bridgeIndex, "eth0", mac(address), pid));
+        } catch (RuntimeException e) {
+            io.mdocker.internal.sys.Posix.closeQuietly(inside);
+            throw e;
+        }
+        configureContainer(inside, pid, new Ipv4(address, plan.gateway().prefix()), 0, plan.gateway().address());
+    }
+
+    private static void configureContainer(int socket, int pid, Ipv4 local, int peer, int gateway) {
+        try (NetlinkSocket c = NetlinkSocket.adopt(socket, "container pid " + pid)) {
             Rtnl.Link eth0 = Rtnl.findLink(c, "eth0");
             if (eth0 == null) {
                 throw new IllegalStateException("eth0 is missing in the network namespace of pid " + pid
@@ -449,6 +512,14 @@ public final class ContainerNetwork implements HostResource {
     /** The published ports as bound (real host ports), in the order given. */
     public List<PortProxy.Bound> ports() {
         return proxy != null ? proxy.bound() : plan.kind() == Kind.PASTA ? pastaPorts : monitorBound;
+    }
+
+    /**
+     * A rootless named network's holder, into whose user namespace the container's pid 1 is
+     * cloned (its monitor then serves the published ports from the holder's network namespace).
+     */
+    public java.util.Optional<io.mdocker.internal.process.NetworkHolder> holder() {
+        return java.util.Optional.ofNullable(held).map(RootlessBridges.Held::holder);
     }
 
     /** The published ports the container's monitor is to bind and serve (empty when this JVM proxies them). */
@@ -495,7 +566,21 @@ public final class ContainerNetwork implements HostResource {
                 failure = e;
             }
         }
-        if (vethName != null) {
+        if (vethName != null && held != null) {
+            // rootless: the pair is deleted here (the link reaper watches the host's namespace only),
+            // then the lease comes back
+            try {
+                try (NetlinkSocket s = NetlinkSocket.adopt(held.holder().ownSocket(), "the holder of network "
+                        + plan.bridge())) {
+                    s.execute(Rtnl.deleteLink(vethName), Linux.ENODEV());
+                }
+                if (ipam != null && address != 0) {
+                    ipam.release(address, entryDir);
+                }
+            } catch (RuntimeException e) {
+                failure = add(failure, e);
+            }
+        } else if (vethName != null) {
             // The kernel removes the veth pair with the container's namespace; the lease comes
             // back once it is gone (see LinkReaper for why nobody waits for that here).
             Ipam leases = ipam;
@@ -547,6 +632,9 @@ public final class ContainerNetwork implements HostResource {
         if (bridge != null) {
             p.setProperty("bridge", bridge);
         }
+        if (held != null) { // the veth pair was in the holder's namespace, which went with its JVM
+            p.setProperty("holder", "rootless");
+        }
         Path f = entryDir.resolve(RECORD);
         try (var out = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
             p.store(out, "mdocker container network: what recovery removes");
@@ -566,7 +654,9 @@ public final class ContainerNetwork implements HostResource {
             writeFile("hosts", "/etc/hosts", HostsFile.HEADER + Ipv4.format(ip) + "\t" + hostname + "\n");
         }
         writeFile("hostname", "/etc/hostname", hostname + "\n");
-        if (initLayer == null) { // /etc is a symbolic link in the image: no init layer holds resolv.conf
+        if (held != null) { // through the holder's namespace to pasta, which relays it to the host's name server
+            writeFile("resolv.conf", "/etc/resolv.conf", "nameserver " + Pasta.DNS + "\n" + hostSearch());
+        } else if (initLayer == null) { // /etc is a symbolic link in the image: no init layer holds resolv.conf
             writeFile("resolv.conf", "/etc/resolv.conf", containerResolvConf());
         }
     }
@@ -666,7 +756,7 @@ public final class ContainerNetwork implements HostResource {
     public static void removeLeftovers(Path entryDir) {
         Map<String, String> record = readRecord(entryDir);
         String veth = record.get("veth");
-        if (veth != null) {
+        if (veth != null && record.get("holder") == null) {
             deleteVeth(veth);
             String address = record.get("address");
             if (record.get("bridge") != null && address != null) {
@@ -677,6 +767,9 @@ public final class ContainerNetwork implements HostResource {
         String lease = record.get("lease");
         if (lease != null) {
             Ipam.releaseLease(Path.of(lease), entryDir);
+            if (record.get("holder") != null) { // a dead JVM's rootless network: gone with it, unless reopened
+                removeUnheld(Path.of(lease).getParent(), record.get("bridge"));
+            }
         }
     }
 
@@ -742,6 +835,10 @@ public final class ContainerNetwork implements HostResource {
      */
     public static void removeNetwork(String name, Ipv4 gateway, Path runRoot) {
         awaitReleases(RELEASE_PATIENCE);
+        if (io.mdocker.internal.sys.Namespaces.rootless()) {
+            removeRootless(name, gateway, runRoot);
+            return;
+        }
         Rtnl.Link link;
         try (NetlinkSocket s = NetlinkSocket.open("host")) {
             link = Rtnl.findLink(s, name);
@@ -790,6 +887,65 @@ public final class ContainerNetwork implements HostResource {
             Files.deleteIfExists(dir);
         } catch (IOException e) {
             // not empty (a container started meanwhile) or gone: left as it is
+        }
+    }
+
+    /**
+     * A rootless named network: refused while containers hold addresses on it, as for root; else
+     * its holder ends (its namespaces, the bridge with them, go) and its leases and hosts file are
+     * deleted.
+     */
+    private static void removeRootless(String name, Ipv4 gateway, Path runRoot) {
+        // the leases where the network was opened (a runtime on other roots), else the given run root's
+        Path dir = RootlessBridges.netRoot(name).orElse(runRoot.resolve("net")).resolve(name);
+        if (!Files.isDirectory(dir)) {
+            RootlessBridges.close(name);
+            return;
+        }
+        HostLock.with(dir.resolve("lock"), () -> {
+            List<String> users = new Ipam(dir, gateway, gateway.address()).users();
+            if (!users.isEmpty()) {
+                throw new IllegalStateException("network " + name + " is in use by " + (users.size() == 1 ? "container "
+                        : users.size() + " containers: ") + String.join(", ", users)
+                        + ": close or remove them first (a dead process's containers: mdocker gc)");
+            }
+            RootlessBridges.close(name);
+            deleteFiles(dir, HostsFile.of(dir));
+            try {
+                Files.deleteIfExists(RootlessBridges.claimFile(dir.getParent(), name));
+            } catch (IOException e) {
+                throw new UncheckedIOException("deleting " + RootlessBridges.claimFile(dir.getParent(), name) + ": "
+                        + e.getMessage(), e);
+            }
+        });
+        try {
+            Files.deleteIfExists(dir.resolve("lock"));
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            // not empty (a container started meanwhile) or gone: left as it is
+        }
+    }
+
+    /**
+     * Recovery: the rootless network whose leases are in {@code dir}, once no container holds an
+     * address on it and no live process holds it open: its files go (its holder went with its JVM).
+     */
+    private static void removeUnheld(Path dir, String name) {
+        if (name == null || !Files.isDirectory(dir)) {
+            return;
+        }
+        boolean removed = RootlessBridges.removeIfUnheld(dir.getParent(), name, () -> HostLock.with(dir.resolve("lock"), () -> {
+            if (new Ipam(dir, new Ipv4(0, 32), 0).users().isEmpty()) {
+                deleteFiles(dir, HostsFile.of(dir));
+            }
+        }));
+        if (removed) {
+            try {
+                Files.deleteIfExists(dir.resolve("lock"));
+                Files.deleteIfExists(dir);
+            } catch (IOException e) {
+                // not empty (another container's lease) or gone: left as it is
+            }
         }
     }
 

@@ -4,7 +4,10 @@
  * processes), the address allocator ({@code Ipam}, file-locked under the run root), NAT and
  * forwarding rules ({@code Nat}, the one place the {@code iptables} command runs), published
  * ports ({@code PortProxy}, an in-JVM TCP proxy), and {@code ContainerNetwork}, the
- * {@link io.mdocker.internal.HostResource} that puts them together per container.
+ * {@link io.mdocker.internal.HostResource} that puts them together per container. Rootless, a
+ * named network's bridge is in its holder's namespace ({@code RootlessBridges}, one
+ * {@link io.mdocker.internal.process.NetworkHolder} per open network), configured over netlink
+ * sockets the holder opens.
  *
  * <p>Threads: {@code mdocker-netns} (one platform thread) opens netlink sockets inside
  * containers' network namespaces and does nothing else; {@code mdocker-net-reaper} (one platform

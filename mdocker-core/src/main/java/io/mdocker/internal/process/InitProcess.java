@@ -147,6 +147,29 @@ public final class InitProcess implements AutoCloseable {
     }
 
     /**
+     * As {@link #spawn(StdioPlan, long)} for a rootless container on a named network: its pid 1 is
+     * cloned into the user namespace of {@code holder} (whose maps are written: {@link #idMapped()}
+     * is true) instead of a new one ({@code nsflags} still has CLONE_NEWUSER), and the monitor moves
+     * into the holder's network namespace after binding the published ports on the host's.
+     */
+    public static InitProcess spawnInHolder(StdioPlan plan, long nsflags, NetworkHolder holder) {
+        Redirect[] spawned = plan.spawned();
+        InitProcess p = spawnRaw(new Redirect[] {raw(spawned[0]), raw(spawned[1]), raw(spawned[2])}, nsflags,
+                Optional.of("holder=" + holder.namespaces()));
+        p.markIdMapped();
+        p.bind(plan);
+        return p;
+    }
+
+    /** As {@link #spawnUnbound(long)} for a pooled sandbox on a rootless named network (see {@link #spawnInHolder}). */
+    public static InitProcess spawnUnboundInHolder(long nsflags, NetworkHolder holder) {
+        InitProcess p = spawnRaw(new Redirect[] {Redirect.PIPE, Redirect.PIPE, Redirect.PIPE}, nsflags,
+                Optional.of("holder=" + holder.namespaces()));
+        p.markIdMapped();
+        return p;
+    }
+
+    /**
      * Spawns a monitor with all three streams on pipes, left unbound: {@link #bind} decides what
      * they become when the container gets its command (the warm pool's sandboxes, whose stdio is
      * made before anyone asks for them). Until then {@link #finished()} waits for the monitor alone.

@@ -108,9 +108,16 @@ public final class ContainerStart {
      */
     private void checkRootless() {
         ContainerNetwork.Kind kind = spec.network().kind();
-        if (kind == ContainerNetwork.Kind.BRIDGE || kind == ContainerNetwork.Kind.VETH) {
-            throw new IllegalArgumentException("network " + spec.networkText() + " needs root (veth pairs and bridges "
-                    + "live in the host's network namespace): a rootless container has network none or host");
+        boolean named = kind == ContainerNetwork.Kind.BRIDGE && spec.network().userDefined();
+        if (kind == ContainerNetwork.Kind.VETH || (kind == ContainerNetwork.Kind.BRIDGE && !named)) {
+            throw new IllegalArgumentException("network " + spec.networkText() + " needs root (its veth pairs and bridge "
+                    + "live in the host's network namespace): a rootless container has network none, host, pasta or a "
+                    + "named network, Network.bridge(NAME, CIDR)");
+        }
+        if (named && detached()) {
+            throw new IllegalArgumentException("rootless network " + spec.network().bridge() + " lives as long as this JVM "
+                    + "holds it open: a detached container, which outlives the JVM, cannot join it (run it attached, or "
+                    + "on network none, host or pasta)");
         }
         if (spec.cgroups().parent() != null) {
             throw new IllegalArgumentException("cgroup parent " + spec.cgroups().parent() + " is for root: a rootless "
@@ -249,12 +256,18 @@ public final class ContainerStart {
         InitProcess init;
         try {
             long nsflags = Namespaces.container(network.ownNamespace(), remap != null);
-            init = mode == Mode.PARK ? InitProcess.spawnUnbound(nsflags) : MonitorPool.take(stdio, nsflags);
+            if (network.holder().isPresent()) { // a rootless named network: pid 1 in its holder's user namespace
+                init = mode == Mode.PARK ? InitProcess.spawnUnboundInHolder(nsflags, network.holder().get())
+                        : InitProcess.spawnInHolder(stdio, nsflags, network.holder().get());
+            } else {
+                init = mode == Mode.PARK ? InitProcess.spawnUnbound(nsflags) : MonitorPool.take(stdio, nsflags);
+            }
         } catch (RuntimeException e) {
             network.close();
             throw SetupErrors.wrap("starting mdocker-init", e);
         }
-        // A detached container's published ports: bound by its monitor, which outlives this JVM.
+        // A detached container's published ports: bound by its monitor, which outlives this JVM (and
+        // a rootless named network's: its monitor, in the holder's network namespace, reaches the bridge).
         if (!network.monitorPorts().isEmpty()) {
             try {
                 network.boundByMonitor(MonitorPorts.bind(init, network.monitorPorts(), spec.startTimeout().toMillis()));
