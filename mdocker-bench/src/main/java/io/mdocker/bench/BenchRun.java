@@ -235,7 +235,7 @@ public final class BenchRun {
         System.out.printf("rootless: mdocker root and rootless, bwrap and podman as an unprivileged user, %d warm-up and "
                 + "%d timed rounds%n", warmup, rounds);
         List<String> notes = new ArrayList<>();
-        report.rootless(Rootless.measure(spec, rootfs, o.out, warmup, rounds, notes));
+        report.rootless(Rootless.measure(spec, rootfs, warmup, rounds, notes));
         notes.forEach(report::note);
         report.setting("rootless: " + rounds + " timed rounds after " + warmup + " warm-up rounds, the variants in an order "
                 + "rotated round by round; the unprivileged user " + Rootless.USER + " (subordinate ids 1300000-1365535) made "
