@@ -1,8 +1,6 @@
 package io.mdocker.internal.process;
 
 import io.mdocker.bindings.Linux;
-import io.mdocker.bindings.posix_spawnattr_t;
-import io.mdocker.bindings.sigset_t;
 import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Posix;
 
@@ -31,12 +29,17 @@ final class Spawner {
     /** In a stdio slot: open /dev/null. */
     static final int DEV_NULL = -2;
     /**
-     * The size and alignment of glibc's posix_spawn_file_actions_t (the generated class's layout,
-     * SpawnerLayoutTest checks): allocating through that class would initialize it, and its static
-     * initializer spins method handles for every field (milliseconds of a one-shot CLI run).
+     * The sizes and alignments of glibc's posix_spawn_file_actions_t, posix_spawnattr_t and sigset_t
+     * (the generated classes' layouts, SpawnerLayoutTest checks): allocating through those classes
+     * would initialize them, and their static initializers spin method handles for every field
+     * (about forty generated classes, milliseconds of a one-shot CLI run).
      */
     static final long FILE_ACTIONS_BYTES = 80;
     static final long FILE_ACTIONS_ALIGNMENT = 8;
+    static final long ATTR_BYTES = 336;
+    static final long ATTR_ALIGNMENT = 8;
+    static final long SIGSET_BYTES = 128;
+    static final long SIGSET_ALIGNMENT = 8;
     /** Where the child finds the init's memfd while it execs it. */
     private static final int EXEC_FD = 4;
 
@@ -68,7 +71,7 @@ final class Spawner {
         String path = "/proc/self/fd/" + EXEC_FD;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(FILE_ACTIONS_BYTES, FILE_ACTIONS_ALIGNMENT);
-            MemorySegment attr = posix_spawnattr_t.allocate(arena);
+            MemorySegment attr = arena.allocate(ATTR_BYTES, ATTR_ALIGNMENT);
             check("posix_spawn_file_actions_init", call(FileActionsInit.F, ptr(actions)));
             try {
                 check("posix_spawnattr_init", call(AttrInit.F, ptr(attr)));
@@ -92,8 +95,8 @@ final class Spawner {
                     check("posix_spawn_file_actions_addclosefrom_np(" + (EXEC_FD + 1) + ")",
                             call(FileActionsAddclosefrom.F, ptr(actions), EXEC_FD + 1));
 
-                    MemorySegment empty = sigset_t.allocate(arena);
-                    MemorySegment all = sigset_t.allocate(arena);
+                    MemorySegment empty = arena.allocate(SIGSET_BYTES, SIGSET_ALIGNMENT);
+                    MemorySegment all = arena.allocate(SIGSET_BYTES, SIGSET_ALIGNMENT);
                     call(Sigemptyset.F, ptr(empty));
                     call(Sigfillset.F, ptr(all));
                     check("posix_spawnattr_setsigmask", call(AttrSetsigmask.F, ptr(attr), ptr(empty)));

@@ -10,8 +10,8 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 import static io.mdocker.bindings.Linux.C_INT;
 import static io.mdocker.bindings.Linux.C_LONG;
@@ -30,8 +30,11 @@ public final class Posix {
     private Posix() {}
 
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO =
-            CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    /**
+     * Where errno is in the capture segment. Read with a plain int access: a var handle of the
+     * struct's path would spin method-handle classes of its own at class initialisation.
+     */
+    private static final long ERRNO_OFFSET = CAPTURE.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
     /**
@@ -340,7 +343,7 @@ public final class Posix {
     }
 
     static int errno(MemorySegment capture) {
-        return (int) ERRNO.get(capture, 0L);
+        return capture.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
     }
 
     /** One downcall: gets the per-call capture segment, returns the C result. */
