@@ -11,6 +11,7 @@ import java.util.Optional;
 
 import static io.mdocker.bindings.Linux.C_INT;
 import static io.mdocker.bindings.Linux.C_POINTER;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Starts mdocker-init with posix_spawn, the one way a JVM may start a process without forking
@@ -105,13 +106,15 @@ final class Spawner {
                             Linux.POSIX_SPAWN_SETSIGMASK() | Linux.POSIX_SPAWN_SETSIGDEF()
                                     | Linux.POSIX_SPAWN_SETPGROUP()));
 
+                    // The pointer arrays written as 64-bit addresses (C_POINTER's var handle spins
+                    // method-handle classes of its own on first use; Posix's shape is 64-bit too).
                     MemorySegment argv = arena.allocate(C_POINTER, 4);
-                    argv.setAtIndex(C_POINTER, 0, arena.allocateFrom(InitBinary.RESOURCE));
-                    argv.setAtIndex(C_POINTER, 1, arena.allocateFrom(mode));
-                    argv.setAtIndex(C_POINTER, 2, pidNamespace.map(arena::allocateFrom).orElse(MemorySegment.NULL));
-                    argv.setAtIndex(C_POINTER, 3, MemorySegment.NULL);
+                    argv.setAtIndex(JAVA_LONG, 0, ptr(arena.allocateFrom(InitBinary.RESOURCE)));
+                    argv.setAtIndex(JAVA_LONG, 1, ptr(arena.allocateFrom(mode)));
+                    argv.setAtIndex(JAVA_LONG, 2, pidNamespace.isPresent() ? ptr(arena.allocateFrom(pidNamespace.get())) : 0L);
+                    argv.setAtIndex(JAVA_LONG, 3, 0L);
                     MemorySegment envp = arena.allocate(C_POINTER, 1);
-                    envp.setAtIndex(C_POINTER, 0, MemorySegment.NULL);
+                    envp.setAtIndex(JAVA_LONG, 0, 0L);
                     MemorySegment pid = arena.allocate(Linux.C_INT);
                     check("posix_spawn(" + path + ")",
                             call(Spawn.F, ptr(pid), ptr(arena.allocateFrom(path)), ptr(actions), ptr(attr), ptr(argv), ptr(envp)));
