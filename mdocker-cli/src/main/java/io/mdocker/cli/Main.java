@@ -5,6 +5,7 @@ import io.mdocker.ContainerRuntime;
 import io.mdocker.ExecFailedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.PrintWriter;
 import java.util.List;
@@ -52,8 +53,12 @@ public final class Main implements Runnable {
         // The model of mdocker itself and of run is built with picocli's programmatic API (Model: no
         // annotation proxies); the other commands' from their annotations.
         Main main = new Main();
-        CommandSpec spec = CommandSpec.wrapWithoutInspection(main).name("mdocker").version(VERSION).mixinStandardHelpOptions(true);
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(main).name("mdocker").version(VERSION);
         spec.usageMessage().description("Run commands in Linux containers, without a daemon.");
+        // picocli's standard -h and -V, declared here: its mixinStandardHelpOptions reads them from annotations.
+        spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help message and exit.").build());
+        spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true)
+                .description("Print version information and exit.").build());
         main.spec = spec;
         CommandLine cli = new CommandLine(spec);
         // picocli builds the model of every subcommand it is given, by reflection (a tenth of a

@@ -693,13 +693,16 @@ public final class Posix {
     public static Received recvWithDescriptor(int fd, MemorySegment buf, String what) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment iov = io.mdocker.bindings.iovec.allocate(arena);
-            io.mdocker.bindings.iovec.iov_base(iov, buf);
+            // Pointer fields written as 64-bit addresses at the generated offsets: the generated
+            // setters go through an address layout's var handle, which spins method-handle classes
+            // on first use (as Posix's common shape, this is for 64-bit ABIs).
+            iov.set(ValueLayout.JAVA_LONG, io.mdocker.bindings.iovec.iov_base$offset(), ptr(buf));
             io.mdocker.bindings.iovec.iov_len(iov, buf.byteSize());
             MemorySegment control = arena.allocate(CONTROL_SPACE, 8);
             MemorySegment msg = io.mdocker.bindings.msghdr.allocate(arena);
-            io.mdocker.bindings.msghdr.msg_iov(msg, iov);
+            msg.set(ValueLayout.JAVA_LONG, io.mdocker.bindings.msghdr.msg_iov$offset(), ptr(iov));
             io.mdocker.bindings.msghdr.msg_iovlen(msg, 1);
-            io.mdocker.bindings.msghdr.msg_control(msg, control);
+            msg.set(ValueLayout.JAVA_LONG, io.mdocker.bindings.msghdr.msg_control$offset(), ptr(control));
             io.mdocker.bindings.msghdr.msg_controllen(msg, CONTROL_SPACE);
             int n = (int) check("recvmsg(" + what + ")",
                     st -> call(Recvmsg.F, st, fd, ptr(msg), Linux.MSG_CMSG_CLOEXEC()));
