@@ -64,6 +64,8 @@ public final class AotTraining {
                 out.println("mdocker AOT training: cannot write " + args[1] + ": " + e.getMessage());
             }
         }
+        // Leave as Main does: what Runtime.exit loads (its logger look-up) is then in the cache too.
+        System.exit(0);
     }
 
     private static String runOne(Path work) {

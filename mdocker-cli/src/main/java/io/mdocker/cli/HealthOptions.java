@@ -2,7 +2,7 @@ package io.mdocker.cli;
 
 import io.mdocker.Container;
 import io.mdocker.Healthcheck;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.File;
 import java.io.IOException;
@@ -25,24 +25,37 @@ import java.util.regex.Pattern;
 final class HealthOptions {
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
 
-    @Option(names = "--health-cmd", paramLabel = "COMMAND", description = "Command to run to check health (through /bin/sh -c).")
     String command;
-
-    @Option(names = "--health-interval", paramLabel = "DURATION", description = "Time between running the check (30s, 1m30s, 500ms; default 30s).")
     String interval;
-
-    @Option(names = "--health-timeout", paramLabel = "DURATION", description = "Maximum time one check may run (default 30s).")
     String timeout;
-
-    @Option(names = "--health-start-period", paramLabel = "DURATION",
-            description = "Start period: failures before its end do not count (default 0s).")
     String startPeriod;
-
-    @Option(names = "--health-retries", paramLabel = "N", description = "Consecutive failures needed to report unhealthy (default 3).")
     Integer retries;
-
-    @Option(names = "--no-healthcheck", description = "Disable any container-specified HEALTHCHECK.")
     boolean none;
+
+    /** The options, in {@code run}'s programmatic model ({@link Model}). */
+    static void addTo(CommandSpec spec) {
+        spec.addOption(Model.option("COMMAND", String.class, "Command to run to check health (through /bin/sh -c).", "--health-cmd"));
+        spec.addOption(Model.option("DURATION", String.class, "Time between running the check (30s, 1m30s, 500ms; default 30s).",
+                "--health-interval"));
+        spec.addOption(Model.option("DURATION", String.class, "Maximum time one check may run (default 30s).", "--health-timeout"));
+        spec.addOption(Model.option("DURATION", String.class, "Start period: failures before its end do not count (default 0s).",
+                "--health-start-period"));
+        spec.addOption(Model.option("N", Integer.class, "Consecutive failures needed to report unhealthy (default 3).",
+                "--health-retries"));
+        spec.addOption(Model.flag("Disable any container-specified HEALTHCHECK.", "--no-healthcheck"));
+    }
+
+    /** The options' values as parsed in a model made with {@link #addTo}. */
+    static HealthOptions read(CommandSpec spec) {
+        HealthOptions o = new HealthOptions();
+        o.command = Model.value(spec, "--health-cmd");
+        o.interval = Model.value(spec, "--health-interval");
+        o.timeout = Model.value(spec, "--health-timeout");
+        o.startPeriod = Model.value(spec, "--health-start-period");
+        o.retries = Model.value(spec, "--health-retries");
+        o.none = Model.flag(spec, "--no-healthcheck");
+        return o;
+    }
 
     private boolean anyTiming() {
         return interval != null || timeout != null || startPeriod != null || retries != null;

@@ -4,7 +4,8 @@ import io.mdocker.ContainerException;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.ExecFailedException;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.PrintWriter;
 import java.util.List;
@@ -14,8 +15,6 @@ import java.util.List;
  * itself fails (one line on stderr), 126 when the command cannot be executed, 127 when it is not
  * found.
  */
-@Command(name = "mdocker", mixinStandardHelpOptions = true, version = Main.VERSION,
-        description = "Run commands in Linux containers, without a daemon.")
 public final class Main implements Runnable {
     static final int RUNTIME_ERROR = 125;
     static final String VERSION = "mdocker 0.1.0";
@@ -23,6 +22,10 @@ public final class Main implements Runnable {
     /** The subcommands, in the order help lists them. */
     static final List<String> COMMANDS = List.of("run", "exec", "ps", "logs", "stop", "kill", "rm", "wait", "inspect", "cp",
             "pause", "unpause", "stats", "gc", "network", "images", "pull", "rmi", "load", "save", "import", "image");
+
+    private CommandSpec spec;
+
+    private Main() {}
 
     public static void main(String[] args) {
         // A CLI process runs one command and exits: monitors spawned ahead for a next container
@@ -47,7 +50,17 @@ public final class Main implements Runnable {
             System.out.flush();
             return 0;
         }
-        CommandLine cli = new CommandLine(new Main());
+        // The model of mdocker itself and of run is built with picocli's programmatic API (Model: no
+        // annotation proxies); the other commands' from their annotations.
+        Main main = new Main();
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(main).name("mdocker").version(VERSION);
+        spec.usageMessage().description("Run commands in Linux containers, without a daemon.");
+        // picocli's standard -h and -V, declared here: its mixinStandardHelpOptions reads them from annotations.
+        spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help message and exit.").build());
+        spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true)
+                .description("Print version information and exit.").build());
+        main.spec = spec;
+        CommandLine cli = new CommandLine(spec);
         // picocli builds the model of every subcommand it is given, by reflection (a tenth of a
         // second for all of them): `mdocker run ...` gets run alone; help, errors and anything
         // else get them all, as before.
@@ -81,7 +94,7 @@ public final class Main implements Runnable {
 
     private static Object subcommand(String name) {
         return switch (name) {
-            case "run" -> new RunCommand();
+            case "run" -> RunCommand.commandLine();
             case "exec" -> new ExecCommand();
             case "ps" -> new PsCommand();
             case "logs" -> new LogsCommand();
@@ -146,7 +159,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this),
+        throw new CommandLine.ParameterException(spec.commandLine(),
                 "a command is needed: run, exec, ps, logs, stop, kill, rm, wait, inspect, cp, pause, unpause, stats, gc or network");
     }
 }

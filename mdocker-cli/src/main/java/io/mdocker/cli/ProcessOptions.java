@@ -1,5 +1,6 @@
 package io.mdocker.cli;
 
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -18,21 +19,43 @@ import java.util.function.Consumer;
  * resource bundle ({@code exec.properties}, under the same description keys).
  */
 final class ProcessOptions {
-    @Option(names = {"-e", "--env"}, paramLabel = "KEY[=VALUE]", descriptionKey = "env",
-            description = "Set an environment variable (KEY alone: this process's value, if it has one).")
+    static final String ENV = "Set an environment variable (KEY alone: this process's value, if it has one).";
+    static final String ENV_FILE = "Read environment variables from FILE: KEY=VALUE or KEY lines, # comments (before -e).";
+    static final String WORKDIR = "Working directory inside the container.";
+    static final String USER = "Numeric user and group to run as.";
+
+    @Option(names = {"-e", "--env"}, paramLabel = "KEY[=VALUE]", descriptionKey = "env", description = ENV)
     List<String> env = new ArrayList<>();
 
-    @Option(names = "--env-file", paramLabel = "FILE", descriptionKey = "envFile",
-            description = "Read environment variables from FILE: KEY=VALUE or KEY lines, # comments (before -e).")
+    @Option(names = "--env-file", paramLabel = "FILE", descriptionKey = "envFile", description = ENV_FILE)
     List<Path> envFiles = new ArrayList<>();
 
-    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", descriptionKey = "workdir",
-            description = "Working directory inside the container.")
+    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", descriptionKey = "workdir", description = WORKDIR)
     String workdir;
 
-    @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]", descriptionKey = "user",
-            description = "Numeric user and group to run as.")
+    @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]", descriptionKey = "user", description = USER)
     String user;
+
+    /**
+     * The same options in a programmatic model ({@link Model}: {@code run}'s, which reads no
+     * annotation); ProgrammaticModelTest checks they are the annotated ones.
+     */
+    static void addTo(CommandSpec spec) {
+        spec.addOption(Model.list("KEY[=VALUE]", String.class, ENV, "-e", "--env"));
+        spec.addOption(Model.list("FILE", Path.class, ENV_FILE, "--env-file"));
+        spec.addOption(Model.option("DIR", String.class, WORKDIR, "-w", "--workdir"));
+        spec.addOption(Model.option("UID[:GID]", String.class, USER, "-u", "--user"));
+    }
+
+    /** These options' values as parsed in a model made with {@link #addTo}. */
+    static ProcessOptions read(CommandSpec spec) {
+        ProcessOptions o = new ProcessOptions();
+        o.env = Model.values(spec, "--env");
+        o.envFiles = Model.values(spec, "--env-file");
+        o.workdir = Model.value(spec, "--workdir");
+        o.user = Model.value(spec, "--user");
+        return o;
+    }
 
     /**
      * Hands each value given to the builder's setter for it ({@code env} once per variable: the

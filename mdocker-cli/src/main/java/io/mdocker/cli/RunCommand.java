@@ -14,10 +14,10 @@ import io.mdocker.SeccompProfile;
 import io.mdocker.Signal;
 import io.mdocker.Stdio;
 import io.mdocker.TtySize;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,99 +27,207 @@ import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 
 /** {@code mdocker run}: one container in the foreground, its stdio on this terminal; or detached ({@code -d}). */
-@Command(name = "run", sortOptions = false,
-        description = "Run a command in a new container.")
 final class RunCommand implements Callable<Integer> {
-    @Option(names = "--help", usageHelp = true, description = "Show this help and exit.")
-    boolean help;
+    /** The model, built by {@link #commandLine}; read by {@link #read} when the command runs. */
+    private CommandSpec spec;
 
-    @Option(names = "--rootfs", paramLabel = "DIR",
-            description = "Root filesystem directory (default, when the first argument is not an image in the store: "
-                    + "./rootfs, assembled from the host's busybox-static when missing).")
     Path rootfs;
-
-    @Option(names = "--entrypoint", paramLabel = "PROGRAM",
-            description = "Run PROGRAM (with the arguments after IMAGE) instead of the image's Entrypoint and Cmd.")
     String entrypoint;
-
-    @Option(names = "--pull", paramLabel = "POLICY", defaultValue = "missing",
-            description = "When to pull the image: missing (default), always, never.")
     String pull;
-
-    @Option(names = "--stop-signal", paramLabel = "SIGNAL",
-            description = "The signal stop sends first (TERM, SIGINT, 2...; default: the image's StopSignal, else SIGTERM).")
     String stopSignal;
-
-    @Option(names = "--name", paramLabel = "NAME",
-            description = "A name for the container, unique on the state root: the other commands take it for its id.")
     String name;
-
-    @Option(names = {"-h", "--hostname"}, paramLabel = "NAME", description = "Container hostname (default: its short id).")
     String hostname;
-
-    @Mixin
     ProcessOptions process = new ProcessOptions();
-
-    @Mixin
     HealthOptions health = new HealthOptions();
-
-    @Option(names = {"-l", "--label"}, paramLabel = "KEY[=VALUE]",
-            description = "Set a label on the container (ps --filter label=KEY[=VALUE] and inspect show it).")
     List<String> labels = new ArrayList<>();
-
-    @Option(names = "--label-file", paramLabel = "FILE",
-            description = "Read labels from FILE: KEY=VALUE or KEY lines, # comments (before -l).")
     List<Path> labelFiles = new ArrayList<>();
-
-    @Option(names = {"-v", "--volume"}, paramLabel = "HOST:CTR[:MODE]", description = "Bind-mount a host path (recursively, as rbind); MODE rw (default), ro or rro (read-only with every mount below it), ro-non-recursive.")
     List<String> volumes = new ArrayList<>();
-
-    @Option(names = {"-d", "--detach"},
-            description = "Run in the background, beyond this process: print the container's id and exit; its output goes to "
-                    + "log files (mdocker logs), its stdin is /dev/null. Its published ports (-p) are served by its monitor "
-                    + "for as long as it runs.")
     boolean detach;
-
-    @Option(names = "--rm", description = "Accepted as Docker's: a container run in the foreground is always removed "
-            + "when it exits. Not with -d (remove a detached container with mdocker rm).")
     boolean remove;
-
-    @Option(names = "--no-init", description = "Run the command as pid 1 instead of under mdocker-init.")
     boolean noInit;
-
-    @Option(names = {"-i", "--interactive"},
-            description = "Keep stdin open: with -t, this terminal's input goes to the container's terminal (without -t, "
-                    + "the container's stdin is this process's stdin either way).")
     boolean interactive;
-
-    @Option(names = {"-t", "--tty"},
-            description = "Give the command a pseudo-terminal (the container's /dev/pts/0) as its stdin, stdout and stderr and "
-                    + "controlling terminal, sized and resized as this terminal; with -i this terminal is in raw mode meanwhile.")
     boolean tty;
-
     // security: Docker's flags, Docker's defaults except no-new-privileges (on)
-    @Option(names = "--cap-add", paramLabel = "CAP", split = ",", description = "Add a capability (NET_ADMIN, CAP_SYS_TIME, ALL).")
     List<String> capAdd = new ArrayList<>();
-
-    @Option(names = "--cap-drop", paramLabel = "CAP", split = ",", description = "Drop a capability (or ALL).")
     List<String> capDrop = new ArrayList<>();
-
-    @Option(names = "--privileged", description = "Every capability, no seccomp, no masked or read-only paths, no device rules.")
     boolean privileged;
-
-    @Option(names = "--device", paramLabel = "HOST[:CONTAINER][:PERMS]",
-            description = "Make the host's device node HOST at CONTAINER (default the same path, under /dev) and allow it "
-                    + "PERMS (some of r, w, m; default rwm) in the device cgroup.")
     List<String> devices = new ArrayList<>();
-
-    @Option(names = "--device-cgroup-rule", paramLabel = "RULE",
-            description = "Also allow devices matching RULE ('c 10:229 rwm': type a, b or c, * for any number, access of rwm).")
     List<String> deviceCgroupRules = new ArrayList<>();
-
-    @Option(names = "--userns", paramLabel = "MODE", arity = "0..1", parameterConsumer = UsernsConsumer.class,
-            description = "remap (a bare --userns): as root, a user namespace with the subordinate range of user "
-                    + "dockremap (-Dmdocker.userns.user) in /etc/subuid and /etc/subgid; host: none (the default).")
     String userns = "host";
+    List<String> securityOpts = new ArrayList<>();
+    List<String> storageOpts = new ArrayList<>();
+    List<Integer> groupAdd = new ArrayList<>();
+    boolean readOnly;
+    List<String> tmpfs = new ArrayList<>();
+    List<String> ulimits = new ArrayList<>();
+    String memory;
+    String memorySwap;
+    Double cpus;
+    Long cpuShares;
+    String cpusetCpus;
+    String cpusetMems;
+    Long pidsLimit;
+    String cgroupParent;
+    String network;
+    List<String> networkAliases = new ArrayList<>();
+    List<String> publish = new ArrayList<>();
+    boolean publishAll;
+    String bridge;
+    String bridgeAddress;
+    String ip;
+    StateRootOption state = new StateRootOption();
+    List<String> command = new ArrayList<>();
+
+    /**
+     * {@code run}'s command line, its model built with picocli's programmatic API (no annotations:
+     * {@link Model}); help lists the options in this order.
+     */
+    static CommandLine commandLine() {
+        RunCommand run = new RunCommand();
+        CommandSpec s = CommandSpec.wrapWithoutInspection(run);
+        s.name("run");
+        s.usageMessage().sortOptions(false).description("Run a command in a new container.");
+        s.addOption(OptionSpec.builder("--help").usageHelp(true).type(boolean.class).description("Show this help and exit.").build());
+        s.addOption(Model.option("DIR", Path.class, "Root filesystem directory (default, when the first argument is not an image in the store: "
+                + "./rootfs, assembled from the host's busybox-static when missing).", "--rootfs"));
+        s.addOption(Model.option("PROGRAM", String.class,
+                "Run PROGRAM (with the arguments after IMAGE) instead of the image's Entrypoint and Cmd.", "--entrypoint"));
+        s.addOption(OptionSpec.builder("--pull").paramLabel("POLICY").type(String.class).defaultValue("missing")
+                .description("When to pull the image: missing (default), always, never.").build());
+        s.addOption(Model.option("SIGNAL", String.class,
+                "The signal stop sends first (TERM, SIGINT, 2...; default: the image's StopSignal, else SIGTERM).", "--stop-signal"));
+        s.addOption(Model.option("NAME", String.class,
+                "A name for the container, unique on the state root: the other commands take it for its id.", "--name"));
+        s.addOption(Model.option("NAME", String.class, "Container hostname (default: its short id).", "-h", "--hostname"));
+        ProcessOptions.addTo(s);
+        HealthOptions.addTo(s);
+        s.addOption(Model.list("KEY[=VALUE]", String.class,
+                "Set a label on the container (ps --filter label=KEY[=VALUE] and inspect show it).", "-l", "--label"));
+        s.addOption(Model.list("FILE", Path.class, "Read labels from FILE: KEY=VALUE or KEY lines, # comments (before -l).",
+                "--label-file"));
+        s.addOption(Model.list("HOST:CTR[:MODE]", String.class, "Bind-mount a host path (recursively, as rbind); MODE rw (default), ro "
+                + "or rro (read-only with every mount below it), ro-non-recursive.", "-v", "--volume"));
+        s.addOption(Model.flag("Run in the background, beyond this process: print the container's id and exit; its output goes to "
+                + "log files (mdocker logs), its stdin is /dev/null. Its published ports (-p) are served by its monitor "
+                + "for as long as it runs.", "-d", "--detach"));
+        s.addOption(Model.flag("Accepted as Docker's: a container run in the foreground is always removed "
+                + "when it exits. Not with -d (remove a detached container with mdocker rm).", "--rm"));
+        s.addOption(Model.flag("Run the command as pid 1 instead of under mdocker-init.", "--no-init"));
+        s.addOption(Model.flag("Keep stdin open: with -t, this terminal's input goes to the container's terminal (without -t, "
+                + "the container's stdin is this process's stdin either way).", "-i", "--interactive"));
+        s.addOption(Model.flag("Give the command a pseudo-terminal (the container's /dev/pts/0) as its stdin, stdout and stderr and "
+                + "controlling terminal, sized and resized as this terminal; with -i this terminal is in raw mode meanwhile.",
+                "-t", "--tty"));
+        s.addOption(Model.listBuilder("CAP", String.class, "Add a capability (NET_ADMIN, CAP_SYS_TIME, ALL).", "--cap-add")
+                .splitRegex(",").build());
+        s.addOption(Model.listBuilder("CAP", String.class, "Drop a capability (or ALL).", "--cap-drop").splitRegex(",").build());
+        s.addOption(Model.flag("Every capability, no seccomp, no masked or read-only paths, no device rules.", "--privileged"));
+        s.addOption(Model.list("HOST[:CONTAINER][:PERMS]", String.class, "Make the host's device node HOST at CONTAINER (default "
+                + "the same path, under /dev) and allow it PERMS (some of r, w, m; default rwm) in the device cgroup.", "--device"));
+        s.addOption(Model.list("RULE", String.class, "Also allow devices matching RULE ('c 10:229 rwm': type a, b or c, * for any "
+                + "number, access of rwm).", "--device-cgroup-rule"));
+        s.addOption(OptionSpec.builder("--userns").paramLabel("MODE").type(String.class).arity("0..1")
+                .parameterConsumer(new UsernsConsumer()).initialValue("host")
+                .description("remap (a bare --userns): as root, a user namespace with the subordinate range of user "
+                        + "dockremap (-Dmdocker.userns.user) in /etc/subuid and /etc/subgid; host: none (the default).").build());
+        s.addOption(Model.list("OPT", String.class,
+                "no-new-privileges[=true|false] (default true), seccomp=FILE (Docker's JSON format) or seccomp=unconfined.",
+                "--security-opt"));
+        s.addOption(Model.list("size=SIZE", String.class,
+                "size=SIZE (such as 64m, 1 MiB to 16 TiB): bound the container's writable layer; writes beyond "
+                + "it fail with ENOSPC. A project quota where the state root's filesystem has them (XFS pquota, ext4 "
+                + "prjquota), else a tmpfs of that size (held in memory).", "--storage-opt"));
+        s.addOption(Model.list("GID", Integer.class, "Add a supplementary group (numeric).", "--group-add"));
+        s.addOption(Model.flag("Mount the container's root filesystem read-only.", "--read-only"));
+        s.addOption(Model.list("PATH[:OPTS]", String.class, "Mount a tmpfs (default options noexec,nosuid,nodev).", "--tmpfs"));
+        s.addOption(Model.list("NAME=SOFT[:HARD]", String.class, "Set a resource limit (nofile=1024:2048).", "--ulimit"));
+        s.addOption(Model.option("SIZE", String.class,
+                "Memory limit, such as 64m (b, k, m, g; at least 6m). Swap is limited so that it holds.", "-m", "--memory"));
+        s.addOption(Model.option("SIZE", String.class,
+                "Memory plus swap, at least --memory; -1 for unlimited swap (default: equal to --memory, no swap).", "--memory-swap"));
+        s.addOption(Model.option("N", Double.class, "CPU time as a number of cores, such as 0.5.", "--cpus"));
+        s.addOption(Model.option("N", Long.class, "Relative CPU weight, 2 to 262144 (default 1024).", "--cpu-shares"));
+        s.addOption(Model.option("LIST", String.class, "CPUs the container may run on, such as 0 or 0-2,4.", "--cpuset-cpus"));
+        s.addOption(Model.option("LIST", String.class, "Memory nodes (NUMA) the container may allocate on, such as 0 or 0-1.",
+                "--cpuset-mems"));
+        s.addOption(Model.option("N", Long.class, "Most processes the container may have (its init counts).", "--pids-limit"));
+        s.addOption(Model.option("PATH", String.class,
+                "Cgroup to make the container's cgroup in: /abs from each hierarchy's root, rel below the CLI's own "
+                + "cgroup (default: mdocker below the CLI's cgroup on v1, /mdocker on v2).", "--cgroup-parent"));
+        s.addOption(Model.option("MODE", String.class, "none (loopback only; the default when not root), host (the host's network), "
+                + "bridge (the default as root: a veth on the bridge, NAT outbound), pasta (user-mode, also rootless) "
+                + "or NAME: the user-defined bridge network NAME (its containers find each other by name), as it exists, "
+                + "or made with --bip CIDR.", "--network"));
+        s.addOption(Model.list("ALIAS", String.class,
+                "Another name the containers on the user-defined network find this one by (repeatable).", "--network-alias"));
+        s.addOption(Model.list("[IP:][HOSTPORT:]PORT", String.class,
+                "Publish a container TCP port on the host (bridge): 8080:80, 127.0.0.1:0:80 (0: a free port, printed).",
+                "-p", "--publish"));
+        s.addOption(Model.flag("Publish each TCP port the image exposes on a free port of 127.0.0.1 (bridge; printed).",
+                "-P", "--publish-all"));
+        s.addOption(Model.option("NAME", String.class,
+                "The bridge to attach to, created when missing (default: " + Network.DEFAULT_BRIDGE + ").", "--bridge"));
+        s.addOption(Model.option("CIDR", String.class,
+                "The bridge's address and subnet (default: " + Network.DEFAULT_BRIDGE_ADDRESS + ").", "--bip"));
+        s.addOption(Model.option("ADDRESS", String.class, "A fixed container address in the bridge's subnet.", "--ip"));
+        s.addOption(StateRootOption.option());
+        s.addPositional(PositionalParamSpec.builder().index("0..*").arity("1..*").required(true).paramLabel("CMD")
+                .type(List.class).auxiliaryTypes(String.class)
+                .description("An image in the store (mdocker images), then the command and arguments (default: the image's); "
+                        + "without an image, the command run in --rootfs.").build());
+        run.spec = s;
+        return new CommandLine(s);
+    }
+
+    /** Takes the values parsed into the model. */
+    void read() {
+        CommandSpec s = spec;
+        rootfs = Model.value(s, "--rootfs");
+        entrypoint = Model.value(s, "--entrypoint");
+        pull = Model.value(s, "--pull");
+        stopSignal = Model.value(s, "--stop-signal");
+        name = Model.value(s, "--name");
+        hostname = Model.value(s, "--hostname");
+        process = ProcessOptions.read(s);
+        health = HealthOptions.read(s);
+        labels = Model.values(s, "--label");
+        labelFiles = Model.values(s, "--label-file");
+        volumes = Model.values(s, "--volume");
+        detach = Model.flag(s, "--detach");
+        remove = Model.flag(s, "--rm");
+        noInit = Model.flag(s, "--no-init");
+        interactive = Model.flag(s, "--interactive");
+        tty = Model.flag(s, "--tty");
+        capAdd = Model.values(s, "--cap-add");
+        capDrop = Model.values(s, "--cap-drop");
+        privileged = Model.flag(s, "--privileged");
+        devices = Model.values(s, "--device");
+        deviceCgroupRules = Model.values(s, "--device-cgroup-rule");
+        userns = Model.value(s, "--userns");
+        securityOpts = Model.values(s, "--security-opt");
+        storageOpts = Model.values(s, "--storage-opt");
+        groupAdd = Model.values(s, "--group-add");
+        readOnly = Model.flag(s, "--read-only");
+        tmpfs = Model.values(s, "--tmpfs");
+        ulimits = Model.values(s, "--ulimit");
+        memory = Model.value(s, "--memory");
+        memorySwap = Model.value(s, "--memory-swap");
+        cpus = Model.value(s, "--cpus");
+        cpuShares = Model.value(s, "--cpu-shares");
+        cpusetCpus = Model.value(s, "--cpuset-cpus");
+        cpusetMems = Model.value(s, "--cpuset-mems");
+        pidsLimit = Model.value(s, "--pids-limit");
+        cgroupParent = Model.value(s, "--cgroup-parent");
+        network = Model.value(s, "--network");
+        networkAliases = Model.values(s, "--network-alias");
+        publish = Model.values(s, "--publish");
+        publishAll = Model.flag(s, "--publish-all");
+        bridge = Model.value(s, "--bridge");
+        bridgeAddress = Model.value(s, "--bip");
+        ip = Model.value(s, "--ip");
+        state = StateRootOption.read(s);
+        command = s.positionalParameters().get(0).getValue();
+    }
 
     /**
      * A bare --userns is remap, and the word after it is left alone unless it is remap or host
@@ -137,94 +245,6 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    @Option(names = "--security-opt", paramLabel = "OPT",
-            description = "no-new-privileges[=true|false] (default true), seccomp=FILE (Docker's JSON format) or seccomp=unconfined.")
-    List<String> securityOpts = new ArrayList<>();
-
-    @Option(names = "--storage-opt", paramLabel = "size=SIZE",
-            description = "size=SIZE (such as 64m, 1 MiB to 16 TiB): bound the container's writable layer; writes beyond "
-                    + "it fail with ENOSPC. A project quota where the state root's filesystem has them (XFS pquota, ext4 "
-                    + "prjquota), else a tmpfs of that size (held in memory).")
-    List<String> storageOpts = new ArrayList<>();
-
-    @Option(names = "--group-add", paramLabel = "GID", description = "Add a supplementary group (numeric).")
-    List<Integer> groupAdd = new ArrayList<>();
-
-    @Option(names = "--read-only", description = "Mount the container's root filesystem read-only.")
-    boolean readOnly;
-
-    @Option(names = "--tmpfs", paramLabel = "PATH[:OPTS]", description = "Mount a tmpfs (default options noexec,nosuid,nodev).")
-    List<String> tmpfs = new ArrayList<>();
-
-    @Option(names = "--ulimit", paramLabel = "NAME=SOFT[:HARD]", description = "Set a resource limit (nofile=1024:2048).")
-    List<String> ulimits = new ArrayList<>();
-
-    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE",
-            description = "Memory limit, such as 64m (b, k, m, g; at least 6m). Swap is limited so that it holds.")
-    String memory;
-
-    @Option(names = "--memory-swap", paramLabel = "SIZE",
-            description = "Memory plus swap, at least --memory; -1 for unlimited swap (default: equal to --memory, no swap).")
-    String memorySwap;
-
-    @Option(names = "--cpus", paramLabel = "N", description = "CPU time as a number of cores, such as 0.5.")
-    Double cpus;
-
-    @Option(names = "--cpu-shares", paramLabel = "N", description = "Relative CPU weight, 2 to 262144 (default 1024).")
-    Long cpuShares;
-
-    @Option(names = "--cpuset-cpus", paramLabel = "LIST", description = "CPUs the container may run on, such as 0 or 0-2,4.")
-    String cpusetCpus;
-
-    @Option(names = "--cpuset-mems", paramLabel = "LIST", description = "Memory nodes (NUMA) the container may allocate on, such as 0 or 0-1.")
-    String cpusetMems;
-
-    @Option(names = "--pids-limit", paramLabel = "N", description = "Most processes the container may have (its init counts).")
-    Long pidsLimit;
-
-    @Option(names = "--cgroup-parent", paramLabel = "PATH",
-            description = "Cgroup to make the container's cgroup in: /abs from each hierarchy's root, rel below the CLI's own "
-                    + "cgroup (default: mdocker below the CLI's cgroup on v1, /mdocker on v2).")
-    String cgroupParent;
-
-    @Option(names = "--network", paramLabel = "MODE",
-            description = "none (loopback only; the default when not root), host (the host's network), "
-                    + "bridge (the default as root: a veth on the bridge, NAT outbound), pasta (user-mode, also rootless) "
-                    + "or NAME: the user-defined bridge network NAME (its containers find each other by name), as it exists, "
-                    + "or made with --bip CIDR.")
-    String network;
-
-    @Option(names = "--network-alias", paramLabel = "ALIAS",
-            description = "Another name the containers on the user-defined network find this one by (repeatable).")
-    List<String> networkAliases = new ArrayList<>();
-
-    @Option(names = {"-p", "--publish"}, paramLabel = "[IP:][HOSTPORT:]PORT",
-            description = "Publish a container TCP port on the host (bridge): 8080:80, 127.0.0.1:0:80 (0: a free port, printed).")
-    List<String> publish = new ArrayList<>();
-
-    @Option(names = {"-P", "--publish-all"},
-            description = "Publish each TCP port the image exposes on a free port of 127.0.0.1 (bridge; printed).")
-    boolean publishAll;
-
-    @Option(names = "--bridge", paramLabel = "NAME",
-            description = "The bridge to attach to, created when missing (default: " + Network.DEFAULT_BRIDGE + ").")
-    String bridge;
-
-    @Option(names = "--bip", paramLabel = "CIDR",
-            description = "The bridge's address and subnet (default: " + Network.DEFAULT_BRIDGE_ADDRESS + ").")
-    String bridgeAddress;
-
-    @Option(names = "--ip", paramLabel = "ADDRESS", description = "A fixed container address in the bridge's subnet.")
-    String ip;
-
-    @Mixin
-    StateRootOption state = new StateRootOption();
-
-    @Parameters(index = "0..*", arity = "1..*", paramLabel = "CMD",
-            description = "An image in the store (mdocker images), then the command and arguments (default: the image's); "
-                    + "without an image, the command run in --rootfs.")
-    List<String> command = new ArrayList<>();
-
     RunCommand() {}
 
     static ContainerRuntime runtime(Path stateRoot) {
@@ -234,6 +254,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        read();
         // Every value is checked before anything is created.
         if (remove && detach) {
             System.err.println("mdocker: --rm with -d: not supported: a detached container stays until 'mdocker rm' "

@@ -45,6 +45,8 @@ public final class OciAotTraining {
             what = "interrupted";
         }
         System.out.println("mdocker-runtime AOT training: --version, features; " + what);
+        // Leave as RuntimeMain does: what Runtime.exit loads (its logger look-up) is then in the cache too.
+        System.exit(0);
     }
 
     private static String createAndDelete(Path work, Path front, PrintStream quiet) throws IOException, InterruptedException {

@@ -115,7 +115,21 @@ public record OciConfig(String ociVersion, Process process, Root root, List<Moun
     }
 
     /** A device cgroup rule: allow or deny {@code access} (of r, w, m) to type a, c or b, major:minor (-1 any). */
-    public record DeviceRule(boolean allow, String type, long major, long minor, String access) {}
+    public record DeviceRule(boolean allow, String type, long major, long minor, String access) {
+        // equals and hashCode written out: a record's generated ones are made by method handles
+        // spun on first use (a dozen classes, milliseconds of every create).
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof DeviceRule d && d.allow == allow && d.type.equals(type) && d.major == major
+                    && d.minor == minor && d.access.equals(access);
+        }
+
+        @Override
+        public int hashCode() {
+            return ((type.hashCode() * 31 + Long.hashCode(major)) * 31 + Long.hashCode(minor)) * 31 + access.hashCode()
+                    + (allow ? 1 : 0);
+        }
+    }
 
     /** A device node to create: type c, b, u or p, at an absolute path. */
     public record Device(String type, String path, long major, long minor, OptionalInt fileMode,

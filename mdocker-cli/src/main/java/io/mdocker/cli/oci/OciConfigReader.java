@@ -1,7 +1,6 @@
 package io.mdocker.cli.oci;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mdocker.SeccompProfile;
 import io.mdocker.cli.SeccompJson;
@@ -42,7 +41,6 @@ import java.util.function.Function;
  * feature (AppArmor profile, SELinux labels) are accepted when empty and refused otherwise.
  */
 public final class OciConfigReader {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final java.math.BigInteger UINT64_MAX = java.math.BigInteger.ONE.shiftLeft(64).subtract(java.math.BigInteger.ONE);
 
     /** Mount types mdocker-runtime mounts (a bind may also be written as type none or no type, with a bind option). */
@@ -69,7 +67,7 @@ public final class OciConfigReader {
     public static OciConfig parse(byte[] json) {
         JsonNode root;
         try {
-            root = JSON.readTree(json);
+            root = Json.read(json);
         } catch (IOException e) {
             throw new IllegalArgumentException("config.json is not valid JSON: "
                     + e.getMessage().lines().findFirst().orElse(""));
@@ -94,7 +92,7 @@ public final class OciConfigReader {
     /** Reads a process.json (the {@code process} object alone, as exec takes it). */
     static OciConfig.Process parseProcess(byte[] json) {
         try {
-            return process(Obj.of(JSON.readTree(json), "process"));
+            return process(Obj.of(Json.read(json), "process"));
         } catch (IOException e) {
             throw new IllegalArgumentException("process.json is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }

@@ -1,6 +1,5 @@
 package io.mdocker.cli.oci;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.ContainerCgroups;
@@ -58,7 +57,6 @@ record OciState(String id, Path dir, int pid, long startTime, Path bundle, Strin
                 Map<String, String> annotations, Map<String, String> cgroupInfo, OciConfig.Hooks hooks) {
     static final String OCI_VERSION = "1.0.2";
     static final String FILE = "state";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The states of the spec. */
     enum Status {
@@ -94,7 +92,7 @@ record OciState(String id, Path dir, int pid, long startTime, Path bundle, Strin
 
     /** The spec's state JSON (the front end writes the same fields in the same order). */
     ObjectNode stateJson(Status status) {
-        ObjectNode n = JSON.createObjectNode();
+        ObjectNode n = Json.NODES.objectNode();
         n.put("ociVersion", OCI_VERSION);
         n.put("id", id);
         n.put("status", status.text());

@@ -1,7 +1,6 @@
 package io.mdocker.cli.oci;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mdocker.Capability;
@@ -48,7 +47,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RuntimeMain {
     static final String VERSION = "0.1.0";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private Path root = Path.of("/run/mdocker-runtime");
     private Optional<Path> log = Optional.empty();
@@ -257,7 +255,7 @@ public final class RuntimeMain {
             c = OciCreate.create(plan, pid -> {
                 OciState pending = new OciState(id, dir, pid, ProcStat.startTimeOrMinus1(pid), bundle, created,
                         config.annotations(), Map.of(), OciConfig.Hooks.NONE);
-                byte[] state = pending.stateJson(OciState.Status.CREATED).toString().getBytes(StandardCharsets.UTF_8);
+                byte[] state = Json.bytes(pending.stateJson(OciState.Status.CREATED));
                 List<OciConfig.Hook> hooks = new ArrayList<>(config.hooks().prestart());
                 hooks.addAll(config.hooks().createRuntime());
                 hooks.addAll(config.hooks().createContainer());
@@ -319,14 +317,14 @@ public final class RuntimeMain {
                     writeAtomically(Path.of(p.get("pid-file")).toAbsolutePath(), Integer.toString(c.pid()));
                 }
                 runHooks("poststart", config.hooks().poststart(),
-                        st[0].stateJson(OciState.Status.RUNNING).toString().getBytes(StandardCharsets.UTF_8), false);
+                        Json.bytes(st[0].stateJson(OciState.Status.RUNNING)), false);
             });
             return code;
         } finally {
             if (st[0] != null) {
                 destroy(st[0]);
                 runHooks("poststop", st[0].hooks().poststop(),
-                        st[0].stateJson(OciState.Status.STOPPED).toString().getBytes(StandardCharsets.UTF_8), false);
+                        Json.bytes(st[0].stateJson(OciState.Status.STOPPED)), false);
             }
             deleteTree(dir);
         }
@@ -512,7 +510,7 @@ public final class RuntimeMain {
 
     private int features(Deque<String> args) {
         parse("features", args, Set.of(), Set.of());
-        ObjectNode f = JSON.createObjectNode();
+        ObjectNode f = Json.NODES.objectNode();
         f.put("ociVersionMin", "1.0.0");
         f.put("ociVersionMax", "1.1.0");
         ArrayNode hooks = f.putArray("hooks");
@@ -662,11 +660,11 @@ public final class RuntimeMain {
         String time = Instant.now().toString();
         String line;
         if (jsonLog) {
-            ObjectNode n = JSON.createObjectNode();
+            ObjectNode n = Json.NODES.objectNode();
             n.put("level", level).put("msg", msg).put("time", time);
-            line = n.toString();
+            line = Json.text(n);
         } else {
-            line = "time=\"" + time + "\" level=" + level + " msg=" + JSON.getNodeFactory().textNode(msg);
+            line = "time=\"" + time + "\" level=" + level + " msg=" + Json.text(Json.NODES.textNode(msg));
         }
         try {
             Files.writeString(log.get(), line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND,
@@ -681,7 +679,7 @@ public final class RuntimeMain {
         static void apply(List<Path> dirs, byte[] json) {
             JsonNode r;
             try {
-                r = JSON.readTree(json);
+                r = Json.read(json);
             } catch (IOException e) {
                 throw new IllegalArgumentException("update --resources: not JSON: " + e.getMessage().lines().findFirst().orElse(""));
             }

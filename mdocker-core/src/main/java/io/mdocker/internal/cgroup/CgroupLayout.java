@@ -54,6 +54,15 @@ public final class CgroupLayout {
      * cgroup as {@code /proc/<pid>/cgroup} names it.
      */
     public record Hierarchy(int version, Path mount, String ownPath, String procPath, Set<String> controllers) {
+        /**
+         * Of the mount point and version, which equal hierarchies share (the record's own hash is
+         * made by method handles a record type spins on first use: milliseconds of a CLI run).
+         */
+        @Override
+        public int hashCode() {
+            return mount.hashCode() * 31 + version;
+        }
+
         /** The directory of this process's own cgroup. */
         public Path own() {
             return ownPath.equals("/") ? mount : mount.resolve(ownPath.substring(1));

@@ -31,7 +31,19 @@ public final class ContainerCgroups implements HostResource {
     /** The default parents this JVM has used, removed when empty at its exit. */
     private static final Set<Parent> PARENTS = ConcurrentHashMap.newKeySet();
 
-    private record Parent(CgroupFs fs, Path dir) {}
+    private record Parent(CgroupFs fs, Path dir) {
+        // Written out: a record's generated equals and hashCode are made by method handles spun on
+        // first use (milliseconds of a one-shot CLI run).
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Parent p && p.fs.equals(fs) && p.dir.equals(dir);
+        }
+
+        @Override
+        public int hashCode() {
+            return fs.hashCode() * 31 + dir.hashCode();
+        }
+    }
 
     private final CgroupFs fs;
     private final CgroupLayout.Kind kind;

@@ -1,8 +1,6 @@
 package io.mdocker.internal.process;
 
 import io.mdocker.bindings.Linux;
-import io.mdocker.bindings.posix_spawnattr_t;
-import io.mdocker.bindings.sigset_t;
 import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Posix;
 
@@ -13,6 +11,7 @@ import java.util.Optional;
 
 import static io.mdocker.bindings.Linux.C_INT;
 import static io.mdocker.bindings.Linux.C_POINTER;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Starts mdocker-init with posix_spawn, the one way a JVM may start a process without forking
@@ -31,12 +30,17 @@ final class Spawner {
     /** In a stdio slot: open /dev/null. */
     static final int DEV_NULL = -2;
     /**
-     * The size and alignment of glibc's posix_spawn_file_actions_t (the generated class's layout,
-     * SpawnerLayoutTest checks): allocating through that class would initialize it, and its static
-     * initializer spins method handles for every field (milliseconds of a one-shot CLI run).
+     * The sizes and alignments of glibc's posix_spawn_file_actions_t, posix_spawnattr_t and sigset_t
+     * (the generated classes' layouts, SpawnerLayoutTest checks): allocating through those classes
+     * would initialize them, and their static initializers spin method handles for every field
+     * (about forty generated classes, milliseconds of a one-shot CLI run).
      */
     static final long FILE_ACTIONS_BYTES = 80;
     static final long FILE_ACTIONS_ALIGNMENT = 8;
+    static final long ATTR_BYTES = 336;
+    static final long ATTR_ALIGNMENT = 8;
+    static final long SIGSET_BYTES = 128;
+    static final long SIGSET_ALIGNMENT = 8;
     /** Where the child finds the init's memfd while it execs it. */
     private static final int EXEC_FD = 4;
 
@@ -68,7 +72,7 @@ final class Spawner {
         String path = "/proc/self/fd/" + EXEC_FD;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(FILE_ACTIONS_BYTES, FILE_ACTIONS_ALIGNMENT);
-            MemorySegment attr = posix_spawnattr_t.allocate(arena);
+            MemorySegment attr = arena.allocate(ATTR_BYTES, ATTR_ALIGNMENT);
             check("posix_spawn_file_actions_init", call(FileActionsInit.F, ptr(actions)));
             try {
                 check("posix_spawnattr_init", call(AttrInit.F, ptr(attr)));
@@ -92,8 +96,8 @@ final class Spawner {
                     check("posix_spawn_file_actions_addclosefrom_np(" + (EXEC_FD + 1) + ")",
                             call(FileActionsAddclosefrom.F, ptr(actions), EXEC_FD + 1));
 
-                    MemorySegment empty = sigset_t.allocate(arena);
-                    MemorySegment all = sigset_t.allocate(arena);
+                    MemorySegment empty = arena.allocate(SIGSET_BYTES, SIGSET_ALIGNMENT);
+                    MemorySegment all = arena.allocate(SIGSET_BYTES, SIGSET_ALIGNMENT);
                     call(Sigemptyset.F, ptr(empty));
                     call(Sigfillset.F, ptr(all));
                     check("posix_spawnattr_setsigmask", call(AttrSetsigmask.F, ptr(attr), ptr(empty)));
@@ -102,13 +106,15 @@ final class Spawner {
                             Linux.POSIX_SPAWN_SETSIGMASK() | Linux.POSIX_SPAWN_SETSIGDEF()
                                     | Linux.POSIX_SPAWN_SETPGROUP()));
 
+                    // The pointer arrays written as 64-bit addresses (C_POINTER's var handle spins
+                    // method-handle classes of its own on first use; Posix's shape is 64-bit too).
                     MemorySegment argv = arena.allocate(C_POINTER, 4);
-                    argv.setAtIndex(C_POINTER, 0, arena.allocateFrom(InitBinary.RESOURCE));
-                    argv.setAtIndex(C_POINTER, 1, arena.allocateFrom(mode));
-                    argv.setAtIndex(C_POINTER, 2, pidNamespace.map(arena::allocateFrom).orElse(MemorySegment.NULL));
-                    argv.setAtIndex(C_POINTER, 3, MemorySegment.NULL);
+                    argv.setAtIndex(JAVA_LONG, 0, ptr(arena.allocateFrom(InitBinary.RESOURCE)));
+                    argv.setAtIndex(JAVA_LONG, 1, ptr(arena.allocateFrom(mode)));
+                    argv.setAtIndex(JAVA_LONG, 2, pidNamespace.isPresent() ? ptr(arena.allocateFrom(pidNamespace.get())) : 0L);
+                    argv.setAtIndex(JAVA_LONG, 3, 0L);
                     MemorySegment envp = arena.allocate(C_POINTER, 1);
-                    envp.setAtIndex(C_POINTER, 0, MemorySegment.NULL);
+                    envp.setAtIndex(JAVA_LONG, 0, 0L);
                     MemorySegment pid = arena.allocate(Linux.C_INT);
                     check("posix_spawn(" + path + ")",
                             call(Spawn.F, ptr(pid), ptr(arena.allocateFrom(path)), ptr(actions), ptr(attr), ptr(argv), ptr(envp)));

@@ -61,18 +61,26 @@ final class SeccompCache {
         StringBuilder b = new StringBuilder(8192);
         b.append("v1\n").append(libseccomp()).append('\n').append(SeccompCompiler.nativeArch()).append(' ')
                 .append(System.getProperty("os.version")).append('\n').append(Long.toHexString(capMask)).append('\n');
-        b.append(profile.defaultAction()).append('\n').append(profile.architectures()).append('\n');
+        action(b, profile.defaultAction()).append('\n').append(profile.architectures()).append('\n');
         for (Rule r : profile.rules()) {
             if (!SeccompCompiler.applies(r, caps)) {
                 continue;
             }
-            b.append(r.action()).append(' ').append(r.names());
+            action(b, r.action()).append(' ').append(r.names());
             for (Arg a : r.args()) {
                 b.append(' ').append(a.index()).append(a.op()).append(a.value()).append(',').append(a.valueTwo());
             }
             b.append('\n');
         }
         return HexFormat.of().formatHex(sha256(b.toString().getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * {@code a} as its record's {@code toString} wrote it (the keys of existing cache files), without
+     * calling it: a record's generated {@code toString} spins method-handle classes on first use.
+     */
+    static StringBuilder action(StringBuilder b, SeccompProfile.Action a) {
+        return b.append("Action[kind=").append(a.kind()).append(", value=").append(a.value()).append(']');
     }
 
     /** The cached program for {@code key}, or null when there is none that may be trusted. */

@@ -36,7 +36,16 @@ public final class SeccompCompiler {
     private SeccompCompiler() {}
 
     /** caps: the capability bits, which decide which rules apply. */
-    private record Key(SeccompProfile profile, long caps) { }
+    private record Key(SeccompProfile profile, long caps) {
+        /**
+         * Of the profile's name and size only, which equal profiles share: the record's own hash
+         * walks every rule (hundreds), through method handles each record type spins on first use.
+         */
+        @Override
+        public int hashCode() {
+            return (profile.name().hashCode() * 31 + profile.rules().size()) * 31 + Long.hashCode(caps);
+        }
+    }
 
     /** The same, compared by the profile's identity: no deep hash of hundreds of rules per start. */
     private record IdentityKey(SeccompProfile profile, long caps) {

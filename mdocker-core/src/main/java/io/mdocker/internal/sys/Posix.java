@@ -10,8 +10,8 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 import static io.mdocker.bindings.Linux.C_INT;
 import static io.mdocker.bindings.Linux.C_LONG;
@@ -30,8 +30,11 @@ public final class Posix {
     private Posix() {}
 
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO =
-            CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    /**
+     * Where errno is in the capture segment. Read with a plain int access: a var handle of the
+     * struct's path would spin method-handle classes of its own at class initialisation.
+     */
+    private static final long ERRNO_OFFSET = CAPTURE.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
     /**
@@ -340,7 +343,7 @@ public final class Posix {
     }
 
     static int errno(MemorySegment capture) {
-        return (int) ERRNO.get(capture, 0L);
+        return capture.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
     }
 
     /** One downcall: gets the per-call capture segment, returns the C result. */
@@ -690,13 +693,16 @@ public final class Posix {
     public static Received recvWithDescriptor(int fd, MemorySegment buf, String what) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment iov = io.mdocker.bindings.iovec.allocate(arena);
-            io.mdocker.bindings.iovec.iov_base(iov, buf);
+            // Pointer fields written as 64-bit addresses at the generated offsets: the generated
+            // setters go through an address layout's var handle, which spins method-handle classes
+            // on first use (as Posix's common shape, this is for 64-bit ABIs).
+            iov.set(ValueLayout.JAVA_LONG, io.mdocker.bindings.iovec.iov_base$offset(), ptr(buf));
             io.mdocker.bindings.iovec.iov_len(iov, buf.byteSize());
             MemorySegment control = arena.allocate(CONTROL_SPACE, 8);
             MemorySegment msg = io.mdocker.bindings.msghdr.allocate(arena);
-            io.mdocker.bindings.msghdr.msg_iov(msg, iov);
+            msg.set(ValueLayout.JAVA_LONG, io.mdocker.bindings.msghdr.msg_iov$offset(), ptr(iov));
             io.mdocker.bindings.msghdr.msg_iovlen(msg, 1);
-            io.mdocker.bindings.msghdr.msg_control(msg, control);
+            msg.set(ValueLayout.JAVA_LONG, io.mdocker.bindings.msghdr.msg_control$offset(), ptr(control));
             io.mdocker.bindings.msghdr.msg_controllen(msg, CONTROL_SPACE);
             int n = (int) check("recvmsg(" + what + ")",
                     st -> call(Recvmsg.F, st, fd, ptr(msg), Linux.MSG_CMSG_CLOEXEC()));

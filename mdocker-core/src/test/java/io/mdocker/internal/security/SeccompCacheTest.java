@@ -55,6 +55,14 @@ class SeccompCacheTest {
     }
 
     @Test
+    void theKeyWritesActionsAsTheirRecordsToStringDoes() {
+        // The files already on disk are named by keys made with Action.toString().
+        for (Action a : List.of(Action.allow(), Action.errno(EACCES), Action.killProcess(), Action.killThread())) {
+            assertThat(SeccompCache.action(new StringBuilder(), a).toString()).isEqualTo(a.toString());
+        }
+    }
+
+    @Test
     void aCachedProgramIsUsedAndAnUnsafeOrTamperedOneIsNot() throws Exception {
         // Compiled and stored: one root-owned file, in a folder only root may enter.
         assertThat(mkdirWith(A)).contains(A_SAYS);
