@@ -860,12 +860,7 @@ public final class ContainerNetwork implements HostResource {
         boolean ours = link != null && link.alias() != null && link.alias().startsWith(LEASES_ALIAS_PREFIX);
         Path dir = ours ? Path.of(link.alias().substring(LEASES_ALIAS_PREFIX.length())) : runRoot.resolve("net").resolve(name);
         HostLock.with(dir.resolve("lock"), () -> {
-            List<String> users = new Ipam(dir, gateway, gateway.address()).users();
-            if (!users.isEmpty()) {
-                throw new IllegalStateException("network " + name + " is in use by " + (users.size() == 1 ? "container "
-                        : users.size() + " containers: ") + String.join(", ", users)
-                        + ": close or remove them first (a dead process's containers: mdocker gc)");
-            }
+            refuseIfInUse(name, dir, gateway);
             if (ours) { // a bridge made otherwise is left as it is (with the address it was given)
                 try (NetlinkSocket s = NetlinkSocket.open("host")) {
                     s.execute(Rtnl.deleteLink(name), Linux.ENODEV());
@@ -890,6 +885,16 @@ public final class ContainerNetwork implements HostResource {
         }
     }
 
+    /** Refuses to remove network {@code name} while containers hold addresses in its leases ({@code dir}). */
+    private static void refuseIfInUse(String name, Path dir, Ipv4 gateway) {
+        List<String> users = new Ipam(dir, gateway, gateway.address()).users();
+        if (!users.isEmpty()) {
+            throw new IllegalStateException("network " + name + " is in use by " + (users.size() == 1 ? "container "
+                    : users.size() + " containers: ") + String.join(", ", users)
+                    + ": close or remove them first (a dead process's containers: mdocker gc)");
+        }
+    }
+
     /**
      * A rootless named network: refused while containers hold addresses on it, as for root; else
      * its holder ends (its namespaces, the bridge with them, go) and its leases and hosts file are
@@ -903,12 +908,7 @@ public final class ContainerNetwork implements HostResource {
             return;
         }
         HostLock.with(dir.resolve("lock"), () -> {
-            List<String> users = new Ipam(dir, gateway, gateway.address()).users();
-            if (!users.isEmpty()) {
-                throw new IllegalStateException("network " + name + " is in use by " + (users.size() == 1 ? "container "
-                        : users.size() + " containers: ") + String.join(", ", users)
-                        + ": close or remove them first (a dead process's containers: mdocker gc)");
-            }
+            refuseIfInUse(name, dir, gateway);
             RootlessBridges.close(name);
             deleteFiles(dir, HostsFile.of(dir));
             try {

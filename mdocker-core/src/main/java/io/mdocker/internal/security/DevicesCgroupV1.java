@@ -103,19 +103,7 @@ public final class DevicesCgroupV1 implements HostResource {
             return Optional.empty();
         }
         Path dir = planned.get();
-        for (int attempt = 0; ; attempt++) {
-            try {
-                Files.createDirectories(dir.getParent());
-                Files.createDirectory(dir);
-                break;
-            } catch (NoSuchFileException e) { // the parent removed by another's close meanwhile: again
-                if (attempt >= 3) {
-                    throw new ContainerException("mkdir " + dir + ": " + e.getMessage(), e);
-                }
-            } catch (IOException e) {
-                throw new ContainerException("mkdir " + dir + " (the container's devices cgroup): " + describe(e), e);
-            }
-        }
+        makeDirectory(dir, () -> Files.createDirectories(dir.getParent()), () -> { });
         DevicesCgroupV1 cg = new DevicesCgroupV1(dir);
         try {
             for (DeviceRules.Write w : rules.v1Writes()) {
@@ -137,23 +125,11 @@ public final class DevicesCgroupV1 implements HostResource {
             return Optional.empty();
         }
         Path dir = plannedPath(containerId).orElseThrow();
-        Path parent = dir.getParent();
-        for (int attempt = 0; ; attempt++) {
-            try {
-                prepareParent(parent);
-                Files.createDirectory(dir);
-                break;
-            } catch (NoSuchFileException e) {
-                synchronized (PARENT_LOCK) {
-                    parentReady = false; // removed by gc or another JVM's exit: make it again
-                }
-                if (attempt >= 3) {
-                    throw new ContainerException("mkdir " + dir + ": " + e.getMessage(), e);
-                }
-            } catch (IOException e) {
-                throw new ContainerException("mkdir " + dir + " (the container's devices cgroup): " + describe(e), e);
+        makeDirectory(dir, () -> prepareParent(dir.getParent()), () -> {
+            synchronized (PARENT_LOCK) {
+                parentReady = false; // removed by gc or another JVM's exit: make it again
             }
-        }
+        });
         DevicesCgroupV1 cg = new DevicesCgroupV1(dir);
         try {
             if (!cg.hasRules()) {
@@ -167,6 +143,33 @@ public final class DevicesCgroupV1 implements HostResource {
     }
 
     /** Once per JVM: the parent, with the rules its children inherit (best effort: children are checked). */
+    /** Something done before each attempt that may fail with an I/O error. */
+    private interface Preparation {
+        void run() throws IOException;
+    }
+
+    /**
+     * Makes the container's cgroup {@code dir} after {@code prepare} (its parent); when the parent
+     * vanishes meanwhile (removed with its last child by another container's close, gc or another
+     * JVM's exit), runs {@code parentGone} and tries again, three times at most.
+     */
+    private static void makeDirectory(Path dir, Preparation prepare, Runnable parentGone) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                prepare.run();
+                Files.createDirectory(dir);
+                return;
+            } catch (NoSuchFileException e) {
+                parentGone.run();
+                if (attempt >= 3) {
+                    throw new ContainerException("mkdir " + dir + ": " + e.getMessage(), e);
+                }
+            } catch (IOException e) {
+                throw new ContainerException("mkdir " + dir + " (the container's devices cgroup): " + describe(e), e);
+            }
+        }
+    }
+
     private static void prepareParent(Path parent) throws IOException {
         synchronized (PARENT_LOCK) {
             if (parentReady) {
