@@ -178,6 +178,7 @@ const char *cgroupfs_name(const char *target);
 ssize_t receive_config(int fd, struct config *c, uint16_t type);
 int receive_claim(int fd, struct config *c);
 void prefault_for_config(void);
+void prefault_for_claim(struct config *c);
 
 /* mounts.c: pid 1's filesystem */
 int open_beneath(int root, const char *path);

@@ -407,6 +407,7 @@ void __attribute__((noreturn)) run_parked_init(struct config *c, int sock)
         }
         if (enter_identity(c, -1) < 0)
             parked_failed(sock);
+        prefault_for_claim(c);
         if (write(ready[1], "R", 1) != 1)
             _exit(EXIT_SETUP);
         close(ready[1]);

@@ -121,6 +121,9 @@
 #define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
 #define MDK_VERSION 9 /* see Versioning above */
 #define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
+#define MDK_MAX_REPLY (16 * 1024)   /* largest datagram mdocker-init sends the JVM (an ERROR: its
+                                       text is at most PATH_MAX + 256 bytes); the JVM's receive
+                                       buffer, so that a reply costs no 256 KiB buffer */
 
 struct mdk_header {
     uint32_t magic;

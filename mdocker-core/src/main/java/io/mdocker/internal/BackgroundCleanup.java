@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * finish in any order. {@link #awaitIdle()} waits until everything handed over is done, and the
  * JVM's exit waits for it too (RunningContainer's shutdown hook), so nothing is left behind. A JVM
  * killed meanwhile leaves the container's record unlocked, and the next runtime on the same roots
- * removes it, as after any SIGKILL.
+ * removes it, as after any SIGKILL. A claimed warm-pool sandbox's record is rewritten with its
+ * command here too, off the claim's path.
  */
 public final class BackgroundCleanup {
     private BackgroundCleanup() {}

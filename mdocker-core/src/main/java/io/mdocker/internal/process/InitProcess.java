@@ -626,7 +626,7 @@ public final class InitProcess implements AutoCloseable {
                     throw new ProtocolTimeoutException(timeoutMillis);
                 }
             }
-            MemorySegment buf = arena.allocate(Protocol.MAX_MESSAGE);
+            MemorySegment buf = arena.allocate(Protocol.MAX_REPLY);
             Posix.Received r;
             try {
                 r = Posix.recvWithDescriptor(syncFd, buf, "sync socket");
@@ -695,7 +695,7 @@ public final class InitProcess implements AutoCloseable {
             throw new IllegalStateException("mdocker-init " + pid + " has no claim channel");
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(Math.max(claim.remaining(), Protocol.MAX_MESSAGE));
+            MemorySegment buf = arena.allocate(Math.max(claim.remaining(), Protocol.MAX_REPLY));
             buf.asSlice(0, claim.remaining()).copyFrom(MemorySegment.ofBuffer(claim));
             try {
                 Posix.write(fd, buf, claim.remaining(), "claim channel");

@@ -102,7 +102,8 @@ public final class Session implements Target {
         this.cgroupDirs = List.copyOf(p.cgroupDirs());
         this.stopSignal = p.stopSignal();
         this.pid = init.containerPid(); // sync 1, read when the monitor was spawned
-        this.execRecord = p.execBasis().withPid1(pid);
+        // a claimed sandbox's basis names its pid 1 already: its start time is not read again
+        this.execRecord = pid > 0 && p.execBasis().pid() == pid ? p.execBasis() : p.execBasis().withPid1(pid);
         // Waiters wait on this dependent, so the exit time is set before any of them returns. It
         // holds the exit time's holder only, not this session: a detached container's monitor
         // (and so its futures) outlives the session by hours, and must not keep it in the heap.
@@ -127,6 +128,20 @@ public final class Session implements Target {
 
     InitProcess init() {
         return init;
+    }
+
+    /**
+     * A claimed sandbox: its record, written when it was parked, names no command yet, and the
+     * definition's working directory and environment. Writes the claim's into it (for list(),
+     * {@code ps}, and an exec from another process) on a cleanup thread, once the command runs,
+     * so that the rewrite is not on the claim's path.
+     */
+    void recordCommandLater() {
+        Map<String, String> info = new java.util.LinkedHashMap<>();
+        info.put("command", String.join(" ", command));
+        info.putAll(execRecord.commandInfo());
+        BackgroundCleanup.submit("recording the command of container " + shortId(),
+                () -> entry.update(info, ExecRecord.ENV_PREFIX));
     }
 
     /** The container's state directory, where its record and its health are. */
