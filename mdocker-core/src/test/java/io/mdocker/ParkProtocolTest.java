@@ -122,6 +122,46 @@ class ParkProtocolTest {
     }
 
     @Test
+    void outputsWatchedEarlyAreDrainedBeforeTheBindAndKeptForItsSink() throws Exception {
+        // more than a pipe holds: without the early drain the command would block until the bind
+        java.nio.file.Path rootfs = Fixtures.rootfs();
+        ContainerDirs dirs = ContainerDirs.create(Fixtures.TARGET.resolve("park-protocol"),
+                "c" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        InitProcess monitor = InitProcess.spawnUnbound(NAMESPACES);
+        try {
+            monitor.watchOutputsEarly();
+            send(monitor, new Protocol.ConfigWriter()
+                    .string(Protocol.T_LOWER, rootfs.toString())
+                    .string(Protocol.T_UPPER, dirs.upper().toString())
+                    .string(Protocol.T_WORK, dirs.work().toString())
+                    .string(Protocol.T_MERGED, dirs.merged().toString())
+                    .u64(Protocol.T_NSFLAGS, NAMESPACES)
+                    .string(Protocol.T_ARG, "/bin/sh").string(Protocol.T_ARG, "-c")
+                    .string(Protocol.T_ARG, "yes x | head -c 200000; echo done >&2")
+                    .message());
+            send(monitor, Protocol.go());
+            assertThat(next(monitor).type()).isEqualTo(Protocol.MSG_STARTED);
+            Protocol.Message exit = next(monitor);
+            assertThat(exit.type()).as("the command ended before its streams were bound").isEqualTo(Protocol.MSG_EXIT);
+            assertThat(exit.int32(0)).isZero();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            monitor.bind(new StdioPlan(Redirect.DISCARD, Redirect.CAPTURE, out, Redirect.CAPTURE, err));
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+            while ((out.size() < 200_000 || err.size() < 5) && System.nanoTime() < deadline) {
+                Thread.sleep(5); // what the reaper read before the bind came at once; the rest follows
+            }
+            assertThat(out.size()).isEqualTo(200_000);
+            assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("done\n");
+        } finally {
+            monitor.killAndReap(java.time.Duration.ofSeconds(5));
+            monitor.finished().join();
+            monitor.close();
+            dirs.delete();
+        }
+    }
+
+    @Test
     void parkWithATtyIsRefused() {
         withParked(1, new ByteArrayOutputStream(), config -> config.tty(24, 80), monitor ->
                 assertProtocolError(monitor, "CONFIG: PARK 1: expected 1, without EXECFIFO, DETACH or TTY"));

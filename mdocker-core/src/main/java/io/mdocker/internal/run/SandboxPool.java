@@ -398,6 +398,7 @@ public final class SandboxPool implements AutoCloseable {
                 return;
             }
             lastFailure = null;
+            s.init().watchOutputsEarly(); // so that the claim's bind does not wake the reaper
             boolean keep;
             synchronized (lock) {
                 keep = !closed;
