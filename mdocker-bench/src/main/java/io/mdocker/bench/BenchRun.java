@@ -57,7 +57,7 @@ public final class BenchRun {
         public String scaleNetwork = "none";
         /** The rootless section's timed rounds (at most runs): rootless Podman takes about a second a run. */
         public int rootlessRuns = 50;
-        /** The latency rows kept: those whose names start with one of these (all when empty). */
+        /** The latency rows kept: those whose names contain one of these (all when empty). */
         public List<String> rows = List.of();
     }
 
@@ -170,7 +170,7 @@ public final class BenchRun {
         add(variants, ext.unshare(Report.UNSHARE, TRUE));
         variants.add(ext.host(Report.HOST, TRUE));
         if (!o.rows.isEmpty()) {
-            variants.removeIf(v -> o.rows.stream().noneMatch(p -> v.name().startsWith(p)));
+            variants.removeIf(v -> o.rows.stream().noneMatch(w -> v.name().contains(w)));
             if (variants.isEmpty()) {
                 pool.close();
                 throw new IllegalArgumentException("--rows " + String.join(",", o.rows) + " keeps no latency row");
