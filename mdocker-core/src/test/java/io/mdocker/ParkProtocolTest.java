@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * mdocker-init's side of the warm pool, spoken to directly: a CONFIG with PARK and no ARG stops
  * after GO with PARKED; with the init, PARKED brings the claim channel of the command's process,
- * which waits with its identity taken; without, pid 1 waits for CLAIM through its monitor. CLAIM
+ * which waits with its identity taken, and the exit channel, on which pid 1 sends EXIT too; without, pid 1 waits for CLAIM through its monitor. CLAIM
  * brings the command, the environment and a working directory (created); what does not belong in
  * a CLAIM, a CLAIM before GO, through the monitor where a process waits, or a second one, and
  * PARK with a tty are refused with a protocol ERROR naming it, and the container ends.
@@ -38,6 +38,7 @@ class ParkProtocolTest {
                     .string(Protocol.T_ARG, "-c").string(Protocol.T_ARG, "echo $X; pwd; id -u")
                     .string(Protocol.T_ENV, "X=claimed").string(Protocol.T_CWD, "/tmp/made/here")
                     .message(Protocol.MSG_CLAIM), 20_000)).as("exec'd: end of file, no ERROR").isNull();
+            assertThat(monitor.awaitExitDirect()).as("EXIT on the exit channel, straight from pid 1").hasValue(0);
             Protocol.Message exit = next(monitor); // no STARTED: the claim channel's end of file said it
             assertThat(exit.type()).isEqualTo(Protocol.MSG_EXIT);
             assertThat(exit.int32(0)).isZero();

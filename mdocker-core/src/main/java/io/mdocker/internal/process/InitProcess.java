@@ -106,6 +106,8 @@ public final class InitProcess implements AutoCloseable {
     private volatile boolean closed;
     /** PARKED's claim channel: the waiting command process's socket, until claimed or closed; guarded by this. */
     private int claimChannel = -1;
+    /** PARKED's exit channel: pid 1 sends EXIT on it too, without the monitor's relay; guarded by this. */
+    private int exitChannel = -1;
     /** stdout and stderr pipes the reaper watches since {@link #watchOutputsEarly}, by stream number; guarded by this. */
     private final EarlyDrain[] early = new EarlyDrain[3];
 
@@ -739,7 +741,7 @@ public final class InitProcess implements AutoCloseable {
                 r = Posix.recvWithDescriptor(syncFd, buf, "sync socket");
             }
             if (r.length() == 0) {
-                Posix.closeQuietly(r.descriptor());
+                r.closeDescriptors();
                 noMoreTty();
                 return null;
             }
@@ -747,24 +749,26 @@ public final class InitProcess implements AutoCloseable {
             try {
                 m = Protocol.parse(ByteBuffer.wrap(buf.asSlice(0, r.length()).toArray(ValueLayout.JAVA_BYTE)));
             } catch (RuntimeException e) {
-                Posix.closeQuietly(r.descriptor());
+                r.closeDescriptors();
                 throw e;
             }
             if (m.type() == Protocol.MSG_PARKED && r.descriptor() >= 0) {
-                synchronized (this) { // a parked sandbox's claim channel: kept for claimDirect
+                synchronized (this) { // a parked sandbox's claim and exit channels: kept for claimDirect, awaitExitDirect
                     if (claimChannel >= 0 || closed) {
-                        Posix.closeQuietly(r.descriptor());
+                        r.closeDescriptors();
                     } else {
                         claimChannel = r.descriptor();
+                        exitChannel = r.second();
                     }
                 }
                 return m;
             }
             if (m.type() == Protocol.MSG_TTY && r.descriptor() >= 0) {
+                Posix.closeQuietly(r.second());
                 attachTty(r.descriptor());
                 return receiveLocked(timeoutMillis); // TTY is this object's: the caller gets what follows
             }
-            Posix.closeQuietly(r.descriptor()); // only TTY carries one
+            r.closeDescriptors(); // only TTY and PARKED carry them
             noMoreTty();
             return m;
         }
@@ -823,13 +827,55 @@ public final class InitProcess implements AutoCloseable {
                 }
                 return null; // gone with our CLAIM unread: the end of file of a process that exec'd or died
             }
-            Posix.closeQuietly(r.descriptor());
+            r.closeDescriptors();
             if (r.length() == 0) {
                 return null; // exec closed its end
             }
             return Protocol.parse(ByteBuffer.wrap(buf.asSlice(0, r.length()).toArray(ValueLayout.JAVA_BYTE)));
         } finally {
             Posix.closeQuietly(fd);
+        }
+    }
+
+    /**
+     * A claimed sandbox's EXIT as pid 1 sends it on the exit channel PARKED brought (no relay
+     * through the monitor, which still gets and relays its own copy): waits for it as long as it
+     * takes. Empty when there is no exit channel (no PARKED with one, or this is closed) or it ended
+     * without an EXIT (pid 1 was killed): then the sync socket says how it ended.
+     */
+    public java.util.OptionalInt awaitExitDirect() {
+        synchronized (receiveLock) { // close() closes the channel under this lock, never during a wait
+            int fd;
+            synchronized (this) {
+                fd = closed ? -1 : exitChannel;
+            }
+            if (fd < 0) {
+                return java.util.OptionalInt.empty();
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment pfd = arena.allocate(pollfd.layout());
+                pollfd.fd(pfd, fd);
+                pollfd.events(pfd, (short) Linux.POLLIN());
+                while (Posix.poll(pfd, 1, -1) <= 0) {
+                    // EINTR-free poll without a timeout returns only when ready
+                }
+                MemorySegment buf = arena.allocate(Protocol.MAX_REPLY);
+                Posix.Received r;
+                try {
+                    r = Posix.recvWithDescriptor(fd, buf, "exit channel");
+                } catch (ErrnoException e) {
+                    if (e.errno() != Linux.ECONNRESET()) {
+                        throw e;
+                    }
+                    return java.util.OptionalInt.empty();
+                }
+                r.closeDescriptors();
+                if (r.length() == 0) {
+                    return java.util.OptionalInt.empty();
+                }
+                Protocol.Message m = Protocol.parse(ByteBuffer.wrap(buf.asSlice(0, r.length()).toArray(ValueLayout.JAVA_BYTE)));
+                return m.type() == Protocol.MSG_EXIT ? java.util.OptionalInt.of(m.int32(0)) : java.util.OptionalInt.empty();
+            }
         }
     }
 
@@ -910,6 +956,10 @@ public final class InitProcess implements AutoCloseable {
         synchronized (receiveLock) { // a receive in progress finishes first
             synchronized (sendLock) { // and so does a send
                 Posix.closeQuietly(syncFd);
+            }
+            synchronized (this) {
+                Posix.closeQuietly(exitChannel);
+                exitChannel = -1;
             }
         }
         synchronized (this) {

@@ -212,6 +212,16 @@ public final class Session implements Target {
      * the monitor's end.
      */
     public RunResult awaitResult() {
+        java.util.OptionalInt direct = init.awaitExitDirect(); // a claimed sandbox: EXIT straight from pid 1
+        if (direct.isPresent()) {
+            init.drained().join();
+            exitNanos.set(System.nanoTime());
+            synchronized (this) {
+                exitCode = direct.getAsInt();
+            }
+            return new RunResult(direct.getAsInt(), bytes(capturedOut), bytes(capturedErr),
+                    Duration.ofNanos(exitNanos.get() - startNanos), oomKilled());
+        }
         Protocol.Message m;
         int code = -1;
         while ((m = init.receive(-1)) != null) {
