@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * JVM's exit waits for it too (RunningContainer's shutdown hook), so nothing is left behind. A JVM
  * killed meanwhile leaves the container's record unlocked, and the next runtime on the same roots
  * removes it, as after any SIGKILL. A claimed warm-pool sandbox's record is rewritten with its
- * command here too, off the claim's path.
+ * command here too, a little after the claim ({@link #submitAfter}).
  */
 public final class BackgroundCleanup {
     private BackgroundCleanup() {}
@@ -49,6 +49,23 @@ public final class BackgroundCleanup {
                         "mdocker: " + what + ": " + e.getMessage(), e);
             } finally {
                 PENDING.remove(done);
+                done.complete(null);
+            }
+        });
+    }
+
+    /**
+     * Runs {@code task} on a cleanup thread {@code delay} from now; {@link #awaitIdle()} waits for
+     * it from now on. A failure is logged.
+     */
+    public static void submitAfter(String what, java.time.Duration delay, Runnable task) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        PENDING.add(done);
+        CompletableFuture.delayedExecutor(delay.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
+            try {
+                submit(what, task);
+            } finally {
+                PENDING.remove(done); // submit's own future stands for it now
                 done.complete(null);
             }
         });

@@ -133,16 +133,21 @@ public final class Session implements Target {
     /**
      * A claimed sandbox: its record, written when it was parked, names no command yet, and the
      * definition's working directory and environment. Writes the claim's into it (for list(),
-     * {@code ps}, and an exec from another process) on a cleanup thread, once the command runs,
-     * so that the rewrite is not on the claim's path.
+     * {@code ps}, and an exec from another process) on a cleanup thread {@link #RECORD_DELAY}
+     * after the claim, unless the container has gone by then: neither on the claim's path nor
+     * competing for the CPU with a short command (a pooled {@code run("/bin/true")} was slower
+     * with the rewrite running beside it).
      */
     void recordCommandLater() {
         Map<String, String> info = new java.util.LinkedHashMap<>();
         info.put("command", String.join(" ", command));
         info.putAll(execRecord.commandInfo());
-        BackgroundCleanup.submit("recording the command of container " + shortId(),
+        BackgroundCleanup.submitAfter("recording the command of container " + shortId(), RECORD_DELAY,
                 () -> entry.update(info, ExecRecord.ENV_PREFIX));
     }
+
+    /** How long after a claim its container's record is rewritten (see {@link #recordCommandLater}). */
+    static final Duration RECORD_DELAY = Duration.ofMillis(50);
 
     /** The container's state directory, where its record and its health are. */
     public java.nio.file.Path stateDir() {
