@@ -41,6 +41,11 @@ public final class BackgroundCleanup {
     public static void submit(String what, Runnable task) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         PENDING.add(done);
+        execute(what, task, done);
+    }
+
+    /** Runs {@code task} on a cleanup thread (or now), then completes {@code done} and forgets it. */
+    private static void execute(String what, Runnable task, CompletableFuture<Void> done) {
         CLEANER.execute(() -> {
             try {
                 task.run();
@@ -55,20 +60,25 @@ public final class BackgroundCleanup {
     }
 
     /**
-     * Runs {@code task} on a cleanup thread {@code delay} from now; {@link #awaitIdle()} waits for
-     * it from now on. A failure is logged.
+     * Runs {@code task} on a cleanup thread {@code delay} from now, unless the returned action
+     * cancels it first; {@link #awaitIdle()} waits for it from now on (not once cancelled). A
+     * failure is logged.
      */
-    public static void submitAfter(String what, java.time.Duration delay, Runnable task) {
+    public static Runnable submitAfter(String what, java.time.Duration delay, Runnable task) {
         CompletableFuture<Void> done = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicBoolean taken = new java.util.concurrent.atomic.AtomicBoolean();
         PENDING.add(done);
         CompletableFuture.delayedExecutor(delay.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
-            try {
-                submit(what, task);
-            } finally {
-                PENDING.remove(done); // submit's own future stands for it now
-                done.complete(null);
+            if (taken.compareAndSet(false, true)) {
+                execute(what, task, done);
             }
         });
+        return () -> {
+            if (taken.compareAndSet(false, true)) {
+                PENDING.remove(done);
+                done.complete(null);
+            }
+        };
     }
 
     /** Waits until every task submitted before this call has finished. */

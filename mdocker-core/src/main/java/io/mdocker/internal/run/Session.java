@@ -134,7 +134,7 @@ public final class Session implements Target {
      * A claimed sandbox: its record, written when it was parked, names no command yet, and the
      * definition's working directory and environment. Writes the claim's into it (for list(),
      * {@code ps}, and an exec from another process) on a cleanup thread {@link #RECORD_DELAY}
-     * after the claim, unless the container has gone by then: neither on the claim's path nor
+     * after the claim, unless the container has been closed by then: neither on the claim's path nor
      * competing for the CPU with a short command (a pooled {@code run("/bin/true")} was slower
      * with the rewrite running beside it).
      */
@@ -142,9 +142,12 @@ public final class Session implements Target {
         Map<String, String> info = new java.util.LinkedHashMap<>();
         info.put("command", String.join(" ", command));
         info.putAll(execRecord.commandInfo());
-        BackgroundCleanup.submitAfter("recording the command of container " + shortId(), RECORD_DELAY,
+        cancelRecord = BackgroundCleanup.submitAfter("recording the command of container " + shortId(), RECORD_DELAY,
                 () -> entry.update(info, ExecRecord.ENV_PREFIX));
     }
+
+    /** Cancels {@link #recordCommandLater}'s rewrite when it has not begun: the container is being removed. */
+    private volatile Runnable cancelRecord;
 
     /** How long after a claim its container's record is rewritten (see {@link #recordCommandLater}). */
     static final Duration RECORD_DELAY = Duration.ofMillis(50);
@@ -486,6 +489,10 @@ public final class Session implements Target {
         } finally {
             synchronized (this) {
                 closed = true;
+            }
+            Runnable cancel = cancelRecord;
+            if (cancel != null) {
+                cancel.run(); // the record goes: nothing to rewrite
             }
             for (AutoCloseable p : execs) { // ended with the container's PID namespace
                 try {
