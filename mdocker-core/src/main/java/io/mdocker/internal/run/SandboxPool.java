@@ -59,6 +59,8 @@ public final class SandboxPool implements AutoCloseable {
     private final ConcurrentLinkedDeque<Session> parked = new ConcurrentLinkedDeque<>();
     private final Object lock = new Object();
     private Thread refiller; // guarded by lock
+    /** refill() was called while the refill thread ran: a lingering one goes on; guarded by lock. */
+    private boolean refillRequested;
     /** Claims whose refill is yet to begin (a run()'s begins at the end of its output); guarded by lock. */
     private int refillsOwed;
     private boolean closed; // guarded by lock
@@ -362,6 +364,7 @@ public final class SandboxPool implements AutoCloseable {
                 return;
             }
             if (refiller != null) {
+                refillRequested = true;
                 lock.notifyAll();
                 return;
             }
@@ -376,7 +379,14 @@ public final class SandboxPool implements AutoCloseable {
             synchronized (lock) {
                 if (!closed && parked.size() >= size) {
                     lock.notifyAll(); // awaitFull returns
+                    refillRequested = false;
                     awaitClaim();
+                    if (!refillRequested) { // nobody claimed (or closed): end
+                        refiller = null;
+                        lock.notifyAll();
+                        return;
+                    }
+                    refillRequested = false;
                 }
                 if (closed || parked.size() >= size) {
                     refiller = null;
@@ -413,13 +423,14 @@ public final class SandboxPool implements AutoCloseable {
     }
 
     /**
-     * A full pool's refill thread waits up to {@link #LINGER_NANOS} for a claim before it ends, so
+     * A full pool's refill thread waits up to {@link #LINGER_NANOS} for a claim's refill (the call
+     * of {@link #refill}, which a run() makes only once its output has ended) before it ends, so
      * that claims in a burst wake it rather than each starting a thread on the claimer's path.
      * Lock held.
      */
     private void awaitClaim() {
         long deadline = System.nanoTime() + LINGER_NANOS;
-        while (!closed && parked.size() >= size) {
+        while (!closed && !refillRequested) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return;
