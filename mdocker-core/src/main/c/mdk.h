@@ -184,6 +184,7 @@ const char *cgroupfs_name(const char *target);
 ssize_t receive_config(int fd, struct config *c, uint16_t type);
 int receive_claim(int fd, struct config *c);
 void prefault_for_config(void);
+void prefault_for_claim(struct config *c);
 
 /* mounts.c: pid 1's filesystem */
 int open_beneath(int root, const char *path);
@@ -255,6 +256,7 @@ extern int tty_slave; /* the pseudo-terminal's peer for the command (TTY), until
 extern int console_fd; /* CONSOLE's connected socket, or -1 */
 TTY_CODE int connect_console(const char *path);
 TTY_CODE void send_fd(int sock, uint16_t type, int fd);
+TTY_CODE void send_fds(int sock, uint16_t type, const int *fds, int n);
 TTY_CODE int check_tty(const struct config *c, const char *msg);
 TTY_CODE ssize_t recv_relaying_tty(int sock, void *buf, size_t cap, int flags);
 TTY_CODE int open_tty(const struct config *c, int sock);

@@ -62,6 +62,9 @@ void send_pair(int fd, uint16_t type, int32_t a, int32_t b)
     send_msg(fd, type, v, sizeof v);
 }
 
+_Static_assert(sizeof(struct mdk_header) + 8 + sizeof last_error.text <= MDK_MAX_REPLY,
+               "an ERROR fits the JVM's receive buffer");
+
 void send_error(int fd)
 {
     unsigned char buf[8 + sizeof last_error.text];

@@ -277,6 +277,9 @@ void __attribute__((noreturn)) exec_as_pid1(const struct config *c, int sock)
     _exit(failure_exit_code());
 }
 
+/* PARK with INIT=1: pid 1's end of the exit channel, whose other end PARKED carries to the JVM; -1 otherwise */
+static int exit_channel = -1;
+
 /*
  * pid 1 of a PID namespace: forward signals, reap everything, exit like the command.
  * SIGINT and SIGQUIT go to the command's whole process group, as a terminal sends Ctrl-C and
@@ -301,7 +304,10 @@ static void __attribute__((noreturn)) reap_loop(pid_t command, const sigset_t *s
             if (pid != command)
                 continue;
             code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            /* sync 5, early: the JVM has the result while the kernel ends the namespaces */
+            /* sync 5, early: the JVM has the result while the kernel ends the namespaces; a claimed
+               sandbox's first straight to the JVM on its exit channel, then through the monitor */
+            if (exit_channel >= 0)
+                send_pair(exit_channel, MDK_MSG_EXIT, code, 0);
             send_pair(sock, MDK_MSG_EXIT, code, 0);
             _exit(code);
         }
@@ -380,13 +386,14 @@ void __attribute__((noreturn)) run_parked_init(struct config *c, int sock)
 {
     sigset_t set;
     pid_t command;
-    int ready[2], claim[2], n;
+    int ready[2], claim[2], exits[2], n;
     bool parked;
     char b = 0;
 
     become_init(c, &set);
-    if (pipe2(ready, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, claim) < 0) {
-        fail(MDK_STEP_FORK, errno, "pipe2, socketpair for the parked command");
+    if (pipe2(ready, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, claim) < 0
+        || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, exits) < 0) {
+        fail(MDK_STEP_FORK, errno, "pipe2, socketpairs for the parked command");
         send_error(sock);
         _exit(EXIT_SETUP);
     }
@@ -399,6 +406,8 @@ void __attribute__((noreturn)) run_parked_init(struct config *c, int sock)
     if (command == 0) {
         close(ready[0]);
         close(claim[0]);
+        close(exits[0]);
+        close(exits[1]);
         setpgid(0, 0); /* the command leads a process group of its own: see reap_loop */
         reset_signals();
         if (close_fd_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
@@ -407,6 +416,7 @@ void __attribute__((noreturn)) run_parked_init(struct config *c, int sock)
         }
         if (enter_identity(c, -1) < 0)
             parked_failed(sock);
+        prefault_for_claim(c);
         if (write(ready[1], "R", 1) != 1)
             _exit(EXIT_SETUP);
         close(ready[1]);
@@ -427,9 +437,16 @@ void __attribute__((noreturn)) run_parked_init(struct config *c, int sock)
     while (n < 0 && errno == EINTR);
     close(ready[0]);
     parked = n == 1 && b == 'R';
-    if (parked) /* PARKED with the claim channel, relayed to the JVM, whose end of file says the exec happened */
-        send_fd(sock, MDK_MSG_PARKED, claim[0]);
+    if (parked) { /* PARKED with the claim channel, relayed to the JVM, whose end of file says the exec
+                     happened, and the exit channel, on which EXIT comes without the monitor's relay */
+        int fds[2] = { claim[0], exits[0] };
+        send_fds(sock, MDK_MSG_PARKED, fds, 2);
+        exit_channel = exits[1];
+    } else {
+        close(exits[1]);
+    }
     close(claim[0]); /* not sent: the process failed before it was ready (its ERROR went to the monitor) */
+    close(exits[0]);
     reduce_pid1(c);
     reap_loop(command, &set, sock); /* EXIT as the command, or the failed process, ends */
 }

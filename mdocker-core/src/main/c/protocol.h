@@ -119,8 +119,11 @@
 
 #define MDK_SYNC_FD 3
 #define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
-#define MDK_VERSION 9 /* see Versioning above */
+#define MDK_VERSION 10 /* see Versioning above */
 #define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
+#define MDK_MAX_REPLY (16 * 1024)   /* largest datagram mdocker-init sends the JVM (an ERROR: its
+                                       text is at most PATH_MAX + 256 bytes); the JVM's receive
+                                       buffer, so that a reply costs no 256 KiB buffer */
 
 struct mdk_header {
     uint32_t magic;
@@ -166,8 +169,9 @@ struct mdk_header {
                                 CREATED and exits, leaving pid 1 to the nearest subreaper */
 
 #define MDK_MSG_PARKED 109   /* payload: empty. With PARK: pid 1 is set up past GO (cgroup namespace,
-                                cgroup file systems) and waits for CLAIM; with INIT=1 it carries the
-                                claim channel (SCM_RIGHTS), relayed as TTY's master is */
+                                cgroup file systems) and waits for CLAIM; with INIT=1 it carries two
+                                descriptors (SCM_RIGHTS), relayed as TTY's master is: the claim
+                                channel and the exit channel (EXIT, see PARK) */
 
 #define MDK_MAX_PORTS 64   /* published ports of one container */
 #define MDK_MAX_CONNS 256  /* connections through them open at once; more wait in the backlog */
@@ -335,7 +339,9 @@ struct mdk_header {
  * CONFIG's, enters its CWD (when given; created if missing, as the command's user) and execs,
  * which closes its end (CLOEXEC): the JVM's end of file says the command runs (no STARTED follows).
  * A failure it sends as ERROR on the channel before it exits. pid 1 is the init from PARKED on
- * (it holds no copy of the stdio) and sends EXIT as usual. With INIT=0 pid 1 waits for CLAIM itself, relayed by the monitor, then goes
+ * (it holds no copy of the stdio) and sends EXIT as usual, and first the same EXIT on the "exit
+ * channel", a second SOCK_SEQPACKET socketpair whose other end PARKED carries after the claim
+ * channel: the JVM has the exit without the monitor's relay (one wake-up fewer). With INIT=0 pid 1 waits for CLAIM itself, relayed by the monitor, then goes
  * on as after GO (identity, exec, STARTED). Not with TTY, EXECFIFO or DETACH. EOF on fd 3 while
  * parked ends the container as at any time before STARTED; EOF on the claim channel ends its
  * waiting process.
@@ -348,6 +354,8 @@ struct mdk_header {
  *   ... (the sandbox waits in the JVM's pool) ...
  *   CLAIM on the claim channel ----------------------------------> (its process) argv, env, cwd,
  *           <---------------------------------------------------- exec: EOF (or ERROR)
+ *   EXIT on the exit channel <----------------------------------- pid 1 reaps the command
+ *           <-------------   relay EXIT <------------------------- and sends it as usual too
  *          [INIT=0: CLAIM -> relay CLAIM -> pid 1; identity, exec; STARTED as after GO]
  *   sync 4  <-------------   relay STARTED or ERROR <------------- (as without PARK)
  */

@@ -35,24 +35,32 @@ TTY_CODE int check_tty(const struct config *c, const char *msg)
     return 0;
 }
 
-/* A message of `type` without payload, carrying fd (SCM_RIGHTS): TTY's master, PARKED's claim channel. */
-TTY_CODE void send_fd(int sock, uint16_t type, int fd)
+/*
+ * A message of `type` without payload, carrying n (1 or 2) descriptors (SCM_RIGHTS): TTY's master;
+ * PARKED's claim channel and exit channel.
+ */
+TTY_CODE void send_fds(int sock, uint16_t type, const int *fds, int n)
 {
     struct mdk_header h = { MDK_MAGIC, MDK_VERSION, type, 0 };
-    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    union { struct cmsghdr align; char buf[CMSG_SPACE(2 * sizeof(int))]; } control;
     struct iovec iov = { &h, sizeof h };
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                        .msg_controllen = sizeof control.buf };
+                        .msg_controllen = CMSG_SPACE(n * sizeof(int)) };
     struct cmsghdr *cm;
 
     memset(&control, 0, sizeof control);
     cm = CMSG_FIRSTHDR(&m);
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof fd);
-    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+    memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
     while (sendmsg(sock, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
         ;
+}
+
+TTY_CODE void send_fd(int sock, uint16_t type, int fd)
+{
+    send_fds(sock, type, &fd, 1);
 }
 
 /* CONSOLE: connects to the caller's console socket (a host path: before pivot_root). */
@@ -100,31 +108,34 @@ static TTY_CODE int send_console(int master, int slave)
 }
 
 /*
- * The monitor's receive from pid 1 when CONFIG has TTY or PARK: as recv_datagram, and a descriptor
- * sent along with TTY (the master) or PARKED (the claim channel) is relayed to the JVM with its
- * message (SCM_RIGHTS again) and closed here; one sent with anything else is closed.
+ * The monitor's receive from pid 1 when CONFIG has TTY or PARK: as recv_datagram, and the
+ * descriptors sent along with TTY (the master) or PARKED (the claim channel and the exit channel)
+ * are relayed to the JVM with their message (SCM_RIGHTS again) and closed here; those sent with
+ * anything else are closed.
  */
 TTY_CODE ssize_t recv_relaying_tty(int sock, void *buf, size_t cap, int flags)
 {
-    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    union { struct cmsghdr align; char buf[CMSG_SPACE(2 * sizeof(int))]; } control;
     struct iovec iov = { buf, cap };
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
                         .msg_controllen = sizeof control.buf };
     struct cmsghdr *cm;
     struct mdk_header h;
     ssize_t n;
-    int fd;
+    int fds[2], k;
 
     do
         n = recvmsg(sock, &m, flags | MSG_CMSG_CLOEXEC);
     while (n < 0 && errno == EINTR);
     cm = n >= 0 ? CMSG_FIRSTHDR(&m) : NULL;
-    if (cm != NULL && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS
-        && cm->cmsg_len == CMSG_LEN(sizeof fd)) {
-        memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+    k = cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ? 0
+        : cm->cmsg_len == CMSG_LEN(sizeof(int)) ? 1 : cm->cmsg_len == CMSG_LEN(2 * sizeof(int)) ? 2 : 0;
+    if (k > 0) {
+        memcpy(fds, CMSG_DATA(cm), k * sizeof(int));
         if (parse_header(buf, (size_t) n, &h) == 0 && (h.type == MDK_MSG_TTY || h.type == MDK_MSG_PARKED))
-            send_fd(MDK_SYNC_FD, h.type, fd);
-        close(fd);
+            send_fds(MDK_SYNC_FD, h.type, fds, k);
+        for (int i = 0; i < k; i++)
+            close(fds[i]);
     }
     if (n > 0 && (m.msg_flags & MSG_TRUNC)) {
         errno = EMSGSIZE;

@@ -39,8 +39,8 @@ import java.util.Objects;
  * startDetached()} never claims.
  *
  * <p><b>Refill.</b> The pool starts filling as it is made. After each claim, one background thread
- * of the pool (at most) sets up replacements one at a time until the pool is full, then ends: a
- * full pool that is not used runs no thread and costs only its parked sandboxes' two waiting
+ * of the pool (at most) sets up replacements one at a time until the pool is full, waits a second
+ * for the next claim, then ends: a full pool that is not used runs no thread and costs only its parked sandboxes' two waiting
  * helper processes each. A claim that finds the pool empty starts its container cold instead.
  *
  * <p>Not for definitions with a {@link Container.Builder#name name} (one container only may have

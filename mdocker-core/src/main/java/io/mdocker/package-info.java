@@ -15,7 +15,8 @@
  * ({@link io.mdocker.RunningContainer#exec}) is started by an mdocker-init of its own, never by
  * the JVM; its handle, {@link io.mdocker.ExecProcess}, is thread-safe and closed with its container.
  * A warm pool ({@link io.mdocker.ContainerRuntime#pool}) refills on one platform thread of its own
- * ({@code mdocker-pool-N}) while it is not full, and runs none once it is. No type of the Foreign
+ * ({@code mdocker-pool-N}) while it is not full and for a second after, and runs none once it has
+ * been full that long. No type of the Foreign
  * Function &amp; Memory API appears here.
  */
 package io.mdocker;

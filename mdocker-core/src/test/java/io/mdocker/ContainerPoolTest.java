@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * The warm pool against the real kernel: a claimed sandbox runs the command with the claim's
  * environment and working directory; each sandbox serves one container, so the next tenant sees
  * nothing of the previous one's files, processes, hostname, network state or cgroup counters; the
- * pool refills after claims and then runs no thread; limits hold in a claimed sandbox; close()
+ * pool refills after claims and then runs no thread; a claimed container's record names its
+ * command, working directory and environment for other processes; limits hold in a claimed sandbox; close()
  * leaves nothing of its sandboxes; a changed definition is not matched; bad sizes and definitions
  * are refused in one line with nothing made. State roots of its own (target/pool-state), bridge mdp1.
  */
@@ -82,6 +83,33 @@ class ContainerPoolTest {
             // a command that cannot start: the error of a cold start, and the sandbox is gone with it
             assertThatThrownBy(() -> pool.run("/no/such/program"))
                     .isInstanceOf(ContainerException.class).hasMessageContaining("/no/such/program");
+        }
+        assertThat(Fixtures.recordedContainers(RUNTIME)).isEmpty();
+    }
+
+    @Test
+    void aClaimedContainersRecordNamesItsCommandWorkdirAndEnvironmentForOtherProcesses() {
+        Container def = base().env("A", "1").build();
+        try (ContainerPool pool = RUNTIME.pool(def, 1)) {
+            assertThat(pool.awaitFull(FILL)).isTrue();
+            Set<String> parked = recordedIds();
+            assertThat(parked).hasSize(1);
+            String id = parked.iterator().next();
+            assertThat(RUNTIME.inspect(id).command()).as("a parked sandbox's record").isEmpty();
+
+            Container variant = def.toBuilder().env("A", "2").workdir("/tmp").build();
+            try (RunningContainer c = variant.start("sleep", "30")) {
+                assertThat(c.id()).isEqualTo(id);
+                // list(), inspect and an exec by id read the record from disk, as another process does;
+                // it is rewritten off the claim's path, once the command runs
+                ContainerRuntime.awaitCleanup();
+                assertThat(RUNTIME.list()).filteredOn(i -> i.id().equals(id)).singleElement()
+                        .extracting(ContainerInfo::command).isEqualTo("sleep 30");
+                assertThat(RUNTIME.inspect(id.substring(0, 12)).command()).isEqualTo("sleep 30");
+                ExecResult r = RUNTIME.exec(id, Exec.builder("/bin/sh", "-c", "echo $A $(pwd)").build());
+                assertThat(r.stdout()).as("an exec through the record: the claim's environment and workdir")
+                        .isEqualTo("2 /tmp\n");
+            }
         }
         assertThat(Fixtures.recordedContainers(RUNTIME)).isEmpty();
     }

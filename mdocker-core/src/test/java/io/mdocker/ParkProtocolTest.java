@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * mdocker-init's side of the warm pool, spoken to directly: a CONFIG with PARK and no ARG stops
  * after GO with PARKED; with the init, PARKED brings the claim channel of the command's process,
- * which waits with its identity taken; without, pid 1 waits for CLAIM through its monitor. CLAIM
+ * which waits with its identity taken, and the exit channel, on which pid 1 sends EXIT too; without, pid 1 waits for CLAIM through its monitor. CLAIM
  * brings the command, the environment and a working directory (created); what does not belong in
  * a CLAIM, a CLAIM before GO, through the monitor where a process waits, or a second one, and
  * PARK with a tty are refused with a protocol ERROR naming it, and the container ends.
@@ -38,6 +38,7 @@ class ParkProtocolTest {
                     .string(Protocol.T_ARG, "-c").string(Protocol.T_ARG, "echo $X; pwd; id -u")
                     .string(Protocol.T_ENV, "X=claimed").string(Protocol.T_CWD, "/tmp/made/here")
                     .message(Protocol.MSG_CLAIM), 20_000)).as("exec'd: end of file, no ERROR").isNull();
+            assertThat(monitor.awaitExitDirect()).as("EXIT on the exit channel, straight from pid 1").hasValue(0);
             Protocol.Message exit = next(monitor); // no STARTED: the claim channel's end of file said it
             assertThat(exit.type()).isEqualTo(Protocol.MSG_EXIT);
             assertThat(exit.int32(0)).isZero();
@@ -119,6 +120,46 @@ class ParkProtocolTest {
             send(monitor, claim);
             assertProtocolError(monitor, "unexpected message type " + Protocol.MSG_CLAIM);
         });
+    }
+
+    @Test
+    void outputsWatchedEarlyAreDrainedBeforeTheBindAndKeptForItsSink() throws Exception {
+        // more than a pipe holds: without the early drain the command would block until the bind
+        java.nio.file.Path rootfs = Fixtures.rootfs();
+        ContainerDirs dirs = ContainerDirs.create(Fixtures.TARGET.resolve("park-protocol"),
+                "c" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        InitProcess monitor = InitProcess.spawnUnbound(NAMESPACES);
+        try {
+            monitor.watchOutputsEarly();
+            send(monitor, new Protocol.ConfigWriter()
+                    .string(Protocol.T_LOWER, rootfs.toString())
+                    .string(Protocol.T_UPPER, dirs.upper().toString())
+                    .string(Protocol.T_WORK, dirs.work().toString())
+                    .string(Protocol.T_MERGED, dirs.merged().toString())
+                    .u64(Protocol.T_NSFLAGS, NAMESPACES)
+                    .string(Protocol.T_ARG, "/bin/sh").string(Protocol.T_ARG, "-c")
+                    .string(Protocol.T_ARG, "yes x | head -c 200000; echo done >&2")
+                    .message());
+            send(monitor, Protocol.go());
+            assertThat(next(monitor).type()).isEqualTo(Protocol.MSG_STARTED);
+            Protocol.Message exit = next(monitor);
+            assertThat(exit.type()).as("the command ended before its streams were bound").isEqualTo(Protocol.MSG_EXIT);
+            assertThat(exit.int32(0)).isZero();
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            monitor.bind(new StdioPlan(Redirect.DISCARD, Redirect.CAPTURE, out, Redirect.CAPTURE, err));
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+            while ((out.size() < 200_000 || err.size() < 5) && System.nanoTime() < deadline) {
+                Thread.sleep(5); // what the reaper read before the bind came at once; the rest follows
+            }
+            assertThat(out.size()).isEqualTo(200_000);
+            assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("done\n");
+        } finally {
+            monitor.killAndReap(java.time.Duration.ofSeconds(5));
+            monitor.finished().join();
+            monitor.close();
+            dirs.delete();
+        }
     }
 
     @Test

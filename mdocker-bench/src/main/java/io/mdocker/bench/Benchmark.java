@@ -26,8 +26,11 @@ import java.util.Locale;
  *
  * <pre>sudo scripts/bench [--runs N] [--warmup N] [--out DIR] [--sections latency,throughput,footprint,junit,cli,scale,rootless]
  *                   [--levels 1,2,8,32] [--per-round N] [--rounds N] [--bridge NAME --bip CIDR]
- *                   [--cli-runs N] [--launchers PATH,...]
+ *                   [--cli-runs N] [--launchers PATH,...] [--rows WORD,...]
  *                   [--scale-levels 0,100,1000] [--scale-runs N] [--scale-network none|bridge] [--rootless-runs N]</pre>
+ *
+ * {@code --rows} keeps only the latency rows whose names contain one of the words (e.g.
+ * {@code pool,cold,hardened,bwrap,host} for a quick A/B of the warm pool against its references).
  *
  * The {@code rootless} section compares a rootless JVM's start with the rootful one, bwrap and
  * rootless Podman ({@link Rootless}).
@@ -37,7 +40,7 @@ public final class Benchmark {
 
     private static final String USAGE = "usage: scripts/bench [--runs N] [--warmup N] [--out DIR]"
             + " [--sections latency,throughput,footprint,junit,cli,scale,rootless] [--levels 1,2,8,32] [--per-round N] [--rounds N]"
-            + " [--bridge NAME --bip CIDR] [--cli-runs N] [--launchers PATH,...]"
+            + " [--bridge NAME --bip CIDR] [--cli-runs N] [--launchers PATH,...] [--rows WORD,...]"
             + " [--scale-levels 0,100,1000] [--scale-runs N] [--scale-network none|bridge] [--rootless-runs N]";
 
     public static void main(String[] args) throws Exception {
@@ -68,6 +71,7 @@ public final class Benchmark {
                     o.scaleNetwork = v;
                 }
                 case "--rootless-runs" -> o.rootlessRuns = positive(a, v);
+                case "--rows" -> o.rows = Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
                 case "--launchers" -> o.launchers = Arrays.stream(v.split(",")).map(p -> Path.of(p).toAbsolutePath()).toList();
                 default -> usage("unknown option " + a);
             }

@@ -22,9 +22,12 @@ public final class Report {
     public static final String RUNC_LIMITS = "runc run, + memory+cpu+pids";
     public static final String BWRAP = "bwrap --unshare-all";
     public static final String UNSHARE = "unshare + chroot";
+    public static final String HOST = "host process, no isolation";
     /** The warm pool's rows and the cold start-to-exec they are set against. */
     public static final String POOL_EXEC = "pool: start-to-exec";
     public static final String POOL_RUN = "pool: run /bin/true start-to-exit";
+    /** The throughput section's warm pool variant. */
+    public static final String POOL_THROUGHPUT = "mdocker, warm pool";
     public static final String COLD_EXEC = "mdocker, start-to-exec (cold)";
     private static final double TARGET_POOL_EXEC_MS = 1;
     private static final double TARGET_POOL_RUN_MS = 2;
@@ -130,10 +133,10 @@ public final class Report {
         }
         md.append("Start-to-exit latency of `/bin/true` (ratios: this row's median divided by the other's; "
                 + "the limits rows are set against runc with the same limits):\n\n");
-        md.append("| variant | median ms | p99 ms | ÷ runc | ÷ bwrap | ÷ unshare |\n|---|---:|---:|---:|---:|---:|\n");
+        md.append("| variant | median ms | p99 ms | ÷ runc | ÷ bwrap | ÷ unshare | ÷ host |\n|---|---:|---:|---:|---:|---:|---:|\n");
         for (Samples s : latency) {
-            md.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %s | %s | %s |%n", s.name(), s.medianMs(),
-                    s.p99Ms(), ratio(s, RUNC), ratio(s, BWRAP), ratio(s, UNSHARE)));
+            md.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %s | %s | %s | %s |%n", s.name(), s.medianMs(),
+                    s.p99Ms(), ratio(s, RUNC), ratio(s, BWRAP), ratio(s, UNSHARE), ratio(s, HOST)));
         }
         md.append('\n');
     }
@@ -202,25 +205,32 @@ public final class Report {
     }
 
     /**
-     * One throughput table: a row per level of {@code metric} for each variant (the first is
-     * mdocker's, written with {@code format}), then mdocker's value divided by each other's.
+     * One throughput table: a column per variant with {@code metric} at each level (written with
+     * {@code format}), then each of mdocker's variants (those named "mdocker...": cold, and the warm
+     * pool when measured) divided by each other runtime's.
      */
     private static void rateTable(StringBuilder md, String caption, Map<String, Map<Integer, Throughput.Rate>> by,
             List<Integer> levels, ToDoubleFunction<Throughput.Rate> metric, String format) {
         List<String> names = List.copyOf(by.keySet());
-        String mdocker = names.getFirst();
+        List<String> ours = names.stream().filter(n -> n.startsWith("mdocker")).toList();
+        List<String> others = names.stream().filter(n -> !n.startsWith("mdocker")).toList();
         md.append(caption).append("\n\n| N |");
         names.forEach(n -> md.append(' ').append(n).append(" |"));
-        names.subList(1, names.size()).forEach(n -> md.append(" mdocker ÷ ").append(n.split(" ")[0]).append(" |"));
-        md.append("\n|---:|").append("---:|".repeat(2 * names.size() - 1)).append('\n');
+        for (String o : ours) {
+            others.forEach(n -> md.append(' ').append(o.equals(POOL_THROUGHPUT) ? "pool" : "mdocker").append(" ÷ ")
+                    .append(n.split(" ")[0]).append(" |"));
+        }
+        md.append("\n|---:|").append("---:|".repeat(names.size() + ours.size() * others.size())).append('\n');
         for (int level : levels) {
             md.append("| ").append(level).append(" |");
             for (String n : names) {
                 md.append(String.format(Locale.ROOT, format, metric.applyAsDouble(by.get(n).get(level))));
             }
-            for (String n : names.subList(1, names.size())) {
-                md.append(String.format(Locale.ROOT, " %.2f |", metric.applyAsDouble(by.get(mdocker).get(level))
-                        / metric.applyAsDouble(by.get(n).get(level))));
+            for (String o : ours) {
+                for (String n : others) {
+                    md.append(String.format(Locale.ROOT, " %.2f |", metric.applyAsDouble(by.get(o).get(level))
+                            / metric.applyAsDouble(by.get(n).get(level))));
+                }
             }
             md.append('\n');
         }

@@ -38,6 +38,16 @@ public final class Throughput {
     public record Rate(String variant, int inFlight, double perSecond, double cpuMsPerContainer) {}
 
     public static List<Rate> measure(List<Variant> variants, int[] levels, int rounds, int perRound) throws InterruptedException {
+        return measure(variants, levels, rounds, perRound, java.util.Map.of());
+    }
+
+    /**
+     * As {@link #measure(List, int[], int, int)}; a variant named in {@code settle} ends each of its
+     * rounds with that work too, timed (a warm pool's refill: what the round's claims used up is
+     * made again before the round counts as done).
+     */
+    public static List<Rate> measure(List<Variant> variants, int[] levels, int rounds, int perRound,
+                                     java.util.Map<String, Work> settle) throws InterruptedException {
         List<Rate> out = new ArrayList<>();
         for (int level : levels) {
             double[][] rates = new double[variants.size()][rounds];
@@ -47,6 +57,7 @@ public final class Throughput {
                 ((ThreadPoolExecutor) pool).prestartAllCoreThreads();
                 for (Variant v : variants) { // warm-up at this level, untimed
                     run(pool, v, Math.min(perRound, 2 * level));
+                    settle(settle, v);
                 }
                 for (int r = 0; r < rounds; r++) {
                     for (int k = 0; k < variants.size(); k++) {
@@ -56,6 +67,7 @@ public final class Throughput {
                         long t0 = System.nanoTime();
                         run(pool, variants.get(v), perRound);
                         ContainerRuntime.awaitCleanup();
+                        settle(settle, variants.get(v));
                         rates[v][r] = perRound / ((System.nanoTime() - t0) / 1e9);
                         cpu[v][r] = (CpuTime.selfAndChildrenMs() - c0) / perRound;
                     }
@@ -74,6 +86,17 @@ public final class Throughput {
             System.out.printf("throughput with %d in flight: done%n", level);
         }
         return out;
+    }
+
+    private static void settle(java.util.Map<String, Work> settle, Variant v) {
+        Work w = settle.get(v.name());
+        if (w != null) {
+            try {
+                w.run();
+            } catch (Exception e) {
+                throw new IllegalStateException(v.name() + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     private static void run(ExecutorService pool, Variant v, int count) throws InterruptedException {

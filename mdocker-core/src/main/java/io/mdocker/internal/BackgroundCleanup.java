@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * finish in any order. {@link #awaitIdle()} waits until everything handed over is done, and the
  * JVM's exit waits for it too (RunningContainer's shutdown hook), so nothing is left behind. A JVM
  * killed meanwhile leaves the container's record unlocked, and the next runtime on the same roots
- * removes it, as after any SIGKILL.
+ * removes it, as after any SIGKILL. A claimed warm-pool sandbox's record is rewritten with its
+ * command here too, a little after the claim ({@link #submitAfter}).
  */
 public final class BackgroundCleanup {
     private BackgroundCleanup() {}
@@ -40,6 +41,11 @@ public final class BackgroundCleanup {
     public static void submit(String what, Runnable task) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         PENDING.add(done);
+        execute(what, task, done);
+    }
+
+    /** Runs {@code task} on a cleanup thread (or now), then completes {@code done} and forgets it. */
+    private static void execute(String what, Runnable task, CompletableFuture<Void> done) {
         CLEANER.execute(() -> {
             try {
                 task.run();
@@ -51,6 +57,28 @@ public final class BackgroundCleanup {
                 done.complete(null);
             }
         });
+    }
+
+    /**
+     * Runs {@code task} on a cleanup thread {@code delay} from now, unless the returned action
+     * cancels it first; {@link #awaitIdle()} waits for it from now on (not once cancelled). A
+     * failure is logged.
+     */
+    public static Runnable submitAfter(String what, java.time.Duration delay, Runnable task) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        java.util.concurrent.atomic.AtomicBoolean taken = new java.util.concurrent.atomic.AtomicBoolean();
+        PENDING.add(done);
+        CompletableFuture.delayedExecutor(delay.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
+            if (taken.compareAndSet(false, true)) {
+                execute(what, task, done);
+            }
+        });
+        return () -> {
+            if (taken.compareAndSet(false, true)) {
+                PENDING.remove(done);
+                done.complete(null);
+            }
+        };
     }
 
     /** Waits until every task submitted before this call has finished. */

@@ -106,6 +106,10 @@ public final class InitProcess implements AutoCloseable {
     private volatile boolean closed;
     /** PARKED's claim channel: the waiting command process's socket, until claimed or closed; guarded by this. */
     private int claimChannel = -1;
+    /** PARKED's exit channel: pid 1 sends EXIT on it too, without the monitor's relay; guarded by this. */
+    private int exitChannel = -1;
+    /** stdout and stderr pipes the reaper watches since {@link #watchOutputsEarly}, by stream number; guarded by this. */
+    private final EarlyDrain[] early = new EarlyDrain[3];
 
     private InitProcess(int pid, long nsflags, int syncFd, int pidfd, Redirect[] spawnedWith, int[] parentFd) {
         this.pid = pid;
@@ -300,6 +304,27 @@ public final class InitProcess implements AutoCloseable {
     }
 
     /**
+     * A parked sandbox's stdout and stderr pipes: the reaper watches them from now on, before
+     * {@link #bind} says where their bytes go, so that the claim's bind only names the sink: adding
+     * a descriptor to the reaper's epoll set wakes the reaper, which would then compete for the CPU
+     * with the command being exec'd. Nothing is written before the claim; should anything be (a
+     * failing parked process's message), it is kept for the sink, and an end of file before the bind
+     * completes the drain at the bind. Such pipes are drained, never handed out raw: {@link #bind}
+     * takes CAPTURE, DISCARD, or PIPE with a log for them.
+     */
+    public synchronized void watchOutputsEarly() {
+        if (bound || closed) {
+            return;
+        }
+        for (int i = 1; i < 3; i++) {
+            if (parentFd[i] >= 0 && early[i] == null) {
+                early[i] = new EarlyDrain();
+                EventLoop.get().watch(parentFd[i], early[i]);
+            }
+        }
+    }
+
+    /**
      * Connects the JVM's pipe ends as the plan says: CAPTURE and DISCARD outputs are drained by
      * the reaper (into the sink, or dropped), PIPE streams are handed to the caller, a DISCARD
      * stdin pipe is closed so the container reads end-of-file at once. Once only.
@@ -334,8 +359,12 @@ public final class InitProcess implements AutoCloseable {
             switch (outs[i]) {
                 case PIPE -> {
                     if (plan.log() != null) {
-                        all.add(drainToLog(parentFd[i], plan.log(), i));
+                        all.add(drainToLog(parentFd[i], plan.log(), i, early[i]));
                         continue;
+                    }
+                    if (early[i] != null) {
+                        throw new IllegalStateException("stream " + i + " of mdocker-init " + pid
+                                + " is drained since it was parked: it takes a log, not a raw pipe");
                     }
                     InputStream in = FdStreams.input(parentFd[i], i == 1 ? "container stdout" : "container stderr");
                     if (i == 1) {
@@ -344,8 +373,8 @@ public final class InitProcess implements AutoCloseable {
                         stderr = in;
                     }
                 }
-                case CAPTURE -> all.add(drain(parentFd[i], sinks[i]));
-                default -> all.add(drain(parentFd[i], OutputStream.nullOutputStream()));
+                case CAPTURE -> all.add(drain(parentFd[i], sinks[i], early[i]));
+                default -> all.add(drain(parentFd[i], OutputStream.nullOutputStream(), early[i]));
             }
         }
         log = this.plan.log();
@@ -377,15 +406,15 @@ public final class InitProcess implements AutoCloseable {
             }
         }
         CompletableFuture<Void> ended = switch (p.out()) {
-            case CAPTURE -> drain(master, p.outSink());
+            case CAPTURE -> drain(master, p.outSink(), null);
             case PIPE -> {
                 if (p.log() != null) {
-                    yield drainToLog(master, p.log(), OutputLog.STDOUT);
+                    yield drainToLog(master, p.log(), OutputLog.STDOUT, null);
                 }
                 stdout = FdStreams.input(master, "container terminal");
                 yield CompletableFuture.completedFuture(null);
             }
-            default -> drain(master, OutputStream.nullOutputStream());
+            default -> drain(master, OutputStream.nullOutputStream(), null);
         };
         ended.whenComplete((v, e) -> ttyEnded.complete(null));
     }
@@ -413,7 +442,7 @@ public final class InitProcess implements AutoCloseable {
      * ({@link #stdout()}, {@link #stderr()}) is a {@link TeeInput} made on demand, which pauses
      * and resumes this descriptor as its reader falls behind and catches up.
      */
-    private CompletableFuture<Void> drainToLog(int fd, OutputLog log, int stream) {
+    private CompletableFuture<Void> drainToLog(int fd, OutputLog log, int stream, EarlyDrain pre) {
         flows[stream] = new TeeInput.Flow() {
             @Override
             public void pause() {
@@ -425,17 +454,17 @@ public final class InitProcess implements AutoCloseable {
                 EventLoop.get().resume(fd);
             }
         };
-        return drain(fd, (scratch, n) -> log.append(stream, scratch, n), () -> log.end(stream));
+        return drain(fd, (scratch, n) -> log.append(stream, scratch, n), () -> log.end(stream), pre);
     }
 
-    private static CompletableFuture<Void> drain(int fd, OutputStream sink) {
+    private static CompletableFuture<Void> drain(int fd, OutputStream sink, EarlyDrain pre) {
         return drain(fd, (scratch, n) -> {
             try {
                 sink.write(scratch.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE));
             } catch (IOException e) {
                 // The sink refused: keep draining so the container never blocks, drop the bytes.
             }
-        }, () -> { });
+        }, () -> { }, pre);
     }
 
     /** Where a drained pipe's bytes go: the first {@code n} bytes of the reaper's scratch buffer. */
@@ -445,9 +474,81 @@ public final class InitProcess implements AutoCloseable {
 
     /**
      * Reads {@code fd} on the reaper thread into {@code sink} until its end of file (or an error),
-     * then closes it, runs {@code atEnd} and completes.
+     * then closes it, runs {@code atEnd} and completes; a pipe watched since the sandbox was parked
+     * ({@code pre}, see {@link #watchOutputsEarly}) is only given its sink.
      */
-    private static CompletableFuture<Void> drain(int fd, Chunks sink, Runnable atEnd) {
+    private static CompletableFuture<Void> drain(int fd, Chunks sink, Runnable atEnd, EarlyDrain pre) {
+        return pre != null ? pre.bind(sink, atEnd) : drainNew(fd, sink, atEnd);
+    }
+
+    /**
+     * A pipe the reaper drains since the sandbox was parked: what it reads before the bind is kept
+     * (nothing, normally), and an end of file before the bind completes the drain at the bind.
+     */
+    private static final class EarlyDrain implements EventLoop.Handler {
+        private final CompletableFuture<Void> done = new CompletableFuture<>();
+        private final List<byte[]> before = new ArrayList<>(); // guarded by this
+        private Chunks sink; // guarded by this
+        private Runnable atEnd; // guarded by this
+        private boolean ended; // guarded by this
+
+        @Override
+        public boolean ready(int fd, short revents, MemorySegment scratch) {
+            int n;
+            try {
+                n = Posix.read(fd, scratch, scratch.byteSize(), "container output");
+            } catch (ErrnoException e) {
+                return false;
+            }
+            if (n == 0) {
+                return false;
+            }
+            Chunks s;
+            synchronized (this) {
+                s = sink;
+                if (s == null) {
+                    before.add(scratch.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE));
+                    return true;
+                }
+            }
+            s.accept(scratch, n);
+            return true;
+        }
+
+        @Override
+        public void finished(int fd) {
+            Posix.closeQuietly(fd);
+            Runnable end;
+            synchronized (this) {
+                ended = true;
+                end = atEnd;
+            }
+            if (end != null) {
+                end.run();
+                done.complete(null);
+            }
+        }
+
+        CompletableFuture<Void> bind(Chunks chunks, Runnable end) {
+            boolean over;
+            synchronized (this) {
+                for (byte[] b : before) {
+                    chunks.accept(MemorySegment.ofArray(b), b.length);
+                }
+                before.clear();
+                sink = chunks;
+                atEnd = end;
+                over = ended;
+            }
+            if (over) {
+                end.run();
+                done.complete(null);
+            }
+            return done;
+        }
+    }
+
+    private static CompletableFuture<Void> drainNew(int fd, Chunks sink, Runnable atEnd) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         EventLoop.get().watch(fd, new EventLoop.Handler() {
             @Override
@@ -649,7 +750,7 @@ public final class InitProcess implements AutoCloseable {
                     throw new ProtocolTimeoutException(timeoutMillis);
                 }
             }
-            MemorySegment buf = arena.allocate(Protocol.MAX_MESSAGE);
+            MemorySegment buf = arena.allocate(Protocol.MAX_REPLY);
             Posix.Received r;
             try {
                 r = Posix.recvWithDescriptor(syncFd, buf, "sync socket");
@@ -663,7 +764,7 @@ public final class InitProcess implements AutoCloseable {
                 r = Posix.recvWithDescriptor(syncFd, buf, "sync socket");
             }
             if (r.length() == 0) {
-                Posix.closeQuietly(r.descriptor());
+                r.closeDescriptors();
                 noMoreTty();
                 return null;
             }
@@ -671,24 +772,26 @@ public final class InitProcess implements AutoCloseable {
             try {
                 m = Protocol.parse(ByteBuffer.wrap(buf.asSlice(0, r.length()).toArray(ValueLayout.JAVA_BYTE)));
             } catch (RuntimeException e) {
-                Posix.closeQuietly(r.descriptor());
+                r.closeDescriptors();
                 throw e;
             }
             if (m.type() == Protocol.MSG_PARKED && r.descriptor() >= 0) {
-                synchronized (this) { // a parked sandbox's claim channel: kept for claimDirect
+                synchronized (this) { // a parked sandbox's claim and exit channels: kept for claimDirect, awaitExitDirect
                     if (claimChannel >= 0 || closed) {
-                        Posix.closeQuietly(r.descriptor());
+                        r.closeDescriptors();
                     } else {
                         claimChannel = r.descriptor();
+                        exitChannel = r.second();
                     }
                 }
                 return m;
             }
             if (m.type() == Protocol.MSG_TTY && r.descriptor() >= 0) {
+                Posix.closeQuietly(r.second());
                 attachTty(r.descriptor());
                 return receiveLocked(timeoutMillis); // TTY is this object's: the caller gets what follows
             }
-            Posix.closeQuietly(r.descriptor()); // only TTY carries one
+            r.closeDescriptors(); // only TTY and PARKED carry them
             noMoreTty();
             return m;
         }
@@ -718,7 +821,7 @@ public final class InitProcess implements AutoCloseable {
             throw new IllegalStateException("mdocker-init " + pid + " has no claim channel");
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(Math.max(claim.remaining(), Protocol.MAX_MESSAGE));
+            MemorySegment buf = arena.allocate(Math.max(claim.remaining(), Protocol.MAX_REPLY));
             buf.asSlice(0, claim.remaining()).copyFrom(MemorySegment.ofBuffer(claim));
             try {
                 Posix.write(fd, buf, claim.remaining(), "claim channel");
@@ -747,13 +850,55 @@ public final class InitProcess implements AutoCloseable {
                 }
                 return null; // gone with our CLAIM unread: the end of file of a process that exec'd or died
             }
-            Posix.closeQuietly(r.descriptor());
+            r.closeDescriptors();
             if (r.length() == 0) {
                 return null; // exec closed its end
             }
             return Protocol.parse(ByteBuffer.wrap(buf.asSlice(0, r.length()).toArray(ValueLayout.JAVA_BYTE)));
         } finally {
             Posix.closeQuietly(fd);
+        }
+    }
+
+    /**
+     * A claimed sandbox's EXIT as pid 1 sends it on the exit channel PARKED brought (no relay
+     * through the monitor, which still gets and relays its own copy): waits for it as long as it
+     * takes. Empty when there is no exit channel (no PARKED with one, or this is closed) or it ended
+     * without an EXIT (pid 1 was killed): then the sync socket says how it ended.
+     */
+    public java.util.OptionalInt awaitExitDirect() {
+        synchronized (receiveLock) { // close() closes the channel under this lock, never during a wait
+            int fd;
+            synchronized (this) {
+                fd = closed ? -1 : exitChannel;
+            }
+            if (fd < 0) {
+                return java.util.OptionalInt.empty();
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment pfd = arena.allocate(pollfd.layout());
+                pollfd.fd(pfd, fd);
+                pollfd.events(pfd, (short) Linux.POLLIN());
+                while (Posix.poll(pfd, 1, -1) <= 0) {
+                    // EINTR-free poll without a timeout returns only when ready
+                }
+                MemorySegment buf = arena.allocate(Protocol.MAX_REPLY);
+                Posix.Received r;
+                try {
+                    r = Posix.recvWithDescriptor(fd, buf, "exit channel");
+                } catch (ErrnoException e) {
+                    if (e.errno() != Linux.ECONNRESET()) {
+                        throw e;
+                    }
+                    return java.util.OptionalInt.empty();
+                }
+                r.closeDescriptors();
+                if (r.length() == 0) {
+                    return java.util.OptionalInt.empty();
+                }
+                Protocol.Message m = Protocol.parse(ByteBuffer.wrap(buf.asSlice(0, r.length()).toArray(ValueLayout.JAVA_BYTE)));
+                return m.type() == Protocol.MSG_EXIT ? java.util.OptionalInt.of(m.int32(0)) : java.util.OptionalInt.empty();
+            }
         }
     }
 
@@ -835,11 +980,17 @@ public final class InitProcess implements AutoCloseable {
             synchronized (sendLock) { // and so does a send
                 Posix.closeQuietly(syncFd);
             }
+            synchronized (this) {
+                Posix.closeQuietly(exitChannel);
+                exitChannel = -1;
+            }
         }
         synchronized (this) {
             if (!bound) { // never bound: the pipe ends are still ours, and nothing will drain them
-                for (int fd : parentFd) {
-                    Posix.closeQuietly(fd);
+                for (int i = 0; i < 3; i++) {
+                    if (early[i] == null) { // an early drain's pipe is the reaper's: it closes it at its end
+                        Posix.closeQuietly(parentFd[i]);
+                    }
                 }
                 drained.complete(null);
             }

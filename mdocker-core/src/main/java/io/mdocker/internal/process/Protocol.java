@@ -16,9 +16,14 @@ public final class Protocol {
     private Protocol() {}
 
     public static final int MAGIC = 0x314b444d; // "MDK1"
-    public static final short VERSION = 9;
+    public static final short VERSION = 10;
     public static final int HEADER_SIZE = 12;
     public static final int MAX_MESSAGE = 256 * 1024;
+    /**
+     * The largest message mdocker-init sends to the JVM (an ERROR with its longest text): the
+     * size of the JVM's receive buffers.
+     */
+    public static final int MAX_REPLY = 16 * 1024;
     /**
      * The largest CONFIG the JVM sends: below the default socket send buffer (net.core.wmem_default,
      * 212992 bytes on most hosts), which bounds one SEQPACKET datagram.

@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Refill: after a claim (a run()'s once its output has ended, so as not to compete with it for
  * the CPU), one thread of this pool (at most) sets up replacements one at a time
- * until the pool is full again, then ends: a full, idle pool runs no thread and no process but
+ * until the pool is full again, waits {@link #LINGER_NANOS} for the next claim to wake it (a
+ * claim in a burst then costs a wake-up, not a thread's start), then ends: a full, idle pool runs no thread and no process but
  * its sandboxes' waiting helpers. A failed refill stops until the next claim (which falls back to
  * a cold start while the pool is empty, and reports the failure the same way a cold start would).
  *
@@ -47,6 +48,8 @@ public final class SandboxPool implements AutoCloseable {
     /** Pools whose definitions ContainerStart.start may claim from. */
     private static final List<SandboxPool> REGISTERED = new CopyOnWriteArrayList<>();
     private static final AtomicInteger THREADS = new AtomicInteger();
+    /** How long the refill thread of a full pool waits for the next claim before it ends. */
+    private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final InitProcess.StdioPlan DISCARD_ALL =
             new InitProcess.StdioPlan(Redirect.DISCARD, Redirect.DISCARD, null, Redirect.DISCARD, null);
 
@@ -56,6 +59,8 @@ public final class SandboxPool implements AutoCloseable {
     private final ConcurrentLinkedDeque<Session> parked = new ConcurrentLinkedDeque<>();
     private final Object lock = new Object();
     private Thread refiller; // guarded by lock
+    /** refill() was called while the refill thread ran: a lingering one goes on; guarded by lock. */
+    private boolean refillRequested;
     /** Claims whose refill is yet to begin (a run()'s begins at the end of its output); guarded by lock. */
     private int refillsOwed;
     private boolean closed; // guarded by lock
@@ -165,7 +170,7 @@ public final class SandboxPool implements AutoCloseable {
         return Optional.ofNullable(lastFailure);
     }
 
-    /** Whether a refill thread runs now (for tests: none once the pool is full). */
+    /** Whether a refill thread runs now (for tests: none once the pool has been full for a second). */
     public boolean refilling() {
         synchronized (lock) {
             return refiller != null;
@@ -261,6 +266,7 @@ public final class SandboxPool implements AutoCloseable {
             refillOwed();
             throw e;
         }
+        started.recordCommandLater();
         // The refill's setup must not compete with the claimed container for the CPU: it begins
         // once a run()'s output has ended, or once a start()'s command runs.
         if (mode == ContainerStart.Mode.RUN) {
@@ -305,8 +311,8 @@ public final class SandboxPool implements AutoCloseable {
                 out.sinkOr(outBytes), err.redirect(errBytes), err.sinkOr(errBytes), log, false);
         Map<String, String> env = ContainerStart.environment(spec, sandbox.shortId());
         ExecRecord basis = sandbox.execRecordUnchecked();
-        Session s = Session.claimed(sandbox, command, t0, outBytes, errBytes, log, new ExecRecord(0, 0, basis.cgroups(),
-                basis.uid(), basis.gid(), spec.workdir(), env, basis.identity()));
+        Session s = Session.claimed(sandbox, command, t0, outBytes, errBytes, log, new ExecRecord(basis.pid(),
+                basis.pidStartTime(), basis.cgroups(), basis.uid(), basis.gid(), spec.workdir(), env, basis.identity()));
         try {
             Protocol.ConfigWriter claim = new Protocol.ConfigWriter();
             for (String arg : command) {
@@ -348,10 +354,18 @@ public final class SandboxPool implements AutoCloseable {
         }
     }
 
-    /** Starts the refill thread unless one runs, the pool is full or closed. */
+    /**
+     * Starts the refill thread unless the pool is full or closed; wakes it when it runs (it may be
+     * lingering in a full pool).
+     */
     private void refill() {
         synchronized (lock) {
-            if (closed || refiller != null || parked.size() >= size) {
+            if (closed || parked.size() >= size) {
+                return;
+            }
+            if (refiller != null) {
+                refillRequested = true;
+                lock.notifyAll();
                 return;
             }
             refiller = Thread.ofPlatform().daemon().name("mdocker-pool-" + THREADS.incrementAndGet())
@@ -363,6 +377,17 @@ public final class SandboxPool implements AutoCloseable {
     private void refillLoop() {
         while (true) {
             synchronized (lock) {
+                if (!closed && parked.size() >= size) {
+                    lock.notifyAll(); // awaitFull returns
+                    refillRequested = false;
+                    awaitClaim();
+                    if (!refillRequested) { // nobody claimed (or closed): end
+                        refiller = null;
+                        lock.notifyAll();
+                        return;
+                    }
+                    refillRequested = false;
+                }
                 if (closed || parked.size() >= size) {
                     refiller = null;
                     lock.notifyAll();
@@ -383,6 +408,7 @@ public final class SandboxPool implements AutoCloseable {
                 return;
             }
             lastFailure = null;
+            s.init().watchOutputsEarly(); // so that the claim's bind does not wake the reaper
             boolean keep;
             synchronized (lock) {
                 keep = !closed;
@@ -392,6 +418,27 @@ public final class SandboxPool implements AutoCloseable {
             }
             if (!keep) {
                 release(s);
+            }
+        }
+    }
+
+    /**
+     * A full pool's refill thread waits up to {@link #LINGER_NANOS} for a claim's refill (the call
+     * of {@link #refill}, which a run() makes only once its output has ended) before it ends, so
+     * that claims in a burst wake it rather than each starting a thread on the claimer's path.
+     * Lock held.
+     */
+    private void awaitClaim() {
+        long deadline = System.nanoTime() + LINGER_NANOS;
+        while (!closed && !refillRequested) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            try {
+                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            } catch (InterruptedException e) {
+                return;
             }
         }
     }

@@ -102,7 +102,8 @@ public final class Session implements Target {
         this.cgroupDirs = List.copyOf(p.cgroupDirs());
         this.stopSignal = p.stopSignal();
         this.pid = init.containerPid(); // sync 1, read when the monitor was spawned
-        this.execRecord = p.execBasis().withPid1(pid);
+        // a claimed sandbox's basis names its pid 1 already: its start time is not read again
+        this.execRecord = pid > 0 && p.execBasis().pid() == pid ? p.execBasis() : p.execBasis().withPid1(pid);
         // Waiters wait on this dependent, so the exit time is set before any of them returns. It
         // holds the exit time's holder only, not this session: a detached container's monitor
         // (and so its futures) outlives the session by hours, and must not keep it in the heap.
@@ -128,6 +129,28 @@ public final class Session implements Target {
     InitProcess init() {
         return init;
     }
+
+    /**
+     * A claimed sandbox: its record, written when it was parked, names no command yet, and the
+     * definition's working directory and environment. Writes the claim's into it (for list(),
+     * {@code ps}, and an exec from another process) on a cleanup thread {@link #RECORD_DELAY}
+     * after the claim, unless the container has been closed by then: neither on the claim's path nor
+     * competing for the CPU with a short command (a pooled {@code run("/bin/true")} was slower
+     * with the rewrite running beside it).
+     */
+    void recordCommandLater() {
+        Map<String, String> info = new java.util.LinkedHashMap<>();
+        info.put("command", String.join(" ", command));
+        info.putAll(execRecord.commandInfo());
+        cancelRecord = BackgroundCleanup.submitAfter("recording the command of container " + shortId(), RECORD_DELAY,
+                () -> entry.update(info, ExecRecord.ENV_PREFIX));
+    }
+
+    /** Cancels {@link #recordCommandLater}'s rewrite when it has not begun: the container is being removed. */
+    private volatile Runnable cancelRecord;
+
+    /** How long after a claim its container's record is rewritten (see {@link #recordCommandLater}). */
+    static final Duration RECORD_DELAY = Duration.ofMillis(50);
 
     /** The container's state directory, where its record and its health are. */
     public java.nio.file.Path stateDir() {
@@ -197,6 +220,16 @@ public final class Session implements Target {
      * the monitor's end.
      */
     public RunResult awaitResult() {
+        java.util.OptionalInt direct = init.awaitExitDirect(); // a claimed sandbox: EXIT straight from pid 1
+        if (direct.isPresent()) {
+            init.drained().join();
+            exitNanos.set(System.nanoTime());
+            synchronized (this) {
+                exitCode = direct.getAsInt();
+            }
+            return new RunResult(direct.getAsInt(), bytes(capturedOut), bytes(capturedErr),
+                    Duration.ofNanos(exitNanos.get() - startNanos), oomKilled());
+        }
         Protocol.Message m;
         int code = -1;
         while ((m = init.receive(-1)) != null) {
@@ -456,6 +489,10 @@ public final class Session implements Target {
         } finally {
             synchronized (this) {
                 closed = true;
+            }
+            Runnable cancel = cancelRecord;
+            if (cancel != null) {
+                cancel.run(); // the record goes: nothing to rewrite
             }
             for (AutoCloseable p : execs) { // ended with the container's PID namespace
                 try {

@@ -35,6 +35,8 @@ public record ExecRecord(int pid, long pidStartTime, List<Path> cgroups, int uid
                          Map<String, String> env, byte[] identity) {
     private static final String PREFIX = "exec.";
     private static final String IDENTITY = PREFIX + "identity";
+    /** The prefix of the numbered environment keys of {@link #commandInfo}. */
+    public static final String ENV_PREFIX = PREFIX + "env.";
 
     public ExecRecord {
         cgroups = List.copyOf(cgroups);
@@ -72,15 +74,22 @@ public record ExecRecord(int pid, long pidStartTime, List<Path> cgroups, int uid
         Map<String, String> info = new LinkedHashMap<>();
         info.put(PREFIX + "uid", Integer.toString(uid));
         info.put(PREFIX + "gid", Integer.toString(gid));
-        info.put(PREFIX + "workdir", workdir);
         info.put(IDENTITY, hash);
         int n = 0;
         for (Path c : cgroups) {
             info.put(PREFIX + "cgroup." + (++n), c.toString());
         }
-        n = 0;
+        info.putAll(commandInfo());
+        return info;
+    }
+
+    /** The keys of {@link #stateInfo} that the command's working directory and environment set. */
+    public Map<String, String> commandInfo() {
+        Map<String, String> info = new LinkedHashMap<>();
+        info.put(PREFIX + "workdir", workdir);
+        int n = 0;
         for (Map.Entry<String, String> e : env.entrySet()) {
-            info.put(PREFIX + "env." + (++n), e.getKey() + "=" + e.getValue());
+            info.put(ENV_PREFIX + (++n), e.getKey() + "=" + e.getValue());
         }
         return info;
     }
@@ -104,7 +113,7 @@ public record ExecRecord(int pid, long pidStartTime, List<Path> cgroups, int uid
         try {
             ExecRecord basis = basis(numbered(state, PREFIX + "cgroup.").stream().map(Path::of).toList(),
                     Integer.parseInt(required(state, PREFIX + "uid", file)), Integer.parseInt(required(state, PREFIX + "gid", file)),
-                    required(state, PREFIX + "workdir", file), env(numbered(state, PREFIX + "env.")),
+                    required(state, PREFIX + "workdir", file), env(numbered(state, ENV_PREFIX)),
                     ExecIdentities.read(container.dir().getParent().getParent(), required(state, IDENTITY, file), file));
             int monitor = Integer.parseInt(required(state, "monitorPid", file));
             int pid1 = container.containerPid();

@@ -258,6 +258,39 @@ public final class StateStore {
         }
 
         /**
+         * Rewrites the record with {@code values} set and the keys starting with
+         * {@code droppedPrefix} removed first: a new file renamed over the old one, so that a
+         * reader (another process's list(), ps, exec) sees either record whole. Nothing once the
+         * entry is closed (the container is gone).
+         */
+        public synchronized void update(Map<String, String> values, String droppedPrefix) {
+            if (closed) {
+                return;
+            }
+            Path file = dir.resolve(ContainerRecord.STATE_FILE);
+            Path next = dir.resolve(ContainerRecord.STATE_FILE + ".new");
+            Properties p = new Properties();
+            p.putAll(io.mdocker.internal.fs.PropertiesFiles.read(file));
+            p.keySet().removeIf(k -> ((String) k).startsWith(droppedPrefix));
+            p.putAll(values);
+            try {
+                try (var out = new java.io.OutputStreamWriter(java.nio.channels.Channels.newOutputStream(
+                        Files.newByteChannel(next, Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                                StandardOpenOption.WRITE), StateRoots.privateFile())), StandardCharsets.UTF_8)) {
+                    p.store(out, "mdocker container state");
+                }
+                Files.move(next, file, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                try {
+                    Files.deleteIfExists(next);
+                } catch (IOException ignored) {
+                    // the entry's removal walks the directory
+                }
+                throw new UncheckedIOException("rewriting " + file + ": " + e.getMessage(), e);
+            }
+        }
+
+        /**
          * Detached containers: gives the record up, keeping its files. From now on the container's
          * monitor says whether it lives, and whoever finds it exited releases its resources.
          */

@@ -679,16 +679,25 @@ public final class Posix {
         return check("recv(" + what + ")", st -> call(Recv.F, st, fd, ptr(buf), count, flags));
     }
 
-    /** A datagram's length and the descriptor that came with it (SCM_RIGHTS), or -1. */
-    public record Received(int length, int descriptor) { }
+    /**
+     * A datagram's length and the descriptors that came with it (SCM_RIGHTS), each -1 when none:
+     * {@code second} only with a first.
+     */
+    public record Received(int length, int descriptor, int second) {
+        /** Closes both descriptors (those that came). */
+        public void closeDescriptors() {
+            closeQuietly(descriptor);
+            closeQuietly(second);
+        }
+    }
 
-    /** Room for one int in a control message: CMSG_SPACE(sizeof(int)). */
+    /** Room for two ints in a control message: CMSG_SPACE(2 * sizeof(int)) (= CMSG_SPACE(sizeof(int)) on 64 bits). */
     private static final long CONTROL_SPACE = io.mdocker.bindings.cmsghdr.sizeof() + 8;
 
     /**
-     * recvmsg(2) of one datagram into buf, with room for one descriptor passed along (SCM_RIGHTS,
-     * received close-on-exec); a descriptor that came with a datagram is always returned, so that
-     * the caller closes it if it did not want one.
+     * recvmsg(2) of one datagram into buf, with room for two descriptors passed along (SCM_RIGHTS,
+     * received close-on-exec); descriptors that came with a datagram are always returned, so that
+     * the caller closes them if it did not want them.
      */
     public static Received recvWithDescriptor(int fd, MemorySegment buf, String what) {
         try (Arena arena = Arena.ofConfined()) {
@@ -708,14 +717,20 @@ public final class Posix {
                     st -> call(Recvmsg.F, st, fd, ptr(msg), Linux.MSG_CMSG_CLOEXEC()));
             long controlLength = io.mdocker.bindings.msghdr.msg_controllen(msg);
             int passed = -1;
+            int second = -1;
             long header = io.mdocker.bindings.cmsghdr.sizeof();
             if (controlLength >= header + C_INT.byteSize()
                     && io.mdocker.bindings.cmsghdr.cmsg_level(control) == Linux.SOL_SOCKET()
-                    && io.mdocker.bindings.cmsghdr.cmsg_type(control) == Linux.SCM_RIGHTS()
-                    && io.mdocker.bindings.cmsghdr.cmsg_len(control) == header + C_INT.byteSize()) {
-                passed = control.get(C_INT, header);
+                    && io.mdocker.bindings.cmsghdr.cmsg_type(control) == Linux.SCM_RIGHTS()) {
+                long len = io.mdocker.bindings.cmsghdr.cmsg_len(control);
+                if (len == header + C_INT.byteSize() || len == header + 2 * C_INT.byteSize()) {
+                    passed = control.get(C_INT, header);
+                }
+                if (len == header + 2 * C_INT.byteSize()) {
+                    second = control.get(C_INT, header + C_INT.byteSize());
+                }
             }
-            return new Received(n, passed);
+            return new Received(n, passed, second);
         }
     }
 
