@@ -22,6 +22,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -69,6 +70,7 @@ final class SeccompCache {
     static final String DOCKER_DEFAULT_ARCH = "amd64";
     /** The longest file name Linux file systems take. */
     private static final int NAME_MAX = 255;
+    private static final String HEX = "0123456789abcdef";
 
     static Path dir(Path libRoot) {
         return libRoot.resolve(DIR);
@@ -99,16 +101,16 @@ final class SeccompCache {
      * digest is not known (another architecture than {@link #DOCKER_DEFAULT_ARCH}) or the name
      * would be too long (a kernel version of dozens of unusual characters): {@link #key} then.
      */
-    static java.util.Optional<String> dockerDefaultKey(long capMask) {
+    static Optional<String> dockerDefaultKey(long capMask) {
         String arch = SeccompCompiler.nativeArch();
         if (!arch.equals(DOCKER_DEFAULT_ARCH)) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         StringBuilder b = new StringBuilder(256).append("docker-default,v1,").append(DOCKER_DEFAULT_DIGEST).append(',')
                 .append(arch).append(',').append(Long.toHexString(capMask)).append(',');
         escape(b, System.getProperty("os.version")).append(',');
         escape(b, libseccomp());
-        return b.length() <= NAME_MAX ? java.util.Optional.of(b.toString()) : java.util.Optional.empty();
+        return b.length() <= NAME_MAX ? Optional.of(b.toString()) : Optional.empty();
     }
 
     /**
@@ -129,8 +131,6 @@ final class SeccompCache {
         }
         return b;
     }
-
-    private static final String HEX = "0123456789abcdef";
 
     /**
      * {@code a} as its record's {@code toString} wrote it (the keys of existing cache files), without
