@@ -80,6 +80,7 @@ public final class Container {
     private final boolean privileged;
     private final boolean userns;
     private final boolean noNewPrivileges;
+    /** Null: Docker's default, built only when {@link #seccomp()} is asked (a start looks its program up without it). */
     private final SeccompProfile seccomp;
     private final List<Integer> groups;
     private final boolean readOnlyRootfs;
@@ -315,7 +316,8 @@ public final class Container {
                 .map(p -> new PortProxy.Spec(p.bindAddress(), p.hostPort(), p.containerPort())).toList();
         ContainerNetwork.Plan plan = new ContainerNetwork.Plan(kind, n.bridgeNameOrNull(), n.gatewayIpv4(),
                 n.fixedAddressValue(), n.hostIpv4(), n.containerIpv4(), published, n.isUserDefined(), networkAliases);
-        SecuritySpec security = new SecuritySpec(capabilities(), privileged, noNewPrivileges, seccomp(), groups,
+        SecuritySpec security = new SecuritySpec(capabilities(), privileged, noNewPrivileges,
+                privileged ? Optional.of(SeccompProfile.unconfined()) : Optional.ofNullable(seccomp), groups,
                 readOnlyRootfs, tmpfs, ulimits, deviceRules, devices);
         List<Spec.Copy> staged = copies.stream().map(c -> new Spec.Copy(c.source().toFileSource(), c.target())).toList();
         return new Spec(layers, Optional.ofNullable(name), Optional.ofNullable(hostname), env, workdir, uid, gid,
@@ -459,7 +461,7 @@ public final class Container {
 
     /** The seccomp profile the command runs under (unconfined when privileged). */
     public SeccompProfile seccomp() {
-        return privileged ? SeccompProfile.unconfined() : seccomp;
+        return privileged ? SeccompProfile.unconfined() : seccomp == null ? SeccompProfile.dockerDefault() : seccomp;
     }
 
     /** Supplementary group ids of the command (besides its gid). */
@@ -647,7 +649,8 @@ public final class Container {
         private boolean privileged;
         private boolean userns;
         private boolean noNewPrivileges = true;
-        private SeccompProfile seccomp = SeccompProfile.dockerDefault();
+        /** Null: Docker's default (see the container's field). */
+        private SeccompProfile seccomp;
         private final List<Integer> groups = new ArrayList<>();
         private boolean readOnlyRootfs;
         private final Map<String, String> tmpfs = new LinkedHashMap<>();

@@ -22,6 +22,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -33,6 +34,12 @@ import java.util.TreeSet;
  * capability set, the profile's default action and architectures, and the rules that apply with
  * their actions and conditions, in order). The file holds a magic line, the SHA-256 of the program
  * and the program.
+ *
+ * <p>Docker's default profile, the one nearly every container runs under, has keys of its own
+ * ({@link #dockerDefaultKey}) that need neither the profile (hundreds of rules, built in Java) nor a
+ * digest at run time: its SHA-256 is a constant here, which SeccompCacheTest checks against the
+ * profile's every rule, and the rest of what its program depends on (the architecture, the
+ * capability set, the kernel version, the libseccomp file) is written into the file name.
  *
  * <p>A program read back decides what a container may do, so it is used only when the folder and
  * the file are owned by root, not symbolic links, and writable by nobody else, and the program's
@@ -51,6 +58,19 @@ final class SeccompCache {
     /** Where distributions put libseccomp.so.2; its real file name carries the version. */
     private static final List<String> LIB_DIRS = List.of("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
             "/usr/lib/aarch64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib", "/lib");
+
+    /**
+     * The SHA-256 of {@link SeccompProfile#dockerDefault()} on {@link #DOCKER_DEFAULT_ARCH} (its
+     * architectures depend on the native one), as SeccompCacheTest writes the profile out: every
+     * component of every rule. A change to the profile fails that test until this is updated, so
+     * that no cache file made for the old profile is read for the new one.
+     */
+    static final String DOCKER_DEFAULT_DIGEST = "1709df667f93905855926a3f96da62b9cae39db89e92d98044580f24a0566e29";
+    /** The native architecture (Docker's name) {@link #DOCKER_DEFAULT_DIGEST} was taken on. */
+    static final String DOCKER_DEFAULT_ARCH = "amd64";
+    /** The longest file name Linux file systems take. */
+    private static final int NAME_MAX = 255;
+    private static final String HEX = "0123456789abcdef";
 
     static Path dir(Path libRoot) {
         return libRoot.resolve(DIR);
@@ -73,6 +93,43 @@ final class SeccompCache {
             b.append('\n');
         }
         return HexFormat.of().formatHex(sha256(b.toString().getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * The file name of the program of Docker's default profile for the capability bits
+     * {@code capMask}, made without the profile and without a digest; empty where the profile's
+     * digest is not known (another architecture than {@link #DOCKER_DEFAULT_ARCH}) or the name
+     * would be too long (a kernel version of dozens of unusual characters): {@link #key} then.
+     */
+    static Optional<String> dockerDefaultKey(long capMask) {
+        String arch = SeccompCompiler.nativeArch();
+        if (!arch.equals(DOCKER_DEFAULT_ARCH)) {
+            return Optional.empty();
+        }
+        StringBuilder b = new StringBuilder(256).append("docker-default,v1,").append(DOCKER_DEFAULT_DIGEST).append(',')
+                .append(arch).append(',').append(Long.toHexString(capMask)).append(',');
+        escape(b, System.getProperty("os.version")).append(',');
+        escape(b, libseccomp());
+        return b.length() <= NAME_MAX ? Optional.of(b.toString()) : Optional.empty();
+    }
+
+    /**
+     * Appends {@code s} with every character but letters, digits, '.', '_', '+' and '-' written as
+     * '%' and four hex digits: one way back, so that different values never share a name, and
+     * never a '/' or a ','.
+     */
+    static StringBuilder escape(StringBuilder b, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '+'
+                    || c == '-') {
+                b.append(c);
+            } else {
+                b.append('%').append(HEX.charAt(c >> 12 & 0xf)).append(HEX.charAt(c >> 8 & 0xf))
+                        .append(HEX.charAt(c >> 4 & 0xf)).append(HEX.charAt(c & 0xf));
+            }
+        }
+        return b;
     }
 
     /**

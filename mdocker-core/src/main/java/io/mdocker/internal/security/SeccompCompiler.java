@@ -18,6 +18,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -66,6 +67,8 @@ public final class SeccompCompiler {
     /** The fast path in front of it; bounded, as callers may make new equal profiles at will. */
     private static final Map<IdentityKey, byte[]> BY_IDENTITY = new ConcurrentHashMap<>();
     private static final int IDENTITY_ENTRIES = 64;
+    /** Docker's default profile's programs by capability bits, found without building the profile. */
+    private static final Map<Long, byte[]> DOCKER_DEFAULT = new ConcurrentHashMap<>();
 
     /** Kernel version as "major.minor" numbers, for minKernel. */
     private static final int[] KERNEL = kernelVersion();
@@ -84,6 +87,9 @@ public final class SeccompCompiler {
      * null: none), so that a new JVM on the same state root does not compile it again.
      */
     public static byte[] compile(SeccompProfile profile, Set<Capability> caps, Path libRoot) {
+        if (profile.name().equals("docker-default") && profile == SeccompProfile.dockerDefault()) {
+            return compileDockerDefault(caps, libRoot); // the built-in instance itself, not an equal copy
+        }
         long mask = SecurityPlan.mask(caps);
         IdentityKey fast = new IdentityKey(profile, mask);
         byte[] program = BY_IDENTITY.get(fast);
@@ -96,6 +102,31 @@ public final class SeccompCompiler {
             BY_IDENTITY.clear();
         }
         BY_IDENTITY.put(fast, program);
+        return program;
+    }
+
+    /**
+     * The program of {@link SeccompProfile#dockerDefault()} for {@code caps}. Unlike
+     * {@link #compile(SeccompProfile, Set, Path)}, the disk cache is looked up by a key made without
+     * the profile or a digest ({@link SeccompCache#dockerDefaultKey}): the profile is built only when
+     * its program must be compiled (no file, or one that may not be trusted).
+     */
+    public static byte[] compileDockerDefault(Set<Capability> caps, Path libRoot) {
+        long mask = SecurityPlan.mask(caps);
+        byte[] program = DOCKER_DEFAULT.get(mask);
+        return program != null ? program : DOCKER_DEFAULT.computeIfAbsent(mask, m -> cachedOrCompiledDefault(caps, m, libRoot));
+    }
+
+    private static byte[] cachedOrCompiledDefault(Set<Capability> caps, long mask, Path libRoot) {
+        Optional<String> key = libRoot == null ? Optional.empty() : SeccompCache.dockerDefaultKey(mask);
+        if (key.isEmpty()) {
+            return cachedOrCompiled(SeccompProfile.dockerDefault(), caps, mask, libRoot);
+        }
+        byte[] program = SeccompCache.read(libRoot, key.get());
+        if (program == null) {
+            program = compileNow(SeccompProfile.dockerDefault(), caps);
+            SeccompCache.write(libRoot, key.get(), program);
+        }
         return program;
     }
 
@@ -116,6 +147,7 @@ public final class SeccompCompiler {
     static void forgetInMemory() {
         BY_IDENTITY.clear();
         BY_VALUE.clear();
+        DOCKER_DEFAULT.clear();
     }
 
     private static byte[] compileNow(SeccompProfile profile, Set<Capability> caps) {

@@ -62,7 +62,8 @@ public final class SecurityPlan {
             flags |= Protocol.SEC_SYSFS_RW;
         }
         config.u32(Protocol.T_SECURITY, flags);
-        byte[] program = SeccompCompiler.compile(spec.seccomp(), caps, libRoot);
+        byte[] program = spec.seccomp().isPresent() ? SeccompCompiler.compile(spec.seccomp().get(), caps, libRoot)
+                : SeccompCompiler.compileDockerDefault(caps, libRoot);
         if (program.length > 0) {
             config.bytes(Protocol.T_SECCOMP, program);
         }

@@ -1,5 +1,7 @@
 package io.mdocker.internal.security;
 
+import io.mdocker.Capability;
+import io.mdocker.Container;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.ExecResult;
 import io.mdocker.SeccompProfile;
@@ -8,14 +10,21 @@ import io.mdocker.SeccompProfile.Rule;
 import io.mdocker.testing.Fixtures;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 
 import java.io.IOException;
+import java.lang.reflect.RecordComponent;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,6 +36,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p>Profile A makes mkdir fail with EACCES, profile B with EPERM: a container started with A whose
  * cache entry holds B's program says "Operation not permitted" only if that entry was used.
+ * Docker's default profile allows mkdir: a container started with it says B's message only if
+ * the entry planted under the default profile's key was used.
  */
 class SeccompCacheTest {
     private static final int EACCES = 13;
@@ -38,9 +49,16 @@ class SeccompCacheTest {
     private static final String A_SAYS = "Permission denied";
     private static final String B_SAYS = "Operation not permitted";
 
-    private final Path state = Fixtures.TARGET.resolve("seccomp-cache-state");
-    private final ContainerRuntime rt = ContainerRuntime.at(state.resolve("lib"), state.resolve("run"));
-    private final Path dir = SeccompCache.dir(state.resolve("lib"));
+    /** A state root per test: a container's teardown may still be removing its directories when the next test starts. */
+    private final Path state;
+    private final ContainerRuntime rt;
+    private final Path dir;
+
+    SeccompCacheTest(TestInfo test) {
+        state = Fixtures.TARGET.resolve("seccomp-cache-state").resolve(test.getTestMethod().orElseThrow().getName());
+        rt = ContainerRuntime.at(state.resolve("lib"), state.resolve("run"));
+        dir = SeccompCache.dir(state.resolve("lib"));
+    }
 
     @BeforeEach
     void freshStateRoot() throws IOException {
@@ -112,10 +130,101 @@ class SeccompCacheTest {
         }
     }
 
+    @Test
+    void theDefaultProfilesKeyHoldsTheDigestOfTheProfileAsBuilt() throws Exception {
+        if (!SeccompCompiler.nativeArch().equals(SeccompCache.DOCKER_DEFAULT_ARCH)) {
+            // The profile's architectures differ here: its digest is not known, every key is a digest's.
+            assertThat(SeccompCache.dockerDefaultKey(0)).isEmpty();
+            return;
+        }
+        String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(describe(SeccompProfile.dockerDefault()).getBytes(StandardCharsets.UTF_8)));
+        assertThat(SeccompCache.DOCKER_DEFAULT_DIGEST)
+                .as("Docker's default profile has changed: set SeccompCache.DOCKER_DEFAULT_DIGEST to %s", digest)
+                .isEqualTo(digest);
+        // Every component counts: one condition more is another digest.
+        SeccompProfile changed = SeccompProfile.dockerDefault().toBuilder()
+                .rule(Rule.of(Action.allow(), "vhangup").sinceKernel("6.1")).build();
+        assertThat(describe(changed)).isNotEqualTo(describe(SeccompProfile.dockerDefault()));
+        String key = SeccompCache.dockerDefaultKey(0xabcL).orElseThrow();
+        assertThat(key).startsWith("docker-default,v1," + digest + ",amd64,abc,").doesNotContain("/").hasSizeLessThanOrEqualTo(255);
+        assertThat(SeccompCache.dockerDefaultKey(0xabdL).orElseThrow()).isNotEqualTo(key);
+        assertThat(SeccompCache.escape(new StringBuilder(), "6.1.0-28/a,b c").toString()).isEqualTo("6.1.0-28%002fa%002cb%0020c");
+    }
+
+    @Test
+    void theDefaultProfilesProgramIsReadByItsOwnKeyPerCapabilitySetAndOnlyForTheBuiltInProfile() throws Exception {
+        long defaultCaps = SecurityPlan.mask(Capability.dockerDefaults());
+        String key = SeccompCache.dockerDefaultKey(defaultCaps).orElseThrow(); // amd64, as the machines this runs on
+        byte[] compiled = SeccompCompiler.compile(SeccompProfile.dockerDefault(), Capability.dockerDefaults());
+
+        // Compiled and stored under the default's own key: no digest-named file.
+        assertThat(mkdirWith(null)).isEmpty();
+        assertThat(entries()).extracting(p -> p.getFileName().toString()).containsExactly(key);
+        assertThat(SeccompCache.read(state.resolve("lib"), key)).isEqualTo(compiled);
+
+        // Read back by a JVM that has not compiled it, for the default and for the built-in profile given.
+        plant(key, SeccompCompiler.compile(B, Set.of()));
+        assertThat(mkdirWith(null)).as("the default's file is used").contains(B_SAYS);
+        assertThat(mkdirWith(SeccompProfile.dockerDefault())).as("the built-in profile given").contains(B_SAYS);
+
+        // Another capability set: another file.
+        Container.Builder dropped = Fixtures.container().runtime(rt).capDrop(Capability.NET_RAW);
+        assertThat(mkdir(dropped)).as("without NET_RAW").isEmpty();
+        String droppedKey = SeccompCache.dockerDefaultKey(defaultCaps & ~(1L << Capability.NET_RAW.number())).orElseThrow();
+        assertThat(droppedKey).isNotEqualTo(key);
+        assertThat(entries()).extracting(p -> p.getFileName().toString()).containsExactlyInAnyOrder(key, droppedKey);
+
+        // An equal profile that is not the built-in instance (it may have been changed): the digest's key.
+        assertThat(mkdirWith(SeccompProfile.dockerDefault().toBuilder().build())).as("a copy of the profile").isEmpty();
+        assertThat(entries()).hasSize(3);
+
+        // Tampered or missing: compiled again, and the file replaced.
+        Path entry = dir.resolve(key);
+        byte[] bytes = Files.readAllBytes(entry);
+        bytes[bytes.length - 3] ^= 0x01;
+        Files.write(entry, bytes);
+        assertThat(mkdirWith(null)).as("tampered entry").isEmpty();
+        assertThat(SeccompCache.read(state.resolve("lib"), key)).isEqualTo(compiled);
+        Files.delete(entry);
+        assertThat(mkdirWith(null)).as("missing entry").isEmpty();
+        assertThat(SeccompCache.read(state.resolve("lib"), key)).isEqualTo(compiled);
+    }
+
+    /**
+     * {@code o} written out with every component of every record in it, sets in sorted order: a
+     * component added to a rule later is written out too.
+     */
+    private static String describe(Object o) throws ReflectiveOperationException {
+        if (o instanceof Record r) {
+            StringBuilder b = new StringBuilder(r.getClass().getSimpleName()).append('{');
+            for (RecordComponent c : r.getClass().getRecordComponents()) {
+                b.append(c.getName()).append('=').append(describe(c.getAccessor().invoke(r))).append(';');
+            }
+            return b.append('}').toString();
+        }
+        if (o instanceof Collection<?> c) {
+            List<String> items = new java.util.ArrayList<>();
+            for (Object item : c) {
+                items.add(describe(item));
+            }
+            if (o instanceof Set<?>) {
+                items.sort(Comparator.naturalOrder());
+            }
+            return items.stream().collect(Collectors.joining(",", "[", "]"));
+        }
+        return String.valueOf(o);
+    }
+
     /** The output of {@code mkdir} in a new container with {@code profile}, compiled anew or read from the disk cache. */
     private String mkdirWith(SeccompProfile profile) {
+        Container.Builder b = Fixtures.container().runtime(rt);
+        return mkdir(profile == null ? b : b.seccomp(profile)); // null: the default, not set
+    }
+
+    private String mkdir(Container.Builder container) {
         SeccompCompiler.forgetInMemory();
-        ExecResult r = Fixtures.container().runtime(rt).seccomp(profile).run("/bin/sh", "-c", "mkdir /made-here 2>&1; true");
+        ExecResult r = container.run("/bin/sh", "-c", "mkdir /made-here 2>&1; true");
         assertThat(r.exitCode()).as(r.toString()).isZero();
         return r.stdout();
     }
