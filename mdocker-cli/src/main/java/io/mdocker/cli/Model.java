@@ -39,12 +39,24 @@ final class Model {
     /** The parsed value of option {@code name} of {@code spec} (null when not given and without default). */
     @SuppressWarnings("unchecked")
     static <T> T value(CommandSpec spec, String name) {
-        return (T) spec.findOption(name).getValue();
+        return (T) option(spec, name).getValue();
     }
 
     /** Whether flag {@code name} was given. */
     static boolean flag(CommandSpec spec, String name) {
-        return Boolean.TRUE.equals(spec.findOption(name).getValue());
+        return Boolean.TRUE.equals(option(spec, name).getValue());
+    }
+
+    /**
+     * Option {@code name} (with its dashes) of {@code spec}, from the map of names the spec keeps
+     * (CommandSpec.findOption goes through every option and works out each one's names again).
+     */
+    private static OptionSpec option(CommandSpec spec, String name) {
+        OptionSpec o = spec.optionsMap().get(name);
+        if (o == null) {
+            throw new IllegalArgumentException("no option " + name + " in " + spec.name());
+        }
+        return o;
     }
 
     /** The values of list option {@code name}, in order; a new empty list when it was not given. */
