@@ -192,10 +192,14 @@ public final class Container {
         this.storageSize = b.storageSize;
         this.devices = List.copyOf(b.devices);
         this.deviceCgroupRules = List.copyOf(b.deviceCgroupRules);
-        List<DeviceRules.Rule> rules = new ArrayList<>();
-        rules.add(new DeviceRules.Rule(false, 'a', -1, -1, "rwm")); // deny all, the defaults appended
-        rules.addAll(deviceCgroupRules);
-        this.deviceRules = DeviceRules.of(rules);
+        if (deviceCgroupRules.isEmpty()) {
+            this.deviceRules = DeviceRules.DEFAULT; // deny all, the defaults appended
+        } else {
+            List<DeviceRules.Rule> rules = new ArrayList<>();
+            rules.add(new DeviceRules.Rule(false, 'a', -1, -1, "rwm"));
+            rules.addAll(deviceCgroupRules);
+            this.deviceRules = DeviceRules.of(rules);
+        }
     }
 
     /**
