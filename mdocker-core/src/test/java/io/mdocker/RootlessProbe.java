@@ -16,11 +16,13 @@ import java.util.stream.Stream;
  *       escape attempts through a bind of HOSTDIR (holding a file root owns), cleanup;</li>
  *   <li>{@code hang ROOTFS}: starts a container (network pasta, a published port), prints its pid
  *       and waits to be SIGKILLed;</li>
+ *   <li>{@code hanglimits ROOTFS}: as {@code hang}, with memory, cpu and pids limits (in a
+ *       delegated cgroup), printing the container's pid and cgroup directory;</li>
  *   <li>{@code state}: recovers the user's roots (as any first start does) and counts what is left,
  *       pasta processes included;</li>
  *   <li>{@code limits ROOTFS CGROUP}: limits in the cgroup v2 subtree CGROUP delegated to the user
  *       (the JVM started in it): the JVM's and a container's cgroup, an OOM kill at 32 MiB, pids.max,
- *       what is left below CGROUP once the containers are gone;</li>
+ *       cpu.max and cpuset.cpus.effective with the CPU share used and the CPUs allowed, what is left below CGROUP once the containers are gone;</li>
  *   <li>{@code image LAYOUT}: loads the OCI layout's image tagged {@code owners} (files of several
  *       owners, a setuid file, a whiteout and an opaque directory) into the user's store and runs
  *       it: owners and modes inside, the hidden files, chown and a write by uid 70 inside, the
@@ -39,6 +41,7 @@ public final class RootlessProbe {
         switch (args[0]) {
             case "suite" -> suite(Path.of(args[1]), Path.of(args[2]));
             case "hang" -> hang(Path.of(args[1]));
+            case "hanglimits" -> hangLimits(Path.of(args[1]));
             case "state" -> state();
             case "bench" -> bench(Path.of(args[1]), Integer.parseInt(args[2]));
             case "limits" -> limits(Path.of(args[1]), Path.of(args[2]));
@@ -208,6 +211,13 @@ public final class RootlessProbe {
         Thread.sleep(Duration.ofMinutes(5));
     }
 
+    private static void hangLimits(Path rootfs) throws Exception {
+        RunningContainer c = box(rootfs).memory(DataSize.ofMiB(64)).cpus(0.5).pidsLimit(16).start("/bin/sleep", "1000");
+        System.out.println("pid=" + c.pid() + " " + c.cgroupDirs().getFirst());
+        System.out.flush();
+        Thread.sleep(Duration.ofMinutes(5));
+    }
+
     private static void bench(Path rootfs, int n) {
         ContainerRuntime.setMonitorPoolSize(2);
         Container c = box(rootfs).build();
@@ -290,6 +300,29 @@ public final class RootlessProbe {
             ExecResult r = box(rootfs).pidsLimit(8).run("/bin/sh", "-c",
                     "(i=0; while [ $i -lt 20 ]; do sleep 30 & i=$((i+1)); done) 2>/dev/null; set -- /proc/[0-9]*; echo $#");
             return r.exitCode() + " " + r.stdout();
+        });
+        // cpus 0.5 on CPU 1 only: the files written, the share of one core a busy loop gets over 2 s,
+        // whether the quota throttled it, and the CPUs its processes may run on, seen from the host
+        check("cpu", () -> {
+            try (RunningContainer c = box(rootfs).cpus(0.5).cpusetCpus("1").start("/bin/sh", "-c", "while :; do :; done")) {
+                Path cg = c.cgroupDirs().getFirst();
+                Thread.sleep(500); // past start-up
+                long u0 = c.stats().cpuUsageNanos();
+                long t0 = System.nanoTime();
+                Thread.sleep(2000);
+                long u1 = c.stats().cpuUsageNanos();
+                long t1 = System.nanoTime();
+                java.util.Set<String> allowed = new java.util.TreeSet<>();
+                for (String pid : Files.readAllLines(cg.resolve("cgroup.procs"))) {
+                    Files.readAllLines(Path.of("/proc", pid, "status")).stream().filter(l -> l.startsWith("Cpus_allowed_list:"))
+                            .forEach(l -> allowed.add(l.substring(l.indexOf(':') + 1).strip()));
+                }
+                long throttled = Files.readAllLines(cg.resolve("cpu.stat")).stream().filter(l -> l.startsWith("nr_throttled "))
+                        .mapToLong(l -> Long.parseLong(l.substring(13).strip())).sum();
+                return cg.getParent().getFileName() + " " + Files.readString(cg.resolve("cpu.max")).strip() + " "
+                        + Files.readString(cg.resolve("cpuset.cpus.effective")).strip() + " " + String.join(",", allowed)
+                        + " " + (throttled > 0 ? "throttled" : "unthrottled") + " " + Math.round(100.0 * (u1 - u0) / (t1 - t0));
+            }
         });
         check("left", () -> {
             try (Stream<Path> s = Files.list(delegated.resolve("mdocker"))) {

@@ -170,20 +170,27 @@ class RootlessTest {
      * On a pure cgroup v2 host (the cgroup v2 guest of scripts/test-cgroup-v2): root makes a cgroup
      * and hands it to the user as systemd's delegation does (the directory and its cgroup.procs,
      * cgroup.subtree_control and cgroup.threads chowned), the probe's JVM starts in it, and its
-     * containers' limits are enforced there: memory (an OOM kill, reported), pids.max; nothing
-     * is left below the delegated cgroup but the JVM's leaf, gone with the JVM.
+     * containers' limits are enforced there: memory (an OOM kill, reported), pids.max, cpu.max
+     * (the share of a core a busy loop gets) and cpuset (the CPUs its processes may use); nothing
+     * is left below the delegated cgroup but the JVM's leaf, gone with the JVM. Then a JVM of the
+     * user started in that leaf (as a later one of the same delegation is) starts a container with
+     * limits and is SIGKILLed: the container ends, and the user's next JVM removes its cgroup and
+     * state.
      */
     @Test
     @Tag("rootless-cgroup-v2")
     void inADelegatedCgroupV2SubtreeLimitsAreEnforced() throws Exception {
         Path fs = Path.of("/sys/fs/cgroup");
-        String controllers = Files.exists(fs.resolve("cgroup.subtree_control"))
-                ? Files.readString(fs.resolve("cgroup.subtree_control")) : "";
-        Fixtures.prerequisite(controllers.contains("memory") && controllers.contains("pids")
+        List<String> controllers = Files.exists(fs.resolve("cgroup.subtree_control"))
+                ? List.of(Files.readString(fs.resolve("cgroup.subtree_control")).strip().split("\\s+")) : List.of();
+        Fixtures.prerequisite(controllers.containsAll(List.of("memory", "pids", "cpu", "cpuset"))
+                        && Runtime.getRuntime().availableProcessors() >= 2
                         && io.mdocker.internal.cgroup.CgroupLayout.host().kind() == io.mdocker.internal.cgroup.CgroupLayout.Kind.UNIFIED,
-                "a pure cgroup v2 host with memory and pids enabled at the root (scripts/test-cgroup-v2's guest)");
+                "a pure cgroup v2 host with 2 CPUs and memory, pids, cpu and cpuset enabled at the root (scripts/test-cgroup-v2's guest)");
         Path delegated = fs.resolve("mdocker-rl-" + ProcessHandle.current().pid());
+        Path leaf = delegated.resolve(io.mdocker.internal.cgroup.Delegation.JVM_LEAF);
         Files.createDirectory(delegated);
+        Process hang = null;
         try {
             sh("chown " + USER + ": " + delegated + " " + delegated.resolve("cgroup.procs") + " "
                     + delegated.resolve("cgroup.subtree_control") + " " + delegated.resolve("cgroup.threads"));
@@ -195,13 +202,51 @@ class RootlessTest {
             // pids.max 8: init, sh, the subshell and 5 sleeps; busybox's subshell ends at its failed fork
             // (status 2), so 7 processes are left (8 should it stay), never the 22 without the limit
             assertThat(r.get("pids")).as(r.toString()).matches("0 [78]");
+            // cpus 0.5 on CPU 1: cpu.max, the effective cpuset, every process allowed CPU 1 only, the
+            // quota throttling, and the share of one core used: at most the root test's 0.5 + 15%;
+            // at least 25% (not 42%: the guest's 2 emulated CPUs share 2 host cores with other work)
+            String[] cpu = r.get("cpu").split(" ");
+            assertThat(String.join(" ", java.util.Arrays.copyOf(cpu, 6))).as(r.toString())
+                    .isEqualTo("mdocker 50000 100000 1 1 throttled");
+            System.out.println("[rootless cgroup v2] cpus 0.5: the cgroup used " + cpu[6] + "% of one core over 2 s");
+            assertThat(Integer.parseInt(cpu[6])).as(r.toString()).isBetween(25, 58);
             assertThat(r.get("left")).as(r.toString()).isEqualTo("0");
             try (var s = Files.list(delegated)) {
                 assertThat(s.filter(Files::isDirectory).map(d -> d.getFileName().toString()).toList())
                         .as("once the user's JVM has exited").containsExactly("mdocker-jvm");
             }
+
+            hang = probeIn(leaf, "hanglimits", dir.resolve("rootfs").toString());
+            String line = new java.io.BufferedReader(new java.io.InputStreamReader(hang.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            assertThat(line).startsWith("pid=");
+            String[] f = line.substring(4).split(" ");
+            long pid1 = Long.parseLong(f[0]);
+            Path cg = Path.of(f[1]);
+            assertThat(cg.getParent()).isEqualTo(delegated.resolve("mdocker"));
+            assertThat(Files.readString(cg.resolve("cpu.max")).strip()).isEqualTo("50000 100000");
+            assertThat(Files.readAllLines(cg.resolve("cgroup.procs"))).as("mdocker-init and sleep").contains(Long.toString(pid1)).hasSize(2);
+            hang.destroyForcibly(); // SIGKILL to the user's JVM (setpriv exec'd it: same pid)
+            assertThat(hang.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (ProcessHandle.of(pid1).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(ProcessHandle.of(pid1).map(ProcessHandle::isAlive).orElse(false)).as("pid 1 of the container").isFalse();
+            assertThat(!Files.exists(cg) || Files.readString(cg.resolve("cgroup.procs")).isBlank())
+                    .as("no process left in " + cg).isTrue();
+            r = runIn(leaf, "state");
+            assertThat(r.get("gc")).as(r.toString()).isEqualTo("[" + cg.getFileName() + "]"); // its record, layer and cgroup
+            assertThat(r.get("left")).as(r.toString()).isEqualTo("none");
+            assertThat(cg).doesNotExist();
+            try (var s = Files.list(delegated)) {
+                assertThat(s.filter(Files::isDirectory).map(d -> d.getFileName().toString()).toList())
+                        .as("once the recovering JVM has exited").containsExactly("mdocker-jvm");
+            }
         } finally {
-            sh("rmdir " + delegated + "/*/ 2>/dev/null; rmdir " + delegated);
+            if (hang != null) {
+                hang.destroyForcibly();
+            }
+            sh("rmdir " + delegated + "/mdocker/*/ 2>/dev/null; rmdir " + delegated + "/*/ 2>/dev/null; rmdir " + delegated);
         }
     }
 
