@@ -494,12 +494,7 @@ public final class InitProcess implements AutoCloseable {
 
         @Override
         public boolean ready(int fd, short revents, MemorySegment scratch) {
-            int n;
-            try {
-                n = Posix.read(fd, scratch, scratch.byteSize(), "container output");
-            } catch (ErrnoException e) {
-                return false;
-            }
+            int n = readOutput(fd, scratch);
             if (n == 0) {
                 return false;
             }
@@ -548,17 +543,21 @@ public final class InitProcess implements AutoCloseable {
         }
     }
 
+    /** One read of container output into {@code scratch}: the bytes read, 0 at end of file or on an error (the drain ends). */
+    private static int readOutput(int fd, MemorySegment scratch) {
+        try {
+            return Posix.read(fd, scratch, scratch.byteSize(), "container output");
+        } catch (ErrnoException e) {
+            return 0;
+        }
+    }
+
     private static CompletableFuture<Void> drainNew(int fd, Chunks sink, Runnable atEnd) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         EventLoop.get().watch(fd, new EventLoop.Handler() {
             @Override
             public boolean ready(int fd, short revents, MemorySegment scratch) {
-                int n;
-                try {
-                    n = Posix.read(fd, scratch, scratch.byteSize(), "container output");
-                } catch (ErrnoException e) {
-                    return false;
-                }
+                int n = readOutput(fd, scratch);
                 if (n == 0) {
                     return false;
                 }
