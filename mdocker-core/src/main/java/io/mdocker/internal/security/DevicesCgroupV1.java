@@ -103,7 +103,7 @@ public final class DevicesCgroupV1 implements HostResource {
             return Optional.empty();
         }
         Path dir = planned.get();
-        makeDirectory(dir, () -> Files.createDirectories(dir.getParent()), () -> { });
+        makeDirectory(dir, () -> makeParent(dir.getParent()), () -> { });
         DevicesCgroupV1 cg = new DevicesCgroupV1(dir);
         try {
             for (DeviceRules.Write w : rules.v1Writes()) {
@@ -142,7 +142,6 @@ public final class DevicesCgroupV1 implements HostResource {
         }
     }
 
-    /** Once per JVM: the parent, with the rules its children inherit (best effort: children are checked). */
     /** Something done before each attempt that may fail with an I/O error. */
     private interface Preparation {
         void run() throws IOException;
@@ -170,6 +169,20 @@ public final class DevicesCgroupV1 implements HostResource {
         }
     }
 
+    /**
+     * Makes the custom rules' parent where it is missing. Not {@code Files.createDirectories}: that
+     * reports an existing directory removed in between (by its last child's close in another JVM)
+     * as FileAlreadyExistsException; here the child's mkdir finds it gone and the loop tries again.
+     */
+    private static void makeParent(Path parent) throws IOException {
+        try {
+            Files.createDirectory(parent);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // made by another container of this or another JVM
+        }
+    }
+
+    /** Once per JVM: the parent, with the rules its children inherit (best effort: children are checked). */
     private static void prepareParent(Path parent) throws IOException {
         synchronized (PARENT_LOCK) {
             if (parentReady) {
