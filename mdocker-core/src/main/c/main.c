@@ -84,15 +84,21 @@
  * relays (sync 2), builds the container's filesystem while the JVM puts it into its cgroups,
  * and starts nothing of the user's before GO (sync 3).
  */
-static void __attribute__((noreturn)) container_main(int sock)
+static void __attribute__((noreturn)) container_main(int sock, int exits)
 {
     static struct config c;
     int fifo = -1;
 
-    /* keep 0-2 (container stdio) and sock; drop fd 3 and the monitor's end */
+    /* keep 0-2 (container stdio), sock and the exit channel as sock + 1; drop fd 3 and the monitor's ends */
+    if (exits != sock + 1) {
+        exit_channel = dup3(exits, sock + 1, O_CLOEXEC) < 0 ? -1 : sock + 1;
+        close(exits);
+    } else {
+        exit_channel = exits;
+    }
     if (sock > 3)
         close_fd_range(3, (unsigned) sock - 1, 0);
-    close_fd_range((unsigned) sock + 1, ~0U, 0);
+    close_fd_range((unsigned) sock + 2, ~0U, 0);
     arm_parent_death(sock);
     setsid(); /* out of the JVM's session: its terminal's job control must not reach here */
     prefault_for_config();
@@ -219,7 +225,7 @@ int main(int argc, char **argv)
     static struct config cfg;
     struct monitor m = { 0 };
     uint64_t nsflags = 0, nsflags_clone;
-    int socks[2], fd, holder_net = -1;
+    int socks[2], exits[2], fd, holder_net = -1;
     bool in_holder = false;
     ssize_t n;
 
@@ -241,7 +247,9 @@ int main(int argc, char **argv)
         return EXIT_SETUP;
     }
     nsflags_clone = nsflags;
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0) {
+    /* socks: the monitor and pid 1; exits: pid 1's EXIT straight to the JVM (PID carries its end) */
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, socks) < 0
+        || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, exits) < 0) {
         fail(MDK_STEP_CLONE, errno, "socketpair(AF_UNIX, SOCK_SEQPACKET)");
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;
@@ -270,13 +278,18 @@ int main(int argc, char **argv)
         send_error(MDK_SYNC_FD);
         return EXIT_SETUP;
     }
-    if (m.pid == 0)
-        container_main(socks[1]);
+    if (m.pid == 0) {
+        close(socks[0]);
+        close(exits[0]);
+        container_main(socks[1], exits[1]);
+    }
     close(socks[1]);
+    close(exits[1]);
     m.sock = socks[0];
     close_fd_range(0, 2, 0); /* pid 1 has the container's stdio: its end-of-file must not wait for us */
-    /* sync 1 (monitor side): PID */
-    send_msg(MDK_SYNC_FD, MDK_MSG_PID, &(int32_t) { m.pid }, sizeof(int32_t));
+    /* sync 1 (monitor side): PID, with the JVM's end of the exit channel */
+    send_msg_fd(MDK_SYNC_FD, MDK_MSG_PID, &(int32_t) { m.pid }, sizeof(int32_t), exits[0]);
+    close(exits[0]);
     prefault_for_config();
 
     /* sync 1a (monitor side): the published ports, when there are any */

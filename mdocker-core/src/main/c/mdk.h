@@ -172,6 +172,7 @@ extern bool orphan_ok;   /* ORPHAN: the exec'd process outlives its joiner (no p
 int fail(int step, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int failure_exit_code(void);
 int send_msg(int fd, uint16_t type, const void *payload, size_t len);
+int send_msg_fd(int fd, uint16_t type, const void *payload, size_t len, int passed);
 void send_pair(int fd, uint16_t type, int32_t a, int32_t b);
 void send_error(int fd);
 ssize_t recv_datagram(int fd, void *buf, size_t cap, int flags);
@@ -208,6 +209,7 @@ int enter_identity(const struct config *c, int sock);
 
 /* pid1.c: pid 1's setup, the command's exec, the init */
 extern volatile bool child_failed;
+extern int exit_channel; /* pid 1's end of the exit channel (PID carried the JVM's), or -1 */
 int setup_container(const struct config *c);
 int open_stdio_files(const struct config *c);
 void wait_for_go(int sock);

@@ -55,6 +55,29 @@ int send_msg(int fd, uint16_t type, const void *payload, size_t len)
     return n < 0 ? -1 : 0;
 }
 
+/* A message with one descriptor along (SCM_RIGHTS): PID's exit channel. */
+int send_msg_fd(int fd, uint16_t type, const void *payload, size_t len, int passed)
+{
+    struct mdk_header h = { MDK_MAGIC, MDK_VERSION, type, (uint32_t) len };
+    struct iovec iov[2] = { { &h, sizeof h }, { (void *) payload, len } };
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1, .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf };
+    struct cmsghdr *cm;
+    ssize_t n;
+
+    memset(&control, 0, sizeof control);
+    cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &passed, sizeof passed);
+    do
+        n = sendmsg(fd, &m, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
 void send_pair(int fd, uint16_t type, int32_t a, int32_t b)
 {
     int32_t v[2] = { a, b };

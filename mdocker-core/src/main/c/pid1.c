@@ -277,8 +277,13 @@ void __attribute__((noreturn)) exec_as_pid1(const struct config *c, int sock)
     _exit(failure_exit_code());
 }
 
-/* PARK with INIT=1: pid 1's end of the exit channel, whose other end PARKED carries to the JVM; -1 otherwise */
-static int exit_channel = -1;
+/*
+ * pid 1's end of the exit channel, on which EXIT goes straight to the JVM, ahead of the monitor's
+ * relay: the one whose other end PID carried, or (PARK with INIT=1) the one made for PARKED; -1
+ * when there is none (closed when the command could not be started, so that the JVM's end sees
+ * its end of file and takes the ERROR the monitor relays).
+ */
+int exit_channel = -1;
 
 /*
  * pid 1 of a PID namespace: forward signals, reap everything, exit like the command.
@@ -304,8 +309,8 @@ static void __attribute__((noreturn)) reap_loop(pid_t command, const sigset_t *s
             if (pid != command)
                 continue;
             code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            /* sync 5, early: the JVM has the result while the kernel ends the namespaces; a claimed
-               sandbox's first straight to the JVM on its exit channel, then through the monitor */
+            /* sync 5, early: the JVM has the result while the kernel ends the namespaces; first
+               straight to the JVM on the exit channel, then through the monitor */
             if (exit_channel >= 0)
                 send_pair(exit_channel, MDK_MSG_EXIT, code, 0);
             send_pair(sock, MDK_MSG_EXIT, code, 0);
@@ -391,6 +396,10 @@ void __attribute__((noreturn)) run_parked_init(struct config *c, int sock)
     char b = 0;
 
     become_init(c, &set);
+    if (exit_channel >= 0) { /* PARKED brings a channel of its own, which the JVM's claim waits on */
+        close(exit_channel);
+        exit_channel = -1;
+    }
     if (pipe2(ready, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, claim) < 0
         || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, exits) < 0) {
         fail(MDK_STEP_FORK, errno, "pipe2, socketpairs for the parked command");
@@ -473,9 +482,11 @@ void __attribute__((noreturn)) run_init(const struct config *c, int sock)
     }
 
     /* sync 4 (pid 1 side): STARTED, or ERROR(step); then pid 1 leaves the protocol */
-    if (child_failed)
+    if (child_failed) {
         send_error(sock);
-    else
+        close(exit_channel); /* no EXIT there: the JVM takes this ERROR */
+        exit_channel = -1;
+    } else
         send_msg(sock, MDK_MSG_STARTED, NULL, 0);
     /* the container's stdio reaches its end-of-file once the command's side closes it */
     close_fd_range(0, 2, 0);

@@ -14,7 +14,7 @@
  *
  *   JVM                      monitor (host namespaces)            container pid 1 (new namespaces)
  *                            clone3 at start-up -----------------> waits on its own socketpair
- *   sync 1  <-------------   PID(host pid of pid 1)
+ *   sync 1  <-------------   PID(host pid of pid 1; the exit channel's end)
  *  [sync 1a PUBLISH ----->   bind + listen each port
  *           <-------------   PUBLISHED(the bound ports) or ERROR(PUBLISH) and exit 125]
  *   sync 2  CONFIG ------>   parse, check NSFLAGS,
@@ -33,7 +33,8 @@
  *                            [PUBLISH: serve the published ports
  *                            from here on, to FORWARD's address]
  *           SIGNAL ------>   kill(pid 1, sig)                       forwards to the command
- *   sync 5  <-------------   relay EXIT(code, 0) <---------------- its command has ended; exits
+ *   sync 5  <------------------------------------------------------ EXIT(code, 0) on the exit channel,
+ *           <-------------   relay EXIT(code, 0) <---------------- then to the monitor; pid 1 exits
  *           <-------------   or EXIT(code, signal) after waitpid(pid 1), when pid 1 sent none;
  *                            [DETACH: "CODE SIGNAL" into the DETACH file]; the monitor exits
  *
@@ -106,8 +107,16 @@
  * PID namespace, the end of the container's pid 1 ends it too. A container whose pid 1 has not
  * had GO yet (it pivots before GO) is refused with ERROR(JOIN, EAGAIN).
  *
- * Pseudo-terminals (record TTY, message TTY, Docker's -t): TTY is the only message that carries
- * a descriptor (SCM_RIGHTS); a descriptor arriving with any other message is closed.
+ * Pseudo-terminals (record TTY, message TTY, Docker's -t): TTY carries the master (SCM_RIGHTS).
+ * Descriptors come only with TTY, PARKED and PID; one arriving with any other message is closed.
+ *
+ * The exit channel: the monitor makes a second SOCK_SEQPACKET socketpair before it clones pid 1,
+ * which keeps one end; PID carries the other to the JVM. pid 1 with INIT=1 sends its command's
+ * EXIT there first, so that a JVM waiting for the result (run()) has it without the monitor's
+ * relay, and without reading STARTED. Where the command could not be started, pid 1 closes its
+ * end instead (ERROR comes through the monitor as before); with INIT=0 exec closes it; a killed
+ * pid 1 closes it too: the JVM's end of file says "read the sync socket". PARK replaces it with
+ * the channel PARKED carries.
  *
  * Versioning: the header carries MDK_VERSION; a side that receives another version answers
  * with ERROR(MDK_STEP_PROTOCOL, EPROTO) and exits. Bump the version on any incompatible change.
@@ -119,7 +128,7 @@
 
 #define MDK_SYNC_FD 3
 #define MDK_MAGIC 0x314b444dU /* "MDK1" little-endian */
-#define MDK_VERSION 10 /* see Versioning above */
+#define MDK_VERSION 11 /* see Versioning above */
 #define MDK_MAX_MESSAGE (256 * 1024) /* largest datagram either side sends */
 #define MDK_MAX_REPLY (16 * 1024)   /* largest datagram mdocker-init sends the JVM (an ERROR: its
                                        text is at most PATH_MAX + 256 bytes); the JVM's receive
@@ -148,7 +157,8 @@ struct mdk_header {
                             or through the monitor (INIT=0) */
 
 /* monitor -> JVM */
-#define MDK_MSG_PID 101     /* payload: int32 host pid of container pid 1 */
+#define MDK_MSG_PID 101     /* payload: int32 host pid of container pid 1; one descriptor (SCM_RIGHTS):
+                               the JVM's end of the exit channel (see The exit channel) */
 #define MDK_MSG_ERROR 102   /* payload: int32 step, int32 errno, then UTF-8 text (the object) */
 #define MDK_MSG_STARTED 103 /* payload: empty; the user's command has been exec'd */
 #define MDK_MSG_EXIT 104    /* payload: int32 exit code (128+n when killed), int32 signal or 0 */

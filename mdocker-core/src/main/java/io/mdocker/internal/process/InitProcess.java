@@ -780,7 +780,19 @@ public final class InitProcess implements AutoCloseable {
                         r.closeDescriptors();
                     } else {
                         claimChannel = r.descriptor();
+                        Posix.closeQuietly(exitChannel); // PID's: pid 1 closed its end for PARKED's
                         exitChannel = r.second();
+                    }
+                }
+                return m;
+            }
+            if (m.type() == Protocol.MSG_PID && r.descriptor() >= 0) {
+                Posix.closeQuietly(r.second());
+                synchronized (this) { // the exit channel: kept for awaitExitDirect
+                    if (closed || exitChannel >= 0) {
+                        Posix.closeQuietly(r.descriptor());
+                    } else {
+                        exitChannel = r.descriptor();
                     }
                 }
                 return m;
@@ -860,12 +872,23 @@ public final class InitProcess implements AutoCloseable {
     }
 
     /**
-     * A claimed sandbox's EXIT as pid 1 sends it on the exit channel PARKED brought (no relay
-     * through the monitor, which still gets and relays its own copy): waits for it as long as it
-     * takes. Empty when there is no exit channel (no PARKED with one, or this is closed) or it ended
-     * without an EXIT (pid 1 was killed): then the sync socket says how it ended.
+     * The command's EXIT as pid 1 sends it on the exit channel (PID's, or a claimed sandbox's
+     * PARKED's), without the monitor's relay, which still gets and relays its own copy: waits for
+     * it as long as it takes. Empty when there is no exit channel (this is closed, or the channel
+     * ended before) or it ends without an EXIT (pid 1 could not start the command, has no init, or
+     * was killed): then the sync socket says what happened.
      */
     public java.util.OptionalInt awaitExitDirect() {
+        return awaitExitDirect(-1);
+    }
+
+    /**
+     * As {@link #awaitExitDirect()}, for at most {@code timeoutMillis} (-1: no limit). The channel
+     * is closed once it has ended, so that a later call returns empty at once.
+     *
+     * @throws ProtocolTimeoutException when nothing came within {@code timeoutMillis}
+     */
+    public java.util.OptionalInt awaitExitDirect(long timeoutMillis) {
         synchronized (receiveLock) { // close() closes the channel under this lock, never during a wait
             int fd;
             synchronized (this) {
@@ -878,8 +901,12 @@ public final class InitProcess implements AutoCloseable {
                 MemorySegment pfd = arena.allocate(pollfd.layout());
                 pollfd.fd(pfd, fd);
                 pollfd.events(pfd, (short) Linux.POLLIN());
-                while (Posix.poll(pfd, 1, -1) <= 0) {
-                    // EINTR-free poll without a timeout returns only when ready
+                long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000;
+                while (Posix.poll(pfd, 1, timeoutMillis < 0 ? -1
+                        : (int) Math.min(Integer.MAX_VALUE, Math.max(0, (deadline - System.nanoTime()) / 1_000_000))) <= 0) {
+                    if (timeoutMillis >= 0 && System.nanoTime() >= deadline) {
+                        throw new ProtocolTimeoutException(timeoutMillis);
+                    }
                 }
                 MemorySegment buf = arena.allocate(Protocol.MAX_REPLY);
                 Posix.Received r;
@@ -889,15 +916,29 @@ public final class InitProcess implements AutoCloseable {
                     if (e.errno() != Linux.ECONNRESET()) {
                         throw e;
                     }
+                    endExitChannel(fd);
                     return java.util.OptionalInt.empty();
                 }
                 r.closeDescriptors();
                 if (r.length() == 0) {
+                    endExitChannel(fd);
                     return java.util.OptionalInt.empty();
                 }
                 Protocol.Message m = Protocol.parse(ByteBuffer.wrap(buf.asSlice(0, r.length()).toArray(ValueLayout.JAVA_BYTE)));
                 return m.type() == Protocol.MSG_EXIT ? java.util.OptionalInt.of(m.int32(0)) : java.util.OptionalInt.empty();
             }
+        }
+    }
+
+    /** Whether there is an exit channel to wait on (see {@link #awaitExitDirect()}). */
+    public synchronized boolean hasExitChannel() {
+        return exitChannel >= 0 && !closed;
+    }
+
+    private synchronized void endExitChannel(int fd) {
+        if (exitChannel == fd) {
+            Posix.closeQuietly(fd);
+            exitChannel = -1;
         }
     }
 

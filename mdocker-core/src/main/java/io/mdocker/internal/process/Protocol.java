@@ -16,7 +16,7 @@ public final class Protocol {
     private Protocol() {}
 
     public static final int MAGIC = 0x314b444d; // "MDK1"
-    public static final short VERSION = 10;
+    public static final short VERSION = 11;
     public static final int HEADER_SIZE = 12;
     public static final int MAX_MESSAGE = 256 * 1024;
     /**

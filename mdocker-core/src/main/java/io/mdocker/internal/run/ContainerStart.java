@@ -611,6 +611,13 @@ public final class ContainerStart {
             throw setupFailure(s, e);
         }
         send(s, Protocol.go()); // sync 3
+        if (mode == Mode.RUN && spec.tty().isEmpty() && s.init().hasExitChannel()) {
+            // run() waits for the EXIT on the exit channel, and reads sync 4 only when that ends
+            // without one (Session.awaitResult): the wake-up for STARTED is not on its path.
+            // Not with a tty, whose master comes through the sync socket before STARTED.
+            s.awaitStartWithExit(spec.startTimeout().toMillis());
+            return;
+        }
         // sync 4: the command runs (a sandbox: it is parked), or ERROR
         expect(s, spec.startTimeout().toMillis(), mode == Mode.PARK ? Protocol.MSG_PARKED : Protocol.MSG_STARTED);
     }
@@ -641,12 +648,21 @@ public final class ContainerStart {
     }
 
     static void expect(Session s, long timeoutMillis, int type) {
+        expect(s, timeoutMillis, timeoutMillis, type);
+    }
+
+    /** {@link #expect}, once {@code waitedMillis} have passed already: a message not queued now is a timeout. */
+    static void expectQueued(Session s, long waitedMillis, int type) {
+        expect(s, 0, waitedMillis, type);
+    }
+
+    private static void expect(Session s, long timeoutMillis, long reportedMillis, int type) {
         Protocol.Message m;
         try {
             m = s.init().receive(timeoutMillis);
         } catch (InitProcess.ProtocolTimeoutException e) {
             throw new ContainerException("container " + s.shortId() + " did not finish its setup within "
-                    + timeoutMillis + " ms");
+                    + reportedMillis + " ms");
         }
         if (m == null) {
             throw new ContainerException("mdocker-init of container " + s.shortId() + " exited during setup"

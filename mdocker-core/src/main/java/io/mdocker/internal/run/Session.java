@@ -220,7 +220,8 @@ public final class Session implements Target {
      * the monitor's end.
      */
     public RunResult awaitResult() {
-        java.util.OptionalInt direct = init.awaitExitDirect(); // a claimed sandbox: EXIT straight from pid 1
+        java.util.OptionalInt direct = startTimeoutMillis >= 0 ? awaitExitOrStart() // EXIT straight from pid 1
+                : init.awaitExitDirect(); // a claimed sandbox's, or STARTED has been read
         if (direct.isPresent()) {
             init.drained().join();
             exitNanos.set(System.nanoTime());
@@ -248,6 +249,41 @@ public final class Session implements Target {
         }
         return new RunResult(code, bytes(capturedOut), bytes(capturedErr), Duration.ofNanos(exitNanos.get() - startNanos),
                 oomKilled());
+    }
+
+    /** Set by {@link #awaitStartWithExit}: sync 4 is left unread, with this setup timeout; -1 otherwise. */
+    private long startTimeoutMillis = -1;
+
+    /**
+     * For run(), after GO: sync 4 (STARTED or ERROR) is not read now but by {@link #awaitResult},
+     * which waits on the exit channel first, so that a command that ends within the setup timeout
+     * costs no wake-up for its STARTED.
+     */
+    void awaitStartWithExit(long timeoutMillis) {
+        startTimeoutMillis = timeoutMillis;
+    }
+
+    /**
+     * The EXIT on the exit channel, waiting for it up to the setup timeout; past that, sync 4 must
+     * have come (a longer command's STARTED) or the setup timed out (thrown as at the start), and
+     * the wait goes on. Where the channel ends without an EXIT (the command could not be started,
+     * no init, a killed pid 1), sync 4 is read as at the start: ERROR is thrown, and after STARTED
+     * the sync socket's EXIT is the result (empty).
+     */
+    private java.util.OptionalInt awaitExitOrStart() {
+        long timeout = startTimeoutMillis;
+        startTimeoutMillis = -1;
+        java.util.OptionalInt direct;
+        try {
+            direct = init.awaitExitDirect(timeout);
+        } catch (InitProcess.ProtocolTimeoutException e) {
+            ContainerStart.expectQueued(this, timeout, Protocol.MSG_STARTED);
+            return init.awaitExitDirect();
+        }
+        if (direct.isEmpty()) {
+            ContainerStart.expect(this, timeout, Protocol.MSG_STARTED);
+        }
+        return direct;
     }
 
     /** What {@link #awaitResult()} returns. */
