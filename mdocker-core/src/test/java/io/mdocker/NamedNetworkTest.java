@@ -26,8 +26,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * User-defined bridge networks with real containers: members find each other by name, hostname
  * and alias (one shared hosts file), across JVMs; other networks do not see them; entries go with
  * their containers; closing the network removes its bridge, rules and files, and refuses while
- * containers use it. Test-only bridges mdt50..mdt53 on 10.201.50-53.0/24; traffic only between
- * the containers made here.
+ * containers use it; a bridge removed behind the runtime's back is made again. Test-only bridges
+ * mdt50..mdt53 on 10.201.50-53.0/24; traffic only between the containers made here and their bridges.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 @TestBridge(name = NamedNetworkTest.BRIDGE, address = NamedNetworkTest.ADDRESS)
@@ -194,6 +194,24 @@ class NamedNetworkTest {
             assertThat(r.stdout()).as(r.stderr()).contains("inet 10.201.52.");
         }
         assertThat(Path.of("/sys/class/net", CLOSED)).doesNotExist();
+    }
+
+    @Test
+    void aBridgeRemovedBehindTheRuntimesBackIsMadeAgainWithItsRules() throws Exception {
+        Network other = Network.bridge(OTHER, OTHER_ADDRESS);
+        Path ifindex = Path.of("/sys/class/net", OTHER, "ifindex");
+        assertThat(on(other).run("true").exitCode()).isZero(); // the bridge exists, and this JVM knows it
+        String first = Files.readString(ifindex).strip();
+        // as another process's network rm or an administrator's ip link del: bridge and rules gone
+        TestBridgeExtension.removeBridge(OTHER, OTHER_ADDRESS, "1");
+        ExecResult r = on(other).run("/bin/sh", "-c", "ip -o -4 addr show eth0 | grep -o 'inet 10.201.51.[0-9]*/24';"
+                + " ping -c1 -W2 10.201.51.1 >/dev/null && echo reached");
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        assertThat(r.stdout()).matches("inet 10\\.201\\.51\\.\\d+/24\nreached\n");
+        assertThat(Files.readString(ifindex).strip()).as("the bridge made again").isNotEqualTo(first);
+        assertThat(NetFixtures.iptablesRules()).as("its rules installed again")
+                .contains("-A POSTROUTING -s 10.201.51.0/24 ! -o " + OTHER + " -m comment --comment \"mdocker " + OTHER
+                        + "\" -j MASQUERADE");
     }
 
     @Test

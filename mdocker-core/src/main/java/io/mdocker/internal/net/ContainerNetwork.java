@@ -80,13 +80,31 @@ public final class ContainerNetwork implements HostResource {
     private static final SecureRandom RANDOM = new SecureRandom();
     /**
      * Bridges this JVM has checked or made, up and holding their address, by name and address:
-     * later containers use them without asking the kernel again (a veth pair that cannot be
-     * attached drops the entry, so the next container looks afresh).
+     * later containers use them without a netlink query, once {@link #stillThere} has found the
+     * link of that name to be the same. A bridge removed behind this JVM's back (another process's
+     * network removal, {@code ip link del}) drops its entry, so the next container checks or makes
+     * it afresh; so does a veth pair that cannot be attached.
      */
     private static final Map<String, Rtnl.Link> KNOWN_BRIDGES = new ConcurrentHashMap<>();
 
     private static String key(String bridge, Ipv4 gateway) {
         return bridge + " " + gateway;
+    }
+
+    /**
+     * Whether the link named as {@code bridge} is still the one this JVM knew: the same interface
+     * index, read from sysfs ({@code /sys/class/net/NAME/ifindex}, one small read, no netlink
+     * query). A bridge removed and made again has another index (the kernel hands them out in
+     * turn); one removed has no file. sysfs lists the links of the namespace it was mounted in, the
+     * host's for a runtime on the host; where it is another, a missing file costs the netlink check.
+     */
+    private static boolean stillThere(Rtnl.Link bridge) {
+        try {
+            String index = Files.readString(Path.of("/sys/class/net", bridge.name(), "ifindex"), StandardCharsets.US_ASCII);
+            return Integer.parseInt(index.strip()) == bridge.index();
+        } catch (IOException | NumberFormatException e) {
+            return false;
+        }
     }
 
     private final Plan plan;
@@ -135,6 +153,10 @@ public final class ContainerNetwork implements HostResource {
                 }
                 Nat.iptables();
                 bridge = KNOWN_BRIDGES.get(key(plan.bridge(), plan.gateway()));
+                if (bridge != null && !stillThere(bridge)) {
+                    KNOWN_BRIDGES.remove(key(plan.bridge(), plan.gateway()), bridge);
+                    bridge = null;
+                }
                 if (bridge == null) {
                     try (NetlinkSocket s = NetlinkSocket.open("host")) {
                         bridge = checkBridge(s, plan.bridge(), plan.gateway());
@@ -963,32 +985,5 @@ public final class ContainerNetwork implements HostResource {
         } catch (IOException e) {
             throw new UncheckedIOException("removing the files of network " + dir.getFileName() + ": " + e.getMessage(), e);
         }
-    }
-
-    /**
-     * Deletes a bridge, its hosts file (a user-defined network's) and its NAT rules (tests);
-     * containers still attached lose their network. A missing bridge is not an error. Unlike
-     * {@link #removeNetwork}, it neither checks for users nor removes the leases.
-     */
-    public static void removeBridge(String name, Ipv4 gateway) {
-        try (NetlinkSocket s = NetlinkSocket.open("host")) {
-            Rtnl.Link link = Rtnl.findLink(s, name);
-            if (link != null && link.alias() != null && link.alias().startsWith(LEASES_ALIAS_PREFIX)) {
-                Files.deleteIfExists(HostsFile.of(Path.of(link.alias().substring(LEASES_ALIAS_PREFIX.length()))));
-            }
-            s.execute(Rtnl.deleteLink(name), Linux.ENODEV());
-        } catch (ErrnoException e) {
-            throw new IllegalStateException("removing bridge " + name + ": " + e.getMessage(), e);
-        } catch (IOException e) {
-            throw new UncheckedIOException("removing the hosts file of bridge " + name + ": " + e.getMessage(), e);
-        }
-        KNOWN_BRIDGES.keySet().removeIf(k -> k.startsWith(name + " "));
-        Nat.remove(Nat.bridgeRules(name, gateway));
-        AntiSpoofing.removeTableIfUnused();
-    }
-
-    /** Deletes the NAT rules of a veth network (tests). */
-    public static void removeVethRules(Ipv4 subnet) {
-        Nat.remove(Nat.vethRules(subnet));
     }
 }

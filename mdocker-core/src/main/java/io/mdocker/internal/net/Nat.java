@@ -48,7 +48,7 @@ public final class Nat {
      * container reaches the outside and its own bridge, never another mdocker bridge, whatever
      * the FORWARD policy.
      */
-    public static List<Rule> bridgeRules(String bridge, Ipv4 subnet) {
+    static List<Rule> bridgeRules(String bridge, Ipv4 subnet) {
         String net = subnet.network().toString();
         String tag = "mdocker " + bridge;
         return List.of(
@@ -63,7 +63,7 @@ public final class Nat {
     }
 
     /** The rules for a point-to-point (veth) network. */
-    public static List<Rule> vethRules(Ipv4 subnet) {
+    static List<Rule> vethRules(Ipv4 subnet) {
         String net = subnet.network().toString();
         String tag = "mdocker veth " + net;
         return List.of(
@@ -152,8 +152,8 @@ public final class Nat {
         });
     }
 
-    /** Deletes every copy of the rules (for tests and for removing a network). */
-    public static void remove(List<Rule> rules) {
+    /** Deletes every copy of the rules (when a network is removed). */
+    static void remove(List<Rule> rules) {
         String iptables = iptables();
         for (Rule r : rules) {
             for (int i = 0; i < 100 && run(iptables, r, "-D").exitCode() == 0; i++) {
