@@ -1,12 +1,12 @@
 package io.mdocker;
 
-import io.mdocker.bindings.Linux;
 import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.InitProcess.Redirect;
 import io.mdocker.internal.process.InitProcess.StdioPlan;
 import io.mdocker.internal.process.Protocol;
 import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.InitDialogue;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -15,6 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.Consumer;
 
+import static io.mdocker.testing.InitDialogue.next;
+import static io.mdocker.testing.InitDialogue.send;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -26,8 +28,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * read once that timeout has passed).
  */
 class ExitChannelTest {
-    private static final long NAMESPACES = Linux.CLONE_NEWNS() | Linux.CLONE_NEWPID() | Linux.CLONE_NEWUTS()
-            | Linux.CLONE_NEWIPC() | Linux.CLONE_NEWNET();
 
     @Test
     @DisplayName("with the init: EXIT on the exit channel, with nothing read from the sync socket; STARTED and EXIT queued there too")
@@ -100,46 +100,21 @@ class ExitChannelTest {
 
     /** A container of the test rootfs running {@code sh -c script} (null: a command that does not exist) once GO comes. */
     private static void withContainer(int init, ByteArrayOutputStream out, String script, Consumer<InitProcess> body) {
-        java.nio.file.Path rootfs = Fixtures.rootfs();
-        ContainerDirs dirs = ContainerDirs.create(Fixtures.TARGET.resolve("exit-channel"),
-                "c" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        ContainerDirs dirs = InitDialogue.dirs("exit-channel");
         InitProcess monitor = InitProcess.spawn(new StdioPlan(Redirect.DISCARD, Redirect.CAPTURE, out, Redirect.CAPTURE,
-                new ByteArrayOutputStream()), NAMESPACES);
+                new ByteArrayOutputStream()), InitDialogue.NAMESPACES);
         try {
-            Protocol.ConfigWriter config = new Protocol.ConfigWriter();
+            Protocol.ConfigWriter config = InitDialogue.config(dirs, "exits").u32(Protocol.T_INIT, init)
+                    .string(Protocol.T_ENV, "PATH=/bin:/usr/bin");
             if (script == null) {
                 config.string(Protocol.T_ARG, "/no/such/command");
             } else {
                 config.string(Protocol.T_ARG, "/bin/sh").string(Protocol.T_ARG, "-c").string(Protocol.T_ARG, script);
             }
-            config.string(Protocol.T_ENV, "PATH=/bin:/usr/bin")
-                    .string(Protocol.T_LOWER, rootfs.toString())
-                    .string(Protocol.T_UPPER, dirs.upper().toString())
-                    .string(Protocol.T_WORK, dirs.work().toString())
-                    .string(Protocol.T_MERGED, dirs.merged().toString())
-                    .string(Protocol.T_HOSTNAME, "exits")
-                    .u64(Protocol.T_NSFLAGS, NAMESPACES)
-                    .u32(Protocol.T_INIT, init);
             send(monitor, config.message());
             body.accept(monitor);
         } finally {
-            monitor.killAndReap(Duration.ofSeconds(5));
-            monitor.finished().join();
-            monitor.close();
-            dirs.delete();
+            InitDialogue.end(monitor, dirs);
         }
-    }
-
-    private static void send(InitProcess monitor, java.nio.ByteBuffer message) {
-        assertThat(monitor.send(message)).as("sent").isTrue();
-    }
-
-    private static Protocol.Message next(InitProcess monitor) {
-        Protocol.Message m = monitor.receive(20_000);
-        assertThat(m).as("a message from mdocker-init").isNotNull();
-        if (m.type() == Protocol.MSG_ERROR) {
-            throw new AssertionError("mdocker-init: ERROR step " + m.int32(0) + " errno " + m.int32(1) + ": " + m.text(2));
-        }
-        return m;
     }
 }

@@ -1,18 +1,19 @@
 package io.mdocker;
 
-import io.mdocker.bindings.Linux;
 import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.InitProcess.Redirect;
 import io.mdocker.internal.process.InitProcess.StdioPlan;
 import io.mdocker.internal.process.Protocol;
-import io.mdocker.testing.Fixtures;
+import io.mdocker.testing.InitDialogue;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
+import static io.mdocker.testing.InitDialogue.next;
+import static io.mdocker.testing.InitDialogue.send;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -24,8 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * PARK with a tty are refused with a protocol ERROR naming it, and the container ends.
  */
 class ParkProtocolTest {
-    private static final long NAMESPACES = Linux.CLONE_NEWNS() | Linux.CLONE_NEWPID() | Linux.CLONE_NEWUTS()
-            | Linux.CLONE_NEWIPC() | Linux.CLONE_NEWNET();
+    private static final long NAMESPACES = InitDialogue.NAMESPACES;
 
     @Test
     void theWaitingCommandProcessRunsTheClaimFromItsClaimChannel() {
@@ -125,18 +125,11 @@ class ParkProtocolTest {
     @Test
     void outputsWatchedEarlyAreDrainedBeforeTheBindAndKeptForItsSink() throws Exception {
         // more than a pipe holds: without the early drain the command would block until the bind
-        java.nio.file.Path rootfs = Fixtures.rootfs();
-        ContainerDirs dirs = ContainerDirs.create(Fixtures.TARGET.resolve("park-protocol"),
-                "c" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        ContainerDirs dirs = InitDialogue.dirs("park-protocol");
         InitProcess monitor = InitProcess.spawnUnbound(NAMESPACES);
         try {
             monitor.watchOutputsEarly();
-            send(monitor, new Protocol.ConfigWriter()
-                    .string(Protocol.T_LOWER, rootfs.toString())
-                    .string(Protocol.T_UPPER, dirs.upper().toString())
-                    .string(Protocol.T_WORK, dirs.work().toString())
-                    .string(Protocol.T_MERGED, dirs.merged().toString())
-                    .u64(Protocol.T_NSFLAGS, NAMESPACES)
+            send(monitor, InitDialogue.config(dirs, "early")
                     .string(Protocol.T_ARG, "/bin/sh").string(Protocol.T_ARG, "-c")
                     .string(Protocol.T_ARG, "yes x | head -c 200000; echo done >&2")
                     .message());
@@ -155,10 +148,7 @@ class ParkProtocolTest {
             assertThat(out.size()).isEqualTo(200_000);
             assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("done\n");
         } finally {
-            monitor.killAndReap(java.time.Duration.ofSeconds(5));
-            monitor.finished().join();
-            monitor.close();
-            dirs.delete();
+            InitDialogue.end(monitor, dirs);
         }
     }
 
@@ -171,43 +161,19 @@ class ParkProtocolTest {
     /** A monitor whose CONFIG (PARK, no ARG; {@code extra} adds records) has been sent; removed afterwards. */
     private static void withParked(int init, ByteArrayOutputStream out, Consumer<Protocol.ConfigWriter> extra,
                                    Consumer<InitProcess> body) {
-        java.nio.file.Path rootfs = Fixtures.rootfs();
-        ContainerDirs dirs = ContainerDirs.create(Fixtures.TARGET.resolve("park-protocol"),
-                "c" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        ContainerDirs dirs = InitDialogue.dirs("park-protocol");
         InitProcess monitor = InitProcess.spawn(new StdioPlan(Redirect.DISCARD, Redirect.CAPTURE, out, Redirect.CAPTURE,
                 new ByteArrayOutputStream()), NAMESPACES);
         try {
-            Protocol.ConfigWriter config = new Protocol.ConfigWriter()
-                    .string(Protocol.T_LOWER, rootfs.toString())
-                    .string(Protocol.T_UPPER, dirs.upper().toString())
-                    .string(Protocol.T_WORK, dirs.work().toString())
-                    .string(Protocol.T_MERGED, dirs.merged().toString())
-                    .string(Protocol.T_HOSTNAME, "parked")
-                    .u64(Protocol.T_NSFLAGS, NAMESPACES)
+            Protocol.ConfigWriter config = InitDialogue.config(dirs, "parked")
                     .u32(Protocol.T_INIT, init)
                     .u32(Protocol.T_PARK, 1);
             extra.accept(config);
             send(monitor, config.message());
             body.accept(monitor);
         } finally {
-            monitor.killAndReap(java.time.Duration.ofSeconds(5));
-            monitor.finished().join();
-            monitor.close();
-            dirs.delete();
+            InitDialogue.end(monitor, dirs);
         }
-    }
-
-    private static void send(InitProcess monitor, java.nio.ByteBuffer message) {
-        assertThat(monitor.send(message)).as("sent").isTrue();
-    }
-
-    private static Protocol.Message next(InitProcess monitor) {
-        Protocol.Message m = monitor.receive(20_000);
-        assertThat(m).as("a message from mdocker-init").isNotNull();
-        if (m.type() == Protocol.MSG_ERROR) {
-            throw new AssertionError("mdocker-init: ERROR step " + m.int32(0) + " errno " + m.int32(1) + ": " + m.text(2));
-        }
-        return m;
     }
 
     private static void assertProtocolError(InitProcess monitor, String text) {
