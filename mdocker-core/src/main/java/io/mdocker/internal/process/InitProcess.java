@@ -935,6 +935,16 @@ public final class InitProcess implements AutoCloseable {
         return exitChannel >= 0 && !closed;
     }
 
+    /** Closes the exit channel of a container that will not wait on it (one descriptor fewer while it runs). */
+    public void dropExitChannel() {
+        synchronized (receiveLock) {
+            synchronized (this) {
+                Posix.closeQuietly(exitChannel);
+                exitChannel = -1;
+            }
+        }
+    }
+
     private synchronized void endExitChannel(int fd) {
         if (exitChannel == fd) {
             Posix.closeQuietly(fd);

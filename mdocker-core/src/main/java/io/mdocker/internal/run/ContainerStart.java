@@ -620,6 +620,9 @@ public final class ContainerStart {
         }
         // sync 4: the command runs (a sandbox: it is parked), or ERROR
         expect(s, spec.startTimeout().toMillis(), mode == Mode.PARK ? Protocol.MSG_PARKED : Protocol.MSG_STARTED);
+        if (mode != Mode.PARK) { // a parked sandbox's is PARKED's, which its claim may wait on
+            s.init().dropExitChannel();
+        }
     }
 
     /**
