@@ -3,6 +3,7 @@ package io.mdocker.internal.net;
 import io.mdocker.bindings.Linux;
 import io.mdocker.internal.HostResource;
 import io.mdocker.internal.sys.ErrnoException;
+import io.mdocker.internal.sys.RandomBytes;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -77,7 +77,6 @@ public final class ContainerNetwork implements HostResource {
 
     private static final String RECORD = "network";
     private static final String LEASES_ALIAS_PREFIX = "mdocker leases ";
-    private static final SecureRandom RANDOM = new SecureRandom();
     /**
      * Bridges this JVM has checked or made, up and holding their address, by name and address:
      * later containers use them without a netlink query, once {@link #stillThere} has found the
@@ -333,7 +332,7 @@ public final class ContainerNetwork implements HostResource {
                 Rtnl.Link link = Rtnl.findLink(s, plan.bridge());
                 if (link == null) {
                     byte[] mac = new byte[6];
-                    RANDOM.nextBytes(mac);
+                    RandomBytes.fill(mac);
                     mac[0] = (byte) ((mac[0] & 0xfe) | 0x02); // unicast, locally administered
                     s.execute(Rtnl.createBridge(plan.bridge(), mac));
                     link = Rtnl.findLink(s, plan.bridge());

@@ -1,6 +1,7 @@
 package io.mdocker.internal.net;
 
 import io.mdocker.internal.process.NetworkHolder;
+import io.mdocker.internal.sys.RandomBytes;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.SecureRandom;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +34,6 @@ final class RootlessBridges {
     /** One open network: its holder, the bridge's address and its index in the holder's namespace. */
     record Held(NetworkHolder holder, Ipv4 gateway, int bridgeIndex, FileChannel claim, Path netRoot) { }
 
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final Map<String, Held> HELD = new HashMap<>(); // guarded by the class
 
     /**
@@ -65,7 +64,7 @@ final class RootlessBridges {
         }
         try (NetlinkSocket s = NetlinkSocket.adopt(holder.ownSocket(), "the holder of network " + name)) {
             byte[] mac = new byte[6];
-            RANDOM.nextBytes(mac);
+            RandomBytes.fill(mac);
             mac[0] = (byte) ((mac[0] & 0xfe) | 0x02); // unicast, locally administered
             s.execute(Rtnl.createBridge(name, mac));
             Rtnl.Link link = Rtnl.findLink(s, name);

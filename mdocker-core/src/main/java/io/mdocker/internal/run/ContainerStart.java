@@ -13,8 +13,8 @@ import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.fs.ContainerFiles;
 import io.mdocker.internal.fs.LayerLimit;
 import io.mdocker.internal.net.ContainerNetwork;
-import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.InitProcess.Redirect;
+import io.mdocker.internal.process.InitProcess;
 import io.mdocker.internal.process.MonitorPool;
 import io.mdocker.internal.process.OutputLog;
 import io.mdocker.internal.process.Protocol;
@@ -27,6 +27,7 @@ import io.mdocker.internal.state.ExecRecord;
 import io.mdocker.internal.state.StateStore;
 import io.mdocker.internal.sys.Namespaces;
 import io.mdocker.internal.sys.Posix;
+import io.mdocker.internal.sys.RandomBytes;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -35,7 +36,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -54,7 +54,6 @@ import java.util.Optional;
  * <p>One instance per start, used by one thread.
  */
 public final class ContainerStart {
-    private static final SecureRandom RANDOM = new SecureRandom();
     /** Bytes of recent output lines a started container's log keeps. */
     public static final int LOG_CAPACITY = 256 * 1024;
     /** How long a failed host-side setup waits for an ERROR pid 1 may have sent about its own. */
@@ -489,7 +488,7 @@ public final class ContainerStart {
 
     private static byte[] randomBytes() {
         byte[] b = new byte[32];
-        RANDOM.nextBytes(b);
+        RandomBytes.fill(b);
         return b;
     }
 

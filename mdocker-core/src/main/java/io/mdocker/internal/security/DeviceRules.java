@@ -132,7 +132,22 @@ public final class DeviceRules {
     /** Every device allowed (privileged). */
     public static final DeviceRules ALLOW_ALL = of(List.of(new Rule(true, 'a', -1, -1, "rwm")));
 
-    private record Key(char type, long major, long minor) {}
+    /**
+     * A rule's device. equals and hashCode are written out: a record's generated ones are bound
+     * at their first call by a bootstrap that spins method-handle classes (tens of milliseconds of
+     * a one-shot command line, docs/bench/cli.md).
+     */
+    private record Key(char type, long major, long minor) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.type == type && k.major == major && k.minor == minor;
+        }
+
+        @Override
+        public int hashCode() {
+            return (31 * type + Long.hashCode(major)) * 31 + Long.hashCode(minor);
+        }
+    }
 
     private final boolean defaultAllow;
     private final Map<Key, Integer> exceptions; // access bits, in order of first appearance

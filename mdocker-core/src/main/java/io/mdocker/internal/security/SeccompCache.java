@@ -32,8 +32,10 @@ import java.util.TreeSet;
  * file per program, named by the SHA-256 of everything the program depends on (this format's
  * version, the libseccomp library file, the native architecture and kernel version, the
  * capability set, the profile's default action and architectures, and the rules that apply with
- * their actions and conditions, in order). The file holds a magic line, the SHA-256 of the program
- * and the program.
+ * their actions and conditions, in order). The file holds a magic line, the CRC-32C of the program
+ * and the program: a check against a damaged file (what stands against a forged one is the folder's
+ * ownership, below), which unlike a SHA-256 needs none of java.security's providers, whose set-up
+ * costs a one-shot command line ~20 ms (docs/bench/cli.md).
  *
  * <p>Docker's default profile, the one nearly every container runs under, has keys of its own
  * ({@link #dockerDefaultKey}) that need neither the profile (hundreds of rules, built in Java) nor a
@@ -43,7 +45,7 @@ import java.util.TreeSet;
  *
  * <p>A program read back decides what a container may do, so it is used only when the folder and
  * the file are owned by root, not symbolic links, and writable by nobody else, and the program's
- * hash matches; anything else is ignored (the program is compiled again and the file replaced, when
+ * checksum matches; anything else is ignored (the program is compiled again and the file replaced, when
  * the folder itself is safe). Files are written to a temporary name in the same folder and
  * renamed into place: a reader sees a whole file or none. Failures to read or write the cache never
  * fail a container: the program is compiled as without it.
@@ -52,8 +54,8 @@ final class SeccompCache {
     private SeccompCache() {}
 
     static final String DIR = "seccomp-cache";
-    private static final byte[] MAGIC = "mdocker-seccomp-bpf 1\n".getBytes(StandardCharsets.US_ASCII);
-    private static final int HASH = 32;
+    private static final byte[] MAGIC = "mdocker-seccomp-bpf 2\n".getBytes(StandardCharsets.US_ASCII);
+    private static final int CHECKSUM = 4;
     private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
     /** Where distributions put libseccomp.so.2; its real file name carries the version. */
     private static final List<String> LIB_DIRS = List.of("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
@@ -149,13 +151,13 @@ final class SeccompCache {
                 return null;
             }
             byte[] all = Files.readAllBytes(file);
-            int head = MAGIC.length + HASH;
+            int head = MAGIC.length + CHECKSUM;
             if (all.length <= head || (all.length - head) % 8 != 0
                     || !Arrays.equals(all, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
                 return null;
             }
             byte[] program = Arrays.copyOfRange(all, head, all.length);
-            return Arrays.equals(sha256(program), 0, HASH, all, MAGIC.length, head) ? program : null;
+            return ByteBuffer.wrap(all, MAGIC.length, CHECKSUM).getInt() == checksum(program) ? program : null;
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -176,8 +178,8 @@ final class SeccompCache {
             }
             tmp = Files.createTempFile(dir, ".tmp-", ""); // 0600
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.allocate(MAGIC.length + HASH + program.length);
-                buf.put(MAGIC).put(sha256(program)).put(program).flip();
+                ByteBuffer buf = ByteBuffer.allocate(MAGIC.length + CHECKSUM + program.length);
+                buf.put(MAGIC).putInt(checksum(program)).put(program).flip();
                 while (buf.hasRemaining()) {
                     ch.write(buf);
                 }
@@ -227,6 +229,12 @@ final class SeccompCache {
             }
         }
         return "libseccomp.so.2 not found in " + LIB_DIRS;
+    }
+
+    private static int checksum(byte[] program) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(program);
+        return (int) crc.getValue();
     }
 
     private static byte[] sha256(byte[] data) {

@@ -99,7 +99,7 @@ class SeccompCacheTest {
         plant(key, programB);
         assertThat(mkdirWith(A)).as("the cached program is used").contains(B_SAYS);
 
-        // Tampered: the program no longer matches its hash. Compiled again; the file is replaced.
+        // Tampered: the program no longer matches its checksum. Compiled again; the file is replaced.
         plant(key, programB);
         byte[] bytes = Files.readAllBytes(entry);
         bytes[bytes.length - 3] ^= 0x01;
@@ -229,7 +229,7 @@ class SeccompCacheTest {
         return r.stdout();
     }
 
-    /** Writes a valid entry (right hash, root-owned, 0600) holding {@code program} under {@code key}. */
+    /** Writes a valid entry (right checksum, root-owned, 0600) holding {@code program} under {@code key}. */
     private void plant(String key, byte[] program) {
         SeccompCache.write(state.resolve("lib"), key, program);
         assertThat(SeccompCache.read(state.resolve("lib"), key)).isEqualTo(program);
