@@ -1,7 +1,8 @@
 /*
  * The command line (oci-front): runc's global flags up to the verb, which set the options
- * below, and a verb's own flags and its container id (RuntimeMain's rules). What it does not
- * know, the JVM answers: the front end then hands the call over (exec_jvm) unparsed.
+ * below, and a verb's own flags and its container id (RuntimeMain's rules). A global flag or
+ * value not known here hands the whole call to the JVM (exec_jvm); a verb's unknown flag is the
+ * call's error.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
