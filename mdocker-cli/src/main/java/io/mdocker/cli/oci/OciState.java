@@ -23,7 +23,7 @@ import java.util.OptionalInt;
 /**
  * What mdocker-runtime keeps of one container under {@code --root}: {@code <root>/<id>/state}
  * (written once by create, read by every other verb, in Java here and in C by the front end,
- * src/main/c/oci-front.c) and {@code <root>/<id>/exec.fifo} (made by pid 1, removed by start).
+ * src/main/c/oci-front/) and {@code <root>/<id>/exec.fifo} (made by pid 1, removed by start).
  * The status is never stored: it is read from the process and the cgroup each time, as the
  * spec's {@code state} asks.
  *

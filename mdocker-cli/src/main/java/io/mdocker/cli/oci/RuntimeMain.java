@@ -39,7 +39,7 @@ import java.util.concurrent.TimeUnit;
  * (containerd's CRI with a runtime handler). docs/oci-runtime.md says what each verb does and
  * what is not supported. This JVM runs the verbs that build or enter a container or read its
  * config: create, run (without --detach), exec, ps, pause, resume, update, features, --version.
- * The launcher execs the front end first (src/main/c/oci-front.c), which answers state, kill,
+ * The launcher execs the front end first (src/main/c/oci-front/), which answers state, kill,
  * start, delete, list and run --detach's start itself, from the state file create writes
  * ({@link OciState}), and execs this JVM with the same arguments for the rest. Errors: one line
  * on stderr and, with {@code --log}, in the log file ({@code --log-format json}:
