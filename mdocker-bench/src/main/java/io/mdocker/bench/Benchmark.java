@@ -6,8 +6,10 @@ import io.mdocker.ContainerRuntime;
 import io.mdocker.ExecResult;
 import io.mdocker.Network;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -82,7 +84,34 @@ public final class Benchmark {
             }
         }
         ContainerRuntime.requireRoot();
-        BenchRun.run(o);
+        try {
+            BenchRun.run(o);
+        } finally {
+            removeRunRoot();
+        }
+    }
+
+    /**
+     * Removes {@link #RUN_ROOT} once nothing is recorded in it (no container of mdocker's, no
+     * runc state): what another benchmark running at the same time still uses stays.
+     */
+    static void removeRunRoot() throws java.io.IOException {
+        for (Path inUse : List.of(RUN_ROOT.resolve("mdocker/containers"), RUN_ROOT.resolve("runc"))) {
+            if (Files.isDirectory(inUse)) {
+                try (var entries = Files.list(inUse)) {
+                    if (entries.findAny().isPresent()) {
+                        return;
+                    }
+                }
+            }
+        }
+        if (Files.isDirectory(RUN_ROOT)) {
+            try (var tree = Files.walk(RUN_ROOT)) {
+                for (Path p : tree.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
     }
 
     private static int positive(String option, String value) {
@@ -124,11 +153,19 @@ public final class Benchmark {
         }
     }
 
-    /** The busybox rootfs and a runtime on state roots of its own, under {@code out}. */
+    /**
+     * Where the benchmark's runtimes keep their run state (mdocker's records and locks, runc's
+     * state): on /run, a tmpfs, as the defaults /run/mdocker and /run/runc are; a run root on the
+     * build's file system would time that file system instead (here ext4 mounted with discard, on
+     * which every directory removed waits for the virtual disk: docs/bench/benchmark.md).
+     */
+    public static final Path RUN_ROOT = Path.of("/run/mdocker-bench");
+
+    /** The busybox rootfs under {@code out} and a runtime on state roots of its own: the lib root under {@code out}, the run root under {@link #RUN_ROOT}. */
     public static Container baseSpec(Path out) {
         Path rootfs = out.resolve("rootfs");
         BusyboxRootfs.ensure(rootfs);
-        ContainerRuntime rt = ContainerRuntime.at(out.resolve("state/lib"), out.resolve("state/run"));
+        ContainerRuntime rt = ContainerRuntime.at(out.resolve("state/lib"), RUN_ROOT.resolve("mdocker"));
         return Container.builder().rootfs(rootfs).runtime(rt).network(Network.none()).build();
     }
 }

@@ -54,7 +54,7 @@ final class External {
 
     /** The command line that runs {@code bundle} once, as a container with an id of its own. */
     List<String> runcRun(Path bundle) {
-        return List.of("runc", "--root", work.resolve("runc-state").toString(), "run", "--bundle", bundle.toString(),
+        return List.of("runc", "--root", Benchmark.RUN_ROOT.resolve("runc").toString(), "run", "--bundle", bundle.toString(),
                 "mdocker-bench-" + ProcessHandle.current().pid() + "-" + ids.incrementAndGet());
     }
 
