@@ -2,6 +2,7 @@ package io.mdocker.internal.state;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -12,12 +13,14 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import java.util.zip.CRC32C;
 
 /**
  * The identity records of exec ({@link ExecRecord#identity()}), kept once per run root in
@@ -45,6 +48,9 @@ final class ExecIdentities {
     private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
     /** A file being written ({@code <hash>.new-<pid>-<thread>}) or pruned ({@code <hash>.gc-<pid>}). */
     private static final Pattern TEMPORARY = Pattern.compile("([0-9a-f]{64})\\.(new|gc)-[0-9-]+");
+    /** The memo of a name ({@link #store}) and one being written ({@code .memo-<pid>-<thread>}). */
+    private static final String MEMO_PREFIX = "memo-";
+    private static final String MEMO_TEMPORARY_PREFIX = ".memo-";
     /** The files this JVM has used, with when it last marked them used (System.nanoTime()). */
     private static final Map<Path, Long> USED = new ConcurrentHashMap<>();
 
@@ -58,9 +64,21 @@ final class ExecIdentities {
     /**
      * Stores {@code identity} under {@code runRoot} unless it is there, marks it used, and
      * returns its name (its SHA-256).
+     *
+     * <p>The name comes without computing a SHA-256 where it is known: this JVM's last identity,
+     * or the run root's memo of these bytes ({@code memo-<CRC-32C>-<length>}, holding the name of an
+     * identity file with that checksum and length), taken when the file it names holds exactly
+     * these bytes. A file's name is the SHA-256 of its bytes however it was found, so a name taken
+     * so is the one a digest would give. What this saves is a one-shot JVM's (a CLI command's, an
+     * OCI runtime's {@code create}) set-up of java.security's providers, ~35 ms from the AOT cache
+     * (docs/bench/cli.md); a new identity is digested, and its memo written.
      */
     static String store(Path runRoot, byte[] identity) {
-        String hash = sha256(identity);
+        String hash = known(runRoot, identity);
+        if (hash == null) {
+            hash = sha256(identity);
+            remember(runRoot, identity, hash);
+        }
         Path file = dir(runRoot).resolve(hash);
         Long last = USED.get(file);
         long now = System.nanoTime();
@@ -76,6 +94,54 @@ final class ExecIdentities {
         }
         USED.put(file, now);
         return hash;
+    }
+
+    /** The last identity this JVM stored, with its name. */
+    private record Last(byte[] identity, String hash) {
+    }
+
+    private static volatile Last last;
+
+    /** The name of {@code identity} when it is known (see {@link #store}), else null. */
+    private static String known(Path runRoot, byte[] identity) {
+        Last l = last;
+        if (l != null && Arrays.equals(l.identity(), identity)) {
+            return l.hash();
+        }
+        Path dir = dir(runRoot);
+        try {
+            String hash = Files.readString(dir.resolve(memoName(identity)), StandardCharsets.US_ASCII);
+            if (HASH.matcher(hash).matches() && Arrays.equals(Files.readAllBytes(dir.resolve(hash)), identity)) {
+                last = new Last(identity.clone(), hash);
+                return hash;
+            }
+        } catch (IOException | RuntimeException e) {
+            // no memo, or its file is gone: digested
+        }
+        return null;
+    }
+
+    /** Writes the memo of {@code identity}'s name (best effort: without it the next JVM digests). */
+    private static void remember(Path runRoot, byte[] identity, String hash) {
+        last = new Last(identity.clone(), hash);
+        Path dir = dir(runRoot);
+        Path tmp = dir.resolve(MEMO_TEMPORARY_PREFIX + ProcessHandle.current().pid() + "-" + Thread.currentThread().threadId());
+        try {
+            Files.createDirectories(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            Files.deleteIfExists(tmp);
+            Files.write(Files.createFile(tmp, StateRoots.privateFile()), hash.getBytes(StandardCharsets.US_ASCII));
+            Files.move(tmp, dir.resolve(memoName(identity)), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            deleteQuietly(tmp);
+        }
+    }
+
+    /** {@code memo-<CRC-32C, 8 hex>-<length>}: bytes with another checksum or length never share a memo. */
+    static String memoName(byte[] identity) {
+        CRC32C crc = new CRC32C();
+        crc.update(identity);
+        return MEMO_PREFIX + HexFormat.of().toHexDigits((int) crc.getValue()) + "-" + identity.length;
     }
 
     private static void write(Path file, byte[] identity) {
@@ -135,6 +201,13 @@ final class ExecIdentities {
                 settle(f, temporary.group(1), named.contains(temporary.group(1)), usedBefore);
             }
         }
+        for (Path f : StateStore.list(dir(runRoot))) { // memos of names whose files are gone, and what dead writers left
+            String name = f.getFileName().toString();
+            if (name.startsWith(MEMO_PREFIX) && !Files.exists(f.resolveSibling(memoTarget(f)))
+                    || name.startsWith(MEMO_TEMPORARY_PREFIX) && lastUsed(f).isBefore(usedBefore)) {
+                deleteQuietly(f);
+            }
+        }
         return removed;
     }
 
@@ -189,6 +262,16 @@ final class ExecIdentities {
             // another pruner settled it
         } catch (IOException e) {
             throw new UncheckedIOException("moving " + aside + " back to " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The name a memo holds (a name no file has when it cannot be read). */
+    private static String memoTarget(Path memo) {
+        try {
+            String hash = Files.readString(memo, StandardCharsets.US_ASCII);
+            return HASH.matcher(hash).matches() ? hash : ".none";
+        } catch (IOException | RuntimeException e) {
+            return ".none";
         }
     }
 

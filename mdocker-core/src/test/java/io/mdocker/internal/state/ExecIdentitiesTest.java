@@ -68,4 +68,36 @@ class ExecIdentitiesTest {
         assertThat(Files.list(dir).map(p -> p.getFileName().toString()).sorted().toList())
                 .containsExactly(a, a + ".new-8-1", b);
     }
+
+    @Test
+    void aNameIsTakenFromTheMemoOnlyWhenItsFileHoldsTheSameBytes(@TempDir Path runRoot) throws Exception {
+        byte[] a = "identity a".getBytes();
+        byte[] b = "identity b".getBytes();
+        String hashA = ExecIdentities.store(runRoot, a);
+        assertThat(hashA).isEqualTo(ExecIdentities.sha256(a));
+        Path dir = ExecIdentities.dir(runRoot);
+        Path memoA = dir.resolve(ExecIdentities.memoName(a));
+        assertThat(memoA).as("written with the new identity").hasContent(hashA);
+        assertThat(ExecIdentities.store(runRoot, b)).isEqualTo(ExecIdentities.sha256(b)); // this JVM's last identity is b now
+
+        // A memo naming a file with exactly a's bytes: its name is taken, without a digest (in the
+        // run root, a file's name is its bytes' SHA-256; this one is planted to show which way came)
+        String planted = "e".repeat(64);
+        Files.write(dir.resolve(planted), a);
+        Files.writeString(memoA, planted);
+        assertThat(ExecIdentities.store(runRoot, a)).as("through the memo").isEqualTo(planted);
+
+        // A memo naming a file with other bytes (a collision of checksum and length, or a stale memo):
+        // not taken; the digest's name, and the memo rewritten
+        Files.writeString(memoA, ExecIdentities.sha256(b));
+        ExecIdentities.store(runRoot, b);
+        assertThat(ExecIdentities.store(runRoot, a)).isEqualTo(hashA);
+        assertThat(memoA).hasContent(hashA);
+
+        // pruning removes a memo whose file is gone
+        Files.delete(dir.resolve(hashA));
+        ExecIdentities.prune(runRoot, Set.of(), Instant.now().minus(ExecIdentities.GRACE));
+        assertThat(memoA).doesNotExist();
+        assertThat(dir.resolve(ExecIdentities.memoName(b))).exists();
+    }
 }
