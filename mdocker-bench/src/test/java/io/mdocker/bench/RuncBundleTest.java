@@ -4,6 +4,7 @@ import io.mdocker.BusyboxRootfs;
 import io.mdocker.Container;
 import io.mdocker.testing.Fixtures;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -20,6 +21,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * defaults, and the bundle with the limits holds its memory limit.
  */
 class RuncBundleTest {
+    /** The benchmark's run root on /run, which these tests' runtimes and runc made (when nothing else uses it). */
+    @AfterAll
+    static void removeRunRoot() throws Exception {
+        Benchmark.removeRunRoot();
+        assertThat(Benchmark.RUN_ROOT).as("nothing recorded in it any more").doesNotExist();
+    }
+
     private static final Path OUT = Path.of("target", "bench-test").toAbsolutePath();
     private static final List<String> STATUS = List.of("/bin/grep", "-E",
             "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp|Seccomp_filters):", "/proc/self/status");
