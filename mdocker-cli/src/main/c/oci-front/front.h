@@ -77,6 +77,7 @@ int is_running(int pid, long long start_time);
 int open_process(const struct state *st);
 int await_exit(int fd, int ms);
 int listed(char **dirs, int **out);
+void signal_listed(char **dirs, int sig);
 
 /* hooks.c */
 void run_hooks(const struct state *st, const char *kind, enum status s, int fatal);

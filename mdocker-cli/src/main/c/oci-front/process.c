@@ -124,3 +124,18 @@ int listed(char **dirs, int **out)
     *out = pids;
     return n;
 }
+
+/* Sends sig to every process listed in the cgroup.procs of dirs (through pidfds: a pid reused meanwhile is not hit). */
+void signal_listed(char **dirs, int sig)
+{
+    int *pids;
+    int n = listed(dirs, &pids);
+    for (int i = 0; i < n; i++) {
+        int pfd = pidfd_open(pids[i]);
+        if (pfd >= 0) {
+            pidfd_send_signal(pfd, sig);
+            close(pfd);
+        }
+    }
+    free(pids);
+}

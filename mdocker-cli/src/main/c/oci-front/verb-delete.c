@@ -61,15 +61,7 @@ int delete_verb(char **args, int argc)
     if (fd >= 0) {
         for (char **d = dirs; *d; d++)
             set_frozen(*d, 0, SETTLE_TIMEOUT_MS);
-        int *pids;
-        int n = listed(dirs, &pids);
-        for (int i = 0; i < n; i++) {
-            int pfd = pidfd_open(pids[i]);
-            if (pfd >= 0) {
-                pidfd_send_signal(pfd, SIGKILL);
-                close(pfd);
-            }
-        }
+        signal_listed(dirs, SIGKILL);
         pidfd_send_signal(fd, SIGKILL);
         await_exit(fd, KILL_TIMEOUT_MS);
         close(fd);

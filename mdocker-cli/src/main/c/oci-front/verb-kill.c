@@ -62,17 +62,8 @@ int kill_verb(char **args, int argc)
             return 0; /* nothing left to signal (the shim kills --all a stopped container at delete) */
         die("container %s is not running", id);
     }
-    if (all) {
-        int *pids;
-        int n = listed(dirs, &pids);
-        for (int i = 0; i < n; i++) {
-            int pfd = pidfd_open(pids[i]);
-            if (pfd >= 0) {
-                pidfd_send_signal(pfd, sig);
-                close(pfd);
-            }
-        }
-    }
+    if (all)
+        signal_listed(dirs, sig);
     if (pidfd_send_signal(fd, sig) < 0 && errno != ESRCH)
         die("kill %s (pid %d) with signal %d: %s", id, st.pid, sig, strerror(errno));
     return 0;
