@@ -134,22 +134,28 @@ static void rmdir_parents(char **parents)
 }
 
 /*
- * The parent of a devices cgroup with rules of its own (DevicesCgroupV1.CUSTOM_PARENT), removed
- * with its last child; while another container's devices cgroup is in it, rmdir fails and it stays.
+ * The parent of a container's v1 devices cgroup (DevicesCgroupV1: "mdocker" for the default rules,
+ * "mdocker-rules" for rules of its own), removed with its last child: no JVM stays behind a
+ * create to remove it at its exit. While another container's devices cgroup is in it, rmdir fails
+ * and it stays; a JVM that finds it gone makes it again.
  */
-static void remove_custom_devices_parent(const char *devices)
+static void remove_devices_parent(const char *devices)
 {
-    static const char parent_name[] = "/mdocker-rules/";
+    static const char *const names[] = { "/mdocker/", "/mdocker-rules/" };
     const char *slash = strrchr(devices, '/');
-    size_t n = strlen(parent_name);
 
-    if (slash == NULL || (size_t)(slash - devices) + 1 < n
-        || strncmp(slash + 1 - n, parent_name, n) != 0)
+    if (slash == NULL)
         return;
-    char *parent = strndup(devices, (size_t)(slash - devices));
-    if (parent) {
-        rmdir(parent);
-        free(parent);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t n = strlen(names[i]);
+        if ((size_t)(slash - devices) + 1 < n || strncmp(slash + 1 - n, names[i], n) != 0)
+            continue;
+        char *parent = strndup(devices, (size_t)(slash - devices));
+        if (parent) {
+            rmdir(parent);
+            free(parent);
+        }
+        return;
     }
 }
 
@@ -193,6 +199,6 @@ void remove_cgroups(const struct state *st)
         if (strcmp(st->cg_k[i], "devices") == 0) {
             if (rmdir(st->cg_v[i]) < 0 && errno != ENOENT)
                 die("removing %s: %s", st->cg_v[i], strerror(errno));
-            remove_custom_devices_parent(st->cg_v[i]);
+            remove_devices_parent(st->cg_v[i]);
         }
 }

@@ -735,20 +735,7 @@ public final class InitProcess implements AutoCloseable {
             return null;
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pfd = arena.allocate(pollfd.layout());
-            pollfd.fd(pfd, syncFd);
-            pollfd.events(pfd, (short) Linux.POLLIN());
-            long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000;
-            while (true) {
-                long left = timeoutMillis < 0 ? -1 : Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
-                int ready = Posix.poll(pfd, 1, (int) Math.min(left, Integer.MAX_VALUE));
-                if (ready > 0) {
-                    break;
-                }
-                if (timeoutMillis >= 0 && System.nanoTime() >= deadline) {
-                    throw new ProtocolTimeoutException(timeoutMillis);
-                }
-            }
+            awaitReadable(arena, syncFd, timeoutMillis);
             MemorySegment buf = arena.allocate(Protocol.MAX_REPLY);
             Posix.Received r;
             try {
@@ -842,16 +829,7 @@ public final class InitProcess implements AutoCloseable {
                 }
                 // the waiting process is gone: its end of file below says so
             }
-            MemorySegment pfd = arena.allocate(pollfd.layout());
-            pollfd.fd(pfd, fd);
-            pollfd.events(pfd, (short) Linux.POLLIN());
-            long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-            while (Posix.poll(pfd, 1, (int) Math.max(0, Math.min(Integer.MAX_VALUE,
-                    (deadline - System.nanoTime()) / 1_000_000))) <= 0) {
-                if (System.nanoTime() >= deadline) {
-                    throw new ProtocolTimeoutException(timeoutMillis);
-                }
-            }
+            awaitReadable(arena, fd, timeoutMillis);
             Posix.Received r;
             try {
                 r = Posix.recvWithDescriptor(fd, buf, "claim channel");
@@ -898,16 +876,7 @@ public final class InitProcess implements AutoCloseable {
                 return java.util.OptionalInt.empty();
             }
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment pfd = arena.allocate(pollfd.layout());
-                pollfd.fd(pfd, fd);
-                pollfd.events(pfd, (short) Linux.POLLIN());
-                long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000;
-                while (Posix.poll(pfd, 1, timeoutMillis < 0 ? -1
-                        : (int) Math.min(Integer.MAX_VALUE, Math.max(0, (deadline - System.nanoTime()) / 1_000_000))) <= 0) {
-                    if (timeoutMillis >= 0 && System.nanoTime() >= deadline) {
-                        throw new ProtocolTimeoutException(timeoutMillis);
-                    }
-                }
+                awaitReadable(arena, fd, timeoutMillis);
                 MemorySegment buf = arena.allocate(Protocol.MAX_REPLY);
                 Posix.Received r;
                 try {
@@ -926,6 +895,28 @@ public final class InitProcess implements AutoCloseable {
                 }
                 Protocol.Message m = Protocol.parse(ByteBuffer.wrap(buf.asSlice(0, r.length()).toArray(ValueLayout.JAVA_BYTE)));
                 return m.type() == Protocol.MSG_EXIT ? java.util.OptionalInt.of(m.int32(0)) : java.util.OptionalInt.empty();
+            }
+        }
+    }
+
+    /**
+     * Waits until {@code fd} can be read (a message, or its end) for at most {@code timeoutMillis}
+     * (-1: no limit).
+     *
+     * @throws ProtocolTimeoutException when it could not within {@code timeoutMillis}
+     */
+    private static void awaitReadable(Arena arena, int fd, long timeoutMillis) {
+        MemorySegment pfd = arena.allocate(pollfd.layout());
+        pollfd.fd(pfd, fd);
+        pollfd.events(pfd, (short) Linux.POLLIN());
+        long deadline = timeoutMillis < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000;
+        while (true) {
+            long left = timeoutMillis < 0 ? -1 : Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
+            if (Posix.poll(pfd, 1, (int) Math.min(left, Integer.MAX_VALUE)) > 0) {
+                return;
+            }
+            if (timeoutMillis >= 0 && System.nanoTime() >= deadline) {
+                throw new ProtocolTimeoutException(timeoutMillis);
             }
         }
     }

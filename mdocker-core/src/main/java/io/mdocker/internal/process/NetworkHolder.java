@@ -1,7 +1,6 @@
 package io.mdocker.internal.process;
 
 import io.mdocker.ContainerException;
-import io.mdocker.bindings.Linux;
 import io.mdocker.internal.sys.Posix;
 
 import java.lang.foreign.Arena;
@@ -43,17 +42,8 @@ public final class NetworkHolder implements AutoCloseable {
      */
     public static NetworkHolder start() {
         UserNamespace.IdMaps maps = UserNamespace.maps();
-        int[] pair = Posix.socketpair(Linux.AF_UNIX(), Linux.SOCK_SEQPACKET() | Linux.SOCK_CLOEXEC());
-        int pid;
-        try {
-            pid = Spawner.spawn(new int[] {Spawner.DEV_NULL, Spawner.DEV_NULL, Spawner.DEV_NULL}, pair[1], "network");
-        } catch (RuntimeException e) {
-            Posix.closeQuietly(pair[0]);
-            Posix.closeQuietly(pair[1]);
-            throw e;
-        }
-        Posix.closeQuietly(pair[1]);
-        NetworkHolder h = new NetworkHolder(pid, pair[0]);
+        Spawner.Helper helper = Spawner.spawnHelper("network");
+        NetworkHolder h = new NetworkHolder(helper.pid(), helper.sock());
         try {
             Posix.Received r = h.receive("its namespaces");
             if (r.descriptor() >= 0) {
@@ -64,7 +54,7 @@ public final class NetworkHolder implements AutoCloseable {
                 throw new ContainerException("the rootless network's holder (mdocker-init network) failed: "
                         + (ready.isEmpty() ? "" : ready.substring(1)));
             }
-            maps.write(pid);
+            maps.write(helper.pid());
             return h;
         } catch (RuntimeException e) {
             h.close();

@@ -66,6 +66,29 @@ final class Spawner {
         return spawn(stdio, syncFd, mode, Optional.empty());
     }
 
+    /** A helper process of mdocker-init's and this JVM's end of its socketpair. */
+    record Helper(int pid, int sock) {
+    }
+
+    /**
+     * Spawns mdocker-init as the helper {@code mode} ("owners": {@link UsernsFiles}, "network":
+     * {@link NetworkHolder}) with /dev/null as its stdio and its end of a new SOCK_SEQPACKET
+     * socketpair as fd 3; nothing is left open when it cannot.
+     */
+    static Helper spawnHelper(String mode) {
+        int[] pair = Posix.socketpair(Linux.AF_UNIX(), Linux.SOCK_SEQPACKET() | Linux.SOCK_CLOEXEC());
+        int pid;
+        try {
+            pid = spawn(new int[] {DEV_NULL, DEV_NULL, DEV_NULL}, pair[1], mode);
+        } catch (RuntimeException e) {
+            Posix.closeQuietly(pair[0]);
+            throw e;
+        } finally {
+            Posix.closeQuietly(pair[1]);
+        }
+        return new Helper(pid, pair[0]);
+    }
+
     private static int spawn(int[] stdio, int syncFd, String mode, Optional<String> pidNamespace) {
         // The memfd must survive the file actions until execve; it is duplicated onto fd 4 (which
         // mdocker-init closes first thing) because closefrom would close its original number.

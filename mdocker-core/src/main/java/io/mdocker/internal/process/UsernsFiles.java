@@ -1,7 +1,6 @@
 package io.mdocker.internal.process;
 
 import io.mdocker.ContainerException;
-import io.mdocker.bindings.Linux;
 import io.mdocker.internal.sys.Posix;
 
 import java.io.IOException;
@@ -50,23 +49,14 @@ public final class UsernsFiles implements AutoCloseable {
      */
     public static UsernsFiles start() {
         UserNamespace.IdMaps maps = UserNamespace.maps();
-        int[] pair = Posix.socketpair(Linux.AF_UNIX(), Linux.SOCK_SEQPACKET() | Linux.SOCK_CLOEXEC());
-        int pid;
-        try {
-            pid = Spawner.spawn(new int[] {Spawner.DEV_NULL, Spawner.DEV_NULL, Spawner.DEV_NULL}, pair[1], "owners");
-        } catch (RuntimeException e) {
-            Posix.closeQuietly(pair[0]);
-            Posix.closeQuietly(pair[1]);
-            throw e;
-        }
-        Posix.closeQuietly(pair[1]);
-        UsernsFiles f = new UsernsFiles(pid, pair[0]);
+        Spawner.Helper helper = Spawner.spawnHelper("owners");
+        UsernsFiles f = new UsernsFiles(helper.pid(), helper.sock());
         try {
             String ready = f.receive("its user namespace");
             if (!ready.equals("R")) {
                 throw new ContainerException("mdocker-init (owners) could not make a user namespace: " + ready.substring(1));
             }
-            maps.write(pid);
+            maps.write(helper.pid());
             return f;
         } catch (RuntimeException | IOException e) {
             f.close();

@@ -52,6 +52,7 @@ public final class DevicesCgroupV1 implements HostResource {
     private static final Optional<Path> MOUNT = findMount();
     private static final Object PARENT_LOCK = new Object();
     private static boolean parentReady; // guarded by PARENT_LOCK
+    private static boolean exitHook; // the removal at this JVM's exit is registered; guarded by PARENT_LOCK
 
     private final Path dir;
     private boolean attached;
@@ -203,7 +204,8 @@ public final class DevicesCgroupV1 implements HostResource {
                     // children exist (the kernel refuses a new default then): each child gets its own rules
                 }
             }
-            if (made) {
+            if (!exitHook) { // whoever made it: the last JVM to use it removes it (rmdir fails while children remain)
+                exitHook = true;
                 Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("mdocker-devices-cgroup")
                         .unstarted(() -> {
                             BackgroundCleanup.awaitIdle(); // the containers whose run() returned go first
