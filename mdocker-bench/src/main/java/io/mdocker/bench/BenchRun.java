@@ -169,10 +169,19 @@ public final class BenchRun {
         add(variants, ext.bwrap(Report.BWRAP, TRUE));
         add(variants, ext.unshare(Report.UNSHARE, TRUE));
         variants.add(ext.host(Report.HOST, TRUE));
+        ExecFloor floor;
+        try {
+            floor = ExecFloor.start(benchJar(), spec.layers().getFirst().resolve("bin/true"));
+        } catch (IOException | RuntimeException e) {
+            pool.close();
+            throw e;
+        }
+        variants.addAll(floor.variants());
         if (!o.rows.isEmpty()) {
             variants.removeIf(v -> o.rows.stream().noneMatch(w -> v.name().contains(w)));
             if (variants.isEmpty()) {
                 pool.close();
+                floor.close();
                 throw new IllegalArgumentException("--rows " + String.join(",", o.rows) + " keeps no latency row");
             }
         }
@@ -185,12 +194,26 @@ public final class BenchRun {
             }
         } finally {
             pool.close();
+            floor.close();
         }
         report.latency(samples);
+        report.note("the floor rows: a C program (mdocker-bench/src/main/c/exec-floor.c) that forks a process ahead, "
+                + "waiting on a socketpair as a pooled sandbox's command process does, sends it one datagram and times, "
+                + "from inside, its exec of the rootfs's /bin/true (start-to-exec) and its exit (start-to-exit): the least "
+                + "a pooled start costs on this machine, without namespaces, a JVM or a relay");
         report.setting("latency: " + o.runs + " timed rounds after " + o.warmup + " warm-up rounds; in each round every "
                 + "variant runs once, in an order rotated round by round; limits: " + Limits.DEFAULT
                 + "; bridge: " + o.bridge + " " + o.bip + (o.rows.isEmpty() ? "" : "; rows: " + String.join(", ", o.rows)));
         LatencyChart.write(o.out.resolve("latency.png"), "start-to-exit of /bin/true, " + o.runs + " runs each", samples);
+    }
+
+    /** The benchmark's jar (target/mdocker-bench.jar), beside which its build puts exec-floor. */
+    private static Path benchJar() {
+        try {
+            return Path.of(BenchRun.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static void throughput(Options o, Container spec, External ext, Report report) throws Exception {

@@ -40,6 +40,7 @@ final class CliStartup {
             cmds.add(new Cmd(label + " --version", List.of(l.toString(), "--version")));
             cmds.add(new Cmd(label + " run --network none /bin/true", List.of(l.toString(), "run", "--network", "none",
                     "--rootfs", rootfs.toString(), "--state-root", stateRoot.toString(), "/bin/true")));
+            jvmAlone(l).ifPresent(argv -> cmds.add(new Cmd(label + "'s JVM alone: java -version", argv)));
         }
         cmds.add(new Cmd(Report.BWRAP + " /bin/true", List.of("bwrap", "--unshare-all", "--die-with-parent",
                 "--ro-bind", rootfs.toString(), "/", "--proc", "/proc", "--dev", "/dev", "/bin/true")));
@@ -74,6 +75,34 @@ final class CliStartup {
             rows.add(new Row(c.name(), String.join(" ", c.argv()), new Samples(c.name(), wall[v]), new Samples(c.name(), cpu[v])));
         }
         return rows;
+    }
+
+    /**
+     * The floor under the launcher's commands: its JVM (the JDK the build recorded in
+     * mdocker-cli.jdk) started as the launcher starts it, with the same flags and AOT cache (when
+     * built), running nothing but {@code -version}. Empty when the launcher has no such build.
+     */
+    static java.util.Optional<List<String>> jvmAlone(Path launcher) {
+        Path target = launcher.toAbsolutePath().resolveSibling("mdocker-cli").resolve("target");
+        Path jdk = target.resolve("mdocker-cli.jdk");
+        Path aot = target.resolve("mdocker-cli.aot");
+        try {
+            if (!java.nio.file.Files.isReadable(jdk)) {
+                return java.util.Optional.empty();
+            }
+            Path javaBin = Path.of(java.nio.file.Files.readString(jdk).trim(), "bin", "java");
+            // the flags of the launcher (./mdocker): a cache serves only a JVM started with them
+            List<String> argv = new ArrayList<>(List.of(javaBin.toString(), "--enable-native-access=ALL-UNNAMED",
+                    "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CompileThresholdScaling=50", "-XX:-UsePerfData"));
+            if (java.nio.file.Files.isRegularFile(aot)) {
+                argv.add("-XX:AOTCache=" + aot);
+                argv.add("-Xlog:aot=off,cds=off");
+            }
+            argv.add("-version");
+            return java.util.Optional.of(argv);
+        } catch (java.io.IOException e) {
+            return java.util.Optional.empty();
+        }
     }
 
     private static final MethodHandle GETRUSAGE = Linker.nativeLinker().downcallHandle(
