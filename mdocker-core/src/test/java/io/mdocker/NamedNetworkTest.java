@@ -215,6 +215,24 @@ class NamedNetworkTest {
     }
 
     @Test
+    void rulesDeletedBehindTheRuntimesBackArePutBackAtTheNextStart() throws Exception {
+        Network other = Network.bridge(OTHER, OTHER_ADDRESS);
+        assertThat(on(other).run("true").exitCode()).isZero(); // the rules are installed, and this JVM knows it
+        String masquerade = "-A POSTROUTING -s 10.201.51.0/24 ! -o " + OTHER + " -m comment --comment \"mdocker " + OTHER
+                + "\" -j MASQUERADE";
+        assertThat(NetFixtures.iptablesRules()).contains(masquerade);
+        // as a firewall's reload or an administrator's iptables -D: the bridge stays, its NAT rule goes
+        NetFixtures.host("iptables", "-w", "-t", "nat", "-D", "POSTROUTING", "-s", "10.201.51.0/24", "!", "-o", OTHER,
+                "-m", "comment", "--comment", "mdocker " + OTHER, "-j", "MASQUERADE");
+        assertThat(NetFixtures.iptablesRules()).doesNotContain(masquerade);
+        assertThat(on(other).run("true").exitCode()).isZero();
+        assertThat(NetFixtures.iptablesRules()).as("the rule put back by the next container's start").containsOnlyOnce(masquerade);
+        // nothing changed since: a start checks nothing again, and no rule is doubled
+        assertThat(on(other).run("true").exitCode()).isZero();
+        assertThat(NetFixtures.iptablesRules().stream().filter(masquerade::equals)).hasSize(1);
+    }
+
+    @Test
     void badInputIsOneLineAndCreatesNothing() {
         assertThatThrownBy(() -> Fixtures.container().networkAlias("not_a_hostname"))
                 .isInstanceOf(IllegalArgumentException.class)

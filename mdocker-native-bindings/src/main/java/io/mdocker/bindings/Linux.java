@@ -4497,6 +4497,15 @@ public class Linux {
     public static int NFT_MSG_DELSETELEM() {
         return NFT_MSG_DELSETELEM;
     }
+    private static final int NFT_MSG_GETGEN = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * enum nf_tables_msg_types.NFT_MSG_GETGEN = 16
+     * }
+     */
+    public static int NFT_MSG_GETGEN() {
+        return NFT_MSG_GETGEN;
+    }
     private static final int NFTA_LIST_ELEM = (int)1L;
     /**
      * {@snippet lang=c :
@@ -4568,6 +4577,15 @@ public class Linux {
      */
     public static int NFTA_DATA_VALUE() {
         return NFTA_DATA_VALUE;
+    }
+    private static final int NFTA_GEN_ID = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum nft_gen_attributes.NFTA_GEN_ID = 1
+     * }
+     */
+    public static int NFTA_GEN_ID() {
+        return NFTA_GEN_ID;
     }
 
     /**

@@ -77,15 +77,17 @@ final class AntiSpoofing {
             try (NetlinkSocket s = NetlinkSocket.openNetfilter("host")) {
                 List<NlRequest> elements = List.of(element(Linux.NFT_MSG_NEWSETELEM(), "macs", key(veth, mac), veth),
                         element(Linux.NFT_MSG_NEWSETELEM(), "ips", key(veth, Ipv4.bytes(address)), veth));
+                long before = Nat.generation(s);
                 try {
                     s.executeBatch(batch(Linux.NFNL_MSG_BATCH_BEGIN()), elements, batch(Linux.NFNL_MSG_BATCH_END()));
                 } catch (ErrnoException e) {
                     if (e.errno() != Linux.ENOENT()) {
                         throw e;
                     }
-                    declare();
+                    declare(); // nft's own commit: Nat checks its rules once more
                     s.executeBatch(batch(Linux.NFNL_MSG_BATCH_BEGIN()), elements, batch(Linux.NFNL_MSG_BATCH_END()));
                 }
+                Nat.ownChange(before, Nat.generation(s));
             } catch (ErrnoException e) {
                 throw new IllegalStateException("confining " + veth + " to its own MAC and address: " + e.getMessage(), e);
             }
@@ -100,7 +102,9 @@ final class AntiSpoofing {
         try (NetlinkSocket s = NetlinkSocket.openNetfilter("host")) {
             for (NlRequest r : List.of(element(Linux.NFT_MSG_DELSETELEM(), "macs", key(veth, mac), veth),
                     element(Linux.NFT_MSG_DELSETELEM(), "ips", key(veth, Ipv4.bytes(address)), veth))) {
+                long before = Nat.generation(s);
                 s.executeBatch(batch(Linux.NFNL_MSG_BATCH_BEGIN()), List.of(r), batch(Linux.NFNL_MSG_BATCH_END()), Linux.ENOENT());
+                Nat.ownChange(before, Nat.generation(s));
             }
         }
     }

@@ -1,7 +1,11 @@
 package io.mdocker.internal.net;
 
+import io.mdocker.bindings.Linux;
+import io.mdocker.bindings.nfgenmsg;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Outbound access for a container subnet: IPv4 forwarding on, and iptables rules, each installed
@@ -25,12 +30,28 @@ import java.util.concurrent.ConcurrentHashMap;
  * all tagged with the comment {@code mdocker <network>}. The FORWARD rules keep containers
  * reachable where the FORWARD policy is DROP (as Docker sets it). The rules stay, as Docker's do:
  * they concern a subnet, not a container; a user-defined network's go when it is removed. iptables (with the nft backend) is the one external
- * tool mdocker runs, and only here; it runs at most once per rule and JVM.
+ * tool mdocker runs, and only here.
+ *
+ * <p>Rules once checked are remembered for the JVM, as long as nothing else has changed the
+ * ruleset since: with the nf_tables backend, the kernel's ruleset generation (nfnetlink's
+ * GETGEN, one query per container start) is compared with the one at which the rules were last
+ * seen. A change this JVM made itself (its own iptables runs, its anti-spoofing elements) is
+ * counted in; any other change (a firewall reloaded or flushed, a rule deleted by hand) has every
+ * rule checked again with {@code iptables -C} and put back where it is missing. With the legacy
+ * backend, which has no such generation, rules once checked are not checked again.
  */
 public final class Nat {
     private Nat() {}
 
     private static final Set<String> INSTALLED = ConcurrentHashMap.newKeySet();
+    /**
+     * The ruleset generation at which every rule in INSTALLED was last known present (see
+     * {@link #generation}), -1 while none is known.
+     */
+    private static final AtomicLong VERIFIED = new AtomicLong(-1);
+    /** The iptables binary whose backend was looked at, and whether it is nf_tables. */
+    private static volatile String backendOf;
+    private static volatile boolean nftBackend;
     /** What the rules were last checked for (see {@link #ensure(List, Path, String)}), by their first rule. */
     private static final java.util.Map<String, String> EPOCHS = new ConcurrentHashMap<>();
     private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
@@ -120,11 +141,14 @@ public final class Nat {
         if (!epoch.equals(EPOCHS.getOrDefault(rules.getFirst().spec().toString(), ""))) {
             rules.forEach(r -> INSTALLED.remove(key(r))); // checked again below
         }
-        if (INSTALLED.containsAll(rules.stream().map(Nat::key).toList())) {
+        if (INSTALLED.containsAll(rules.stream().map(Nat::key).toList()) && unchanged(generation())) {
             return;
         }
         String iptables = iptables();
         HostLock.with(lockFile, () -> {
+            if (!unchanged(generation())) { // changed by someone else: every rule is checked again
+                INSTALLED.clear();
+            }
             enableForwarding();
             rules.stream().map(Rule::chain).filter(c -> c.equals(ISOLATION)).distinct().forEach(c -> {
                 if (run(List.of(iptables, "-w", "-t", "filter", "-S", c)).exitCode() != 0) {
@@ -149,7 +173,76 @@ public final class Nat {
                 INSTALLED.add(key(r));
             }
             EPOCHS.put(rules.getFirst().spec().toString(), epoch);
+            VERIFIED.set(generation()); // with the changes just made, which were this JVM's own
         });
+    }
+
+    /** Whether the ruleset is still at the generation at which INSTALLED was verified (always, without one). */
+    private static boolean unchanged(long generation) {
+        return generation < 0 || generation == VERIFIED.get();
+    }
+
+    /**
+     * The nf_tables ruleset's generation id (NFT_MSG_GETGEN), which every committed change of any
+     * table advances; -1 when iptables is the legacy backend (whose rules it does not count) or the
+     * query fails.
+     */
+    static long generation() {
+        String binary;
+        try {
+            binary = iptables();
+        } catch (IllegalStateException e) {
+            return -1;
+        }
+        if (!binary.equals(backendOf)) {
+            // iptables is a link to xtables-nft-multi or xtables-legacy-multi (Debian's alternatives)
+            boolean nft;
+            try {
+                nft = !Path.of(binary).toRealPath().getFileName().toString().contains("legacy");
+            } catch (IOException e) {
+                nft = false;
+            }
+            nftBackend = nft;
+            backendOf = binary;
+        }
+        if (!nftBackend) {
+            return -1;
+        }
+        try (NetlinkSocket s = NetlinkSocket.openNetfilter("host")) {
+            return generation(s);
+        } catch (RuntimeException e) { // no netfilter socket
+            return -1;
+        }
+    }
+
+    /** The ruleset's generation id asked on {@code s} (a NETLINK_NETFILTER socket); -1 when the query fails. */
+    static long generation(NetlinkSocket s) {
+        NlRequest get = new NlRequest((Linux.NFNL_SUBSYS_NFTABLES() << 8) | Linux.NFT_MSG_GETGEN(), 0, nfgenmsg.layout(),
+                "get the nftables generation");
+        nfgenmsg.nfgen_family(get.header(), (byte) 0);
+        nfgenmsg.version(get.header(), (byte) Linux.NFNETLINK_V0());
+        try {
+            for (NlMessage m : s.query(get)) {
+                MemorySegment id = m.attributes(nfgenmsg.sizeof()).get(Linux.NFTA_GEN_ID());
+                if (id != null && id.byteSize() >= 4) {
+                    return Integer.toUnsignedLong(NlMessage.ipv4(id)); // __be32, as an address is
+                }
+            }
+        } catch (RuntimeException e) {
+            // no generation: the rules are taken as checked (as with the legacy backend)
+        }
+        return -1;
+    }
+
+    /**
+     * A change of this JVM's own, committed between generations {@code before} and {@code after}
+     * (read around one transaction: at most one step apart when it was the only change): the
+     * rules verified at {@code before} are still known present at {@code after}.
+     */
+    static void ownChange(long before, long after) {
+        if (before >= 0 && (after == before || after == ((before + 1) & 0xffffffffL))) {
+            VERIFIED.compareAndSet(before, after);
+        }
     }
 
     /** Deletes every copy of the rules (when a network is removed). */
