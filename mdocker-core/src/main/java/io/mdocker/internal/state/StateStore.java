@@ -133,6 +133,18 @@ public final class StateStore {
         return runContainers;
     }
 
+    /** A container's state file, 0600 (it holds the environment, secrets included), written in one piece. */
+    private static void writeState(Path file, Map<String, String> values, StandardOpenOption... create) throws IOException {
+        Set<StandardOpenOption> options = new java.util.HashSet<>(List.of(create));
+        options.add(StandardOpenOption.WRITE);
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(io.mdocker.internal.fs.PropertiesFiles.format("mdocker container state", values));
+        try (var ch = Files.newByteChannel(file, options, StateRoots.privateFile())) {
+            while (bytes.hasRemaining()) {
+                ch.write(bytes);
+            }
+        }
+    }
+
     /**
      * Records a new container, served by the mdocker-init with pid {@code monitorPid}, and
      * creates its directories; the entry holds the lock until closed.
@@ -153,20 +165,15 @@ public final class StateStore {
             lockChannel = FileChannel.open(tmp.resolve("lock"), Set.of(StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE), StateRoots.privateFile());
             FileLock lock = lockChannel.lock();
-            Properties p = new Properties();
-            p.putAll(info);
-            p.setProperty("id", id);
-            p.setProperty("ownerPid", Long.toString(ProcessHandle.current().pid()));
-            p.setProperty("created", Instant.now().toString());
-            p.setProperty("libDir", libContainers.resolve(id).toString());
-            p.setProperty("monitorPid", Integer.toString(monitorPid));
-            p.setProperty("monitorStartTime", Long.toString(ProcStat.startTime(monitorPid)));
+            Map<String, String> p = new java.util.LinkedHashMap<>(info);
+            p.put("id", id);
+            p.put("ownerPid", Long.toString(ProcessHandle.current().pid()));
+            p.put("created", Instant.now().toString());
+            p.put("libDir", libContainers.resolve(id).toString());
+            p.put("monitorPid", Integer.toString(monitorPid));
+            p.put("monitorStartTime", Long.toString(ProcStat.startTime(monitorPid)));
             // 0600: the state holds the container's environment, secrets included
-            try (var out = new java.io.OutputStreamWriter(java.nio.channels.Channels.newOutputStream(
-                    Files.newByteChannel(tmp.resolve("state"), Set.of(StandardOpenOption.CREATE_NEW,
-                            StandardOpenOption.WRITE), StateRoots.privateFile())), StandardCharsets.UTF_8)) {
-                p.store(out, "mdocker container state");
-            }
+            writeState(tmp.resolve("state"), p, StandardOpenOption.CREATE_NEW);
             String name = info.get(ContainerRecord.NAME);
             if (name != null) { // held from now on: the temporary entry counts as its container
                 String holder = names.claim(name, id);
@@ -269,16 +276,11 @@ public final class StateStore {
             }
             Path file = dir.resolve(ContainerRecord.STATE_FILE);
             Path next = dir.resolve(ContainerRecord.STATE_FILE + ".new");
-            Properties p = new Properties();
-            p.putAll(io.mdocker.internal.fs.PropertiesFiles.read(file));
-            p.keySet().removeIf(k -> ((String) k).startsWith(droppedPrefix));
+            Map<String, String> p = new java.util.LinkedHashMap<>(io.mdocker.internal.fs.PropertiesFiles.read(file));
+            p.keySet().removeIf(k -> k.startsWith(droppedPrefix));
             p.putAll(values);
             try {
-                try (var out = new java.io.OutputStreamWriter(java.nio.channels.Channels.newOutputStream(
-                        Files.newByteChannel(next, Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                                StandardOpenOption.WRITE), StateRoots.privateFile())), StandardCharsets.UTF_8)) {
-                    p.store(out, "mdocker container state");
-                }
+                writeState(next, p, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
                 Files.move(next, file, StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException e) {
                 try {
