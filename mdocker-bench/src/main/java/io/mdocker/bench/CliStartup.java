@@ -13,7 +13,8 @@ import java.util.List;
 /**
  * The {@code cli} section: what a shell user waits for. {@code ./mdocker --version} and
  * {@code ./mdocker run --network none /bin/true} (the launcher script, the JVM, the command,
- * the JVM's exit) against {@code bwrap --unshare-all ... /bin/true}, each a new process started
+ * the JVM's exit), with {@code ./mdocker ps} (the CLI's start without a container) and the JVM
+ * alone beside them, against {@code bwrap --unshare-all ... /bin/true}, each a new process started
  * from this JVM, all variants interleaved round by round in a rotated order as {@link Interleaved}
  * does. Per run: the wall time from start to reaped, and the CPU time the process and everything it
  * waited for used (user + system, from {@code getrusage(RUSAGE_CHILDREN)} before and after: the
@@ -40,6 +41,8 @@ final class CliStartup {
             cmds.add(new Cmd(label + " --version", List.of(l.toString(), "--version")));
             cmds.add(new Cmd(label + " run --network none /bin/true", List.of(l.toString(), "run", "--network", "none",
                     "--rootfs", rootfs.toString(), "--state-root", stateRoot.toString(), "/bin/true")));
+            // the CLI's own start with no container: its runtime, state root and first native calls
+            cmds.add(new Cmd(label + " ps", List.of(l.toString(), "ps", "--state-root", stateRoot.toString())));
             jvmAlone(l).ifPresent(argv -> cmds.add(new Cmd(label + "'s JVM alone: java -version", argv)));
         }
         cmds.add(new Cmd(Report.BWRAP + " /bin/true", List.of("bwrap", "--unshare-all", "--die-with-parent",
