@@ -8,6 +8,7 @@ import io.mdocker.internal.cgroup.MonitorCgroups;
 import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.fs.ContainerDirs;
 import io.mdocker.internal.fs.LayerLimit;
+import io.mdocker.internal.fs.PropertiesFiles;
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.security.DevicesCgroupV1;
 import io.mdocker.internal.sys.ErrnoException;
@@ -15,6 +16,7 @@ import io.mdocker.internal.sys.Posix;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -29,9 +31,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 
 /**
@@ -135,9 +137,9 @@ public final class StateStore {
 
     /** A container's state file, 0600 (it holds the environment, secrets included), written in one piece. */
     private static void writeState(Path file, Map<String, String> values, StandardOpenOption... create) throws IOException {
-        Set<StandardOpenOption> options = new java.util.HashSet<>(List.of(create));
+        Set<StandardOpenOption> options = new HashSet<>(List.of(create));
         options.add(StandardOpenOption.WRITE);
-        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(io.mdocker.internal.fs.PropertiesFiles.format("mdocker container state", values));
+        ByteBuffer bytes = ByteBuffer.wrap(PropertiesFiles.format("mdocker container state", values));
         try (var ch = Files.newByteChannel(file, options, StateRoots.privateFile())) {
             while (bytes.hasRemaining()) {
                 ch.write(bytes);
@@ -165,7 +167,7 @@ public final class StateStore {
             lockChannel = FileChannel.open(tmp.resolve("lock"), Set.of(StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE), StateRoots.privateFile());
             FileLock lock = lockChannel.lock();
-            Map<String, String> p = new java.util.LinkedHashMap<>(info);
+            Map<String, String> p = new LinkedHashMap<>(info);
             p.put("id", id);
             p.put("ownerPid", Long.toString(ProcessHandle.current().pid()));
             p.put("created", Instant.now().toString());
@@ -276,7 +278,7 @@ public final class StateStore {
             }
             Path file = dir.resolve(ContainerRecord.STATE_FILE);
             Path next = dir.resolve(ContainerRecord.STATE_FILE + ".new");
-            Map<String, String> p = new java.util.LinkedHashMap<>(io.mdocker.internal.fs.PropertiesFiles.read(file));
+            Map<String, String> p = new LinkedHashMap<>(PropertiesFiles.read(file));
             p.keySet().removeIf(k -> k.startsWith(droppedPrefix));
             p.putAll(values);
             try {
