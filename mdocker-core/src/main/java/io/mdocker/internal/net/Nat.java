@@ -49,9 +49,10 @@ public final class Nat {
      * {@link #generation}), -1 while none is known.
      */
     private static final AtomicLong VERIFIED = new AtomicLong(-1);
-    /** The iptables binary whose backend was looked at, and whether it is nf_tables. */
-    private static volatile String backendOf;
-    private static volatile boolean nftBackend;
+    /** Whether iptables is the nf_tables backend, as found for the binary {@link #use} had set then (null: the usual places). */
+    private record Backend(Path configured, boolean nft) { }
+
+    private static volatile Backend backend;
     /** What the rules were last checked for (see {@link #ensure(List, Path, String)}), by their first rule. */
     private static final java.util.Map<String, String> EPOCHS = new ConcurrentHashMap<>();
     private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
@@ -188,24 +189,20 @@ public final class Nat {
      * query fails.
      */
     static long generation() {
-        String binary;
-        try {
-            binary = iptables();
-        } catch (IllegalStateException e) {
-            return -1;
-        }
-        if (!binary.equals(backendOf)) {
-            // iptables is a link to xtables-nft-multi or xtables-legacy-multi (Debian's alternatives)
+        Path given = configured;
+        Backend b = backend;
+        if (b == null || !java.util.Objects.equals(b.configured(), given)) { // looked up once per binary, not per start
             boolean nft;
             try {
-                nft = !Path.of(binary).toRealPath().getFileName().toString().contains("legacy");
-            } catch (IOException e) {
-                nft = false;
+                // iptables is a link to xtables-nft-multi or xtables-legacy-multi (Debian's alternatives)
+                nft = !Path.of(iptables()).toRealPath().getFileName().toString().contains("legacy");
+            } catch (IOException | IllegalStateException e) { // not there (yet): looked up again next time
+                return -1;
             }
-            nftBackend = nft;
-            backendOf = binary;
+            b = new Backend(given, nft);
+            backend = b;
         }
-        if (!nftBackend) {
+        if (!b.nft()) {
             return -1;
         }
         try (NetlinkSocket s = NetlinkSocket.openNetfilter("host")) {
