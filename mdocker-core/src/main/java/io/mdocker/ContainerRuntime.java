@@ -29,9 +29,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * JVMs left on the same roots; {@link #gc()} does so on demand. Thread-safe.
  */
 public final class ContainerRuntime {
-    private static final ContainerRuntime DEFAULTS = io.mdocker.internal.sys.Namespaces.rootless()
-            ? new ContainerRuntime(userLibRoot(), userRunRoot())
-            : new ContainerRuntime(Path.of("/var/lib/mdocker"), Path.of("/run/mdocker"));
+    /** The default runtime, made on first use: deciding between its roots takes a native call. */
+    private static final class Defaults {
+        static final ContainerRuntime RUNTIME = io.mdocker.internal.sys.Namespaces.rootless()
+                ? new ContainerRuntime(userLibRoot(), userRunRoot())
+                : new ContainerRuntime(Path.of("/var/lib/mdocker"), Path.of("/run/mdocker"));
+    }
 
     private final Path libRoot;
     private final Path runRoot;
@@ -114,7 +117,7 @@ public final class ContainerRuntime {
     private static Path userRunRoot() {
         String run = System.getenv("XDG_RUNTIME_DIR");
         return run != null && run.startsWith("/") ? Path.of(run, "mdocker")
-                : Path.of("/tmp", "mdocker-" + io.mdocker.internal.sys.Posix.geteuid());
+                : Path.of("/tmp", "mdocker-" + io.mdocker.internal.sys.SelfIds.euid());
     }
 
     /**
@@ -122,7 +125,7 @@ public final class ContainerRuntime {
      * class comment).
      */
     public static ContainerRuntime defaults() {
-        return DEFAULTS;
+        return Defaults.RUNTIME;
     }
 
     /**

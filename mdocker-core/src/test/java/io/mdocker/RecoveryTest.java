@@ -12,7 +12,10 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A JVM killed with SIGKILL takes its containers with it; the next runtime removes the rest. */
+/**
+ * A JVM killed with SIGKILL takes its containers with it, and the next runtime removes the rest; a
+ * JVM that exits normally closes them itself.
+ */
 class RecoveryTest {
 
     @Test
@@ -58,6 +61,30 @@ class RecoveryTest {
                 assertThat(devices.resolve(id)).as("the devices cgroup of " + id).doesNotExist();
             }
         }
+    }
+
+    @Test
+    void aJvmExitingNormallyClosesItsRunningContainersAndRemovesAllTheyHad() throws Exception {
+        Path rootfs = Fixtures.rootfs();
+        Path lib = Fixtures.TARGET.resolve("recovery-exit/lib");
+        Path run = Fixtures.TARGET.resolve("recovery-exit/run");
+        RecoveryChild.Launched child = RecoveryChild.launch(rootfs, lib, run, 2, "limits", "exit");
+        assertThat(child.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(child.process().exitValue()).as("the child JVM's status, after its actions at exit").isZero();
+        Path devices = DevicesCgroupV1.mountPoint().map(m -> m.resolve("mdocker")).orElse(null);
+        for (String[] started : child.started()) {
+            String id = started[1];
+            assertThat(Path.of("/proc", started[2])).as("pid 1 of " + id).doesNotExist();
+            for (String dir : started[4].split(",")) {
+                assertThat(Path.of(dir)).as("a cgroup of " + id).doesNotExist();
+            }
+            if (devices != null) {
+                assertThat(devices.resolve(id)).as("the devices cgroup of " + id).doesNotExist();
+            }
+        }
+        assertThat(Fixtures.list(lib.resolve("containers"))).as("writable layers").isEmpty();
+        assertThat(Fixtures.list(run.resolve("containers"))).as("state records").isEmpty();
+        assertThat(Fixtures.mountinfo()).doesNotContain(child.ids().get(0)).doesNotContain(child.ids().get(1));
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.mdocker.cli;
 import io.mdocker.ContainerException;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.ExecFailedException;
+import io.mdocker.internal.process.Prestart;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -49,6 +50,12 @@ public final class Main implements Runnable {
             System.out.println(VERSION);
             System.out.flush();
             return 0;
+        }
+        // The native layer's first costs beside picocli's parse (docs/bench/cli.md).
+        if (args.length > 0 && (args[0].equals("run") || args[0].equals("exec"))) {
+            Prestart.inBackground(Prestart.Needs.CONTAINER);
+        } else if (args.length > 0 && COMMANDS.contains(args[0]) && !List.of(args).contains("--help")) {
+            Prestart.inBackground(Prestart.Needs.NATIVE_CALLS);
         }
         // The model of mdocker itself and of run is built with picocli's programmatic API (Model: no
         // annotation proxies); the other commands' from their annotations.

@@ -7,6 +7,7 @@ import io.mdocker.Capability;
 import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.cgroup.Freezer;
+import io.mdocker.internal.process.Prestart;
 import io.mdocker.internal.run.OciCreate;
 import io.mdocker.internal.run.OciExec;
 import io.mdocker.internal.security.DevicesCgroupV1;
@@ -76,6 +77,10 @@ public final class RuntimeMain {
                         + "exec, ps, pause, resume, update, list, run, features, --version)");
             }
             debug("mdocker-runtime " + String.join(" ", argv));
+            if (verb.equals("create") || verb.equals("run") || verb.equals("exec")) {
+                // The native layer's first costs beside the parse of config.json (docs/bench/cli.md).
+                Prestart.inBackground(Prestart.Needs.CONTAINER);
+            }
             return switch (verb) {
                 case "create" -> create(args);
                 case "run" -> runVerb(args);

@@ -3,6 +3,7 @@ package io.mdocker.internal.net;
 import io.mdocker.bindings.Linux;
 import io.mdocker.bindings.ifinfomsg;
 import io.mdocker.bindings.pollfd;
+import io.mdocker.internal.AtExit;
 import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Posix;
 
@@ -44,8 +45,7 @@ final class LinkReaper {
     private static int outstanding; // guarded by LOCK: submitted and not yet released
 
     static {
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("mdocker-net-reaper-shutdown")
-                .unstarted(() -> awaitIdle(Duration.ofSeconds(2))));
+        AtExit.register(AtExit.Stage.SHARED, () -> awaitIdle(Duration.ofSeconds(2)));
     }
 
     /** Runs {@code release} once the link {@code name} (in this JVM's namespace) no longer exists. */

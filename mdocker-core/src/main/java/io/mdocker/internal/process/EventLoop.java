@@ -3,6 +3,7 @@ package io.mdocker.internal.process;
 import io.mdocker.bindings.Linux;
 import io.mdocker.bindings.epoll_data;
 import io.mdocker.bindings.epoll_event;
+import io.mdocker.internal.AtExit;
 import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Posix;
 
@@ -74,7 +75,7 @@ final class EventLoop {
         add(wakeFd);
         Thread thread = Thread.ofPlatform().daemon().name("mdocker-reaper").unstarted(this::loop);
         thread.start();
-        Thread hook = Thread.ofPlatform().name("mdocker-reaper-shutdown").unstarted(() -> {
+        Runnable atExit = () -> {
             shuttingDown = true;
             wake();
             // Until the loop is out of poll(); it goes on serving any container other hooks still close.
@@ -88,11 +89,9 @@ final class EventLoop {
                     }
                 }
             }
-        });
-        try {
-            Runtime.getRuntime().addShutdownHook(hook);
-        } catch (IllegalStateException e) {
-            shuttingDown = true; // first used by a shutdown hook: nothing will run the hook
+        };
+        if (!AtExit.register(AtExit.Stage.EVENT_LOOP, atExit)) {
+            shuttingDown = true; // first used at exit: nothing will run the action
         }
     }
 

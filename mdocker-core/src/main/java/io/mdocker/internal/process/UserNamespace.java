@@ -195,7 +195,7 @@ public final class UserNamespace {
             synchronized (UserNamespace.class) {
                 m = maps;
                 if (m == null) {
-                    m = read(Path.of("/etc"), System.getProperty("user.name"), Posix.geteuid(), egid(),
+                    m = read(Path.of("/etc"), System.getProperty("user.name"), io.mdocker.internal.sys.SelfIds.euid(), egid(),
                             List.of(Path.of("/usr/bin"), Path.of("/bin"), Path.of("/usr/sbin"), Path.of("/sbin")));
                     maps = m;
                 }

@@ -93,7 +93,7 @@ public final class ContainerStart {
      * the host allows unprivileged user namespaces and overlay in them (one line naming the setting).
      */
     public static void requireRoot() {
-        int euid = Posix.geteuid();
+        int euid = io.mdocker.internal.sys.SelfIds.euid();
         if (euid != 0) {
             UserNamespace.unavailable().ifPresent(why -> {
                 throw new ContainerException("mdocker runs rootless here (uid " + euid + "), but " + why);
@@ -123,7 +123,7 @@ public final class ContainerStart {
                     + "container's cgroup goes below the cgroup delegated to its user (drop cgroupParent)");
         }
         if (!spec.cgroups().required().isEmpty()) { // one line naming the missing delegation or controller
-            delegated = Delegation.check(CgroupLayout.host(), CgroupFs.REAL, Posix.geteuid(), spec.cgroups().required());
+            delegated = Delegation.check(CgroupLayout.host(), CgroupFs.REAL, io.mdocker.internal.sys.SelfIds.euid(), spec.cgroups().required());
         }
         UserNamespace.IdMaps maps = UserNamespace.maps();
         if (spec.uid() > maps.maxUid() || spec.gid() > maps.maxGid()) {

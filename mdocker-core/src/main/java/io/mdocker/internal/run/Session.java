@@ -2,6 +2,7 @@ package io.mdocker.internal.run;
 
 import io.mdocker.ContainerException;
 import io.mdocker.PortMapping;
+import io.mdocker.internal.AtExit;
 import io.mdocker.internal.BackgroundCleanup;
 import io.mdocker.internal.Cleanup;
 import io.mdocker.internal.HostResource;
@@ -44,13 +45,13 @@ public final class Session implements Target {
     static final Duration KILL_GRACE = Duration.ofSeconds(5);
 
     static {
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("mdocker-shutdown").unstarted(() -> {
+        AtExit.register(AtExit.Stage.CONTAINERS, () -> {
             BackgroundCleanup.awaitIdle(); // the teardown of containers whose run() returned
             for (Session s : LIVE) {
                 s.close();
             }
-            ContainerCgroups.removeUnusedParents(); // the shared mdocker cgroups, where empty
-        }));
+        });
+        AtExit.register(AtExit.Stage.SHARED, ContainerCgroups::removeUnusedParents); // the shared mdocker cgroups, where empty
     }
 
     private final String id;

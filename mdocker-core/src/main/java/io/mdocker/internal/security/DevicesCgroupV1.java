@@ -1,6 +1,7 @@
 package io.mdocker.internal.security;
 
 import io.mdocker.ContainerException;
+import io.mdocker.internal.AtExit;
 import io.mdocker.internal.BackgroundCleanup;
 import io.mdocker.internal.HostResource;
 import io.mdocker.internal.cgroup.ContainerCgroups;
@@ -206,11 +207,10 @@ public final class DevicesCgroupV1 implements HostResource {
             }
             if (!exitHook) { // whoever made it: the last JVM to use it removes it (rmdir fails while children remain)
                 exitHook = true;
-                Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("mdocker-devices-cgroup")
-                        .unstarted(() -> {
-                            BackgroundCleanup.awaitIdle(); // the containers whose run() returned go first
-                            removeQuietly(parent);
-                        }));
+                AtExit.register(AtExit.Stage.SHARED, () -> {
+                    BackgroundCleanup.awaitIdle(); // the containers whose run() returned go first
+                    removeQuietly(parent);
+                });
             }
             parentReady = true;
         }

@@ -6,7 +6,7 @@ import io.mdocker.bindings.Linux;
 public final class Namespaces {
     private Namespaces() {}
 
-    private static final boolean ROOTLESS = Posix.geteuid() != 0;
+    private static final boolean ROOTLESS = SelfIds.euid() != 0;
 
     /** Whether this JVM runs containers rootless: its effective uid is not 0. */
     public static boolean rootless() {

@@ -60,6 +60,19 @@ public final class Posix {
     }
 
     /**
+     * Does now what a young JVM's first native call here would: link the common shape (a stub
+     * class and its method-handle classes, tens of milliseconds), and copy a string into native
+     * memory (the JDK's first such copy makes a class of its own), so that a thread of its own can
+     * do it while the caller's thread does other work.
+     */
+    public static void linkAhead() {
+        Shape.CALL.type();
+        try (Arena arena = Arena.ofConfined()) {
+            arena.allocateFrom("/");
+        }
+    }
+
+    /**
      * The address of libc's {@code symbol}, whose C prototype is {@code descriptor}, to be called
      * through the common shape; fails when the prototype does not fit it (see {@link #ARGS}).
      */
