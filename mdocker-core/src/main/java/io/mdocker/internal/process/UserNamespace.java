@@ -3,6 +3,7 @@ package io.mdocker.internal.process;
 import io.mdocker.ContainerException;
 import io.mdocker.internal.sys.Namespaces;
 import io.mdocker.internal.sys.Posix;
+import io.mdocker.internal.sys.SelfIds;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -195,7 +196,7 @@ public final class UserNamespace {
             synchronized (UserNamespace.class) {
                 m = maps;
                 if (m == null) {
-                    m = read(Path.of("/etc"), System.getProperty("user.name"), io.mdocker.internal.sys.SelfIds.euid(), egid(),
+                    m = read(Path.of("/etc"), System.getProperty("user.name"), SelfIds.euid(), SelfIds.egid(),
                             List.of(Path.of("/usr/bin"), Path.of("/bin"), Path.of("/usr/sbin"), Path.of("/sbin")));
                     maps = m;
                 }
@@ -249,20 +250,6 @@ public final class UserNamespace {
 
     private static Optional<Path> find(List<Path> dirs, String name) {
         return dirs.stream().map(d -> d.resolve(name)).filter(Files::isExecutable).findFirst();
-    }
-
-    /** The effective gid, from /proc/self/status (Gid: real effective saved fs). */
-    private static int egid() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Gid:")) {
-                    return Integer.parseInt(line.substring(4).strip().split("\\s+")[1]);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading /proc/self/status", e);
-        }
-        throw new IllegalStateException("/proc/self/status has no Gid line");
     }
 
 }

@@ -26,8 +26,8 @@ import io.mdocker.internal.state.ContainerRecord;
 import io.mdocker.internal.state.ExecRecord;
 import io.mdocker.internal.state.StateStore;
 import io.mdocker.internal.sys.Namespaces;
-import io.mdocker.internal.sys.Posix;
 import io.mdocker.internal.sys.RandomBytes;
+import io.mdocker.internal.sys.SelfIds;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -93,7 +93,7 @@ public final class ContainerStart {
      * the host allows unprivileged user namespaces and overlay in them (one line naming the setting).
      */
     public static void requireRoot() {
-        int euid = io.mdocker.internal.sys.SelfIds.euid();
+        int euid = SelfIds.euid();
         if (euid != 0) {
             UserNamespace.unavailable().ifPresent(why -> {
                 throw new ContainerException("mdocker runs rootless here (uid " + euid + "), but " + why);
@@ -123,7 +123,7 @@ public final class ContainerStart {
                     + "container's cgroup goes below the cgroup delegated to its user (drop cgroupParent)");
         }
         if (!spec.cgroups().required().isEmpty()) { // one line naming the missing delegation or controller
-            delegated = Delegation.check(CgroupLayout.host(), CgroupFs.REAL, io.mdocker.internal.sys.SelfIds.euid(), spec.cgroups().required());
+            delegated = Delegation.check(CgroupLayout.host(), CgroupFs.REAL, SelfIds.euid(), spec.cgroups().required());
         }
         UserNamespace.IdMaps maps = UserNamespace.maps();
         if (spec.uid() > maps.maxUid() || spec.gid() > maps.maxGid()) {

@@ -5,6 +5,7 @@ import io.mdocker.bindings.Linux;
 import io.mdocker.internal.sys.ErrnoException;
 import io.mdocker.internal.sys.Errno;
 import io.mdocker.internal.sys.Posix;
+import io.mdocker.internal.sys.SelfIds;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -81,7 +82,7 @@ public final class StateRoots {
 
     /** Walks {@code path} from "/", creating what is missing; returns the real path walked. */
     private static Path walk(Path path, Path shown) {
-        int euid = io.mdocker.internal.sys.SelfIds.euid();
+        int euid = SelfIds.euid();
         int links = 0;
         restart:
         while (true) {
@@ -153,7 +154,7 @@ public final class StateRoots {
 
     /** The directories in {@code root}: its user's are made 0700; links and others' directories are refused. */
     private static void tightenEntries(Path root, Path shown) {
-        int euid = io.mdocker.internal.sys.SelfIds.euid();
+        int euid = SelfIds.euid();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
             for (Path entry : ds) {
                 Map<String, Object> a = attributes(entry, entry, shown);
