@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * JVMs left on the same roots; {@link #gc()} does so on demand. Thread-safe.
  */
 public final class ContainerRuntime {
-    /** The default runtime, made on first use: deciding between its roots takes a native call. */
+    /** The default runtime, made on first use (its roots depend on this process's uid, read from /proc). */
     private static final class Defaults {
         static final ContainerRuntime RUNTIME = io.mdocker.internal.sys.Namespaces.rootless()
                 ? new ContainerRuntime(userLibRoot(), userRunRoot())

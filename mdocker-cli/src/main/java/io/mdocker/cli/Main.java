@@ -54,7 +54,8 @@ public final class Main implements Runnable {
         // The native layer's first costs beside picocli's parse (docs/bench/cli.md).
         if (args.length > 0 && (args[0].equals("run") || args[0].equals("exec"))) {
             Prestart.inBackground(Prestart.Needs.CONTAINER);
-        } else if (args.length > 0 && COMMANDS.contains(args[0]) && !List.of(args).contains("--help")) {
+        } else if (args.length > 0 && COMMANDS.contains(args[0])
+                && !List.of(args).contains("--help") && !List.of(args).contains("-h")) {
             Prestart.inBackground(Prestart.Needs.NATIVE_CALLS);
         }
         // The model of mdocker itself and of run is built with picocli's programmatic API (Model: no

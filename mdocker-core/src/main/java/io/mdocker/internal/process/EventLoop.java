@@ -78,7 +78,7 @@ final class EventLoop {
         Runnable atExit = () -> {
             shuttingDown = true;
             wake();
-            // Until the loop is out of poll(); it goes on serving any container other hooks still close.
+            // Until the loop is out of poll(); it has served the containers the earlier stages closed.
             long deadline = System.nanoTime() + EXIT_WAIT_NANOS;
             synchronized (this) {
                 while (!idleInJava && System.nanoTime() < deadline) {

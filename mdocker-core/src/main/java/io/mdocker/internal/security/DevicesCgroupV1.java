@@ -207,6 +207,7 @@ public final class DevicesCgroupV1 implements HostResource {
             }
             if (!exitHook) { // whoever made it: the last JVM to use it removes it (rmdir fails while children remain)
                 exitHook = true;
+                // (False when this JVM is already exiting: the parent stays until the exit of the next JVM that uses it.)
                 AtExit.register(AtExit.Stage.SHARED, () -> {
                     BackgroundCleanup.awaitIdle(); // the containers whose run() returned go first
                     removeQuietly(parent);
