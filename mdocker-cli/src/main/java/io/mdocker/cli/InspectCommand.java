@@ -1,7 +1,5 @@
 package io.mdocker.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mdocker.ContainerException;
@@ -25,11 +23,6 @@ import java.util.concurrent.Callable;
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Show what is recorded of containers (detached or not) as a JSON array, as Docker's inspect.")
 final class InspectCommand implements Callable<Integer> {
-    /** Jackson, set up when inspect runs (about a tenth of a second): not when picocli makes this command for help. */
-    private static final class Json {
-        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    }
-
     @Mixin
     StateRootOption state = new StateRootOption();
 
@@ -40,7 +33,7 @@ final class InspectCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ContainerRuntime.requireRoot();
         ContainerRuntime rt = state.runtime();
-        ArrayNode out = Json.MAPPER.createArrayNode();
+        ArrayNode out = Json.NODES.arrayNode();
         int status = 0;
         for (String id : ids) {
             try {
@@ -49,12 +42,12 @@ final class InspectCommand implements Callable<Integer> {
                 status = ContainerVerb.report(e);
             }
         }
-        System.out.println(Json.MAPPER.writeValueAsString(out));
+        System.out.println(Json.pretty(out));
         return status;
     }
 
     static ObjectNode json(ContainerRuntime rt, ContainerInfo c) {
-        ObjectNode o = Json.MAPPER.createObjectNode();
+        ObjectNode o = Json.NODES.objectNode();
         o.put("Id", c.id());
         o.put("Created", c.created().toString());
         o.put("Name", c.name().map(n -> "/" + n).orElse("")); // Docker's leading slash

@@ -1,4 +1,4 @@
-package io.mdocker.cli.oci;
+package io.mdocker.cli;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -19,22 +19,24 @@ import java.util.Map;
 
 /**
  * JSON trees read and written with Jackson's streaming parser and generator, without an
- * {@code ObjectMapper}: constructing the first one initialises most of jackson-databind (tens of
- * milliseconds of every {@code create}, which starts a JVM: docs/bench/oci-runtime.md). The trees are
+ * {@code ObjectMapper}: constructing the first one initialises most of jackson-databind, tens of
+ * milliseconds of every mdocker-runtime {@code create} and a fifth of a second of {@code mdocker
+ * inspect}, each a JVM of its own (docs/bench/oci-runtime.md, docs/bench/cli.md). The trees are
  * jackson-databind's nodes, read as {@code ObjectMapper.readTree} reads them (ints as int nodes,
  * longs as long nodes, larger as big integers, other numbers as doubles; a repeated key's last value;
  * empty input a missing node) and written as {@code writeValueAsBytes} writes them (compact, fields in
- * order). A node's own {@code toString()} would use an ObjectMapper: {@link #text} instead.
+ * order, or indented as {@code INDENT_OUTPUT} indents them: {@link #pretty}). A node's own
+ * {@code toString()} would use an ObjectMapper: {@link #text} instead.
  */
-final class Json {
+public final class Json {
     private Json() {}
 
     /** Makes the nodes of trees built here. */
-    static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    public static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final JsonFactory FACTORY = new JsonFactory();
 
     /** The tree of {@code json}; a parse error as Jackson's parser reports it. */
-    static JsonNode read(byte[] json) throws IOException {
+    public static JsonNode read(byte[] json) throws IOException {
         try (JsonParser p = FACTORY.createParser(json)) {
             return p.nextToken() == null ? MissingNode.getInstance() : value(p);
         }
@@ -74,7 +76,7 @@ final class Json {
     }
 
     /** {@code node} as compact JSON text in UTF-8. */
-    static byte[] bytes(JsonNode node) {
+    public static byte[] bytes(JsonNode node) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (JsonGenerator g = FACTORY.createGenerator(out)) {
             write(g, node);
@@ -85,8 +87,20 @@ final class Json {
     }
 
     /** {@code node} as compact JSON text. */
-    static String text(JsonNode node) {
+    public static String text(JsonNode node) {
         return new String(bytes(node), StandardCharsets.UTF_8);
+    }
+
+    /** {@code node} as indented JSON text, as an ObjectMapper with {@code INDENT_OUTPUT} writes it. */
+    public static String pretty(JsonNode node) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+            g.useDefaultPrettyPrinter();
+            write(g, node);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // into memory: not expected
+        }
+        return out.toString(StandardCharsets.UTF_8);
     }
 
     private static void write(JsonGenerator g, JsonNode n) throws IOException {

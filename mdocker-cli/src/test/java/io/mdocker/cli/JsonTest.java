@@ -1,4 +1,4 @@
-package io.mdocker.cli.oci;
+package io.mdocker.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,7 +11,7 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Json reads and writes trees as ObjectMapper does, node types included, without constructing one. */
+/** Json reads, writes and indents trees as ObjectMapper does, node types included, without constructing one. */
 class JsonTest {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -46,6 +46,16 @@ class JsonTest {
         assertThat(new String(Json.bytes(tree), StandardCharsets.UTF_8))
                 .isEqualTo(new String(MAPPER.writeValueAsBytes(tree), StandardCharsets.UTF_8));
         assertThat(Json.text(Json.NODES.textNode("a \"quoted\"\nline"))).isEqualTo("\"a \\\"quoted\\\"\\nline\"");
+    }
+
+    @Test
+    void indentsAsIndentOutputDoes() throws IOException {
+        JsonNode tree = MAPPER.readTree("[{\"Id\":\"a\\\"b\",\"State\":{\"Pid\":12,\"ExitCode\":null,\"Running\":true},"
+                + "\"big\":18446744073709551615,\"l\":4294967296,\"d\":0.25,\"Labels\":{},\"Ports\":[],"
+                + "\"a\":[1,[],{\"k\":\"v\\u0001\"}]},{}]");
+        assertThat(Json.pretty(tree)).isEqualTo(MAPPER.copy()
+                .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(tree));
+        assertThat(Json.pretty(Json.NODES.arrayNode())).isEqualTo("[ ]");
     }
 
     @Test
