@@ -16,7 +16,8 @@ import java.nio.file.Path;
  * when ./mdocker starts with {@code -XX:AOTCache}: {@code --version}, the help of every command
  * (every command's picocli model), and, as root with a static busybox on the host, one
  * {@code run --network none /bin/true} on a state root and rootfs of its own under WORK (the
- * engine: bindings, seccomp, cgroups, spawn, teardown). Without root or busybox the cache covers
+ * engine: bindings, seccomp, cgroups, spawn, teardown), then the same of an image imported from that
+ * rootfs (the image store). Without root or busybox the cache covers
  * the command line only, and the build says so. Never fails the build: a missing or partial cache
  * only makes ./mdocker slower.
  */
@@ -68,6 +69,9 @@ public final class AotTraining {
         System.exit(0);
     }
 
+    /** The image the training makes from its rootfs (in its own state root). */
+    private static final String IMAGE = "mdocker-aot/training:1";
+
     private static String runOne(Path work) {
         try {
             ContainerRuntime.requireRoot();
@@ -81,10 +85,21 @@ public final class AotTraining {
             Path rootfs = work.resolve("rootfs");
             Files.createDirectories(work);
             BusyboxRootfs.ensure(rootfs);
+            String state = work.resolve("state").toString();
             int status = Main.execute("run", "--network", "none", "--rootfs", rootfs.toString(),
-                    "--state-root", work.resolve("state").toString(), "/bin/true");
+                    "--state-root", state, "/bin/true");
             ContainerRuntime.awaitCleanup();
-            return status == 0 ? "run --network none /bin/true" : "run --network none /bin/true exited " + status;
+            if (status != 0) {
+                return "run --network none /bin/true exited " + status;
+            }
+            // The same rootfs as an image, run by its name: the image store's path (its JSON, layers).
+            status = Main.execute("import", "--state-root", state, rootfs.toString(), IMAGE);
+            if (status == 0) {
+                status = Main.execute("run", "--network", "none", "--state-root", state, IMAGE, "/bin/true");
+                ContainerRuntime.awaitCleanup();
+            }
+            return status == 0 ? "run --network none /bin/true, of the rootfs and of an image made from it"
+                    : "run --network none /bin/true; import and run of an image exited " + status;
         } catch (Exception e) {
             return "failed: " + Main.oneLine(e);
         }

@@ -6,6 +6,7 @@ import io.mdocker.ContainerException;
 import io.mdocker.ContainerInfo;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.PortMapping;
+import io.mdocker.internal.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;

@@ -3,7 +3,7 @@ package io.mdocker.cli.oci;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mdocker.SeccompProfile;
-import io.mdocker.cli.Json;
+import io.mdocker.internal.json.Json;
 import io.mdocker.cli.SeccompJson;
 import io.mdocker.cli.oci.OciConfig.Capabilities;
 import io.mdocker.cli.oci.OciConfig.ConsoleSize;

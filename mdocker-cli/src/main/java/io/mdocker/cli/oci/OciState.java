@@ -1,7 +1,7 @@
 package io.mdocker.cli.oci;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.mdocker.cli.Json;
+import io.mdocker.internal.json.Json;
 import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.cgroup.Freezer;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mdocker.Capability;
-import io.mdocker.cli.Json;
+import io.mdocker.internal.json.Json;
 import io.mdocker.internal.cgroup.CgroupFs;
 import io.mdocker.internal.cgroup.ContainerCgroups;
 import io.mdocker.internal.cgroup.Freezer;

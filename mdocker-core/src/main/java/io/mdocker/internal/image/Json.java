@@ -2,42 +2,50 @@ package io.mdocker.internal.image;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 
-/** Jackson's tree model, the images' one way to read and write JSON. */
+/**
+ * The images' one way to read and write JSON: jackson-databind's tree nodes, through the streaming
+ * parser and generator of {@link io.mdocker.internal.json.Json} (no ObjectMapper to set up: a CLI
+ * {@code run} of an image starts a JVM).
+ */
 final class Json {
     private Json() {}
 
-    /** Strict about what follows a document: a second object after the first is an error, not ignored. */
-    static final ObjectMapper MAPPER = new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT)
-            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-
+    /**
+     * The object {@code data} holds; an IOException names {@code what} when it is not JSON, not an
+     * object, or followed by more than white space (a second document is refused, not ignored).
+     */
     static JsonNode parse(byte[] data, String what) throws IOException {
+        JsonNode n = tree(data, what);
+        if (!n.isObject()) {
+            throw new IOException(what + " is not a JSON object");
+        }
+        return n;
+    }
+
+    /** Any JSON value {@code data} holds (a missing node when empty), strict as {@link #parse}. */
+    static JsonNode tree(byte[] data, String what) throws IOException {
         try {
-            JsonNode n = MAPPER.readTree(data);
-            if (n == null || !n.isObject()) {
-                throw new IOException(what + " is not a JSON object");
-            }
-            return n;
+            return io.mdocker.internal.json.Json.readStrict(data);
         } catch (JsonProcessingException e) {
             throw new IOException(what + " is not valid JSON: " + e.getOriginalMessage());
         }
     }
 
     static ObjectNode object() {
-        return MAPPER.createObjectNode();
+        return io.mdocker.internal.json.Json.NODES.objectNode();
+    }
+
+    static ArrayNode array() {
+        return io.mdocker.internal.json.Json.NODES.arrayNode();
     }
 
     static byte[] bytes(JsonNode n) {
-        try {
-            return MAPPER.writeValueAsBytes(n);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return io.mdocker.internal.json.Json.bytes(n);
     }
 
     static String text(JsonNode n, String field) {

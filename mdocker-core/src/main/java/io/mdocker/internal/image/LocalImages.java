@@ -162,8 +162,8 @@ public final class LocalImages {
             if (!Files.isRegularFile(manifestFile)) {
                 throw new IllegalArgumentException(what + " has no manifest.json: not a docker save archive");
             }
-            JsonNode list = Json.MAPPER.readTree(Files.readAllBytes(manifestFile));
-            if (list == null || !list.isArray() || list.isEmpty()) {
+            JsonNode list = Json.tree(Files.readAllBytes(manifestFile), what + ": manifest.json");
+            if (!list.isArray() || list.isEmpty()) {
                 throw new IOException(what + ": manifest.json is not a non-empty array");
             }
             List<Stored> out = new ArrayList<>();
@@ -566,7 +566,7 @@ public final class LocalImages {
     public void save(List<Stored> images, OutputStream out) throws IOException {
         TarWriter w = new TarWriter(out);
         w.file("oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes());
-        ArrayNode dockerManifest = Json.MAPPER.createArrayNode();
+        ArrayNode dockerManifest = Json.array();
         ObjectNode index = Json.object();
         index.put("schemaVersion", 2);
         index.put("mediaType", Manifests.OCI_INDEX);

@@ -196,7 +196,7 @@ class ImageSourcesTest {
 
     @SuppressWarnings("unchecked")
     private static Map<String, Object> firstManifest(Path l) throws IOException {
-        var idx = Json.MAPPER.readValue(Files.readAllBytes(l.resolve("index.json")), Map.class);
+        var idx = new com.fasterxml.jackson.databind.ObjectMapper().readValue(Files.readAllBytes(l.resolve("index.json")), Map.class);
         for (Map<String, Object> m : (List<Map<String, Object>>) idx.get("manifests")) {
             if ("v2".equals(((Map<String, Object>) m.get("annotations")).get(Manifests.REF_NAME))) {
                 return m;

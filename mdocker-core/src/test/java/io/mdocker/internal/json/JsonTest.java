@@ -1,4 +1,4 @@
-package io.mdocker.cli;
+package io.mdocker.internal.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -56,6 +56,29 @@ class JsonTest {
         assertThat(Json.pretty(tree)).isEqualTo(MAPPER.copy()
                 .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(tree));
         assertThat(Json.pretty(Json.NODES.arrayNode())).isEqualTo("[ ]");
+    }
+
+    @Test
+    void strictlyRefusesWhatFollowsTheValueAsFailOnTrailingTokensDoes() throws IOException {
+        ObjectMapper strict = MAPPER.copy().enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        for (String json : List.of("{} {}", "{\"a\":1}x", "[1] 2", "1 2")) {
+            byte[] b = json.getBytes(StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> strict.readTree(b)).as(json).isInstanceOf(IOException.class);
+            assertThatThrownBy(() -> Json.readStrict(b)).as(json).isInstanceOf(IOException.class);
+            assertThat(Json.read(b)).as("lenient: " + json).isEqualTo(MAPPER.readTree(b));
+        }
+        for (String json : List.of("{\"a\":[1,{}]} \n\t", "", " ")) {
+            byte[] b = json.getBytes(StandardCharsets.UTF_8);
+            assertThat(Json.readStrict(b)).as(json).isEqualTo(strict.readTree(b));
+        }
+    }
+
+    @Test
+    void writesShortAndFloatNodesAsWriteValueAsBytesDoes() throws IOException {
+        var tree = Json.NODES.objectNode();
+        tree.put("s", (short) 7).put("f", 0.1f).put("d", 0.1).put("b", new java.math.BigDecimal("1.50"));
+        assertThat(new String(Json.bytes(tree), StandardCharsets.UTF_8))
+                .isEqualTo(new String(MAPPER.writeValueAsBytes(tree), StandardCharsets.UTF_8));
     }
 
     @Test

@@ -1,7 +1,8 @@
-package io.mdocker.cli;
+package io.mdocker.internal.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,9 +21,9 @@ import java.util.Map;
 /**
  * JSON trees read and written with Jackson's streaming parser and generator, without an
  * {@code ObjectMapper}: constructing the first one initialises most of jackson-databind, tens of
- * milliseconds of every mdocker-runtime {@code create} and a fifth of a second of {@code mdocker
- * inspect}, each a JVM of its own (docs/bench/oci-runtime.md, docs/bench/cli.md). The trees are
- * jackson-databind's nodes, read as {@code ObjectMapper.readTree} reads them (ints as int nodes,
+ * milliseconds of every mdocker-runtime {@code create}, and a fifth of a second or more of an
+ * {@code mdocker inspect} or a {@code run} of an image, each a JVM of its own (docs/bench/cli.md,
+ * docs/bench/oci-runtime.md). The trees are jackson-databind's nodes, read as {@code ObjectMapper.readTree} reads them (ints as int nodes,
  * longs as long nodes, larger as big integers, other numbers as doubles; a repeated key's last value;
  * empty input a missing node) and written as {@code writeValueAsBytes} writes them (compact, fields in
  * order, or indented as {@code INDENT_OUTPUT} indents them: {@link #pretty}). A node's own
@@ -35,10 +36,28 @@ public final class Json {
     public static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final JsonFactory FACTORY = new JsonFactory();
 
-    /** The tree of {@code json}; a parse error as Jackson's parser reports it. */
+    /** The tree of {@code json}; a parse error as Jackson's parser reports it. What follows the first value is not read. */
     public static JsonNode read(byte[] json) throws IOException {
         try (JsonParser p = FACTORY.createParser(json)) {
             return p.nextToken() == null ? MissingNode.getInstance() : value(p);
+        }
+    }
+
+    /**
+     * As {@link #read}, and anything but white space after the first value is an error (as
+     * {@code FAIL_ON_TRAILING_TOKENS} makes it): a second document is refused, not ignored.
+     */
+    public static JsonNode readStrict(byte[] json) throws IOException {
+        try (JsonParser p = FACTORY.createParser(json)) {
+            if (p.nextToken() == null) {
+                return MissingNode.getInstance();
+            }
+            JsonNode n = value(p);
+            JsonToken next = p.nextToken();
+            if (next != null) {
+                throw new JsonParseException(p, "Trailing token (of type " + next + ") found after value");
+            }
+            return n;
         }
     }
 
@@ -120,8 +139,10 @@ public final class Json {
             g.writeEndArray();
         } else if (n.isTextual()) {
             g.writeString(n.textValue());
-        } else if (n.isInt()) {
+        } else if (n.isInt() || n.isShort()) {
             g.writeNumber(n.intValue());
+        } else if (n.isFloat()) {
+            g.writeNumber(n.floatValue());
         } else if (n.isLong()) {
             g.writeNumber(n.longValue());
         } else if (n.isBigInteger()) {
