@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * {@code --network}, {@code --network-alias}, {@code -p}, {@code --bridge}, {@code --bip}, {@code --ip},
- * {@code network rm}, on test-only bridges.
+ * {@code network ls}, {@code network rm}, on test-only bridges.
  */
 @TestBridge(name = NetworkCliTest.BRIDGE, address = NetworkCliTest.BIP)
 class NetworkCliTest {
@@ -35,6 +35,18 @@ class NetworkCliTest {
             assertThat(Main.execute(args)).as(buf.toString(StandardCharsets.UTF_8)).isEqualTo(expectedStatus);
         } finally {
             System.setErr(old);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+
+    private static String stdoutOf(int expectedStatus, String... args) {
+        PrintStream old = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(Main.execute(args)).as(buf.toString(StandardCharsets.UTF_8)).isEqualTo(expectedStatus);
+        } finally {
+            System.setOut(old);
         }
         return buf.toString(StandardCharsets.UTF_8);
     }
@@ -64,8 +76,19 @@ class NetworkCliTest {
                 "sh", "-c", "grep -q 'cli-first cli-db' /etc/hosts"))).isEmpty();
         assertThat(stderrOf(0, run("--network", NAMED, "--name", "cli-named", "sh", "-c",
                 "ip -o -4 addr show eth0 | grep -q 'inet 10.201.54.' && grep -q 'cli-named' /etc/hosts"))).isEmpty();
+        // listed with its subnet, gateway and the leases its two containers left (given back once their veths are gone)
+        String listed = stdoutOf(0, "network", "ls", "--state-root", MainTest.STATE.toString());
+        assertThat(listed.lines().findFirst()).hasValue(String.format("%-16s %-18s %-18s %s", "NAME", "SUBNET", "GATEWAY", "LEASES"));
+        assertThat(listed.lines().filter(l -> l.startsWith(NAMED + " ")).toList()).singleElement().asString()
+                .matches(NAMED + " +10\\.201\\.54\\.0/24 +10\\.201\\.54\\.1/24 +[0-2]");
+        assertThat(stdoutOf(0, "network", "list", "-q", "--state-root", MainTest.STATE.toString()).lines().toList())
+                .contains(NAMED).doesNotContain("NAME");
+        assertThat(stderrOf(125, "network", "ls", "extra")).startsWith("mdocker: Unmatched argument at index 2: 'extra'")
+                .hasLineCount(1);
         assertThat(stderrOf(1, "network", "rm", "mdt57")).isEqualTo("mdocker: network mdt57 not found\n");
         assertThat(stderrOf(0, "network", "rm", NAMED)).isEmpty();
+        assertThat(stdoutOf(0, "network", "ls", "-q", "--state-root", MainTest.STATE.toString()).lines().toList())
+                .doesNotContain(NAMED);
         assertThat(java.nio.file.Path.of("/sys/class/net", NAMED)).doesNotExist();
         assertThat(stderrOf(125, run("--network", NAMED, "true"))).isEqualTo("mdocker: network " + NAMED
                 + " not found: expected none, host, bridge, the name of an existing bridge, or --bip CIDR to make it\n");
