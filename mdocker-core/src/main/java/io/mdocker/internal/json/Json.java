@@ -96,13 +96,7 @@ public final class Json {
 
     /** {@code node} as compact JSON text in UTF-8. */
     public static byte[] bytes(JsonNode node) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonGenerator g = FACTORY.createGenerator(out)) {
-            write(g, node);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // into memory: not expected
-        }
-        return out.toByteArray();
+        return written(node, false);
     }
 
     /** {@code node} as compact JSON text. */
@@ -112,14 +106,20 @@ public final class Json {
 
     /** {@code node} as indented JSON text, as an ObjectMapper with {@code INDENT_OUTPUT} writes it. */
     public static String pretty(JsonNode node) {
+        return new String(written(node, true), StandardCharsets.UTF_8);
+    }
+
+    private static byte[] written(JsonNode node, boolean indented) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (JsonGenerator g = FACTORY.createGenerator(out)) {
-            g.useDefaultPrettyPrinter();
+            if (indented) {
+                g.useDefaultPrettyPrinter();
+            }
             write(g, node);
         } catch (IOException e) {
             throw new UncheckedIOException(e); // into memory: not expected
         }
-        return out.toString(StandardCharsets.UTF_8);
+        return out.toByteArray();
     }
 
     private static void write(JsonGenerator g, JsonNode n) throws IOException {
