@@ -13,8 +13,9 @@ import java.util.List;
 /**
  * The {@code cli} section: what a shell user waits for. {@code ./mdocker --version} and
  * {@code ./mdocker run --network none /bin/true} (the launcher script, the JVM, the command,
- * the JVM's exit), with {@code ./mdocker ps} (the CLI's start without a container) and the JVM
- * alone beside them, against {@code bwrap --unshare-all ... /bin/true}, each a new process started
+ * the JVM's exit), the same {@code run} of an image made from the rootfs (imported into the
+ * section's state root before the rounds, removed after), with {@code ./mdocker ps} (the CLI's start
+ * without a container) and the JVM alone beside them, against {@code bwrap --unshare-all ... /bin/true}, each a new process started
  * from this JVM, all variants interleaved round by round in a rotated order as {@link Interleaved}
  * does. Per run: the wall time from start to reaped, and the CPU time the process and everything it
  * waited for used (user + system, from {@code getrusage(RUSAGE_CHILDREN)} before and after: the
@@ -34,13 +35,36 @@ final class CliStartup {
 
     private record Cmd(String name, List<String> argv) {}
 
+    /** The one-layer image of the rootfs that the image row runs, in the section's own state root. */
+    static final String IMAGE = "mdocker-bench/cli:1";
+
     static List<Row> measure(List<Path> launchers, Path rootfs, Path stateRoot, int warmup, int rounds) {
+        String importer = launchers.get(0).toString();
+        try {
+            External.exec(List.of(importer, "import", "--state-root", stateRoot.toString(), rootfs.toString(), IMAGE));
+        } catch (Exception e) {
+            throw new IllegalStateException("importing " + rootfs + " as " + IMAGE + ": " + e.getMessage(), e);
+        }
+        try {
+            return measureWithImage(launchers, rootfs, stateRoot, warmup, rounds);
+        } finally {
+            try {
+                External.exec(List.of(importer, "rmi", "--state-root", stateRoot.toString(), IMAGE));
+            } catch (Exception e) {
+                System.out.println("cli: could not remove " + IMAGE + " from " + stateRoot + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static List<Row> measureWithImage(List<Path> launchers, Path rootfs, Path stateRoot, int warmup, int rounds) {
         List<Cmd> cmds = new ArrayList<>();
         for (Path l : launchers) {
             String label = launchers.size() == 1 ? "mdocker" : l.toString();
             cmds.add(new Cmd(label + " --version", List.of(l.toString(), "--version")));
             cmds.add(new Cmd(label + " run --network none /bin/true", List.of(l.toString(), "run", "--network", "none",
                     "--rootfs", rootfs.toString(), "--state-root", stateRoot.toString(), "/bin/true")));
+            cmds.add(new Cmd(label + " run --network none IMAGE /bin/true", List.of(l.toString(), "run", "--network", "none",
+                    "--state-root", stateRoot.toString(), IMAGE, "/bin/true")));
             // the CLI's own start with no container: its runtime, state root and first native calls
             cmds.add(new Cmd(label + " ps", List.of(l.toString(), "ps", "--state-root", stateRoot.toString())));
             jvmAlone(l).ifPresent(argv -> cmds.add(new Cmd(label + "'s JVM alone: java -version", argv)));
