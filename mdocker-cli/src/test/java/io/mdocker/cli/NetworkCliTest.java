@@ -28,25 +28,31 @@ class NetworkCliTest {
     }
 
     private static String stderrOf(int expectedStatus, String... args) {
-        PrintStream old = System.err;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            assertThat(Main.execute(args)).as(buf.toString(StandardCharsets.UTF_8)).isEqualTo(expectedStatus);
-        } finally {
-            System.setErr(old);
-        }
-        return buf.toString(StandardCharsets.UTF_8);
+        return captured(false, expectedStatus, args);
     }
 
     private static String stdoutOf(int expectedStatus, String... args) {
-        PrintStream old = System.out;
+        return captured(true, expectedStatus, args);
+    }
+
+    /** What the CLI wrote on stdout (or stderr) while running {@code args}, which must exit {@code expectedStatus}. */
+    private static String captured(boolean stdout, int expectedStatus, String... args) {
+        PrintStream old = stdout ? System.out : System.err;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        PrintStream capture = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        if (stdout) {
+            System.setOut(capture);
+        } else {
+            System.setErr(capture);
+        }
         try {
             assertThat(Main.execute(args)).as(buf.toString(StandardCharsets.UTF_8)).isEqualTo(expectedStatus);
         } finally {
-            System.setOut(old);
+            if (stdout) {
+                System.setOut(old);
+            } else {
+                System.setErr(old);
+            }
         }
         return buf.toString(StandardCharsets.UTF_8);
     }
