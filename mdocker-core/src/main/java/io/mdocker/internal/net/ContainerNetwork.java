@@ -219,7 +219,17 @@ public final class ContainerNetwork implements HostResource {
     private static Rtnl.Link checkBridge(NetlinkSocket s, String name, Ipv4 gateway) {
         Rtnl.Link link = Rtnl.findLink(s, name);
         if (link == null) {
-            checkNoOverlap(s, gateway.network(), 0, "subnet of bridge " + name);
+            try {
+                checkNoOverlap(s, gateway.network(), 0, "subnet of bridge " + name);
+            } catch (IllegalArgumentException e) {
+                // Another process (a JVM starting a container on the same network) may have made the
+                // bridge, with its address and route, between the look-up above and the routes' read:
+                // then the route is the bridge's own, checked as an existing bridge's.
+                if (Rtnl.findLink(s, name) == null) {
+                    throw e;
+                }
+                return checkBridge(s, name, gateway);
+            }
             return null;
         }
         if (!"bridge".equals(link.kind())) {
