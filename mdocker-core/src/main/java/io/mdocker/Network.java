@@ -4,6 +4,7 @@ import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.net.Ipv4;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -28,8 +29,10 @@ import java.util.Optional;
  * other by container name, hostname and {@linkplain Container.Builder#networkAlias aliases}, through
  * one hosts file the network's members share as their {@code /etc/hosts}, kept up to date as
  * containers of any process on the same run root join and leave. Containers on another network
- * (the default bridge included) do not see those names. {@link #close()} removes such a network
- * (its bridge, NAT and forwarding rules, hosts file) once no container uses it:
+ * (the default bridge included) do not see those names. A network is made by its first container,
+ * or ahead of them by {@link #create()}; {@link #bridge(String)} picks a free subnet for a new one.
+ * {@link #close()} removes such a network (its bridge, NAT and forwarding rules, hosts file) once no
+ * container uses it:
  *
  * <pre>{@code
  * try (Network app = Network.bridge("app", "10.201.50.1/24");
@@ -184,6 +187,63 @@ public final class Network implements AutoCloseable {
     public static Optional<Network> existingBridge(String name) {
         checkInterfaceName(name, "bridge name");
         return ContainerNetwork.bridgeAddress(name).map(a -> bridge(name, a.toString()));
+    }
+
+    /**
+     * The bridge network {@code name} with the address it has (its bridge's; rootless, that of the
+     * network this JVM holds open under the name), else on a free subnet: the first of
+     * 10.200.2.0/24 to 10.200.255.0/24 that no host route overlaps, the bridge taking its first
+     * address, as {@code docker network create NAME} takes one from its pools. The subnet is chosen
+     * when this is called: {@link #create()} the network at once to keep it.
+     *
+     * @throws IllegalArgumentException when {@code name} is not an interface name, or names an
+     *                                  interface that is not a bridge
+     * @throws IllegalStateException    when no subnet of that range is free
+     */
+    public static Network bridge(String name) {
+        checkInterfaceName(name, "bridge name");
+        if (name.equals(DEFAULT_BRIDGE)) {
+            return BRIDGE;
+        }
+        Ipv4 address = ContainerNetwork.networkAddress(name).orElseGet(ContainerNetwork::freeBridgeAddress);
+        return bridge(name, address.toString());
+    }
+
+    /**
+     * Makes this bridge network now, ahead of its containers, as {@code docker network create}
+     * does, and returns it: as root its bridge with its address, up, and its NAT and forwarding
+     * rules, which stay until {@link #close()} (the default bridge's stay, as Docker's
+     * {@code docker0}); rootless the network's holder, open in this JVM until {@link #close()} or
+     * the JVM's end. A bridge that holds this network's address already is left as it is. Its
+     * leases are kept under the {@linkplain ContainerRuntime#defaults() default runtime}'s run root
+     * ({@link #create(ContainerRuntime)} names another); containers of every runtime share them.
+     *
+     * @throws IllegalArgumentException when this is not a bridge network, or does not fit the host
+     *                                  (its subnet overlaps a host route, its name is another kind of
+     *                                  interface, its bridge holds another address): nothing is made
+     * @throws IllegalStateException    when the host cannot make it (iptables missing, a netlink or
+     *                                  iptables error)
+     */
+    public Network create() {
+        return create(ContainerRuntime.defaults());
+    }
+
+    /**
+     * As {@link #create()}, with the network's leases under {@code runtime}'s run root, where
+     * {@code mdocker network ls} of that state root lists it.
+     *
+     * @throws IllegalArgumentException as {@link #create()}
+     * @throws IllegalStateException    as {@link #create()}
+     */
+    public Network create(ContainerRuntime runtime) {
+        Objects.requireNonNull(runtime, "runtime");
+        if (mode != Mode.BRIDGE) {
+            throw new IllegalArgumentException("network " + this + " is not a bridge network: only those are made ahead "
+                    + "(Network.bridge(NAME) or Network.bridge(NAME, CIDR))");
+        }
+        ContainerNetwork.makeNetwork(new ContainerNetwork.Plan(ContainerNetwork.Kind.BRIDGE, bridge, gateway, 0, null, null,
+                List.of(), isUserDefined(), List.of()), runtime.runRoot(), runtime.libRoot());
+        return this;
     }
 
     /** The CLI's {@code --network}: {@code none}, {@code host}, {@code bridge} or {@code pasta}. */

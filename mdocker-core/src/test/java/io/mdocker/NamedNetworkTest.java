@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * and alias (one shared hosts file), across JVMs; other networks do not see them; entries go with
  * their containers; closing the network removes its bridge, rules and files, and refuses while
  * containers use it; a bridge removed behind the runtime's back is made again. Test-only bridges
- * mdt50..mdt53 on 10.201.50-53.0/24; traffic only between the containers made here and their bridges.
+ * mdt50..mdt53 on 10.201.50-53.0/24 and mdt48 on 10.201.48.0/24; traffic only between the containers made here and their bridges.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 @TestBridge(name = NamedNetworkTest.BRIDGE, address = NamedNetworkTest.ADDRESS)
@@ -40,6 +40,8 @@ class NamedNetworkTest {
     static final String CLOSED_ADDRESS = "10.201.52.1/24";
     static final String CROSS = "mdt53";
     static final String CROSS_ADDRESS = "10.201.53.1/24";
+    static final String AHEAD = "mdt48";
+    static final String AHEAD_ADDRESS = "10.201.48.1/24";
 
     /**
      * A shell function: {@code get NAME} GETs / from NAME, retried while the server starts (no
@@ -59,6 +61,7 @@ class NamedNetworkTest {
         TestBridgeExtension.removeBridge(OTHER, OTHER_ADDRESS, "1");
         TestBridgeExtension.removeBridge(CLOSED, CLOSED_ADDRESS, "1");
         TestBridgeExtension.removeBridge(CROSS, CROSS_ADDRESS, "1");
+        TestBridgeExtension.removeBridge(AHEAD, AHEAD_ADDRESS, "1");
     }
 
     private static String unique(String prefix) {
@@ -230,6 +233,80 @@ class NamedNetworkTest {
         // nothing changed since: a start checks nothing again, and no rule is doubled
         assertThat(on(other).run("true").exitCode()).isZero();
         assertThat(NetFixtures.iptablesRules().stream().filter(masquerade::equals)).hasSize(1);
+    }
+
+    @Test
+    void createMakesTheNetworkAheadOfItsContainersAndCloseRemovesIt() {
+        String masquerade = "-A POSTROUTING -s 10.201.48.0/24 ! -o " + AHEAD + " -m comment --comment \"mdocker " + AHEAD
+                + "\" -j MASQUERADE";
+        Network ahead = Network.bridge(AHEAD, AHEAD_ADDRESS);
+        assertThat(ahead.create(Fixtures.RUNTIME)).isSameAs(ahead);
+        try {
+            assertThat(Path.of("/sys/class/net", AHEAD)).exists();
+            assertThat(NetFixtures.host("ip", "-o", "-4", "addr", "show", AHEAD)).contains("inet " + AHEAD_ADDRESS);
+            assertThat(NetFixtures.iptablesRules()).containsOnlyOnce(masquerade);
+            assertThat(Fixtures.RUNTIME.runRoot().resolve("net").resolve(AHEAD)).isDirectory();
+            ahead.create(Fixtures.RUNTIME); // made already: left as it is, no rule doubled
+            assertThat(NetFixtures.iptablesRules()).containsOnlyOnce(masquerade);
+            // found by name, its address read from the bridge, and joined by a container
+            assertThat(Network.bridge(AHEAD)).isEqualTo(ahead);
+            ExecResult r = on(Network.bridge(AHEAD)).name(unique("nn-ahead")).run("/bin/sh", "-c",
+                    "ip -o -4 addr show eth0 | grep -o 'inet 10.201.48.[0-9]*/24'; ip route | grep -q 'default via 10.201.48.1'");
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            assertThat(r.stdout()).matches("inet 10\\.201\\.48\\.\\d+/24\n");
+        } finally {
+            ahead.close();
+        }
+        assertThat(Path.of("/sys/class/net", AHEAD)).doesNotExist();
+        assertThat(NetFixtures.iptablesRules()).doesNotContain(masquerade);
+        // bad input: one line, nothing made
+        assertThatThrownBy(() -> Network.none().create()).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("network none is not a bridge network: only those are made ahead (Network.bridge(NAME) or "
+                        + "Network.bridge(NAME, CIDR))");
+        assertThatThrownBy(() -> Network.bridge(AHEAD, "10.201.50.9/24").create(Fixtures.RUNTIME))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("subnet of bridge " + AHEAD + " 10.201.50.0/24 overlaps the host route 10.201.50.0/24: "
+                        + "expected a subnet no host interface uses");
+        assertThat(Path.of("/sys/class/net", AHEAD)).doesNotExist();
+        assertThatThrownBy(() -> Network.bridge("lo")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("interface lo is not a bridge: expected the name of a bridge network");
+        assertThat(Network.bridge(Network.DEFAULT_BRIDGE)).isEqualTo(Network.bridge());
+    }
+
+    @Test
+    void aNewNetworkByNameAloneGetsTheFirstFreeSubnetOfItsRange() {
+        String chosen = Network.bridge("mdt47").bridgeAddress().orElseThrow();
+        assertThat(chosen).matches("10\\.200\\.([2-9]|[1-9][0-9]+)\\.1/24");
+        int third = Integer.parseInt(chosen.split("\\.")[2]);
+        assertThat(overlapsAHostRoute(third)).as(chosen).isFalse();
+        for (int t = 2; t < third; t++) {
+            assertThat(overlapsAHostRoute(t)).as("10.200." + t + ".0/24 passed over").isTrue();
+        }
+        assertThat(Path.of("/sys/class/net", "mdt47")).doesNotExist(); // chosen, not made
+    }
+
+    /** Whether a route of the host's main table (but the default) overlaps 10.200.{@code third}.0/24, as {@code ip} lists them. */
+    private static boolean overlapsAHostRoute(int third) {
+        long start = (10L << 24) | (200L << 16) | ((long) third << 8);
+        long end = start + 255;
+        for (String line : NetFixtures.host("ip", "-4", "route", "show").lines().toList()) {
+            String dest = line.split(" ")[0];
+            if (dest.equals("default")) {
+                continue;
+            }
+            String[] parts = dest.split("/");
+            int prefix = parts.length == 2 ? Integer.parseInt(parts[1]) : 32;
+            long a = 0;
+            for (String octet : parts[0].split("\\.")) {
+                a = a << 8 | Long.parseLong(octet);
+            }
+            long routeStart = a & (0xffffffffL << (32 - prefix)) & 0xffffffffL;
+            long routeEnd = routeStart + (1L << (32 - prefix)) - 1;
+            if (routeStart <= end && start <= routeEnd) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Test

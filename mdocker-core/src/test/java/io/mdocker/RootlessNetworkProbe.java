@@ -10,7 +10,8 @@ import java.util.concurrent.Callable;
  * containers on rootless named networks. Prints one {@code key=value} line per check
  * ({@code key!=message} when the check threw):
  * <ul>
- *   <li>{@code suite ROOTFS SUBNET}: the refusals (SUBNET: one the host routes), two networks, a
+ *   <li>{@code suite ROOTFS SUBNET}: the refusals (SUBNET: one the host routes), a network made
+ *       ahead of its containers ({@code create()}) and joined by name, two networks, a
  *       server reached by address, name and alias and through its published port, or not;
  *       what is left after close;</li>
  *   <li>{@code hang ROOTFS}: a container on a named network; prints its pid, the holder's pid and
@@ -61,6 +62,12 @@ public final class RootlessNetworkProbe {
 
     private static void suite(Path rootfs, String hostRouted) throws Exception {
         refusals(rootfs, hostRouted);
+        try (Network ahead = Network.bridge("mdn4", "10.216.5.1/24").create()) { // made before any container
+            check("aheadholders", () -> holders().size());
+            check("aheadbyname", () -> Network.bridge("mdn4").bridgeAddress().orElseThrow());
+            check("aheadeth0", () -> client(rootfs, Network.bridge("mdn4"), "ip -4 -o addr show eth0 | awk '{print $4}'"));
+        }
+        check("aheadafter", () -> holders().size());
         try (Network app = Network.bridge("mdn1", "10.216.1.1/24");
              Network other = Network.bridge("mdn2", "10.216.2.1/24");
              RunningContainer web = box(rootfs).network(app).name("rlweb").networkAlias("www")

@@ -117,6 +117,12 @@ class RootlessNetworkTest {
                 .contains("10.216.3.1/24").contains("10.216.33.1/24").doesNotContain("|");
         assertThat(r.get("refusedholders")).as(out).isEqualTo("0");
 
+        // made ahead by create(): its holder before any container, found by name, joined; gone with close()
+        assertThat(r.get("aheadholders")).as(out).isEqualTo("1");
+        assertThat(r.get("aheadbyname")).as(out).isEqualTo("10.216.5.1/24");
+        assertThat(r.get("aheadeth0")).as(out).matches("10\\.216\\.5\\.\\d+/24");
+        assertThat(r.get("aheadafter")).as(out).isEqualTo("0");
+
         // one holder per open network, a user namespace of its own each
         assertThat(r.get("holders")).as(out).isEqualTo("2");
         assertThat(r.get("pastas")).as(out + ": a pasta per holder, its child").isEqualTo("2");

@@ -19,17 +19,91 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
- * {@code mdocker network ls} and {@code mdocker network rm NAME...}: lists bridge networks and removes
- * user-defined ones, as Docker's. A network is made by its first container
+ * {@code mdocker network create|ls|rm}: makes, lists and removes user-defined bridge networks, as
+ * Docker's. A network is made by {@code network create} or by its first container
  * ({@code run --network NAME --bip CIDR}).
  */
 @Command(name = "network", mixinStandardHelpOptions = true,
-        description = "Manage user-defined networks (made by their first container: run --network NAME --bip CIDR).",
-        subcommands = {NetworkCommand.Ls.class, NetworkCommand.Rm.class})
+        description = "Manage user-defined networks (made by network create, or by their first container: "
+                + "run --network NAME --bip CIDR).",
+        subcommands = {NetworkCommand.Create.class, NetworkCommand.Ls.class, NetworkCommand.Rm.class})
 final class NetworkCommand implements Runnable {
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "a network command is needed: ls or rm");
+        throw new CommandLine.ParameterException(new CommandLine(this), "a network command is needed: create, ls or rm");
+    }
+
+    /**
+     * {@code mdocker network create [--subnet CIDR [--gateway IP]] NAME}: the bridge NAME, up with its
+     * address, and its NAT and forwarding rules, as {@code docker network create}; without
+     * {@code --subnet} on the first /24 of 10.200.2.0/24 to 10.200.255.0/24 that no host route
+     * overlaps. Prints the name. A network that exists already is refused (status 1).
+     */
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = "Create a user-defined bridge network: its bridge, up with its address, and its NAT and "
+                    + "forwarding rules, until network rm. Prints its name.")
+    static final class Create implements Callable<Integer> {
+        @Mixin
+        StateRootOption state = new StateRootOption();
+
+        @Option(names = {"-d", "--driver"}, paramLabel = "DRIVER", description = "bridge (the only one).")
+        String driver = "bridge";
+
+        @Option(names = "--subnet", paramLabel = "CIDR",
+                description = "The subnet, e.g. 10.201.50.0/24 (default: the first free /24 from 10.200.2.0/24 on).")
+        String subnet;
+
+        @Option(names = "--gateway", paramLabel = "IP",
+                description = "The bridge's address in the subnet (default: the subnet's first).")
+        String gateway;
+
+        @Parameters(paramLabel = "NAME", description = "The network's name: its bridge's, at most 15 bytes.")
+        String name;
+
+        @Override
+        public Integer call() {
+            if (!driver.equals("bridge")) {
+                throw new IllegalArgumentException("invalid driver '" + driver + "': expected bridge");
+            }
+            if (gateway != null && subnet == null) {
+                throw new IllegalArgumentException("--gateway " + gateway + " needs --subnet CIDR: the subnet it is in");
+            }
+            if (ContainerRuntime.rootless()) {
+                throw new IllegalArgumentException("network create needs root: a rootless network lives only as long as "
+                        + "the process that holds it, made by its first container (run --network " + name + " --bip CIDR)");
+            }
+            if (name.equals(Network.DEFAULT_BRIDGE)) {
+                throw new IllegalArgumentException(name + " is the default network, which its first container makes: "
+                        + "expected another name");
+            }
+            if (subnet != null && subnet.indexOf('/') < 0) {
+                throw new IllegalArgumentException("invalid subnet '" + subnet + "': expected a network address with its "
+                        + "prefix length, like 10.201.50.0/24");
+            }
+            Network n = subnet == null ? null : Network.bridge(name, subnet);
+            if (n != null && !n.subnet().orElseThrow().equals(subnet)) {
+                throw new IllegalArgumentException("invalid subnet '" + subnet + "': expected its network address, "
+                        + n.subnet().orElseThrow());
+            }
+            if (gateway != null) {
+                String prefix = subnet.substring(subnet.indexOf('/'));
+                Network g = Network.bridge(name, gateway + prefix);
+                if (!g.subnet().equals(n.subnet())) {
+                    throw new IllegalArgumentException("gateway " + gateway + " is outside the subnet " + n.subnet().orElseThrow()
+                            + ": expected an address in it");
+                }
+                n = g;
+            }
+            Optional<Network> existing = Network.existingBridge(name);
+            if (existing.isPresent()) {
+                System.err.println("mdocker: " + Main.oneLine("network " + name + " exists already"
+                        + existing.get().subnet().map(s -> " (" + s + ")").orElse("")));
+                return 1;
+            }
+            (n == null ? Network.bridge(name) : n).create(state.runtime());
+            System.out.println(name);
+            return 0;
+        }
     }
 
     /**

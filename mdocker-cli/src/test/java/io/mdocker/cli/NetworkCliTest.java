@@ -21,6 +21,8 @@ class NetworkCliTest {
     static final String BIP = "10.201.5.1/24";
     static final String NAMED = "mdt54";
     static final String NAMED_BIP = "10.201.54.1/24";
+    static final String CREATED = "mdt55";
+    static final String CHOSEN = "mdt56";
 
     @BeforeAll
     static void prerequisites() {
@@ -100,9 +102,69 @@ class NetworkCliTest {
                 + " not found: expected none, host, bridge, the name of an existing bridge, or --bip CIDR to make it\n");
     }
 
+    @Test
+    void networkCreateWithASubnetAndAGatewayThenAChosenSubnet() {
+        String state = MainTest.STATE.toString();
+        assertThat(stdoutOf(0, "network", "create", "--state-root", state, "--subnet", "10.201.55.0/24",
+                "--gateway", "10.201.55.9", CREATED)).isEqualTo(CREATED + "\n");
+        assertThat(java.nio.file.Path.of("/sys/class/net", CREATED)).exists();
+        assertThat(io.mdocker.testing.NetFixtures.iptablesRules()).as("its NAT rule, before any container")
+                .contains("-A POSTROUTING -s 10.201.55.0/24 ! -o " + CREATED + " -m comment --comment \"mdocker " + CREATED
+                        + "\" -j MASQUERADE");
+        assertThat(stdoutOf(0, "network", "ls", "--state-root", state).lines().filter(l -> l.startsWith(CREATED + " ")))
+                .singleElement().asString().matches(CREATED + " +10\\.201\\.55\\.0/24 +10\\.201\\.55\\.9/24 +0");
+        // a container joins it by name, its address leased from the subnet, the gateway its route
+        assertThat(stderrOf(0, run("--network", CREATED, "sh", "-c", "ip -o -4 addr show eth0 | grep -q 'inet 10.201.55.'"
+                + " && ip route | grep -q 'default via 10.201.55.9'"))).isEmpty();
+        assertThat(stderrOf(1, "network", "create", "--state-root", state, CREATED))
+                .isEqualTo("mdocker: network " + CREATED + " exists already (10.201.55.0/24)\n");
+        assertThat(stdoutOf(0, "network", "rm", CREATED)).isEqualTo(CREATED + "\n");
+        assertThat(java.nio.file.Path.of("/sys/class/net", CREATED)).doesNotExist();
+        assertThat(io.mdocker.testing.NetFixtures.host("iptables-save")).doesNotContain("mdocker " + CREATED);
+        // no subnet named: the first /24 from 10.200.2.0/24 on that no host route overlaps
+        assertThat(stdoutOf(0, "network", "create", "--state-root", state, CHOSEN)).isEqualTo(CHOSEN + "\n");
+        io.mdocker.Network chosen = io.mdocker.Network.existingBridge(CHOSEN).orElseThrow();
+        assertThat(chosen.bridgeAddress()).hasValueSatisfying(a -> assertThat(a).matches("10\\.200\\.([2-9]|[1-9][0-9]+)\\.1/24"));
+        assertThat(stdoutOf(0, "network", "rm", CHOSEN)).isEqualTo(CHOSEN + "\n");
+        assertThat(java.nio.file.Path.of("/sys/class/net", CHOSEN)).doesNotExist();
+    }
+
+    @Test
+    void networkCreateRefusesBadInputInOneLineAndMakesNothing() {
+        String state = MainTest.STATE.toString();
+        assertThat(stderrOf(125, "network", "create", "--subnet", "10.201.55.7/24", CREATED))
+                .isEqualTo("mdocker: invalid subnet '10.201.55.7/24': expected its network address, 10.201.55.0/24\n");
+        assertThat(stderrOf(125, "network", "create", "--gateway", "10.201.55.9", CREATED))
+                .isEqualTo("mdocker: --gateway 10.201.55.9 needs --subnet CIDR: the subnet it is in\n");
+        assertThat(stderrOf(125, "network", "create", "--subnet", "10.201.55.0/24", "--gateway", "10.201.66.1", CREATED))
+                .isEqualTo("mdocker: gateway 10.201.66.1 is outside the subnet 10.201.55.0/24: expected an address in it\n");
+        assertThat(stderrOf(125, "network", "create", "-d", "overlay", CREATED))
+                .isEqualTo("mdocker: invalid driver 'overlay': expected bridge\n");
+        assertThat(stderrOf(125, "network", "create", "--subnet", "10.201.55.0", CREATED))
+                .isEqualTo("mdocker: invalid subnet '10.201.55.0': expected a network address with its prefix length, "
+                        + "like 10.201.50.0/24\n");
+        assertThat(stderrOf(125, "network", "create", "a-name-too-long-for-it"))
+                .startsWith("mdocker: invalid bridge name 'a-name-too-long-for-it': expected 1 to 15 bytes").hasLineCount(1);
+        assertThat(stderrOf(125, "network", "create", "mdocker0"))
+                .isEqualTo("mdocker: mdocker0 is the default network, which its first container makes: expected another name\n");
+        assertThat(stderrOf(125, "network", "create", "lo")).isEqualTo("mdocker: interface lo is not a bridge: expected "
+                + "the name of a bridge network\n");
+        // a subnet the host routes already (the test bridge's)
+        assertThat(stderrOf(125, "network", "create", "--state-root", state, "--subnet", "10.201.5.0/24", CREATED))
+                .isEqualTo("mdocker: subnet of bridge " + CREATED + " 10.201.5.0/24 overlaps the host route 10.201.5.0/24: "
+                        + "expected a subnet no host interface uses\n");
+        assertThat(stderrOf(125, "network", "create")).startsWith("mdocker: Missing required parameter: 'NAME'").hasLineCount(1);
+        assertThat(java.nio.file.Path.of("/sys/class/net", CREATED)).doesNotExist();
+        assertThat(MainTest.STATE.resolve("run/net").resolve(CREATED)).doesNotExist();
+        assertThat(io.mdocker.testing.NetFixtures.host("iptables-save")).doesNotContain("mdocker " + CREATED);
+    }
+
     @AfterAll
     static void removeTheNamedNetwork() {
         io.mdocker.testing.TestBridgeExtension.removeBridge(NAMED, NAMED_BIP, "1"); // ip_forward: @TestBridge's
+        io.mdocker.testing.TestBridgeExtension.removeBridge(CREATED, "10.201.55.9/24", "1");
+        io.mdocker.Network.existingBridge(CHOSEN).flatMap(io.mdocker.Network::bridgeAddress)
+                .ifPresent(a -> io.mdocker.testing.TestBridgeExtension.removeBridge(CHOSEN, a, "1"));
     }
 
     @Test

@@ -850,6 +850,70 @@ public final class ContainerNetwork implements HostResource {
         }
     }
 
+    /**
+     * The address of the bridge {@code name} as a network already has it: rootless, the network this
+     * JVM holds open under that name; as root, the existing bridge's ({@link #bridgeAddress}).
+     */
+    public static java.util.Optional<Ipv4> networkAddress(String name) {
+        if (io.mdocker.internal.sys.Namespaces.rootless()) {
+            return RootlessBridges.gateway(name);
+        }
+        return bridgeAddress(name);
+    }
+
+    /**
+     * The address for the bridge of a new network: the first address of the first subnet of
+     * 10.200.2.0/24 to 10.200.255.0/24 that no route of the host's main table overlaps (nor, rootless, the
+     * subnet of a network this JVM holds open), as {@code docker network create} takes a subnet
+     * from its pools when none is named.
+     *
+     * @throws IllegalStateException when every one of them is in use
+     */
+    public static Ipv4 freeBridgeAddress() {
+        List<Ipv4> taken = new ArrayList<>(RootlessBridges.subnets());
+        try (NetlinkSocket s = NetlinkSocket.open("host")) {
+            for (Rtnl.Route r : Rtnl.routes(s)) {
+                if (r.destination().prefix() > 0) {
+                    taken.add(r.destination());
+                }
+            }
+        }
+        for (int third = 2; third <= 255; third++) {
+            Ipv4 subnet = new Ipv4(10 << 24 | 200 << 16 | third << 8, 24);
+            if (taken.stream().noneMatch(subnet::overlaps)) {
+                return new Ipv4(subnet.address() + 1, 24);
+            }
+        }
+        throw new IllegalStateException("no free subnet among " + AUTO_SUBNETS + ": each overlaps a host route or "
+                + "another network; name a subnet for the network");
+    }
+
+    /** Where {@link #freeBridgeAddress} looks: the /24 subnets after the default bridge's 10.200.1.0/24. */
+    private static final String AUTO_SUBNETS = "10.200.2.0/24 to 10.200.255.0/24";
+
+    /**
+     * Makes the bridge network of {@code plan} (kind BRIDGE, no published ports) ahead of its
+     * containers, as its first container would. As root: the bridge with its address, up, with its
+     * NAT and forwarding rules; they stay until {@link #removeNetwork}. Rootless: the holder of its
+     * bridge, open in this JVM until then or the JVM's end. A bridge that holds the plan's address
+     * already is left as it is.
+     *
+     * @throws IllegalArgumentException when the plan does not fit the host (its subnet overlaps a
+     *                                  host route, the name is another kind of interface, or the
+     *                                  bridge holds another address), before anything is made
+     */
+    public static void makeNetwork(Plan plan, Path runRoot, Path libRoot) {
+        if (plan.kind() != Kind.BRIDGE || !plan.ports().isEmpty()) {
+            throw new IllegalArgumentException("only a bridge network without published ports is made ahead, not " + plan);
+        }
+        ContainerNetwork n = prepare(plan, runRoot, libRoot, true);
+        if (n.held == null) {
+            Ipam leases = n.ensureBridge();
+            Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), leases.dir().resolve("lock"),
+                    Integer.toString(n.bridgeIndex));
+        }
+    }
+
     /** How long {@link #removeNetwork} waits for the veth pairs of this JVM's closed containers to go. */
     private static final java.time.Duration RELEASE_PATIENCE = java.time.Duration.ofSeconds(10);
 

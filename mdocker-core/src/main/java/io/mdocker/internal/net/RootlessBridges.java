@@ -104,6 +104,16 @@ final class RootlessBridges {
         return java.util.Optional.ofNullable(HELD.get(name)).map(Held::netRoot);
     }
 
+    /** The bridge address of the open network {@code name}, if this JVM holds it. */
+    static synchronized java.util.Optional<Ipv4> gateway(String name) {
+        return java.util.Optional.ofNullable(HELD.get(name)).map(Held::gateway);
+    }
+
+    /** The subnets of the networks this JVM holds open. */
+    static synchronized List<Ipv4> subnets() {
+        return HELD.values().stream().map(h -> h.gateway().network()).toList();
+    }
+
     /** The holder of {@code name}, ended (its namespaces go with it); nothing when it is not open. */
     static synchronized void close(String name) {
         Held h = HELD.remove(name);
