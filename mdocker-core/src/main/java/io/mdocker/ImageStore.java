@@ -47,6 +47,24 @@ public final class ImageStore {
     }
 
     /**
+     * Gives the image {@code nameOrId} names ({@code alpine}, a full name, or an ID) the name
+     * {@code target} too ({@code app:1}, {@code host:5000/app:1}), as Docker's {@code tag}. An image
+     * that had {@code target} loses it, and stays, found by its ID, when that was its only name.
+     *
+     * @return the image, with its names
+     * @throws IllegalArgumentException when no image is {@code nameOrId}, or {@code target} is not an
+     *                                  image name (nothing changes)
+     */
+    public Image tag(String nameOrId, String target) {
+        Objects.requireNonNull(nameOrId, "nameOrId");
+        ImageReference ref = ImageReference.parse(Objects.requireNonNull(target, "target"));
+        if (ref.digest().isPresent()) {
+            throw new IllegalArgumentException("invalid image name '" + target + "': a name to tag with has a tag, not a digest");
+        }
+        return io(() -> toImage(images.tag(nameOrId, ref)), "tagging image " + nameOrId);
+    }
+
+    /**
      * Removes a name, and the image when it was its last (or when an ID is given), with the layers
      * no other image has. An image a container uses (running or exited, until removed) is
      * refused with an {@link IllegalStateException} unless {@code force}.

@@ -95,6 +95,28 @@ class ImageContainerTest {
     }
 
     @Test
+    void tagGivesAnImageAnotherNameThatContainersRunBy() {
+        Image bb = store.inspect("mdocker-test/bb:v2").orElseThrow();
+        Image tagged = store.tag("mdocker-test/bb:v2", "mdocker-test/tagged:1");
+        try {
+            assertThat(tagged.id()).isEqualTo(bb.id());
+            assertThat(tagged.names()).contains("docker.io/mdocker-test/bb:v2", "docker.io/mdocker-test/tagged:1");
+            assertThat(Container.builder().image("mdocker-test/tagged:1").runtime(Fixtures.RUNTIME).build().run().stdout())
+                    .isEqualTo("from-image\n");
+            assertThat(store.tag(bb.id().substring(7, 19), "mdocker-test/tagged:1").names()).as("again, by ID: no change")
+                    .containsExactlyInAnyOrderElementsOf(tagged.names());
+            var e = assertThrows(IllegalArgumentException.class, () -> store.tag("mdocker-test/absent:1", "mdocker-test/x:1"));
+            assertThat(e.getMessage()).isEqualTo("no such image: mdocker-test/absent:1");
+            e = assertThrows(IllegalArgumentException.class, () -> store.tag("mdocker-test/bb:v2", "Bad Name"));
+            assertThat(e.getMessage()).startsWith("invalid image reference 'Bad Name'").doesNotContain("\n");
+            assertThat(store.inspect("mdocker-test/x:1")).isEmpty();
+        } finally {
+            store.remove("mdocker-test/tagged:1", false);
+        }
+        assertThat(store.inspect("mdocker-test/bb:v2").orElseThrow().names()).containsExactly("docker.io/mdocker-test/bb:v2");
+    }
+
+    @Test
     void aRunWithoutImagesLoadsNoJackson() throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-verbose:class", "-cp",

@@ -6,16 +6,19 @@ import picocli.CommandLine.Mixin;
 
 import java.util.concurrent.Callable;
 
-/** {@code mdocker image prune}: removes blobs and layers no image refers to. */
+/**
+ * {@code mdocker image prune}: removes blobs and layers no image refers to; {@code mdocker image tag}
+ * is {@code mdocker tag}.
+ */
 @Command(name = "image", mixinStandardHelpOptions = true, description = "Manage images.",
-        subcommands = ImageCommand.Prune.class)
+        subcommands = {ImageCommand.Prune.class, TagCommand.class})
 final class ImageCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected a subcommand: prune");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "expected a subcommand: prune or tag");
     }
 
     @Command(name = "prune", mixinStandardHelpOptions = true,

@@ -6,6 +6,7 @@ import io.mdocker.ImageStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 import java.nio.file.Files;
 import java.time.Duration;
@@ -13,8 +14,12 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code mdocker images}: the images in the store, as Docker lists them. */
-@Command(name = "images", mixinStandardHelpOptions = true, description = "List the images in the store.")
+/**
+ * {@code mdocker images [REPOSITORY[:TAG]]}: the images in the store, as Docker lists them: all, or
+ * those of one repository (every tag), or of one name.
+ */
+@Command(name = "images", mixinStandardHelpOptions = true,
+        description = "List the images in the store: all, those of REPOSITORY, or the one named REPOSITORY:TAG.")
 final class ImagesCommand implements Callable<Integer> {
     @Mixin
     StateRootOption state = new StateRootOption();
@@ -22,9 +27,15 @@ final class ImagesCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Only the image IDs.")
     boolean quiet;
 
+    @Parameters(arity = "0..1", paramLabel = "REPOSITORY[:TAG]", description = "Only this repository, or this name.")
+    String only;
+
     @Override
     public Integer call() {
         List<Image> all = ImageStore.of(state.runtime()).list();
+        if (only != null) {
+            all = all.stream().filter(i -> i.names().stream().anyMatch(this::selected)).toList();
+        }
         if (quiet) {
             all.forEach(i -> System.out.println(i.shortId()));
             return 0;
@@ -34,6 +45,9 @@ final class ImagesCommand implements Callable<Integer> {
             String created = i.created().map(ImagesCommand::ago).orElse("unknown");
             List<String> names = i.names().isEmpty() ? List.of("<none>:<none>") : i.names();
             for (String n : names) {
+                if (only != null && !selected(n)) {
+                    continue;
+                }
                 String familiar = familiar(n);
                 int colon = familiar.lastIndexOf(':');
                 String repo = colon > familiar.lastIndexOf('/') ? familiar.substring(0, colon) : familiar;
@@ -42,6 +56,19 @@ final class ImagesCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Whether the canonical name {@code n} is the argument's: its repository's, or the whole name, familiar or not. */
+    private boolean selected(String n) {
+        String familiar = familiar(n);
+        boolean tagged = only.lastIndexOf(':') > only.lastIndexOf('/');
+        return tagged ? only.equals(familiar) || only.equals(n) : only.equals(repository(familiar)) || only.equals(repository(n));
+    }
+
+    /** A name without its tag. */
+    private static String repository(String name) {
+        int colon = name.lastIndexOf(':');
+        return colon > name.lastIndexOf('/') ? name.substring(0, colon) : name;
     }
 
     /** Docker's short form of a canonical name. */

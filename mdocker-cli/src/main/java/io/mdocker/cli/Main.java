@@ -21,8 +21,8 @@ public final class Main implements Runnable {
     static final String VERSION = "mdocker 0.1.0";
 
     /** The subcommands, in the order help lists them. */
-    static final List<String> COMMANDS = List.of("run", "exec", "ps", "logs", "stop", "kill", "rm", "wait", "inspect", "cp",
-            "pause", "unpause", "stats", "gc", "network", "images", "pull", "rmi", "load", "save", "import", "image");
+    static final List<String> COMMANDS = List.of("run", "exec", "ps", "logs", "stop", "kill", "rm", "wait", "inspect", "port", "cp",
+            "pause", "unpause", "stats", "gc", "network", "images", "pull", "rmi", "load", "save", "import", "image", "tag");
 
     private CommandSpec spec;
 
@@ -111,6 +111,7 @@ public final class Main implements Runnable {
             case "rm" -> new RmCommand();
             case "wait" -> new WaitCommand();
             case "inspect" -> new InspectCommand();
+            case "port" -> new PortCommand();
             case "cp" -> new CpCommand();
             case "pause" -> new PauseCommand();
             case "unpause" -> new UnpauseCommand();
@@ -124,6 +125,7 @@ public final class Main implements Runnable {
             case "save" -> new SaveCommand();
             case "import" -> new ImportCommand();
             case "image" -> new ImageCommand();
+            case "tag" -> new TagCommand();
             default -> throw new IllegalArgumentException("no subcommand " + name);
         };
     }

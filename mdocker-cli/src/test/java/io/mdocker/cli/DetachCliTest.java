@@ -131,6 +131,19 @@ class DetachCliTest {
         assertThat(inspected.at("/NetworkSettings/Ports/80~1tcp/0/HostIp").asText()).isEqualTo("127.0.0.1");
         assertThat(inspected.at("/NetworkSettings/Ports/80~1tcp/0/HostPort").asText()).isEqualTo(Integer.toString(port));
         assertThat(inspected.get("LogPath").asText()).endsWith(id + "/stdout.log");
+        // docker port: every mapping, or where one container port is published
+        assertThat(cli("port", shortId).stdout()).isEqualTo("80/tcp -> 127.0.0.1:" + port + "\n");
+        assertThat(cli("port", shortId, "80/tcp").stdout()).isEqualTo("127.0.0.1:" + port + "\n");
+        assertThat(cli("port", shortId, "80").stdout()).isEqualTo("127.0.0.1:" + port + "\n");
+        Cli.Out unpublished = cli("port", shortId, "81");
+        assertThat(unpublished.status()).isEqualTo(1);
+        assertThat(unpublished.stderr()).isEqualTo("mdocker: no public port '81/tcp' published for " + shortId + "\n");
+        Cli.Out udp = cli("port", shortId, "80/udp");
+        assertThat(udp.status()).isEqualTo(Main.RUNTIME_ERROR);
+        assertThat(udp.stderr()).isEqualTo("mdocker: invalid port '80/udp': only tcp ports are published\n");
+        assertThat(cli("port", shortId, "0x50").stderr())
+                .isEqualTo("mdocker: invalid port '0x50': expected a port number 1-65535, optionally with /tcp\n");
+        assertThat(cli("port", "feedfacecafe").status()).isEqualTo(1);
 
         assertThat(cli("rm", "-f", shortId).status()).isZero();
         try (ServerSocket s = new ServerSocket()) { // nobody listens there any more

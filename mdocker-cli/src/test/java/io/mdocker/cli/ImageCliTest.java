@@ -55,6 +55,48 @@ class ImageCliTest {
     }
 
     @Test
+    void tagGivesAnImageAnotherNameAndMovesANameFromAnotherImage() throws Exception {
+        assertThat(cli("import", MainTest.ROOTFS.toString(), "local/tagsrc").status()).isZero();
+        assertThat(cli("import", MainTest.ROOTFS.toString() + "/bin", "local/tagother").status()).isZero();
+        String src = cli("images", "-q", "local/tagsrc").stdout().strip();
+        String other = cli("images", "-q", "local/tagother").stdout().strip();
+        assertThat(src).matches("[0-9a-f]{12}").isNotEqualTo(other);
+
+        Cli.Out tagged = cli("tag", "local/tagsrc", "app:1");
+        assertThat(tagged.status()).as(tagged.stderr()).isZero();
+        assertThat(tagged.stdout()).isEmpty();
+        assertThat(cli("image tag", src, "app:2").status()).isZero(); // by ID, through image tag
+        assertThat(cli("images", "-q", "app:1").stdout().strip()).isEqualTo(src);
+        assertThat(cli("images", "-q", "app:2").stdout().strip()).isEqualTo(src);
+        assertThat(run("app:1", "/bin/echo", "tagged").stdout()).isEqualTo("tagged\n");
+        // a name another image has moves to this one; that image keeps its own
+        assertThat(cli("tag", "local/tagother", "app:1").status()).isZero();
+        assertThat(cli("images", "-q", "app:1").stdout().strip()).isEqualTo(other);
+        assertThat(cli("images", "-q", "app:2").stdout().strip()).isEqualTo(src);
+        assertThat(cli("images", "-q", "local/tagsrc").stdout().strip()).isEqualTo(src);
+        assertThat(cli("images", "-q", "app").stdout().lines().sorted().toList()) // a repository: every tag of it
+                .isEqualTo(java.util.stream.Stream.of(src, other).sorted().toList());
+        assertThat(cli("images", "app").stdout().lines().skip(1).map(l -> l.split("\\s+")[1]).sorted().toList())
+                .containsExactly("1", "2");
+
+        Cli.Out absent = cli("tag", "absent:1", "app:3");
+        assertThat(absent.status()).isEqualTo(1);
+        assertThat(absent.stderr()).isEqualTo("mdocker: no such image: absent:1\n");
+        Cli.Out bad = cli("tag", "local/tagsrc", "Not A Name");
+        assertThat(bad.status()).isEqualTo(Main.RUNTIME_ERROR);
+        assertThat(bad.stderr()).startsWith("mdocker: ").contains("Not A Name").hasLineCount(1);
+        Cli.Out digest = cli("tag", "local/tagsrc", "app@sha256:" + "a".repeat(64));
+        assertThat(digest.status()).isEqualTo(Main.RUNTIME_ERROR);
+        assertThat(digest.stderr()).isEqualTo("mdocker: invalid image name 'app@sha256:" + "a".repeat(64)
+                + "': a name to tag with has a tag, not a digest\n");
+        assertThat(cli("images", "-q", "app:3").stdout()).isEmpty();
+
+        assertThat(cli("rmi", "app:1", "app:2", "local/tagsrc", "local/tagother").status()).isZero();
+        assertThat(cli("images", "-q", src).stdout()).isEmpty();
+        assertThat(cli("images", "-q", other).stdout()).isEmpty();
+    }
+
+    @Test
     void loadRunSaveRemove() throws Exception {
         assertThat(cli("load", "-i", "oci:" + layout + ":v2", "--name", "bb:v2").stdout())
                 .isEqualTo("Loaded image: docker.io/library/bb:v2\n");

@@ -473,6 +473,27 @@ public final class LocalImages {
         return out;
     }
 
+    /**
+     * Gives the image {@code nameOrId} names the name {@code target} too, as Docker's {@code tag}:
+     * an image that had {@code target} loses it, and stays (found by its ID) when that was its only
+     * name. Returns the image with its names.
+     */
+    public Stored tag(String nameOrId, ImageReference target) throws IOException {
+        String name = target.toString();
+        try (StoreLock lock = lockTags()) {
+            Stored s = find(nameOrId).orElseThrow(() -> new IllegalArgumentException("no such image: " + nameOrId));
+            List<Tag> tags = new ArrayList<>(readTags());
+            Tag own = tags.stream().filter(t -> t.digest.equals(s.manifestDigest())).findFirst().orElseThrow();
+            Optional<Tag> previous = tags.stream().filter(t -> name.equals(t.name)).findFirst();
+            tags.removeIf(t -> name.equals(t.name) || (t.name == null && t.digest.equals(s.manifestDigest())));
+            previous.filter(p -> !p.digest.equals(s.manifestDigest()) && tags.stream().noneMatch(t -> t.digest.equals(p.digest)))
+                    .ifPresent(p -> tags.add(new Tag(null, p.digest, p.mediaType, p.size))); // as Docker's <none>
+            tags.add(new Tag(name, own.digest, own.mediaType, own.size));
+            writeTags(tags);
+        }
+        return find(name).orElseThrow(() -> new IllegalStateException("image " + name + " was removed meanwhile"));
+    }
+
     // ---------------------------------------------------------------- removal
 
     /**
