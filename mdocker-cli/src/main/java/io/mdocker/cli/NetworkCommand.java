@@ -1,7 +1,10 @@
 package io.mdocker.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mdocker.ContainerRuntime;
 import io.mdocker.Network;
+import io.mdocker.internal.json.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,11 +29,12 @@ import java.util.concurrent.Callable;
 @Command(name = "network", mixinStandardHelpOptions = true,
         description = "Manage user-defined networks (made by network create, or by their first container: "
                 + "run --network NAME --bip CIDR).",
-        subcommands = {NetworkCommand.Create.class, NetworkCommand.Ls.class, NetworkCommand.Rm.class})
+        subcommands = {NetworkCommand.Create.class, NetworkCommand.Ls.class, NetworkCommand.Inspect.class,
+                NetworkCommand.Rm.class})
 final class NetworkCommand implements Runnable {
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(new CommandLine(this), "a network command is needed: create, ls or rm");
+        throw new CommandLine.ParameterException(new CommandLine(this), "a network command is needed: create, ls, inspect or rm");
     }
 
     /**
@@ -166,6 +170,92 @@ final class NetworkCommand implements Runnable {
             } catch (IOException e) {
                 return 0; // removed meanwhile
             }
+        }
+    }
+
+    /**
+     * {@code mdocker network inspect NAME...}: a JSON array shaped like Docker's {@code network inspect}
+     * (Name, Driver, IPAM's subnet and gateway, the bridge's name, and the containers of this state
+     * root that hold an address on it, with their names and addresses). A name that is no bridge
+     * network is one line on stderr; the others are still printed, and the status is 1.
+     */
+    @Command(name = "inspect", mixinStandardHelpOptions = true,
+            description = "Show bridge networks as a JSON array, as Docker's network inspect: subnet, gateway and the "
+                    + "containers on each with their addresses.")
+    static final class Inspect implements Callable<Integer> {
+        @Mixin
+        StateRootOption state = new StateRootOption();
+
+        @Parameters(arity = "1..*", paramLabel = "NAME", description = "The networks (their bridges' names).")
+        List<String> names = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            ContainerRuntime.requireRoot();
+            ContainerRuntime rt = state.runtime();
+            ArrayNode out = Json.NODES.arrayNode();
+            int status = 0;
+            for (String name : names) {
+                Optional<Network> n;
+                try {
+                    n = Network.existingBridge(name);
+                } catch (IllegalArgumentException e) {
+                    status = ContainerVerb.report(e);
+                    continue;
+                }
+                if (n.isEmpty()) {
+                    status = ContainerVerb.report(new IllegalArgumentException("network " + name + " not found"));
+                    continue;
+                }
+                out.add(json(rt, name, n.get()));
+            }
+            System.out.println(Json.pretty(out));
+            return status;
+        }
+
+        private static ObjectNode json(ContainerRuntime rt, String name, Network n) {
+            ObjectNode o = Json.NODES.objectNode();
+            o.put("Name", name);
+            o.put("Scope", "local");
+            o.put("Driver", "bridge");
+            ObjectNode config = o.putObject("IPAM").put("Driver", "default").putArray("Config").addObject();
+            String gateway = n.bridgeAddress().orElseThrow();
+            config.put("Subnet", n.subnet().orElseThrow());
+            config.put("Gateway", gateway.substring(0, gateway.indexOf('/')));
+            o.put("Internal", false);
+            ObjectNode containers = o.putObject("Containers");
+            String prefix = gateway.substring(gateway.indexOf('/'));
+            Path dir = rt.runRoot().resolve("net").resolve(name);
+            List<Path> leases = new ArrayList<>();
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, f -> !f.getFileName().toString().equals("lock"))) {
+                ds.forEach(leases::add);
+            } catch (IOException e) {
+                // no lease on this state root (none yet, or the network's leases are another root's)
+            }
+            leases.sort(null);
+            for (Path lease : leases) {
+                String id;
+                try {
+                    String owner = Files.readString(lease).lines().findFirst().orElse("");
+                    id = Path.of(owner).getFileName().toString();
+                } catch (IOException | RuntimeException e) {
+                    continue; // given back meanwhile
+                }
+                try {
+                    io.mdocker.ContainerInfo c = rt.inspect(id);
+                    if (!c.running()) {
+                        continue; // ended: its lease goes with its veth
+                    }
+                    ObjectNode e = containers.putObject(c.id());
+                    e.put("Name", c.name().orElse(""));
+                    e.put("IPv4Address", lease.getFileName() + prefix);
+                } catch (RuntimeException gone) {
+                    // a lease outlives its container until the veth is gone: not a member any more
+                }
+            }
+            o.putObject("Options").put("com.docker.network.bridge.name", name);
+            o.putObject("Labels");
+            return o;
         }
     }
 

@@ -118,6 +118,27 @@ class NetworkCliTest {
                 + " && ip route | grep -q 'default via 10.201.55.9'"))).isEmpty();
         assertThat(stderrOf(1, "network", "create", "--state-root", state, CREATED))
                 .isEqualTo("mdocker: network " + CREATED + " exists already (10.201.55.0/24)\n");
+        // network inspect: Docker's shape, with a running member, its name and address
+        String member = stdoutOf(0, run("-d", "--network", CREATED, "--name", "cli-member", "sleep", "60")).strip();
+        try {
+            com.fasterxml.jackson.databind.JsonNode inspected = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(stdoutOf(0, "network", "inspect", "--state-root", state, CREATED));
+            assertThat(inspected).hasSize(1);
+            com.fasterxml.jackson.databind.JsonNode n = inspected.get(0);
+            assertThat(n.get("Name").asText()).isEqualTo(CREATED);
+            assertThat(n.get("Driver").asText()).isEqualTo("bridge");
+            assertThat(n.at("/IPAM/Config/0/Subnet").asText()).isEqualTo("10.201.55.0/24");
+            assertThat(n.at("/IPAM/Config/0/Gateway").asText()).isEqualTo("10.201.55.9");
+            assertThat(n.get("Containers").size()).isEqualTo(1);
+            assertThat(n.at("/Containers/" + member + "/Name").asText()).isEqualTo("cli-member");
+            assertThat(n.at("/Containers/" + member + "/IPv4Address").asText()).matches("10\\.201\\.55\\.\\d+/24");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } finally {
+            stderrOf(0, "rm", "-f", "--state-root", state, member);
+        }
+        assertThat(stderrOf(1, "network", "inspect", "--state-root", state, "mdt57"))
+                .isEqualTo("mdocker: network mdt57 not found\n");
         assertThat(stdoutOf(0, "network", "rm", CREATED)).isEqualTo(CREATED + "\n");
         assertThat(java.nio.file.Path.of("/sys/class/net", CREATED)).doesNotExist();
         assertThat(io.mdocker.testing.NetFixtures.host("iptables-save")).doesNotContain("mdocker " + CREATED);
