@@ -101,6 +101,18 @@ public sealed interface ContainerHandle permits RunningContainer, DetachedContai
     ResourceStats stats();
 
     /**
+     * The processes running in the container now, as {@code docker top} lists them: those in its
+     * pid namespace (execs included), as the host sees them ({@link ProcessHandle#pid()} is the
+     * host's pid), its pid 1 first and the others by pid; empty once it has ended. Rootless, a
+     * process running as another of the user's subordinate ids is not listed (the user may not
+     * inspect it).
+     */
+    default List<ProcessHandle> processes() {
+        int pid = pid();
+        return pid > 0 && isRunning() ? io.mdocker.internal.run.ContainerProcesses.of(pid) : List.of();
+    }
+
+    /**
      * Copies the host file, directory tree or symbolic link {@code source} to {@code target} in
      * the running container (the path the copy gets; missing parents are made, an existing file
      * replaced, a directory merged into), resolved inside the container's root

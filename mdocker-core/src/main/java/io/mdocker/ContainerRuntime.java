@@ -182,6 +182,19 @@ public final class ContainerRuntime {
     }
 
     /**
+     * The processes running now in the container {@code idOrPrefix} (or whose name it is), of any
+     * process on these roots, as {@link ContainerHandle#processes()} lists them: its pid 1 first;
+     * empty when it has exited.
+     *
+     * @throws IllegalArgumentException as {@link #inspect}
+     * @throws ContainerException       as {@link #inspect}
+     */
+    public List<ProcessHandle> processes(String idOrPrefix) {
+        ContainerInfo c = inspect(idOrPrefix);
+        return c.running() && c.pid() > 0 ? io.mdocker.internal.run.ContainerProcesses.of(c.pid()) : List.of();
+    }
+
+    /**
      * The containers on these roots, of every JVM: running ones, and detached ones that exited and
      * were not removed yet. Oldest first.
      */

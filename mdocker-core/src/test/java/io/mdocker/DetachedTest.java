@@ -189,6 +189,61 @@ class DetachedTest {
     }
 
     @Test
+    void processesListPid1ItsCommandAndAnExecOfEveryHandleUntilTheEnd() throws Exception {
+        DetachedContainer d = container().startDetached("/bin/sh", "-c", "sleep 300 & sleep 301; wait");
+        Leftovers made = Leftovers.of(HERE, d.id());
+        List<String> lines = List.of();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) { // the shell starts its two sleeps
+            lines = d.processes().stream().map(p -> cmdline(p.pid())).toList();
+            if (lines.size() >= 4) {
+                break;
+            }
+            Thread.sleep(20);
+        }
+        List<ProcessHandle> ps = d.processes();
+        assertThat(ps.get(0).pid()).as("pid 1 first").isEqualTo(d.pid());
+        assertThat(lines).as(lines.toString()).hasSize(4) // pid 1 (mdocker-init), sh, the two sleeps
+                .contains("sleep 300", "sleep 301").anyMatch(l -> l.startsWith("mdocker-init"));
+        assertThat(ps.subList(1, ps.size())).extracting(ProcessHandle::pid).isSorted();
+        assertThat(ps).allMatch(p -> pidNamespace(p.pid()).equals(pidNamespace(d.pid())))
+                .noneMatch(p -> pidNamespace(p.pid()).equals(pidNamespace(ProcessHandle.current().pid())));
+        // an exec is in the container too; another handle, and the runtime by name or prefix, list the same
+        try (ExecProcess e = HERE.execStart(d.shortId(), Exec.builder("/bin/sleep", "302").build())) {
+            while (HERE.processes(d.shortId()).stream().noneMatch(p -> cmdline(p.pid()).equals("/bin/sleep 302"))
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(HERE.processes(d.shortId())).hasSize(5);
+            assertThat(HERE.attach(d.id()).processes()).extracting(ProcessHandle::pid)
+                    .containsExactlyElementsOf(HERE.processes(d.id()).stream().map(ProcessHandle::pid).toList());
+            e.kill(Signal.KILL);
+        }
+        d.remove(true);
+        assertThat(d.processes()).isEmpty();
+        assertThatThrownBy(() -> HERE.processes(d.id())).isInstanceOf(ContainerException.class);
+        made.assertGone();
+    }
+
+    /** argv, space-separated, as ps shows it; empty for a process gone meanwhile. */
+    private static String cmdline(long pid) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), StandardCharsets.UTF_8)
+                    .replace('\0', ' ').strip();
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    private static String pidNamespace(long pid) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", "pid")).toString();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void filesAreCopiedInAndOutByAnyProcessWhileItRuns(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         DetachedContainer started = container().startDetached("/bin/sleep", "600");
         DetachedContainer d = HERE.attach(started.id()); // all it has is the record

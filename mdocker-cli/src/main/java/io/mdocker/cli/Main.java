@@ -21,8 +21,9 @@ public final class Main implements Runnable {
     static final String VERSION = "mdocker 0.1.0";
 
     /** The subcommands, in the order help lists them. */
-    static final List<String> COMMANDS = List.of("run", "exec", "ps", "logs", "stop", "kill", "rm", "wait", "inspect", "port", "cp",
-            "pause", "unpause", "stats", "gc", "network", "images", "pull", "rmi", "load", "save", "import", "image", "tag");
+    static final List<String> COMMANDS = List.of("run", "exec", "ps", "logs", "stop", "kill", "rm", "wait", "inspect",
+            "port", "top", "cp", "pause", "unpause", "stats", "gc", "network", "images", "pull", "rmi", "load", "save",
+            "import", "image", "tag");
 
     private CommandSpec spec;
 
@@ -112,6 +113,7 @@ public final class Main implements Runnable {
             case "wait" -> new WaitCommand();
             case "inspect" -> new InspectCommand();
             case "port" -> new PortCommand();
+            case "top" -> new TopCommand();
             case "cp" -> new CpCommand();
             case "pause" -> new PauseCommand();
             case "unpause" -> new UnpauseCommand();

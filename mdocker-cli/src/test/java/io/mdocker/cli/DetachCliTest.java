@@ -203,6 +203,24 @@ class DetachCliTest {
         assertThat(unknown.status()).isEqualTo(1);
         assertThat(unknown.stderr()).isEqualTo("mdocker: no such container: ffffffffffff\n");
 
+        // docker top: pid 1 first (its host pid, as ps shows it), then the shell; all in the container's pid namespace
+        Cli.Out top = cli("top", shortId);
+        assertThat(top.status()).as(top.stderr()).isZero();
+        List<String> rows = top.stdout().lines().toList();
+        assertThat(rows.get(0).split("\\s+")).containsExactly("UID", "PID", "PPID", "STIME", "TIME", "CMD");
+        assertThat(rows.get(1).split("\\s+")[1]).isEqualTo(Integer.toString(pid));
+        assertThat(rows).anyMatch(r -> r.matches("root +\\d+ +" + pid + " +\\d\\d:\\d\\d +\\d\\d:\\d\\d:\\d\\d +/bin/sh -c echo hello;.*"));
+        String pidNs = Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid), "ns", "pid")).toString();
+        for (String r : rows.subList(1, rows.size())) {
+            String p = r.split("\\s+")[1];
+            if (Files.exists(Path.of("/proc", p))) { // a sleep of the loop may have ended since
+                assertThat(Files.readSymbolicLink(Path.of("/proc", p, "ns", "pid")).toString()).as(r).isEqualTo(pidNs);
+            }
+        }
+        Cli.Out topUnknown = cli("top", "ffffffffffff");
+        assertThat(topUnknown.status()).isEqualTo(1);
+        assertThat(topUnknown.stderr()).isEqualTo("mdocker: no such container: ffffffffffff\n");
+
         Cli.Out rm = cli("rm", shortId);
         assertThat(rm.status()).isEqualTo(1);
         assertThat(rm.stderr()).isEqualTo("mdocker: container " + shortId + " is running: stop it first, or remove it with force\n");
@@ -213,6 +231,7 @@ class DetachCliTest {
         assertThat(Path.of("/proc", Integer.toString(pid))).doesNotExist();
         assertThat(cli("ps").stdout()).doesNotContain(shortId);
         assertThat(cli("ps", "-a").stdout()).contains(shortId).contains("exited (3)");
+        assertThat(cli("top", shortId).stderr()).isEqualTo("mdocker: container " + shortId + " is not running\n");
         assertThat(cli("logs", shortId).stdout()).isEqualTo("hello\nbye\n");
         Cli.Out last = cli("logs", "--tail", "1", shortId);
         assertThat(last.stdout()).isEqualTo("bye\n");
