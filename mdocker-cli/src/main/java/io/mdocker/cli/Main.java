@@ -23,7 +23,7 @@ public final class Main implements Runnable {
     /** The subcommands, in the order help lists them. */
     static final List<String> COMMANDS = List.of("run", "exec", "ps", "logs", "stop", "kill", "rm", "wait", "inspect",
             "port", "top", "cp", "pause", "unpause", "stats", "gc", "network", "images", "pull", "rmi", "load", "save",
-            "import", "image", "tag");
+            "import", "image", "tag", "container");
 
     private CommandSpec spec;
 
@@ -128,6 +128,7 @@ public final class Main implements Runnable {
             case "import" -> new ImportCommand();
             case "image" -> new ImageCommand();
             case "tag" -> new TagCommand();
+            case "container" -> new ContainerCommand();
             default -> throw new IllegalArgumentException("no subcommand " + name);
         };
     }

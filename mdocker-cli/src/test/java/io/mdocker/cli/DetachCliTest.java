@@ -170,6 +170,45 @@ class DetachCliTest {
     }
 
     @Test
+    void containerPruneRemovesTheExitedDetachedContainersOnly() throws Exception {
+        String exited = runDetachedInAnotherJvm("/bin/sh", "-c", "exit 4");
+        String running = runDetachedInAnotherJvm("/bin/sleep", "60");
+        try {
+            assertThat(cli("wait", exited).stdout()).isEqualTo("4\n");
+            // asked first: anything but y leaves them
+            java.io.InputStream stdin = System.in;
+            System.setIn(new java.io.ByteArrayInputStream("n\n".getBytes(StandardCharsets.UTF_8)));
+            Cli.Out asked;
+            try {
+                asked = prune();
+            } finally {
+                System.setIn(stdin);
+            }
+            assertThat(asked.status()).isZero();
+            assertThat(asked.stdout()).isEqualTo("WARNING! This will remove all stopped containers.\n"
+                    + "Are you sure you want to continue? [y/N] ");
+            assertThat(cli("ps", "-a", "-q").stdout().lines().toList()).contains(exited.substring(0, 12));
+
+            Cli.Out pruned = prune("-f");
+            assertThat(pruned.status()).as(pruned.stderr()).isZero();
+            assertThat(pruned.stdout()).isEqualTo("Deleted Containers:\n" + exited + "\n");
+            List<String> left = cli("ps", "-a", "-q").stdout().lines().toList();
+            assertThat(left).contains(running.substring(0, 12)).doesNotContain(exited.substring(0, 12));
+            assertNothingLeft(exited);
+            assertThat(prune("-f").stdout()).as("nothing more to remove").isEmpty();
+        } finally {
+            cli("rm", "-f", running);
+        }
+    }
+
+    /** {@code mdocker container prune --state-root STATE ARGS}. */
+    private static Cli.Out prune(String... args) {
+        List<String> all = new ArrayList<>(List.of("prune", "--state-root", STATE.toString()));
+        all.addAll(List.of(args));
+        return cli("container", all.toArray(String[]::new), false);
+    }
+
+    @Test
     void psLogsStopAndRmActOnAContainerAnotherProcessStarted() throws Exception {
         String id = runDetachedInAnotherJvm("/bin/sh", "-c", "echo hello; echo oops >&2; trap 'echo bye; exit 3' TERM; "
                 + "while true; do sleep 0.1; done");
