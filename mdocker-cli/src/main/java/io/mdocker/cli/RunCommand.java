@@ -42,6 +42,7 @@ final class RunCommand implements Callable<Integer> {
     List<String> labels = new ArrayList<>();
     List<Path> labelFiles = new ArrayList<>();
     List<String> volumes = new ArrayList<>();
+    List<String> mounts = new ArrayList<>();
     boolean detach;
     boolean remove;
     boolean noInit;
@@ -107,6 +108,8 @@ final class RunCommand implements Callable<Integer> {
                 "--label-file"));
         s.addOption(Model.list("HOST:CTR[:MODE]", String.class, "Bind-mount a host path (recursively, as rbind); MODE rw (default), ro "
                 + "or rro (read-only with every mount below it), ro-non-recursive.", "-v", "--volume"));
+        s.addOption(Model.list("KEY=VALUE,...", String.class, "Docker's long form of -v and --tmpfs: type=bind,source=HOST,"
+                + "target=CTR[,readonly] or type=tmpfs,target=CTR[,tmpfs-size=BYTES][,tmpfs-mode=OCTAL].", "--mount"));
         s.addOption(Model.flag("Run in the background, beyond this process: print the container's id and exit; its output goes to "
                 + "log files (mdocker logs), its stdin is /dev/null. Its published ports (-p) are served by its monitor "
                 + "for as long as it runs.", "-d", "--detach"));
@@ -193,6 +196,7 @@ final class RunCommand implements Callable<Integer> {
         labels = Model.values(s, "--label");
         labelFiles = Model.values(s, "--label-file");
         volumes = Model.values(s, "--volume");
+        mounts = Model.values(s, "--mount");
         detach = Model.flag(s, "--detach");
         remove = Model.flag(s, "--rm");
         noInit = Model.flag(s, "--no-init");
@@ -307,6 +311,9 @@ final class RunCommand implements Callable<Integer> {
         labels(b);
         for (String v : volumes) {
             b.bind(BindMount.parse(v));
+        }
+        for (String m : mounts) {
+            MountOption.apply(m, b);
         }
         applySecurity(b);
         limits(b);

@@ -90,6 +90,48 @@ class SecurityOptionsTest {
     }
 
     @Test
+    void mountIsDockersLongFormOfBindsAndTmpfs() throws IOException {
+        Path data = Files.createDirectories(tmp.resolve("data"));
+        Files.writeString(data.resolve("f"), "from the host\n");
+        assertThat(run("--mount", "type=bind,source=" + data + ",target=/data", "sh", "-c",
+                "grep -q 'from the host' /data/f && touch /data/made")).isZero();
+        assertThat(data.resolve("made")).exists();
+        assertThat(run("--mount", "type=bind,src=" + data + ",dst=/data,readonly", "sh", "-c",
+                "grep -q 'from the host' /data/f && ! touch /data/x 2>/dev/null")).isZero();
+        assertThat(run("--mount", "type=bind,source=" + data + ",target=/data,readonly=false,consistency=cached",
+                "touch", "/data/y")).isZero();
+        assertThat(run("--mount", "type=tmpfs,target=/scratch,tmpfs-size=1m,tmpfs-mode=1770", "sh", "-c",
+                "grep ' /scratch ' /proc/self/mountinfo | grep -q 'size=1024k,mode=1770' && touch /scratch/x")).isZero();
+        assertThat(data.resolve("x")).doesNotExist();
+        // bad input: one line naming it, nothing started
+        for (String[] bad : new String[][] {
+                {"type=volume,source=v,target=/v", "type volume: mdocker has no volumes"},
+                {"source=/tmp,target=/t", "type volume: mdocker has no volumes"},
+                {"type=nfs,target=/t", "type 'nfs': expected bind or tmpfs"},
+                {"type=bind,target=/t", "no source: a bind mount needs source=HOST_PATH"},
+                {"type=bind,source=" + data, "no target: expected target=PATH in the container"},
+                {"type=bind,source=" + data + ",target=/t,bind-propagation=shared", "'bind-propagation' is not a key of a bind mount"},
+                {"type=bind,source=" + data + ",src=" + data + ",target=/t", "'source' and 'src' both given"},
+                {"type=bind,source=" + data + ",target=/t,readonly=maybe", "readonly 'maybe': expected true or false"},
+                {"type=bind,source=" + data + ",target=/t,target=/u", "'target' given twice"},
+                {"type=tmpfs,source=/x,target=/t", "'source' is not a key of a tmpfs mount"},
+                {"type=tmpfs,target=/t,tmpfs-size=lots", "tmpfs-size 'lots': expected bytes"},
+                {"type=tmpfs,target=/t,tmpfs-mode=rwx", "tmpfs-mode 'rwx': expected an octal mode"},
+                {"type=bind,,target=/t", "an empty field"}}) {
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream old = System.err;
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            try {
+                assertThat(run("--mount", bad[0], "true")).as(bad[0]).isEqualTo(Main.RUNTIME_ERROR);
+            } finally {
+                System.setErr(old);
+            }
+            assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).as(bad[0])
+                    .startsWith("mdocker: invalid --mount '" + bad[0] + "': " + bad[1]).hasLineCount(1);
+        }
+    }
+
+    @Test
     void dockerJsonProfileIsLoadedAndEnforced() throws IOException {
         Path profile = tmp.resolve("no-chmod.json");
         Files.writeString(profile, """
