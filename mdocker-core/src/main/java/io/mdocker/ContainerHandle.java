@@ -166,6 +166,18 @@ public sealed interface ContainerHandle permits RunningContainer, DetachedContai
     /** Starts {@code exec} inside the running container and returns its handle; close it when done. */
     ExecProcess execStart(Exec exec);
 
+    /**
+     * Starts {@code exec} inside the running container and leaves its process there, as Docker's
+     * {@code exec -d}: it runs until it ends or the container does, its stdin, stdout and stderr
+     * are /dev/null (the streams {@code exec} names are not used), and nothing of this JVM waits
+     * for it. Returns its host pid once it has been exec'd.
+     *
+     * @throws IllegalArgumentException when {@code exec} has a tty or input
+     * @throws ContainerException       when the container does not run, is paused, or the command
+     *                                  cannot be executed ({@link ExecFailedException})
+     */
+    int execDetached(Exec exec);
+
     /** The published ports with the host ports bound (a 0 asked for is replaced by the free port found). */
     List<PortMapping> ports();
 

@@ -3,6 +3,7 @@ package io.mdocker;
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.run.ContainerStart;
 import io.mdocker.internal.run.Copying;
+import io.mdocker.internal.run.Execs;
 import io.mdocker.internal.run.Pausing;
 import io.mdocker.internal.run.RecordTarget;
 import io.mdocker.internal.security.DevicesCgroupV1;
@@ -179,6 +180,14 @@ public final class ContainerRuntime {
     /** Starts {@code exec} inside the running container {@code idOrPrefix}, as {@link RunningContainer#execStart(Exec)}. */
     public ExecProcess execStart(String idOrPrefix, Exec exec) {
         return ExecProcess.start(running(idOrPrefix), exec);
+    }
+
+    /**
+     * Starts {@code exec} inside the running container {@code idOrPrefix} (of any process) and
+     * leaves its process there, as {@link ContainerHandle#execDetached(Exec)}; its host pid.
+     */
+    public int execDetached(String idOrPrefix, Exec exec) {
+        return Execs.startDetached(running(idOrPrefix), java.util.Objects.requireNonNull(exec, "exec").spec());
     }
 
     /**

@@ -2,6 +2,7 @@ package io.mdocker;
 
 import io.mdocker.internal.net.ContainerNetwork;
 import io.mdocker.internal.run.Copying;
+import io.mdocker.internal.run.Execs;
 import io.mdocker.internal.run.LogFiles;
 import io.mdocker.internal.run.Pausing;
 import io.mdocker.internal.run.RecordTarget;
@@ -207,6 +208,12 @@ public final class DetachedContainer implements ContainerHandle {
     public ExecProcess execStart(Exec exec) {
         ContainerRuntime.requireRoot();
         return ExecProcess.start(target, exec);
+    }
+
+    @Override
+    public int execDetached(Exec exec) {
+        ContainerRuntime.requireRoot();
+        return Execs.startDetached(target, java.util.Objects.requireNonNull(exec, "exec").spec());
     }
 
     /** The file holding the container's stdout. */

@@ -3,6 +3,7 @@ package io.mdocker;
 import io.mdocker.internal.process.OutputLog;
 import io.mdocker.internal.run.ContainerStart;
 import io.mdocker.internal.run.Copying;
+import io.mdocker.internal.run.Execs;
 import io.mdocker.internal.run.Pausing;
 import io.mdocker.internal.run.Session;
 import io.mdocker.internal.run.Signalling;
@@ -230,6 +231,11 @@ public final class RunningContainer implements ContainerHandle, AutoCloseable {
     @Override
     public ExecProcess execStart(Exec exec) {
         return ExecProcess.start(session, exec);
+    }
+
+    @Override
+    public int execDetached(Exec exec) {
+        return Execs.startDetached(session, java.util.Objects.requireNonNull(exec, "exec").spec());
     }
 
     @Override

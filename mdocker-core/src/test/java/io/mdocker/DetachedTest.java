@@ -225,6 +225,36 @@ class DetachedTest {
         made.assertGone();
     }
 
+    @Test
+    void execDetachedLeavesItsProcessInTheContainerUntilTheContainerEnds() throws Exception {
+        DetachedContainer d = container().startDetached("/bin/sleep", "300");
+        Leftovers made = Leftovers.of(HERE, d.id());
+        int pid = d.execDetached(Exec.builder("/bin/sh", "-c", "echo $GREETING > /tmp/out; exec sleep 301").env("GREETING", "hi")
+                .build());
+        assertThat(pid).isPositive();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!cmdline(pid).equals("sleep 301") && System.nanoTime() < deadline) { // the shell's exec
+            Thread.sleep(10);
+        }
+        assertThat(cmdline(pid)).isEqualTo("sleep 301"); // still there, with nothing of this JVM waiting for it
+        assertThat(pidNamespace(pid)).isEqualTo(pidNamespace(d.pid()));
+        assertThat(d.processes()).extracting(ProcessHandle::pid).contains((long) pid);
+        assertThat(d.exec("cat", "/tmp/out").stdout()).isEqualTo("hi\n");
+        // by id from the runtime, and a command that cannot be executed: Docker's 126/127 as for exec
+        int other = HERE.execDetached(d.shortId(), Exec.builder("/bin/sleep", "302").build());
+        assertThat(cmdline(other)).isEqualTo("/bin/sleep 302");
+        assertThatThrownBy(() -> d.execDetached(Exec.builder("/no/such").build())).isInstanceOf(ExecFailedException.class);
+        assertThatThrownBy(() -> d.execDetached(Exec.builder("cat").input("x").build()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a detached exec has no terminal and no input: drop the input, or start it attached (execStart)");
+        d.remove(true); // the container's end ends them
+        assertThat(Path.of("/proc", Integer.toString(pid))).doesNotExist();
+        assertThat(Path.of("/proc", Integer.toString(other))).doesNotExist();
+        made.assertGone();
+        assertThatThrownBy(() -> d.execDetached(Exec.builder("true").build())).isInstanceOf(ContainerException.class)
+                .hasMessageContaining("is not running");
+    }
+
     /** argv, space-separated, as ps shows it; empty for a process gone meanwhile. */
     private static String cmdline(long pid) {
         try {

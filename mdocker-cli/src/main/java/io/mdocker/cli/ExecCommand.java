@@ -36,6 +36,10 @@ final class ExecCommand implements Callable<Integer> {
                     + "mode meanwhile.")
     boolean tty;
 
+    @Option(names = {"-d", "--detach"}, description = "Leave the command running in the container and return at once "
+            + "(its stdin, stdout and stderr are /dev/null), as Docker's exec -d.")
+    boolean detach;
+
     @Mixin
     StateRootOption state = new StateRootOption();
 
@@ -50,8 +54,22 @@ final class ExecCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // Every value is checked before anything is created.
+        if (detach && (tty || interactive)) {
+            throw new IllegalArgumentException("-d with " + (tty ? "-t" : "-i") + ": a detached exec has no terminal and "
+                    + "no input");
+        }
         if (tty && TerminalAttach.refused(interactive)) {
             return 1;
+        }
+        if (detach) {
+            Exec.Builder b = Exec.builder(command.toArray(String[]::new));
+            process.applyTo(b::env, b::workdir, b::user);
+            try {
+                state.runtime().execDetached(container, b.build());
+                return 0;
+            } catch (ContainerException e) {
+                return Main.failed(e);
+            }
         }
         Exec.Builder b = Exec.builder(command.toArray(String[]::new));
         if (tty) { // the streams go through this process, which copies its own terminal

@@ -256,6 +256,20 @@ class DetachCliTest {
                 assertThat(Files.readSymbolicLink(Path.of("/proc", p, "ns", "pid")).toString()).as(r).isEqualTo(pidNs);
             }
         }
+        // exec -d: back at once, its process left in the container
+        Cli.Out execD = cli("exec", "-d", shortId, "sh", "-c", "echo detached > /tmp/d; exec sleep 303");
+        assertThat(execD.status()).as(execD.stderr()).isZero();
+        assertThat(execD.stdout()).isEmpty();
+        long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!cli("top", shortId).stdout().contains("sleep 303") && System.nanoTime() < waitUntil) {
+            Thread.sleep(20);
+        }
+        assertThat(cli("top", shortId).stdout()).contains("sleep 303");
+        Cli.Out dt = cli("exec", "-d", "-t", shortId, "true");
+        assertThat(dt.status()).isEqualTo(Main.RUNTIME_ERROR);
+        assertThat(dt.stderr()).isEqualTo("mdocker: -d with -t: a detached exec has no terminal and no input\n");
+        Cli.Out missing = cli("exec", "-d", shortId, "/no/such");
+        assertThat(missing.status()).isEqualTo(127);
         Cli.Out topUnknown = cli("top", "ffffffffffff");
         assertThat(topUnknown.status()).isEqualTo(1);
         assertThat(topUnknown.stderr()).isEqualTo("mdocker: no such container: ffffffffffff\n");

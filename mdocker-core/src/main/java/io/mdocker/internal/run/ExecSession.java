@@ -100,11 +100,43 @@ public final class ExecSession implements AutoCloseable {
         ExecSession p = new ExecSession(containerId, exec.command(), joiner, out, err, t0, onClose,
                 exec.tty().isPresent());
         try {
-            p.join(record, exec);
+            p.join(record, exec, false);
             return p;
         } catch (RuntimeException | Error e) {
             p.close();
             throw e;
+        }
+    }
+
+    /**
+     * Starts {@code exec} in the container that {@code record} describes and leaves its process
+     * there (Docker's {@code exec -d}): its stdio is /dev/null, the joiner exits once it runs, and
+     * the process is reaped by whoever inherits it. Returns its host pid.
+     *
+     * @throws IllegalArgumentException for a tty or input, which a detached process cannot have
+     */
+    public static int startDetached(String containerId, ExecRecord record, ExecSpec exec) {
+        if (exec.tty().isPresent() || exec.input() != null) {
+            throw new IllegalArgumentException("a detached exec has no terminal and no input: drop "
+                    + (exec.tty().isPresent() ? "the tty" : "the input") + ", or start it attached (execStart)");
+        }
+        InitProcess joiner;
+        try {
+            joiner = InitProcess.spawnJoiner(new InitProcess.StdioPlan(InitProcess.Redirect.DISCARD,
+                    InitProcess.Redirect.DISCARD, null,
+                    InitProcess.Redirect.DISCARD, null));
+        } catch (RuntimeException e) {
+            throw new ContainerException("starting mdocker-init to exec into container " + containerId + ": "
+                    + e.getMessage(), e);
+        }
+        ExecSession p = new ExecSession(containerId, exec.command(), joiner, null, null, System.nanoTime(), x -> { }, false);
+        try {
+            p.join(record, exec, true);
+            // the joiner exits at once: its process is left to the container
+            joiner.monitorStatus().orTimeout(JOIN_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).exceptionally(t -> -1).join();
+            return p.pid;
+        } finally {
+            p.close();
         }
     }
 
@@ -143,8 +175,8 @@ public final class ExecSession implements AutoCloseable {
         }
     }
 
-    /** JOIN (the container's identity with this exec's changes) and its answer. */
-    private void join(ExecRecord record, ExecSpec exec) {
+    /** JOIN (the container's identity with this exec's changes) and its answer; {@code orphan}: the process is left there. */
+    private void join(ExecRecord record, ExecSpec exec, boolean orphan) {
         Protocol.ConfigWriter w = new Protocol.ConfigWriter();
         for (String arg : exec.command()) {
             w.string(Protocol.T_ARG, arg);
@@ -167,6 +199,9 @@ public final class ExecSession implements AutoCloseable {
         }
         w.records(record.identity());
         exec.tty().ifPresent(size -> w.tty(size.rows(), size.columns()));
+        if (orphan) {
+            w.u32(Protocol.T_ORPHAN, 1);
+        }
 
         if (!joiner.send(w.message(Protocol.MSG_JOIN))) {
             throw new ContainerException("mdocker-init exited before it could exec into container " + containerId);

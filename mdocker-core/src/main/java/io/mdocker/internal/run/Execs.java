@@ -30,6 +30,11 @@ public final class Execs {
         return p;
     }
 
+    /** Docker's {@code exec -d}: starts {@code exec} in {@code target} and leaves its process there; its host pid. */
+    public static int startDetached(Target target, ExecSpec exec) {
+        return ExecSession.startDetached(target.shortId(), basis(target), exec);
+    }
+
     /** exec(): starts {@code exec} in {@code target}, waits for its end (killing it at its timeout), collects the output. */
     public static ExecResult run(Target target, ExecSpec exec) {
         return ExecSession.run(start(target, exec, true), exec);
