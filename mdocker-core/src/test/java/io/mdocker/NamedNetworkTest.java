@@ -285,6 +285,42 @@ class NamedNetworkTest {
         assertThat(Path.of("/sys/class/net", "mdt47")).doesNotExist(); // chosen, not made
     }
 
+    @Test
+    void twoNetworksCreatedAtOnceOnOneSubnetGiveOneNetworkAndOneRefusal() throws Exception {
+        String address = "10.201.46.1/24";
+        java.util.List<String> names = java.util.List.of("mdt46", "mdt45");
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        java.util.List<java.util.concurrent.CompletableFuture<String>> results = new java.util.ArrayList<>();
+        for (String name : names) {
+            results.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    start.await();
+                    Network.bridge(name, address).create(Fixtures.RUNTIME);
+                    return "made";
+                } catch (IllegalArgumentException e) {
+                    return e.getMessage();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        try {
+            java.util.List<String> outcomes = results.stream().map(java.util.concurrent.CompletableFuture::join).toList();
+            assertThat(outcomes).as(outcomes.toString()).containsOnlyOnce("made");
+            String refused = outcomes.stream().filter(o -> !o.equals("made")).findFirst().orElseThrow();
+            assertThat(refused).matches("subnet of bridge mdt4[56] 10\\.201\\.46\\.0/24 overlaps the host route "
+                    + "10\\.201\\.46\\.0/24: expected a subnet no host interface uses");
+            assertThat(NetFixtures.host("ip", "-4", "route", "show", "10.201.46.0/24").lines().count()).isEqualTo(1);
+            assertThat(names.stream().filter(n -> Files.exists(Path.of("/sys/class/net", n)))).as("one bridge").hasSize(1);
+        } finally {
+            for (String name : names) { // the one made (the other left nothing to remove)
+                if (Files.exists(Path.of("/sys/class/net", name))) {
+                    TestBridgeExtension.removeBridge(name, address, "1");
+                }
+            }
+        }
+    }
+
     /** Whether a route of the host's main table (but the default) overlaps 10.200.{@code third}.0/24, as {@code ip} lists them. */
     private static boolean overlapsAHostRoute(int third) {
         long start = (10L << 24) | (200L << 16) | ((long) third << 8);

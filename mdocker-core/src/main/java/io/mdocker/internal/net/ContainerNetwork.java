@@ -896,7 +896,9 @@ public final class ContainerNetwork implements HostResource {
      * containers, as its first container would. As root: the bridge with its address, up, with its
      * NAT and forwarding rules; they stay until {@link #removeNetwork}. Rootless: the holder of its
      * bridge, open in this JVM until then or the JVM's end. A bridge that holds the plan's address
-     * already is left as it is.
+     * already is left as it is. Creations on one run root take turns (its {@code net/create.lock}),
+     * so that of two networks given the same free subnet ({@link #freeBridgeAddress}) the second
+     * is refused as overlapping the first's route rather than made beside it.
      *
      * @throws IllegalArgumentException when the plan does not fit the host (its subnet overlaps a
      *                                  host route, the name is another kind of interface, or the
@@ -906,12 +908,14 @@ public final class ContainerNetwork implements HostResource {
         if (plan.kind() != Kind.BRIDGE || !plan.ports().isEmpty()) {
             throw new IllegalArgumentException("only a bridge network without published ports is made ahead, not " + plan);
         }
-        ContainerNetwork n = prepare(plan, runRoot, libRoot, true);
-        if (n.held == null) {
-            Ipam leases = n.ensureBridge();
-            Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), leases.dir().resolve("lock"),
-                    Integer.toString(n.bridgeIndex));
-        }
+        HostLock.with(runRoot.resolve("net").resolve("create.lock"), () -> {
+            ContainerNetwork n = prepare(plan, runRoot, libRoot, true);
+            if (n.held == null) {
+                Ipam leases = n.ensureBridge();
+                Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), leases.dir().resolve("lock"),
+                        Integer.toString(n.bridgeIndex));
+            }
+        });
     }
 
     /** How long {@link #removeNetwork} waits for the veth pairs of this JVM's closed containers to go. */
