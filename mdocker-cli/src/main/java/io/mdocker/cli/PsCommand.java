@@ -13,7 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code mdocker ps [-a] [-q]}: the containers on the state roots, as a table like Docker's. */
+/**
+ * {@code mdocker ps [-a] [-q] [-n N|-l] [--no-trunc] [-f label=...]}: the containers on the state
+ * roots, as a table like Docker's.
+ */
 @Command(name = "ps", mixinStandardHelpOptions = true,
         description = "List running containers (of every mdocker process on the same state roots) with their published "
                 + "ports; -a also exited ones.")
@@ -34,21 +37,43 @@ final class PsCommand implements Callable<Integer> {
             description = "Only containers with this label (and value); repeat it: all must match.")
     List<String> filters = new ArrayList<>();
 
+    @Option(names = "--no-trunc", description = "Full ids and commands.")
+    boolean noTrunc;
+
+    @Option(names = {"-n", "--last"}, paramLabel = "N",
+            description = "The N containers created last, exited ones included (as -a).")
+    Integer last;
+
+    @Option(names = {"-l", "--latest"}, description = "The container created last, exited or not (-n 1).")
+    boolean latest;
+
     @Override
     public Integer call() {
+        if (last != null && last < 0) {
+            throw new IllegalArgumentException("--last " + last + ": expected a number of containers, 0 or more");
+        }
+        if (latest && last != null) {
+            throw new IllegalArgumentException("-l and -n " + last + ": give one of them");
+        }
         ContainerFilter[] by = filters.stream().map(ContainerFilter::parse).toArray(ContainerFilter[]::new);
         ContainerRuntime.requireRoot();
         List<ContainerInfo> known = state.runtime().list(by);
-        List<ContainerInfo> listed = known.stream().filter(c -> all || c.running()).toList();
+        Integer newest = latest ? Integer.valueOf(1) : last;
+        List<ContainerInfo> listed = known.stream().filter(c -> all || newest != null || c.running()).toList();
+        if (newest != null) { // list() is oldest first; Docker lists the newest first
+            List<ContainerInfo> recent = new ArrayList<>(listed.subList(Math.max(0, listed.size() - newest), listed.size()));
+            java.util.Collections.reverse(recent);
+            listed = recent;
+        }
         if (quiet) {
-            listed.forEach(c -> System.out.println(c.shortId()));
+            listed.forEach(c -> System.out.println(noTrunc ? c.id() : c.shortId()));
             return 0;
         }
         System.out.println(String.format(FORMAT, "CONTAINER ID", "PID", "STATE", "CREATED", "COMMAND", "PORTS", "NAMES").stripTrailing());
         Instant now = Instant.now();
         for (ContainerInfo c : listed) {
-            System.out.println(String.format(FORMAT, c.shortId(), c.pid() > 0 ? Integer.toString(c.pid()) : "-", state(c),
-                    ago(Duration.between(c.created(), now)), quote(c.command()),
+            System.out.println(String.format(FORMAT, noTrunc ? c.id() : c.shortId(), c.pid() > 0 ? Integer.toString(c.pid()) : "-",
+                    state(c), ago(Duration.between(c.created(), now)), noTrunc ? "\"" + c.command() + "\"" : quote(c.command()),
                     String.join(", ", c.ports().stream().map(Object::toString).toList()), c.name().orElse("") + shadowNote(c.name().orElse(null), c.id(), known))
                     .stripTrailing());
         }

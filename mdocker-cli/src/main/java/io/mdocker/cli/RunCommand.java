@@ -46,6 +46,8 @@ final class RunCommand implements Callable<Integer> {
     boolean detach;
     boolean remove;
     boolean noInit;
+    boolean init;
+    Path cidfile;
     boolean interactive;
     boolean tty;
     // security: Docker's flags, Docker's defaults except no-new-privileges (on)
@@ -116,6 +118,9 @@ final class RunCommand implements Callable<Integer> {
         s.addOption(Model.flag("Accepted as Docker's: a container run in the foreground is always removed "
                 + "when it exits. Not with -d (remove a detached container with mdocker rm).", "--rm"));
         s.addOption(Model.flag("Run the command as pid 1 instead of under mdocker-init.", "--no-init"));
+        s.addOption(Model.flag("Run the command under mdocker-init, which forwards signals and reaps zombies (the default; "
+                + "Docker's --init).", "--init"));
+        s.addOption(Model.option("FILE", Path.class, "Write the container's id to FILE, which must not exist.", "--cidfile"));
         s.addOption(Model.flag("Keep stdin open: with -t, this terminal's input goes to the container's terminal (without -t, "
                 + "the container's stdin is this process's stdin either way).", "-i", "--interactive"));
         s.addOption(Model.flag("Give the command a pseudo-terminal (the container's /dev/pts/0) as its stdin, stdout and stderr and "
@@ -200,6 +205,8 @@ final class RunCommand implements Callable<Integer> {
         detach = Model.flag(s, "--detach");
         remove = Model.flag(s, "--rm");
         noInit = Model.flag(s, "--no-init");
+        init = Model.flag(s, "--init");
+        cidfile = Model.value(s, "--cidfile");
         interactive = Model.flag(s, "--interactive");
         tty = Model.flag(s, "--tty");
         capAdd = Model.values(s, "--cap-add");
@@ -264,6 +271,13 @@ final class RunCommand implements Callable<Integer> {
             System.err.println("mdocker: --rm with -d: not supported: a detached container stays until 'mdocker rm' "
                     + "(a container run in the foreground is always removed)");
             return Main.RUNTIME_ERROR;
+        }
+        if (init && noInit) {
+            throw new IllegalArgumentException("--init and --no-init: give one of them");
+        }
+        if (cidfile != null && Files.exists(cidfile, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new IllegalArgumentException("container ID file " + cidfile + " exists: remove it, or name another "
+                    + "(another container may still be running with it)");
         }
         if (tty && TerminalAttach.refused(interactive)) {
             return 1;
@@ -350,6 +364,12 @@ final class RunCommand implements Callable<Integer> {
         try {
             if (detach) {
                 DetachedContainer c = spec.startDetached();
+                try {
+                    writeCidfile(c.id());
+                } catch (RuntimeException e) {
+                    c.remove(true);
+                    throw e;
+                }
                 if (c.healthcheck().filter(h -> !h.disabled()).isPresent()) {
                     HealthOptions.startMonitor(state.stateRoot, c.id());
                 }
@@ -365,6 +385,7 @@ final class RunCommand implements Callable<Integer> {
 
     private int runInForeground(Container spec) {
         try (RunningContainer c = spec.start()) {
+            writeCidfile(c.id());
             printFreePorts(spec, c.ports());
             forwardSignals(c::kill);
             int code = tty ? TerminalAttach.attach(interactive ? c.stdin() : null, c.stdout(), c::resizeTty, c::waitFor) : c.waitFor();
@@ -374,6 +395,18 @@ final class RunCommand implements Callable<Integer> {
                         ? "it hit its memory limit (" + DataSize.ofBytes(limit.getAsLong()) + ")" : "it ran out of memory"));
             }
             return code;
+        }
+    }
+
+    /** {@code --cidfile}: the id, in a file made now (one made meanwhile by another process is an error). */
+    private void writeCidfile(String id) {
+        if (cidfile == null) {
+            return;
+        }
+        try {
+            Files.writeString(cidfile, id, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
+        } catch (java.io.IOException e) {
+            throw new ContainerException("writing the container ID file " + cidfile + ": " + e.getMessage(), e);
         }
     }
 

@@ -189,6 +189,14 @@ class DetachCliTest {
                     + "Are you sure you want to continue? [y/N] ");
             assertThat(cli("ps", "-a", "-q").stdout().lines().toList()).contains(exited.substring(0, 12));
 
+            // ps -l, -n and --no-trunc: the newest first, exited ones too, full ids and commands
+            assertThat(cli("ps", "-l", "-q").stdout()).isEqualTo(running.substring(0, 12) + "\n");
+            assertThat(cli("ps", "-n", "2", "-q", "--no-trunc").stdout()).isEqualTo(running + "\n" + exited + "\n");
+            assertThat(cli("ps", "--no-trunc").stdout().lines().filter(l -> l.startsWith(running)).toList()).singleElement()
+                    .asString().contains("\"/bin/sleep 60\"");
+            assertThat(cli("ps", "-n", "-1").stderr()).isEqualTo("mdocker: --last -1: expected a number of containers, 0 or more\n");
+            assertThat(cli("ps", "-n", "0", "-q").stdout()).isEmpty();
+
             Cli.Out pruned = prune("-f");
             assertThat(pruned.status()).as(pruned.stderr()).isZero();
             assertThat(pruned.stdout()).isEqualTo("Deleted Containers:\n" + exited + "\n");

@@ -55,6 +55,27 @@ class MainTest {
     }
 
     @Test
+    void initIsTheDefaultAndCidfileGetsTheId(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        assertThat(run("--init", "sh", "-c", "test \"$(cat /proc/1/comm)\" = mdocker-init")).isZero();
+        assertThat(run("--no-init", "sh", "-c", "test \"$(cat /proc/1/comm)\" = sh")).isZero();
+        assertThat(stderrOf(125, "run", "--rootfs", ROOTFS.toString(), "--init", "--no-init", "true"))
+                .isEqualTo("mdocker: --init and --no-init: give one of them\n");
+        Path cid = tmp.resolve("cid");
+        assertThat(run("--cidfile", cid.toString(), "sh", "-c", "hostname > /dev/null")).isZero();
+        assertThat(Files.readString(cid)).matches("[0-9a-f]{64}");
+        String state = STATE.toString();
+        assertThat(stderrOf(125, "run", "--rootfs", ROOTFS.toString(), "--state-root", state, "--cidfile", cid.toString(), "true"))
+                .isEqualTo("mdocker: container ID file " + cid + " exists: remove it, or name another (another container may "
+                        + "still be running with it)\n");
+        Path detachedCid = tmp.resolve("detached-cid");
+        assertThat(stderrOf(0, "run", "--rootfs", ROOTFS.toString(), "--state-root", state, "--network", "none", "-d",
+                "--cidfile", detachedCid.toString(), "true")).isEmpty();
+        String id = Files.readString(detachedCid);
+        assertThat(id).matches("[0-9a-f]{64}");
+        assertThat(Main.execute("rm", "-f", "--state-root", state, id)).isZero();
+    }
+
+    @Test
     void rmIsAcceptedInTheForegroundAndRefusedWithDetach() throws Exception {
         assertThat(run("--rm", "sh", "-c", "exit 3")).isEqualTo(3);
         String state = STATE.toString();

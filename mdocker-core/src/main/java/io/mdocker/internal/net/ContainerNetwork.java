@@ -896,7 +896,7 @@ public final class ContainerNetwork implements HostResource {
      * containers, as its first container would. As root: the bridge with its address, up, with its
      * NAT and forwarding rules; they stay until {@link #removeNetwork}. Rootless: the holder of its
      * bridge, open in this JVM until then or the JVM's end. A bridge that holds the plan's address
-     * already is left as it is. Creations on one run root take turns (its {@code net/create.lock}),
+     * already is left as it is. As root, creations on one run root take turns (its {@code net/create.lock}),
      * so that of two networks given the same free subnet ({@link #freeBridgeAddress}) the second
      * is refused as overlapping the first's route rather than made beside it.
      *
@@ -908,13 +908,15 @@ public final class ContainerNetwork implements HostResource {
         if (plan.kind() != Kind.BRIDGE || !plan.ports().isEmpty()) {
             throw new IllegalArgumentException("only a bridge network without published ports is made ahead, not " + plan);
         }
+        if (io.mdocker.internal.sys.Namespaces.rootless()) {
+            prepare(plan, runRoot, libRoot, true); // the holder, made and held open (RootlessBridges)
+            return;
+        }
         HostLock.with(runRoot.resolve("net").resolve("create.lock"), () -> {
             ContainerNetwork n = prepare(plan, runRoot, libRoot, true);
-            if (n.held == null) {
-                Ipam leases = n.ensureBridge();
-                Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), leases.dir().resolve("lock"),
-                        Integer.toString(n.bridgeIndex));
-            }
+            Ipam leases = n.ensureBridge();
+            Nat.ensure(Nat.bridgeRules(plan.bridge(), plan.gateway()), leases.dir().resolve("lock"),
+                    Integer.toString(n.bridgeIndex));
         });
     }
 
