@@ -131,6 +131,21 @@ class DetachCliTest {
         assertThat(inspected.at("/NetworkSettings/Ports/80~1tcp/0/HostIp").asText()).isEqualTo("127.0.0.1");
         assertThat(inspected.at("/NetworkSettings/Ports/80~1tcp/0/HostPort").asText()).isEqualTo(Integer.toString(port));
         assertThat(inspected.get("LogPath").asText()).endsWith(id + "/stdout.log");
+        // inspect -f: Docker's template subset
+        Cli.Out formatted = cli("inspect", "-f", "{{.State.Status}} {{.State.Pid}} {{.State.ExitCode}} {{json .NetworkSettings.Ports}}",
+                shortId);
+        assertThat(formatted.status()).as(formatted.stderr()).isZero();
+        assertThat(formatted.stdout()).isEqualTo("running " + inspected.at("/State/Pid").asText() + " <nil> "
+                + "{\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"" + port + "\"}]}\n");
+        assertThat(cli("inspect", "--format", "ip={{.NetworkSettings.IPAddress}}", shortId).stdout()).isEqualTo("ip=" + address + "\n");
+        Cli.Out unsupported = cli("inspect", "-f", "{{range .Mounts}}x{{end}}", shortId);
+        assertThat(unsupported.status()).isEqualTo(Main.RUNTIME_ERROR);
+        assertThat(unsupported.stderr()).isEqualTo("mdocker: invalid --format '{{range .Mounts}}x{{end}}': {{range .Mounts}} is "
+                + "not supported (expected {{.Field.Sub}} or {{json .Field.Sub}})\n");
+        Cli.Out noField = cli("inspect", "-f", "{{.State.Nope}}", shortId);
+        assertThat(noField.status()).isEqualTo(1);
+        assertThat(noField.stderr()).isEqualTo("mdocker: --format '{{.State.Nope}}': no field Nope in .State.Nope\n");
+        assertThat(cli("inspect", "-f", "{{.State", shortId).stderr()).isEqualTo("mdocker: invalid --format '{{.State': '{{' without '}}'\n");
         // docker port: every mapping, or where one container port is published
         assertThat(cli("port", shortId).stdout()).isEqualTo("80/tcp -> 127.0.0.1:" + port + "\n");
         assertThat(cli("port", shortId, "80/tcp").stdout()).isEqualTo("127.0.0.1:" + port + "\n");
