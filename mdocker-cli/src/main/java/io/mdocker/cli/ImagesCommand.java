@@ -49,9 +49,8 @@ final class ImagesCommand implements Callable<Integer> {
                     continue;
                 }
                 String familiar = familiar(n);
-                int colon = familiar.lastIndexOf(':');
-                String repo = colon > familiar.lastIndexOf('/') ? familiar.substring(0, colon) : familiar;
-                String tag = colon > familiar.lastIndexOf('/') ? familiar.substring(colon + 1) : "<none>";
+                String repo = repository(familiar);
+                String tag = repo.length() < familiar.length() ? familiar.substring(repo.length() + 1) : "<none>";
                 System.out.printf("%-40s %-16s %-14s %-16s %s%n", repo, tag, i.shortId(), created, size(i.size()));
             }
         }

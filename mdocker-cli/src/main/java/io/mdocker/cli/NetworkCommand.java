@@ -128,7 +128,8 @@ final class NetworkCommand implements Runnable {
         @Override
         public Integer call() {
             ContainerRuntime.requireRoot();
-            Path netDir = state.runtime().runRoot().resolve("net");
+            Path runRoot = state.runtime().runRoot();
+            Path netDir = runRoot.resolve("net");
             List<Path> dirs = new ArrayList<>();
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(netDir, Files::isDirectory)) {
                 ds.forEach(dirs::add);
@@ -158,18 +159,10 @@ final class NetworkCommand implements Runnable {
                     continue;
                 }
                 System.out.printf("%-16s %-18s %-18s %d%n", name, n.get().subnet().orElse(""),
-                        n.get().bridgeAddress().orElse(""), leases(dir));
+                        n.get().bridgeAddress().orElse(""), io.mdocker.internal.net.ContainerNetwork.leases(runRoot,
+                                name).size());
             }
             return 0;
-        }
-
-        /** The leased addresses: every file of the network's directory but its lock. */
-        private static long leases(Path dir) {
-            try (var files = Files.list(dir)) {
-                return files.filter(f -> !f.getFileName().toString().equals("lock")).count();
-            } catch (IOException e) {
-                return 0; // removed meanwhile
-            }
         }
     }
 
@@ -225,22 +218,9 @@ final class NetworkCommand implements Runnable {
             o.put("Internal", false);
             ObjectNode containers = o.putObject("Containers");
             String prefix = gateway.substring(gateway.indexOf('/'));
-            Path dir = rt.runRoot().resolve("net").resolve(name);
-            List<Path> leases = new ArrayList<>();
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, f -> !f.getFileName().toString().equals("lock"))) {
-                ds.forEach(leases::add);
-            } catch (IOException e) {
-                // no lease on this state root (none yet, or the network's leases are another root's)
-            }
-            leases.sort(null);
-            for (Path lease : leases) {
-                String id;
-                try {
-                    String owner = Files.readString(lease).lines().findFirst().orElse("");
-                    id = Path.of(owner).getFileName().toString();
-                } catch (IOException | RuntimeException e) {
-                    continue; // given back meanwhile
-                }
+            // the leases of this state root (none yet, or the network's leases are another root's: none)
+            for (var lease : io.mdocker.internal.net.ContainerNetwork.leases(rt.runRoot(), name).entrySet()) {
+                String id = lease.getValue();
                 try {
                     io.mdocker.ContainerInfo c = rt.inspect(id);
                     if (!c.running()) {
@@ -248,7 +228,7 @@ final class NetworkCommand implements Runnable {
                     }
                     ObjectNode e = containers.putObject(c.id());
                     e.put("Name", c.name().orElse(""));
-                    e.put("IPv4Address", lease.getFileName() + prefix);
+                    e.put("IPv4Address", lease.getKey() + prefix);
                 } catch (RuntimeException gone) {
                     // a lease outlives its container until the veth is gone: not a member any more
                 }

@@ -851,6 +851,15 @@ public final class ContainerNetwork implements HostResource {
     }
 
     /**
+     * The addresses leased on the bridge network {@code name} of the run root {@code runRoot}, sorted,
+     * each with the id of the container holding it (which may have ended: a lease outlives its
+     * container until its veth pair is gone).
+     */
+    public static java.util.Map<String, String> leases(Path runRoot, String name) {
+        return Ipam.owners(runRoot.resolve("net").resolve(name));
+    }
+
+    /**
      * The address of the bridge {@code name} as a network already has it: rootless, the network this
      * JVM holds open under that name; as root, the existing bridge's ({@link #bridgeAddress}).
      */

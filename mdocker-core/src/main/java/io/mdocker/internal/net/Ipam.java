@@ -158,6 +158,33 @@ final class Ipam {
         return names;
     }
 
+    /**
+     * The leases in {@code dir}, by address (sorted): the id of the container each names as its
+     * owner (the last part of its state entry's path). A lease given back while it is read is left out.
+     */
+    static Map<String, String> owners(Path dir) {
+        Map<String, String> owners = new java.util.TreeMap<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path lease : ds) {
+                String address = lease.getFileName().toString();
+                if (address.equals("lock")) {
+                    continue;
+                }
+                try {
+                    String owner = Files.readString(lease, StandardCharsets.UTF_8).split("\n", 2)[0].trim();
+                    owners.put(address, Path.of(owner).getFileName().toString());
+                } catch (NoSuchFileException e) {
+                    // given back meanwhile
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return owners;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading address leases in " + dir + ": " + e.getMessage(), e);
+        }
+        return owners;
+    }
+
     /** Gives the lease back if {@code owner} still holds it. */
     void release(int address, Path owner) {
         releaseLease(leaseFile(address), owner);
