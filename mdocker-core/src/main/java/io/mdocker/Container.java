@@ -58,6 +58,31 @@ public final class Container {
 
     private static final Pattern HOSTNAME =
             Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
+    /** A name in /etc/hosts: dot-separated labels of letters, digits, '-' and '_' (which resolvers accept there). */
+    private static final Pattern HOSTS_NAME = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+            + "(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*");
+    /** An IPv4 address in four decimal parts, as resolvers read /etc/hosts (not the shorter forms {@code InetAddress} takes). */
+    private static final Pattern IPV4 = Pattern.compile("((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}"
+            + "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
+
+    /** Whether {@code s} is an IPv4 address in four decimal parts or an IPv6 address without brackets or zone. */
+    private static boolean isAddressLiteral(String s) {
+        if (!s.contains(":")) {
+            return IPV4.matcher(s).matches();
+        }
+        if (s.startsWith("[") || s.contains("%")) {
+            return false;
+        }
+        try {
+            java.net.Inet6Address.ofLiteral(s);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** {@link Builder#extraHost}'s address that stands for the host's address on the container's network. */
+    public static final String HOST_GATEWAY = "host-gateway";
 
     private final List<Path> layers;
     private final String name;
@@ -89,6 +114,8 @@ public final class Container {
     private final Resources resources;
     private final Network network;
     private final List<String> networkAliases;
+    /** Docker's {@code --add-host}: "NAME:ADDRESS", in the order given ({@code host-gateway} as given). */
+    private final List<String> extraHosts;
     /** The ports published: those given, then the image's exposed ones by {@link Builder#publishAllExposed}. */
     private final List<PortMapping> ports;
     private final List<FileCopy> copies;
@@ -177,6 +204,7 @@ public final class Container {
         this.resources = b.resources;
         this.network = b.network;
         this.networkAliases = List.copyOf(b.networkAliases);
+        this.extraHosts = List.copyOf(b.extraHosts);
         this.ports = b.publishAllExposed ? withExposed(b.ports, img) : List.copyOf(b.ports);
         if (!ports.isEmpty() && !b.network.hasAddress() && b.network.mode() != Network.Mode.PASTA) {
             throw new IllegalArgumentException("published port " + ports.get(0) + " needs a bridge, veth or pasta network, "
@@ -305,6 +333,24 @@ public final class Container {
         return Optional.ofNullable(healthcheck);
     }
 
+    /** The extra hosts as the engine takes them: {@value #HOST_GATEWAY} replaced by the host's address on {@code n}. */
+    private List<ContainerNetwork.HostsEntry> hostsEntries(Network n) {
+        List<ContainerNetwork.HostsEntry> out = new ArrayList<>();
+        for (String h : extraHosts) {
+            int colon = h.indexOf(':');
+            String address = h.substring(colon + 1);
+            if (address.equals(HOST_GATEWAY)) {
+                address = switch (n.mode()) {
+                    case BRIDGE -> io.mdocker.internal.net.Ipv4.format(n.gatewayIpv4().address());
+                    case VETH -> io.mdocker.internal.net.Ipv4.format(n.hostIpv4().address());
+                    default -> throw new IllegalStateException("checked by build(): " + h + " on " + n);
+                };
+            }
+            out.add(new ContainerNetwork.HostsEntry(h.substring(0, colon), address));
+        }
+        return out;
+    }
+
     /** The engine's snapshot of this definition, its host paths checked again. */
     Spec spec() {
         checkHost();
@@ -319,7 +365,8 @@ public final class Container {
         List<PortProxy.Spec> published = ports.stream()
                 .map(p -> new PortProxy.Spec(p.bindAddress(), p.hostPort(), p.containerPort())).toList();
         ContainerNetwork.Plan plan = new ContainerNetwork.Plan(kind, n.bridgeNameOrNull(), n.gatewayIpv4(),
-                n.fixedAddressValue(), n.hostIpv4(), n.containerIpv4(), published, n.isUserDefined(), networkAliases);
+                n.fixedAddressValue(), n.hostIpv4(), n.containerIpv4(), published, n.isUserDefined(), networkAliases,
+                hostsEntries(n));
         SecuritySpec security = new SecuritySpec(capabilities(), privileged, noNewPrivileges,
                 privileged ? Optional.of(SeccompProfile.unconfined()) : Optional.ofNullable(seccomp), groups,
                 readOnlyRootfs, tmpfs, ulimits, deviceRules, devices);
@@ -503,6 +550,14 @@ public final class Container {
         return networkAliases;
     }
 
+    /**
+     * The lines added to the container's {@code /etc/hosts} ({@link Builder#extraHost}), as
+     * {@code NAME:ADDRESS} (Docker's {@code HostConfig.ExtraHosts}), in the order given; empty for none.
+     */
+    public List<String> extraHosts() {
+        return extraHosts;
+    }
+
     /** The published ports as asked for (host port 0: any free port). */
     public List<PortMapping> ports() {
         return ports;
@@ -662,6 +717,7 @@ public final class Container {
         private Resources resources = Resources.NONE;
         private Network network = Network.none();
         private final List<String> networkAliases = new ArrayList<>();
+        private final List<String> extraHosts = new ArrayList<>();
         private final List<PortMapping> ports = new ArrayList<>();
         private final List<FileCopy> copies = new ArrayList<>();
         private final Map<String, String> labels = new LinkedHashMap<>();
@@ -713,6 +769,7 @@ public final class Container {
             resources = c.resources;
             network = c.network;
             networkAliases.addAll(c.networkAliases);
+            extraHosts.addAll(c.extraHosts);
             ports.addAll(c.ports); // an image's exposed ports included: this builder has the layers, not the image
             storageSize = c.storageSize;
             entrypoint = c.entrypoint.isEmpty() ? null : c.entrypoint;
@@ -1401,6 +1458,37 @@ public final class Container {
         }
 
         /**
+         * Adds a line to the container's {@code /etc/hosts} (Docker's {@code --add-host NAME:ADDRESS},
+         * Testcontainers' {@code withExtraHost}): {@code address} is an IPv4 or IPv6 literal, or
+         * {@value Container#HOST_GATEWAY} for the host's address on the container's network (the bridge's
+         * gateway, the veth pair's host end). The lines come after the localhost lines and before
+         * the container's own, in the order given; repeatable, also for one name. On a
+         * user-defined bridge the container gets a hosts file of its own that still lists the
+         * network's members. {@link #build()} refuses {@value Container#HOST_GATEWAY} on a network without
+         * a host address (none, host, pasta).
+         *
+         * @throws IllegalArgumentException a name that is not a hostname, or an address that is
+         *                                  neither a literal nor {@value Container#HOST_GATEWAY}
+         */
+        public Builder extraHost(String name, String address) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(address, "address");
+            if (name.length() > 253 || !HOSTS_NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("invalid extra host name '" + name + "': expected a hostname (letters, "
+                        + "digits, '-' and '_' in dot-separated labels, at most 253 characters)");
+            }
+            if (!address.equals(HOST_GATEWAY) && !isAddressLiteral(address)) {
+                throw new IllegalArgumentException("invalid address '" + address + "' for extra host " + name
+                        + ": expected an IPv4 or IPv6 address or " + HOST_GATEWAY);
+            }
+            String entry = name + ":" + address;
+            if (!extraHosts.contains(entry)) {
+                extraHosts.add(entry);
+            }
+            return this;
+        }
+
+        /**
          * Docker's {@code -P}: publishes each TCP port the image exposes (its ExposedPorts) on a
          * free port of 127.0.0.1, after the ports {@link #publish}ed (which win for their container
          * port); {@link #ports()} and {@code mappedPort(port)} tell them. Needs {@link #image} and
@@ -1451,6 +1539,14 @@ public final class Container {
             if (!networkAliases.isEmpty() && !network.isUserDefined()) {
                 throw new IllegalArgumentException("network alias " + networkAliases.get(0) + " needs a user-defined bridge "
                         + "network, but the network is " + network + ": expected network(Network.bridge(NAME, CIDR)) or no alias");
+            }
+            if (!network.hasAddress()) {
+                for (String h : extraHosts) {
+                    if (h.endsWith(":" + HOST_GATEWAY)) {
+                        throw new IllegalArgumentException("extra host " + h + " needs a network with a host address (bridge "
+                                + "or veth), but the network is " + network + ": expected an address instead of " + HOST_GATEWAY);
+                    }
+                }
             }
             return new Container(this);
         }

@@ -242,7 +242,7 @@ public final class Network implements AutoCloseable {
                     + "(Network.bridge(NAME) or Network.bridge(NAME, CIDR))");
         }
         ContainerNetwork.makeNetwork(new ContainerNetwork.Plan(ContainerNetwork.Kind.BRIDGE, bridge, gateway, 0, null, null,
-                List.of(), isUserDefined(), List.of()), runtime.runRoot(), runtime.libRoot());
+                List.of(), isUserDefined(), List.of(), List.of()), runtime.runRoot(), runtime.libRoot());
         return this;
     }
 
@@ -379,8 +379,19 @@ public final class Network implements AutoCloseable {
      */
     @Override
     public void close() {
+        close(ContainerRuntime.defaults());
+    }
+
+    /**
+     * {@link #close()}, for a network whose leases are on {@code runtime}'s run root when its bridge
+     * does not name them (a bridge mdocker made names its own, wherever they are).
+     *
+     * @throws IllegalStateException as {@link #close()}
+     */
+    public void close(ContainerRuntime runtime) {
+        Objects.requireNonNull(runtime, "runtime");
         if (isUserDefined()) {
-            ContainerNetwork.removeNetwork(bridge, gateway, ContainerRuntime.defaults().runRoot());
+            ContainerNetwork.removeNetwork(bridge, gateway, runtime.runRoot());
         }
     }
 

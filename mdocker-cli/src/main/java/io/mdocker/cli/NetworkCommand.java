@@ -244,6 +244,9 @@ final class NetworkCommand implements Runnable {
             description = "Remove user-defined networks: bridge, NAT and forwarding rules, hosts file; refused while a "
                     + "container of any process is on one.")
     static final class Rm implements Callable<Integer> {
+        @Mixin
+        StateRootOption state = new StateRootOption();
+
         @Parameters(arity = "1..*", paramLabel = "NAME", description = "The networks (their bridges' names).")
         List<String> names = new ArrayList<>();
 
@@ -263,7 +266,7 @@ final class NetworkCommand implements Runnable {
                     continue;
                 }
                 try {
-                    n.get().close();
+                    n.get().close(state.runtime());
                     System.out.println(name);
                 } catch (IllegalStateException e) {
                     System.err.println("mdocker: " + Main.oneLine(e));

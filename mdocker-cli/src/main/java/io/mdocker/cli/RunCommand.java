@@ -73,6 +73,7 @@ final class RunCommand implements Callable<Integer> {
     String cgroupParent;
     String network;
     List<String> networkAliases = new ArrayList<>();
+    List<String> addHosts = new ArrayList<>();
     List<String> publish = new ArrayList<>();
     boolean publishAll;
     String bridge;
@@ -168,6 +169,8 @@ final class RunCommand implements Callable<Integer> {
                 + "or made with --bip CIDR.", "--network"));
         s.addOption(Model.list("ALIAS", String.class,
                 "Another name the containers on the user-defined network find this one by (repeatable).", "--network-alias"));
+        s.addOption(Model.list("HOST:IP", String.class, "Add a line to the container's /etc/hosts (repeatable); IP an IPv4 or "
+                + "IPv6 address, or host-gateway for the host's address on the bridge.", "--add-host"));
         s.addOption(Model.list("[IP:][HOSTPORT:]PORT", String.class,
                 "Publish a container TCP port on the host (bridge): 8080:80, 127.0.0.1:0:80 (0: a free port, printed).",
                 "-p", "--publish"));
@@ -231,6 +234,7 @@ final class RunCommand implements Callable<Integer> {
         cgroupParent = Model.value(s, "--cgroup-parent");
         network = Model.value(s, "--network");
         networkAliases = Model.values(s, "--network-alias");
+        addHosts = Model.values(s, "--add-host");
         publish = Model.values(s, "--publish");
         publishAll = Model.flag(s, "--publish-all");
         bridge = Model.value(s, "--bridge");
@@ -257,6 +261,24 @@ final class RunCommand implements Callable<Integer> {
     }
 
     RunCommand() {}
+
+    /**
+     * Docker's {@code --add-host}: {@code HOST:IP} or {@code HOST=IP}, split at the first {@code =}
+     * when there is one, else at the first colon (so that {@code HOST:2001:db8::1} is an IPv6
+     * address); an address in brackets ({@code HOST:[2001:db8::1]}) loses them.
+     */
+    static void addHost(Container.Builder b, String spec) {
+        int at = spec.indexOf('=') >= 0 ? spec.indexOf('=') : spec.indexOf(':');
+        if (at <= 0 || at == spec.length() - 1) {
+            throw new IllegalArgumentException("invalid --add-host '" + spec + "': expected HOST:IP (IP an IPv4 or IPv6 "
+                    + "address, or " + Container.HOST_GATEWAY + ")");
+        }
+        String address = spec.substring(at + 1);
+        if (address.length() > 2 && address.startsWith("[") && address.endsWith("]")) {
+            address = address.substring(1, address.length() - 1);
+        }
+        b.extraHost(spec.substring(0, at), address);
+    }
 
     static ContainerRuntime runtime(Path stateRoot) {
         return stateRoot == null ? ContainerRuntime.defaults()
@@ -333,6 +355,9 @@ final class RunCommand implements Callable<Integer> {
         limits(b);
         b.network(network());
         networkAliases.forEach(b::networkAlias);
+        for (String h : addHosts) {
+            addHost(b, h);
+        }
         for (String p : publish) {
             b.publish(PortMapping.parse(p));
         }

@@ -146,8 +146,10 @@ class NetworkCliTest {
         assertThat(stdoutOf(0, "network", "create", "--state-root", state, CHOSEN)).isEqualTo(CHOSEN + "\n");
         io.mdocker.Network chosen = io.mdocker.Network.existingBridge(CHOSEN).orElseThrow();
         assertThat(chosen.bridgeAddress()).hasValueSatisfying(a -> assertThat(a).matches("10\\.200\\.([2-9]|[1-9][0-9]+)\\.1/24"));
-        assertThat(stdoutOf(0, "network", "rm", CHOSEN)).isEqualTo(CHOSEN + "\n");
+        assertThat(java.nio.file.Path.of(state, "run", "net", CHOSEN)).isDirectory(); // its leases, on this state root
+        assertThat(stdoutOf(0, "network", "rm", "--state-root", state, CHOSEN)).isEqualTo(CHOSEN + "\n");
         assertThat(java.nio.file.Path.of("/sys/class/net", CHOSEN)).doesNotExist();
+        assertThat(java.nio.file.Path.of(state, "run", "net", CHOSEN)).doesNotExist();
     }
 
     @Test
@@ -192,6 +194,24 @@ class NetworkCliTest {
     void noneAndHost() {
         assertThat(stderrOf(0, run("--network", "none", "sh", "-c", "test \"$(ls /sys/class/net)\" = lo"))).isEmpty();
         assertThat(stderrOf(0, run("--network", "host", "sh", "-c", "test -e /sys/class/net/lo && test \"$(ls /sys/class/net | wc -l)\" -gt 1"))).isEmpty();
+    }
+
+    @Test
+    void addHostWritesItsLinesAfterTheLocalhostOnesAndBadOnesAre125() {
+        // HOST:IP, HOST=IP, an IPv6 address after the first colon or in brackets; host-gateway on the bridge
+        assertThat(stderrOf(0, run("--network", "none", "--add-host", "db.local:10.1.2.3", "--add-host", "v6:2001:db8::1",
+                "--add-host", "v6b:[2001:db8::2]", "--add-host", "eq=10.0.0.1", "sh", "-c",
+                "[ \"$(sed -n 7,10p /etc/hosts)\" = \"$(printf '10.1.2.3\\tdb.local\\n2001:db8::1\\tv6\\n2001:db8::2\\tv6b\\n"
+                        + "10.0.0.1\\teq')\" ] && [ \"$(sed -n 1p /etc/hosts)\" = \"$(printf '127.0.0.1\\tlocalhost')\" ]"))).isEmpty();
+        assertThat(stderrOf(0, run("--bridge", BRIDGE, "--bip", BIP, "-h", "cli-gw", "--add-host", "host.docker.internal:host-gateway",
+                "sh", "-c", "sed -n 7p /etc/hosts | grep -qx \"$(printf '10.201.5.1\\thost.docker.internal')\""))).isEmpty();
+        assertThat(stderrOf(125, run("--add-host", "nohost", "true")))
+                .isEqualTo("mdocker: invalid --add-host 'nohost': expected HOST:IP (IP an IPv4 or IPv6 address, or host-gateway)\n");
+        assertThat(stderrOf(125, run("--add-host", "db:", "true"))).startsWith("mdocker: invalid --add-host 'db:'").hasLineCount(1);
+        assertThat(stderrOf(125, run("--add-host", "db:10.1.2", "true")))
+                .isEqualTo("mdocker: invalid address '10.1.2' for extra host db: expected an IPv4 or IPv6 address or host-gateway\n");
+        assertThat(stderrOf(125, run("--network", "none", "--add-host", "gw:host-gateway", "true")))
+                .startsWith("mdocker: extra host gw:host-gateway needs a network with a host address").hasLineCount(1);
     }
 
     @Test

@@ -62,13 +62,24 @@ public final class ContainerNetwork implements HostResource {
      * optional fixed container address (0: leased); for VETH the two ends' addresses (prefix 32
      * for a point-to-point pair). On a user-defined bridge ({@code userDefined}: not the default
      * one) the members share one hosts file ({@link HostsFile}) and find each other by name,
-     * hostname and {@code aliases}.
+     * hostname and {@code aliases}. {@code extraHosts} go into the container's /etc/hosts after
+     * the localhost lines (Docker's {@code --add-host}).
      */
     public record Plan(Kind kind, String bridge, Ipv4 gateway, int fixedAddress, Ipv4 hostAddress,
-                       Ipv4 containerAddress, List<PortProxy.Spec> ports, boolean userDefined, List<String> aliases) {
+                       Ipv4 containerAddress, List<PortProxy.Spec> ports, boolean userDefined, List<String> aliases,
+                       List<HostsEntry> extraHosts) {
         public Plan {
             ports = List.copyOf(ports);
             aliases = List.copyOf(aliases);
+            extraHosts = List.copyOf(extraHosts);
+        }
+    }
+
+    /** A line of /etc/hosts: {@code address} (a literal) answers to {@code name}. */
+    public record HostsEntry(String name, String address) {
+        /** The line, with its newline. */
+        String line() {
+            return address + "\t" + name + "\n";
         }
     }
 
@@ -285,13 +296,23 @@ public final class ContainerNetwork implements HostResource {
         if ((plan.kind() == Kind.BRIDGE || plan.kind() == Kind.VETH) && held == null && etcIsADirectory(layers)) {
             initLayer = InitLayer.ensure(libNet, containerResolvConf());
         }
+        String extra = extraLines();
         switch (plan.kind()) {
-            case NONE -> { }
+            case NONE -> { // the image's /etc files, unless there are extra hosts
+                if (!extra.isEmpty()) {
+                    writeFile("hosts", "/etc/hosts", HostsFile.HEADER + extra);
+                }
+            }
             // pasta: configured in attach, once pid 1 exists; its DNS relay is the name server
-            case PASTA -> writeFile("resolv.conf", "/etc/resolv.conf", "nameserver " + Pasta.DNS + "\n" + hostSearch());
+            case PASTA -> {
+                if (!extra.isEmpty()) {
+                    writeFile("hosts", "/etc/hosts", HostsFile.HEADER + extra);
+                }
+                writeFile("resolv.conf", "/etc/resolv.conf", "nameserver " + Pasta.DNS + "\n" + hostSearch());
+            }
             case HOST -> {
-                copyHostFile("/etc/hosts", "hosts");
-                copyHostFile("/etc/resolv.conf", "resolv.conf");
+                copyHostFile("/etc/hosts", "hosts", extra);
+                copyHostFile("/etc/resolv.conf", "resolv.conf", "");
             }
             case BRIDGE -> {
                 vethName = "mdk" + id.substring(0, 12);
@@ -314,10 +335,17 @@ public final class ContainerNetwork implements HostResource {
                     all.addAll(plan.aliases());
                     names = HostsFile.names(all);
                 }
-                address = leases.allocate(entryDir, vethName, plan.fixedAddress(), names);
+                address = leases.allocate(entryDir, vethName, plan.fixedAddress(), names, plan.extraHosts());
                 ipam = leases;
                 writeRecord(leases, address, plan.bridge());
-                writeEtc(hostname, address, plan.userDefined() ? HostsFile.of(leases.dir()) : null);
+                Path shared = null;
+                if (plan.userDefined()) { // the network's hosts file, or with extra hosts the container's own copy
+                    shared = plan.extraHosts().isEmpty() ? HostsFile.of(leases.dir()) : HostsFile.ownFile(entryDir);
+                    if (!plan.extraHosts().isEmpty()) {
+                        files.add(shared);
+                    }
+                }
+                writeEtc(hostname, address, shared, extra);
             }
             case VETH -> {
                 vethName = "mdk" + id.substring(0, 12);
@@ -326,7 +354,7 @@ public final class ContainerNetwork implements HostResource {
                 Nat.ensure(Nat.vethRules(subnet), netRoot.resolve("iptables.lock"));
                 address = plan.containerAddress().address();
                 writeRecord(null, 0, null);
-                writeEtc(hostname, address, null);
+                writeEtc(hostname, address, null, extra);
             }
         }
     }
@@ -677,12 +705,22 @@ public final class ContainerNetwork implements HostResource {
         }
     }
 
-    /** The /etc files; {@code sharedHosts}, when given, is the network's hosts file, bound as it is. */
-    private void writeEtc(String hostname, int ip, Path sharedHosts) {
+    /** The extra hosts' lines, in order; "" for none. */
+    private String extraLines() {
+        StringBuilder b = new StringBuilder();
+        plan.extraHosts().forEach(h -> b.append(h.line()));
+        return b.toString();
+    }
+
+    /**
+     * The /etc files; {@code sharedHosts}, when given, is a hosts file kept from the network's
+     * leases ({@link HostsFile}), bound as it is; else the container's own lists {@code extra}.
+     */
+    private void writeEtc(String hostname, int ip, Path sharedHosts, String extra) {
         if (sharedHosts != null) {
             binds.add(new Bind(sharedHosts, "/etc/hosts"));
         } else {
-            writeFile("hosts", "/etc/hosts", HostsFile.HEADER + Ipv4.format(ip) + "\t" + hostname + "\n");
+            writeFile("hosts", "/etc/hosts", HostsFile.HEADER + extra + Ipv4.format(ip) + "\t" + hostname + "\n");
         }
         writeFile("hostname", "/etc/hostname", hostname + "\n");
         if (held != null) { // through the holder's namespace to pasta, which relays it to the host's name server
@@ -756,11 +794,18 @@ public final class ContainerNetwork implements HostResource {
         }
     }
 
-    private void copyHostFile(String hostPath, String name) {
+    /** The host's file with {@code extra} appended (after a missing last newline); {@code extra} alone when the host has none. */
+    private void copyHostFile(String hostPath, String name, String extra) {
         try {
-            writeFile(name, hostPath, Files.readString(Path.of(hostPath), StandardCharsets.UTF_8));
+            String content = Files.readString(Path.of(hostPath), StandardCharsets.UTF_8);
+            if (!extra.isEmpty() && !content.isEmpty() && !content.endsWith("\n")) {
+                content += "\n";
+            }
+            writeFile(name, hostPath, content + extra);
         } catch (NoSuchFileException e) {
-            // nothing to copy
+            if (!extra.isEmpty()) {
+                writeFile(name, hostPath, HostsFile.HEADER + extra);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + hostPath + ": " + e.getMessage(), e);
         }

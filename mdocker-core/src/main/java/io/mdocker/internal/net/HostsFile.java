@@ -24,7 +24,10 @@ import java.util.TreeMap;
  * <p>It sits beside the network's lease directory ({@code <run root>/net/mdt50.hosts} beside
  * {@code net/mdt50/}) and is made from the lease files, whose third line holds the member's names
  * ({@link Ipam}): whoever takes, gives back or strips a lease rewrites it, under the lease
- * directory's lock, so every process on the network sees one file. The file is rewritten in
+ * directory's lock, so every process on the network sees one file. A member with extra hosts
+ * (Docker's {@code --add-host}, the lease's fourth line) is bound its own copy instead,
+ * {@link #ownFile} in its state entry: the same lines with its extra ones after the localhost
+ * lines, rewritten with the shared file for as long as its lease names it. A file is rewritten in
  * place, never replaced: each container's {@code /etc/hosts} is a bind mount of this inode, and a
  * renamed new file would not reach it. One write covers the old length (a shorter content is
  * padded with newlines), then the file is truncated: a reader meanwhile sees the new lines and
@@ -57,11 +60,45 @@ final class HostsFile {
         if (!create && !Files.exists(file)) {
             return;
         }
-        writeInPlace(file, HEADER + members(leaseDir));
+        Map<Path, String> own = new java.util.LinkedHashMap<>();
+        String members = members(leaseDir, own);
+        writeInPlace(file, HEADER + members);
+        own.forEach((entry, extra) -> {
+            if (Files.isDirectory(entry)) { // else its container is gone, with the file
+                writeInPlace(ownFile(entry), HEADER + extra + members);
+            }
+        });
     }
 
-    /** The member lines: leases whose third line names the holder, in address order. */
-    static String members(Path leaseDir) {
+    /** The copy of a member with extra hosts, in its state entry {@code entryDir}. */
+    static Path ownFile(Path entryDir) {
+        return entryDir.resolve("hosts");
+    }
+
+    /** A lease's fourth line: the extra hosts as {@code ADDRESS NAME} pairs, space-separated. */
+    static String encode(List<ContainerNetwork.HostsEntry> extraHosts) {
+        StringBuilder b = new StringBuilder();
+        for (ContainerNetwork.HostsEntry h : extraHosts) {
+            b.append(b.isEmpty() ? "" : " ").append(h.address()).append(' ').append(h.name());
+        }
+        return b.toString();
+    }
+
+    /** The hosts lines of a lease's fourth line. */
+    private static String decode(String line) {
+        String[] f = line.trim().split(" ");
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i + 1 < f.length; i += 2) {
+            b.append(f[i]).append('\t').append(f[i + 1]).append('\n');
+        }
+        return b.toString();
+    }
+
+    /**
+     * The member lines: leases whose third line names the holder, in address order; {@code own}
+     * gets the state entry and extra hosts' lines of each member that has them.
+     */
+    private static String members(Path leaseDir, Map<Path, String> own) {
         Map<Long, String> lines = new TreeMap<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(leaseDir)) {
             for (Path lease : ds) {
@@ -83,6 +120,9 @@ final class HostsFile {
                         continue; // not a lease
                     }
                     lines.put(key, address + "\t" + fields.get(2).trim() + "\n");
+                    if (fields.size() > 3 && !fields.get(3).isBlank() && !fields.get(0).isBlank()) {
+                        own.put(Path.of(fields.get(0).trim()), decode(fields.get(3)));
+                    }
                 }
             }
         } catch (NoSuchFileException e) {

@@ -21,8 +21,10 @@ import java.util.Set;
  * <pre>
  * &lt;dir&gt;/lock           fcntl-locked (and a JVM monitor) while a lease is taken or given back
  * &lt;dir&gt;/10.200.1.2     "/run/mdocker/containers/&lt;id&gt;\nmdk&lt;id&gt;" (owner's state entry, veth)
- *                        and on a user-defined network a third line: the names it answers to
- * &lt;dir&gt;.hosts         the network's shared /etc/hosts, made from those names ({@link HostsFile})
+ *                        and on a user-defined network a third line: the names it answers to,
+ *                        and a fourth: its extra hosts as ADDRESS NAME pairs (none: no line)
+ * &lt;dir&gt;.hosts         the network's shared /etc/hosts, made from those names ({@link HostsFile});
+ *                        a member with extra hosts has its own copy with them in its state entry
  * </pre>
  *
  * A lease is normally given back once its container's veth pair is gone ({@link LinkReaper}).
@@ -50,20 +52,27 @@ final class Ipam {
         return dir.resolve(Ipv4.format(address));
     }
 
-    /** {@link #allocate(Path, String, int, String)} without names (the default bridge). */
+    /** {@link #allocate(Path, String, int, String, List)} without names (the default bridge). */
     int allocate(Path owner, String veth, int wanted) {
-        return allocate(owner, veth, wanted, null);
+        return allocate(owner, veth, wanted, null, List.of());
+    }
+
+    /** {@link #allocate(Path, String, int, String, List)} without extra hosts. */
+    int allocate(Path owner, String veth, int wanted, String names) {
+        return allocate(owner, veth, wanted, names, List.of());
     }
 
     /**
      * Leases {@code wanted} (when not 0) or the lowest free address of the subnet to the
      * container whose state entry is {@code owner}. With {@code names} (a user-defined network:
      * the container's name, hostname and aliases, space-separated) the lease records them and the
-     * network's hosts file is rewritten with them, under the same lock.
+     * network's hosts file is rewritten with them, under the same lock; so is the container's own
+     * copy when it has {@code extraHosts} ({@link HostsFile#ownFile}).
      */
-    int allocate(Path owner, String veth, int wanted, String names) {
+    int allocate(Path owner, String veth, int wanted, String names, List<ContainerNetwork.HostsEntry> extraHosts) {
+        String extra = names == null || extraHosts.isEmpty() ? null : HostsFile.encode(extraHosts);
         return HostLock.with(dir.resolve("lock"), () -> {
-            int leased = lease(owner, veth, wanted, names);
+            int leased = lease(owner, veth, wanted, names, extra);
             if (names != null) {
                 try {
                     HostsFile.rewrite(dir, true);
@@ -105,7 +114,7 @@ final class Ipam {
         }
     }
 
-    private int lease(Path owner, String veth, int wanted, String names) {
+    private int lease(Path owner, String veth, int wanted, String names, String extra) {
         // Lease files are only named here; their contents are read (and stale ones reclaimed)
         // only when the wanted address is taken or no address is free.
         Set<String> taken = names();
@@ -114,7 +123,7 @@ final class Ipam {
                 throw new IllegalStateException("address " + Ipv4.format(wanted) + " is already leased to another container on "
                         + subnet + " (" + holder(wanted) + ")");
             }
-            write(wanted, owner, veth, names);
+            write(wanted, owner, veth, names, extra);
             return wanted;
         }
         int free = lowestFree(taken);
@@ -126,7 +135,7 @@ final class Ipam {
             throw new IllegalStateException("no free address left in " + subnet + ": " + taken.size()
                     + " are leased (leases in " + dir + "; 'mdocker gc' removes those of dead containers)");
         }
-        write(free, owner, veth, names);
+        write(free, owner, veth, names, extra);
         return free;
     }
 
@@ -299,10 +308,10 @@ final class Ipam {
         }
     }
 
-    private void write(int address, Path owner, String veth, String names) {
+    private void write(int address, Path owner, String veth, String names, String extra) {
         try {
-            Files.writeString(leaseFile(address), owner + "\n" + veth + "\n" + (names == null ? "" : names + "\n"),
-                    StandardCharsets.UTF_8);
+            Files.writeString(leaseFile(address), owner + "\n" + veth + "\n" + (names == null ? "" : names + "\n")
+                    + (extra == null ? "" : extra + "\n"), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("writing address lease " + leaseFile(address) + ": " + e.getMessage(), e);
         }
