@@ -116,6 +116,10 @@ public final class Container {
     private final List<String> networkAliases;
     /** Docker's {@code --add-host}: "NAME:ADDRESS", in the order given ({@code host-gateway} as given). */
     private final List<String> extraHosts;
+    /** Docker's {@code --dns}, {@code --dns-search} and {@code --dns-option}, in the order given. */
+    private final List<String> dns;
+    private final List<String> dnsSearch;
+    private final List<String> dnsOptions;
     /** The ports published: those given, then the image's exposed ones by {@link Builder#publishAllExposed}. */
     private final List<PortMapping> ports;
     private final List<FileCopy> copies;
@@ -205,6 +209,9 @@ public final class Container {
         this.network = b.network;
         this.networkAliases = List.copyOf(b.networkAliases);
         this.extraHosts = List.copyOf(b.extraHosts);
+        this.dns = List.copyOf(b.dns);
+        this.dnsSearch = List.copyOf(b.dnsSearch);
+        this.dnsOptions = List.copyOf(b.dnsOptions);
         this.ports = b.publishAllExposed ? withExposed(b.ports, img) : List.copyOf(b.ports);
         if (!ports.isEmpty() && !b.network.hasAddress() && b.network.mode() != Network.Mode.PASTA) {
             throw new IllegalArgumentException("published port " + ports.get(0) + " needs a bridge, veth or pasta network, "
@@ -366,7 +373,7 @@ public final class Container {
                 .map(p -> new PortProxy.Spec(p.bindAddress(), p.hostPort(), p.containerPort())).toList();
         ContainerNetwork.Plan plan = new ContainerNetwork.Plan(kind, n.bridgeNameOrNull(), n.gatewayIpv4(),
                 n.fixedAddressValue(), n.hostIpv4(), n.containerIpv4(), published, n.isUserDefined(), networkAliases,
-                hostsEntries(n));
+                hostsEntries(n), new ContainerNetwork.Dns(dns, dnsSearch, dnsOptions));
         SecuritySpec security = new SecuritySpec(capabilities(), privileged, noNewPrivileges,
                 privileged ? Optional.of(SeccompProfile.unconfined()) : Optional.ofNullable(seccomp), groups,
                 readOnlyRootfs, tmpfs, ulimits, deviceRules, devices);
@@ -558,6 +565,21 @@ public final class Container {
         return extraHosts;
     }
 
+    /** The name servers of the container's {@code /etc/resolv.conf} ({@link Builder#dns}); empty: the host's. */
+    public List<String> dns() {
+        return dns;
+    }
+
+    /** The search domains of the container's {@code /etc/resolv.conf} ({@link Builder#dnsSearch}); empty: the host's. */
+    public List<String> dnsSearch() {
+        return dnsSearch;
+    }
+
+    /** The resolver options of the container's {@code /etc/resolv.conf} ({@link Builder#dnsOption}); empty: the host's. */
+    public List<String> dnsOptions() {
+        return dnsOptions;
+    }
+
     /** The published ports as asked for (host port 0: any free port). */
     public List<PortMapping> ports() {
         return ports;
@@ -718,6 +740,9 @@ public final class Container {
         private Network network = Network.none();
         private final List<String> networkAliases = new ArrayList<>();
         private final List<String> extraHosts = new ArrayList<>();
+        private final List<String> dns = new ArrayList<>();
+        private final List<String> dnsSearch = new ArrayList<>();
+        private final List<String> dnsOptions = new ArrayList<>();
         private final List<PortMapping> ports = new ArrayList<>();
         private final List<FileCopy> copies = new ArrayList<>();
         private final Map<String, String> labels = new LinkedHashMap<>();
@@ -770,6 +795,9 @@ public final class Container {
             network = c.network;
             networkAliases.addAll(c.networkAliases);
             extraHosts.addAll(c.extraHosts);
+            dns.addAll(c.dns);
+            dnsSearch.addAll(c.dnsSearch);
+            dnsOptions.addAll(c.dnsOptions);
             ports.addAll(c.ports); // an image's exposed ports included: this builder has the layers, not the image
             storageSize = c.storageSize;
             entrypoint = c.entrypoint.isEmpty() ? null : c.entrypoint;
@@ -1484,6 +1512,64 @@ public final class Container {
             String entry = name + ":" + address;
             if (!extraHosts.contains(entry)) {
                 extraHosts.add(entry);
+            }
+            return this;
+        }
+
+        /**
+         * Adds a name server to the container's {@code /etc/resolv.conf} (Docker's {@code --dns});
+         * repeatable, in order. Once one is given, the host's name servers are left out. The file
+         * keeps the host's other lines (search domains, options) unless {@link #dnsSearch} or
+         * {@link #dnsOption} replace them; on network none the container gets such a file too.
+         * Nothing is sent to the server by mdocker.
+         *
+         * @throws IllegalArgumentException when {@code server} is not an IPv4 or IPv6 address
+         */
+        public Builder dns(String server) {
+            Objects.requireNonNull(server, "server");
+            if (!isAddressLiteral(server)) {
+                throw new IllegalArgumentException("invalid DNS server '" + server + "': expected an IPv4 or IPv6 address");
+            }
+            if (!dns.contains(server)) {
+                dns.add(server);
+            }
+            return this;
+        }
+
+        /**
+         * Adds a search domain to the container's {@code /etc/resolv.conf} (Docker's
+         * {@code --dns-search}); repeatable, in order, replacing the host's. {@code "."} alone
+         * means none: the file has no search line.
+         *
+         * @throws IllegalArgumentException when {@code domain} is neither a domain name nor {@code "."}
+         */
+        public Builder dnsSearch(String domain) {
+            Objects.requireNonNull(domain, "domain");
+            String d = domain.length() > 1 && domain.endsWith(".") ? domain.substring(0, domain.length() - 1) : domain;
+            if (!d.equals(".") && (d.length() > 253 || !HOSTNAME.matcher(d).matches())) {
+                throw new IllegalArgumentException("invalid DNS search domain '" + domain + "': expected a domain name "
+                        + "(letters, digits and '-' in dot-separated labels) or '.' for none");
+            }
+            if (!dnsSearch.contains(d)) {
+                dnsSearch.add(d);
+            }
+            return this;
+        }
+
+        /**
+         * Adds a resolver option to the container's {@code /etc/resolv.conf} (Docker's
+         * {@code --dns-option}, such as {@code ndots:2}); repeatable, in order, replacing the host's.
+         *
+         * @throws IllegalArgumentException when {@code option} is empty or holds a space or control character
+         */
+        public Builder dnsOption(String option) {
+            Objects.requireNonNull(option, "option");
+            if (!option.matches("[!-~]+")) {
+                throw new IllegalArgumentException("invalid DNS option '" + option + "': expected a resolver option "
+                        + "such as ndots:2 (printable, without spaces)");
+            }
+            if (!dnsOptions.contains(option)) {
+                dnsOptions.add(option);
             }
             return this;
         }

@@ -242,7 +242,8 @@ public final class Network implements AutoCloseable {
                     + "(Network.bridge(NAME) or Network.bridge(NAME, CIDR))");
         }
         ContainerNetwork.makeNetwork(new ContainerNetwork.Plan(ContainerNetwork.Kind.BRIDGE, bridge, gateway, 0, null, null,
-                List.of(), isUserDefined(), List.of(), List.of()), runtime.runRoot(), runtime.libRoot());
+                List.of(), isUserDefined(), List.of(), List.of(), ContainerNetwork.Dns.NONE), runtime.runRoot(),
+                runtime.libRoot());
         return this;
     }
 

@@ -74,6 +74,9 @@ final class RunCommand implements Callable<Integer> {
     String network;
     List<String> networkAliases = new ArrayList<>();
     List<String> addHosts = new ArrayList<>();
+    List<String> dns = new ArrayList<>();
+    List<String> dnsSearch = new ArrayList<>();
+    List<String> dnsOptions = new ArrayList<>();
     List<String> publish = new ArrayList<>();
     boolean publishAll;
     String bridge;
@@ -171,6 +174,12 @@ final class RunCommand implements Callable<Integer> {
                 "Another name the containers on the user-defined network find this one by (repeatable).", "--network-alias"));
         s.addOption(Model.list("HOST:IP", String.class, "Add a line to the container's /etc/hosts (repeatable); IP an IPv4 or "
                 + "IPv6 address, or host-gateway for the host's address on the bridge.", "--add-host"));
+        s.addOption(Model.list("IP", String.class, "A name server for the container's /etc/resolv.conf, instead of the host's "
+                + "(repeatable).", "--dns"));
+        s.addOption(Model.list("DOMAIN", String.class, "A search domain for the container's /etc/resolv.conf, instead of the "
+                + "host's (repeatable; '.' for none).", "--dns-search"));
+        s.addOption(Model.list("OPTION", String.class, "A resolver option for the container's /etc/resolv.conf (ndots:2), "
+                + "instead of the host's (repeatable).", "--dns-option", "--dns-opt"));
         s.addOption(Model.list("[IP:][HOSTPORT:]PORT", String.class,
                 "Publish a container TCP port on the host (bridge): 8080:80, 127.0.0.1:0:80 (0: a free port, printed).",
                 "-p", "--publish"));
@@ -235,6 +244,9 @@ final class RunCommand implements Callable<Integer> {
         network = Model.value(s, "--network");
         networkAliases = Model.values(s, "--network-alias");
         addHosts = Model.values(s, "--add-host");
+        dns = Model.values(s, "--dns");
+        dnsSearch = Model.values(s, "--dns-search");
+        dnsOptions = Model.values(s, "--dns-option");
         publish = Model.values(s, "--publish");
         publishAll = Model.flag(s, "--publish-all");
         bridge = Model.value(s, "--bridge");
@@ -358,6 +370,9 @@ final class RunCommand implements Callable<Integer> {
         for (String h : addHosts) {
             addHost(b, h);
         }
+        dns.forEach(b::dns);
+        dnsSearch.forEach(b::dnsSearch);
+        dnsOptions.forEach(b::dnsOption);
         for (String p : publish) {
             b.publish(PortMapping.parse(p));
         }

@@ -215,6 +215,19 @@ class NetworkCliTest {
     }
 
     @Test
+    void dnsOptionsWriteTheResolvConfAndBadOnesAre125() {
+        assertThat(stderrOf(0, run("--network", "none", "--dns", "10.201.5.53", "--dns-search", "x.example", "--dns-opt", "ndots:2",
+                "--dns-option", "timeout:1", "sh", "-c", "[ \"$(grep -v '^#' /etc/resolv.conf)\" = \"$(printf 'nameserver 10.201.5.53\\n"
+                        + "search x.example\\noptions ndots:2 timeout:1')\" ]"))).isEmpty();
+        assertThat(stderrOf(125, run("--dns", "dns.google", "true")))
+                .isEqualTo("mdocker: invalid DNS server 'dns.google': expected an IPv4 or IPv6 address\n");
+        assertThat(stderrOf(125, run("--dns-search", "bad_domain", "true")))
+                .startsWith("mdocker: invalid DNS search domain 'bad_domain'").hasLineCount(1);
+        assertThat(stderrOf(125, run("--dns-option", "ndots: 2", "true")))
+                .startsWith("mdocker: invalid DNS option 'ndots: 2'").hasLineCount(1);
+    }
+
+    @Test
     void badNetworkInputIs125WithOneLine() {
         assertThat(stderrOf(125, run("--network", "bogus", "true")))
                 .isEqualTo("mdocker: network bogus not found: expected none, host, bridge, the name of an existing bridge, "

@@ -56,7 +56,8 @@ class ProgrammaticModelTest {
                 "--storage-opt", "size=1m", "--group-add", "7", "--read-only", "--tmpfs", "/t", "--ulimit", "nofile=1:2",
                 "-m", "64m", "--memory-swap", "128m", "--cpus", "0.5", "--cpu-shares", "512", "--cpuset-cpus", "0",
                 "--cpuset-mems", "0", "--pids-limit", "9", "--cgroup-parent", "cg", "--network", "net",
-                "--network-alias", "al", "--add-host", "db:10.0.0.9", "-p", "80", "-P", "--bridge", "br", "--bip", "10.0.0.1/24", "--ip", "10.0.0.2",
+                "--network-alias", "al", "--add-host", "db:10.0.0.9", "--dns", "10.0.0.53", "--dns-search", "ex.org", "--dns-opt", "ndots:2",
+                "-p", "80", "-P", "--bridge", "br", "--bip", "10.0.0.1/24", "--ip", "10.0.0.2",
                 "--state-root", "/s", "image", "arg");
         RunCommand r = (RunCommand) cli.getCommandSpec().userObject();
         r.read();
@@ -79,6 +80,8 @@ class ProgrammaticModelTest {
         assertThat(List.of(r.securityOpts, r.storageOpts, r.tmpfs, r.ulimits, r.networkAliases, r.publish))
                 .isEqualTo(List.of(List.of("o"), List.of("size=1m"), List.of("/t"), List.of("nofile=1:2"), List.of("al"), List.of("80")));
         assertThat(r.addHosts).containsExactly("db:10.0.0.9");
+        assertThat(List.of(r.dns, r.dnsSearch, r.dnsOptions)).isEqualTo(List.of(List.of("10.0.0.53"), List.of("ex.org"),
+                List.of("ndots:2")));
         assertThat(r.groupAdd).containsExactly(7);
         assertThat(List.of(r.memory, r.memorySwap, r.cpusetCpus, r.cpusetMems, r.cgroupParent, r.network, r.bridge,
                 r.bridgeAddress, r.ip)).isEqualTo(List.of("64m", "128m", "0", "0", "cg", "net", "br", "10.0.0.1/24", "10.0.0.2"));

@@ -63,15 +63,79 @@ public final class ContainerNetwork implements HostResource {
      * for a point-to-point pair). On a user-defined bridge ({@code userDefined}: not the default
      * one) the members share one hosts file ({@link HostsFile}) and find each other by name,
      * hostname and {@code aliases}. {@code extraHosts} go into the container's /etc/hosts after
-     * the localhost lines (Docker's {@code --add-host}).
+     * the localhost lines (Docker's {@code --add-host}); {@code dns} changes its /etc/resolv.conf.
      */
     public record Plan(Kind kind, String bridge, Ipv4 gateway, int fixedAddress, Ipv4 hostAddress,
                        Ipv4 containerAddress, List<PortProxy.Spec> ports, boolean userDefined, List<String> aliases,
-                       List<HostsEntry> extraHosts) {
+                       List<HostsEntry> extraHosts, Dns dns) {
         public Plan {
             ports = List.copyOf(ports);
             aliases = List.copyOf(aliases);
             extraHosts = List.copyOf(extraHosts);
+            java.util.Objects.requireNonNull(dns, "dns");
+        }
+    }
+
+    /**
+     * Docker's {@code --dns}, {@code --dns-search} and {@code --dns-option}: each list, when not
+     * empty, replaces the resolv.conf lines of its kind that the container would get otherwise;
+     * a search list of {@code "."} alone leaves no search line.
+     */
+    public record Dns(List<String> servers, List<String> search, List<String> options) {
+        /** Nothing given: the container's resolv.conf as its network makes it. */
+        public static final Dns NONE = new Dns(List.of(), List.of(), List.of());
+
+        public Dns {
+            servers = List.copyOf(servers);
+            search = List.copyOf(search);
+            options = List.copyOf(options);
+        }
+
+        boolean isEmpty() {
+            return servers.isEmpty() && search.isEmpty() && options.isEmpty();
+        }
+
+        /**
+         * {@code base} (a resolv.conf) with these lines in place of its own: its other lines
+         * (comments, sortlist) first, then the name servers, the search line and the options line.
+         */
+        String applyTo(String base) {
+            List<String> other = new ArrayList<>();
+            List<String> baseServers = new ArrayList<>();
+            List<String> baseSearch = new ArrayList<>();
+            List<String> baseOptions = new ArrayList<>();
+            for (String line : base.split("\n")) {
+                String word = line.trim().split("\\s+", 2)[0];
+                switch (word) {
+                    case "nameserver" -> baseServers.add(line);
+                    case "search", "domain" -> baseSearch.add(line);
+                    case "options" -> baseOptions.add(line);
+                    default -> {
+                        if (!line.isBlank()) {
+                            other.add(line);
+                        }
+                    }
+                }
+            }
+            StringBuilder b = new StringBuilder();
+            other.forEach(l -> b.append(l).append('\n'));
+            if (servers.isEmpty()) {
+                baseServers.forEach(l -> b.append(l).append('\n'));
+            } else {
+                servers.forEach(s -> b.append("nameserver ").append(s).append('\n'));
+            }
+            List<String> domains = search.stream().filter(d -> !d.equals(".")).toList();
+            if (search.isEmpty()) {
+                baseSearch.forEach(l -> b.append(l).append('\n'));
+            } else if (!domains.isEmpty()) {
+                b.append("search ").append(String.join(" ", domains)).append('\n');
+            }
+            if (options.isEmpty()) {
+                baseOptions.forEach(l -> b.append(l).append('\n'));
+            } else {
+                b.append("options ").append(String.join(" ", options)).append('\n');
+            }
+            return b.toString();
         }
     }
 
@@ -298,9 +362,12 @@ public final class ContainerNetwork implements HostResource {
         }
         String extra = extraLines();
         switch (plan.kind()) {
-            case NONE -> { // the image's /etc files, unless there are extra hosts
+            case NONE -> { // the image's /etc files, unless there are extra hosts or DNS settings
                 if (!extra.isEmpty()) {
                     writeFile("hosts", "/etc/hosts", HostsFile.HEADER + extra);
+                }
+                if (!plan.dns().isEmpty()) {
+                    writeResolvConf(containerResolvConf());
                 }
             }
             // pasta: configured in attach, once pid 1 exists; its DNS relay is the name server
@@ -308,11 +375,15 @@ public final class ContainerNetwork implements HostResource {
                 if (!extra.isEmpty()) {
                     writeFile("hosts", "/etc/hosts", HostsFile.HEADER + extra);
                 }
-                writeFile("resolv.conf", "/etc/resolv.conf", "nameserver " + Pasta.DNS + "\n" + hostSearch());
+                writeResolvConf("nameserver " + Pasta.DNS + "\n" + hostSearch());
             }
             case HOST -> {
                 copyHostFile("/etc/hosts", "hosts", extra);
-                copyHostFile("/etc/resolv.conf", "resolv.conf", "");
+                if (plan.dns().isEmpty()) {
+                    copyHostFile("/etc/resolv.conf", "resolv.conf", "");
+                } else {
+                    writeResolvConf(hostFile("/etc/resolv.conf"));
+                }
             }
             case BRIDGE -> {
                 vethName = "mdk" + id.substring(0, 12);
@@ -724,9 +795,10 @@ public final class ContainerNetwork implements HostResource {
         }
         writeFile("hostname", "/etc/hostname", hostname + "\n");
         if (held != null) { // through the holder's namespace to pasta, which relays it to the host's name server
-            writeFile("resolv.conf", "/etc/resolv.conf", "nameserver " + Pasta.DNS + "\n" + hostSearch());
-        } else if (initLayer == null) { // /etc is a symbolic link in the image: no init layer holds resolv.conf
-            writeFile("resolv.conf", "/etc/resolv.conf", containerResolvConf());
+            writeResolvConf("nameserver " + Pasta.DNS + "\n" + hostSearch());
+        } else if (initLayer == null || !plan.dns().isEmpty()) {
+            // /etc is a symbolic link in the image (no init layer holds resolv.conf), or the container's own settings
+            writeResolvConf(containerResolvConf());
         }
     }
 
@@ -791,6 +863,22 @@ public final class ContainerNetwork implements HostResource {
             return b.toString();
         } catch (IOException e) {
             return "";
+        }
+    }
+
+    /** The container's /etc/resolv.conf: {@code base} with the plan's DNS settings applied. */
+    private void writeResolvConf(String base) {
+        writeFile("resolv.conf", "/etc/resolv.conf", plan.dns().isEmpty() ? base : plan.dns().applyTo(base));
+    }
+
+    /** A host file's content, "" when there is none. */
+    private static String hostFile(String path) {
+        try {
+            return Files.readString(Path.of(path), StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return "";
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + path + ": " + e.getMessage(), e);
         }
     }
 

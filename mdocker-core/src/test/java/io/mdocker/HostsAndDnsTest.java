@@ -18,17 +18,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * {@code extraHost} (Docker's {@code --add-host}) with real containers on each network: the lines
+ * {@code extraHost} (Docker's {@code --add-host}) and {@code dns}, {@code dnsSearch} and
+ * {@code dnsOption} (Docker's {@code --dns*}) with real containers on each network. Extra hosts: the lines
  * come after the localhost lines and before the container's own, {@code host-gateway} is the host's
  * address on the network, the names resolve, and on a user-defined network the container's own
  * hosts file still follows the network's members while the others never see its lines. Test-only
  * bridge mdt63 on 10.201.63.0/24 and veth pair 10.201.64.1/30-10.201.64.2/30; the names resolve to
  * loopback or to containers made here, and nothing is sent to the addresses that only appear in
- * the files.
+ * the files (the name servers are read, never asked).
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-@TestBridge(name = ExtraHostsTest.BRIDGE, address = ExtraHostsTest.ADDRESS, vethRules = "10.201.64.0/30")
-class ExtraHostsTest {
+@TestBridge(name = HostsAndDnsTest.BRIDGE, address = HostsAndDnsTest.ADDRESS, vethRules = "10.201.64.0/30")
+class HostsAndDnsTest {
     static final String BRIDGE = "mdt63";
     static final String ADDRESS = "10.201.63.1/24";
     /** The localhost lines every hosts file mdocker writes starts with (Docker's). */
@@ -138,6 +139,63 @@ class ExtraHostsTest {
         }
         assertThat(Fixtures.container().extraHost("db", "10.0.0.1").extraHost("db", "2001:db8::1").build().extraHosts())
                 .containsExactly("db:10.0.0.1", "db:2001:db8::1");
+    }
+
+    @Test
+    void dnsSettingsReplaceTheirLinesOfTheResolvConf() throws Exception {
+        String hostOther = otherLines(Files.readString(Path.of("/etc/resolv.conf")));
+        // network none: a resolv.conf of the settings (and the host's other lines), where the image's stays otherwise
+        ExecResult none = Fixtures.container().dns("10.201.63.53").dns("2001:db8::53").dns("10.201.63.53")
+                .dnsSearch("a.example").dnsSearch("b.example.").dnsOption("ndots:2").dnsOption("timeout:1")
+                .run("cat", "/etc/resolv.conf");
+        assertThat(none.stdout()).as(none.stderr()).isEqualTo(hostOther + "nameserver 10.201.63.53\nnameserver 2001:db8::53\n"
+                + "search a.example b.example\noptions ndots:2 timeout:1\n");
+        Path imageFile = Fixtures.rootfs().resolve("etc/resolv.conf");
+        ExecResult image = Fixtures.container().run("/bin/sh", "-c", "cat /etc/resolv.conf 2>/dev/null; true");
+        assertThat(image.stdout()).isEqualTo(Files.exists(imageFile) ? Files.readString(imageFile) : "");
+        // a bridge: the name servers it would have, "." leaves no search line, the options replaced
+        Network app = Network.bridge(BRIDGE, ADDRESS);
+        String plain = Fixtures.container().network(app).run("cat", "/etc/resolv.conf").stdout();
+        ExecResult searchless = Fixtures.container().network(app).dnsSearch(".").dnsOption("ndots:3")
+                .run("cat", "/etc/resolv.conf");
+        assertThat(searchless.stdout()).as(searchless.stderr()).isEqualTo(otherLines(plain)
+                + plain.lines().filter(l -> l.startsWith("nameserver")).map(l -> l + "\n").reduce("", String::concat)
+                + "options ndots:3\n");
+        assertThat(searchless.stdout()).contains("nameserver ").doesNotContain("search ");
+        // the host's network: the host's file with the servers replaced, the host's file untouched
+        String host = Files.readString(Path.of("/etc/resolv.conf"));
+        ExecResult onHost = Fixtures.container().network(Network.host()).dns("10.201.63.53").run("cat", "/etc/resolv.conf");
+        assertThat(onHost.stdout()).as(onHost.stderr()).startsWith(hostOther + "nameserver 10.201.63.53\n")
+                .doesNotContain(host.lines().filter(l -> l.startsWith("nameserver")).findFirst().orElse("nameserver none-given"));
+        assertThat(Files.readString(Path.of("/etc/resolv.conf"))).isEqualTo(host);
+    }
+
+    @Test
+    void badDnsSettingsAreOneLine() {
+        for (String server : new String[] {"8.8", "dns.google", "", "[2001:db8::1]"}) {
+            assertThatThrownBy(() -> Fixtures.container().dns(server)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("invalid DNS server '" + server + "': expected an IPv4 or IPv6 address");
+        }
+        for (String domain : new String[] {"bad_domain", "-x.example", "a b", ""}) {
+            assertThatThrownBy(() -> Fixtures.container().dnsSearch(domain)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("invalid DNS search domain '" + domain + "': expected a domain name (letters, digits and '-' "
+                            + "in dot-separated labels) or '.' for none");
+        }
+        for (String option : new String[] {"", "ndots: 2", "a\nnameserver 1.2.3.4"}) {
+            assertThatThrownBy(() -> Fixtures.container().dnsOption(option)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("invalid DNS option '" + option + "': expected a resolver option such as ndots:2 (printable, "
+                            + "without spaces)");
+        }
+        Container c = Fixtures.container().dns("10.0.0.53").dnsSearch("x.example.").dnsOption("ndots:2").build();
+        assertThat(List.of(c.dns(), c.dnsSearch(), c.dnsOptions()))
+                .isEqualTo(List.of(List.of("10.0.0.53"), List.of("x.example"), List.of("ndots:2")));
+    }
+
+    /** A resolv.conf's lines other than name servers, search domains and options (comments, sortlist). */
+    private static String otherLines(String resolvConf) {
+        return resolvConf.lines().filter(l -> !l.isBlank())
+                .filter(l -> !List.of("nameserver", "search", "domain", "options").contains(l.trim().split("\\s+")[0]))
+                .map(l -> l + "\n").reduce("", String::concat);
     }
 
     private static String unique(String prefix) {
