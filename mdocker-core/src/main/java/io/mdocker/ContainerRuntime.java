@@ -217,13 +217,14 @@ public final class ContainerRuntime {
     }
 
     /**
-     * The containers of {@link #list()} that pass every one of {@code filters} (Docker's
-     * {@code ps --filter label=KEY[=VALUE]}, repeated): {@code list(ContainerFilter.label("app", "web"))}.
+     * The containers of {@link #list()} that pass {@code filters} together (Docker's
+     * {@code ps --filter}, repeated: every label filter, and one at least of each other kind given;
+     * {@link ContainerFilter#matchesAll}): {@code list(ContainerFilter.label("app", "web"))}.
      * Oldest first; all of them when no filter is given.
      */
     public List<ContainerInfo> list(ContainerFilter... filters) {
         List<ContainerFilter> all = List.of(filters); // null-hostile: a null filter is an error
-        return list().stream().filter(c -> all.stream().allMatch(f -> f.matches(c))).toList();
+        return list().stream().filter(c -> ContainerFilter.matchesAll(all, c)).toList();
     }
 
     /**

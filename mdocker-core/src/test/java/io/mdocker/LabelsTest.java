@@ -132,14 +132,69 @@ class LabelsTest {
         assertThat(b.build().labels()).as("nothing of the refused calls was set").isEmpty();
         assertThat(b.label("k").label("x=1=2").build().labels()).isEqualTo(Map.of("k", "", "x", "1=2"));
 
-        assertThatThrownBy(() -> ContainerFilter.parse("status=running")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("unsupported filter 'status=running': expected label=KEY or label=KEY=VALUE");
+        assertThatThrownBy(() -> ContainerFilter.parse("ancestor=busybox")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("unsupported filter 'ancestor=busybox': expected label=KEY[=VALUE], status=, name=, id=, exited= "
+                        + "or health=");
+        assertThatThrownBy(() -> ContainerFilter.parse("status")).hasMessageStartingWith("unsupported filter 'status':");
+        assertThatThrownBy(() -> ContainerFilter.parse("status=up"))
+                .hasMessage("invalid filter 'status=up': expected one of created, restarting, running, removing, paused, "
+                        + "exited, dead");
+        assertThatThrownBy(() -> ContainerFilter.parse("name=web[")).hasMessageStartingWith("invalid filter 'name=web[': "
+                + "expected a regular expression (");
+        assertThatThrownBy(() -> ContainerFilter.parse("id=XYZ"))
+                .hasMessage("invalid filter 'id=XYZ': expected the beginning of an id (hexadecimal digits)");
+        assertThatThrownBy(() -> ContainerFilter.parse("id=")).hasMessageStartingWith("invalid filter 'id=': ");
+        assertThatThrownBy(() -> ContainerFilter.parse("exited=zero"))
+                .hasMessage("invalid filter 'exited=zero': expected an exit code");
+        assertThatThrownBy(() -> ContainerFilter.parse("health=ok"))
+                .hasMessage("invalid filter 'health=ok': expected one of starting, healthy, unhealthy, none");
         assertThatThrownBy(() -> ContainerFilter.parse("label="))
                 .hasMessage("invalid label key '': expected a non-empty key without '=', NUL or line breaks");
         assertThat(ContainerFilter.parse("label=a=b=c")).isEqualTo(ContainerFilter.label("a", "b=c"));
         assertThat(ContainerFilter.parse("label=a")).hasToString("label=a");
         assertThat(rt.list()).isEmpty();
         assertThat(Fixtures.list(rt.runRoot().resolve("containers"))).as("nothing made").isEmpty();
+    }
+
+    @Test
+    void theOtherFiltersTakeStateNameIdExitCodeAndHealth() {
+        ContainerRuntime rt = ROOTS.runtime("labels-filters");
+        Container.Builder b = Container.builder().rootfs(Fixtures.rootfs()).runtime(rt);
+        DetachedContainer web = b.build().toBuilder().name("ft-web-1").label("tier", "web").startDetached("/bin/sleep", "60");
+        DetachedContainer admin = b.build().toBuilder().name("my-web-admin").startDetached("/bin/sleep", "60");
+        DetachedContainer db = b.build().toBuilder().name("ft-db").startDetached("/bin/sh", "-c", "exit 3");
+        DetachedContainer killed = b.build().toBuilder().name("ft-killed").startDetached("/bin/sleep", "60");
+        try {
+            assertThat(db.waitFor()).isEqualTo(3);
+            killed.kill(Signal.KILL);
+            assertThat(killed.waitFor()).isEqualTo(137);
+            admin.pause();
+            assertThat(ids(rt.list(ContainerFilter.status("running")))).containsExactly(web.id());
+            assertThat(ids(rt.list(ContainerFilter.status("paused")))).containsExactly(admin.id());
+            assertThat(ids(rt.list(ContainerFilter.parse("status=exited")))).containsExactly(db.id(), killed.id());
+            assertThat(ids(rt.list(ContainerFilter.status("running"), ContainerFilter.status("paused"))))
+                    .as("one kind: any matches").containsExactly(web.id(), admin.id());
+            assertThat(rt.list(ContainerFilter.status("dead"))).isEmpty();
+            assertThat(ids(rt.list(ContainerFilter.name("web")))).as("found in the name").containsExactly(web.id(), admin.id());
+            assertThat(ids(rt.list(ContainerFilter.name("^ft-")))).containsExactly(web.id(), db.id(), killed.id());
+            assertThat(ids(rt.list(ContainerFilter.name("^ft-"), ContainerFilter.status("exited"))))
+                    .as("two kinds: both match").containsExactly(db.id(), killed.id());
+            assertThat(ids(rt.list(ContainerFilter.id(web.id().substring(0, 6)), ContainerFilter.id(db.id()))))
+                    .containsExactly(web.id(), db.id());
+            assertThat(ids(rt.list(ContainerFilter.exited(3)))).containsExactly(db.id());
+            assertThat(ids(rt.list(ContainerFilter.parse("exited=137")))).containsExactly(killed.id());
+            assertThat(rt.list(ContainerFilter.exited(0))).isEmpty();
+            assertThat(ids(rt.list(ContainerFilter.health("none"), ContainerFilter.label("tier", "web"))))
+                    .containsExactly(web.id());
+            assertThat(rt.list(ContainerFilter.health("healthy"))).isEmpty();
+            assertThat(ContainerFilter.parse("name=^ft-")).isEqualTo(ContainerFilter.name("^ft-")).hasToString("name=^ft-");
+        } finally {
+            admin.unpause();
+            for (DetachedContainer d : List.of(web, admin, db, killed)) {
+                d.remove(true);
+            }
+        }
+        assertThat(rt.list()).isEmpty();
     }
 
     private static Map<String, String> withTier(Map<String, String> m, String tier) {

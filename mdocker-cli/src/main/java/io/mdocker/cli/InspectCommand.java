@@ -39,7 +39,7 @@ final class InspectCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ContainerRuntime.requireRoot();
         if (format != null) {
-            render(format, null); // its syntax, checked before any container is read
+            GoTemplate.render(format, null); // its syntax, checked before any container is read
         }
         ContainerRuntime rt = state.runtime();
         ArrayNode out = Json.NODES.arrayNode();
@@ -57,58 +57,12 @@ final class InspectCommand implements Callable<Integer> {
         }
         for (com.fasterxml.jackson.databind.JsonNode c : out) {
             try {
-                System.out.println(render(format, c));
+                System.out.println(GoTemplate.render(format, c));
             } catch (IllegalArgumentException e) { // a field this container lacks
                 status = ContainerVerb.report(e);
             }
         }
         return status;
-    }
-
-    /**
-     * The subset of Go's templates that {@code docker inspect -f} is mostly given: text, and
-     * actions {@code {{.A.B}}} (a value as text, {@code <nil>} for null, an object or array as
-     * JSON) and {@code {{json .A.B}}}. With a null {@code node} only the syntax is checked.
-     *
-     * @throws IllegalArgumentException for any other action, or a field {@code node} does not have
-     */
-    static String render(String template, com.fasterxml.jackson.databind.JsonNode node) {
-        StringBuilder out = new StringBuilder();
-        int i = 0;
-        for (int open = template.indexOf("{{"); open >= 0; open = template.indexOf("{{", i)) {
-            out.append(template, i, open);
-            int close = template.indexOf("}}", open);
-            if (close < 0) {
-                throw new IllegalArgumentException("invalid --format '" + template + "': '{{' without '}}'");
-            }
-            String action = template.substring(open + 2, close).strip();
-            boolean json = action.startsWith("json ");
-            String path = json ? action.substring(5).strip() : action;
-            if (!path.startsWith(".") || path.contains(" ")) {
-                throw new IllegalArgumentException("invalid --format '" + template + "': {{" + action + "}} is not "
-                        + "supported (expected {{.Field.Sub}} or {{json .Field.Sub}})");
-            }
-            com.fasterxml.jackson.databind.JsonNode v = node;
-            if (!path.equals(".")) {
-                for (String field : path.substring(1).split("\\.", -1)) {
-                    if (field.isEmpty()) {
-                        throw new IllegalArgumentException("invalid --format '" + template + "': {{" + action + "}}");
-                    }
-                    if (node == null) {
-                        continue; // the syntax only
-                    }
-                    v = v.get(field);
-                    if (v == null) {
-                        throw new IllegalArgumentException("--format '" + template + "': no field " + field + " in " + path);
-                    }
-                }
-            }
-            if (node != null) {
-                out.append(json || v.isContainerNode() ? Json.text(v) : v.isNull() ? "<nil>" : v.asText());
-            }
-            i = close + 2;
-        }
-        return out.append(template.substring(i)).toString();
     }
 
     static ObjectNode json(ContainerRuntime rt, ContainerInfo c) {

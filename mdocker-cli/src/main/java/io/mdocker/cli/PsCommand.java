@@ -3,6 +3,7 @@ package io.mdocker.cli;
 import io.mdocker.ContainerFilter;
 import io.mdocker.ContainerInfo;
 import io.mdocker.ContainerRuntime;
+import io.mdocker.internal.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -14,8 +15,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * {@code mdocker ps [-a] [-q] [-n N|-l] [--no-trunc] [-f label=...]}: the containers on the state
- * roots, as a table like Docker's.
+ * {@code mdocker ps [-a] [-q] [-n N|-l] [--no-trunc] [-f FILTER]... [--format FORMAT]}: the
+ * containers on the state roots, as a table like Docker's, or a line per container from a template.
  */
 @Command(name = "ps", mixinStandardHelpOptions = true,
         description = "List running containers (of every mdocker process on the same state roots) with their published "
@@ -33,9 +34,17 @@ final class PsCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Print the short ids only.")
     boolean quiet;
 
-    @Option(names = {"-f", "--filter"}, paramLabel = "label=KEY[=VALUE]",
-            description = "Only containers with this label (and value); repeat it: all must match.")
+    @Option(names = {"-f", "--filter"}, paramLabel = "FILTER",
+            description = "label=KEY[=VALUE], status=running|paused|exited, name=REGEX, id=PREFIX, exited=CODE or "
+                    + "health=starting|healthy|unhealthy|none; repeatable: every label must match, and one filter of each "
+                    + "other kind. status= and exited= list exited containers without -a.")
     List<String> filters = new ArrayList<>();
+
+    @Option(names = "--format", paramLabel = "FORMAT",
+            description = "A line per container from a template ('{{.ID}} {{.Names}}'; fields ID, Names, Command, CreatedAt, "
+                    + "RunningFor, Ports, State, Status, Labels, Networks, Pid; \\t is a tab), 'table TEMPLATE' (with a header, "
+                    + "columns aligned), 'table' (the default) or 'json' (an object per line).")
+    String format;
 
     @Option(names = "--no-trunc", description = "Full ids and commands.")
     boolean noTrunc;
@@ -56,10 +65,14 @@ final class PsCommand implements Callable<Integer> {
             throw new IllegalArgumentException("-l and -n " + last + ": give one of them");
         }
         ContainerFilter[] by = filters.stream().map(ContainerFilter::parse).toArray(ContainerFilter[]::new);
+        String template = template(format);
         ContainerRuntime.requireRoot();
         List<ContainerInfo> known = state.runtime().list(by);
         Integer newest = latest ? Integer.valueOf(1) : last;
-        List<ContainerInfo> listed = known.stream().filter(c -> all || newest != null || c.running()).toList();
+        // as Docker's: a filter on the state or the exit code lists exited containers too
+        boolean any = all || java.util.Arrays.stream(by).anyMatch(f -> f instanceof ContainerFilter.Status
+                || f instanceof ContainerFilter.Exited);
+        List<ContainerInfo> listed = known.stream().filter(c -> any || newest != null || c.running()).toList();
         if (newest != null) { // list() is oldest first; Docker lists the newest first
             List<ContainerInfo> recent = new ArrayList<>(listed.subList(Math.max(0, listed.size() - newest), listed.size()));
             java.util.Collections.reverse(recent);
@@ -67,6 +80,19 @@ final class PsCommand implements Callable<Integer> {
         }
         if (quiet) {
             listed.forEach(c -> System.out.println(noTrunc ? c.id() : c.shortId()));
+            return 0;
+        }
+        if (template != null) {
+            boolean table = format.strip().startsWith("table");
+            List<String> lines = new ArrayList<>();
+            if (table) {
+                lines.add(GoTemplate.header(template, HEADERS));
+            }
+            Instant now = Instant.now();
+            for (ContainerInfo c : listed) {
+                lines.add(GoTemplate.render(template, row(c, known, now)));
+            }
+            (table ? GoTemplate.tabulate(lines) : lines).forEach(System.out::println);
             return 0;
         }
         System.out.println(String.format(FORMAT, "CONTAINER ID", "PID", "STATE", "CREATED", "COMMAND", "PORTS", "NAMES").stripTrailing());
@@ -78,6 +104,61 @@ final class PsCommand implements Callable<Integer> {
                     .stripTrailing());
         }
         return 0;
+    }
+
+    /** The column names of {@code table} templates' fields, Docker's. */
+    private static final java.util.Map<String, String> HEADERS = java.util.Map.ofEntries(
+            java.util.Map.entry("ID", "CONTAINER ID"), java.util.Map.entry("RunningFor", "CREATED"),
+            java.util.Map.entry("CreatedAt", "CREATED AT"));
+
+    /**
+     * The template of {@code --format}, its syntax checked: null for the default table (none
+     * given, or {@code table} alone); {@code json} is {@code {{json .}}}; Docker's {@code \t} and
+     * {@code \n} are a tab and a line break.
+     */
+    private static String template(String format) {
+        if (format == null || format.strip().equals("table")) {
+            return null;
+        }
+        String t = format.strip();
+        if (t.equals("json")) {
+            t = "{{json .}}";
+        } else if (t.startsWith("table ")) {
+            t = t.substring("table ".length()).strip();
+        }
+        t = t.replace("\\t", "\t").replace("\\n", "\n");
+        GoTemplate.render(t, null);
+        return t;
+    }
+
+    /** A container as {@code --format}'s fields see it (Docker's names; Pid mdocker's). */
+    private com.fasterxml.jackson.databind.node.ObjectNode row(ContainerInfo c, List<ContainerInfo> known, Instant now) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = Json.NODES.objectNode();
+        o.put("ID", noTrunc ? c.id() : c.shortId());
+        o.put("Names", c.name().orElse("") + shadowNote(c.name().orElse(null), c.id(), known));
+        o.put("Command", noTrunc ? "\"" + c.command() + "\"" : quote(c.command()));
+        o.put("CreatedAt", CREATED_AT.format(c.created()));
+        o.put("RunningFor", ago(Duration.between(c.created(), now)));
+        o.put("Ports", String.join(", ", c.ports().stream().map(Object::toString).toList()));
+        o.put("State", c.state().name().toLowerCase(java.util.Locale.ROOT));
+        o.put("Status", status(c, now));
+        o.put("Labels", String.join(",", c.labels().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
+        o.put("Networks", c.network());
+        o.put("Pid", Math.max(0, c.pid()));
+        return o;
+    }
+
+    /** Docker's time format for CreatedAt: {@code 2026-12-07 21:40:36 +0000 UTC}. */
+    private static final java.time.format.DateTimeFormatter CREATED_AT = java.time.format.DateTimeFormatter
+            .ofPattern("yyyy-MM-dd HH:mm:ss Z z", java.util.Locale.ROOT).withZone(java.time.ZoneId.of("UTC"));
+
+    /** Docker's Status: {@code Up 5 minutes (healthy)}, {@code Up 2 hours (Paused)}, {@code Exited (3)}. */
+    static String status(ContainerInfo c, Instant now) {
+        if (!c.running()) {
+            return "Exited (" + (c.exitCode().isPresent() ? Integer.toString(c.exitCode().getAsInt()) : "?") + ")";
+        }
+        String up = "Up " + ago(Duration.between(c.created(), now)).replace(" ago", "");
+        return up + (c.state() == ContainerInfo.State.PAUSED ? " (Paused)" : health(c, now));
     }
 
     /**

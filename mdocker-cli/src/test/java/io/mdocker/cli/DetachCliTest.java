@@ -521,12 +521,56 @@ class DetachCliTest {
         assertThat(labels.get("note").asText()).isEqualTo("a=b c");
         assertThat(labels.get("flag").asText()).isEmpty();
 
-        Cli.Out bad = cli("ps", "--filter", "status=running");
+        Cli.Out bad = cli("ps", "--filter", "ancestor=busybox");
         assertThat(bad.status()).isEqualTo(Main.RUNTIME_ERROR);
-        assertThat(bad.stderr()).isEqualTo("mdocker: unsupported filter 'status=running': expected label=KEY or label=KEY=VALUE\n");
+        assertThat(bad.stderr()).isEqualTo("mdocker: unsupported filter 'ancestor=busybox': expected label=KEY[=VALUE], "
+                + "status=, name=, id=, exited= or health=\n");
         assertThat(cli("rm", "-f", l, p).status()).isZero();
         assertNothingLeft(labelled);
         assertNothingLeft(plain);
+    }
+
+    @Test
+    void psFiltersByStateNameAndExitCodeAndFormatsItsLines() throws Exception {
+        String web = runDetachedInAnotherJvm("--name", "fmt-web", "-l", "tier=web", "/bin/sleep", "600");
+        String gone = runDetachedInAnotherJvm("--name", "fmt-gone", "/bin/sh", "-c", "exit 3");
+        try {
+            assertThat(cli("wait", gone).stdout()).isEqualTo("3\n");
+            String w = web.substring(0, 12);
+            String g = gone.substring(0, 12);
+            // a filter on the state or the exit code lists exited containers without -a
+            assertThat(ids(cli("ps", "-q", "-f", "status=exited"))).contains(g).doesNotContain(w);
+            assertThat(ids(cli("ps", "-q", "-f", "name=^fmt-"))).as("running only").containsExactly(w);
+            assertThat(ids(cli("ps", "-aq", "-f", "name=^fmt-"))).containsExactlyInAnyOrder(w, g);
+            assertThat(ids(cli("ps", "-q", "-f", "name=^fmt-", "-f", "exited=3"))).containsExactly(g);
+            assertThat(ids(cli("ps", "-q", "-f", "id=" + w, "-f", "id=" + g, "-f", "status=running", "-f", "status=exited")))
+                    .as("one of each kind").containsExactlyInAnyOrder(w, g);
+            assertThat(ids(cli("ps", "--format", "{{.ID}} {{.Names}} {{.State}} {{.Status}} {{.Labels}}", "-f", "name=^fmt-web$")))
+                    .singleElement().asString().matches(w + " fmt-web running Up [0-9]+ seconds? tier=web");
+            assertThat(ids(cli("ps", "--format", "{{.Names}}|{{.Status}}|{{.Command}}", "-f", "status=exited", "-f", "name=fmt-")))
+                    .containsExactly("fmt-gone|Exited (3)|\"/bin/sh -c exit 3\"");
+            assertThat(ids(cli("ps", "-a", "--format", "table {{.Names}}\\t{{.State}}", "-f", "name=^fmt-")))
+                    .containsExactly("NAMES      STATE", "fmt-web    running", "fmt-gone   exited");
+            JsonNode row = new ObjectMapper().readTree(ids(cli("ps", "--format", "json", "-f", "name=fmt-web")).getFirst());
+            assertThat(row.get("ID").asText()).isEqualTo(w);
+            assertThat(row.get("Names").asText()).isEqualTo("fmt-web");
+            assertThat(row.get("Pid").asInt()).isPositive();
+            assertThat(row.get("CreatedAt").asText()).matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\+0000 UTC");
+            assertThat(ids(cli("ps", "--format", "table", "-f", "name=fmt-web")).getFirst()).startsWith("CONTAINER ID");
+            Cli.Out badFormat = cli("ps", "--format", "{{range .}}x{{end}}");
+            assertThat(badFormat.status()).isEqualTo(Main.RUNTIME_ERROR);
+            assertThat(badFormat.stderr()).startsWith("mdocker: invalid --format '{{range .}}x{{end}}': {{range .}} is not "
+                    + "supported").hasLineCount(1);
+            Cli.Out badField = cli("ps", "--format", "{{.Image}}", "-f", "name=fmt-web");
+            assertThat(badField.stderr()).isEqualTo("mdocker: --format '{{.Image}}': no field Image in .Image\n");
+            Cli.Out badStatus = cli("ps", "-f", "status=up");
+            assertThat(badStatus.status()).isEqualTo(Main.RUNTIME_ERROR);
+            assertThat(badStatus.stderr()).startsWith("mdocker: invalid filter 'status=up': expected one of").hasLineCount(1);
+        } finally {
+            assertThat(cli("rm", "-f", web, gone).status()).isZero();
+        }
+        assertNothingLeft(web);
+        assertNothingLeft(gone);
     }
 
     private static List<String> ids(Cli.Out ps) {
