@@ -384,7 +384,8 @@ public final class Container {
                 plan, n.toString(), labels,
                 storageSize == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(storageSize.bytes()),
                 userns, stopSignal, Optional.ofNullable(healthcheck).map(h -> new io.mdocker.internal.state.HealthRecord(h.test(),
-                        h.interval().toNanos(), h.timeout().toNanos(), h.retries(), h.startPeriod().toNanos())));
+                        h.interval().toNanos(), h.timeout().toNanos(), h.retries(), h.startPeriod().toNanos())),
+                Optional.ofNullable(image));
     }
 
     List<String> commandOrDefault(String... given) {

@@ -11,11 +11,12 @@ import java.util.regex.PatternSyntaxException;
  * A condition {@link ContainerRuntime#list(ContainerFilter...)} keeps the containers by, as Docker's
  * {@code ps --filter}: a label present ({@link #label(String)}) or present with a value
  * ({@link #label(String, String)}), a state ({@link #status}), a name ({@link #name}), an id
- * ({@link #id}), an exit code ({@link #exited}) or a health status ({@link #health}). As in Docker,
+ * ({@link #id}), an exit code ({@link #exited}), a health status ({@link #health}) or the image
+ * ({@link #ancestor}). As in Docker,
  * every label filter must match, and of the other kinds at least one filter of each kind given.
  */
 public sealed interface ContainerFilter permits ContainerFilter.Label, ContainerFilter.Status, ContainerFilter.Name,
-        ContainerFilter.Id, ContainerFilter.Exited, ContainerFilter.Health {
+        ContainerFilter.Id, ContainerFilter.Exited, ContainerFilter.Health, ContainerFilter.Ancestor {
     /** Whether {@code container} passes this filter. */
     boolean matches(ContainerInfo container);
 
@@ -89,9 +90,20 @@ public sealed interface ContainerFilter permits ContainerFilter.Label, Container
     }
 
     /**
+     * Containers started from the image {@code image} ({@code postgres:15}; {@code busybox} is
+     * {@code busybox:latest}, as the references are compared by what they name), or from the root
+     * filesystem directory {@code image}.
+     *
+     * @throws IllegalArgumentException when {@code image} is empty
+     */
+    static ContainerFilter ancestor(String image) {
+        return new Ancestor(image);
+    }
+
+    /**
      * Parses Docker's {@code --filter} text: {@code label=KEY}, {@code label=KEY=VALUE},
-     * {@code status=STATUS}, {@code name=PATTERN}, {@code id=PREFIX}, {@code exited=CODE} or
-     * {@code health=STATUS}.
+     * {@code status=STATUS}, {@code name=PATTERN}, {@code id=PREFIX}, {@code exited=CODE},
+     * {@code health=STATUS} or {@code ancestor=IMAGE}.
      *
      * @throws IllegalArgumentException for any other filter, or a value the kind does not take, naming it
      */
@@ -100,9 +112,9 @@ public sealed interface ContainerFilter permits ContainerFilter.Label, Container
         int eq = filter.indexOf('=');
         String kind = eq < 0 ? filter : filter.substring(0, eq);
         String value = eq < 0 ? null : filter.substring(eq + 1);
-        if (value == null || !List.of("label", "status", "name", "id", "exited", "health").contains(kind)) {
+        if (value == null || !List.of("label", "status", "name", "id", "exited", "health", "ancestor").contains(kind)) {
             throw new IllegalArgumentException("unsupported filter '" + Labels.oneLine(filter) + "': expected label=KEY[=VALUE], "
-                    + "status=, name=, id=, exited= or health=");
+                    + "status=, name=, id=, exited=, health= or ancestor=");
         }
         return switch (kind) {
             case "label" -> {
@@ -120,6 +132,7 @@ public sealed interface ContainerFilter permits ContainerFilter.Label, Container
                             + "': expected an exit code");
                 }
             }
+            case "ancestor" -> ancestor(value);
             default -> health(value);
         };
     }
@@ -280,6 +293,41 @@ public sealed interface ContainerFilter permits ContainerFilter.Label, Container
         @Override
         public String toString() {
             return "label=" + key + value.map(v -> "=" + v).orElse("");
+        }
+    }
+
+    /**
+     * The image a container was started from.
+     *
+     * @param image an image reference, or a root filesystem's directory
+     */
+    record Ancestor(String image) implements ContainerFilter {
+        /** Checks it is not empty. */
+        public Ancestor {
+            Objects.requireNonNull(image, "image");
+            if (image.isBlank()) {
+                throw new IllegalArgumentException("invalid filter 'ancestor=': expected an image reference or a root "
+                        + "filesystem's directory");
+            }
+        }
+
+        @Override
+        public boolean matches(ContainerInfo container) {
+            return container.image().filter(i -> i.equals(image) || sameReference(i, image)).isPresent();
+        }
+
+        private static boolean sameReference(String a, String b) {
+            try {
+                return io.mdocker.internal.image.ImageReference.parse(a).equals(io.mdocker.internal.image.ImageReference.parse(b));
+            } catch (IllegalArgumentException notReferences) {
+                return false;
+            }
+        }
+
+        /** Docker's form. */
+        @Override
+        public String toString() {
+            return "ancestor=" + image;
         }
     }
 }

@@ -27,22 +27,35 @@ import java.util.TreeMap;
  * @param labels its labels ({@link Container.Builder#label}), sorted by key; empty for none
  * @param health what its healthcheck's runs found, when it has a check ({@code starting} with no
  *               run while no process runs it: {@link ContainerHandle#runHealthchecks()})
+ * @param image the image it was started from, as the reference was given ({@code postgres:15}),
+ *              or the root filesystem's directory when it was started from one
  */
 public record ContainerInfo(String id, boolean detached, State state, OptionalInt exitCode, int pid, Instant created,
                             String command, List<PortMapping> ports, String network, Optional<String> ipAddress,
-                            Optional<String> name, Map<String, String> labels, Optional<HealthStatus> health) {
+                            Optional<String> name, Map<String, String> labels, Optional<HealthStatus> health,
+                            Optional<String> image) {
     /** Copies the ports and labels. */
     public ContainerInfo {
         ports = List.copyOf(ports);
         java.util.Objects.requireNonNull(health, "health");
         labels = Collections.unmodifiableMap(new TreeMap<>(labels));
+        java.util.Objects.requireNonNull(image, "image");
     }
 
-    /** A container without a healthcheck ({@link #health()} empty). */
+    /** A container whose image is not known ({@link #image()} empty). */
+    public ContainerInfo(String id, boolean detached, State state, OptionalInt exitCode, int pid, Instant created,
+                         String command, List<PortMapping> ports, String network, Optional<String> ipAddress,
+                         Optional<String> name, Map<String, String> labels, Optional<HealthStatus> health) {
+        this(id, detached, state, exitCode, pid, created, command, ports, network, ipAddress, name, labels, health,
+                Optional.empty());
+    }
+
+    /** A container without a healthcheck whose image is not known ({@link #health()} and {@link #image()} empty). */
     public ContainerInfo(String id, boolean detached, State state, OptionalInt exitCode, int pid, Instant created,
                          String command, List<PortMapping> ports, String network, Optional<String> ipAddress,
                          Optional<String> name, Map<String, String> labels) {
-        this(id, detached, state, exitCode, pid, created, command, ports, network, ipAddress, name, labels, Optional.empty());
+        this(id, detached, state, exitCode, pid, created, command, ports, network, ipAddress, name, labels, Optional.empty(),
+                Optional.empty());
     }
 
     /** Whether the container runs: paused ones ({@link RunningContainer#pause()}) run, frozen. */

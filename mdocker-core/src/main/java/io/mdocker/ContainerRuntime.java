@@ -293,7 +293,7 @@ public final class ContainerRuntime {
         return new ContainerInfo(r.id(), r.detached(), state,
                 running ? OptionalInt.empty() : r.exitCode(), pid, r.created(), r.command(),
                 r.ports().stream().map(PortMapping::ofBound).toList(), r.networkMode(), address, r.name(), r.labels(),
-                health(r));
+                health(r), r.image());
     }
 
     /** The recorded health of a container whose record keeps a check (not NONE); starting before any run. */

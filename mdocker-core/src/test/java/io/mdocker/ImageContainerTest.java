@@ -1,6 +1,7 @@
 package io.mdocker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.mdocker.testing.Fixtures;
@@ -44,6 +45,25 @@ class ImageContainerTest {
         assertThat(ids.stdout()).isEqualTo("hello /etc 1234:2345\n");
         assertThat(image().run("given").stdout()).as("arguments replace Cmd, after the Entrypoint").isEqualTo("given\n");
         assertThat(image().build().labels()).containsEntry("org.example", "yes");
+    }
+
+    @Test
+    void theImageIsRecordedAndFiltersTheList() {
+        try (RunningContainer fromImage = image().entrypoint("/bin/sleep").start("60");
+             RunningContainer fromRootfs = Fixtures.container().start("/bin/sleep", "60")) {
+            ContainerRuntime rt = Fixtures.RUNTIME;
+            assertThat(rt.inspect(fromImage.id()).image()).contains("mdocker-test/bb:v2");
+            assertThat(rt.inspect(fromRootfs.id()).image()).contains(Fixtures.rootfs().toString());
+            // compared by what the references name: the full name is the same image
+            assertThat(rt.list(ContainerFilter.ancestor("docker.io/mdocker-test/bb:v2"))).extracting(ContainerInfo::id)
+                    .contains(fromImage.id()).doesNotContain(fromRootfs.id());
+            assertThat(rt.list(ContainerFilter.parse("ancestor=" + Fixtures.rootfs()))).extracting(ContainerInfo::id)
+                    .contains(fromRootfs.id()).doesNotContain(fromImage.id());
+            assertThat(rt.list(ContainerFilter.ancestor("mdocker-test/bb"))).as("bb:latest is another image")
+                    .extracting(ContainerInfo::id).doesNotContain(fromImage.id());
+        }
+        assertThatThrownBy(() -> ContainerFilter.parse("ancestor=")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("invalid filter 'ancestor=': expected an image reference or a root filesystem's directory");
     }
 
     @Test

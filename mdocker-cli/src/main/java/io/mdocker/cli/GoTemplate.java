@@ -62,6 +62,43 @@ final class GoTemplate {
     }
 
     /**
+     * The template of a {@code --format} value (ps, images), its syntax checked: null for the
+     * default table (none given, or {@code table} alone); {@code json} is {@code {{json .}}};
+     * {@code table TEMPLATE} is TEMPLATE; Docker's {@code \t} and {@code \n} are a tab and a line break.
+     */
+    static String ofFormat(String format) {
+        if (format == null || format.strip().equals("table")) {
+            return null;
+        }
+        String t = format.strip();
+        if (t.equals("json")) {
+            t = "{{json .}}";
+        } else if (t.startsWith("table ")) {
+            t = t.substring("table ".length()).strip();
+        }
+        t = t.replace("\\t", "\t").replace("\\n", "\n");
+        render(t, null);
+        return t;
+    }
+
+    /**
+     * Prints a line per row from {@code template} ({@link #ofFormat} of {@code format}); for a
+     * {@code table} format, the header line first ({@code names}: the fields' column names) and
+     * the columns aligned. A row that lacks a field fails before anything is printed.
+     */
+    static void print(String format, String template, Map<String, String> names, List<JsonNode> rows) {
+        boolean table = format.strip().startsWith("table");
+        List<String> lines = new ArrayList<>();
+        if (table) {
+            lines.add(header(template, names));
+        }
+        for (JsonNode row : rows) {
+            lines.add(render(template, row));
+        }
+        (table ? tabulate(lines) : lines).forEach(System.out::println);
+    }
+
+    /**
      * The header line of a {@code table} template: each action replaced by its field's column
      * name in {@code names} (the field's name in capitals when it has none there).
      */

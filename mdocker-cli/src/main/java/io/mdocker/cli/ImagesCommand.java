@@ -30,14 +30,46 @@ final class ImagesCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "REPOSITORY[:TAG]", description = "Only this repository, or this name.")
     String only;
 
+    @Option(names = "--format", paramLabel = "FORMAT",
+            description = "A line per image name from a template ('{{.Repository}}:{{.Tag}}'; fields Repository, Tag, ID, "
+                    + "CreatedSince, CreatedAt, Size; \\t is a tab), 'table TEMPLATE' (with a header, columns aligned), "
+                    + "'table' (the default) or 'json' (an object per line).")
+    String format;
+
+    /** The column names of {@code table} templates' fields, Docker's. */
+    private static final java.util.Map<String, String> HEADERS = java.util.Map.of("ID", "IMAGE ID",
+            "CreatedSince", "CREATED", "CreatedAt", "CREATED AT");
+
     @Override
     public Integer call() {
+        String template = GoTemplate.ofFormat(format);
         List<Image> all = ImageStore.of(state.runtime()).list();
         if (only != null) {
             all = all.stream().filter(i -> i.names().stream().anyMatch(this::selected)).toList();
         }
         if (quiet) {
             all.forEach(i -> System.out.println(i.shortId()));
+            return 0;
+        }
+        if (template != null) {
+            List<com.fasterxml.jackson.databind.JsonNode> rows = new java.util.ArrayList<>();
+            for (Image i : all) {
+                for (String n : i.names().isEmpty() ? List.of("<none>:<none>") : i.names()) {
+                    if (only == null || selected(n)) {
+                        String familiar = familiar(n);
+                        String repo = repository(familiar);
+                        com.fasterxml.jackson.databind.node.ObjectNode o = io.mdocker.internal.json.Json.NODES.objectNode();
+                        o.put("Repository", repo);
+                        o.put("Tag", repo.length() < familiar.length() ? familiar.substring(repo.length() + 1) : "<none>");
+                        o.put("ID", i.shortId());
+                        o.put("CreatedSince", i.created().map(ImagesCommand::ago).orElse("unknown"));
+                        o.put("CreatedAt", i.created().map(CREATED_AT::format).orElse(""));
+                        o.put("Size", size(i.size()));
+                        rows.add(o);
+                    }
+                }
+            }
+            GoTemplate.print(format, template, HEADERS, rows);
             return 0;
         }
         System.out.printf("%-40s %-16s %-14s %-16s %s%n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
@@ -97,6 +129,10 @@ final class ImagesCommand implements Callable<Integer> {
             return null;
         }
     }
+
+    /** Docker's time format for CreatedAt: {@code 2026-12-07 21:40:36 +0000 UTC}. */
+    static final java.time.format.DateTimeFormatter CREATED_AT = java.time.format.DateTimeFormatter
+            .ofPattern("yyyy-MM-dd HH:mm:ss Z z", java.util.Locale.ROOT).withZone(java.time.ZoneId.of("UTC"));
 
     private static String ago(Instant t) {
         Duration d = Duration.between(t, Instant.now());

@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code mdocker inspect ID...}: what the state roots record of containers, as a JSON array shaped
- * like Docker's {@code inspect} (the fields mdocker has: Id, Created, Name, Command, Config (Labels), State (Status, Running, Paused,
+ * like Docker's {@code inspect} (the fields mdocker has: Id, Created, Name, Command, Config (Image, Labels), State (Status, Running, Paused,
  * Pid, ExitCode), NetworkSettings, LogPath). Detached or not, started by any process on the same roots. An id
  * that matches nothing is one line on stderr; the others are still printed, and the status is 1.
  */
@@ -72,7 +72,9 @@ final class InspectCommand implements Callable<Integer> {
         o.put("Name", c.name().map(n -> "/" + n).orElse("")); // Docker's leading slash
         o.put("Command", c.command());
         o.put("Detached", c.detached());
-        ObjectNode labels = o.putObject("Config").putObject("Labels"); // Docker's place for them
+        ObjectNode config = o.putObject("Config");
+        config.put("Image", c.image().orElse("")); // the reference as given, or the root filesystem's directory
+        ObjectNode labels = config.putObject("Labels"); // Docker's place for them
         c.labels().forEach(labels::put);
         ObjectNode s = o.putObject("State");
         boolean running = c.running();

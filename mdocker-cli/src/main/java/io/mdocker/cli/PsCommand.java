@@ -3,6 +3,7 @@ package io.mdocker.cli;
 import io.mdocker.ContainerFilter;
 import io.mdocker.ContainerInfo;
 import io.mdocker.ContainerRuntime;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.mdocker.internal.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,8 +23,9 @@ import java.util.concurrent.Callable;
         description = "List running containers (of every mdocker process on the same state roots) with their published "
                 + "ports; -a also exited ones.")
 final class PsCommand implements Callable<Integer> {
-    static final String FORMAT = "%-14s %-8s %-14s %-16s %-42s %-24s %s";
+    static final String FORMAT = "%-14s %-20s %-8s %-14s %-16s %-42s %-24s %s";
     private static final int COMMAND_WIDTH = 40;
+    private static final int IMAGE_WIDTH = 19;
 
     @Mixin
     StateRootOption state = new StateRootOption();
@@ -35,13 +37,13 @@ final class PsCommand implements Callable<Integer> {
     boolean quiet;
 
     @Option(names = {"-f", "--filter"}, paramLabel = "FILTER",
-            description = "label=KEY[=VALUE], status=running|paused|exited, name=REGEX, id=PREFIX, exited=CODE or "
-                    + "health=starting|healthy|unhealthy|none; repeatable: every label must match, and one filter of each "
+            description = "label=KEY[=VALUE], status=running|paused|exited, name=REGEX, id=PREFIX, exited=CODE, "
+                    + "health=starting|healthy|unhealthy|none or ancestor=IMAGE; repeatable: every label must match, and one filter of each "
                     + "other kind. status= and exited= list exited containers without -a.")
     List<String> filters = new ArrayList<>();
 
     @Option(names = "--format", paramLabel = "FORMAT",
-            description = "A line per container from a template ('{{.ID}} {{.Names}}'; fields ID, Names, Command, CreatedAt, "
+            description = "A line per container from a template ('{{.ID}} {{.Names}}'; fields ID, Image, Names, Command, CreatedAt, "
                     + "RunningFor, Ports, State, Status, Labels, Networks, Pid; \\t is a tab), 'table TEMPLATE' (with a header, "
                     + "columns aligned), 'table' (the default) or 'json' (an object per line).")
     String format;
@@ -65,7 +67,7 @@ final class PsCommand implements Callable<Integer> {
             throw new IllegalArgumentException("-l and -n " + last + ": give one of them");
         }
         ContainerFilter[] by = filters.stream().map(ContainerFilter::parse).toArray(ContainerFilter[]::new);
-        String template = template(format);
+        String template = GoTemplate.ofFormat(format);
         ContainerRuntime.requireRoot();
         List<ContainerInfo> known = state.runtime().list(by);
         Integer newest = latest ? Integer.valueOf(1) : last;
@@ -83,22 +85,15 @@ final class PsCommand implements Callable<Integer> {
             return 0;
         }
         if (template != null) {
-            boolean table = format.strip().startsWith("table");
-            List<String> lines = new ArrayList<>();
-            if (table) {
-                lines.add(GoTemplate.header(template, HEADERS));
-            }
             Instant now = Instant.now();
-            for (ContainerInfo c : listed) {
-                lines.add(GoTemplate.render(template, row(c, known, now)));
-            }
-            (table ? GoTemplate.tabulate(lines) : lines).forEach(System.out::println);
+            GoTemplate.print(format, template, HEADERS, listed.stream().map(c -> (JsonNode) row(c, known, now)).toList());
             return 0;
         }
-        System.out.println(String.format(FORMAT, "CONTAINER ID", "PID", "STATE", "CREATED", "COMMAND", "PORTS", "NAMES").stripTrailing());
+        System.out.println(String.format(FORMAT, "CONTAINER ID", "IMAGE", "PID", "STATE", "CREATED", "COMMAND", "PORTS", "NAMES")
+                .stripTrailing());
         Instant now = Instant.now();
         for (ContainerInfo c : listed) {
-            System.out.println(String.format(FORMAT, noTrunc ? c.id() : c.shortId(), c.pid() > 0 ? Integer.toString(c.pid()) : "-",
+            System.out.println(String.format(FORMAT, noTrunc ? c.id() : c.shortId(), image(c), c.pid() > 0 ? Integer.toString(c.pid()) : "-",
                     state(c), ago(Duration.between(c.created(), now)), noTrunc ? "\"" + c.command() + "\"" : quote(c.command()),
                     String.join(", ", c.ports().stream().map(Object::toString).toList()), c.name().orElse("") + shadowNote(c.name().orElse(null), c.id(), known))
                     .stripTrailing());
@@ -111,33 +106,14 @@ final class PsCommand implements Callable<Integer> {
             java.util.Map.entry("ID", "CONTAINER ID"), java.util.Map.entry("RunningFor", "CREATED"),
             java.util.Map.entry("CreatedAt", "CREATED AT"));
 
-    /**
-     * The template of {@code --format}, its syntax checked: null for the default table (none
-     * given, or {@code table} alone); {@code json} is {@code {{json .}}}; Docker's {@code \t} and
-     * {@code \n} are a tab and a line break.
-     */
-    private static String template(String format) {
-        if (format == null || format.strip().equals("table")) {
-            return null;
-        }
-        String t = format.strip();
-        if (t.equals("json")) {
-            t = "{{json .}}";
-        } else if (t.startsWith("table ")) {
-            t = t.substring("table ".length()).strip();
-        }
-        t = t.replace("\\t", "\t").replace("\\n", "\n");
-        GoTemplate.render(t, null);
-        return t;
-    }
-
     /** A container as {@code --format}'s fields see it (Docker's names; Pid mdocker's). */
     private com.fasterxml.jackson.databind.node.ObjectNode row(ContainerInfo c, List<ContainerInfo> known, Instant now) {
         com.fasterxml.jackson.databind.node.ObjectNode o = Json.NODES.objectNode();
         o.put("ID", noTrunc ? c.id() : c.shortId());
+        o.put("Image", c.image().orElse(""));
         o.put("Names", c.name().orElse("") + shadowNote(c.name().orElse(null), c.id(), known));
         o.put("Command", noTrunc ? "\"" + c.command() + "\"" : quote(c.command()));
-        o.put("CreatedAt", CREATED_AT.format(c.created()));
+        o.put("CreatedAt", ImagesCommand.CREATED_AT.format(c.created()));
         o.put("RunningFor", ago(Duration.between(c.created(), now)));
         o.put("Ports", String.join(", ", c.ports().stream().map(Object::toString).toList()));
         o.put("State", c.state().name().toLowerCase(java.util.Locale.ROOT));
@@ -148,9 +124,18 @@ final class PsCommand implements Callable<Integer> {
         return o;
     }
 
-    /** Docker's time format for CreatedAt: {@code 2026-12-07 21:40:36 +0000 UTC}. */
-    private static final java.time.format.DateTimeFormatter CREATED_AT = java.time.format.DateTimeFormatter
-            .ofPattern("yyyy-MM-dd HH:mm:ss Z z", java.util.Locale.ROOT).withZone(java.time.ZoneId.of("UTC"));
+    /**
+     * The IMAGE column: the reference, or the root filesystem's directory; a long one shortened
+     * to its column with "…" (a directory keeps its end), unless --no-trunc.
+     */
+    private String image(ContainerInfo c) {
+        String image = c.image().orElse("-");
+        if (noTrunc || image.length() <= IMAGE_WIDTH) {
+            return image;
+        }
+        return image.startsWith("/") ? "…" + image.substring(image.length() - IMAGE_WIDTH + 1)
+                : image.substring(0, IMAGE_WIDTH - 1) + "…";
+    }
 
     /** Docker's Status: {@code Up 5 minutes (healthy)}, {@code Up 2 hours (Paused)}, {@code Exited (3)}. */
     static String status(ContainerInfo c, Instant now) {

@@ -121,7 +121,7 @@ class DetachCliTest {
         JsonNode inspected = inspect(shortId);
         assertThat(inspected.get("Id").asText()).isEqualTo(id);
         assertThat(inspected.at("/State/Status").asText()).isEqualTo("running");
-        assertThat(inspected.at("/State/Pid").asInt()).isEqualTo(Integer.parseInt(row.split("\\s+")[1]));
+        assertThat(inspected.at("/State/Pid").asInt()).isEqualTo(Integer.parseInt(row.split("\\s+")[2]));
         assertThat(inspected.at("/State/ExitCode").isNull()).isTrue();
         assertThat(inspected.at("/NetworkSettings/Mode").asText()).isEqualTo("bridge");
         String address = inspected.at("/NetworkSettings/IPAddress").asText();
@@ -239,11 +239,12 @@ class DetachCliTest {
 
         Cli.Out ps = cli("ps");
         assertThat(ps.status()).isZero();
-        assertThat(ps.stdout().lines().findFirst().orElseThrow()).startsWith("CONTAINER ID   PID      STATE");
+        assertThat(ps.stdout().lines().findFirst().orElseThrow().split("\\s{2,}"))
+                .startsWith("CONTAINER ID", "IMAGE", "PID", "STATE", "CREATED", "COMMAND");
         assertThat(ps.stdout().lines().filter(l -> l.startsWith(shortId)).toList()).hasSize(1);
         String row = ps.stdout().lines().filter(l -> l.startsWith(shortId)).findFirst().orElseThrow();
         assertThat(row).startsWith(shortId).contains(" running ").contains("\"/bin/sh -c echo hello;");
-        int pid = Integer.parseInt(row.split("\\s+")[1]);
+        int pid = Integer.parseInt(row.split("\\s+")[2]);
         assertThat(Path.of("/proc", Integer.toString(pid))).exists();
         assertThat(cli("ps", "-q").stdout().lines().toList()).contains(shortId);
 
@@ -521,10 +522,10 @@ class DetachCliTest {
         assertThat(labels.get("note").asText()).isEqualTo("a=b c");
         assertThat(labels.get("flag").asText()).isEmpty();
 
-        Cli.Out bad = cli("ps", "--filter", "ancestor=busybox");
+        Cli.Out bad = cli("ps", "--filter", "before=web");
         assertThat(bad.status()).isEqualTo(Main.RUNTIME_ERROR);
-        assertThat(bad.stderr()).isEqualTo("mdocker: unsupported filter 'ancestor=busybox': expected label=KEY[=VALUE], "
-                + "status=, name=, id=, exited= or health=\n");
+        assertThat(bad.stderr()).isEqualTo("mdocker: unsupported filter 'before=web': expected label=KEY[=VALUE], "
+                + "status=, name=, id=, exited=, health= or ancestor=\n");
         assertThat(cli("rm", "-f", l, p).status()).isZero();
         assertNothingLeft(labelled);
         assertNothingLeft(plain);
@@ -561,8 +562,16 @@ class DetachCliTest {
             assertThat(badFormat.status()).isEqualTo(Main.RUNTIME_ERROR);
             assertThat(badFormat.stderr()).startsWith("mdocker: invalid --format '{{range .}}x{{end}}': {{range .}} is not "
                     + "supported").hasLineCount(1);
-            Cli.Out badField = cli("ps", "--format", "{{.Image}}", "-f", "name=fmt-web");
-            assertThat(badField.stderr()).isEqualTo("mdocker: --format '{{.Image}}': no field Image in .Image\n");
+            Cli.Out badField = cli("ps", "--format", "{{.Size}}", "-f", "name=fmt-web");
+            assertThat(badField.stderr()).isEqualTo("mdocker: --format '{{.Size}}': no field Size in .Size\n");
+            // the image: here the root filesystem's directory, shortened to its column in the table
+            assertThat(ids(cli("ps", "--format", "{{.Image}}", "-f", "name=fmt-web"))).containsExactly(ROOTFS.toString());
+            assertThat(ids(cli("ps", "-aq", "-f", "ancestor=" + ROOTFS, "-f", "name=^fmt-"))).containsExactlyInAnyOrder(w, g);
+            assertThat(cli("ps", "-q", "-f", "ancestor=other:1").stdout()).isEmpty();
+            String image = ROOTFS.toString().length() <= 19 ? ROOTFS.toString()
+                    : "…" + ROOTFS.toString().substring(ROOTFS.toString().length() - 18);
+            assertThat(ids(cli("ps", "-f", "name=fmt-web")).get(1).split("\\s+")[1]).isEqualTo(image);
+            assertThat(inspect(web).at("/Config/Image").asText()).isEqualTo(ROOTFS.toString());
             Cli.Out badStatus = cli("ps", "-f", "status=up");
             assertThat(badStatus.status()).isEqualTo(Main.RUNTIME_ERROR);
             assertThat(badStatus.stderr()).startsWith("mdocker: invalid filter 'status=up': expected one of").hasLineCount(1);

@@ -78,6 +78,18 @@ class ImageCliTest {
                 .isEqualTo(java.util.stream.Stream.of(src, other).sorted().toList());
         assertThat(cli("images", "app").stdout().lines().skip(1).map(l -> l.split("\\s+")[1]).sorted().toList())
                 .containsExactly("1", "2");
+        // --format: a line per name from a template, a table, or JSON
+        assertThat(cli("images", "app", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}").stdout().lines().sorted().toList())
+                .containsExactly("app:1 " + other, "app:2 " + src);
+        assertThat(cli("images", "app:2", "--format", "table {{.Repository}}\\t{{.Tag}}").stdout())
+                .isEqualTo("REPOSITORY   TAG\napp          2\n");
+        com.fasterxml.jackson.databind.JsonNode row = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(cli("images", "app:2", "--format", "json").stdout());
+        assertThat(row.get("ID").asText()).isEqualTo(src);
+        assertThat(row.get("Size").asText()).matches("[0-9.]+[kM]B");
+        Cli.Out badFormat = cli("images", "--format", "{{.Repository");
+        assertThat(badFormat.status()).isEqualTo(Main.RUNTIME_ERROR);
+        assertThat(badFormat.stderr()).isEqualTo("mdocker: invalid --format '{{.Repository': '{{' without '}}'\n");
 
         Cli.Out absent = cli("tag", "absent:1", "app:3");
         assertThat(absent.status()).isEqualTo(1);

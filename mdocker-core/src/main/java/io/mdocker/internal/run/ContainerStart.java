@@ -455,6 +455,7 @@ public final class ContainerStart {
         Map<String, String> info = new LinkedHashMap<>();
         info.put("command", String.join(" ", command));
         info.put("rootfs", spec.layers().toString());
+        spec.image().ifPresent(i -> info.put(ContainerRecord.IMAGE, i));
         info.put(ContainerRecord.NETWORK, network.mode());
         spec.name().ifPresent(n -> info.put(ContainerRecord.NAME, n));
         spec.labels().forEach((k, v) -> info.put(ContainerRecord.LABEL_PREFIX + k, v)); // Properties escapes any text

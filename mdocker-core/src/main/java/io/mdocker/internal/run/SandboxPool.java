@@ -123,7 +123,7 @@ public final class SandboxPool implements AutoCloseable {
         return new Spec(spec.layers(), spec.name(), spec.hostname(), Map.of(), "/", spec.uid(), spec.gid(), spec.binds(),
                 spec.copies(), pipe, pipe, pipe, spec.tty(), spec.init(), Duration.ZERO, spec.store(), spec.security(),
                 spec.cgroups(), spec.network(), spec.networkText(), spec.labels(), spec.storageBytes(), spec.userns(),
-                spec.stopSignal(), spec.healthcheck());
+                spec.stopSignal(), spec.healthcheck(), spec.image());
     }
 
     /** Whether this pool serves {@code spec} (see the class comment). */

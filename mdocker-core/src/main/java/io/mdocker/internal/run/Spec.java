@@ -49,6 +49,7 @@ import java.util.OptionalLong;
  * @param userns       a root JVM's container gets a user namespace with the remap range (rootless: always one)
  * @param stopSignal   the signal stop sends first (the image's StopSignal, the builder's, or SIGTERM)
  * @param healthcheck  the image's Healthcheck, kept in the state record; empty for none
+ * @param image        the image reference the layers came from, as given; empty for a root filesystem given as paths
  */
 public record Spec(List<Path> layers, Optional<String> name, Optional<String> hostname, Map<String, String> env,
                    String workdir, int uid, int gid, List<BindMount> binds, List<Copy> copies,
@@ -56,7 +57,7 @@ public record Spec(List<Path> layers, Optional<String> name, Optional<String> ho
                    Duration startTimeout, StateStore store, SecuritySpec security, CgroupSpec cgroups,
                    ContainerNetwork.Plan network, String networkText, Map<String, String> labels,
                    OptionalLong storageBytes, boolean userns, int stopSignal,
-                   Optional<io.mdocker.internal.state.HealthRecord> healthcheck) {
+                   Optional<io.mdocker.internal.state.HealthRecord> healthcheck, Optional<String> image) {
     /** Docker's default PATH. */
     public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -79,6 +80,7 @@ public record Spec(List<Path> layers, Optional<String> name, Optional<String> ho
         Objects.requireNonNull(network, "network");
         labels = Collections.unmodifiableMap(new LinkedHashMap<>(labels));
         Objects.requireNonNull(storageBytes, "storageBytes");
+        Objects.requireNonNull(image, "image");
     }
 
     /**

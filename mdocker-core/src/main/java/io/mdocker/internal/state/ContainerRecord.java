@@ -40,6 +40,8 @@ public final class ContainerRecord {
     public static final String PORTS = "ports";
     /** State key: the container's name, when it was given one. */
     public static final String NAME = "name";
+    /** The image reference the container was started from, as given (none for a root filesystem given as paths). */
+    public static final String IMAGE = "image";
     /**
      * State keys: each label of the container (Docker's {@code --label}) as this prefix and its
      * key; the state file, a {@link java.util.Properties} file, escapes any key and value.
@@ -111,6 +113,24 @@ public final class ContainerRecord {
     /** The container's name, when it was given one. */
     public java.util.Optional<String> name() {
         return java.util.Optional.ofNullable(state.get(NAME));
+    }
+
+    /**
+     * The image reference the container was started from, as given; else its root filesystem's
+     * directory (the top layer given); empty in a record that has neither.
+     */
+    public java.util.Optional<String> image() {
+        String image = state.get(IMAGE);
+        if (image != null) {
+            return java.util.Optional.of(image);
+        }
+        String layers = state.getOrDefault("rootfs", "");
+        if (layers.length() < 3 || !layers.startsWith("[") || !layers.endsWith("]")) {
+            return java.util.Optional.empty();
+        }
+        String inner = layers.substring(1, layers.length() - 1);
+        int comma = inner.indexOf(", ");
+        return java.util.Optional.of(comma < 0 ? inner : inner.substring(0, comma));
     }
 
     /** The container's labels, sorted by key; empty when it has none. */
