@@ -279,6 +279,15 @@ static bool userns_system_mount(int root, const struct config *c, size_t i, int 
     return false;
 }
 
+/* A --tmpfs (or --shm-size) on /dev/shm: mounted by mount_tmpfs in place of the built-in one. */
+static bool tmpfs_replaces(const struct config *c, const char *target)
+{
+    for (size_t i = 0; i < c->ntmpfs; i++)
+        if (strcmp(c->tmpfs[i].target, target) == 0)
+            return true;
+    return false;
+}
+
 static int mount_system(int root, const struct config *c)
 {
     unsigned long flags;
@@ -287,6 +296,8 @@ static int mount_system(int root, const struct config *c)
 
     for (i = 0; i < sizeof system_mounts / sizeof system_mounts[0]; i++) {
         flags = system_mounts[i].flags;
+        if (strcmp(system_mounts[i].target, "/dev/shm") == 0 && tmpfs_replaces(c, "/dev/shm"))
+            continue;
         if (in_userns(c) && userns_system_mount(root, c, i, &ret))
             continue;
         if ((c->security & MDK_SEC_SYSFS_RW) && strcmp(system_mounts[i].target, "/sys") == 0)

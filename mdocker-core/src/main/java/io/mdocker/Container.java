@@ -53,6 +53,8 @@ public final class Container {
     public static final String DEFAULT_PATH = Spec.DEFAULT_PATH;
     /** The smallest {@link Builder#storageSize storage size}: 1 MiB. */
     public static final DataSize MIN_STORAGE_SIZE = DataSize.ofMiB(1);
+    /** The size of a container's {@code /dev/shm} unless {@link Builder#shmSize} sets another: 64 MiB, as Docker's. */
+    public static final DataSize DEFAULT_SHM_SIZE = DataSize.ofMiB(64);
     /** The largest {@link Builder#storageSize storage size}: 16 TiB. */
     public static final DataSize MAX_STORAGE_SIZE = DataSize.ofGiB(16 * 1024);
 
@@ -125,6 +127,8 @@ public final class Container {
     private final List<FileCopy> copies;
     private final Map<String, String> labels;
     private final DataSize storageSize;
+    /** The size of /dev/shm; null for the default, {@link #DEFAULT_SHM_SIZE}. */
+    private final DataSize shmSize;
     /** Run before the command (an image's Entrypoint or the builder's); empty for none. */
     private final List<String> entrypoint;
     /** The image reference the layers came from, or null for a root filesystem given as paths. */
@@ -225,6 +229,7 @@ public final class Container {
         l.putAll(b.labels);
         this.labels = Collections.unmodifiableMap(l);
         this.storageSize = b.storageSize;
+        this.shmSize = b.shmSize;
         this.devices = List.copyOf(b.devices);
         this.deviceCgroupRules = List.copyOf(b.deviceCgroupRules);
         if (deviceCgroupRules.isEmpty()) {
@@ -340,6 +345,19 @@ public final class Container {
         return Optional.ofNullable(healthcheck);
     }
 
+    /**
+     * The tmpfs mounts with {@code /dev/shm} of {@link #shmSize} among them: a tmpfs record for
+     * /dev/shm takes the place of the built-in one (64 MiB, nosuid, nodev, noexec, mode 1777).
+     */
+    private Map<String, String> withShm(Map<String, String> mounts) {
+        if (shmSize == null) {
+            return mounts;
+        }
+        Map<String, String> m = new LinkedHashMap<>(mounts);
+        m.put(SHM, "mode=1777,size=" + shmSize.bytes());
+        return m;
+    }
+
     /** The extra hosts as the engine takes them: {@value #HOST_GATEWAY} replaced by the host's address on {@code n}. */
     private List<ContainerNetwork.HostsEntry> hostsEntries(Network n) {
         List<ContainerNetwork.HostsEntry> out = new ArrayList<>();
@@ -376,7 +394,7 @@ public final class Container {
                 hostsEntries(n), new ContainerNetwork.Dns(dns, dnsSearch, dnsOptions));
         SecuritySpec security = new SecuritySpec(capabilities(), privileged, noNewPrivileges,
                 privileged ? Optional.of(SeccompProfile.unconfined()) : Optional.ofNullable(seccomp), groups,
-                readOnlyRootfs, tmpfs, ulimits, deviceRules, devices);
+                readOnlyRootfs, withShm(tmpfs), ulimits, deviceRules, devices);
         List<Spec.Copy> staged = copies.stream().map(c -> new Spec.Copy(c.source().toFileSource(), c.target())).toList();
         return new Spec(layers, Optional.ofNullable(name), Optional.ofNullable(hostname), env, workdir, uid, gid,
                 binds, staged, stdio.stdin().choice(), stdio.stdout().choice(), stdio.stderr().choice(),
@@ -594,6 +612,11 @@ public final class Container {
         return Optional.ofNullable(storageSize);
     }
 
+    /** The size of the container's {@code /dev/shm} ({@link Builder#shmSize}); empty for {@link #DEFAULT_SHM_SIZE}. */
+    public Optional<DataSize> shmSize() {
+        return Optional.ofNullable(shmSize);
+    }
+
     /** Checks the host side again: the rootfs layers and bind sources must exist. */
     private void checkHost() {
         for (Path layer : layers) {
@@ -709,6 +732,8 @@ public final class Container {
         }
     }
 
+    private static final String SHM = "/dev/shm";
+
     /** Builds a {@link Container}; every setter checks its value at once. Not thread-safe. */
     public static final class Builder {
         private final List<Path> layers = new ArrayList<>();
@@ -748,6 +773,7 @@ public final class Container {
         private final List<FileCopy> copies = new ArrayList<>();
         private final Map<String, String> labels = new LinkedHashMap<>();
         private DataSize storageSize;
+        private DataSize shmSize;
         private String image;
         private PullPolicy pullPolicy = PullPolicy.MISSING;
         private PullOptions pullOptions = PullOptions.defaults();
@@ -801,6 +827,7 @@ public final class Container {
             dnsOptions.addAll(c.dnsOptions);
             ports.addAll(c.ports); // an image's exposed ports included: this builder has the layers, not the image
             storageSize = c.storageSize;
+            shmSize = c.shmSize;
             entrypoint = c.entrypoint.isEmpty() ? null : c.entrypoint;
             pullPolicy = c.pullPolicy;
             pullOptions = c.pullOptions;
@@ -1339,7 +1366,8 @@ public final class Container {
             noNul("tmpfs options", options);
             refuseSystemMount("tmpfs", target, "/proc", "/dev");
             io.mdocker.internal.security.MountOptions.tmpfs(target, options); // checks every word now
-            tmpfs.put(target, options);
+            String normal = java.nio.file.Path.of(target).normalize().toString();
+            tmpfs.put(normal.equals(SHM) ? SHM : target, options); // /dev/shm's in the form pid 1 knows it by
             return this;
         }
 
@@ -1381,6 +1409,24 @@ public final class Container {
                         + " bytes): expected " + MIN_STORAGE_SIZE + " to " + MAX_STORAGE_SIZE);
             }
             storageSize = size;
+            return this;
+        }
+
+        /**
+         * The size of the container's {@code /dev/shm} (Docker's {@code --shm-size}, Testcontainers'
+         * {@code withSharedMemorySize}; default {@link Container#DEFAULT_SHM_SIZE}), a tmpfs whose
+         * pages count against the container's memory limit as they are used. {@link #build()}
+         * refuses it together with a {@link #tmpfs} on {@code /dev/shm}, which sets it too.
+         *
+         * @throws IllegalArgumentException when {@code size} is less than 4 KiB
+         */
+        public Builder shmSize(DataSize size) {
+            Objects.requireNonNull(size, "shm size");
+            if (size.bytes() < 4096) {
+                throw new IllegalArgumentException("invalid shm size " + size + " (" + size.bytes()
+                        + " bytes): expected at least 4k");
+            }
+            shmSize = size;
             return this;
         }
 
@@ -1626,6 +1672,10 @@ public final class Container {
             if (!networkAliases.isEmpty() && !network.isUserDefined()) {
                 throw new IllegalArgumentException("network alias " + networkAliases.get(0) + " needs a user-defined bridge "
                         + "network, but the network is " + network + ": expected network(Network.bridge(NAME, CIDR)) or no alias");
+            }
+            if (shmSize != null && tmpfs.containsKey(SHM)) {
+                throw new IllegalArgumentException("shm size " + shmSize + " and a tmpfs on " + SHM + ": expected one of them "
+                        + "(both set /dev/shm)");
             }
             if (!network.hasAddress()) {
                 for (String h : extraHosts) {

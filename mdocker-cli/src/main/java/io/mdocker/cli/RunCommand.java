@@ -64,6 +64,7 @@ final class RunCommand implements Callable<Integer> {
     List<String> tmpfs = new ArrayList<>();
     List<String> ulimits = new ArrayList<>();
     String memory;
+    String shmSize;
     String memorySwap;
     Double cpus;
     Long cpuShares;
@@ -155,6 +156,7 @@ final class RunCommand implements Callable<Integer> {
         s.addOption(Model.list("NAME=SOFT[:HARD]", String.class, "Set a resource limit (nofile=1024:2048).", "--ulimit"));
         s.addOption(Model.option("SIZE", String.class,
                 "Memory limit, such as 64m (b, k, m, g; at least 6m). Swap is limited so that it holds.", "-m", "--memory"));
+        s.addOption(Model.option("SIZE", String.class, "The size of /dev/shm, such as 1g (default 64m).", "--shm-size"));
         s.addOption(Model.option("SIZE", String.class,
                 "Memory plus swap, at least --memory; -1 for unlimited swap (default: equal to --memory, no swap).", "--memory-swap"));
         s.addOption(Model.option("N", Double.class, "CPU time as a number of cores, such as 0.5.", "--cpus"));
@@ -234,6 +236,7 @@ final class RunCommand implements Callable<Integer> {
         tmpfs = Model.values(s, "--tmpfs");
         ulimits = Model.values(s, "--ulimit");
         memory = Model.value(s, "--memory");
+        shmSize = Model.value(s, "--shm-size");
         memorySwap = Model.value(s, "--memory-swap");
         cpus = Model.value(s, "--cpus");
         cpuShares = Model.value(s, "--cpu-shares");
@@ -536,6 +539,9 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private void limits(Container.Builder b) {
+        if (shmSize != null) {
+            b.shmSize(DataSize.parse(shmSize));
+        }
         if (memory != null) {
             b.memory(DataSize.parse(memory));
         }

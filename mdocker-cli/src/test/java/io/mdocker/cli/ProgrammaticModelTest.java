@@ -54,7 +54,7 @@ class ProgrammaticModelTest {
                 "-l", "k=v", "--label-file", "/l", "-v", "/a:/b", "-d", "--rm", "--no-init", "-i", "-t",
                 "--cap-add", "NET_ADMIN,SYS_TIME", "--cap-drop", "ALL", "--privileged", "--userns", "--security-opt", "o",
                 "--storage-opt", "size=1m", "--group-add", "7", "--read-only", "--tmpfs", "/t", "--ulimit", "nofile=1:2",
-                "-m", "64m", "--memory-swap", "128m", "--cpus", "0.5", "--cpu-shares", "512", "--cpuset-cpus", "0",
+                "-m", "64m", "--shm-size", "1g", "--memory-swap", "128m", "--cpus", "0.5", "--cpu-shares", "512", "--cpuset-cpus", "0",
                 "--cpuset-mems", "0", "--pids-limit", "9", "--cgroup-parent", "cg", "--network", "net",
                 "--network-alias", "al", "--add-host", "db:10.0.0.9", "--dns", "10.0.0.53", "--dns-search", "ex.org", "--dns-opt", "ndots:2",
                 "-p", "80", "-P", "--bridge", "br", "--bip", "10.0.0.1/24", "--ip", "10.0.0.2",
@@ -85,6 +85,7 @@ class ProgrammaticModelTest {
         assertThat(r.groupAdd).containsExactly(7);
         assertThat(List.of(r.memory, r.memorySwap, r.cpusetCpus, r.cpusetMems, r.cgroupParent, r.network, r.bridge,
                 r.bridgeAddress, r.ip)).isEqualTo(List.of("64m", "128m", "0", "0", "cg", "net", "br", "10.0.0.1/24", "10.0.0.2"));
+        assertThat(r.shmSize).isEqualTo("1g");
         assertThat(r.cpus).isEqualTo(0.5);
         assertThat(List.of(r.cpuShares, r.pidsLimit)).isEqualTo(List.of(512L, 9L));
         assertThat(r.state.stateRoot).isEqualTo(Path.of("/s"));
