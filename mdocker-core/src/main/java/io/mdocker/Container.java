@@ -386,17 +386,37 @@ public final class Container {
             case BRIDGE -> ContainerNetwork.Kind.BRIDGE;
             case VETH -> ContainerNetwork.Kind.VETH;
             case PASTA -> ContainerNetwork.Kind.PASTA;
+            case CONTAINER -> ContainerNetwork.Kind.CONTAINER;
         };
+        ContainerNetwork.Joined joined = null;
+        String host = hostname;
+        if (n.mode() == Network.Mode.CONTAINER) { // the container named runs now: its pid 1's namespace, its /etc files
+            String other = n.container().orElseThrow();
+            if (ContainerRuntime.rootless()) {
+                throw new IllegalArgumentException("network container:" + other + " needs root: a rootless container cannot "
+                        + "enter another's network namespace (expected another network)");
+            }
+            ContainerInfo target = runtime.inspect(other);
+            io.mdocker.internal.state.ContainerRecord record = runtime.store().record(target.id());
+            if (!target.running() || target.pid() <= 0 || record == null) {
+                throw new ContainerException("container " + other + " is not running: network container:" + other
+                        + " needs it running");
+            }
+            joined = new ContainerNetwork.Joined(target.pid(), record.dir());
+            if (host == null) {
+                host = record.hostname(); // Docker's: the hostname of the container whose network it is
+            }
+        }
         List<PortProxy.Spec> published = ports.stream()
                 .map(p -> new PortProxy.Spec(p.bindAddress(), p.hostPort(), p.containerPort())).toList();
         ContainerNetwork.Plan plan = new ContainerNetwork.Plan(kind, n.bridgeNameOrNull(), n.gatewayIpv4(),
                 n.fixedAddressValue(), n.hostIpv4(), n.containerIpv4(), published, n.isUserDefined(), networkAliases,
-                hostsEntries(n), new ContainerNetwork.Dns(dns, dnsSearch, dnsOptions));
+                hostsEntries(n), new ContainerNetwork.Dns(dns, dnsSearch, dnsOptions), joined);
         SecuritySpec security = new SecuritySpec(capabilities(), privileged, noNewPrivileges,
                 privileged ? Optional.of(SeccompProfile.unconfined()) : Optional.ofNullable(seccomp), groups,
                 readOnlyRootfs, withShm(tmpfs), ulimits, deviceRules, devices);
         List<Spec.Copy> staged = copies.stream().map(c -> new Spec.Copy(c.source().toFileSource(), c.target())).toList();
-        return new Spec(layers, Optional.ofNullable(name), Optional.ofNullable(hostname), env, workdir, uid, gid,
+        return new Spec(layers, Optional.ofNullable(name), Optional.ofNullable(host), env, workdir, uid, gid,
                 binds, staged, stdio.stdin().choice(), stdio.stdout().choice(), stdio.stderr().choice(),
                 Optional.ofNullable(stdio.tty()), init, startTimeout, runtime.store(), security, resources.toSpec(),
                 plan, n.toString(), labels,
@@ -1672,6 +1692,15 @@ public final class Container {
             if (!networkAliases.isEmpty() && !network.isUserDefined()) {
                 throw new IllegalArgumentException("network alias " + networkAliases.get(0) + " needs a user-defined bridge "
                         + "network, but the network is " + network + ": expected network(Network.bridge(NAME, CIDR)) or no alias");
+            }
+            if (network.mode() == Network.Mode.CONTAINER) {
+                String refused = hostname != null ? "a hostname (" + hostname + ")"
+                        : !extraHosts.isEmpty() ? "extra hosts" : !dns.isEmpty() || !dnsSearch.isEmpty() || !dnsOptions.isEmpty()
+                        ? "DNS settings" : userns ? "a user namespace" : null;
+                if (refused != null) {
+                    throw new IllegalArgumentException(refused + " with network " + network + ": a container on another's "
+                            + "network has that container's (as in Docker); expected one of them");
+                }
             }
             if (shmSize != null && tmpfs.containsKey(SHM)) {
                 throw new IllegalArgumentException("shm size " + shmSize + " and a tmpfs on " + SHM + ": expected one of them "

@@ -137,6 +137,15 @@ public sealed interface ContainerFilter permits ContainerFilter.Label, Container
         };
     }
 
+    /** Refuses a {@code kind=value} filter whose value is not one of {@code words}, in one line naming them. */
+    private static void checkWord(String kind, String value, List<String> words) {
+        Objects.requireNonNull(value, kind);
+        if (!words.contains(value)) {
+            throw new IllegalArgumentException("invalid filter '" + kind + "=" + Labels.oneLine(value) + "': expected one of "
+                    + String.join(", ", words));
+        }
+    }
+
     /**
      * A container's state, in Docker's words.
      *
@@ -148,11 +157,7 @@ public sealed interface ContainerFilter permits ContainerFilter.Label, Container
 
         /** Checks the word. */
         public Status {
-            Objects.requireNonNull(status, "status");
-            if (!DOCKER.contains(status)) {
-                throw new IllegalArgumentException("invalid filter 'status=" + Labels.oneLine(status) + "': expected one of "
-                        + String.join(", ", DOCKER));
-            }
+            checkWord("status", status, DOCKER);
         }
 
         @Override
@@ -251,11 +256,7 @@ public sealed interface ContainerFilter permits ContainerFilter.Label, Container
 
         /** Checks the word. */
         public Health {
-            Objects.requireNonNull(status, "status");
-            if (!WORDS.contains(status)) {
-                throw new IllegalArgumentException("invalid filter 'health=" + Labels.oneLine(status) + "': expected one of "
-                        + String.join(", ", WORDS));
-            }
+            checkWord("health", status, WORDS);
         }
 
         @Override

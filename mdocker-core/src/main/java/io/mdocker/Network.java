@@ -53,7 +53,7 @@ import java.util.Optional;
  */
 public final class Network implements AutoCloseable {
     /** The networking modes. */
-    public enum Mode { NONE, HOST, BRIDGE, VETH, PASTA }
+    public enum Mode { NONE, HOST, BRIDGE, VETH, PASTA, CONTAINER }
 
     /** The default bridge, as Docker's docker0. */
     public static final String DEFAULT_BRIDGE = "mdocker0";
@@ -67,7 +67,7 @@ public final class Network implements AutoCloseable {
     private static final Network BRIDGE = bridge(DEFAULT_BRIDGE, DEFAULT_BRIDGE_ADDRESS);
 
     private final Mode mode;
-    private final String bridge;
+    private final String bridge;     // bridge: the bridge's name; container: the container's name or id
     private final Ipv4 gateway;      // bridge: the bridge's address with the subnet's prefix
     private final int address;       // bridge: the fixed container address, or 0 for a leased one
     private final Ipv4 hostAddress;  // veth
@@ -90,6 +90,30 @@ public final class Network implements AutoCloseable {
     /** The host's network: no network namespace. */
     public static Network host() {
         return HOST;
+    }
+
+    /**
+     * Docker's {@code --network container:NAME}: the network namespace of the running container
+     * {@code nameOrId} (of any process on the same state roots), shared. The container sees that
+     * container's interfaces, addresses and loopback, and its {@code /etc/hosts} and
+     * {@code /etc/resolv.conf}; without a hostname of its own it takes that container's. It has
+     * no address or ports of its own: published ports, aliases, extra hosts and DNS settings are
+     * refused with it, as in Docker. As root, without a user namespace; the container named
+     * must run when this one starts.
+     *
+     * @throws IllegalArgumentException when {@code nameOrId} is neither a container name nor hexadecimal digits
+     */
+    public static Network container(String nameOrId) {
+        Objects.requireNonNull(nameOrId, "container");
+        if (!nameOrId.matches("[0-9a-f]{1,64}") && !io.mdocker.internal.state.StateStore.validName(nameOrId)) {
+            throw new IllegalArgumentException("invalid network container:" + nameOrId + ": expected a container's name or id");
+        }
+        return new Network(Mode.CONTAINER, nameOrId, null, 0, null, null);
+    }
+
+    /** The container whose network namespace this network shares ({@link #container}); empty for the other modes. */
+    public Optional<String> container() {
+        return mode == Mode.CONTAINER ? Optional.of(bridge) : Optional.empty();
     }
 
     /**
@@ -247,14 +271,18 @@ public final class Network implements AutoCloseable {
         return this;
     }
 
-    /** The CLI's {@code --network}: {@code none}, {@code host}, {@code bridge} or {@code pasta}. */
+    /** The CLI's {@code --network}: {@code none}, {@code host}, {@code bridge}, {@code pasta} or {@code container:NAME}. */
     public static Network parse(String mode) {
-        return switch (Objects.requireNonNull(mode, "network")) {
+        if (Objects.requireNonNull(mode, "network").startsWith("container:")) {
+            return container(mode.substring("container:".length()));
+        }
+        return switch (mode) {
             case "none" -> none();
             case "host" -> host();
             case "bridge" -> bridge();
             case "pasta" -> pasta();
-            default -> throw new IllegalArgumentException("invalid network '" + mode + "': expected none, host, bridge or pasta");
+            default -> throw new IllegalArgumentException("invalid network '" + mode
+                    + "': expected none, host, bridge, pasta or container:NAME");
         };
     }
 
@@ -337,7 +365,7 @@ public final class Network implements AutoCloseable {
 
     /** The bridge's name, or null (for the engine's plan). */
     String bridgeNameOrNull() {
-        return bridge;
+        return mode == Mode.BRIDGE ? bridge : null;
     }
 
     Ipv4 gatewayIpv4() {
@@ -421,6 +449,7 @@ public final class Network implements AutoCloseable {
             case PASTA -> "pasta";
             case BRIDGE -> "bridge " + bridge + " " + gateway + (address == 0 ? "" : " address " + Ipv4.format(address));
             case VETH -> "veth " + hostAddress + " <-> " + containerAddress;
+            case CONTAINER -> "container:" + bridge;
         };
     }
 }

@@ -1,9 +1,9 @@
 package io.mdocker.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.mdocker.ContainerFilter;
 import io.mdocker.ContainerInfo;
 import io.mdocker.ContainerRuntime;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.mdocker.internal.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,14 +38,14 @@ final class PsCommand implements Callable<Integer> {
 
     @Option(names = {"-f", "--filter"}, paramLabel = "FILTER",
             description = "label=KEY[=VALUE], status=running|paused|exited, name=REGEX, id=PREFIX, exited=CODE, "
-                    + "health=starting|healthy|unhealthy|none or ancestor=IMAGE; repeatable: every label must match, and one filter of each "
-                    + "other kind. status= and exited= list exited containers without -a.")
+                    + "health=starting|healthy|unhealthy|none or ancestor=IMAGE; repeatable: every label must match, and "
+                    + "one filter of each other kind. status= and exited= list exited containers without -a.")
     List<String> filters = new ArrayList<>();
 
     @Option(names = "--format", paramLabel = "FORMAT",
-            description = "A line per container from a template ('{{.ID}} {{.Names}}'; fields ID, Image, Names, Command, CreatedAt, "
-                    + "RunningFor, Ports, State, Status, Labels, Networks, Pid; \\t is a tab), 'table TEMPLATE' (with a header, "
-                    + "columns aligned), 'table' (the default) or 'json' (an object per line).")
+            description = "A line per container from a template ('{{.ID}} {{.Names}}'; fields ID, Image, Names, Command, "
+                    + "CreatedAt, RunningFor, Ports, State, Status, Labels, Networks, Pid; \\t is a tab), 'table TEMPLATE' "
+                    + "(with a header, columns aligned), 'table' (the default) or 'json' (an object per line).")
     String format;
 
     @Option(names = "--no-trunc", description = "Full ids and commands.")
@@ -93,7 +93,8 @@ final class PsCommand implements Callable<Integer> {
                 .stripTrailing());
         Instant now = Instant.now();
         for (ContainerInfo c : listed) {
-            System.out.println(String.format(FORMAT, noTrunc ? c.id() : c.shortId(), image(c), c.pid() > 0 ? Integer.toString(c.pid()) : "-",
+            System.out.println(String.format(FORMAT, noTrunc ? c.id() : c.shortId(), image(c),
+                    c.pid() > 0 ? Integer.toString(c.pid()) : "-",
                     state(c), ago(Duration.between(c.created(), now)), noTrunc ? "\"" + c.command() + "\"" : quote(c.command()),
                     String.join(", ", c.ports().stream().map(Object::toString).toList()), c.name().orElse("") + shadowNote(c.name().orElse(null), c.id(), known))
                     .stripTrailing());

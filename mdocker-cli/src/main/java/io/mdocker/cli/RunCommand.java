@@ -171,7 +171,7 @@ final class RunCommand implements Callable<Integer> {
         s.addOption(Model.option("MODE", String.class, "none (loopback only; the default when not root), host (the host's network), "
                 + "bridge (the default as root: a veth on the bridge, NAT outbound), pasta (user-mode, also rootless) "
                 + "or NAME: the user-defined bridge network NAME (its containers find each other by name), as it exists, "
-                + "or made with --bip CIDR.", "--network"));
+                + "or made with --bip CIDR; container:NAME shares the network of the running container NAME.", "--network"));
         s.addOption(Model.list("ALIAS", String.class,
                 "Another name the containers on the user-defined network find this one by (repeatable).", "--network-alias"));
         s.addOption(Model.list("HOST:IP", String.class, "Add a line to the container's /etc/hosts (repeatable); IP an IPv4 or "
@@ -584,7 +584,8 @@ final class RunCommand implements Callable<Integer> {
         if (network == null) { // rootless, bridges are root's: Docker's default only as root
             network = io.mdocker.ContainerRuntime.rootless() ? "none" : "bridge";
         }
-        if (!List.of("none", "host", "bridge", "pasta").contains(network)) { // a user-defined network's name
+        if (!List.of("none", "host", "bridge", "pasta").contains(network) && !network.startsWith("container:")) {
+            // a user-defined network's name
             if (bridge != null) {
                 throw new IllegalArgumentException("--bridge needs --network bridge, not " + network
                         + ": the network's name is its bridge's");

@@ -215,6 +215,24 @@ class NetworkCliTest {
     }
 
     @Test
+    void networkContainerSharesAnotherContainersNetwork() {
+        String target = "cli-shared-" + Long.toHexString(System.nanoTime());
+        assertThat(stdoutOf(0, run("-d", "--name", target, "-h", "shared-host", "--network", "none", "/bin/sh", "-c",
+                "mkdir /www && echo shared > /www/index.html && exec httpd -f -p 127.0.0.1:8081 -h /www"))).isNotBlank();
+        try {
+            assertThat(stderrOf(0, run("--network", "container:" + target, "sh", "-c", "[ \"$(hostname)\" = shared-host ] && "
+                    + "for i in $(seq 100); do wget -q -O - http://127.0.0.1:8081/ | grep -qx shared && exit 0; sleep 0.1; done; "
+                    + "exit 1"))).isEmpty();
+            assertThat(stderrOf(125, run("--network", "container:" + target, "-p", "80", "true")))
+                    .startsWith("mdocker: published port ").hasLineCount(1);
+        } finally {
+            stderrOf(0, "rm", "-f", "--state-root", MainTest.STATE.toString(), target);
+        }
+        assertThat(stderrOf(125, run("--network", "container:cli-no-such", "true")))
+                .isEqualTo("mdocker: no such container: cli-no-such\n");
+    }
+
+    @Test
     void dnsOptionsWriteTheResolvConfAndBadOnesAre125() {
         assertThat(stderrOf(0, run("--network", "none", "--dns", "10.201.5.53", "--dns-search", "x.example", "--dns-opt", "ndots:2",
                 "--dns-option", "timeout:1", "sh", "-c", "[ \"$(grep -v '^#' /etc/resolv.conf)\" = \"$(printf 'nameserver 10.201.5.53\\n"

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,7 +56,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ContainerNetwork implements HostResource {
     /** The modes, as the public Network has them. */
-    public enum Kind { NONE, HOST, BRIDGE, VETH, PASTA }
+    public enum Kind { NONE, HOST, BRIDGE, VETH, PASTA, CONTAINER }
 
     /**
      * What to make: for BRIDGE the bridge name, its address with the subnet's prefix and an
@@ -64,15 +65,41 @@ public final class ContainerNetwork implements HostResource {
      * one) the members share one hosts file ({@link HostsFile}) and find each other by name,
      * hostname and {@code aliases}. {@code extraHosts} go into the container's /etc/hosts after
      * the localhost lines (Docker's {@code --add-host}); {@code dns} changes its /etc/resolv.conf.
+     * For CONTAINER, {@code joined} is the container whose network namespace pid 1 enters.
      */
     public record Plan(Kind kind, String bridge, Ipv4 gateway, int fixedAddress, Ipv4 hostAddress,
                        Ipv4 containerAddress, List<PortProxy.Spec> ports, boolean userDefined, List<String> aliases,
-                       List<HostsEntry> extraHosts, Dns dns) {
+                       List<HostsEntry> extraHosts, Dns dns, Joined joined) {
         public Plan {
             ports = List.copyOf(ports);
             aliases = List.copyOf(aliases);
             extraHosts = List.copyOf(extraHosts);
             java.util.Objects.requireNonNull(dns, "dns");
+            if ((kind == Kind.CONTAINER) != (joined != null)) {
+                throw new IllegalArgumentException("a container's network is joined exactly in mode CONTAINER: " + kind);
+            }
+        }
+
+        /** Plans of the other modes: nothing joined. */
+        public Plan(Kind kind, String bridge, Ipv4 gateway, int fixedAddress, Ipv4 hostAddress, Ipv4 containerAddress,
+                    List<PortProxy.Spec> ports, boolean userDefined, List<String> aliases, List<HostsEntry> extraHosts,
+                    Dns dns) {
+            this(kind, bridge, gateway, fixedAddress, hostAddress, containerAddress, ports, userDefined, aliases, extraHosts,
+                    dns, null);
+        }
+    }
+
+    /**
+     * The running container whose network namespace another one shares (Docker's
+     * {@code --network container:NAME}).
+     *
+     * @param pid   the host pid of its pid 1, whose {@code /proc/PID/ns/net} is entered
+     * @param entry its state entry, where its /etc files are
+     */
+    public record Joined(int pid, Path entry) {
+        /** The namespace file pid 1 enters. */
+        public String netns() {
+            return "/proc/" + pid + "/ns/net";
         }
     }
 
@@ -343,9 +370,14 @@ public final class ContainerNetwork implements HostResource {
         }
     }
 
-    /** Whether the container gets a network namespace of its own (all modes but host). */
+    /** Whether the container gets a network namespace of its own (all modes but host and a container's). */
     public boolean ownNamespace() {
-        return plan.kind() != Kind.HOST;
+        return plan.kind() != Kind.HOST && plan.kind() != Kind.CONTAINER;
+    }
+
+    /** The container whose network namespace pid 1 enters; empty unless CONTAINER. */
+    public Optional<Joined> joined() {
+        return Optional.ofNullable(plan.joined());
     }
 
     /**
@@ -377,6 +409,7 @@ public final class ContainerNetwork implements HostResource {
                 }
                 writeResolvConf("nameserver " + Pasta.DNS + "\n" + hostSearch());
             }
+            case CONTAINER -> shareEtc(plan.joined().entry());
             case HOST -> {
                 copyHostFile("/etc/hosts", "hosts", extra);
                 if (plan.dns().isEmpty()) {
@@ -773,6 +806,28 @@ public final class ContainerNetwork implements HostResource {
         }
         if (!files.contains(f)) {
             files.add(f);
+        }
+    }
+
+    /**
+     * The /etc files of the container whose namespace is shared, from its state entry: its own
+     * hosts file, or its user-defined network's; its resolv.conf, or on a bridge or veth pair the
+     * one its init layer holds (made from the host's alike). None when the image's are its own.
+     */
+    private void shareEtc(Path entry) {
+        Map<String, String> record = readRecord(entry);
+        Path hosts = entry.resolve("hosts");
+        if (!Files.isRegularFile(hosts, java.nio.file.LinkOption.NOFOLLOW_LINKS) && record.get("lease") != null) {
+            hosts = HostsFile.of(Path.of(record.get("lease")).getParent());
+        }
+        if (Files.isRegularFile(hosts, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            binds.add(new Bind(hosts, "/etc/hosts"));
+        }
+        Path resolv = entry.resolve("resolv.conf");
+        if (Files.isRegularFile(resolv, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            binds.add(new Bind(resolv, "/etc/resolv.conf"));
+        } else if ("bridge".equals(record.get("mode")) || "veth".equals(record.get("mode"))) {
+            writeResolvConf(containerResolvConf());
         }
     }
 

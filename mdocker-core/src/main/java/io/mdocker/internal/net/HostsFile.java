@@ -64,8 +64,13 @@ final class HostsFile {
         String members = members(leaseDir, own);
         writeInPlace(file, HEADER + members);
         own.forEach((entry, extra) -> {
-            if (Files.isDirectory(entry)) { // else its container is gone, with the file
+            try {
                 writeInPlace(ownFile(entry), HEADER + extra + members);
+            } catch (UncheckedIOException e) {
+                if (!(e.getCause() instanceof NoSuchFileException)) {
+                    throw e;
+                }
+                // its state entry is gone (its container ended), and the file with it
             }
         });
     }

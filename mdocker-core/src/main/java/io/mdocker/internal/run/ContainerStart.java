@@ -456,6 +456,7 @@ public final class ContainerStart {
         info.put("command", String.join(" ", command));
         info.put("rootfs", spec.layers().toString());
         spec.image().ifPresent(i -> info.put(ContainerRecord.IMAGE, i));
+        spec.hostname().ifPresent(h -> info.put(ContainerRecord.HOSTNAME, h));
         info.put(ContainerRecord.NETWORK, network.mode());
         spec.name().ifPresent(n -> info.put(ContainerRecord.NAME, n));
         spec.labels().forEach((k, v) -> info.put(ContainerRecord.LABEL_PREFIX + k, v)); // Properties escapes any text
@@ -563,6 +564,8 @@ public final class ContainerStart {
                 .u32(Protocol.T_GID, spec.gid())
                 .u64(Protocol.T_NSFLAGS, s.init().nsflags())
                 .u32(Protocol.T_INIT, spec.init() ? 1 : 0);
+        // another container's network namespace: pid 1 enters it before its mounts (sysfs then shows its interfaces)
+        network.joined().ifPresent(j -> config.joinNamespace(io.mdocker.bindings.Linux.CLONE_NEWNET(), j.netns()));
         for (ContainerNetwork.Bind b : network.binds()) { // /etc/hosts etc.: the user's binds may cover them
             config.bind(b.source().toString(), b.target(), Protocol.BIND_READONLY); // single files
         }

@@ -103,6 +103,9 @@ public final class SandboxPool implements AutoCloseable {
         if (spec.tty().isPresent()) {
             return Optional.of("it has a tty (drop tty())");
         }
+        if (spec.network().kind() == io.mdocker.internal.net.ContainerNetwork.Kind.CONTAINER) {
+            return Optional.of("it shares another container's network, which may end before a sandbox is claimed");
+        }
         if (!spec.network().ports().isEmpty()) {
             return Optional.of("it publishes ports, which each sandbox would hold while it waits (drop publish())");
         }

@@ -42,6 +42,8 @@ public final class ContainerRecord {
     public static final String NAME = "name";
     /** The image reference the container was started from, as given (none for a root filesystem given as paths). */
     public static final String IMAGE = "image";
+    /** The hostname given (none: the short id). */
+    public static final String HOSTNAME = "hostname";
     /**
      * State keys: each label of the container (Docker's {@code --label}) as this prefix and its
      * key; the state file, a {@link java.util.Properties} file, escapes any key and value.
@@ -131,6 +133,11 @@ public final class ContainerRecord {
         String inner = layers.substring(1, layers.length() - 1);
         int comma = inner.indexOf(", ");
         return java.util.Optional.of(comma < 0 ? inner : inner.substring(0, comma));
+    }
+
+    /** The container's hostname: the one given, else the first 12 digits of its id. */
+    public String hostname() {
+        return state.getOrDefault(HOSTNAME, id.substring(0, Math.min(12, id.length())));
     }
 
     /** The container's labels, sorted by key; empty when it has none. */
