@@ -51,7 +51,7 @@ class NetworkBadInputTest {
         assertThatThrownBy(() -> Network.veth("10.201.9.1", "10.201.9.1"))
                 .hasMessage("invalid veth addresses: host and container both have 10.201.9.1");
         assertThatThrownBy(() -> Network.parse("bridged"))
-                .hasMessage("invalid network 'bridged': expected none, host, bridge or pasta");
+                .hasMessage("invalid network 'bridged': expected none, host, bridge, pasta or container:NAME");
     }
 
     @Test

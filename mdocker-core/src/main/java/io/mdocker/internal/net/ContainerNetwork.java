@@ -101,6 +101,11 @@ public final class ContainerNetwork implements HostResource {
         public String netns() {
             return "/proc/" + pid + "/ns/net";
         }
+
+        /** Its type, for the JOINNS record: CLONE_NEWNET. */
+        public long type() {
+            return Linux.CLONE_NEWNET();
+        }
     }
 
     /**

@@ -565,7 +565,7 @@ public final class ContainerStart {
                 .u64(Protocol.T_NSFLAGS, s.init().nsflags())
                 .u32(Protocol.T_INIT, spec.init() ? 1 : 0);
         // another container's network namespace: pid 1 enters it before its mounts (sysfs then shows its interfaces)
-        network.joined().ifPresent(j -> config.joinNamespace(io.mdocker.bindings.Linux.CLONE_NEWNET(), j.netns()));
+        network.joined().ifPresent(j -> config.joinNamespace(j.type(), j.netns()));
         for (ContainerNetwork.Bind b : network.binds()) { // /etc/hosts etc.: the user's binds may cover them
             config.bind(b.source().toString(), b.target(), Protocol.BIND_READONLY); // single files
         }
