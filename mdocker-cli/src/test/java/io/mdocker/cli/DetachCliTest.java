@@ -262,6 +262,15 @@ class DetachCliTest {
         assertThat(lines.get(1)).startsWith(shortId).matches(".*\\d+(\\.\\d+)?% +\\d+(\\.\\d+)? [KMG]?i?B +\\d+(\\.\\d+)? [KMG]?i?B +\\d+$");
         assertThat(Integer.parseInt(f[f.length - 1])).as("init, sh and its sleep: " + lines.get(1)).isBetween(2, 10);
         assertThat(cli("stats", "--no-stream").stdout().lines().filter(l -> l.startsWith(shortId)).toList()).hasSize(1);
+        Cli.Out formatted = cli("stats", "--no-stream", "--format", "{{.ID}}|{{.Container}}|{{.CPUPerc}}|{{.MemUsage}}|{{.PIDs}}",
+                shortId);
+        assertThat(formatted.stdout()).as(formatted.stderr())
+                .matches(shortId + "\\|" + shortId + "\\|\\d+(\\.\\d+)?%\\|\\d+(\\.\\d+)? [KMG]?i?B\\|\\d+\n");
+        assertThat(cli("stats", "--no-stream", "--format", "table {{.ID}}\\t{{.PIDs}}", shortId).stdout().lines().findFirst())
+                .contains("CONTAINER ID   PIDS");
+        Cli.Out badStatsFormat = cli("stats", "--no-stream", "--format", "{{.CPUPerc", shortId);
+        assertThat(badStatsFormat.status()).isEqualTo(Main.RUNTIME_ERROR);
+        assertThat(badStatsFormat.stderr()).isEqualTo("mdocker: invalid --format '{{.CPUPerc': '{{' without '}}'\n");
         Cli.Out unknown = cli("stats", "--no-stream", "ffffffffffff");
         assertThat(unknown.status()).isEqualTo(1);
         assertThat(unknown.stderr()).isEqualTo("mdocker: no such container: ffffffffffff\n");
