@@ -396,13 +396,13 @@ public final class Container {
                 throw new IllegalArgumentException("network container:" + other + " needs root: a rootless container cannot "
                         + "enter another's network namespace (expected another network)");
             }
-            ContainerInfo target = runtime.inspect(other);
-            io.mdocker.internal.state.ContainerRecord record = runtime.store().record(target.id());
-            if (!target.running() || target.pid() <= 0 || record == null) {
+            io.mdocker.internal.state.ContainerRecord record = runtime.record(other); // read once
+            int pid = record.running() ? record.containerPidOfRunning() : -1;
+            if (pid <= 0) {
                 throw new ContainerException("container " + other + " is not running: network container:" + other
                         + " needs it running");
             }
-            joined = new ContainerNetwork.Joined(target.pid(), record.dir());
+            joined = new ContainerNetwork.Joined(pid, record.dir());
             if (host == null) {
                 host = record.hostname(); // Docker's: the hostname of the container whose network it is
             }

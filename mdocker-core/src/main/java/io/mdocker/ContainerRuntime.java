@@ -327,6 +327,11 @@ public final class ContainerRuntime {
      * The record that {@code id} names, as Docker resolves it: a full id, else a container name,
      * else a unique prefix of an id.
      */
+    /** The record of {@code nameOrId}, as {@link #inspect} finds it (for the engine's snapshot of a definition). */
+    ContainerRecord record(String nameOrId) {
+        return find(nameOrId);
+    }
+
     private ContainerRecord find(String id) {
         boolean hex = id != null && id.matches("[0-9a-f]{1,64}");
         if (!hex && !StateStore.validName(id)) {

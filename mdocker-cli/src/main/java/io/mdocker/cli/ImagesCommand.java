@@ -51,42 +51,43 @@ final class ImagesCommand implements Callable<Integer> {
             all.forEach(i -> System.out.println(i.shortId()));
             return 0;
         }
-        if (template != null) {
-            List<com.fasterxml.jackson.databind.JsonNode> rows = new java.util.ArrayList<>();
-            for (Image i : all) {
-                for (String n : i.names().isEmpty() ? List.of("<none>:<none>") : i.names()) {
-                    if (only == null || selected(n)) {
-                        String familiar = familiar(n);
-                        String repo = repository(familiar);
-                        com.fasterxml.jackson.databind.node.ObjectNode o = io.mdocker.internal.json.Json.NODES.objectNode();
-                        o.put("Repository", repo);
-                        o.put("Tag", repo.length() < familiar.length() ? familiar.substring(repo.length() + 1) : "<none>");
-                        o.put("ID", i.shortId());
-                        o.put("CreatedSince", i.created().map(ImagesCommand::ago).orElse("unknown"));
-                        o.put("CreatedAt", i.created().map(CREATED_AT::format).orElse(""));
-                        o.put("Size", size(i.size()));
-                        rows.add(o);
-                    }
+        List<Row> rows = new java.util.ArrayList<>();
+        for (Image i : all) {
+            for (String n : i.names().isEmpty() ? List.of("<none>:<none>") : i.names()) {
+                if (only == null || selected(n)) {
+                    String familiar = familiar(n);
+                    String repo = repository(familiar);
+                    rows.add(new Row(repo, repo.length() < familiar.length() ? familiar.substring(repo.length() + 1) : "<none>",
+                            i));
                 }
             }
-            GoTemplate.print(format, template, HEADERS, rows);
+        }
+        if (template != null) {
+            GoTemplate.print(format, template, HEADERS, rows.stream().map(r -> {
+                com.fasterxml.jackson.databind.node.ObjectNode o = io.mdocker.internal.json.Json.NODES.objectNode();
+                o.put("Repository", r.repository());
+                o.put("Tag", r.tag());
+                o.put("ID", r.image().shortId());
+                o.put("CreatedSince", r.created());
+                o.put("CreatedAt", r.image().created().map(CREATED_AT::format).orElse(""));
+                o.put("Size", size(r.image().size()));
+                return (com.fasterxml.jackson.databind.JsonNode) o;
+            }).toList());
             return 0;
         }
         System.out.printf("%-40s %-16s %-14s %-16s %s%n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
-        for (Image i : all) {
-            String created = i.created().map(ImagesCommand::ago).orElse("unknown");
-            List<String> names = i.names().isEmpty() ? List.of("<none>:<none>") : i.names();
-            for (String n : names) {
-                if (only != null && !selected(n)) {
-                    continue;
-                }
-                String familiar = familiar(n);
-                String repo = repository(familiar);
-                String tag = repo.length() < familiar.length() ? familiar.substring(repo.length() + 1) : "<none>";
-                System.out.printf("%-40s %-16s %-14s %-16s %s%n", repo, tag, i.shortId(), created, size(i.size()));
-            }
+        for (Row r : rows) {
+            System.out.printf("%-40s %-16s %-14s %-16s %s%n", r.repository(), r.tag(), r.image().shortId(), r.created(),
+                    size(r.image().size()));
         }
         return 0;
+    }
+
+    /** One line of the list: a name of an image, split into repository and tag. */
+    private record Row(String repository, String tag, Image image) {
+        String created() {
+            return image.created().map(ImagesCommand::ago).orElse("unknown");
+        }
     }
 
     /** Whether the canonical name {@code n} is the argument's: its repository's, or the whole name, familiar or not. */
